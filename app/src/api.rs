@@ -1,0 +1,345 @@
+//! The server functions the pages call. Each one is thin: parse the input, find the signed-in
+//! member (which enforces the workspace and the scope), and call the domain behind `Backend`.
+
+use leptos::prelude::*;
+
+use crate::model::{
+    ConversationSummary, GroupSummary, Me, MemberSummary, OperatorSummary, WorkspaceSettings,
+};
+use crate::AppError;
+
+/// What the pages need from the server's domain services. The server crate implements it; the
+/// server functions below reach it through the Leptos context, so no page knows about storage.
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use std::sync::Arc;
+
+    use leptos::prelude::*;
+
+    use crate::model::*;
+    use crate::AppError;
+
+    /// The name of the session cookie.
+    pub const SESSION_COOKIE: &str = "sb_session";
+
+    #[async_trait::async_trait]
+    pub trait Backend: Send + Sync + 'static {
+        /// Checks the password (throttled per email and per client address) and opens a
+        /// session; returns the member and the session token for the cookie.
+        async fn sign_in(
+            &self,
+            email: &str,
+            password: &str,
+            client: &str,
+        ) -> Result<(Me, String), AppError>;
+        /// Revokes the session server-side.
+        async fn sign_out(&self, token: &str) -> Result<(), AppError>;
+        /// The member a session token belongs to, if it is live.
+        async fn member_for_session(&self, token: &str) -> Result<Me, AppError>;
+        /// Seconds a new session lives.
+        fn session_ttl_secs(&self) -> i64;
+        /// Whether cookies must carry `Secure` (Switchboard is served over https).
+        fn secure_cookies(&self) -> bool;
+
+        async fn list_conversations(&self, me: &Me) -> Result<Vec<ConversationSummary>, AppError>;
+        async fn list_operators(&self, me: &Me) -> Result<Vec<OperatorSummary>, AppError>;
+        async fn list_members(&self, me: &Me) -> Result<Vec<MemberSummary>, AppError>;
+        async fn list_groups(&self, me: &Me) -> Result<Vec<GroupSummary>, AppError>;
+        async fn workspace_settings(&self, me: &Me) -> Result<WorkspaceSettings, AppError>;
+        async fn update_workspace_settings(
+            &self,
+            me: &Me,
+            settings: WorkspaceSettings,
+        ) -> Result<WorkspaceSettings, AppError>;
+    }
+
+    /// The handle the server provides to every server function and render.
+    #[derive(Clone)]
+    pub struct BackendHandle(pub Arc<dyn Backend>);
+
+    pub fn backend() -> Result<Arc<dyn Backend>, AppError> {
+        use_context::<BackendHandle>().map(|b| b.0).ok_or_else(|| {
+            leptos::logging::error!("no Backend in the Leptos context");
+            AppError::Internal
+        })
+    }
+
+    fn request_parts() -> Option<http::request::Parts> {
+        use_context::<http::request::Parts>()
+    }
+
+    /// The session token from the request's cookie, if any.
+    pub fn session_token() -> Option<String> {
+        let parts = request_parts()?;
+        parts
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == SESSION_COOKIE)
+            .map(|(_, value)| value.to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The client's address, for throttling; the peer address as the listener saw it.
+    pub fn client_addr() -> String {
+        request_parts()
+            .and_then(|p| {
+                p.extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| c.0.ip().to_string())
+            })
+            .unwrap_or_else(|| "unknown".into())
+    }
+
+    /// The signed-in member, refused unless their role carries `scope`. Every server function
+    /// that touches workspace data starts here; the returned `Me` carries the workspace that
+    /// every query behind it is scoped to.
+    pub async fn require(
+        scope: Option<Scope>,
+        action: &str,
+    ) -> Result<(Arc<dyn Backend>, Me), AppError> {
+        let backend = backend()?;
+        let token = session_token().ok_or(AppError::Unauthenticated)?;
+        let me = backend.member_for_session(&token).await?;
+        if let Some(scope) = scope {
+            if !me.can(scope) {
+                return Err(AppError::forbidden(action));
+            }
+        }
+        Ok((backend, me))
+    }
+
+    /// Sets the response status from the error, so HTTP clients see 401/403/… and not 500.
+    pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(e) = &result {
+            if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+                options.set_status(
+                    http::StatusCode::from_u16(e.status())
+                        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+                );
+            }
+        }
+        result
+    }
+
+    pub fn set_cookie(value: String) {
+        if let (Some(options), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::HeaderValue::from_str(&value),
+        ) {
+            options.append_header(http::header::SET_COOKIE, value);
+        }
+    }
+
+    pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
+        format!(
+            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
+            if secure { "; Secure" } else { "" }
+        )
+    }
+}
+
+/// Where to go after signing in: a path on this site, never another site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_string()
+        }
+        _ => "/inbox".to_string(),
+    }
+}
+
+#[server(endpoint = "auth/sign_in")]
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let backend = backend()?;
+            let email = email.trim().to_lowercase();
+            if email.is_empty() {
+                return Err(AppError::invalid("Email", "is required"));
+            }
+            if password.is_empty() {
+                return Err(AppError::invalid("Password", "is required"));
+            }
+            let (_, token) = backend.sign_in(&email, &password, &client_addr()).await?;
+            // The cookie outlives the session by a day so that an expired session is recognised
+            // and the person told so, instead of looking like they never signed in.
+            set_cookie(session_cookie(
+                &token,
+                backend.session_ttl_secs() + 86_400,
+                backend.secure_cookies(),
+            ));
+            leptos_axum::redirect(&safe_next(next.as_deref()));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "auth/sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let backend = backend()?;
+            if let Some(token) = session_token() {
+                backend.sign_out(&token).await?;
+            }
+            set_cookie(session_cookie("", 0, backend.secure_cookies()));
+            leptos_axum::redirect("/sign-in?reason=signed_out");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "auth/me")]
+pub async fn current_member() -> Result<Me, AppError> {
+    use ssr::*;
+    finish(require(None, "see this page").await.map(|(_, me)| me))
+}
+
+#[server(endpoint = "inbox/conversations")]
+pub async fn list_conversations() -> Result<Vec<ConversationSummary>, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorRead), "see the inbox").await?;
+            backend.list_conversations(&me).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "live/operators")]
+pub async fn list_operators() -> Result<Vec<OperatorSummary>, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(
+                Some(crate::Scope::ConversationsReadAll),
+                "see the live view",
+            )
+            .await?;
+            backend.list_operators(&me).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "people/members")]
+pub async fn list_members() -> Result<Vec<MemberSummary>, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::MembersRead), "see the team").await?;
+            backend.list_members(&me).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "people/groups")]
+pub async fn list_groups() -> Result<Vec<GroupSummary>, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) =
+                require(Some(crate::Scope::OperatorRead), "see operator groups").await?;
+            backend.list_groups(&me).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "settings/get")]
+pub async fn get_workspace_settings() -> Result<WorkspaceSettings, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) =
+                require(Some(crate::Scope::SettingsWrite), "open workspace settings").await?;
+            backend.workspace_settings(&me).await
+        }
+        .await,
+    )
+}
+
+/// Parses a whole number typed into a form field, naming the field when it is not one.
+pub fn parse_number(field: &str, value: &str) -> Result<i64, AppError> {
+    value.trim().parse::<i64>().map_err(|_| {
+        AppError::invalid(
+            field,
+            format!(
+                "must be a whole number, not \u{201c}{}\u{201d}",
+                value.trim()
+            ),
+        )
+    })
+}
+
+#[server(endpoint = "settings/update")]
+pub async fn update_workspace_settings(
+    name: String,
+    operator_enabled: Option<String>,
+    presence_enabled: Option<String>,
+    human_agents: String,
+    default_chat_limit: String,
+    disconnect_timeout_secs: String,
+) -> Result<WorkspaceSettings, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(
+                Some(crate::Scope::SettingsWrite),
+                "change workspace settings",
+            )
+            .await?;
+            let settings = WorkspaceSettings {
+                name: name.trim().to_string(),
+                operator_enabled: operator_enabled.is_some(),
+                presence_enabled: presence_enabled.is_some(),
+                human_agents: parse_number("Human agent seats", &human_agents)?,
+                default_chat_limit: parse_number("Default chat limit", &default_chat_limit)?,
+                disconnect_timeout_secs: parse_number(
+                    "Disconnect timeout",
+                    &disconnect_timeout_secs,
+                )?,
+            };
+            settings.validate()?;
+            backend.update_workspace_settings(&me, settings).await
+        }
+        .await,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_only_ever_redirects_within_the_site() {
+        assert_eq!(safe_next(Some("/settings")), "/settings");
+        assert_eq!(safe_next(Some("//evil.example")), "/inbox");
+        assert_eq!(safe_next(Some("https://evil.example")), "/inbox");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/inbox");
+        assert_eq!(safe_next(None), "/inbox");
+    }
+
+    #[test]
+    fn a_number_field_with_words_in_it_names_the_field() {
+        assert_eq!(parse_number("Seats", " 12 ").unwrap(), 12);
+        assert_eq!(
+            parse_number("Seats", "ten").unwrap_err().to_string(),
+            "Seats: must be a whole number, not \u{201c}ten\u{201d}"
+        );
+    }
+}

@@ -1,0 +1,66 @@
+#![recursion_limit = "512"]
+//! Switchboard's pages, components and server functions, shared by the server (SSR) and the
+//! browser (hydrated WASM).
+
+pub mod api;
+mod error;
+mod layout;
+pub mod model;
+mod pages;
+
+pub use error::AppError;
+pub use model::{Me, Role, Scope};
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+/// The HTML document around the application.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" class="h-full bg-slate-50">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <MetaTags/>
+            </head>
+            <body class="h-full text-slate-900 antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    // Lets tests (and people reading the DOM) know the page is interactive.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/switchboard.css"/>
+        <Title formatter=|text: String| if text.is_empty() { "Switchboard".to_string() } else { format!("{text} · Switchboard") }/>
+        <Router>
+            <Routes fallback=pages::errors::NotFound>
+                <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=layout::AppShell ssr=SsrMode::Async>
+                    <Route path=path!("") view=|| view! { <Redirect path="/inbox"/> }/>
+                    <Route path=path!("/inbox") view=pages::inbox::InboxPage/>
+                    <Route path=path!("/live") view=pages::live::LivePage/>
+                    <Route path=path!("/people") view=pages::people::PeoplePage/>
+                    <Route path=path!("/settings") view=pages::settings::SettingsPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

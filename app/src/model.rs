@@ -1,0 +1,386 @@
+//! The vocabulary shared by the browser and the server: roles, scopes and the views of
+//! workspace data that pages show.
+
+use serde::{Deserialize, Serialize};
+
+/// What a signed-in member may do. Each server function names the scope it needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    /// See operator groups and the inbox.
+    OperatorRead,
+    /// Manage operator groups, go live, handle conversations.
+    OperatorWrite,
+    /// See every conversation in the workspace and the live view (supervisors and up).
+    ConversationsReadAll,
+    /// See the team.
+    MembersRead,
+    /// Add, change and deactivate team members.
+    MembersWrite,
+    /// Create and edit workflows.
+    WorkflowsWrite,
+    /// Create and edit channels.
+    ChannelsWrite,
+    /// Change workspace settings and feature flags.
+    SettingsWrite,
+    /// Read the audit log.
+    AuditRead,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 9] = [
+        Scope::OperatorRead,
+        Scope::OperatorWrite,
+        Scope::ConversationsReadAll,
+        Scope::MembersRead,
+        Scope::MembersWrite,
+        Scope::WorkflowsWrite,
+        Scope::ChannelsWrite,
+        Scope::SettingsWrite,
+        Scope::AuditRead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::OperatorRead => "operator:read",
+            Scope::OperatorWrite => "operator:write",
+            Scope::ConversationsReadAll => "conversations:read_all",
+            Scope::MembersRead => "members:read",
+            Scope::MembersWrite => "members:write",
+            Scope::WorkflowsWrite => "workflows:write",
+            Scope::ChannelsWrite => "channels:write",
+            Scope::SettingsWrite => "settings:write",
+            Scope::AuditRead => "audit:read",
+        }
+    }
+}
+
+/// The role ladder, highest first: Owner > Admin > Supervisor > Account Manager > Agent >
+/// Support Agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    Owner,
+    Admin,
+    Supervisor,
+    AccountManager,
+    Agent,
+    SupportAgent,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Owner,
+        Role::Admin,
+        Role::Supervisor,
+        Role::AccountManager,
+        Role::Agent,
+        Role::SupportAgent,
+    ];
+
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
+            Role::AccountManager => "account_manager",
+            Role::Agent => "agent",
+            Role::SupportAgent => "support_agent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::Admin => "Admin",
+            Role::Supervisor => "Supervisor",
+            Role::AccountManager => "Account Manager",
+            Role::Agent => "Agent",
+            Role::SupportAgent => "Support Agent",
+        }
+    }
+
+    /// The permissions table: which scopes each role carries.
+    pub fn scopes(self) -> &'static [Scope] {
+        use Scope::*;
+        match self {
+            Role::Owner | Role::Admin => &Scope::ALL,
+            Role::Supervisor => &[
+                OperatorRead,
+                OperatorWrite,
+                ConversationsReadAll,
+                MembersRead,
+                AuditRead,
+            ],
+            Role::AccountManager => &[
+                OperatorRead,
+                OperatorWrite,
+                ConversationsReadAll,
+                MembersRead,
+            ],
+            Role::Agent | Role::SupportAgent => &[OperatorRead, OperatorWrite],
+        }
+    }
+
+    pub fn has(self, scope: Scope) -> bool {
+        self.scopes().contains(&scope)
+    }
+}
+
+/// The signed-in member, as every page and server function sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub member_id: i64,
+    pub workspace_id: i64,
+    pub workspace_name: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+impl Me {
+    pub fn can(&self, scope: Scope) -> bool {
+        self.role.has(scope)
+    }
+}
+
+/// A row of the team list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberSummary {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub active: bool,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// An operator group with its members and workflows, by name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub members: Vec<String>,
+    pub workflows: Vec<String>,
+}
+
+/// A workflow (chatbot) as lists show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowSummary {
+    pub id: i64,
+    pub name: String,
+    pub live_routing: bool,
+    pub handoff_mode: String,
+}
+
+/// The workspace's settings and feature flags.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceSettings {
+    pub name: String,
+    /// Feature flag: operators may go live at all.
+    pub operator_enabled: bool,
+    /// Feature flag: live presence and routing; requires `operator_enabled`.
+    pub presence_enabled: bool,
+    /// The plan's `human_agents` seats: how many operators may be live at once.
+    pub human_agents: i64,
+    /// Conversations one operator handles at once unless their own limit says otherwise.
+    pub default_chat_limit: i64,
+    /// Seconds after an operator's last socket closes before their presence is cleared.
+    pub disconnect_timeout_secs: i64,
+}
+
+impl WorkspaceSettings {
+    /// Checks the rules a stored settings row must keep; the first broken one is returned.
+    pub fn validate(&self) -> Result<(), crate::AppError> {
+        use crate::AppError;
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err(AppError::invalid("Workspace name", "must not be empty"));
+        }
+        if name.chars().count() > 80 {
+            return Err(AppError::invalid(
+                "Workspace name",
+                "must be at most 80 characters",
+            ));
+        }
+        if self.presence_enabled && !self.operator_enabled {
+            return Err(AppError::invalid(
+                "Live presence",
+                "requires the Operators feature to be enabled first",
+            ));
+        }
+        if !(0..=10_000).contains(&self.human_agents) {
+            return Err(AppError::invalid(
+                "Human agent seats",
+                "must be between 0 and 10000",
+            ));
+        }
+        if !(1..=100).contains(&self.default_chat_limit) {
+            return Err(AppError::invalid(
+                "Default chat limit",
+                "must be between 1 and 100",
+            ));
+        }
+        if !(5..=3_600).contains(&self.disconnect_timeout_secs) {
+            return Err(AppError::invalid(
+                "Disconnect timeout",
+                "must be between 5 and 3600 seconds",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A conversation as the inbox lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub id: i64,
+    pub channel_kind: String,
+    pub contact_name: String,
+    pub status: String,
+    pub handler: String,
+    pub assignee: Option<String>,
+    pub last_message: Option<String>,
+    /// Unix milliseconds.
+    pub last_activity_at: i64,
+}
+
+/// An operator as the supervisor's live view shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorSummary {
+    pub member_id: i64,
+    pub name: String,
+    pub role: Role,
+    pub groups: Vec<String>,
+    /// `online`, `away`, `busy` or `offline`.
+    pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_round_trips_through_its_stored_name() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn agents_handle_conversations_but_cannot_change_settings_or_the_team() {
+        for role in [Role::Agent, Role::SupportAgent] {
+            assert!(role.has(Scope::OperatorWrite));
+            assert!(!role.has(Scope::SettingsWrite));
+            assert!(!role.has(Scope::MembersWrite));
+            assert!(!role.has(Scope::ConversationsReadAll));
+        }
+    }
+
+    #[test]
+    fn higher_roles_never_have_fewer_scopes_than_lower_ones() {
+        for pair in Role::ALL.windows(2) {
+            let (higher, lower) = (pair[0], pair[1]);
+            for scope in lower.scopes() {
+                assert!(
+                    higher.has(*scope),
+                    "{higher:?} lacks {scope:?} that {lower:?} has"
+                );
+            }
+        }
+    }
+
+    fn settings() -> WorkspaceSettings {
+        WorkspaceSettings {
+            name: "Acme".into(),
+            operator_enabled: true,
+            presence_enabled: true,
+            human_agents: 5,
+            default_chat_limit: 3,
+            disconnect_timeout_secs: 30,
+        }
+    }
+
+    #[test]
+    fn presence_without_operator_is_refused_with_a_clear_message() {
+        let s = WorkspaceSettings {
+            operator_enabled: false,
+            ..settings()
+        };
+        let err = s.validate().unwrap_err();
+        assert!(
+            err.to_string().contains("requires the Operators feature"),
+            "{err}"
+        );
+        assert!(settings().validate().is_ok());
+    }
+
+    #[test]
+    fn out_of_range_numbers_and_blank_names_are_refused() {
+        assert!(WorkspaceSettings {
+            name: "  ".into(),
+            ..settings()
+        }
+        .validate()
+        .is_err());
+        assert!(WorkspaceSettings {
+            default_chat_limit: 0,
+            ..settings()
+        }
+        .validate()
+        .is_err());
+        assert!(WorkspaceSettings {
+            human_agents: -1,
+            ..settings()
+        }
+        .validate()
+        .is_err());
+        assert!(WorkspaceSettings {
+            disconnect_timeout_secs: 1,
+            ..settings()
+        }
+        .validate()
+        .is_err());
+    }
+}
+
+/// A Unix-milliseconds time as `YYYY-MM-DD HH:MM UTC`, the same on server and browser.
+pub fn format_utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn times_are_shown_as_utc_calendar_dates() {
+        assert_eq!(super::format_utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(
+            super::format_utc(1_795_996_800_000 + 3_660_000),
+            "2026-11-30 01:01 UTC"
+        );
+        assert_eq!(super::format_utc(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
+}

@@ -1,0 +1,8 @@
+//! One module per page.
+
+pub mod errors;
+pub mod inbox;
+pub mod live;
+pub mod people;
+pub mod settings;
+pub mod sign_in;

@@ -1,0 +1,84 @@
+//! Workspace settings: name, feature flags, seats, chat limit and disconnect timeout.
+
+use leptos::prelude::*;
+
+use super::errors::{ErrorPanel, Forbidden, Loading, PageHeader};
+use crate::api::{get_workspace_settings, UpdateWorkspaceSettings};
+use crate::model::WorkspaceSettings;
+use crate::{Me, Scope};
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let allowed = use_context::<Me>().is_some_and(|me| me.can(Scope::SettingsWrite));
+    if !allowed {
+        return view! { <Forbidden page="Settings"/> }.into_any();
+    }
+    let update = ServerAction::<UpdateWorkspaceSettings>::new();
+    let settings = Resource::new(move || update.version().get(), |_| get_workspace_settings());
+    view! {
+        <PageHeader title="Settings" subtitle="How this workspace runs: feature flags, seats and limits."/>
+        <div class="max-w-2xl p-8">
+            <Transition fallback=|| view! { <Loading what="settings"/> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                        Ok(s) => view! { <SettingsForm settings=s update/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+    .into_any()
+}
+
+const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500";
+
+#[component]
+fn SettingsForm(
+    settings: WorkspaceSettings,
+    update: ServerAction<UpdateWorkspaceSettings>,
+) -> impl IntoView {
+    let result = move || update.value().get();
+    view! {
+        <ActionForm action=update attr:class="space-y-6 rounded-lg border border-slate-200 bg-white p-6" attr:aria-label="Workspace settings">
+            <div>
+                <label for="name" class="block text-sm font-medium">"Workspace name"</label>
+                <input id="name" name="name" type="text" maxlength="80" required value=settings.name class=INPUT/>
+            </div>
+            <fieldset class="space-y-3">
+                <legend class="text-sm font-medium">"Feature flags"</legend>
+                <label class="flex items-start gap-3 text-sm">
+                    <input type="checkbox" name="operator_enabled" value="on" checked=settings.operator_enabled class="mt-0.5 h-4 w-4"/>
+                    <span><span class="font-medium">"Operators"</span><span class="block text-slate-500">"Team members may go live and take conversations over from the AI."</span></span>
+                </label>
+                <label class="flex items-start gap-3 text-sm">
+                    <input type="checkbox" name="presence_enabled" value="on" checked=settings.presence_enabled class="mt-0.5 h-4 w-4"/>
+                    <span><span class="font-medium">"Live presence"</span><span class="block text-slate-500">"Track who is live and route conversations to them. Requires Operators."</span></span>
+                </label>
+            </fieldset>
+            <div class="grid gap-4 sm:grid-cols-3">
+                <div>
+                    <label for="human_agents" class="block text-sm font-medium">"Human agent seats"</label>
+                    <input id="human_agents" name="human_agents" type="number" min="0" max="10000" required value=settings.human_agents.to_string() class=INPUT/>
+                </div>
+                <div>
+                    <label for="default_chat_limit" class="block text-sm font-medium">"Default chat limit"</label>
+                    <input id="default_chat_limit" name="default_chat_limit" type="number" min="1" max="100" required value=settings.default_chat_limit.to_string() class=INPUT/>
+                </div>
+                <div>
+                    <label for="disconnect_timeout_secs" class="block text-sm font-medium">"Disconnect timeout (s)"</label>
+                    <input id="disconnect_timeout_secs" name="disconnect_timeout_secs" type="number" min="5" max="3600" required value=settings.disconnect_timeout_secs.to_string() class=INPUT/>
+                </div>
+            </div>
+            {move || match result() {
+                Some(Err(e)) => Some(view! { <ErrorPanel error=e/> }.into_any()),
+                Some(Ok(_)) => Some(view! { <p role="status" class="text-sm text-emerald-700" data-testid="settings-saved">"Settings saved."</p> }.into_any()),
+                None => None,
+            }}
+            <button type="submit" disabled=move || update.pending().get()
+                class="rounded-md bg-slate-900 px-4 py-2 text-sm font-semibold text-white hover:bg-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 focus-visible:ring-offset-2 disabled:opacity-60">
+                {move || if update.pending().get() { "Saving…" } else { "Save settings" }}
+            </button>
+        </ActionForm>
+    }
+}

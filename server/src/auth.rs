@@ -1,0 +1,270 @@
+//! Signing in and out: argon2 password hashes, opaque session tokens (only their SHA-256 is
+//! stored), and throttling of failed attempts per email and per client address.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use app::{AppError, Me};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use sha2::{Digest, Sha256};
+
+use crate::store::{now_ms, Store};
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            AppError::Internal
+        })
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// The rules a new password must meet.
+pub fn check_new_password(password: &str) -> Result<(), AppError> {
+    let n = password.chars().count();
+    if n < 10 {
+        return Err(AppError::invalid(
+            "Password",
+            "must be at least 10 characters",
+        ));
+    }
+    if n > 200 {
+        return Err(AppError::invalid(
+            "Password",
+            "must be at most 200 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// A new random session token (256 bits, hex).
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).expect("the operating system's random source works");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Counts failed sign-ins per key in fixed windows.
+pub struct Throttle {
+    max: u32,
+    window: Duration,
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl Throttle {
+    pub fn new(max: u32, window: Duration) -> Self {
+        Throttle {
+            max,
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Refuses when any of `keys` has used up its attempts in the current window.
+    pub fn check(&self, keys: &[&str]) -> Result<(), AppError> {
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        for key in keys {
+            if let Some((count, start)) = map.get(*key) {
+                let elapsed = now.duration_since(*start);
+                if *count >= self.max && elapsed < self.window {
+                    let retry_after_secs = (self.window - elapsed).as_secs().max(1);
+                    return Err(AppError::TooManyAttempts { retry_after_secs });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn record_failure(&self, keys: &[&str]) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if map.len() > 100_000 {
+            let window = self.window;
+            map.retain(|_, (_, start)| now.duration_since(*start) < window);
+        }
+        for key in keys {
+            let entry = map.entry(key.to_string()).or_insert((0, now));
+            if now.duration_since(entry.1) >= self.window {
+                *entry = (0, now);
+            }
+            entry.0 += 1;
+        }
+    }
+
+    pub fn clear(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+}
+
+/// Sessions: opening, checking and revoking them.
+pub struct Sessions {
+    store: Store,
+    ttl_secs: i64,
+    throttle: Throttle,
+    /// Verified against when the email is unknown, so both cases cost one argon2 check.
+    dummy_hash: String,
+}
+
+impl Sessions {
+    pub fn new(store: Store, ttl_secs: i64, throttle: Throttle) -> Self {
+        let dummy_hash = hash_password(&new_token()).unwrap_or_default();
+        Sessions {
+            store,
+            ttl_secs,
+            throttle,
+            dummy_hash,
+        }
+    }
+
+    pub fn ttl_secs(&self) -> i64 {
+        self.ttl_secs
+    }
+
+    /// Checks the password and opens a session. Unknown emails cost the same hashing time as
+    /// known ones, so timing does not reveal which emails have accounts.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<(Me, String), AppError> {
+        let email_key = format!("email:{email}");
+        let client_key = format!("client:{client}");
+        let keys = [email_key.as_str(), client_key.as_str()];
+        self.throttle.check(&keys)?;
+
+        let member = self.store.member_by_email(email).await?;
+        let hash = member
+            .as_ref()
+            .map(|m| m.password_hash.clone())
+            .unwrap_or_else(|| self.dummy_hash.clone());
+        let password = password.to_string();
+        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .unwrap_or(false);
+        let member = match member {
+            Some(m) if matches && m.active => m,
+            _ => {
+                self.throttle.record_failure(&keys);
+                tracing::info!(%client, "sign-in refused");
+                return Err(AppError::InvalidCredentials);
+            }
+        };
+        self.throttle.clear(&email_key);
+        let token = new_token();
+        self.store
+            .create_session(
+                &token_hash(&token),
+                member.id,
+                member.workspace_id,
+                self.ttl_secs * 1000,
+            )
+            .await?;
+        let session = self
+            .store
+            .session(&token_hash(&token))
+            .await?
+            .ok_or(AppError::Internal)?;
+        tracing::info!(
+            member_id = member.id,
+            workspace_id = member.workspace_id,
+            "signed in"
+        );
+        Ok((session.me, token))
+    }
+
+    pub async fn member(&self, token: &str) -> Result<Me, AppError> {
+        let session = self
+            .store
+            .session(&token_hash(token))
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        if session.revoked || !session.member_active {
+            return Err(AppError::Unauthenticated);
+        }
+        if session.expires_at <= now_ms() {
+            return Err(AppError::SessionExpired);
+        }
+        Ok(session.me)
+    }
+
+    pub async fn sign_out(&self, token: &str) -> Result<(), AppError> {
+        self.store.revoke_session(&token_hash(token)).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_against_its_own_hash_only() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse batterx", &hash));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_only_their_hash_is_kept() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn the_throttle_refuses_after_the_limit_and_names_the_wait() {
+        let t = Throttle::new(3, Duration::from_secs(60));
+        for _ in 0..3 {
+            assert!(t.check(&["email:a"]).is_ok());
+            t.record_failure(&["email:a"]);
+        }
+        match t.check(&["email:a", "client:x"]) {
+            Err(AppError::TooManyAttempts { retry_after_secs }) => {
+                assert!(retry_after_secs <= 60 && retry_after_secs >= 1)
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert!(
+            t.check(&["email:b"]).is_ok(),
+            "other emails are not affected"
+        );
+        t.clear("email:a");
+        assert!(t.check(&["email:a"]).is_ok());
+    }
+
+    #[test]
+    fn short_passwords_are_refused() {
+        assert!(check_new_password("short").is_err());
+        assert!(check_new_password("long enough password").is_ok());
+    }
+}

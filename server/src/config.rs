@@ -1,0 +1,325 @@
+//! Typed configuration: built-in defaults, then an optional TOML file, then environment
+//! variables. Every setting is listed once in `SETTINGS` with its documentation; a bad value
+//! stops start-up with a message naming the setting and where the value came from, and a
+//! secret's value is never printed.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A value that must not reach logs or error messages.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+/// One documented setting: its key in the file, its environment variable, default and meaning.
+pub struct Setting {
+    pub key: &'static str,
+    pub env: &'static str,
+    pub default: Option<&'static str>,
+    pub secret: bool,
+    pub doc: &'static str,
+}
+
+/// Every setting Switchboard reads. README.md and `switchboard.example.toml` list the same.
+pub const SETTINGS: &[Setting] = &[
+    Setting { key: "listen", env: "SWITCHBOARD_LISTEN", default: Some("127.0.0.1:3000"), secret: false, doc: "Address and port the HTTP server listens on (port 0 picks a free one)." },
+    Setting { key: "data_dir", env: "SWITCHBOARD_DATA_DIR", default: Some("data"), secret: false, doc: "Directory for the SQLite database and stored files; created if missing." },
+    Setting { key: "database_url", env: "DATABASE_URL", default: None, secret: true, doc: "Database to use. Default: the SQLite file `<data_dir>/switchboard.db`." },
+    Setting { key: "public_url", env: "SWITCHBOARD_PUBLIC_URL", default: None, secret: false, doc: "URL people reach Switchboard at. Default: `http://<listen>`. With https, cookies are marked Secure." },
+    Setting { key: "site_root", env: "SWITCHBOARD_SITE_ROOT", default: Some("target/site"), secret: false, doc: "Directory of the built site (pkg/ with the WASM, CSS and JS; public assets)." },
+    Setting { key: "session_ttl_secs", env: "SWITCHBOARD_SESSION_TTL_SECS", default: Some("43200"), secret: false, doc: "How long a sign-in lasts, in seconds (1 to 2592000)." },
+    Setting { key: "sign_in_max_attempts", env: "SWITCHBOARD_SIGN_IN_MAX_ATTEMPTS", default: Some("5"), secret: false, doc: "Failed sign-ins allowed per email and per client address within the window (1 to 1000)." },
+    Setting { key: "sign_in_window_secs", env: "SWITCHBOARD_SIGN_IN_WINDOW_SECS", default: Some("300"), secret: false, doc: "The sign-in throttling window, in seconds (1 to 86400)." },
+    Setting { key: "log", env: "SWITCHBOARD_LOG", default: Some("info"), secret: false, doc: "Log filter in tracing's syntax, e.g. `info` or `server=debug,info`." },
+];
+
+/// The checked configuration the server runs with.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Secret,
+    pub public_url: String,
+    pub site_root: PathBuf,
+    pub session_ttl_secs: i64,
+    pub sign_in_max_attempts: u32,
+    pub sign_in_window_secs: u64,
+    pub log: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("could not read the configuration file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("the configuration file {path} names an unknown setting `{key}` (known: {known})")]
+    UnknownKey {
+        path: String,
+        key: String,
+        known: String,
+    },
+    #[error("setting `{key}` (from {origin}) is invalid: {reason}")]
+    Invalid {
+        key: String,
+        origin: String,
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Loads the configuration: defaults, then `file` if given, then the environment as read
+    /// by `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        // key -> (value, where it came from)
+        let mut raw: BTreeMap<&'static str, (String, String)> = BTreeMap::new();
+        for s in SETTINGS {
+            if let Some(d) = s.default {
+                raw.insert(s.key, (d.to_string(), "the default".into()));
+            }
+        }
+        if let Some(path) = file {
+            let shown = path.display().to_string();
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?;
+            let table: toml::Table =
+                text.parse()
+                    .map_err(|e: toml::de::Error| ConfigError::File {
+                        path: shown.clone(),
+                        reason: e.message().to_string(),
+                    })?;
+            for (key, value) in table {
+                let setting = SETTINGS.iter().find(|s| s.key == key).ok_or_else(|| {
+                    ConfigError::UnknownKey {
+                        path: shown.clone(),
+                        key: key.clone(),
+                        known: SETTINGS
+                            .iter()
+                            .map(|s| s.key)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    }
+                })?;
+                let value = match value {
+                    toml::Value::String(s) => s,
+                    toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
+                        value.to_string()
+                    }
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            key: key.clone(),
+                            origin: shown.clone(),
+                            reason: "must be a string, number or boolean".into(),
+                        })
+                    }
+                };
+                raw.insert(setting.key, (value, shown.clone()));
+            }
+        }
+        for s in SETTINGS {
+            if let Some(v) = env(s.env) {
+                raw.insert(s.key, (v, format!("the environment variable {}", s.env)));
+            }
+        }
+
+        let get = |key: &str| raw.get(key).cloned();
+        let listen: SocketAddr = parse(&raw, "listen", |v| {
+            v.parse()
+                .map_err(|_| "must be an address and port such as 127.0.0.1:3000".to_string())
+        })?;
+        let data_dir = PathBuf::from(parse(&raw, "data_dir", non_empty)?);
+        let database_url = match get("database_url") {
+            Some((v, origin)) => {
+                if !(v.starts_with("sqlite:")) {
+                    return Err(ConfigError::Invalid {
+                        key: "database_url".into(),
+                        origin,
+                        reason: "must start with sqlite: (the only backend this build supports)"
+                            .into(),
+                    });
+                }
+                Secret::new(v)
+            }
+            None => Secret::new(format!(
+                "sqlite://{}",
+                data_dir.join("switchboard.db").display()
+            )),
+        };
+        let public_url = match get("public_url") {
+            Some((v, origin)) => {
+                let v = v.trim_end_matches('/').to_string();
+                if !(v.starts_with("http://") || v.starts_with("https://")) {
+                    return Err(ConfigError::Invalid {
+                        key: "public_url".into(),
+                        origin,
+                        reason: format!("`{v}` must start with http:// or https://"),
+                    });
+                }
+                v
+            }
+            None => format!("http://{listen}"),
+        };
+        let site_root = PathBuf::from(parse(&raw, "site_root", non_empty)?);
+        let session_ttl_secs = parse(&raw, "session_ttl_secs", |v| ranged(v, 1, 2_592_000))?;
+        let sign_in_max_attempts =
+            parse(&raw, "sign_in_max_attempts", |v| ranged(v, 1, 1000))? as u32;
+        let sign_in_window_secs =
+            parse(&raw, "sign_in_window_secs", |v| ranged(v, 1, 86_400))? as u64;
+        let log = parse(&raw, "log", |v| {
+            tracing_subscriber::EnvFilter::try_new(v)
+                .map(|_| v.to_string())
+                .map_err(|e| e.to_string())
+        })?;
+        Ok(Config {
+            listen,
+            data_dir,
+            database_url,
+            public_url,
+            site_root,
+            session_ttl_secs,
+            sign_in_max_attempts,
+            sign_in_window_secs,
+            log,
+        })
+    }
+
+    /// Reads the process environment.
+    pub fn from_env(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Config::load(file, |name| std::env::var(name).ok())
+    }
+
+    /// Cookies carry `Secure` when people reach Switchboard over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn parse<T>(
+    raw: &BTreeMap<&'static str, (String, String)>,
+    key: &str,
+    parser: impl Fn(&str) -> Result<T, String>,
+) -> Result<T, ConfigError> {
+    let setting = SETTINGS
+        .iter()
+        .find(|s| s.key == key)
+        .expect("every parsed key is in SETTINGS");
+    let (value, origin) = raw.get(key).cloned().ok_or_else(|| ConfigError::Invalid {
+        key: key.into(),
+        origin: "nowhere".into(),
+        reason: "has no value".into(),
+    })?;
+    parser(value.trim()).map_err(|reason| ConfigError::Invalid {
+        key: key.into(),
+        origin,
+        reason: if setting.secret {
+            "is not valid".into()
+        } else {
+            format!("`{value}` {reason}")
+        },
+    })
+}
+
+fn non_empty(v: &str) -> Result<String, String> {
+    if v.is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(v.to_string())
+    }
+}
+
+fn ranged(v: &str, min: i64, max: i64) -> Result<i64, String> {
+    match v.parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        Ok(_) => Err(format!("must be between {min} and {max}")),
+        Err(_) => Err("must be a whole number".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_give_a_local_sqlite_server() {
+        let c = Config::load(None, env(&[])).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.database_url.expose(), "sqlite://data/switchboard.db");
+        assert_eq!(c.public_url, "http://127.0.0.1:3000");
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("switchboard.toml");
+        std::fs::write(&path, "listen = \"0.0.0.0:8080\"\nsession_ttl_secs = 60\npublic_url = \"https://chat.example.com/\"\n").unwrap();
+        let c = Config::load(Some(&path), env(&[("SWITCHBOARD_SESSION_TTL_SECS", "120")])).unwrap();
+        assert_eq!(c.listen.port(), 8080);
+        assert_eq!(c.session_ttl_secs, 120);
+        assert_eq!(c.public_url, "https://chat.example.com");
+        assert!(c.secure_cookies());
+    }
+
+    #[test]
+    fn a_malformed_value_names_the_setting_and_where_it_came_from() {
+        let err = Config::load(None, env(&[("SWITCHBOARD_LISTEN", "localhost")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "setting `listen` (from the environment variable SWITCHBOARD_LISTEN) is invalid: `localhost` must be an address and port such as 127.0.0.1:3000"
+        );
+        let err = Config::load(None, env(&[("SWITCHBOARD_SESSION_TTL_SECS", "0")])).unwrap_err();
+        assert!(
+            err.to_string().contains("must be between 1 and 2592000"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_bad_secret_is_refused_without_printing_it() {
+        let err =
+            Config::load(None, env(&[("DATABASE_URL", "mysql://root:hunter2@db")])).unwrap_err();
+        assert!(err.to_string().contains("database_url"));
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(!format!("{:?}", Secret::new("hunter2")).contains("hunter2"));
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, "lisen = \"x\"\n").unwrap();
+        let err = Config::load(Some(&path), env(&[])).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::UnknownKey { ref key, .. } if key == "lisen"),
+            "{err}"
+        );
+    }
+}

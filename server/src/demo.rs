@@ -1,0 +1,114 @@
+//! Creating the first owner of a workspace, and the demo workspace a newcomer signs in to.
+
+use app::{AppError, Role};
+
+use crate::auth::{check_new_password, hash_password};
+use crate::store::{NewMember, Store, StoreError};
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "switchboard-demo";
+
+/// The demo team: email, name, role.
+pub const DEMO_MEMBERS: [(&str, &str, Role); 5] = [
+    ("owner@demo.switchboard.test", "Olivia Owner", Role::Owner),
+    ("admin@demo.switchboard.test", "Adam Admin", Role::Admin),
+    (
+        "supervisor@demo.switchboard.test",
+        "Sofia Supervisor",
+        Role::Supervisor,
+    ),
+    ("agent1@demo.switchboard.test", "Ava Agent", Role::Agent),
+    ("agent2@demo.switchboard.test", "Ben Agent", Role::Agent),
+];
+
+/// Creates a workspace and its owner. Refuses a weak password or an email already in use.
+pub async fn create_owner(
+    store: &Store,
+    workspace: &str,
+    email: &str,
+    name: &str,
+    password: &str,
+) -> Result<i64, AppError> {
+    let workspace = workspace.trim();
+    if workspace.is_empty() {
+        return Err(AppError::invalid("Workspace name", "must not be empty"));
+    }
+    let email = email.trim().to_lowercase();
+    if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
+        return Err(AppError::invalid(
+            "Email",
+            format!("`{email}` is not an email address"),
+        ));
+    }
+    check_new_password(password)?;
+    if store.member_by_email(&email).await?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "A team member with the email {email} already exists."
+        )));
+    }
+    let hash = hash_password(password)?;
+    let workspace_id = store.create_workspace(workspace).await?;
+    store
+        .create_member(
+            workspace_id,
+            NewMember {
+                email: &email,
+                name: name.trim(),
+                password_hash: &hash,
+                role: Role::Owner,
+            },
+        )
+        .await?;
+    Ok(workspace_id)
+}
+
+/// What `seed_demo` did.
+pub enum Seeded {
+    Created { workspace_id: i64 },
+    AlreadyThere,
+}
+
+/// Creates the demo workspace "Acme Support": the five members above, the workflow "Support
+/// Assistant" and the operator group "Frontline" (both agents, on that workflow). Running it
+/// again changes nothing.
+pub async fn seed_demo(store: &Store) -> Result<Seeded, StoreError> {
+    if store.member_by_email(DEMO_MEMBERS[0].0).await?.is_some() {
+        return Ok(Seeded::AlreadyThere);
+    }
+    let hash = hash_password(DEMO_PASSWORD).map_err(|_| StoreError::NotFound)?;
+    let workspace_id = store.create_workspace("Acme Support").await?;
+    let mut agents = Vec::new();
+    for (email, name, role) in DEMO_MEMBERS {
+        let id = store
+            .create_member(
+                workspace_id,
+                NewMember {
+                    email,
+                    name,
+                    password_hash: &hash,
+                    role,
+                },
+            )
+            .await?;
+        if role == Role::Agent {
+            agents.push(id);
+        }
+    }
+    let workflow = store
+        .create_workflow(workspace_id, "Support Assistant")
+        .await?;
+    let group = store
+        .create_group(
+            workspace_id,
+            "Frontline",
+            Some("First line of customer support"),
+        )
+        .await?;
+    store
+        .add_group_workflow(workspace_id, group, workflow)
+        .await?;
+    for agent in agents {
+        store.add_group_member(workspace_id, group, agent).await?;
+    }
+    Ok(Seeded::Created { workspace_id })
+}

@@ -1,0 +1,165 @@
+#![recursion_limit = "512"]
+//! Switchboard's server: configuration, storage, authentication, domain services and the HTTP
+//! surface. `Application::build` is what `main` and the integration tests both start.
+
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod services;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use app::api::ssr::Backend;
+use config::Config;
+use store::Store;
+
+/// Everything a handler may need, cloned cheaply into each request.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub backend: Arc<dyn Backend>,
+    pub leptos: LeptosOptions,
+}
+
+/// A bound, ready-to-serve Switchboard.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    store: Store,
+    addr: SocketAddr,
+}
+
+/// Opens the database and applies pending migrations.
+pub async fn open_store(config: &Config) -> Result<Store, StartError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        StartError(format!(
+            "could not create the data directory {}: {e}",
+            config.data_dir.display()
+        ))
+    })?;
+    let store = Store::open(config.database_url.expose())
+        .await
+        .map_err(|e| StartError(format!("could not open the database: {e}")))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| StartError(format!("could not migrate the database: {e}")))?;
+    Ok(store)
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Application, StartError> {
+        let store = open_store(&config).await?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| StartError(format!("could not listen on {}: {e}", config.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartError(e.to_string()))?;
+        let config = Arc::new(config);
+        let sessions = auth::Sessions::new(
+            store.clone(),
+            config.session_ttl_secs,
+            auth::Throttle::new(
+                config.sign_in_max_attempts,
+                Duration::from_secs(config.sign_in_window_secs),
+            ),
+        );
+        let backend: Arc<dyn Backend> = Arc::new(services::Services {
+            store: store.clone(),
+            sessions,
+            config: config.clone(),
+        });
+        let leptos = LeptosOptions::builder()
+            .output_name("switchboard")
+            .site_root(config.site_root.display().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .env(match std::env::var("LEPTOS_ENV").as_deref() {
+                Ok("DEV") => leptos::config::Env::DEV,
+                _ => leptos::config::Env::PROD,
+            })
+            .build();
+        let state = AppState {
+            store: store.clone(),
+            config,
+            backend,
+            leptos,
+        };
+        Ok(Application {
+            listener,
+            router: http::router(state),
+            store,
+            addr,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn store(&self) -> Store {
+        self.store.clone()
+    }
+
+    /// Serves until `shutdown` completes, then finishes open requests and closes the database.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+/// Why the server could not start, in words for the person running it.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing open requests");
+}

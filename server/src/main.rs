@@ -1,0 +1,129 @@
+#![recursion_limit = "512"]
+//! The `switchboard` command: serve, migrate, create an owner, seed the demo workspace.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use server::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Switchboard: the live operator console"
+)]
+struct Cli {
+    /// A TOML configuration file (see switchboard.example.toml); environment variables override it.
+    #[arg(long, global = true, env = "SWITCHBOARD_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a workspace and its owner.
+    CreateOwner {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// The owner's password (at least 10 characters).
+        #[arg(long, env = "SWITCHBOARD_OWNER_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Create the demo workspace (does nothing if it exists) and print its sign-ins.
+    SeedDemo,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("switchboard: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log))
+        .init();
+
+    match run(cli.command.unwrap_or(Command::Serve), config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("switchboard: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> Result<(), String> {
+    match command {
+        Command::Serve => {
+            let app = server::Application::build(config.clone())
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(addr = %app.addr(), public_url = %config.public_url, "Switchboard is listening");
+            println!("Switchboard is running at http://{}", app.addr());
+            app.run_until(server::shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Command::Migrate => {
+            server::open_store(&config)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("The database is up to date.");
+            Ok(())
+        }
+        Command::CreateOwner {
+            workspace,
+            email,
+            name,
+            password,
+        } => {
+            let store = server::open_store(&config)
+                .await
+                .map_err(|e| e.to_string())?;
+            server::demo::create_owner(&store, &workspace, &email, &name, &password)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("Created the workspace {workspace:?} with its owner {email}.");
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let store = server::open_store(&config)
+                .await
+                .map_err(|e| e.to_string())?;
+            match server::demo::seed_demo(&store)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                server::demo::Seeded::Created { .. } => {
+                    println!("Created the demo workspace \"Acme Support\".")
+                }
+                server::demo::Seeded::AlreadyThere => {
+                    println!("The demo workspace is already there.")
+                }
+            }
+            println!(
+                "Sign in with any of these (password: {}):",
+                server::demo::DEMO_PASSWORD
+            );
+            for (email, name, role) in server::demo::DEMO_MEMBERS {
+                println!("  {email:<36} {name} ({})", role.label());
+            }
+            Ok(())
+        }
+    }
+}

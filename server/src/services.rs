@@ -1,0 +1,90 @@
+//! The domain services behind the pages' server functions. `Services` implements the `Backend`
+//! that `app` defines, so server functions stay thin and storage stays here.
+
+use std::sync::Arc;
+
+use app::api::ssr::Backend;
+use app::model::{
+    ConversationSummary, GroupSummary, MemberSummary, OperatorSummary, WorkspaceSettings,
+};
+use app::{AppError, Me, Scope};
+
+use crate::auth::Sessions;
+use crate::config::Config;
+use crate::store::Store;
+
+pub struct Services {
+    pub store: Store,
+    pub sessions: Sessions,
+    pub config: Arc<Config>,
+}
+
+#[async_trait::async_trait]
+impl Backend for Services {
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<(Me, String), AppError> {
+        self.sessions.sign_in(email, password, client).await
+    }
+
+    async fn sign_out(&self, token: &str) -> Result<(), AppError> {
+        self.sessions.sign_out(token).await
+    }
+
+    async fn member_for_session(&self, token: &str) -> Result<Me, AppError> {
+        self.sessions.member(token).await
+    }
+
+    fn session_ttl_secs(&self) -> i64 {
+        self.sessions.ttl_secs()
+    }
+
+    fn secure_cookies(&self) -> bool {
+        self.config.secure_cookies()
+    }
+
+    async fn list_conversations(&self, me: &Me) -> Result<Vec<ConversationSummary>, AppError> {
+        let all = me.can(Scope::ConversationsReadAll);
+        Ok(self
+            .store
+            .list_conversations(me.workspace_id, me.member_id, all)
+            .await?)
+    }
+
+    async fn list_operators(&self, me: &Me) -> Result<Vec<OperatorSummary>, AppError> {
+        Ok(self.store.list_operators(me.workspace_id).await?)
+    }
+
+    async fn list_members(&self, me: &Me) -> Result<Vec<MemberSummary>, AppError> {
+        Ok(self.store.list_members(me.workspace_id).await?)
+    }
+
+    async fn list_groups(&self, me: &Me) -> Result<Vec<GroupSummary>, AppError> {
+        Ok(self.store.list_groups(me.workspace_id).await?)
+    }
+
+    async fn workspace_settings(&self, me: &Me) -> Result<WorkspaceSettings, AppError> {
+        Ok(self.store.workspace_settings(me.workspace_id).await?)
+    }
+
+    async fn update_workspace_settings(
+        &self,
+        me: &Me,
+        settings: WorkspaceSettings,
+    ) -> Result<WorkspaceSettings, AppError> {
+        settings.validate()?;
+        let saved = self
+            .store
+            .update_workspace_settings(me.workspace_id, me.member_id, &settings)
+            .await?;
+        tracing::info!(
+            workspace_id = me.workspace_id,
+            member_id = me.member_id,
+            "workspace settings updated"
+        );
+        Ok(saved)
+    }
+}

@@ -1,0 +1,347 @@
+//! Workspaces, their settings, workflows, operator groups, the inbox listing and the audit log.
+
+use app::model::{
+    ConversationSummary, GroupSummary, OperatorSummary, WorkflowSummary, WorkspaceSettings,
+};
+
+use super::{now_ms, unique_as, Store, StoreError};
+
+type SettingsRow = (String, bool, bool, i64, i64, i64);
+
+/// One administrative change, for the audit log.
+pub struct AuditEntry<'a> {
+    pub workspace_id: i64,
+    pub actor_id: Option<i64>,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+impl Store {
+    pub async fn create_workspace(&self, name: &str) -> Result<i64, StoreError> {
+        let row: (i64,) = sqlx::query_as(
+            "INSERT INTO workspaces (name, created_at) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(name)
+        .bind(now_ms())
+        .fetch_one(&self.write)
+        .await?;
+        Ok(row.0)
+    }
+
+    pub async fn workspace_settings(
+        &self,
+        workspace_id: i64,
+    ) -> Result<WorkspaceSettings, StoreError> {
+        let row: Option<SettingsRow> = sqlx::query_as(
+            "SELECT name, operator_enabled, presence_enabled, human_agents, default_chat_limit, disconnect_timeout_secs
+             FROM workspaces WHERE id = $1",
+        )
+        .bind(workspace_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let (
+            name,
+            operator_enabled,
+            presence_enabled,
+            human_agents,
+            default_chat_limit,
+            disconnect_timeout_secs,
+        ) = row.ok_or(StoreError::NotFound)?;
+        Ok(WorkspaceSettings {
+            name,
+            operator_enabled,
+            presence_enabled,
+            human_agents,
+            default_chat_limit,
+            disconnect_timeout_secs,
+        })
+    }
+
+    /// Saves the settings and records the change in the audit log, in one transaction.
+    pub async fn update_workspace_settings(
+        &self,
+        workspace_id: i64,
+        actor_id: i64,
+        settings: &WorkspaceSettings,
+    ) -> Result<WorkspaceSettings, StoreError> {
+        let before = self.workspace_settings(workspace_id).await?;
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "UPDATE workspaces SET name = $1, operator_enabled = $2, presence_enabled = $3, human_agents = $4,
+             default_chat_limit = $5, disconnect_timeout_secs = $6 WHERE id = $7",
+        )
+        .bind(&settings.name)
+        .bind(settings.operator_enabled)
+        .bind(settings.presence_enabled)
+        .bind(settings.human_agents)
+        .bind(settings.default_chat_limit)
+        .bind(settings.disconnect_timeout_secs)
+        .bind(workspace_id)
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(
+            &mut tx,
+            AuditEntry {
+                workspace_id,
+                actor_id: Some(actor_id),
+                action: "workspace.settings_updated",
+                target: "workspace",
+                before: serde_json::to_value(&before).ok(),
+                after: serde_json::to_value(settings).ok(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(settings.clone())
+    }
+
+    pub async fn create_workflow(&self, workspace_id: i64, name: &str) -> Result<i64, StoreError> {
+        let row: (i64,) =
+            sqlx::query_as("INSERT INTO workflows (workspace_id, name, created_at) VALUES ($1, $2, $3) RETURNING id")
+                .bind(workspace_id)
+                .bind(name)
+                .bind(now_ms())
+                .fetch_one(&self.write)
+                .await
+                .map_err(unique_as("A workflow with that name"))?;
+        Ok(row.0)
+    }
+
+    pub async fn list_workflows(
+        &self,
+        workspace_id: i64,
+    ) -> Result<Vec<WorkflowSummary>, StoreError> {
+        let rows: Vec<(i64, String, bool, String)> =
+            sqlx::query_as("SELECT id, name, live_routing, handoff_mode FROM workflows WHERE workspace_id = $1 ORDER BY name")
+                .bind(workspace_id)
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, live_routing, handoff_mode)| WorkflowSummary {
+                id,
+                name,
+                live_routing,
+                handoff_mode,
+            })
+            .collect())
+    }
+
+    pub async fn create_group(
+        &self,
+        workspace_id: i64,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let row: (i64,) = sqlx::query_as(
+            "INSERT INTO operator_groups (workspace_id, name, description, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(workspace_id)
+        .bind(name)
+        .bind(description)
+        .bind(now_ms())
+        .fetch_one(&self.write)
+        .await
+        .map_err(unique_as("An operator group with that name"))?;
+        Ok(row.0)
+    }
+
+    /// Adds a member and a workflow to a group; both must belong to the group's workspace.
+    pub async fn add_group_member(
+        &self,
+        workspace_id: i64,
+        group_id: i64,
+        member_id: i64,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO group_members (group_id, member_id)
+             SELECT g.id, m.id FROM operator_groups g JOIN members m ON m.workspace_id = g.workspace_id
+             WHERE g.id = $1 AND m.id = $2 AND g.workspace_id = $3",
+        )
+        .bind(group_id)
+        .bind(member_id)
+        .bind(workspace_id)
+        .execute(&self.write)
+        .await
+        .map_err(unique_as("That group membership"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn add_group_workflow(
+        &self,
+        workspace_id: i64,
+        group_id: i64,
+        workflow_id: i64,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO group_workflows (group_id, workflow_id)
+             SELECT g.id, w.id FROM operator_groups g JOIN workflows w ON w.workspace_id = g.workspace_id
+             WHERE g.id = $1 AND w.id = $2 AND g.workspace_id = $3",
+        )
+        .bind(group_id)
+        .bind(workflow_id)
+        .bind(workspace_id)
+        .execute(&self.write)
+        .await
+        .map_err(unique_as("That workflow assignment"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn list_groups(&self, workspace_id: i64) -> Result<Vec<GroupSummary>, StoreError> {
+        let groups: Vec<(i64, String, Option<String>)> =
+            sqlx::query_as("SELECT id, name, description FROM operator_groups WHERE workspace_id = $1 ORDER BY name")
+                .bind(workspace_id)
+                .fetch_all(&self.read)
+                .await?;
+        let members: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT gm.group_id, m.name FROM group_members gm JOIN members m ON m.id = gm.member_id
+             WHERE m.workspace_id = $1 ORDER BY m.name",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.read)
+        .await?;
+        let workflows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT gw.group_id, w.name FROM group_workflows gw JOIN workflows w ON w.id = gw.workflow_id
+             WHERE w.workspace_id = $1 ORDER BY w.name",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(groups
+            .into_iter()
+            .map(|(id, name, description)| GroupSummary {
+                id,
+                name,
+                description,
+                members: members
+                    .iter()
+                    .filter(|(g, _)| *g == id)
+                    .map(|(_, n)| n.clone())
+                    .collect(),
+                workflows: workflows
+                    .iter()
+                    .filter(|(g, _)| *g == id)
+                    .map(|(_, n)| n.clone())
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// Members whose role may handle conversations, with their groups. Presence is not stored
+    /// here: the caller fills in the live status.
+    pub async fn list_operators(
+        &self,
+        workspace_id: i64,
+    ) -> Result<Vec<OperatorSummary>, StoreError> {
+        let groups = self.list_groups(workspace_id).await?;
+        let members = self.list_members(workspace_id).await?;
+        Ok(members
+            .into_iter()
+            .filter(|m| m.active && m.role.has(app::Scope::OperatorWrite))
+            .map(|m| OperatorSummary {
+                member_id: m.id,
+                groups: groups
+                    .iter()
+                    .filter(|g| g.members.contains(&m.name))
+                    .map(|g| g.name.clone())
+                    .collect(),
+                name: m.name,
+                role: m.role,
+                status: "offline".into(),
+            })
+            .collect())
+    }
+
+    /// The conversations a member sees: the workflows of their operator groups and those
+    /// assigned to them, or, with `all`, the whole workspace.
+    pub async fn list_conversations(
+        &self,
+        workspace_id: i64,
+        member_id: i64,
+        all: bool,
+    ) -> Result<Vec<ConversationSummary>, StoreError> {
+        let rows: Vec<(i64, String, String, String, String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+            "SELECT c.id, ch.kind, ct.name, c.status, c.handler, a.name,
+                    (SELECT body FROM messages m WHERE m.conversation_id = c.id ORDER BY seq DESC LIMIT 1),
+                    c.last_activity_at
+             FROM conversations c
+             JOIN channels ch ON ch.id = c.channel_id
+             JOIN contacts ct ON ct.id = c.contact_id
+             LEFT JOIN members a ON a.id = c.assignee_id
+             WHERE c.workspace_id = $1
+               AND ($3 OR c.assignee_id = $2 OR c.workflow_id IN (
+                    SELECT gw.workflow_id FROM group_workflows gw
+                    JOIN group_members gm ON gm.group_id = gw.group_id WHERE gm.member_id = $2))
+             ORDER BY c.last_activity_at DESC
+             LIMIT 200",
+        )
+        .bind(workspace_id)
+        .bind(member_id)
+        .bind(all)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    id,
+                    channel_kind,
+                    contact_name,
+                    status,
+                    handler,
+                    assignee,
+                    last_message,
+                    last_activity_at,
+                )| ConversationSummary {
+                    id,
+                    channel_kind,
+                    contact_name,
+                    status,
+                    handler,
+                    assignee,
+                    last_message,
+                    last_activity_at,
+                },
+            )
+            .collect())
+    }
+
+    pub async fn audit_count(&self, workspace_id: i64, action: &str) -> Result<i64, StoreError> {
+        let row: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit_log WHERE workspace_id = $1 AND action = $2",
+        )
+        .bind(workspace_id)
+        .bind(action)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(row.0)
+    }
+}
+
+async fn insert_audit(
+    tx: &mut sqlx::SqliteConnection,
+    e: AuditEntry<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (workspace_id, actor_id, action, target, before_json, after_json, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(e.workspace_id)
+    .bind(e.actor_id)
+    .bind(e.action)
+    .bind(e.target)
+    .bind(e.before.map(|v| v.to_string()))
+    .bind(e.after.map(|v| v.to_string()))
+    .bind(now_ms())
+    .execute(tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! Signing in and out, sessions, throttling and cross-site refusal.
+
+use crate::helpers::*;
+use app::AppError;
+
+#[tokio::test]
+async fn the_demo_owner_signs_in_and_gets_an_http_only_session_cookie() {
+    let app = spawn_app().await;
+    let res = app.sign_in(OWNER, PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .expect("a session cookie")
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("sb_session="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http keeps cookies usable locally: {cookie}"
+    );
+    assert_eq!(res.headers().get("location").unwrap(), "/inbox");
+
+    let me = app.me().await.expect("signed in");
+    assert_eq!(me.email, OWNER);
+    assert_eq!(me.workspace_name, "Acme Support");
+    assert_eq!(me.role, app::Role::Owner);
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_clearly_and_opens_no_session() {
+    let app = spawn_app().await;
+    let res = app.sign_in(OWNER, "not-the-password").await;
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().get("set-cookie").is_none());
+    let err = result::<()>(res).await.unwrap_err();
+    assert_eq!(err, AppError::InvalidCredentials);
+    assert_eq!(
+        err.to_string(),
+        "That email and password do not match an active account."
+    );
+    assert_eq!(app.me().await.unwrap_err(), AppError::Unauthenticated);
+}
+
+#[tokio::test]
+async fn an_unknown_email_gets_the_same_answer_as_a_wrong_password() {
+    let app = spawn_app().await;
+    let res = app.sign_in("nobody@example.com", PASSWORD).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        result::<()>(res).await.unwrap_err(),
+        AppError::InvalidCredentials
+    );
+}
+
+#[tokio::test]
+async fn signing_out_revokes_the_session_on_the_server() {
+    let app = TestApp::signed_in_as(AGENT).await;
+    // Keep the cookie as an attacker who copied it would.
+    let copied = new_client();
+    let token = {
+        let res = app.sign_in(AGENT, PASSWORD).await;
+        let cookie = res
+            .headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        cookie.split(';').next().unwrap().to_string()
+    };
+    let replay = |client: &reqwest::Client| {
+        client
+            .post(format!("{}/api/auth/me", app.base))
+            .header("cookie", token.clone())
+            .send()
+    };
+    assert_eq!(replay(&copied).await.unwrap().status(), 200);
+
+    let res = app.call("auth/sign_out", &[]).await;
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+
+    let res = replay(&copied).await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        result::<()>(res).await.unwrap_err(),
+        AppError::Unauthenticated
+    );
+}
+
+#[tokio::test]
+async fn an_expired_session_is_told_apart_and_asks_to_sign_in_again() {
+    let app = spawn_app_with(&[("SWITCHBOARD_SESSION_TTL_SECS", "1")]).await;
+    assert_eq!(app.sign_in(AGENT, PASSWORD).await.status(), 200);
+    assert!(app.me().await.is_ok());
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let err = app.me().await.unwrap_err();
+    assert_eq!(err, AppError::SessionExpired);
+    assert_eq!(
+        err.to_string(),
+        "Your session has expired. Please sign in again."
+    );
+}
+
+#[tokio::test]
+async fn repeated_failures_throttle_sign_in_even_with_the_right_password() {
+    let app = spawn_app_with(&[("SWITCHBOARD_SIGN_IN_MAX_ATTEMPTS", "3")]).await;
+    for _ in 0..3 {
+        assert_eq!(app.sign_in(ADMIN, "wrong-password").await.status(), 401);
+    }
+    let res = app.sign_in(ADMIN, PASSWORD).await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().get("set-cookie").is_none());
+    match result::<()>(res).await.unwrap_err() {
+        AppError::TooManyAttempts { retry_after_secs } => assert!(retry_after_secs > 0),
+        other => panic!("expected throttling, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_cross_site_form_post_is_refused_before_it_signs_anyone_in() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(format!("{}/api/auth/sign_in", app.base))
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("email", OWNER), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.headers().get("set-cookie").is_none());
+    assert_eq!(app.me().await.unwrap_err(), AppError::Unauthenticated);
+}
+
+#[tokio::test]
+async fn a_page_that_needs_a_member_redirects_an_anonymous_visitor_to_sign_in() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .get(format!("{}/settings", app.base))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    let location = res.headers().get("location").unwrap().to_str().unwrap();
+    assert!(
+        location.starts_with("/sign-in?reason=signed_out&next=/settings"),
+        "{location}"
+    );
+}
+
+#[tokio::test]
+async fn health_and_readiness_probes_answer() {
+    let app = spawn_app().await;
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.text().await.unwrap(), "ready");
+}
+
+#[tokio::test]
+async fn an_unknown_page_is_a_404_with_a_way_back() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .get(format!("{}/no-such-page", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("This page does not exist"), "{body}");
+}
