@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what is missing and runs every test: unit and integration (cargo), then end-to-end
+# (Playwright in Debian's Chromium against a freshly built, freshly seeded server).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+step "Checking tools"
+setup_rust
+setup_node
+setup_end2end
+
+cd "$ROOT"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+# Plain cargo gets its own target directory: cargo-leptos builds with other flags, and the
+# two would otherwise keep rebuilding each other's artefacts.
+PLAIN_TARGET="$TARGET/plain"
+
+step "Unit tests of the shared app crate"
+CARGO_TARGET_DIR="$PLAIN_TARGET" cargo test -p app --features ssr
+
+step "Unit and integration tests of the server"
+CARGO_TARGET_DIR="$PLAIN_TARGET" cargo test -p server
+
+step "Building the site for the end-to-end tests"
+CARGO_TARGET_DIR="$TARGET" cargo leptos build
+
+step "Starting a fresh server for the end-to-end tests"
+E2E_DIR="$(mktemp -d)"
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  rm -rf "$E2E_DIR"
+}
+trap cleanup EXIT
+export SWITCHBOARD_DATA_DIR="$E2E_DIR" SWITCHBOARD_SITE_ROOT="$ROOT/target/site" SWITCHBOARD_LOG="warn"
+"$TARGET/debug/switchboard" seed-demo >/dev/null
+SWITCHBOARD_LISTEN=127.0.0.1:0 "$TARGET/debug/switchboard" serve >"$E2E_DIR/server.log" 2>&1 &
+SERVER_PID=$!
+URL=""
+for _ in $(seq 1 100); do
+  URL="$(grep -o 'http://127.0.0.1:[0-9]*' "$E2E_DIR/server.log" | head -n1 || true)"
+  [ -n "$URL" ] && curl -fsS "$URL/readyz" >/dev/null 2>&1 && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$E2E_DIR/server.log"; echo "The server did not start." >&2; exit 1; }
+  sleep 0.2
+done
+[ -n "$URL" ] || { cat "$E2E_DIR/server.log"; echo "The server did not report its address." >&2; exit 1; }
+note "server at $URL"
+
+step "End-to-end tests (Playwright, Chromium)"
+(cd end2end && SWITCHBOARD_URL="$URL" npx playwright test)
