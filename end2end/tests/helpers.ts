@@ -21,5 +21,5 @@ export async function signIn(page: Page, email: string, password = PASSWORD) {
 
 /** Saves a screenshot for people to look at (not compared by the tests). */
 export async function snap(page: Page, name: string) {
-  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+  await page.screenshot({ path: `screenshots/${name}.png` });
 }
