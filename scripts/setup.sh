@@ -61,7 +61,7 @@ setup_node() {
   command -v npm >/dev/null || apt_install npm nodejs npm
   if [ ! -x "$ROOT/node_modules/.bin/tailwindcss" ] || [ ! -x "$ROOT/node_modules/.bin/wasm-opt" ]; then
     step "Installing the Tailwind CSS CLI and binaryen from npm"
-    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error)
   else
     note "tailwindcss, wasm-opt: present"
   fi
@@ -71,7 +71,7 @@ setup_end2end() {
   apt_install /usr/bin/chromium chromium
   if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
     step "Installing Playwright (it uses Debian's Chromium; no browser download)"
-    (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error)
   else
     note "Playwright: present"
   fi
