@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 use crate::model::{
-    ConversationSummary, GroupSummary, Me, MemberSummary, OperatorSummary, WorkspaceSettings,
+    ConversationDetail, ConversationSummary, GroupSummary, Me, MemberSummary, OperatorSummary, WidgetChannel,
+    WorkspaceSettings,
 };
 use crate::AppError;
 
@@ -41,7 +42,15 @@ pub mod ssr {
         /// Whether cookies must carry `Secure` (Switchboard is served over https).
         fn secure_cookies(&self) -> bool;
 
-        async fn list_conversations(&self, me: &Me) -> Result<Vec<ConversationSummary>, AppError>;
+        async fn inbox(&self, me: &Me, status: Option<String>) -> Result<Vec<ConversationSummary>, AppError>;
+        async fn conversation_detail(&self, me: &Me, id: i64) -> Result<ConversationDetail, AppError>;
+        async fn take_over(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
+        async fn restore_to_ai(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
+        async fn resolve_conversation(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
+        /// The web chat channel a widget names (public: visitors are not members).
+        async fn widget_channel(&self, key: &str) -> Result<WidgetChannel, AppError>;
+        /// A new visitor on the web channel: their signed token.
+        async fn start_visitor(&self, key: &str) -> Result<String, AppError>;
         async fn list_operators(&self, me: &Me) -> Result<Vec<OperatorSummary>, AppError>;
         async fn list_members(&self, me: &Me) -> Result<Vec<MemberSummary>, AppError>;
         async fn list_groups(&self, me: &Me) -> Result<Vec<GroupSummary>, AppError>;
@@ -70,9 +79,12 @@ pub mod ssr {
 
     /// The session token from the request's cookie, if any.
     pub fn session_token() -> Option<String> {
-        let parts = request_parts()?;
-        parts
-            .headers
+        session_token_in(&request_parts()?.headers)
+    }
+
+    /// The session token in these request headers, if any.
+    pub fn session_token_in(headers: &http::HeaderMap) -> Option<String> {
+        headers
             .get_all(http::header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
@@ -208,15 +220,67 @@ pub async fn current_member() -> Result<Me, AppError> {
 }
 
 #[server(endpoint = "inbox/conversations")]
-pub async fn list_conversations() -> Result<Vec<ConversationSummary>, AppError> {
+pub async fn list_conversations(status: Option<String>) -> Result<Vec<ConversationSummary>, AppError> {
     use ssr::*;
-    finish(
-        async move {
-            let (backend, me) = require(Some(crate::Scope::OperatorRead), "see the inbox").await?;
-            backend.list_conversations(&me).await
-        }
-        .await,
-    )
+    finish(async move {
+        let (backend, me) = require(Some(crate::Scope::OperatorRead), "see the inbox").await?;
+        backend.inbox(&me, status.filter(|s| !s.is_empty())).await
+    }
+    .await)
+}
+
+#[server(endpoint = "inbox/conversation")]
+pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
+    use ssr::*;
+    finish(async move {
+        let (backend, me) = require(Some(crate::Scope::OperatorRead), "see conversations").await?;
+        backend.conversation_detail(&me, id).await
+    }
+    .await)
+}
+
+#[server(endpoint = "inbox/take_over")]
+pub async fn take_over(id: i64) -> Result<ConversationSummary, AppError> {
+    use ssr::*;
+    finish(async move {
+        let (backend, me) = require(Some(crate::Scope::OperatorWrite), "take conversations over").await?;
+        backend.take_over(&me, id).await
+    }
+    .await)
+}
+
+#[server(endpoint = "inbox/restore_to_ai")]
+pub async fn restore_to_ai(id: i64) -> Result<ConversationSummary, AppError> {
+    use ssr::*;
+    finish(async move {
+        let (backend, me) = require(Some(crate::Scope::OperatorWrite), "hand conversations back to the assistant").await?;
+        backend.restore_to_ai(&me, id).await
+    }
+    .await)
+}
+
+#[server(endpoint = "inbox/resolve")]
+pub async fn resolve_conversation(id: i64) -> Result<ConversationSummary, AppError> {
+    use ssr::*;
+    finish(async move {
+        let (backend, me) = require(Some(crate::Scope::OperatorWrite), "resolve conversations").await?;
+        backend.resolve_conversation(&me, id).await
+    }
+    .await)
+}
+
+/// Public: the widget asks which channel it belongs to.
+#[server(endpoint = "widget/channel")]
+pub async fn get_widget_channel(key: String) -> Result<WidgetChannel, AppError> {
+    use ssr::*;
+    finish(async move { backend()?.widget_channel(&key).await }.await)
+}
+
+/// Public: a new visitor on a web channel gets a signed token to keep.
+#[server(endpoint = "widget/start")]
+pub async fn start_visitor(key: String) -> Result<String, AppError> {
+    use ssr::*;
+    finish(async move { backend()?.start_visitor(&key).await }.await)
 }
 
 #[server(endpoint = "live/operators")]

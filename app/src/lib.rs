@@ -4,6 +4,7 @@
 
 pub mod api;
 mod error;
+pub mod events;
 mod layout;
 pub mod model;
 mod pages;

@@ -240,14 +240,39 @@ impl WorkspaceSettings {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationSummary {
     pub id: i64,
+    pub workflow_id: i64,
     pub channel_kind: String,
+    pub channel_name: String,
     pub contact_name: String,
+    /// `open`, `waiting`, `active` or `resolved`.
     pub status: String,
+    /// `ai` or `human`.
     pub handler: String,
+    pub assignee_id: Option<i64>,
     pub assignee: Option<String>,
     pub last_message: Option<String>,
+    pub last_seq: i64,
+    /// When the visitor started waiting for a human (Unix milliseconds).
+    pub escalated_at: Option<i64>,
     /// Unix milliseconds.
     pub last_activity_at: i64,
+}
+
+/// A conversation opened in the inbox: its summary and its latest messages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationDetail {
+    pub summary: ConversationSummary,
+    pub messages: Vec<crate::events::MessageView>,
+}
+
+/// A web-chat channel as the widget shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WidgetChannel {
+    pub key: String,
+    pub name: String,
+    pub workflow_name: String,
+    pub greeting: String,
+    pub colour: String,
 }
 
 /// An operator as the supervisor's live view shows them.

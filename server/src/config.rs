@@ -46,6 +46,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "session_ttl_secs", env: "SWITCHBOARD_SESSION_TTL_SECS", default: Some("43200"), secret: false, doc: "How long a sign-in lasts, in seconds (1 to 2592000)." },
     Setting { key: "sign_in_max_attempts", env: "SWITCHBOARD_SIGN_IN_MAX_ATTEMPTS", default: Some("5"), secret: false, doc: "Failed sign-ins allowed per email and per client address within the window (1 to 1000)." },
     Setting { key: "sign_in_window_secs", env: "SWITCHBOARD_SIGN_IN_WINDOW_SECS", default: Some("300"), secret: false, doc: "The sign-in throttling window, in seconds (1 to 86400)." },
+    Setting { key: "secret_key", env: "SWITCHBOARD_SECRET_KEY", default: None, secret: true, doc: "Key that signs visitor tokens (at least 32 characters). Default: a random key kept in `<data_dir>/secret.key`." },
     Setting { key: "log", env: "SWITCHBOARD_LOG", default: Some("info"), secret: false, doc: "Log filter in tracing's syntax, e.g. `info` or `server=debug,info`." },
 ];
 
@@ -60,6 +61,8 @@ pub struct Config {
     pub session_ttl_secs: i64,
     pub sign_in_max_attempts: u32,
     pub sign_in_window_secs: u64,
+    /// `None`: a random key is created in the data directory on first start.
+    pub secret_key: Option<Secret>,
     pub log: String,
 }
 
@@ -184,6 +187,13 @@ impl Config {
             parse(&raw, "sign_in_max_attempts", |v| ranged(v, 1, 1000))? as u32;
         let sign_in_window_secs =
             parse(&raw, "sign_in_window_secs", |v| ranged(v, 1, 86_400))? as u64;
+        let secret_key = match get("secret_key") {
+            Some((v, origin)) if v.chars().count() < 32 => {
+                return Err(ConfigError::Invalid { key: "secret_key".into(), origin, reason: "must be at least 32 characters".into() })
+            }
+            Some((v, _)) => Some(Secret::new(v)),
+            None => None,
+        };
         let log = parse(&raw, "log", |v| {
             tracing_subscriber::EnvFilter::try_new(v)
                 .map(|_| v.to_string())
@@ -198,6 +208,7 @@ impl Config {
             session_ttl_secs,
             sign_in_max_attempts,
             sign_in_window_secs,
+            secret_key,
             log,
         })
     }
@@ -205,6 +216,30 @@ impl Config {
     /// Reads the process environment.
     pub fn from_env(file: Option<&Path>) -> Result<Config, ConfigError> {
         Config::load(file, |name| std::env::var(name).ok())
+    }
+
+    /// The key that signs visitor tokens: the configured one, or the one kept in the data
+    /// directory (created on first use, readable by the owner only).
+    pub fn signing_key(&self) -> std::io::Result<Vec<u8>> {
+        if let Some(k) = &self.secret_key {
+            return Ok(k.expose().as_bytes().to_vec());
+        }
+        let path = self.data_dir.join("secret.key");
+        match std::fs::read_to_string(&path) {
+            Ok(k) if k.trim().len() >= 32 => Ok(k.trim().as_bytes().to_vec()),
+            _ => {
+                let mut bytes = [0u8; 32];
+                getrandom::getrandom(&mut bytes).map_err(std::io::Error::other)?;
+                let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                std::fs::write(&path, &key)?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+                }
+                Ok(key.into_bytes())
+            }
+        }
     }
 
     /// Cookies carry `Secure` when people reach Switchboard over https.

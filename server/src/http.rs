@@ -22,6 +22,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/ws/visitor", get(crate::sockets::visitor))
+        .route("/ws/operator", get(crate::sockets::operator))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -81,15 +83,19 @@ fn is_cross_site(headers: &axum::http::HeaderMap) -> bool {
     }
 }
 
+/// The chat page is made to be framed by customers' sites; everything else refuses framing.
 async fn security_headers(req: Request, next: Next) -> Response {
+    let embeddable = req.uri().path().starts_with("/chat/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    if embeddable {
+        h.insert("content-security-policy", HeaderValue::from_static("frame-ancestors *"));
+    } else {
+        h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+        h.insert("content-security-policy", HeaderValue::from_static("frame-ancestors 'none'"));
+    }
     res
 }
 

@@ -2,11 +2,16 @@
 //! Switchboard's server: configuration, storage, authentication, domain services and the HTTP
 //! surface. `Application::build` is what `main` and the integration tests both start.
 
+pub mod assistant;
 pub mod auth;
+pub mod channels;
 pub mod config;
+pub mod conversations;
 pub mod demo;
 pub mod http;
+pub mod hub;
 pub mod services;
+pub mod sockets;
 pub mod store;
 
 use std::future::Future;
@@ -27,6 +32,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub backend: Arc<dyn Backend>,
+    pub conversations: Arc<conversations::Conversations>,
+    pub tokens: channels::web::VisitorTokens,
     pub leptos: LeptosOptions,
 }
 
@@ -74,10 +81,17 @@ impl Application {
                 Duration::from_secs(config.sign_in_window_secs),
             ),
         );
+        let key = config.signing_key().map_err(|e| {
+            StartError(format!("could not read or create the signing key in {}: {e}", config.data_dir.display()))
+        })?;
+        let tokens = channels::web::VisitorTokens::new(&key);
+        let conversations = Arc::new(conversations::Conversations::new(store.clone(), Arc::new(hub::Hub::new())));
         let backend: Arc<dyn Backend> = Arc::new(services::Services {
             store: store.clone(),
             sessions,
             config: config.clone(),
+            conversations: conversations.clone(),
+            tokens: tokens.clone(),
         });
         let leptos = LeptosOptions::builder()
             .output_name("switchboard")
@@ -93,6 +107,8 @@ impl Application {
             store: store.clone(),
             config,
             backend,
+            conversations,
+            tokens,
             leptos,
         };
         Ok(Application {

@@ -5,18 +5,23 @@ use std::sync::Arc;
 
 use app::api::ssr::Backend;
 use app::model::{
-    ConversationSummary, GroupSummary, MemberSummary, OperatorSummary, WorkspaceSettings,
+    ConversationDetail, ConversationSummary, GroupSummary, MemberSummary, OperatorSummary, WidgetChannel,
+    WorkspaceSettings,
 };
-use app::{AppError, Me, Scope};
+use app::{AppError, Me};
 
 use crate::auth::Sessions;
+use crate::channels::web::{self, VisitorTokens};
 use crate::config::Config;
+use crate::conversations::Conversations;
 use crate::store::Store;
 
 pub struct Services {
     pub store: Store,
     pub sessions: Sessions,
     pub config: Arc<Config>,
+    pub conversations: Arc<Conversations>,
+    pub tokens: VisitorTokens,
 }
 
 #[async_trait::async_trait]
@@ -46,12 +51,32 @@ impl Backend for Services {
         self.config.secure_cookies()
     }
 
-    async fn list_conversations(&self, me: &Me) -> Result<Vec<ConversationSummary>, AppError> {
-        let all = me.can(Scope::ConversationsReadAll);
-        Ok(self
-            .store
-            .list_conversations(me.workspace_id, me.member_id, all)
-            .await?)
+    async fn inbox(&self, me: &Me, status: Option<String>) -> Result<Vec<ConversationSummary>, AppError> {
+        self.conversations.inbox(me, status.as_deref()).await
+    }
+
+    async fn conversation_detail(&self, me: &Me, id: i64) -> Result<ConversationDetail, AppError> {
+        self.conversations.detail(me, id).await
+    }
+
+    async fn take_over(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError> {
+        self.conversations.take_over(me, id).await
+    }
+
+    async fn restore_to_ai(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError> {
+        self.conversations.restore_to_ai(me, id).await
+    }
+
+    async fn resolve_conversation(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError> {
+        self.conversations.resolve(me, id).await
+    }
+
+    async fn widget_channel(&self, key: &str) -> Result<WidgetChannel, AppError> {
+        web::widget(&self.store, key).await
+    }
+
+    async fn start_visitor(&self, key: &str) -> Result<String, AppError> {
+        web::start_visitor(&self.store, &self.tokens, key).await
     }
 
     async fn list_operators(&self, me: &Me) -> Result<Vec<OperatorSummary>, AppError> {

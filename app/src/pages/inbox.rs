@@ -8,7 +8,7 @@ use crate::model::format_utc;
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
-    let conversations = Resource::new(|| (), |_| list_conversations());
+    let conversations = Resource::new(|| (), |_| list_conversations(None));
     view! {
         <PageHeader title="Inbox" subtitle="Conversations on your workflows, most recent activity first."/>
         <div class="p-8">

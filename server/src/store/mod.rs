@@ -4,6 +4,7 @@
 //! SQLite permits one writer at a time, so writes go through a pool of one connection and
 //! reads through a pool of several, all in WAL mode with a busy timeout.
 
+mod conversations;
 mod members;
 mod workspaces;
 
@@ -14,6 +15,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use conversations::{Appended, ChannelRecord, ConversationRecord, NewMessage, Refusal, WorkflowRecord};
 pub use members::{MemberRecord, NewMember, SessionRecord};
 
 #[derive(Debug, thiserror::Error)]

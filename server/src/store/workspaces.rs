@@ -1,8 +1,6 @@
 //! Workspaces, their settings, workflows, operator groups, the inbox listing and the audit log.
 
-use app::model::{
-    ConversationSummary, GroupSummary, OperatorSummary, WorkflowSummary, WorkspaceSettings,
-};
+use app::model::{GroupSummary, OperatorSummary, WorkflowSummary, WorkspaceSettings};
 
 use super::{now_ms, unique_as, Store, StoreError};
 
@@ -257,60 +255,6 @@ impl Store {
                 role: m.role,
                 status: "offline".into(),
             })
-            .collect())
-    }
-
-    /// The conversations a member sees: the workflows of their operator groups and those
-    /// assigned to them, or, with `all`, the whole workspace.
-    pub async fn list_conversations(
-        &self,
-        workspace_id: i64,
-        member_id: i64,
-        all: bool,
-    ) -> Result<Vec<ConversationSummary>, StoreError> {
-        let rows: Vec<(i64, String, String, String, String, Option<String>, Option<String>, i64)> = sqlx::query_as(
-            "SELECT c.id, ch.kind, ct.name, c.status, c.handler, a.name,
-                    (SELECT body FROM messages m WHERE m.conversation_id = c.id ORDER BY seq DESC LIMIT 1),
-                    c.last_activity_at
-             FROM conversations c
-             JOIN channels ch ON ch.id = c.channel_id
-             JOIN contacts ct ON ct.id = c.contact_id
-             LEFT JOIN members a ON a.id = c.assignee_id
-             WHERE c.workspace_id = $1
-               AND ($3 OR c.assignee_id = $2 OR c.workflow_id IN (
-                    SELECT gw.workflow_id FROM group_workflows gw
-                    JOIN group_members gm ON gm.group_id = gw.group_id WHERE gm.member_id = $2))
-             ORDER BY c.last_activity_at DESC
-             LIMIT 200",
-        )
-        .bind(workspace_id)
-        .bind(member_id)
-        .bind(all)
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(
-                    id,
-                    channel_kind,
-                    contact_name,
-                    status,
-                    handler,
-                    assignee,
-                    last_message,
-                    last_activity_at,
-                )| ConversationSummary {
-                    id,
-                    channel_kind,
-                    contact_name,
-                    status,
-                    handler,
-                    assignee,
-                    last_message,
-                    last_activity_at,
-                },
-            )
             .collect())
     }
 

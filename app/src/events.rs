@@ -1,0 +1,177 @@
+//! The real-time protocol: what visitors' and operators' sockets send and receive. Defined once
+//! here and used by the WASM clients and the server alike; every frame is one JSON object with
+//! a `type` field.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::ConversationSummary;
+use crate::AppError;
+
+/// Who wrote a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SenderKind {
+    /// The visitor / customer.
+    Contact,
+    /// The workflow's assistant.
+    Ai,
+    /// A team member.
+    Operator,
+    /// Switchboard itself: handoff notices, joins, failures.
+    System,
+}
+
+impl SenderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SenderKind::Contact => "contact",
+            SenderKind::Ai => "ai",
+            SenderKind::Operator => "operator",
+            SenderKind::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SenderKind> {
+        [SenderKind::Contact, SenderKind::Ai, SenderKind::Operator, SenderKind::System].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A stored message as clients show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub conversation_id: i64,
+    /// Monotonic within the conversation, from 1.
+    pub seq: i64,
+    pub sender_kind: SenderKind,
+    pub sender_name: String,
+    pub body: String,
+    /// Shown to team members only, never to the visitor or the channel.
+    pub internal: bool,
+    pub idempotency_key: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// The most characters one message may have.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// A message body that is not blank and not over `MAX_MESSAGE_CHARS`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageBody(String);
+
+impl MessageBody {
+    pub fn parse(s: &str) -> Result<MessageBody, AppError> {
+        let trimmed = s.trim();
+        if trimmed.is_empty() {
+            return Err(AppError::invalid("Message", "is empty"));
+        }
+        let n = trimmed.chars().count();
+        if n > MAX_MESSAGE_CHARS {
+            return Err(AppError::invalid(
+                "Message",
+                format!("is {n} characters long; the limit is {MAX_MESSAGE_CHARS}"),
+            ));
+        }
+        Ok(MessageBody(trimmed.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// An idempotency key: 1 to 100 characters of letters, digits, `-` and `_`.
+pub fn check_idempotency_key(key: &str) -> Result<(), AppError> {
+    if key.is_empty() || key.len() > 100 || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(AppError::invalid("Idempotency key", "must be 1 to 100 letters, digits, - or _"));
+    }
+    Ok(())
+}
+
+/// Visitor → server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum VisitorCommand {
+    /// Sent on every (re)connect: replay everything after `last_seq`, in order.
+    Resume { last_seq: i64 },
+    Send { body: String, idempotency_key: String },
+    Typing { composing: bool },
+    Ping,
+}
+
+/// Server → visitor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum VisitorEvent {
+    Message { message: MessageView },
+    /// Someone on the team is (or stopped) typing.
+    Typing { name: String, composing: bool },
+    /// The send with this key is stored as `seq`.
+    Ack { idempotency_key: String, seq: i64 },
+    /// A command was refused; nothing was stored.
+    Error { message: String, idempotency_key: Option<String> },
+    Pong,
+}
+
+/// Operator → server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OperatorCommand {
+    /// Follow one conversation: replay after `last_seq`, then live messages and typing.
+    Watch { conversation_id: i64, last_seq: i64 },
+    Unwatch { conversation_id: i64 },
+    Send { conversation_id: i64, body: String, idempotency_key: String },
+    Typing { conversation_id: i64, composing: bool },
+    Ping,
+}
+
+/// Server → operator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OperatorEvent {
+    /// A conversation in the member's inbox changed (new, new message, status, assignee).
+    Conversation { conversation: ConversationSummary },
+    Message { message: MessageView },
+    Typing { conversation_id: i64, name: String, sender_kind: SenderKind, composing: bool },
+    Ack { idempotency_key: String, conversation_id: i64, seq: i64 },
+    Error { message: String, idempotency_key: Option<String> },
+    Pong,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_and_oversized_messages_are_refused_with_the_limit_named() {
+        assert!(MessageBody::parse("  \n ").unwrap_err().to_string().contains("is empty"));
+        let long = "x".repeat(MAX_MESSAGE_CHARS + 1);
+        assert_eq!(
+            MessageBody::parse(&long).unwrap_err().to_string(),
+            format!("Message: is {} characters long; the limit is {MAX_MESSAGE_CHARS}", MAX_MESSAGE_CHARS + 1)
+        );
+        assert_eq!(MessageBody::parse("  hi ").unwrap().as_str(), "hi");
+        assert!(MessageBody::parse(&"é".repeat(MAX_MESSAGE_CHARS)).is_ok(), "the limit counts characters, not bytes");
+    }
+
+    #[test]
+    fn commands_are_tagged_json() {
+        let c = VisitorCommand::Send { body: "hi".into(), idempotency_key: "k1".into() };
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(json, r#"{"type":"send","body":"hi","idempotency_key":"k1"}"#);
+        assert_eq!(serde_json::from_str::<VisitorCommand>(&json).unwrap(), c);
+        assert!(serde_json::from_str::<VisitorCommand>(r#"{"type":"delete_everything"}"#).is_err());
+    }
+
+    #[test]
+    fn idempotency_keys_are_short_and_plain() {
+        assert!(check_idempotency_key("3f2a-11_x").is_ok());
+        assert!(check_idempotency_key("").is_err());
+        assert!(check_idempotency_key("a b").is_err());
+        assert!(check_idempotency_key(&"a".repeat(101)).is_err());
+    }
+}

@@ -1,0 +1,220 @@
+//! The AI assistant behind each workflow. Two providers: the built-in one answers from the
+//! workflow's question/answer pairs (works offline; the default), and an OpenAI-compatible
+//! chat-completions client. Escalation detection (`escalation`) works for both.
+
+pub mod escalation;
+
+use std::time::Duration;
+
+use app::events::{MessageView, SenderKind};
+use serde::{Deserialize, Serialize};
+
+use crate::store::WorkflowRecord;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AssistantError {
+    #[error("the AI provider did not answer within {0} seconds")]
+    Timeout(u64),
+    #[error("the AI provider could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the AI provider answered with HTTP {status}: {detail}")]
+    Status { status: u16, detail: String },
+    #[error("the AI provider's answer could not be read: {0}")]
+    Malformed(String),
+    #[error("the workflow's AI provider is not configured: {0}")]
+    NotConfigured(&'static str),
+}
+
+/// Answers a conversation whose history (oldest first, the visitor's last message at the end)
+/// is given, as the workflow is configured.
+pub async fn reply(http: &reqwest::Client, workflow: &WorkflowRecord, history: &[MessageView]) -> Result<String, AssistantError> {
+    match workflow.ai_provider.as_str() {
+        "openai" => openai_reply(http, workflow, history).await,
+        _ => Ok(builtin_reply(workflow, history)),
+    }
+}
+
+/// Words too common to tell questions apart.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "the", "i", "my", "me", "you", "your", "is", "are", "do", "does", "can", "could", "how", "what", "when", "where",
+    "why", "to", "of", "in", "on", "for", "and", "or", "it", "be", "with", "please", "there", "any", "have", "has", "we",
+    "our", "this", "that", "at", "from", "would", "like", "want", "need", "get", "about", "hi", "hello",
+];
+
+fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !STOP_WORDS.contains(w))
+        .map(|w| w.trim_end_matches('s').to_string())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// The built-in assistant: the answer whose question shares the most words with the
+/// visitor's last message, or the workflow's fallback when none shares enough.
+pub fn builtin_reply(workflow: &WorkflowRecord, history: &[MessageView]) -> String {
+    let Some(last) = history.iter().rev().find(|m| m.sender_kind == SenderKind::Contact) else {
+        return workflow.greeting.clone();
+    };
+    let asked = words(&last.body);
+    let best = workflow
+        .answers
+        .iter()
+        .map(|(question, answer)| {
+            let q = words(question);
+            let shared = q.iter().filter(|w| asked.contains(w)).count();
+            let score = if q.is_empty() { 0.0 } else { shared as f64 / q.len().min(asked.len().max(1)) as f64 };
+            (score, shared, answer)
+        })
+        .filter(|(score, shared, _)| *shared > 0 && *score >= 0.5)
+        .max_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal).then(a.1.cmp(&b.1)));
+    match best {
+        Some((_, _, answer)) => answer.clone(),
+        None => workflow.fallback_answer.clone(),
+    }
+}
+
+#[derive(Serialize)]
+struct ChatRequest<'a> {
+    model: &'a str,
+    messages: Vec<ChatMessage>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ChatMessage {
+    role: String,
+    content: String,
+}
+
+#[derive(Deserialize)]
+struct ChatResponse {
+    choices: Vec<Choice>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    message: ChatMessage,
+}
+
+/// The conversation as chat-completion messages: the visitor is `user`, the assistant
+/// `assistant`, operators and visible system notices are given as context lines.
+fn chat_messages(workflow: &WorkflowRecord, history: &[MessageView]) -> Vec<ChatMessage> {
+    let mut system = format!(
+        "You are {}, a customer support assistant. Answer briefly and politely. If you cannot help, say that the visitor can ask for a human.",
+        workflow.name
+    );
+    if !workflow.answers.is_empty() {
+        system.push_str("\nKnown answers:\n");
+        for (q, a) in &workflow.answers {
+            system.push_str(&format!("Q: {q}\nA: {a}\n"));
+        }
+    }
+    let mut out = vec![ChatMessage { role: "system".into(), content: system }];
+    for m in history.iter().filter(|m| !m.internal) {
+        let (role, content) = match m.sender_kind {
+            SenderKind::Contact => ("user", m.body.clone()),
+            SenderKind::Ai => ("assistant", m.body.clone()),
+            SenderKind::Operator => ("assistant", format!("(human agent {}) {}", m.sender_name, m.body)),
+            SenderKind::System => ("system", m.body.clone()),
+        };
+        out.push(ChatMessage { role: role.into(), content });
+    }
+    out
+}
+
+async fn openai_reply(http: &reqwest::Client, workflow: &WorkflowRecord, history: &[MessageView]) -> Result<String, AssistantError> {
+    let base = workflow.openai_base_url.as_deref().ok_or(AssistantError::NotConfigured("no base URL"))?;
+    let model = workflow.openai_model.as_deref().ok_or(AssistantError::NotConfigured("no model"))?;
+    let timeout = workflow.ai_timeout_secs.clamp(1, 300) as u64;
+    let url = format!("{}/chat/completions", base.trim_end_matches('/'));
+    let mut request = http.post(url).timeout(Duration::from_secs(timeout)).json(&ChatRequest { model, messages: chat_messages(workflow, history) });
+    if let Some(key) = workflow.openai_api_key.as_deref().filter(|k| !k.is_empty()) {
+        request = request.bearer_auth(key);
+    }
+    let response = request.send().await.map_err(|e| if e.is_timeout() { AssistantError::Timeout(timeout) } else { AssistantError::Unreachable(e.to_string()) })?;
+    let status = response.status();
+    if !status.is_success() {
+        let detail: String = response.text().await.unwrap_or_default().chars().take(200).collect();
+        return Err(AssistantError::Status { status: status.as_u16(), detail });
+    }
+    let body: ChatResponse = response.json().await.map_err(|e| {
+        if e.is_timeout() {
+            AssistantError::Timeout(timeout)
+        } else {
+            AssistantError::Malformed(e.to_string())
+        }
+    })?;
+    let text = body.choices.into_iter().next().map(|c| c.message.content).unwrap_or_default();
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(AssistantError::Malformed("the answer was empty".into()));
+    }
+    Ok(text.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub fn workflow() -> WorkflowRecord {
+        WorkflowRecord {
+            id: 1,
+            workspace_id: 1,
+            name: "Support Assistant".into(),
+            handoff_mode: "auto_escalation".into(),
+            escalation_threshold: 3,
+            escalate_on_frustration: true,
+            handoff_message: "A human agent will be with you shortly.".into(),
+            greeting: "Hi!".into(),
+            fallback_answer: "I'm not sure.".into(),
+            ai_provider: "builtin".into(),
+            openai_base_url: None,
+            openai_model: None,
+            openai_api_key: None,
+            ai_timeout_secs: 5,
+            answers: vec![
+                ("How do I reset my password?".into(), "Use the Forgot password link on the sign-in page.".into()),
+                ("What are your opening hours?".into(), "We are open 9:00 to 17:00, Monday to Friday.".into()),
+                ("Where is my invoice?".into(), "Invoices are under Billing → Invoices.".into()),
+            ],
+        }
+    }
+
+    fn visitor(body: &str) -> MessageView {
+        MessageView {
+            conversation_id: 1,
+            seq: 1,
+            sender_kind: SenderKind::Contact,
+            sender_name: "Visitor".into(),
+            body: body.into(),
+            internal: false,
+            idempotency_key: None,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn the_builtin_assistant_answers_from_the_closest_question() {
+        let w = workflow();
+        assert_eq!(builtin_reply(&w, &[visitor("I forgot my password, how can I reset it?")]), "Use the Forgot password link on the sign-in page.");
+        assert_eq!(builtin_reply(&w, &[visitor("when are you open? opening hours?")]), "We are open 9:00 to 17:00, Monday to Friday.");
+        assert_eq!(builtin_reply(&w, &[visitor("invoices")]), "Invoices are under Billing → Invoices.");
+    }
+
+    #[test]
+    fn the_builtin_assistant_falls_back_when_nothing_matches() {
+        assert_eq!(builtin_reply(&workflow(), &[visitor("Do you sell bicycles?")]), "I'm not sure.");
+    }
+
+    #[test]
+    fn the_whole_thread_goes_to_the_chat_model_without_internal_notes() {
+        let mut note = visitor("internal");
+        note.internal = true;
+        note.sender_kind = SenderKind::System;
+        let msgs = chat_messages(&workflow(), &[visitor("hello"), note, visitor("again")]);
+        assert_eq!(msgs.len(), 3);
+        assert_eq!(msgs[0].role, "system");
+        assert!(msgs[0].content.contains("Q: How do I reset my password?"));
+        assert_eq!((msgs[1].role.as_str(), msgs[2].content.as_str()), ("user", "again"));
+    }
+}

@@ -1,0 +1,4 @@
+//! The channels customers write on. Each adapter turns its channel's traffic into
+//! conversation messages and sends replies back the way they came.
+
+pub mod web;

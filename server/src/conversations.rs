@@ -1,0 +1,263 @@
+//! The conversation service: what happens when a visitor writes, when the assistant answers,
+//! and when an operator takes over, replies, hands back or resolves. Every change is stored
+//! first, then published through the hub to the visitor and to the operators who may see it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use app::events::{MessageBody, MessageView, OperatorEvent, VisitorEvent};
+use app::model::{ConversationDetail, ConversationSummary};
+use app::{AppError, Me, Scope};
+use tokio::task::AbortHandle;
+
+use crate::assistant::{self, escalation};
+use crate::hub::{Event, Hub, Topic};
+use crate::store::{Appended, ConversationRecord, Refusal, Store};
+
+/// What the visitor is told when the assistant fails.
+pub const AI_FALLBACK: &str = "Sorry, I'm having trouble answering right now. If you ask for a human, one of our team will help you.";
+
+pub struct Conversations {
+    store: Store,
+    hub: Arc<Hub>,
+    http: reqwest::Client,
+    /// The assistant replies being generated, by conversation, so a takeover can stop them.
+    in_flight: Mutex<HashMap<i64, AbortHandle>>,
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Arc<str> {
+    Arc::from(serde_json::to_string(value).expect("events serialise"))
+}
+
+fn refusal(r: Refusal) -> AppError {
+    match r {
+        Refusal::ClaimedBy(name) => AppError::Conflict(format!("{name} is already handling this conversation.")),
+        Refusal::NotAiHandled => AppError::Conflict("A person handles this conversation now.".into()),
+        Refusal::Store(e) => e.into(),
+    }
+}
+
+impl Conversations {
+    pub fn new(store: Store, hub: Arc<Hub>) -> Self {
+        Conversations { store, hub, http: reqwest::Client::new(), in_flight: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    /// Tells the conversation's subscribers about a stored message: the visitor unless it is
+    /// internal, and the operators.
+    pub fn publish_message(&self, message: &MessageView) {
+        let event = Event {
+            seq: Some(message.seq),
+            for_visitors: (!message.internal).then(|| encode(&VisitorEvent::Message { message: message.clone() })),
+            for_operators: Some(encode(&OperatorEvent::Message { message: message.clone() })),
+            ..Default::default()
+        };
+        self.hub.publish(Topic::Conversation(message.conversation_id), &event);
+    }
+
+    /// Tells the operators who may see it that the conversation changed.
+    pub async fn publish_summary(&self, conversation_id: i64) {
+        match self.store.conversation_summary(conversation_id).await {
+            Ok(Some(summary)) => self.publish_summary_of(&summary).await,
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, conversation_id, "could not read the conversation to publish it"),
+        }
+    }
+
+    async fn publish_summary_of(&self, summary: &ConversationSummary) {
+        let workspace = match self.store.conversation(summary.id).await {
+            Ok(Some(c)) => c.workspace_id,
+            _ => return,
+        };
+        let event = Event {
+            for_operators: Some(encode(&OperatorEvent::Conversation { conversation: summary.clone() })),
+            scope: Some((summary.workflow_id, summary.assignee_id)),
+            ..Default::default()
+        };
+        self.hub.publish(Topic::Workspace(workspace), &event);
+    }
+
+    fn publish_all(&self, appended: &Appended) {
+        if !appended.duplicate {
+            self.publish_message(&appended.message);
+        }
+    }
+
+    fn stop_assistant(&self, conversation_id: i64) {
+        if let Some(handle) = self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&conversation_id) {
+            handle.abort();
+        }
+    }
+
+    /// A visitor's message: stored, published, then escalated or answered by the assistant.
+    pub async fn visitor_message(self: &Arc<Self>, conversation_id: i64, body: MessageBody, key: &str) -> Result<Appended, AppError> {
+        let appended = self.store.append_visitor_message(conversation_id, body.as_str(), key).await?;
+        if appended.duplicate {
+            return Ok(appended);
+        }
+        self.publish_message(&appended.message);
+        let conversation = self.store.conversation(conversation_id).await?.ok_or_else(|| AppError::not_found("The conversation"))?;
+        if conversation.handler == "ai" && conversation.status != "waiting" {
+            self.assistant_turn(&conversation, body.as_str()).await?;
+        }
+        self.publish_summary(conversation_id).await;
+        Ok(appended)
+    }
+
+    async fn assistant_turn(self: &Arc<Self>, conversation: &ConversationRecord, text: &str) -> Result<(), AppError> {
+        let workflow = self.store.workflow(conversation.workflow_id).await?.ok_or_else(|| AppError::not_found("The workflow"))?;
+        let requests = if escalation::asks_for_human(text) {
+            self.store.count_human_request(conversation.id).await?
+        } else {
+            conversation.human_requests
+        };
+        match escalation::decide(text, requests, workflow.escalation_threshold, workflow.escalate_on_frustration) {
+            escalation::Decision::Escalate => {
+                self.stop_assistant(conversation.id);
+                if let Some(notice) = self.store.escalate(conversation.id, &workflow.handoff_message).await? {
+                    self.publish_message(&notice.message);
+                    tracing::info!(conversation_id = conversation.id, requests, "escalated to a human");
+                }
+            }
+            escalation::Decision::Answer => self.spawn_reply(conversation.id, workflow),
+        }
+        Ok(())
+    }
+
+    fn spawn_reply(self: &Arc<Self>, conversation_id: i64, workflow: crate::store::WorkflowRecord) {
+        let this = self.clone();
+        let task = tokio::spawn(async move {
+            let history = match this.store.latest_messages(conversation_id, 100).await {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::error!(error = %e, conversation_id, "could not read the history for the assistant");
+                    return;
+                }
+            };
+            let outcome = assistant::reply(&this.http, &workflow, &history).await;
+            let stored = match outcome {
+                Ok(text) => this.store.append_ai_message(conversation_id, &text).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, conversation_id, "the assistant failed");
+                    if let Ok(note) = this.store.append_internal_note(conversation_id, &format!("The assistant could not answer: {e}.")).await {
+                        this.publish_message(&note.message);
+                    }
+                    this.store.append_ai_message(conversation_id, AI_FALLBACK).await
+                }
+            };
+            match stored {
+                Ok(appended) => {
+                    this.publish_message(&appended.message);
+                    this.publish_summary(conversation_id).await;
+                }
+                Err(Refusal::NotAiHandled) => tracing::info!(conversation_id, "a person took over; the assistant's reply was dropped"),
+                Err(other) => tracing::error!(error = %refusal(other), conversation_id, "could not store the assistant's reply"),
+            }
+            this.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&conversation_id);
+        });
+        if let Some(previous) = self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(conversation_id, task.abort_handle()) {
+            previous.abort();
+        }
+    }
+
+    /// The conversation, if it is in the member's workspace and they may see it. Otherwise
+    /// "not found", so that nothing is revealed about other workspaces.
+    pub async fn access(&self, me: &Me, conversation_id: i64) -> Result<ConversationRecord, AppError> {
+        let not_found = || AppError::not_found("That conversation");
+        let c = self.store.conversation(conversation_id).await?.ok_or_else(not_found)?;
+        if c.workspace_id != me.workspace_id || !me.can(Scope::OperatorRead) {
+            return Err(not_found());
+        }
+        if me.can(Scope::ConversationsReadAll) || c.assignee_id == Some(me.member_id) {
+            return Ok(c);
+        }
+        if self.store.visible_workflows(me.member_id).await?.contains(&c.workflow_id) {
+            return Ok(c);
+        }
+        Err(not_found())
+    }
+
+    pub async fn detail(&self, me: &Me, conversation_id: i64) -> Result<ConversationDetail, AppError> {
+        self.access(me, conversation_id).await?;
+        let summary = self.store.conversation_summary(conversation_id).await?.ok_or_else(|| AppError::not_found("That conversation"))?;
+        let messages = self.store.latest_messages(conversation_id, 200).await?;
+        Ok(ConversationDetail { summary, messages })
+    }
+
+    pub async fn inbox(&self, me: &Me, status: Option<&str>) -> Result<Vec<ConversationSummary>, AppError> {
+        if let Some(s) = status {
+            if !["open", "waiting", "active", "resolved"].contains(&s) {
+                return Err(AppError::invalid("Status", format!("`{s}` is not one of open, waiting, active, resolved")));
+            }
+        }
+        let viewer = (!me.can(Scope::ConversationsReadAll)).then_some(me.member_id);
+        Ok(self.store.inbox(me.workspace_id, viewer, status, 500).await?)
+    }
+
+    /// An operator's reply; the first operator to reply claims the conversation.
+    pub async fn operator_message(&self, me: &Me, conversation_id: i64, body: MessageBody, key: &str) -> Result<Appended, AppError> {
+        require_write(me)?;
+        self.access(me, conversation_id).await?;
+        self.stop_assistant(conversation_id);
+        let (appended, _claimed) = self.store.append_operator_message(conversation_id, me.member_id, body.as_str(), key).await.map_err(refusal)?;
+        self.publish_all(&appended);
+        self.publish_summary(conversation_id).await;
+        Ok(appended)
+    }
+
+    /// The operator takes over: the assistant stops at once, including a reply in flight.
+    pub async fn take_over(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
+        require_write(me)?;
+        self.access(me, conversation_id).await?;
+        self.stop_assistant(conversation_id);
+        if let Some(joined) = self.store.take_over(conversation_id, me.member_id).await.map_err(refusal)? {
+            self.publish_all(&joined);
+        }
+        self.summary_after_change(conversation_id).await
+    }
+
+    /// Hands the conversation back to the assistant, which answers the visitor's next message
+    /// with the whole thread as context.
+    pub async fn restore_to_ai(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
+        require_write(me)?;
+        let c = self.access(me, conversation_id).await?;
+        if c.assignee_id.is_some_and(|h| h != me.member_id) && !me.can(Scope::ConversationsReadAll) {
+            {
+                let name = self.store.conversation_summary(conversation_id).await?.and_then(|s| s.assignee).unwrap_or_default();
+                return Err(AppError::Conflict(format!("{name} is handling this conversation; only they or a supervisor can hand it back.")));
+            }
+        }
+        let note = self.store.restore_to_ai(conversation_id, me.member_id).await?;
+        self.publish_all(&note);
+        self.summary_after_change(conversation_id).await
+    }
+
+    pub async fn resolve(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
+        require_write(me)?;
+        let c = self.access(me, conversation_id).await?;
+        if c.status == "resolved" {
+            return Err(AppError::Conflict("This conversation is already resolved.".into()));
+        }
+        self.stop_assistant(conversation_id);
+        let note = self.store.resolve(conversation_id, me.member_id).await?;
+        self.publish_all(&note);
+        self.summary_after_change(conversation_id).await
+    }
+
+    async fn summary_after_change(&self, conversation_id: i64) -> Result<ConversationSummary, AppError> {
+        let summary = self.store.conversation_summary(conversation_id).await?.ok_or_else(|| AppError::not_found("That conversation"))?;
+        self.publish_summary_of(&summary).await;
+        Ok(summary)
+    }
+}
+
+fn require_write(me: &Me) -> Result<(), AppError> {
+    if me.can(Scope::OperatorWrite) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("handle conversations"))
+    }
+}

@@ -1,0 +1,198 @@
+//! The real-time hub: who is subscribed to what, and fan-out of events to them. It knows
+//! nothing of sockets or HTTP: subscribers are bounded channels, events arrive already encoded
+//! (once per audience, shared by every subscriber), and a subscriber that cannot keep up is
+//! dropped — its client reconnects and resumes from its last sequence number.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc;
+
+/// What can be subscribed to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// Messages and typing in one conversation.
+    Conversation(i64),
+    /// Inbox changes of a workspace (for operators).
+    Workspace(i64),
+}
+
+/// What an operator may see, for filtering workspace events.
+#[derive(Clone, Debug)]
+pub struct Visibility {
+    pub member_id: i64,
+    pub all: bool,
+    pub workflows: Vec<i64>,
+}
+
+impl Visibility {
+    pub fn sees(&self, workflow_id: i64, assignee_id: Option<i64>) -> bool {
+        self.all || assignee_id == Some(self.member_id) || self.workflows.contains(&workflow_id)
+    }
+}
+
+/// Which kind of client a subscriber is.
+#[derive(Clone, Debug)]
+pub enum Audience {
+    Visitor,
+    Operator(Arc<Visibility>),
+}
+
+/// One frame, encoded for each audience that should get it.
+#[derive(Clone, Debug, Default)]
+pub struct Event {
+    /// The message's sequence number, so a resuming client can skip what it already has.
+    pub seq: Option<i64>,
+    pub for_visitors: Option<Arc<str>>,
+    pub for_operators: Option<Arc<str>>,
+    /// For workspace events: the conversation's workflow and assignee, to filter by visibility.
+    pub scope: Option<(i64, Option<i64>)>,
+    /// Not delivered back to this subscriber (the sender of a typing event).
+    pub except: Option<u64>,
+}
+
+/// What a subscriber receives.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub topic: Topic,
+    pub seq: Option<i64>,
+    pub text: Arc<str>,
+}
+
+struct Subscriber {
+    audience: Audience,
+    tx: mpsc::Sender<Delivery>,
+}
+
+/// A subscriber's identity, used to unsubscribe.
+pub type SubscriberId = u64;
+
+#[derive(Default)]
+pub struct Hub {
+    topics: Mutex<HashMap<Topic, HashMap<SubscriberId, Subscriber>>>,
+    next_id: AtomicU64,
+}
+
+/// How many frames may wait for one slow client before it is dropped.
+pub const QUEUE: usize = 512;
+
+impl Hub {
+    pub fn new() -> Self {
+        Hub::default()
+    }
+
+    /// A new subscriber identity; one socket uses one for all its topics.
+    pub fn new_subscriber(&self) -> SubscriberId {
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub fn subscribe(&self, topic: Topic, id: SubscriberId, audience: Audience, tx: mpsc::Sender<Delivery>) {
+        let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
+        topics.entry(topic).or_default().insert(id, Subscriber { audience, tx });
+    }
+
+    pub fn unsubscribe(&self, topic: Topic, id: SubscriberId) {
+        let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(subs) = topics.get_mut(&topic) {
+            subs.remove(&id);
+            if subs.is_empty() {
+                topics.remove(&topic);
+            }
+        }
+    }
+
+    /// Removes a subscriber from every topic (its socket closed).
+    pub fn remove(&self, id: SubscriberId, topics_of: &[Topic]) {
+        for topic in topics_of {
+            self.unsubscribe(*topic, id);
+        }
+    }
+
+    /// Delivers the event to every interested subscriber of the topic.
+    pub fn publish(&self, topic: Topic, event: &Event) {
+        let mut dropped = Vec::new();
+        {
+            let topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(subs) = topics.get(&topic) else { return };
+            for (id, sub) in subs {
+                if event.except == Some(*id) {
+                    continue;
+                }
+                let text = match &sub.audience {
+                    Audience::Visitor => event.for_visitors.as_ref(),
+                    Audience::Operator(vis) => match event.scope {
+                        Some((workflow, assignee)) if !vis.sees(workflow, assignee) => None,
+                        _ => event.for_operators.as_ref(),
+                    },
+                };
+                let Some(text) = text else { continue };
+                if sub.tx.try_send(Delivery { topic, seq: event.seq, text: text.clone() }).is_err() {
+                    dropped.push(*id);
+                }
+            }
+        }
+        for id in dropped {
+            tracing::warn!(subscriber = id, ?topic, "dropping a subscriber that cannot keep up");
+            self.unsubscribe(topic, id);
+        }
+    }
+
+    /// How many subscribers a topic has (for tests and metrics).
+    pub fn subscribers(&self, topic: Topic) -> usize {
+        self.topics.lock().unwrap_or_else(|p| p.into_inner()).get(&topic).map_or(0, |s| s.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Option<Arc<str>> {
+        Some(Arc::from(s))
+    }
+
+    #[tokio::test]
+    async fn visitors_and_operators_get_their_own_encoding_and_internal_notes_skip_visitors() {
+        let hub = Hub::new();
+        let (vtx, mut vrx) = mpsc::channel(8);
+        let (otx, mut orx) = mpsc::channel(8);
+        let vis = Arc::new(Visibility { member_id: 1, all: true, workflows: vec![] });
+        hub.subscribe(Topic::Conversation(7), 1, Audience::Visitor, vtx);
+        hub.subscribe(Topic::Conversation(7), 2, Audience::Operator(vis), otx);
+        hub.publish(Topic::Conversation(7), &Event { seq: Some(1), for_visitors: text("v"), for_operators: text("o"), ..Default::default() });
+        hub.publish(Topic::Conversation(7), &Event { seq: Some(2), for_operators: text("note"), ..Default::default() });
+        assert_eq!(&*vrx.recv().await.unwrap().text, "v");
+        assert_eq!(&*orx.recv().await.unwrap().text, "o");
+        assert_eq!(&*orx.recv().await.unwrap().text, "note");
+        assert!(vrx.try_recv().is_err(), "the visitor never sees an internal note");
+    }
+
+    #[tokio::test]
+    async fn workspace_events_reach_only_operators_who_may_see_the_conversation() {
+        let hub = Hub::new();
+        let (atx, mut arx) = mpsc::channel(8);
+        let (btx, mut brx) = mpsc::channel(8);
+        hub.subscribe(Topic::Workspace(1), 1, Audience::Operator(Arc::new(Visibility { member_id: 1, all: false, workflows: vec![10] })), atx);
+        hub.subscribe(Topic::Workspace(1), 2, Audience::Operator(Arc::new(Visibility { member_id: 2, all: false, workflows: vec![20] })), btx);
+        hub.publish(Topic::Workspace(1), &Event { for_operators: text("wf10"), scope: Some((10, None)), ..Default::default() });
+        hub.publish(Topic::Workspace(1), &Event { for_operators: text("assigned to 2"), scope: Some((10, Some(2))), ..Default::default() });
+        assert_eq!(&*arx.recv().await.unwrap().text, "wf10");
+        assert_eq!(&*arx.recv().await.unwrap().text, "assigned to 2");
+        assert_eq!(&*brx.recv().await.unwrap().text, "assigned to 2");
+        assert!(brx.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_is_dropped_and_empty_topics_are_removed() {
+        let hub = Hub::new();
+        let (tx, _rx) = mpsc::channel(1);
+        hub.subscribe(Topic::Conversation(1), 1, Audience::Visitor, tx);
+        let e = Event { for_visitors: text("x"), ..Default::default() };
+        hub.publish(Topic::Conversation(1), &e);
+        assert_eq!(hub.subscribers(Topic::Conversation(1)), 1);
+        hub.publish(Topic::Conversation(1), &e);
+        assert_eq!(hub.subscribers(Topic::Conversation(1)), 0);
+        assert!(hub.topics.lock().unwrap().is_empty());
+    }
+}

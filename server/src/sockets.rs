@@ -1,0 +1,299 @@
+//! The WebSocket endpoints: `/ws/visitor` (a visitor token) and `/ws/operator` (a member's
+//! session cookie). Each socket runs one loop that forwards hub deliveries, handles the
+//! client's commands, and pings; it leaves the hub on the one way out.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use app::events::{check_idempotency_key, MessageBody, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
+use app::{AppError, Me, Scope};
+
+use crate::channels::web::Visitor;
+use crate::hub::{Audience, Delivery, Event, Topic, Visibility, QUEUE};
+use crate::AppState;
+
+/// How often the server pings, and how long a silent client is kept.
+const PING_EVERY: Duration = Duration::from_secs(20);
+const SILENCE_LIMIT: Duration = Duration::from_secs(50);
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: String,
+}
+
+fn text<T: serde::Serialize>(value: &T) -> Message {
+    Message::Text(serde_json::to_string(value).expect("events serialise").into())
+}
+
+fn shared<T: serde::Serialize>(value: &T) -> Arc<str> {
+    Arc::from(serde_json::to_string(value).expect("events serialise"))
+}
+
+pub async fn visitor(ws: WebSocketUpgrade, State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    let visitor = match state.tokens.verify(&q.token) {
+        Ok(v) => v,
+        Err(e) => return with_status(e),
+    };
+    match state.store.contact_on_channel(visitor.contact_id, visitor.channel_id).await {
+        Ok(true) => {}
+        Ok(false) => return with_status(AppError::invalid("Visitor token", "names no visitor; reload the chat to start again")),
+        Err(e) => return with_status(e.into()),
+    }
+    ws.max_message_size(64 * 1024).on_upgrade(move |socket| run_visitor(socket, state, visitor))
+}
+
+pub async fn operator(ws: WebSocketUpgrade, State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = app::api::ssr::session_token_in(&headers) else {
+        return with_status(AppError::Unauthenticated);
+    };
+    let me = match state.backend.member_for_session(&token).await {
+        Ok(me) => me,
+        Err(e) => return with_status(e),
+    };
+    if !me.can(Scope::OperatorRead) {
+        return with_status(AppError::forbidden("follow the inbox"));
+    }
+    ws.max_message_size(64 * 1024).on_upgrade(move |socket| run_operator(socket, state, me))
+}
+
+fn with_status(e: AppError) -> Response {
+    e.into_response()
+}
+
+/// A visitor's socket.
+async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
+    let hub = state.conversations.hub().clone();
+    let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
+    let id = hub.new_subscriber();
+    let mut conversation = state.store.latest_conversation(visitor.contact_id, visitor.channel_id).await.ok().flatten().map(|c| c.id);
+    if let Some(c) = conversation {
+        hub.subscribe(Topic::Conversation(c), id, Audience::Visitor, tx.clone());
+    }
+    let contact_name = state.store.contact_name(visitor.contact_id).await.ok().flatten().unwrap_or_else(|| "Visitor".into());
+    // Until the client says where it stands (Resume), live messages wait here.
+    let mut pending: Option<VecDeque<Delivery>> = Some(VecDeque::new());
+    let mut last_sent = 0i64;
+    let mut last_heard = Instant::now();
+    let mut ticker = tokio::time::interval(PING_EVERY);
+    ticker.tick().await;
+
+    loop {
+        tokio::select! {
+            Some(d) = rx.recv() => {
+                if let Some(buffer) = pending.as_mut() {
+                    buffer.push_back(d);
+                    continue;
+                }
+                if let Some(seq) = d.seq {
+                    if seq <= last_sent { continue; }
+                    last_sent = seq;
+                }
+                if socket.send(Message::Text(d.text.to_string().into())).await.is_err() { break; }
+            }
+            incoming = socket.recv() => {
+                let Some(Ok(message)) = incoming else { break };
+                last_heard = Instant::now();
+                let command = match message {
+                    Message::Text(t) => serde_json::from_str::<VisitorCommand>(&t),
+                    Message::Close(_) => break,
+                    _ => continue,
+                };
+                let reply = match command {
+                    Err(e) => Some(VisitorEvent::Error { message: format!("That message could not be read: {e}"), idempotency_key: None }),
+                    Ok(VisitorCommand::Ping) => Some(VisitorEvent::Pong),
+                    Ok(VisitorCommand::Resume { last_seq }) => {
+                        let mut ok = true;
+                        if let Some(c) = conversation {
+                            match state.store.messages_after(c, last_seq.max(0), true, 10_000).await {
+                                Ok(backlog) => {
+                                    last_sent = last_sent.max(last_seq);
+                                    for m in backlog {
+                                        last_sent = last_sent.max(m.seq);
+                                        if socket.send(text(&VisitorEvent::Message { message: m })).await.is_err() { ok = false; break; }
+                                    }
+                                }
+                                Err(e) => tracing::error!(error = %e, "could not read the backlog"),
+                            }
+                        } else {
+                            last_sent = last_sent.max(last_seq);
+                        }
+                        if !ok { break; }
+                        for d in pending.take().unwrap_or_default() {
+                            if d.seq.is_some_and(|s| s <= last_sent) { continue; }
+                            if let Some(s) = d.seq { last_sent = s; }
+                            if socket.send(Message::Text(d.text.to_string().into())).await.is_err() { ok = false; break; }
+                        }
+                        if !ok { break; }
+                        None
+                    }
+                    Ok(VisitorCommand::Send { body, idempotency_key }) => {
+                        Some(visitor_send(&state, visitor, &mut conversation, id, &tx, &body, &idempotency_key).await)
+                    }
+                    Ok(VisitorCommand::Typing { composing }) => {
+                        if let Some(c) = conversation {
+                            hub.publish(Topic::Conversation(c), &Event {
+                                for_operators: Some(shared(&OperatorEvent::Typing { conversation_id: c, name: contact_name.clone(), sender_kind: SenderKind::Contact, composing })),
+                                ..Default::default()
+                            });
+                        }
+                        None
+                    }
+                };
+                if let Some(reply) = reply {
+                    if socket.send(text(&reply)).await.is_err() { break; }
+                }
+            }
+            _ = ticker.tick() => {
+                if last_heard.elapsed() > SILENCE_LIMIT { break; }
+                if socket.send(Message::Ping(Default::default())).await.is_err() { break; }
+            }
+        }
+    }
+    if let Some(c) = conversation {
+        hub.unsubscribe(Topic::Conversation(c), id);
+    }
+}
+
+async fn visitor_send(
+    state: &AppState,
+    visitor: Visitor,
+    conversation: &mut Option<i64>,
+    id: u64,
+    tx: &mpsc::Sender<Delivery>,
+    body: &str,
+    key: &str,
+) -> VisitorEvent {
+    let refused = |e: AppError| VisitorEvent::Error { message: e.to_string(), idempotency_key: Some(key.to_string()) };
+    let body = match check_idempotency_key(key).and_then(|_| MessageBody::parse(body)) {
+        Ok(b) => b,
+        Err(e) => return refused(e),
+    };
+    let c = match *conversation {
+        Some(c) => c,
+        None => {
+            let channel = match state.store.channel(visitor.channel_id).await {
+                Ok(Some(ch)) => ch,
+                Ok(None) => return refused(AppError::not_found("This chat channel")),
+                Err(e) => return refused(e.into()),
+            };
+            match state.store.create_conversation(&channel, visitor.contact_id).await {
+                Ok(c) => {
+                    state.conversations.hub().subscribe(Topic::Conversation(c.id), id, Audience::Visitor, tx.clone());
+                    *conversation = Some(c.id);
+                    c.id
+                }
+                Err(e) => return refused(e.into()),
+            }
+        }
+    };
+    match state.conversations.visitor_message(c, body, key).await {
+        Ok(appended) => VisitorEvent::Ack { idempotency_key: key.to_string(), seq: appended.message.seq },
+        Err(e) => refused(e),
+    }
+}
+
+/// An operator's socket: the inbox of their workspace, and the conversations they watch.
+async fn run_operator(mut socket: WebSocket, state: AppState, me: Me) {
+    let hub = state.conversations.hub().clone();
+    let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
+    let id = hub.new_subscriber();
+    let workflows = state.store.visible_workflows(me.member_id).await.unwrap_or_default();
+    let visibility = Arc::new(Visibility { member_id: me.member_id, all: me.can(Scope::ConversationsReadAll), workflows });
+    let audience = Audience::Operator(visibility);
+    hub.subscribe(Topic::Workspace(me.workspace_id), id, audience.clone(), tx.clone());
+    let mut watched: HashMap<i64, i64> = HashMap::new();
+    let mut last_heard = Instant::now();
+    let mut ticker = tokio::time::interval(PING_EVERY);
+    ticker.tick().await;
+
+    loop {
+        tokio::select! {
+            Some(d) = rx.recv() => {
+                if let (Some(seq), Topic::Conversation(c)) = (d.seq, d.topic) {
+                    let Some(last) = watched.get_mut(&c) else { continue };
+                    if seq <= *last { continue; }
+                    *last = seq;
+                }
+                if socket.send(Message::Text(d.text.to_string().into())).await.is_err() { break; }
+            }
+            incoming = socket.recv() => {
+                let Some(Ok(message)) = incoming else { break };
+                last_heard = Instant::now();
+                let command = match message {
+                    Message::Text(t) => serde_json::from_str::<OperatorCommand>(&t),
+                    Message::Close(_) => break,
+                    _ => continue,
+                };
+                let reply = match command {
+                    Err(e) => Some(OperatorEvent::Error { message: format!("That message could not be read: {e}"), idempotency_key: None }),
+                    Ok(OperatorCommand::Ping) => Some(OperatorEvent::Pong),
+                    Ok(OperatorCommand::Watch { conversation_id, last_seq }) => {
+                        match state.conversations.access(&me, conversation_id).await {
+                            Err(e) => Some(OperatorEvent::Error { message: e.to_string(), idempotency_key: None }),
+                            Ok(_) => {
+                                hub.subscribe(Topic::Conversation(conversation_id), id, audience.clone(), tx.clone());
+                                let mut last = last_seq.max(0);
+                                let mut ok = true;
+                                match state.store.messages_after(conversation_id, last, false, 10_000).await {
+                                    Ok(backlog) => for m in backlog {
+                                        last = last.max(m.seq);
+                                        if socket.send(text(&OperatorEvent::Message { message: m })).await.is_err() { ok = false; break; }
+                                    },
+                                    Err(e) => tracing::error!(error = %e, "could not read the backlog"),
+                                }
+                                if !ok { break; }
+                                watched.insert(conversation_id, last);
+                                None
+                            }
+                        }
+                    }
+                    Ok(OperatorCommand::Unwatch { conversation_id }) => {
+                        watched.remove(&conversation_id);
+                        hub.unsubscribe(Topic::Conversation(conversation_id), id);
+                        None
+                    }
+                    Ok(OperatorCommand::Send { conversation_id, body, idempotency_key }) => {
+                        let key = idempotency_key.clone();
+                        let result = match check_idempotency_key(&key).and_then(|_| MessageBody::parse(&body)) {
+                            Err(e) => Err(e),
+                            Ok(body) => state.conversations.operator_message(&me, conversation_id, body, &key).await,
+                        };
+                        Some(match result {
+                            Ok(a) => OperatorEvent::Ack { idempotency_key: key, conversation_id, seq: a.message.seq },
+                            Err(e) => OperatorEvent::Error { message: e.to_string(), idempotency_key: Some(key) },
+                        })
+                    }
+                    Ok(OperatorCommand::Typing { conversation_id, composing }) => {
+                        if watched.contains_key(&conversation_id) {
+                            hub.publish(Topic::Conversation(conversation_id), &Event {
+                                for_visitors: Some(shared(&VisitorEvent::Typing { name: me.name.clone(), composing })),
+                                for_operators: Some(shared(&OperatorEvent::Typing { conversation_id, name: me.name.clone(), sender_kind: SenderKind::Operator, composing })),
+                                except: Some(id),
+                                ..Default::default()
+                            });
+                        }
+                        None
+                    }
+                };
+                if let Some(reply) = reply {
+                    if socket.send(text(&reply)).await.is_err() { break; }
+                }
+            }
+            _ = ticker.tick() => {
+                if last_heard.elapsed() > SILENCE_LIMIT { break; }
+                if socket.send(Message::Ping(Default::default())).await.is_err() { break; }
+            }
+        }
+    }
+    let mut topics: HashSet<Topic> = watched.keys().map(|c| Topic::Conversation(*c)).collect();
+    topics.insert(Topic::Workspace(me.workspace_id));
+    hub.remove(id, &topics.into_iter().collect::<Vec<_>>());
+}

@@ -1,0 +1,659 @@
+//! Channels, contacts, conversations and messages. Every change that adds a message runs in
+//! one write transaction that also moves the conversation's sequence number, so a message is
+//! stored with its place before anyone can be told of it, and claims are atomic.
+
+use app::events::{MessageView, SenderKind};
+use app::model::ConversationSummary;
+
+use super::{now_ms, Store, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct ChannelRecord {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub workflow_id: i64,
+    pub kind: String,
+    pub name: String,
+    pub colour: String,
+    pub public_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationRecord {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub channel_id: i64,
+    pub workflow_id: i64,
+    pub contact_id: i64,
+    pub status: String,
+    pub handler: String,
+    pub assignee_id: Option<i64>,
+    pub human_requests: i64,
+    pub last_seq: i64,
+}
+
+/// The workflow settings the assistant and escalation need.
+#[derive(Debug, Clone)]
+pub struct WorkflowRecord {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub name: String,
+    pub handoff_mode: String,
+    pub escalation_threshold: i64,
+    pub escalate_on_frustration: bool,
+    pub handoff_message: String,
+    pub greeting: String,
+    pub fallback_answer: String,
+    pub ai_provider: String,
+    pub openai_base_url: Option<String>,
+    pub openai_model: Option<String>,
+    pub openai_api_key: Option<String>,
+    pub ai_timeout_secs: i64,
+    pub answers: Vec<(String, String)>,
+}
+
+/// What a message append did.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    pub message: MessageView,
+    /// The idempotency key was seen before: this is the message stored then.
+    pub duplicate: bool,
+}
+
+/// Why an append or a claim was refused.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The conversation is handled by a person now; the assistant must stay quiet.
+    NotAiHandled,
+    /// Another operator holds the conversation.
+    ClaimedBy(String),
+    Store(StoreError),
+}
+
+impl From<sqlx::Error> for Refusal {
+    fn from(e: sqlx::Error) -> Self {
+        Refusal::Store(StoreError::Database(e))
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        Refusal::Store(e)
+    }
+}
+
+type ConversationRow = (i64, i64, i64, i64, i64, String, String, Option<i64>, i64, i64);
+
+const CONVERSATION_COLUMNS: &str =
+    "id, workspace_id, channel_id, workflow_id, contact_id, status, handler, assignee_id, human_requests, last_seq";
+
+fn conversation(row: ConversationRow) -> ConversationRecord {
+    let (id, workspace_id, channel_id, workflow_id, contact_id, status, handler, assignee_id, human_requests, last_seq) = row;
+    ConversationRecord { id, workspace_id, channel_id, workflow_id, contact_id, status, handler, assignee_id, human_requests, last_seq }
+}
+
+type MessageRow = (i64, i64, String, String, String, bool, Option<String>, i64);
+
+const MESSAGE_SELECT: &str = "SELECT m.conversation_id, m.seq, m.sender_kind,
+        CASE m.sender_kind
+            WHEN 'contact' THEN (SELECT name FROM contacts WHERE id = c.contact_id)
+            WHEN 'ai' THEN (SELECT name FROM workflows WHERE id = c.workflow_id)
+            WHEN 'operator' THEN COALESCE((SELECT name FROM members WHERE id = m.sender_id), 'Operator')
+            ELSE 'Switchboard' END,
+        m.body, m.internal, m.idempotency_key, m.created_at
+    FROM messages m JOIN conversations c ON c.id = m.conversation_id";
+
+fn message(row: MessageRow) -> MessageView {
+    let (conversation_id, seq, kind, sender_name, body, internal, idempotency_key, created_at) = row;
+    MessageView {
+        conversation_id,
+        seq,
+        sender_kind: SenderKind::parse(&kind).unwrap_or(SenderKind::System),
+        sender_name,
+        body,
+        internal,
+        idempotency_key,
+        created_at,
+    }
+}
+
+/// A message to append.
+pub struct NewMessage<'a> {
+    pub sender_kind: SenderKind,
+    pub sender_id: Option<i64>,
+    pub body: &'a str,
+    pub internal: bool,
+    pub idempotency_key: Option<&'a str>,
+}
+
+impl<'a> NewMessage<'a> {
+    pub fn system(body: &'a str, internal: bool) -> Self {
+        NewMessage { sender_kind: SenderKind::System, sender_id: None, body, internal, idempotency_key: None }
+    }
+}
+
+type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
+
+/// Appends inside an open transaction: returns the earlier message for a repeated key.
+async fn append(tx: &mut Tx<'_>, conversation_id: i64, m: &NewMessage<'_>) -> Result<Appended, StoreError> {
+    if let Some(key) = m.idempotency_key {
+        let existing: Option<MessageRow> =
+            sqlx::query_as(&format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.idempotency_key = $2"))
+                .bind(conversation_id)
+                .bind(key)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if let Some(row) = existing {
+            return Ok(Appended { message: message(row), duplicate: true });
+        }
+    }
+    let now = now_ms();
+    let (seq, workspace_id): (i64, i64) = sqlx::query_as(
+        "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = $2 WHERE id = $1 RETURNING last_seq, workspace_id",
+    )
+    .bind(conversation_id)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    sqlx::query(
+        "INSERT INTO messages (workspace_id, conversation_id, seq, sender_kind, sender_id, body, internal, idempotency_key, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(workspace_id)
+    .bind(conversation_id)
+    .bind(seq)
+    .bind(m.sender_kind.as_str())
+    .bind(m.sender_id)
+    .bind(m.body)
+    .bind(m.internal)
+    .bind(m.idempotency_key)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let row: MessageRow = sqlx::query_as(&format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.seq = $2"))
+        .bind(conversation_id)
+        .bind(seq)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(Appended { message: message(row), duplicate: false })
+}
+
+async fn member_name(tx: &mut Tx<'_>, member_id: i64) -> Result<String, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT name FROM members WHERE id = $1").bind(member_id).fetch_optional(&mut **tx).await?;
+    Ok(row.map(|r| r.0).unwrap_or_else(|| "another operator".into()))
+}
+
+/// Makes `member_id` the handler of the conversation unless another operator holds it.
+/// Returns whether anything changed.
+async fn claim(tx: &mut Tx<'_>, conversation_id: i64, member_id: i64) -> Result<bool, Refusal> {
+    let row: Option<(Option<i64>, String)> =
+        sqlx::query_as("SELECT assignee_id, handler FROM conversations WHERE id = $1").bind(conversation_id).fetch_optional(&mut **tx).await?;
+    let (assignee, handler) = row.ok_or(StoreError::NotFound)?;
+    match assignee {
+        Some(other) if other != member_id => Err(Refusal::ClaimedBy(member_name(tx, other).await?)),
+        Some(_) if handler == "human" => Ok(false),
+        _ => {
+            sqlx::query(
+                "UPDATE conversations SET assignee_id = $2, handler = 'human', status = 'active', resolved_at = NULL
+                 WHERE id = $1",
+            )
+            .bind(conversation_id)
+            .bind(member_id)
+            .execute(&mut **tx)
+            .await?;
+            Ok(true)
+        }
+    }
+}
+
+impl Store {
+    pub async fn channel_by_key(&self, key: &str) -> Result<Option<ChannelRecord>, StoreError> {
+        let row: Option<(i64, i64, i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, workspace_id, workflow_id, kind, name, colour, public_key FROM channels WHERE public_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|(id, workspace_id, workflow_id, kind, name, colour, public_key)| ChannelRecord {
+            id,
+            workspace_id,
+            workflow_id,
+            kind,
+            name,
+            colour,
+            public_key,
+        }))
+    }
+
+    pub async fn channel(&self, id: i64) -> Result<Option<ChannelRecord>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT public_key FROM channels WHERE id = $1").bind(id).fetch_optional(&self.read).await?;
+        match row {
+            Some((key,)) => self.channel_by_key(&key).await,
+            None => Ok(None),
+        }
+    }
+
+    pub async fn create_channel(
+        &self,
+        workspace_id: i64,
+        workflow_id: i64,
+        kind: &str,
+        name: &str,
+        colour: &str,
+        public_key: &str,
+    ) -> Result<i64, StoreError> {
+        let row: (i64,) = sqlx::query_as(
+            "INSERT INTO channels (workspace_id, workflow_id, kind, name, colour, public_key, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(workspace_id)
+        .bind(workflow_id)
+        .bind(kind)
+        .bind(name)
+        .bind(colour)
+        .bind(public_key)
+        .bind(now_ms())
+        .fetch_one(&self.write)
+        .await
+        .map_err(super::unique_as("A channel with that key"))?;
+        Ok(row.0)
+    }
+
+    pub async fn workflow(&self, id: i64) -> Result<Option<WorkflowRecord>, StoreError> {
+        #[allow(clippy::type_complexity)]
+        let row: Option<(i64, i64, String, String, i64, bool, String, String, String, String, Option<String>, Option<String>, Option<String>, i64)> =
+            sqlx::query_as(
+                "SELECT id, workspace_id, name, handoff_mode, escalation_threshold, escalate_on_frustration, handoff_message,
+                        greeting, fallback_answer, ai_provider, openai_base_url, openai_model, openai_api_key, ai_timeout_secs
+                 FROM workflows WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        let answers: Vec<(String, String)> =
+            sqlx::query_as("SELECT question, answer FROM workflow_answers WHERE workflow_id = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(&self.read)
+                .await?;
+        Ok(Some(WorkflowRecord {
+            id: r.0,
+            workspace_id: r.1,
+            name: r.2,
+            handoff_mode: r.3,
+            escalation_threshold: r.4,
+            escalate_on_frustration: r.5,
+            handoff_message: r.6,
+            greeting: r.7,
+            fallback_answer: r.8,
+            ai_provider: r.9,
+            openai_base_url: r.10,
+            openai_model: r.11,
+            openai_api_key: r.12,
+            ai_timeout_secs: r.13,
+            answers,
+        }))
+    }
+
+    pub async fn add_workflow_answer(&self, workflow_id: i64, question: &str, answer: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO workflow_answers (workflow_id, question, answer) VALUES ($1, $2, $3)")
+            .bind(workflow_id)
+            .bind(question)
+            .bind(answer)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets how a workflow hands off and which provider answers for it.
+    pub async fn set_workflow_handoff(&self, workflow_id: i64, mode: &str, threshold: i64, message: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE workflows SET handoff_mode = $2, escalation_threshold = $3, handoff_message = $4 WHERE id = $1")
+            .bind(workflow_id)
+            .bind(mode)
+            .bind(threshold)
+            .bind(message)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_workflow_provider(
+        &self,
+        workflow_id: i64,
+        provider: &str,
+        base_url: Option<&str>,
+        model: Option<&str>,
+        api_key: Option<&str>,
+        timeout_secs: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE workflows SET ai_provider = $2, openai_base_url = $3, openai_model = $4, openai_api_key = $5, ai_timeout_secs = $6
+             WHERE id = $1",
+        )
+        .bind(workflow_id)
+        .bind(provider)
+        .bind(base_url)
+        .bind(model)
+        .bind(api_key)
+        .bind(timeout_secs)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn create_visitor(&self, channel: &ChannelRecord, name: &str) -> Result<i64, StoreError> {
+        let row: (i64,) = sqlx::query_as(
+            "INSERT INTO contacts (workspace_id, name, channel_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(channel.workspace_id)
+        .bind(name)
+        .bind(channel.id)
+        .bind(now_ms())
+        .fetch_one(&self.write)
+        .await?;
+        Ok(row.0)
+    }
+
+    /// Whether the contact exists and was seen on that channel.
+    pub async fn contact_on_channel(&self, contact_id: i64, channel_id: i64) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM contacts WHERE id = $1 AND channel_id = $2")
+            .bind(contact_id)
+            .bind(channel_id)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    pub async fn contact_name(&self, contact_id: i64) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT name FROM contacts WHERE id = $1").bind(contact_id).fetch_optional(&self.read).await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// The contact's latest conversation on the channel.
+    pub async fn latest_conversation(&self, contact_id: i64, channel_id: i64) -> Result<Option<ConversationRecord>, StoreError> {
+        let row: Option<ConversationRow> = sqlx::query_as(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE contact_id = $1 AND channel_id = $2 ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(contact_id)
+        .bind(channel_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(conversation))
+    }
+
+    pub async fn create_conversation(&self, channel: &ChannelRecord, contact_id: i64) -> Result<ConversationRecord, StoreError> {
+        let now = now_ms();
+        let row: ConversationRow = sqlx::query_as(&format!(
+            "INSERT INTO conversations (workspace_id, channel_id, workflow_id, contact_id, last_activity_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING {CONVERSATION_COLUMNS}"
+        ))
+        .bind(channel.workspace_id)
+        .bind(channel.id)
+        .bind(channel.workflow_id)
+        .bind(contact_id)
+        .bind(now)
+        .fetch_one(&self.write)
+        .await?;
+        Ok(conversation(row))
+    }
+
+    pub async fn conversation(&self, id: i64) -> Result<Option<ConversationRecord>, StoreError> {
+        let row: Option<ConversationRow> = sqlx::query_as(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.map(conversation))
+    }
+
+    /// Stores a visitor's message. A resolved conversation reopens: to `waiting` when a person
+    /// handles it, else `open`.
+    pub async fn append_visitor_message(&self, conversation_id: i64, body: &str, key: &str) -> Result<Appended, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let appended = append(
+            &mut tx,
+            conversation_id,
+            &NewMessage { sender_kind: SenderKind::Contact, sender_id: None, body, internal: false, idempotency_key: Some(key) },
+        )
+        .await?;
+        if !appended.duplicate {
+            sqlx::query(
+                "UPDATE conversations SET
+                    status = CASE WHEN status = 'resolved' THEN (CASE WHEN handler = 'human' THEN 'waiting' ELSE 'open' END) ELSE status END,
+                    resolved_at = NULL
+                 WHERE id = $1",
+            )
+            .bind(conversation_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(appended)
+    }
+
+    /// Stores the assistant's reply only while the assistant still handles the conversation:
+    /// the check and the insert are one transaction on the single writer, so a takeover that
+    /// committed first always wins.
+    pub async fn append_ai_message(&self, conversation_id: i64, body: &str) -> Result<Appended, Refusal> {
+        let mut tx = self.write.begin().await?;
+        let handler: Option<(String,)> =
+            sqlx::query_as("SELECT handler FROM conversations WHERE id = $1").bind(conversation_id).fetch_optional(&mut *tx).await?;
+        if handler.map(|h| h.0).as_deref() != Some("ai") {
+            return Err(Refusal::NotAiHandled);
+        }
+        let appended = append(
+            &mut tx,
+            conversation_id,
+            &NewMessage { sender_kind: SenderKind::Ai, sender_id: None, body, internal: false, idempotency_key: None },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(appended)
+    }
+
+    /// Stores an operator's reply, claiming the conversation for them if nobody holds it. The
+    /// first operator to reply wins; the other is refused with the winner's name.
+    pub async fn append_operator_message(&self, conversation_id: i64, member_id: i64, body: &str, key: &str) -> Result<(Appended, bool), Refusal> {
+        let mut tx = self.write.begin().await?;
+        let claimed = claim(&mut tx, conversation_id, member_id).await?;
+        let appended = append(
+            &mut tx,
+            conversation_id,
+            &NewMessage { sender_kind: SenderKind::Operator, sender_id: Some(member_id), body, internal: false, idempotency_key: Some(key) },
+        )
+        .await?;
+        sqlx::query("UPDATE conversations SET first_human_reply_at = COALESCE(first_human_reply_at, $2) WHERE id = $1")
+            .bind(conversation_id)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((appended, claimed))
+    }
+
+    /// An operator takes the conversation over: the assistant stops, and a system message says
+    /// who joined. Refused when another operator holds it.
+    pub async fn take_over(&self, conversation_id: i64, member_id: i64) -> Result<Option<Appended>, Refusal> {
+        let mut tx = self.write.begin().await?;
+        if !claim(&mut tx, conversation_id, member_id).await? {
+            return Ok(None);
+        }
+        let name = member_name(&mut tx, member_id).await?;
+        let text = format!("{name} joined the conversation.");
+        let appended = append(&mut tx, conversation_id, &NewMessage::system(&text, false)).await?;
+        tx.commit().await?;
+        Ok(Some(appended))
+    }
+
+    /// Hands the conversation back to the assistant.
+    pub async fn restore_to_ai(&self, conversation_id: i64, member_id: i64) -> Result<Appended, StoreError> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "UPDATE conversations SET handler = 'ai', assignee_id = NULL, status = 'open', human_requests = 0, escalated_at = NULL
+             WHERE id = $1",
+        )
+        .bind(conversation_id)
+        .execute(&mut *tx)
+        .await?;
+        let name = member_name(&mut tx, member_id).await?;
+        let text = format!("{name} handed the conversation back to the assistant.");
+        let appended = append(&mut tx, conversation_id, &NewMessage::system(&text, true)).await?;
+        tx.commit().await?;
+        Ok(appended)
+    }
+
+    pub async fn resolve(&self, conversation_id: i64, member_id: i64) -> Result<Appended, StoreError> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("UPDATE conversations SET status = 'resolved', resolved_at = $2 WHERE id = $1")
+            .bind(conversation_id)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        let name = member_name(&mut tx, member_id).await?;
+        let text = format!("{name} resolved the conversation.");
+        let appended = append(&mut tx, conversation_id, &NewMessage::system(&text, true)).await?;
+        tx.commit().await?;
+        Ok(appended)
+    }
+
+    /// Counts one more request for a human and returns the total.
+    pub async fn count_human_request(&self, conversation_id: i64) -> Result<i64, StoreError> {
+        let row: (i64,) = sqlx::query_as("UPDATE conversations SET human_requests = human_requests + 1 WHERE id = $1 RETURNING human_requests")
+            .bind(conversation_id)
+            .fetch_one(&self.write)
+            .await?;
+        Ok(row.0)
+    }
+
+    /// The visitor waits for a human now: status `waiting`, the escalation time, and the
+    /// workflow's handoff message to the visitor. Does nothing if a person already handles it.
+    pub async fn escalate(&self, conversation_id: i64, handoff_message: &str) -> Result<Option<Appended>, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query(
+            "UPDATE conversations SET status = 'waiting', escalated_at = $2 WHERE id = $1 AND handler = 'ai' AND escalated_at IS NULL",
+        )
+        .bind(conversation_id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let appended = append(&mut tx, conversation_id, &NewMessage::system(handoff_message, false)).await?;
+        tx.commit().await?;
+        Ok(Some(appended))
+    }
+
+    /// A note only the team sees (the assistant failed, for instance).
+    pub async fn append_internal_note(&self, conversation_id: i64, body: &str) -> Result<Appended, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let appended = append(&mut tx, conversation_id, &NewMessage::system(body, true)).await?;
+        tx.commit().await?;
+        Ok(appended)
+    }
+
+    /// Messages after `after_seq`, oldest first; with `visitor`, internal ones are left out.
+    pub async fn messages_after(&self, conversation_id: i64, after_seq: i64, visitor: bool, limit: i64) -> Result<Vec<MessageView>, StoreError> {
+        let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+            "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.seq > $2 AND ($3 = 0 OR m.internal = 0) ORDER BY m.seq LIMIT $4"
+        ))
+        .bind(conversation_id)
+        .bind(after_seq)
+        .bind(visitor)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(message).collect())
+    }
+
+    /// The latest `limit` messages, oldest first.
+    pub async fn latest_messages(&self, conversation_id: i64, limit: i64) -> Result<Vec<MessageView>, StoreError> {
+        let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+            "SELECT * FROM ({MESSAGE_SELECT} WHERE m.conversation_id = $1 ORDER BY m.seq DESC LIMIT $2) ORDER BY 2"
+        ))
+        .bind(conversation_id)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(message).collect())
+    }
+
+    /// The conversation as the inbox shows it.
+    pub async fn conversation_summary(&self, conversation_id: i64) -> Result<Option<ConversationSummary>, StoreError> {
+        let rows = self.summaries("c.id = $1", conversation_id, None, None, 1).await?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// The workflows whose conversations a member sees through their operator groups.
+    pub async fn visible_workflows(&self, member_id: i64) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT DISTINCT gw.workflow_id FROM group_workflows gw JOIN group_members gm ON gm.group_id = gw.group_id
+             WHERE gm.member_id = $1",
+        )
+        .bind(member_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// The inbox of a workspace, newest activity first. Conversations of auto-escalation
+    /// workflows appear once they need (or have) a human; always-on ones from the first message.
+    /// `viewer`: the member whose visibility applies (their groups' workflows and what is
+    /// assigned to them); `None` for members who see the whole workspace.
+    pub async fn inbox(&self, workspace_id: i64, viewer: Option<i64>, status: Option<&str>, limit: i64) -> Result<Vec<ConversationSummary>, StoreError> {
+        self.summaries(
+            "c.workspace_id = $1 AND c.last_seq > 0
+             AND (w.handoff_mode = 'always_on' OR c.escalated_at IS NOT NULL OR c.handler = 'human' OR c.assignee_id IS NOT NULL)",
+            workspace_id,
+            status,
+            viewer,
+            limit,
+        )
+        .await
+    }
+
+    async fn summaries(&self, filter: &str, id: i64, status: Option<&str>, viewer: Option<i64>, limit: i64) -> Result<Vec<ConversationSummary>, StoreError> {
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(i64, i64, String, String, String, String, String, Option<i64>, Option<String>, Option<String>, i64, Option<i64>, i64)> =
+            sqlx::query_as(&format!(
+                "SELECT c.id, c.workflow_id, ch.kind, ch.name, ct.name, c.status, c.handler, c.assignee_id, a.name,
+                        (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.internal = 0 ORDER BY seq DESC LIMIT 1),
+                        c.last_seq, c.escalated_at, c.last_activity_at
+                 FROM conversations c
+                 JOIN channels ch ON ch.id = c.channel_id
+                 JOIN contacts ct ON ct.id = c.contact_id
+                 JOIN workflows w ON w.id = c.workflow_id
+                 LEFT JOIN members a ON a.id = c.assignee_id
+                 WHERE {filter} AND ($2 IS NULL OR c.status = $2)
+                   AND ($3 IS NULL OR c.assignee_id = $3 OR c.workflow_id IN (
+                        SELECT gw.workflow_id FROM group_workflows gw JOIN group_members gm ON gm.group_id = gw.group_id
+                        WHERE gm.member_id = $3))
+                 ORDER BY c.last_activity_at DESC, c.id DESC
+                 LIMIT $4"
+            ))
+            .bind(id)
+            .bind(status)
+            .bind(viewer)
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ConversationSummary {
+                id: r.0,
+                workflow_id: r.1,
+                channel_kind: r.2,
+                channel_name: r.3,
+                contact_name: r.4,
+                status: r.5,
+                handler: r.6,
+                assignee_id: r.7,
+                assignee: r.8,
+                last_message: r.9,
+                last_seq: r.10,
+                escalated_at: r.11,
+                last_activity_at: r.12,
+            })
+            .collect())
+    }
+}
