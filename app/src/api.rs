@@ -27,12 +27,7 @@ pub mod ssr {
     pub trait Backend: Send + Sync + 'static {
         /// Checks the password (throttled per email and per client address) and opens a
         /// session; returns the member and the session token for the cookie.
-        async fn sign_in(
-            &self,
-            email: &str,
-            password: &str,
-            client: &str,
-        ) -> Result<(Me, String), AppError>;
+        async fn sign_in(&self, email: &str, password: &str, client: &str) -> Result<(Me, String), AppError>;
         /// Revokes the session server-side.
         async fn sign_out(&self, token: &str) -> Result<(), AppError>;
         /// The member a session token belongs to, if it is live.
@@ -109,10 +104,7 @@ pub mod ssr {
     /// The signed-in member, refused unless their role carries `scope`. Every server function
     /// that touches workspace data starts here; the returned `Me` carries the workspace that
     /// every query behind it is scoped to.
-    pub async fn require(
-        scope: Option<Scope>,
-        action: &str,
-    ) -> Result<(Arc<dyn Backend>, Me), AppError> {
+    pub async fn require(scope: Option<Scope>, action: &str) -> Result<(Arc<dyn Backend>, Me), AppError> {
         let backend = backend()?;
         let token = session_token().ok_or(AppError::Unauthenticated)?;
         let me = backend.member_for_session(&token).await?;
@@ -129,8 +121,7 @@ pub mod ssr {
         if let Err(e) = &result {
             if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
                 options.set_status(
-                    http::StatusCode::from_u16(e.status())
-                        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+                    http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
                 );
             }
         }
@@ -157,19 +148,13 @@ pub mod ssr {
 /// Where to go after signing in: a path on this site, never another site.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_string()
-        }
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_string(),
         _ => "/inbox".to_string(),
     }
 }
 
 #[server(endpoint = "auth/sign_in")]
-pub async fn sign_in(
-    email: String,
-    password: String,
-    next: Option<String>,
-) -> Result<(), AppError> {
+pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use ssr::*;
     finish(
         async move {
@@ -222,51 +207,65 @@ pub async fn current_member() -> Result<Me, AppError> {
 #[server(endpoint = "inbox/conversations")]
 pub async fn list_conversations(status: Option<String>) -> Result<Vec<ConversationSummary>, AppError> {
     use ssr::*;
-    finish(async move {
-        let (backend, me) = require(Some(crate::Scope::OperatorRead), "see the inbox").await?;
-        backend.inbox(&me, status.filter(|s| !s.is_empty())).await
-    }
-    .await)
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorRead), "see the inbox").await?;
+            backend.inbox(&me, status.filter(|s| !s.is_empty())).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "inbox/conversation")]
 pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
     use ssr::*;
-    finish(async move {
-        let (backend, me) = require(Some(crate::Scope::OperatorRead), "see conversations").await?;
-        backend.conversation_detail(&me, id).await
-    }
-    .await)
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorRead), "see conversations").await?;
+            backend.conversation_detail(&me, id).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "inbox/take_over")]
 pub async fn take_over(id: i64) -> Result<ConversationSummary, AppError> {
     use ssr::*;
-    finish(async move {
-        let (backend, me) = require(Some(crate::Scope::OperatorWrite), "take conversations over").await?;
-        backend.take_over(&me, id).await
-    }
-    .await)
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "take conversations over").await?;
+            backend.take_over(&me, id).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "inbox/restore_to_ai")]
 pub async fn restore_to_ai(id: i64) -> Result<ConversationSummary, AppError> {
     use ssr::*;
-    finish(async move {
-        let (backend, me) = require(Some(crate::Scope::OperatorWrite), "hand conversations back to the assistant").await?;
-        backend.restore_to_ai(&me, id).await
-    }
-    .await)
+    finish(
+        async move {
+            let (backend, me) = require(
+                Some(crate::Scope::OperatorWrite),
+                "hand conversations back to the assistant",
+            )
+            .await?;
+            backend.restore_to_ai(&me, id).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "inbox/resolve")]
 pub async fn resolve_conversation(id: i64) -> Result<ConversationSummary, AppError> {
     use ssr::*;
-    finish(async move {
-        let (backend, me) = require(Some(crate::Scope::OperatorWrite), "resolve conversations").await?;
-        backend.resolve_conversation(&me, id).await
-    }
-    .await)
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "resolve conversations").await?;
+            backend.resolve_conversation(&me, id).await
+        }
+        .await,
+    )
 }
 
 /// Public: the widget asks which channel it belongs to.
@@ -288,11 +287,7 @@ pub async fn list_operators() -> Result<Vec<OperatorSummary>, AppError> {
     use ssr::*;
     finish(
         async move {
-            let (backend, me) = require(
-                Some(crate::Scope::ConversationsReadAll),
-                "see the live view",
-            )
-            .await?;
+            let (backend, me) = require(Some(crate::Scope::ConversationsReadAll), "see the live view").await?;
             backend.list_operators(&me).await
         }
         .await,
@@ -316,8 +311,7 @@ pub async fn list_groups() -> Result<Vec<GroupSummary>, AppError> {
     use ssr::*;
     finish(
         async move {
-            let (backend, me) =
-                require(Some(crate::Scope::OperatorRead), "see operator groups").await?;
+            let (backend, me) = require(Some(crate::Scope::OperatorRead), "see operator groups").await?;
             backend.list_groups(&me).await
         }
         .await,
@@ -329,8 +323,7 @@ pub async fn get_workspace_settings() -> Result<WorkspaceSettings, AppError> {
     use ssr::*;
     finish(
         async move {
-            let (backend, me) =
-                require(Some(crate::Scope::SettingsWrite), "open workspace settings").await?;
+            let (backend, me) = require(Some(crate::Scope::SettingsWrite), "open workspace settings").await?;
             backend.workspace_settings(&me).await
         }
         .await,
@@ -342,10 +335,7 @@ pub fn parse_number(field: &str, value: &str) -> Result<i64, AppError> {
     value.trim().parse::<i64>().map_err(|_| {
         AppError::invalid(
             field,
-            format!(
-                "must be a whole number, not \u{201c}{}\u{201d}",
-                value.trim()
-            ),
+            format!("must be a whole number, not \u{201c}{}\u{201d}", value.trim()),
         )
     })
 }
@@ -362,21 +352,14 @@ pub async fn update_workspace_settings(
     use ssr::*;
     finish(
         async move {
-            let (backend, me) = require(
-                Some(crate::Scope::SettingsWrite),
-                "change workspace settings",
-            )
-            .await?;
+            let (backend, me) = require(Some(crate::Scope::SettingsWrite), "change workspace settings").await?;
             let settings = WorkspaceSettings {
                 name: name.trim().to_string(),
                 operator_enabled: operator_enabled.is_some(),
                 presence_enabled: presence_enabled.is_some(),
                 human_agents: parse_number("Human agent seats", &human_agents)?,
                 default_chat_limit: parse_number("Default chat limit", &default_chat_limit)?,
-                disconnect_timeout_secs: parse_number(
-                    "Disconnect timeout",
-                    &disconnect_timeout_secs,
-                )?,
+                disconnect_timeout_secs: parse_number("Disconnect timeout", &disconnect_timeout_secs)?,
             };
             settings.validate()?;
             backend.update_workspace_settings(&me, settings).await

@@ -51,9 +51,7 @@ impl AppError {
     }
 
     pub fn forbidden(action: impl Into<String>) -> Self {
-        AppError::Forbidden {
-            action: action.into(),
-        }
+        AppError::Forbidden { action: action.into() }
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {
@@ -63,9 +61,7 @@ impl AppError {
     /// The HTTP status of each variant, decided here and nowhere else.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Unauthenticated | AppError::SessionExpired | AppError::InvalidCredentials => {
-                401
-            }
+            AppError::Unauthenticated | AppError::SessionExpired | AppError::InvalidCredentials => 401,
             AppError::TooManyAttempts { .. } => 429,
             AppError::Forbidden { .. } | AppError::CrossSite => 403,
             AppError::NotFound { .. } => 404,
@@ -93,8 +89,7 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
-        let status = http::StatusCode::from_u16(self.status())
-            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let status = http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::json!({ "error": self.to_string(), "kind": self });
         (status, axum::Json(body)).into_response()
     }

@@ -32,7 +32,14 @@ impl SenderKind {
     }
 
     pub fn parse(s: &str) -> Option<SenderKind> {
-        [SenderKind::Contact, SenderKind::Ai, SenderKind::Operator, SenderKind::System].into_iter().find(|k| k.as_str() == s)
+        [
+            SenderKind::Contact,
+            SenderKind::Ai,
+            SenderKind::Operator,
+            SenderKind::System,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -87,7 +94,10 @@ impl MessageBody {
 /// An idempotency key: 1 to 100 characters of letters, digits, `-` and `_`.
 pub fn check_idempotency_key(key: &str) -> Result<(), AppError> {
     if key.is_empty() || key.len() > 100 || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(AppError::invalid("Idempotency key", "must be 1 to 100 letters, digits, - or _"));
+        return Err(AppError::invalid(
+            "Idempotency key",
+            "must be 1 to 100 letters, digits, - or _",
+        ));
     }
     Ok(())
 }
@@ -97,9 +107,16 @@ pub fn check_idempotency_key(key: &str) -> Result<(), AppError> {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum VisitorCommand {
     /// Sent on every (re)connect: replay everything after `last_seq`, in order.
-    Resume { last_seq: i64 },
-    Send { body: String, idempotency_key: String },
-    Typing { composing: bool },
+    Resume {
+        last_seq: i64,
+    },
+    Send {
+        body: String,
+        idempotency_key: String,
+    },
+    Typing {
+        composing: bool,
+    },
     Ping,
 }
 
@@ -107,13 +124,24 @@ pub enum VisitorCommand {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum VisitorEvent {
-    Message { message: MessageView },
+    Message {
+        message: MessageView,
+    },
     /// Someone on the team is (or stopped) typing.
-    Typing { name: String, composing: bool },
+    Typing {
+        name: String,
+        composing: bool,
+    },
     /// The send with this key is stored as `seq`.
-    Ack { idempotency_key: String, seq: i64 },
+    Ack {
+        idempotency_key: String,
+        seq: i64,
+    },
     /// A command was refused; nothing was stored.
-    Error { message: String, idempotency_key: Option<String> },
+    Error {
+        message: String,
+        idempotency_key: Option<String>,
+    },
     Pong,
 }
 
@@ -122,10 +150,22 @@ pub enum VisitorEvent {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OperatorCommand {
     /// Follow one conversation: replay after `last_seq`, then live messages and typing.
-    Watch { conversation_id: i64, last_seq: i64 },
-    Unwatch { conversation_id: i64 },
-    Send { conversation_id: i64, body: String, idempotency_key: String },
-    Typing { conversation_id: i64, composing: bool },
+    Watch {
+        conversation_id: i64,
+        last_seq: i64,
+    },
+    Unwatch {
+        conversation_id: i64,
+    },
+    Send {
+        conversation_id: i64,
+        body: String,
+        idempotency_key: String,
+    },
+    Typing {
+        conversation_id: i64,
+        composing: bool,
+    },
     Ping,
 }
 
@@ -134,11 +174,27 @@ pub enum OperatorCommand {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OperatorEvent {
     /// A conversation in the member's inbox changed (new, new message, status, assignee).
-    Conversation { conversation: ConversationSummary },
-    Message { message: MessageView },
-    Typing { conversation_id: i64, name: String, sender_kind: SenderKind, composing: bool },
-    Ack { idempotency_key: String, conversation_id: i64, seq: i64 },
-    Error { message: String, idempotency_key: Option<String> },
+    Conversation {
+        conversation: ConversationSummary,
+    },
+    Message {
+        message: MessageView,
+    },
+    Typing {
+        conversation_id: i64,
+        name: String,
+        sender_kind: SenderKind,
+        composing: bool,
+    },
+    Ack {
+        idempotency_key: String,
+        conversation_id: i64,
+        seq: i64,
+    },
+    Error {
+        message: String,
+        idempotency_key: Option<String>,
+    },
     Pong,
 }
 
@@ -148,19 +204,31 @@ mod tests {
 
     #[test]
     fn blank_and_oversized_messages_are_refused_with_the_limit_named() {
-        assert!(MessageBody::parse("  \n ").unwrap_err().to_string().contains("is empty"));
+        assert!(MessageBody::parse("  \n ")
+            .unwrap_err()
+            .to_string()
+            .contains("is empty"));
         let long = "x".repeat(MAX_MESSAGE_CHARS + 1);
         assert_eq!(
             MessageBody::parse(&long).unwrap_err().to_string(),
-            format!("Message: is {} characters long; the limit is {MAX_MESSAGE_CHARS}", MAX_MESSAGE_CHARS + 1)
+            format!(
+                "Message: is {} characters long; the limit is {MAX_MESSAGE_CHARS}",
+                MAX_MESSAGE_CHARS + 1
+            )
         );
         assert_eq!(MessageBody::parse("  hi ").unwrap().as_str(), "hi");
-        assert!(MessageBody::parse(&"é".repeat(MAX_MESSAGE_CHARS)).is_ok(), "the limit counts characters, not bytes");
+        assert!(
+            MessageBody::parse(&"é".repeat(MAX_MESSAGE_CHARS)).is_ok(),
+            "the limit counts characters, not bytes"
+        );
     }
 
     #[test]
     fn commands_are_tagged_json() {
-        let c = VisitorCommand::Send { body: "hi".into(), idempotency_key: "k1".into() };
+        let c = VisitorCommand::Send {
+            body: "hi".into(),
+            idempotency_key: "k1".into(),
+        };
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(json, r#"{"type":"send","body":"hi","idempotency_key":"k1"}"#);
         assert_eq!(serde_json::from_str::<VisitorCommand>(&json).unwrap(), c);

@@ -115,12 +115,7 @@ impl Role {
                 MembersRead,
                 AuditRead,
             ],
-            Role::AccountManager => &[
-                OperatorRead,
-                OperatorWrite,
-                ConversationsReadAll,
-                MembersRead,
-            ],
+            Role::AccountManager => &[OperatorRead, OperatorWrite, ConversationsReadAll, MembersRead],
             Role::Agent | Role::SupportAgent => &[OperatorRead, OperatorWrite],
         }
     }
@@ -203,10 +198,7 @@ impl WorkspaceSettings {
             return Err(AppError::invalid("Workspace name", "must not be empty"));
         }
         if name.chars().count() > 80 {
-            return Err(AppError::invalid(
-                "Workspace name",
-                "must be at most 80 characters",
-            ));
+            return Err(AppError::invalid("Workspace name", "must be at most 80 characters"));
         }
         if self.presence_enabled && !self.operator_enabled {
             return Err(AppError::invalid(
@@ -215,16 +207,10 @@ impl WorkspaceSettings {
             ));
         }
         if !(0..=10_000).contains(&self.human_agents) {
-            return Err(AppError::invalid(
-                "Human agent seats",
-                "must be between 0 and 10000",
-            ));
+            return Err(AppError::invalid("Human agent seats", "must be between 0 and 10000"));
         }
         if !(1..=100).contains(&self.default_chat_limit) {
-            return Err(AppError::invalid(
-                "Default chat limit",
-                "must be between 1 and 100",
-            ));
+            return Err(AppError::invalid("Default chat limit", "must be between 1 and 100"));
         }
         if !(5..=3_600).contains(&self.disconnect_timeout_secs) {
             return Err(AppError::invalid(
@@ -313,10 +299,7 @@ mod tests {
         for pair in Role::ALL.windows(2) {
             let (higher, lower) = (pair[0], pair[1]);
             for scope in lower.scopes() {
-                assert!(
-                    higher.has(*scope),
-                    "{higher:?} lacks {scope:?} that {lower:?} has"
-                );
+                assert!(higher.has(*scope), "{higher:?} lacks {scope:?} that {lower:?} has");
             }
         }
     }
@@ -339,10 +322,7 @@ mod tests {
             ..settings()
         };
         let err = s.validate().unwrap_err();
-        assert!(
-            err.to_string().contains("requires the Operators feature"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("requires the Operators feature"), "{err}");
         assert!(settings().validate().is_ok());
     }
 
@@ -402,10 +382,7 @@ mod time_tests {
     #[test]
     fn times_are_shown_as_utc_calendar_dates() {
         assert_eq!(super::format_utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(
-            super::format_utc(1_795_996_800_000 + 3_660_000),
-            "2026-11-30 01:01 UTC"
-        );
+        assert_eq!(super::format_utc(1_795_996_800_000 + 3_660_000), "2026-11-30 01:01 UTC");
         assert_eq!(super::format_utc(951_782_400_000), "2000-02-29 00:00 UTC");
     }
 }

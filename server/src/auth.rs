@@ -6,9 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use app::{AppError, Me};
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
 
@@ -27,27 +25,17 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// The rules a new password must meet.
 pub fn check_new_password(password: &str) -> Result<(), AppError> {
     let n = password.chars().count();
     if n < 10 {
-        return Err(AppError::invalid(
-            "Password",
-            "must be at least 10 characters",
-        ));
+        return Err(AppError::invalid("Password", "must be at least 10 characters"));
     }
     if n > 200 {
-        return Err(AppError::invalid(
-            "Password",
-            "must be at most 200 characters",
-        ));
+        return Err(AppError::invalid("Password", "must be at most 200 characters"));
     }
     Ok(())
 }
@@ -115,10 +103,7 @@ impl Throttle {
     }
 
     pub fn clear(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
     }
 }
 
@@ -148,12 +133,7 @@ impl Sessions {
 
     /// Checks the password and opens a session. Unknown emails cost the same hashing time as
     /// known ones, so timing does not reveal which emails have accounts.
-    pub async fn sign_in(
-        &self,
-        email: &str,
-        password: &str,
-        client: &str,
-    ) -> Result<(Me, String), AppError> {
+    pub async fn sign_in(&self, email: &str, password: &str, client: &str) -> Result<(Me, String), AppError> {
         let email_key = format!("email:{email}");
         let client_key = format!("client:{client}");
         let keys = [email_key.as_str(), client_key.as_str()];
@@ -191,11 +171,7 @@ impl Sessions {
             .session(&token_hash(&token))
             .await?
             .ok_or(AppError::Internal)?;
-        tracing::info!(
-            member_id = member.id,
-            workspace_id = member.workspace_id,
-            "signed in"
-        );
+        tracing::info!(member_id = member.id, workspace_id = member.workspace_id, "signed in");
         Ok((session.me, token))
     }
 
@@ -254,10 +230,7 @@ mod tests {
             }
             other => panic!("expected a refusal, got {other:?}"),
         }
-        assert!(
-            t.check(&["email:b"]).is_ok(),
-            "other emails are not affected"
-        );
+        assert!(t.check(&["email:b"]).is_ok(), "other emails are not affected");
         t.clear("email:a");
         assert!(t.check(&["email:a"]).is_ok());
     }

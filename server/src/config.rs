@@ -71,11 +71,7 @@ pub enum ConfigError {
     #[error("could not read the configuration file {path}: {reason}")]
     File { path: String, reason: String },
     #[error("the configuration file {path} names an unknown setting `{key}` (known: {known})")]
-    UnknownKey {
-        path: String,
-        key: String,
-        known: String,
-    },
+    UnknownKey { path: String, key: String, known: String },
     #[error("setting `{key}` (from {origin}) is invalid: {reason}")]
     Invalid {
         key: String,
@@ -87,10 +83,7 @@ pub enum ConfigError {
 impl Config {
     /// Loads the configuration: defaults, then `file` if given, then the environment as read
     /// by `env`.
-    pub fn load(
-        file: Option<&Path>,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Config, ConfigError> {
+    pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         // key -> (value, where it came from)
         let mut raw: BTreeMap<&'static str, (String, String)> = BTreeMap::new();
         for s in SETTINGS {
@@ -104,29 +97,22 @@ impl Config {
                 path: shown.clone(),
                 reason: e.to_string(),
             })?;
-            let table: toml::Table =
-                text.parse()
-                    .map_err(|e: toml::de::Error| ConfigError::File {
-                        path: shown.clone(),
-                        reason: e.message().to_string(),
-                    })?;
+            let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::File {
+                path: shown.clone(),
+                reason: e.message().to_string(),
+            })?;
             for (key, value) in table {
-                let setting = SETTINGS.iter().find(|s| s.key == key).ok_or_else(|| {
-                    ConfigError::UnknownKey {
+                let setting = SETTINGS
+                    .iter()
+                    .find(|s| s.key == key)
+                    .ok_or_else(|| ConfigError::UnknownKey {
                         path: shown.clone(),
                         key: key.clone(),
-                        known: SETTINGS
-                            .iter()
-                            .map(|s| s.key)
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    }
-                })?;
+                        known: SETTINGS.iter().map(|s| s.key).collect::<Vec<_>>().join(", "),
+                    })?;
                 let value = match value {
                     toml::Value::String(s) => s,
-                    toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
-                        value.to_string()
-                    }
+                    toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => value.to_string(),
                     _ => {
                         return Err(ConfigError::Invalid {
                             key: key.clone(),
@@ -156,16 +142,12 @@ impl Config {
                     return Err(ConfigError::Invalid {
                         key: "database_url".into(),
                         origin,
-                        reason: "must start with sqlite: (the only backend this build supports)"
-                            .into(),
+                        reason: "must start with sqlite: (the only backend this build supports)".into(),
                     });
                 }
                 Secret::new(v)
             }
-            None => Secret::new(format!(
-                "sqlite://{}",
-                data_dir.join("switchboard.db").display()
-            )),
+            None => Secret::new(format!("sqlite://{}", data_dir.join("switchboard.db").display())),
         };
         let public_url = match get("public_url") {
             Some((v, origin)) => {
@@ -183,13 +165,15 @@ impl Config {
         };
         let site_root = PathBuf::from(parse(&raw, "site_root", non_empty)?);
         let session_ttl_secs = parse(&raw, "session_ttl_secs", |v| ranged(v, 1, 2_592_000))?;
-        let sign_in_max_attempts =
-            parse(&raw, "sign_in_max_attempts", |v| ranged(v, 1, 1000))? as u32;
-        let sign_in_window_secs =
-            parse(&raw, "sign_in_window_secs", |v| ranged(v, 1, 86_400))? as u64;
+        let sign_in_max_attempts = parse(&raw, "sign_in_max_attempts", |v| ranged(v, 1, 1000))? as u32;
+        let sign_in_window_secs = parse(&raw, "sign_in_window_secs", |v| ranged(v, 1, 86_400))? as u64;
         let secret_key = match get("secret_key") {
             Some((v, origin)) if v.chars().count() < 32 => {
-                return Err(ConfigError::Invalid { key: "secret_key".into(), origin, reason: "must be at least 32 characters".into() })
+                return Err(ConfigError::Invalid {
+                    key: "secret_key".into(),
+                    origin,
+                    reason: "must be at least 32 characters".into(),
+                })
             }
             Some((v, _)) => Some(Secret::new(v)),
             None => None,
@@ -295,10 +279,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| map.get(k).cloned()
     }
 
@@ -315,7 +296,11 @@ mod tests {
     fn the_environment_overrides_the_file_which_overrides_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("switchboard.toml");
-        std::fs::write(&path, "listen = \"0.0.0.0:8080\"\nsession_ttl_secs = 60\npublic_url = \"https://chat.example.com/\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:8080\"\nsession_ttl_secs = 60\npublic_url = \"https://chat.example.com/\"\n",
+        )
+        .unwrap();
         let c = Config::load(Some(&path), env(&[("SWITCHBOARD_SESSION_TTL_SECS", "120")])).unwrap();
         assert_eq!(c.listen.port(), 8080);
         assert_eq!(c.session_ttl_secs, 120);
@@ -331,16 +316,12 @@ mod tests {
             "setting `listen` (from the environment variable SWITCHBOARD_LISTEN) is invalid: `localhost` must be an address and port such as 127.0.0.1:3000"
         );
         let err = Config::load(None, env(&[("SWITCHBOARD_SESSION_TTL_SECS", "0")])).unwrap_err();
-        assert!(
-            err.to_string().contains("must be between 1 and 2592000"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("must be between 1 and 2592000"), "{err}");
     }
 
     #[test]
     fn a_bad_secret_is_refused_without_printing_it() {
-        let err =
-            Config::load(None, env(&[("DATABASE_URL", "mysql://root:hunter2@db")])).unwrap_err();
+        let err = Config::load(None, env(&[("DATABASE_URL", "mysql://root:hunter2@db")])).unwrap_err();
         assert!(err.to_string().contains("database_url"));
         assert!(!err.to_string().contains("hunter2"), "{err}");
         assert!(!format!("{:?}", Secret::new("hunter2")).contains("hunter2"));

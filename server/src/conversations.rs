@@ -15,7 +15,8 @@ use crate::hub::{Event, Hub, Topic};
 use crate::store::{Appended, ConversationRecord, Refusal, Store};
 
 /// What the visitor is told when the assistant fails.
-pub const AI_FALLBACK: &str = "Sorry, I'm having trouble answering right now. If you ask for a human, one of our team will help you.";
+pub const AI_FALLBACK: &str =
+    "Sorry, I'm having trouble answering right now. If you ask for a human, one of our team will help you.";
 
 pub struct Conversations {
     store: Store,
@@ -39,7 +40,12 @@ fn refusal(r: Refusal) -> AppError {
 
 impl Conversations {
     pub fn new(store: Store, hub: Arc<Hub>) -> Self {
-        Conversations { store, hub, http: reqwest::Client::new(), in_flight: Mutex::new(HashMap::new()) }
+        Conversations {
+            store,
+            hub,
+            http: reqwest::Client::new(),
+            in_flight: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn hub(&self) -> &Arc<Hub> {
@@ -51,8 +57,14 @@ impl Conversations {
     pub fn publish_message(&self, message: &MessageView) {
         let event = Event {
             seq: Some(message.seq),
-            for_visitors: (!message.internal).then(|| encode(&VisitorEvent::Message { message: message.clone() })),
-            for_operators: Some(encode(&OperatorEvent::Message { message: message.clone() })),
+            for_visitors: (!message.internal).then(|| {
+                encode(&VisitorEvent::Message {
+                    message: message.clone(),
+                })
+            }),
+            for_operators: Some(encode(&OperatorEvent::Message {
+                message: message.clone(),
+            })),
             ..Default::default()
         };
         self.hub.publish(Topic::Conversation(message.conversation_id), &event);
@@ -73,7 +85,9 @@ impl Conversations {
             _ => return,
         };
         let event = Event {
-            for_operators: Some(encode(&OperatorEvent::Conversation { conversation: summary.clone() })),
+            for_operators: Some(encode(&OperatorEvent::Conversation {
+                conversation: summary.clone(),
+            })),
             scope: Some((summary.workflow_id, summary.assignee_id)),
             ..Default::default()
         };
@@ -87,19 +101,36 @@ impl Conversations {
     }
 
     fn stop_assistant(&self, conversation_id: i64) {
-        if let Some(handle) = self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&conversation_id) {
+        if let Some(handle) = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&conversation_id)
+        {
             handle.abort();
         }
     }
 
     /// A visitor's message: stored, published, then escalated or answered by the assistant.
-    pub async fn visitor_message(self: &Arc<Self>, conversation_id: i64, body: MessageBody, key: &str) -> Result<Appended, AppError> {
-        let appended = self.store.append_visitor_message(conversation_id, body.as_str(), key).await?;
+    pub async fn visitor_message(
+        self: &Arc<Self>,
+        conversation_id: i64,
+        body: MessageBody,
+        key: &str,
+    ) -> Result<Appended, AppError> {
+        let appended = self
+            .store
+            .append_visitor_message(conversation_id, body.as_str(), key)
+            .await?;
         if appended.duplicate {
             return Ok(appended);
         }
         self.publish_message(&appended.message);
-        let conversation = self.store.conversation(conversation_id).await?.ok_or_else(|| AppError::not_found("The conversation"))?;
+        let conversation = self
+            .store
+            .conversation(conversation_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("The conversation"))?;
         if conversation.handler == "ai" && conversation.status != "waiting" {
             self.assistant_turn(&conversation, body.as_str()).await?;
         }
@@ -108,13 +139,22 @@ impl Conversations {
     }
 
     async fn assistant_turn(self: &Arc<Self>, conversation: &ConversationRecord, text: &str) -> Result<(), AppError> {
-        let workflow = self.store.workflow(conversation.workflow_id).await?.ok_or_else(|| AppError::not_found("The workflow"))?;
+        let workflow = self
+            .store
+            .workflow(conversation.workflow_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("The workflow"))?;
         let requests = if escalation::asks_for_human(text) {
             self.store.count_human_request(conversation.id).await?
         } else {
             conversation.human_requests
         };
-        match escalation::decide(text, requests, workflow.escalation_threshold, workflow.escalate_on_frustration) {
+        match escalation::decide(
+            text,
+            requests,
+            workflow.escalation_threshold,
+            workflow.escalate_on_frustration,
+        ) {
             escalation::Decision::Escalate => {
                 self.stop_assistant(conversation.id);
                 if let Some(notice) = self.store.escalate(conversation.id, &workflow.handoff_message).await? {
@@ -142,7 +182,11 @@ impl Conversations {
                 Ok(text) => this.store.append_ai_message(conversation_id, &text).await,
                 Err(e) => {
                     tracing::warn!(error = %e, conversation_id, "the assistant failed");
-                    if let Ok(note) = this.store.append_internal_note(conversation_id, &format!("The assistant could not answer: {e}.")).await {
+                    if let Ok(note) = this
+                        .store
+                        .append_internal_note(conversation_id, &format!("The assistant could not answer: {e}."))
+                        .await
+                    {
                         this.publish_message(&note.message);
                     }
                     this.store.append_ai_message(conversation_id, AI_FALLBACK).await
@@ -153,12 +197,24 @@ impl Conversations {
                     this.publish_message(&appended.message);
                     this.publish_summary(conversation_id).await;
                 }
-                Err(Refusal::NotAiHandled) => tracing::info!(conversation_id, "a person took over; the assistant's reply was dropped"),
-                Err(other) => tracing::error!(error = %refusal(other), conversation_id, "could not store the assistant's reply"),
+                Err(Refusal::NotAiHandled) => {
+                    tracing::info!(conversation_id, "a person took over; the assistant's reply was dropped")
+                }
+                Err(other) => {
+                    tracing::error!(error = %refusal(other), conversation_id, "could not store the assistant's reply")
+                }
             }
-            this.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&conversation_id);
+            this.in_flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&conversation_id);
         });
-        if let Some(previous) = self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(conversation_id, task.abort_handle()) {
+        if let Some(previous) = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(conversation_id, task.abort_handle())
+        {
             previous.abort();
         }
     }
@@ -174,7 +230,12 @@ impl Conversations {
         if me.can(Scope::ConversationsReadAll) || c.assignee_id == Some(me.member_id) {
             return Ok(c);
         }
-        if self.store.visible_workflows(me.member_id).await?.contains(&c.workflow_id) {
+        if self
+            .store
+            .visible_workflows(me.member_id)
+            .await?
+            .contains(&c.workflow_id)
+        {
             return Ok(c);
         }
         Err(not_found())
@@ -182,7 +243,11 @@ impl Conversations {
 
     pub async fn detail(&self, me: &Me, conversation_id: i64) -> Result<ConversationDetail, AppError> {
         self.access(me, conversation_id).await?;
-        let summary = self.store.conversation_summary(conversation_id).await?.ok_or_else(|| AppError::not_found("That conversation"))?;
+        let summary = self
+            .store
+            .conversation_summary(conversation_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("That conversation"))?;
         let messages = self.store.latest_messages(conversation_id, 200).await?;
         Ok(ConversationDetail { summary, messages })
     }
@@ -190,7 +255,10 @@ impl Conversations {
     pub async fn inbox(&self, me: &Me, status: Option<&str>) -> Result<Vec<ConversationSummary>, AppError> {
         if let Some(s) = status {
             if !["open", "waiting", "active", "resolved"].contains(&s) {
-                return Err(AppError::invalid("Status", format!("`{s}` is not one of open, waiting, active, resolved")));
+                return Err(AppError::invalid(
+                    "Status",
+                    format!("`{s}` is not one of open, waiting, active, resolved"),
+                ));
             }
         }
         let viewer = (!me.can(Scope::ConversationsReadAll)).then_some(me.member_id);
@@ -198,11 +266,21 @@ impl Conversations {
     }
 
     /// An operator's reply; the first operator to reply claims the conversation.
-    pub async fn operator_message(&self, me: &Me, conversation_id: i64, body: MessageBody, key: &str) -> Result<Appended, AppError> {
+    pub async fn operator_message(
+        &self,
+        me: &Me,
+        conversation_id: i64,
+        body: MessageBody,
+        key: &str,
+    ) -> Result<Appended, AppError> {
         require_write(me)?;
         self.access(me, conversation_id).await?;
         self.stop_assistant(conversation_id);
-        let (appended, _claimed) = self.store.append_operator_message(conversation_id, me.member_id, body.as_str(), key).await.map_err(refusal)?;
+        let (appended, _claimed) = self
+            .store
+            .append_operator_message(conversation_id, me.member_id, body.as_str(), key)
+            .await
+            .map_err(refusal)?;
         self.publish_all(&appended);
         self.publish_summary(conversation_id).await;
         Ok(appended)
@@ -213,7 +291,12 @@ impl Conversations {
         require_write(me)?;
         self.access(me, conversation_id).await?;
         self.stop_assistant(conversation_id);
-        if let Some(joined) = self.store.take_over(conversation_id, me.member_id).await.map_err(refusal)? {
+        if let Some(joined) = self
+            .store
+            .take_over(conversation_id, me.member_id)
+            .await
+            .map_err(refusal)?
+        {
             self.publish_all(&joined);
         }
         self.summary_after_change(conversation_id).await
@@ -226,8 +309,15 @@ impl Conversations {
         let c = self.access(me, conversation_id).await?;
         if c.assignee_id.is_some_and(|h| h != me.member_id) && !me.can(Scope::ConversationsReadAll) {
             {
-                let name = self.store.conversation_summary(conversation_id).await?.and_then(|s| s.assignee).unwrap_or_default();
-                return Err(AppError::Conflict(format!("{name} is handling this conversation; only they or a supervisor can hand it back.")));
+                let name = self
+                    .store
+                    .conversation_summary(conversation_id)
+                    .await?
+                    .and_then(|s| s.assignee)
+                    .unwrap_or_default();
+                return Err(AppError::Conflict(format!(
+                    "{name} is handling this conversation; only they or a supervisor can hand it back."
+                )));
             }
         }
         let note = self.store.restore_to_ai(conversation_id, me.member_id).await?;
@@ -248,7 +338,11 @@ impl Conversations {
     }
 
     async fn summary_after_change(&self, conversation_id: i64) -> Result<ConversationSummary, AppError> {
-        let summary = self.store.conversation_summary(conversation_id).await?.ok_or_else(|| AppError::not_found("That conversation"))?;
+        let summary = self
+            .store
+            .conversation_summary(conversation_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("That conversation"))?;
         self.publish_summary_of(&summary).await;
         Ok(summary)
     }

@@ -12,13 +12,32 @@ pub const DEMO_PASSWORD: &str = "switchboard-demo";
 pub const DEMO_MEMBERS: [(&str, &str, Role); 5] = [
     ("owner@demo.switchboard.test", "Olivia Owner", Role::Owner),
     ("admin@demo.switchboard.test", "Adam Admin", Role::Admin),
-    (
-        "supervisor@demo.switchboard.test",
-        "Sofia Supervisor",
-        Role::Supervisor,
-    ),
+    ("supervisor@demo.switchboard.test", "Sofia Supervisor", Role::Supervisor),
     ("agent1@demo.switchboard.test", "Ava Agent", Role::Agent),
     ("agent2@demo.switchboard.test", "Ben Agent", Role::Agent),
+];
+
+/// The key of the demo workspace's web chat channel: `/chat/demo-web`.
+pub const DEMO_WEB_CHANNEL: &str = "demo-web";
+
+/// What the demo assistant knows.
+pub const DEMO_ANSWERS: [(&str, &str); 4] = [
+    (
+        "How do I reset my password?",
+        "Use the \"Forgot password\" link on the sign-in page; the reset email arrives within a minute.",
+    ),
+    (
+        "What are your opening hours?",
+        "Our team is available Monday to Friday, 9:00 to 17:00 CET.",
+    ),
+    (
+        "Where can I find my invoice?",
+        "Invoices are in your account under Billing → Invoices, as PDF.",
+    ),
+    (
+        "How do I cancel my subscription?",
+        "Go to Billing → Plan and choose Cancel plan; it stays active until the end of the period.",
+    ),
 ];
 
 /// Creates a workspace and its owner. Refuses a weak password or an email already in use.
@@ -35,10 +54,7 @@ pub async fn create_owner(
     }
     let email = email.trim().to_lowercase();
     if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
-        return Err(AppError::invalid(
-            "Email",
-            format!("`{email}` is not an email address"),
-        ));
+        return Err(AppError::invalid("Email", format!("`{email}` is not an email address")));
     }
     check_new_password(password)?;
     if store.member_by_email(&email).await?.is_some() {
@@ -94,21 +110,26 @@ pub async fn seed_demo(store: &Store) -> Result<Seeded, StoreError> {
             agents.push(id);
         }
     }
-    let workflow = store
-        .create_workflow(workspace_id, "Support Assistant")
-        .await?;
+    let workflow = store.create_workflow(workspace_id, "Support Assistant").await?;
     let group = store
-        .create_group(
-            workspace_id,
-            "Frontline",
-            Some("First line of customer support"),
-        )
+        .create_group(workspace_id, "Frontline", Some("First line of customer support"))
         .await?;
-    store
-        .add_group_workflow(workspace_id, group, workflow)
-        .await?;
+    store.add_group_workflow(workspace_id, group, workflow).await?;
     for agent in agents {
         store.add_group_member(workspace_id, group, agent).await?;
     }
+    for (question, answer) in DEMO_ANSWERS {
+        store.add_workflow_answer(workflow, question, answer).await?;
+    }
+    store
+        .create_channel(
+            workspace_id,
+            workflow,
+            "web",
+            "Website chat",
+            "#0ea5e9",
+            DEMO_WEB_CHANNEL,
+        )
+        .await?;
     Ok(Seeded::Created { workspace_id })
 }

@@ -30,9 +30,7 @@ pub fn router(state: AppState) -> Router {
             move || provide_context(backend.clone()),
             move || app::shell(leptos_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(middleware::from_fn(refuse_cross_site_writes))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
@@ -49,11 +47,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Ok(()) => "ready".into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "not ready: the database does not answer");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the database does not answer",
-            )
-                .into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, "the database does not answer").into_response()
         }
     }
 }
@@ -94,7 +88,10 @@ async fn security_headers(req: Request, next: Next) -> Response {
         h.insert("content-security-policy", HeaderValue::from_static("frame-ancestors *"));
     } else {
         h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-        h.insert("content-security-policy", HeaderValue::from_static("frame-ancestors 'none'"));
+        h.insert(
+            "content-security-policy",
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        );
     }
     res
 }
@@ -124,10 +121,7 @@ mod tests {
 
     #[test]
     fn same_origin_and_non_browser_requests_pass() {
-        assert!(!is_cross_site(&headers(&[(
-            "sec-fetch-site",
-            "same-origin"
-        )])));
+        assert!(!is_cross_site(&headers(&[("sec-fetch-site", "same-origin")])));
         assert!(!is_cross_site(&headers(&[
             ("origin", "http://127.0.0.1:3000"),
             ("host", "127.0.0.1:3000")

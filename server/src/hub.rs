@@ -127,7 +127,15 @@ impl Hub {
                     },
                 };
                 let Some(text) = text else { continue };
-                if sub.tx.try_send(Delivery { topic, seq: event.seq, text: text.clone() }).is_err() {
+                if sub
+                    .tx
+                    .try_send(Delivery {
+                        topic,
+                        seq: event.seq,
+                        text: text.clone(),
+                    })
+                    .is_err()
+                {
                     dropped.push(*id);
                 }
             }
@@ -140,7 +148,11 @@ impl Hub {
 
     /// How many subscribers a topic has (for tests and metrics).
     pub fn subscribers(&self, topic: Topic) -> usize {
-        self.topics.lock().unwrap_or_else(|p| p.into_inner()).get(&topic).map_or(0, |s| s.len())
+        self.topics
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&topic)
+            .map_or(0, |s| s.len())
     }
 }
 
@@ -157,11 +169,30 @@ mod tests {
         let hub = Hub::new();
         let (vtx, mut vrx) = mpsc::channel(8);
         let (otx, mut orx) = mpsc::channel(8);
-        let vis = Arc::new(Visibility { member_id: 1, all: true, workflows: vec![] });
+        let vis = Arc::new(Visibility {
+            member_id: 1,
+            all: true,
+            workflows: vec![],
+        });
         hub.subscribe(Topic::Conversation(7), 1, Audience::Visitor, vtx);
         hub.subscribe(Topic::Conversation(7), 2, Audience::Operator(vis), otx);
-        hub.publish(Topic::Conversation(7), &Event { seq: Some(1), for_visitors: text("v"), for_operators: text("o"), ..Default::default() });
-        hub.publish(Topic::Conversation(7), &Event { seq: Some(2), for_operators: text("note"), ..Default::default() });
+        hub.publish(
+            Topic::Conversation(7),
+            &Event {
+                seq: Some(1),
+                for_visitors: text("v"),
+                for_operators: text("o"),
+                ..Default::default()
+            },
+        );
+        hub.publish(
+            Topic::Conversation(7),
+            &Event {
+                seq: Some(2),
+                for_operators: text("note"),
+                ..Default::default()
+            },
+        );
         assert_eq!(&*vrx.recv().await.unwrap().text, "v");
         assert_eq!(&*orx.recv().await.unwrap().text, "o");
         assert_eq!(&*orx.recv().await.unwrap().text, "note");
@@ -173,10 +204,42 @@ mod tests {
         let hub = Hub::new();
         let (atx, mut arx) = mpsc::channel(8);
         let (btx, mut brx) = mpsc::channel(8);
-        hub.subscribe(Topic::Workspace(1), 1, Audience::Operator(Arc::new(Visibility { member_id: 1, all: false, workflows: vec![10] })), atx);
-        hub.subscribe(Topic::Workspace(1), 2, Audience::Operator(Arc::new(Visibility { member_id: 2, all: false, workflows: vec![20] })), btx);
-        hub.publish(Topic::Workspace(1), &Event { for_operators: text("wf10"), scope: Some((10, None)), ..Default::default() });
-        hub.publish(Topic::Workspace(1), &Event { for_operators: text("assigned to 2"), scope: Some((10, Some(2))), ..Default::default() });
+        hub.subscribe(
+            Topic::Workspace(1),
+            1,
+            Audience::Operator(Arc::new(Visibility {
+                member_id: 1,
+                all: false,
+                workflows: vec![10],
+            })),
+            atx,
+        );
+        hub.subscribe(
+            Topic::Workspace(1),
+            2,
+            Audience::Operator(Arc::new(Visibility {
+                member_id: 2,
+                all: false,
+                workflows: vec![20],
+            })),
+            btx,
+        );
+        hub.publish(
+            Topic::Workspace(1),
+            &Event {
+                for_operators: text("wf10"),
+                scope: Some((10, None)),
+                ..Default::default()
+            },
+        );
+        hub.publish(
+            Topic::Workspace(1),
+            &Event {
+                for_operators: text("assigned to 2"),
+                scope: Some((10, Some(2))),
+                ..Default::default()
+            },
+        );
         assert_eq!(&*arx.recv().await.unwrap().text, "wf10");
         assert_eq!(&*arx.recv().await.unwrap().text, "assigned to 2");
         assert_eq!(&*brx.recv().await.unwrap().text, "assigned to 2");
@@ -188,7 +251,10 @@ mod tests {
         let hub = Hub::new();
         let (tx, _rx) = mpsc::channel(1);
         hub.subscribe(Topic::Conversation(1), 1, Audience::Visitor, tx);
-        let e = Event { for_visitors: text("x"), ..Default::default() };
+        let e = Event {
+            for_visitors: text("x"),
+            ..Default::default()
+        };
         hub.publish(Topic::Conversation(1), &e);
         assert_eq!(hub.subscribers(Topic::Conversation(1)), 1);
         hub.publish(Topic::Conversation(1), &e);

@@ -69,9 +69,7 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| StartError(format!("could not listen on {}: {e}", config.listen)))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| StartError(e.to_string()))?;
+        let addr = listener.local_addr().map_err(|e| StartError(e.to_string()))?;
         let config = Arc::new(config);
         let sessions = auth::Sessions::new(
             store.clone(),
@@ -82,10 +80,16 @@ impl Application {
             ),
         );
         let key = config.signing_key().map_err(|e| {
-            StartError(format!("could not read or create the signing key in {}: {e}", config.data_dir.display()))
+            StartError(format!(
+                "could not read or create the signing key in {}: {e}",
+                config.data_dir.display()
+            ))
         })?;
         let tokens = channels::web::VisitorTokens::new(&key);
-        let conversations = Arc::new(conversations::Conversations::new(store.clone(), Arc::new(hub::Hub::new())));
+        let conversations = Arc::new(conversations::Conversations::new(
+            store.clone(),
+            Arc::new(hub::Hub::new()),
+        ));
         let backend: Arc<dyn Backend> = Arc::new(services::Services {
             store: store.clone(),
             sessions,
@@ -132,13 +136,8 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes open requests and closes the database.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await?;
@@ -166,8 +165,7 @@ pub async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

@@ -8,11 +8,7 @@ use clap::{Parser, Subcommand};
 use server::config::Config;
 
 #[derive(Parser)]
-#[command(
-    name = "switchboard",
-    version,
-    about = "Switchboard: the live operator console"
-)]
+#[command(name = "switchboard", version, about = "Switchboard: the live operator console")]
 struct Cli {
     /// A TOML configuration file (see switchboard.example.toml); environment variables override it.
     #[arg(long, global = true, env = "SWITCHBOARD_CONFIG")]
@@ -80,9 +76,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 .map_err(|e| e.to_string())
         }
         Command::Migrate => {
-            server::open_store(&config)
-                .await
-                .map_err(|e| e.to_string())?;
+            server::open_store(&config).await.map_err(|e| e.to_string())?;
             println!("The database is up to date.");
             Ok(())
         }
@@ -92,9 +86,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             name,
             password,
         } => {
-            let store = server::open_store(&config)
-                .await
-                .map_err(|e| e.to_string())?;
+            let store = server::open_store(&config).await.map_err(|e| e.to_string())?;
             server::demo::create_owner(&store, &workspace, &email, &name, &password)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -102,13 +94,8 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             Ok(())
         }
         Command::SeedDemo => {
-            let store = server::open_store(&config)
-                .await
-                .map_err(|e| e.to_string())?;
-            match server::demo::seed_demo(&store)
-                .await
-                .map_err(|e| e.to_string())?
-            {
+            let store = server::open_store(&config).await.map_err(|e| e.to_string())?;
+            match server::demo::seed_demo(&store).await.map_err(|e| e.to_string())? {
                 server::demo::Seeded::Created { .. } => {
                     println!("Created the demo workspace \"Acme Support\".")
                 }
@@ -116,10 +103,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                     println!("The demo workspace is already there.")
                 }
             }
-            println!(
-                "Sign in with any of these (password: {}):",
-                server::demo::DEMO_PASSWORD
-            );
+            println!("Sign in with any of these (password: {}):", server::demo::DEMO_PASSWORD);
             for (email, name, role) in server::demo::DEMO_MEMBERS {
                 println!("  {email:<36} {name} ({})", role.label());
             }

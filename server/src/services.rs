@@ -26,12 +26,7 @@ pub struct Services {
 
 #[async_trait::async_trait]
 impl Backend for Services {
-    async fn sign_in(
-        &self,
-        email: &str,
-        password: &str,
-        client: &str,
-    ) -> Result<(Me, String), AppError> {
+    async fn sign_in(&self, email: &str, password: &str, client: &str) -> Result<(Me, String), AppError> {
         self.sessions.sign_in(email, password, client).await
     }
 

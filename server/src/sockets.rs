@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use app::events::{check_idempotency_key, MessageBody, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
+use app::events::{
+    check_idempotency_key, MessageBody, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent,
+};
 use app::{AppError, Me, Scope};
 
 use crate::channels::web::Visitor;
@@ -42,12 +44,22 @@ pub async fn visitor(ws: WebSocketUpgrade, State(state): State<AppState>, Query(
         Ok(v) => v,
         Err(e) => return with_status(e),
     };
-    match state.store.contact_on_channel(visitor.contact_id, visitor.channel_id).await {
+    match state
+        .store
+        .contact_on_channel(visitor.contact_id, visitor.channel_id)
+        .await
+    {
         Ok(true) => {}
-        Ok(false) => return with_status(AppError::invalid("Visitor token", "names no visitor; reload the chat to start again")),
+        Ok(false) => {
+            return with_status(AppError::invalid(
+                "Visitor token",
+                "names no visitor; reload the chat to start again",
+            ))
+        }
         Err(e) => return with_status(e.into()),
     }
-    ws.max_message_size(64 * 1024).on_upgrade(move |socket| run_visitor(socket, state, visitor))
+    ws.max_message_size(64 * 1024)
+        .on_upgrade(move |socket| run_visitor(socket, state, visitor))
 }
 
 pub async fn operator(ws: WebSocketUpgrade, State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -61,7 +73,8 @@ pub async fn operator(ws: WebSocketUpgrade, State(state): State<AppState>, heade
     if !me.can(Scope::OperatorRead) {
         return with_status(AppError::forbidden("follow the inbox"));
     }
-    ws.max_message_size(64 * 1024).on_upgrade(move |socket| run_operator(socket, state, me))
+    ws.max_message_size(64 * 1024)
+        .on_upgrade(move |socket| run_operator(socket, state, me))
 }
 
 fn with_status(e: AppError) -> Response {
@@ -73,11 +86,23 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
     let hub = state.conversations.hub().clone();
     let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
     let id = hub.new_subscriber();
-    let mut conversation = state.store.latest_conversation(visitor.contact_id, visitor.channel_id).await.ok().flatten().map(|c| c.id);
+    let mut conversation = state
+        .store
+        .latest_conversation(visitor.contact_id, visitor.channel_id)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.id);
     if let Some(c) = conversation {
         hub.subscribe(Topic::Conversation(c), id, Audience::Visitor, tx.clone());
     }
-    let contact_name = state.store.contact_name(visitor.contact_id).await.ok().flatten().unwrap_or_else(|| "Visitor".into());
+    let contact_name = state
+        .store
+        .contact_name(visitor.contact_id)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "Visitor".into());
     // Until the client says where it stands (Resume), live messages wait here.
     let mut pending: Option<VecDeque<Delivery>> = Some(VecDeque::new());
     let mut last_sent = 0i64;
@@ -171,7 +196,10 @@ async fn visitor_send(
     body: &str,
     key: &str,
 ) -> VisitorEvent {
-    let refused = |e: AppError| VisitorEvent::Error { message: e.to_string(), idempotency_key: Some(key.to_string()) };
+    let refused = |e: AppError| VisitorEvent::Error {
+        message: e.to_string(),
+        idempotency_key: Some(key.to_string()),
+    };
     let body = match check_idempotency_key(key).and_then(|_| MessageBody::parse(body)) {
         Ok(b) => b,
         Err(e) => return refused(e),
@@ -186,7 +214,10 @@ async fn visitor_send(
             };
             match state.store.create_conversation(&channel, visitor.contact_id).await {
                 Ok(c) => {
-                    state.conversations.hub().subscribe(Topic::Conversation(c.id), id, Audience::Visitor, tx.clone());
+                    state
+                        .conversations
+                        .hub()
+                        .subscribe(Topic::Conversation(c.id), id, Audience::Visitor, tx.clone());
                     *conversation = Some(c.id);
                     c.id
                 }
@@ -195,7 +226,10 @@ async fn visitor_send(
         }
     };
     match state.conversations.visitor_message(c, body, key).await {
-        Ok(appended) => VisitorEvent::Ack { idempotency_key: key.to_string(), seq: appended.message.seq },
+        Ok(appended) => VisitorEvent::Ack {
+            idempotency_key: key.to_string(),
+            seq: appended.message.seq,
+        },
         Err(e) => refused(e),
     }
 }
@@ -206,7 +240,11 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me) {
     let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
     let id = hub.new_subscriber();
     let workflows = state.store.visible_workflows(me.member_id).await.unwrap_or_default();
-    let visibility = Arc::new(Visibility { member_id: me.member_id, all: me.can(Scope::ConversationsReadAll), workflows });
+    let visibility = Arc::new(Visibility {
+        member_id: me.member_id,
+        all: me.can(Scope::ConversationsReadAll),
+        workflows,
+    });
     let audience = Audience::Operator(visibility);
     hub.subscribe(Topic::Workspace(me.workspace_id), id, audience.clone(), tx.clone());
     let mut watched: HashMap<i64, i64> = HashMap::new();

@@ -73,10 +73,7 @@ pub fn EmptyState(title: &'static str, body: &'static str) -> impl IntoView {
 
 /// A page's heading row.
 #[component]
-pub fn PageHeader(
-    title: &'static str,
-    #[prop(optional)] subtitle: Option<&'static str>,
-) -> impl IntoView {
+pub fn PageHeader(title: &'static str, #[prop(optional)] subtitle: Option<&'static str>) -> impl IntoView {
     view! {
         <Title text=title/>
         <div class="border-b border-slate-200 bg-white px-8 py-5">

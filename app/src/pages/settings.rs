@@ -34,10 +34,7 @@ pub fn SettingsPage() -> impl IntoView {
 const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500";
 
 #[component]
-fn SettingsForm(
-    settings: WorkspaceSettings,
-    update: ServerAction<UpdateWorkspaceSettings>,
-) -> impl IntoView {
+fn SettingsForm(settings: WorkspaceSettings, update: ServerAction<UpdateWorkspaceSettings>) -> impl IntoView {
     let result = move || update.value().get();
     view! {
         <ActionForm action=update attr:class="space-y-6 rounded-lg border border-slate-200 bg-white p-6" attr:aria-label="Workspace settings">

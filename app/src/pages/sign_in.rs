@@ -16,13 +16,7 @@ pub fn SignInPage() -> impl IntoView {
         Some("signed_out") => Some("You are signed out."),
         _ => None,
     };
-    let error = move || {
-        sign_in
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.to_string())
-    };
+    let error = move || sign_in.value().get().and_then(|r| r.err()).map(|e| e.to_string());
     let pending = sign_in.pending();
 
     view! {

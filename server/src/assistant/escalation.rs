@@ -56,7 +56,10 @@ const FRUSTRATION_PHRASES: &[&str] = &[
 
 fn normalise(text: &str) -> String {
     let lower = text.to_lowercase().replace('’', "'");
-    let cleaned: String = lower.chars().map(|c| if c.is_alphanumeric() || c == '\'' { c } else { ' ' }).collect();
+    let cleaned: String = lower
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '\'' { c } else { ' ' })
+        .collect();
     format!(" {} ", cleaned.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
@@ -131,7 +134,12 @@ mod tests {
 
     #[test]
     fn ordinary_questions_do_not_ask_for_a_human() {
-        for text in ["How do I reset my password?", "What are your opening hours?", "The reagent arrived broken", "humanity is great"] {
+        for text in [
+            "How do I reset my password?",
+            "What are your opening hours?",
+            "The reagent arrived broken",
+            "humanity is great",
+        ] {
             assert!(!asks_for_human(text), "{text:?} should not ask for a human");
         }
     }
@@ -151,6 +159,10 @@ mod tests {
         assert_eq!(decide("human please", 3, 3, true), Decision::Escalate);
         assert_eq!(decide("this is ridiculous", 0, 3, true), Decision::Escalate);
         assert_eq!(decide("this is ridiculous", 0, 3, false), Decision::Answer);
-        assert_eq!(decide("human", 1, 0, false), Decision::Escalate, "a threshold below one counts as one");
+        assert_eq!(
+            decide("human", 1, 0, false),
+            Decision::Escalate,
+            "a threshold below one counts as one"
+        );
     }
 }

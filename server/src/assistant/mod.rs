@@ -27,7 +27,11 @@ pub enum AssistantError {
 
 /// Answers a conversation whose history (oldest first, the visitor's last message at the end)
 /// is given, as the workflow is configured.
-pub async fn reply(http: &reqwest::Client, workflow: &WorkflowRecord, history: &[MessageView]) -> Result<String, AssistantError> {
+pub async fn reply(
+    http: &reqwest::Client,
+    workflow: &WorkflowRecord,
+    history: &[MessageView],
+) -> Result<String, AssistantError> {
     match workflow.ai_provider.as_str() {
         "openai" => openai_reply(http, workflow, history).await,
         _ => Ok(builtin_reply(workflow, history)),
@@ -36,9 +40,9 @@ pub async fn reply(http: &reqwest::Client, workflow: &WorkflowRecord, history: &
 
 /// Words too common to tell questions apart.
 const STOP_WORDS: &[&str] = &[
-    "a", "an", "the", "i", "my", "me", "you", "your", "is", "are", "do", "does", "can", "could", "how", "what", "when", "where",
-    "why", "to", "of", "in", "on", "for", "and", "or", "it", "be", "with", "please", "there", "any", "have", "has", "we",
-    "our", "this", "that", "at", "from", "would", "like", "want", "need", "get", "about", "hi", "hello",
+    "a", "an", "the", "i", "my", "me", "you", "your", "is", "are", "do", "does", "can", "could", "how", "what", "when",
+    "where", "why", "to", "of", "in", "on", "for", "and", "or", "it", "be", "with", "please", "there", "any", "have",
+    "has", "we", "our", "this", "that", "at", "from", "would", "like", "want", "need", "get", "about", "hi", "hello",
 ];
 
 fn words(text: &str) -> Vec<String> {
@@ -63,11 +67,19 @@ pub fn builtin_reply(workflow: &WorkflowRecord, history: &[MessageView]) -> Stri
         .map(|(question, answer)| {
             let q = words(question);
             let shared = q.iter().filter(|w| asked.contains(w)).count();
-            let score = if q.is_empty() { 0.0 } else { shared as f64 / q.len().min(asked.len().max(1)) as f64 };
+            let score = if q.is_empty() {
+                0.0
+            } else {
+                shared as f64 / q.len().min(asked.len().max(1)) as f64
+            };
             (score, shared, answer)
         })
         .filter(|(score, shared, _)| *shared > 0 && *score >= 0.5)
-        .max_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal).then(a.1.cmp(&b.1)));
+        .max_by(|a, b| {
+            a.0.partial_cmp(&b.0)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.1.cmp(&b.1))
+        });
     match best {
         Some((_, _, answer)) => answer.clone(),
         None => workflow.fallback_answer.clone(),
@@ -109,7 +121,10 @@ fn chat_messages(workflow: &WorkflowRecord, history: &[MessageView]) -> Vec<Chat
             system.push_str(&format!("Q: {q}\nA: {a}\n"));
         }
     }
-    let mut out = vec![ChatMessage { role: "system".into(), content: system }];
+    let mut out = vec![ChatMessage {
+        role: "system".into(),
+        content: system,
+    }];
     for m in history.iter().filter(|m| !m.internal) {
         let (role, content) = match m.sender_kind {
             SenderKind::Contact => ("user", m.body.clone()),
@@ -117,25 +132,50 @@ fn chat_messages(workflow: &WorkflowRecord, history: &[MessageView]) -> Vec<Chat
             SenderKind::Operator => ("assistant", format!("(human agent {}) {}", m.sender_name, m.body)),
             SenderKind::System => ("system", m.body.clone()),
         };
-        out.push(ChatMessage { role: role.into(), content });
+        out.push(ChatMessage {
+            role: role.into(),
+            content,
+        });
     }
     out
 }
 
-async fn openai_reply(http: &reqwest::Client, workflow: &WorkflowRecord, history: &[MessageView]) -> Result<String, AssistantError> {
-    let base = workflow.openai_base_url.as_deref().ok_or(AssistantError::NotConfigured("no base URL"))?;
-    let model = workflow.openai_model.as_deref().ok_or(AssistantError::NotConfigured("no model"))?;
+async fn openai_reply(
+    http: &reqwest::Client,
+    workflow: &WorkflowRecord,
+    history: &[MessageView],
+) -> Result<String, AssistantError> {
+    let base = workflow
+        .openai_base_url
+        .as_deref()
+        .ok_or(AssistantError::NotConfigured("no base URL"))?;
+    let model = workflow
+        .openai_model
+        .as_deref()
+        .ok_or(AssistantError::NotConfigured("no model"))?;
     let timeout = workflow.ai_timeout_secs.clamp(1, 300) as u64;
     let url = format!("{}/chat/completions", base.trim_end_matches('/'));
-    let mut request = http.post(url).timeout(Duration::from_secs(timeout)).json(&ChatRequest { model, messages: chat_messages(workflow, history) });
+    let mut request = http.post(url).timeout(Duration::from_secs(timeout)).json(&ChatRequest {
+        model,
+        messages: chat_messages(workflow, history),
+    });
     if let Some(key) = workflow.openai_api_key.as_deref().filter(|k| !k.is_empty()) {
         request = request.bearer_auth(key);
     }
-    let response = request.send().await.map_err(|e| if e.is_timeout() { AssistantError::Timeout(timeout) } else { AssistantError::Unreachable(e.to_string()) })?;
+    let response = request.send().await.map_err(|e| {
+        if e.is_timeout() {
+            AssistantError::Timeout(timeout)
+        } else {
+            AssistantError::Unreachable(e.to_string())
+        }
+    })?;
     let status = response.status();
     if !status.is_success() {
         let detail: String = response.text().await.unwrap_or_default().chars().take(200).collect();
-        return Err(AssistantError::Status { status: status.as_u16(), detail });
+        return Err(AssistantError::Status {
+            status: status.as_u16(),
+            detail,
+        });
     }
     let body: ChatResponse = response.json().await.map_err(|e| {
         if e.is_timeout() {
@@ -144,7 +184,12 @@ async fn openai_reply(http: &reqwest::Client, workflow: &WorkflowRecord, history
             AssistantError::Malformed(e.to_string())
         }
     })?;
-    let text = body.choices.into_iter().next().map(|c| c.message.content).unwrap_or_default();
+    let text = body
+        .choices
+        .into_iter()
+        .next()
+        .map(|c| c.message.content)
+        .unwrap_or_default();
     let text = text.trim();
     if text.is_empty() {
         return Err(AssistantError::Malformed("the answer was empty".into()));
@@ -173,9 +218,18 @@ mod tests {
             openai_api_key: None,
             ai_timeout_secs: 5,
             answers: vec![
-                ("How do I reset my password?".into(), "Use the Forgot password link on the sign-in page.".into()),
-                ("What are your opening hours?".into(), "We are open 9:00 to 17:00, Monday to Friday.".into()),
-                ("Where is my invoice?".into(), "Invoices are under Billing → Invoices.".into()),
+                (
+                    "How do I reset my password?".into(),
+                    "Use the Forgot password link on the sign-in page.".into(),
+                ),
+                (
+                    "What are your opening hours?".into(),
+                    "We are open 9:00 to 17:00, Monday to Friday.".into(),
+                ),
+                (
+                    "Where is my invoice?".into(),
+                    "Invoices are under Billing → Invoices.".into(),
+                ),
             ],
         }
     }
@@ -196,14 +250,26 @@ mod tests {
     #[test]
     fn the_builtin_assistant_answers_from_the_closest_question() {
         let w = workflow();
-        assert_eq!(builtin_reply(&w, &[visitor("I forgot my password, how can I reset it?")]), "Use the Forgot password link on the sign-in page.");
-        assert_eq!(builtin_reply(&w, &[visitor("when are you open? opening hours?")]), "We are open 9:00 to 17:00, Monday to Friday.");
-        assert_eq!(builtin_reply(&w, &[visitor("invoices")]), "Invoices are under Billing → Invoices.");
+        assert_eq!(
+            builtin_reply(&w, &[visitor("I forgot my password, how can I reset it?")]),
+            "Use the Forgot password link on the sign-in page."
+        );
+        assert_eq!(
+            builtin_reply(&w, &[visitor("when are you open? opening hours?")]),
+            "We are open 9:00 to 17:00, Monday to Friday."
+        );
+        assert_eq!(
+            builtin_reply(&w, &[visitor("invoices")]),
+            "Invoices are under Billing → Invoices."
+        );
     }
 
     #[test]
     fn the_builtin_assistant_falls_back_when_nothing_matches() {
-        assert_eq!(builtin_reply(&workflow(), &[visitor("Do you sell bicycles?")]), "I'm not sure.");
+        assert_eq!(
+            builtin_reply(&workflow(), &[visitor("Do you sell bicycles?")]),
+            "I'm not sure."
+        );
     }
 
     #[test]

@@ -82,7 +82,10 @@ pub async fn channel(store: &Store, key: &str) -> Result<ChannelRecord, AppError
 /// What the widget shows before the first message.
 pub async fn widget(store: &Store, key: &str) -> Result<WidgetChannel, AppError> {
     let channel = channel(store, key).await?;
-    let workflow = store.workflow(channel.workflow_id).await?.ok_or_else(|| unknown_channel(key))?;
+    let workflow = store
+        .workflow(channel.workflow_id)
+        .await?
+        .ok_or_else(|| unknown_channel(key))?;
     Ok(WidgetChannel {
         key: channel.public_key,
         name: channel.name,
@@ -99,7 +102,10 @@ pub async fn start_visitor(store: &Store, tokens: &VisitorTokens, key: &str) -> 
     getrandom::getrandom(&mut n).map_err(|_| AppError::Internal)?;
     let name = format!("Visitor {}", 1000 + u16::from_le_bytes(n) % 9000);
     let contact_id = store.create_visitor(&channel, &name).await?;
-    Ok(tokens.issue(Visitor { contact_id, channel_id: channel.id }))
+    Ok(tokens.issue(Visitor {
+        contact_id,
+        channel_id: channel.id,
+    }))
 }
 
 #[cfg(test)]
@@ -109,11 +115,17 @@ mod tests {
     #[test]
     fn a_token_verifies_only_with_its_own_signature() {
         let tokens = VisitorTokens::new(b"secret");
-        let v = Visitor { contact_id: 42, channel_id: 7 };
+        let v = Visitor {
+            contact_id: 42,
+            channel_id: 7,
+        };
         let token = tokens.issue(v);
         assert_eq!(tokens.verify(&token).unwrap(), v);
         let forged = token.replace("v1.42.", "v1.43.");
-        assert!(tokens.verify(&forged).is_err(), "changing the contact breaks the signature");
+        assert!(
+            tokens.verify(&forged).is_err(),
+            "changing the contact breaks the signature"
+        );
         assert!(VisitorTokens::new(b"other").verify(&token).is_err());
         assert!(tokens.verify("garbage").is_err());
         assert!(tokens.verify("v1.1.2.zz").is_err());

@@ -88,8 +88,20 @@ const CONVERSATION_COLUMNS: &str =
     "id, workspace_id, channel_id, workflow_id, contact_id, status, handler, assignee_id, human_requests, last_seq";
 
 fn conversation(row: ConversationRow) -> ConversationRecord {
-    let (id, workspace_id, channel_id, workflow_id, contact_id, status, handler, assignee_id, human_requests, last_seq) = row;
-    ConversationRecord { id, workspace_id, channel_id, workflow_id, contact_id, status, handler, assignee_id, human_requests, last_seq }
+    let (id, workspace_id, channel_id, workflow_id, contact_id, status, handler, assignee_id, human_requests, last_seq) =
+        row;
+    ConversationRecord {
+        id,
+        workspace_id,
+        channel_id,
+        workflow_id,
+        contact_id,
+        status,
+        handler,
+        assignee_id,
+        human_requests,
+        last_seq,
+    }
 }
 
 type MessageRow = (i64, i64, String, String, String, bool, Option<String>, i64);
@@ -128,7 +140,13 @@ pub struct NewMessage<'a> {
 
 impl<'a> NewMessage<'a> {
     pub fn system(body: &'a str, internal: bool) -> Self {
-        NewMessage { sender_kind: SenderKind::System, sender_id: None, body, internal, idempotency_key: None }
+        NewMessage {
+            sender_kind: SenderKind::System,
+            sender_id: None,
+            body,
+            internal,
+            idempotency_key: None,
+        }
     }
 }
 
@@ -137,14 +155,18 @@ type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
 /// Appends inside an open transaction: returns the earlier message for a repeated key.
 async fn append(tx: &mut Tx<'_>, conversation_id: i64, m: &NewMessage<'_>) -> Result<Appended, StoreError> {
     if let Some(key) = m.idempotency_key {
-        let existing: Option<MessageRow> =
-            sqlx::query_as(&format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.idempotency_key = $2"))
-                .bind(conversation_id)
-                .bind(key)
-                .fetch_optional(&mut **tx)
-                .await?;
+        let existing: Option<MessageRow> = sqlx::query_as(&format!(
+            "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.idempotency_key = $2"
+        ))
+        .bind(conversation_id)
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await?;
         if let Some(row) = existing {
-            return Ok(Appended { message: message(row), duplicate: true });
+            return Ok(Appended {
+                message: message(row),
+                duplicate: true,
+            });
         }
     }
     let now = now_ms();
@@ -176,11 +198,17 @@ async fn append(tx: &mut Tx<'_>, conversation_id: i64, m: &NewMessage<'_>) -> Re
         .bind(seq)
         .fetch_one(&mut **tx)
         .await?;
-    Ok(Appended { message: message(row), duplicate: false })
+    Ok(Appended {
+        message: message(row),
+        duplicate: false,
+    })
 }
 
 async fn member_name(tx: &mut Tx<'_>, member_id: i64) -> Result<String, sqlx::Error> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT name FROM members WHERE id = $1").bind(member_id).fetch_optional(&mut **tx).await?;
+    let row: Option<(String,)> = sqlx::query_as("SELECT name FROM members WHERE id = $1")
+        .bind(member_id)
+        .fetch_optional(&mut **tx)
+        .await?;
     Ok(row.map(|r| r.0).unwrap_or_else(|| "another operator".into()))
 }
 
@@ -188,7 +216,10 @@ async fn member_name(tx: &mut Tx<'_>, member_id: i64) -> Result<String, sqlx::Er
 /// Returns whether anything changed.
 async fn claim(tx: &mut Tx<'_>, conversation_id: i64, member_id: i64) -> Result<bool, Refusal> {
     let row: Option<(Option<i64>, String)> =
-        sqlx::query_as("SELECT assignee_id, handler FROM conversations WHERE id = $1").bind(conversation_id).fetch_optional(&mut **tx).await?;
+        sqlx::query_as("SELECT assignee_id, handler FROM conversations WHERE id = $1")
+            .bind(conversation_id)
+            .fetch_optional(&mut **tx)
+            .await?;
     let (assignee, handler) = row.ok_or(StoreError::NotFound)?;
     match assignee {
         Some(other) if other != member_id => Err(Refusal::ClaimedBy(member_name(tx, other).await?)),
@@ -215,19 +246,24 @@ impl Store {
         .bind(key)
         .fetch_optional(&self.read)
         .await?;
-        Ok(row.map(|(id, workspace_id, workflow_id, kind, name, colour, public_key)| ChannelRecord {
-            id,
-            workspace_id,
-            workflow_id,
-            kind,
-            name,
-            colour,
-            public_key,
-        }))
+        Ok(row.map(
+            |(id, workspace_id, workflow_id, kind, name, colour, public_key)| ChannelRecord {
+                id,
+                workspace_id,
+                workflow_id,
+                kind,
+                name,
+                colour,
+                public_key,
+            },
+        ))
     }
 
     pub async fn channel(&self, id: i64) -> Result<Option<ChannelRecord>, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT public_key FROM channels WHERE id = $1").bind(id).fetch_optional(&self.read).await?;
+        let row: Option<(String,)> = sqlx::query_as("SELECT public_key FROM channels WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
         match row {
             Some((key,)) => self.channel_by_key(&key).await,
             None => Ok(None),
@@ -307,14 +343,22 @@ impl Store {
     }
 
     /// Sets how a workflow hands off and which provider answers for it.
-    pub async fn set_workflow_handoff(&self, workflow_id: i64, mode: &str, threshold: i64, message: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workflows SET handoff_mode = $2, escalation_threshold = $3, handoff_message = $4 WHERE id = $1")
-            .bind(workflow_id)
-            .bind(mode)
-            .bind(threshold)
-            .bind(message)
-            .execute(&self.write)
-            .await?;
+    pub async fn set_workflow_handoff(
+        &self,
+        workflow_id: i64,
+        mode: &str,
+        threshold: i64,
+        message: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE workflows SET handoff_mode = $2, escalation_threshold = $3, handoff_message = $4 WHERE id = $1",
+        )
+        .bind(workflow_id)
+        .bind(mode)
+        .bind(threshold)
+        .bind(message)
+        .execute(&self.write)
+        .await?;
         Ok(())
     }
 
@@ -365,13 +409,28 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// The most recently created conversation of any workspace (for tools and tests).
+    pub async fn newest_conversation(&self) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM conversations ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.map(|r| r.0))
+    }
+
     pub async fn contact_name(&self, contact_id: i64) -> Result<Option<String>, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT name FROM contacts WHERE id = $1").bind(contact_id).fetch_optional(&self.read).await?;
+        let row: Option<(String,)> = sqlx::query_as("SELECT name FROM contacts WHERE id = $1")
+            .bind(contact_id)
+            .fetch_optional(&self.read)
+            .await?;
         Ok(row.map(|r| r.0))
     }
 
     /// The contact's latest conversation on the channel.
-    pub async fn latest_conversation(&self, contact_id: i64, channel_id: i64) -> Result<Option<ConversationRecord>, StoreError> {
+    pub async fn latest_conversation(
+        &self,
+        contact_id: i64,
+        channel_id: i64,
+    ) -> Result<Option<ConversationRecord>, StoreError> {
         let row: Option<ConversationRow> = sqlx::query_as(&format!(
             "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE contact_id = $1 AND channel_id = $2 ORDER BY id DESC LIMIT 1"
         ))
@@ -382,7 +441,11 @@ impl Store {
         Ok(row.map(conversation))
     }
 
-    pub async fn create_conversation(&self, channel: &ChannelRecord, contact_id: i64) -> Result<ConversationRecord, StoreError> {
+    pub async fn create_conversation(
+        &self,
+        channel: &ChannelRecord,
+        contact_id: i64,
+    ) -> Result<ConversationRecord, StoreError> {
         let now = now_ms();
         let row: ConversationRow = sqlx::query_as(&format!(
             "INSERT INTO conversations (workspace_id, channel_id, workflow_id, contact_id, last_activity_at, created_at)
@@ -399,21 +462,34 @@ impl Store {
     }
 
     pub async fn conversation(&self, id: i64) -> Result<Option<ConversationRecord>, StoreError> {
-        let row: Option<ConversationRow> = sqlx::query_as(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
+        let row: Option<ConversationRow> = sqlx::query_as(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?;
         Ok(row.map(conversation))
     }
 
     /// Stores a visitor's message. A resolved conversation reopens: to `waiting` when a person
     /// handles it, else `open`.
-    pub async fn append_visitor_message(&self, conversation_id: i64, body: &str, key: &str) -> Result<Appended, StoreError> {
+    pub async fn append_visitor_message(
+        &self,
+        conversation_id: i64,
+        body: &str,
+        key: &str,
+    ) -> Result<Appended, StoreError> {
         let mut tx = self.write.begin().await?;
         let appended = append(
             &mut tx,
             conversation_id,
-            &NewMessage { sender_kind: SenderKind::Contact, sender_id: None, body, internal: false, idempotency_key: Some(key) },
+            &NewMessage {
+                sender_kind: SenderKind::Contact,
+                sender_id: None,
+                body,
+                internal: false,
+                idempotency_key: Some(key),
+            },
         )
         .await?;
         if !appended.duplicate {
@@ -436,15 +512,23 @@ impl Store {
     /// committed first always wins.
     pub async fn append_ai_message(&self, conversation_id: i64, body: &str) -> Result<Appended, Refusal> {
         let mut tx = self.write.begin().await?;
-        let handler: Option<(String,)> =
-            sqlx::query_as("SELECT handler FROM conversations WHERE id = $1").bind(conversation_id).fetch_optional(&mut *tx).await?;
+        let handler: Option<(String,)> = sqlx::query_as("SELECT handler FROM conversations WHERE id = $1")
+            .bind(conversation_id)
+            .fetch_optional(&mut *tx)
+            .await?;
         if handler.map(|h| h.0).as_deref() != Some("ai") {
             return Err(Refusal::NotAiHandled);
         }
         let appended = append(
             &mut tx,
             conversation_id,
-            &NewMessage { sender_kind: SenderKind::Ai, sender_id: None, body, internal: false, idempotency_key: None },
+            &NewMessage {
+                sender_kind: SenderKind::Ai,
+                sender_id: None,
+                body,
+                internal: false,
+                idempotency_key: None,
+            },
         )
         .await?;
         tx.commit().await?;
@@ -453,13 +537,25 @@ impl Store {
 
     /// Stores an operator's reply, claiming the conversation for them if nobody holds it. The
     /// first operator to reply wins; the other is refused with the winner's name.
-    pub async fn append_operator_message(&self, conversation_id: i64, member_id: i64, body: &str, key: &str) -> Result<(Appended, bool), Refusal> {
+    pub async fn append_operator_message(
+        &self,
+        conversation_id: i64,
+        member_id: i64,
+        body: &str,
+        key: &str,
+    ) -> Result<(Appended, bool), Refusal> {
         let mut tx = self.write.begin().await?;
         let claimed = claim(&mut tx, conversation_id, member_id).await?;
         let appended = append(
             &mut tx,
             conversation_id,
-            &NewMessage { sender_kind: SenderKind::Operator, sender_id: Some(member_id), body, internal: false, idempotency_key: Some(key) },
+            &NewMessage {
+                sender_kind: SenderKind::Operator,
+                sender_id: Some(member_id),
+                body,
+                internal: false,
+                idempotency_key: Some(key),
+            },
         )
         .await?;
         sqlx::query("UPDATE conversations SET first_human_reply_at = COALESCE(first_human_reply_at, $2) WHERE id = $1")
@@ -518,10 +614,12 @@ impl Store {
 
     /// Counts one more request for a human and returns the total.
     pub async fn count_human_request(&self, conversation_id: i64) -> Result<i64, StoreError> {
-        let row: (i64,) = sqlx::query_as("UPDATE conversations SET human_requests = human_requests + 1 WHERE id = $1 RETURNING human_requests")
-            .bind(conversation_id)
-            .fetch_one(&self.write)
-            .await?;
+        let row: (i64,) = sqlx::query_as(
+            "UPDATE conversations SET human_requests = human_requests + 1 WHERE id = $1 RETURNING human_requests",
+        )
+        .bind(conversation_id)
+        .fetch_one(&self.write)
+        .await?;
         Ok(row.0)
     }
 
@@ -553,7 +651,13 @@ impl Store {
     }
 
     /// Messages after `after_seq`, oldest first; with `visitor`, internal ones are left out.
-    pub async fn messages_after(&self, conversation_id: i64, after_seq: i64, visitor: bool, limit: i64) -> Result<Vec<MessageView>, StoreError> {
+    pub async fn messages_after(
+        &self,
+        conversation_id: i64,
+        after_seq: i64,
+        visitor: bool,
+        limit: i64,
+    ) -> Result<Vec<MessageView>, StoreError> {
         let rows: Vec<MessageRow> = sqlx::query_as(&format!(
             "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.seq > $2 AND ($3 = 0 OR m.internal = 0) ORDER BY m.seq LIMIT $4"
         ))
@@ -600,7 +704,13 @@ impl Store {
     /// workflows appear once they need (or have) a human; always-on ones from the first message.
     /// `viewer`: the member whose visibility applies (their groups' workflows and what is
     /// assigned to them); `None` for members who see the whole workspace.
-    pub async fn inbox(&self, workspace_id: i64, viewer: Option<i64>, status: Option<&str>, limit: i64) -> Result<Vec<ConversationSummary>, StoreError> {
+    pub async fn inbox(
+        &self,
+        workspace_id: i64,
+        viewer: Option<i64>,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ConversationSummary>, StoreError> {
         self.summaries(
             "c.workspace_id = $1 AND c.last_seq > 0
              AND (w.handoff_mode = 'always_on' OR c.escalated_at IS NOT NULL OR c.handler = 'human' OR c.assignee_id IS NOT NULL)",
@@ -612,7 +722,14 @@ impl Store {
         .await
     }
 
-    async fn summaries(&self, filter: &str, id: i64, status: Option<&str>, viewer: Option<i64>, limit: i64) -> Result<Vec<ConversationSummary>, StoreError> {
+    async fn summaries(
+        &self,
+        filter: &str,
+        id: i64,
+        status: Option<&str>,
+        viewer: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<ConversationSummary>, StoreError> {
         #[allow(clippy::type_complexity)]
         let rows: Vec<(i64, i64, String, String, String, String, String, Option<i64>, Option<String>, Option<String>, i64, Option<i64>, i64)> =
             sqlx::query_as(&format!(

@@ -40,11 +40,7 @@ fn role(s: &str) -> app::Role {
 }
 
 impl Store {
-    pub async fn create_member(
-        &self,
-        workspace_id: i64,
-        m: NewMember<'_>,
-    ) -> Result<i64, StoreError> {
+    pub async fn create_member(&self, workspace_id: i64, m: NewMember<'_>) -> Result<i64, StoreError> {
         let row: (i64,) = sqlx::query_as(
             "INSERT INTO members (workspace_id, email, name, password_hash, role, created_at)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -114,17 +110,7 @@ impl Store {
         .fetch_optional(&self.read)
         .await?;
         Ok(row.map(
-            |(
-                expires_at,
-                revoked_at,
-                member_id,
-                workspace_id,
-                workspace_name,
-                name,
-                email,
-                r,
-                active,
-            )| SessionRecord {
+            |(expires_at, revoked_at, member_id, workspace_id, workspace_name, name, email, r, active)| SessionRecord {
                 expires_at,
                 revoked: revoked_at.is_some(),
                 member_active: active,
@@ -141,13 +127,11 @@ impl Store {
     }
 
     pub async fn revoke_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
-        )
-        .bind(now_ms())
-        .bind(token_hash)
-        .execute(&self.write)
-        .await?;
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+            .bind(now_ms())
+            .bind(token_hash)
+            .execute(&self.write)
+            .await?;
         Ok(())
     }
 

@@ -11,9 +11,7 @@ mod workspaces;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use conversations::{Appended, ChannelRecord, ConversationRecord, NewMessage, Refusal, WorkflowRecord};
 pub use members::{MemberRecord, NewMember, SessionRecord};
@@ -34,9 +32,7 @@ pub enum StoreError {
 impl From<StoreError> for app::AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Duplicate { what } => {
-                app::AppError::Conflict(format!("{what} already exists."))
-            }
+            StoreError::Duplicate { what } => app::AppError::Conflict(format!("{what} already exists.")),
             StoreError::NotFound => app::AppError::not_found("That record"),
             other => {
                 tracing::error!(error = %other, "storage failed");

@@ -18,20 +18,15 @@ pub struct AuditEntry<'a> {
 
 impl Store {
     pub async fn create_workspace(&self, name: &str) -> Result<i64, StoreError> {
-        let row: (i64,) = sqlx::query_as(
-            "INSERT INTO workspaces (name, created_at) VALUES ($1, $2) RETURNING id",
-        )
-        .bind(name)
-        .bind(now_ms())
-        .fetch_one(&self.write)
-        .await?;
+        let row: (i64,) = sqlx::query_as("INSERT INTO workspaces (name, created_at) VALUES ($1, $2) RETURNING id")
+            .bind(name)
+            .bind(now_ms())
+            .fetch_one(&self.write)
+            .await?;
         Ok(row.0)
     }
 
-    pub async fn workspace_settings(
-        &self,
-        workspace_id: i64,
-    ) -> Result<WorkspaceSettings, StoreError> {
+    pub async fn workspace_settings(&self, workspace_id: i64) -> Result<WorkspaceSettings, StoreError> {
         let row: Option<SettingsRow> = sqlx::query_as(
             "SELECT name, operator_enabled, presence_enabled, human_agents, default_chat_limit, disconnect_timeout_secs
              FROM workspaces WHERE id = $1",
@@ -39,14 +34,8 @@ impl Store {
         .bind(workspace_id)
         .fetch_optional(&self.read)
         .await?;
-        let (
-            name,
-            operator_enabled,
-            presence_enabled,
-            human_agents,
-            default_chat_limit,
-            disconnect_timeout_secs,
-        ) = row.ok_or(StoreError::NotFound)?;
+        let (name, operator_enabled, presence_enabled, human_agents, default_chat_limit, disconnect_timeout_secs) =
+            row.ok_or(StoreError::NotFound)?;
         Ok(WorkspaceSettings {
             name,
             operator_enabled,
@@ -107,15 +96,13 @@ impl Store {
         Ok(row.0)
     }
 
-    pub async fn list_workflows(
-        &self,
-        workspace_id: i64,
-    ) -> Result<Vec<WorkflowSummary>, StoreError> {
-        let rows: Vec<(i64, String, bool, String)> =
-            sqlx::query_as("SELECT id, name, live_routing, handoff_mode FROM workflows WHERE workspace_id = $1 ORDER BY name")
-                .bind(workspace_id)
-                .fetch_all(&self.read)
-                .await?;
+    pub async fn list_workflows(&self, workspace_id: i64) -> Result<Vec<WorkflowSummary>, StoreError> {
+        let rows: Vec<(i64, String, bool, String)> = sqlx::query_as(
+            "SELECT id, name, live_routing, handoff_mode FROM workflows WHERE workspace_id = $1 ORDER BY name",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.read)
+        .await?;
         Ok(rows
             .into_iter()
             .map(|(id, name, live_routing, handoff_mode)| WorkflowSummary {
@@ -147,12 +134,7 @@ impl Store {
     }
 
     /// Adds a member and a workflow to a group; both must belong to the group's workspace.
-    pub async fn add_group_member(
-        &self,
-        workspace_id: i64,
-        group_id: i64,
-        member_id: i64,
-    ) -> Result<(), StoreError> {
+    pub async fn add_group_member(&self, workspace_id: i64, group_id: i64, member_id: i64) -> Result<(), StoreError> {
         let done = sqlx::query(
             "INSERT INTO group_members (group_id, member_id)
              SELECT g.id, m.id FROM operator_groups g JOIN members m ON m.workspace_id = g.workspace_id
@@ -235,10 +217,7 @@ impl Store {
 
     /// Members whose role may handle conversations, with their groups. Presence is not stored
     /// here: the caller fills in the live status.
-    pub async fn list_operators(
-        &self,
-        workspace_id: i64,
-    ) -> Result<Vec<OperatorSummary>, StoreError> {
+    pub async fn list_operators(&self, workspace_id: i64) -> Result<Vec<OperatorSummary>, StoreError> {
         let groups = self.list_groups(workspace_id).await?;
         let members = self.list_members(workspace_id).await?;
         Ok(members
@@ -259,21 +238,16 @@ impl Store {
     }
 
     pub async fn audit_count(&self, workspace_id: i64, action: &str) -> Result<i64, StoreError> {
-        let row: (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM audit_log WHERE workspace_id = $1 AND action = $2",
-        )
-        .bind(workspace_id)
-        .bind(action)
-        .fetch_one(&self.read)
-        .await?;
+        let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE workspace_id = $1 AND action = $2")
+            .bind(workspace_id)
+            .bind(action)
+            .fetch_one(&self.read)
+            .await?;
         Ok(row.0)
     }
 }
 
-async fn insert_audit(
-    tx: &mut sqlx::SqliteConnection,
-    e: AuditEntry<'_>,
-) -> Result<(), StoreError> {
+async fn insert_audit(tx: &mut sqlx::SqliteConnection, e: AuditEntry<'_>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO audit_log (workspace_id, actor_id, action, target, before_json, after_json, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -52,10 +52,7 @@ async fn an_unknown_email_gets_the_same_answer_as_a_wrong_password() {
     let app = spawn_app().await;
     let res = app.sign_in("nobody@example.com", PASSWORD).await;
     assert_eq!(res.status(), 401);
-    assert_eq!(
-        result::<()>(res).await.unwrap_err(),
-        AppError::InvalidCredentials
-    );
+    assert_eq!(result::<()>(res).await.unwrap_err(), AppError::InvalidCredentials);
 }
 
 #[tokio::test]
@@ -65,13 +62,7 @@ async fn signing_out_revokes_the_session_on_the_server() {
     let copied = new_client();
     let token = {
         let res = app.sign_in(AGENT, PASSWORD).await;
-        let cookie = res
-            .headers()
-            .get("set-cookie")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_string();
+        let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
         cookie.split(';').next().unwrap().to_string()
     };
     let replay = |client: &reqwest::Client| {
@@ -94,10 +85,7 @@ async fn signing_out_revokes_the_session_on_the_server() {
 
     let res = replay(&copied).await.unwrap();
     assert_eq!(res.status(), 401);
-    assert_eq!(
-        result::<()>(res).await.unwrap_err(),
-        AppError::Unauthenticated
-    );
+    assert_eq!(result::<()>(res).await.unwrap_err(), AppError::Unauthenticated);
 }
 
 #[tokio::test]
@@ -108,10 +96,7 @@ async fn an_expired_session_is_told_apart_and_asks_to_sign_in_again() {
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     let err = app.me().await.unwrap_err();
     assert_eq!(err, AppError::SessionExpired);
-    assert_eq!(
-        err.to_string(),
-        "Your session has expired. Please sign in again."
-    );
+    assert_eq!(err.to_string(), "Your session has expired. Please sign in again.");
 }
 
 #[tokio::test]
@@ -167,19 +152,9 @@ async fn a_page_that_needs_a_member_redirects_an_anonymous_visitor_to_sign_in() 
 #[tokio::test]
 async fn health_and_readiness_probes_answer() {
     let app = spawn_app().await;
-    let health = app
-        .client
-        .get(format!("{}/healthz", app.base))
-        .send()
-        .await
-        .unwrap();
+    let health = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.base))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     assert_eq!(ready.text().await.unwrap(), "ready");
 }

@@ -35,11 +35,7 @@ fn create_owner_and_seed_demo_work_from_the_command_line() {
             .expect("the binary runs")
     };
     let out = run(&["seed-demo"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("owner@demo.switchboard.test"));
     let again = run(&["seed-demo"]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("already there"));
@@ -56,9 +52,7 @@ fn create_owner_and_seed_demo_work_from_the_command_line() {
         "short",
     ]);
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("Password: must be at least 10 characters")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Password: must be at least 10 characters"));
     let out = run(&[
         "create-owner",
         "--workspace",
@@ -70,9 +64,5 @@ fn create_owner_and_seed_demo_work_from_the_command_line() {
         "--password",
         "long-enough-pw",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -1,6 +1,9 @@
 //! `spawn_app` and the `TestApp` that drives the running server the way a browser would.
 
+use app::events::VisitorCommand;
 use app::model::{ConversationSummary, MemberSummary, WorkspaceSettings};
+
+use crate::sockets::{connect, OperatorSocket, VisitorSocket};
 use app::{AppError, Me};
 use server::config::Config;
 use server::store::Store;
@@ -34,13 +37,9 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
         ("SWITCHBOARD_LOG".into(), "warn".into()),
     ];
     env.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let config = Config::load(None, |name| {
-        env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-    })
-    .expect("a valid test configuration");
-    let app = server::Application::build(config)
-        .await
-        .expect("the server starts");
+    let config = Config::load(None, |name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        .expect("a valid test configuration");
+    let app = server::Application::build(config).await.expect("the server starts");
     let store = app.store();
     server::demo::seed_demo(&store)
         .await
@@ -115,10 +114,7 @@ impl TestApp {
         result(self.call("settings/get", &[]).await).await
     }
 
-    pub async fn update_settings(
-        &self,
-        form: &[(&str, &str)],
-    ) -> (u16, Result<WorkspaceSettings, AppError>) {
+    pub async fn update_settings(&self, form: &[(&str, &str)]) -> (u16, Result<WorkspaceSettings, AppError>) {
         let res = self.call("settings/update", form).await;
         let status = res.status().as_u16();
         (status, result(res).await)
@@ -133,5 +129,99 @@ pub async fn result<T: serde::de::DeserializeOwned>(res: reqwest::Response) -> R
         Ok(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}")))
     } else {
         Err(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}")))
+    }
+}
+
+impl TestApp {
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.replacen("http://", "ws://", 1))
+    }
+
+    /// A new visitor's token on the demo web channel, as the widget gets it.
+    pub async fn visitor_token(&self) -> String {
+        let res = self
+            .call_with(
+                &new_client(),
+                "widget/start",
+                &[("key", server::demo::DEMO_WEB_CHANNEL)],
+            )
+            .await;
+        result::<String>(res).await.expect("a visitor token")
+    }
+
+    /// A new visitor, connected and resumed from the start.
+    pub async fn visitor(&self) -> VisitorSocket {
+        let token = self.visitor_token().await;
+        self.visitor_with(&token).await
+    }
+
+    pub async fn visitor_with(&self, token: &str) -> VisitorSocket {
+        self.visitor_with_resume(token, 0).await
+    }
+
+    pub async fn visitor_with_resume(&self, token: &str, last_seq: i64) -> VisitorSocket {
+        let mut socket = connect(&self.ws_url(&format!("/ws/visitor?token={token}")), None)
+            .await
+            .expect("the visitor socket opens");
+        socket.send(&VisitorCommand::Resume { last_seq }).await;
+        socket
+    }
+
+    /// The HTTP status a refused visitor socket gets, or `None` if it opened.
+    pub async fn visitor_connect_status(&self, token: &str) -> Option<u16> {
+        connect::<VisitorCommand, app::events::VisitorEvent>(&self.ws_url(&format!("/ws/visitor?token={token}")), None)
+            .await
+            .err()
+    }
+
+    /// A client signed in as `email` (demo password).
+    pub async fn client_signed_in(app: &TestApp, email: &str) -> reqwest::Client {
+        TestApp::client_for(app, email, PASSWORD).await
+    }
+
+    pub async fn client_for(app: &TestApp, email: &str, password: &str) -> reqwest::Client {
+        let client = new_client();
+        let res = app
+            .call_with(&client, "auth/sign_in", &[("email", email), ("password", password)])
+            .await;
+        assert_eq!(res.status(), 200, "signing in as {email}");
+        client
+    }
+
+    /// The session cookie of a fresh sign-in.
+    pub async fn session_cookie(&self, email: &str, password: &str) -> String {
+        let res = self
+            .call_with(
+                &new_client(),
+                "auth/sign_in",
+                &[("email", email), ("password", password)],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "signing in as {email}");
+        let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+        cookie.split(';').next().unwrap().to_string()
+    }
+
+    pub async fn operator(&self, email: &str) -> OperatorSocket {
+        self.operator_with_password(email, PASSWORD).await
+    }
+
+    pub async fn operator_with_password(&self, email: &str, password: &str) -> OperatorSocket {
+        let cookie = self.session_cookie(email, password).await;
+        connect(&self.ws_url("/ws/operator"), Some(&cookie))
+            .await
+            .expect("the operator socket opens")
+    }
+
+    pub async fn take_over(&self, id: i64) -> Result<ConversationSummary, AppError> {
+        result(self.call("inbox/take_over", &[("id", &id.to_string())]).await).await
+    }
+
+    pub async fn restore_to_ai(&self, id: i64) -> Result<ConversationSummary, AppError> {
+        result(self.call("inbox/restore_to_ai", &[("id", &id.to_string())]).await).await
+    }
+
+    pub async fn resolve(&self, id: i64) -> Result<ConversationSummary, AppError> {
+        result(self.call("inbox/resolve", &[("id", &id.to_string())]).await).await
     }
 }

@@ -3,5 +3,7 @@
 
 mod auth;
 mod config;
+mod handoff;
 mod helpers;
+mod sockets;
 mod workspace;

@@ -3,12 +3,7 @@
 use crate::helpers::*;
 use app::AppError;
 
-fn settings_form<'a>(
-    name: &'a str,
-    operator: bool,
-    presence: bool,
-    seats: &'a str,
-) -> Vec<(&'a str, &'a str)> {
+fn settings_form<'a>(name: &'a str, operator: bool, presence: bool, seats: &'a str) -> Vec<(&'a str, &'a str)> {
     let mut form = vec![
         ("name", name),
         ("human_agents", seats),
@@ -28,23 +23,12 @@ fn settings_form<'a>(
 async fn an_agent_may_read_the_inbox_but_not_settings_or_the_team() {
     let app = TestApp::signed_in_as(AGENT).await;
     assert_eq!(app.conversations().await.unwrap(), vec![]);
-    assert!(matches!(
-        app.settings().await.unwrap_err(),
-        AppError::Forbidden { .. }
-    ));
-    assert!(matches!(
-        app.members().await.unwrap_err(),
-        AppError::Forbidden { .. }
-    ));
-    let (status, res) = app
-        .update_settings(&settings_form("Hijacked", true, true, "9"))
-        .await;
+    assert!(matches!(app.settings().await.unwrap_err(), AppError::Forbidden { .. }));
+    assert!(matches!(app.members().await.unwrap_err(), AppError::Forbidden { .. }));
+    let (status, res) = app.update_settings(&settings_form("Hijacked", true, true, "9")).await;
     assert_eq!(status, 403);
     assert!(matches!(res.unwrap_err(), AppError::Forbidden { .. }));
-    assert_eq!(
-        app.store.workspace_settings(1).await.unwrap().name,
-        "Acme Support"
-    );
+    assert_eq!(app.store.workspace_settings(1).await.unwrap().name, "Acme Support");
 }
 
 #[tokio::test]
@@ -52,10 +36,7 @@ async fn a_supervisor_sees_the_team_but_cannot_change_settings() {
     let app = TestApp::signed_in_as(SUPERVISOR).await;
     let members = app.members().await.unwrap();
     assert_eq!(members.len(), 5);
-    assert!(matches!(
-        app.settings().await.unwrap_err(),
-        AppError::Forbidden { .. }
-    ));
+    assert!(matches!(app.settings().await.unwrap_err(), AppError::Forbidden { .. }));
 }
 
 #[tokio::test]
@@ -71,43 +52,27 @@ async fn an_admin_changes_settings_and_the_change_is_audited() {
     assert_eq!(saved.human_agents, 12);
     assert_eq!(app.settings().await.unwrap(), saved);
     assert_eq!(app.me().await.unwrap().workspace_name, "Acme Care");
-    assert_eq!(
-        app.store
-            .audit_count(1, "workspace.settings_updated")
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(app.store.audit_count(1, "workspace.settings_updated").await.unwrap(), 1);
 }
 
 #[tokio::test]
 async fn presence_without_operator_is_refused_and_nothing_changes() {
     let app = TestApp::signed_in_as(ADMIN).await;
     let before = app.settings().await.unwrap();
-    let (status, res) = app
-        .update_settings(&settings_form("Renamed", false, true, "5"))
-        .await;
+    let (status, res) = app.update_settings(&settings_form("Renamed", false, true, "5")).await;
     assert_eq!(status, 400);
     assert_eq!(
         res.unwrap_err().to_string(),
         "Live presence: requires the Operators feature to be enabled first"
     );
-    let (status, res) = app
-        .update_settings(&settings_form("Renamed", true, true, "lots"))
-        .await;
+    let (status, res) = app.update_settings(&settings_form("Renamed", true, true, "lots")).await;
     assert_eq!(status, 400);
     assert_eq!(
         res.unwrap_err().to_string(),
         "Human agent seats: must be a whole number, not \u{201c}lots\u{201d}"
     );
     assert_eq!(app.settings().await.unwrap(), before);
-    assert_eq!(
-        app.store
-            .audit_count(1, "workspace.settings_updated")
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(app.store.audit_count(1, "workspace.settings_updated").await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -122,12 +87,7 @@ async fn members_of_another_workspace_see_only_their_own() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        app.sign_in("boss@other.example", "a-long-password")
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.sign_in("boss@other.example", "a-long-password").await.status(), 200);
     let me = app.me().await.unwrap();
     assert_eq!(me.workspace_name, "Other Co");
     let members = app.members().await.unwrap();

@@ -1,0 +1,588 @@
+//! The handoff loop over real WebSockets: the visitor talks to the assistant, asks for a human,
+//! an operator takes over and replies, and hands back.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::events::{
+    MessageView, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent, MAX_MESSAGE_CHARS,
+};
+use app::AppError;
+
+use crate::helpers::*;
+use crate::sockets::*;
+
+fn message(ev: &VisitorEvent) -> Option<MessageView> {
+    match ev {
+        VisitorEvent::Message { message } => Some(message.clone()),
+        _ => None,
+    }
+}
+
+fn from(kind: SenderKind) -> impl FnMut(&VisitorEvent) -> Option<MessageView> {
+    move |ev| message(ev).filter(|m| m.sender_kind == kind)
+}
+
+fn send(body: &str, key: &str) -> VisitorCommand {
+    VisitorCommand::Send {
+        body: body.into(),
+        idempotency_key: key.into(),
+    }
+}
+
+async fn escalate(v: &mut VisitorSocket) -> i64 {
+    for (i, text) in ["Can I talk to a human?", "I want a real person", "agent please"]
+        .iter()
+        .enumerate()
+    {
+        v.send(&send(text, &format!("esc-{i}"))).await;
+        v.wait_for("the ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))
+            .await;
+    }
+    let notice = v.wait_for("the handoff message", from(SenderKind::System)).await;
+    assert_eq!(notice.body, "A human agent will be with you shortly.");
+    notice.conversation_id
+}
+
+#[tokio::test]
+async fn the_assistant_answers_a_visitor_from_the_workflows_answers() {
+    let app = spawn_app().await;
+    let mut v = app.visitor().await;
+    v.send(&send("How do I reset my password?", "k1")).await;
+    let mine = v.wait_for("my message", from(SenderKind::Contact)).await;
+    assert_eq!((mine.seq, mine.body.as_str()), (1, "How do I reset my password?"));
+    let answer = v.wait_for("the assistant's answer", from(SenderKind::Ai)).await;
+    assert_eq!(answer.seq, 2);
+    assert!(answer.body.contains("Forgot password"), "{}", answer.body);
+    assert_eq!(answer.sender_name, "Support Assistant");
+}
+
+#[tokio::test]
+async fn asking_for_a_human_three_times_hands_off_and_the_assistant_goes_quiet() {
+    let app = spawn_app().await;
+    let operator = TestApp::client_signed_in(&app, AGENT).await;
+    let mut v = app.visitor().await;
+    let conversation = escalate(&mut v).await;
+
+    let inbox =
+        result::<Vec<app::model::ConversationSummary>>(app.call_with(&operator, "inbox/conversations", &[]).await)
+            .await
+            .unwrap();
+    let c = inbox
+        .iter()
+        .find(|c| c.id == conversation)
+        .expect("the conversation is in the agent's inbox");
+    assert_eq!((c.status.as_str(), c.handler.as_str()), ("waiting", "ai"));
+    assert!(c.escalated_at.is_some());
+
+    v.send(&send("hello? how do I reset my password?", "after")).await;
+    let later = v.drain(Duration::from_millis(800)).await;
+    assert!(
+        !later
+            .iter()
+            .any(|e| message(e).is_some_and(|m| m.sender_kind == SenderKind::Ai)),
+        "no AI message after the handoff: {later:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_conversation_of_an_auto_escalation_workflow_stays_out_of_the_inbox_until_it_escalates() {
+    let app = TestApp::signed_in_as(SUPERVISOR).await;
+    let mut v = app.visitor().await;
+    v.send(&send("What are your opening hours?", "a")).await;
+    v.wait_for("the answer", from(SenderKind::Ai)).await;
+    assert!(app.conversations().await.unwrap().is_empty());
+    escalate(&mut v).await;
+    assert_eq!(app.conversations().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_operator_inbox_is_told_of_an_escalation_without_asking() {
+    let app = spawn_app().await;
+    let mut op = app.operator(AGENT).await;
+    let mut v = app.visitor().await;
+    let conversation = escalate(&mut v).await;
+    let summary = op
+        .wait_for("the escalated conversation", |e| match e {
+            OperatorEvent::Conversation { conversation: c } if c.status == "waiting" => Some(c.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(summary.id, conversation);
+    assert_eq!(
+        summary.last_message.as_deref(),
+        Some("A human agent will be with you shortly.")
+    );
+}
+
+#[tokio::test]
+async fn an_operator_takes_over_replies_and_the_visitor_sees_it_then_the_assistant_resumes_after_restore() {
+    let app = TestApp::signed_in_as(AGENT).await;
+    let mut v = app.visitor().await;
+    let conversation = escalate(&mut v).await;
+
+    let taken = app.take_over(conversation).await.unwrap();
+    assert_eq!(
+        (taken.status.as_str(), taken.handler.as_str(), taken.assignee.as_deref()),
+        ("active", "human", Some("Ava Agent"))
+    );
+    let joined = v.wait_for("the join notice", from(SenderKind::System)).await;
+    assert_eq!(joined.body, "Ava Agent joined the conversation.");
+
+    let mut op = app.operator(AGENT).await;
+    op.send(&OperatorCommand::Watch {
+        conversation_id: conversation,
+        last_seq: 0,
+    })
+    .await;
+    op.send(&OperatorCommand::Send {
+        conversation_id: conversation,
+        body: "Hi, I'm Ava. How can I help?".into(),
+        idempotency_key: "op-1".into(),
+    })
+    .await;
+    op.wait_for("the ack", |e| matches!(e, OperatorEvent::Ack { .. }).then_some(()))
+        .await;
+    let reply = v.wait_for("the operator's reply", from(SenderKind::Operator)).await;
+    assert_eq!(
+        (reply.body.as_str(), reply.sender_name.as_str()),
+        ("Hi, I'm Ava. How can I help?", "Ava Agent")
+    );
+
+    let restored = app.restore_to_ai(conversation).await.unwrap();
+    assert_eq!(
+        (restored.handler.as_str(), restored.status.as_str(), restored.assignee),
+        ("ai", "open", None)
+    );
+    v.send(&send("Where can I find my invoice?", "q2")).await;
+    let answer = v.wait_for("the assistant again", from(SenderKind::Ai)).await;
+    assert!(answer.body.contains("Billing → Invoices"), "{}", answer.body);
+}
+
+#[tokio::test]
+async fn a_reconnecting_visitor_gets_what_it_missed_in_order_with_no_gap_and_no_duplicate() {
+    let app = TestApp::signed_in_as(AGENT).await;
+    let token = app.visitor_token().await;
+    let mut v = app.visitor_with(&token).await;
+    v.send(&send("How do I reset my password?", "r1")).await;
+    v.wait_for("the answer", from(SenderKind::Ai)).await;
+    let conversation = escalate(&mut v).await;
+    let seen = app
+        .store
+        .messages_after(conversation, 0, true, 100)
+        .await
+        .unwrap()
+        .last()
+        .unwrap()
+        .seq;
+    v.close().await;
+
+    // While the visitor is away: the operator takes over and writes twice.
+    app.take_over(conversation).await.unwrap();
+    let mut op = app.operator(AGENT).await;
+    op.send(&OperatorCommand::Watch {
+        conversation_id: conversation,
+        last_seq: 0,
+    })
+    .await;
+    for (i, text) in ["Are you still there?", "I can help with the reset."]
+        .iter()
+        .enumerate()
+    {
+        op.send(&OperatorCommand::Send {
+            conversation_id: conversation,
+            body: text.to_string(),
+            idempotency_key: format!("w{i}"),
+        })
+        .await;
+        op.wait_for("the ack", |e| matches!(e, OperatorEvent::Ack { .. }).then_some(()))
+            .await;
+    }
+
+    let mut back = app.visitor_with_resume(&token, seen).await;
+    let missed: Vec<MessageView> = back
+        .drain(Duration::from_millis(700))
+        .await
+        .iter()
+        .filter_map(message)
+        .collect();
+    let seqs: Vec<i64> = missed.iter().map(|m| m.seq).collect();
+    let expected: Vec<i64> = app
+        .store
+        .messages_after(conversation, seen, true, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(seqs, expected, "exactly the missed messages, in order");
+    assert_eq!(
+        missed.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
+        vec![
+            "Ava Agent joined the conversation.",
+            "Are you still there?",
+            "I can help with the reset."
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_retried_send_with_the_same_idempotency_key_stores_one_message() {
+    let app = spawn_app().await;
+    let mut v = app.visitor().await;
+    let mut seqs = Vec::new();
+    for _ in 0..3 {
+        v.send(&send("Where can I find my invoice?", "same-key")).await;
+        seqs.push(
+            v.wait_for("the ack", |e| match e {
+                VisitorEvent::Ack { seq, .. } => Some(*seq),
+                _ => None,
+            })
+            .await,
+        );
+    }
+    assert_eq!(seqs, vec![1, 1, 1]);
+    let conversation = app.store.newest_conversation().await.unwrap().unwrap();
+    let stored = app.store.messages_after(conversation, 0, false, 100).await.unwrap();
+    assert_eq!(
+        stored.iter().filter(|m| m.sender_kind == SenderKind::Contact).count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn two_operators_replying_at_once_leave_exactly_one_owner() {
+    let app = spawn_app().await;
+    let mut v = app.visitor().await;
+    let conversation = escalate(&mut v).await;
+    let mut a = app.operator(AGENT).await;
+    let mut b = app.operator("agent2@demo.switchboard.test").await;
+    for op in [&mut a, &mut b] {
+        op.send(&OperatorCommand::Watch {
+            conversation_id: conversation,
+            last_seq: 0,
+        })
+        .await;
+    }
+    a.send(&OperatorCommand::Send {
+        conversation_id: conversation,
+        body: "I've got this".into(),
+        idempotency_key: "a".into(),
+    })
+    .await;
+    b.send(&OperatorCommand::Send {
+        conversation_id: conversation,
+        body: "Let me help".into(),
+        idempotency_key: "b".into(),
+    })
+    .await;
+    let outcome = |ev: &OperatorEvent| match ev {
+        OperatorEvent::Ack { .. } => Some(Ok(())),
+        OperatorEvent::Error {
+            message,
+            idempotency_key: Some(_),
+        } => Some(Err(message.clone())),
+        _ => None,
+    };
+    let (ra, rb) = (
+        a.wait_for("a's outcome", outcome).await,
+        b.wait_for("b's outcome", outcome).await,
+    );
+    assert!(ra.is_ok() != rb.is_ok(), "exactly one operator wins: {ra:?} {rb:?}");
+    let loser_message = ra.clone().err().or(rb.clone().err()).unwrap();
+    let winner = if ra.is_ok() { "Ava Agent" } else { "Ben Agent" };
+    assert_eq!(
+        loser_message,
+        format!("{winner} is already handling this conversation.")
+    );
+    let summary = app.store.conversation_summary(conversation).await.unwrap().unwrap();
+    assert_eq!(summary.assignee.as_deref(), Some(winner));
+    let operator_messages = app
+        .store
+        .messages_after(conversation, 0, false, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.sender_kind == SenderKind::Operator)
+        .count();
+    assert_eq!(operator_messages, 1, "the losing reply was not stored");
+}
+
+/// A loopback stand-in for an OpenAI-compatible server: checks the bearer key, waits `delay`,
+/// and answers `status` with a chat completion.
+async fn fake_llm(delay: Duration, status: u16) -> (String, Arc<AtomicUsize>) {
+    use axum::routing::post;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let router = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(move |headers: axum::http::HeaderMap, body: axum::Json<serde_json::Value>| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer test-key") {
+                    return (axum::http::StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"error": {"message": "bad key"}})));
+                }
+                assert_eq!(body["model"], "test-model");
+                let last = body["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
+                tokio::time::sleep(delay).await;
+                let code = axum::http::StatusCode::from_u16(status).unwrap();
+                (code, axum::Json(serde_json::json!({
+                    "id": "chatcmpl-1", "object": "chat.completion",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": format!("LLM says: you asked \"{last}\"")}, "finish_reason": "stop"}]
+                })))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (base, calls)
+}
+
+async fn use_llm(app: &TestApp, base: &str, key: &str, timeout: i64) {
+    let channel = app
+        .store
+        .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
+        .await
+        .unwrap()
+        .unwrap();
+    app.store
+        .set_workflow_provider(
+            channel.workflow_id,
+            "openai",
+            Some(base),
+            Some("test-model"),
+            Some(key),
+            timeout,
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_openai_compatible_provider_answers_with_the_whole_thread() {
+    let app = spawn_app().await;
+    let (base, calls) = fake_llm(Duration::ZERO, 200).await;
+    use_llm(&app, &base, "test-key", 5).await;
+    let mut v = app.visitor().await;
+    v.send(&send("Do you ship to Norway?", "n1")).await;
+    let answer = v.wait_for("the model's answer", from(SenderKind::Ai)).await;
+    assert_eq!(answer.body, "LLM says: you asked \"Do you ship to Norway?\"");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_failing_provider_leaves_a_note_for_the_team_and_a_polite_fallback_for_the_visitor() {
+    let app = spawn_app().await;
+    let (base, _) = fake_llm(Duration::ZERO, 200).await;
+    use_llm(&app, &base, "wrong-key", 5).await;
+    let mut v = app.visitor().await;
+    v.send(&send("Do you ship to Norway?", "n1")).await;
+    let fallback = v.wait_for("the fallback", from(SenderKind::Ai)).await;
+    assert_eq!(fallback.body, server::conversations::AI_FALLBACK);
+    let all = app
+        .store
+        .messages_after(fallback.conversation_id, 0, false, 100)
+        .await
+        .unwrap();
+    let note = all.iter().find(|m| m.internal).expect("an internal note");
+    assert!(
+        note.body
+            .starts_with("The assistant could not answer: the AI provider answered with HTTP 401"),
+        "{}",
+        note.body
+    );
+    let visitor_view = v.drain(Duration::from_millis(300)).await;
+    assert!(
+        !visitor_view.iter().any(|e| message(e).is_some_and(|m| m.internal)),
+        "the visitor never sees the note"
+    );
+}
+
+#[tokio::test]
+async fn a_provider_that_times_out_does_not_hang_the_conversation() {
+    let app = spawn_app().await;
+    let (base, _) = fake_llm(Duration::from_secs(3), 200).await;
+    use_llm(&app, &base, "test-key", 1).await;
+    let mut v = app.visitor().await;
+    v.send(&send("Do you ship to Norway?", "n1")).await;
+    let fallback = v.wait_for("the fallback", from(SenderKind::Ai)).await;
+    assert_eq!(fallback.body, server::conversations::AI_FALLBACK);
+}
+
+#[tokio::test]
+async fn no_ai_message_arrives_after_a_takeover_even_when_the_reply_was_in_flight() {
+    let app = TestApp::signed_in_as(SUPERVISOR).await;
+    let (base, calls) = fake_llm(Duration::from_millis(1500), 200).await;
+    use_llm(&app, &base, "test-key", 10).await;
+    let mut v = app.visitor().await;
+    v.send(&send("Do you ship to Norway?", "n1")).await;
+    let mine = v.wait_for("my message", from(SenderKind::Contact)).await;
+    // Wait until the assistant is generating, then take over.
+    for _ in 0..50 {
+        if calls.load(Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "the reply is in flight");
+    app.take_over(mine.conversation_id).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let stored = app
+        .store
+        .messages_after(mine.conversation_id, 0, false, 100)
+        .await
+        .unwrap();
+    assert!(stored.iter().all(|m| m.sender_kind != SenderKind::Ai), "{stored:#?}");
+    assert!(!v
+        .drain(Duration::from_millis(200))
+        .await
+        .iter()
+        .any(|e| message(e).is_some_and(|m| m.sender_kind == SenderKind::Ai)));
+}
+
+#[tokio::test]
+async fn empty_and_oversized_messages_are_refused_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let mut v = app.visitor().await;
+    v.send(&send("   ", "e1")).await;
+    let err = v
+        .wait_for("the refusal", |e| match e {
+            VisitorEvent::Error {
+                message,
+                idempotency_key,
+            } => Some((message.clone(), idempotency_key.clone())),
+            _ => None,
+        })
+        .await;
+    assert_eq!(err, ("Message: is empty".to_string(), Some("e1".to_string())));
+    v.send(&send(&"x".repeat(MAX_MESSAGE_CHARS + 1), "e2")).await;
+    let err = v
+        .wait_for("the refusal", |e| match e {
+            VisitorEvent::Error { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        err,
+        format!(
+            "Message: is {} characters long; the limit is {MAX_MESSAGE_CHARS}",
+            MAX_MESSAGE_CHARS + 1
+        )
+    );
+    v.send(&VisitorCommand::Ping).await;
+    v.wait_for("pong", |e| matches!(e, VisitorEvent::Pong).then_some(()))
+        .await;
+    assert_eq!(
+        app.store.newest_conversation().await.unwrap(),
+        None,
+        "nothing was stored"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_channel_is_named_in_a_clear_error() {
+    let app = spawn_app().await;
+    let res = app.call("widget/start", &[("key", "no-such-channel")]).await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(
+        result::<String>(res).await.unwrap_err().to_string(),
+        "The chat channel \u{201c}no-such-channel\u{201d} was not found."
+    );
+    let res = app.call("widget/channel", &[("key", "no-such-channel")]).await;
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn a_visitor_token_reaches_only_its_own_conversation() {
+    let app = spawn_app().await;
+    let mut alice = app.visitor().await;
+    alice.send(&send("My account number is 12345", "a1")).await;
+    alice.wait_for("the answer", from(SenderKind::Ai)).await;
+    let mut bob = app.visitor().await;
+    bob.send(&send("Hello", "b1")).await;
+    let bobs: Vec<MessageView> = bob
+        .drain(Duration::from_millis(700))
+        .await
+        .iter()
+        .filter_map(message)
+        .collect();
+    assert!(bobs.iter().all(|m| !m.body.contains("12345")), "{bobs:#?}");
+    assert!(bobs.iter().all(|m| m.seq <= 2));
+
+    let token = app.visitor_token().await;
+    let (payload, _) = token.rsplit_once('.').unwrap();
+    let forged = format!("{payload}.{}", "0".repeat(64));
+    assert_eq!(app.visitor_connect_status(&forged).await, Some(400));
+    let other_contact = payload.replacen("v1.", "v1.9", 1);
+    let sig = token.rsplit_once('.').unwrap().1;
+    assert_eq!(
+        app.visitor_connect_status(&format!("{other_contact}.{sig}")).await,
+        Some(400)
+    );
+}
+
+#[tokio::test]
+async fn an_operator_socket_needs_a_session_and_a_visible_conversation() {
+    let app = spawn_app().await;
+    assert_eq!(
+        connect::<OperatorCommand, OperatorEvent>(&app.ws_url("/ws/operator"), None)
+            .await
+            .err(),
+        Some(401)
+    );
+    let mut v = app.visitor().await;
+    let conversation = escalate(&mut v).await;
+    // The owner of another workspace cannot watch it.
+    server::demo::create_owner(&app.store, "Other Co", "boss@other.example", "Boss", "a-long-password")
+        .await
+        .unwrap();
+    let mut other = app
+        .operator_with_password("boss@other.example", "a-long-password")
+        .await;
+    other
+        .send(&OperatorCommand::Watch {
+            conversation_id: conversation,
+            last_seq: 0,
+        })
+        .await;
+    let err = other
+        .wait_for("the refusal", |e| match e {
+            OperatorEvent::Error { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(err, "That conversation was not found.");
+    let res = app
+        .call_with(
+            &TestApp::client_for(&app, "boss@other.example", "a-long-password").await,
+            "inbox/take_over",
+            &[("id", &conversation.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(
+        result::<()>(res).await.unwrap_err(),
+        AppError::not_found("That conversation")
+    );
+}
+
+#[tokio::test]
+async fn a_new_visitor_message_reopens_a_resolved_conversation() {
+    let app = TestApp::signed_in_as(AGENT).await;
+    let mut v = app.visitor().await;
+    let conversation = escalate(&mut v).await;
+    app.take_over(conversation).await.unwrap();
+    let resolved = app.resolve(conversation).await.unwrap();
+    assert_eq!(resolved.status, "resolved");
+    v.send(&send("One more thing", "again")).await;
+    v.wait_for("the ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))
+        .await;
+    let summary = app.store.conversation_summary(conversation).await.unwrap().unwrap();
+    assert_eq!(
+        (summary.status.as_str(), summary.handler.as_str()),
+        ("waiting", "human")
+    );
+}

@@ -1,0 +1,86 @@
+//! WebSocket clients for tests: a visitor on the widget protocol and an operator.
+
+use std::time::Duration;
+
+use app::events::{OperatorCommand, OperatorEvent, VisitorCommand, VisitorEvent};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub const WAIT: Duration = Duration::from_secs(5);
+
+pub struct Socket<Cmd, Ev> {
+    ws: Ws,
+    _types: std::marker::PhantomData<(Cmd, Ev)>,
+}
+
+pub type VisitorSocket = Socket<VisitorCommand, VisitorEvent>;
+pub type OperatorSocket = Socket<OperatorCommand, OperatorEvent>;
+
+pub async fn connect<Cmd, Ev>(url: &str, cookie: Option<&str>) -> Result<Socket<Cmd, Ev>, u16> {
+    let mut request = url.into_client_request().unwrap();
+    if let Some(c) = cookie {
+        request.headers_mut().insert("cookie", c.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((ws, _)) => Ok(Socket {
+            ws,
+            _types: std::marker::PhantomData,
+        }),
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
+        Err(e) => panic!("could not connect: {e}"),
+    }
+}
+
+impl<Cmd: serde::Serialize, Ev: serde::de::DeserializeOwned + std::fmt::Debug> Socket<Cmd, Ev> {
+    pub async fn send(&mut self, command: &Cmd) {
+        self.ws
+            .send(Message::Text(serde_json::to_string(command).unwrap().into()))
+            .await
+            .expect("the socket takes the frame");
+    }
+
+    /// The next event, or `None` if none comes within `within`.
+    pub async fn next_within(&mut self, within: Duration) -> Option<Ev> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.ws.next()).await.ok()??.ok()?;
+            if let Message::Text(t) = frame {
+                return Some(serde_json::from_str(&t).unwrap_or_else(|e| panic!("{e}: {t}")));
+            }
+        }
+    }
+
+    /// Waits for the first event `pick` accepts, returning what it picks out.
+    pub async fn wait_for<T>(&mut self, what: &str, mut pick: impl FnMut(&Ev) -> Option<T>) -> T {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_within(left).await {
+                Some(ev) => {
+                    if let Some(t) = pick(&ev) {
+                        return t;
+                    }
+                    seen.push(ev);
+                }
+                None => panic!("waited for {what}; saw only {seen:#?}"),
+            }
+        }
+    }
+
+    /// Every event that arrives until the socket is quiet for `quiet`.
+    pub async fn drain(&mut self, quiet: Duration) -> Vec<Ev> {
+        let mut out = Vec::new();
+        while let Some(ev) = self.next_within(quiet).await {
+            out.push(ev);
+        }
+        out
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
