@@ -8,6 +8,7 @@ pub mod events;
 mod layout;
 pub mod model;
 mod pages;
+pub mod socket;
 
 pub use error::AppError;
 pub use model::{Me, Role, Scope};
@@ -54,9 +55,13 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::errors::NotFound>
                 <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
+                <Route path=path!("/chat/:key") view=pages::chat::ChatPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=layout::AppShell ssr=SsrMode::Async>
                     <Route path=path!("") view=|| view! { <Redirect path="/inbox"/> }/>
-                    <Route path=path!("/inbox") view=pages::inbox::InboxPage/>
+                    <ParentRoute path=path!("/inbox") view=pages::inbox::InboxPage>
+                        <Route path=path!("") view=pages::inbox::NoConversation/>
+                        <Route path=path!(":id") view=pages::inbox::ConversationView/>
+                    </ParentRoute>
                     <Route path=path!("/live") view=pages::live::LivePage/>
                     <Route path=path!("/people") view=pages::people::PeoplePage/>
                     <Route path=path!("/settings") view=pages::settings::SettingsPage/>

@@ -386,3 +386,9 @@ mod time_tests {
         assert_eq!(super::format_utc(951_782_400_000), "2000-02-29 00:00 UTC");
     }
 }
+
+/// A Unix-milliseconds time as `HH:MM` (UTC), for message stamps.
+pub fn format_clock(ms: i64) -> String {
+    let secs = ms.div_euclid(1000).rem_euclid(86_400);
+    format!("{:02}:{:02}", secs / 3600, secs % 3600 / 60)
+}

@@ -127,7 +127,7 @@ pub async fn seed_demo(store: &Store) -> Result<Seeded, StoreError> {
             workflow,
             "web",
             "Website chat",
-            "#0ea5e9",
+            "#0369a1",
             DEMO_WEB_CHANNEL,
         )
         .await?;

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod chat;
 pub mod errors;
 pub mod inbox;
 pub mod live;

@@ -1,0 +1,86 @@
+import { expect, test } from "@playwright/test";
+import { AGENT, hydrated, signIn, snap } from "./helpers";
+
+test("a visitor asks for a human, an operator takes over and replies live, then hands back to the AI", async ({ browser }) => {
+  const operatorContext = await browser.newContext();
+  const operator = await operatorContext.newPage();
+  await signIn(operator, AGENT);
+  await expect(operator).toHaveURL(/\/inbox$/);
+  await hydrated(operator);
+  await expect(operator.getByTestId("inbox-connection")).toHaveText("Live");
+
+  const visitorContext = await browser.newContext();
+  const site = await visitorContext.newPage();
+  await site.goto("/demo-site.html");
+  await site.getByRole("button", { name: "Chat with us" }).click();
+  const chat = site.frameLocator('iframe[title="Chat"]');
+  await expect(chat.getByTestId("connection")).toHaveText("Connected");
+  const box = chat.getByLabel("Message");
+
+  for (const text of ["Can I talk to a human?", "I want a real person please", "agent!"]) {
+    await box.fill(text);
+    await box.press("Enter");
+    await expect(chat.locator('[data-sender="contact"]').filter({ hasText: text })).toBeVisible();
+  }
+  await expect(chat.locator('[data-sender="system"]')).toHaveText("A human agent will be with you shortly.");
+  await snap(site, "widget-handoff");
+
+  // The operator's inbox shows it as waiting, with no reload.
+  const row = operator.getByTestId("conversation-row").filter({ has: operator.getByTestId("status").getByText("waiting") }).first();
+  await expect(row).toBeVisible();
+  await expect(row).toContainText("A human agent will be with you shortly.");
+  await row.click();
+  await expect(operator.getByTestId("thread")).toContainText("Can I talk to a human?");
+  await operator.getByRole("button", { name: "Take over" }).click();
+  await expect(operator.getByTestId("conversation-status")).toHaveText("active");
+  await expect(chat.locator('[data-sender="system"]').last()).toHaveText("Ava Agent joined the conversation.");
+
+  const reply = operator.getByLabel("Reply");
+  await reply.fill("Hi, this is Ava. How can I help?");
+  await reply.press("Enter");
+  const answer = chat.locator('[data-sender="operator"]').filter({ hasText: "Hi, this is Ava. How can I help?" });
+  await expect(answer).toBeVisible();
+  await expect(answer).toContainText("Ava Agent");
+  await snap(operator, "inbox-conversation");
+
+  await operator.getByRole("button", { name: "Restore to AI" }).click();
+  await expect(operator.getByRole("button", { name: "Take over" })).toBeVisible();
+  await box.fill("How do I reset my password?");
+  await box.press("Enter");
+  await expect(chat.locator('[data-sender="ai"]').filter({ hasText: "Forgot password" })).toBeVisible();
+  await expect(operator.getByTestId("thread").locator('[data-sender="ai"]').filter({ hasText: "Forgot password" })).toBeVisible();
+  await snap(site, "widget-after-restore");
+
+  await operatorContext.close();
+  await visitorContext.close();
+});
+
+test("a reload of the chat continues the same conversation", async ({ page }) => {
+  await page.goto("/chat/demo-web");
+  await hydrated(page);
+  await expect(page.getByTestId("connection")).toHaveText("Connected");
+  await page.getByLabel("Message").fill("What are your opening hours?");
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(page.locator('[data-sender="ai"]')).toContainText("Monday to Friday");
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator('[data-sender="contact"]')).toHaveText(/What are your opening hours\?/);
+  await expect(page.locator('[data-sender="ai"]')).toContainText("Monday to Friday");
+  await snap(page, "chat-standalone");
+});
+
+test("an empty message is refused in words and nothing is sent", async ({ page }) => {
+  await page.goto("/chat/demo-web");
+  await hydrated(page);
+  await expect(page.getByTestId("connection")).toHaveText("Connected");
+  await page.getByLabel("Message").fill("   ");
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(page.getByRole("alert")).toHaveText("Message: is empty");
+  await expect(page.locator('[data-sender="contact"]')).toHaveCount(0);
+});
+
+test("a widget naming an unknown channel says so clearly", async ({ page }) => {
+  await page.goto("/chat/no-such-channel");
+  await expect(page.getByTestId("chat-unavailable")).toContainText("This chat is not available.");
+  await expect(page.getByTestId("chat-unavailable")).toContainText("The chat channel \u201cno-such-channel\u201d was not found.");
+});
