@@ -32,7 +32,11 @@ pub fn ws_url(path: &str) -> String {
     #[cfg(feature = "hydrate")]
     {
         let location = web_sys::window().expect("a window").location();
-        let scheme = if location.protocol().ok().as_deref() == Some("https:") { "wss" } else { "ws" };
+        let scheme = if location.protocol().ok().as_deref() == Some("https:") {
+            "wss"
+        } else {
+            "ws"
+        };
         format!("{scheme}://{}{path}", location.host().unwrap_or_default())
     }
     #[cfg(not(feature = "hydrate"))]
@@ -50,7 +54,11 @@ mod imp {
     use wasm_bindgen::JsCast;
     use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 
-    type Handlers = (Closure<dyn FnMut(Event)>, Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut(CloseEvent)>);
+    type Handlers = (
+        Closure<dyn FnMut(Event)>,
+        Closure<dyn FnMut(MessageEvent)>,
+        Closure<dyn FnMut(CloseEvent)>,
+    );
 
     struct Inner {
         url: RefCell<String>,
@@ -70,7 +78,12 @@ mod imp {
     impl Socket {
         /// Opens `url`. `on_open` runs after every (re)connect, `on_text` for each text frame,
         /// `on_down` with the number of failed attempts in a row whenever the socket is down.
-        pub fn open(url: String, on_open: impl Fn() + 'static, on_text: impl Fn(String) + 'static, on_down: impl Fn(u32) + 'static) -> Socket {
+        pub fn open(
+            url: String,
+            on_open: impl Fn() + 'static,
+            on_text: impl Fn(String) + 'static,
+            on_down: impl Fn(u32) + 'static,
+        ) -> Socket {
             let inner = Rc::new(Inner {
                 url: RefCell::new(url),
                 ws: RefCell::new(None),
@@ -94,7 +107,11 @@ mod imp {
         }
 
         pub fn is_open(&self) -> bool {
-            self.0.ws.borrow().as_ref().is_some_and(|ws| ws.ready_state() == WebSocket::OPEN)
+            self.0
+                .ws
+                .borrow()
+                .as_ref()
+                .is_some_and(|ws| ws.ready_state() == WebSocket::OPEN)
         }
 
         /// Connects to another URL from now on (a new visitor token, say).
@@ -178,7 +195,12 @@ pub struct Socket;
 
 #[cfg(not(feature = "hydrate"))]
 impl Socket {
-    pub fn open(_url: String, _on_open: impl Fn() + 'static, _on_text: impl Fn(String) + 'static, _on_down: impl Fn(u32) + 'static) -> Socket {
+    pub fn open(
+        _url: String,
+        _on_open: impl Fn() + 'static,
+        _on_text: impl Fn(String) + 'static,
+        _on_down: impl Fn(u32) + 'static,
+    ) -> Socket {
         Socket
     }
     pub fn send(&self, _text: &str) -> bool {

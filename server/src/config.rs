@@ -47,6 +47,9 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "sign_in_max_attempts", env: "SWITCHBOARD_SIGN_IN_MAX_ATTEMPTS", default: Some("5"), secret: false, doc: "Failed sign-ins allowed per email and per client address within the window (1 to 1000)." },
     Setting { key: "sign_in_window_secs", env: "SWITCHBOARD_SIGN_IN_WINDOW_SECS", default: Some("300"), secret: false, doc: "The sign-in throttling window, in seconds (1 to 86400)." },
     Setting { key: "secret_key", env: "SWITCHBOARD_SECRET_KEY", default: None, secret: true, doc: "Key that signs visitor tokens (at least 32 characters). Default: a random key kept in `<data_dir>/secret.key`." },
+    Setting { key: "openai_base_url", env: "SWITCHBOARD_OPENAI_BASE_URL", default: None, secret: false, doc: "Default base URL of an OpenAI-compatible API (e.g. `https://api.openai.com/v1` or a local server), for workflows using that provider without their own." },
+    Setting { key: "openai_api_key", env: "SWITCHBOARD_OPENAI_API_KEY", default: None, secret: true, doc: "Default API key for that provider (sent as a bearer token)." },
+    Setting { key: "openai_model", env: "SWITCHBOARD_OPENAI_MODEL", default: None, secret: false, doc: "Default model name for that provider." },
     Setting { key: "log", env: "SWITCHBOARD_LOG", default: Some("info"), secret: false, doc: "Log filter in tracing's syntax, e.g. `info` or `server=debug,info`." },
 ];
 
@@ -63,6 +66,8 @@ pub struct Config {
     pub sign_in_window_secs: u64,
     /// `None`: a random key is created in the data directory on first start.
     pub secret_key: Option<Secret>,
+    /// Defaults for workflows that use the OpenAI-compatible provider without their own settings.
+    pub openai: crate::assistant::OpenAiDefaults,
     pub log: String,
 }
 
@@ -193,6 +198,20 @@ impl Config {
             sign_in_max_attempts,
             sign_in_window_secs,
             secret_key,
+            openai: crate::assistant::OpenAiDefaults {
+                base_url: match get("openai_base_url") {
+                    Some((v, origin)) if !(v.starts_with("http://") || v.starts_with("https://")) => {
+                        return Err(ConfigError::Invalid {
+                            key: "openai_base_url".into(),
+                            origin,
+                            reason: format!("`{v}` must start with http:// or https://"),
+                        })
+                    }
+                    other => other.map(|(v, _)| v.trim_end_matches('/').to_string()),
+                },
+                api_key: get("openai_api_key").map(|(v, _)| v),
+                model: get("openai_model").map(|(v, _)| v),
+            },
             log,
         })
     }

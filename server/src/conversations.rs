@@ -22,6 +22,7 @@ pub struct Conversations {
     store: Store,
     hub: Arc<Hub>,
     http: reqwest::Client,
+    ai_defaults: assistant::OpenAiDefaults,
     /// The assistant replies being generated, by conversation, so a takeover can stop them.
     in_flight: Mutex<HashMap<i64, AbortHandle>>,
 }
@@ -39,11 +40,12 @@ fn refusal(r: Refusal) -> AppError {
 }
 
 impl Conversations {
-    pub fn new(store: Store, hub: Arc<Hub>) -> Self {
+    pub fn new(store: Store, hub: Arc<Hub>, ai_defaults: assistant::OpenAiDefaults) -> Self {
         Conversations {
             store,
             hub,
             http: reqwest::Client::new(),
+            ai_defaults,
             in_flight: Mutex::new(HashMap::new()),
         }
     }
@@ -167,7 +169,8 @@ impl Conversations {
         Ok(())
     }
 
-    fn spawn_reply(self: &Arc<Self>, conversation_id: i64, workflow: crate::store::WorkflowRecord) {
+    fn spawn_reply(self: &Arc<Self>, conversation_id: i64, mut workflow: crate::store::WorkflowRecord) {
+        self.ai_defaults.apply(&mut workflow);
         let this = self.clone();
         let task = tokio::spawn(async move {
             let history = match this.store.latest_messages(conversation_id, 100).await {

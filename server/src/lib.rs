@@ -89,6 +89,7 @@ impl Application {
         let conversations = Arc::new(conversations::Conversations::new(
             store.clone(),
             Arc::new(hub::Hub::new()),
+            config.openai.clone(),
         ));
         let backend: Arc<dyn Backend> = Arc::new(services::Services {
             store: store.clone(),

@@ -64,7 +64,9 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
     };
 
     let on_event = move |text: String| {
-        let Ok(event) = serde_json::from_str::<VisitorEvent>(&text) else { return };
+        let Ok(event) = serde_json::from_str::<VisitorEvent>(&text) else {
+            return;
+        };
         match event {
             VisitorEvent::Message { message } => {
                 if let Some(key) = &message.idempotency_key {
@@ -86,14 +88,20 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
             VisitorEvent::Ack { idempotency_key, .. } => {
                 pending.update(|p| p.retain(|x| x.key != idempotency_key));
             }
-            VisitorEvent::Error { message, idempotency_key: Some(key) } => {
+            VisitorEvent::Error {
+                message,
+                idempotency_key: Some(key),
+            } => {
                 pending.update(|p| {
                     if let Some(x) = p.iter_mut().find(|x| x.key == key) {
                         x.error = Some(message);
                     }
                 });
             }
-            VisitorEvent::Error { message, idempotency_key: None } => problem.set(Some(message)),
+            VisitorEvent::Error {
+                message,
+                idempotency_key: None,
+            } => problem.set(Some(message)),
             VisitorEvent::Pong => {}
         }
     };
@@ -104,7 +112,10 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
         let last_seq = messages.with_untracked(|m| m.last().map(|m| m.seq).unwrap_or(0));
         send_command(&VisitorCommand::Resume { last_seq });
         for p in pending.get_untracked().into_iter().filter(|p| p.error.is_none()) {
-            send_command(&VisitorCommand::Send { body: p.body, idempotency_key: p.key });
+            send_command(&VisitorCommand::Send {
+                body: p.body,
+                idempotency_key: p.key,
+            });
         }
     };
 
@@ -148,7 +159,13 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
             socket.set_value(Some(s));
         });
     });
-    on_cleanup(move || socket.with_value(|s| if let Some(s) = s { s.close() }));
+    on_cleanup(move || {
+        socket.with_value(|s| {
+            if let Some(s) = s {
+                s.close()
+            }
+        })
+    });
 
     let submit = move || {
         let text = draft.get_untracked();
@@ -158,10 +175,19 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                 problem.set(None);
                 let key = new_key();
                 let body = body.into_string();
-                pending.update(|p| p.push(Pending { key: key.clone(), body: body.clone(), error: None }));
+                pending.update(|p| {
+                    p.push(Pending {
+                        key: key.clone(),
+                        body: body.clone(),
+                        error: None,
+                    })
+                });
                 draft.set(String::new());
                 send_command(&VisitorCommand::Typing { composing: false });
-                send_command(&VisitorCommand::Send { body, idempotency_key: key });
+                send_command(&VisitorCommand::Send {
+                    body,
+                    idempotency_key: key,
+                });
             }
         }
     };
@@ -291,7 +317,11 @@ fn token_name(key: &str) -> String {
 fn stored_token(_key: &str) -> Option<String> {
     #[cfg(feature = "hydrate")]
     {
-        web_sys::window()?.local_storage().ok()??.get_item(&token_name(_key)).ok()?
+        web_sys::window()?
+            .local_storage()
+            .ok()??
+            .get_item(&token_name(_key))
+            .ok()?
     }
     #[cfg(not(feature = "hydrate"))]
     {

@@ -77,12 +77,17 @@ impl Inbox {
     fn watch_open(&self) {
         if let Some(id) = self.open.get_untracked() {
             let last_seq = self.thread.with_untracked(|t| t.last().map(|m| m.seq).unwrap_or(0));
-            self.send(&OperatorCommand::Watch { conversation_id: id, last_seq });
+            self.send(&OperatorCommand::Watch {
+                conversation_id: id,
+                last_seq,
+            });
         }
     }
 
     fn handle(&self, text: String) {
-        let Ok(event) = serde_json::from_str::<OperatorEvent>(&text) else { return };
+        let Ok(event) = serde_json::from_str::<OperatorEvent>(&text) else {
+            return;
+        };
         match event {
             OperatorEvent::Conversation { conversation } => self.upsert(conversation),
             OperatorEvent::Message { message } => {
@@ -102,13 +107,23 @@ impl Inbox {
                     }
                 });
             }
-            OperatorEvent::Typing { conversation_id, name, composing, .. } => {
+            OperatorEvent::Typing {
+                conversation_id,
+                name,
+                composing,
+                ..
+            } => {
                 if self.open.get_untracked() == Some(conversation_id) {
                     self.typing.set(composing.then_some(name));
                 }
             }
-            OperatorEvent::Ack { idempotency_key, .. } => self.pending.update(|p| p.retain(|(k, _)| *k != idempotency_key)),
-            OperatorEvent::Error { message, idempotency_key } => {
+            OperatorEvent::Ack { idempotency_key, .. } => {
+                self.pending.update(|p| p.retain(|(k, _)| *k != idempotency_key))
+            }
+            OperatorEvent::Error {
+                message,
+                idempotency_key,
+            } => {
                 if let Some(key) = idempotency_key {
                     self.pending.update(|p| p.retain(|(k, _)| *k != key));
                 }
@@ -119,7 +134,13 @@ impl Inbox {
     }
 }
 
-const STATUSES: [(&str, &str); 5] = [("", "All"), ("waiting", "Waiting"), ("active", "Active"), ("open", "Open"), ("resolved", "Resolved")];
+const STATUSES: [(&str, &str); 5] = [
+    ("", "All"),
+    ("waiting", "Waiting"),
+    ("active", "Active"),
+    ("open", "Open"),
+    ("resolved", "Resolved"),
+];
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
@@ -142,13 +163,28 @@ pub fn InboxPage() -> impl IntoView {
         );
         inbox.socket.set_value(Some(s));
     });
-    on_cleanup(move || inbox.socket.with_value(|s| if let Some(s) = s { s.close() }));
+    on_cleanup(move || {
+        inbox.socket.with_value(|s| {
+            if let Some(s) = s {
+                s.close()
+            }
+        })
+    });
 
     let visible = move || {
         let s = status();
-        inbox.conversations.with(|l| l.iter().filter(|c| s.is_empty() || c.status == s).cloned().collect::<Vec<_>>())
+        inbox.conversations.with(|l| {
+            l.iter()
+                .filter(|c| s.is_empty() || c.status == s)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     };
-    let count = move |s: &str| inbox.conversations.with(|l| l.iter().filter(|c| s.is_empty() || c.status == s).count());
+    let count = move |s: &str| {
+        inbox
+            .conversations
+            .with(|l| l.iter().filter(|c| s.is_empty() || c.status == s).count())
+    };
 
     view! {
         <Title text="Inbox"/>
@@ -215,9 +251,17 @@ fn status_badge(status: &str) -> &'static str {
 fn ConversationRow(c: ConversationSummary, status: String) -> impl IntoView {
     let inbox = expect_context::<Inbox>();
     let id = c.id;
-    let href = if status.is_empty() { format!("/inbox/{id}") } else { format!("/inbox/{id}?status={status}") };
+    let href = if status.is_empty() {
+        format!("/inbox/{id}")
+    } else {
+        format!("/inbox/{id}?status={status}")
+    };
     let selected = move || inbox.open.get() == Some(id);
-    let handler = if c.handler == "ai" { "AI".to_string() } else { c.assignee.clone().unwrap_or_else(|| "Unassigned".into()) };
+    let handler = if c.handler == "ai" {
+        "AI".to_string()
+    } else {
+        c.assignee.clone().unwrap_or_else(|| "Unassigned".into())
+    };
     view! {
         <li>
             <a href=href
@@ -328,13 +372,22 @@ pub fn ConversationView() -> impl IntoView {
             Ok(body) => {
                 let key = new_key();
                 let body = body.into_string();
-                if inbox.send(&OperatorCommand::Send { conversation_id: cid, body: body.clone(), idempotency_key: key.clone() }) {
+                if inbox.send(&OperatorCommand::Send {
+                    conversation_id: cid,
+                    body: body.clone(),
+                    idempotency_key: key.clone(),
+                }) {
                     inbox.pending.update(|p| p.push((key, body)));
-                    inbox.send(&OperatorCommand::Typing { conversation_id: cid, composing: false });
+                    inbox.send(&OperatorCommand::Typing {
+                        conversation_id: cid,
+                        composing: false,
+                    });
                     draft.set(String::new());
                     inbox.problem.set(None);
                 } else {
-                    inbox.problem.set(Some("Not connected right now; your message is still in the box. Try again in a moment.".into()));
+                    inbox.problem.set(Some(
+                        "Not connected right now; your message is still in the box. Try again in a moment.".into(),
+                    ));
                 }
             }
         }
@@ -346,7 +399,10 @@ pub fn ConversationView() -> impl IntoView {
         let now = js_now();
         if now - last_typing.get_value() > 2000.0 {
             last_typing.set_value(now);
-            inbox.send(&OperatorCommand::Typing { conversation_id: cid, composing: true });
+            inbox.send(&OperatorCommand::Typing {
+                conversation_id: cid,
+                composing: true,
+            });
         }
     };
 

@@ -25,6 +25,39 @@ pub enum AssistantError {
     NotConfigured(&'static str),
 }
 
+/// Server-wide defaults for the OpenAI-compatible provider; a workflow's own settings win.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct OpenAiDefaults {
+    pub base_url: Option<String>,
+    pub api_key: Option<String>,
+    pub model: Option<String>,
+}
+
+impl std::fmt::Debug for OpenAiDefaults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAiDefaults")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "****"))
+            .field("model", &self.model)
+            .finish()
+    }
+}
+
+impl OpenAiDefaults {
+    /// Fills what the workflow leaves unset.
+    pub fn apply(&self, workflow: &mut WorkflowRecord) {
+        if workflow.openai_base_url.is_none() {
+            workflow.openai_base_url = self.base_url.clone();
+        }
+        if workflow.openai_api_key.is_none() {
+            workflow.openai_api_key = self.api_key.clone();
+        }
+        if workflow.openai_model.is_none() {
+            workflow.openai_model = self.model.clone();
+        }
+    }
+}
+
 /// Answers a conversation whose history (oldest first, the visitor's last message at the end)
 /// is given, as the workflow is configured.
 pub async fn reply(

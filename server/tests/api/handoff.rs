@@ -586,3 +586,67 @@ async fn a_new_visitor_message_reopens_a_resolved_conversation() {
         ("waiting", "human")
     );
 }
+
+#[tokio::test]
+async fn server_wide_openai_settings_serve_workflows_without_their_own() {
+    let (base, calls) = fake_llm(Duration::ZERO, 200).await;
+    let app = spawn_app_with(&[
+        ("SWITCHBOARD_OPENAI_BASE_URL", base.as_str()),
+        ("SWITCHBOARD_OPENAI_API_KEY", "test-key"),
+        ("SWITCHBOARD_OPENAI_MODEL", "test-model"),
+    ])
+    .await;
+    let channel = app
+        .store
+        .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
+        .await
+        .unwrap()
+        .unwrap();
+    app.store
+        .set_workflow_provider(channel.workflow_id, "openai", None, None, None, 5)
+        .await
+        .unwrap();
+    let mut v = app.visitor().await;
+    v.send(&send("Do you ship to Norway?", "n1")).await;
+    let answer = v.wait_for("the model's answer", from(SenderKind::Ai)).await;
+    assert_eq!(answer.body, "LLM says: you asked \"Do you ship to Norway?\"");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn with_always_on_monitoring_every_conversation_is_in_the_inbox_and_a_human_may_step_in() {
+    let app = TestApp::signed_in_as(AGENT).await;
+    let channel = app
+        .store
+        .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
+        .await
+        .unwrap()
+        .unwrap();
+    app.store
+        .set_workflow_handoff(channel.workflow_id, "always_on", 3, "Someone from our team is here.")
+        .await
+        .unwrap();
+    let mut op = app.operator(AGENT).await;
+    let mut v = app.visitor().await;
+    v.send(&send("What are your opening hours?", "h1")).await;
+    v.wait_for("the answer", from(SenderKind::Ai)).await;
+    let listed = op
+        .wait_for("the conversation in the inbox", |e| match e {
+            OperatorEvent::Conversation { conversation } => Some(conversation.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!((listed.status.as_str(), listed.handler.as_str()), ("open", "ai"));
+    let inbox = app.conversations().await.unwrap();
+    assert_eq!(inbox.len(), 1, "in the inbox before any escalation");
+    let taken = app.take_over(listed.id).await.unwrap();
+    assert_eq!(taken.handler, "human");
+    v.send(&send("And on Saturdays?", "h2")).await;
+    let after = v.drain(Duration::from_millis(700)).await;
+    assert!(
+        !after
+            .iter()
+            .any(|e| message(e).is_some_and(|m| m.sender_kind == SenderKind::Ai)),
+        "{after:#?}"
+    );
+}
