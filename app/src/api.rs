@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::model::{
-    ConversationDetail, ConversationSummary, GroupSummary, Me, MemberSummary, OperatorSummary, WidgetChannel,
+    ConversationDetail, ConversationSummary, GroupSummary, LiveBoard, Me, MemberSummary, WidgetChannel,
     WorkspaceSettings,
 };
 use crate::AppError;
@@ -46,7 +46,7 @@ pub mod ssr {
         async fn widget_channel(&self, key: &str) -> Result<WidgetChannel, AppError>;
         /// A new visitor on the web channel: their signed token.
         async fn start_visitor(&self, key: &str) -> Result<String, AppError>;
-        async fn list_operators(&self, me: &Me) -> Result<Vec<OperatorSummary>, AppError>;
+        async fn live_board(&self, me: &Me) -> Result<LiveBoard, AppError>;
         async fn list_members(&self, me: &Me) -> Result<Vec<MemberSummary>, AppError>;
         async fn list_groups(&self, me: &Me) -> Result<Vec<GroupSummary>, AppError>;
         async fn workspace_settings(&self, me: &Me) -> Result<WorkspaceSettings, AppError>;
@@ -282,13 +282,13 @@ pub async fn start_visitor(key: String) -> Result<String, AppError> {
     finish(async move { backend()?.start_visitor(&key).await }.await)
 }
 
-#[server(endpoint = "live/operators")]
-pub async fn list_operators() -> Result<Vec<OperatorSummary>, AppError> {
+#[server(endpoint = "live/board")]
+pub async fn get_live_board() -> Result<LiveBoard, AppError> {
     use ssr::*;
     finish(
         async move {
             let (backend, me) = require(Some(crate::Scope::ConversationsReadAll), "see the live view").await?;
-            backend.list_operators(&me).await
+            backend.live_board(&me).await
         }
         .await,
     )

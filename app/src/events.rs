@@ -142,6 +142,10 @@ pub enum VisitorEvent {
         message: String,
         idempotency_key: Option<String>,
     },
+    /// The visitor waits for a person: their place in the queue (1 = next).
+    Queue {
+        position: u32,
+    },
     Pong,
 }
 
@@ -165,6 +169,21 @@ pub enum OperatorCommand {
     Typing {
         conversation_id: i64,
         composing: bool,
+    },
+    /// Change one's own status (several tabs share one presence).
+    SetStatus {
+        status: crate::model::OperatorStatus,
+    },
+    /// Go live on these workflows (only those of one's operator groups).
+    GoLive {
+        workflow_ids: Vec<i64>,
+    },
+    GoOffline,
+    Accept {
+        conversation_id: i64,
+    },
+    Decline {
+        conversation_id: i64,
     },
     Ping,
 }
@@ -194,6 +213,22 @@ pub enum OperatorEvent {
     Error {
         message: String,
         idempotency_key: Option<String>,
+    },
+    /// The operator's own presence changed (in this tab or another).
+    Presence {
+        presence: crate::model::MyPresence,
+    },
+    /// A conversation is offered to this operator.
+    Offer {
+        offer: crate::model::OfferView,
+    },
+    /// The offer is gone: taken, expired, declined or no longer needed.
+    OfferClosed {
+        conversation_id: i64,
+    },
+    /// The live board changed (supervisors).
+    Board {
+        board: crate::model::LiveBoard,
     },
     Pong,
 }

@@ -6,6 +6,9 @@ use leptos_router::components::{Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
 use crate::api::{current_member, SignOut};
+use crate::events::OperatorCommand;
+use crate::link::OperatorLink;
+use crate::model::{MyPresence, OperatorStatus};
 use crate::pages::errors::ErrorPanel;
 use crate::{Me, Scope};
 
@@ -72,6 +75,8 @@ fn FullPageLoading() -> impl IntoView {
 #[component]
 fn Frame(me: Me) -> impl IntoView {
     let location = use_location();
+    provide_context(OperatorLink::open());
+    let can_go_live = me.can(Scope::OperatorWrite);
     let entries = NAV
         .iter()
         .filter(|e| me.can(e.scope))
@@ -112,9 +117,11 @@ fn Frame(me: Me) -> impl IntoView {
                 <ul class="flex flex-col gap-1" role="list">{entries}</ul>
             </nav>
             <div class="flex min-w-0 flex-1 flex-col">
-                <header class="flex h-14 shrink-0 items-center justify-end border-b border-slate-200 bg-white px-6">
+                <header class="flex h-14 shrink-0 items-center justify-between gap-4 border-b border-slate-200 bg-white px-6">
+                    <div class="min-w-0">{can_go_live.then(|| view! { <StatusControl/> })}</div>
                     <MemberMenu me=me.clone()/>
                 </header>
+                {can_go_live.then(|| view! { <Offers/> })}
                 <main id="main" tabindex="-1" class="min-h-0 flex-1 overflow-y-auto focus:outline-none">
                     <Outlet/>
                 </main>
@@ -151,6 +158,152 @@ fn MemberMenu(me: Me) -> impl IntoView {
                 </ActionForm>
             </div>
         </details>
+    }
+}
+
+/// The operator's status at the top of every screen: go live on workflows, then online, away
+/// or busy, or offline. Every tab of the member shows the same presence.
+#[component]
+fn StatusControl() -> impl IntoView {
+    let link = expect_context::<OperatorLink>();
+    view! {
+        <div class="flex items-center gap-3" data-testid="status-control">
+            {move || match link.presence.get() {
+                None => view! { <span class="text-sm text-slate-500" role="status">"Connecting…"</span> }.into_any(),
+                Some(p) if p.live_workflows.is_empty() => view! { <GoLiveMenu presence=p/> }.into_any(),
+                Some(p) => view! { <LiveStatus presence=p/> }.into_any(),
+            }}
+            {move || link.notice.get().map(|n| view! {
+                <p role="alert" class="max-w-md truncate text-sm text-red-700" data-testid="status-notice" title=n.clone()>{n.clone()}</p>
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn GoLiveMenu(presence: MyPresence) -> impl IntoView {
+    let link = expect_context::<OperatorLink>();
+    let chosen = RwSignal::new(presence.available_workflows.iter().map(|w| w.id).collect::<Vec<i64>>());
+    let none = presence.available_workflows.is_empty();
+    view! {
+        <span class="flex items-center gap-2 text-sm text-slate-600" data-testid="presence">
+            <span class="h-2.5 w-2.5 rounded-full bg-slate-400" aria-hidden="true"></span>"Offline"
+        </span>
+        <details class="relative" data-testid="go-live">
+            <summary class="cursor-pointer list-none rounded-md bg-emerald-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-emerald-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-emerald-400">"Go live"</summary>
+            <div class="absolute left-0 z-30 mt-2 w-72 rounded-md border border-slate-200 bg-white p-4 shadow-lg">
+                {if none {
+                    view! { <p class="text-sm text-slate-600">"You are not in an operator group with workflows yet. Ask an admin to add you to one."</p> }.into_any()
+                } else {
+                    view! {
+                        <fieldset>
+                            <legend class="text-sm font-medium">"Workflows to handle"</legend>
+                            <div class="mt-2 space-y-2">
+                                {presence.available_workflows.iter().map(|w| {
+                                    let id = w.id;
+                                    view! {
+                                        <label class="flex items-center gap-2 text-sm">
+                                            <input type="checkbox" class="h-4 w-4"
+                                                prop:checked=move || chosen.with(|c| c.contains(&id))
+                                                on:change=move |ev| {
+                                                    let on = event_target_checked(&ev);
+                                                    chosen.update(|c| { c.retain(|x| *x != id); if on { c.push(id); } });
+                                                }/>
+                                            {w.name.clone()}
+                                        </label>
+                                    }
+                                }).collect_view()}
+                            </div>
+                        </fieldset>
+                        <button type="button" class="mt-4 w-full rounded-md bg-emerald-600 px-3 py-2 text-sm font-semibold text-white hover:bg-emerald-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-emerald-400"
+                            on:click=move |_| {
+                                link.notice.set(None);
+                                link.send(&OperatorCommand::GoLive { workflow_ids: chosen.get_untracked() });
+                            }>
+                            "Start taking conversations"
+                        </button>
+                    }.into_any()
+                }}
+            </div>
+        </details>
+    }
+}
+
+#[component]
+fn LiveStatus(presence: MyPresence) -> impl IntoView {
+    let link = expect_context::<OperatorLink>();
+    let dot = match presence.status {
+        OperatorStatus::Online => "bg-emerald-500",
+        OperatorStatus::Away => "bg-amber-400",
+        OperatorStatus::Busy => "bg-red-500",
+        OperatorStatus::Offline => "bg-slate-400",
+    };
+    let workflows = presence
+        .live_workflows
+        .iter()
+        .map(|w| w.name.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let current = presence.status;
+    view! {
+        <span class=format!("h-2.5 w-2.5 rounded-full {dot}") aria-hidden="true"></span>
+        <label class="sr-only" for="status-select">"Status"</label>
+        <select id="status-select" data-testid="status-select"
+            class="rounded-md border border-slate-300 bg-white py-1 pl-2 pr-8 text-sm focus:outline-none focus:ring-2 focus:ring-sky-500"
+            on:change=move |ev| {
+                if let Some(status) = OperatorStatus::parse(&event_target_value(&ev)) {
+                    link.notice.set(None);
+                    link.send(&OperatorCommand::SetStatus { status });
+                }
+            }>
+            {[OperatorStatus::Online, OperatorStatus::Away, OperatorStatus::Busy].into_iter().map(|s| view! {
+                <option value=s.as_str() selected=s == current>{s.label()}</option>
+            }).collect_view()}
+        </select>
+        <span class="hidden truncate text-sm text-slate-600 lg:inline" data-testid="presence">
+            {format!("Live on {workflows} · {} of {} chats", presence.load, presence.limit)}
+        </span>
+        <button type="button" class="rounded-md border border-slate-300 px-2 py-1 text-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
+            on:click=move |_| { link.send(&OperatorCommand::GoOffline); }>
+            "Go offline"
+        </button>
+    }
+}
+
+/// Conversations offered to the operator, each to accept or decline.
+#[component]
+fn Offers() -> impl IntoView {
+    let link = expect_context::<OperatorLink>();
+    let navigate = leptos_router::hooks::use_navigate();
+    view! {
+        <div class="pointer-events-none fixed right-4 top-16 z-40 w-80 space-y-2" aria-live="assertive">
+            <For each=move || link.offers.get() key=|o| o.conversation.id let:offer>
+                {
+                    let id = offer.conversation.id;
+                    let navigate = navigate.clone();
+                    view! {
+                        <div role="alertdialog" aria-label="Incoming conversation" data-testid="offer"
+                            class="pointer-events-auto rounded-lg border border-sky-200 bg-white p-4 shadow-lg">
+                            <p class="text-xs font-semibold uppercase tracking-wide text-sky-700">
+                                {if offer.pooled { "Waiting for anyone on your team" } else { "Offered to you" }}
+                            </p>
+                            <p class="mt-1 font-semibold">{format!("{} · {}", offer.conversation.contact_name, offer.workflow_name)}</p>
+                            <p class="truncate text-sm text-slate-600">{offer.conversation.last_message.clone().unwrap_or_default()}</p>
+                            <div class="mt-3 flex gap-2">
+                                <button type="button" class="flex-1 rounded-md bg-slate-900 px-3 py-1.5 text-sm font-semibold text-white hover:bg-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
+                                    on:click=move |_| {
+                                        link.notice.set(None);
+                                        link.send(&OperatorCommand::Accept { conversation_id: id });
+                                        navigate(&format!("/inbox/{id}"), Default::default());
+                                    }>"Accept"</button>
+                                <button type="button" class="flex-1 rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
+                                    on:click=move |_| { link.send(&OperatorCommand::Decline { conversation_id: id }); }>"Decline"</button>
+                            </div>
+                        </div>
+                    }
+                }
+            </For>
+        </div>
     }
 }
 

@@ -6,6 +6,7 @@ pub mod api;
 mod error;
 pub mod events;
 mod layout;
+pub mod link;
 pub mod model;
 mod pages;
 pub mod socket;

@@ -22,7 +22,9 @@ test("a visitor asks for a human, an operator takes over and replies live, then 
     await box.press("Enter");
     await expect(chat.locator('[data-sender="contact"]').filter({ hasText: text })).toBeVisible();
   }
-  await expect(chat.locator('[data-sender="system"]')).toHaveText("A human agent will be with you shortly.");
+  await expect(chat.locator('[data-sender="system"]').first()).toHaveText("A human agent will be with you shortly.");
+  // Nobody is live yet: the visitor learns their place in line and the assistant keeps helping.
+  await expect(chat.getByTestId("queue-position")).toContainText("You are next in line");
   await snap(site, "widget-handoff");
 
   // The operator's inbox shows it as waiting, with no reload.

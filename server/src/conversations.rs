@@ -18,7 +18,27 @@ use crate::store::{Appended, ConversationRecord, Refusal, Store};
 pub const AI_FALLBACK: &str =
     "Sorry, I'm having trouble answering right now. If you ask for a human, one of our team will help you.";
 
+/// What the router needs to know of conversations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The conversation needs a person.
+    Escalated { conversation_id: i64 },
+    /// An operator holds it now (accepted an offer, took over, or replied first).
+    Claimed { conversation_id: i64, member_id: i64 },
+    /// The operator's part ended: `completed` (resolved) or `returned_to_ai`.
+    Released {
+        conversation_id: i64,
+        member_id: Option<i64>,
+        outcome: &'static str,
+    },
+}
+
+/// Asks whether a conversation waits in a routing queue.
+pub type QueueCheck = Box<dyn Fn(i64) -> bool + Send + Sync>;
+
 pub struct Conversations {
+    changes: tokio::sync::mpsc::UnboundedSender<Change>,
+    queue_check: std::sync::OnceLock<QueueCheck>,
     store: Store,
     hub: Arc<Hub>,
     http: reqwest::Client,
@@ -40,14 +60,34 @@ fn refusal(r: Refusal) -> AppError {
 }
 
 impl Conversations {
-    pub fn new(store: Store, hub: Arc<Hub>, ai_defaults: assistant::OpenAiDefaults) -> Self {
+    pub fn new(
+        store: Store,
+        hub: Arc<Hub>,
+        ai_defaults: assistant::OpenAiDefaults,
+        changes: tokio::sync::mpsc::UnboundedSender<Change>,
+    ) -> Self {
         Conversations {
+            changes,
+            queue_check: std::sync::OnceLock::new(),
             store,
             hub,
             http: reqwest::Client::new(),
             ai_defaults,
             in_flight: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Lets the router say which conversations wait in its queues.
+    pub fn set_queue_check(&self, check: QueueCheck) {
+        let _ = self.queue_check.set(check);
+    }
+
+    fn queued(&self, conversation_id: i64) -> bool {
+        self.queue_check.get().is_some_and(|check| check(conversation_id))
+    }
+
+    fn tell(&self, change: Change) {
+        let _ = self.changes.send(change);
     }
 
     pub fn hub(&self) -> &Arc<Hub> {
@@ -133,7 +173,9 @@ impl Conversations {
             .conversation(conversation_id)
             .await?
             .ok_or_else(|| AppError::not_found("The conversation"))?;
-        if conversation.handler == "ai" && conversation.status != "waiting" {
+        // The assistant answers while it handles the conversation, and also while the visitor
+        // waits in a queue for a person; it is quiet once a person has been found.
+        if conversation.handler == "ai" && (conversation.status != "waiting" || self.queued(conversation_id)) {
             self.assistant_turn(&conversation, body.as_str()).await?;
         }
         self.publish_summary(conversation_id).await;
@@ -146,6 +188,10 @@ impl Conversations {
             .workflow(conversation.workflow_id)
             .await?
             .ok_or_else(|| AppError::not_found("The workflow"))?;
+        if conversation.status == "waiting" {
+            self.spawn_reply(conversation.id, workflow);
+            return Ok(());
+        }
         let requests = if escalation::asks_for_human(text) {
             self.store.count_human_request(conversation.id).await?
         } else {
@@ -162,6 +208,9 @@ impl Conversations {
                 if let Some(notice) = self.store.escalate(conversation.id, &workflow.handoff_message).await? {
                     self.publish_message(&notice.message);
                     tracing::info!(conversation_id = conversation.id, requests, "escalated to a human");
+                    self.tell(Change::Escalated {
+                        conversation_id: conversation.id,
+                    });
                 }
             }
             escalation::Decision::Answer => self.spawn_reply(conversation.id, workflow),
@@ -279,11 +328,17 @@ impl Conversations {
         require_write(me)?;
         self.access(me, conversation_id).await?;
         self.stop_assistant(conversation_id);
-        let (appended, _claimed) = self
+        let (appended, claimed) = self
             .store
             .append_operator_message(conversation_id, me.member_id, body.as_str(), key)
             .await
             .map_err(refusal)?;
+        if claimed {
+            self.tell(Change::Claimed {
+                conversation_id,
+                member_id: me.member_id,
+            });
+        }
         self.publish_all(&appended);
         self.publish_summary(conversation_id).await;
         Ok(appended)
@@ -301,6 +356,10 @@ impl Conversations {
             .map_err(refusal)?
         {
             self.publish_all(&joined);
+            self.tell(Change::Claimed {
+                conversation_id,
+                member_id: me.member_id,
+            });
         }
         self.summary_after_change(conversation_id).await
     }
@@ -325,6 +384,11 @@ impl Conversations {
         }
         let note = self.store.restore_to_ai(conversation_id, me.member_id).await?;
         self.publish_all(&note);
+        self.tell(Change::Released {
+            conversation_id,
+            member_id: c.assignee_id,
+            outcome: "returned_to_ai",
+        });
         self.summary_after_change(conversation_id).await
     }
 
@@ -337,6 +401,11 @@ impl Conversations {
         self.stop_assistant(conversation_id);
         let note = self.store.resolve(conversation_id, me.member_id).await?;
         self.publish_all(&note);
+        self.tell(Change::Released {
+            conversation_id,
+            member_id: c.assignee_id,
+            outcome: "completed",
+        });
         self.summary_after_change(conversation_id).await
     }
 

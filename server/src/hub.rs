@@ -16,6 +16,8 @@ pub enum Topic {
     Conversation(i64),
     /// Inbox changes of a workspace (for operators).
     Workspace(i64),
+    /// One member's own events (presence, offers), to every tab they have open.
+    Member(i64),
 }
 
 /// What an operator may see, for filtering workspace events.
@@ -50,6 +52,8 @@ pub struct Event {
     pub scope: Option<(i64, Option<i64>)>,
     /// Not delivered back to this subscriber (the sender of a typing event).
     pub except: Option<u64>,
+    /// Only for members who see the whole workspace (the supervisors' live board).
+    pub supervisors_only: bool,
 }
 
 /// What a subscriber receives.
@@ -121,6 +125,7 @@ impl Hub {
                 }
                 let text = match &sub.audience {
                     Audience::Visitor => event.for_visitors.as_ref(),
+                    Audience::Operator(vis) if event.supervisors_only && !vis.all => None,
                     Audience::Operator(vis) => match event.scope {
                         Some((workflow, assignee)) if !vis.sees(workflow, assignee) => None,
                         _ => event.for_operators.as_ref(),

@@ -10,6 +10,8 @@ pub mod conversations;
 pub mod demo;
 pub mod http;
 pub mod hub;
+pub mod router;
+pub mod routing;
 pub mod services;
 pub mod sockets;
 pub mod store;
@@ -33,6 +35,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub backend: Arc<dyn Backend>,
     pub conversations: Arc<conversations::Conversations>,
+    pub router: Arc<router::Router>,
     pub tokens: channels::web::VisitorTokens,
     pub leptos: LeptosOptions,
 }
@@ -86,17 +89,24 @@ impl Application {
             ))
         })?;
         let tokens = channels::web::VisitorTokens::new(&key);
+        let hub = Arc::new(hub::Hub::new());
+        let (changes, changes_rx) = tokio::sync::mpsc::unbounded_channel();
         let conversations = Arc::new(conversations::Conversations::new(
             store.clone(),
-            Arc::new(hub::Hub::new()),
+            hub.clone(),
             config.openai.clone(),
+            changes,
         ));
+        let router = router::Router::start(store.clone(), hub, conversations.clone(), changes_rx);
+        let weak = Arc::downgrade(&router);
+        conversations.set_queue_check(Box::new(move |c| weak.upgrade().is_some_and(|r| r.is_queued(c))));
         let backend: Arc<dyn Backend> = Arc::new(services::Services {
             store: store.clone(),
             sessions,
             config: config.clone(),
             conversations: conversations.clone(),
             tokens: tokens.clone(),
+            router: router.clone(),
         });
         let leptos = LeptosOptions::builder()
             .output_name("switchboard")
@@ -113,6 +123,7 @@ impl Application {
             config,
             backend,
             conversations,
+            router,
             tokens,
             leptos,
         };

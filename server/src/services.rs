@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use app::api::ssr::Backend;
 use app::model::{
-    ConversationDetail, ConversationSummary, GroupSummary, MemberSummary, OperatorSummary, WidgetChannel,
-    WorkspaceSettings,
+    BoardOperator, ConversationDetail, ConversationSummary, GroupSummary, LiveBoard, MemberSummary, OperatorStatus,
+    WidgetChannel, WorkspaceSettings,
 };
 use app::{AppError, Me};
 
@@ -22,6 +22,7 @@ pub struct Services {
     pub config: Arc<Config>,
     pub conversations: Arc<Conversations>,
     pub tokens: VisitorTokens,
+    pub router: Arc<crate::router::Router>,
 }
 
 #[async_trait::async_trait]
@@ -74,8 +75,25 @@ impl Backend for Services {
         web::start_visitor(&self.store, &self.tokens, key).await
     }
 
-    async fn list_operators(&self, me: &Me) -> Result<Vec<OperatorSummary>, AppError> {
-        Ok(self.store.list_operators(me.workspace_id).await?)
+    async fn live_board(&self, me: &Me) -> Result<LiveBoard, AppError> {
+        let mut board = self.router.board(me.workspace_id);
+        // Operators who have not connected since the server started are offline.
+        for o in self.store.list_operators(me.workspace_id).await? {
+            if !board.operators.iter().any(|b| b.member_id == o.member_id) {
+                board.operators.push(BoardOperator {
+                    member_id: o.member_id,
+                    name: o.name,
+                    status: OperatorStatus::Offline,
+                    since_ms: 0,
+                    workflows: vec![],
+                    load: 0,
+                    limit: 0,
+                    connected: false,
+                });
+            }
+        }
+        board.operators.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(board)
     }
 
     async fn list_members(&self, me: &Me) -> Result<Vec<MemberSummary>, AppError> {
@@ -105,6 +123,7 @@ impl Backend for Services {
             member_id = me.member_id,
             "workspace settings updated"
         );
+        self.router.workspace_changed(me.workspace_id).await;
         Ok(saved)
     }
 }

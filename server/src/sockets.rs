@@ -247,6 +247,29 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me) {
     });
     let audience = Audience::Operator(visibility);
     hub.subscribe(Topic::Workspace(me.workspace_id), id, audience.clone(), tx.clone());
+    hub.subscribe(Topic::Member(me.member_id), id, audience.clone(), tx.clone());
+    let router = state.router.clone();
+    if let Err(e) = router.connect(&me).await {
+        let _ = socket
+            .send(text(&OperatorEvent::Error {
+                message: e.to_string(),
+                idempotency_key: None,
+            }))
+            .await;
+        hub.remove(id, &[Topic::Workspace(me.workspace_id), Topic::Member(me.member_id)]);
+        return;
+    }
+    // Where this socket starts: its own presence, and the live board for supervisors.
+    if let Some(presence) = router.presence(me.member_id) {
+        let _ = socket.send(text(&OperatorEvent::Presence { presence })).await;
+    }
+    if me.can(Scope::ConversationsReadAll) {
+        let _ = socket
+            .send(text(&OperatorEvent::Board {
+                board: router.board(me.workspace_id),
+            }))
+            .await;
+    }
     let mut watched: HashMap<i64, i64> = HashMap::new();
     let mut last_heard = Instant::now();
     let mut ticker = tokio::time::interval(PING_EVERY);
@@ -273,6 +296,11 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me) {
                 let reply = match command {
                     Err(e) => Some(OperatorEvent::Error { message: format!("That message could not be read: {e}"), idempotency_key: None }),
                     Ok(OperatorCommand::Ping) => Some(OperatorEvent::Pong),
+                    Ok(OperatorCommand::SetStatus { status }) => router.set_status(&me, status).await.err().map(refused),
+                    Ok(OperatorCommand::GoLive { workflow_ids }) => router.go_live(&me, &workflow_ids).await.err().map(refused),
+                    Ok(OperatorCommand::GoOffline) => router.go_offline(&me).await.err().map(refused),
+                    Ok(OperatorCommand::Accept { conversation_id }) => router.accept(&me, conversation_id).await.err().map(refused),
+                    Ok(OperatorCommand::Decline { conversation_id }) => router.decline(&me, conversation_id).await.err().map(refused),
                     Ok(OperatorCommand::Watch { conversation_id, last_seq }) => {
                         match state.conversations.access(&me, conversation_id).await {
                             Err(e) => Some(OperatorEvent::Error { message: e.to_string(), idempotency_key: None }),
@@ -333,5 +361,14 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me) {
     }
     let mut topics: HashSet<Topic> = watched.keys().map(|c| Topic::Conversation(*c)).collect();
     topics.insert(Topic::Workspace(me.workspace_id));
+    topics.insert(Topic::Member(me.member_id));
     hub.remove(id, &topics.into_iter().collect::<Vec<_>>());
+    router.disconnect(me.member_id);
+}
+
+fn refused(e: AppError) -> OperatorEvent {
+    OperatorEvent::Error {
+        message: e.to_string(),
+        idempotency_key: None,
+    }
 }

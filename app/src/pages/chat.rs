@@ -52,6 +52,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
     let messages = RwSignal::new(Vec::<MessageView>::new());
     let pending = RwSignal::new(Vec::<Pending>::new());
     let typing = RwSignal::new(None::<String>);
+    let queue = RwSignal::new(None::<u32>);
     let connected = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let draft = RwSignal::new(String::new());
@@ -74,6 +75,9 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                 }
                 if message.sender_kind != SenderKind::Contact {
                     typing.set(None);
+                }
+                if message.sender_kind == SenderKind::Operator {
+                    queue.set(None);
                 }
                 messages.update(|list| {
                     if list.last().is_none_or(|last| message.seq > last.seq) {
@@ -102,6 +106,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                 message,
                 idempotency_key: None,
             } => problem.set(Some(message)),
+            VisitorEvent::Queue { position } => queue.set(Some(position)),
             VisitorEvent::Pong => {}
         }
     };
@@ -248,6 +253,11 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                 })}
                 <div node_ref=bottom></div>
             </div>
+            {move || queue.get().map(|n| view! {
+                <p class="border-t border-amber-200 bg-amber-50 px-4 py-2 text-sm text-amber-900" role="status" data-testid="queue-position">
+                    {if n <= 1 { "You are next in line for our team. Our assistant can help meanwhile.".to_string() } else { format!("You are number {n} in line for our team. Our assistant can help meanwhile.") }}
+                </p>
+            })}
             {move || problem.get().map(|p| view! { <p class="border-t border-red-200 bg-red-50 px-4 py-2 text-sm text-red-800" role="alert">{p}</p> })}
             <form
                 class="flex items-end gap-2 border-t border-slate-200 p-3"

@@ -9,8 +9,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{get_conversation, list_conversations, resolve_conversation, restore_to_ai, take_over};
 use crate::events::{MessageBody, MessageView, OperatorCommand, OperatorEvent, SenderKind};
+use crate::link::OperatorLink;
 use crate::model::{format_clock, format_utc, ConversationSummary};
-use crate::socket::{js_now, new_key, ws_url, Socket};
+use crate::socket::{js_now, new_key};
 use crate::{Me, Scope};
 
 /// The inbox's live state, shared by the list and the open conversation.
@@ -25,28 +26,27 @@ struct Inbox {
     typing: RwSignal<Option<String>>,
     pending: RwSignal<Vec<(String, String)>>,
     problem: RwSignal<Option<String>>,
-    socket: StoredValue<Option<Socket>, LocalStorage>,
+    link: OperatorLink,
 }
 
 impl Inbox {
-    fn new() -> Self {
+    fn new(link: OperatorLink) -> Self {
         Inbox {
             conversations: RwSignal::new(Vec::new()),
             loaded: RwSignal::new(false),
-            connected: RwSignal::new(false),
+            connected: link.connected,
             open: RwSignal::new(None),
             thread: RwSignal::new(Vec::new()),
             thread_loaded: RwSignal::new(false),
             typing: RwSignal::new(None),
             pending: RwSignal::new(Vec::new()),
             problem: RwSignal::new(None),
-            socket: StoredValue::new_local(None),
+            link,
         }
     }
 
     fn send(&self, command: &OperatorCommand) -> bool {
-        let text = serde_json::to_string(command).unwrap_or_default();
-        self.socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&text)))
+        self.link.send(command)
     }
 
     fn upsert(&self, c: ConversationSummary) {
@@ -84,11 +84,8 @@ impl Inbox {
         }
     }
 
-    fn handle(&self, text: String) {
-        let Ok(event) = serde_json::from_str::<OperatorEvent>(&text) else {
-            return;
-        };
-        match event {
+    fn handle(&self, event: &OperatorEvent) {
+        match event.clone() {
             OperatorEvent::Conversation { conversation } => self.upsert(conversation),
             OperatorEvent::Message { message } => {
                 if self.open.get_untracked() != Some(message.conversation_id) {
@@ -122,14 +119,21 @@ impl Inbox {
             }
             OperatorEvent::Error {
                 message,
-                idempotency_key,
+                idempotency_key: Some(key),
             } => {
-                if let Some(key) = idempotency_key {
-                    self.pending.update(|p| p.retain(|(k, _)| *k != key));
-                }
+                self.pending.update(|p| p.retain(|(k, _)| *k != key));
                 self.problem.set(Some(message));
             }
-            OperatorEvent::Pong => {}
+            // Refusals of presence and offer commands are shown by the status control.
+            OperatorEvent::Error {
+                idempotency_key: None, ..
+            } => {}
+            // Presence, offers and the live board belong to the frame and the live view.
+            OperatorEvent::Presence { .. }
+            | OperatorEvent::Offer { .. }
+            | OperatorEvent::OfferClosed { .. }
+            | OperatorEvent::Board { .. }
+            | OperatorEvent::Pong => {}
         }
     }
 }
@@ -144,31 +148,17 @@ const STATUSES: [(&str, &str); 5] = [
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
-    let inbox = Inbox::new();
+    let link = expect_context::<OperatorLink>();
+    let inbox = Inbox::new(link);
     provide_context(inbox);
     let query = use_query_map();
     let status = move || query.with(|q| q.get("status")).unwrap_or_default();
 
-    Effect::new(move |_| {
+    Effect::new(move |_| inbox.reload_list());
+    link.listen(move |event| inbox.handle(event));
+    link.on_connect(move || {
+        inbox.watch_open();
         inbox.reload_list();
-        let s = Socket::open(
-            ws_url("/ws/operator"),
-            move || {
-                inbox.connected.set(true);
-                inbox.watch_open();
-                inbox.reload_list();
-            },
-            move |text| inbox.handle(text),
-            move |_| inbox.connected.set(false),
-        );
-        inbox.socket.set_value(Some(s));
-    });
-    on_cleanup(move || {
-        inbox.socket.with_value(|s| {
-            if let Some(s) = s {
-                s.close()
-            }
-        })
     });
 
     let visible = move || {

@@ -250,6 +250,10 @@ mod tests {
             openai_model: None,
             openai_api_key: None,
             ai_timeout_secs: 5,
+            live_routing: true,
+            routing_mode: "assigned".into(),
+            accept_timeout_secs: 30,
+            requires_qualification: false,
             answers: vec![
                 (
                     "How do I reset my password?".into(),

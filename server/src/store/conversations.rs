@@ -32,8 +32,8 @@ pub struct ConversationRecord {
     pub last_seq: i64,
 }
 
-/// The workflow settings the assistant and escalation need.
-#[derive(Debug, Clone)]
+/// The workflow settings the assistant, escalation and routing need.
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WorkflowRecord {
     pub id: i64,
     pub workspace_id: i64,
@@ -49,7 +49,12 @@ pub struct WorkflowRecord {
     pub openai_model: Option<String>,
     pub openai_api_key: Option<String>,
     pub ai_timeout_secs: i64,
+    #[sqlx(skip)]
     pub answers: Vec<(String, String)>,
+    pub live_routing: bool,
+    pub routing_mode: String,
+    pub accept_timeout_secs: i64,
+    pub requires_qualification: bool,
 }
 
 /// What a message append did.
@@ -151,6 +156,15 @@ impl<'a> NewMessage<'a> {
 }
 
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
+
+/// Appends inside an open transaction (for other storage modules).
+pub(super) async fn append_in(
+    tx: &mut Tx<'_>,
+    conversation_id: i64,
+    m: &NewMessage<'_>,
+) -> Result<Appended, StoreError> {
+    append(tx, conversation_id, m).await
+}
 
 /// Appends inside an open transaction: returns the earlier message for a repeated key.
 async fn append(tx: &mut Tx<'_>, conversation_id: i64, m: &NewMessage<'_>) -> Result<Appended, StoreError> {
@@ -297,39 +311,42 @@ impl Store {
     }
 
     pub async fn workflow(&self, id: i64) -> Result<Option<WorkflowRecord>, StoreError> {
-        #[allow(clippy::type_complexity)]
-        let row: Option<(i64, i64, String, String, i64, bool, String, String, String, String, Option<String>, Option<String>, Option<String>, i64)> =
-            sqlx::query_as(
-                "SELECT id, workspace_id, name, handoff_mode, escalation_threshold, escalate_on_frustration, handoff_message,
-                        greeting, fallback_answer, ai_provider, openai_base_url, openai_model, openai_api_key, ai_timeout_secs
-                 FROM workflows WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
-        let Some(r) = row else { return Ok(None) };
-        let answers: Vec<(String, String)> =
+        let row: Option<WorkflowRecord> = sqlx::query_as(
+            "SELECT id, workspace_id, name, handoff_mode, escalation_threshold, escalate_on_frustration, handoff_message,
+                    greeting, fallback_answer, ai_provider, openai_base_url, openai_model, openai_api_key, ai_timeout_secs,
+                    live_routing, routing_mode, accept_timeout_secs, requires_qualification
+             FROM workflows WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(mut workflow) = row else { return Ok(None) };
+        workflow.answers =
             sqlx::query_as("SELECT question, answer FROM workflow_answers WHERE workflow_id = $1 ORDER BY id")
                 .bind(id)
                 .fetch_all(&self.read)
                 .await?;
-        Ok(Some(WorkflowRecord {
-            id: r.0,
-            workspace_id: r.1,
-            name: r.2,
-            handoff_mode: r.3,
-            escalation_threshold: r.4,
-            escalate_on_frustration: r.5,
-            handoff_message: r.6,
-            greeting: r.7,
-            fallback_answer: r.8,
-            ai_provider: r.9,
-            openai_base_url: r.10,
-            openai_model: r.11,
-            openai_api_key: r.12,
-            ai_timeout_secs: r.13,
-            answers,
-        }))
+        Ok(Some(workflow))
+    }
+
+    /// Sets how a workflow routes to people.
+    pub async fn set_workflow_routing(
+        &self,
+        workflow_id: i64,
+        live_routing: bool,
+        mode: &str,
+        accept_timeout_secs: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE workflows SET live_routing = $2, routing_mode = $3, accept_timeout_secs = $4 WHERE id = $1",
+        )
+        .bind(workflow_id)
+        .bind(live_routing)
+        .bind(mode)
+        .bind(accept_timeout_secs)
+        .execute(&self.write)
+        .await?;
+        Ok(())
     }
 
     pub async fn add_workflow_answer(&self, workflow_id: i64, question: &str, answer: &str) -> Result<(), StoreError> {
@@ -640,6 +657,14 @@ impl Store {
         let appended = append(&mut tx, conversation_id, &NewMessage::system(handoff_message, false)).await?;
         tx.commit().await?;
         Ok(Some(appended))
+    }
+
+    /// A notice from Switchboard that the visitor sees (their place in the queue, say).
+    pub async fn append_notice(&self, conversation_id: i64, body: &str) -> Result<Appended, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let appended = append(&mut tx, conversation_id, &NewMessage::system(body, false)).await?;
+        tx.commit().await?;
+        Ok(appended)
     }
 
     /// A note only the team sees (the assistant failed, for instance).

@@ -6,6 +6,7 @@
 
 mod conversations;
 mod members;
+mod routing;
 mod workspaces;
 
 use std::str::FromStr;
@@ -15,6 +16,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use conversations::{Appended, ChannelRecord, ConversationRecord, NewMessage, Refusal, WorkflowRecord};
 pub use members::{MemberRecord, NewMember, SessionRecord};
+pub use routing::Gate;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

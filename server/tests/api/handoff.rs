@@ -11,6 +11,8 @@ use app::events::{
 use app::AppError;
 
 use crate::helpers::*;
+
+const AGENT2: &str = "agent2@demo.switchboard.test";
 use crate::sockets::*;
 
 fn message(ev: &VisitorEvent) -> Option<MessageView> {
@@ -62,6 +64,25 @@ async fn the_assistant_answers_a_visitor_from_the_workflows_answers() {
 async fn asking_for_a_human_three_times_hands_off_and_the_assistant_goes_quiet() {
     let app = spawn_app().await;
     let operator = TestApp::client_signed_in(&app, AGENT).await;
+    // Someone is live, so the handoff finds a person and the assistant steps back. (With
+    // nobody live the visitor is queued and the assistant keeps helping: see routing.rs.)
+    let mut live = app.operator(AGENT2).await;
+    let workflow = app
+        .store
+        .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
+        .await
+        .unwrap()
+        .unwrap()
+        .workflow_id;
+    live.send(&OperatorCommand::GoLive {
+        workflow_ids: vec![workflow],
+    })
+    .await;
+    live.wait_for("going live", |e| match e {
+        OperatorEvent::Presence { presence } if !presence.live_workflows.is_empty() => Some(()),
+        _ => None,
+    })
+    .await;
     let mut v = app.visitor().await;
     let conversation = escalate(&mut v).await;
 
@@ -127,7 +148,11 @@ async fn an_operator_takes_over_replies_and_the_visitor_sees_it_then_the_assista
         (taken.status.as_str(), taken.handler.as_str(), taken.assignee.as_deref()),
         ("active", "human", Some("Ava Agent"))
     );
-    let joined = v.wait_for("the join notice", from(SenderKind::System)).await;
+    let joined = v
+        .wait_for("the join notice", |e| {
+            message(e).filter(|m| m.body.ends_with("joined the conversation."))
+        })
+        .await;
     assert_eq!(joined.body, "Ava Agent joined the conversation.");
 
     let mut op = app.operator(AGENT).await;

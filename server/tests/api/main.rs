@@ -5,5 +5,6 @@ mod auth;
 mod config;
 mod handoff;
 mod helpers;
+mod routing;
 mod sockets;
 mod workspace;

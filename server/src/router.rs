@@ -1,0 +1,912 @@
+//! The router: live presence of operators and the routing of conversations that need a
+//! person. State lives in memory (one lock, never held across an await), so a decision costs
+//! no database round trip; the database records the outcomes.
+//!
+//! It learns of conversation changes (escalated, claimed, released) from the conversation
+//! service over a channel, and of operators from their sockets: connect, disconnect, status,
+//! going live, accepting and declining offers. A ticker expires offers and clears the presence
+//! of operators whose sockets have been gone longer than the workspace's disconnect timeout.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use app::events::{OperatorEvent, VisitorEvent};
+use app::model::{
+    BoardOperator, ConversationSummary, LiveBoard, MyPresence, OfferView, OperatorStatus, QueuedView, SessionView,
+    WorkflowChoice,
+};
+use app::{AppError, Me, Scope};
+use tokio::sync::mpsc;
+
+use crate::conversations::{Change, Conversations};
+use crate::hub::{Event, Hub, Topic};
+use crate::routing::{self, Need, Operator};
+use crate::store::{Gate, Store};
+
+/// How often offers and presence timeouts are checked.
+const TICK: Duration = Duration::from_millis(250);
+
+struct Live {
+    workspace_id: i64,
+    name: String,
+    status: OperatorStatus,
+    since_ms: i64,
+    live: Vec<WorkflowChoice>,
+    available: Vec<WorkflowChoice>,
+    sockets: u32,
+    gone_since: Option<Instant>,
+    /// Conversations they handle now.
+    load: HashSet<i64>,
+    limit: u32,
+    /// The member's own limit; `None` follows the workspace default.
+    own_limit: Option<i64>,
+    last_assigned_ms: i64,
+    live_since_ms: i64,
+}
+
+struct Queued {
+    conversation_id: i64,
+    workspace_id: i64,
+    since_ms: i64,
+    passed_over: Vec<i64>,
+}
+
+struct Offer {
+    to: Vec<i64>,
+    expires: Option<Instant>,
+    passed_over: Vec<i64>,
+}
+
+#[derive(Default)]
+struct State {
+    operators: HashMap<i64, Live>,
+    gates: HashMap<i64, Gate>,
+    /// By workflow, oldest first.
+    queues: HashMap<i64, VecDeque<Queued>>,
+    offers: HashMap<i64, Offer>,
+    sessions: HashMap<i64, SessionView>,
+    workflow_names: HashMap<i64, String>,
+}
+
+impl State {
+    fn flags_on(&self, workspace_id: i64) -> bool {
+        self.gates
+            .get(&workspace_id)
+            .is_some_and(|g| g.operator_enabled && g.presence_enabled)
+    }
+
+    /// The operators of a workspace as routing sees them; seats go to those live longest.
+    fn candidates(&self, workspace_id: i64) -> Vec<Operator> {
+        let seats = self.gates.get(&workspace_id).map_or(0, |g| g.seats.max(0) as usize);
+        let mut live: Vec<(&i64, &Live)> = self
+            .operators
+            .iter()
+            .filter(|(_, o)| o.workspace_id == workspace_id && !o.live.is_empty())
+            .collect();
+        live.sort_by_key(|(id, o)| (o.live_since_ms, **id));
+        live.iter()
+            .enumerate()
+            .map(|(rank, (id, o))| Operator {
+                member_id: **id,
+                status: o.status,
+                live_workflows: o.live.iter().map(|w| w.id).collect(),
+                qualified: vec![],
+                load: o.load.len() as u32,
+                limit: o.limit,
+                seated: rank < seats,
+                last_assigned_ms: o.last_assigned_ms,
+            })
+            .collect()
+    }
+
+    fn is_queued(&self, conversation_id: i64) -> bool {
+        self.queues
+            .values()
+            .any(|q| q.iter().any(|x| x.conversation_id == conversation_id))
+    }
+
+    fn dequeue(&mut self, conversation_id: i64) -> Option<(i64, Queued)> {
+        for (workflow, q) in self.queues.iter_mut() {
+            if let Some(i) = q.iter().position(|x| x.conversation_id == conversation_id) {
+                return q.remove(i).map(|x| (*workflow, x));
+            }
+        }
+        None
+    }
+
+    fn presence(&self, member_id: i64) -> Option<MyPresence> {
+        self.operators.get(&member_id).map(|o| MyPresence {
+            status: o.status,
+            live_workflows: o.live.clone(),
+            available_workflows: o.available.clone(),
+            load: o.load.len() as u32,
+            limit: o.limit,
+            since_ms: o.since_ms,
+        })
+    }
+
+    fn board(&self, workspace_id: i64) -> LiveBoard {
+        let mut operators: Vec<BoardOperator> = self
+            .operators
+            .iter()
+            .filter(|(_, o)| o.workspace_id == workspace_id)
+            .map(|(id, o)| BoardOperator {
+                member_id: *id,
+                name: o.name.clone(),
+                status: o.status,
+                since_ms: o.since_ms,
+                workflows: o.live.iter().map(|w| w.name.clone()).collect(),
+                load: o.load.len() as u32,
+                limit: o.limit,
+                connected: o.sockets > 0,
+            })
+            .collect();
+        operators.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut queue = Vec::new();
+        for (workflow, q) in &self.queues {
+            for (i, x) in q.iter().enumerate().filter(|(_, x)| x.workspace_id == workspace_id) {
+                queue.push(QueuedView {
+                    conversation_id: x.conversation_id,
+                    workflow: self.workflow_names.get(workflow).cloned().unwrap_or_default(),
+                    position: i as u32 + 1,
+                    since_ms: x.since_ms,
+                });
+            }
+        }
+        queue.sort_by_key(|q| q.since_ms);
+        let mut sessions: Vec<SessionView> = self
+            .sessions
+            .values()
+            .filter(|s| {
+                self.operators
+                    .get(&s.member_id)
+                    .is_some_and(|o| o.workspace_id == workspace_id)
+            })
+            .cloned()
+            .collect();
+        sessions.sort_by_key(|s| s.since_ms);
+        LiveBoard {
+            operators,
+            queue,
+            sessions,
+        }
+    }
+}
+
+pub struct Router {
+    store: Store,
+    hub: Arc<Hub>,
+    conversations: Arc<Conversations>,
+    state: Mutex<State>,
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Arc<str> {
+    Arc::from(serde_json::to_string(value).expect("events serialise"))
+}
+
+fn now_ms() -> i64 {
+    crate::store::now_ms()
+}
+
+/// What a routing decision produced, to be told after the lock is released.
+enum Decision {
+    Offered { to: Vec<i64> },
+    Queued,
+    Nothing,
+}
+
+impl Router {
+    /// Starts the router: it follows conversation changes and ticks until the process ends.
+    pub fn start(
+        store: Store,
+        hub: Arc<Hub>,
+        conversations: Arc<Conversations>,
+        mut changes: mpsc::UnboundedReceiver<Change>,
+    ) -> Arc<Router> {
+        let router = Arc::new(Router {
+            store,
+            hub,
+            conversations,
+            state: Mutex::new(State::default()),
+        });
+        let this = router.clone();
+        tokio::spawn(async move {
+            this.restore_queues().await;
+            let mut ticker = tokio::time::interval(TICK);
+            loop {
+                tokio::select! {
+                    change = changes.recv() => match change {
+                        Some(c) => this.on_change(c).await,
+                        None => break,
+                    },
+                    _ = ticker.tick() => this.tick().await,
+                }
+            }
+        });
+        router
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the conversation waits in a queue (the assistant keeps answering meanwhile).
+    pub fn is_queued(&self, conversation_id: i64) -> bool {
+        self.lock().is_queued(conversation_id)
+    }
+
+    /// After a restart: conversations that were waiting for a person go back in line.
+    async fn restore_queues(&self) {
+        let Ok(waiting) = self.store.waiting_unassigned().await else {
+            return;
+        };
+        for (conversation_id, _, _) in waiting {
+            self.route(conversation_id).await;
+        }
+    }
+
+    async fn gate(&self, workspace_id: i64) -> Result<Gate, AppError> {
+        let gate = self.store.gate(workspace_id).await?;
+        self.lock().gates.insert(workspace_id, gate.clone());
+        Ok(gate)
+    }
+
+    /// Settings changed: routing follows the new flags, seats and limits at once.
+    pub async fn workspace_changed(&self, workspace_id: i64) {
+        if let Ok(gate) = self.gate(workspace_id).await {
+            {
+                let mut s = self.lock();
+                for o in s.operators.values_mut().filter(|o| o.workspace_id == workspace_id) {
+                    o.limit = o.own_limit.unwrap_or(gate.default_chat_limit).max(1) as u32;
+                }
+                if !(gate.operator_enabled && gate.presence_enabled) {
+                    for o in s.operators.values_mut().filter(|o| o.workspace_id == workspace_id) {
+                        o.live.clear();
+                        o.status = OperatorStatus::Offline;
+                    }
+                }
+            }
+            self.tell_workspace(workspace_id);
+            self.drain(workspace_id).await;
+        }
+    }
+
+    /// An operator's socket opened. Several tabs are one presence.
+    pub async fn connect(&self, me: &Me) -> Result<(), AppError> {
+        let gate = self.gate(me.workspace_id).await?;
+        let available = self.store.group_workflows(me.member_id).await?;
+        let own_limit = self.store.member_chat_limit(me.member_id).await?;
+        let load: HashSet<i64> = self.store.assigned_open(me.member_id).await?.into_iter().collect();
+        {
+            let mut s = self.lock();
+            for w in &available {
+                s.workflow_names.insert(w.id, w.name.clone());
+            }
+            let limit = own_limit.unwrap_or(gate.default_chat_limit).max(1) as u32;
+            let entry = s.operators.entry(me.member_id).or_insert_with(|| Live {
+                workspace_id: me.workspace_id,
+                name: me.name.clone(),
+                status: OperatorStatus::Offline,
+                since_ms: now_ms(),
+                live: vec![],
+                available: vec![],
+                sockets: 0,
+                gone_since: None,
+                load: HashSet::new(),
+                limit,
+                own_limit,
+                last_assigned_ms: 0,
+                live_since_ms: 0,
+            });
+            entry.sockets += 1;
+            entry.gone_since = None;
+            entry.available = available;
+            entry.limit = limit;
+            entry.own_limit = own_limit;
+            entry.load.extend(load);
+        }
+        self.tell_member(me.member_id);
+        self.tell_workspace(me.workspace_id);
+        Ok(())
+    }
+
+    /// An operator's socket closed; after the workspace's timeout with none open, their
+    /// presence is cleared (see `tick`).
+    pub fn disconnect(&self, member_id: i64) {
+        let workspace = {
+            let mut s = self.lock();
+            let Some(o) = s.operators.get_mut(&member_id) else {
+                return;
+            };
+            o.sockets = o.sockets.saturating_sub(1);
+            if o.sockets == 0 {
+                o.gone_since = Some(Instant::now());
+            }
+            o.workspace_id
+        };
+        self.tell_workspace(workspace);
+    }
+
+    pub async fn set_status(&self, me: &Me, status: OperatorStatus) -> Result<(), AppError> {
+        {
+            let mut s = self.lock();
+            let o = s.operators.get_mut(&me.member_id).ok_or(AppError::Unauthenticated)?;
+            if status != OperatorStatus::Offline && o.live.is_empty() {
+                return Err(AppError::Conflict("Go live on at least one workflow first.".into()));
+            }
+            if o.status != status {
+                o.status = status;
+                o.since_ms = now_ms();
+            }
+            if status == OperatorStatus::Offline {
+                o.live.clear();
+            }
+        }
+        self.tell_member(me.member_id);
+        self.tell_workspace(me.workspace_id);
+        if status == OperatorStatus::Online {
+            self.drain(me.workspace_id).await;
+        } else {
+            self.withdraw_offers_of(me.member_id).await;
+        }
+        Ok(())
+    }
+
+    /// Goes live on the workflows, which must be among those of the operator's groups, within
+    /// the workspace's flags and seats.
+    pub async fn go_live(&self, me: &Me, workflow_ids: &[i64]) -> Result<(), AppError> {
+        if !me.can(Scope::OperatorWrite) {
+            return Err(AppError::forbidden("go live"));
+        }
+        let gate = self.gate(me.workspace_id).await?;
+        if !gate.operator_enabled {
+            return Err(AppError::Conflict(
+                "Operators are turned off for this workspace; an admin can turn them on in Settings.".into(),
+            ));
+        }
+        if !gate.presence_enabled {
+            return Err(AppError::Conflict(
+                "Live presence is turned off for this workspace; an admin can turn it on in Settings.".into(),
+            ));
+        }
+        if workflow_ids.is_empty() {
+            return Err(AppError::invalid(
+                "Workflows",
+                "choose at least one workflow to go live on",
+            ));
+        }
+        let available = self.store.group_workflows(me.member_id).await?;
+        let mut chosen = Vec::new();
+        for id in workflow_ids {
+            let Some(w) = available.iter().find(|w| w.id == *id) else {
+                return Err(AppError::forbidden(
+                    "go live on a workflow outside your operator groups",
+                ));
+            };
+            let record = self
+                .store
+                .workflow(*id)
+                .await?
+                .ok_or_else(|| AppError::not_found("That workflow"))?;
+            if record.requires_qualification {
+                return Err(AppError::Conflict(format!(
+                    "{} requires a qualification you do not have yet.",
+                    w.name
+                )));
+            }
+            chosen.push(w.clone());
+        }
+        {
+            let mut s = self.lock();
+            let live_now = s
+                .operators
+                .iter()
+                .filter(|(id, o)| o.workspace_id == me.workspace_id && !o.live.is_empty() && **id != me.member_id)
+                .count() as i64;
+            if live_now >= gate.seats {
+                return Err(AppError::Conflict(format!(
+                    "All {} human-agent seats of this workspace are in use. An admin can add seats in Settings.",
+                    gate.seats
+                )));
+            }
+            let o = s.operators.get_mut(&me.member_id).ok_or(AppError::Unauthenticated)?;
+            if o.live.is_empty() {
+                o.live_since_ms = now_ms();
+            }
+            o.live = chosen;
+            o.available = available;
+            if o.status != OperatorStatus::Online {
+                o.status = OperatorStatus::Online;
+                o.since_ms = now_ms();
+            }
+        }
+        tracing::info!(member_id = me.member_id, workflows = ?workflow_ids, "went live");
+        self.tell_member(me.member_id);
+        self.tell_workspace(me.workspace_id);
+        self.drain(me.workspace_id).await;
+        Ok(())
+    }
+
+    pub async fn go_offline(&self, me: &Me) -> Result<(), AppError> {
+        self.set_status(me, OperatorStatus::Offline).await?;
+        let reroute = self
+            .gate(me.workspace_id)
+            .await
+            .map(|g| g.reroute_on_disconnect)
+            .unwrap_or(true);
+        if reroute {
+            self.hand_back_conversations(
+                me.member_id,
+                &format!(
+                    "{} went offline; the conversation goes to the next available operator.",
+                    me.name
+                ),
+            )
+            .await;
+        }
+        Ok(())
+    }
+
+    /// Accepts an offer: the conversation becomes the operator's, atomically.
+    pub async fn accept(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
+        let offered = self
+            .lock()
+            .offers
+            .get(&conversation_id)
+            .is_some_and(|o| o.to.contains(&me.member_id));
+        if !offered {
+            return Err(AppError::Conflict(
+                "This conversation is no longer offered to you.".into(),
+            ));
+        }
+        self.conversations.take_over(me, conversation_id).await
+    }
+
+    pub async fn decline(&self, me: &Me, conversation_id: i64) -> Result<(), AppError> {
+        let reroute = {
+            let mut s = self.lock();
+            match s.offers.get_mut(&conversation_id) {
+                Some(o) if o.to.contains(&me.member_id) => {
+                    o.to.retain(|m| *m != me.member_id);
+                    o.passed_over.push(me.member_id);
+                    o.to.is_empty()
+                }
+                _ => {
+                    return Err(AppError::Conflict(
+                        "This conversation is no longer offered to you.".into(),
+                    ))
+                }
+            }
+        };
+        self.tell_offer_closed(&[me.member_id], conversation_id);
+        if reroute {
+            self.route(conversation_id).await;
+        }
+        Ok(())
+    }
+
+    pub fn board(&self, workspace_id: i64) -> LiveBoard {
+        self.lock().board(workspace_id)
+    }
+
+    pub fn presence(&self, member_id: i64) -> Option<MyPresence> {
+        self.lock().presence(member_id)
+    }
+
+    async fn on_change(&self, change: Change) {
+        match change {
+            Change::Escalated { conversation_id } => self.route(conversation_id).await,
+            Change::Claimed {
+                conversation_id,
+                member_id,
+            } => {
+                let summary = self.store.conversation_summary(conversation_id).await.ok().flatten();
+                let record = self.store.conversation(conversation_id).await.ok().flatten();
+                let (closed, workspace) = {
+                    let mut s = self.lock();
+                    let closed = s.offers.remove(&conversation_id).map(|o| o.to).unwrap_or_default();
+                    s.dequeue(conversation_id);
+                    if let Some(o) = s.operators.get_mut(&member_id) {
+                        o.load.insert(conversation_id);
+                        o.last_assigned_ms = now_ms();
+                    }
+                    if let Some(summary) = &summary {
+                        s.sessions.insert(
+                            conversation_id,
+                            SessionView {
+                                conversation_id,
+                                member_id,
+                                operator: summary.assignee.clone().unwrap_or_default(),
+                                contact: summary.contact_name.clone(),
+                                since_ms: now_ms(),
+                            },
+                        );
+                    }
+                    (closed, record.as_ref().map(|r| r.workspace_id))
+                };
+                if let Some(ws) = workspace {
+                    let _ = self.store.end_operator_session(conversation_id, "transferred").await;
+                    if let Err(e) = self.store.open_operator_session(ws, conversation_id, member_id).await {
+                        tracing::error!(error = %e, "could not record the operator session");
+                    }
+                    self.tell_offer_closed(&closed, conversation_id);
+                    self.tell_member(member_id);
+                    self.tell_positions(ws);
+                    self.tell_workspace(ws);
+                }
+            }
+            Change::Released {
+                conversation_id,
+                member_id,
+                outcome,
+            } => {
+                let _ = self.store.end_operator_session(conversation_id, outcome).await;
+                let workspace = {
+                    let mut s = self.lock();
+                    s.sessions.remove(&conversation_id);
+                    s.dequeue(conversation_id);
+                    let offered = s.offers.remove(&conversation_id).map(|o| o.to).unwrap_or_default();
+                    let ws = member_id.and_then(|m| s.operators.get_mut(&m)).map(|o| {
+                        o.load.remove(&conversation_id);
+                        o.workspace_id
+                    });
+                    drop(s);
+                    self.tell_offer_closed(&offered, conversation_id);
+                    ws
+                };
+                if let Some(m) = member_id {
+                    self.tell_member(m);
+                }
+                if let Some(ws) = workspace {
+                    self.tell_workspace(ws);
+                    self.drain(ws).await;
+                }
+            }
+        }
+    }
+
+    /// Finds someone for a conversation that needs a person, or puts it in the queue.
+    pub async fn route(&self, conversation_id: i64) {
+        let Ok(Some(c)) = self.store.conversation(conversation_id).await else {
+            return;
+        };
+        if c.assignee_id.is_some() || c.status == "resolved" {
+            return;
+        }
+        let Ok(Some(workflow)) = self.store.workflow(c.workflow_id).await else {
+            return;
+        };
+        if !workflow.live_routing {
+            return;
+        }
+        if self.gate(c.workspace_id).await.is_err() {
+            return;
+        }
+        let decision = {
+            let mut s = self.lock();
+            s.workflow_names.insert(workflow.id, workflow.name.clone());
+            let mut passed = s
+                .offers
+                .remove(&conversation_id)
+                .map(|o| o.passed_over)
+                .unwrap_or_default();
+            let queued = s.dequeue(conversation_id).map(|(_, q)| q);
+            if let Some(q) = &queued {
+                passed.extend(q.passed_over.iter().copied());
+            }
+            let candidates = s.candidates(c.workspace_id);
+            let need = Need {
+                workflow_id: workflow.id,
+                requires_qualification: workflow.requires_qualification,
+                passed_over: &passed,
+            };
+            let flags = s.flags_on(c.workspace_id);
+            let to = if workflow.routing_mode == "pooled" {
+                routing::pool(&candidates, &need, flags)
+            } else {
+                routing::choose(&candidates, &need, flags).into_iter().collect()
+            };
+            if to.is_empty() {
+                let since = queued.as_ref().map(|q| q.since_ms).unwrap_or_else(now_ms);
+                let was_queued = queued.is_some();
+                let q = s.queues.entry(workflow.id).or_default();
+                let entry = Queued {
+                    conversation_id,
+                    workspace_id: c.workspace_id,
+                    since_ms: since,
+                    passed_over: vec![],
+                };
+                // Keep the line in arrival order.
+                let at = q.iter().position(|x| x.since_ms > since).unwrap_or(q.len());
+                q.insert(at, entry);
+                if was_queued {
+                    Decision::Nothing
+                } else {
+                    Decision::Queued
+                }
+            } else {
+                let pooled = workflow.routing_mode == "pooled";
+                s.offers.insert(
+                    conversation_id,
+                    Offer {
+                        to: to.clone(),
+                        expires: (!pooled).then(|| {
+                            Instant::now() + Duration::from_secs(workflow.accept_timeout_secs.clamp(1, 3600) as u64)
+                        }),
+                        passed_over: passed,
+                    },
+                );
+                Decision::Offered { to }
+            }
+        };
+        match decision {
+            Decision::Offered { to } => {
+                let summary = self.store.conversation_summary(conversation_id).await.ok().flatten();
+                if let Some(summary) = summary {
+                    let expires_at = {
+                        let s = self.lock();
+                        s.offers
+                            .get(&conversation_id)
+                            .and_then(|o| o.expires)
+                            .map(|e| now_ms() + e.saturating_duration_since(Instant::now()).as_millis() as i64)
+                    };
+                    let offer = OfferView {
+                        conversation: summary,
+                        workflow_name: workflow.name.clone(),
+                        pooled: workflow.routing_mode == "pooled",
+                        expires_at,
+                    };
+                    let text = encode(&OperatorEvent::Offer { offer });
+                    for m in &to {
+                        self.hub.publish(
+                            Topic::Member(*m),
+                            &Event {
+                                for_operators: Some(text.clone()),
+                                ..Default::default()
+                            },
+                        );
+                    }
+                }
+                tracing::info!(conversation_id, offered_to = ?to, "offered");
+            }
+            Decision::Queued => {
+                let position = self.position(conversation_id);
+                let text = format!(
+                    "All of our team are busy right now. You are number {} in line; our assistant will keep helping you meanwhile.",
+                    position.unwrap_or(1)
+                );
+                if let Ok(m) = self.store.append_notice(conversation_id, &text).await {
+                    self.conversations.publish_message(&m.message);
+                }
+                tracing::info!(conversation_id, "queued: nobody available");
+            }
+            Decision::Nothing => {}
+        }
+        self.tell_positions(c.workspace_id);
+        self.tell_workspace(c.workspace_id);
+    }
+
+    fn position(&self, conversation_id: i64) -> Option<u32> {
+        let s = self.lock();
+        s.queues.values().find_map(|q| {
+            q.iter()
+                .position(|x| x.conversation_id == conversation_id)
+                .map(|i| i as u32 + 1)
+        })
+    }
+
+    /// Tries the head of each queue of the workspace while someone can take it.
+    async fn drain(&self, workspace_id: i64) {
+        loop {
+            let heads: Vec<i64> = {
+                let s = self.lock();
+                let mut heads: Vec<(i64, i64)> = s
+                    .queues
+                    .values()
+                    .filter_map(|q| q.front())
+                    .filter(|x| x.workspace_id == workspace_id)
+                    .map(|x| (x.since_ms, x.conversation_id))
+                    .collect();
+                heads.sort();
+                heads.into_iter().map(|(_, c)| c).collect()
+            };
+            let mut progressed = false;
+            for c in heads {
+                self.route(c).await;
+                if !self.lock().is_queued(c) {
+                    progressed = true;
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    async fn tick(&self) {
+        let now = Instant::now();
+        // Offers nobody accepted in time go to the next operator.
+        let expired: Vec<(i64, Vec<i64>)> = {
+            let mut s = self.lock();
+            let ids: Vec<i64> = s
+                .offers
+                .iter()
+                .filter(|(_, o)| o.expires.is_some_and(|e| e <= now))
+                .map(|(c, _)| *c)
+                .collect();
+            ids.into_iter()
+                .filter_map(|c| {
+                    let o = s.offers.get_mut(&c)?;
+                    let to = std::mem::take(&mut o.to);
+                    o.passed_over.extend(to.iter().copied());
+                    Some((c, to))
+                })
+                .collect()
+        };
+        for (c, to) in expired {
+            tracing::info!(conversation_id = c, ?to, "offer expired");
+            self.tell_offer_closed(&to, c);
+            self.route(c).await;
+        }
+        // Operators gone longer than their workspace's timeout lose their presence.
+        let gone: Vec<(i64, String, i64)> = {
+            let mut s = self.lock();
+            let timeouts: HashMap<i64, (Duration, bool)> = s
+                .gates
+                .iter()
+                .map(|(w, g)| {
+                    (
+                        *w,
+                        (
+                            Duration::from_secs(g.disconnect_timeout_secs.max(1) as u64),
+                            g.reroute_on_disconnect,
+                        ),
+                    )
+                })
+                .collect();
+            let mut gone = Vec::new();
+            for (id, o) in s.operators.iter_mut() {
+                let (timeout, reroute) = timeouts
+                    .get(&o.workspace_id)
+                    .copied()
+                    .unwrap_or((Duration::from_secs(30), true));
+                if o.sockets == 0 && o.gone_since.is_some_and(|g| now.duration_since(g) >= timeout) {
+                    o.gone_since = None;
+                    o.live.clear();
+                    o.status = OperatorStatus::Offline;
+                    o.since_ms = now_ms();
+                    if reroute {
+                        gone.push((*id, o.name.clone(), o.workspace_id));
+                    }
+                }
+            }
+            gone
+        };
+        for (member, name, workspace) in gone {
+            tracing::info!(member_id = member, "presence cleared after disconnect");
+            self.withdraw_offers_of(member).await;
+            self.hand_back_conversations(
+                member,
+                &format!("{name} disconnected; the conversation goes to the next available operator."),
+            )
+            .await;
+            self.tell_workspace(workspace);
+        }
+    }
+
+    /// Offers open to this operator go to someone else.
+    async fn withdraw_offers_of(&self, member_id: i64) {
+        let affected: Vec<i64> = {
+            let mut s = self.lock();
+            let mut affected = Vec::new();
+            for (c, o) in s.offers.iter_mut() {
+                if o.to.contains(&member_id) {
+                    o.to.retain(|m| *m != member_id);
+                    o.passed_over.push(member_id);
+                    if o.to.is_empty() {
+                        affected.push(*c);
+                    }
+                }
+            }
+            affected
+        };
+        for c in affected {
+            self.tell_offer_closed(&[member_id], c);
+            self.route(c).await;
+        }
+    }
+
+    /// The operator's conversations go back to the queue and on to others.
+    async fn hand_back_conversations(&self, member_id: i64, note: &str) {
+        let held: Vec<i64> = {
+            let mut s = self.lock();
+            let held: Vec<i64> = s
+                .operators
+                .get_mut(&member_id)
+                .map(|o| o.load.drain().collect())
+                .unwrap_or_default();
+            for c in &held {
+                s.sessions.remove(c);
+            }
+            held
+        };
+        for c in held {
+            let _ = self.store.end_operator_session(c, "disconnected").await;
+            match self.store.requeue(c, note).await {
+                Ok(m) => {
+                    self.conversations.publish_message(&m.message);
+                    self.conversations.publish_summary(c).await;
+                    self.route(c).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, conversation_id = c, "could not put the conversation back in the queue")
+                }
+            }
+        }
+        self.tell_member(member_id);
+    }
+
+    fn tell_member(&self, member_id: i64) {
+        if let Some(p) = self.presence(member_id) {
+            self.hub.publish(
+                Topic::Member(member_id),
+                &Event {
+                    for_operators: Some(encode(&OperatorEvent::Presence { presence: p })),
+                    ..Default::default()
+                },
+            );
+        }
+    }
+
+    fn tell_offer_closed(&self, members: &[i64], conversation_id: i64) {
+        let text = encode(&OperatorEvent::OfferClosed { conversation_id });
+        for m in members {
+            self.hub.publish(
+                Topic::Member(*m),
+                &Event {
+                    for_operators: Some(text.clone()),
+                    ..Default::default()
+                },
+            );
+        }
+    }
+
+    /// Every queued visitor of the workspace learns their place.
+    fn tell_positions(&self, workspace_id: i64) {
+        let positions: Vec<(i64, u32)> = {
+            let s = self.lock();
+            s.queues
+                .values()
+                .flat_map(|q| {
+                    q.iter()
+                        .enumerate()
+                        .filter(|(_, x)| x.workspace_id == workspace_id)
+                        .map(|(i, x)| (x.conversation_id, i as u32 + 1))
+                })
+                .collect()
+        };
+        for (c, position) in positions {
+            self.hub.publish(
+                Topic::Conversation(c),
+                &Event {
+                    for_visitors: Some(encode(&VisitorEvent::Queue { position })),
+                    ..Default::default()
+                },
+            );
+        }
+    }
+
+    /// Supervisors' live boards follow every change.
+    fn tell_workspace(&self, workspace_id: i64) {
+        let board = self.board(workspace_id);
+        self.hub.publish(
+            Topic::Workspace(workspace_id),
+            &Event {
+                for_operators: Some(encode(&OperatorEvent::Board { board })),
+                supervisors_only: true,
+                ..Default::default()
+            },
+        );
+    }
+}

@@ -1,0 +1,164 @@
+//! What the router reads and writes: operators' workflows and limits, assigned conversations,
+//! operator sessions, and putting a conversation back in the queue.
+
+use app::model::WorkflowChoice;
+
+use super::conversations::NewMessage;
+use super::{now_ms, Store, StoreError};
+
+/// The workspace settings routing obeys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gate {
+    pub operator_enabled: bool,
+    pub presence_enabled: bool,
+    pub seats: i64,
+    pub default_chat_limit: i64,
+    pub disconnect_timeout_secs: i64,
+    pub reroute_on_disconnect: bool,
+}
+
+impl Store {
+    pub async fn gate(&self, workspace_id: i64) -> Result<Gate, StoreError> {
+        let row: Option<(bool, bool, i64, i64, i64, bool)> = sqlx::query_as(
+            "SELECT operator_enabled, presence_enabled, human_agents, default_chat_limit, disconnect_timeout_secs, reroute_on_disconnect
+             FROM workspaces WHERE id = $1",
+        )
+        .bind(workspace_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let r = row.ok_or(StoreError::NotFound)?;
+        Ok(Gate {
+            operator_enabled: r.0,
+            presence_enabled: r.1,
+            seats: r.2,
+            default_chat_limit: r.3,
+            disconnect_timeout_secs: r.4,
+            reroute_on_disconnect: r.5,
+        })
+    }
+
+    pub async fn set_reroute_on_disconnect(&self, workspace_id: i64, reroute: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE workspaces SET reroute_on_disconnect = $2 WHERE id = $1")
+            .bind(workspace_id)
+            .bind(reroute)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// The workflows of the member's operator groups.
+    pub async fn group_workflows(&self, member_id: i64) -> Result<Vec<WorkflowChoice>, StoreError> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT DISTINCT w.id, w.name FROM workflows w
+             JOIN group_workflows gw ON gw.workflow_id = w.id
+             JOIN group_members gm ON gm.group_id = gw.group_id
+             WHERE gm.member_id = $1 ORDER BY w.name",
+        )
+        .bind(member_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(|(id, name)| WorkflowChoice { id, name }).collect())
+    }
+
+    /// The member's own chat limit, if one is set.
+    pub async fn member_chat_limit(&self, member_id: i64) -> Result<Option<i64>, StoreError> {
+        let row: Option<(Option<i64>,)> = sqlx::query_as("SELECT chat_limit FROM members WHERE id = $1")
+            .bind(member_id)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.and_then(|r| r.0))
+    }
+
+    pub async fn set_member_chat_limit(&self, member_id: i64, limit: Option<i64>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE members SET chat_limit = $2 WHERE id = $1")
+            .bind(member_id)
+            .bind(limit)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Conversations a person handles now for the member.
+    pub async fn assigned_open(&self, member_id: i64) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT id FROM conversations WHERE assignee_id = $1 AND handler = 'human' AND status IN ('active', 'waiting')",
+        )
+        .bind(member_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Conversations waiting for a person that nobody holds, oldest first (to rebuild queues).
+    pub async fn waiting_unassigned(&self) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, workflow_id, COALESCE(escalated_at, last_activity_at) FROM conversations
+             WHERE status = 'waiting' AND assignee_id IS NULL ORDER BY escalated_at",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows)
+    }
+
+    pub async fn open_operator_session(
+        &self,
+        workspace_id: i64,
+        conversation_id: i64,
+        member_id: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO operator_sessions (workspace_id, conversation_id, member_id, accepted_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(workspace_id)
+        .bind(conversation_id)
+        .bind(member_id)
+        .bind(now_ms())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends the open session of a conversation with its outcome.
+    pub async fn end_operator_session(&self, conversation_id: i64, outcome: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE operator_sessions SET ended_at = $2, outcome = $3 WHERE conversation_id = $1 AND ended_at IS NULL",
+        )
+        .bind(conversation_id)
+        .bind(now_ms())
+        .bind(outcome)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// The sessions of a conversation: (member, accepted, ended, outcome), oldest first.
+    pub async fn operator_sessions(
+        &self,
+        conversation_id: i64,
+    ) -> Result<Vec<(i64, i64, Option<i64>, Option<String>)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT member_id, accepted_at, ended_at, outcome FROM operator_sessions WHERE conversation_id = $1 ORDER BY id",
+        )
+        .bind(conversation_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Puts a conversation its operator can no longer handle back in the queue: nobody holds
+    /// it, it waits for a person, and the assistant covers meanwhile.
+    pub async fn requeue(&self, conversation_id: i64, note: &str) -> Result<super::Appended, StoreError> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "UPDATE conversations SET assignee_id = NULL, handler = 'ai', status = 'waiting', escalated_at = COALESCE(escalated_at, $2)
+             WHERE id = $1",
+        )
+        .bind(conversation_id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        let appended =
+            super::conversations::append_in(&mut tx, conversation_id, &NewMessage::system(note, true)).await?;
+        tx.commit().await?;
+        Ok(appended)
+    }
+}

@@ -1,0 +1,417 @@
+//! Going live, presence and routing over real sockets.
+
+use std::time::Duration;
+
+use app::events::{OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
+use app::model::{MyPresence, OfferView, OperatorStatus};
+
+use crate::helpers::*;
+use crate::sockets::*;
+
+const AGENT2: &str = "agent2@demo.switchboard.test";
+
+fn send(body: &str, key: &str) -> VisitorCommand {
+    VisitorCommand::Send {
+        body: body.into(),
+        idempotency_key: key.into(),
+    }
+}
+
+async fn workflow_id(app: &TestApp) -> i64 {
+    app.store
+        .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
+        .await
+        .unwrap()
+        .unwrap()
+        .workflow_id
+}
+
+async fn presence(op: &mut OperatorSocket) -> MyPresence {
+    op.wait_for("my presence", |e| match e {
+        OperatorEvent::Presence { presence } => Some(presence.clone()),
+        _ => None,
+    })
+    .await
+}
+
+/// Connects an operator and takes them live on the demo workflow.
+async fn live_operator(app: &TestApp, email: &str) -> OperatorSocket {
+    let mut op = app.operator(email).await;
+    let workflow = workflow_id(app).await;
+    op.send(&OperatorCommand::GoLive {
+        workflow_ids: vec![workflow],
+    })
+    .await;
+    op.wait_for("going live", |e| match e {
+        OperatorEvent::Presence { presence } if !presence.live_workflows.is_empty() => Some(()),
+        OperatorEvent::Error { message, .. } => panic!("could not go live: {message}"),
+        _ => None,
+    })
+    .await;
+    op
+}
+
+async fn offer(op: &mut OperatorSocket) -> OfferView {
+    op.wait_for("an offer", |e| match e {
+        OperatorEvent::Offer { offer } => Some(offer.clone()),
+        _ => None,
+    })
+    .await
+}
+
+async fn refusal(op: &mut OperatorSocket) -> String {
+    op.wait_for("a refusal", |e| match e {
+        OperatorEvent::Error { message, .. } => Some(message.clone()),
+        _ => None,
+    })
+    .await
+}
+
+async fn escalate(v: &mut VisitorSocket) -> i64 {
+    for (i, text) in ["human please", "a real person", "agent"].iter().enumerate() {
+        v.send(&send(text, &format!("e{i}"))).await;
+        v.wait_for("the ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))
+            .await;
+    }
+    v.wait_for("the handoff message", |e| match e {
+        VisitorEvent::Message { message } if message.sender_kind == SenderKind::System => Some(message.conversation_id),
+        _ => None,
+    })
+    .await
+}
+
+async fn settings(app: &TestApp, form: &[(&str, &str)]) {
+    let admin = TestApp::client_signed_in(app, ADMIN).await;
+    let res = app.call_with(&admin, "settings/update", form).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn an_operator_goes_live_only_on_workflows_of_their_groups() {
+    let app = spawn_app().await;
+    let mut op = app.operator(AGENT).await;
+    let first = presence(&mut op).await;
+    assert_eq!(first.status, OperatorStatus::Offline);
+    assert_eq!(
+        first
+            .available_workflows
+            .iter()
+            .map(|w| w.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Support Assistant"]
+    );
+
+    let other = app.store.create_workflow(1, "Billing Bot").await.unwrap();
+    op.send(&OperatorCommand::GoLive {
+        workflow_ids: vec![other],
+    })
+    .await;
+    assert_eq!(
+        refusal(&mut op).await,
+        "You do not have permission to go live on a workflow outside your operator groups."
+    );
+    op.send(&OperatorCommand::SetStatus {
+        status: OperatorStatus::Online,
+    })
+    .await;
+    assert_eq!(refusal(&mut op).await, "Go live on at least one workflow first.");
+
+    let workflow = workflow_id(&app).await;
+    op.send(&OperatorCommand::GoLive {
+        workflow_ids: vec![workflow],
+    })
+    .await;
+    let live = op
+        .wait_for("live", |e| match e {
+            OperatorEvent::Presence { presence } if !presence.live_workflows.is_empty() => Some(presence.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!((live.status, live.limit, live.load), (OperatorStatus::Online, 3, 0));
+}
+
+#[tokio::test]
+async fn going_live_obeys_the_seats_and_the_feature_flags() {
+    let app = spawn_app().await;
+    settings(
+        &app,
+        &[
+            ("name", "Acme Support"),
+            ("operator_enabled", "on"),
+            ("presence_enabled", "on"),
+            ("human_agents", "1"),
+            ("default_chat_limit", "3"),
+            ("disconnect_timeout_secs", "30"),
+        ],
+    )
+    .await;
+    let _first = live_operator(&app, AGENT).await;
+    let mut second = app.operator(AGENT2).await;
+    second
+        .send(&OperatorCommand::GoLive {
+            workflow_ids: vec![workflow_id(&app).await],
+        })
+        .await;
+    assert_eq!(
+        refusal(&mut second).await,
+        "All 1 human-agent seats of this workspace are in use. An admin can add seats in Settings."
+    );
+
+    settings(
+        &app,
+        &[
+            ("name", "Acme Support"),
+            ("operator_enabled", "on"),
+            ("human_agents", "5"),
+            ("default_chat_limit", "3"),
+            ("disconnect_timeout_secs", "30"),
+        ],
+    )
+    .await;
+    second
+        .send(&OperatorCommand::GoLive {
+            workflow_ids: vec![workflow_id(&app).await],
+        })
+        .await;
+    assert_eq!(
+        refusal(&mut second).await,
+        "Live presence is turned off for this workspace; an admin can turn it on in Settings."
+    );
+}
+
+#[tokio::test]
+async fn an_escalated_conversation_is_offered_to_a_live_operator_who_accepts_it() {
+    let app = spawn_app().await;
+    let mut op = live_operator(&app, AGENT).await;
+    let mut v = app.visitor().await;
+    let conversation = escalate(&mut v).await;
+    let offered = offer(&mut op).await;
+    assert_eq!(offered.conversation.id, conversation);
+    assert!(!offered.pooled && offered.expires_at.is_some());
+    op.send(&OperatorCommand::Accept {
+        conversation_id: conversation,
+    })
+    .await;
+    op.wait_for("the offer to close", |e| {
+        matches!(e, OperatorEvent::OfferClosed { .. }).then_some(())
+    })
+    .await;
+    let joined = v
+        .wait_for("the join notice", |e| match e {
+            VisitorEvent::Message { message } if message.body.ends_with("joined the conversation.") => {
+                Some(message.body.clone())
+            }
+            _ => None,
+        })
+        .await;
+    assert_eq!(joined, "Ava Agent joined the conversation.");
+    let s = app.store.conversation_summary(conversation).await.unwrap().unwrap();
+    assert_eq!(
+        (s.status.as_str(), s.assignee.as_deref()),
+        ("active", Some("Ava Agent"))
+    );
+    let sessions = app.store.operator_sessions(conversation).await.unwrap();
+    assert_eq!(sessions.len(), 1, "the operator session is recorded");
+    let load = op
+        .wait_for("the new load", |e| match e {
+            OperatorEvent::Presence { presence } if presence.load == 1 => Some(presence.load),
+            _ => None,
+        })
+        .await;
+    assert_eq!(load, 1);
+}
+
+#[tokio::test]
+async fn an_offer_nobody_accepts_in_time_goes_to_the_next_operator() {
+    let app = spawn_app().await;
+    app.store
+        .set_workflow_routing(workflow_id(&app).await, true, "assigned", 1)
+        .await
+        .unwrap();
+    let mut a = live_operator(&app, AGENT).await;
+    let mut b = live_operator(&app, AGENT2).await;
+    let mut v = app.visitor().await;
+    let conversation = escalate(&mut v).await;
+    // One of them gets it first; when it lapses, the other does.
+    let first = tokio::select! {
+        o = offer(&mut a) => ("a", o),
+        o = offer(&mut b) => ("b", o),
+    };
+    assert_eq!(first.1.conversation.id, conversation);
+    let next = if first.0 == "a" {
+        offer(&mut b).await
+    } else {
+        offer(&mut a).await
+    };
+    assert_eq!(next.conversation.id, conversation);
+}
+
+#[tokio::test]
+async fn two_operators_accepting_one_pooled_conversation_leave_exactly_one_owner() {
+    let app = spawn_app().await;
+    app.store
+        .set_workflow_routing(workflow_id(&app).await, true, "pooled", 30)
+        .await
+        .unwrap();
+    let mut a = live_operator(&app, AGENT).await;
+    let mut b = live_operator(&app, AGENT2).await;
+    let mut v = app.visitor().await;
+    let conversation = escalate(&mut v).await;
+    let (oa, ob) = (offer(&mut a).await, offer(&mut b).await);
+    assert!(oa.pooled && ob.pooled);
+    a.send(&OperatorCommand::Accept {
+        conversation_id: conversation,
+    })
+    .await;
+    b.send(&OperatorCommand::Accept {
+        conversation_id: conversation,
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let s = app.store.conversation_summary(conversation).await.unwrap().unwrap();
+    let owner = s.assignee.expect("someone owns it");
+    let loser = if owner == "Ava Agent" { &mut b } else { &mut a };
+    let events = loser.drain(Duration::from_millis(300)).await;
+    assert!(
+        events.iter().any(|e| matches!(e, OperatorEvent::Error { message, .. } if message == &format!("{owner} is already handling this conversation.") || message == "This conversation is no longer offered to you.")),
+        "the other operator is told: {events:#?}"
+    );
+    assert_eq!(app.store.operator_sessions(conversation).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn with_nobody_live_the_visitor_is_told_their_place_and_the_assistant_keeps_answering() {
+    let app = spawn_app().await;
+    let mut v = app.visitor().await;
+    escalate(&mut v).await;
+    let notice = v
+        .wait_for("the queue notice", |e| match e {
+            VisitorEvent::Message { message } if message.body.contains("in line") => Some(message.body.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(
+        notice.starts_with("All of our team are busy right now. You are number 1 in line"),
+        "{notice}"
+    );
+    let position = v
+        .wait_for("the queue position", |e| match e {
+            VisitorEvent::Queue { position } => Some(*position),
+            _ => None,
+        })
+        .await;
+    assert_eq!(position, 1);
+    v.send(&send("How do I reset my password?", "q")).await;
+    let answer = v
+        .wait_for("the assistant", |e| match e {
+            VisitorEvent::Message { message } if message.sender_kind == SenderKind::Ai => Some(message.body.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(answer.contains("Forgot password"), "{answer}");
+
+    // An operator going live drains the queue.
+    let mut op = live_operator(&app, AGENT).await;
+    let offered = offer(&mut op).await;
+    assert_eq!(offered.conversation.contact_name.starts_with("Visitor"), true);
+}
+
+#[tokio::test]
+async fn an_operator_whose_socket_dies_loses_presence_after_the_timeout_and_their_conversation_goes_to_another() {
+    let app = spawn_app().await;
+    settings(
+        &app,
+        &[
+            ("name", "Acme Support"),
+            ("operator_enabled", "on"),
+            ("presence_enabled", "on"),
+            ("human_agents", "5"),
+            ("default_chat_limit", "3"),
+            ("disconnect_timeout_secs", "5"),
+        ],
+    )
+    .await;
+    let mut a = live_operator(&app, AGENT).await;
+    let mut v = app.visitor().await;
+    let conversation = escalate(&mut v).await;
+    offer(&mut a).await;
+    a.send(&OperatorCommand::Accept {
+        conversation_id: conversation,
+    })
+    .await;
+    a.wait_for("the offer to close", |e| {
+        matches!(e, OperatorEvent::OfferClosed { .. }).then_some(())
+    })
+    .await;
+    let mut b = live_operator(&app, AGENT2).await;
+    a.close().await;
+    // Within the timeout nothing moves.
+    assert!(b
+        .next_within(Duration::from_secs(3))
+        .await
+        .is_none_or(|e| !matches!(e, OperatorEvent::Offer { .. })));
+    let offered = offer(&mut b).await;
+    assert_eq!(offered.conversation.id, conversation);
+    let s = app.store.conversation_summary(conversation).await.unwrap().unwrap();
+    assert_eq!((s.status.as_str(), s.assignee), ("waiting", None));
+    let sessions = app.store.operator_sessions(conversation).await.unwrap();
+    assert_eq!(sessions[0].3.as_deref(), Some("disconnected"));
+}
+
+#[tokio::test]
+async fn conversations_go_to_the_least_loaded_operator_first() {
+    let app = spawn_app().await;
+    let mut a = live_operator(&app, AGENT).await;
+    let mut b = live_operator(&app, AGENT2).await;
+    let mut owners = Vec::new();
+    for _ in 0..3 {
+        let mut v = app.visitor().await;
+        let conversation = escalate(&mut v).await;
+        let (who, op) = tokio::select! {
+            o = offer(&mut a) => { assert_eq!(o.conversation.id, conversation); ("a", &mut a) }
+            o = offer(&mut b) => { assert_eq!(o.conversation.id, conversation); ("b", &mut b) }
+        };
+        op.send(&OperatorCommand::Accept {
+            conversation_id: conversation,
+        })
+        .await;
+        op.wait_for("accepted", |e| {
+            matches!(e, OperatorEvent::OfferClosed { .. }).then_some(())
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        owners.push(who);
+    }
+    assert_ne!(
+        owners[0], owners[1],
+        "the second goes to the one with nothing yet: {owners:?}"
+    );
+}
+
+#[tokio::test]
+async fn supervisors_get_the_live_board_and_agents_do_not() {
+    let app = spawn_app().await;
+    let mut sup = app.operator(SUPERVISOR).await;
+    let _a = live_operator(&app, AGENT).await;
+    let board = sup
+        .wait_for("a board with Ava live", |e| match e {
+            OperatorEvent::Board { board }
+                if board
+                    .operators
+                    .iter()
+                    .any(|o| o.name == "Ava Agent" && o.status == OperatorStatus::Online) =>
+            {
+                Some(board.clone())
+            }
+            _ => None,
+        })
+        .await;
+    let ava = board.operators.iter().find(|o| o.name == "Ava Agent").unwrap();
+    assert_eq!(ava.workflows, vec!["Support Assistant".to_string()]);
+    let mut agent = app.operator(AGENT2).await;
+    let seen = agent.drain(Duration::from_millis(500)).await;
+    assert!(
+        !seen.iter().any(|e| matches!(e, OperatorEvent::Board { .. })),
+        "{seen:#?}"
+    );
+}
