@@ -33,6 +33,10 @@ struct Live {
     status: OperatorStatus,
     since_ms: i64,
     live: Vec<WorkflowChoice>,
+    /// The ids of `live`, kept for routing decisions.
+    live_ids: Vec<i64>,
+    /// Holds one of the workspace's human-agent seats.
+    seated: bool,
     available: Vec<WorkflowChoice>,
     sockets: u32,
     gone_since: Option<Instant>,
@@ -76,28 +80,43 @@ impl State {
             .is_some_and(|g| g.operator_enabled && g.presence_enabled)
     }
 
-    /// The operators of a workspace as routing sees them; seats go to those live longest.
-    fn candidates(&self, workspace_id: i64) -> Vec<Operator> {
+    /// The operators of a workspace as routing sees them, borrowed: a decision allocates
+    /// nothing and reads no database.
+    fn candidates(&self, workspace_id: i64) -> impl Iterator<Item = Operator<'_>> {
+        self.operators
+            .iter()
+            .filter(move |(_, o)| o.workspace_id == workspace_id && !o.live_ids.is_empty())
+            .map(|(id, o)| Operator {
+                member_id: *id,
+                status: o.status,
+                live_workflows: &o.live_ids,
+                qualified: &[],
+                load: o.load.len() as u32,
+                limit: o.limit,
+                seated: o.seated,
+                last_assigned_ms: o.last_assigned_ms,
+            })
+    }
+
+    /// Seats go to those live longest; recomputed when someone goes live or seats change.
+    fn assign_seats(&mut self, workspace_id: i64) {
         let seats = self.gates.get(&workspace_id).map_or(0, |g| g.seats.max(0) as usize);
-        let mut live: Vec<(&i64, &Live)> = self
+        let mut live: Vec<(i64, i64)> = self
             .operators
             .iter()
             .filter(|(_, o)| o.workspace_id == workspace_id && !o.live.is_empty())
+            .map(|(id, o)| (o.live_since_ms, *id))
             .collect();
-        live.sort_by_key(|(id, o)| (o.live_since_ms, **id));
-        live.iter()
-            .enumerate()
-            .map(|(rank, (id, o))| Operator {
-                member_id: **id,
-                status: o.status,
-                live_workflows: o.live.iter().map(|w| w.id).collect(),
-                qualified: vec![],
-                load: o.load.len() as u32,
-                limit: o.limit,
-                seated: rank < seats,
-                last_assigned_ms: o.last_assigned_ms,
-            })
-            .collect()
+        live.sort_unstable();
+        for o in self.operators.values_mut().filter(|o| o.workspace_id == workspace_id) {
+            o.seated = false;
+            o.live_ids = o.live.iter().map(|w| w.id).collect();
+        }
+        for (_, id) in live.into_iter().take(seats) {
+            if let Some(o) = self.operators.get_mut(&id) {
+                o.seated = true;
+            }
+        }
     }
 
     fn is_queued(&self, conversation_id: i64) -> bool {
@@ -266,6 +285,7 @@ impl Router {
                         o.status = OperatorStatus::Offline;
                     }
                 }
+                s.assign_seats(workspace_id);
             }
             self.tell_workspace(workspace_id);
             self.drain(workspace_id).await;
@@ -290,6 +310,8 @@ impl Router {
                 status: OperatorStatus::Offline,
                 since_ms: now_ms(),
                 live: vec![],
+                live_ids: vec![],
+                seated: false,
                 available: vec![],
                 sockets: 0,
                 gone_since: None,
@@ -342,6 +364,7 @@ impl Router {
             if status == OperatorStatus::Offline {
                 o.live.clear();
             }
+            s.assign_seats(me.workspace_id);
         }
         self.tell_member(me.member_id);
         self.tell_workspace(me.workspace_id);
@@ -420,6 +443,7 @@ impl Router {
                 o.status = OperatorStatus::Online;
                 o.since_ms = now_ms();
             }
+            s.assign_seats(me.workspace_id);
         }
         tracing::info!(member_id = me.member_id, workflows = ?workflow_ids, "went live");
         self.tell_member(me.member_id);
@@ -595,17 +619,18 @@ impl Router {
             if let Some(q) = &queued {
                 passed.extend(q.passed_over.iter().copied());
             }
-            let candidates = s.candidates(c.workspace_id);
             let need = Need {
                 workflow_id: workflow.id,
                 requires_qualification: workflow.requires_qualification,
                 passed_over: &passed,
             };
             let flags = s.flags_on(c.workspace_id);
-            let to = if workflow.routing_mode == "pooled" {
-                routing::pool(&candidates, &need, flags)
+            let to: Vec<i64> = if workflow.routing_mode == "pooled" {
+                routing::pool(s.candidates(c.workspace_id), &need, flags)
             } else {
-                routing::choose(&candidates, &need, flags).into_iter().collect()
+                routing::choose(s.candidates(c.workspace_id), &need, flags)
+                    .into_iter()
+                    .collect()
             };
             if to.is_empty() {
                 let since = queued.as_ref().map(|q| q.since_ms).unwrap_or_else(now_ms);
@@ -766,6 +791,7 @@ impl Router {
                 })
                 .collect();
             let mut gone = Vec::new();
+            let mut cleared = HashSet::new();
             for (id, o) in s.operators.iter_mut() {
                 let (timeout, reroute) = timeouts
                     .get(&o.workspace_id)
@@ -776,10 +802,14 @@ impl Router {
                     o.live.clear();
                     o.status = OperatorStatus::Offline;
                     o.since_ms = now_ms();
+                    cleared.insert(o.workspace_id);
                     if reroute {
                         gone.push((*id, o.name.clone(), o.workspace_id));
                     }
                 }
+            }
+            for ws in cleared {
+                s.assign_seats(ws);
             }
             gone
         };
