@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::model::{
-    ConversationDetail, ConversationSummary, GroupSummary, LiveBoard, Me, MemberSummary, WidgetChannel,
-    WorkspaceSettings,
+    ConversationDetail, ConversationSummary, GroupSummary, LiveBoard, Me, MemberSummary, TransferOptions,
+    WidgetChannel, WorkspaceSettings,
 };
 use crate::AppError;
 
@@ -42,6 +42,15 @@ pub mod ssr {
         async fn take_over(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
         async fn restore_to_ai(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
         async fn resolve_conversation(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
+        async fn transfer_options(&self, me: &Me, id: i64) -> Result<TransferOptions, AppError>;
+        async fn transfer(
+            &self,
+            me: &Me,
+            id: i64,
+            to_member: Option<i64>,
+            to_group: Option<i64>,
+            note: &str,
+        ) -> Result<(), AppError>;
         /// The web chat channel a widget names (public: visitors are not members).
         async fn widget_channel(&self, key: &str) -> Result<WidgetChannel, AppError>;
         /// A new visitor on the web channel: their signed token.
@@ -266,6 +275,42 @@ pub async fn resolve_conversation(id: i64) -> Result<ConversationSummary, AppErr
         }
         .await,
     )
+}
+
+#[server(endpoint = "inbox/transfer_options")]
+pub async fn get_transfer_options(id: i64) -> Result<TransferOptions, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "transfer conversations").await?;
+            backend.transfer_options(&me, id).await
+        }
+        .await,
+    )
+}
+
+/// Moves a conversation to `to` (`member:<id>` or `group:<id>`), with a note for the team.
+#[server(endpoint = "inbox/transfer")]
+pub async fn transfer_conversation(id: i64, to: String, note: String) -> Result<(), AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "transfer conversations").await?;
+            let (to_member, to_group) = parse_transfer_target(&to)?;
+            backend.transfer(&me, id, to_member, to_group, &note).await
+        }
+        .await,
+    )
+}
+
+/// Reads `member:<id>` or `group:<id>`.
+pub fn parse_transfer_target(to: &str) -> Result<(Option<i64>, Option<i64>), AppError> {
+    let bad = || AppError::invalid("Transfer to", "choose an operator or an operator group");
+    match to.split_once(':') {
+        Some(("member", id)) => Ok((Some(id.parse().map_err(|_| bad())?), None)),
+        Some(("group", id)) => Ok((None, Some(id.parse().map_err(|_| bad())?))),
+        _ => Err(bad()),
+    }
 }
 
 /// Public: the widget asks which channel it belongs to.

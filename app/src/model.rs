@@ -309,6 +309,27 @@ pub struct WorkflowChoice {
     pub name: String,
 }
 
+/// Where a conversation can be transferred.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferOptions {
+    pub operators: Vec<TransferOperator>,
+    pub groups: Vec<GroupChoice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferOperator {
+    pub member_id: i64,
+    pub name: String,
+    /// Live and online on the conversation's workflow, under their limit.
+    pub available: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupChoice {
+    pub id: i64,
+    pub name: String,
+}
+
 /// The signed-in operator's own presence, as the status control shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MyPresence {

@@ -90,6 +90,7 @@ fn decide(ops: &HashMap<i64, Live>, workflow_id: i64) -> Option<i64> {
             workflow_id,
             requires_qualification: false,
             passed_over: &[],
+            only: None,
         },
         true,
     )

@@ -142,6 +142,11 @@ impl Conversations {
         }
     }
 
+    /// Stops a reply the assistant is generating for the conversation, if any.
+    pub fn stop_assistant_for(&self, conversation_id: i64) {
+        self.stop_assistant(conversation_id);
+    }
+
     fn stop_assistant(&self, conversation_id: i64) {
         if let Some(handle) = self
             .in_flight

@@ -71,6 +71,8 @@ struct State {
     offers: HashMap<i64, Offer>,
     sessions: HashMap<i64, SessionView>,
     workflow_names: HashMap<i64, String>,
+    /// Transfers: the operators a conversation may go to next.
+    restrict: HashMap<i64, Vec<i64>>,
 }
 
 impl State {
@@ -510,6 +512,114 @@ impl Router {
         Ok(())
     }
 
+    /// Moves a conversation to another operator or to an operator group, with a note for the
+    /// team. The one handling it, or a supervisor, may do so. A named operator must be
+    /// available now; a group's conversation goes to its available members, or waits in the
+    /// queue for anyone.
+    pub async fn transfer(
+        &self,
+        me: &Me,
+        conversation_id: i64,
+        to_member: Option<i64>,
+        to_group: Option<i64>,
+        note: &str,
+    ) -> Result<(), AppError> {
+        let c = self.conversations.access(me, conversation_id).await?;
+        if !me.can(Scope::OperatorWrite) {
+            return Err(AppError::forbidden("transfer conversations"));
+        }
+        if c.assignee_id != Some(me.member_id) && !me.can(Scope::ConversationsReadAll) {
+            return Err(AppError::Conflict(
+                "Only the operator handling this conversation, or a supervisor, can transfer it.".into(),
+            ));
+        }
+        if c.status == "resolved" {
+            return Err(AppError::Conflict(
+                "This conversation is resolved; there is nothing to transfer.".into(),
+            ));
+        }
+        let note = note.trim();
+        if note.chars().count() > 1000 {
+            return Err(AppError::invalid("Note", "must be at most 1000 characters"));
+        }
+        let (targets, target_name) = match (to_member, to_group) {
+            (Some(m), None) => {
+                if m == me.member_id {
+                    return Err(AppError::invalid("Transfer to", "choose someone other than yourself"));
+                }
+                let s = self.lock();
+                let o = s.operators.get(&m).filter(|o| o.workspace_id == me.workspace_id);
+                let available = o.is_some_and(|o| {
+                    o.status == OperatorStatus::Online
+                        && o.live_ids.contains(&c.workflow_id)
+                        && (o.load.len() as u32) < o.limit
+                });
+                match o {
+                    Some(o) if available => (vec![m], o.name.clone()),
+                    Some(o) => {
+                        return Err(AppError::Conflict(format!(
+                            "{} cannot take it right now: they are not live and online on this workflow, or are at their chat limit.",
+                            o.name
+                        )))
+                    }
+                    None => return Err(AppError::Conflict("That operator is not live right now.".into())),
+                }
+            }
+            (None, Some(g)) => {
+                let members = self.store.group_member_ids(me.workspace_id, g).await?;
+                let groups = self.store.list_groups(me.workspace_id).await?;
+                let group = groups
+                    .into_iter()
+                    .find(|x| x.id == g)
+                    .ok_or_else(|| AppError::not_found("That operator group"))?;
+                (
+                    members.into_iter().filter(|m| *m != me.member_id).collect(),
+                    format!("the group {}", group.name),
+                )
+            }
+            _ => {
+                return Err(AppError::invalid(
+                    "Transfer to",
+                    "choose one operator or one operator group",
+                ))
+            }
+        };
+        let text = if note.is_empty() {
+            format!("{} transferred the conversation to {target_name}.", me.name)
+        } else {
+            format!("{} transferred the conversation to {target_name}: {note}", me.name)
+        };
+        self.conversations.stop_assistant_for(conversation_id);
+        let released = self.store.release_for_transfer(conversation_id, &text).await?;
+        let _ = self.store.end_operator_session(conversation_id, "transferred").await;
+        {
+            let mut s = self.lock();
+            s.sessions.remove(&conversation_id);
+            if let Some(previous) = c.assignee_id.and_then(|p| s.operators.get_mut(&p)) {
+                previous.load.remove(&conversation_id);
+            }
+            s.offers.remove(&conversation_id);
+            s.dequeue(conversation_id);
+            s.restrict.insert(conversation_id, targets);
+        }
+        self.conversations.publish_message(&released.message);
+        self.conversations.publish_summary(conversation_id).await;
+        if let Some(previous) = c.assignee_id {
+            self.tell_member(previous);
+        }
+        tracing::info!(conversation_id, ?to_member, ?to_group, "transferred");
+        self.route(conversation_id).await;
+        Ok(())
+    }
+
+    /// Whether the operator is live on the workflow now.
+    pub fn is_live_on(&self, member_id: i64, workflow_id: i64) -> bool {
+        self.lock()
+            .operators
+            .get(&member_id)
+            .is_some_and(|o| o.live_ids.contains(&workflow_id))
+    }
+
     pub fn board(&self, workspace_id: i64) -> LiveBoard {
         self.lock().board(workspace_id)
     }
@@ -531,6 +641,7 @@ impl Router {
                     let mut s = self.lock();
                     let closed = s.offers.remove(&conversation_id).map(|o| o.to).unwrap_or_default();
                     s.dequeue(conversation_id);
+                    s.restrict.remove(&conversation_id);
                     if let Some(o) = s.operators.get_mut(&member_id) {
                         o.load.insert(conversation_id);
                         o.last_assigned_ms = now_ms();
@@ -619,19 +730,29 @@ impl Router {
             if let Some(q) = &queued {
                 passed.extend(q.passed_over.iter().copied());
             }
-            let need = Need {
-                workflow_id: workflow.id,
-                requires_qualification: workflow.requires_qualification,
-                passed_over: &passed,
-            };
+            let only = s.restrict.get(&conversation_id).cloned();
             let flags = s.flags_on(c.workspace_id);
-            let to: Vec<i64> = if workflow.routing_mode == "pooled" {
-                routing::pool(s.candidates(c.workspace_id), &need, flags)
-            } else {
-                routing::choose(s.candidates(c.workspace_id), &need, flags)
-                    .into_iter()
-                    .collect()
+            let pick = |s: &State, only: Option<&[i64]>| -> Vec<i64> {
+                let need = Need {
+                    workflow_id: workflow.id,
+                    requires_qualification: workflow.requires_qualification,
+                    passed_over: &passed,
+                    only,
+                };
+                if workflow.routing_mode == "pooled" || only.is_some_and(|o| o.len() > 1) {
+                    routing::pool(s.candidates(c.workspace_id), &need, flags)
+                } else {
+                    routing::choose(s.candidates(c.workspace_id), &need, flags)
+                        .into_iter()
+                        .collect()
+                }
             };
+            let mut to = pick(&s, only.as_deref());
+            if to.is_empty() && only.is_some() {
+                // The transfer's target cannot take it (any more): anyone eligible may.
+                s.restrict.remove(&conversation_id);
+                to = pick(&s, None);
+            }
             if to.is_empty() {
                 let since = queued.as_ref().map(|q| q.since_ms).unwrap_or_else(now_ms);
                 let was_queued = queued.is_some();

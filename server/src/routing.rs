@@ -35,6 +35,8 @@ pub struct Need<'a> {
     pub requires_qualification: bool,
     /// Operators who declined it or let an offer expire.
     pub passed_over: &'a [i64],
+    /// Only these operators (a transfer to a person or a group).
+    pub only: Option<&'a [i64]>,
 }
 
 /// Whether `op` may be given the conversation.
@@ -46,6 +48,7 @@ pub fn eligible(op: &Operator, need: &Need, flags_on: bool) -> bool {
         && (!need.requires_qualification || op.qualified.contains(&need.workflow_id))
         && op.load < op.limit
         && !need.passed_over.contains(&op.member_id)
+        && need.only.is_none_or(|only| only.contains(&op.member_id))
 }
 
 /// The operator who should get the conversation, if anyone may.
@@ -135,6 +138,37 @@ mod tests {
     }
 
     #[test]
+    fn a_transfer_reaches_only_the_chosen_operators() {
+        let ops = [online(1, 0, 0), online(2, 2, 0)];
+        let only = [2];
+        assert_eq!(
+            choose(
+                views(&ops),
+                &Need {
+                    workflow_id: 1,
+                    only: Some(&only),
+                    ..Default::default()
+                },
+                true
+            ),
+            Some(2)
+        );
+        let nobody: [i64; 0] = [];
+        assert_eq!(
+            choose(
+                views(&ops),
+                &Need {
+                    workflow_id: 1,
+                    only: Some(&nobody),
+                    ..Default::default()
+                },
+                true
+            ),
+            None
+        );
+    }
+
+    #[test]
     fn nobody_gets_it_when_the_flags_are_off() {
         let ops = [online(1, 0, 0)];
         assert_eq!(
@@ -186,7 +220,7 @@ mod tests {
             flags in proptest::bool::weighted(0.9),
             passed in proptest::collection::vec(0i64..12, 0..3),
         ) {
-            let need = Need { workflow_id: workflow, requires_qualification: requires, passed_over: &passed };
+            let need = Need { workflow_id: workflow, requires_qualification: requires, passed_over: &passed, only: None };
             match choose(views(&ops), &need, flags) {
                 Some(id) => {
                     let op = ops.iter().find(|o| o.member_id == id).unwrap().view();

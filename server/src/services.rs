@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use app::api::ssr::Backend;
 use app::model::{
-    BoardOperator, ConversationDetail, ConversationSummary, GroupSummary, LiveBoard, MemberSummary, OperatorStatus,
-    WidgetChannel, WorkspaceSettings,
+    BoardOperator, ConversationDetail, ConversationSummary, GroupChoice, GroupSummary, LiveBoard, MemberSummary,
+    OperatorStatus, TransferOperator, TransferOptions, WidgetChannel, WorkspaceSettings,
 };
 use app::{AppError, Me};
 
@@ -65,6 +65,47 @@ impl Backend for Services {
 
     async fn resolve_conversation(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError> {
         self.conversations.resolve(me, id).await
+    }
+
+    async fn transfer_options(&self, me: &Me, id: i64) -> Result<TransferOptions, AppError> {
+        let c = self.conversations.access(me, id).await?;
+        let board = self.router.board(me.workspace_id);
+        let mut operators: Vec<TransferOperator> = self
+            .store
+            .list_operators(me.workspace_id)
+            .await?
+            .into_iter()
+            .filter(|o| o.member_id != me.member_id)
+            .map(|o| TransferOperator {
+                available: board
+                    .operators
+                    .iter()
+                    .any(|b| b.member_id == o.member_id && b.status == OperatorStatus::Online && b.load < b.limit)
+                    && self.router.is_live_on(o.member_id, c.workflow_id),
+                member_id: o.member_id,
+                name: o.name,
+            })
+            .collect();
+        operators.sort_by(|a, b| b.available.cmp(&a.available).then(a.name.cmp(&b.name)));
+        let groups = self
+            .store
+            .list_groups(me.workspace_id)
+            .await?
+            .into_iter()
+            .map(|g| GroupChoice { id: g.id, name: g.name })
+            .collect();
+        Ok(TransferOptions { operators, groups })
+    }
+
+    async fn transfer(
+        &self,
+        me: &Me,
+        id: i64,
+        to_member: Option<i64>,
+        to_group: Option<i64>,
+        note: &str,
+    ) -> Result<(), AppError> {
+        self.router.transfer(me, id, to_member, to_group, note).await
     }
 
     async fn widget_channel(&self, key: &str) -> Result<WidgetChannel, AppError> {

@@ -145,7 +145,7 @@ fn Board(first: LiveBoard, now: RwSignal<f64>) -> impl IntoView {
                 view! {
                     <table class="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm" data-testid="sessions-table">
                         <thead class="bg-slate-50 text-left text-xs uppercase text-slate-500">
-                            <tr><th scope="col" class="px-4 py-2">"Customer"</th><th scope="col" class="px-4 py-2">"Operator"</th><th scope="col" class="px-4 py-2">"Since"</th></tr>
+                            <tr><th scope="col" class="px-4 py-2">"Customer"</th><th scope="col" class="px-4 py-2">"Operator"</th><th scope="col" class="px-4 py-2">"Since"</th><th scope="col" class="px-4 py-2">"Reassign"</th></tr>
                         </thead>
                         <tbody class="divide-y divide-slate-100">
                             {sessions.into_iter().map(|s| view! {
@@ -153,6 +153,7 @@ fn Board(first: LiveBoard, now: RwSignal<f64>) -> impl IntoView {
                                     <td class="px-4 py-2"><a class="text-sky-700 underline" href=format!("/inbox/{}", s.conversation_id)>{s.contact.clone()}</a></td>
                                     <td class="px-4 py-2">{s.operator.clone()}</td>
                                     <td class="px-4 py-2 text-slate-600">{format_utc(s.since_ms)}</td>
+                                    <td class="px-4 py-2"><Reassign conversation_id=s.conversation_id current=s.member_id/></td>
                                 </tr>
                             }).collect_view()}
                         </tbody>
@@ -160,6 +161,46 @@ fn Board(first: LiveBoard, now: RwSignal<f64>) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// Gives a conversation being handled to another available operator.
+#[component]
+fn Reassign(conversation_id: i64, current: i64) -> impl IntoView {
+    let link = expect_context::<OperatorLink>();
+    let problem = RwSignal::new(None::<String>);
+    let choices = move || {
+        link.board
+            .get()
+            .map(|b| {
+                b.operators
+                    .into_iter()
+                    .filter(|o| o.member_id != current && o.status == OperatorStatus::Online && o.load < o.limit)
+                    .map(|o| (o.member_id, o.name))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    view! {
+        <div class="flex items-center gap-2">
+            <label class="sr-only" for=format!("reassign-{conversation_id}")>"Reassign to"</label>
+            <select id=format!("reassign-{conversation_id}") data-testid="reassign"
+                class="rounded-md border border-slate-300 bg-white py-1 pl-2 pr-8 text-sm focus:outline-none focus:ring-2 focus:ring-sky-500"
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    if value.is_empty() { return; }
+                    leptos::task::spawn_local(async move {
+                        match crate::api::transfer_conversation(conversation_id, format!("member:{value}"), "Reassigned from the live view.".into()).await {
+                            Ok(()) => problem.set(None),
+                            Err(e) => problem.set(Some(e.to_string())),
+                        }
+                    });
+                }>
+                <option value="">"Choose…"</option>
+                {move || choices().into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+            </select>
+            {move || problem.get().map(|p| view! { <span class="text-xs text-red-700" role="alert">{p}</span> })}
+        </div>
     }
 }
 

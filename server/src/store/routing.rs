@@ -144,6 +144,34 @@ impl Store {
         .await?)
     }
 
+    /// The active members of an operator group of the workspace.
+    pub async fn group_member_ids(&self, workspace_id: i64, group_id: i64) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT gm.member_id FROM group_members gm JOIN operator_groups g ON g.id = gm.group_id
+             JOIN members m ON m.id = gm.member_id
+             WHERE g.id = $1 AND g.workspace_id = $2 AND m.active = 1",
+        )
+        .bind(group_id)
+        .bind(workspace_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Releases a conversation for a transfer: nobody holds it, a person is still wanted (the
+    /// assistant stays quiet), and the team sees who moved it where and why.
+    pub async fn release_for_transfer(&self, conversation_id: i64, note: &str) -> Result<super::Appended, StoreError> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("UPDATE conversations SET assignee_id = NULL, handler = 'human', status = 'waiting' WHERE id = $1")
+            .bind(conversation_id)
+            .execute(&mut *tx)
+            .await?;
+        let appended =
+            super::conversations::append_in(&mut tx, conversation_id, &NewMessage::system(note, true)).await?;
+        tx.commit().await?;
+        Ok(appended)
+    }
+
     /// Puts a conversation its operator can no longer handle back in the queue: nobody holds
     /// it, it waits for a person, and the assistant covers meanwhile.
     pub async fn requeue(&self, conversation_id: i64, note: &str) -> Result<super::Appended, StoreError> {

@@ -415,3 +415,97 @@ async fn supervisors_get_the_live_board_and_agents_do_not() {
         "{seen:#?}"
     );
 }
+
+#[tokio::test]
+async fn an_operator_transfers_a_conversation_to_a_colleague_with_a_note_for_the_team() {
+    let app = TestApp::signed_in_as(AGENT).await;
+    let mut a = live_operator(&app, AGENT).await;
+    let mut v = app.visitor().await;
+    let conversation = escalate(&mut v).await;
+    offer(&mut a).await;
+    a.send(&OperatorCommand::Accept {
+        conversation_id: conversation,
+    })
+    .await;
+    a.wait_for("accepted", |e| {
+        matches!(e, OperatorEvent::OfferClosed { .. }).then_some(())
+    })
+    .await;
+
+    let ben = app.store.member_by_email(AGENT2).await.unwrap().unwrap().id;
+    let to = format!("member:{ben}");
+    // Ben is not live yet: refused, and nothing moves.
+    let res = app
+        .call(
+            "inbox/transfer",
+            &[("id", &conversation.to_string()), ("to", &to), ("note", "VIP")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(
+        result::<()>(res).await.unwrap_err().to_string(),
+        "That operator is not live right now."
+    );
+    assert_eq!(
+        app.store
+            .conversation_summary(conversation)
+            .await
+            .unwrap()
+            .unwrap()
+            .assignee
+            .as_deref(),
+        Some("Ava Agent")
+    );
+
+    let mut b = live_operator(&app, AGENT2).await;
+    let res = app
+        .call(
+            "inbox/transfer",
+            &[
+                ("id", &conversation.to_string()),
+                ("to", &to),
+                ("note", "VIP customer, billing question"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let offered = offer(&mut b).await;
+    assert_eq!(offered.conversation.id, conversation);
+    b.send(&OperatorCommand::Accept {
+        conversation_id: conversation,
+    })
+    .await;
+    b.wait_for("accepted", |e| {
+        matches!(e, OperatorEvent::OfferClosed { .. }).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let s = app.store.conversation_summary(conversation).await.unwrap().unwrap();
+    assert_eq!(
+        (s.status.as_str(), s.assignee.as_deref()),
+        ("active", Some("Ben Agent"))
+    );
+    let sessions = app.store.operator_sessions(conversation).await.unwrap();
+    assert_eq!(
+        sessions.iter().map(|x| x.3.as_deref()).collect::<Vec<_>>(),
+        vec![Some("transferred"), None]
+    );
+    let all = app.store.messages_after(conversation, 0, false, 100).await.unwrap();
+    let note = all
+        .iter()
+        .find(|m| m.body.contains("transferred the conversation"))
+        .unwrap();
+    assert!(note.internal);
+    assert_eq!(
+        note.body,
+        "Ava Agent transferred the conversation to Ben Agent: VIP customer, billing question"
+    );
+    let seen = v.drain(Duration::from_millis(300)).await;
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, VisitorEvent::Message { message } if message.internal)),
+        "{seen:#?}"
+    );
+}
