@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::model::{
-    ConversationDetail, ConversationSummary, GroupSummary, LiveBoard, Me, MemberSummary, TransferOptions,
-    WidgetChannel, WorkspaceSettings,
+    AuditView, ConversationDetail, ConversationSummary, GroupSummary, Invitation, InvitationView, LiveBoard, Me,
+    MemberSummary, TransferOptions, WidgetChannel, WorkspaceSettings,
 };
 use crate::AppError;
 
@@ -43,6 +43,15 @@ pub mod ssr {
         async fn restore_to_ai(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
         async fn resolve_conversation(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
         async fn transfer_options(&self, me: &Me, id: i64) -> Result<TransferOptions, AppError>;
+        async fn invite_member(&self, me: &Me, name: &str, email: &str, role: Role) -> Result<Invitation, AppError>;
+        async fn change_role(&self, me: &Me, id: i64, role: Role) -> Result<MemberSummary, AppError>;
+        async fn set_member_active(&self, me: &Me, id: i64, active: bool) -> Result<MemberSummary, AppError>;
+        async fn set_member_chat_limit(&self, me: &Me, id: i64, limit: Option<i64>) -> Result<MemberSummary, AppError>;
+        async fn audit_log(&self, me: &Me, action: Option<String>) -> Result<Vec<AuditView>, AppError>;
+        /// Public: the invitation a link's token names.
+        async fn invitation(&self, token: &str) -> Result<InvitationView, AppError>;
+        /// Public: sets the invited member's password and opens a session (its token).
+        async fn accept_invitation(&self, token: &str, password: &str, client: &str) -> Result<String, AppError>;
         async fn transfer(
             &self,
             me: &Me,
@@ -311,6 +320,111 @@ pub fn parse_transfer_target(to: &str) -> Result<(Option<i64>, Option<i64>), App
         Some(("group", id)) => Ok((None, Some(id.parse().map_err(|_| bad())?))),
         _ => Err(bad()),
     }
+}
+
+fn parse_role(value: &str) -> Result<crate::Role, AppError> {
+    crate::Role::parse(value.trim())
+        .ok_or_else(|| AppError::invalid("Role", format!("\u{201c}{value}\u{201d} is not a role")))
+}
+
+#[server(endpoint = "people/invite")]
+pub async fn invite_member(name: String, email: String, role: String) -> Result<Invitation, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::MembersWrite), "add team members").await?;
+            backend.invite_member(&me, &name, &email, parse_role(&role)?).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "people/role")]
+pub async fn change_role(id: i64, role: String) -> Result<MemberSummary, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::MembersWrite), "change roles").await?;
+            backend.change_role(&me, id, parse_role(&role)?).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "people/active")]
+pub async fn set_member_active(id: i64, active: bool) -> Result<MemberSummary, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(
+                Some(crate::Scope::MembersWrite),
+                "deactivate or reactivate team members",
+            )
+            .await?;
+            backend.set_member_active(&me, id, active).await
+        }
+        .await,
+    )
+}
+
+/// `limit` empty: the workspace default.
+#[server(endpoint = "people/chat_limit")]
+pub async fn set_member_chat_limit(id: i64, limit: String) -> Result<MemberSummary, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::MembersWrite), "change chat limits").await?;
+            let limit = if limit.trim().is_empty() {
+                None
+            } else {
+                Some(parse_number("Chat limit", &limit)?)
+            };
+            backend.set_member_chat_limit(&me, id, limit).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "audit/list")]
+pub async fn list_audit(action: Option<String>) -> Result<Vec<AuditView>, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::AuditRead), "read the audit log").await?;
+            backend.audit_log(&me, action.filter(|a| !a.is_empty())).await
+        }
+        .await,
+    )
+}
+
+/// Public: what an invitation link is for.
+#[server(endpoint = "invite/get")]
+pub async fn get_invitation(token: String) -> Result<InvitationView, AppError> {
+    use ssr::*;
+    finish(async move { backend()?.invitation(&token).await }.await)
+}
+
+/// Public: the invited person chooses a password and is signed in.
+#[server(endpoint = "invite/accept")]
+pub async fn accept_invitation(token: String, password: String, confirm: String) -> Result<(), AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            if password != confirm {
+                return Err(AppError::invalid("Password", "the two passwords differ"));
+            }
+            let backend = backend()?;
+            let session = backend.accept_invitation(&token, &password, &client_addr()).await?;
+            set_cookie(session_cookie(
+                &session,
+                backend.session_ttl_secs() + 86_400,
+                backend.secure_cookies(),
+            ));
+            leptos_axum::redirect("/inbox");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Public: the widget asks which channel it belongs to.

@@ -152,6 +152,41 @@ pub struct MemberSummary {
     pub active: bool,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// Invited and not signed up yet.
+    pub invited: bool,
+    /// Their own chat limit; `None` follows the workspace default.
+    pub chat_limit: Option<i64>,
+}
+
+/// An invitation just made: the link to hand to the person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub member_id: i64,
+    /// The path of the sign-up link, e.g. `/invite/…`.
+    pub path: String,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+}
+
+/// What the invitation page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub name: String,
+    pub email: String,
+    pub workspace: String,
+}
+
+/// One entry of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditView {
+    pub id: i64,
+    pub actor: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
 }
 
 /// An operator group with its members and workflows, by name.

@@ -15,6 +15,7 @@ pub mod routing;
 pub mod services;
 pub mod sockets;
 pub mod store;
+pub mod team;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -107,6 +108,7 @@ impl Application {
             conversations: conversations.clone(),
             tokens: tokens.clone(),
             router: router.clone(),
+            team: team::Team::new(store.clone(), router.clone()),
         });
         let leptos = LeptosOptions::builder()
             .output_name("switchboard")

@@ -612,6 +612,33 @@ impl Router {
         Ok(())
     }
 
+    /// A member was deactivated (or lost the right to handle conversations): their presence
+    /// ends and their conversations and offers go to others.
+    pub async fn member_deactivated(&self, member_id: i64, name: &str) {
+        let workspace = {
+            let mut s = self.lock();
+            let ws = s.operators.get_mut(&member_id).map(|o| {
+                o.live.clear();
+                o.status = OperatorStatus::Offline;
+                o.since_ms = now_ms();
+                o.workspace_id
+            });
+            if let Some(ws) = ws {
+                s.assign_seats(ws);
+            }
+            ws
+        };
+        self.withdraw_offers_of(member_id).await;
+        self.hand_back_conversations(
+            member_id,
+            &format!("{name} was deactivated; the conversation goes to the next available operator."),
+        )
+        .await;
+        if let Some(ws) = workspace {
+            self.tell_workspace(ws);
+        }
+    }
+
     /// Whether the operator is live on the workflow now.
     pub fn is_live_on(&self, member_id: i64, workflow_id: i64) -> bool {
         self.lock()
@@ -982,6 +1009,13 @@ impl Router {
             }
             held
         };
+        // Also what the database says they hold (they may not have connected since a restart).
+        let mut held = held;
+        for c in self.store.assigned_open(member_id).await.unwrap_or_default() {
+            if !held.contains(&c) {
+                held.push(c);
+            }
+        }
         for c in held {
             let _ = self.store.end_operator_session(c, "disconnected").await;
             match self.store.requeue(c, note).await {

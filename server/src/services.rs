@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use app::api::ssr::Backend;
 use app::model::{
-    BoardOperator, ConversationDetail, ConversationSummary, GroupChoice, GroupSummary, LiveBoard, MemberSummary,
-    OperatorStatus, TransferOperator, TransferOptions, WidgetChannel, WorkspaceSettings,
+    AuditView, BoardOperator, ConversationDetail, ConversationSummary, GroupChoice, GroupSummary, Invitation,
+    InvitationView, LiveBoard, MemberSummary, OperatorStatus, TransferOperator, TransferOptions, WidgetChannel,
+    WorkspaceSettings,
 };
-use app::{AppError, Me};
+use app::{AppError, Me, Role};
 
 use crate::auth::Sessions;
 use crate::channels::web::{self, VisitorTokens};
@@ -23,6 +24,7 @@ pub struct Services {
     pub conversations: Arc<Conversations>,
     pub tokens: VisitorTokens,
     pub router: Arc<crate::router::Router>,
+    pub team: crate::team::Team,
 }
 
 #[async_trait::async_trait]
@@ -106,6 +108,36 @@ impl Backend for Services {
         note: &str,
     ) -> Result<(), AppError> {
         self.router.transfer(me, id, to_member, to_group, note).await
+    }
+
+    async fn invite_member(&self, me: &Me, name: &str, email: &str, role: Role) -> Result<Invitation, AppError> {
+        self.team.invite(me, name, email, role).await
+    }
+
+    async fn change_role(&self, me: &Me, id: i64, role: Role) -> Result<MemberSummary, AppError> {
+        self.team.change_role(me, id, role).await
+    }
+
+    async fn set_member_active(&self, me: &Me, id: i64, active: bool) -> Result<MemberSummary, AppError> {
+        self.team.set_active(me, id, active).await
+    }
+
+    async fn set_member_chat_limit(&self, me: &Me, id: i64, limit: Option<i64>) -> Result<MemberSummary, AppError> {
+        self.team.set_chat_limit(me, id, limit).await
+    }
+
+    async fn audit_log(&self, me: &Me, action: Option<String>) -> Result<Vec<AuditView>, AppError> {
+        Ok(self.store.audit_log(me.workspace_id, action.as_deref(), 500).await?)
+    }
+
+    async fn invitation(&self, token: &str) -> Result<InvitationView, AppError> {
+        self.team.invitation(token).await
+    }
+
+    async fn accept_invitation(&self, token: &str, password: &str, client: &str) -> Result<String, AppError> {
+        let email = self.team.accept(token, password).await?;
+        let (_, session) = self.sessions.sign_in(&email, password, client).await?;
+        Ok(session)
     }
 
     async fn widget_channel(&self, key: &str) -> Result<WidgetChannel, AppError> {

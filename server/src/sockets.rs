@@ -74,7 +74,7 @@ pub async fn operator(ws: WebSocketUpgrade, State(state): State<AppState>, heade
         return with_status(AppError::forbidden("follow the inbox"));
     }
     ws.max_message_size(64 * 1024)
-        .on_upgrade(move |socket| run_operator(socket, state, me))
+        .on_upgrade(move |socket| run_operator(socket, state, me, token))
 }
 
 fn with_status(e: AppError) -> Response {
@@ -235,7 +235,7 @@ async fn visitor_send(
 }
 
 /// An operator's socket: the inbox of their workspace, and the conversations they watch.
-async fn run_operator(mut socket: WebSocket, state: AppState, me: Me) {
+async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: String) {
     let hub = state.conversations.hub().clone();
     let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
     let id = hub.new_subscriber();
@@ -355,6 +355,12 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me) {
             }
             _ = ticker.tick() => {
                 if last_heard.elapsed() > SILENCE_LIMIT { break; }
+                // A signed-out or deactivated member's socket closes too.
+                if let Err(e) = state.backend.member_for_session(&session).await {
+                    let _ = socket.send(text(&OperatorEvent::Error { message: e.to_string(), idempotency_key: None })).await;
+                    break;
+                }
+
                 if socket.send(Message::Ping(Default::default())).await.is_err() { break; }
             }
         }

@@ -136,22 +136,137 @@ impl Store {
     }
 
     pub async fn list_members(&self, workspace_id: i64) -> Result<Vec<MemberSummary>, StoreError> {
-        let rows: Vec<(i64, String, String, String, bool, i64)> = sqlx::query_as(
-            "SELECT id, name, email, role, active, created_at FROM members WHERE workspace_id = $1 ORDER BY name",
+        self.member_rows(workspace_id, None).await
+    }
+
+    /// One member of the workspace.
+    pub async fn member(&self, workspace_id: i64, member_id: i64) -> Result<Option<MemberSummary>, StoreError> {
+        Ok(self
+            .member_rows(workspace_id, Some(member_id))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn member_rows(&self, workspace_id: i64, member_id: Option<i64>) -> Result<Vec<MemberSummary>, StoreError> {
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(i64, String, String, String, bool, i64, bool, Option<i64>)> = sqlx::query_as(
+            "SELECT id, name, email, role, active, created_at, invite_hash IS NOT NULL, chat_limit
+             FROM members WHERE workspace_id = $1 AND ($2 IS NULL OR id = $2) ORDER BY name",
         )
         .bind(workspace_id)
+        .bind(member_id)
         .fetch_all(&self.read)
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, email, r, active, created_at)| MemberSummary {
-                id,
-                name,
-                email,
-                role: role(&r),
-                active,
-                created_at,
-            })
+            .map(
+                |(id, name, email, r, active, created_at, invited, chat_limit)| MemberSummary {
+                    id,
+                    name,
+                    email,
+                    role: role(&r),
+                    active,
+                    created_at,
+                    invited,
+                    chat_limit,
+                },
+            )
             .collect())
+    }
+
+    /// A member invited to set their own password through a link.
+    pub async fn invite_member(
+        &self,
+        workspace_id: i64,
+        email: &str,
+        name: &str,
+        role: app::Role,
+        invite_hash: &str,
+        expires_at: i64,
+    ) -> Result<i64, StoreError> {
+        let row: (i64,) = sqlx::query_as(
+            "INSERT INTO members (workspace_id, email, name, password_hash, role, created_at, invite_hash, invite_expires_at)
+             VALUES ($1, $2, $3, '', $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(workspace_id)
+        .bind(email)
+        .bind(name)
+        .bind(role.as_str())
+        .bind(now_ms())
+        .bind(invite_hash)
+        .bind(expires_at)
+        .fetch_one(&self.write)
+        .await
+        .map_err(unique_as("A team member with that email"))?;
+        Ok(row.0)
+    }
+
+    /// The invitation a token's hash names: (member, workspace, name, email, workspace name, expires).
+    pub async fn invitation(
+        &self,
+        invite_hash: &str,
+    ) -> Result<Option<(i64, i64, String, String, String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT m.id, m.workspace_id, m.name, m.email, w.name, m.invite_expires_at FROM members m
+             JOIN workspaces w ON w.id = m.workspace_id
+             WHERE m.invite_hash = $1 AND m.active = 1",
+        )
+        .bind(invite_hash)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    pub async fn accept_invitation(&self, member_id: i64, password_hash: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE members SET password_hash = $2, invite_hash = NULL, invite_expires_at = NULL WHERE id = $1",
+        )
+        .bind(member_id)
+        .bind(password_hash)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_role(&self, workspace_id: i64, member_id: i64, role: app::Role) -> Result<(), StoreError> {
+        sqlx::query("UPDATE members SET role = $3 WHERE id = $2 AND workspace_id = $1")
+            .bind(workspace_id)
+            .bind(member_id)
+            .bind(role.as_str())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Deactivating ends every session of the member at once.
+    pub async fn set_active(&self, workspace_id: i64, member_id: i64, active: bool) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "UPDATE members SET active = $3, deactivated_at = CASE WHEN $3 THEN NULL ELSE $4 END WHERE id = $2 AND workspace_id = $1",
+        )
+        .bind(workspace_id)
+        .bind(member_id)
+        .bind(active)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        if !active {
+            sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL")
+                .bind(member_id)
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn count_owners(&self, workspace_id: i64) -> Result<i64, StoreError> {
+        let row: (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM members WHERE workspace_id = $1 AND role = 'owner' AND active = 1")
+                .bind(workspace_id)
+                .fetch_one(&self.read)
+                .await?;
+        Ok(row.0)
     }
 }

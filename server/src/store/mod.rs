@@ -7,7 +7,7 @@
 mod conversations;
 mod members;
 mod routing;
-mod workspaces;
+pub mod workspaces;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -237,6 +237,47 @@ impl Store {
             .collect())
     }
 
+    /// Records an administrative change.
+    pub async fn record_audit(&self, entry: AuditEntry<'_>) -> Result<(), StoreError> {
+        let mut conn = self.write.acquire().await?;
+        insert_audit(&mut conn, entry).await
+    }
+
+    /// The audit log, newest first, optionally only one kind of action.
+    pub async fn audit_log(
+        &self,
+        workspace_id: i64,
+        action: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<app::model::AuditView>, StoreError> {
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(i64, Option<String>, String, String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+            "SELECT a.id, m.name, a.action, a.target, a.before_json, a.after_json, a.created_at
+             FROM audit_log a LEFT JOIN members m ON m.id = a.actor_id
+             WHERE a.workspace_id = $1 AND ($2 IS NULL OR a.action = $2)
+             ORDER BY a.id DESC LIMIT $3",
+        )
+        .bind(workspace_id)
+        .bind(action)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, actor, action, target, before, after, created_at)| app::model::AuditView {
+                    id,
+                    actor,
+                    action,
+                    target,
+                    before,
+                    after,
+                    created_at,
+                },
+            )
+            .collect())
+    }
+
     pub async fn audit_count(&self, workspace_id: i64, action: &str) -> Result<i64, StoreError> {
         let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE workspace_id = $1 AND action = $2")
             .bind(workspace_id)

@@ -7,4 +7,5 @@ mod handoff;
 mod helpers;
 mod routing;
 mod sockets;
+mod team;
 mod workspace;

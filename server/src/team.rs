@@ -1,0 +1,309 @@
+//! The team: inviting members, changing roles, deactivating and reactivating, chat limits.
+//! The rules are pure functions; every change is recorded in the audit log.
+
+use std::sync::Arc;
+
+use app::model::{Invitation, InvitationView, MemberSummary};
+use app::{AppError, Me, Role, Scope};
+
+use crate::auth::{check_new_password, hash_password, new_token, token_hash};
+use crate::router::Router;
+use crate::store::workspaces::AuditEntry;
+use crate::store::Store;
+
+/// How long an invitation link stays valid.
+pub const INVITATION_DAYS: i64 = 7;
+
+/// Whether `actor` may give `target` (who has `from` now) the role `to`. Only an owner grants
+/// or takes away ownership; nobody changes their own role; the last owner stays an owner.
+pub fn check_role_change(actor: &Me, target_id: i64, from: Role, to: Role, owners: i64) -> Result<(), AppError> {
+    if !actor.can(Scope::MembersWrite) {
+        return Err(AppError::forbidden("change roles"));
+    }
+    if actor.member_id == target_id {
+        return Err(AppError::Conflict(
+            "You cannot change your own role; ask another admin.".into(),
+        ));
+    }
+    if (from == Role::Owner || to == Role::Owner) && actor.role != Role::Owner {
+        return Err(AppError::forbidden(
+            "grant or take away the Owner role (only owners can)",
+        ));
+    }
+    if from == Role::Owner && to != Role::Owner && owners <= 1 {
+        return Err(AppError::Conflict("A workspace needs at least one owner.".into()));
+    }
+    Ok(())
+}
+
+/// Whether `actor` may deactivate `target`.
+pub fn check_deactivation(actor: &Me, target_id: i64, target_role: Role, owners: i64) -> Result<(), AppError> {
+    if !actor.can(Scope::MembersWrite) {
+        return Err(AppError::forbidden("deactivate team members"));
+    }
+    if actor.member_id == target_id {
+        return Err(AppError::Conflict("You cannot deactivate yourself.".into()));
+    }
+    if target_role == Role::Owner && actor.role != Role::Owner {
+        return Err(AppError::forbidden("deactivate an owner (only owners can)"));
+    }
+    if target_role == Role::Owner && owners <= 1 {
+        return Err(AppError::Conflict(
+            "A workspace needs at least one active owner.".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.contains(char::is_whitespace)
+        && email.len() <= 254
+}
+
+pub struct Team {
+    store: Store,
+    router: Arc<Router>,
+}
+
+impl Team {
+    pub fn new(store: Store, router: Arc<Router>) -> Self {
+        Team { store, router }
+    }
+
+    async fn member(&self, me: &Me, id: i64) -> Result<MemberSummary, AppError> {
+        self.store
+            .member(me.workspace_id, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("That team member"))
+    }
+
+    async fn audit(
+        &self,
+        me: &Me,
+        action: &str,
+        target: &MemberSummary,
+        before: serde_json::Value,
+        after: serde_json::Value,
+    ) {
+        let entry = AuditEntry {
+            workspace_id: me.workspace_id,
+            actor_id: Some(me.member_id),
+            action,
+            target: &format!("member {} <{}>", target.name, target.email),
+            before: Some(before),
+            after: Some(after),
+        };
+        if let Err(e) = self.store.record_audit(entry).await {
+            tracing::error!(error = %e, "could not write the audit log");
+        }
+    }
+
+    /// Adds a member who sets their own password through an invitation link.
+    pub async fn invite(&self, me: &Me, name: &str, email: &str, role: Role) -> Result<Invitation, AppError> {
+        if !me.can(Scope::MembersWrite) {
+            return Err(AppError::forbidden("add team members"));
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::invalid("Name", "must be 1 to 100 characters"));
+        }
+        let email = email.trim().to_lowercase();
+        if !valid_email(&email) {
+            return Err(AppError::invalid(
+                "Email",
+                format!("\u{201c}{email}\u{201d} is not an email address"),
+            ));
+        }
+        if role == Role::Owner && me.role != Role::Owner {
+            return Err(AppError::forbidden("invite an owner (only owners can)"));
+        }
+        let token = new_token();
+        let expires_at = crate::store::now_ms() + INVITATION_DAYS * 86_400_000;
+        let id = self
+            .store
+            .invite_member(me.workspace_id, &email, name, role, &token_hash(&token), expires_at)
+            .await?;
+        let member = self.member(me, id).await?;
+        self.audit(
+            me,
+            "member.invited",
+            &member,
+            serde_json::Value::Null,
+            serde_json::json!({ "role": role.as_str() }),
+        )
+        .await;
+        Ok(Invitation {
+            member_id: id,
+            path: format!("/invite/{token}"),
+            expires_at,
+        })
+    }
+
+    pub async fn change_role(&self, me: &Me, id: i64, role: Role) -> Result<MemberSummary, AppError> {
+        let target = self.member(me, id).await?;
+        let owners = self.store.count_owners(me.workspace_id).await?;
+        check_role_change(me, id, target.role, role, owners)?;
+        self.store.set_role(me.workspace_id, id, role).await?;
+        self.audit(
+            me,
+            "member.role_changed",
+            &target,
+            serde_json::json!({ "role": target.role.as_str() }),
+            serde_json::json!({ "role": role.as_str() }),
+        )
+        .await;
+        if !role.has(Scope::OperatorWrite) {
+            self.router.member_deactivated(id, &target.name).await;
+        }
+        self.member(me, id).await
+    }
+
+    /// Deactivating ends the member's sessions, clears their presence and hands their
+    /// conversations to others; reactivating lets them sign in again.
+    pub async fn set_active(&self, me: &Me, id: i64, active: bool) -> Result<MemberSummary, AppError> {
+        let target = self.member(me, id).await?;
+        if !active {
+            let owners = self.store.count_owners(me.workspace_id).await?;
+            check_deactivation(me, id, target.role, owners)?;
+        } else if !me.can(Scope::MembersWrite) {
+            return Err(AppError::forbidden("reactivate team members"));
+        }
+        self.store.set_active(me.workspace_id, id, active).await?;
+        if !active {
+            self.router.member_deactivated(id, &target.name).await;
+        }
+        let action = if active {
+            "member.reactivated"
+        } else {
+            "member.deactivated"
+        };
+        self.audit(
+            me,
+            action,
+            &target,
+            serde_json::json!({ "active": target.active }),
+            serde_json::json!({ "active": active }),
+        )
+        .await;
+        self.member(me, id).await
+    }
+
+    pub async fn set_chat_limit(&self, me: &Me, id: i64, limit: Option<i64>) -> Result<MemberSummary, AppError> {
+        if !me.can(Scope::MembersWrite) {
+            return Err(AppError::forbidden("change chat limits"));
+        }
+        if let Some(l) = limit {
+            if !(1..=100).contains(&l) {
+                return Err(AppError::invalid(
+                    "Chat limit",
+                    "must be between 1 and 100, or empty for the workspace default",
+                ));
+            }
+        }
+        let target = self.member(me, id).await?;
+        self.store.set_member_chat_limit(id, limit).await?;
+        self.audit(
+            me,
+            "member.chat_limit_changed",
+            &target,
+            serde_json::json!({ "chat_limit": target.chat_limit }),
+            serde_json::json!({ "chat_limit": limit }),
+        )
+        .await;
+        self.router.workspace_changed(me.workspace_id).await;
+        self.member(me, id).await
+    }
+
+    /// What the invitation page shows, if the link is valid.
+    pub async fn invitation(&self, token: &str) -> Result<InvitationView, AppError> {
+        let (_, _, name, email, workspace, expires) = self.valid_invitation(token).await?;
+        let _ = expires;
+        Ok(InvitationView { name, email, workspace })
+    }
+
+    async fn valid_invitation(&self, token: &str) -> Result<(i64, i64, String, String, String, i64), AppError> {
+        let found = self.store.invitation(&token_hash(token)).await?;
+        let invitation = found.ok_or_else(|| AppError::not_found("This invitation (it may have been used already)"))?;
+        if invitation.5 <= crate::store::now_ms() {
+            return Err(AppError::Conflict(
+                "This invitation has expired. Ask an admin of your workspace for a new one.".into(),
+            ));
+        }
+        Ok(invitation)
+    }
+
+    /// Sets the password; returns the member's email so the caller can sign them in.
+    pub async fn accept(&self, token: &str, password: &str) -> Result<String, AppError> {
+        let (id, _, _, email, _, _) = self.valid_invitation(token).await?;
+        check_new_password(password)?;
+        let hash = hash_password(password)?;
+        self.store.accept_invitation(id, &hash).await?;
+        Ok(email)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn me(role: Role) -> Me {
+        Me {
+            member_id: 1,
+            workspace_id: 1,
+            workspace_name: "W".into(),
+            name: "Me".into(),
+            email: "me@x.io".into(),
+            role,
+        }
+    }
+
+    #[test]
+    fn only_owners_touch_ownership_and_the_last_owner_stays() {
+        assert!(check_role_change(&me(Role::Admin), 2, Role::Agent, Role::Supervisor, 1).is_ok());
+        assert!(matches!(
+            check_role_change(&me(Role::Admin), 2, Role::Agent, Role::Owner, 1),
+            Err(AppError::Forbidden { .. })
+        ));
+        assert!(matches!(
+            check_role_change(&me(Role::Admin), 2, Role::Owner, Role::Agent, 2),
+            Err(AppError::Forbidden { .. })
+        ));
+        assert!(check_role_change(&me(Role::Owner), 2, Role::Owner, Role::Admin, 2).is_ok());
+        assert!(matches!(
+            check_role_change(&me(Role::Owner), 2, Role::Owner, Role::Admin, 1),
+            Err(AppError::Conflict(_))
+        ));
+        assert!(matches!(
+            check_role_change(&me(Role::Owner), 1, Role::Owner, Role::Admin, 3),
+            Err(AppError::Conflict(_))
+        ));
+        assert!(matches!(
+            check_role_change(&me(Role::Supervisor), 2, Role::Agent, Role::Agent, 1),
+            Err(AppError::Forbidden { .. })
+        ));
+    }
+
+    #[test]
+    fn nobody_deactivates_themselves_or_the_last_owner() {
+        assert!(check_deactivation(&me(Role::Admin), 2, Role::Agent, 1).is_ok());
+        assert!(check_deactivation(&me(Role::Admin), 1, Role::Admin, 1).is_err());
+        assert!(check_deactivation(&me(Role::Admin), 2, Role::Owner, 2).is_err());
+        assert!(check_deactivation(&me(Role::Owner), 2, Role::Owner, 1).is_err());
+        assert!(check_deactivation(&me(Role::Owner), 2, Role::Owner, 2).is_ok());
+    }
+
+    #[test]
+    fn emails_are_checked_for_shape() {
+        assert!(valid_email("ann@example.com"));
+        assert!(!valid_email("ann"));
+        assert!(!valid_email("ann@localhost"));
+        assert!(!valid_email("a n@example.com"));
+    }
+}
