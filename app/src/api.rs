@@ -322,6 +322,7 @@ pub fn parse_transfer_target(to: &str) -> Result<(Option<i64>, Option<i64>), App
     }
 }
 
+#[cfg(feature = "ssr")]
 fn parse_role(value: &str) -> Result<crate::Role, AppError> {
     crate::Role::parse(value.trim())
         .ok_or_else(|| AppError::invalid("Role", format!("\u{201c}{value}\u{201d} is not a role")))

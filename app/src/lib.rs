@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::errors::NotFound>
                 <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/chat/:key") view=pages::chat::ChatPage ssr=SsrMode::Async/>
+                <Route path=path!("/invite/:token") view=pages::invite::InvitePage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=layout::AppShell ssr=SsrMode::Async>
                     <Route path=path!("") view=|| view! { <Redirect path="/inbox"/> }/>
                     <ParentRoute path=path!("/inbox") view=pages::inbox::InboxPage>
@@ -66,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/live") view=pages::live::LivePage/>
                     <Route path=path!("/people") view=pages::people::PeoplePage/>
                     <Route path=path!("/settings") view=pages::settings::SettingsPage/>
+                    <Route path=path!("/audit") view=pages::audit::AuditPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -27,6 +27,21 @@ pub fn js_now() -> f64 {
     }
 }
 
+/// The full URL of a path on this site (as the browser sees it).
+pub fn site_url(path: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let origin = web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default();
+        format!("{origin}{path}")
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        path.to_string()
+    }
+}
+
 /// The `ws://` or `wss://` URL of a path on this site.
 pub fn ws_url(path: &str) -> String {
     #[cfg(feature = "hydrate")]

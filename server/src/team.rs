@@ -97,7 +97,7 @@ impl Team {
             actor_id: Some(me.member_id),
             action,
             target: &format!("member {} <{}>", target.name, target.email),
-            before: Some(before),
+            before: (!before.is_null()).then_some(before),
             after: Some(after),
         };
         if let Err(e) = self.store.record_audit(entry).await {

@@ -1,8 +1,10 @@
 //! One module per page.
 
+pub mod audit;
 pub mod chat;
 pub mod errors;
 pub mod inbox;
+pub mod invite;
 pub mod live;
 pub mod people;
 pub mod settings;

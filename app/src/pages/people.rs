@@ -3,8 +3,9 @@
 use leptos::prelude::*;
 
 use super::errors::{EmptyState, ErrorPanel, Forbidden, Loading, PageHeader};
-use crate::api::{list_groups, list_members};
+use crate::api::{change_role, list_groups, list_members, set_member_active, set_member_chat_limit, InviteMember};
 use crate::model::format_utc;
+use crate::model::MemberSummary;
 use crate::{Me, Role, Scope};
 
 #[component]
@@ -13,14 +14,21 @@ pub fn PeoplePage() -> impl IntoView {
     if !allowed {
         return view! { <Forbidden page="People"/> }.into_any();
     }
-    let members = Resource::new(|| (), |_| list_members());
+    let me = use_context::<Me>();
+    let manage = me.as_ref().is_some_and(|m| m.can(Scope::MembersWrite));
+    let my_id = me.as_ref().map(|m| m.member_id).unwrap_or_default();
+    let version = RwSignal::new(0u32);
+    let problem = RwSignal::new(None::<String>);
+    let members = Resource::new(move || version.get(), |_| list_members());
     let groups = Resource::new(|| (), |_| list_groups());
     view! {
         <PageHeader title="People" subtitle="Team members, operator groups and the permissions of each role."/>
         <div class="space-y-10 p-8">
             <section aria-labelledby="members-heading">
                 <h2 id="members-heading" class="mb-3 text-base font-semibold">"Team members"</h2>
-                <Suspense fallback=|| view! { <Loading what="team members"/> }>
+                {manage.then(|| view! { <InviteForm version/> })}
+                {move || problem.get().map(|p| view! { <p role="alert" class="mb-3 rounded-md bg-red-50 p-3 text-sm text-red-800" data-testid="people-problem">{p}</p> })}
+                <Transition fallback=|| view! { <Loading what="team members"/> }>
                     {move || Suspend::new(async move {
                         match members.await {
                             Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
@@ -31,26 +39,20 @@ pub fn PeoplePage() -> impl IntoView {
                                             <th scope="col" class="px-4 py-2">"Name"</th>
                                             <th scope="col" class="px-4 py-2">"Email"</th>
                                             <th scope="col" class="px-4 py-2">"Role"</th>
+                                            <th scope="col" class="px-4 py-2">"Chat limit"</th>
                                             <th scope="col" class="px-4 py-2">"State"</th>
                                             <th scope="col" class="px-4 py-2">"Added"</th>
+                                            {manage.then(|| view! { <th scope="col" class="px-4 py-2"><span class="sr-only">"Actions"</span></th> })}
                                         </tr>
                                     </thead>
                                     <tbody class="divide-y divide-slate-100">
-                                        {list.into_iter().map(|m| view! {
-                                            <tr>
-                                                <td class="px-4 py-2 font-medium">{m.name}</td>
-                                                <td class="px-4 py-2">{m.email}</td>
-                                                <td class="px-4 py-2">{m.role.label()}</td>
-                                                <td class="px-4 py-2">{if m.active { "Active" } else { "Deactivated" }}</td>
-                                                <td class="px-4 py-2 text-slate-500">{format_utc(m.created_at)}</td>
-                                            </tr>
-                                        }).collect_view()}
+                                        {list.into_iter().map(|m| view! { <MemberRow m=m manage=manage me=my_id version problem/> }).collect_view()}
                                     </tbody>
                                 </table>
                             }.into_any(),
                         }
                     })}
-                </Suspense>
+                </Transition>
             </section>
             <section aria-labelledby="groups-heading">
                 <h2 id="groups-heading" class="mb-3 text-base font-semibold">"Operator groups"</h2>
@@ -83,6 +85,134 @@ pub fn PeoplePage() -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+const CELL: &str =
+    "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm focus:outline-none focus:ring-2 focus:ring-sky-500";
+
+/// Adds a member by invitation and shows the link to hand over.
+#[component]
+fn InviteForm(version: RwSignal<u32>) -> impl IntoView {
+    let invite = ServerAction::<InviteMember>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = invite.value().get() {
+            version.update(|v| *v += 1);
+        }
+    });
+    let link = move || match invite.value().get() {
+        Some(Ok(inv)) => Some(inv),
+        _ => None,
+    };
+    view! {
+        <details class="mb-4 rounded-lg border border-slate-200 bg-white p-4" data-testid="invite">
+            <summary class="cursor-pointer text-sm font-semibold">"Add a team member"</summary>
+            <ActionForm action=invite attr:class="mt-3 flex flex-wrap items-end gap-3">
+                <div>
+                    <label for="invite-name" class="block text-xs font-medium text-slate-700">"Name"</label>
+                    <input id="invite-name" name="name" type="text" required maxlength="100" class=CELL/>
+                </div>
+                <div>
+                    <label for="invite-email" class="block text-xs font-medium text-slate-700">"Email"</label>
+                    <input id="invite-email" name="email" type="email" required class=CELL/>
+                </div>
+                <div>
+                    <label for="invite-role" class="block text-xs font-medium text-slate-700">"Role"</label>
+                    <select id="invite-role" name="role" class=CELL>
+                        {Role::ALL.into_iter().rev().map(|r| view! { <option value=r.as_str() selected=r == Role::Agent>{r.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <button type="submit" class="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-semibold text-white hover:bg-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500">"Create invitation"</button>
+            </ActionForm>
+            {move || match invite.value().get() {
+                Some(Err(e)) => Some(view! { <p role="alert" class="mt-3 text-sm text-red-700">{e.to_string()}</p> }.into_any()),
+                _ => None,
+            }}
+            {move || link().map(|inv| {
+                let url = crate::socket::site_url(&inv.path);
+                view! {
+                    <div class="mt-3 rounded-md bg-emerald-50 p-3 text-sm" role="status">
+                        <label for="invite-link" class="block font-medium text-emerald-900">"Invitation link — send it to them; it works once, until " {format_utc(inv.expires_at)}</label>
+                        <input id="invite-link" readonly data-testid="invite-link" class="mt-1 w-full rounded border border-emerald-200 bg-white px-2 py-1 font-mono text-xs" value=url/>
+                    </div>
+                }
+            })}
+        </details>
+    }
+}
+
+#[component]
+fn MemberRow(
+    m: MemberSummary,
+    manage: bool,
+    me: i64,
+    version: RwSignal<u32>,
+    problem: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let id = m.id;
+    let mine = id == me;
+    let done = move |r: Result<MemberSummary, crate::AppError>| match r {
+        Ok(_) => {
+            problem.set(None);
+            version.update(|v| *v += 1);
+        }
+        Err(e) => problem.set(Some(e.to_string())),
+    };
+    let role_cell = if manage && !mine {
+        let current = m.role;
+        view! {
+            <label class="sr-only" for=format!("role-{id}")>{format!("Role of {}", m.name)}</label>
+            <select id=format!("role-{id}") class=CELL data-testid="role-select"
+                on:change=move |ev| {
+                    let role = event_target_value(&ev);
+                    leptos::task::spawn_local(async move { done(change_role(id, role).await) });
+                }>
+                {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == current>{r.label()}</option> }).collect_view()}
+            </select>
+        }.into_any()
+    } else {
+        view! { {m.role.label()} }.into_any()
+    };
+    let limit_cell = if manage {
+        let value = m.chat_limit.map(|l| l.to_string()).unwrap_or_default();
+        view! {
+            <label class="sr-only" for=format!("limit-{id}")>{format!("Chat limit of {}", m.name)}</label>
+            <input id=format!("limit-{id}") type="number" min="1" max="100" placeholder="default" class=format!("{CELL} w-24") value=value
+                on:change=move |ev| {
+                    let limit = event_target_value(&ev);
+                    leptos::task::spawn_local(async move { done(set_member_chat_limit(id, limit).await) });
+                }/>
+        }.into_any()
+    } else {
+        view! { {m.chat_limit.map(|l| l.to_string()).unwrap_or_else(|| "default".into())} }.into_any()
+    };
+    let state = if !m.active {
+        "Deactivated"
+    } else if m.invited {
+        "Invited"
+    } else {
+        "Active"
+    };
+    let active = m.active;
+    view! {
+        <tr data-testid="member-row" data-email=m.email.clone()>
+            <td class="px-4 py-2 font-medium">{m.name.clone()}</td>
+            <td class="px-4 py-2">{m.email.clone()}</td>
+            <td class="px-4 py-2">{role_cell}</td>
+            <td class="px-4 py-2">{limit_cell}</td>
+            <td class="px-4 py-2" data-testid="member-state">{state}</td>
+            <td class="px-4 py-2 text-slate-500">{format_utc(m.created_at)}</td>
+            {manage.then(|| view! {
+                <td class="px-4 py-2 text-right">
+                    {(!mine).then(|| view! {
+                        <button type="button" class="rounded-md border border-slate-300 px-2 py-1 text-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
+                            on:click=move |_| { leptos::task::spawn_local(async move { done(set_member_active(id, !active).await) }); }>
+                            {if active { "Deactivate" } else { "Reactivate" }}
+                        </button>
+                    })}
+                </td>
+            })}
+        </tr>
+    }
 }
 
 /// The permissions of each role, read from the same table the server enforces.
