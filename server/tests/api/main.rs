@@ -2,6 +2,7 @@
 //! Integration tests: each starts the real server on port 0 with a fresh database.
 
 mod auth;
+mod authz;
 mod config;
 mod handoff;
 mod helpers;

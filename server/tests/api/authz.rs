@@ -1,0 +1,247 @@
+//! The authorization matrix: every server function and socket, called anonymously, as each
+//! role, and as a member of another workspace, is allowed or refused exactly as the
+//! permissions table (`app::Role::scopes`) says. A server function missing from `MATRIX`
+//! fails `every_server_function_is_in_the_matrix`.
+
+use std::collections::BTreeSet;
+
+use app::events::{OperatorCommand, OperatorEvent};
+use app::{Role, Scope};
+
+use crate::helpers::*;
+use crate::sockets::connect;
+
+/// Who may call an endpoint.
+#[derive(Clone, Copy, Debug)]
+enum Needs {
+    /// Anyone, signed in or not (the widget, sign-in, invitations).
+    Public,
+    /// Any signed-in member.
+    Member,
+    Scope(Scope),
+}
+
+/// Every server function, what it needs, and arguments that pass validation.
+const MATRIX: &[(&str, Needs)] = &[
+    ("auth/sign_in", Needs::Public),
+    ("auth/sign_out", Needs::Public),
+    ("auth/me", Needs::Member),
+    ("widget/channel", Needs::Public),
+    ("widget/start", Needs::Public),
+    ("invite/get", Needs::Public),
+    ("invite/accept", Needs::Public),
+    ("inbox/conversations", Needs::Scope(Scope::OperatorRead)),
+    ("inbox/conversation", Needs::Scope(Scope::OperatorRead)),
+    ("inbox/take_over", Needs::Scope(Scope::OperatorWrite)),
+    ("inbox/restore_to_ai", Needs::Scope(Scope::OperatorWrite)),
+    ("inbox/resolve", Needs::Scope(Scope::OperatorWrite)),
+    ("inbox/transfer_options", Needs::Scope(Scope::OperatorWrite)),
+    ("inbox/transfer", Needs::Scope(Scope::OperatorWrite)),
+    ("live/board", Needs::Scope(Scope::ConversationsReadAll)),
+    ("people/members", Needs::Scope(Scope::MembersRead)),
+    ("people/groups", Needs::Scope(Scope::OperatorRead)),
+    ("people/invite", Needs::Scope(Scope::MembersWrite)),
+    ("people/role", Needs::Scope(Scope::MembersWrite)),
+    ("people/active", Needs::Scope(Scope::MembersWrite)),
+    ("people/chat_limit", Needs::Scope(Scope::MembersWrite)),
+    ("settings/get", Needs::Scope(Scope::SettingsWrite)),
+    ("settings/update", Needs::Scope(Scope::SettingsWrite)),
+    ("audit/list", Needs::Scope(Scope::AuditRead)),
+];
+
+#[test]
+fn every_server_function_is_in_the_matrix() {
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/").to_string())
+        .collect();
+    let listed: BTreeSet<String> = MATRIX.iter().map(|(p, _)| p.to_string()).collect();
+    assert_eq!(
+        registered, listed,
+        "add new server functions to MATRIX with the scope they need"
+    );
+}
+
+/// Arguments that get past validation, so that what is tested is authorization.
+fn args(endpoint: &str, conversation: i64, member: i64, n: usize) -> Vec<(String, String)> {
+    let c = conversation.to_string();
+    let m = member.to_string();
+    let pairs: Vec<(&str, String)> = match endpoint {
+        "auth/sign_in" => vec![
+            ("email", "nobody@example.com".into()),
+            ("password", "wrong-password".into()),
+        ],
+        "widget/channel" | "widget/start" => vec![("key", server::demo::DEMO_WEB_CHANNEL.into())],
+        "invite/get" => vec![("token", "0".repeat(64))],
+        "invite/accept" => vec![
+            ("token", "0".repeat(64)),
+            ("password", "long-enough-1".into()),
+            ("confirm", "long-enough-1".into()),
+        ],
+        "inbox/conversation"
+        | "inbox/take_over"
+        | "inbox/restore_to_ai"
+        | "inbox/resolve"
+        | "inbox/transfer_options" => vec![("id", c)],
+        "inbox/transfer" => vec![("id", c), ("to", format!("member:{m}")), ("note", String::new())],
+        "people/invite" => vec![
+            ("name", "Matrix".into()),
+            ("email", format!("matrix{n}@example.com")),
+            ("role", "agent".into()),
+        ],
+        "people/role" => vec![("id", m), ("role", "agent".into())],
+        "people/active" => vec![("id", m), ("active", "true".into())],
+        "people/chat_limit" => vec![("id", m), ("limit", String::new())],
+        "settings/update" => vec![
+            ("name", "Acme Support".into()),
+            ("operator_enabled", "on".into()),
+            ("presence_enabled", "on".into()),
+            ("human_agents", "5".into()),
+            ("default_chat_limit", "3".into()),
+            ("disconnect_timeout_secs", "30".into()),
+        ],
+        _ => vec![],
+    };
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+#[tokio::test]
+async fn every_server_function_allows_and_refuses_exactly_as_the_permissions_table_says() {
+    // Each caller tries a wrong password once (auth/sign_in); do not let that throttle them.
+    let app = spawn_app_with(&[("SWITCHBOARD_SIGN_IN_MAX_ATTEMPTS", "1000")]).await;
+    // One member of each role in the demo workspace, and the owner of another workspace.
+    let hash = server::auth::hash_password(PASSWORD).unwrap();
+    for (email, role) in [
+        ("am@demo.switchboard.test", Role::AccountManager),
+        ("sa@demo.switchboard.test", Role::SupportAgent),
+    ] {
+        app.store
+            .create_member(
+                1,
+                server::store::NewMember {
+                    email,
+                    name: role.label(),
+                    password_hash: &hash,
+                    role,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    server::demo::create_owner(&app.store, "Other Co", "boss@other.example", "Boss", PASSWORD)
+        .await
+        .unwrap();
+
+    // A conversation of the demo workspace that the test agents can see.
+    let mut v = app.visitor().await;
+    v.send(&app::events::VisitorCommand::Send {
+        body: "hello".into(),
+        idempotency_key: "k".into(),
+    })
+    .await;
+    v.wait_for("ack", |e| {
+        matches!(e, app::events::VisitorEvent::Ack { .. }).then_some(())
+    })
+    .await;
+    let conversation = app.store.newest_conversation().await.unwrap().unwrap();
+    let target = app
+        .store
+        .member_by_email("agent2@demo.switchboard.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+
+    let callers: Vec<(&str, Option<Role>)> = vec![
+        ("anonymous", None),
+        (OWNER, Some(Role::Owner)),
+        (ADMIN, Some(Role::Admin)),
+        (SUPERVISOR, Some(Role::Supervisor)),
+        ("am@demo.switchboard.test", Some(Role::AccountManager)),
+        (AGENT, Some(Role::Agent)),
+        ("sa@demo.switchboard.test", Some(Role::SupportAgent)),
+        ("boss@other.example", Some(Role::Owner)),
+    ];
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for (who, role) in &callers {
+        let client = match role {
+            None => new_client(),
+            Some(_) => TestApp::client_signed_in(&app, who).await,
+        };
+        for (endpoint, needs) in MATRIX {
+            if matches!(*endpoint, "auth/sign_out") {
+                continue; // would end the caller's session mid-matrix; covered in auth.rs
+            }
+            n += 1;
+            let form = args(endpoint, conversation, target, n);
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let res = app.call_with(&client, endpoint, &form).await;
+            let status = res.status().as_u16();
+            // Refused means refused for who is asking: not for a wrong password or bad input.
+            let refused = match res.status().is_success() {
+                true => false,
+                false => matches!(
+                    serde_json::from_str::<app::AppError>(&res.text().await.unwrap()),
+                    Ok(app::AppError::Unauthenticated
+                        | app::AppError::SessionExpired
+                        | app::AppError::Forbidden { .. })
+                ),
+            };
+            let other_workspace = *who == "boss@other.example";
+            let expected_allowed = match needs {
+                Needs::Public => true,
+                Needs::Member => role.is_some(),
+                Needs::Scope(s) => role.is_some_and(|r| r.has(*s)),
+            };
+            let ok = if !expected_allowed {
+                refused && (status == 401 || status == 403)
+            } else if other_workspace && form.iter().any(|(k, _)| *k == "id") {
+                // Another workspace's conversation or member: as if it did not exist.
+                status == 404
+            } else {
+                !refused
+            };
+            if !ok {
+                failures.push(format!(
+                    "{who} → {endpoint}: got {status}, expected {}",
+                    if expected_allowed { "allowed" } else { "refused" }
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn the_sockets_check_who_is_calling() {
+    let app = spawn_app().await;
+    // Operator socket: no session, or a visitor token instead of one, is refused.
+    assert_eq!(
+        connect::<OperatorCommand, OperatorEvent>(&app.ws_url("/ws/operator"), None)
+            .await
+            .err(),
+        Some(401)
+    );
+    let token = app.visitor_token().await;
+    assert_eq!(
+        connect::<OperatorCommand, OperatorEvent>(&app.ws_url(&format!("/ws/operator?token={token}")), None)
+            .await
+            .err(),
+        Some(401)
+    );
+    // Every role may open it (they all carry operator:read).
+    for email in [OWNER, ADMIN, SUPERVISOR, AGENT] {
+        let mut op = app.operator(email).await;
+        op.send(&OperatorCommand::Ping).await;
+        op.wait_for("pong", |e| matches!(e, OperatorEvent::Pong).then_some(()))
+            .await;
+    }
+    // Visitor socket: no token, a forged token, or a session cookie instead is refused.
+    assert_eq!(app.visitor_connect_status("").await, Some(400));
+    assert_eq!(app.visitor_connect_status("v1.1.1.deadbeef").await, Some(400));
+    let cookie = app.session_cookie(OWNER, PASSWORD).await;
+    let with_cookie =
+        connect::<app::events::VisitorCommand, app::events::VisitorEvent>(&app.ws_url("/ws/visitor"), Some(&cookie))
+            .await;
+    assert_eq!(with_cookie.err(), Some(400));
+}
