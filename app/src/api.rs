@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::model::{
     AuditView, ConversationDetail, ConversationSummary, GroupSummary, Invitation, InvitationView, LiveBoard, Me,
-    MemberSummary, TransferOptions, WidgetChannel, WorkspaceSettings,
+    MemberSummary, TransferOptions, WidgetChannel, WorkflowSummary, WorkspaceSettings,
 };
 use crate::AppError;
 
@@ -48,6 +48,19 @@ pub mod ssr {
         async fn set_member_active(&self, me: &Me, id: i64, active: bool) -> Result<MemberSummary, AppError>;
         async fn set_member_chat_limit(&self, me: &Me, id: i64, limit: Option<i64>) -> Result<MemberSummary, AppError>;
         async fn audit_log(&self, me: &Me, action: Option<String>) -> Result<Vec<AuditView>, AppError>;
+        async fn create_group(&self, me: &Me, name: &str, description: &str) -> Result<GroupSummary, AppError>;
+        async fn update_group(&self, me: &Me, id: i64, name: &str, description: &str)
+            -> Result<GroupSummary, AppError>;
+        async fn delete_group(&self, me: &Me, id: i64) -> Result<(), AppError>;
+        async fn group_member(&self, me: &Me, id: i64, member_id: i64, add: bool) -> Result<GroupSummary, AppError>;
+        async fn group_workflow(
+            &self,
+            me: &Me,
+            id: i64,
+            workflow_id: i64,
+            assigned: bool,
+        ) -> Result<GroupSummary, AppError>;
+        async fn list_workflows(&self, me: &Me) -> Result<Vec<WorkflowSummary>, AppError>;
         /// Public: the invitation a link's token names.
         async fn invitation(&self, token: &str) -> Result<InvitationView, AppError>;
         /// Public: sets the invited member's password and opens a session (its token).
@@ -393,6 +406,79 @@ pub async fn list_audit(action: Option<String>) -> Result<Vec<AuditView>, AppErr
         async move {
             let (backend, me) = require(Some(crate::Scope::AuditRead), "read the audit log").await?;
             backend.audit_log(&me, action.filter(|a| !a.is_empty())).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "groups/create")]
+pub async fn create_group(name: String, description: String) -> Result<GroupSummary, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "manage operator groups").await?;
+            backend.create_group(&me, &name, &description).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "groups/update")]
+pub async fn update_group(id: i64, name: String, description: String) -> Result<GroupSummary, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "manage operator groups").await?;
+            backend.update_group(&me, id, &name, &description).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "groups/delete")]
+pub async fn delete_group(id: i64) -> Result<(), AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "manage operator groups").await?;
+            backend.delete_group(&me, id).await
+        }
+        .await,
+    )
+}
+
+/// Adds (`add` true) or removes a member.
+#[server(endpoint = "groups/member")]
+pub async fn group_member(id: i64, member_id: i64, add: bool) -> Result<GroupSummary, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "manage operator groups").await?;
+            backend.group_member(&me, id, member_id, add).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "groups/workflow")]
+pub async fn group_workflow(id: i64, workflow_id: i64, assigned: bool) -> Result<GroupSummary, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "manage operator groups").await?;
+            backend.group_workflow(&me, id, workflow_id, assigned).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "workflows/list")]
+pub async fn list_workflows() -> Result<Vec<WorkflowSummary>, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorRead), "see workflows").await?;
+            backend.list_workflows(&me).await
         }
         .await,
     )

@@ -8,6 +8,7 @@ pub mod channels;
 pub mod config;
 pub mod conversations;
 pub mod demo;
+pub mod groups;
 pub mod http;
 pub mod hub;
 pub mod router;
@@ -109,6 +110,7 @@ impl Application {
             tokens: tokens.clone(),
             router: router.clone(),
             team: team::Team::new(store.clone(), router.clone()),
+            groups: groups::Groups::new(store.clone(), router.clone()),
         });
         let leptos = LeptosOptions::builder()
             .output_name("switchboard")

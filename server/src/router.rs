@@ -639,6 +639,30 @@ impl Router {
         }
     }
 
+    /// Re-reads the workflows of the member's groups; live workflows no longer among them end.
+    pub async fn refresh_available(&self, member_id: i64) {
+        let Ok(available) = self.store.group_workflows(member_id).await else {
+            return;
+        };
+        let workspace = {
+            let mut s = self.lock();
+            let Some(o) = s.operators.get_mut(&member_id) else {
+                return;
+            };
+            o.live.retain(|w| available.iter().any(|a| a.id == w.id));
+            if o.live.is_empty() && o.status != OperatorStatus::Offline {
+                o.status = OperatorStatus::Offline;
+                o.since_ms = now_ms();
+            }
+            o.available = available;
+            let ws = o.workspace_id;
+            s.assign_seats(ws);
+            ws
+        };
+        self.tell_member(member_id);
+        self.tell_workspace(workspace);
+    }
+
     /// Whether the operator is live on the workflow now.
     pub fn is_live_on(&self, member_id: i64, workflow_id: i64) -> bool {
         self.lock()

@@ -7,7 +7,7 @@ use app::api::ssr::Backend;
 use app::model::{
     AuditView, BoardOperator, ConversationDetail, ConversationSummary, GroupChoice, GroupSummary, Invitation,
     InvitationView, LiveBoard, MemberSummary, OperatorStatus, TransferOperator, TransferOptions, WidgetChannel,
-    WorkspaceSettings,
+    WorkflowSummary, WorkspaceSettings,
 };
 use app::{AppError, Me, Role};
 
@@ -25,6 +25,7 @@ pub struct Services {
     pub tokens: VisitorTokens,
     pub router: Arc<crate::router::Router>,
     pub team: crate::team::Team,
+    pub groups: crate::groups::Groups,
 }
 
 #[async_trait::async_trait]
@@ -128,6 +129,40 @@ impl Backend for Services {
 
     async fn audit_log(&self, me: &Me, action: Option<String>) -> Result<Vec<AuditView>, AppError> {
         Ok(self.store.audit_log(me.workspace_id, action.as_deref(), 500).await?)
+    }
+
+    async fn create_group(&self, me: &Me, name: &str, description: &str) -> Result<GroupSummary, AppError> {
+        self.groups.create(me, name, description).await
+    }
+
+    async fn update_group(&self, me: &Me, id: i64, name: &str, description: &str) -> Result<GroupSummary, AppError> {
+        self.groups.update(me, id, name, description).await
+    }
+
+    async fn delete_group(&self, me: &Me, id: i64) -> Result<(), AppError> {
+        self.groups.delete(me, id).await
+    }
+
+    async fn group_member(&self, me: &Me, id: i64, member_id: i64, add: bool) -> Result<GroupSummary, AppError> {
+        if add {
+            self.groups.add_member(me, id, member_id).await
+        } else {
+            self.groups.remove_member(me, id, member_id).await
+        }
+    }
+
+    async fn group_workflow(
+        &self,
+        me: &Me,
+        id: i64,
+        workflow_id: i64,
+        assigned: bool,
+    ) -> Result<GroupSummary, AppError> {
+        self.groups.set_workflow(me, id, workflow_id, assigned).await
+    }
+
+    async fn list_workflows(&self, me: &Me) -> Result<Vec<WorkflowSummary>, AppError> {
+        self.groups.workflows(me).await
     }
 
     async fn invitation(&self, token: &str) -> Result<InvitationView, AppError> {

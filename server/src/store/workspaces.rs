@@ -133,6 +133,74 @@ impl Store {
         Ok(row.0)
     }
 
+    pub async fn update_group(
+        &self,
+        workspace_id: i64,
+        group_id: i64,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let done =
+            sqlx::query("UPDATE operator_groups SET name = $3, description = $4 WHERE id = $2 AND workspace_id = $1")
+                .bind(workspace_id)
+                .bind(group_id)
+                .bind(name)
+                .bind(description)
+                .execute(&self.write)
+                .await
+                .map_err(unique_as("An operator group with that name"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn delete_group(&self, workspace_id: i64, group_id: i64) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM operator_groups WHERE id = $2 AND workspace_id = $1")
+            .bind(workspace_id)
+            .bind(group_id)
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn remove_group_member(
+        &self,
+        workspace_id: i64,
+        group_id: i64,
+        member_id: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM group_members WHERE member_id = $3 AND group_id IN (SELECT id FROM operator_groups WHERE id = $2 AND workspace_id = $1)",
+        )
+        .bind(workspace_id)
+        .bind(group_id)
+        .bind(member_id)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn remove_group_workflow(
+        &self,
+        workspace_id: i64,
+        group_id: i64,
+        workflow_id: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM group_workflows WHERE workflow_id = $3 AND group_id IN (SELECT id FROM operator_groups WHERE id = $2 AND workspace_id = $1)",
+        )
+        .bind(workspace_id)
+        .bind(group_id)
+        .bind(workflow_id)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
     /// Adds a member and a workflow to a group; both must belong to the group's workspace.
     pub async fn add_group_member(&self, workspace_id: i64, group_id: i64, member_id: i64) -> Result<(), StoreError> {
         let done = sqlx::query(
@@ -181,15 +249,15 @@ impl Store {
                 .bind(workspace_id)
                 .fetch_all(&self.read)
                 .await?;
-        let members: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT gm.group_id, m.name FROM group_members gm JOIN members m ON m.id = gm.member_id
+        let members: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT gm.group_id, m.name, m.id FROM group_members gm JOIN members m ON m.id = gm.member_id
              WHERE m.workspace_id = $1 ORDER BY m.name",
         )
         .bind(workspace_id)
         .fetch_all(&self.read)
         .await?;
-        let workflows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT gw.group_id, w.name FROM group_workflows gw JOIN workflows w ON w.id = gw.workflow_id
+        let workflows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT gw.group_id, w.name, w.id FROM group_workflows gw JOIN workflows w ON w.id = gw.workflow_id
              WHERE w.workspace_id = $1 ORDER BY w.name",
         )
         .bind(workspace_id)
@@ -203,13 +271,23 @@ impl Store {
                 description,
                 members: members
                     .iter()
-                    .filter(|(g, _)| *g == id)
-                    .map(|(_, n)| n.clone())
+                    .filter(|(g, _, _)| *g == id)
+                    .map(|(_, n, _)| n.clone())
                     .collect(),
                 workflows: workflows
                     .iter()
-                    .filter(|(g, _)| *g == id)
-                    .map(|(_, n)| n.clone())
+                    .filter(|(g, _, _)| *g == id)
+                    .map(|(_, n, _)| n.clone())
+                    .collect(),
+                member_ids: members
+                    .iter()
+                    .filter(|(g, _, _)| *g == id)
+                    .map(|(_, _, m)| *m)
+                    .collect(),
+                workflow_ids: workflows
+                    .iter()
+                    .filter(|(g, _, _)| *g == id)
+                    .map(|(_, _, w)| *w)
                     .collect(),
             })
             .collect())
@@ -227,7 +305,7 @@ impl Store {
                 member_id: m.id,
                 groups: groups
                     .iter()
-                    .filter(|g| g.members.contains(&m.name))
+                    .filter(|g| g.member_ids.contains(&m.id))
                     .map(|g| g.name.clone())
                     .collect(),
                 name: m.name,

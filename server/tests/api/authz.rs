@@ -47,6 +47,12 @@ const MATRIX: &[(&str, Needs)] = &[
     ("settings/get", Needs::Scope(Scope::SettingsWrite)),
     ("settings/update", Needs::Scope(Scope::SettingsWrite)),
     ("audit/list", Needs::Scope(Scope::AuditRead)),
+    ("groups/create", Needs::Scope(Scope::OperatorWrite)),
+    ("groups/update", Needs::Scope(Scope::OperatorWrite)),
+    ("groups/delete", Needs::Scope(Scope::OperatorWrite)),
+    ("groups/member", Needs::Scope(Scope::OperatorWrite)),
+    ("groups/workflow", Needs::Scope(Scope::OperatorWrite)),
+    ("workflows/list", Needs::Scope(Scope::OperatorRead)),
 ];
 
 #[test]
@@ -91,6 +97,18 @@ fn args(endpoint: &str, conversation: i64, member: i64, n: usize) -> Vec<(String
         "people/role" => vec![("id", m), ("role", "agent".into())],
         "people/active" => vec![("id", m), ("active", "true".into())],
         "people/chat_limit" => vec![("id", m), ("limit", String::new())],
+        "groups/create" => vec![("name", format!("Matrix group {n}")), ("description", String::new())],
+        "groups/update" | "groups/delete" => vec![
+            ("id", "1".into()),
+            ("name", "Frontline".into()),
+            ("description", String::new()),
+        ],
+        "groups/member" => vec![("id", "1".into()), ("member_id", m), ("add", "false".into())],
+        "groups/workflow" => vec![
+            ("id", "1".into()),
+            ("workflow_id", "1".into()),
+            ("assigned", "true".into()),
+        ],
         "settings/update" => vec![
             ("name", "Acme Support".into()),
             ("operator_enabled", "on".into()),

@@ -4,6 +4,7 @@
 mod auth;
 mod authz;
 mod config;
+mod groups;
 mod handoff;
 mod helpers;
 mod routing;

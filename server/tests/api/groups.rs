@@ -1,0 +1,149 @@
+//! Operator groups: create, edit, delete, members and workflows, with clear refusals.
+
+use app::model::GroupSummary;
+use app::{AppError, Role};
+
+use crate::helpers::*;
+
+async fn groups(app: &TestApp) -> Vec<GroupSummary> {
+    result(app.call("people/groups", &[]).await).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_creates_edits_staffs_and_deletes_a_group() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    let created: GroupSummary = result(
+        app.call(
+            "groups/create",
+            &[("name", " Billing "), ("description", "Invoices and refunds")],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (created.name.as_str(), created.description.as_deref()),
+        ("Billing", Some("Invoices and refunds"))
+    );
+    let id = created.id.to_string();
+    let ava = app.store.member_by_email(AGENT).await.unwrap().unwrap().id.to_string();
+    let staffed: GroupSummary = result(
+        app.call("groups/member", &[("id", &id), ("member_id", &ava), ("add", "true")])
+            .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(staffed.members, vec!["Ava Agent".to_string()]);
+    let with_workflow: GroupSummary = result(
+        app.call(
+            "groups/workflow",
+            &[("id", &id), ("workflow_id", "1"), ("assigned", "true")],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(with_workflow.workflows, vec!["Support Assistant".to_string()]);
+    let renamed: GroupSummary = result(
+        app.call(
+            "groups/update",
+            &[("id", &id), ("name", "Billing & Refunds"), ("description", "")],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (renamed.name.as_str(), renamed.description),
+        ("Billing & Refunds", None)
+    );
+    let res = app.call("groups/delete", &[("id", &id)]).await;
+    assert_eq!(res.status(), 200);
+    assert!(groups(&app).await.iter().all(|g| g.id != created.id));
+    assert_eq!(app.store.audit_count(1, "group.created").await.unwrap(), 1);
+    assert_eq!(app.store.audit_count(1, "group.deleted").await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn bad_group_changes_are_refused_in_words_and_change_nothing() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    let before = groups(&app).await;
+    for (form, message) in [
+        (
+            vec![("name", "Frontline"), ("description", "")],
+            "An operator group with that name already exists.",
+        ),
+        (vec![("name", "  "), ("description", "")], "Name: must not be empty"),
+    ] {
+        let res = app.call("groups/create", &form).await;
+        assert!(res.status().is_client_error());
+        assert_eq!(result::<GroupSummary>(res).await.unwrap_err().to_string(), message);
+    }
+    let long = "x".repeat(81);
+    let res = app
+        .call("groups/create", &[("name", long.as_str()), ("description", "")])
+        .await;
+    assert_eq!(
+        result::<GroupSummary>(res).await.unwrap_err().to_string(),
+        "Name: must be at most 80 characters"
+    );
+
+    // An account manager cannot handle conversations, so cannot be in a group.
+    let hash = server::auth::hash_password(PASSWORD).unwrap();
+    let am = app
+        .store
+        .create_member(
+            1,
+            server::store::NewMember {
+                email: "am@demo.switchboard.test",
+                name: "Alex Manager",
+                password_hash: &hash,
+                role: Role::AccountManager,
+            },
+        )
+        .await
+        .unwrap();
+    let frontline = before.iter().find(|g| g.name == "Frontline").unwrap().id.to_string();
+    let res = app
+        .call(
+            "groups/member",
+            &[("id", &frontline), ("member_id", &am.to_string()), ("add", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(
+        result::<GroupSummary>(res).await.unwrap_err(),
+        AppError::Conflict(
+            "Alex Manager is an Account Manager; only roles with operator:write can be in an operator group.".into()
+        )
+    );
+    assert_eq!(groups(&app).await, before, "nothing changed");
+}
+
+#[tokio::test]
+async fn leaving_a_group_ends_going_live_on_its_workflows() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    let mut op = app.operator(AGENT).await;
+    op.send(&app::events::OperatorCommand::GoLive { workflow_ids: vec![1] })
+        .await;
+    op.wait_for("live", |e| {
+        matches!(e, app::events::OperatorEvent::Presence { presence } if !presence.live_workflows.is_empty())
+            .then_some(())
+    })
+    .await;
+    let ava = app.store.member_by_email(AGENT).await.unwrap().unwrap().id.to_string();
+    let res = app
+        .call("groups/member", &[("id", "1"), ("member_id", &ava), ("add", "false")])
+        .await;
+    assert_eq!(res.status(), 200);
+    let after = op
+        .wait_for("presence without the workflow", |e| match e {
+            app::events::OperatorEvent::Presence { presence } if presence.live_workflows.is_empty() => {
+                Some(presence.clone())
+            }
+            _ => None,
+        })
+        .await;
+    assert!(after.available_workflows.is_empty());
+    assert_eq!(after.status, app::model::OperatorStatus::Offline);
+}
