@@ -2,18 +2,35 @@
 //! every page: the status control, incoming offers and the live board are kept here, and pages
 //! listen for the events they show (the inbox: conversations, messages, typing).
 
+#[cfg(feature = "hydrate")]
 use std::rc::Rc;
 
 use leptos::prelude::*;
 
 use crate::events::{OperatorCommand, OperatorEvent};
 use crate::model::{LiveBoard, MyPresence, OfferView};
-use crate::socket::{ws_url, Socket};
+#[cfg(feature = "hydrate")]
+use crate::socket::ws_url;
+use crate::socket::{BrowserCell, Socket};
 
+#[cfg(feature = "hydrate")]
 type Listener = Rc<dyn Fn(&OperatorEvent)>;
+#[cfg(feature = "hydrate")]
 type Reconnect = Rc<dyn Fn()>;
 
+// On the server there are no sockets and no listeners; the stored values are empty there, so
+// dropping them on whatever thread the render ends on is harmless.
+#[cfg(feature = "hydrate")]
+type Listeners = Vec<(u64, Listener)>;
+#[cfg(not(feature = "hydrate"))]
+type Listeners = ();
+#[cfg(feature = "hydrate")]
+type Reconnects = Vec<(u64, Reconnect)>;
+#[cfg(not(feature = "hydrate"))]
+type Reconnects = ();
+
 #[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub struct OperatorLink {
     pub connected: RwSignal<bool>,
     pub presence: RwSignal<Option<MyPresence>>,
@@ -21,9 +38,9 @@ pub struct OperatorLink {
     pub board: RwSignal<Option<LiveBoard>>,
     /// The last refusal of a presence or offer command, in words.
     pub notice: RwSignal<Option<String>>,
-    socket: StoredValue<Option<Socket>, LocalStorage>,
-    listeners: StoredValue<Vec<(u64, Listener)>, LocalStorage>,
-    reconnects: StoredValue<Vec<(u64, Reconnect)>, LocalStorage>,
+    socket: BrowserCell<Option<Socket>>,
+    listeners: BrowserCell<Listeners>,
+    reconnects: BrowserCell<Reconnects>,
     next_id: StoredValue<u64>,
 }
 
@@ -36,38 +53,41 @@ impl OperatorLink {
             offers: RwSignal::new(Vec::new()),
             board: RwSignal::new(None),
             notice: RwSignal::new(None),
-            socket: StoredValue::new_local(None),
-            listeners: StoredValue::new_local(Vec::new()),
-            reconnects: StoredValue::new_local(Vec::new()),
+            socket: BrowserCell::new(|| None),
+            listeners: BrowserCell::new(Default::default),
+            reconnects: BrowserCell::new(Default::default),
             next_id: StoredValue::new(0),
         };
-        Effect::new(move |_| {
-            let s = Socket::open(
-                ws_url("/ws/operator"),
-                move || {
-                    link.connected.set(true);
-                    let callbacks: Vec<Reconnect> = link
-                        .reconnects
-                        .with_value(|r| r.iter().map(|(_, f)| f.clone()).collect());
-                    for f in callbacks {
-                        f();
+        #[cfg(feature = "hydrate")]
+        {
+            Effect::new(move |_| {
+                let s = Socket::open(
+                    ws_url("/ws/operator"),
+                    move || {
+                        link.connected.set(true);
+                        let callbacks: Vec<Reconnect> =
+                            link.reconnects.with(|r| r.iter().map(|(_, f)| f.clone()).collect());
+                        for f in callbacks {
+                            f();
+                        }
+                    },
+                    move |text| link.dispatch(&text),
+                    move |_| link.connected.set(false),
+                );
+                link.socket.update(|slot| *slot = Some(s));
+            });
+            on_cleanup(move || {
+                link.socket.with(|s| {
+                    if let Some(s) = s {
+                        s.close()
                     }
-                },
-                move |text| link.dispatch(&text),
-                move |_| link.connected.set(false),
-            );
-            link.socket.set_value(Some(s));
-        });
-        on_cleanup(move || {
-            link.socket.with_value(|s| {
-                if let Some(s) = s {
-                    s.close()
-                }
-            })
-        });
+                })
+            });
+        }
         link
     }
 
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn dispatch(&self, text: &str) {
         let Ok(event) = serde_json::from_str::<OperatorEvent>(text) else {
             return;
@@ -88,35 +108,47 @@ impl OperatorLink {
             } => self.notice.set(Some(message.clone())),
             _ => {}
         }
-        let listeners: Vec<Listener> = self
-            .listeners
-            .with_value(|l| l.iter().map(|(_, f)| f.clone()).collect());
-        for f in listeners {
-            f(&event);
+        #[cfg(feature = "hydrate")]
+        {
+            let listeners: Vec<Listener> = self.listeners.with(|l| l.iter().map(|(_, f)| f.clone()).collect());
+            for f in listeners {
+                f(&event);
+            }
         }
     }
 
     pub fn send(&self, command: &OperatorCommand) -> bool {
         let text = serde_json::to_string(command).unwrap_or_default();
-        self.socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&text)))
+        self.socket.with(|s| s.as_ref().is_some_and(|s| s.send(&text)))
     }
 
-    /// Calls `f` for every event while the calling component lives.
+    /// Calls `f` for every event while the calling component lives (in the browser).
     pub fn listen(&self, f: impl Fn(&OperatorEvent) + 'static) {
-        let id = self.next();
-        self.listeners.update_value(|l| l.push((id, Rc::new(f))));
-        let listeners = self.listeners;
-        on_cleanup(move || listeners.update_value(|l| l.retain(|(i, _)| *i != id)));
+        #[cfg(feature = "hydrate")]
+        {
+            let id = self.next();
+            self.listeners.update(|l| l.push((id, Rc::new(f))));
+            let listeners = self.listeners;
+            on_cleanup(move || listeners.update(|l| l.retain(|(i, _)| *i != id)));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = f;
     }
 
-    /// Calls `f` after every (re)connect while the calling component lives.
+    /// Calls `f` after every (re)connect while the calling component lives (in the browser).
     pub fn on_connect(&self, f: impl Fn() + 'static) {
-        let id = self.next();
-        self.reconnects.update_value(|r| r.push((id, Rc::new(f))));
-        let reconnects = self.reconnects;
-        on_cleanup(move || reconnects.update_value(|r| r.retain(|(i, _)| *i != id)));
+        #[cfg(feature = "hydrate")]
+        {
+            let id = self.next();
+            self.reconnects.update(|r| r.push((id, Rc::new(f))));
+            let reconnects = self.reconnects;
+            on_cleanup(move || reconnects.update(|r| r.retain(|(i, _)| *i != id)));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = f;
     }
 
+    #[cfg(feature = "hydrate")]
     fn next(&self) -> u64 {
         let id = self.next_id.get_value() + 1;
         self.next_id.set_value(id);

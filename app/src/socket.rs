@@ -227,3 +227,51 @@ impl Socket {
     pub fn set_url(&self, _url: String) {}
     pub fn close(&self) {}
 }
+
+/// Storage for browser-only values that are not `Send` (a socket, callbacks). In the browser
+/// it is a local stored value; on the server it holds nothing, so no such value is ever
+/// created or dropped on a server thread.
+pub struct BrowserCell<T: 'static> {
+    #[cfg(feature = "hydrate")]
+    inner: leptos::prelude::StoredValue<T, leptos::prelude::LocalStorage>,
+    _value: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: 'static> Clone for BrowserCell<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: 'static> Copy for BrowserCell<T> {}
+
+impl<T: 'static> BrowserCell<T> {
+    pub fn new(_value: impl FnOnce() -> T) -> Self {
+        BrowserCell {
+            #[cfg(feature = "hydrate")]
+            inner: leptos::prelude::StoredValue::new_local(_value()),
+            _value: std::marker::PhantomData,
+        }
+    }
+
+    /// Reads the value; on the server, `R::default()`.
+    pub fn with<R: Default>(&self, _f: impl FnOnce(&T) -> R) -> R {
+        #[cfg(feature = "hydrate")]
+        {
+            use leptos::prelude::WithValue;
+            self.inner.try_with_value(_f).unwrap_or_default()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            R::default()
+        }
+    }
+
+    pub fn update(&self, _f: impl FnOnce(&mut T)) {
+        #[cfg(feature = "hydrate")]
+        {
+            use leptos::prelude::UpdateValue;
+            self.inner.update_value(_f);
+        }
+    }
+}

@@ -63,7 +63,7 @@ test("a supervisor sees the team, the permissions table and the live view, but n
   await expect(page).toHaveURL(/\/people$/);
   await expect(page.getByTestId("members-table")).toContainText("Ava Agent");
   await expect(page.getByTestId("permissions-table")).toContainText("operator:write");
-  await expect(page.getByText("Frontline")).toBeVisible();
+  await expect(page.getByText("Frontline", { exact: true })).toBeVisible();
   await snap(page, "people");
   await nav.getByRole("link", { name: "Live" }).click();
   await expect(page).toHaveURL(/\/live$/);

@@ -9,9 +9,10 @@ test("an admin invites a member who joins through the link, then deactivates the
   await hydrated(page);
 
   await page.getByTestId("invite").locator("summary").click();
-  await page.getByLabel("Name").fill("Nora New");
-  await page.getByLabel("Email").fill("nora@example.com");
-  await page.getByLabel("Role", { exact: true }).selectOption("support_agent");
+  const invite = page.getByTestId("invite");
+  await invite.getByLabel("Name").fill("Nora New");
+  await invite.getByLabel("Email").fill("nora@example.com");
+  await invite.getByLabel("Role", { exact: true }).selectOption("support_agent");
   await page.getByRole("button", { name: "Create invitation" }).click();
   const link = page.getByTestId("invite-link");
   await expect(link).toHaveValue(/\/invite\/[0-9a-f]{64}$/);

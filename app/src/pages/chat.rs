@@ -10,7 +10,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::get_widget_channel;
 use crate::events::{MessageBody, MessageView, SenderKind, VisitorCommand, VisitorEvent};
 use crate::model::{format_clock, WidgetChannel};
-use crate::socket::{js_now, new_key, ws_url, Socket};
+use crate::socket::{js_now, new_key, ws_url, BrowserCell, Socket};
 
 #[component]
 pub fn ChatPage() -> impl IntoView {
@@ -56,12 +56,12 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
     let connected = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let draft = RwSignal::new(String::new());
-    let socket = StoredValue::new_local(None::<Socket>);
+    let socket = BrowserCell::new(|| None::<Socket>);
     let last_typing = StoredValue::new(0f64);
 
     let send_command = move |command: &VisitorCommand| -> bool {
         let text = serde_json::to_string(command).unwrap_or_default();
-        socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&text)))
+        socket.with(|s| s.as_ref().is_some_and(|s| s.send(&text)))
     };
 
     let on_event = move |text: String| {
@@ -152,7 +152,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                     leptos::task::spawn_local(async move {
                         if let Ok(t) = crate::api::start_visitor(key.clone()).await {
                             store_token(&key, &t);
-                            socket.with_value(|s| {
+                            socket.with(|s| {
                                 if let Some(s) = s {
                                     s.set_url(ws_url(&format!("/ws/visitor?token={t}")))
                                 }
@@ -161,11 +161,12 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                     });
                 }
             });
-            socket.set_value(Some(s));
+            socket.update(|slot| *slot = Some(s));
         });
     });
+    #[cfg(feature = "hydrate")]
     on_cleanup(move || {
-        socket.with_value(|s| {
+        socket.with(|s| {
             if let Some(s) = s {
                 s.close()
             }

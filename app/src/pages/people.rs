@@ -3,9 +3,12 @@
 use leptos::prelude::*;
 
 use super::errors::{EmptyState, ErrorPanel, Forbidden, Loading, PageHeader};
-use crate::api::{change_role, list_groups, list_members, set_member_active, set_member_chat_limit, InviteMember};
+use crate::api::{
+    change_role, create_group, delete_group, group_member, group_workflow, list_groups, list_members, list_workflows,
+    set_member_active, set_member_chat_limit, update_group, InviteMember,
+};
 use crate::model::format_utc;
-use crate::model::MemberSummary;
+use crate::model::{GroupSummary, MemberSummary, WorkflowSummary};
 use crate::{Me, Role, Scope};
 
 #[component]
@@ -20,7 +23,11 @@ pub fn PeoplePage() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let problem = RwSignal::new(None::<String>);
     let members = Resource::new(move || version.get(), |_| list_members());
-    let groups = Resource::new(|| (), |_| list_groups());
+    let manage_groups = me.as_ref().is_some_and(|m| m.can(Scope::OperatorWrite));
+    let groups_version = RwSignal::new(0u32);
+    let group_problem = RwSignal::new(None::<String>);
+    let groups = Resource::new(move || groups_version.get(), |_| list_groups());
+    let workflows = Resource::new(|| (), |_| list_workflows());
     view! {
         <PageHeader title="People" subtitle="Team members, operator groups and the permissions of each role."/>
         <div class="space-y-10 p-8">
@@ -56,30 +63,26 @@ pub fn PeoplePage() -> impl IntoView {
             </section>
             <section aria-labelledby="groups-heading">
                 <h2 id="groups-heading" class="mb-3 text-base font-semibold">"Operator groups"</h2>
-                <Suspense fallback=|| view! { <Loading what="operator groups"/> }>
+                {manage_groups.then(|| view! { <CreateGroup version=groups_version problem=group_problem/> })}
+                {move || group_problem.get().map(|p| view! { <p role="alert" class="mb-3 rounded-md bg-red-50 p-3 text-sm text-red-800" data-testid="group-problem">{p}</p> })}
+                <Transition fallback=|| view! { <Loading what="operator groups"/> }>
                     {move || Suspend::new(async move {
-                        match groups.await {
-                            Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                            Ok(list) if list.is_empty() => view! {
+                        let (groups, members, workflows) = (groups.await, members.await, workflows.await);
+                        match (groups, members, workflows) {
+                            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),
+                            (Ok(list), _, _) if list.is_empty() => view! {
                                 <EmptyState title="No operator groups" body="Operator groups connect team members to the workflows they handle."/>
                             }.into_any(),
-                            Ok(list) => view! {
+                            (Ok(list), Ok(team), Ok(flows)) => view! {
                                 <ul class="grid gap-4 md:grid-cols-2" role="list">
                                     {list.into_iter().map(|g| view! {
-                                        <li class="rounded-lg border border-slate-200 bg-white p-4">
-                                            <p class="font-medium">{g.name}</p>
-                                            {g.description.map(|d| view! { <p class="text-sm text-slate-500">{d}</p> })}
-                                            <dl class="mt-3 space-y-1 text-sm">
-                                                <div class="flex gap-2"><dt class="text-slate-500">"Members:"</dt><dd>{if g.members.is_empty() { "none".into() } else { g.members.join(", ") }}</dd></div>
-                                                <div class="flex gap-2"><dt class="text-slate-500">"Workflows:"</dt><dd>{if g.workflows.is_empty() { "none".into() } else { g.workflows.join(", ") }}</dd></div>
-                                            </dl>
-                                        </li>
+                                        <GroupCard g=g team=team.clone() flows=flows.clone() manage=manage_groups version=groups_version problem=group_problem/>
                                     }).collect_view()}
                                 </ul>
                             }.into_any(),
                         }
                     })}
-                </Suspense>
+                </Transition>
             </section>
             <PermissionsTable/>
         </div>
@@ -212,6 +215,150 @@ fn MemberRow(
                 </td>
             })}
         </tr>
+    }
+}
+
+#[component]
+fn CreateGroup(version: RwSignal<u32>, problem: RwSignal<Option<String>>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let submit = move || {
+        let (n, d) = (name.get_untracked(), description.get_untracked());
+        leptos::task::spawn_local(async move {
+            match create_group(n, d).await {
+                Ok(_) => {
+                    problem.set(None);
+                    name.set(String::new());
+                    description.set(String::new());
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <form class="mb-4 flex flex-wrap items-end gap-3 rounded-lg border border-slate-200 bg-white p-4" aria-label="Create an operator group"
+            on:submit=move |ev| { ev.prevent_default(); submit(); }>
+            <div>
+                <label for="group-name" class="block text-xs font-medium text-slate-700">"Group name"</label>
+                <input id="group-name" type="text" maxlength="80" class=CELL prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+            </div>
+            <div class="min-w-[16rem] flex-1">
+                <label for="group-description" class="block text-xs font-medium text-slate-700">"Description (optional)"</label>
+                <input id="group-description" type="text" maxlength="500" class=format!("{CELL} w-full") prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))/>
+            </div>
+            <button type="submit" class="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-semibold text-white hover:bg-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500">"Create operator group"</button>
+        </form>
+    }
+}
+
+#[component]
+fn GroupCard(
+    g: GroupSummary,
+    team: Vec<MemberSummary>,
+    flows: Vec<WorkflowSummary>,
+    manage: bool,
+    version: RwSignal<u32>,
+    problem: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let id = g.id;
+    let done = move |r: Result<GroupSummary, crate::AppError>| match r {
+        Ok(_) => {
+            problem.set(None);
+            version.update(|v| *v += 1);
+        }
+        Err(e) => problem.set(Some(e.to_string())),
+    };
+    let members: Vec<(i64, String)> = g.member_ids.iter().copied().zip(g.members.iter().cloned()).collect();
+    let addable: Vec<MemberSummary> = team
+        .into_iter()
+        .filter(|m| m.active && !g.member_ids.contains(&m.id))
+        .collect();
+    let name = RwSignal::new(g.name.clone());
+    let description = RwSignal::new(g.description.clone().unwrap_or_default());
+    view! {
+        <li class="rounded-lg border border-slate-200 bg-white p-4" data-testid="group-card" data-name=g.name.clone()>
+            <div class="flex items-start justify-between gap-2">
+                <div>
+                    <p class="font-medium">{g.name.clone()}</p>
+                    {g.description.clone().map(|d| view! { <p class="text-sm text-slate-500">{d}</p> })}
+                </div>
+                {manage.then(|| view! {
+                    <button type="button" class="rounded-md px-2 py-1 text-sm text-red-700 hover:bg-red-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-400"
+                        on:click=move |_| {
+                            leptos::task::spawn_local(async move {
+                                match delete_group(id).await {
+                                    Ok(()) => { problem.set(None); version.update(|v| *v += 1); }
+                                    Err(e) => problem.set(Some(e.to_string())),
+                                }
+                            });
+                        }>"Delete"</button>
+                })}
+            </div>
+            <h3 class="mt-3 text-xs font-semibold uppercase text-slate-500">"Members"</h3>
+            <ul class="mt-1 flex flex-wrap gap-2" role="list">
+                {if members.is_empty() { Some(view! { <li class="text-sm text-slate-500">"none"</li> }) } else { None }}
+                {members.into_iter().map(|(mid, mname)| view! {
+                    <li class="flex items-center gap-1 rounded-full bg-slate-100 px-2 py-0.5 text-sm">
+                        {mname.clone()}
+                        {manage.then(|| view! {
+                            <button type="button" class="rounded-full px-1 text-slate-500 hover:text-red-700" aria-label=format!("Remove {mname}")
+                                on:click=move |_| { leptos::task::spawn_local(async move { done(group_member(id, mid, false).await) }); }>"×"</button>
+                        })}
+                    </li>
+                }).collect_view()}
+            </ul>
+            {manage.then(|| view! {
+                <div class="mt-2">
+                    <label class="sr-only" for=format!("add-member-{id}")>{format!("Add a member to {}", g.name)}</label>
+                    <select id=format!("add-member-{id}") class=CELL data-testid="add-member"
+                        on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            if let Ok(mid) = value.parse::<i64>() {
+                                leptos::task::spawn_local(async move { done(group_member(id, mid, true).await) });
+                            }
+                        }>
+                        <option value="">"Add a member…"</option>
+                        {addable.into_iter().map(|m| view! { <option value=m.id.to_string()>{format!("{} ({})", m.name, m.role.label())}</option> }).collect_view()}
+                    </select>
+                </div>
+            })}
+            <h3 class="mt-3 text-xs font-semibold uppercase text-slate-500">"Workflows"</h3>
+            <div class="mt-1 space-y-1">
+                {flows.into_iter().map(|w| {
+                    let wid = w.id;
+                    let on = g.workflow_ids.contains(&wid);
+                    view! {
+                        <label class="flex items-center gap-2 text-sm">
+                            <input type="checkbox" class="h-4 w-4" checked=on disabled=!manage
+                                on:change=move |ev| {
+                                    let assigned = event_target_checked(&ev);
+                                    leptos::task::spawn_local(async move { done(group_workflow(id, wid, assigned).await) });
+                                }/>
+                            {w.name.clone()}
+                        </label>
+                    }
+                }).collect_view()}
+            </div>
+            {manage.then(|| view! {
+                <details class="mt-3">
+                    <summary class="cursor-pointer text-sm text-sky-800">"Rename or describe"</summary>
+                    <form class="mt-2 space-y-2" on:submit=move |ev| {
+                        ev.prevent_default();
+                        let (n, d) = (name.get_untracked(), description.get_untracked());
+                        leptos::task::spawn_local(async move { done(update_group(id, n, d).await) });
+                    }>
+                        <label class="block text-xs font-medium text-slate-700">"Name"
+                            <input type="text" maxlength="80" class=format!("{CELL} mt-1 w-full") prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                        </label>
+                        <label class="block text-xs font-medium text-slate-700">"Description"
+                            <input type="text" maxlength="500" class=format!("{CELL} mt-1 w-full") prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))/>
+                        </label>
+                        <button type="submit" class="rounded-md border border-slate-300 px-3 py-1 text-sm hover:bg-slate-50">"Save"</button>
+                    </form>
+                </details>
+            })}
+        </li>
     }
 }
 
