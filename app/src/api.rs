@@ -594,6 +594,7 @@ pub async fn update_workspace_settings(
     human_agents: String,
     default_chat_limit: String,
     disconnect_timeout_secs: String,
+    reroute_on_disconnect: Option<String>,
 ) -> Result<WorkspaceSettings, AppError> {
     use ssr::*;
     finish(
@@ -606,6 +607,7 @@ pub async fn update_workspace_settings(
                 human_agents: parse_number("Human agent seats", &human_agents)?,
                 default_chat_limit: parse_number("Default chat limit", &default_chat_limit)?,
                 disconnect_timeout_secs: parse_number("Disconnect timeout", &disconnect_timeout_secs)?,
+                reroute_on_disconnect: reroute_on_disconnect.is_some(),
             };
             settings.validate()?;
             backend.update_workspace_settings(&me, settings).await

@@ -226,6 +226,9 @@ pub struct WorkspaceSettings {
     pub default_chat_limit: i64,
     /// Seconds after an operator's last socket closes before their presence is cleared.
     pub disconnect_timeout_secs: i64,
+    /// When an operator's presence ends (disconnected, offline), their conversations go to
+    /// other operators; otherwise they keep them.
+    pub reroute_on_disconnect: bool,
 }
 
 impl WorkspaceSettings {
@@ -490,6 +493,7 @@ mod tests {
             human_agents: 5,
             default_chat_limit: 3,
             disconnect_timeout_secs: 30,
+            reroute_on_disconnect: true,
         }
     }
 

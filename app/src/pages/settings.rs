@@ -67,6 +67,10 @@ fn SettingsForm(settings: WorkspaceSettings, update: ServerAction<UpdateWorkspac
                     <input id="disconnect_timeout_secs" name="disconnect_timeout_secs" type="number" min="5" max="3600" required value=settings.disconnect_timeout_secs.to_string() class=INPUT/>
                 </div>
             </div>
+            <label class="flex items-start gap-3 text-sm">
+                <input type="checkbox" name="reroute_on_disconnect" value="on" checked=settings.reroute_on_disconnect class="mt-0.5 h-4 w-4"/>
+                <span><span class="font-medium">"Hand conversations on when an operator leaves"</span><span class="block text-slate-500">"When an operator disconnects past the timeout or goes offline, their conversations go to the next available operator. Otherwise they keep them."</span></span>
+            </label>
             {move || match result() {
                 Some(Err(e)) => Some(view! { <ErrorPanel error=e/> }.into_any()),
                 Some(Ok(_)) => Some(view! { <p role="status" class="text-sm text-emerald-700" data-testid="settings-saved">"Settings saved."</p> }.into_any()),

@@ -4,7 +4,7 @@ use app::model::{GroupSummary, OperatorSummary, WorkflowSummary, WorkspaceSettin
 
 use super::{now_ms, unique_as, Store, StoreError};
 
-type SettingsRow = (String, bool, bool, i64, i64, i64);
+type SettingsRow = (String, bool, bool, i64, i64, i64, bool);
 
 /// One administrative change, for the audit log.
 pub struct AuditEntry<'a> {
@@ -28,14 +28,22 @@ impl Store {
 
     pub async fn workspace_settings(&self, workspace_id: i64) -> Result<WorkspaceSettings, StoreError> {
         let row: Option<SettingsRow> = sqlx::query_as(
-            "SELECT name, operator_enabled, presence_enabled, human_agents, default_chat_limit, disconnect_timeout_secs
+            "SELECT name, operator_enabled, presence_enabled, human_agents, default_chat_limit, disconnect_timeout_secs,
+                    reroute_on_disconnect
              FROM workspaces WHERE id = $1",
         )
         .bind(workspace_id)
         .fetch_optional(&self.read)
         .await?;
-        let (name, operator_enabled, presence_enabled, human_agents, default_chat_limit, disconnect_timeout_secs) =
-            row.ok_or(StoreError::NotFound)?;
+        let (
+            name,
+            operator_enabled,
+            presence_enabled,
+            human_agents,
+            default_chat_limit,
+            disconnect_timeout_secs,
+            reroute_on_disconnect,
+        ) = row.ok_or(StoreError::NotFound)?;
         Ok(WorkspaceSettings {
             name,
             operator_enabled,
@@ -43,6 +51,7 @@ impl Store {
             human_agents,
             default_chat_limit,
             disconnect_timeout_secs,
+            reroute_on_disconnect,
         })
     }
 
@@ -57,7 +66,7 @@ impl Store {
         let mut tx = self.write.begin().await?;
         sqlx::query(
             "UPDATE workspaces SET name = $1, operator_enabled = $2, presence_enabled = $3, human_agents = $4,
-             default_chat_limit = $5, disconnect_timeout_secs = $6 WHERE id = $7",
+             default_chat_limit = $5, disconnect_timeout_secs = $6, reroute_on_disconnect = $7 WHERE id = $8",
         )
         .bind(&settings.name)
         .bind(settings.operator_enabled)
@@ -65,6 +74,7 @@ impl Store {
         .bind(settings.human_agents)
         .bind(settings.default_chat_limit)
         .bind(settings.disconnect_timeout_secs)
+        .bind(settings.reroute_on_disconnect)
         .bind(workspace_id)
         .execute(&mut *tx)
         .await?;

@@ -116,6 +116,7 @@ fn args(endpoint: &str, conversation: i64, member: i64, n: usize) -> Vec<(String
             ("human_agents", "5".into()),
             ("default_chat_limit", "3".into()),
             ("disconnect_timeout_secs", "30".into()),
+            ("reroute_on_disconnect", "on".into()),
         ],
         _ => vec![],
     };

@@ -142,6 +142,7 @@ async fn going_live_obeys_the_seats_and_the_feature_flags() {
             ("human_agents", "1"),
             ("default_chat_limit", "3"),
             ("disconnect_timeout_secs", "30"),
+            ("reroute_on_disconnect", "on"),
         ],
     )
     .await;
@@ -165,6 +166,7 @@ async fn going_live_obeys_the_seats_and_the_feature_flags() {
             ("human_agents", "5"),
             ("default_chat_limit", "3"),
             ("disconnect_timeout_secs", "30"),
+            ("reroute_on_disconnect", "on"),
         ],
     )
     .await;
@@ -328,6 +330,7 @@ async fn an_operator_whose_socket_dies_loses_presence_after_the_timeout_and_thei
             ("human_agents", "5"),
             ("default_chat_limit", "3"),
             ("disconnect_timeout_secs", "5"),
+            ("reroute_on_disconnect", "on"),
         ],
     )
     .await;
@@ -507,5 +510,47 @@ async fn an_operator_transfers_a_conversation_to_a_colleague_with_a_note_for_the
             .iter()
             .any(|e| matches!(e, VisitorEvent::Message { message } if message.internal)),
         "{seen:#?}"
+    );
+}
+
+#[tokio::test]
+async fn with_keep_on_disconnect_an_operator_who_drops_keeps_their_conversation() {
+    let app = spawn_app().await;
+    settings(
+        &app,
+        &[
+            ("name", "Acme Support"),
+            ("operator_enabled", "on"),
+            ("presence_enabled", "on"),
+            ("human_agents", "5"),
+            ("default_chat_limit", "3"),
+            ("disconnect_timeout_secs", "5"),
+        ],
+    )
+    .await;
+    let mut a = live_operator(&app, AGENT).await;
+    let mut v = app.visitor().await;
+    let conversation = escalate(&mut v).await;
+    offer(&mut a).await;
+    a.send(&OperatorCommand::Accept {
+        conversation_id: conversation,
+    })
+    .await;
+    a.wait_for("accepted", |e| {
+        matches!(e, OperatorEvent::OfferClosed { .. }).then_some(())
+    })
+    .await;
+    let mut b = live_operator(&app, AGENT2).await;
+    a.close().await;
+    // Well past the 5 s timeout: Ava's presence is gone, her conversation is still hers.
+    let seen = b.drain(Duration::from_secs(7)).await;
+    assert!(
+        !seen.iter().any(|e| matches!(e, OperatorEvent::Offer { .. })),
+        "{seen:#?}"
+    );
+    let s = app.store.conversation_summary(conversation).await.unwrap().unwrap();
+    assert_eq!(
+        (s.status.as_str(), s.assignee.as_deref()),
+        ("active", Some("Ava Agent"))
     );
 }

@@ -9,6 +9,7 @@ fn settings_form<'a>(name: &'a str, operator: bool, presence: bool, seats: &'a s
         ("human_agents", seats),
         ("default_chat_limit", "4"),
         ("disconnect_timeout_secs", "45"),
+        ("reroute_on_disconnect", "on"),
     ];
     if operator {
         form.push(("operator_enabled", "on"));
