@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::model::{
     AuditView, ConversationDetail, ConversationSummary, GroupSummary, Invitation, InvitationView, LiveBoard, Me,
-    MemberSummary, TransferOptions, WidgetChannel, WorkflowSummary, WorkspaceSettings,
+    MemberSummary, TransferOptions, WidgetChannel, WorkflowSettings, WorkflowSummary, WorkspaceSettings,
 };
 use crate::AppError;
 
@@ -61,6 +61,23 @@ pub mod ssr {
             assigned: bool,
         ) -> Result<GroupSummary, AppError>;
         async fn list_workflows(&self, me: &Me) -> Result<Vec<WorkflowSummary>, AppError>;
+        async fn workflow(&self, me: &Me, id: i64) -> Result<WorkflowSettings, AppError>;
+        async fn create_workflow(&self, me: &Me, name: &str) -> Result<WorkflowSettings, AppError>;
+        /// `api_key`: `None` keeps the stored key, `Some("")` removes it.
+        async fn update_workflow(
+            &self,
+            me: &Me,
+            settings: WorkflowSettings,
+            api_key: Option<String>,
+        ) -> Result<WorkflowSettings, AppError>;
+        async fn add_workflow_answer(
+            &self,
+            me: &Me,
+            id: i64,
+            question: &str,
+            answer: &str,
+        ) -> Result<WorkflowSettings, AppError>;
+        async fn delete_workflow_answer(&self, me: &Me, id: i64, answer_id: i64) -> Result<WorkflowSettings, AppError>;
         /// Public: the invitation a link's token names.
         async fn invitation(&self, token: &str) -> Result<InvitationView, AppError>;
         /// Public: sets the invited member's password and opens a session (its token).
@@ -479,6 +496,112 @@ pub async fn list_workflows() -> Result<Vec<WorkflowSummary>, AppError> {
         async move {
             let (backend, me) = require(Some(crate::Scope::OperatorRead), "see workflows").await?;
             backend.list_workflows(&me).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "workflows/get")]
+pub async fn get_workflow(id: i64) -> Result<WorkflowSettings, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::WorkflowsWrite), "edit workflows").await?;
+            backend.workflow(&me, id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "workflows/create")]
+pub async fn create_workflow(name: String) -> Result<WorkflowSettings, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::WorkflowsWrite), "edit workflows").await?;
+            backend.create_workflow(&me, &name).await
+        }
+        .await,
+    )
+}
+
+/// Saves a workflow. An empty `openai_api_key` keeps the stored key; `remove_api_key` removes it.
+#[server(endpoint = "workflows/update")]
+#[allow(clippy::too_many_arguments)]
+pub async fn update_workflow(
+    id: i64,
+    name: String,
+    live_routing: Option<String>,
+    handoff_mode: String,
+    escalation_threshold: String,
+    escalate_on_frustration: Option<String>,
+    handoff_message: String,
+    greeting: String,
+    fallback_answer: String,
+    routing_mode: String,
+    accept_timeout_secs: String,
+    requires_qualification: Option<String>,
+    ai_provider: String,
+    openai_base_url: String,
+    openai_model: String,
+    openai_api_key: String,
+    remove_api_key: Option<String>,
+    ai_timeout_secs: String,
+) -> Result<WorkflowSettings, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::WorkflowsWrite), "edit workflows").await?;
+            let settings = WorkflowSettings {
+                id,
+                name,
+                live_routing: live_routing.is_some(),
+                handoff_mode,
+                escalation_threshold: parse_number("Escalation threshold", &escalation_threshold)?,
+                escalate_on_frustration: escalate_on_frustration.is_some(),
+                handoff_message,
+                greeting,
+                fallback_answer,
+                routing_mode,
+                accept_timeout_secs: parse_number("Accept timeout", &accept_timeout_secs)?,
+                requires_qualification: requires_qualification.is_some(),
+                ai_provider,
+                openai_base_url: Some(openai_base_url),
+                openai_model: Some(openai_model),
+                has_api_key: false,
+                ai_timeout_secs: parse_number("AI timeout", &ai_timeout_secs)?,
+                answers: vec![],
+            };
+            let key = if remove_api_key.is_some() {
+                Some(String::new())
+            } else {
+                Some(openai_api_key.trim().to_string()).filter(|k| !k.is_empty())
+            };
+            backend.update_workflow(&me, settings, key).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "workflows/answer_add")]
+pub async fn add_workflow_answer(id: i64, question: String, answer: String) -> Result<WorkflowSettings, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::WorkflowsWrite), "edit workflows").await?;
+            backend.add_workflow_answer(&me, id, &question, &answer).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "workflows/answer_delete")]
+pub async fn delete_workflow_answer(id: i64, answer_id: i64) -> Result<WorkflowSettings, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::WorkflowsWrite), "edit workflows").await?;
+            backend.delete_workflow_answer(&me, id, answer_id).await
         }
         .await,
     )

@@ -68,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/people") view=pages::people::PeoplePage/>
                     <Route path=path!("/settings") view=pages::settings::SettingsPage/>
                     <Route path=path!("/audit") view=pages::audit::AuditPage/>
+                    <Route path=path!("/workflows") view=pages::workflows::WorkflowsPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -17,6 +17,7 @@ pub mod services;
 pub mod sockets;
 pub mod store;
 pub mod team;
+pub mod workflows;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -111,6 +112,7 @@ impl Application {
             router: router.clone(),
             team: team::Team::new(store.clone(), router.clone()),
             groups: groups::Groups::new(store.clone(), router.clone()),
+            workflows: workflows::Workflows::new(store.clone()),
         });
         let leptos = LeptosOptions::builder()
             .output_name("switchboard")

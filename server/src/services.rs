@@ -7,7 +7,7 @@ use app::api::ssr::Backend;
 use app::model::{
     AuditView, BoardOperator, ConversationDetail, ConversationSummary, GroupChoice, GroupSummary, Invitation,
     InvitationView, LiveBoard, MemberSummary, OperatorStatus, TransferOperator, TransferOptions, WidgetChannel,
-    WorkflowSummary, WorkspaceSettings,
+    WorkflowSettings, WorkflowSummary, WorkspaceSettings,
 };
 use app::{AppError, Me, Role};
 
@@ -26,6 +26,7 @@ pub struct Services {
     pub router: Arc<crate::router::Router>,
     pub team: crate::team::Team,
     pub groups: crate::groups::Groups,
+    pub workflows: crate::workflows::Workflows,
 }
 
 #[async_trait::async_trait]
@@ -163,6 +164,37 @@ impl Backend for Services {
 
     async fn list_workflows(&self, me: &Me) -> Result<Vec<WorkflowSummary>, AppError> {
         self.groups.workflows(me).await
+    }
+
+    async fn workflow(&self, me: &Me, id: i64) -> Result<WorkflowSettings, AppError> {
+        self.workflows.get(me, id).await
+    }
+
+    async fn create_workflow(&self, me: &Me, name: &str) -> Result<WorkflowSettings, AppError> {
+        self.workflows.create(me, name).await
+    }
+
+    async fn update_workflow(
+        &self,
+        me: &Me,
+        settings: WorkflowSettings,
+        api_key: Option<String>,
+    ) -> Result<WorkflowSettings, AppError> {
+        self.workflows.update(me, settings, api_key).await
+    }
+
+    async fn add_workflow_answer(
+        &self,
+        me: &Me,
+        id: i64,
+        question: &str,
+        answer: &str,
+    ) -> Result<WorkflowSettings, AppError> {
+        self.workflows.add_answer(me, id, question, answer).await
+    }
+
+    async fn delete_workflow_answer(&self, me: &Me, id: i64, answer_id: i64) -> Result<WorkflowSettings, AppError> {
+        self.workflows.delete_answer(me, id, answer_id).await
     }
 
     async fn invitation(&self, token: &str) -> Result<InvitationView, AppError> {

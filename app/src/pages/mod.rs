@@ -9,3 +9,4 @@ pub mod live;
 pub mod people;
 pub mod settings;
 pub mod sign_in;
+pub mod workflows;

@@ -329,6 +329,66 @@ impl Store {
         Ok(Some(workflow))
     }
 
+    /// The built-in assistant's pairs with their ids.
+    pub async fn workflow_answers(&self, workflow_id: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT id, question, answer FROM workflow_answers WHERE workflow_id = $1 ORDER BY id")
+                .bind(workflow_id)
+                .fetch_all(&self.read)
+                .await?,
+        )
+    }
+
+    pub async fn delete_workflow_answer(&self, workflow_id: i64, answer_id: i64) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM workflow_answers WHERE id = $2 AND workflow_id = $1")
+            .bind(workflow_id)
+            .bind(answer_id)
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Saves a workflow's settings. `api_key`: `None` keeps the stored key, `Some("")`
+    /// removes it, anything else replaces it.
+    pub async fn update_workflow(
+        &self,
+        s: &app::model::WorkflowSettings,
+        api_key: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE workflows SET name = $2, live_routing = $3, handoff_mode = $4, escalation_threshold = $5,
+                escalate_on_frustration = $6, handoff_message = $7, greeting = $8, fallback_answer = $9, routing_mode = $10,
+                accept_timeout_secs = $11, requires_qualification = $12, ai_provider = $13, openai_base_url = $14,
+                openai_model = $15, ai_timeout_secs = $16,
+                openai_api_key = CASE WHEN $17 IS NULL THEN openai_api_key WHEN $17 = '' THEN NULL ELSE $17 END
+             WHERE id = $1",
+        )
+        .bind(s.id)
+        .bind(&s.name)
+        .bind(s.live_routing)
+        .bind(&s.handoff_mode)
+        .bind(s.escalation_threshold)
+        .bind(s.escalate_on_frustration)
+        .bind(&s.handoff_message)
+        .bind(&s.greeting)
+        .bind(&s.fallback_answer)
+        .bind(&s.routing_mode)
+        .bind(s.accept_timeout_secs)
+        .bind(s.requires_qualification)
+        .bind(&s.ai_provider)
+        .bind(&s.openai_base_url)
+        .bind(&s.openai_model)
+        .bind(s.ai_timeout_secs)
+        .bind(api_key)
+        .execute(&self.write)
+        .await
+        .map_err(super::unique_as("A workflow with that name"))?;
+        Ok(())
+    }
+
     /// Sets how a workflow routes to people.
     pub async fn set_workflow_routing(
         &self,

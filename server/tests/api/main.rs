@@ -10,4 +10,5 @@ mod helpers;
 mod routing;
 mod sockets;
 mod team;
+mod workflows;
 mod workspace;

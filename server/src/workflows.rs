@@ -1,0 +1,166 @@
+//! Workflows (chatbots): their handoff, routing and assistant settings and the built-in
+//! assistant's question/answer pairs. The provider's API key goes in and never comes out.
+
+use app::model::{AnswerView, WorkflowSettings};
+use app::{AppError, Me, Scope};
+
+use crate::store::workspaces::AuditEntry;
+use crate::store::{Store, WorkflowRecord};
+
+pub struct Workflows {
+    store: Store,
+}
+
+fn view(w: WorkflowRecord, answers: Vec<(i64, String, String)>) -> WorkflowSettings {
+    WorkflowSettings {
+        id: w.id,
+        name: w.name,
+        live_routing: w.live_routing,
+        handoff_mode: w.handoff_mode,
+        escalation_threshold: w.escalation_threshold,
+        escalate_on_frustration: w.escalate_on_frustration,
+        handoff_message: w.handoff_message,
+        greeting: w.greeting,
+        fallback_answer: w.fallback_answer,
+        routing_mode: w.routing_mode,
+        accept_timeout_secs: w.accept_timeout_secs,
+        requires_qualification: w.requires_qualification,
+        ai_provider: w.ai_provider,
+        openai_base_url: w.openai_base_url,
+        openai_model: w.openai_model,
+        has_api_key: w.openai_api_key.is_some_and(|k| !k.is_empty()),
+        ai_timeout_secs: w.ai_timeout_secs,
+        answers: answers
+            .into_iter()
+            .map(|(id, question, answer)| AnswerView { id, question, answer })
+            .collect(),
+    }
+}
+
+impl Workflows {
+    pub fn new(store: Store) -> Self {
+        Workflows { store }
+    }
+
+    fn require(me: &Me) -> Result<(), AppError> {
+        if me.can(Scope::WorkflowsWrite) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("edit workflows"))
+        }
+    }
+
+    async fn audit(
+        &self,
+        me: &Me,
+        action: &str,
+        name: &str,
+        before: Option<&WorkflowSettings>,
+        after: Option<&WorkflowSettings>,
+    ) {
+        let entry = AuditEntry {
+            workspace_id: me.workspace_id,
+            actor_id: Some(me.member_id),
+            action,
+            target: &format!("workflow {name}"),
+            before: before.and_then(|w| serde_json::to_value(w).ok()),
+            after: after.and_then(|w| serde_json::to_value(w).ok()),
+        };
+        if let Err(e) = self.store.record_audit(entry).await {
+            tracing::error!(error = %e, "could not write the audit log");
+        }
+    }
+
+    /// The workflow, if it belongs to the member's workspace.
+    pub async fn get(&self, me: &Me, id: i64) -> Result<WorkflowSettings, AppError> {
+        Self::require(me)?;
+        let w = self
+            .store
+            .workflow(id)
+            .await?
+            .filter(|w| w.workspace_id == me.workspace_id)
+            .ok_or_else(|| AppError::not_found("That workflow"))?;
+        let answers = self.store.workflow_answers(id).await?;
+        Ok(view(w, answers))
+    }
+
+    pub async fn create(&self, me: &Me, name: &str) -> Result<WorkflowSettings, AppError> {
+        Self::require(me)?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(AppError::invalid("Name", "must be 1 to 80 characters"));
+        }
+        let id = self.store.create_workflow(me.workspace_id, name).await?;
+        let created = self.get(me, id).await?;
+        self.audit(me, "workflow.created", name, None, Some(&created)).await;
+        Ok(created)
+    }
+
+    /// Saves the settings. `api_key`: `None` keeps the stored key, `Some("")` removes it.
+    pub async fn update(
+        &self,
+        me: &Me,
+        mut settings: WorkflowSettings,
+        api_key: Option<String>,
+    ) -> Result<WorkflowSettings, AppError> {
+        let before = self.get(me, settings.id).await?;
+        settings.name = settings.name.trim().to_string();
+        settings.openai_base_url = settings
+            .openai_base_url
+            .map(|u| u.trim().trim_end_matches('/').to_string())
+            .filter(|u| !u.is_empty());
+        settings.openai_model = settings
+            .openai_model
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty());
+        settings.validate()?;
+        if settings.ai_provider == "openai" && settings.openai_model.is_none() {
+            return Err(AppError::invalid(
+                "Model",
+                "is needed for an OpenAI-compatible provider (or set SWITCHBOARD_OPENAI_MODEL)",
+            ));
+        }
+        self.store.update_workflow(&settings, api_key.as_deref()).await?;
+        let after = self.get(me, settings.id).await?;
+        self.audit(me, "workflow.updated", &after.name, Some(&before), Some(&after))
+            .await;
+        Ok(after)
+    }
+
+    pub async fn add_answer(
+        &self,
+        me: &Me,
+        id: i64,
+        question: &str,
+        answer: &str,
+    ) -> Result<WorkflowSettings, AppError> {
+        let before = self.get(me, id).await?;
+        let (q, a) = (question.trim(), answer.trim());
+        if q.is_empty() || q.chars().count() > 500 {
+            return Err(AppError::invalid("Question", "must be 1 to 500 characters"));
+        }
+        if a.is_empty() || a.chars().count() > 2000 {
+            return Err(AppError::invalid("Answer", "must be 1 to 2000 characters"));
+        }
+        self.store.add_workflow_answer(id, q, a).await?;
+        let after = self.get(me, id).await?;
+        self.audit(me, "workflow.answer_added", &after.name, Some(&before), Some(&after))
+            .await;
+        Ok(after)
+    }
+
+    pub async fn delete_answer(&self, me: &Me, id: i64, answer_id: i64) -> Result<WorkflowSettings, AppError> {
+        let before = self.get(me, id).await?;
+        self.store
+            .delete_workflow_answer(id, answer_id)
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::NotFound => AppError::not_found("That answer"),
+                other => other.into(),
+            })?;
+        let after = self.get(me, id).await?;
+        self.audit(me, "workflow.answer_removed", &after.name, Some(&before), Some(&after))
+            .await;
+        Ok(after)
+    }
+}
