@@ -271,6 +271,8 @@ pub struct ConversationSummary {
     pub workflow_id: i64,
     pub channel_kind: String,
     pub channel_name: String,
+    /// The channel's colour (CSS), shown as a chip in the inbox.
+    pub channel_colour: String,
     pub contact_name: String,
     /// `open`, `waiting`, `active` or `resolved`.
     pub status: String,

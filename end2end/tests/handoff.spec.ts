@@ -31,6 +31,8 @@ test("a visitor asks for a human, an operator takes over and replies live, then 
   const row = operator.getByTestId("conversation-row").filter({ has: operator.getByTestId("status").getByText("waiting") }).first();
   await expect(row).toBeVisible();
   await expect(row).toContainText("A human agent will be with you shortly.");
+  // The channel's colour marks where the conversation came from.
+  await expect(row.getByTestId("channel-chip")).toHaveCSS("background-color", "rgb(3, 105, 161)");
   await row.click();
   await expect(operator.getByTestId("thread")).toContainText("Can I talk to a human?");
   await operator.getByRole("button", { name: "Take over" }).click();

@@ -262,7 +262,7 @@ fn ConversationRow(c: ConversationSummary, status: String) -> impl IntoView {
                 data-testid="conversation-row"
                 class=move || format!("block px-4 py-3 focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-sky-500 {}", if selected() { "bg-sky-50" } else { "hover:bg-slate-50" })>
                 <div class="flex items-center gap-2">
-                    <span class="rounded bg-slate-100 px-1.5 py-0.5 text-[10px] font-semibold uppercase text-slate-600">{c.channel_kind.clone()}</span>
+                    <span class="rounded px-1.5 py-0.5 text-[10px] font-semibold uppercase text-white" style=format!("background:{}", c.channel_colour) title=c.channel_name.clone() data-testid="channel-chip">{c.channel_kind.clone()}</span>
                     <span class="min-w-0 flex-1 truncate font-medium">{c.contact_name.clone()}</span>
                     <span class=format!("rounded-full px-2 py-0.5 text-[11px] font-medium {}", status_badge(&c.status)) data-testid="status">{c.status.clone()}</span>
                 </div>

@@ -816,9 +816,9 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<ConversationSummary>, StoreError> {
         #[allow(clippy::type_complexity)]
-        let rows: Vec<(i64, i64, String, String, String, String, String, Option<i64>, Option<String>, Option<String>, i64, Option<i64>, i64)> =
+        let rows: Vec<(i64, i64, String, String, String, String, String, String, Option<i64>, Option<String>, Option<String>, i64, Option<i64>, i64)> =
             sqlx::query_as(&format!(
-                "SELECT c.id, c.workflow_id, ch.kind, ch.name, ct.name, c.status, c.handler, c.assignee_id, a.name,
+                "SELECT c.id, c.workflow_id, ch.kind, ch.name, ch.colour, ct.name, c.status, c.handler, c.assignee_id, a.name,
                         (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.internal = 0 ORDER BY seq DESC LIMIT 1),
                         c.last_seq, c.escalated_at, c.last_activity_at
                  FROM conversations c
@@ -846,15 +846,16 @@ impl Store {
                 workflow_id: r.1,
                 channel_kind: r.2,
                 channel_name: r.3,
-                contact_name: r.4,
-                status: r.5,
-                handler: r.6,
-                assignee_id: r.7,
-                assignee: r.8,
-                last_message: r.9,
-                last_seq: r.10,
-                escalated_at: r.11,
-                last_activity_at: r.12,
+                channel_colour: r.4,
+                contact_name: r.5,
+                status: r.6,
+                handler: r.7,
+                assignee_id: r.8,
+                assignee: r.9,
+                last_message: r.10,
+                last_seq: r.11,
+                escalated_at: r.12,
+                last_activity_at: r.13,
             })
             .collect())
     }
