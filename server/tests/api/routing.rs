@@ -86,6 +86,35 @@ async fn settings(app: &TestApp, form: &[(&str, &str)]) {
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
+/// Accepts the conversation offered to `op` and waits until the offer is closed.
+async fn accept(op: &mut OperatorSocket, conversation: i64) {
+    op.send(&OperatorCommand::Accept {
+        conversation_id: conversation,
+    })
+    .await;
+    op.wait_for("the offer to close", |e| {
+        matches!(e, OperatorEvent::OfferClosed { .. }).then_some(())
+    })
+    .await;
+}
+
+/// Operators and presence on, 5 seats, a chat limit of 3, and the given disconnect behaviour.
+async fn presence_settings(app: &TestApp, disconnect_timeout_secs: u32, reroute: bool) {
+    let timeout = disconnect_timeout_secs.to_string();
+    let mut form = vec![
+        ("name", "Acme Support"),
+        ("operator_enabled", "on"),
+        ("presence_enabled", "on"),
+        ("human_agents", "5"),
+        ("default_chat_limit", "3"),
+        ("disconnect_timeout_secs", timeout.as_str()),
+    ];
+    if reroute {
+        form.push(("reroute_on_disconnect", "on"));
+    }
+    settings(app, &form).await;
+}
+
 #[tokio::test]
 async fn an_operator_goes_live_only_on_workflows_of_their_groups() {
     let app = spawn_app().await;
@@ -190,14 +219,7 @@ async fn an_escalated_conversation_is_offered_to_a_live_operator_who_accepts_it(
     let offered = offer(&mut op).await;
     assert_eq!(offered.conversation.id, conversation);
     assert!(!offered.pooled && offered.expires_at.is_some());
-    op.send(&OperatorCommand::Accept {
-        conversation_id: conversation,
-    })
-    .await;
-    op.wait_for("the offer to close", |e| {
-        matches!(e, OperatorEvent::OfferClosed { .. }).then_some(())
-    })
-    .await;
+    accept(&mut op, conversation).await;
     let joined = v
         .wait_for("the join notice", |e| match e {
             VisitorEvent::Message { message } if message.body.ends_with("joined the conversation.") => {
@@ -321,31 +343,12 @@ async fn with_nobody_live_the_visitor_is_told_their_place_and_the_assistant_keep
 #[tokio::test]
 async fn an_operator_whose_socket_dies_loses_presence_after_the_timeout_and_their_conversation_goes_to_another() {
     let app = spawn_app().await;
-    settings(
-        &app,
-        &[
-            ("name", "Acme Support"),
-            ("operator_enabled", "on"),
-            ("presence_enabled", "on"),
-            ("human_agents", "5"),
-            ("default_chat_limit", "3"),
-            ("disconnect_timeout_secs", "5"),
-            ("reroute_on_disconnect", "on"),
-        ],
-    )
-    .await;
+    presence_settings(&app, 5, true).await;
     let mut a = live_operator(&app, AGENT).await;
     let mut v = app.visitor().await;
     let conversation = escalate(&mut v).await;
     offer(&mut a).await;
-    a.send(&OperatorCommand::Accept {
-        conversation_id: conversation,
-    })
-    .await;
-    a.wait_for("the offer to close", |e| {
-        matches!(e, OperatorEvent::OfferClosed { .. }).then_some(())
-    })
-    .await;
+    accept(&mut a, conversation).await;
     let mut b = live_operator(&app, AGENT2).await;
     a.close().await;
     // Within the timeout nothing moves.
@@ -380,14 +383,7 @@ async fn conversations_go_to_the_least_loaded_operator_first() {
             o = offer(&mut a) => { assert_eq!(o.conversation.id, conversation); ("a", &mut a) }
             o = offer(&mut b) => { assert_eq!(o.conversation.id, conversation); ("b", &mut b) }
         };
-        op.send(&OperatorCommand::Accept {
-            conversation_id: conversation,
-        })
-        .await;
-        op.wait_for("accepted", |e| {
-            matches!(e, OperatorEvent::OfferClosed { .. }).then_some(())
-        })
-        .await;
+        accept(op, conversation).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
         owners.push(who);
     }
@@ -432,14 +428,7 @@ async fn an_operator_transfers_a_conversation_to_a_colleague_with_a_note_for_the
     let mut v = app.visitor().await;
     let conversation = escalate(&mut v).await;
     offer(&mut a).await;
-    a.send(&OperatorCommand::Accept {
-        conversation_id: conversation,
-    })
-    .await;
-    a.wait_for("accepted", |e| {
-        matches!(e, OperatorEvent::OfferClosed { .. }).then_some(())
-    })
-    .await;
+    accept(&mut a, conversation).await;
 
     let ben = app.store.member_by_email(AGENT2).await.unwrap().unwrap().id;
     let to = format!("member:{ben}");
@@ -480,14 +469,7 @@ async fn an_operator_transfers_a_conversation_to_a_colleague_with_a_note_for_the
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let offered = offer(&mut b).await;
     assert_eq!(offered.conversation.id, conversation);
-    b.send(&OperatorCommand::Accept {
-        conversation_id: conversation,
-    })
-    .await;
-    b.wait_for("accepted", |e| {
-        matches!(e, OperatorEvent::OfferClosed { .. }).then_some(())
-    })
-    .await;
+    accept(&mut b, conversation).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let s = app.store.conversation_summary(conversation).await.unwrap().unwrap();
@@ -522,30 +504,12 @@ async fn an_operator_transfers_a_conversation_to_a_colleague_with_a_note_for_the
 #[tokio::test]
 async fn with_keep_on_disconnect_an_operator_who_drops_keeps_their_conversation() {
     let app = spawn_app().await;
-    settings(
-        &app,
-        &[
-            ("name", "Acme Support"),
-            ("operator_enabled", "on"),
-            ("presence_enabled", "on"),
-            ("human_agents", "5"),
-            ("default_chat_limit", "3"),
-            ("disconnect_timeout_secs", "5"),
-        ],
-    )
-    .await;
+    presence_settings(&app, 5, false).await;
     let mut a = live_operator(&app, AGENT).await;
     let mut v = app.visitor().await;
     let conversation = escalate(&mut v).await;
     offer(&mut a).await;
-    a.send(&OperatorCommand::Accept {
-        conversation_id: conversation,
-    })
-    .await;
-    a.wait_for("accepted", |e| {
-        matches!(e, OperatorEvent::OfferClosed { .. }).then_some(())
-    })
-    .await;
+    accept(&mut a, conversation).await;
     let mut b = live_operator(&app, AGENT2).await;
     a.close().await;
     // Well past the 5 s timeout: Ava's presence is gone, her conversation is still hers.
