@@ -5,7 +5,8 @@ use leptos::prelude::*;
 
 use crate::model::{
     AuditView, ConversationDetail, ConversationSummary, GroupSummary, Invitation, InvitationView, LiveBoard, Me,
-    MemberSummary, TransferOptions, WidgetChannel, WorkflowSettings, WorkflowSummary, WorkspaceSettings,
+    MemberSummary, PracticeRun, QualificationsOverview, TransferOptions, WidgetChannel, WorkflowSettings,
+    WorkflowSummary, WorkspaceSettings,
 };
 use crate::AppError;
 
@@ -78,6 +79,14 @@ pub mod ssr {
             answer: &str,
         ) -> Result<WorkflowSettings, AppError>;
         async fn delete_workflow_answer(&self, me: &Me, id: i64, answer_id: i64) -> Result<WorkflowSettings, AppError>;
+        async fn qualifications(&self, me: &Me) -> Result<QualificationsOverview, AppError>;
+        async fn start_practice(&self, me: &Me, workflow_id: i64) -> Result<PracticeRun, AppError>;
+        async fn practice_run(&self, me: &Me, id: i64) -> Result<PracticeRun, AppError>;
+        async fn practice_reply(&self, me: &Me, id: i64, body: &str) -> Result<PracticeRun, AppError>;
+        async fn submit_practice(&self, me: &Me, id: i64) -> Result<PracticeRun, AppError>;
+        /// A reviewer grants (`grant`) or sends the run back with a note.
+        async fn review_practice(&self, me: &Me, id: i64, grant: bool, note: &str) -> Result<PracticeRun, AppError>;
+        async fn revoke_qualification(&self, me: &Me, member_id: i64, workflow_id: i64) -> Result<(), AppError>;
         /// Public: the invitation a link's token names.
         async fn invitation(&self, token: &str) -> Result<InvitationView, AppError>;
         /// Public: sets the invited member's password and opens a session (its token).
@@ -541,6 +550,7 @@ pub async fn update_workflow(
     routing_mode: String,
     accept_timeout_secs: String,
     requires_qualification: Option<String>,
+    practice_script: String,
     ai_provider: String,
     openai_base_url: String,
     openai_model: String,
@@ -565,6 +575,7 @@ pub async fn update_workflow(
                 routing_mode,
                 accept_timeout_secs: parse_number("Accept timeout", &accept_timeout_secs)?,
                 requires_qualification: requires_qualification.is_some(),
+                practice_script,
                 ai_provider,
                 openai_base_url: Some(openai_base_url),
                 openai_model: Some(openai_model),
@@ -602,6 +613,92 @@ pub async fn delete_workflow_answer(id: i64, answer_id: i64) -> Result<WorkflowS
         async move {
             let (backend, me) = require(Some(crate::Scope::WorkflowsWrite), "edit workflows").await?;
             backend.delete_workflow_answer(&me, id, answer_id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "qualifications/overview")]
+pub async fn get_qualifications() -> Result<QualificationsOverview, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorRead), "see qualifications").await?;
+            backend.qualifications(&me).await
+        }
+        .await,
+    )
+}
+
+/// Starts (or continues) practising a workflow's scenario.
+#[server(endpoint = "qualifications/start")]
+pub async fn start_practice(workflow_id: i64) -> Result<PracticeRun, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "practise for qualifications").await?;
+            backend.start_practice(&me, workflow_id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "qualifications/run")]
+pub async fn get_practice_run(id: i64) -> Result<PracticeRun, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorRead), "see practice runs").await?;
+            backend.practice_run(&me, id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "qualifications/reply")]
+pub async fn practice_reply(id: i64, body: String) -> Result<PracticeRun, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "practise for qualifications").await?;
+            backend.practice_reply(&me, id, &body).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "qualifications/submit")]
+pub async fn submit_practice(id: i64) -> Result<PracticeRun, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "practise for qualifications").await?;
+            backend.submit_practice(&me, id).await
+        }
+        .await,
+    )
+}
+
+/// A reviewer's decision: `grant` true grants the qualification, false sends the run back.
+#[server(endpoint = "qualifications/review")]
+pub async fn review_practice(id: i64, grant: bool, note: String) -> Result<PracticeRun, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::QualificationsWrite), "review qualifications").await?;
+            backend.review_practice(&me, id, grant, &note).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "qualifications/revoke")]
+pub async fn revoke_qualification(member_id: i64, workflow_id: i64) -> Result<(), AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::QualificationsWrite), "review qualifications").await?;
+            backend.revoke_qualification(&me, member_id, workflow_id).await
         }
         .await,
     )

@@ -20,7 +20,7 @@ struct NavEntry {
     icon: &'static str,
 }
 
-const NAV: [NavEntry; 6] = [
+const NAV: [NavEntry; 7] = [
     NavEntry { href: "/inbox", label: "Inbox", scope: Scope::OperatorRead, icon: "M3 7l9 6 9-6M5 5h14a2 2 0 012 2v10a2 2 0 01-2 2H5a2 2 0 01-2-2V7a2 2 0 012-2z" },
     NavEntry { href: "/live", label: "Live", scope: Scope::ConversationsReadAll, icon: "M12 8v4l3 2m6-2a9 9 0 11-18 0 9 9 0 0118 0z" },
     NavEntry { href: "/people", label: "People", scope: Scope::MembersRead, icon: "M17 20h5v-2a4 4 0 00-5-3.9M9 20H4v-2a4 4 0 015-3.9m8-6.1a4 4 0 11-8 0 4 4 0 018 0z" },
@@ -30,6 +30,12 @@ const NAV: [NavEntry; 6] = [
         label: "Workflows",
         scope: Scope::WorkflowsWrite,
         icon: "M8 10h.01M12 10h.01M16 10h.01M9 16H5a2 2 0 01-2-2V6a2 2 0 012-2h14a2 2 0 012 2v8a2 2 0 01-2 2h-5l-5 5v-5z",
+    },
+    NavEntry {
+        href: "/qualifications",
+        label: "Qualifications",
+        scope: Scope::OperatorWrite,
+        icon: "M9 12l2 2 4-4M7.8 4.7a3.4 3.4 0 001.9-.8 3.4 3.4 0 014.6 0 3.4 3.4 0 001.9.8 3.4 3.4 0 013.1 3.1c.1.7.3 1.4.8 1.9a3.4 3.4 0 010 4.6 3.4 3.4 0 00-.8 1.9 3.4 3.4 0 01-3.1 3.1 3.4 3.4 0 00-1.9.8 3.4 3.4 0 01-4.6 0 3.4 3.4 0 00-1.9-.8 3.4 3.4 0 01-3.1-3.1 3.4 3.4 0 00-.8-1.9 3.4 3.4 0 010-4.6 3.4 3.4 0 00.8-1.9 3.4 3.4 0 013.1-3.1z",
     },
     NavEntry {
         href: "/audit",

@@ -69,6 +69,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings") view=pages::settings::SettingsPage/>
                     <Route path=path!("/audit") view=pages::audit::AuditPage/>
                     <Route path=path!("/workflows") view=pages::workflows::WorkflowsPage/>
+                    <Route path=path!("/qualifications") view=pages::qualifications::QualificationsPage/>
+                    <Route path=path!("/qualifications/:id") view=pages::qualifications::PracticePage/>
                 </ParentRoute>
             </Routes>
         </Router>

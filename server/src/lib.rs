@@ -11,6 +11,7 @@ pub mod demo;
 pub mod groups;
 pub mod http;
 pub mod hub;
+pub mod qualifications;
 pub mod router;
 pub mod routing;
 pub mod services;
@@ -112,7 +113,8 @@ impl Application {
             router: router.clone(),
             team: team::Team::new(store.clone(), router.clone()),
             groups: groups::Groups::new(store.clone(), router.clone()),
-            workflows: workflows::Workflows::new(store.clone()),
+            workflows: workflows::Workflows::new(store.clone(), router.clone()),
+            qualifications: qualifications::Qualifications::new(store.clone(), router.clone()),
         });
         let leptos = LeptosOptions::builder()
             .output_name("switchboard")

@@ -38,6 +38,8 @@ struct Live {
     /// Holds one of the workspace's human-agent seats.
     seated: bool,
     available: Vec<WorkflowChoice>,
+    /// The workflows they hold a qualification for.
+    qualified: Vec<i64>,
     sockets: u32,
     gone_since: Option<Instant>,
     /// Conversations they handle now.
@@ -57,6 +59,7 @@ struct Queued {
 }
 
 struct Offer {
+    workflow_id: i64,
     to: Vec<i64>,
     expires: Option<Instant>,
     passed_over: Vec<i64>,
@@ -92,7 +95,7 @@ impl State {
                 member_id: *id,
                 status: o.status,
                 live_workflows: &o.live_ids,
-                qualified: &[],
+                qualified: &o.qualified,
                 load: o.load.len() as u32,
                 limit: o.limit,
                 seated: o.seated,
@@ -300,6 +303,7 @@ impl Router {
         let available = self.store.group_workflows(me.member_id).await?;
         let own_limit = self.store.member_chat_limit(me.member_id).await?;
         let load: HashSet<i64> = self.store.assigned_open(me.member_id).await?.into_iter().collect();
+        let qualified = self.store.qualified_workflows(me.member_id).await?;
         {
             let mut s = self.lock();
             for w in &available {
@@ -315,6 +319,7 @@ impl Router {
                 live_ids: vec![],
                 seated: false,
                 available: vec![],
+                qualified: vec![],
                 sockets: 0,
                 gone_since: None,
                 load: HashSet::new(),
@@ -326,6 +331,7 @@ impl Router {
             entry.sockets += 1;
             entry.gone_since = None;
             entry.available = available;
+            entry.qualified = qualified;
             entry.limit = limit;
             entry.own_limit = own_limit;
             entry.load.extend(load);
@@ -373,7 +379,7 @@ impl Router {
         if status == OperatorStatus::Online {
             self.drain(me.workspace_id).await;
         } else {
-            self.withdraw_offers_of(me.member_id).await;
+            self.withdraw_offers_of(me.member_id, None).await;
         }
         Ok(())
     }
@@ -402,6 +408,7 @@ impl Router {
             ));
         }
         let available = self.store.group_workflows(me.member_id).await?;
+        let qualified = self.store.qualified_workflows(me.member_id).await?;
         let mut chosen = Vec::new();
         for id in workflow_ids {
             let Some(w) = available.iter().find(|w| w.id == *id) else {
@@ -414,9 +421,9 @@ impl Router {
                 .workflow(*id)
                 .await?
                 .ok_or_else(|| AppError::not_found("That workflow"))?;
-            if record.requires_qualification {
+            if record.requires_qualification && !qualified.contains(id) {
                 return Err(AppError::Conflict(format!(
-                    "{} requires a qualification you do not have yet.",
+                    "{} requires a qualification you do not have yet: practise it under Qualifications and a reviewer will grant it.",
                     w.name
                 )));
             }
@@ -441,6 +448,7 @@ impl Router {
             }
             o.live = chosen;
             o.available = available;
+            o.qualified = qualified;
             if o.status != OperatorStatus::Online {
                 o.status = OperatorStatus::Online;
                 o.since_ms = now_ms();
@@ -628,7 +636,7 @@ impl Router {
             }
             ws
         };
-        self.withdraw_offers_of(member_id).await;
+        self.withdraw_offers_of(member_id, None).await;
         self.hand_back_conversations(
             member_id,
             &format!("{name} was deactivated; the conversation goes to the next available operator."),
@@ -661,6 +669,70 @@ impl Router {
         };
         self.tell_member(member_id);
         self.tell_workspace(workspace);
+    }
+
+    /// A qualification was granted or revoked: routing uses the new set at once, and a live
+    /// workflow that needs a qualification they no longer hold ends.
+    pub async fn qualifications_changed(&self, member_id: i64) {
+        let Ok(qualified) = self.store.qualified_workflows(member_id).await else {
+            return;
+        };
+        let workspace = {
+            let mut s = self.lock();
+            let Some(o) = s.operators.get_mut(&member_id) else {
+                return;
+            };
+            o.qualified = qualified;
+            o.workspace_id
+        };
+        self.enforce_qualifications(workspace).await;
+        self.drain(workspace).await;
+    }
+
+    /// A workflow's settings changed: operators live on one that now requires a qualification
+    /// they do not hold stop being live on it.
+    pub async fn workflows_changed(&self, workspace_id: i64) {
+        self.enforce_qualifications(workspace_id).await;
+        self.drain(workspace_id).await;
+    }
+
+    async fn enforce_qualifications(&self, workspace_id: i64) {
+        let Ok(required) = self.store.workflows_requiring_qualification(workspace_id).await else {
+            return;
+        };
+        // Per operator, the live workflows they lose.
+        let changed: Vec<(i64, Vec<i64>)> = {
+            let mut s = self.lock();
+            let mut changed = Vec::new();
+            for (id, o) in s.operators.iter_mut().filter(|(_, o)| o.workspace_id == workspace_id) {
+                let lost: Vec<i64> = o
+                    .live
+                    .iter()
+                    .map(|w| w.id)
+                    .filter(|w| required.contains(w) && !o.qualified.contains(w))
+                    .collect();
+                if lost.is_empty() {
+                    continue;
+                }
+                o.live.retain(|w| !lost.contains(&w.id));
+                if o.live.is_empty() {
+                    o.status = OperatorStatus::Offline;
+                    o.since_ms = now_ms();
+                }
+                changed.push((*id, lost));
+            }
+            if !changed.is_empty() {
+                s.assign_seats(workspace_id);
+            }
+            changed
+        };
+        for (member, lost) in &changed {
+            self.tell_member(*member);
+            self.withdraw_offers_of(*member, Some(lost)).await;
+        }
+        if !changed.is_empty() {
+            self.tell_workspace(workspace_id);
+        }
     }
 
     /// Whether the operator is live on the workflow now.
@@ -827,6 +899,7 @@ impl Router {
                 s.offers.insert(
                     conversation_id,
                     Offer {
+                        workflow_id: workflow.id,
                         to: to.clone(),
                         expires: (!pooled).then(|| {
                             Instant::now() + Duration::from_secs(workflow.accept_timeout_secs.clamp(1, 3600) as u64)
@@ -987,7 +1060,7 @@ impl Router {
         };
         for (member, name, workspace) in gone {
             tracing::info!(member_id = member, "presence cleared after disconnect");
-            self.withdraw_offers_of(member).await;
+            self.withdraw_offers_of(member, None).await;
             self.hand_back_conversations(
                 member,
                 &format!("{name} disconnected; the conversation goes to the next available operator."),
@@ -997,13 +1070,14 @@ impl Router {
         }
     }
 
-    /// Offers open to this operator go to someone else.
-    async fn withdraw_offers_of(&self, member_id: i64) {
+    /// Offers open to this operator go to someone else: all of them, or only those of the
+    /// given workflows.
+    async fn withdraw_offers_of(&self, member_id: i64, workflows: Option<&[i64]>) {
         let affected: Vec<i64> = {
             let mut s = self.lock();
             let mut affected = Vec::new();
             for (c, o) in s.offers.iter_mut() {
-                if o.to.contains(&member_id) {
+                if o.to.contains(&member_id) && workflows.is_none_or(|w| w.contains(&o.workflow_id)) {
                     o.to.retain(|m| *m != member_id);
                     o.passed_over.push(member_id);
                     if o.to.is_empty() {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use app::api::ssr::Backend;
 use app::model::{
     AuditView, BoardOperator, ConversationDetail, ConversationSummary, GroupChoice, GroupSummary, Invitation,
-    InvitationView, LiveBoard, MemberSummary, OperatorStatus, TransferOperator, TransferOptions, WidgetChannel,
-    WorkflowSettings, WorkflowSummary, WorkspaceSettings,
+    InvitationView, LiveBoard, MemberSummary, OperatorStatus, PracticeRun, QualificationsOverview, TransferOperator,
+    TransferOptions, WidgetChannel, WorkflowSettings, WorkflowSummary, WorkspaceSettings,
 };
 use app::{AppError, Me, Role};
 
@@ -27,6 +27,7 @@ pub struct Services {
     pub team: crate::team::Team,
     pub groups: crate::groups::Groups,
     pub workflows: crate::workflows::Workflows,
+    pub qualifications: crate::qualifications::Qualifications,
 }
 
 #[async_trait::async_trait]
@@ -195,6 +196,34 @@ impl Backend for Services {
 
     async fn delete_workflow_answer(&self, me: &Me, id: i64, answer_id: i64) -> Result<WorkflowSettings, AppError> {
         self.workflows.delete_answer(me, id, answer_id).await
+    }
+
+    async fn qualifications(&self, me: &Me) -> Result<QualificationsOverview, AppError> {
+        self.qualifications.overview(me).await
+    }
+
+    async fn start_practice(&self, me: &Me, workflow_id: i64) -> Result<PracticeRun, AppError> {
+        self.qualifications.start(me, workflow_id).await
+    }
+
+    async fn practice_run(&self, me: &Me, id: i64) -> Result<PracticeRun, AppError> {
+        self.qualifications.get(me, id).await
+    }
+
+    async fn practice_reply(&self, me: &Me, id: i64, body: &str) -> Result<PracticeRun, AppError> {
+        self.qualifications.reply(me, id, body).await
+    }
+
+    async fn submit_practice(&self, me: &Me, id: i64) -> Result<PracticeRun, AppError> {
+        self.qualifications.submit(me, id).await
+    }
+
+    async fn review_practice(&self, me: &Me, id: i64, grant: bool, note: &str) -> Result<PracticeRun, AppError> {
+        self.qualifications.decide(me, id, grant, note).await
+    }
+
+    async fn revoke_qualification(&self, me: &Me, member_id: i64, workflow_id: i64) -> Result<(), AppError> {
+        self.qualifications.revoke(me, member_id, workflow_id).await
     }
 
     async fn invitation(&self, token: &str) -> Result<InvitationView, AppError> {

@@ -9,6 +9,7 @@ use crate::store::{Store, WorkflowRecord};
 
 pub struct Workflows {
     store: Store,
+    router: std::sync::Arc<crate::router::Router>,
 }
 
 fn view(w: WorkflowRecord, answers: Vec<(i64, String, String)>) -> WorkflowSettings {
@@ -25,6 +26,7 @@ fn view(w: WorkflowRecord, answers: Vec<(i64, String, String)>) -> WorkflowSetti
         routing_mode: w.routing_mode,
         accept_timeout_secs: w.accept_timeout_secs,
         requires_qualification: w.requires_qualification,
+        practice_script: w.practice_script,
         ai_provider: w.ai_provider,
         openai_base_url: w.openai_base_url,
         openai_model: w.openai_model,
@@ -38,8 +40,8 @@ fn view(w: WorkflowRecord, answers: Vec<(i64, String, String)>) -> WorkflowSetti
 }
 
 impl Workflows {
-    pub fn new(store: Store) -> Self {
-        Workflows { store }
+    pub fn new(store: Store, router: std::sync::Arc<crate::router::Router>) -> Self {
+        Workflows { store, router }
     }
 
     fn require(me: &Me) -> Result<(), AppError> {
@@ -121,6 +123,9 @@ impl Workflows {
             ));
         }
         self.store.update_workflow(&settings, api_key.as_deref()).await?;
+        if settings.requires_qualification && !before.requires_qualification {
+            self.router.workflows_changed(me.workspace_id).await;
+        }
         let after = self.get(me, settings.id).await?;
         self.audit(me, "workflow.updated", &after.name, Some(&before), Some(&after))
             .await;

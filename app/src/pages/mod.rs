@@ -7,6 +7,7 @@ pub mod inbox;
 pub mod invite;
 pub mod live;
 pub mod people;
+pub mod qualifications;
 pub mod settings;
 pub mod sign_in;
 pub mod workflows;

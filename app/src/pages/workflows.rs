@@ -184,6 +184,11 @@ fn WorkflowForm(
                     </div>
                 </div>
                 <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="requires_qualification" value="on" checked=check(w.requires_qualification) class="h-4 w-4"/>"Operators need a qualification for this workflow"</label>
+                <div>
+                    <label for="wf-practice" class="block text-sm font-medium">"Practice scenario"</label>
+                    <p id="wf-practice-help" class="text-xs text-slate-500">"What the scripted customer says when an operator practises this workflow, one message a line (at most 20). A reviewer reads the practice before granting the qualification."</p>
+                    <textarea id="wf-practice" name="practice_script" rows="5" aria-describedby="wf-practice-help" class=INPUT>{w.practice_script.clone()}</textarea>
+                </div>
             </fieldset>
             <fieldset class="space-y-3">
                 <legend class="text-sm font-semibold">"Assistant"</legend>

@@ -254,6 +254,7 @@ mod tests {
             routing_mode: "assigned".into(),
             accept_timeout_secs: 30,
             requires_qualification: false,
+            practice_script: String::new(),
             answers: vec![
                 (
                     "How do I reset my password?".into(),

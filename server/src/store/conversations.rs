@@ -55,6 +55,7 @@ pub struct WorkflowRecord {
     pub routing_mode: String,
     pub accept_timeout_secs: i64,
     pub requires_qualification: bool,
+    pub practice_script: String,
 }
 
 /// What a message append did.
@@ -314,7 +315,7 @@ impl Store {
         let row: Option<WorkflowRecord> = sqlx::query_as(
             "SELECT id, workspace_id, name, handoff_mode, escalation_threshold, escalate_on_frustration, handoff_message,
                     greeting, fallback_answer, ai_provider, openai_base_url, openai_model, openai_api_key, ai_timeout_secs,
-                    live_routing, routing_mode, accept_timeout_secs, requires_qualification
+                    live_routing, routing_mode, accept_timeout_secs, requires_qualification, practice_script
              FROM workflows WHERE id = $1",
         )
         .bind(id)
@@ -363,7 +364,8 @@ impl Store {
                 escalate_on_frustration = $6, handoff_message = $7, greeting = $8, fallback_answer = $9, routing_mode = $10,
                 accept_timeout_secs = $11, requires_qualification = $12, ai_provider = $13, openai_base_url = $14,
                 openai_model = $15, ai_timeout_secs = $16,
-                openai_api_key = CASE WHEN $17 IS NULL THEN openai_api_key WHEN $17 = '' THEN NULL ELSE $17 END
+                openai_api_key = CASE WHEN $17 IS NULL THEN openai_api_key WHEN $17 = '' THEN NULL ELSE $17 END,
+                practice_script = $18
              WHERE id = $1",
         )
         .bind(s.id)
@@ -383,6 +385,7 @@ impl Store {
         .bind(&s.openai_model)
         .bind(s.ai_timeout_secs)
         .bind(api_key)
+        .bind(&s.practice_script)
         .execute(&self.write)
         .await
         .map_err(super::unique_as("A workflow with that name"))?;

@@ -6,6 +6,7 @@
 
 mod conversations;
 mod members;
+mod qualifications;
 mod routing;
 pub mod workspaces;
 
@@ -16,6 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use conversations::{Appended, ChannelRecord, ConversationRecord, NewMessage, Refusal, WorkflowRecord};
 pub use members::{MemberRecord, NewMember, SessionRecord};
+pub use qualifications::RunRecord;
 pub use routing::Gate;
 
 #[derive(Debug, thiserror::Error)]

@@ -376,7 +376,7 @@ impl Store {
     }
 }
 
-async fn insert_audit(tx: &mut sqlx::SqliteConnection, e: AuditEntry<'_>) -> Result<(), StoreError> {
+pub(super) async fn insert_audit(tx: &mut sqlx::SqliteConnection, e: AuditEntry<'_>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO audit_log (workspace_id, actor_id, action, target, before_json, after_json, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -58,6 +58,13 @@ const MATRIX: &[(&str, Needs)] = &[
     ("workflows/update", Needs::Scope(Scope::WorkflowsWrite)),
     ("workflows/answer_add", Needs::Scope(Scope::WorkflowsWrite)),
     ("workflows/answer_delete", Needs::Scope(Scope::WorkflowsWrite)),
+    ("qualifications/overview", Needs::Scope(Scope::OperatorRead)),
+    ("qualifications/start", Needs::Scope(Scope::OperatorWrite)),
+    ("qualifications/run", Needs::Scope(Scope::OperatorRead)),
+    ("qualifications/reply", Needs::Scope(Scope::OperatorWrite)),
+    ("qualifications/submit", Needs::Scope(Scope::OperatorWrite)),
+    ("qualifications/review", Needs::Scope(Scope::QualificationsWrite)),
+    ("qualifications/revoke", Needs::Scope(Scope::QualificationsWrite)),
 ];
 
 #[test]
@@ -129,7 +136,18 @@ fn args(endpoint: &str, conversation: i64, member: i64, n: usize) -> Vec<(String
             ("openai_model", String::new()),
             ("openai_api_key", String::new()),
             ("ai_timeout_secs", "20".into()),
+            ("practice_script", "Hello\nThanks".into()),
         ],
+        "qualifications/start" => vec![("workflow_id", "1".into())],
+        "qualifications/run" | "qualifications/reply" | "qualifications/submit" => {
+            vec![("id", "999999".into()), ("body", "Hello".into())]
+        }
+        "qualifications/review" => vec![
+            ("id", "999999".into()),
+            ("grant", "true".into()),
+            ("note", String::new()),
+        ],
+        "qualifications/revoke" => vec![("member_id", m), ("workflow_id", "1".into())],
         "groups/workflow" => vec![
             ("id", "1".into()),
             ("workflow_id", "1".into()),

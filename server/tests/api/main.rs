@@ -7,6 +7,7 @@ mod config;
 mod groups;
 mod handoff;
 mod helpers;
+mod qualifications;
 mod routing;
 mod sockets;
 mod team;

@@ -23,6 +23,7 @@ fn form(overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'stat
         ("openai_model", ""),
         ("openai_api_key", ""),
         ("ai_timeout_secs", "15"),
+        ("practice_script", "Hello, my parcel is late.\nIt was due on Monday."),
     ];
     for (k, v) in overrides {
         f.retain(|(key, _)| key != k);

@@ -1,0 +1,395 @@
+//! Practice runs (a sandbox: their messages live here, never among real conversations) and the
+//! qualifications reviewers grant from them.
+
+use app::model::{GrantView, MyQualification, PracticeMessage, PracticeRun, PracticeStatus, PracticeSubmission};
+
+use super::workspaces::{insert_audit, AuditEntry};
+use super::{now_ms, unique_as, Store, StoreError};
+
+/// A run's row, before its messages are attached.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub workflow_id: i64,
+    pub member_id: i64,
+    pub status: PracticeStatus,
+    pub script: String,
+    pub step: i64,
+}
+
+type RunRow = (i64, i64, i64, i64, String, String, i64);
+
+fn run_record(r: RunRow) -> RunRecord {
+    RunRecord {
+        id: r.0,
+        workspace_id: r.1,
+        workflow_id: r.2,
+        member_id: r.3,
+        status: PracticeStatus::parse(&r.4).unwrap_or(PracticeStatus::InProgress),
+        script: r.5,
+        step: r.6,
+    }
+}
+
+type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
+
+async fn add_message(tx: &mut Tx<'_>, run_id: i64, from_customer: bool, body: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO practice_messages (run_id, seq, sender, body, created_at)
+         VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM practice_messages WHERE run_id = $1), $2, $3, $4)",
+    )
+    .bind(run_id)
+    .bind(if from_customer { "customer" } else { "operator" })
+    .bind(body)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    pub async fn practice_run_record(&self, run_id: i64) -> Result<Option<RunRecord>, StoreError> {
+        let row: Option<RunRow> = sqlx::query_as(
+            "SELECT id, workspace_id, workflow_id, member_id, status, script, step FROM practice_runs WHERE id = $1",
+        )
+        .bind(run_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(run_record))
+    }
+
+    /// The member's unfinished run on the workflow (in progress or waiting for review).
+    pub async fn open_practice_run(&self, member_id: i64, workflow_id: i64) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM practice_runs WHERE member_id = $1 AND workflow_id = $2
+             AND status IN ('in_progress', 'submitted')",
+        )
+        .bind(member_id)
+        .bind(workflow_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Starts a run: the scripted customer says its first line.
+    pub async fn start_practice_run(
+        &self,
+        workspace_id: i64,
+        workflow_id: i64,
+        member_id: i64,
+        script: &str,
+        first_line: &str,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO practice_runs (workspace_id, workflow_id, member_id, script, step, started_at)
+             VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
+        )
+        .bind(workspace_id)
+        .bind(workflow_id)
+        .bind(member_id)
+        .bind(script)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unique_as("An unfinished practice run on this workflow"))?;
+        add_message(&mut tx, id, true, first_line).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The operator's answer and, when the script has more, the customer's next line. Only a
+    /// run still in progress at `step` takes it, so two tabs cannot skip a line.
+    pub async fn practice_reply(
+        &self,
+        run_id: i64,
+        step: i64,
+        body: &str,
+        next_line: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        let moved = sqlx::query(
+            "UPDATE practice_runs SET step = step + $3 WHERE id = $1 AND step = $2 AND status = 'in_progress'",
+        )
+        .bind(run_id)
+        .bind(step)
+        .bind(i64::from(next_line.is_some()))
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        add_message(&mut tx, run_id, false, body).await?;
+        if let Some(line) = next_line {
+            add_message(&mut tx, run_id, true, line).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn submit_practice_run(&self, run_id: i64) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE practice_runs SET status = 'submitted', submitted_at = $2 WHERE id = $1 AND status = 'in_progress'",
+        )
+        .bind(run_id)
+        .bind(now_ms())
+        .execute(&self.write)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// A reviewer's decision on a submitted run: grant (the qualification is held from now) or
+    /// send back with a note. Audited in the same transaction.
+    pub async fn decide_practice_run(
+        &self,
+        run: &RunRecord,
+        reviewer_id: i64,
+        grant: bool,
+        note: Option<&str>,
+        audit: AuditEntry<'_>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE practice_runs SET status = $2, reviewer_id = $3, reviewed_at = $4, review_note = $5
+             WHERE id = $1 AND status = 'submitted'",
+        )
+        .bind(run.id)
+        .bind(if grant { "granted" } else { "returned" })
+        .bind(reviewer_id)
+        .bind(now)
+        .bind(note)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if grant {
+            sqlx::query(
+                "INSERT INTO qualifications (workspace_id, member_id, workflow_id, granted_by, granted_at, run_id)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (member_id, workflow_id) DO UPDATE SET granted_by = $4, granted_at = $5, run_id = $6",
+            )
+            .bind(run.workspace_id)
+            .bind(run.member_id)
+            .bind(run.workflow_id)
+            .bind(reviewer_id)
+            .bind(now)
+            .bind(run.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Withdraws a qualification; the run that earned it is marked revoked. Audited.
+    pub async fn revoke_qualification(
+        &self,
+        workspace_id: i64,
+        member_id: i64,
+        workflow_id: i64,
+        audit: AuditEntry<'_>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        let row: Option<(Option<i64>,)> = sqlx::query_as(
+            "DELETE FROM qualifications WHERE workspace_id = $1 AND member_id = $2 AND workflow_id = $3 RETURNING run_id",
+        )
+        .bind(workspace_id)
+        .bind(member_id)
+        .bind(workflow_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((run_id,)) = row else {
+            return Err(StoreError::NotFound);
+        };
+        if let Some(run_id) = run_id {
+            sqlx::query("UPDATE practice_runs SET status = 'revoked' WHERE id = $1 AND status = 'granted'")
+                .bind(run_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The workflows the member holds a qualification for.
+    pub async fn qualified_workflows(&self, member_id: i64) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> = sqlx::query_as("SELECT workflow_id FROM qualifications WHERE member_id = $1")
+            .bind(member_id)
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// The workflows of a workspace that need a qualification to go live on.
+    pub async fn workflows_requiring_qualification(&self, workspace_id: i64) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("SELECT id FROM workflows WHERE workspace_id = $1 AND requires_qualification = 1")
+                .bind(workspace_id)
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// A run with its transcript, as pages show it.
+    pub async fn practice_run(&self, run_id: i64) -> Result<Option<PracticeRun>, StoreError> {
+        #[allow(clippy::type_complexity)]
+        let row: Option<(
+            i64,
+            i64,
+            String,
+            i64,
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+        )> = sqlx::query_as(
+            "SELECT r.id, r.workflow_id, w.name, r.member_id, m.name, r.status, r.script, r.step, r.started_at,
+                    r.submitted_at, rv.name, r.reviewed_at, r.review_note
+             FROM practice_runs r
+             JOIN workflows w ON w.id = r.workflow_id
+             JOIN members m ON m.id = r.member_id
+             LEFT JOIN members rv ON rv.id = r.reviewer_id
+             WHERE r.id = $1",
+        )
+        .bind(run_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let messages: Vec<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT seq, sender, body, created_at FROM practice_messages WHERE run_id = $1 ORDER BY seq",
+        )
+        .bind(run_id)
+        .fetch_all(&self.read)
+        .await?;
+        let total = app::model::practice_lines(&r.6).map(|l| l.len()).unwrap_or(0) as u32;
+        Ok(Some(PracticeRun {
+            id: r.0,
+            workflow_id: r.1,
+            workflow_name: r.2,
+            member_id: r.3,
+            member_name: r.4,
+            status: PracticeStatus::parse(&r.5).unwrap_or(PracticeStatus::InProgress),
+            step: r.7.max(0) as u32,
+            total,
+            messages: messages
+                .into_iter()
+                .map(|(seq, sender, body, created_at)| PracticeMessage {
+                    seq,
+                    from_customer: sender == "customer",
+                    body,
+                    created_at,
+                })
+                .collect(),
+            started_at: r.8,
+            submitted_at: r.9,
+            reviewer: r.10,
+            reviewed_at: r.11,
+            review_note: r.12,
+        }))
+    }
+
+    /// Every workflow of the member's operator groups, with their qualification and latest run.
+    pub async fn my_qualifications(&self, member_id: i64) -> Result<Vec<MyQualification>, StoreError> {
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(
+            i64,
+            String,
+            bool,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+        )> = sqlx::query_as(
+            "SELECT w.id, w.name, w.requires_qualification, q.granted_at, r.id, r.status, r.review_note
+             FROM workflows w
+             LEFT JOIN qualifications q ON q.workflow_id = w.id AND q.member_id = $1
+             LEFT JOIN practice_runs r ON r.id = (
+                 SELECT MAX(id) FROM practice_runs WHERE member_id = $1 AND workflow_id = w.id)
+             WHERE w.id IN (SELECT gw.workflow_id FROM group_workflows gw
+                            JOIN group_members gm ON gm.group_id = gw.group_id WHERE gm.member_id = $1)
+             ORDER BY w.requires_qualification DESC, w.name",
+        )
+        .bind(member_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(workflow_id, workflow_name, required, granted_at, latest_run, status, review_note)| MyQualification {
+                    workflow_id,
+                    workflow_name,
+                    required,
+                    granted_at,
+                    latest_run,
+                    latest_status: status.as_deref().and_then(PracticeStatus::parse),
+                    review_note,
+                },
+            )
+            .collect())
+    }
+
+    /// Runs of the workspace waiting for a reviewer, oldest first.
+    pub async fn practice_submissions(&self, workspace_id: i64) -> Result<Vec<PracticeSubmission>, StoreError> {
+        let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT r.id, m.name, w.name, r.submitted_at FROM practice_runs r
+             JOIN members m ON m.id = r.member_id JOIN workflows w ON w.id = r.workflow_id
+             WHERE r.workspace_id = $1 AND r.status = 'submitted' ORDER BY r.submitted_at, r.id",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(run_id, member_name, workflow_name, submitted_at)| PracticeSubmission {
+                    run_id,
+                    member_name,
+                    workflow_name,
+                    submitted_at,
+                },
+            )
+            .collect())
+    }
+
+    /// Every qualification held in the workspace.
+    pub async fn qualification_grants(&self, workspace_id: i64) -> Result<Vec<GrantView>, StoreError> {
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(i64, String, i64, String, Option<String>, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT q.member_id, m.name, q.workflow_id, w.name, g.name, q.granted_at, q.run_id
+             FROM qualifications q
+             JOIN members m ON m.id = q.member_id JOIN workflows w ON w.id = q.workflow_id
+             LEFT JOIN members g ON g.id = q.granted_by
+             WHERE q.workspace_id = $1 ORDER BY m.name, w.name",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(member_id, member_name, workflow_id, workflow_name, granted_by, granted_at, run_id)| GrantView {
+                    member_id,
+                    member_name,
+                    workflow_id,
+                    workflow_name,
+                    granted_by,
+                    granted_at,
+                    run_id,
+                },
+            )
+            .collect())
+    }
+}
