@@ -173,6 +173,10 @@ pub struct Invitation {
     pub path: String,
     /// Unix milliseconds.
     pub expires_at: i64,
+    /// Whether the link was e-mailed to them (an SMTP server is configured and took it).
+    pub emailed: bool,
+    /// Why e-mailing it failed, in words; the link still works and can be handed over.
+    pub email_problem: Option<String>,
 }
 
 /// What the invitation page shows.

@@ -50,6 +50,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "openai_base_url", env: "SWITCHBOARD_OPENAI_BASE_URL", default: None, secret: false, doc: "Default base URL of an OpenAI-compatible API (e.g. `https://api.openai.com/v1` or a local server), for workflows using that provider without their own." },
     Setting { key: "openai_api_key", env: "SWITCHBOARD_OPENAI_API_KEY", default: None, secret: true, doc: "Default API key for that provider (sent as a bearer token)." },
     Setting { key: "openai_model", env: "SWITCHBOARD_OPENAI_MODEL", default: None, secret: false, doc: "Default model name for that provider." },
+    Setting { key: "smtp_url", env: "SWITCHBOARD_SMTP_URL", default: None, secret: true, doc: "SMTP server for outgoing e-mail (invitations): `smtps://user:password@host:465`, `smtp://user:password@host:587?tls=required`, or `smtp://host:25` unencrypted. Unset: no e-mail is sent and invitation links are shown to the admin only." },
+    Setting { key: "mail_from", env: "SWITCHBOARD_MAIL_FROM", default: None, secret: false, doc: "Sender of outgoing e-mail, e.g. `Acme Support <support@acme.example>`; required with smtp_url." },
     Setting { key: "log", env: "SWITCHBOARD_LOG", default: Some("info"), secret: false, doc: "Log filter in tracing's syntax, e.g. `info` or `server=debug,info`." },
 ];
 
@@ -68,6 +70,8 @@ pub struct Config {
     pub secret_key: Option<Secret>,
     /// Defaults for workflows that use the OpenAI-compatible provider without their own settings.
     pub openai: crate::assistant::OpenAiDefaults,
+    /// Outgoing e-mail; `None` when no SMTP server is configured.
+    pub mail: Option<crate::mail::MailConfig>,
     pub log: String,
 }
 
@@ -183,6 +187,30 @@ impl Config {
             Some((v, _)) => Some(Secret::new(v)),
             None => None,
         };
+        let mail = match (get("smtp_url"), get("mail_from")) {
+            (None, None) => None,
+            (Some((_, origin)), None) => {
+                return Err(ConfigError::Invalid {
+                    key: "mail_from".into(),
+                    origin,
+                    reason: "is required when smtp_url is set (the sender of outgoing e-mail)".into(),
+                })
+            }
+            (None, Some((_, origin))) => {
+                return Err(ConfigError::Invalid {
+                    key: "smtp_url".into(),
+                    origin,
+                    reason: "is required when mail_from is set (the server that sends the e-mail)".into(),
+                })
+            }
+            (Some((url, url_origin)), Some((from, from_origin))) => Some(
+                crate::mail::MailConfig::parse(&url, &from).map_err(|(key, reason)| ConfigError::Invalid {
+                    key: key.into(),
+                    origin: if key == "smtp_url" { url_origin } else { from_origin },
+                    reason,
+                })?,
+            ),
+        };
         let log = parse(&raw, "log", |v| {
             tracing_subscriber::EnvFilter::try_new(v)
                 .map(|_| v.to_string())
@@ -212,6 +240,7 @@ impl Config {
                 api_key: get("openai_api_key").map(|(v, _)| v),
                 model: get("openai_model").map(|(v, _)| v),
             },
+            mail,
             log,
         })
     }
@@ -344,6 +373,41 @@ mod tests {
         assert!(err.to_string().contains("database_url"));
         assert!(!err.to_string().contains("hunter2"), "{err}");
         assert!(!format!("{:?}", Secret::new("hunter2")).contains("hunter2"));
+    }
+
+    #[test]
+    fn mail_needs_a_server_and_a_sender_and_never_prints_the_password() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("SWITCHBOARD_SMTP_URL", "smtp://mailer:pa55word@127.0.0.1:2525"),
+                ("SWITCHBOARD_MAIL_FROM", "Acme Support <support@acme.example>"),
+            ]),
+        )
+        .unwrap();
+        assert!(c.mail.is_some());
+        assert!(!format!("{c:?}").contains("pa55word"));
+        let err = Config::load(None, env(&[("SWITCHBOARD_SMTP_URL", "smtp://127.0.0.1:25")])).unwrap_err();
+        assert!(err.to_string().contains("mail_from"), "{err}");
+        let err = Config::load(
+            None,
+            env(&[
+                ("SWITCHBOARD_SMTP_URL", "ftp://mailer:pa55word@host"),
+                ("SWITCHBOARD_MAIL_FROM", "support@acme.example"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("smtp_url"), "{err}");
+        assert!(!err.to_string().contains("pa55word"), "{err}");
+        let err = Config::load(
+            None,
+            env(&[
+                ("SWITCHBOARD_SMTP_URL", "smtp://127.0.0.1:25"),
+                ("SWITCHBOARD_MAIL_FROM", "not an address"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("mail_from"), "{err}");
     }
 
     #[test]

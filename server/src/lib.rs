@@ -11,6 +11,7 @@ pub mod demo;
 pub mod groups;
 pub mod http;
 pub mod hub;
+pub mod mail;
 pub mod qualifications;
 pub mod router;
 pub mod routing;
@@ -111,7 +112,12 @@ impl Application {
             conversations: conversations.clone(),
             tokens: tokens.clone(),
             router: router.clone(),
-            team: team::Team::new(store.clone(), router.clone()),
+            team: team::Team::new(
+                store.clone(),
+                router.clone(),
+                config.mail.as_ref().map(mail::Mailer::new),
+                config.public_url.clone(),
+            ),
             groups: groups::Groups::new(store.clone(), router.clone()),
             workflows: workflows::Workflows::new(store.clone(), router.clone()),
             qualifications: qualifications::Qualifications::new(store.clone(), router.clone()),

@@ -70,11 +70,28 @@ fn valid_email(email: &str) -> bool {
 pub struct Team {
     store: Store,
     router: Arc<Router>,
+    mailer: Option<crate::mail::Mailer>,
+    public_url: String,
+}
+
+/// The invitation e-mail's text.
+pub fn invitation_email(name: &str, inviter: &str, workspace: &str, link: &str, expires_at: i64) -> String {
+    format!(
+        "Hello {name},\n\n{inviter} invited you to join {workspace} on Switchboard.\n\n\
+         Choose your password and sign in here:\n{link}\n\n\
+         The link works once, until {}.\n",
+        app::model::format_utc(expires_at)
+    )
 }
 
 impl Team {
-    pub fn new(store: Store, router: Arc<Router>) -> Self {
-        Team { store, router }
+    pub fn new(store: Store, router: Arc<Router>, mailer: Option<crate::mail::Mailer>, public_url: String) -> Self {
+        Team {
+            store,
+            router,
+            mailer,
+            public_url,
+        }
     }
 
     async fn member(&self, me: &Me, id: i64) -> Result<MemberSummary, AppError> {
@@ -139,10 +156,28 @@ impl Team {
             serde_json::json!({ "role": role.as_str() }),
         )
         .await;
+        let path = format!("/invite/{token}");
+        let (emailed, email_problem) = match &self.mailer {
+            None => (false, None),
+            Some(mailer) => {
+                let link = format!("{}{path}", self.public_url);
+                let body = invitation_email(name, &me.name, &me.workspace_name, &link, expires_at);
+                let subject = format!("Join {} on Switchboard", me.workspace_name);
+                match mailer.send(name, &email, &subject, &body).await {
+                    Ok(()) => (true, None),
+                    Err(e) => {
+                        tracing::warn!(error = %e, member_id = id, "the invitation e-mail was not sent");
+                        (false, Some(e.to_string()))
+                    }
+                }
+            }
+        };
         Ok(Invitation {
             member_id: id,
-            path: format!("/invite/{token}"),
+            path,
             expires_at,
+            emailed,
+            email_problem,
         })
     }
 

@@ -136,6 +136,8 @@ fn InviteForm(version: RwSignal<u32>) -> impl IntoView {
                     <div class="mt-3 rounded-md bg-emerald-50 p-3 text-sm" role="status">
                         <label for="invite-link" class="block font-medium text-emerald-900">"Invitation link — send it to them; it works once, until " {format_utc(inv.expires_at)}</label>
                         <input id="invite-link" readonly data-testid="invite-link" class="mt-1 w-full rounded border border-emerald-200 bg-white px-2 py-1 font-mono text-xs" value=url/>
+                        {inv.emailed.then(|| view! { <p class="mt-2 text-emerald-900" data-testid="invite-emailed">"We also e-mailed the link to them."</p> })}
+                        {inv.email_problem.clone().map(|p| view! { <p class="mt-2 text-amber-900" data-testid="invite-email-problem">{format!("The e-mail could not be sent ({p}); hand the link over yourself.")}</p> })}
                     </div>
                 }
             })}

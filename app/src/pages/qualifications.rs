@@ -283,6 +283,13 @@ fn RunView(r: PracticeRun, run: RwSignal<Option<Result<PracticeRun, crate::AppEr
         });
     };
     let progress = format!("{} of {} customer messages", r.step.min(r.total), r.total);
+    // The answer box takes the focus whenever it appears, so the operator can keep typing.
+    let composer = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move |_| {
+        if let Some(el) = composer.get() {
+            let _ = el.focus();
+        }
+    });
     view! {
         <div class="mt-4 max-w-3xl space-y-4">
             <div class="flex flex-wrap items-center gap-3">
@@ -322,7 +329,7 @@ fn RunView(r: PracticeRun, run: RwSignal<Option<Result<PracticeRun, crate::AppEr
             {(mine && status == PracticeStatus::InProgress && !done).then(|| view! {
                 <form class="flex items-end gap-2" on:submit=move |ev| { ev.prevent_default(); send(); }>
                     <label for="practice-composer" class="sr-only">"Your answer"</label>
-                    <textarea id="practice-composer" rows="2" maxlength="4000" placeholder="Answer the customer… (Enter sends, Shift+Enter for a new line)"
+                    <textarea id="practice-composer" node_ref=composer rows="2" maxlength="4000" placeholder="Answer the customer… (Enter sends, Shift+Enter for a new line)"
                         class="min-h-[3rem] flex-1 resize-none rounded-lg border border-slate-300 px-3 py-2 text-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500"
                         prop:value=move || draft.get()
                         on:input=move |ev| draft.set(event_target_value(&ev))

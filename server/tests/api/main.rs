@@ -4,6 +4,7 @@
 mod auth;
 mod authz;
 mod config;
+mod fake_smtp;
 mod groups;
 mod handoff;
 mod helpers;

@@ -303,3 +303,98 @@ async fn a_members_own_chat_limit_overrides_the_workspace_default() {
     .unwrap();
     assert_eq!(cleared.chat_limit, None);
 }
+
+#[tokio::test]
+async fn with_a_mail_server_configured_the_invitation_link_is_emailed_to_the_person() {
+    let smtp = crate::fake_smtp::FakeSmtp::start("mailer", "s3cret-pass", "bounce").await;
+    let url = smtp.url("mailer", "s3cret-pass");
+    let app = spawn_app_with(&[
+        ("SWITCHBOARD_SMTP_URL", url.as_str()),
+        ("SWITCHBOARD_MAIL_FROM", "Acme Support <support@acme.example>"),
+        ("SWITCHBOARD_PUBLIC_URL", "https://chat.acme.example"),
+    ])
+    .await;
+    let admin = TestApp::client_signed_in(&app, ADMIN).await;
+    let invitation: Invitation = result(
+        app.call_with(
+            &admin,
+            "people/invite",
+            &[("name", "Mia Mail"), ("email", "mia@example.com"), ("role", "agent")],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert!(invitation.emailed, "{invitation:?}");
+    assert_eq!(invitation.email_problem, None);
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert_eq!(mail.from, "support@acme.example");
+    assert_eq!(mail.to, vec!["mia@example.com".to_string()]);
+    assert!(
+        mail.headers.contains("Subject: Join Acme Support on Switchboard"),
+        "{}",
+        mail.headers
+    );
+    let link = format!("https://chat.acme.example{}", invitation.path);
+    assert!(mail.body.contains(&link), "the link is in the e-mail: {}", mail.body);
+    assert!(mail.body.contains("Adam Admin invited you"), "{}", mail.body);
+}
+
+#[tokio::test]
+async fn an_invitation_email_the_server_refuses_still_leaves_a_working_link_and_says_why() {
+    let smtp = crate::fake_smtp::FakeSmtp::start("mailer", "s3cret-pass", "bounce").await;
+    let url = smtp.url("mailer", "s3cret-pass");
+    let app = spawn_app_with(&[
+        ("SWITCHBOARD_SMTP_URL", url.as_str()),
+        ("SWITCHBOARD_MAIL_FROM", "support@acme.example"),
+    ])
+    .await;
+    let admin = TestApp::client_signed_in(&app, ADMIN).await;
+    let invitation: Invitation = result(
+        app.call_with(
+            &admin,
+            "people/invite",
+            &[
+                ("name", "Bo Bounce"),
+                ("email", "bounce@example.com"),
+                ("role", "agent"),
+            ],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert!(!invitation.emailed);
+    let problem = invitation.email_problem.expect("the reason is given");
+    assert!(problem.contains("mail server refused"), "{problem}");
+    assert!(smtp.mails().is_empty());
+    let token = invitation.path.strip_prefix("/invite/").unwrap().to_string();
+    let view: InvitationView = result(app.call_with(&new_client(), "invite/get", &[("token", &token)]).await)
+        .await
+        .unwrap();
+    assert_eq!(view.email, "bounce@example.com");
+
+    // Wrong credentials: refused too, and the password is not in the words shown.
+    let wrong = spawn_app_with(&[
+        ("SWITCHBOARD_SMTP_URL", smtp.url("mailer", "wrong-pass").as_str()),
+        ("SWITCHBOARD_MAIL_FROM", "support@acme.example"),
+    ])
+    .await;
+    let admin = TestApp::client_signed_in(&wrong, ADMIN).await;
+    let invitation: Invitation = result(
+        wrong
+            .call_with(
+                &admin,
+                "people/invite",
+                &[("name", "Ed Else"), ("email", "ed@example.com"), ("role", "agent")],
+            )
+            .await,
+    )
+    .await
+    .unwrap();
+    let problem = invitation.email_problem.expect("the reason is given");
+    assert!(!problem.contains("wrong-pass"), "{problem}");
+    assert!(smtp.mails().is_empty());
+}
