@@ -5,8 +5,10 @@
 pub mod api;
 mod error;
 pub mod events;
+pub mod format;
 mod layout;
 pub mod link;
+pub mod macros;
 pub mod model;
 mod pages;
 pub mod socket;
