@@ -3,10 +3,11 @@
 
 use leptos::prelude::*;
 
+use crate::events::MessageView;
 use crate::model::{
-    AuditView, ConversationDetail, ConversationSummary, GroupSummary, Invitation, InvitationView, LiveBoard, Me,
-    MemberSummary, PracticeRun, QualificationsOverview, TransferOptions, WidgetChannel, WorkflowSettings,
-    WorkflowSummary, WorkspaceSettings,
+    AuditView, CannedResponse, CannedScope, CategoryView, ContactDetail, ConversationDetail, ConversationSummary,
+    GroupSummary, InboxPage, InboxQuery, Invitation, InvitationView, LiveBoard, Me, MemberSummary, PracticeRun,
+    QualificationsOverview, TransferOptions, WidgetChannel, WorkflowSettings, WorkflowSummary, WorkspaceSettings,
 };
 use crate::AppError;
 
@@ -38,8 +39,57 @@ pub mod ssr {
         /// Whether cookies must carry `Secure` (Switchboard is served over https).
         fn secure_cookies(&self) -> bool;
 
-        async fn inbox(&self, me: &Me, status: Option<String>) -> Result<Vec<ConversationSummary>, AppError>;
+        async fn inbox(&self, me: &Me, query: InboxQuery) -> Result<InboxPage, AppError>;
         async fn conversation_detail(&self, me: &Me, id: i64) -> Result<ConversationDetail, AppError>;
+        async fn conversation_summary(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
+        async fn history(&self, me: &Me, id: i64, before_seq: i64)
+            -> Result<Vec<crate::events::MessageView>, AppError>;
+        async fn set_category(
+            &self,
+            me: &Me,
+            id: i64,
+            category_id: Option<i64>,
+        ) -> Result<ConversationSummary, AppError>;
+        async fn reopen(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
+        async fn categories(&self, me: &Me) -> Result<Vec<CategoryView>, AppError>;
+        async fn add_category(&self, me: &Me, name: &str) -> Result<Vec<CategoryView>, AppError>;
+        async fn delete_category(&self, me: &Me, id: i64) -> Result<Vec<CategoryView>, AppError>;
+        async fn contact(&self, me: &Me, conversation_id: i64) -> Result<ContactDetail, AppError>;
+        async fn update_contact(
+            &self,
+            me: &Me,
+            conversation_id: i64,
+            name: &str,
+            email: &str,
+            phone: &str,
+        ) -> Result<ContactDetail, AppError>;
+        async fn contact_label(
+            &self,
+            me: &Me,
+            conversation_id: i64,
+            label: &str,
+            add: bool,
+        ) -> Result<ContactDetail, AppError>;
+        async fn contact_data(
+            &self,
+            me: &Me,
+            conversation_id: i64,
+            key: &str,
+            value: &str,
+        ) -> Result<ContactDetail, AppError>;
+        async fn canned(&self, me: &Me) -> Result<Vec<CannedResponse>, AppError>;
+        #[allow(clippy::too_many_arguments)]
+        async fn save_canned(
+            &self,
+            me: &Me,
+            id: Option<i64>,
+            scope: CannedScope,
+            group_id: Option<i64>,
+            shortcut: &str,
+            title: &str,
+            body: &str,
+        ) -> Result<CannedResponse, AppError>;
+        async fn delete_canned(&self, me: &Me, id: i64) -> Result<(), AppError>;
         async fn take_over(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
         async fn restore_to_ai(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
         async fn resolve_conversation(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
@@ -261,16 +311,47 @@ pub async fn current_member() -> Result<Me, AppError> {
     finish(require(None, "see this page").await.map(|(_, me)| me))
 }
 
+/// A page of the inbox: filtered by view, status, channel and workflow, searched, and paged
+/// with `before` (the previous page's `next`).
 #[server(endpoint = "inbox/conversations")]
-pub async fn list_conversations(status: Option<String>) -> Result<Vec<ConversationSummary>, AppError> {
+pub async fn list_conversations(
+    view: Option<String>,
+    status: Option<String>,
+    channel: Option<String>,
+    workflow: Option<String>,
+    q: Option<String>,
+    before: Option<String>,
+) -> Result<InboxPage, AppError> {
     use ssr::*;
     finish(
         async move {
             let (backend, me) = require(Some(crate::Scope::OperatorRead), "see the inbox").await?;
-            backend.inbox(&me, status.filter(|s| !s.is_empty())).await
+            let query = InboxQuery {
+                view: view.unwrap_or_default(),
+                status: status.unwrap_or_default(),
+                channel: channel.unwrap_or_default(),
+                workflow: workflow.unwrap_or_default(),
+                q: q.unwrap_or_default(),
+                before: before.unwrap_or_default(),
+            };
+            backend.inbox(&me, query).await
         }
         .await,
     )
+}
+
+/// The inbox page for a query (in the browser, a shorthand for the server function).
+pub async fn inbox_page(query: InboxQuery) -> Result<InboxPage, AppError> {
+    let some = |s: String| (!s.is_empty()).then_some(s);
+    list_conversations(
+        some(query.view),
+        some(query.status),
+        some(query.channel),
+        some(query.workflow),
+        some(query.q),
+        some(query.before),
+    )
+    .await
 }
 
 #[server(endpoint = "inbox/conversation")]
@@ -280,6 +361,210 @@ pub async fn get_conversation(id: i64) -> Result<ConversationDetail, AppError> {
         async move {
             let (backend, me) = require(Some(crate::Scope::OperatorRead), "see conversations").await?;
             backend.conversation_detail(&me, id).await
+        }
+        .await,
+    )
+}
+
+/// One conversation as the member's inbox lists it (with their unread count).
+#[server(endpoint = "inbox/summary")]
+pub async fn get_conversation_summary(id: i64) -> Result<ConversationSummary, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorRead), "see conversations").await?;
+            backend.conversation_summary(&me, id).await
+        }
+        .await,
+    )
+}
+
+/// The messages before `before_seq`, a page at a time.
+#[server(endpoint = "inbox/history")]
+pub async fn get_history(id: i64, before_seq: i64) -> Result<Vec<MessageView>, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorRead), "see conversations").await?;
+            backend.history(&me, id, before_seq).await
+        }
+        .await,
+    )
+}
+
+/// Files the conversation under a category; an empty `category_id` clears it.
+#[server(endpoint = "inbox/category")]
+pub async fn set_conversation_category(id: i64, category_id: String) -> Result<ConversationSummary, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "categorise conversations").await?;
+            let category = match category_id.trim() {
+                "" => None,
+                c => Some(parse_number("Category", c)?),
+            };
+            backend.set_category(&me, id, category).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "inbox/reopen")]
+pub async fn reopen_conversation(id: i64) -> Result<ConversationSummary, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "reopen conversations").await?;
+            backend.reopen(&me, id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "categories/list")]
+pub async fn list_categories() -> Result<Vec<CategoryView>, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorRead), "see categories").await?;
+            backend.categories(&me).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "categories/add")]
+pub async fn add_category(name: String) -> Result<Vec<CategoryView>, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::SettingsWrite), "change categories").await?;
+            backend.add_category(&me, &name).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "categories/delete")]
+pub async fn delete_category(id: i64) -> Result<Vec<CategoryView>, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::SettingsWrite), "change categories").await?;
+            backend.delete_category(&me, id).await
+        }
+        .await,
+    )
+}
+
+/// The contact of a conversation, with labels, data records and their other conversations.
+#[server(endpoint = "contacts/get")]
+pub async fn get_contact(conversation_id: i64) -> Result<ContactDetail, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorRead), "see contacts").await?;
+            backend.contact(&me, conversation_id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "contacts/update")]
+pub async fn update_contact(
+    conversation_id: i64,
+    name: String,
+    email: String,
+    phone: String,
+) -> Result<ContactDetail, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "change contact details").await?;
+            backend
+                .update_contact(&me, conversation_id, &name, &email, &phone)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "contacts/label")]
+pub async fn contact_label(conversation_id: i64, label: String, add: bool) -> Result<ContactDetail, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "change contact details").await?;
+            backend.contact_label(&me, conversation_id, &label, add).await
+        }
+        .await,
+    )
+}
+
+/// Sets a contact's data record; an empty value removes it.
+#[server(endpoint = "contacts/data")]
+pub async fn contact_data(conversation_id: i64, key: String, value: String) -> Result<ContactDetail, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "change contact details").await?;
+            backend.contact_data(&me, conversation_id, &key, &value).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "canned/list")]
+pub async fn list_canned() -> Result<Vec<CannedResponse>, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorRead), "see canned responses").await?;
+            backend.canned(&me).await
+        }
+        .await,
+    )
+}
+
+/// Creates (empty `id`) or changes a canned response. `scope`: workspace, group or personal.
+#[server(endpoint = "canned/save")]
+pub async fn save_canned(
+    id: String,
+    scope: String,
+    group_id: String,
+    shortcut: String,
+    title: String,
+    body: String,
+) -> Result<CannedResponse, AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "write canned responses").await?;
+            let id = match id.trim() {
+                "" => None,
+                v => Some(parse_number("Canned response", v)?),
+            };
+            let scope = CannedScope::parse(scope.trim())
+                .ok_or_else(|| AppError::invalid("Available to", "choose the workspace, a group or only you"))?;
+            let group_id = match group_id.trim() {
+                "" => None,
+                g => Some(parse_number("Group", g)?),
+            };
+            backend
+                .save_canned(&me, id, scope, group_id, &shortcut, &title, &body)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "canned/delete")]
+pub async fn delete_canned(id: i64) -> Result<(), AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "write canned responses").await?;
+            backend.delete_canned(&me, id).await
         }
         .await,
     )

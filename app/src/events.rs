@@ -57,10 +57,19 @@ pub struct MessageView {
     pub idempotency_key: Option<String>,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// The team member who wrote it (operator messages and notes).
+    #[serde(default)]
+    pub sender_id: Option<i64>,
+    /// Files sent with it.
+    #[serde(default)]
+    pub attachments: Vec<crate::model::AttachmentView>,
 }
 
 /// The most characters one message may have.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// The most files one message may carry.
+pub const MAX_ATTACHMENTS: usize = 5;
 
 /// A message body that is not blank and not over `MAX_MESSAGE_CHARS`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,6 +89,20 @@ impl MessageBody {
             ));
         }
         Ok(MessageBody(trimmed.to_string()))
+    }
+
+    /// A body that may be empty because files go with it.
+    pub fn parse_with_files(s: &str, files: usize) -> Result<MessageBody, AppError> {
+        if files > 0 && s.trim().is_empty() {
+            return Ok(MessageBody(String::new()));
+        }
+        if files > MAX_ATTACHMENTS {
+            return Err(AppError::invalid(
+                "Attachments",
+                format!("at most {MAX_ATTACHMENTS} files go with one message"),
+            ));
+        }
+        MessageBody::parse(s)
     }
 
     pub fn as_str(&self) -> &str {
@@ -113,6 +136,9 @@ pub enum VisitorCommand {
     Send {
         body: String,
         idempotency_key: String,
+        /// Files uploaded to this conversation beforehand.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<i64>,
     },
     Typing {
         composing: bool,
@@ -165,10 +191,21 @@ pub enum OperatorCommand {
         conversation_id: i64,
         body: String,
         idempotency_key: String,
+        /// A note only the team sees: it does not claim the conversation or stop the assistant.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        internal: bool,
+        /// Files uploaded to this conversation beforehand.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<i64>,
     },
     Typing {
         conversation_id: i64,
         composing: bool,
+    },
+    /// Everything up to `seq` in the conversation has been read by this member.
+    Read {
+        conversation_id: i64,
+        seq: i64,
     },
     /// Change one's own status (several tabs share one presence).
     SetStatus {
@@ -229,6 +266,16 @@ pub enum OperatorEvent {
     /// The live board changed (supervisors).
     Board {
         board: crate::model::LiveBoard,
+    },
+    /// Who on the team has the conversation open right now.
+    Viewers {
+        conversation_id: i64,
+        viewers: Vec<crate::model::Viewer>,
+    },
+    /// This member read the conversation up to `seq` (in this tab or another).
+    Read {
+        conversation_id: i64,
+        seq: i64,
     },
     Pong,
 }

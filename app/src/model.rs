@@ -295,6 +295,246 @@ pub struct ConversationSummary {
     pub escalated_at: Option<i64>,
     /// Unix milliseconds.
     pub last_activity_at: i64,
+    /// Who wrote the latest message the team sees, so a client can count it as unread.
+    pub last_sender_kind: Option<crate::events::SenderKind>,
+    pub last_sender_id: Option<i64>,
+    /// The workspace's category for it, if set.
+    pub category: Option<String>,
+    /// Messages the viewing member has not read (0 in events sent to everyone).
+    pub unread: u32,
+}
+
+impl ConversationSummary {
+    /// Whether a message by this sender counts as unread for `member_id`: what customers and
+    /// other team members write, not the assistant, notices or one's own.
+    pub fn counts_as_unread(kind: Option<crate::events::SenderKind>, sender_id: Option<i64>, member_id: i64) -> bool {
+        use crate::events::SenderKind;
+        match kind {
+            Some(SenderKind::Contact) => true,
+            Some(SenderKind::Operator) => sender_id != Some(member_id),
+            _ => false,
+        }
+    }
+}
+
+/// Which conversations the inbox lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxQuery {
+    /// `mine`, `unassigned` or empty for everything the member may see.
+    pub view: String,
+    /// `open`, `waiting`, `active`, `resolved` or empty.
+    pub status: String,
+    /// A channel kind (`web`, `sms`, …) or empty.
+    pub channel: String,
+    /// A workflow id or empty.
+    pub workflow: String,
+    /// Words to find in the contact's name, e-mail, phone or the messages.
+    pub q: String,
+    /// Where the previous page ended (`<last activity ms>:<id>`), for the next page.
+    pub before: String,
+}
+
+/// How many conversations of each status match the inbox's other filters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    pub open: u32,
+    pub waiting: u32,
+    pub active: u32,
+    pub resolved: u32,
+}
+
+impl StatusCounts {
+    pub fn all(&self) -> u32 {
+        self.open + self.waiting + self.active + self.resolved
+    }
+
+    pub fn of(&self, status: &str) -> u32 {
+        match status {
+            "open" => self.open,
+            "waiting" => self.waiting,
+            "active" => self.active,
+            "resolved" => self.resolved,
+            _ => self.all(),
+        }
+    }
+}
+
+/// One page of the inbox.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxPage {
+    pub conversations: Vec<ConversationSummary>,
+    /// Pass as `before` for the next page; `None` on the last one.
+    pub next: Option<String>,
+    pub counts: StatusCounts,
+    /// Unread messages in the conversations assigned to the member (for the tab title).
+    pub mine_unread: u32,
+}
+
+/// A file sent with a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentView {
+    pub id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+}
+
+impl AttachmentView {
+    /// Where it is served; visitors add their token.
+    pub fn path(&self) -> String {
+        format!("/attachments/{}", self.id)
+    }
+
+    pub fn is_image(&self) -> bool {
+        matches!(
+            self.content_type.as_str(),
+            "image/png" | "image/jpeg" | "image/gif" | "image/webp"
+        )
+    }
+
+    /// The size for people: `812 KB`, `2.4 MB`.
+    pub fn size_label(&self) -> String {
+        let b = self.size_bytes.max(0) as f64;
+        if b < 1024.0 {
+            format!("{} B", self.size_bytes)
+        } else if b < 1024.0 * 1024.0 {
+            format!("{:.0} KB", b / 1024.0)
+        } else {
+            format!("{:.1} MB", b / 1024.0 / 1024.0)
+        }
+    }
+}
+
+/// The most bytes one attachment may have.
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// The kinds of file that may be attached, by content type, with their usual extension.
+pub const ATTACHMENT_TYPES: [(&str, &str); 12] = [
+    ("image/png", "png"),
+    ("image/jpeg", "jpg"),
+    ("image/gif", "gif"),
+    ("image/webp", "webp"),
+    ("application/pdf", "pdf"),
+    ("text/plain", "txt"),
+    ("text/csv", "csv"),
+    ("application/zip", "zip"),
+    ("application/msword", "doc"),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "docx",
+    ),
+    ("application/vnd.ms-excel", "xls"),
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+    ),
+];
+
+/// Someone on the team who has a conversation open.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub member_id: i64,
+    pub name: String,
+}
+
+/// A conversation category of the workspace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryView {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A contact as the information panel shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactDetail {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub labels: Vec<String>,
+    /// Data records: key and value.
+    pub data: Vec<(String, String)>,
+    /// Their other conversations the member may see, newest first.
+    pub conversations: Vec<ContactConversation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactConversation {
+    pub id: i64,
+    pub channel_name: String,
+    pub status: String,
+    pub last_message: Option<String>,
+    pub last_activity_at: i64,
+}
+
+/// Who may use a canned response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CannedScope {
+    /// Everyone in the workspace (admins manage them).
+    Workspace,
+    /// The members of one operator group.
+    Group,
+    /// Only the member who wrote it.
+    Personal,
+}
+
+impl CannedScope {
+    pub fn parse(s: &str) -> Option<CannedScope> {
+        match s {
+            "workspace" => Some(CannedScope::Workspace),
+            "group" => Some(CannedScope::Group),
+            "personal" => Some(CannedScope::Personal),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CannedScope::Workspace => "workspace",
+            CannedScope::Group => "group",
+            CannedScope::Personal => "personal",
+        }
+    }
+}
+
+/// A canned response the member may use.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CannedResponse {
+    pub id: i64,
+    pub scope: CannedScope,
+    pub group_id: Option<i64>,
+    /// The group's name, for group responses.
+    pub group: Option<String>,
+    pub shortcut: String,
+    pub title: String,
+    pub body: String,
+    /// The member may change or delete it.
+    pub editable: bool,
+}
+
+impl CannedResponse {
+    /// Whether it answers a `/` search in the composer: by shortcut first, then by title.
+    pub fn matches(&self, query: &str) -> bool {
+        let q = query.to_lowercase();
+        self.shortcut.to_lowercase().starts_with(&q) || self.title.to_lowercase().contains(&q)
+    }
+}
+
+/// A shortcut: 1 to 32 lowercase letters, digits, `-` or `_`.
+pub fn check_shortcut(s: &str) -> Result<(), crate::AppError> {
+    if s.is_empty()
+        || s.chars().count() > 32
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
+        return Err(crate::AppError::invalid(
+            "Shortcut",
+            "must be 1 to 32 lowercase letters, digits, - or _",
+        ));
+    }
+    Ok(())
 }
 
 /// A conversation opened in the inbox: its summary and its latest messages.

@@ -6,13 +6,26 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use app::events::{MessageBody, MessageView, OperatorEvent, VisitorEvent};
-use app::model::{ConversationDetail, ConversationSummary};
+use app::macros::{self, MacroValues};
+use app::model::{ConversationDetail, ConversationSummary, InboxPage, InboxQuery};
 use app::{AppError, Me, Scope};
 use tokio::task::AbortHandle;
 
 use crate::assistant::{self, escalation};
 use crate::hub::{Event, Hub, Topic};
-use crate::store::{Appended, ConversationRecord, Refusal, Store};
+use crate::store::{Appended, ConversationRecord, InboxFilter, Refusal, Store};
+
+/// Messages a conversation page or a history page holds.
+const HISTORY_PAGE: i64 = 100;
+/// Conversations one inbox page holds.
+const INBOX_PAGE: i64 = 50;
+
+fn attachment_gone() -> AppError {
+    AppError::invalid(
+        "Attachments",
+        "a file is not among those you uploaded to this conversation, or was sent already",
+    )
+}
 
 /// What the visitor is told when the assistant fails.
 pub const AI_FALLBACK: &str =
@@ -164,11 +177,16 @@ impl Conversations {
         conversation_id: i64,
         body: MessageBody,
         key: &str,
+        attachments: &[i64],
     ) -> Result<Appended, AppError> {
         let appended = self
             .store
-            .append_visitor_message(conversation_id, body.as_str(), key)
-            .await?;
+            .append_visitor_message(conversation_id, body.as_str(), key, attachments)
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::NotFound if !attachments.is_empty() => attachment_gone(),
+                other => other.into(),
+            })?;
         if appended.duplicate {
             return Ok(appended);
         }
@@ -180,7 +198,11 @@ impl Conversations {
             .ok_or_else(|| AppError::not_found("The conversation"))?;
         // The assistant answers while it handles the conversation, and also while the visitor
         // waits in a queue for a person; it is quiet once a person has been found.
-        if conversation.handler == "ai" && (conversation.status != "waiting" || self.queued(conversation_id)) {
+        // A file on its own gives the assistant nothing to answer.
+        if conversation.handler == "ai"
+            && !body.as_str().is_empty()
+            && (conversation.status != "waiting" || self.queued(conversation_id))
+        {
             self.assistant_turn(&conversation, body.as_str()).await?;
         }
         self.publish_summary(conversation_id).await;
@@ -300,53 +322,232 @@ impl Conversations {
 
     pub async fn detail(&self, me: &Me, conversation_id: i64) -> Result<ConversationDetail, AppError> {
         self.access(me, conversation_id).await?;
+        let messages = self.store.latest_messages(conversation_id, HISTORY_PAGE).await?;
+        // Opening a conversation reads it.
+        if let Some(last) = messages.last() {
+            self.store.mark_read(me.member_id, conversation_id, last.seq).await?;
+        }
         let summary = self
             .store
-            .conversation_summary(conversation_id)
+            .summary_for(conversation_id, Some(me.member_id))
             .await?
             .ok_or_else(|| AppError::not_found("That conversation"))?;
-        let messages = self.store.latest_messages(conversation_id, 200).await?;
         Ok(ConversationDetail { summary, messages })
     }
 
-    pub async fn inbox(&self, me: &Me, status: Option<&str>) -> Result<Vec<ConversationSummary>, AppError> {
-        if let Some(s) = status {
-            if !["open", "waiting", "active", "resolved"].contains(&s) {
+    /// Older messages, a page at a time, for scrolling back through a long history.
+    pub async fn history(&self, me: &Me, conversation_id: i64, before_seq: i64) -> Result<Vec<MessageView>, AppError> {
+        self.access(me, conversation_id).await?;
+        Ok(self
+            .store
+            .messages_before(conversation_id, before_seq, HISTORY_PAGE)
+            .await?)
+    }
+
+    /// The conversation as the member's inbox shows it, with their unread count.
+    pub async fn summary_for(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
+        self.access(me, conversation_id).await?;
+        self.store
+            .summary_for(conversation_id, Some(me.member_id))
+            .await?
+            .ok_or_else(|| AppError::not_found("That conversation"))
+    }
+
+    /// One page of the inbox, as the member may see it.
+    pub async fn inbox(&self, me: &Me, q: &InboxQuery) -> Result<InboxPage, AppError> {
+        let status = match q.status.as_str() {
+            "" => None,
+            s @ ("open" | "waiting" | "active" | "resolved") => Some(s.to_string()),
+            s => {
                 return Err(AppError::invalid(
                     "Status",
                     format!("`{s}` is not one of open, waiting, active, resolved"),
-                ));
+                ))
             }
+        };
+        let (assignee, unassigned) = match q.view.as_str() {
+            "" | "all" => (None, false),
+            "mine" => (Some(me.member_id), false),
+            "unassigned" => (None, true),
+            v => {
+                return Err(AppError::invalid(
+                    "View",
+                    format!("`{v}` is not one of mine, unassigned, all"),
+                ))
+            }
+        };
+        let channel_kind = match q.channel.as_str() {
+            "" => None,
+            k @ ("web" | "sms" | "email" | "whatsapp" | "messenger" | "instagram" | "api") => Some(k.to_string()),
+            k => return Err(AppError::invalid("Channel", format!("`{k}` is not a channel kind"))),
+        };
+        let workflow_id = match q.workflow.trim() {
+            "" => None,
+            w => Some(app::api::parse_number("Workflow", w)?),
+        };
+        let search = q.q.trim();
+        if search.chars().count() > 200 {
+            return Err(AppError::invalid("Search", "must be at most 200 characters"));
         }
-        let viewer = (!me.can(Scope::ConversationsReadAll)).then_some(me.member_id);
-        Ok(self.store.inbox(me.workspace_id, viewer, status, 500).await?)
+        let before = match q.before.split_once(':') {
+            None if q.before.is_empty() => None,
+            Some((ms, id)) => match (ms.parse::<i64>(), id.parse::<i64>()) {
+                (Ok(ms), Ok(id)) => Some((ms, id)),
+                _ => return Err(AppError::invalid("Page", "is not a place in the list")),
+            },
+            None => return Err(AppError::invalid("Page", "is not a place in the list")),
+        };
+        let filter = InboxFilter {
+            workspace_id: me.workspace_id,
+            visible_to: (!me.can(Scope::ConversationsReadAll)).then_some(me.member_id),
+            reader: Some(me.member_id),
+            assignee,
+            unassigned,
+            status,
+            channel_kind,
+            workflow_id,
+            search: (!search.is_empty()).then(|| search.to_string()),
+            before,
+            id: None,
+            inbox_only: true,
+        };
+        let mut conversations = self.store.summaries(&filter, INBOX_PAGE + 1).await?;
+        let next = if conversations.len() as i64 > INBOX_PAGE {
+            conversations.truncate(INBOX_PAGE as usize);
+            conversations.last().map(|c| format!("{}:{}", c.last_activity_at, c.id))
+        } else {
+            None
+        };
+        let counts = self.store.status_counts(&filter).await?;
+        let mine_unread = self.store.mine_unread(me.member_id).await?;
+        Ok(InboxPage {
+            conversations,
+            next,
+            counts,
+            mine_unread,
+        })
     }
 
-    /// An operator's reply; the first operator to reply claims the conversation.
+    /// The member read the conversation up to `seq`; their other tabs are told.
+    pub async fn mark_read(&self, me: &Me, conversation_id: i64, seq: i64) -> Result<(), AppError> {
+        self.access(me, conversation_id).await?;
+        self.store.mark_read(me.member_id, conversation_id, seq).await?;
+        self.hub.publish(
+            Topic::Member(me.member_id),
+            &Event {
+                for_operators: Some(encode(&OperatorEvent::Read { conversation_id, seq })),
+                ..Default::default()
+            },
+        );
+        Ok(())
+    }
+
+    /// What `{{…}}` macros in the member's reply stand for in this conversation.
+    async fn macro_values(&self, me: &Me, conversation: &ConversationRecord) -> Result<MacroValues, AppError> {
+        let (name, email, phone) = self
+            .store
+            .contact_fields(conversation.contact_id)
+            .await?
+            .unwrap_or_default();
+        Ok(MacroValues {
+            contact_name: Some(name),
+            contact_email: email,
+            contact_phone: phone,
+            operator_name: Some(me.name.clone()),
+        })
+    }
+
+    /// An operator's reply; the first operator to reply claims the conversation. With
+    /// `internal`, a note for the team: it claims nothing and the assistant carries on.
+    /// Macros are expanded here; an unknown one refuses the whole message.
     pub async fn operator_message(
         &self,
         me: &Me,
         conversation_id: i64,
         body: MessageBody,
         key: &str,
+        internal: bool,
+        attachments: &[i64],
     ) -> Result<Appended, AppError> {
         require_write(me)?;
-        self.access(me, conversation_id).await?;
-        self.stop_assistant(conversation_id);
-        let (appended, claimed) = self
-            .store
-            .append_operator_message(conversation_id, me.member_id, body.as_str(), key)
-            .await
-            .map_err(refusal)?;
-        if claimed {
-            self.tell(Change::Claimed {
-                conversation_id,
-                member_id: me.member_id,
-            });
-        }
+        let conversation = self.access(me, conversation_id).await?;
+        let text = if macros::has_macros(body.as_str()) {
+            let values = self.macro_values(me, &conversation).await?;
+            let expanded = macros::expand(body.as_str(), &values)
+                .map_err(|unknown| AppError::invalid("Message", macros::unknown_message(&unknown)))?;
+            MessageBody::parse_with_files(&expanded, attachments.len())?.into_string()
+        } else {
+            body.into_string()
+        };
+        let gone = |e: crate::store::StoreError| match e {
+            crate::store::StoreError::NotFound if !attachments.is_empty() => attachment_gone(),
+            other => other.into(),
+        };
+        let appended = if internal {
+            self.store
+                .append_note(conversation_id, me.member_id, &text, key, attachments)
+                .await
+                .map_err(gone)?
+        } else {
+            self.stop_assistant(conversation_id);
+            let (appended, claimed) = self
+                .store
+                .append_operator_message(conversation_id, me.member_id, &text, key, attachments)
+                .await
+                .map_err(|r| match r {
+                    Refusal::Store(e) => gone(e),
+                    other => refusal(other),
+                })?;
+            if claimed {
+                self.tell(Change::Claimed {
+                    conversation_id,
+                    member_id: me.member_id,
+                });
+            }
+            appended
+        };
         self.publish_all(&appended);
         self.publish_summary(conversation_id).await;
         Ok(appended)
+    }
+
+    /// Files the conversation's category (or clears it with `None`).
+    pub async fn set_category(
+        &self,
+        me: &Me,
+        conversation_id: i64,
+        category_id: Option<i64>,
+    ) -> Result<ConversationSummary, AppError> {
+        require_write(me)?;
+        self.access(me, conversation_id).await?;
+        self.store
+            .set_category(conversation_id, category_id)
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::NotFound => AppError::not_found("That category"),
+                other => other.into(),
+            })?;
+        self.summary_after_change(conversation_id).await
+    }
+
+    /// Reopens a resolved conversation: active again if a person holds it, else open.
+    pub async fn reopen(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
+        require_write(me)?;
+        let c = self.access(me, conversation_id).await?;
+        if c.status != "resolved" {
+            return Err(AppError::Conflict(
+                "Only a resolved conversation can be reopened.".into(),
+            ));
+        }
+        let note = self.store.reopen(conversation_id, me.member_id).await?;
+        self.publish_all(&note);
+        if let Some(member_id) = c.assignee_id {
+            self.tell(Change::Claimed {
+                conversation_id,
+                member_id,
+            });
+        }
+        self.summary_after_change(conversation_id).await
     }
 
     /// The operator takes over: the assistant stops at once, including a reply in flight.

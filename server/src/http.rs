@@ -24,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/ws/visitor", get(crate::sockets::visitor))
         .route("/ws/operator", get(crate::sockets::operator))
+        .merge(crate::attachments::router())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -80,11 +81,21 @@ fn is_cross_site(headers: &axum::http::HeaderMap) -> bool {
 /// The chat page is made to be framed by customers' sites; everything else refuses framing.
 async fn security_headers(req: Request, next: Next) -> Response {
     let embeddable = req.uri().path().starts_with("/chat/");
+    let attachment = req.uri().path().starts_with("/attachments/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    if embeddable {
+    if attachment {
+        // A file is never a page of ours: nothing in it runs, even if a browser renders it.
+        h.insert(
+            "content-security-policy",
+            HeaderValue::from_static(
+                "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'",
+            ),
+        );
+        h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    } else if embeddable {
         h.insert("content-security-policy", HeaderValue::from_static("frame-ancestors *"));
     } else {
         h.insert("x-frame-options", HeaderValue::from_static("DENY"));

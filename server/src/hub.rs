@@ -75,6 +75,8 @@ pub type SubscriberId = u64;
 #[derive(Default)]
 pub struct Hub {
     topics: Mutex<HashMap<Topic, HashMap<SubscriberId, Subscriber>>>,
+    /// Who has each conversation open: (subscriber, member id, name), for collision warnings.
+    viewers: Mutex<HashMap<i64, Vec<(SubscriberId, i64, String)>>>,
     next_id: AtomicU64,
 }
 
@@ -151,6 +153,31 @@ impl Hub {
         }
     }
 
+    /// A member's socket opened the conversation; returns who has it open now, one entry per
+    /// member however many tabs they use.
+    pub fn view(&self, conversation_id: i64, id: SubscriberId, member_id: i64, name: &str) -> Vec<(i64, String)> {
+        let mut viewers = self.viewers.lock().unwrap_or_else(|p| p.into_inner());
+        let list = viewers.entry(conversation_id).or_default();
+        if !list.iter().any(|(s, _, _)| *s == id) {
+            list.push((id, member_id, name.to_string()));
+        }
+        distinct(list)
+    }
+
+    /// The socket left the conversation; returns who still has it open.
+    pub fn unview(&self, conversation_id: i64, id: SubscriberId) -> Vec<(i64, String)> {
+        let mut viewers = self.viewers.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(list) = viewers.get_mut(&conversation_id) else {
+            return vec![];
+        };
+        list.retain(|(s, _, _)| *s != id);
+        let left = distinct(list);
+        if list.is_empty() {
+            viewers.remove(&conversation_id);
+        }
+        left
+    }
+
     /// How many subscribers a topic has (for tests and metrics).
     pub fn subscribers(&self, topic: Topic) -> usize {
         self.topics
@@ -161,9 +188,34 @@ impl Hub {
     }
 }
 
+fn distinct(list: &[(SubscriberId, i64, String)]) -> Vec<(i64, String)> {
+    let mut out: Vec<(i64, String)> = Vec::new();
+    for (_, member, name) in list {
+        if !out.iter().any(|(m, _)| m == member) {
+            out.push((*member, name.clone()));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn viewers_are_one_per_member_and_leave_with_their_last_tab() {
+        let hub = Hub::new();
+        assert_eq!(hub.view(7, 1, 10, "Ava").len(), 1);
+        assert_eq!(hub.view(7, 2, 10, "Ava").len(), 1, "a second tab is the same viewer");
+        assert_eq!(
+            hub.view(7, 3, 11, "Ben"),
+            vec![(10, "Ava".to_string()), (11, "Ben".to_string())]
+        );
+        assert_eq!(hub.unview(7, 1).len(), 2);
+        assert_eq!(hub.unview(7, 2), vec![(11, "Ben".to_string())]);
+        assert!(hub.unview(7, 3).is_empty());
+        assert!(hub.viewers.lock().unwrap().is_empty());
+    }
 
     fn text(s: &str) -> Option<Arc<str>> {
         Some(Arc::from(s))

@@ -3,9 +3,12 @@
 //! surface. `Application::build` is what `main` and the integration tests both start.
 
 pub mod assistant;
+pub mod attachments;
 pub mod auth;
+pub mod canned;
 pub mod channels;
 pub mod config;
+pub mod contacts;
 pub mod conversations;
 pub mod demo;
 pub mod groups;
@@ -121,6 +124,8 @@ impl Application {
             groups: groups::Groups::new(store.clone(), router.clone()),
             workflows: workflows::Workflows::new(store.clone(), router.clone()),
             qualifications: qualifications::Qualifications::new(store.clone(), router.clone()),
+            contacts: contacts::Contacts::new(store.clone(), conversations.clone()),
+            canned: canned::Canned::new(store.clone()),
         });
         let leptos = LeptosOptions::builder()
             .output_name("switchboard")

@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use app::api::ssr::Backend;
+use app::events::MessageView;
 use app::model::{
-    AuditView, BoardOperator, ConversationDetail, ConversationSummary, GroupChoice, GroupSummary, Invitation,
-    InvitationView, LiveBoard, MemberSummary, OperatorStatus, PracticeRun, QualificationsOverview, TransferOperator,
-    TransferOptions, WidgetChannel, WorkflowSettings, WorkflowSummary, WorkspaceSettings,
+    AuditView, BoardOperator, CannedResponse, CannedScope, CategoryView, ContactDetail, ConversationDetail,
+    ConversationSummary, GroupChoice, GroupSummary, InboxPage, InboxQuery, Invitation, InvitationView, LiveBoard,
+    MemberSummary, OperatorStatus, PracticeRun, QualificationsOverview, TransferOperator, TransferOptions,
+    WidgetChannel, WorkflowSettings, WorkflowSummary, WorkspaceSettings,
 };
 use app::{AppError, Me, Role};
 
@@ -28,6 +30,24 @@ pub struct Services {
     pub groups: crate::groups::Groups,
     pub workflows: crate::workflows::Workflows,
     pub qualifications: crate::qualifications::Qualifications,
+    pub contacts: crate::contacts::Contacts,
+    pub canned: crate::canned::Canned,
+}
+
+impl Services {
+    async fn audit_category(&self, me: &Me, action: &str, name: &str) {
+        let entry = crate::store::workspaces::AuditEntry {
+            workspace_id: me.workspace_id,
+            actor_id: Some(me.member_id),
+            action,
+            target: &format!("category {name}"),
+            before: None,
+            after: None,
+        };
+        if let Err(e) = self.store.record_audit(entry).await {
+            tracing::error!(error = %e, "could not write the audit log");
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -52,8 +72,109 @@ impl Backend for Services {
         self.config.secure_cookies()
     }
 
-    async fn inbox(&self, me: &Me, status: Option<String>) -> Result<Vec<ConversationSummary>, AppError> {
-        self.conversations.inbox(me, status.as_deref()).await
+    async fn inbox(&self, me: &Me, query: InboxQuery) -> Result<InboxPage, AppError> {
+        self.conversations.inbox(me, &query).await
+    }
+
+    async fn conversation_summary(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError> {
+        self.conversations.summary_for(me, id).await
+    }
+
+    async fn history(&self, me: &Me, id: i64, before_seq: i64) -> Result<Vec<MessageView>, AppError> {
+        self.conversations.history(me, id, before_seq).await
+    }
+
+    async fn set_category(&self, me: &Me, id: i64, category_id: Option<i64>) -> Result<ConversationSummary, AppError> {
+        self.conversations.set_category(me, id, category_id).await
+    }
+
+    async fn reopen(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError> {
+        self.conversations.reopen(me, id).await
+    }
+
+    async fn categories(&self, me: &Me) -> Result<Vec<CategoryView>, AppError> {
+        Ok(self.store.categories(me.workspace_id).await?)
+    }
+
+    async fn add_category(&self, me: &Me, name: &str) -> Result<Vec<CategoryView>, AppError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 40 {
+            return Err(AppError::invalid("Category", "must be 1 to 40 characters"));
+        }
+        if self.store.categories(me.workspace_id).await?.len() >= 100 {
+            return Err(AppError::invalid("Category", "a workspace has at most 100 categories"));
+        }
+        self.store.create_category(me.workspace_id, name).await?;
+        self.audit_category(me, "category.created", name).await;
+        Ok(self.store.categories(me.workspace_id).await?)
+    }
+
+    async fn delete_category(&self, me: &Me, id: i64) -> Result<Vec<CategoryView>, AppError> {
+        let existing = self.store.categories(me.workspace_id).await?;
+        let name = existing
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.name.clone())
+            .ok_or_else(|| AppError::not_found("That category"))?;
+        self.store.delete_category(me.workspace_id, id).await?;
+        self.audit_category(me, "category.deleted", &name).await;
+        Ok(self.store.categories(me.workspace_id).await?)
+    }
+
+    async fn contact(&self, me: &Me, conversation_id: i64) -> Result<ContactDetail, AppError> {
+        self.contacts.detail(me, conversation_id).await
+    }
+
+    async fn update_contact(
+        &self,
+        me: &Me,
+        conversation_id: i64,
+        name: &str,
+        email: &str,
+        phone: &str,
+    ) -> Result<ContactDetail, AppError> {
+        self.contacts.update(me, conversation_id, name, email, phone).await
+    }
+
+    async fn contact_label(
+        &self,
+        me: &Me,
+        conversation_id: i64,
+        label: &str,
+        add: bool,
+    ) -> Result<ContactDetail, AppError> {
+        self.contacts.label(me, conversation_id, label, add).await
+    }
+
+    async fn contact_data(
+        &self,
+        me: &Me,
+        conversation_id: i64,
+        key: &str,
+        value: &str,
+    ) -> Result<ContactDetail, AppError> {
+        self.contacts.data(me, conversation_id, key, value).await
+    }
+
+    async fn canned(&self, me: &Me) -> Result<Vec<CannedResponse>, AppError> {
+        self.canned.list(me).await
+    }
+
+    async fn save_canned(
+        &self,
+        me: &Me,
+        id: Option<i64>,
+        scope: CannedScope,
+        group_id: Option<i64>,
+        shortcut: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<CannedResponse, AppError> {
+        self.canned.save(me, id, scope, group_id, shortcut, title, body).await
+    }
+
+    async fn delete_canned(&self, me: &Me, id: i64) -> Result<(), AppError> {
+        self.canned.delete(me, id).await
     }
 
     async fn conversation_detail(&self, me: &Me, id: i64) -> Result<ConversationDetail, AppError> {

@@ -159,8 +159,8 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
                         if !ok { break; }
                         None
                     }
-                    Ok(VisitorCommand::Send { body, idempotency_key }) => {
-                        Some(visitor_send(&state, visitor, &mut conversation, id, &tx, &body, &idempotency_key).await)
+                    Ok(VisitorCommand::Send { body, idempotency_key, attachments }) => {
+                        Some(visitor_send(&state, visitor, &mut conversation, id, &tx, &body, &idempotency_key, &attachments).await)
                     }
                     Ok(VisitorCommand::Typing { composing }) => {
                         if let Some(c) = conversation {
@@ -187,6 +187,7 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn visitor_send(
     state: &AppState,
     visitor: Visitor,
@@ -195,15 +196,30 @@ async fn visitor_send(
     tx: &mpsc::Sender<Delivery>,
     body: &str,
     key: &str,
+    attachments: &[i64],
 ) -> VisitorEvent {
     let refused = |e: AppError| VisitorEvent::Error {
         message: e.to_string(),
         idempotency_key: Some(key.to_string()),
     };
-    let body = match check_idempotency_key(key).and_then(|_| MessageBody::parse(body)) {
+    let body = match check_idempotency_key(key).and_then(|_| MessageBody::parse_with_files(body, attachments.len())) {
         Ok(b) => b,
         Err(e) => return refused(e),
     };
+    if conversation.is_none() {
+        // A file sent before the first message started the conversation already.
+        if let Ok(Some(c)) = state
+            .store
+            .latest_conversation(visitor.contact_id, visitor.channel_id)
+            .await
+        {
+            state
+                .conversations
+                .hub()
+                .subscribe(Topic::Conversation(c.id), id, Audience::Visitor, tx.clone());
+            *conversation = Some(c.id);
+        }
+    }
     let c = match *conversation {
         Some(c) => c,
         None => {
@@ -225,7 +241,7 @@ async fn visitor_send(
             }
         }
     };
-    match state.conversations.visitor_message(c, body, key).await {
+    match state.conversations.visitor_message(c, body, key, attachments).await {
         Ok(appended) => VisitorEvent::Ack {
             idempotency_key: key.to_string(),
             seq: appended.message.seq,
@@ -317,20 +333,28 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                                 }
                                 if !ok { break; }
                                 watched.insert(conversation_id, last);
+                                let viewing = hub.view(conversation_id, id, me.member_id, &me.name);
+                                publish_viewers(&hub, conversation_id, viewing);
                                 None
                             }
                         }
                     }
                     Ok(OperatorCommand::Unwatch { conversation_id }) => {
-                        watched.remove(&conversation_id);
+                        if watched.remove(&conversation_id).is_some() {
+                            let left = hub.unview(conversation_id, id);
+                            publish_viewers(&hub, conversation_id, left);
+                        }
                         hub.unsubscribe(Topic::Conversation(conversation_id), id);
                         None
                     }
-                    Ok(OperatorCommand::Send { conversation_id, body, idempotency_key }) => {
+                    Ok(OperatorCommand::Read { conversation_id, seq }) => {
+                        state.conversations.mark_read(&me, conversation_id, seq).await.err().map(refused)
+                    }
+                    Ok(OperatorCommand::Send { conversation_id, body, idempotency_key, internal, attachments }) => {
                         let key = idempotency_key.clone();
-                        let result = match check_idempotency_key(&key).and_then(|_| MessageBody::parse(&body)) {
+                        let result = match check_idempotency_key(&key).and_then(|_| MessageBody::parse_with_files(&body, attachments.len())) {
                             Err(e) => Err(e),
-                            Ok(body) => state.conversations.operator_message(&me, conversation_id, body, &key).await,
+                            Ok(body) => state.conversations.operator_message(&me, conversation_id, body, &key, internal, &attachments).await,
                         };
                         Some(match result {
                             Ok(a) => OperatorEvent::Ack { idempotency_key: key, conversation_id, seq: a.message.seq },
@@ -365,11 +389,33 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
             }
         }
     }
+    for c in watched.keys() {
+        let left = hub.unview(*c, id);
+        publish_viewers(&hub, *c, left);
+    }
     let mut topics: HashSet<Topic> = watched.keys().map(|c| Topic::Conversation(*c)).collect();
     topics.insert(Topic::Workspace(me.workspace_id));
     topics.insert(Topic::Member(me.member_id));
     hub.remove(id, &topics.into_iter().collect::<Vec<_>>());
     router.disconnect(me.member_id);
+}
+
+/// Tells the team on a conversation who has it open.
+fn publish_viewers(hub: &crate::hub::Hub, conversation_id: i64, viewers: Vec<(i64, String)>) {
+    let viewers = viewers
+        .into_iter()
+        .map(|(member_id, name)| app::model::Viewer { member_id, name })
+        .collect();
+    hub.publish(
+        Topic::Conversation(conversation_id),
+        &Event {
+            for_operators: Some(shared(&OperatorEvent::Viewers {
+                conversation_id,
+                viewers,
+            })),
+            ..Default::default()
+        },
+    );
 }
 
 fn refused(e: AppError) -> OperatorEvent {

@@ -120,6 +120,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
             send_command(&VisitorCommand::Send {
                 body: p.body,
                 idempotency_key: p.key,
+                attachments: vec![],
             });
         }
     };
@@ -193,6 +194,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                 send_command(&VisitorCommand::Send {
                     body,
                     idempotency_key: key,
+                    attachments: vec![],
                 });
             }
         }

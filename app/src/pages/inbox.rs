@@ -66,9 +66,9 @@ impl Inbox {
 
     fn reload_list(self) {
         leptos::task::spawn_local(async move {
-            match list_conversations(None).await {
-                Ok(list) => {
-                    self.conversations.set(list);
+            match crate::api::inbox_page(Default::default()).await {
+                Ok(page) => {
+                    self.conversations.set(page.conversations);
                     self.problem.set(None);
                 }
                 Err(e) => self.problem.set(Some(e.to_string())),
@@ -136,6 +136,8 @@ impl Inbox {
             | OperatorEvent::Offer { .. }
             | OperatorEvent::OfferClosed { .. }
             | OperatorEvent::Board { .. }
+            | OperatorEvent::Viewers { .. }
+            | OperatorEvent::Read { .. }
             | OperatorEvent::Pong => {}
         }
     }
@@ -370,6 +372,8 @@ pub fn ConversationView() -> impl IntoView {
                     conversation_id: cid,
                     body: body.clone(),
                     idempotency_key: key.clone(),
+                    internal: false,
+                    attachments: vec![],
                 }) {
                     inbox.pending.update(|p| p.push((key, body)));
                     inbox.send(&OperatorCommand::Typing {

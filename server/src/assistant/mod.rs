@@ -274,6 +274,8 @@ mod tests {
 
     fn visitor(body: &str) -> MessageView {
         MessageView {
+            sender_id: None,
+            attachments: vec![],
             conversation_id: 1,
             seq: 1,
             sender_kind: SenderKind::Contact,

@@ -3,7 +3,6 @@
 //! stored with its place before anyone can be told of it, and claims are atomic.
 
 use app::events::{MessageView, SenderKind};
-use app::model::ConversationSummary;
 
 use super::{now_ms, Store, StoreError};
 
@@ -110,7 +109,7 @@ fn conversation(row: ConversationRow) -> ConversationRecord {
     }
 }
 
-type MessageRow = (i64, i64, String, String, String, bool, Option<String>, i64);
+type MessageRow = (i64, i64, String, String, String, bool, Option<String>, i64, Option<i64>);
 
 const MESSAGE_SELECT: &str = "SELECT m.conversation_id, m.seq, m.sender_kind,
         CASE m.sender_kind
@@ -118,11 +117,12 @@ const MESSAGE_SELECT: &str = "SELECT m.conversation_id, m.seq, m.sender_kind,
             WHEN 'ai' THEN (SELECT name FROM workflows WHERE id = c.workflow_id)
             WHEN 'operator' THEN COALESCE((SELECT name FROM members WHERE id = m.sender_id), 'Operator')
             ELSE 'Switchboard' END,
-        m.body, m.internal, m.idempotency_key, m.created_at
+        m.body, m.internal, m.idempotency_key, m.created_at,
+        CASE WHEN m.sender_kind = 'operator' THEN m.sender_id END
     FROM messages m JOIN conversations c ON c.id = m.conversation_id";
 
 fn message(row: MessageRow) -> MessageView {
-    let (conversation_id, seq, kind, sender_name, body, internal, idempotency_key, created_at) = row;
+    let (conversation_id, seq, kind, sender_name, body, internal, idempotency_key, created_at, sender_id) = row;
     MessageView {
         conversation_id,
         seq,
@@ -132,7 +132,39 @@ fn message(row: MessageRow) -> MessageView {
         internal,
         idempotency_key,
         created_at,
+        sender_id,
+        attachments: Vec::new(),
     }
+}
+
+/// Fills in the files sent with these messages (all of one conversation, in order).
+async fn attach<'e, E>(executor: E, messages: &mut [MessageView]) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    let (Some(first), Some(last)) = (messages.first(), messages.last()) else {
+        return Ok(());
+    };
+    let rows: Vec<(i64, i64, String, String, i64)> = sqlx::query_as(
+        "SELECT id, message_seq, file_name, content_type, size_bytes FROM attachments
+         WHERE conversation_id = $1 AND message_seq BETWEEN $2 AND $3 ORDER BY id",
+    )
+    .bind(first.conversation_id)
+    .bind(first.seq.min(last.seq))
+    .bind(first.seq.max(last.seq))
+    .fetch_all(executor)
+    .await?;
+    for (id, seq, file_name, content_type, size_bytes) in rows {
+        if let Some(m) = messages.iter_mut().find(|m| m.seq == seq) {
+            m.attachments.push(app::model::AttachmentView {
+                id,
+                file_name,
+                content_type,
+                size_bytes,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A message to append.
@@ -142,6 +174,8 @@ pub struct NewMessage<'a> {
     pub body: &'a str,
     pub internal: bool,
     pub idempotency_key: Option<&'a str>,
+    /// Files this sender uploaded to the conversation beforehand.
+    pub attachments: &'a [i64],
 }
 
 impl<'a> NewMessage<'a> {
@@ -152,6 +186,7 @@ impl<'a> NewMessage<'a> {
             body,
             internal,
             idempotency_key: None,
+            attachments: &[],
         }
     }
 }
@@ -178,8 +213,11 @@ async fn append(tx: &mut Tx<'_>, conversation_id: i64, m: &NewMessage<'_>) -> Re
         .fetch_optional(&mut **tx)
         .await?;
         if let Some(row) = existing {
+            let mut found = [message(row)];
+            attach(&mut **tx, &mut found).await?;
+            let [message] = found;
             return Ok(Appended {
-                message: message(row),
+                message,
                 duplicate: true,
             });
         }
@@ -208,15 +246,58 @@ async fn append(tx: &mut Tx<'_>, conversation_id: i64, m: &NewMessage<'_>) -> Re
     .bind(now)
     .execute(&mut **tx)
     .await?;
+    for id in m.attachments {
+        let uploader = match m.sender_kind {
+            SenderKind::Contact => "contact",
+            _ => "operator",
+        };
+        let bound = sqlx::query(
+            "UPDATE attachments SET message_seq = $3 WHERE id = $1 AND conversation_id = $2 AND message_seq IS NULL
+             AND uploaded_by = $4
+             AND uploader_id = CASE WHEN $4 = 'contact' THEN (SELECT contact_id FROM conversations WHERE id = $2) ELSE $5 END",
+        )
+        .bind(id)
+        .bind(conversation_id)
+        .bind(seq)
+        .bind(uploader)
+        .bind(m.sender_id)
+        .execute(&mut **tx)
+        .await?;
+        if bound.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+    }
     let row: MessageRow = sqlx::query_as(&format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.seq = $2"))
         .bind(conversation_id)
         .bind(seq)
         .fetch_one(&mut **tx)
         .await?;
+    let mut found = [message(row)];
+    attach(&mut **tx, &mut found).await?;
+    let [message] = found;
     Ok(Appended {
-        message: message(row),
+        message,
         duplicate: false,
     })
+}
+
+/// Records that the member has read the conversation up to `seq` (never moving backwards).
+pub(super) async fn mark_read(
+    tx: &mut Tx<'_>,
+    member_id: i64,
+    conversation_id: i64,
+    seq: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO read_markers (member_id, conversation_id, last_read_seq) VALUES ($1, $2, $3)
+         ON CONFLICT (member_id, conversation_id) DO UPDATE SET last_read_seq = MAX(last_read_seq, excluded.last_read_seq)",
+    )
+    .bind(member_id)
+    .bind(conversation_id)
+    .bind(seq)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn member_name(tx: &mut Tx<'_>, member_id: i64) -> Result<String, sqlx::Error> {
@@ -558,6 +639,7 @@ impl Store {
         conversation_id: i64,
         body: &str,
         key: &str,
+        attachments: &[i64],
     ) -> Result<Appended, StoreError> {
         let mut tx = self.write.begin().await?;
         let appended = append(
@@ -569,6 +651,7 @@ impl Store {
                 body,
                 internal: false,
                 idempotency_key: Some(key),
+                attachments,
             },
         )
         .await?;
@@ -608,6 +691,7 @@ impl Store {
                 body,
                 internal: false,
                 idempotency_key: None,
+                attachments: &[],
             },
         )
         .await?;
@@ -623,9 +707,21 @@ impl Store {
         member_id: i64,
         body: &str,
         key: &str,
+        attachments: &[i64],
     ) -> Result<(Appended, bool), Refusal> {
         let mut tx = self.write.begin().await?;
-        let claimed = claim(&mut tx, conversation_id, member_id).await?;
+        // A retried send is answered with what was stored, whoever holds the conversation now.
+        let retried: Option<(i64,)> =
+            sqlx::query_as("SELECT seq FROM messages WHERE conversation_id = $1 AND idempotency_key = $2")
+                .bind(conversation_id)
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let claimed = if retried.is_some() {
+            false
+        } else {
+            claim(&mut tx, conversation_id, member_id).await?
+        };
         let appended = append(
             &mut tx,
             conversation_id,
@@ -635,9 +731,11 @@ impl Store {
                 body,
                 internal: false,
                 idempotency_key: Some(key),
+                attachments,
             },
         )
         .await?;
+        mark_read(&mut tx, member_id, conversation_id, appended.message.seq).await?;
         sqlx::query("UPDATE conversations SET first_human_reply_at = COALESCE(first_human_reply_at, $2) WHERE id = $1")
             .bind(conversation_id)
             .bind(now_ms())
@@ -645,6 +743,35 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok((appended, claimed))
+    }
+
+    /// A note only the team sees, by an operator: it neither claims the conversation nor stops
+    /// the assistant, and it never reaches the visitor or the channel.
+    pub async fn append_note(
+        &self,
+        conversation_id: i64,
+        member_id: i64,
+        body: &str,
+        key: &str,
+        attachments: &[i64],
+    ) -> Result<Appended, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let appended = append(
+            &mut tx,
+            conversation_id,
+            &NewMessage {
+                sender_kind: SenderKind::Operator,
+                sender_id: Some(member_id),
+                body,
+                internal: true,
+                idempotency_key: Some(key),
+                attachments,
+            },
+        )
+        .await?;
+        mark_read(&mut tx, member_id, conversation_id, appended.message.seq).await?;
+        tx.commit().await?;
+        Ok(appended)
     }
 
     /// An operator takes the conversation over: the assistant stops, and a system message says
@@ -673,6 +800,24 @@ impl Store {
         .await?;
         let name = member_name(&mut tx, member_id).await?;
         let text = format!("{name} handed the conversation back to the assistant.");
+        let appended = append(&mut tx, conversation_id, &NewMessage::system(&text, true)).await?;
+        tx.commit().await?;
+        Ok(appended)
+    }
+
+    /// Reopens a resolved conversation: `active` when a person holds it, else `open`.
+    pub async fn reopen(&self, conversation_id: i64, member_id: i64) -> Result<Appended, StoreError> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "UPDATE conversations SET resolved_at = NULL,
+                status = CASE WHEN handler = 'human' AND assignee_id IS NOT NULL THEN 'active' ELSE 'open' END
+             WHERE id = $1 AND status = 'resolved'",
+        )
+        .bind(conversation_id)
+        .execute(&mut *tx)
+        .await?;
+        let name = member_name(&mut tx, member_id).await?;
+        let text = format!("{name} reopened the conversation.");
         let appended = append(&mut tx, conversation_id, &NewMessage::system(&text, true)).await?;
         tx.commit().await?;
         Ok(appended)
@@ -755,25 +900,34 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
-        Ok(rows.into_iter().map(message).collect())
+        let mut messages: Vec<MessageView> = rows.into_iter().map(message).collect();
+        attach(&self.read, &mut messages).await?;
+        Ok(messages)
     }
 
     /// The latest `limit` messages, oldest first.
     pub async fn latest_messages(&self, conversation_id: i64, limit: i64) -> Result<Vec<MessageView>, StoreError> {
+        self.messages_before(conversation_id, i64::MAX, limit).await
+    }
+
+    /// Up to `limit` messages before `before_seq`, oldest first: history in pages, newest first.
+    pub async fn messages_before(
+        &self,
+        conversation_id: i64,
+        before_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<MessageView>, StoreError> {
         let rows: Vec<MessageRow> = sqlx::query_as(&format!(
-            "SELECT * FROM ({MESSAGE_SELECT} WHERE m.conversation_id = $1 ORDER BY m.seq DESC LIMIT $2) ORDER BY 2"
+            "SELECT * FROM ({MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3) ORDER BY 2"
         ))
         .bind(conversation_id)
+        .bind(before_seq)
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
-        Ok(rows.into_iter().map(message).collect())
-    }
-
-    /// The conversation as the inbox shows it.
-    pub async fn conversation_summary(&self, conversation_id: i64) -> Result<Option<ConversationSummary>, StoreError> {
-        let rows = self.summaries("c.id = $1", conversation_id, None, None, 1).await?;
-        Ok(rows.into_iter().next())
+        let mut messages: Vec<MessageView> = rows.into_iter().map(message).collect();
+        attach(&self.read, &mut messages).await?;
+        Ok(messages)
     }
 
     /// The workflows whose conversations a member sees through their operator groups.
@@ -786,80 +940,5 @@ impl Store {
         .fetch_all(&self.read)
         .await?;
         Ok(rows.into_iter().map(|r| r.0).collect())
-    }
-
-    /// The inbox of a workspace, newest activity first. Conversations of auto-escalation
-    /// workflows appear once they need (or have) a human; always-on ones from the first message.
-    /// `viewer`: the member whose visibility applies (their groups' workflows and what is
-    /// assigned to them); `None` for members who see the whole workspace.
-    pub async fn inbox(
-        &self,
-        workspace_id: i64,
-        viewer: Option<i64>,
-        status: Option<&str>,
-        limit: i64,
-    ) -> Result<Vec<ConversationSummary>, StoreError> {
-        self.summaries(
-            "c.workspace_id = $1 AND c.last_seq > 0
-             AND (w.handoff_mode = 'always_on' OR c.escalated_at IS NOT NULL OR c.handler = 'human' OR c.assignee_id IS NOT NULL)",
-            workspace_id,
-            status,
-            viewer,
-            limit,
-        )
-        .await
-    }
-
-    async fn summaries(
-        &self,
-        filter: &str,
-        id: i64,
-        status: Option<&str>,
-        viewer: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<ConversationSummary>, StoreError> {
-        #[allow(clippy::type_complexity)]
-        let rows: Vec<(i64, i64, String, String, String, String, String, String, Option<i64>, Option<String>, Option<String>, i64, Option<i64>, i64)> =
-            sqlx::query_as(&format!(
-                "SELECT c.id, c.workflow_id, ch.kind, ch.name, ch.colour, ct.name, c.status, c.handler, c.assignee_id, a.name,
-                        (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.internal = 0 ORDER BY seq DESC LIMIT 1),
-                        c.last_seq, c.escalated_at, c.last_activity_at
-                 FROM conversations c
-                 JOIN channels ch ON ch.id = c.channel_id
-                 JOIN contacts ct ON ct.id = c.contact_id
-                 JOIN workflows w ON w.id = c.workflow_id
-                 LEFT JOIN members a ON a.id = c.assignee_id
-                 WHERE {filter} AND ($2 IS NULL OR c.status = $2)
-                   AND ($3 IS NULL OR c.assignee_id = $3 OR c.workflow_id IN (
-                        SELECT gw.workflow_id FROM group_workflows gw JOIN group_members gm ON gm.group_id = gw.group_id
-                        WHERE gm.member_id = $3))
-                 ORDER BY c.last_activity_at DESC, c.id DESC
-                 LIMIT $4"
-            ))
-            .bind(id)
-            .bind(status)
-            .bind(viewer)
-            .bind(limit)
-            .fetch_all(&self.read)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| ConversationSummary {
-                id: r.0,
-                workflow_id: r.1,
-                channel_kind: r.2,
-                channel_name: r.3,
-                channel_colour: r.4,
-                contact_name: r.5,
-                status: r.6,
-                handler: r.7,
-                assignee_id: r.8,
-                assignee: r.9,
-                last_message: r.10,
-                last_seq: r.11,
-                escalated_at: r.12,
-                last_activity_at: r.13,
-            })
-            .collect())
     }
 }

@@ -4,7 +4,11 @@
 //! SQLite permits one writer at a time, so writes go through a pool of one connection and
 //! reads through a pool of several, all in WAL mode with a busy timeout.
 
+mod attachments;
+mod canned;
+mod contacts;
 mod conversations;
+mod inbox;
 mod members;
 mod qualifications;
 mod routing;
@@ -15,7 +19,10 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+pub use attachments::AttachmentRecord;
+pub use canned::CannedRecord;
 pub use conversations::{Appended, ChannelRecord, ConversationRecord, NewMessage, Refusal, WorkflowRecord};
+pub use inbox::InboxFilter;
 pub use members::{MemberRecord, NewMember, SessionRecord};
 pub use qualifications::RunRecord;
 pub use routing::Gate;

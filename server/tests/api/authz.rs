@@ -37,6 +37,20 @@ const MATRIX: &[(&str, Needs)] = &[
     ("inbox/resolve", Needs::Scope(Scope::OperatorWrite)),
     ("inbox/transfer_options", Needs::Scope(Scope::OperatorWrite)),
     ("inbox/transfer", Needs::Scope(Scope::OperatorWrite)),
+    ("inbox/summary", Needs::Scope(Scope::OperatorRead)),
+    ("inbox/history", Needs::Scope(Scope::OperatorRead)),
+    ("inbox/category", Needs::Scope(Scope::OperatorWrite)),
+    ("inbox/reopen", Needs::Scope(Scope::OperatorWrite)),
+    ("categories/list", Needs::Scope(Scope::OperatorRead)),
+    ("categories/add", Needs::Scope(Scope::SettingsWrite)),
+    ("categories/delete", Needs::Scope(Scope::SettingsWrite)),
+    ("contacts/get", Needs::Scope(Scope::OperatorRead)),
+    ("contacts/update", Needs::Scope(Scope::OperatorWrite)),
+    ("contacts/label", Needs::Scope(Scope::OperatorWrite)),
+    ("contacts/data", Needs::Scope(Scope::OperatorWrite)),
+    ("canned/list", Needs::Scope(Scope::OperatorRead)),
+    ("canned/save", Needs::Scope(Scope::OperatorWrite)),
+    ("canned/delete", Needs::Scope(Scope::OperatorWrite)),
     ("live/board", Needs::Scope(Scope::ConversationsReadAll)),
     ("people/members", Needs::Scope(Scope::MembersRead)),
     ("people/groups", Needs::Scope(Scope::OperatorRead)),
@@ -99,7 +113,34 @@ fn args(endpoint: &str, conversation: i64, member: i64, n: usize) -> Vec<(String
         | "inbox/take_over"
         | "inbox/restore_to_ai"
         | "inbox/resolve"
-        | "inbox/transfer_options" => vec![("id", c)],
+        | "inbox/transfer_options"
+        | "inbox/summary"
+        | "inbox/reopen" => vec![("id", c)],
+        "inbox/history" => vec![("id", c), ("before_seq", "100".into())],
+        "inbox/category" => vec![("id", c), ("category_id", String::new())],
+        "categories/add" => vec![("name", format!("Matrix category {n}"))],
+        "categories/delete" | "canned/delete" => vec![("id", "999999".into())],
+        "contacts/get" => vec![("conversation_id", c)],
+        "contacts/update" => vec![
+            ("conversation_id", c),
+            ("name", "Matrix Visitor".into()),
+            ("email", String::new()),
+            ("phone", String::new()),
+        ],
+        "contacts/label" => vec![
+            ("conversation_id", c),
+            ("label", "matrix".into()),
+            ("add", "true".into()),
+        ],
+        "contacts/data" => vec![("conversation_id", c), ("key", "plan".into()), ("value", "gold".into())],
+        "canned/save" => vec![
+            ("id", String::new()),
+            ("scope", "personal".into()),
+            ("group_id", String::new()),
+            ("shortcut", format!("matrix{n}")),
+            ("title", "Matrix".into()),
+            ("body", "Hello {{contact.first_name}}".into()),
+        ],
         "inbox/transfer" => vec![("id", c), ("to", format!("member:{m}")), ("note", String::new())],
         "people/invite" => vec![
             ("name", "Matrix".into()),
@@ -199,6 +240,7 @@ async fn every_server_function_allows_and_refuses_exactly_as_the_permissions_tab
     v.send(&app::events::VisitorCommand::Send {
         body: "hello".into(),
         idempotency_key: "k".into(),
+        attachments: vec![],
     })
     .await;
     v.wait_for("ack", |e| {
@@ -258,7 +300,11 @@ async fn every_server_function_allows_and_refuses_exactly_as_the_permissions_tab
             };
             let ok = if !expected_allowed {
                 refused && (status == 401 || status == 403)
-            } else if other_workspace && form.iter().any(|(k, _)| *k == "id") {
+            } else if other_workspace
+                && form
+                    .iter()
+                    .any(|(k, v)| (*k == "id" || *k == "conversation_id") && !v.is_empty())
+            {
                 // Another workspace's conversation or member: as if it did not exist.
                 status == 404
             } else {

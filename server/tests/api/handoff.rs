@@ -30,6 +30,7 @@ fn send(body: &str, key: &str) -> VisitorCommand {
     VisitorCommand::Send {
         body: body.into(),
         idempotency_key: key.into(),
+        attachments: vec![],
     }
 }
 
@@ -86,10 +87,10 @@ async fn asking_for_a_human_three_times_hands_off_and_the_assistant_goes_quiet()
     let mut v = app.visitor().await;
     let conversation = escalate(&mut v).await;
 
-    let inbox =
-        result::<Vec<app::model::ConversationSummary>>(app.call_with(&operator, "inbox/conversations", &[]).await)
-            .await
-            .unwrap();
+    let inbox = result::<app::model::InboxPage>(app.call_with(&operator, "inbox/conversations", &[]).await)
+        .await
+        .unwrap()
+        .conversations;
     let c = inbox
         .iter()
         .find(|c| c.id == conversation)
@@ -165,6 +166,8 @@ async fn an_operator_takes_over_replies_and_the_visitor_sees_it_then_the_assista
         conversation_id: conversation,
         body: "Hi, I'm Ava. How can I help?".into(),
         idempotency_key: "op-1".into(),
+        internal: false,
+        attachments: vec![],
     })
     .await;
     op.wait_for("the ack", |e| matches!(e, OperatorEvent::Ack { .. }).then_some(()))
@@ -219,6 +222,8 @@ async fn a_reconnecting_visitor_gets_what_it_missed_in_order_with_no_gap_and_no_
             conversation_id: conversation,
             body: text.to_string(),
             idempotency_key: format!("w{i}"),
+            internal: false,
+            attachments: vec![],
         })
         .await;
         op.wait_for("the ack", |e| matches!(e, OperatorEvent::Ack { .. }).then_some(()))
@@ -294,12 +299,16 @@ async fn two_operators_replying_at_once_leave_exactly_one_owner() {
         conversation_id: conversation,
         body: "I've got this".into(),
         idempotency_key: "a".into(),
+        internal: false,
+        attachments: vec![],
     })
     .await;
     b.send(&OperatorCommand::Send {
         conversation_id: conversation,
         body: "Let me help".into(),
         idempotency_key: "b".into(),
+        internal: false,
+        attachments: vec![],
     })
     .await;
     let outcome = |ev: &OperatorEvent| match ev {

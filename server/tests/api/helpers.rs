@@ -102,8 +102,14 @@ impl TestApp {
         result(self.call("auth/me", &[]).await).await
     }
 
+    /// The first page of the inbox.
     pub async fn conversations(&self) -> Result<Vec<ConversationSummary>, AppError> {
-        result(self.call("inbox/conversations", &[]).await).await
+        self.inbox(&[]).await.map(|p| p.conversations)
+    }
+
+    /// An inbox page with these filters (view, status, channel, workflow, q, before).
+    pub async fn inbox(&self, filters: &[(&str, &str)]) -> Result<app::model::InboxPage, AppError> {
+        result(self.call("inbox/conversations", filters).await).await
     }
 
     pub async fn members(&self) -> Result<Vec<MemberSummary>, AppError> {

@@ -8,6 +8,7 @@ mod fake_smtp;
 mod groups;
 mod handoff;
 mod helpers;
+mod inbox;
 mod qualifications;
 mod routing;
 mod sockets;

@@ -193,10 +193,10 @@ async fn the_scripted_customer_answers_line_by_line_and_nothing_reaches_the_inbo
     // The sandbox touched no real conversation.
     assert_eq!(app.store.newest_conversation().await.unwrap(), None);
     let owner = TestApp::client_signed_in(&app, OWNER).await;
-    let inbox: Vec<app::model::ConversationSummary> = result(app.call_with(&owner, "inbox/conversations", &[]).await)
+    let inbox: app::model::InboxPage = result(app.call_with(&owner, "inbox/conversations", &[]).await)
         .await
         .unwrap();
-    assert!(inbox.is_empty());
+    assert!(inbox.conversations.is_empty());
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ fn send(body: &str, key: &str) -> VisitorCommand {
     VisitorCommand::Send {
         body: body.into(),
         idempotency_key: key.into(),
+        attachments: vec![],
     }
 }
 

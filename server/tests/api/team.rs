@@ -185,6 +185,7 @@ async fn deactivating_an_operator_ends_their_sessions_and_hands_their_conversati
         v.send(&VisitorCommand::Send {
             body: text.to_string(),
             idempotency_key: format!("k{i}"),
+            attachments: vec![],
         })
         .await;
         v.wait_for("ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))

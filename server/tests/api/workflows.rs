@@ -161,6 +161,7 @@ async fn a_new_answer_is_what_the_assistant_says_next() {
     v.send(&VisitorCommand::Send {
         body: "Can you ship to Norway?".into(),
         idempotency_key: "n".into(),
+        attachments: vec![],
     })
     .await;
     let answer = v

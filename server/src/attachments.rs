@@ -1,0 +1,366 @@
+//! Files sent with messages. Uploads are checked (size, kind, and for images and PDFs that the
+//! bytes are what the name says), stored under `<data_dir>/attachments` with a random name,
+//! and served only to those allowed to see the conversation: its team members (notes' files
+//! too) and its own visitor (never a note's file, never another visitor).
+//!
+//! `POST /api/attachments?conversation_id=…&name=…` (a member's session) and
+//! `POST /widget/attachments?token=…&name=…` (a visitor) take the file as the request body and
+//! answer its `AttachmentView`; the message that carries it names its id.
+//! `GET /attachments/{id}` (session cookie, or `?token=` for visitors) serves it.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use app::model::{AttachmentView, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES};
+use app::{AppError, Me, Scope};
+
+use crate::store::AttachmentRecord;
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/attachments", post(upload_by_member))
+        .route("/widget/attachments", post(upload_by_visitor))
+        .route("/attachments/{id}", get(download))
+        .layer(DefaultBodyLimit::max(MAX_ATTACHMENT_BYTES + 64 * 1024))
+}
+
+/// The kind of a file: its declared content type if allowed, else from its extension.
+pub fn kind_of(name: &str, declared: Option<&str>) -> Option<&'static str> {
+    let declared = declared.map(|d| d.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    if let Some(d) = declared.as_deref() {
+        let d = if d == "image/jpg" { "image/jpeg" } else { d };
+        if let Some((t, _)) = ATTACHMENT_TYPES.iter().find(|(t, _)| *t == d) {
+            return Some(t);
+        }
+    }
+    let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    let ext = if ext == "jpeg" { "jpg".to_string() } else { ext };
+    ATTACHMENT_TYPES.iter().find(|(_, e)| *e == ext).map(|(t, _)| *t)
+}
+
+/// Whether the bytes are what the kind says, for kinds a browser would render.
+pub fn bytes_match(kind: &str, bytes: &[u8]) -> bool {
+    match kind {
+        "image/png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+        "image/gif" => bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a"),
+        "image/webp" => bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP",
+        "application/pdf" => bytes.starts_with(b"%PDF-"),
+        _ => true,
+    }
+}
+
+/// A file name safe to store and show: no folders, no control characters, at most 200 characters.
+pub fn clean_name(name: &str) -> Result<String, AppError> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
+    if cleaned.is_empty() {
+        return Err(AppError::invalid("File name", "is missing"));
+    }
+    if cleaned.chars().count() > 200 {
+        return Err(AppError::invalid("File name", "must be at most 200 characters"));
+    }
+    Ok(cleaned)
+}
+
+/// Checks an upload; its kind on success.
+pub fn check_upload(name: &str, declared: Option<&str>, bytes: &[u8]) -> Result<&'static str, AppError> {
+    if bytes.is_empty() {
+        return Err(AppError::invalid("File", "is empty"));
+    }
+    if bytes.len() > MAX_ATTACHMENT_BYTES {
+        return Err(AppError::invalid(
+            "File",
+            format!("is larger than the limit of {} MB", MAX_ATTACHMENT_BYTES / 1024 / 1024),
+        ));
+    }
+    let allowed = || ATTACHMENT_TYPES.iter().map(|(_, e)| *e).collect::<Vec<_>>().join(", ");
+    let kind = kind_of(name, declared).ok_or_else(|| {
+        AppError::invalid(
+            "File",
+            format!(
+                "\u{201c}{name}\u{201d} is not a kind of file that can be sent ({})",
+                allowed()
+            ),
+        )
+    })?;
+    if !bytes_match(kind, bytes) {
+        return Err(AppError::invalid(
+            "File",
+            format!("\u{201c}{name}\u{201d} is not really a {kind} file"),
+        ));
+    }
+    Ok(kind)
+}
+
+#[derive(Deserialize)]
+pub struct MemberUpload {
+    conversation_id: i64,
+    name: String,
+}
+
+#[derive(Deserialize)]
+pub struct VisitorUpload {
+    token: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+async fn member(state: &AppState, headers: &HeaderMap) -> Result<Me, AppError> {
+    let token = app::api::ssr::session_token_in(headers).ok_or(AppError::Unauthenticated)?;
+    state.backend.member_for_session(&token).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn store_file(
+    state: &AppState,
+    workspace_id: i64,
+    conversation_id: i64,
+    name: &str,
+    kind: &str,
+    bytes: &[u8],
+    uploaded_by: &str,
+    uploader_id: i64,
+) -> Result<AttachmentView, AppError> {
+    let dir = state.config.data_dir.join("attachments");
+    let key = crate::auth::new_token();
+    let write = async {
+        tokio::fs::create_dir_all(&dir).await?;
+        let partial = dir.join(format!("{key}.part"));
+        tokio::fs::write(&partial, bytes).await?;
+        tokio::fs::rename(&partial, dir.join(&key)).await
+    };
+    if let Err(e) = write.await {
+        tracing::error!(error = %e, "could not store an attachment");
+        return Err(AppError::Internal);
+    }
+    let id = state
+        .store
+        .create_attachment(
+            workspace_id,
+            conversation_id,
+            name,
+            kind,
+            bytes.len() as i64,
+            &key,
+            uploaded_by,
+            uploader_id,
+        )
+        .await?;
+    Ok(AttachmentView {
+        id,
+        file_name: name.to_string(),
+        content_type: kind.to_string(),
+        size_bytes: bytes.len() as i64,
+    })
+}
+
+async fn upload_by_member(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<MemberUpload>,
+    body: Bytes,
+) -> Result<Json<AttachmentView>, AppError> {
+    let me = member(&state, &headers).await?;
+    if !me.can(Scope::OperatorWrite) {
+        return Err(AppError::forbidden("send files"));
+    }
+    let conversation = state.conversations.access(&me, q.conversation_id).await?;
+    let name = clean_name(&q.name)?;
+    let declared = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let kind = check_upload(&name, declared, &body)?;
+    let view = store_file(
+        &state,
+        me.workspace_id,
+        conversation.id,
+        &name,
+        kind,
+        &body,
+        "operator",
+        me.member_id,
+    )
+    .await?;
+    Ok(Json(view))
+}
+
+async fn upload_by_visitor(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<VisitorUpload>,
+    body: Bytes,
+) -> Result<Json<AttachmentView>, AppError> {
+    let visitor = state.tokens.verify(&q.token)?;
+    let channel = state
+        .store
+        .channel(visitor.channel_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("This chat channel"))?;
+    if !state
+        .store
+        .contact_on_channel(visitor.contact_id, visitor.channel_id)
+        .await?
+    {
+        return Err(AppError::invalid(
+            "Visitor token",
+            "names no visitor; reload the chat to start again",
+        ));
+    }
+    let name = clean_name(&q.name)?;
+    let declared = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let kind = check_upload(&name, declared, &body)?;
+    let conversation = match state
+        .store
+        .latest_conversation(visitor.contact_id, visitor.channel_id)
+        .await?
+    {
+        Some(c) => c,
+        None => state.store.create_conversation(&channel, visitor.contact_id).await?,
+    };
+    let view = store_file(
+        &state,
+        channel.workspace_id,
+        conversation.id,
+        &name,
+        kind,
+        &body,
+        "contact",
+        visitor.contact_id,
+    )
+    .await?;
+    Ok(Json(view))
+}
+
+/// Whether the caller may fetch the file: a member who may see its conversation (the uploader
+/// only, while it is not sent yet), or its conversation's visitor (not a note's file).
+async fn allowed(state: &AppState, a: &AttachmentRecord, headers: &HeaderMap, token: Option<&str>) -> bool {
+    if let Some(token) = token {
+        let Ok(visitor) = state.tokens.verify(token) else {
+            return false;
+        };
+        let Ok(Some(c)) = state.store.conversation(a.conversation_id).await else {
+            return false;
+        };
+        if c.contact_id != visitor.contact_id || c.channel_id != visitor.channel_id {
+            return false;
+        }
+        return match a.message_seq {
+            None => a.uploaded_by == "contact" && a.uploader_id == visitor.contact_id,
+            Some(seq) => !state
+                .store
+                .message_is_internal(a.conversation_id, seq)
+                .await
+                .unwrap_or(true),
+        };
+    }
+    let Ok(me) = member(state, headers).await else {
+        return false;
+    };
+    if me.workspace_id != a.workspace_id || state.conversations.access(&me, a.conversation_id).await.is_err() {
+        return false;
+    }
+    a.message_seq.is_some() || (a.uploaded_by == "operator" && a.uploader_id == me.member_id)
+}
+
+async fn download(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let not_found = || AppError::not_found("That file").into_response();
+    let Ok(Some(a)) = state.store.attachment(id).await else {
+        return not_found();
+    };
+    if !allowed(&state, &a, &headers, q.token.as_deref()).await {
+        return not_found();
+    }
+    let path = state.config.data_dir.join("attachments").join(&a.storage_key);
+    let bytes = match tokio::fs::read(&path).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, attachment = id, "an attachment's file is missing");
+            return not_found();
+        }
+    };
+    let inline = AttachmentView {
+        id: a.id,
+        file_name: a.file_name.clone(),
+        content_type: a.content_type.clone(),
+        size_bytes: a.size_bytes,
+    }
+    .is_image()
+        || a.content_type == "application/pdf";
+    let ascii_name: String = a
+        .file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = format!(
+        "{}; filename=\"{ascii_name}\"",
+        if inline { "inline" } else { "attachment" }
+    );
+    let mut res = (StatusCode::OK, bytes).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&a.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploads_are_checked_by_size_kind_and_content() {
+        let png = b"\x89PNG\r\n\x1a\n rest of the image";
+        assert_eq!(check_upload("shot.png", Some("image/png"), png).unwrap(), "image/png");
+        assert_eq!(check_upload("shot.PNG", None, png).unwrap(), "image/png");
+        assert!(check_upload("shot.png", Some("image/png"), b"<html><script>")
+            .unwrap_err()
+            .to_string()
+            .contains("not really"));
+        assert!(check_upload("run.exe", Some("application/x-msdownload"), b"MZ")
+            .unwrap_err()
+            .to_string()
+            .contains("not a kind of file"));
+        assert!(check_upload("page.html", Some("text/html"), b"<p>").is_err());
+        assert!(check_upload("empty.txt", Some("text/plain"), b"").is_err());
+        let big = vec![b'a'; MAX_ATTACHMENT_BYTES + 1];
+        assert!(check_upload("big.txt", Some("text/plain"), &big)
+            .unwrap_err()
+            .to_string()
+            .contains("larger than"));
+    }
+
+    #[test]
+    fn file_names_lose_folders_and_control_characters() {
+        assert_eq!(clean_name("../../etc/passwd").unwrap(), "passwd");
+        assert_eq!(clean_name("C:\\Users\\me\\report.pdf").unwrap(), "report.pdf");
+        assert_eq!(clean_name("a\u{0}b\nc.txt").unwrap(), "abc.txt");
+        assert!(clean_name("..").is_err());
+        assert!(clean_name("   ").is_err());
+    }
+}

@@ -1,0 +1,191 @@
+//! Contacts as the information panel edits them: name, e-mail, phone, labels and data
+//! records. A member reaches a contact through a conversation they may see, so the same
+//! visibility rule guards contacts as conversations.
+
+use std::sync::Arc;
+
+use app::model::ContactDetail;
+use app::{AppError, Me, Scope};
+
+use crate::conversations::Conversations;
+use crate::store::Store;
+
+pub struct Contacts {
+    store: Store,
+    conversations: Arc<Conversations>,
+}
+
+/// A label: 1 to 40 characters, no commas (they separate labels where people type several).
+pub fn check_label(label: &str) -> Result<String, AppError> {
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 40 || label.contains(',') {
+        return Err(AppError::invalid("Label", "must be 1 to 40 characters, without commas"));
+    }
+    Ok(label.to_string())
+}
+
+/// A data record's key: 1 to 40 letters, digits, spaces, `-`, `_` or `.`.
+pub fn check_key(key: &str) -> Result<String, AppError> {
+    let key = key.trim();
+    if key.is_empty()
+        || key.chars().count() > 40
+        || !key
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'))
+    {
+        return Err(AppError::invalid(
+            "Key",
+            "must be 1 to 40 letters, digits, spaces, -, _ or .",
+        ));
+    }
+    Ok(key.to_string())
+}
+
+/// Optional e-mail: blank, or something with one `@` and a dot after it.
+pub fn check_email(email: &str) -> Result<Option<String>, AppError> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Ok(None);
+    }
+    let ok = email.chars().count() <= 254
+        && !email.contains(char::is_whitespace)
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.ends_with('.'));
+    if !ok {
+        return Err(AppError::invalid(
+            "E-mail",
+            format!("\u{201c}{email}\u{201d} is not an e-mail address"),
+        ));
+    }
+    Ok(Some(email.to_lowercase()))
+}
+
+/// Optional phone: blank, or digits with spaces, `+`, `-`, `(` and `)`.
+pub fn check_phone(phone: &str) -> Result<Option<String>, AppError> {
+    let phone = phone.trim();
+    if phone.is_empty() {
+        return Ok(None);
+    }
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    if !(5..=20).contains(&digits) || !phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) {
+        return Err(AppError::invalid(
+            "Phone",
+            format!("\u{201c}{phone}\u{201d} is not a phone number"),
+        ));
+    }
+    Ok(Some(phone.to_string()))
+}
+
+impl Contacts {
+    pub fn new(store: Store, conversations: Arc<Conversations>) -> Self {
+        Contacts { store, conversations }
+    }
+
+    async fn contact_of(&self, me: &Me, conversation_id: i64) -> Result<i64, AppError> {
+        Ok(self.conversations.access(me, conversation_id).await?.contact_id)
+    }
+
+    fn require_write(me: &Me) -> Result<(), AppError> {
+        if me.can(Scope::OperatorWrite) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("change contact details"))
+        }
+    }
+
+    pub async fn detail(&self, me: &Me, conversation_id: i64) -> Result<ContactDetail, AppError> {
+        let contact = self.contact_of(me, conversation_id).await?;
+        let visible_to = (!me.can(Scope::ConversationsReadAll)).then_some(me.member_id);
+        self.store
+            .contact_detail(contact, visible_to)
+            .await?
+            .ok_or_else(|| AppError::not_found("That contact"))
+    }
+
+    pub async fn update(
+        &self,
+        me: &Me,
+        conversation_id: i64,
+        name: &str,
+        email: &str,
+        phone: &str,
+    ) -> Result<ContactDetail, AppError> {
+        Self::require_write(me)?;
+        let contact = self.contact_of(me, conversation_id).await?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::invalid("Name", "must be 1 to 100 characters"));
+        }
+        let email = check_email(email)?;
+        let phone = check_phone(phone)?;
+        self.store
+            .update_contact(contact, name, email.as_deref(), phone.as_deref())
+            .await?;
+        // Every conversation of the contact shows the new name.
+        self.conversations.publish_summary(conversation_id).await;
+        self.detail(me, conversation_id).await
+    }
+
+    pub async fn label(
+        &self,
+        me: &Me,
+        conversation_id: i64,
+        label: &str,
+        add: bool,
+    ) -> Result<ContactDetail, AppError> {
+        Self::require_write(me)?;
+        let contact = self.contact_of(me, conversation_id).await?;
+        let label = check_label(label)?;
+        if add && self.detail(me, conversation_id).await?.labels.len() >= 30 {
+            return Err(AppError::invalid("Label", "a contact has at most 30 labels"));
+        }
+        self.store.set_contact_label(contact, &label, add).await?;
+        self.detail(me, conversation_id).await
+    }
+
+    /// Sets a data record; an empty value removes it.
+    pub async fn data(&self, me: &Me, conversation_id: i64, key: &str, value: &str) -> Result<ContactDetail, AppError> {
+        Self::require_write(me)?;
+        let contact = self.contact_of(me, conversation_id).await?;
+        let key = check_key(key)?;
+        let value = value.trim();
+        if value.chars().count() > 500 {
+            return Err(AppError::invalid("Value", "must be at most 500 characters"));
+        }
+        let existing = self.detail(me, conversation_id).await?;
+        if !value.is_empty() && existing.data.len() >= 50 && !existing.data.iter().any(|(k, _)| *k == key) {
+            return Err(AppError::invalid("Key", "a contact has at most 50 data records"));
+        }
+        self.store
+            .set_contact_data(contact, &key, (!value.is_empty()).then_some(value))
+            .await?;
+        self.detail(me, conversation_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contact_fields_are_checked_in_words() {
+        assert_eq!(
+            check_email(" Maria@Example.COM ").unwrap().as_deref(),
+            Some("maria@example.com")
+        );
+        assert_eq!(check_email("").unwrap(), None);
+        assert!(check_email("maria@").is_err());
+        assert!(check_email("maria example.com").is_err());
+        assert_eq!(
+            check_phone("+1 (555) 010-9999").unwrap().as_deref(),
+            Some("+1 (555) 010-9999")
+        );
+        assert!(check_phone("call me").is_err());
+        assert!(check_phone("12").is_err());
+        assert!(check_label("vip, gold").is_err());
+        assert_eq!(check_label(" VIP ").unwrap(), "VIP");
+        assert!(check_key("plan<script>").is_err());
+        assert_eq!(check_key("Plan tier").unwrap(), "Plan tier");
+    }
+}

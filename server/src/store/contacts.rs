@@ -1,0 +1,136 @@
+//! Contacts: their details, labels and data records, and their other conversations.
+
+use app::model::{ContactConversation, ContactDetail};
+
+use super::{Store, StoreError};
+
+impl Store {
+    /// The contact with their labels, data records, and their conversations that `visible_to`
+    /// may see (`None`: all of them).
+    pub async fn contact_detail(
+        &self,
+        contact_id: i64,
+        visible_to: Option<i64>,
+    ) -> Result<Option<ContactDetail>, StoreError> {
+        let row: Option<(i64, String, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT id, name, email, phone FROM contacts WHERE id = $1")
+                .bind(contact_id)
+                .fetch_optional(&self.read)
+                .await?;
+        let Some((id, name, email, phone)) = row else {
+            return Ok(None);
+        };
+        let labels: Vec<(String,)> =
+            sqlx::query_as("SELECT label FROM contact_labels WHERE contact_id = $1 ORDER BY label")
+                .bind(contact_id)
+                .fetch_all(&self.read)
+                .await?;
+        let data: Vec<(String, String)> =
+            sqlx::query_as("SELECT key, value FROM contact_data WHERE contact_id = $1 ORDER BY key")
+                .bind(contact_id)
+                .fetch_all(&self.read)
+                .await?;
+        let conversations: Vec<(i64, String, String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT c.id, ch.name, c.status,
+                    (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.internal = 0 ORDER BY seq DESC LIMIT 1),
+                    c.last_activity_at
+             FROM conversations c JOIN channels ch ON ch.id = c.channel_id
+             WHERE c.contact_id = $1
+               AND ($2 IS NULL OR c.assignee_id = $2 OR c.workflow_id IN (
+                    SELECT gw.workflow_id FROM group_workflows gw JOIN group_members gm ON gm.group_id = gw.group_id
+                    WHERE gm.member_id = $2))
+             ORDER BY c.id DESC LIMIT 50",
+        )
+        .bind(contact_id)
+        .bind(visible_to)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(Some(ContactDetail {
+            id,
+            name,
+            email,
+            phone,
+            labels: labels.into_iter().map(|l| l.0).collect(),
+            data,
+            conversations: conversations
+                .into_iter()
+                .map(
+                    |(id, channel_name, status, last_message, last_activity_at)| ContactConversation {
+                        id,
+                        channel_name,
+                        status,
+                        last_message,
+                        last_activity_at,
+                    },
+                )
+                .collect(),
+        }))
+    }
+
+    /// The contact's name, e-mail and phone (for macros).
+    pub async fn contact_fields(
+        &self,
+        contact_id: i64,
+    ) -> Result<Option<(String, Option<String>, Option<String>)>, StoreError> {
+        Ok(sqlx::query_as("SELECT name, email, phone FROM contacts WHERE id = $1")
+            .bind(contact_id)
+            .fetch_optional(&self.read)
+            .await?)
+    }
+
+    pub async fn update_contact(
+        &self,
+        contact_id: i64,
+        name: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE contacts SET name = $2, email = $3, phone = $4 WHERE id = $1")
+            .bind(contact_id)
+            .bind(name)
+            .bind(email)
+            .bind(phone)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_contact_label(&self, contact_id: i64, label: &str, present: bool) -> Result<(), StoreError> {
+        let sql = if present {
+            "INSERT INTO contact_labels (contact_id, label) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        } else {
+            "DELETE FROM contact_labels WHERE contact_id = $1 AND label = $2"
+        };
+        sqlx::query(sql)
+            .bind(contact_id)
+            .bind(label)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a data record; `None` removes it.
+    pub async fn set_contact_data(&self, contact_id: i64, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        match value {
+            Some(v) => {
+                sqlx::query(
+                    "INSERT INTO contact_data (contact_id, key, value) VALUES ($1, $2, $3)
+                     ON CONFLICT (contact_id, key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(contact_id)
+                .bind(key)
+                .bind(v)
+                .execute(&self.write)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM contact_data WHERE contact_id = $1 AND key = $2")
+                    .bind(contact_id)
+                    .bind(key)
+                    .execute(&self.write)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}

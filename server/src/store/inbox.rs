@@ -1,0 +1,291 @@
+//! The inbox: conversations as lists show them, filtered, searched and paged newest activity
+//! first; what each operator has read; the workspace's categories.
+
+use app::events::SenderKind;
+use app::model::{CategoryView, ConversationSummary, StatusCounts};
+
+use super::{now_ms, unique_as, Store, StoreError};
+
+/// What to list. Every field narrows the list; `None` leaves it open.
+#[derive(Clone, Debug, Default)]
+pub struct InboxFilter {
+    pub workspace_id: i64,
+    /// Only what this member may see (their groups' workflows and what is assigned to them);
+    /// `None` for members who see the whole workspace.
+    pub visible_to: Option<i64>,
+    /// The member whose unread counts are computed.
+    pub reader: Option<i64>,
+    pub assignee: Option<i64>,
+    pub unassigned: bool,
+    pub status: Option<String>,
+    pub channel_kind: Option<String>,
+    pub workflow_id: Option<i64>,
+    /// Words to find in the contact's name, e-mail or phone, or in the messages.
+    pub search: Option<String>,
+    /// Only conversations that were active before this point (last activity ms, id).
+    pub before: Option<(i64, i64)>,
+    /// Only this conversation.
+    pub id: Option<i64>,
+    /// Inbox rule: conversations of auto-escalation workflows appear once they need (or have)
+    /// a person; always-on ones from their first message.
+    pub inbox_only: bool,
+}
+
+/// `LIKE` pattern for a search, with its wildcards escaped.
+fn like(search: &str) -> String {
+    let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The shared WHERE clause. Binds: $1 workspace, $2 visible_to, $3 assignee, $4 unassigned,
+/// $5 status, $6 channel kind, $7 workflow, $8 search pattern, $9/$10 before, $11 id,
+/// $12 inbox_only.
+const WHERE: &str = "c.workspace_id = $1
+    AND ($2 IS NULL OR c.assignee_id = $2 OR c.workflow_id IN (
+         SELECT gw.workflow_id FROM group_workflows gw JOIN group_members gm ON gm.group_id = gw.group_id
+         WHERE gm.member_id = $2))
+    AND ($3 IS NULL OR c.assignee_id = $3)
+    AND ($4 = 0 OR c.assignee_id IS NULL)
+    AND ($5 IS NULL OR c.status = $5)
+    AND ($6 IS NULL OR ch.kind = $6)
+    AND ($7 IS NULL OR c.workflow_id = $7)
+    AND ($8 IS NULL OR ct.name LIKE $8 ESCAPE '\\' OR ct.email LIKE $8 ESCAPE '\\' OR ct.phone LIKE $8 ESCAPE '\\'
+         OR EXISTS (SELECT 1 FROM messages sm WHERE sm.conversation_id = c.id AND sm.body LIKE $8 ESCAPE '\\'))
+    AND ($9 IS NULL OR c.last_activity_at < $9 OR (c.last_activity_at = $9 AND c.id < $10))
+    AND ($11 IS NULL OR c.id = $11)
+    AND ($12 = 0 OR (c.last_seq > 0 AND (w.handoff_mode = 'always_on' OR c.escalated_at IS NOT NULL
+         OR c.handler = 'human' OR c.assignee_id IS NOT NULL)))";
+
+const FROM: &str = "FROM conversations c
+    JOIN channels ch ON ch.id = c.channel_id
+    JOIN contacts ct ON ct.id = c.contact_id
+    JOIN workflows w ON w.id = c.workflow_id";
+
+/// Messages after the reader's marker that count as unread: the customer's and other team
+/// members' (binds the reader as $13).
+const UNREAD: &str = "(SELECT COUNT(*) FROM messages um WHERE um.conversation_id = c.id
+        AND um.seq > COALESCE((SELECT last_read_seq FROM read_markers WHERE member_id = $13 AND conversation_id = c.id), 0)
+        AND (um.sender_kind = 'contact' OR (um.sender_kind = 'operator' AND um.sender_id != $13)))";
+
+macro_rules! bind_filter {
+    ($query:expr, $f:expr, $pattern:expr) => {
+        $query
+            .bind($f.workspace_id)
+            .bind($f.visible_to)
+            .bind($f.assignee)
+            .bind($f.unassigned)
+            .bind($f.status.as_deref())
+            .bind($f.channel_kind.as_deref())
+            .bind($f.workflow_id)
+            .bind($pattern)
+            .bind($f.before.map(|b| b.0))
+            .bind($f.before.map(|b| b.1))
+            .bind($f.id)
+            .bind($f.inbox_only)
+    };
+}
+
+/// One row of the listing, in the SELECT's order.
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    workflow_id: i64,
+    channel_kind: String,
+    channel_name: String,
+    channel_colour: String,
+    contact_name: String,
+    status: String,
+    handler: String,
+    assignee_id: Option<i64>,
+    assignee: Option<String>,
+    last_message: Option<String>,
+    last_seq: i64,
+    escalated_at: Option<i64>,
+    last_activity_at: i64,
+    last_sender_kind: Option<String>,
+    last_sender_id: Option<i64>,
+    category: Option<String>,
+    unread: i64,
+}
+
+impl Store {
+    /// Conversations matching the filter, newest activity first.
+    pub async fn summaries(&self, f: &InboxFilter, limit: i64) -> Result<Vec<ConversationSummary>, StoreError> {
+        let pattern = f.search.as_deref().map(like);
+        let sql = format!(
+            "SELECT c.id, c.workflow_id, ch.kind AS channel_kind, ch.name AS channel_name, ch.colour AS channel_colour,
+                    ct.name AS contact_name, c.status, c.handler, c.assignee_id, a.name AS assignee,
+                    (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.internal = 0 ORDER BY seq DESC LIMIT 1)
+                        AS last_message,
+                    c.last_seq, c.escalated_at, c.last_activity_at, lm.sender_kind AS last_sender_kind,
+                    lm.sender_id AS last_sender_id, cat.name AS category,
+                    CASE WHEN $13 IS NULL THEN 0 ELSE {UNREAD} END AS unread
+             {FROM}
+             LEFT JOIN members a ON a.id = c.assignee_id
+             LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
+             LEFT JOIN categories cat ON cat.id = c.category_id
+             WHERE {WHERE}
+             ORDER BY c.last_activity_at DESC, c.id DESC
+             LIMIT $14"
+        );
+        let rows: Vec<SummaryRow> = bind_filter!(sqlx::query_as(&sql), f, pattern.as_deref())
+            .bind(f.reader)
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ConversationSummary {
+                id: r.id,
+                workflow_id: r.workflow_id,
+                channel_kind: r.channel_kind,
+                channel_name: r.channel_name,
+                channel_colour: r.channel_colour,
+                contact_name: r.contact_name,
+                status: r.status,
+                handler: r.handler,
+                assignee_id: r.assignee_id,
+                assignee: r.assignee,
+                last_message: r.last_message,
+                last_seq: r.last_seq,
+                escalated_at: r.escalated_at,
+                last_activity_at: r.last_activity_at,
+                last_sender_kind: r.last_sender_kind.as_deref().and_then(SenderKind::parse),
+                last_sender_id: r.last_sender_id,
+                category: r.category,
+                unread: r.unread.max(0) as u32,
+            })
+            .collect())
+    }
+
+    /// How many conversations of each status match the filter (its status aside).
+    pub async fn status_counts(&self, f: &InboxFilter) -> Result<StatusCounts, StoreError> {
+        let f = InboxFilter {
+            status: None,
+            before: None,
+            ..f.clone()
+        };
+        let pattern = f.search.as_deref().map(like);
+        let sql = format!("SELECT c.status, COUNT(*) {FROM} WHERE {WHERE} GROUP BY c.status");
+        let rows: Vec<(String, i64)> = bind_filter!(sqlx::query_as(&sql), f, pattern.as_deref())
+            .fetch_all(&self.read)
+            .await?;
+        let mut counts = StatusCounts::default();
+        for (status, n) in rows {
+            let n = n.max(0) as u32;
+            match status.as_str() {
+                "open" => counts.open = n,
+                "waiting" => counts.waiting = n,
+                "active" => counts.active = n,
+                _ => counts.resolved = n,
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The conversation as the inbox shows it to everyone (no unread count).
+    pub async fn conversation_summary(&self, conversation_id: i64) -> Result<Option<ConversationSummary>, StoreError> {
+        self.summary_for(conversation_id, None).await
+    }
+
+    /// The conversation as the inbox shows it to `reader`, with their unread count.
+    pub async fn summary_for(
+        &self,
+        conversation_id: i64,
+        reader: Option<i64>,
+    ) -> Result<Option<ConversationSummary>, StoreError> {
+        let workspace: Option<(i64,)> = sqlx::query_as("SELECT workspace_id FROM conversations WHERE id = $1")
+            .bind(conversation_id)
+            .fetch_optional(&self.read)
+            .await?;
+        let Some((workspace_id,)) = workspace else {
+            return Ok(None);
+        };
+        let f = InboxFilter {
+            workspace_id,
+            id: Some(conversation_id),
+            reader,
+            ..Default::default()
+        };
+        Ok(self.summaries(&f, 1).await?.into_iter().next())
+    }
+
+    /// Unread messages in the open conversations assigned to the member.
+    pub async fn mine_unread(&self, member_id: i64) -> Result<u32, StoreError> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
+             WHERE c.assignee_id = $1 AND c.status != 'resolved'
+               AND m.seq > COALESCE((SELECT last_read_seq FROM read_markers WHERE member_id = $1 AND conversation_id = c.id), 0)
+               AND (m.sender_kind = 'contact' OR (m.sender_kind = 'operator' AND m.sender_id != $1))",
+        )
+        .bind(member_id)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(n.max(0) as u32)
+    }
+
+    /// The member has read the conversation up to `seq`.
+    pub async fn mark_read(&self, member_id: i64, conversation_id: i64, seq: i64) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        super::conversations::mark_read(&mut tx, member_id, conversation_id, seq).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn categories(&self, workspace_id: i64) -> Result<Vec<CategoryView>, StoreError> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, name FROM categories WHERE workspace_id = $1 ORDER BY name")
+                .bind(workspace_id)
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows.into_iter().map(|(id, name)| CategoryView { id, name }).collect())
+    }
+
+    pub async fn create_category(&self, workspace_id: i64, name: &str) -> Result<i64, StoreError> {
+        let (id,): (i64,) =
+            sqlx::query_as("INSERT INTO categories (workspace_id, name, created_at) VALUES ($1, $2, $3) RETURNING id")
+                .bind(workspace_id)
+                .bind(name)
+                .bind(now_ms())
+                .fetch_one(&self.write)
+                .await
+                .map_err(unique_as("A category with that name"))?;
+        Ok(id)
+    }
+
+    pub async fn delete_category(&self, workspace_id: i64, id: i64) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM categories WHERE id = $1 AND workspace_id = $2")
+            .bind(id)
+            .bind(workspace_id)
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Sets (or clears) a conversation's category; the category must be the workspace's.
+    pub async fn set_category(&self, conversation_id: i64, category_id: Option<i64>) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE conversations SET category_id = $2 WHERE id = $1
+             AND ($2 IS NULL OR $2 IN (SELECT id FROM categories WHERE workspace_id = conversations.workspace_id))",
+        )
+        .bind(conversation_id)
+        .bind(category_id)
+        .execute(&self.write)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn search_wildcards_are_taken_literally() {
+        assert_eq!(super::like("50% off_now"), "%50\\% off\\_now%");
+    }
+}

@@ -1,0 +1,789 @@
+//! The operator's workspace: unread counts, notes, attachments, filters and search, macros,
+//! who else is viewing, contacts, canned responses and categories.
+
+use std::time::Duration;
+
+use app::events::{MessageView, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
+use app::model::{
+    AttachmentView, CannedResponse, CategoryView, ContactDetail, ConversationDetail, ConversationSummary,
+};
+use app::AppError;
+
+use crate::helpers::*;
+use crate::sockets::*;
+
+const AGENT2: &str = "agent2@demo.switchboard.test";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR fake image bytes";
+
+fn send(body: &str, key: &str) -> VisitorCommand {
+    VisitorCommand::Send {
+        body: body.into(),
+        idempotency_key: key.into(),
+        attachments: vec![],
+    }
+}
+
+fn reply(conversation_id: i64, body: &str, key: &str, internal: bool, attachments: Vec<i64>) -> OperatorCommand {
+    OperatorCommand::Send {
+        conversation_id,
+        body: body.into(),
+        idempotency_key: key.into(),
+        internal,
+        attachments,
+    }
+}
+
+/// A visitor whose conversation is in the inbox (always-on monitoring), and its id.
+async fn monitored_visitor(app: &TestApp, first: &str) -> (VisitorSocket, String, i64) {
+    app.store
+        .set_workflow_handoff(1, "always_on", 3, "A human agent will be with you shortly.")
+        .await
+        .unwrap();
+    let token = app.visitor_token().await;
+    let mut v = app.visitor_with(&token).await;
+    visitor_says(&mut v, first, "first").await;
+    let conversation = app.store.newest_conversation().await.unwrap().unwrap();
+    (v, token, conversation)
+}
+
+async fn visitor_says(v: &mut VisitorSocket, body: &str, key: &str) {
+    v.send(&send(body, key)).await;
+    v.wait_for("the ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))
+        .await;
+}
+
+async fn summary(app: &TestApp, client: &reqwest::Client, id: i64) -> ConversationSummary {
+    result(app.call_with(client, "inbox/summary", &[("id", &id.to_string())]).await)
+        .await
+        .unwrap()
+}
+
+async fn watch(op: &mut OperatorSocket, conversation_id: i64) {
+    op.send(&OperatorCommand::Watch {
+        conversation_id,
+        last_seq: 0,
+    })
+    .await;
+}
+
+async fn acked(op: &mut OperatorSocket, key: &str) -> Result<i64, String> {
+    op.wait_for("the ack", |e| match e {
+        OperatorEvent::Ack {
+            idempotency_key, seq, ..
+        } if idempotency_key == key => Some(Ok(*seq)),
+        OperatorEvent::Error {
+            message,
+            idempotency_key: Some(k),
+        } if k == key => Some(Err(message.clone())),
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test]
+async fn unread_counts_are_per_operator_and_clear_when_read() {
+    let app = spawn_app().await;
+    let (mut v, _, id) = monitored_visitor(&app, "Hello?").await;
+    visitor_says(&mut v, "Is anyone there?", "second").await;
+    let ava = TestApp::client_signed_in(&app, AGENT).await;
+    let ben = TestApp::client_signed_in(&app, AGENT2).await;
+    assert_eq!(
+        summary(&app, &ava, id).await.unread,
+        2,
+        "two customer messages, the assistant's do not count"
+    );
+    assert_eq!(summary(&app, &ben, id).await.unread, 2);
+
+    // Ava opens it: read for her, not for Ben.
+    let detail: ConversationDetail = result(
+        app.call_with(&ava, "inbox/conversation", &[("id", &id.to_string())])
+            .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(detail.summary.unread, 0);
+    assert_eq!(summary(&app, &ben, id).await.unread, 2);
+
+    visitor_says(&mut v, "Hello again", "third").await;
+    assert_eq!(summary(&app, &ava, id).await.unread, 1);
+    assert_eq!(summary(&app, &ben, id).await.unread, 3);
+
+    // Reading over the socket clears it, and her other tabs are told.
+    let mut tab1 = app.operator(AGENT).await;
+    let mut tab2 = app.operator(AGENT).await;
+    let last = summary(&app, &ava, id).await.last_seq;
+    tab1.send(&OperatorCommand::Read {
+        conversation_id: id,
+        seq: last,
+    })
+    .await;
+    tab2.wait_for("the read in another tab", |e| match e {
+        OperatorEvent::Read { conversation_id, seq } if *conversation_id == id => Some(*seq),
+        _ => None,
+    })
+    .await;
+    assert_eq!(summary(&app, &ava, id).await.unread, 0);
+    assert_eq!(summary(&app, &ben, id).await.unread, 3);
+
+    // Ben's reply is unread for Ava, never for Ben himself; his conversation counts for the title.
+    let mut ben_socket = app.operator(AGENT2).await;
+    ben_socket
+        .send(&reply(id, "Ben here, how can I help?", "ben-1", false, vec![]))
+        .await;
+    acked(&mut ben_socket, "ben-1").await.unwrap();
+    assert_eq!(summary(&app, &ava, id).await.unread, 1);
+    assert_eq!(
+        summary(&app, &ben, id).await.unread,
+        0,
+        "replying reads the conversation"
+    );
+    visitor_says(&mut v, "My order is late", "fourth").await;
+    let page: app::model::InboxPage = result(app.call_with(&ben, "inbox/conversations", &[("view", "mine")]).await)
+        .await
+        .unwrap();
+    assert_eq!(page.mine_unread, 1);
+    assert_eq!(page.conversations[0].unread, 1);
+}
+
+#[tokio::test]
+async fn a_note_reaches_the_team_but_never_the_visitor_and_does_not_take_the_conversation() {
+    let app = spawn_app().await;
+    let (mut v, token, id) = monitored_visitor(&app, "Where is my parcel?").await;
+    v.drain(Duration::from_millis(300)).await;
+    let mut ava = app.operator(AGENT).await;
+    let mut ben = app.operator(AGENT2).await;
+    watch(&mut ava, id).await;
+    watch(&mut ben, id).await;
+    ava.send(&reply(id, "VIP customer, be quick", "note-1", true, vec![]))
+        .await;
+    acked(&mut ava, "note-1").await.unwrap();
+    let note = ben
+        .wait_for("the note", |e| match e {
+            OperatorEvent::Message { message } if message.internal => Some(message.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        (note.sender_kind, note.sender_name.as_str()),
+        (SenderKind::Operator, "Ava Agent")
+    );
+    assert_eq!(note.body, "VIP customer, be quick");
+
+    let heard = v.drain(Duration::from_millis(500)).await;
+    assert!(
+        !heard
+            .iter()
+            .any(|e| matches!(e, VisitorEvent::Message { message } if message.body.contains("VIP"))),
+        "{heard:?}"
+    );
+    // A reconnecting visitor does not get it either.
+    let mut again = app.visitor_with(&token).await;
+    let replay = again.drain(Duration::from_millis(500)).await;
+    assert!(replay
+        .iter()
+        .all(|e| !matches!(e, VisitorEvent::Message { message } if message.internal)));
+    assert!(!replay
+        .iter()
+        .any(|e| matches!(e, VisitorEvent::Message { message } if message.body.contains("VIP"))));
+
+    let c = app.store.conversation(id).await.unwrap().unwrap();
+    assert_eq!(
+        (c.handler.as_str(), c.assignee_id),
+        ("ai", None),
+        "a note claims nothing"
+    );
+}
+
+async fn upload(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    name: &str,
+    kind: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
+    client
+        .post(format!("{}{path}&name={name}", app.base))
+        .header("content-type", kind)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn attachments_reach_only_those_who_may_see_the_conversation() {
+    let app = spawn_app().await;
+    let (mut v, token, id) = monitored_visitor(&app, "I have a photo of the damage").await;
+    let ava = TestApp::client_signed_in(&app, AGENT).await;
+
+    // Refused uploads say why and store nothing.
+    let res = upload(
+        &app,
+        &ava,
+        &format!("/api/attachments?conversation_id={id}"),
+        "run.exe",
+        "application/x-msdownload",
+        b"MZ",
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let res = upload(
+        &app,
+        &ava,
+        &format!("/api/attachments?conversation_id={id}"),
+        "fake.png",
+        "image/png",
+        b"<script>",
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let err: serde_json::Value = res.json().await.unwrap();
+    assert!(err["error"].as_str().unwrap().contains("not really"), "{err}");
+
+    // The operator sends a file with a reply.
+    let res = upload(
+        &app,
+        &ava,
+        &format!("/api/attachments?conversation_id={id}"),
+        "label.png",
+        "image/png",
+        PNG,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let file: AttachmentView = res.json().await.unwrap();
+    let fetch = |client: reqwest::Client, query: String| {
+        let url = format!("{}/attachments/{}{query}", app.base, file.id);
+        async move { client.get(url).send().await.unwrap() }
+    };
+    assert_eq!(
+        fetch(new_client(), format!("?token={token}")).await.status(),
+        404,
+        "not sent yet"
+    );
+    let mut op = app.operator(AGENT).await;
+    op.send(&reply(
+        id,
+        "Here is the return label",
+        "with-file",
+        false,
+        vec![file.id],
+    ))
+    .await;
+    acked(&mut op, "with-file").await.unwrap();
+    let received = v
+        .wait_for("the reply with the file", |e| match e {
+            VisitorEvent::Message { message } if !message.attachments.is_empty() => Some(message.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(received.attachments[0].file_name, "label.png");
+
+    let ok = fetch(ava.clone(), String::new()).await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["content-type"], "image/png");
+    assert_eq!(ok.bytes().await.unwrap().as_ref(), PNG);
+    assert_eq!(
+        fetch(new_client(), format!("?token={token}")).await.status(),
+        200,
+        "the visitor of this conversation"
+    );
+    let other_visitor = app.visitor_token().await;
+    assert_eq!(
+        fetch(new_client(), format!("?token={other_visitor}")).await.status(),
+        404
+    );
+    assert_eq!(fetch(new_client(), String::new()).await.status(), 404, "anonymous");
+    server::demo::create_owner(&app.store, "Other Co", "boss@other.example", "Boss", PASSWORD)
+        .await
+        .unwrap();
+    let stranger = TestApp::client_signed_in(&app, "boss@other.example").await;
+    assert_eq!(
+        fetch(stranger.clone(), String::new()).await.status(),
+        404,
+        "another workspace"
+    );
+    let res = upload(
+        &app,
+        &stranger,
+        &format!("/api/attachments?conversation_id={id}"),
+        "x.png",
+        "image/png",
+        PNG,
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+
+    // A file sent with a note is the team's only.
+    let res = upload(
+        &app,
+        &ava,
+        &format!("/api/attachments?conversation_id={id}"),
+        "internal.pdf",
+        "application/pdf",
+        b"%PDF-1.4 notes",
+    )
+    .await;
+    let note_file: AttachmentView = res.json().await.unwrap();
+    op.send(&reply(
+        id,
+        "Invoice for the team",
+        "note-file",
+        true,
+        vec![note_file.id],
+    ))
+    .await;
+    acked(&mut op, "note-file").await.unwrap();
+    let url = format!("{}/attachments/{}", app.base, note_file.id);
+    assert_eq!(
+        new_client()
+            .get(format!("{url}?token={token}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(ava.get(&url).send().await.unwrap().status(), 200);
+
+    // A file id cannot be reused or borrowed.
+    op.send(&reply(id, "again", "reuse", false, vec![file.id])).await;
+    assert!(acked(&mut op, "reuse").await.unwrap_err().contains("Attachments"));
+
+    // The visitor sends a file; the team can open it.
+    let res = upload(
+        &app,
+        &new_client(),
+        &format!("/widget/attachments?token={token}"),
+        "damage.jpg",
+        "image/jpeg",
+        &[0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let theirs: AttachmentView = res.json().await.unwrap();
+    v.send(&VisitorCommand::Send {
+        body: String::new(),
+        idempotency_key: "photo".into(),
+        attachments: vec![theirs.id],
+    })
+    .await;
+    v.wait_for("the ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))
+        .await;
+    let theirs_url = format!("{}/attachments/{}", app.base, theirs.id);
+    assert_eq!(ava.get(&theirs_url).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn the_inbox_filters_searches_and_pages() {
+    let app = spawn_app().await;
+    app.store
+        .set_workflow_handoff(1, "always_on", 3, "A human agent will be with you shortly.")
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..55 {
+        let mut v = app.visitor().await;
+        visitor_says(&mut v, &format!("Question number {i} about invoices"), "q").await;
+        ids.push(app.store.newest_conversation().await.unwrap().unwrap());
+    }
+    let mut special = app.visitor().await;
+    visitor_says(&mut special, "My parcel from Reykjavik never came", "r").await;
+    let special_id = app.store.newest_conversation().await.unwrap().unwrap();
+    let ava = TestApp::client_signed_in(&app, AGENT).await;
+    let page = |filters: Vec<(&'static str, String)>| {
+        let client = ava.clone();
+        let app = &app;
+        async move {
+            let form: Vec<(&str, &str)> = filters.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            result::<app::model::InboxPage>(app.call_with(&client, "inbox/conversations", &form).await).await
+        }
+    };
+    let first = page(vec![]).await.unwrap();
+    assert_eq!(first.conversations.len(), 50);
+    assert_eq!(first.conversations[0].id, special_id, "newest activity first");
+    assert_eq!(first.counts.all(), 56);
+    let second = page(vec![("before", first.next.clone().unwrap())]).await.unwrap();
+    assert_eq!(second.conversations.len(), 6);
+    assert!(second.next.is_none());
+    let mut all: Vec<i64> = first
+        .conversations
+        .iter()
+        .chain(&second.conversations)
+        .map(|c| c.id)
+        .collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 56, "no conversation twice, none missed");
+
+    let found = page(vec![("q", "reykjavik".into())]).await.unwrap();
+    assert_eq!(
+        found.conversations.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![special_id]
+    );
+    let by_name = app.store.conversation(special_id).await.unwrap().unwrap().contact_id;
+    let name = app.store.contact_name(by_name).await.unwrap().unwrap();
+    assert!(page(vec![("q", name)])
+        .await
+        .unwrap()
+        .conversations
+        .iter()
+        .any(|c| c.id == special_id));
+    assert!(page(vec![("q", "100%_off".into())])
+        .await
+        .unwrap()
+        .conversations
+        .is_empty());
+
+    let mut op = app.operator(AGENT).await;
+    op.send(&reply(ids[3], "On it", "claim", false, vec![])).await;
+    acked(&mut op, "claim").await.unwrap();
+    let mine = page(vec![("view", "mine".into())]).await.unwrap();
+    assert_eq!(
+        mine.conversations.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![ids[3]]
+    );
+    let unassigned = page(vec![("view", "unassigned".into())]).await.unwrap();
+    assert_eq!(unassigned.counts.all(), 55);
+    assert_eq!(page(vec![("status", "active".into())]).await.unwrap().counts.active, 1);
+    assert_eq!(page(vec![("channel", "web".into())]).await.unwrap().counts.all(), 56);
+    assert_eq!(page(vec![("channel", "sms".into())]).await.unwrap().counts.all(), 0);
+    assert_eq!(page(vec![("workflow", "1".into())]).await.unwrap().counts.all(), 56);
+    for (k, v) in [
+        ("view", "everyone"),
+        ("status", "closed"),
+        ("channel", "fax"),
+        ("before", "yesterday"),
+    ] {
+        assert!(
+            matches!(page(vec![(k, v.into())]).await, Err(AppError::Invalid { .. })),
+            "{k}={v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn macros_are_expanded_when_sent_and_an_unknown_one_is_refused_with_nothing_stored() {
+    let app = spawn_app().await;
+    let (mut v, _, id) = monitored_visitor(&app, "Hi").await;
+    let ava = TestApp::client_signed_in(&app, AGENT).await;
+    let contact: ContactDetail = result(
+        app.call_with(
+            &ava,
+            "contacts/update",
+            &[
+                ("conversation_id", &id.to_string()),
+                ("name", "Maria Lopez"),
+                ("email", "maria@example.com"),
+                ("phone", ""),
+            ],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(contact.email.as_deref(), Some("maria@example.com"));
+    let mut op = app.operator(AGENT).await;
+    op.send(&reply(
+        id,
+        "Hi {{contact.first_name}}, I'm {{operator.name}}. We'll call {{contact.phone | you}}.",
+        "m1",
+        false,
+        vec![],
+    ))
+    .await;
+    acked(&mut op, "m1").await.unwrap();
+    let got = v
+        .wait_for("the reply", |e| match e {
+            VisitorEvent::Message { message } if message.sender_kind == SenderKind::Operator => {
+                Some(message.body.clone())
+            }
+            _ => None,
+        })
+        .await;
+    assert_eq!(got, "Hi Maria, I'm Ava Agent. We'll call you.");
+
+    let before = app.store.conversation(id).await.unwrap().unwrap().last_seq;
+    op.send(&reply(id, "Dear {{contact.nmae}}", "m2", false, vec![])).await;
+    let refused = acked(&mut op, "m2").await.unwrap_err();
+    assert!(refused.contains("{{contact.nmae}} is not a macro"), "{refused}");
+    assert_eq!(app.store.conversation(id).await.unwrap().unwrap().last_seq, before);
+}
+
+#[tokio::test]
+async fn operators_on_the_same_conversation_see_each_other() {
+    let app = spawn_app().await;
+    let (_v, _, id) = monitored_visitor(&app, "Hello").await;
+    let mut ava = app.operator(AGENT).await;
+    let mut ben = app.operator(AGENT2).await;
+    watch(&mut ava, id).await;
+    watch(&mut ben, id).await;
+    let names = |e: &OperatorEvent| match e {
+        OperatorEvent::Viewers {
+            conversation_id,
+            viewers,
+        } if *conversation_id == id => {
+            let mut n: Vec<String> = viewers.iter().map(|v| v.name.clone()).collect();
+            n.sort();
+            Some(n)
+        }
+        _ => None,
+    };
+    let seen = ava
+        .wait_for("both viewers", |e| names(e).filter(|n| n.len() == 2))
+        .await;
+    assert_eq!(seen, vec!["Ava Agent".to_string(), "Ben Agent".to_string()]);
+    ben.send(&OperatorCommand::Unwatch { conversation_id: id }).await;
+    ava.wait_for("Ben leaving", |e| {
+        names(e).filter(|n| n == &vec!["Ava Agent".to_string()])
+    })
+    .await;
+    // Typing reaches the other operator with who it is.
+    watch(&mut ben, id).await;
+    ava.wait_for("Ben back", |e| names(e).filter(|n| n.len() == 2)).await;
+    ava.send(&OperatorCommand::Typing {
+        conversation_id: id,
+        composing: true,
+    })
+    .await;
+    ben.wait_for("Ava typing", |e| match e {
+        OperatorEvent::Typing {
+            name, composing: true, ..
+        } if name == "Ava Agent" => Some(()),
+        _ => None,
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn contact_details_are_checked_edited_and_show_earlier_conversations() {
+    let app = spawn_app().await;
+    let (mut v, _token, id) = monitored_visitor(&app, "First visit").await;
+    let ava = TestApp::client_signed_in(&app, AGENT).await;
+    let cid = id.to_string();
+    let bad = app
+        .call_with(
+            &ava,
+            "contacts/update",
+            &[
+                ("conversation_id", &cid),
+                ("name", "Maria"),
+                ("email", "maria@"),
+                ("phone", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), 400);
+    let before: ContactDetail = result(app.call_with(&ava, "contacts/get", &[("conversation_id", &cid)]).await)
+        .await
+        .unwrap();
+    assert!(before.email.is_none(), "nothing changed");
+
+    let labelled: ContactDetail = result(
+        app.call_with(
+            &ava,
+            "contacts/label",
+            &[("conversation_id", &cid), ("label", "VIP"), ("add", "true")],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(labelled.labels, vec!["VIP".to_string()]);
+    let with_data: ContactDetail = result(
+        app.call_with(
+            &ava,
+            "contacts/data",
+            &[("conversation_id", &cid), ("key", "Plan"), ("value", "Gold")],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(with_data.data, vec![("Plan".to_string(), "Gold".to_string())]);
+    let removed: ContactDetail = result(
+        app.call_with(
+            &ava,
+            "contacts/data",
+            &[("conversation_id", &cid), ("key", "Plan"), ("value", "")],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert!(removed.data.is_empty());
+
+    // The conversation is resolved and the visitor comes back: both are the contact's.
+    let owner = TestApp::client_signed_in(&app, OWNER).await;
+    let mut op = app.operator(OWNER).await;
+    op.send(&reply(id, "Done!", "done", false, vec![])).await;
+    acked(&mut op, "done").await.unwrap();
+    assert_eq!(
+        app.call_with(&owner, "inbox/resolve", &[("id", &cid)]).await.status(),
+        200
+    );
+    let reopened: ConversationSummary = result(app.call_with(&owner, "inbox/reopen", &[("id", &cid)]).await)
+        .await
+        .unwrap();
+    assert_eq!(reopened.status, "active");
+    visitor_says(&mut v, "Back again", "back").await;
+    let detail: ContactDetail = result(
+        app.call_with(&owner, "contacts/get", &[("conversation_id", &cid)])
+            .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(detail.conversations.len(), 1);
+    assert_eq!(detail.labels, vec!["VIP".to_string()]);
+}
+
+#[tokio::test]
+async fn canned_responses_are_personal_group_or_workspace_wide_and_checked() {
+    let app = spawn_app().await;
+    let ava = TestApp::client_signed_in(&app, AGENT).await;
+    let ben = TestApp::client_signed_in(&app, AGENT2).await;
+    let admin = TestApp::client_signed_in(&app, ADMIN).await;
+    let save = |client: &reqwest::Client, scope: &str, group: &str, shortcut: &str, body: &str| {
+        let form: Vec<(String, String)> = vec![
+            ("id".into(), String::new()),
+            ("scope".into(), scope.into()),
+            ("group_id".into(), group.into()),
+            ("shortcut".into(), shortcut.into()),
+            ("title".into(), format!("Title {shortcut}")),
+            ("body".into(), body.into()),
+        ];
+        let client = client.clone();
+        let app = &app;
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            app.call_with(&client, "canned/save", &form).await
+        }
+    };
+    assert_eq!(
+        save(&ava, "personal", "", "mine", "Hi {{contact.first_name}}")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(save(&ava, "workspace", "", "all", "Hello").await.status(), 403);
+    assert_eq!(
+        save(&admin, "workspace", "", "hello", "Hello {{contact.name | there}}")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        save(&ava, "group", "1", "team", "Our team is here").await.status(),
+        200,
+        "Ava is in Frontline"
+    );
+    assert_eq!(
+        save(&ava, "personal", "", "mine", "again").await.status(),
+        409,
+        "the shortcut is taken"
+    );
+    let unknown = save(&ava, "personal", "", "bad", "Dear {{customer.name}}").await;
+    assert_eq!(unknown.status(), 400);
+
+    let shortcuts = |list: Vec<CannedResponse>| {
+        let mut s: Vec<String> = list.into_iter().map(|c| c.shortcut).collect();
+        s.sort();
+        s
+    };
+    let for_ava: Vec<CannedResponse> = result(app.call_with(&ava, "canned/list", &[]).await).await.unwrap();
+    assert_eq!(shortcuts(for_ava.clone()), vec!["hello", "mine", "team"]);
+    assert!(!for_ava.iter().find(|c| c.shortcut == "hello").unwrap().editable);
+    let for_ben: Vec<CannedResponse> = result(app.call_with(&ben, "canned/list", &[]).await).await.unwrap();
+    assert_eq!(shortcuts(for_ben), vec!["hello", "team"], "Ava's own stays hers");
+
+    let mine = for_ava.iter().find(|c| c.shortcut == "mine").unwrap().id.to_string();
+    assert_eq!(
+        app.call_with(&ben, "canned/delete", &[("id", &mine)]).await.status(),
+        404
+    );
+    assert_eq!(
+        app.call_with(&ava, "canned/delete", &[("id", &mine)]).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn categories_are_the_workspaces_and_file_conversations() {
+    let app = spawn_app().await;
+    let (_v, _, id) = monitored_visitor(&app, "Billing question").await;
+    let admin = TestApp::client_signed_in(&app, ADMIN).await;
+    let ava = TestApp::client_signed_in(&app, AGENT).await;
+    assert_eq!(
+        app.call_with(&ava, "categories/add", &[("name", "Billing")])
+            .await
+            .status(),
+        403
+    );
+    let list: Vec<CategoryView> = result(app.call_with(&admin, "categories/add", &[("name", "Billing")]).await)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.call_with(&admin, "categories/add", &[("name", "Billing")])
+            .await
+            .status(),
+        409
+    );
+    let billing = list[0].id.to_string();
+    let filed: ConversationSummary = result(
+        app.call_with(
+            &ava,
+            "inbox/category",
+            &[("id", &id.to_string()), ("category_id", &billing)],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(filed.category.as_deref(), Some("Billing"));
+    assert_eq!(
+        app.call_with(
+            &ava,
+            "inbox/category",
+            &[("id", &id.to_string()), ("category_id", "99999")]
+        )
+        .await
+        .status(),
+        404
+    );
+    let _: Vec<CategoryView> = result(app.call_with(&admin, "categories/delete", &[("id", &billing)]).await)
+        .await
+        .unwrap();
+    assert_eq!(summary(&app, &ava, id).await.category, None);
+}
+
+#[tokio::test]
+async fn long_histories_load_in_pages_newest_first() {
+    let app = spawn_app().await;
+    let (mut v, _, id) = monitored_visitor(&app, "message 0").await;
+    for i in 1..130 {
+        visitor_says(&mut v, &format!("message {i}"), &format!("k{i}")).await;
+    }
+    let ava = TestApp::client_signed_in(&app, AGENT).await;
+    let detail: ConversationDetail = result(
+        app.call_with(&ava, "inbox/conversation", &[("id", &id.to_string())])
+            .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(detail.messages.len(), 100);
+    let oldest = detail.messages[0].seq;
+    let earlier: Vec<MessageView> = result(
+        app.call_with(
+            &ava,
+            "inbox/history",
+            &[("id", &id.to_string()), ("before_seq", &oldest.to_string())],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert!(!earlier.is_empty());
+    assert_eq!(earlier.last().unwrap().seq, oldest - 1);
+    assert_eq!(earlier[0].seq, 1.max(oldest - 100));
+}
