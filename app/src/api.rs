@@ -5,8 +5,8 @@ use leptos::prelude::*;
 
 use crate::events::MessageView;
 use crate::model::{
-    AuditView, CannedResponse, CannedScope, CategoryView, ContactDetail, ConversationDetail, ConversationSummary,
-    GroupSummary, InboxPage, InboxQuery, Invitation, InvitationView, LiveBoard, Me, MemberSummary, PracticeRun,
+    AuditView, CannedResponse, CategoryView, ContactDetail, ConversationDetail, ConversationSummary, GroupSummary,
+    InboxPage, InboxQuery, Invitation, InvitationView, LiveBoard, Me, MemberSummary, PracticeRun,
     QualificationsOverview, TransferOptions, WidgetChannel, WorkflowSettings, WorkflowSummary, WorkspaceSettings,
 };
 use crate::AppError;
@@ -544,7 +544,7 @@ pub async fn save_canned(
                 "" => None,
                 v => Some(parse_number("Canned response", v)?),
             };
-            let scope = CannedScope::parse(scope.trim())
+            let scope = crate::model::CannedScope::parse(scope.trim())
                 .ok_or_else(|| AppError::invalid("Available to", "choose the workspace, a group or only you"))?;
             let group_id = match group_id.trim() {
                 "" => None,

@@ -310,6 +310,7 @@ mod tests {
         let c = VisitorCommand::Send {
             body: "hi".into(),
             idempotency_key: "k1".into(),
+            attachments: vec![],
         };
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(json, r#"{"type":"send","body":"hi","idempotency_key":"k1"}"#);

@@ -3,6 +3,7 @@
 //! browser (hydrated WASM).
 
 pub mod api;
+pub mod browser;
 mod error;
 pub mod events;
 pub mod format;
@@ -64,7 +65,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=|| view! { <Redirect path="/inbox"/> }/>
                     <ParentRoute path=path!("/inbox") view=pages::inbox::InboxPage>
                         <Route path=path!("") view=pages::inbox::NoConversation/>
-                        <Route path=path!(":id") view=pages::inbox::ConversationView/>
+                        <Route path=path!(":id") view=pages::conversation::ConversationView/>
                     </ParentRoute>
                     <Route path=path!("/live") view=pages::live::LivePage/>
                     <Route path=path!("/people") view=pages::people::PeoplePage/>

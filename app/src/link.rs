@@ -38,6 +38,8 @@ pub struct OperatorLink {
     pub board: RwSignal<Option<LiveBoard>>,
     /// The last refusal of a presence or offer command, in words.
     pub notice: RwSignal<Option<String>>,
+    /// Unread messages in the member's own conversations (the tab title shows it).
+    pub mine_unread: RwSignal<u32>,
     socket: BrowserCell<Option<Socket>>,
     listeners: BrowserCell<Listeners>,
     reconnects: BrowserCell<Reconnects>,
@@ -53,6 +55,7 @@ impl OperatorLink {
             offers: RwSignal::new(Vec::new()),
             board: RwSignal::new(None),
             notice: RwSignal::new(None),
+            mine_unread: RwSignal::new(0),
             socket: BrowserCell::new(|| None),
             listeners: BrowserCell::new(Default::default),
             reconnects: BrowserCell::new(Default::default),

@@ -1,58 +1,153 @@
-//! The operator inbox: the conversations the member may see, updating live over the operator
-//! socket, and the open conversation with its full history, the composer, and the controls to
-//! take over, hand back to the assistant and resolve.
+//! The operator inbox: the conversations the member may see — filtered by view, status,
+//! channel and workflow, searched, paged — with unread counts that follow the operator socket,
+//! keyboard shortcuts, and the open conversation beside it (`conversation.rs`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Outlet;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
-use crate::api::{
-    get_conversation, get_transfer_options, list_conversations, resolve_conversation, restore_to_ai, take_over,
-    transfer_conversation,
-};
-use crate::events::{MessageBody, MessageView, OperatorCommand, OperatorEvent, SenderKind};
+use crate::api::{get_conversation_summary, inbox_page, list_workflows};
+use crate::events::{MessageView, OperatorCommand, OperatorEvent, SenderKind};
 use crate::link::OperatorLink;
-use crate::model::{format_clock, format_utc, ConversationSummary};
-use crate::socket::{js_now, new_key};
-use crate::{Me, Scope};
+use crate::model::{format_utc, ConversationSummary, InboxQuery, StatusCounts, Viewer};
+use crate::socket::js_now;
+use crate::Me;
+
+/// A message this member sent that the server has not confirmed yet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pending {
+    pub key: String,
+    pub body: String,
+    pub internal: bool,
+}
 
 /// The inbox's live state, shared by the list and the open conversation.
 #[derive(Clone, Copy)]
-struct Inbox {
-    conversations: RwSignal<Vec<ConversationSummary>>,
-    loaded: RwSignal<bool>,
-    connected: RwSignal<bool>,
-    open: RwSignal<Option<i64>>,
-    thread: RwSignal<Vec<MessageView>>,
-    thread_loaded: RwSignal<bool>,
-    typing: RwSignal<Option<String>>,
-    pending: RwSignal<Vec<(String, String)>>,
-    problem: RwSignal<Option<String>>,
-    link: OperatorLink,
+pub struct Inbox {
+    pub conversations: RwSignal<Vec<ConversationSummary>>,
+    pub counts: RwSignal<StatusCounts>,
+    pub next: RwSignal<Option<String>>,
+    pub loaded: RwSignal<bool>,
+    pub loading_more: RwSignal<bool>,
+    pub connected: RwSignal<bool>,
+    pub open: RwSignal<Option<i64>>,
+    pub thread: RwSignal<Vec<MessageView>>,
+    pub thread_loaded: RwSignal<bool>,
+    /// Older messages exist before the first one shown.
+    pub has_earlier: RwSignal<bool>,
+    pub typing: RwSignal<Option<String>>,
+    /// Others on the team who have the open conversation open too.
+    pub viewers: RwSignal<Vec<Viewer>>,
+    pub pending: RwSignal<Vec<Pending>>,
+    pub problem: RwSignal<Option<String>>,
+    pub query: Memo<InboxQuery>,
+    pub help_open: RwSignal<bool>,
+    /// The composer writes a note for the team rather than a reply.
+    pub compose_note: RwSignal<bool>,
+    pub me: StoredValue<i64>,
+    pub link: OperatorLink,
+}
+
+pub const CHANNELS: [(&str, &str); 7] = [
+    ("web", "Web chat"),
+    ("sms", "SMS"),
+    ("email", "E-mail"),
+    ("whatsapp", "WhatsApp"),
+    ("messenger", "Messenger"),
+    ("instagram", "Instagram"),
+    ("api", "API"),
+];
+
+const STATUSES: [(&str, &str); 5] = [
+    ("", "All"),
+    ("waiting", "Waiting"),
+    ("active", "Active"),
+    ("open", "Open"),
+    ("resolved", "Resolved"),
+];
+
+const VIEWS: [(&str, &str); 3] = [("mine", "Mine"), ("unassigned", "Unassigned"), ("", "All")];
+
+/// The inbox address for a query (and an open conversation).
+pub fn inbox_href(q: &InboxQuery, id: Option<i64>) -> String {
+    let mut params = Vec::new();
+    for (k, v) in [
+        ("view", &q.view),
+        ("status", &q.status),
+        ("channel", &q.channel),
+        ("workflow", &q.workflow),
+        ("q", &q.q),
+    ] {
+        if !v.is_empty() {
+            params.push(format!("{k}={}", encode(v)));
+        }
+    }
+    let path = match id {
+        Some(id) => format!("/inbox/{id}"),
+        None => "/inbox".to_string(),
+    };
+    if params.is_empty() {
+        path
+    } else {
+        format!("{path}?{}", params.join("&"))
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// "just now", "4m", "3h", "2d": how long ago, for lists.
+pub fn ago(now: f64, ms: i64) -> String {
+    if now <= 0.0 || ms <= 0 {
+        return String::new();
+    }
+    let secs = ((now as i64 - ms) / 1000).max(0);
+    match secs {
+        0..=44 => "just now".into(),
+        45..=3599 => format!("{}m", (secs / 60).max(1)),
+        3600..=86_399 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86_400),
+    }
 }
 
 impl Inbox {
-    fn new(link: OperatorLink) -> Self {
+    fn new(link: OperatorLink, query: Memo<InboxQuery>, me: i64) -> Self {
         Inbox {
             conversations: RwSignal::new(Vec::new()),
+            counts: RwSignal::new(StatusCounts::default()),
+            next: RwSignal::new(None),
             loaded: RwSignal::new(false),
+            loading_more: RwSignal::new(false),
             connected: link.connected,
             open: RwSignal::new(None),
             thread: RwSignal::new(Vec::new()),
             thread_loaded: RwSignal::new(false),
+            has_earlier: RwSignal::new(false),
             typing: RwSignal::new(None),
+            viewers: RwSignal::new(Vec::new()),
             pending: RwSignal::new(Vec::new()),
             problem: RwSignal::new(None),
+            query,
+            help_open: RwSignal::new(false),
+            compose_note: RwSignal::new(false),
+            me: StoredValue::new(me),
             link,
         }
     }
 
-    fn send(&self, command: &OperatorCommand) -> bool {
+    pub fn send(&self, command: &OperatorCommand) -> bool {
         self.link.send(command)
     }
 
-    fn upsert(&self, c: ConversationSummary) {
+    /// Puts a conversation in the list (or replaces it), newest activity first.
+    pub fn upsert(&self, c: ConversationSummary) {
         self.conversations.update(|list| {
             list.retain(|x| x.id != c.id);
             list.push(c);
@@ -60,52 +155,179 @@ impl Inbox {
         });
     }
 
-    fn summary(&self, id: i64) -> Option<ConversationSummary> {
+    pub fn summary(&self, id: i64) -> Option<ConversationSummary> {
         self.conversations.with(|l| l.iter().find(|c| c.id == id).cloned())
     }
 
-    fn reload_list(self) {
+    /// Reloads the first page for the current filters.
+    pub fn reload_list(self) {
+        let query = self.query.get_untracked();
         leptos::task::spawn_local(async move {
-            match crate::api::inbox_page(Default::default()).await {
-                Ok(page) => {
+            match inbox_page(query.clone()).await {
+                // A newer query may have replaced this one meanwhile.
+                Ok(page) if self.query.get_untracked() == query => {
                     self.conversations.set(page.conversations);
+                    self.counts.set(page.counts);
+                    self.next.set(page.next);
+                    self.link.mine_unread.set(page.mine_unread);
                     self.problem.set(None);
                 }
+                Ok(_) => return,
                 Err(e) => self.problem.set(Some(e.to_string())),
             }
             self.loaded.set(true);
         });
     }
 
-    fn watch_open(&self) {
-        if let Some(id) = self.open.get_untracked() {
-            let last_seq = self.thread.with_untracked(|t| t.last().map(|m| m.seq).unwrap_or(0));
-            self.send(&OperatorCommand::Watch {
+    fn load_more(self) {
+        let Some(before) = self.next.get_untracked() else {
+            return;
+        };
+        let query = InboxQuery {
+            before,
+            ..self.query.get_untracked()
+        };
+        self.loading_more.set(true);
+        leptos::task::spawn_local(async move {
+            match inbox_page(query).await {
+                Ok(page) => {
+                    self.conversations.update(|l| {
+                        for c in page.conversations {
+                            if !l.iter().any(|x| x.id == c.id) {
+                                l.push(c);
+                            }
+                        }
+                    });
+                    self.next.set(page.next);
+                }
+                Err(e) => self.problem.set(Some(e.to_string())),
+            }
+            self.loading_more.set(false);
+        });
+    }
+
+    /// Whether a conversation belongs in the list under the current filters (search aside,
+    /// which only the server can answer).
+    fn fits(&self, c: &ConversationSummary) -> bool {
+        let q = self.query.get_untracked();
+        let me = self.me.get_value();
+        (q.view.is_empty()
+            || (q.view == "mine" && c.assignee_id == Some(me))
+            || (q.view == "unassigned" && c.assignee_id.is_none()))
+            && (q.status.is_empty() || q.status == c.status)
+            && (q.channel.is_empty() || q.channel == c.channel_kind)
+            && (q.workflow.is_empty() || q.workflow == c.workflow_id.to_string())
+    }
+
+    fn reading(&self, id: i64) -> bool {
+        self.open.get_untracked() == Some(id) && !crate::browser::tab_hidden()
+    }
+
+    /// Tells the server (and this member's other tabs) that the open conversation is read.
+    pub fn mark_read(&self, id: i64, seq: i64) {
+        if seq > 0 {
+            self.send(&OperatorCommand::Read {
                 conversation_id: id,
-                last_seq,
+                seq,
             });
+        }
+        self.conversations.update(|l| {
+            if let Some(c) = l.iter_mut().find(|c| c.id == id) {
+                c.unread = 0;
+            }
+        });
+    }
+
+    fn refetch(self, id: i64) {
+        leptos::task::spawn_local(async move {
+            if let Ok(s) = get_conversation_summary(id).await {
+                if self.fits(&s) {
+                    self.upsert(s);
+                }
+            }
+        });
+    }
+
+    /// A conversation changed: keep the list, the counts and the unread numbers right.
+    fn changed(&self, mut c: ConversationSummary) {
+        let me = self.me.get_value();
+        let existing = self.summary(c.id);
+        let fits = self.fits(&c);
+        self.counts.update(|counts| {
+            let bump = |counts: &mut StatusCounts, status: &str, by: i32| {
+                let slot = match status {
+                    "open" => &mut counts.open,
+                    "waiting" => &mut counts.waiting,
+                    "active" => &mut counts.active,
+                    _ => &mut counts.resolved,
+                };
+                *slot = (*slot as i32 + by).max(0) as u32;
+            };
+            match &existing {
+                Some(old) if old.status != c.status => {
+                    bump(counts, &old.status, -1);
+                    bump(counts, &c.status, 1);
+                }
+                None if fits && self.query.get_untracked().q.is_empty() => bump(counts, &c.status, 1),
+                _ => {}
+            }
+        });
+        if !fits {
+            self.conversations.update(|l| l.retain(|x| x.id != c.id));
+            return;
+        }
+        match existing {
+            Some(old) => {
+                c.unread = if c.last_seq <= old.last_seq {
+                    old.unread
+                } else if self.reading(c.id) {
+                    0
+                } else if c.last_seq == old.last_seq + 1 {
+                    old.unread
+                        + u32::from(ConversationSummary::counts_as_unread(
+                            c.last_sender_kind,
+                            c.last_sender_id,
+                            me,
+                        ))
+                } else {
+                    // Several messages at once: ask the server for the exact number.
+                    self.refetch(c.id);
+                    old.unread
+                };
+                self.upsert(c);
+            }
+            None if self.query.get_untracked().q.is_empty() => {
+                let id = c.id;
+                self.upsert(c);
+                self.refetch(id);
+            }
+            None => {}
         }
     }
 
     fn handle(&self, event: &OperatorEvent) {
         match event.clone() {
-            OperatorEvent::Conversation { conversation } => self.upsert(conversation),
+            OperatorEvent::Conversation { conversation } => self.changed(conversation),
             OperatorEvent::Message { message } => {
                 if self.open.get_untracked() != Some(message.conversation_id) {
                     return;
                 }
-                if message.sender_kind != SenderKind::Operator {
+                if message.sender_kind != SenderKind::Operator || message.internal {
                     self.typing.set(None);
                 }
                 if let Some(key) = &message.idempotency_key {
-                    self.pending.update(|p| p.retain(|(k, _)| k != key));
+                    self.pending.update(|p| p.retain(|x| &x.key != key));
                 }
+                let (id, seq) = (message.conversation_id, message.seq);
                 self.thread.update(|t| {
                     if !t.iter().any(|m| m.seq == message.seq) {
                         t.push(message);
                         t.sort_by_key(|m| m.seq);
                     }
                 });
+                if !crate::browser::tab_hidden() {
+                    self.mark_read(id, seq);
+                }
             }
             OperatorEvent::Typing {
                 conversation_id,
@@ -117,119 +339,248 @@ impl Inbox {
                     self.typing.set(composing.then_some(name));
                 }
             }
+            OperatorEvent::Viewers {
+                conversation_id,
+                viewers,
+            } => {
+                if self.open.get_untracked() == Some(conversation_id) {
+                    let me = self.me.get_value();
+                    self.viewers
+                        .set(viewers.into_iter().filter(|v| v.member_id != me).collect());
+                }
+            }
+            OperatorEvent::Read { conversation_id, seq } => {
+                let stale = self.summary(conversation_id).is_some_and(|c| c.last_seq > seq);
+                if stale {
+                    self.refetch(conversation_id);
+                } else {
+                    self.conversations.update(|l| {
+                        if let Some(c) = l.iter_mut().find(|c| c.id == conversation_id) {
+                            c.unread = 0;
+                        }
+                    });
+                }
+            }
             OperatorEvent::Ack { idempotency_key, .. } => {
-                self.pending.update(|p| p.retain(|(k, _)| *k != idempotency_key))
+                self.pending.update(|p| p.retain(|x| x.key != idempotency_key))
             }
             OperatorEvent::Error {
                 message,
                 idempotency_key: Some(key),
             } => {
-                self.pending.update(|p| p.retain(|(k, _)| *k != key));
+                self.pending.update(|p| p.retain(|x| x.key != key));
                 self.problem.set(Some(message));
             }
             // Refusals of presence and offer commands are shown by the status control.
             OperatorEvent::Error {
                 idempotency_key: None, ..
             } => {}
-            // Presence, offers and the live board belong to the frame and the live view.
             OperatorEvent::Presence { .. }
             | OperatorEvent::Offer { .. }
             | OperatorEvent::OfferClosed { .. }
             | OperatorEvent::Board { .. }
-            | OperatorEvent::Viewers { .. }
-            | OperatorEvent::Read { .. }
             | OperatorEvent::Pong => {}
         }
     }
-}
 
-const STATUSES: [(&str, &str); 5] = [
-    ("", "All"),
-    ("waiting", "Waiting"),
-    ("active", "Active"),
-    ("open", "Open"),
-    ("resolved", "Resolved"),
-];
+    /// The conversation `step` places after (1) or before (-1) the open one.
+    fn neighbour(&self, step: i32) -> Option<i64> {
+        self.conversations.with_untracked(|l| {
+            let at = self
+                .open
+                .get_untracked()
+                .and_then(|id| l.iter().position(|c| c.id == id));
+            let target = match at {
+                None if step > 0 => Some(0),
+                None => None,
+                Some(i) => {
+                    let j = i as i32 + step;
+                    (j >= 0).then_some(j as usize)
+                }
+            };
+            target.and_then(|j| l.get(j)).map(|c| c.id)
+        })
+    }
+}
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let link = expect_context::<OperatorLink>();
-    let inbox = Inbox::new(link);
+    let me = use_context::<Me>().map(|m| m.member_id).unwrap_or_default();
+    let raw = use_query_map();
+    let query = Memo::new(move |_| {
+        raw.with(|q| InboxQuery {
+            view: q.get("view").unwrap_or_default(),
+            status: q.get("status").unwrap_or_default(),
+            channel: q.get("channel").unwrap_or_default(),
+            workflow: q.get("workflow").unwrap_or_default(),
+            q: q.get("q").unwrap_or_default(),
+            before: String::new(),
+        })
+    });
+    let inbox = Inbox::new(link, query, me);
     provide_context(inbox);
-    let query = use_query_map();
-    let status = move || query.with(|q| q.get("status")).unwrap_or_default();
+    let navigate = use_navigate();
+    let go = move |q: InboxQuery| {
+        navigate(&inbox_href(&q, inbox.open.get_untracked()), Default::default());
+    };
 
-    Effect::new(move |_| inbox.reload_list());
-    link.listen(move |event| inbox.handle(event));
-    link.on_connect(move || {
-        inbox.watch_open();
+    Effect::new(move |_| {
+        query.track();
         inbox.reload_list();
     });
+    link.listen(move |event| inbox.handle(event));
+    link.on_connect(move || inbox.reload_list());
 
-    let visible = move || {
-        let s = status();
-        inbox.conversations.with(|l| {
-            l.iter()
-                .filter(|c| s.is_empty() || c.status == s)
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    };
-    let count = move |s: &str| {
-        inbox
-            .conversations
-            .with(|l| l.iter().filter(|c| s.is_empty() || c.status == s).count())
+    // A clock for "waiting 3m" and "5m ago".
+    let now = RwSignal::new(0f64);
+    Effect::new(move |_| {
+        now.set(js_now());
+        let handle = set_interval_with_handle(move || now.set(js_now()), std::time::Duration::from_secs(30));
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
+
+    let workflows = Resource::new(|| (), |_| list_workflows());
+    let search = RwSignal::new(query.get_untracked().q);
+    let search_timer = StoredValue::new(None::<leptos::prelude::TimeoutHandle>);
+    let go_search = go.clone();
+    let on_search = move |value: String| {
+        search.set(value.clone());
+        if let Some(h) = search_timer.get_value() {
+            h.clear();
+        }
+        let go = go_search.clone();
+        let handle = set_timeout_with_handle(
+            move || {
+                go(InboxQuery {
+                    q: value.trim().to_string(),
+                    ..query.get_untracked()
+                })
+            },
+            std::time::Duration::from_millis(300),
+        );
+        search_timer.set_value(handle.ok());
     };
 
+    shortcuts(inbox);
+
+    let go_channel = go.clone();
+    let go_workflow = go.clone();
     view! {
         <Title text="Inbox"/>
         <div class="flex h-full min-h-0">
             <section class="flex w-96 shrink-0 flex-col border-r border-slate-200 bg-white" aria-labelledby="inbox-heading">
-                <div class="flex items-center justify-between px-4 pt-4">
+                <div class="flex items-center justify-between gap-2 px-4 pt-4">
                     <h1 id="inbox-heading" class="text-lg font-semibold">"Inbox"</h1>
-                    <span class="flex items-center gap-1 text-xs text-slate-500" role="status" data-testid="inbox-connection">
-                        <span class=move || if inbox.connected.get() { "h-2 w-2 rounded-full bg-emerald-500" } else { "h-2 w-2 rounded-full bg-slate-300" } aria-hidden="true"></span>
-                        {move || if inbox.connected.get() { "Live" } else { "Connecting…" }}
-                    </span>
+                    <div class="flex items-center gap-3">
+                        <span class="flex items-center gap-1 text-xs text-slate-500" role="status" data-testid="inbox-connection">
+                            <span class=move || if inbox.connected.get() { "h-2 w-2 rounded-full bg-emerald-500" } else { "h-2 w-2 rounded-full bg-slate-300" } aria-hidden="true"></span>
+                            {move || if inbox.connected.get() { "Live" } else { "Connecting…" }}
+                        </span>
+                        <button type="button" class="rounded border border-slate-300 px-1.5 text-xs font-semibold text-slate-600 hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
+                            aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" on:click=move |_| inbox.help_open.set(true)>"?"</button>
+                    </div>
                 </div>
-                <nav aria-label="Filter by status" class="flex flex-wrap gap-1 px-3 py-3">
-                    {STATUSES.into_iter().map(|(value, label)| {
-                        let href = if value.is_empty() { "/inbox".to_string() } else { format!("/inbox?status={value}") };
+                <div class="px-3 pt-3">
+                    <label for="inbox-search" class="sr-only">"Search conversations"</label>
+                    <input id="inbox-search" type="search" placeholder="Search name, e-mail, phone or messages (/)" maxlength="200"
+                        class="w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500"
+                        prop:value=move || search.get()
+                        on:input=move |ev| on_search(event_target_value(&ev))/>
+                </div>
+                <nav aria-label="Whose conversations" class="flex gap-1 px-3 pt-3">
+                    {VIEWS.into_iter().map(|(value, label)| {
+                        let href = move || inbox_href(&InboxQuery { view: value.to_string(), ..query.get() }, None);
+                        let current = move || query.with(|q| q.view == value);
                         view! {
-                            <a href=href
-                                aria-current=move || (status() == value).then_some("page")
-                                class=move || if status() == value { "rounded-full bg-slate-900 px-3 py-1 text-xs font-medium text-white" } else { "rounded-full bg-slate-100 px-3 py-1 text-xs font-medium text-slate-700 hover:bg-slate-200" }>
-                                {label} " " <span class="opacity-70">{move || count(value)}</span>
+                            <a href=href aria-current=move || current().then_some("page") data-testid="inbox-view"
+                                class=move || if current() { "flex-1 rounded-md bg-slate-900 px-2 py-1 text-center text-xs font-semibold text-white" } else { "flex-1 rounded-md bg-slate-100 px-2 py-1 text-center text-xs font-medium text-slate-700 hover:bg-slate-200" }>
+                                {label}
                             </a>
                         }
                     }).collect_view()}
                 </nav>
-                <div class="min-h-0 flex-1 overflow-y-auto">
+                <nav aria-label="Filter by status" class="flex flex-wrap gap-1 px-3 py-2">
+                    {STATUSES.into_iter().map(|(value, label)| {
+                        let href = move || inbox_href(&InboxQuery { status: value.to_string(), ..query.get() }, None);
+                        let current = move || query.with(|q| q.status == value);
+                        view! {
+                            <a href=href aria-current=move || current().then_some("page")
+                                class=move || if current() { "rounded-full bg-slate-900 px-3 py-1 text-xs font-medium text-white" } else { "rounded-full bg-slate-100 px-3 py-1 text-xs font-medium text-slate-700 hover:bg-slate-200" }>
+                                {label} " " <span class="opacity-70" data-testid=format!("count-{}", if value.is_empty() { "all" } else { value })>{move || inbox.counts.with(|c| c.of(value))}</span>
+                            </a>
+                        }
+                    }).collect_view()}
+                </nav>
+                <div class="flex gap-2 px-3 pb-2">
+                    <label class="sr-only" for="filter-channel">"Channel"</label>
+                    <select id="filter-channel" class="min-w-0 flex-1 rounded-md border border-slate-300 bg-white py-1 pl-2 pr-7 text-xs focus:outline-none focus:ring-2 focus:ring-sky-500"
+                        on:change=move |ev| go_channel(InboxQuery { channel: event_target_value(&ev), ..query.get_untracked() })>
+                        <option value="" selected=move || query.with(|q| q.channel.is_empty())>"All channels"</option>
+                        {CHANNELS.into_iter().map(|(v, l)| view! { <option value=v selected=move || query.with(|q| q.channel == v)>{l}</option> }).collect_view()}
+                    </select>
+                    <label class="sr-only" for="filter-workflow">"Workflow"</label>
+                    <select id="filter-workflow" class="min-w-0 flex-1 rounded-md border border-slate-300 bg-white py-1 pl-2 pr-7 text-xs focus:outline-none focus:ring-2 focus:ring-sky-500"
+                        on:change=move |ev| go_workflow(InboxQuery { workflow: event_target_value(&ev), ..query.get_untracked() })>
+                        <option value="" selected=move || query.with(|q| q.workflow.is_empty())>"All workflows"</option>
+                        <Transition>
+                            {move || Suspend::new(async move {
+                                workflows.await.unwrap_or_default().into_iter().map(|w| {
+                                    let id = w.id.to_string();
+                                    let selected = id.clone();
+                                    view! { <option value=id selected=move || query.with(|q| q.workflow == selected)>{w.name.clone()}</option> }
+                                }).collect_view()
+                            })}
+                        </Transition>
+                    </select>
+                </div>
+                <div class="min-h-0 flex-1 overflow-y-auto border-t border-slate-100">
                     {move || {
                         if !inbox.loaded.get() {
                             return view! { <p class="p-4 text-sm text-slate-500" role="status">"Loading conversations…"</p> }.into_any();
                         }
-                        let list = visible();
-                        if list.is_empty() {
+                        if inbox.conversations.with(Vec::is_empty) {
+                            let filtered = query.with(|q| !q.q.is_empty() || !q.status.is_empty() || !q.view.is_empty() || !q.channel.is_empty() || !q.workflow.is_empty());
                             return view! {
                                 <div class="p-6 text-center text-sm text-slate-500" data-testid="empty-state">
-                                    <p class="font-medium text-slate-700">"No conversations yet"</p>
-                                    <p class="mt-1">"Conversations that need a person, or that you monitor, appear here as they happen."</p>
+                                    {if filtered {
+                                        view! { <p class="font-medium text-slate-700">"Nothing matches these filters"</p><p class="mt-1">"Try another view or search, or clear the filters."</p><a class="mt-2 inline-block text-sky-700 underline" href="/inbox">"Clear filters"</a> }.into_any()
+                                    } else {
+                                        view! { <p class="font-medium text-slate-700">"No conversations yet"</p><p class="mt-1">"Conversations that need a person, or that you monitor, appear here as they happen."</p> }.into_any()
+                                    }}
                                 </div>
                             }.into_any();
                         }
                         view! {
                             <ul role="list" aria-label="Conversations" class="divide-y divide-slate-100">
-                                {list.into_iter().map(|c| view! { <ConversationRow c=c status=status()/> }).collect_view()}
+                                <For each=move || inbox.conversations.get() key=|c| (c.id, c.last_seq, c.unread, c.status.clone(), c.assignee_id, c.category.clone()) let:c>
+                                    <ConversationRow c=c now/>
+                                </For>
                             </ul>
+                            {move || inbox.next.get().is_some().then(|| view! {
+                                <div class="p-3">
+                                    <button type="button" class="w-full rounded-md border border-slate-300 py-1.5 text-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 disabled:opacity-60"
+                                        disabled=move || inbox.loading_more.get() on:click=move |_| inbox.load_more()>
+                                        {move || if inbox.loading_more.get() { "Loading…" } else { "Load more conversations" }}
+                                    </button>
+                                </div>
+                            })}
                         }.into_any()
                     }}
                 </div>
+                {move || inbox.problem.get().filter(|_| inbox.open.get().is_none()).map(|p| view! {
+                    <p class="border-t border-red-200 bg-red-50 px-4 py-2 text-sm text-red-800" role="alert">{p}</p>
+                })}
             </section>
             <div class="flex min-w-0 flex-1 flex-col">
                 <Outlet/>
             </div>
         </div>
+        <ShortcutHelp/>
     }
 }
 
@@ -242,21 +593,35 @@ fn status_badge(status: &str) -> &'static str {
     }
 }
 
+pub fn badge_class(status: &str) -> &'static str {
+    status_badge(status)
+}
+
 #[component]
-fn ConversationRow(c: ConversationSummary, status: String) -> impl IntoView {
+fn ConversationRow(c: ConversationSummary, now: RwSignal<f64>) -> impl IntoView {
     let inbox = expect_context::<Inbox>();
     let id = c.id;
-    let href = if status.is_empty() {
-        format!("/inbox/{id}")
-    } else {
-        format!("/inbox/{id}?status={status}")
-    };
+    let href = move || inbox_href(&inbox.query.get(), Some(id));
     let selected = move || inbox.open.get() == Some(id);
     let handler = if c.handler == "ai" {
         "AI".to_string()
     } else {
         c.assignee.clone().unwrap_or_else(|| "Unassigned".into())
     };
+    let preview = c.last_message.as_deref().map(crate::format::plain).unwrap_or_default();
+    let unread = c.unread;
+    let name_class = if unread > 0 {
+        "min-w-0 flex-1 truncate font-semibold"
+    } else {
+        "min-w-0 flex-1 truncate font-medium"
+    };
+    let preview_class = if unread > 0 {
+        "mt-1 truncate text-sm text-slate-900"
+    } else {
+        "mt-1 truncate text-sm text-slate-600"
+    };
+    let waiting_since = (c.status == "waiting").then_some(c.escalated_at).flatten();
+    let last = c.last_activity_at;
     view! {
         <li>
             <a href=href
@@ -265,13 +630,24 @@ fn ConversationRow(c: ConversationSummary, status: String) -> impl IntoView {
                 class=move || format!("block px-4 py-3 focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-sky-500 {}", if selected() { "bg-sky-50" } else { "hover:bg-slate-50" })>
                 <div class="flex items-center gap-2">
                     <span class="rounded px-1.5 py-0.5 text-[10px] font-semibold uppercase text-white" style=format!("background:{}", c.channel_colour) title=c.channel_name.clone() data-testid="channel-chip">{c.channel_kind.clone()}</span>
-                    <span class="min-w-0 flex-1 truncate font-medium">{c.contact_name.clone()}</span>
+                    <span class=name_class>{c.contact_name.clone()}</span>
+                    {(unread > 0).then(|| view! {
+                        <span class="rounded-full bg-sky-600 px-1.5 text-[11px] font-semibold text-white" data-testid="unread" aria-label=format!("{unread} unread")>{unread}</span>
+                    })}
                     <span class=format!("rounded-full px-2 py-0.5 text-[11px] font-medium {}", status_badge(&c.status)) data-testid="status">{c.status.clone()}</span>
                 </div>
-                <p class="mt-1 truncate text-sm text-slate-600">{c.last_message.clone().unwrap_or_default()}</p>
-                <p class="mt-1 flex justify-between text-[11px] text-slate-500">
-                    <span data-testid="handler">{handler}</span>
-                    <span>{format_utc(c.last_activity_at)}</span>
+                <p class=preview_class>{preview}</p>
+                <p class="mt-1 flex justify-between gap-2 text-[11px] text-slate-500">
+                    <span class="truncate" data-testid="handler">
+                        {handler}
+                        {c.category.clone().map(|cat| view! { " · " <span class="text-slate-600">{cat}</span> })}
+                    </span>
+                    <span class="shrink-0" title=format_utc(last)>
+                        {move || match waiting_since {
+                            Some(since) => format!("waiting {}", ago(now.get(), since)),
+                            None => ago(now.get(), last),
+                        }}
+                    </span>
                 </p>
             </a>
         </li>
@@ -282,310 +658,157 @@ fn ConversationRow(c: ConversationSummary, status: String) -> impl IntoView {
 pub fn NoConversation() -> impl IntoView {
     view! {
         <div class="flex h-full items-center justify-center p-8 text-center text-sm text-slate-500">
-            <p>"Select a conversation to read it and reply."</p>
+            <div>
+                <p>"Select a conversation to read it and reply."</p>
+                <p class="mt-2 text-xs">"Press " <kbd class="rounded border border-slate-300 bg-white px-1">"j"</kbd> " to open the first one, " <kbd class="rounded border border-slate-300 bg-white px-1">"?"</kbd> " for all shortcuts."</p>
+            </div>
         </div>
     }
 }
 
-#[component]
-pub fn ConversationView() -> impl IntoView {
-    let inbox = expect_context::<Inbox>();
-    let me = use_context::<Me>();
-    let can_write = me.as_ref().is_some_and(|m| m.can(Scope::OperatorWrite));
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id")).and_then(|s| s.parse::<i64>().ok());
-    let draft = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let transfer_open = RwSignal::new(false);
-    let last_typing = StoredValue::new(0f64);
+/// The shortcuts, in one place for the handler and the help sheet.
+pub const SHORTCUTS: [(&str, &str); 8] = [
+    ("j  or  Alt+↓", "Next conversation"),
+    ("k  or  Alt+↑", "Previous conversation"),
+    ("r", "Reply: focus the composer"),
+    ("n", "Write a note for the team"),
+    ("e", "Resolve the open conversation"),
+    ("/", "Search conversations"),
+    ("?", "Show these shortcuts"),
+    ("Esc", "Close this sheet, or leave the composer"),
+];
 
-    // Open the conversation named in the address: load its history, follow it live.
-    Effect::new(move |previous: Option<Option<i64>>| {
-        let current = id();
-        if let Some(Some(old)) = previous {
-            if Some(old) != current {
-                inbox.send(&OperatorCommand::Unwatch { conversation_id: old });
-            }
-        }
-        inbox.open.set(current);
-        inbox.thread.set(Vec::new());
-        inbox.thread_loaded.set(false);
-        inbox.typing.set(None);
-        inbox.problem.set(None);
-        if let Some(cid) = current {
-            leptos::task::spawn_local(async move {
-                match get_conversation(cid).await {
-                    Ok(detail) => {
-                        if inbox.open.get_untracked() == Some(cid) {
-                            inbox.upsert(detail.summary);
-                            inbox.thread.set(detail.messages);
-                            inbox.thread_loaded.set(true);
-                            inbox.watch_open();
-                        }
-                    }
-                    Err(e) => {
-                        inbox.problem.set(Some(e.to_string()));
-                        inbox.thread_loaded.set(true);
-                    }
-                }
+/// Keyboard shortcuts for the inbox; letters only act when no field has the focus.
+fn shortcuts(inbox: Inbox) {
+    let navigate = use_navigate();
+    let location = use_location();
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        let typing = ev
+            .target()
+            .and_then(|t| {
+                use leptos::wasm_bindgen::JsCast;
+                t.dyn_into::<leptos::web_sys::Element>().ok()
+            })
+            .is_some_and(|el| {
+                matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable")
             });
-        }
-        current
-    });
-    on_cleanup(move || {
-        if let Some(cid) = inbox.open.get_untracked() {
-            inbox.send(&OperatorCommand::Unwatch { conversation_id: cid });
-        }
-        inbox.open.set(None);
-    });
-
-    let summary = move || id().and_then(|cid| inbox.summary(cid));
-
-    let act = move |which: &'static str| {
-        let Some(cid) = id() else { return };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let result = match which {
-                "take_over" => take_over(cid).await,
-                "restore" => restore_to_ai(cid).await,
-                _ => resolve_conversation(cid).await,
-            };
-            match result {
-                Ok(s) => {
-                    inbox.upsert(s);
-                    inbox.problem.set(None);
-                }
-                Err(e) => inbox.problem.set(Some(e.to_string())),
-            }
-            busy.set(false);
-        });
-    };
-
-    let submit = move || {
-        let Some(cid) = id() else { return };
-        match MessageBody::parse(&draft.get_untracked()) {
-            Err(e) => inbox.problem.set(Some(e.to_string())),
-            Ok(body) => {
-                let key = new_key();
-                let body = body.into_string();
-                if inbox.send(&OperatorCommand::Send {
-                    conversation_id: cid,
-                    body: body.clone(),
-                    idempotency_key: key.clone(),
-                    internal: false,
-                    attachments: vec![],
+        let key = ev.key();
+        if key == "Escape" {
+            if inbox.help_open.get_untracked() {
+                inbox.help_open.set(false);
+            } else if typing {
+                if let Some(el) = ev.target().and_then(|t| {
+                    use leptos::wasm_bindgen::JsCast;
+                    t.dyn_into::<leptos::web_sys::HtmlElement>().ok()
                 }) {
-                    inbox.pending.update(|p| p.push((key, body)));
-                    inbox.send(&OperatorCommand::Typing {
-                        conversation_id: cid,
-                        composing: false,
-                    });
-                    draft.set(String::new());
-                    inbox.problem.set(None);
-                } else {
-                    inbox.problem.set(Some(
-                        "Not connected right now; your message is still in the box. Try again in a moment.".into(),
-                    ));
+                    let _ = el.blur();
                 }
             }
+            return;
         }
-    };
-
-    let on_input = move |value: String| {
-        draft.set(value);
-        let Some(cid) = id() else { return };
-        let now = js_now();
-        if now - last_typing.get_value() > 2000.0 {
-            last_typing.set_value(now);
-            inbox.send(&OperatorCommand::Typing {
-                conversation_id: cid,
-                composing: true,
-            });
+        if ev.ctrl_key() || ev.meta_key() {
+            return;
         }
-    };
-
-    let bottom = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        inbox.thread.track();
-        inbox.typing.track();
-        #[cfg(feature = "hydrate")]
-        if let Some(el) = bottom.get() {
-            el.scroll_into_view();
+        let step = match key.as_str() {
+            "ArrowDown" if ev.alt_key() => Some(1),
+            "ArrowUp" if ev.alt_key() => Some(-1),
+            "j" if !typing && !ev.alt_key() => Some(1),
+            "k" if !typing && !ev.alt_key() => Some(-1),
+            _ => None,
+        };
+        if let Some(step) = step {
+            ev.prevent_default();
+            if let Some(id) = inbox.neighbour(step) {
+                navigate(&inbox_href(&inbox.query.get_untracked(), Some(id)), Default::default());
+            }
+            return;
+        }
+        if typing || ev.alt_key() {
+            return;
+        }
+        match key.as_str() {
+            "?" => {
+                ev.prevent_default();
+                inbox.help_open.set(true);
+            }
+            "/" => {
+                ev.prevent_default();
+                crate::browser::focus("inbox-search");
+            }
+            "r" | "n" if location.pathname.get_untracked().starts_with("/inbox/") => {
+                ev.prevent_default();
+                inbox.compose_note.set(key == "n");
+                crate::browser::focus("composer");
+            }
+            "e" => {
+                if let Some(id) = inbox.open.get_untracked() {
+                    ev.prevent_default();
+                    leptos::task::spawn_local(async move {
+                        match crate::api::resolve_conversation(id).await {
+                            Ok(s) => inbox.upsert(s),
+                            Err(e) => inbox.problem.set(Some(e.to_string())),
+                        }
+                    });
+                }
+            }
+            _ => {}
         }
     });
+    on_cleanup(move || handle.remove());
+}
 
+#[component]
+fn ShortcutHelp() -> impl IntoView {
+    let inbox = expect_context::<Inbox>();
     view! {
-        <header class="flex items-center gap-3 border-b border-slate-200 bg-white px-6 py-3">
-            {move || summary().map(|s| {
-                let handler_text = if s.handler == "ai" { "The assistant is handling this conversation".to_string() } else { format!("Handled by {}", s.assignee.clone().unwrap_or_else(|| "a person".into())) };
-                view! {
-                    <div class="min-w-0 flex-1">
-                        <h2 class="truncate text-base font-semibold" data-testid="conversation-title">{s.contact_name.clone()}</h2>
-                        <p class="truncate text-xs text-slate-500">
-                            {format!("{} · ", s.channel_name)}
-                            <span class=format!("rounded-full px-2 py-0.5 font-medium {}", status_badge(&s.status)) data-testid="conversation-status">{s.status.clone()}</span>
-                            {format!(" · {handler_text}")}
-                        </p>
+        {move || inbox.help_open.get().then(|| view! {
+            <div class="fixed inset-0 z-50 flex items-center justify-center bg-slate-900/40 p-4" on:click=move |_| inbox.help_open.set(false)>
+                <div role="dialog" aria-modal="true" aria-labelledby="shortcuts-heading" data-testid="shortcut-help"
+                    class="w-full max-w-md rounded-lg bg-white p-6 shadow-xl" on:click=|ev| ev.stop_propagation()>
+                    <div class="flex items-center justify-between">
+                        <h2 id="shortcuts-heading" class="text-base font-semibold">"Keyboard shortcuts"</h2>
+                        <button type="button" autofocus class="rounded px-2 py-1 text-sm text-slate-600 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
+                            on:click=move |_| inbox.help_open.set(false)>"Close"</button>
                     </div>
-                }
-            })}
-            {move || (can_write && summary().is_some()).then(|| {
-                let s = summary().unwrap();
-                view! {
-                    <div class="flex shrink-0 gap-2">
-                        {(s.handler == "ai").then(|| view! {
-                            <button type="button" on:click=move |_| act("take_over") disabled=move || busy.get()
-                                class="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-semibold text-white hover:bg-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 disabled:opacity-60">"Take over"</button>
-                        })}
-                        {(s.handler == "human").then(|| view! {
-                            <button type="button" on:click=move |_| act("restore") disabled=move || busy.get()
-                                class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 disabled:opacity-60">"Restore to AI"</button>
-                        })}
-                        {(s.status != "resolved").then(|| view! {
-                            <button type="button" on:click=move |_| transfer_open.update(|o| *o = !*o) aria-expanded=move || transfer_open.get().to_string()
-                                class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500">"Transfer"</button>
-                            <button type="button" on:click=move |_| act("resolve") disabled=move || busy.get()
-                                class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 disabled:opacity-60">"Resolve"</button>
-                        })}
-                    </div>
-                }
-            })}
-        </header>
-        {move || (transfer_open.get() && id().is_some()).then(|| view! { <TransferPanel id=id().unwrap() open=transfer_open/> })}
-        <div class="min-h-0 flex-1 space-y-3 overflow-y-auto bg-slate-50 px-6 py-4" role="log" aria-live="polite" aria-label="Conversation history" data-testid="thread">
-            {move || (!inbox.thread_loaded.get()).then(|| view! { <p class="text-sm text-slate-500" role="status">"Loading the conversation…"</p> })}
-            <For each=move || inbox.thread.get() key=|m| m.seq let:m>
-                <OperatorBubble message=m/>
-            </For>
-            <For each=move || inbox.pending.get() key=|p| p.0.clone() let:p>
-                <div class="flex flex-col items-end"><p class="max-w-[70%] whitespace-pre-wrap rounded-2xl bg-slate-300 px-3 py-2 text-sm">{p.1.clone()}</p><p class="text-[11px] text-slate-500">"Sending…"</p></div>
-            </For>
-            {move || inbox.typing.get().map(|name| view! { <p class="text-xs italic text-slate-500" data-testid="typing">{format!("{name} is typing…")}</p> })}
-            <div node_ref=bottom></div>
-        </div>
-        {move || inbox.problem.get().map(|p| view! { <p class="border-t border-red-200 bg-red-50 px-6 py-2 text-sm text-red-800" role="alert" data-testid="inbox-problem">{p}</p> })}
-        {can_write.then(|| view! {
-            <form class="flex items-end gap-2 border-t border-slate-200 bg-white p-4" on:submit=move |ev| { ev.prevent_default(); submit(); }>
-                <label for="composer" class="sr-only">"Reply"</label>
-                <textarea id="composer" rows="2" maxlength="4000" placeholder="Reply to the customer… (Enter sends, Shift+Enter for a new line)"
-                    class="max-h-40 min-h-[3rem] flex-1 resize-none rounded-lg border border-slate-300 px-3 py-2 text-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500"
-                    prop:value=move || draft.get()
-                    on:input=move |ev| on_input(event_target_value(&ev))
-                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                        if ev.key() == "Enter" && !ev.shift_key() {
-                            ev.prevent_default();
-                            submit();
-                        }
-                    }
-                ></textarea>
-                <button type="submit" class="rounded-lg bg-slate-900 px-4 py-2 text-sm font-semibold text-white hover:bg-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 focus-visible:ring-offset-2">"Send"</button>
-            </form>
+                    <dl class="mt-4 divide-y divide-slate-100 text-sm">
+                        {SHORTCUTS.into_iter().map(|(keys, what)| view! {
+                            <div class="flex justify-between gap-4 py-2">
+                                <dt><kbd class="rounded border border-slate-300 bg-slate-50 px-1.5 py-0.5 font-mono text-xs">{keys}</kbd></dt>
+                                <dd class="text-slate-700">{what}</dd>
+                            </div>
+                        }).collect_view()}
+                    </dl>
+                    <p class="mt-4 text-xs text-slate-500">"In the composer: Enter sends, Shift+Enter starts a new line, / searches canned responses."</p>
+                </div>
+            </div>
         })}
     }
 }
 
-/// Moves the conversation to another operator or group, with a note for the team.
-#[component]
-fn TransferPanel(id: i64, open: RwSignal<bool>) -> impl IntoView {
-    let inbox = expect_context::<Inbox>();
-    let options = Resource::new(move || id, get_transfer_options);
-    let target = RwSignal::new(String::new());
-    let note = RwSignal::new(String::new());
-    let submit = move || {
-        let to = target.get_untracked();
-        if to.is_empty() {
-            inbox
-                .problem
-                .set(Some("Choose an operator or a group to transfer to.".into()));
-            return;
-        }
-        let text = note.get_untracked();
-        leptos::task::spawn_local(async move {
-            match transfer_conversation(id, to, text).await {
-                Ok(()) => {
-                    inbox.problem.set(None);
-                    open.set(false);
-                }
-                Err(e) => inbox.problem.set(Some(e.to_string())),
-            }
-        });
-    };
-    view! {
-        <form class="flex flex-wrap items-end gap-3 border-b border-slate-200 bg-sky-50 px-6 py-3" aria-label="Transfer the conversation"
-            on:submit=move |ev| { ev.prevent_default(); submit(); }>
-            <Suspense fallback=|| view! { <p class="text-sm text-slate-500" role="status">"Loading who can take it…"</p> }>
-                {move || Suspend::new(async move {
-                    match options.await {
-                        Err(e) => view! { <p class="text-sm text-red-700" role="alert">{e.to_string()}</p> }.into_any(),
-                        Ok(o) => view! {
-                            <div>
-                                <label for="transfer-to" class="block text-xs font-medium text-slate-700">"Transfer to"</label>
-                                <select id="transfer-to" class="mt-1 rounded-md border border-slate-300 bg-white py-1.5 pl-2 pr-8 text-sm focus:outline-none focus:ring-2 focus:ring-sky-500"
-                                    on:change=move |ev| target.set(event_target_value(&ev))>
-                                    <option value="">"Choose…"</option>
-                                    <optgroup label="Operators">
-                                        {o.operators.into_iter().map(|op| view! {
-                                            <option value=format!("member:{}", op.member_id) disabled=!op.available>
-                                                {if op.available { op.name.clone() } else { format!("{} (not available)", op.name) }}
-                                            </option>
-                                        }).collect_view()}
-                                    </optgroup>
-                                    <optgroup label="Operator groups">
-                                        {o.groups.into_iter().map(|g| view! { <option value=format!("group:{}", g.id)>{g.name.clone()}</option> }).collect_view()}
-                                    </optgroup>
-                                </select>
-                            </div>
-                        }.into_any(),
-                    }
-                })}
-            </Suspense>
-            <div class="min-w-[16rem] flex-1">
-                <label for="transfer-note" class="block text-xs font-medium text-slate-700">"Note for the team (optional)"</label>
-                <input id="transfer-note" type="text" maxlength="1000" class="mt-1 w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm focus:outline-none focus:ring-2 focus:ring-sky-500"
-                    prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))/>
-            </div>
-            <button type="submit" class="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-semibold text-white hover:bg-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500">"Transfer"</button>
-            <button type="button" class="rounded-md px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100" on:click=move |_| open.set(false)>"Cancel"</button>
-        </form>
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-#[component]
-fn OperatorBubble(message: MessageView) -> impl IntoView {
-    let time = format_clock(message.created_at);
-    if message.internal {
-        return view! {
-            <div class="mx-auto max-w-[80%] rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-xs text-amber-900" data-testid="message" data-sender="internal">
-                <p>{message.body}</p>
-                <p class="mt-1 text-[10px] uppercase tracking-wide text-amber-700">{format!("Only your team sees this · {time}")}</p>
-            </div>
-        }
-        .into_any();
+    #[test]
+    fn inbox_addresses_keep_the_filters_and_encode_the_search() {
+        let q = InboxQuery {
+            view: "mine".into(),
+            q: "Maria López & co".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            inbox_href(&q, Some(7)),
+            "/inbox/7?view=mine&q=Maria%20L%C3%B3pez%20%26%20co"
+        );
+        assert_eq!(inbox_href(&InboxQuery::default(), None), "/inbox");
     }
-    match message.sender_kind {
-        SenderKind::System => view! {
-            <p class="mx-auto max-w-[80%] text-center text-xs text-slate-600" data-testid="message" data-sender="system">{format!("{} · {time}", message.body)}</p>
-        }
-        .into_any(),
-        SenderKind::Operator => view! {
-            <div class="flex flex-col items-end" data-testid="message" data-sender="operator">
-                <p class="mb-1 text-[11px] font-medium text-slate-600">{message.sender_name}</p>
-                <p class="max-w-[70%] whitespace-pre-wrap rounded-2xl rounded-br-sm bg-slate-900 px-3 py-2 text-sm text-white">{message.body}</p>
-                <p class="mt-1 text-[11px] text-slate-500">{time}</p>
-            </div>
-        }
-        .into_any(),
-        kind => {
-            let ai = kind == SenderKind::Ai;
-            let label = if ai { format!("{} · AI", message.sender_name) } else { message.sender_name.clone() };
-            view! {
-                <div class="flex flex-col items-start" data-testid="message" data-sender=if ai { "ai" } else { "contact" }>
-                    <p class="mb-1 text-[11px] font-medium text-slate-600">{label}</p>
-                    <p class=if ai { "max-w-[70%] whitespace-pre-wrap rounded-2xl rounded-bl-sm border border-sky-200 bg-sky-50 px-3 py-2 text-sm" } else { "max-w-[70%] whitespace-pre-wrap rounded-2xl rounded-bl-sm bg-white px-3 py-2 text-sm shadow-sm" }>{message.body}</p>
-                    <p class="mt-1 text-[11px] text-slate-500">{time}</p>
-                </div>
-            }
-            .into_any()
-        }
+
+    #[test]
+    fn times_ago_are_short() {
+        let now = 1_000_000_000.0;
+        assert_eq!(ago(now, 1_000_000_000 - 10_000), "just now");
+        assert_eq!(ago(now, 1_000_000_000 - 5 * 60_000), "5m");
+        assert_eq!(ago(now, 1_000_000_000 - 3 * 3_600_000), "3h");
+        assert_eq!(ago(0.0, 5), "");
     }
 }

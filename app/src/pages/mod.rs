@@ -2,8 +2,10 @@
 
 pub mod audit;
 pub mod chat;
+pub mod conversation;
 pub mod errors;
 pub mod inbox;
+pub mod info_panel;
 pub mod invite;
 pub mod live;
 pub mod people;
