@@ -20,9 +20,10 @@ struct NavEntry {
     icon: &'static str,
 }
 
-const NAV: [NavEntry; 7] = [
+const NAV: [NavEntry; 8] = [
     NavEntry { href: "/inbox", label: "Inbox", scope: Scope::OperatorRead, icon: "M3 7l9 6 9-6M5 5h14a2 2 0 012 2v10a2 2 0 01-2 2H5a2 2 0 01-2-2V7a2 2 0 012-2z" },
     NavEntry { href: "/live", label: "Live", scope: Scope::ConversationsReadAll, icon: "M12 8v4l3 2m6-2a9 9 0 11-18 0 9 9 0 0118 0z" },
+    NavEntry { href: "/canned", label: "Canned responses", scope: Scope::OperatorRead, icon: "M7 8h10M7 12h6m-6 8l-4-4V6a2 2 0 012-2h14a2 2 0 012 2v8a2 2 0 01-2 2H11l-4 4z" },
     NavEntry { href: "/people", label: "People", scope: Scope::MembersRead, icon: "M17 20h5v-2a4 4 0 00-5-3.9M9 20H4v-2a4 4 0 015-3.9m8-6.1a4 4 0 11-8 0 4 4 0 018 0z" },
     NavEntry { href: "/settings", label: "Settings", scope: Scope::SettingsWrite, icon: "M10.3 4.3a1.7 1.7 0 013.4 0 1.7 1.7 0 002.6 1.1 1.7 1.7 0 012.4 2.4 1.7 1.7 0 001 2.5 1.7 1.7 0 010 3.4 1.7 1.7 0 00-1 2.6 1.7 1.7 0 01-2.4 2.4 1.7 1.7 0 00-2.6 1 1.7 1.7 0 01-3.4 0 1.7 1.7 0 00-2.5-1 1.7 1.7 0 01-2.4-2.4 1.7 1.7 0 00-1.1-2.6 1.7 1.7 0 010-3.4 1.7 1.7 0 001.1-2.5 1.7 1.7 0 012.4-2.4 1.7 1.7 0 002.5-1.1zM15 12a3 3 0 11-6 0 3 3 0 016 0z" },
     NavEntry {
@@ -140,6 +141,7 @@ fn Frame(me: Me) -> impl IntoView {
                     <MemberMenu me=me.clone()/>
                 </header>
                 {can_go_live.then(|| view! { <Offers/> })}
+                <Notifier me=me.member_id/>
                 <main id="main" tabindex="-1" class="min-h-0 flex-1 overflow-y-auto focus:outline-none">
                     <Outlet/>
                 </main>
@@ -169,6 +171,7 @@ fn MemberMenu(me: Me) -> impl IntoView {
             </summary>
             <div class="absolute right-0 z-20 mt-2 w-64 rounded-md border border-slate-200 bg-white p-2 shadow-lg">
                 <p class="truncate px-2 py-1 text-xs text-slate-500">{me.email.clone()}</p>
+                <AlertSettings/>
                 <ActionForm action=sign_out>
                     <button type="submit" class="mt-1 w-full rounded px-2 py-2 text-left text-sm text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500">
                         "Sign out"
@@ -332,4 +335,145 @@ mod tests {
         assert_eq!(super::encode("/settings"), "/settings");
         assert_eq!(super::encode("/inbox?x=1&y"), "/inbox%3Fx%3D1%26y");
     }
+}
+
+/// Whether the chime plays (kept in this browser).
+fn sound_on() -> bool {
+    crate::browser::stored("sb.sound").as_deref() != Some("off")
+}
+
+/// Sound and desktop notification preferences, in the member menu.
+#[component]
+fn AlertSettings() -> impl IntoView {
+    let permission = RwSignal::new(String::from("default"));
+    let sound = RwSignal::new(true);
+    Effect::new(move |_| {
+        permission.set(crate::browser::notification_permission());
+        sound.set(sound_on());
+    });
+    view! {
+        <div class="border-b border-slate-100 px-2 pb-2">
+            <button type="button" data-testid="notifications-toggle"
+                class="w-full rounded px-2 py-2 text-left text-sm text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 disabled:opacity-60"
+                disabled=move || permission.get() != "default"
+                on:click=move |_| crate::browser::ask_notification_permission(move |p| permission.set(p))>
+                {move || match permission.get().as_str() {
+                    "granted" => "Desktop notifications are on",
+                    "denied" => "Desktop notifications are blocked in this browser",
+                    "unsupported" => "This browser cannot show notifications",
+                    _ => "Turn on desktop notifications",
+                }}
+            </button>
+            <label class="flex items-center gap-2 px-2 py-1 text-sm text-slate-700">
+                <input type="checkbox" class="h-4 w-4" prop:checked=move || sound.get()
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        sound.set(on);
+                        crate::browser::store("sb.sound", if on { "on" } else { "off" });
+                    }/>
+                "Play a sound for new conversations and messages"
+            </label>
+        </div>
+    }
+}
+
+/// Tells the member when something needs them: a chime and a desktop notification when a
+/// conversation is offered to them, and when one of theirs is assigned or gets a message while
+/// the tab is hidden. Keeps the unread count of their conversations for the tab title.
+#[component]
+fn Notifier(me: i64) -> impl IntoView {
+    use std::collections::HashMap;
+
+    use crate::events::OperatorEvent;
+    use crate::model::{ConversationSummary, InboxQuery};
+
+    let link = expect_context::<OperatorLink>();
+    let badge = use_context::<crate::UnreadBadge>();
+    // My conversations and the last message seen of each.
+    let mine = StoredValue::new(HashMap::<i64, i64>::new());
+    let refresh = move || {
+        leptos::task::spawn_local(async move {
+            let query = InboxQuery {
+                view: "mine".into(),
+                ..Default::default()
+            };
+            if let Ok(page) = crate::api::inbox_page(query).await {
+                mine.set_value(page.conversations.iter().map(|c| (c.id, c.last_seq)).collect());
+                link.mine_unread.set(page.mine_unread);
+            }
+        });
+    };
+    if let Some(b) = badge {
+        Effect::new(move |_| b.0.set(link.mine_unread.get()));
+        on_cleanup(move || b.0.set(0));
+    }
+    link.on_connect(refresh);
+    let alert = move |title: String, body: String, path: String| {
+        if sound_on() {
+            crate::browser::chime();
+        }
+        crate::browser::notify(&title, &body, &path);
+    };
+    link.listen(move |event| match event {
+        OperatorEvent::Offer { offer } => alert(
+            format!("Conversation offered: {}", offer.conversation.contact_name),
+            format!(
+                "{} · {}",
+                offer.workflow_name,
+                offer
+                    .conversation
+                    .last_message
+                    .as_deref()
+                    .map(crate::format::plain)
+                    .unwrap_or_default()
+            ),
+            format!("/inbox/{}", offer.conversation.id),
+        ),
+        OperatorEvent::Conversation { conversation: c } => {
+            let before = mine.with_value(|m| m.get(&c.id).copied());
+            let hidden = crate::browser::tab_hidden();
+            let path = format!("/inbox/{}", c.id);
+            if c.assignee_id == Some(me) && c.status != "resolved" {
+                mine.update_value(|m| {
+                    m.insert(c.id, c.last_seq);
+                });
+                match before {
+                    None => {
+                        if hidden {
+                            alert(
+                                format!("Assigned to you: {}", c.contact_name),
+                                c.channel_name.clone(),
+                                path,
+                            );
+                        }
+                        refresh();
+                    }
+                    Some(seen) if c.last_seq > seen => {
+                        if ConversationSummary::counts_as_unread(c.last_sender_kind, c.last_sender_id, me) {
+                            if c.last_seq == seen + 1 {
+                                link.mine_unread.update(|n| *n += 1);
+                            } else {
+                                refresh();
+                            }
+                            if hidden {
+                                alert(
+                                    format!("New message from {}", c.contact_name),
+                                    c.last_message.as_deref().map(crate::format::plain).unwrap_or_default(),
+                                    path,
+                                );
+                            }
+                        }
+                    }
+                    Some(_) => {}
+                }
+            } else if before.is_some() {
+                mine.update_value(|m| {
+                    m.remove(&c.id);
+                });
+                refresh();
+            }
+        }
+        OperatorEvent::Read { .. } => refresh(),
+        _ => {}
+    });
 }

@@ -42,9 +42,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Unread messages in the signed-in member's conversations, shown in the tab title.
+#[derive(Clone, Copy)]
+pub struct UnreadBadge(pub RwSignal<u32>);
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let badge = RwSignal::new(0u32);
+    provide_context(UnreadBadge(badge));
 
     // Lets tests (and people reading the DOM) know the page is interactive.
     Effect::new(move |_| {
@@ -55,7 +61,13 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/switchboard.css"/>
-        <Title formatter=|text: String| if text.is_empty() { "Switchboard".to_string() } else { format!("{text} · Switchboard") }/>
+        <Title formatter=move |text: String| {
+            let title = if text.is_empty() { "Switchboard".to_string() } else { format!("{text} · Switchboard") };
+            match badge.get() {
+                0 => title,
+                n => format!("({n}) {title}"),
+            }
+        }/>
         <Router>
             <Routes fallback=pages::errors::NotFound>
                 <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
@@ -68,6 +80,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!(":id") view=pages::conversation::ConversationView/>
                     </ParentRoute>
                     <Route path=path!("/live") view=pages::live::LivePage/>
+                    <Route path=path!("/canned") view=pages::canned::CannedPage/>
                     <Route path=path!("/people") view=pages::people::PeoplePage/>
                     <Route path=path!("/settings") view=pages::settings::SettingsPage/>
                     <Route path=path!("/audit") view=pages::audit::AuditPage/>

@@ -9,7 +9,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::get_widget_channel;
 use crate::events::{MessageBody, MessageView, SenderKind, VisitorCommand, VisitorEvent};
-use crate::model::{format_clock, WidgetChannel};
+use crate::format;
+use crate::model::{format_clock, AttachmentView, WidgetChannel};
+use crate::pages::conversation::Attachments;
 use crate::socket::{js_now, new_key, ws_url, BrowserCell, Socket};
 
 #[component]
@@ -44,6 +46,7 @@ pub fn ChatPage() -> impl IntoView {
 struct Pending {
     key: String,
     body: String,
+    files: Vec<AttachmentView>,
     error: Option<String>,
 }
 
@@ -58,6 +61,11 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let socket = BrowserCell::new(|| None::<Socket>);
     let last_typing = StoredValue::new(0f64);
+    // The visitor's token: files are uploaded and fetched with it.
+    let token = RwSignal::new(None::<String>);
+    let files = RwSignal::new(Vec::<AttachmentView>::new());
+    let uploading = RwSignal::new(0u32);
+    let file_input = NodeRef::<leptos::html::Input>::new();
 
     let send_command = move |command: &VisitorCommand| -> bool {
         let text = serde_json::to_string(command).unwrap_or_default();
@@ -120,12 +128,13 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
             send_command(&VisitorCommand::Send {
                 body: p.body,
                 idempotency_key: p.key,
-                attachments: vec![],
+                attachments: p.files.iter().map(|f| f.id).collect(),
             });
         }
     };
 
     let channel_key = channel.key.clone();
+    let token_signal = token;
     Effect::new(move |_| {
         let key = channel_key.clone();
         leptos::task::spawn_local(async move {
@@ -143,6 +152,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                 },
             };
             let url = ws_url(&format!("/ws/visitor?token={token}"));
+            token_signal.set(Some(token.clone()));
             let reset_key = key.clone();
             let s = Socket::open(url, on_open, on_event, move |failures| {
                 connected.set(false);
@@ -153,6 +163,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                     leptos::task::spawn_local(async move {
                         if let Ok(t) = crate::api::start_visitor(key.clone()).await {
                             store_token(&key, &t);
+                            token_signal.set(Some(t.clone()));
                             socket.with(|s| {
                                 if let Some(s) = s {
                                     s.set_url(ws_url(&format!("/ws/visitor?token={t}")))
@@ -176,25 +187,56 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
 
     let submit = move || {
         let text = draft.get_untracked();
-        match MessageBody::parse(&text) {
+        if uploading.get_untracked() > 0 {
+            problem.set(Some("Wait for your files to finish uploading.".into()));
+            return;
+        }
+        let attached = files.get_untracked();
+        match MessageBody::parse_with_files(&text, attached.len()) {
             Err(e) => problem.set(Some(e.to_string())),
             Ok(body) => {
                 problem.set(None);
                 let key = new_key();
                 let body = body.into_string();
+                let ids = attached.iter().map(|f| f.id).collect();
                 pending.update(|p| {
                     p.push(Pending {
                         key: key.clone(),
                         body: body.clone(),
+                        files: attached,
                         error: None,
                     })
                 });
                 draft.set(String::new());
+                files.set(Vec::new());
                 send_command(&VisitorCommand::Typing { composing: false });
                 send_command(&VisitorCommand::Send {
                     body,
                     idempotency_key: key,
-                    attachments: vec![],
+                    attachments: ids,
+                });
+            }
+        }
+    };
+
+    let on_files = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let (Some(input), Some(t)) = (file_input.get(), token.get_untracked()) else {
+                return;
+            };
+            for file in crate::browser::take_files(&input) {
+                uploading.update(|n| *n += 1);
+                let path = format!("/widget/attachments?token={t}");
+                leptos::task::spawn_local(async move {
+                    match crate::browser::upload(&path, file).await {
+                        Ok(a) => {
+                            files.update(|f| f.push(a));
+                            problem.set(None);
+                        }
+                        Err(e) => problem.set(Some(e.to_string())),
+                    }
+                    uploading.update(|n| *n = n.saturating_sub(1));
                 });
             }
         }
@@ -240,11 +282,12 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
             <div class="flex-1 space-y-3 overflow-y-auto bg-slate-50 px-4 py-4" role="log" aria-live="polite" aria-label="Chat history">
                 <div class="flex justify-start"><p class="max-w-[80%] rounded-2xl rounded-bl-sm bg-white px-3 py-2 text-sm shadow-sm">{channel.greeting.clone()}</p></div>
                 <For each=move || messages.get() key=|m| m.seq let:m>
-                    <VisitorBubble message=m/>
+                    <VisitorBubble message=m token=token.get_untracked()/>
                 </For>
                 <For each=move || pending.get() key=|p| (p.key.clone(), p.error.clone()) let:p>
                     <div class="flex flex-col items-end" data-testid="pending">
-                        <p class="max-w-[80%] whitespace-pre-wrap rounded-2xl rounded-br-sm bg-slate-300 px-3 py-2 text-sm text-slate-800">{p.body.clone()}</p>
+                        {(!p.body.is_empty()).then(|| view! { <p class="max-w-[80%] whitespace-pre-wrap rounded-2xl rounded-br-sm bg-slate-300 px-3 py-2 text-sm text-slate-800">{p.body.clone()}</p> })}
+                        {(!p.files.is_empty()).then(|| view! { <p class="text-xs text-slate-600">{p.files.iter().map(|f| f.file_name.clone()).collect::<Vec<_>>().join(", ")}</p> })}
                         {match p.error.clone() {
                             Some(e) => view! { <p class="mt-1 text-xs text-red-700" role="alert">{format!("Not sent: {e}")}</p> }.into_any(),
                             None => view! { <p class="mt-1 text-xs text-slate-500">"Sending…"</p> }.into_any(),
@@ -262,6 +305,21 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                 </p>
             })}
             {move || problem.get().map(|p| view! { <p class="border-t border-red-200 bg-red-50 px-4 py-2 text-sm text-red-800" role="alert">{p}</p> })}
+            {move || (!files.with(Vec::is_empty) || uploading.get() > 0).then(|| view! {
+                <ul class="flex flex-wrap gap-2 border-t border-slate-200 px-3 pt-2" aria-label="Files to send">
+                    {files.get().into_iter().map(|f| {
+                        let id = f.id;
+                        view! {
+                            <li class="flex items-center gap-1 rounded-full bg-slate-100 px-2 py-0.5 text-xs">
+                                {format!("{} ({})", f.file_name, f.size_label())}
+                                <button type="button" class="text-slate-500 hover:text-slate-900" aria-label=format!("Remove {}", f.file_name)
+                                    on:click=move |_| files.update(|l| l.retain(|x| x.id != id))>"×"</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                    {move || (uploading.get() > 0).then(|| view! { <li class="text-xs text-slate-500" role="status">"Uploading…"</li> })}
+                </ul>
+            })}
             <form
                 class="flex items-end gap-2 border-t border-slate-200 p-3"
                 on:submit=move |ev| {
@@ -269,6 +327,11 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                     submit();
                 }
             >
+                <label class="flex h-10 w-10 shrink-0 cursor-pointer items-center justify-center rounded-lg text-slate-500 hover:bg-slate-100 focus-within:ring-2 focus-within:ring-sky-500" title="Attach a file">
+                    <svg class="h-5 w-5" fill="none" stroke="currentColor" stroke-width="1.8" viewBox="0 0 24 24" aria-hidden="true"><path stroke-linecap="round" stroke-linejoin="round" d="M15.2 7.5l-6.4 6.4a2 2 0 102.8 2.8l6.4-6.4a4 4 0 10-5.6-5.6l-6.4 6.4a6 6 0 108.5 8.5l6-6"/></svg>
+                    <input type="file" multiple class="sr-only" node_ref=file_input on:change=on_files aria-label="Attach a file"
+                        accept=".png,.jpg,.jpeg,.gif,.webp,.pdf,.txt,.csv,.zip,.doc,.docx,.xls,.xlsx"/>
+                </label>
                 <label for="chat-message" class="sr-only">"Message"</label>
                 <textarea
                     id="chat-message"
@@ -294,12 +357,15 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
 }
 
 #[component]
-fn VisitorBubble(message: MessageView) -> impl IntoView {
+fn VisitorBubble(message: MessageView, token: Option<String>) -> impl IntoView {
     let time = format_clock(message.created_at);
+    let files = (!message.attachments.is_empty()).then(|| message.attachments.clone());
+    let body = (!message.body.is_empty()).then(|| message.body.clone());
     match message.sender_kind {
         SenderKind::Contact => view! {
             <div class="flex flex-col items-end" data-testid="message" data-sender="contact">
-                <p class="max-w-[80%] whitespace-pre-wrap rounded-2xl rounded-br-sm bg-slate-900 px-3 py-2 text-sm text-white">{message.body}</p>
+                {body.map(|b| view! { <div class="max-w-[80%] space-y-1 break-words rounded-2xl rounded-br-sm bg-slate-900 px-3 py-2 text-sm text-white" data-testid="message-body">{format::render(&b, "underline text-sky-200")}</div> })}
+                {files.map(|f| view! { <Attachments files=f token=token.clone() dark=true/> })}
                 <p class="mt-1 text-[11px] text-slate-500">{time}</p>
             </div>
         }
@@ -314,7 +380,12 @@ fn VisitorBubble(message: MessageView) -> impl IntoView {
             view! {
                 <div class="flex flex-col items-start" data-testid="message" data-sender=sender>
                     <p class="mb-1 text-[11px] font-medium text-slate-600">{label}</p>
-                    <p class=if kind == SenderKind::Ai { "max-w-[80%] whitespace-pre-wrap rounded-2xl rounded-bl-sm bg-white px-3 py-2 text-sm shadow-sm" } else { "max-w-[80%] whitespace-pre-wrap rounded-2xl rounded-bl-sm bg-sky-100 px-3 py-2 text-sm text-slate-900" }>{message.body}</p>
+                    {body.map(|b| view! {
+                        <div class=if kind == SenderKind::Ai { "max-w-[80%] space-y-1 break-words rounded-2xl rounded-bl-sm bg-white px-3 py-2 text-sm shadow-sm" } else { "max-w-[80%] space-y-1 break-words rounded-2xl rounded-bl-sm bg-sky-100 px-3 py-2 text-sm text-slate-900" } data-testid="message-body">
+                            {format::render(&b, "text-sky-800 underline")}
+                        </div>
+                    })}
+                    {files.map(|f| view! { <Attachments files=f token=token.clone()/> })}
                     <p class="mt-1 text-[11px] text-slate-500">{time}</p>
                 </div>
             }

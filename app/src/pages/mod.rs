@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod audit;
+pub mod canned;
 pub mod chat;
 pub mod conversation;
 pub mod errors;

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::errors::{ErrorPanel, Forbidden, Loading, PageHeader};
-use crate::api::{get_workspace_settings, UpdateWorkspaceSettings};
+use crate::api::{add_category, delete_category, get_workspace_settings, list_categories, UpdateWorkspaceSettings};
 use crate::model::WorkspaceSettings;
 use crate::{Me, Scope};
 
@@ -17,7 +17,7 @@ pub fn SettingsPage() -> impl IntoView {
     let settings = Resource::new(move || update.version().get(), |_| get_workspace_settings());
     view! {
         <PageHeader title="Settings" subtitle="How this workspace runs: feature flags, seats and limits."/>
-        <div class="max-w-2xl p-8">
+        <div class="max-w-2xl space-y-8 p-8">
             <Transition fallback=|| view! { <Loading what="settings"/> }>
                 {move || Suspend::new(async move {
                     match settings.await {
@@ -26,6 +26,7 @@ pub fn SettingsPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <Categories/>
         </div>
     }
     .into_any()
@@ -81,5 +82,67 @@ fn SettingsForm(settings: WorkspaceSettings, update: ServerAction<UpdateWorkspac
                 {move || if update.pending().get() { "Saving…" } else { "Save settings" }}
             </button>
         </ActionForm>
+    }
+}
+
+/// The workspace's conversation categories, which operators file conversations under.
+#[component]
+fn Categories() -> impl IntoView {
+    let list = RwSignal::new(None::<Result<Vec<crate::model::CategoryView>, crate::AppError>>);
+    let name = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move { list.set(Some(list_categories().await)) });
+    });
+    let apply = move |r: Result<Vec<crate::model::CategoryView>, crate::AppError>| match r {
+        Ok(l) => {
+            problem.set(None);
+            list.set(Some(Ok(l)));
+        }
+        Err(e) => problem.set(Some(e.to_string())),
+    };
+    let add = move || {
+        let n = name.get_untracked();
+        leptos::task::spawn_local(async move {
+            let r = add_category(n).await;
+            if r.is_ok() {
+                name.set(String::new());
+            }
+            apply(r);
+        });
+    };
+    view! {
+        <section class="space-y-4 rounded-lg border border-slate-200 bg-white p-6" aria-labelledby="categories-heading">
+            <div>
+                <h2 id="categories-heading" class="text-sm font-semibold">"Conversation categories"</h2>
+                <p class="text-sm text-slate-500">"Operators file conversations under these in the information panel."</p>
+            </div>
+            {move || match list.get() {
+                None => view! { <Loading what="categories"/> }.into_any(),
+                Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),
+                Some(Ok(items)) if items.is_empty() => view! { <p class="text-sm text-slate-500">"No categories yet."</p> }.into_any(),
+                Some(Ok(items)) => view! {
+                    <ul class="flex flex-wrap gap-2" data-testid="categories">
+                        {items.into_iter().map(|c| {
+                            let id = c.id;
+                            view! {
+                                <li class="flex items-center gap-1 rounded-full bg-slate-100 px-3 py-1 text-sm">
+                                    {c.name.clone()}
+                                    <button type="button" class="text-slate-500 hover:text-slate-900" aria-label=format!("Delete category {}", c.name)
+                                        on:click=move |_| leptos::task::spawn_local(async move { apply(delete_category(id).await) })>"×"</button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+            <form class="flex gap-2" on:submit=move |ev| { ev.prevent_default(); add(); }>
+                <label for="new-category" class="sr-only">"New category"</label>
+                <input id="new-category" type="text" maxlength="40" placeholder="e.g. Billing" class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500"
+                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                <button type="submit" class="rounded-md bg-slate-900 px-4 py-2 text-sm font-semibold text-white hover:bg-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500">"Add category"</button>
+            </form>
+            {move || problem.get().map(|p| view! { <p role="alert" class="text-sm text-red-700">{p}</p> })}
+        </section>
     }
 }
