@@ -92,9 +92,17 @@ pub fn check_upload(name: &str, declared: Option<&str>, bytes: &[u8]) -> Result<
         )
     })?;
     if !bytes_match(kind, bytes) {
+        let what = match kind {
+            "image/png" => "PNG image",
+            "image/jpeg" => "JPEG image",
+            "image/gif" => "GIF image",
+            "image/webp" => "WebP image",
+            "application/pdf" => "PDF document",
+            other => other,
+        };
         return Err(AppError::invalid(
             "File",
-            format!("\u{201c}{name}\u{201d} is not really a {kind} file"),
+            format!("\u{201c}{name}\u{201d} is not really a {what}"),
         ));
     }
     Ok(kind)

@@ -326,6 +326,7 @@ impl Conversations {
         // Opening a conversation reads it.
         if let Some(last) = messages.last() {
             self.store.mark_read(me.member_id, conversation_id, last.seq).await?;
+            self.publish_read(me.member_id, conversation_id, last.seq);
         }
         let summary = self
             .store
@@ -432,14 +433,19 @@ impl Conversations {
     pub async fn mark_read(&self, me: &Me, conversation_id: i64, seq: i64) -> Result<(), AppError> {
         self.access(me, conversation_id).await?;
         self.store.mark_read(me.member_id, conversation_id, seq).await?;
+        self.publish_read(me.member_id, conversation_id, seq);
+        Ok(())
+    }
+
+    /// Tells every tab of the member that they read the conversation up to `seq`.
+    fn publish_read(&self, member_id: i64, conversation_id: i64, seq: i64) {
         self.hub.publish(
-            Topic::Member(me.member_id),
+            Topic::Member(member_id),
             &Event {
                 for_operators: Some(encode(&OperatorEvent::Read { conversation_id, seq })),
                 ..Default::default()
             },
         );
-        Ok(())
     }
 
     /// What `{{…}}` macros in the member's reply stand for in this conversation.

@@ -26,6 +26,8 @@ pub fn InfoPanel() -> impl IntoView {
     let categories = Resource::new(|| (), |_| list_categories());
     let problem = RwSignal::new(None::<String>);
     let summary = move || open.id.get().and_then(|id| inbox.summary(id));
+    // The contact's section is built once per contact; edits update it in place.
+    let contact_id = Memo::new(move |_| open.contact.with(|c| c.as_ref().map(|c| c.id)));
 
     // The contact follows the open conversation.
     Effect::new(move |_| {
@@ -198,23 +200,23 @@ pub fn InfoPanel() -> impl IntoView {
                 </ul>
             </section>
 
-            {move || open.contact.get().map(|c| view! { <ContactSection c can_write apply/> })}
+            {move || contact_id.get().map(|_| view! { <ContactSection can_write apply/> })}
         </aside>
     }
 }
 
 #[component]
 fn ContactSection(
-    c: ContactDetail,
     can_write: bool,
     apply: impl Fn(Result<ContactDetail, AppError>) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let inbox = expect_context::<Inbox>();
     let open = expect_context::<Open>();
     let id = move || open.id.get_untracked().unwrap_or_default();
-    let name = RwSignal::new(c.name.clone());
-    let email = RwSignal::new(c.email.clone().unwrap_or_default());
-    let phone = RwSignal::new(c.phone.clone().unwrap_or_default());
+    let initial = open.contact.get_untracked();
+    let name = RwSignal::new(initial.as_ref().map(|c| c.name.clone()).unwrap_or_default());
+    let email = RwSignal::new(initial.as_ref().and_then(|c| c.email.clone()).unwrap_or_default());
+    let phone = RwSignal::new(initial.as_ref().and_then(|c| c.phone.clone()).unwrap_or_default());
     let new_label = RwSignal::new(String::new());
     let new_key = RwSignal::new(String::new());
     let new_value = RwSignal::new(String::new());
@@ -223,6 +225,16 @@ fn ContactSection(
         let (cid, n, e, p) = (id(), name.get_untracked(), email.get_untracked(), phone.get_untracked());
         leptos::task::spawn_local(async move {
             let r = update_contact(cid, n, e, p).await;
+            if let Ok(c) = &r {
+                name.set(c.name.clone());
+                email.set(c.email.clone().unwrap_or_default());
+                phone.set(c.phone.clone().unwrap_or_default());
+                // The list and the header show the new name.
+                if let Some(mut s) = inbox.summary(cid) {
+                    s.contact_name = c.name.clone();
+                    inbox.upsert(s);
+                }
+            }
             saved.set(r.is_ok());
             apply(r);
         });
@@ -249,7 +261,28 @@ fn ContactSection(
         });
     };
     let query = inbox.query;
-    let current = open.id.get_untracked();
+    let labels = move || {
+        open.contact
+            .with(|c| c.as_ref().map(|c| c.labels.clone()).unwrap_or_default())
+    };
+    let records = move || {
+        open.contact
+            .with(|c| c.as_ref().map(|c| c.data.clone()).unwrap_or_default())
+    };
+    let earlier = move || {
+        let current = open.id.get();
+        open.contact.with(|c| {
+            c.as_ref()
+                .map(|c| {
+                    c.conversations
+                        .iter()
+                        .filter(|x| Some(x.id) != current)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
     view! {
         <section aria-labelledby="panel-contact" data-testid="contact">
             <h3 id="panel-contact" class="text-xs font-semibold uppercase tracking-wide text-slate-500">"Contact"</h3>
@@ -270,16 +303,21 @@ fn ContactSection(
 
             <h4 class="mt-4 text-xs font-medium text-slate-500">"Labels"</h4>
             <ul class="mt-1 flex flex-wrap gap-1" data-testid="labels">
-                {c.labels.iter().map(|l| {
-                    let name = l.clone();
-                    view! {
-                        <li class="flex items-center gap-1 rounded-full bg-sky-100 px-2 py-0.5 text-xs text-sky-900">
-                            {l.clone()}
-                            {can_write.then(|| view! { <button type="button" class="text-sky-700 hover:text-sky-950" aria-label=format!("Remove label {}", name) on:click=move |_| label(name.clone(), false)>"×"</button> })}
-                        </li>
+                {move || {
+                    let list = labels();
+                    if list.is_empty() {
+                        return view! { <li class="text-xs text-slate-500">"No labels."</li> }.into_any();
                     }
-                }).collect_view()}
-                {c.labels.is_empty().then(|| view! { <li class="text-xs text-slate-500">"No labels."</li> })}
+                    list.into_iter().map(|l| {
+                        let name = l.clone();
+                        view! {
+                            <li class="flex items-center gap-1 rounded-full bg-sky-100 px-2 py-0.5 text-xs text-sky-900">
+                                {l.clone()}
+                                {can_write.then(|| view! { <button type="button" class="text-sky-700 hover:text-sky-950" aria-label=format!("Remove label {}", name) on:click=move |_| label(name.clone(), false)>"×"</button> })}
+                            </li>
+                        }
+                    }).collect_view().into_any()
+                }}
             </ul>
             {can_write.then(|| view! {
                 <form class="mt-2 flex gap-1" on:submit=move |ev| { ev.prevent_default(); label(new_label.get_untracked(), true); }>
@@ -292,18 +330,23 @@ fn ContactSection(
 
             <h4 class="mt-4 text-xs font-medium text-slate-500">"Data records"</h4>
             <dl class="mt-1 space-y-1" data-testid="data-records">
-                {c.data.iter().map(|(k, v)| {
-                    let key = k.clone();
-                    view! {
-                        <div class="flex items-start justify-between gap-2 text-xs">
-                            <dt class="text-slate-500">{k.clone()}</dt>
-                            <dd class="flex items-center gap-1 text-right">{v.clone()}
-                                {can_write.then(|| view! { <button type="button" class="text-slate-400 hover:text-slate-900" aria-label=format!("Remove {}", key) on:click=move |_| data(key.clone(), String::new())>"×"</button> })}
-                            </dd>
-                        </div>
+                {move || {
+                    let list = records();
+                    if list.is_empty() {
+                        return view! { <p class="text-xs text-slate-500">"No data records."</p> }.into_any();
                     }
-                }).collect_view()}
-                {c.data.is_empty().then(|| view! { <p class="text-xs text-slate-500">"No data records."</p> })}
+                    list.into_iter().map(|(k, v)| {
+                        let key = k.clone();
+                        view! {
+                            <div class="flex items-start justify-between gap-2 text-xs">
+                                <dt class="text-slate-500">{k.clone()}</dt>
+                                <dd class="flex items-center gap-1 text-right">{v.clone()}
+                                    {can_write.then(|| view! { <button type="button" class="text-slate-400 hover:text-slate-900" aria-label=format!("Remove {}", key) on:click=move |_| data(key.clone(), String::new())>"×"</button> })}
+                                </dd>
+                            </div>
+                        }
+                    }).collect_view().into_any()
+                }}
             </dl>
             {can_write.then(|| view! {
                 <form class="mt-2 flex gap-1" on:submit=move |ev| { ev.prevent_default(); data(new_key.get_untracked(), new_value.get_untracked()); }>
@@ -319,22 +362,21 @@ fn ContactSection(
 
             <h4 class="mt-4 text-xs font-medium text-slate-500">"Earlier conversations"</h4>
             <ul class="mt-1 space-y-1" data-testid="earlier">
-                {
-                    let earlier: Vec<_> = c.conversations.iter().filter(|x| Some(x.id) != current).cloned().collect();
-                    if earlier.is_empty() {
-                        view! { <li class="text-xs text-slate-500">"None."</li> }.into_any()
-                    } else {
-                        earlier.into_iter().map(|x| view! {
-                            <li>
-                                <a class="block rounded-md px-2 py-1 hover:bg-slate-50" href=move || inbox_href(&query.get(), Some(x.id))>
-                                    <span class="text-xs font-medium">{format!("{} · {}", x.channel_name, x.status)}</span>
-                                    <span class="block truncate text-xs text-slate-500">{x.last_message.clone().map(|m| crate::format::plain(&m)).unwrap_or_default()}</span>
-                                    <span class="block text-[11px] text-slate-400">{format_utc(x.last_activity_at)}</span>
-                                </a>
-                            </li>
-                        }).collect_view().into_any()
+                {move || {
+                    let list = earlier();
+                    if list.is_empty() {
+                        return view! { <li class="text-xs text-slate-500">"None."</li> }.into_any();
                     }
-                }
+                    list.into_iter().map(|x| view! {
+                        <li>
+                            <a class="block rounded-md px-2 py-1 hover:bg-slate-50" href=move || inbox_href(&query.get(), Some(x.id))>
+                                <span class="text-xs font-medium">{format!("{} · {}", x.channel_name, x.status)}</span>
+                                <span class="block truncate text-xs text-slate-500">{x.last_message.clone().map(|m| crate::format::plain(&m)).unwrap_or_default()}</span>
+                                <span class="block text-[11px] text-slate-400">{format_utc(x.last_activity_at)}</span>
+                            </a>
+                        </li>
+                    }).collect_view().into_any()
+                }}
             </ul>
         </section>
     }
