@@ -30,7 +30,8 @@ test("a visitor asks for a human, an operator takes over and replies live, then 
   // The operator's inbox shows it as waiting, with no reload.
   const row = operator.getByTestId("conversation-row").filter({ has: operator.getByTestId("status").getByText("waiting") }).first();
   await expect(row).toBeVisible();
-  await expect(row).toContainText("A human agent will be with you shortly.");
+  // The preview is the customer's latest words, not Switchboard's notices.
+  await expect(row).toContainText("agent!");
   // The channel's colour marks where the conversation came from.
   await expect(row.getByTestId("channel-chip")).toHaveCSS("background-color", "rgb(3, 105, 161)");
   await row.click();

@@ -115,8 +115,8 @@ impl Store {
         let sql = format!(
             "SELECT c.id, c.workflow_id, ch.kind AS channel_kind, ch.name AS channel_name, ch.colour AS channel_colour,
                     ct.name AS contact_name, c.status, c.handler, c.assignee_id, a.name AS assignee,
-                    (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.internal = 0 ORDER BY seq DESC LIMIT 1)
-                        AS last_message,
+                    (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.internal = 0
+                        AND m.sender_kind != 'system' ORDER BY seq DESC LIMIT 1) AS last_message,
                     c.last_seq, c.escalated_at, c.last_activity_at, lm.sender_kind AS last_sender_kind,
                     lm.sender_id AS last_sender_id, cat.name AS category,
                     CASE WHEN $13 IS NULL THEN 0 ELSE {UNREAD} END AS unread
