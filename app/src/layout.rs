@@ -142,7 +142,7 @@ fn Frame(me: Me) -> impl IntoView {
                 </header>
                 {can_go_live.then(|| view! { <Offers/> })}
                 <Notifier me=me.member_id/>
-                <main id="main" tabindex="-1" class="min-h-0 flex-1 overflow-y-auto focus:outline-none">
+                <main id="main" tabindex="-1" class="relative min-h-0 flex-1 overflow-y-auto focus:outline-none">
                     <Outlet/>
                 </main>
             </div>

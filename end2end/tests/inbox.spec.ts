@@ -281,6 +281,8 @@ test("keyboard shortcuts move through the inbox and a help sheet lists them", as
   await expect(op).toHaveURL(first);
   await op.keyboard.press("r");
   await expect(op.getByLabel("Reply")).toBeFocused();
+  // The frame stays put: only the list, the thread and the panel scroll.
+  expect(await op.evaluate(() => document.documentElement.scrollHeight)).toBe(await op.evaluate(() => window.innerHeight));
   await op.keyboard.press("Escape");
   await op.keyboard.press("/");
   await expect(op.getByLabel("Search conversations")).toBeFocused();

@@ -327,7 +327,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                     submit();
                 }
             >
-                <label class="flex h-10 w-10 shrink-0 cursor-pointer items-center justify-center rounded-lg text-slate-500 hover:bg-slate-100 focus-within:ring-2 focus-within:ring-sky-500" title="Attach a file">
+                <label class="relative flex h-10 w-10 shrink-0 cursor-pointer items-center justify-center rounded-lg text-slate-500 hover:bg-slate-100 focus-within:ring-2 focus-within:ring-sky-500" title="Attach a file">
                     <svg class="h-5 w-5" fill="none" stroke="currentColor" stroke-width="1.8" viewBox="0 0 24 24" aria-hidden="true"><path stroke-linecap="round" stroke-linejoin="round" d="M15.2 7.5l-6.4 6.4a2 2 0 102.8 2.8l6.4-6.4a4 4 0 10-5.6-5.6l-6.4 6.4a6 6 0 108.5 8.5l6-6"/></svg>
                     <input type="file" multiple class="sr-only" node_ref=file_input on:change=on_files aria-label="Attach a file"
                         accept=".png,.jpg,.jpeg,.gif,.webp,.pdf,.txt,.csv,.zip,.doc,.docx,.xls,.xlsx"/>

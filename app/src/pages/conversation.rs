@@ -166,11 +166,11 @@ pub fn ConversationView() -> impl IntoView {
     view! {
         <div class="flex h-full min-h-0">
             <div class="flex min-w-0 flex-1 flex-col">
-                <header class="flex items-center gap-3 border-b border-slate-200 bg-white px-6 py-3">
+                <header class="flex flex-wrap items-center gap-x-3 gap-y-2 border-b border-slate-200 bg-white px-6 py-3">
                     {move || summary().map(|s| {
                         let handler_text = if s.handler == "ai" { "The assistant is handling this conversation".to_string() } else { format!("Handled by {}", s.assignee.clone().unwrap_or_else(|| "a person".into())) };
                         view! {
-                            <div class="min-w-0 flex-1">
+                            <div class="min-w-[12rem] flex-1">
                                 <h2 class="truncate text-base font-semibold" data-testid="conversation-title">{s.contact_name.clone()}</h2>
                                 <p class="truncate text-xs text-slate-500">
                                     {format!("{} · ", s.channel_name)}
@@ -200,9 +200,12 @@ pub fn ConversationView() -> impl IntoView {
                             </div>
                         }
                     })}
-                    <button type="button" class=QUIET aria-controls="info-panel" aria-expanded=move || panel_open.get().to_string()
+                    <button type="button" class="rounded-md border border-slate-300 bg-white p-1.5 text-slate-600 hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
+                        aria-controls="info-panel" aria-expanded=move || panel_open.get().to_string()
+                        aria-label=move || if panel_open.get() { "Hide details" } else { "Show details" }
+                        title=move || if panel_open.get() { "Hide details" } else { "Show details" }
                         on:click=move |_| panel_open.update(|o| *o = !*o)>
-                        {move || if panel_open.get() { "Hide details" } else { "Details" }}
+                        <svg class="h-5 w-5" fill="none" stroke="currentColor" stroke-width="1.8" viewBox="0 0 24 24" aria-hidden="true"><path stroke-linecap="round" stroke-linejoin="round" d="M4 5h16v14H4zM15 5v14"/></svg>
                     </button>
                 </header>
                 {move || {
@@ -214,7 +217,7 @@ pub fn ConversationView() -> impl IntoView {
                     })
                 }}
                 {move || (transfer_open.get() && id.get().is_some()).then(|| view! { <TransferPanel id=id.get().unwrap() open=transfer_open/> })}
-                <div class="min-h-0 flex-1 space-y-3 overflow-y-auto bg-slate-50 px-6 py-4" role="log" aria-live="polite" aria-label="Conversation history" data-testid="thread">
+                <div class="relative min-h-0 flex-1 space-y-3 overflow-y-auto bg-slate-50 px-6 py-4" role="log" aria-live="polite" aria-label="Conversation history" data-testid="thread">
                     {move || (!inbox.thread_loaded.get()).then(|| view! { <p class="text-sm text-slate-500" role="status">"Loading the conversation…"</p> })}
                     {move || inbox.has_earlier.get().then(|| view! {
                         <div class="text-center">
@@ -544,16 +547,16 @@ fn Composer() -> impl IntoView {
             </button>
         }
     };
-    let tool = move |label: &'static str,
+    let tool = move |icon: &'static str,
                      title: &'static str,
                      before: &'static str,
                      after: &'static str,
                      placeholder: &'static str| {
         view! {
             <button type="button" title=title aria-label=title
-                class="rounded px-2 py-0.5 text-sm text-slate-600 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
+                class="rounded p-1 text-slate-600 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
                 on:click=move |_| wrap_selection(&area, draft, before, after, placeholder)>
-                {label}
+                <svg class="h-4 w-4" fill="none" stroke="currentColor" stroke-width="2" viewBox="0 0 24 24" aria-hidden="true"><path stroke-linecap="round" stroke-linejoin="round" d=icon/></svg>
             </button>
         }
     };
@@ -567,12 +570,12 @@ fn Composer() -> impl IntoView {
                     {tab(true, "Note")}
                 </div>
                 <div class="flex items-center gap-1" role="toolbar" aria-label="Formatting">
-                    {tool("B", "Bold", "**", "**", "bold text")}
-                    {tool("I", "Italic", "_", "_", "italic text")}
-                    {tool("Link", "Link", "[", "](https://)", "link text")}
-                    {tool("• List", "Bulleted list", "\n- ", "", "item")}
-                    <label class="cursor-pointer rounded px-2 py-0.5 text-sm text-slate-600 hover:bg-slate-100 focus-within:ring-2 focus-within:ring-sky-500">
-                        "Attach"
+                    {tool("M7 5h6a3.5 3.5 0 010 7H7zm0 7h7a3.5 3.5 0 010 7H7z", "Bold", "**", "**", "bold text")}
+                    {tool("M11 5h6M7 19h6M14 5l-4 14", "Italic", "_", "_", "italic text")}
+                    {tool("M10 14a4 4 0 005.7 0l3-3a4 4 0 00-5.7-5.7l-1 1M14 10a4 4 0 00-5.7 0l-3 3a4 4 0 005.7 5.7l1-1", "Link", "[", "](https://)", "link text")}
+                    {tool("M9 6h11M9 12h11M9 18h11M4.5 6h.01M4.5 12h.01M4.5 18h.01", "Bulleted list", "\n- ", "", "item")}
+                    <label class="relative cursor-pointer rounded p-1 text-slate-600 hover:bg-slate-100 focus-within:ring-2 focus-within:ring-sky-500" title="Attach files">
+                        <svg class="h-4 w-4" fill="none" stroke="currentColor" stroke-width="2" viewBox="0 0 24 24" aria-hidden="true"><path stroke-linecap="round" stroke-linejoin="round" d="M15.2 7.5l-6.4 6.4a2 2 0 102.8 2.8l6.4-6.4a4 4 0 10-5.6-5.6l-6.4 6.4a6 6 0 108.5 8.5l6-6"/></svg>
                         <input type="file" multiple class="sr-only" node_ref=file_input on:change=on_files aria-label="Attach files"
                             accept=".png,.jpg,.jpeg,.gif,.webp,.pdf,.txt,.csv,.zip,.doc,.docx,.xls,.xlsx"/>
                     </label>

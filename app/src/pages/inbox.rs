@@ -473,7 +473,7 @@ pub fn InboxPage() -> impl IntoView {
     view! {
         <Title text="Inbox"/>
         <div class="flex h-full min-h-0">
-            <section class="flex w-96 shrink-0 flex-col border-r border-slate-200 bg-white" aria-labelledby="inbox-heading">
+            <section class="relative flex w-80 shrink-0 flex-col border-r border-slate-200 bg-white" aria-labelledby="inbox-heading">
                 <div class="flex items-center justify-between gap-2 px-4 pt-4">
                     <h1 id="inbox-heading" class="text-lg font-semibold">"Inbox"</h1>
                     <div class="flex items-center gap-3">
@@ -538,7 +538,7 @@ pub fn InboxPage() -> impl IntoView {
                         </Transition>
                     </select>
                 </div>
-                <div class="min-h-0 flex-1 overflow-y-auto border-t border-slate-100">
+                <div class="relative min-h-0 flex-1 overflow-y-auto border-t border-slate-100">
                     {move || {
                         if !inbox.loaded.get() {
                             return view! { <p class="p-4 text-sm text-slate-500" role="status">"Loading conversations…"</p> }.into_any();

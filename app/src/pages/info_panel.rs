@@ -135,7 +135,7 @@ pub fn InfoPanel() -> impl IntoView {
 
     view! {
         <aside id="info-panel" aria-label="Conversation details" data-testid="info-panel"
-            class="w-80 shrink-0 space-y-6 overflow-y-auto border-l border-slate-200 bg-white p-4 text-sm">
+            class="relative w-72 shrink-0 space-y-6 overflow-y-auto border-l border-slate-200 bg-white p-4 text-sm">
             {move || problem.get().map(|p| view! { <p role="alert" class="rounded-md bg-red-50 p-2 text-xs text-red-800" data-testid="panel-problem">{p}</p> })}
             <section aria-labelledby="panel-chat">
                 <h3 id="panel-chat" class="text-xs font-semibold uppercase tracking-wide text-slate-500">"Chat information"</h3>
