@@ -132,10 +132,8 @@ async fn the_operator_inbox_is_told_of_an_escalation_without_asking() {
         })
         .await;
     assert_eq!(summary.id, conversation);
-    assert_eq!(
-        summary.last_message.as_deref(),
-        Some("A human agent will be with you shortly.")
-    );
+    // The preview is what the customer last said, not Switchboard's handoff notice.
+    assert_eq!(summary.last_message.as_deref(), Some("agent please"));
 }
 
 #[tokio::test]

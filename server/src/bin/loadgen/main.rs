@@ -1,0 +1,399 @@
+//! Switchboard's load generator. `loadgen relay` serves the bare WebSocket relay baseline;
+//! `loadgen run` drives a running Switchboard and the relay, one after the other with the same
+//! client, over their real sockets and HTTP, and writes the figures into BENCHMARKS.md:
+//! delivery latency at 1,000 active conversations, the highest sustained message rate with
+//! p99 under 100 ms, idle sockets held with the server's memory per socket, and the server's
+//! CPU and resident memory throughout. It only ever talks to loopback addresses, and every
+//! phase is bounded in count and time.
+
+mod clients;
+mod measure;
+mod relay;
+mod report;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use futures_util::{stream, StreamExt};
+
+use clients::{Stats, Visitor};
+use measure::{read_proc, Sampler, Summary, Usage};
+
+#[derive(Parser)]
+#[command(about = "Load generator and benchmark report for Switchboard")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the bare in-memory WebSocket relay (the baseline) until stopped.
+    Relay {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
+    /// Drive Switchboard and the relay and write the report.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args, Clone)]
+pub struct RunArgs {
+    /// Switchboard's address, e.g. http://127.0.0.1:3000 (seeded with the demo workspace).
+    #[arg(long)]
+    switchboard: String,
+    /// Switchboard's process id, for its CPU and memory.
+    #[arg(long)]
+    switchboard_pid: u32,
+    /// The relay's address (from `loadgen relay`).
+    #[arg(long)]
+    relay: String,
+    #[arg(long)]
+    relay_pid: u32,
+    /// Active conversations (one visitor each) in the latency and throughput phases.
+    #[arg(long, default_value_t = 1000)]
+    conversations: usize,
+    /// Operator sockets sharing those conversations.
+    #[arg(long, default_value_t = 10)]
+    operators: usize,
+    /// Visitor messages a second in the latency phase (operators answer each).
+    #[arg(long, default_value_t = 500)]
+    latency_rate: u64,
+    /// Idle visitor sockets to hold open.
+    #[arg(long, default_value_t = 18_000)]
+    idle: usize,
+    /// Where to write the report.
+    #[arg(long, default_value = "BENCHMARKS.md")]
+    out: String,
+    /// Stop everything after this many seconds.
+    #[arg(long, default_value_t = 540)]
+    deadline_secs: u64,
+    /// Shorter phases (for trying the tool out; not for the report).
+    #[arg(long)]
+    quick: bool,
+}
+
+/// The demo workspace's members whose sessions the operator sockets use.
+const ACCOUNTS: [&str; 5] = [
+    "owner@demo.switchboard.test",
+    "admin@demo.switchboard.test",
+    "supervisor@demo.switchboard.test",
+    "agent1@demo.switchboard.test",
+    "agent2@demo.switchboard.test",
+];
+const PASSWORD: &str = "switchboard-demo";
+
+/// The rates of the throughput phase, in visitor messages a second (operators answer each).
+const STEPS: [u64; 7] = [250, 500, 1000, 2000, 4000, 8000, 16000];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Relay,
+    Switchboard,
+}
+
+pub struct Step {
+    pub rate: u64,
+    pub to_operator: Summary,
+    pub to_visitor: Summary,
+    pub usage: Usage,
+    pub passed: bool,
+}
+
+pub struct Idle {
+    pub sockets: usize,
+    pub rss_before: u64,
+    pub rss_after: u64,
+    pub seconds_to_open: f64,
+}
+
+pub struct TargetResult {
+    pub name: &'static str,
+    pub to_operator: Summary,
+    pub to_visitor: Summary,
+    pub latency_usage: Usage,
+    pub steps: Vec<Step>,
+    pub idle: Option<Idle>,
+    pub idle_problem: Option<String>,
+}
+
+impl TargetResult {
+    /// The highest rate whose phase kept p99 under 100 ms both ways with nothing lost.
+    pub fn best_rate(&self) -> Option<u64> {
+        self.steps.iter().filter(|s| s.passed).map(|s| s.rate).max()
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Relay { listen } => {
+            if !listen.ip().is_loopback() {
+                eprintln!("the relay only listens on loopback addresses");
+                std::process::exit(2);
+            }
+            let listener = tokio::net::TcpListener::bind(listen).await.expect("the relay binds");
+            println!(
+                "relay listening on http://{}",
+                listener.local_addr().expect("an address")
+            );
+            axum::serve(listener, relay::router()).await.expect("the relay serves");
+        }
+        Command::Run(args) => {
+            let deadline = Duration::from_secs(args.deadline_secs);
+            match tokio::time::timeout(deadline, run(args.clone())).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    eprintln!("loadgen: {e}");
+                    std::process::exit(1);
+                }
+                Err(_) => {
+                    eprintln!("loadgen: stopped after {} s (the deadline)", args.deadline_secs);
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
+}
+
+async fn run(args: RunArgs) -> Result<(), String> {
+    let began = Instant::now();
+    let relay_addr = clients::loopback(&args.relay)?;
+    let switchboard_addr = clients::loopback(&args.switchboard)?;
+    let relay = measure_target(Kind::Relay, relay_addr, args.relay_pid, &args).await?;
+    let switchboard = measure_target(Kind::Switchboard, switchboard_addr, args.switchboard_pid, &args).await?;
+    let took = began.elapsed();
+    let text = report::render(&args, &relay, &switchboard, took);
+    report::write(&args.out, &text).map_err(|e| format!("writing {}: {e}", args.out))?;
+    println!("{}", report::summary_lines(&relay, &switchboard));
+    println!("wrote {} in {:.0} s", args.out, took.as_secs_f64());
+    Ok(())
+}
+
+fn say(what: &str) {
+    eprintln!("[loadgen] {what}");
+}
+
+/// HTTP for the setup: signing in, visitor tokens, taking conversations over.
+struct Http {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Http {
+    fn new(addr: SocketAddr) -> Http {
+        Http {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .pool_max_idle_per_host(64)
+                .build()
+                .expect("an HTTP client"),
+            base: format!("http://{addr}"),
+        }
+    }
+
+    async fn call(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Result<reqwest::Response, String> {
+        let mut req = self.client.post(format!("{}/api/{endpoint}", self.base)).form(form);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        let res = req.send().await.map_err(|e| format!("{endpoint}: {e}"))?;
+        if !res.status().is_success() {
+            return Err(format!(
+                "{endpoint}: {} {}",
+                res.status(),
+                res.text().await.unwrap_or_default()
+            ));
+        }
+        Ok(res)
+    }
+
+    async fn sign_in(&self, email: &str) -> Result<String, String> {
+        let res = self
+            .call("auth/sign_in", &[("email", email), ("password", PASSWORD)], None)
+            .await?;
+        res.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("sb_session="))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_string)
+            .ok_or_else(|| format!("signing in as {email} gave no session"))
+    }
+
+    async fn visitor_token(&self) -> Result<String, String> {
+        let res = self.call("widget/start", &[("key", "demo-web")], None).await?;
+        res.json::<String>().await.map_err(|e| e.to_string())
+    }
+}
+
+/// `count` visitor tokens: for Switchboard from its widget endpoint, for the relay made up.
+async fn tokens(kind: Kind, http: &Http, count: usize, offset: usize) -> Result<Vec<String>, String> {
+    if kind == Kind::Relay {
+        return Ok((0..count).map(|i| format!("c{}", offset + i + 1)).collect());
+    }
+    stream::iter(0..count)
+        .map(|_| http.visitor_token())
+        .buffer_unordered(32)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
+}
+
+async fn measure_target(kind: Kind, addr: SocketAddr, pid: u32, args: &RunArgs) -> Result<TargetResult, String> {
+    let name = match kind {
+        Kind::Relay => "relay",
+        Kind::Switchboard => "Switchboard",
+    };
+    say(&format!("{name}: setting up {} conversations", args.conversations));
+    let stats = Stats::new();
+    let http = Http::new(addr);
+    let cookies: Vec<Option<String>> = match kind {
+        Kind::Relay => vec![None; ACCOUNTS.len()],
+        Kind::Switchboard => {
+            let mut c = Vec::new();
+            for email in ACCOUNTS {
+                c.push(Some(http.sign_in(email).await?));
+            }
+            c
+        }
+    };
+    let active_tokens = tokens(kind, &http, args.conversations, 0).await?;
+    let first = (kind == Kind::Switchboard).then_some("Hello, I have a question");
+    let visitors: Vec<Visitor> = stream::iter(active_tokens.iter().enumerate())
+        .map(|(i, t)| clients::visitor(addr, t, i, stats.clone(), first))
+        .buffered(50)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    let conversation_ids: Vec<i64> = visitors
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v.conversation.unwrap_or(i as i64 + 1))
+        .collect();
+    if kind == Kind::Switchboard {
+        // Each conversation is taken over by one of the accounts, so the assistant is quiet and
+        // every visitor message is the human path: persisted, routed, pushed.
+        let results: Vec<Result<reqwest::Response, String>> = stream::iter(conversation_ids.iter().enumerate())
+            .map(|(i, id)| {
+                let cookie = cookies[i % cookies.len()].clone();
+                let http = &http;
+                async move {
+                    let id = id.to_string();
+                    http.call("inbox/take_over", &[("id", id.as_str())], cookie.as_deref())
+                        .await
+                }
+            })
+            .buffer_unordered(16)
+            .collect()
+            .await;
+        for r in results {
+            r?;
+        }
+    }
+    for j in 0..args.operators {
+        let watch: Vec<i64> = conversation_ids
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % args.operators == j)
+            .map(|(_, c)| *c)
+            .collect();
+        clients::operator(addr, cookies[j % cookies.len()].as_deref(), j, &watch, stats.clone()).await?;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let (latency_secs, step_secs, drain) = if args.quick { (5, 3, 2) } else { (15, 6, 3) };
+    say(&format!(
+        "{name}: latency at {} conversations, {} messages/s",
+        args.conversations, args.latency_rate
+    ));
+    let sampler = Sampler::start(pid);
+    clients::drive(&visitors, &stats, 1, args.latency_rate, latency_secs).await;
+    tokio::time::sleep(Duration::from_secs(drain)).await;
+    let latency_usage = sampler.finish();
+    let to_operator = stats.to_operator[1].summary();
+    let to_visitor = stats.to_visitor[1].summary();
+
+    let mut steps = Vec::new();
+    for (i, rate) in STEPS.into_iter().enumerate() {
+        let phase = i + 2;
+        say(&format!("{name}: {rate} visitor messages/s (and as many replies)"));
+        let sampler = Sampler::start(pid);
+        clients::drive(&visitors, &stats, phase, rate, step_secs).await;
+        tokio::time::sleep(Duration::from_secs(drain)).await;
+        let usage = sampler.finish();
+        let (o, v) = (stats.to_operator[phase].summary(), stats.to_visitor[phase].summary());
+        let passed = o.complete() && v.complete() && o.p99 < 100.0 && v.p99 < 100.0;
+        steps.push(Step {
+            rate,
+            to_operator: o,
+            to_visitor: v,
+            usage,
+            passed,
+        });
+        if !passed {
+            // Let the backlog clear before the next target or phase.
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            break;
+        }
+    }
+
+    say(&format!("{name}: holding {} idle sockets", args.idle));
+    let (idle, idle_problem) = match idle_sockets(kind, addr, pid, &http, args.idle, args.conversations).await {
+        Ok(i) => (Some(i), None),
+        Err(e) => (None, Some(e)),
+    };
+    drop(visitors);
+    Ok(TargetResult {
+        name,
+        to_operator,
+        to_visitor,
+        latency_usage,
+        steps,
+        idle,
+        idle_problem,
+    })
+}
+
+async fn idle_sockets(
+    kind: Kind,
+    addr: SocketAddr,
+    pid: u32,
+    http: &Http,
+    count: usize,
+    offset: usize,
+) -> Result<Idle, String> {
+    let tokens = tokens(kind, http, count, offset).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = read_proc(pid).ok_or("the server's process is gone")?.rss_bytes;
+    let opened = Instant::now();
+    let sockets: Vec<_> = stream::iter(tokens.iter().enumerate())
+        .map(|(i, t)| clients::idle_visitor(addr, t, offset + i))
+        .buffer_unordered(200)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    let seconds_to_open = opened.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let after = read_proc(pid).ok_or("the server's process is gone")?.rss_bytes;
+    let held = sockets.len();
+    drop(sockets);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    Ok(Idle {
+        sockets: held,
+        rss_before: before,
+        rss_after: after,
+        seconds_to_open,
+    })
+}
