@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use app::events::{MessageBody, MessageView, OperatorEvent, VisitorEvent};
+use app::events::{MessageBody, MessageView, OperatorEvent, SenderKind, VisitorEvent};
 use app::macros::{self, MacroValues};
 use app::model::{ConversationDetail, ConversationSummary, InboxPage, InboxQuery};
 use app::{AppError, Me, Scope};
@@ -58,7 +58,15 @@ pub struct Conversations {
     ai_defaults: assistant::OpenAiDefaults,
     /// The assistant replies being generated, by conversation, so a takeover can stop them.
     in_flight: Mutex<HashMap<i64, AbortHandle>>,
+    /// The inbox summaries published lately (with their workspace), kept current from the
+    /// messages that pass through `publish_message`, so a new message is announced without
+    /// reading the database. Whatever else changes a conversation (status, assignee, contact,
+    /// category) publishes from the database with `publish_summary`, which refreshes this.
+    summaries: Mutex<HashMap<i64, (i64, ConversationSummary)>>,
 }
+
+/// How many summaries the cache keeps before it starts over.
+const SUMMARY_CACHE: usize = 100_000;
 
 fn encode<T: serde::Serialize>(value: &T) -> Arc<str> {
     Arc::from(serde_json::to_string(value).expect("events serialise"))
@@ -68,6 +76,7 @@ fn refusal(r: Refusal) -> AppError {
     match r {
         Refusal::ClaimedBy(name) => AppError::Conflict(format!("{name} is already handling this conversation.")),
         Refusal::NotAiHandled => AppError::Conflict("A person handles this conversation now.".into()),
+        Refusal::Duplicate(_) => AppError::Conflict("That message was sent already.".into()),
         Refusal::Store(e) => e.into(),
     }
 }
@@ -87,6 +96,7 @@ impl Conversations {
             http: reqwest::Client::new(),
             ai_defaults,
             in_flight: Mutex::new(HashMap::new()),
+            summaries: Mutex::new(HashMap::new()),
         }
     }
 
@@ -108,8 +118,24 @@ impl Conversations {
     }
 
     /// Tells the conversation's subscribers about a stored message: the visitor unless it is
-    /// internal, and the operators.
+    /// internal, and the operators. The cached summary follows it.
     pub fn publish_message(&self, message: &MessageView) {
+        if let Some((_, s)) = self
+            .summaries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&message.conversation_id)
+        {
+            if message.seq > s.last_seq {
+                s.last_seq = message.seq;
+                s.last_activity_at = message.created_at;
+                s.last_sender_kind = Some(message.sender_kind);
+                s.last_sender_id = message.sender_id;
+                if !message.internal && message.sender_kind != SenderKind::System {
+                    s.last_message = Some(message.body.clone());
+                }
+            }
+        }
         let event = Event {
             seq: Some(message.seq),
             for_visitors: (!message.internal).then(|| {
@@ -125,20 +151,48 @@ impl Conversations {
         self.hub.publish(Topic::Conversation(message.conversation_id), &event);
     }
 
-    /// Tells the operators who may see it that the conversation changed.
-    pub async fn publish_summary(&self, conversation_id: i64) {
-        match self.store.conversation_summary(conversation_id).await {
-            Ok(Some(summary)) => self.publish_summary_of(&summary).await,
-            Ok(None) => {}
-            Err(e) => tracing::error!(error = %e, conversation_id, "could not read the conversation to publish it"),
+    /// Tells the operators who may see it that the conversation changed, as the database has
+    /// it; returns what was published.
+    pub async fn publish_summary(&self, conversation_id: i64) -> Option<ConversationSummary> {
+        match self.store.published_summary(conversation_id).await {
+            Ok(Some((workspace, summary))) => {
+                {
+                    let mut cache = self.summaries.lock().unwrap_or_else(|p| p.into_inner());
+                    if cache.len() >= SUMMARY_CACHE {
+                        cache.clear();
+                    }
+                    cache.insert(conversation_id, (workspace, summary.clone()));
+                }
+                self.broadcast_summary(workspace, &summary);
+                Some(summary)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(error = %e, conversation_id, "could not read the conversation to publish it");
+                None
+            }
         }
     }
 
-    async fn publish_summary_of(&self, summary: &ConversationSummary) {
-        let workspace = match self.store.conversation(summary.id).await {
-            Ok(Some(c)) => c.workspace_id,
-            _ => return,
-        };
+    /// Announces new messages in a conversation whose state is `now`: from the cached summary
+    /// when it agrees with that state, else from the database.
+    pub async fn publish_activity(&self, now: Option<ConversationRecord>, conversation_id: i64) {
+        let cached = now.and_then(|c| {
+            let cache = self.summaries.lock().unwrap_or_else(|p| p.into_inner());
+            cache
+                .get(&c.id)
+                .filter(|(_, s)| s.status == c.status && s.handler == c.handler && s.assignee_id == c.assignee_id)
+                .cloned()
+        });
+        match cached {
+            Some((workspace, summary)) => self.broadcast_summary(workspace, &summary),
+            None => {
+                self.publish_summary(conversation_id).await;
+            }
+        }
+    }
+
+    fn broadcast_summary(&self, workspace: i64, summary: &ConversationSummary) {
         let event = Event {
             for_operators: Some(encode(&OperatorEvent::Conversation {
                 conversation: summary.clone(),
@@ -209,7 +263,8 @@ impl Conversations {
         Ok(appended)
     }
 
-    async fn assistant_turn(self: &Arc<Self>, conversation: &ConversationRecord, text: &str) -> Result<(), AppError> {
+    /// The assistant's turn after a visitor's message: escalate (true) or answer.
+    async fn assistant_turn(self: &Arc<Self>, conversation: &ConversationRecord, text: &str) -> Result<bool, AppError> {
         let workflow = self
             .store
             .workflow(conversation.workflow_id)
@@ -217,7 +272,7 @@ impl Conversations {
             .ok_or_else(|| AppError::not_found("The workflow"))?;
         if conversation.status == "waiting" {
             self.spawn_reply(conversation.id, workflow);
-            return Ok(());
+            return Ok(false);
         }
         let requests = if escalation::asks_for_human(text) {
             self.store.count_human_request(conversation.id).await?
@@ -238,11 +293,12 @@ impl Conversations {
                     self.tell(Change::Escalated {
                         conversation_id: conversation.id,
                     });
+                    return Ok(true);
                 }
             }
             escalation::Decision::Answer => self.spawn_reply(conversation.id, workflow),
         }
-        Ok(())
+        Ok(false)
     }
 
     fn spawn_reply(self: &Arc<Self>, conversation_id: i64, mut workflow: crate::store::WorkflowRecord) {
@@ -274,7 +330,7 @@ impl Conversations {
             match stored {
                 Ok(appended) => {
                     this.publish_message(&appended.message);
-                    this.publish_summary(conversation_id).await;
+                    this.publish_activity(appended.conversation(), conversation_id).await;
                 }
                 Err(Refusal::NotAiHandled) => {
                     tracing::info!(conversation_id, "a person took over; the assistant's reply was dropped")
@@ -496,7 +552,7 @@ impl Conversations {
                 .map_err(gone)?
         } else {
             self.stop_assistant(conversation_id);
-            let (appended, claimed) = self
+            let appended = self
                 .store
                 .append_operator_message(conversation_id, me.member_id, &text, key, attachments)
                 .await
@@ -504,7 +560,7 @@ impl Conversations {
                     Refusal::Store(e) => gone(e),
                     other => refusal(other),
                 })?;
-            if claimed {
+            if appended.claimed() {
                 self.tell(Change::Claimed {
                     conversation_id,
                     member_id: me.member_id,
@@ -512,8 +568,15 @@ impl Conversations {
             }
             appended
         };
+        if appended.duplicate {
+            return Ok(appended);
+        }
         self.publish_all(&appended);
-        self.publish_summary(conversation_id).await;
+        if appended.claimed() {
+            let _ = self.publish_summary(conversation_id).await;
+        } else {
+            self.publish_activity(appended.conversation(), conversation_id).await;
+        }
         Ok(appended)
     }
 
@@ -622,13 +685,9 @@ impl Conversations {
     }
 
     async fn summary_after_change(&self, conversation_id: i64) -> Result<ConversationSummary, AppError> {
-        let summary = self
-            .store
-            .conversation_summary(conversation_id)
-            .await?
-            .ok_or_else(|| AppError::not_found("That conversation"))?;
-        self.publish_summary_of(&summary).await;
-        Ok(summary)
+        self.publish_summary(conversation_id)
+            .await
+            .ok_or_else(|| AppError::not_found("That conversation"))
     }
 }
 

@@ -168,10 +168,13 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes open requests and closes the database.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        use axum::serve::ListenerExt;
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        // Small frames go out at once: Nagle's algorithm would hold them back by tens of ms.
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
         self.store.close().await;
         Ok(())
     }

@@ -58,8 +58,7 @@ pub async fn visitor(ws: WebSocketUpgrade, State(state): State<AppState>, Query(
         }
         Err(e) => return with_status(e.into()),
     }
-    ws.max_message_size(64 * 1024)
-        .on_upgrade(move |socket| run_visitor(socket, state, visitor))
+    configure(ws).on_upgrade(move |socket| run_visitor(socket, state, visitor))
 }
 
 pub async fn operator(ws: WebSocketUpgrade, State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -73,8 +72,16 @@ pub async fn operator(ws: WebSocketUpgrade, State(state): State<AppState>, heade
     if !me.can(Scope::OperatorRead) {
         return with_status(AppError::forbidden("follow the inbox"));
     }
+    configure(ws).on_upgrade(move |socket| run_operator(socket, state, me, token))
+}
+
+/// Frames are small JSON objects: a 4 KiB read buffer (tungstenite's default is 128 KiB, kept
+/// for every idle socket) and no write buffering, so each frame leaves at once.
+pub fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
     ws.max_message_size(64 * 1024)
-        .on_upgrade(move |socket| run_operator(socket, state, me, token))
+        .max_frame_size(64 * 1024)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
 }
 
 fn with_status(e: AppError) -> Response {

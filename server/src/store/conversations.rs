@@ -63,11 +63,67 @@ pub struct Appended {
     pub message: MessageView,
     /// The idempotency key was seen before: this is the message stored then.
     pub duplicate: bool,
+    /// The conversation just before this message (`None` for a duplicate).
+    pub before: Option<Before>,
+}
+
+/// A conversation as it stood just before a message was added to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Before {
+    pub workspace_id: i64,
+    pub workflow_id: i64,
+    pub contact_id: i64,
+    pub status: String,
+    pub handler: String,
+    pub assignee_id: Option<i64>,
+    pub human_requests: i64,
+}
+
+impl Appended {
+    /// The conversation as it stands after this message (what the insert's trigger did to it).
+    pub fn conversation(&self) -> Option<ConversationRecord> {
+        let b = self.before.as_ref()?;
+        let m = &self.message;
+        let claims = m.sender_kind == SenderKind::Operator && !m.internal;
+        let status = if m.sender_kind == SenderKind::Contact && b.status == "resolved" {
+            if b.handler == "human" { "waiting" } else { "open" }.to_string()
+        } else if claims && (b.assignee_id != m.sender_id || b.handler != "human") {
+            "active".to_string()
+        } else {
+            b.status.clone()
+        };
+        Some(ConversationRecord {
+            id: m.conversation_id,
+            workspace_id: b.workspace_id,
+            channel_id: 0,
+            workflow_id: b.workflow_id,
+            contact_id: b.contact_id,
+            status,
+            handler: if claims { "human".into() } else { b.handler.clone() },
+            assignee_id: if claims { m.sender_id } else { b.assignee_id },
+            human_requests: b.human_requests,
+            last_seq: m.seq,
+        })
+    }
+
+    /// An operator's reply that made the conversation theirs (it was nobody's, or the
+    /// assistant's).
+    pub fn claimed(&self) -> bool {
+        let m = &self.message;
+        m.sender_kind == SenderKind::Operator
+            && !m.internal
+            && self
+                .before
+                .as_ref()
+                .is_some_and(|b| b.assignee_id.is_none() || b.handler != "human")
+    }
 }
 
 /// Why an append or a claim was refused.
 #[derive(Debug)]
 pub enum Refusal {
+    /// The idempotency key was used before: the message stored then.
+    Duplicate(Box<MessageView>),
     /// The conversation is handled by a person now; the assistant must stay quiet.
     NotAiHandled,
     /// Another operator holds the conversation.
@@ -193,64 +249,133 @@ impl<'a> NewMessage<'a> {
 
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
 
-/// Appends inside an open transaction (for other storage modules).
-pub(super) async fn append_in(
-    tx: &mut Tx<'_>,
-    conversation_id: i64,
-    m: &NewMessage<'_>,
-) -> Result<Appended, StoreError> {
-    append(tx, conversation_id, m).await
+/// What the INSERT must find true of the conversation, besides existing.
+#[derive(Clone, Copy, Default)]
+struct Guard {
+    /// Nobody but the sender holds it (an operator's reply).
+    unclaimed: bool,
+    /// The assistant still handles it (the assistant's reply).
+    ai_handled: bool,
 }
 
-/// Appends inside an open transaction: returns the earlier message for a repeated key.
-async fn append(tx: &mut Tx<'_>, conversation_id: i64, m: &NewMessage<'_>) -> Result<Appended, StoreError> {
-    if let Some(key) = m.idempotency_key {
-        let existing: Option<MessageRow> = sqlx::query_as(&format!(
-            "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.idempotency_key = $2"
-        ))
+/// Stores a message in one statement: numbered after the conversation's last, refused (no row)
+/// when the idempotency key was used or the guard fails. The trigger
+/// `messages_move_conversation` updates the conversation (see its migration); the RETURNING
+/// clause gives the stored message and the conversation as it was before.
+const INSERT_MESSAGE: &str = "INSERT INTO messages
+        (workspace_id, conversation_id, seq, sender_kind, sender_id, body, internal, idempotency_key, created_at)
+    SELECT c.workspace_id, c.id, c.last_seq + 1, $2, $3, $4, $5, $6, $7 FROM conversations c
+    WHERE c.id = $1
+      AND ($8 = 0 OR c.assignee_id IS NULL OR c.assignee_id = $3)
+      AND ($9 = 0 OR c.handler = 'ai')
+    ON CONFLICT (conversation_id, idempotency_key) DO NOTHING
+    RETURNING conversation_id, seq, sender_kind,
+        CASE sender_kind
+            WHEN 'contact' THEN (SELECT ct.name FROM contacts ct JOIN conversations cv ON cv.contact_id = ct.id
+                                 WHERE cv.id = messages.conversation_id)
+            WHEN 'ai' THEN (SELECT w.name FROM workflows w JOIN conversations cv ON cv.workflow_id = w.id
+                            WHERE cv.id = messages.conversation_id)
+            WHEN 'operator' THEN COALESCE((SELECT name FROM members WHERE id = messages.sender_id), 'Operator')
+            ELSE 'Switchboard' END AS sender_name,
+        body, internal, idempotency_key, created_at,
+        CASE WHEN sender_kind = 'operator' THEN sender_id END AS sender_id,
+        workspace_id,
+        (SELECT workflow_id FROM conversations WHERE id = messages.conversation_id) AS workflow_id,
+        (SELECT contact_id FROM conversations WHERE id = messages.conversation_id) AS contact_id,
+        (SELECT status FROM conversations WHERE id = messages.conversation_id) AS status,
+        (SELECT handler FROM conversations WHERE id = messages.conversation_id) AS handler,
+        (SELECT assignee_id FROM conversations WHERE id = messages.conversation_id) AS assignee_id,
+        (SELECT human_requests FROM conversations WHERE id = messages.conversation_id) AS human_requests";
+
+#[derive(sqlx::FromRow)]
+struct Inserted {
+    conversation_id: i64,
+    seq: i64,
+    sender_kind: String,
+    sender_name: String,
+    body: String,
+    internal: bool,
+    idempotency_key: Option<String>,
+    created_at: i64,
+    sender_id: Option<i64>,
+    workspace_id: i64,
+    workflow_id: i64,
+    contact_id: i64,
+    status: String,
+    handler: String,
+    assignee_id: Option<i64>,
+    human_requests: i64,
+}
+
+/// Appends on a connection (inside a transaction when the caller has one). A repeated key
+/// returns the message stored then; a failed guard says why.
+async fn append_guarded(
+    conn: &mut sqlx::SqliteConnection,
+    conversation_id: i64,
+    m: &NewMessage<'_>,
+    guard: Guard,
+) -> Result<Appended, Refusal> {
+    let inserted: Option<Inserted> = sqlx::query_as(INSERT_MESSAGE)
         .bind(conversation_id)
-        .bind(key)
-        .fetch_optional(&mut **tx)
+        .bind(m.sender_kind.as_str())
+        .bind(m.sender_id)
+        .bind(m.body)
+        .bind(m.internal)
+        .bind(m.idempotency_key)
+        .bind(now_ms())
+        .bind(guard.unclaimed)
+        .bind(guard.ai_handled)
+        .fetch_optional(&mut *conn)
         .await?;
-        if let Some(row) = existing {
-            let mut found = [message(row)];
-            attach(&mut **tx, &mut found).await?;
-            let [message] = found;
-            return Ok(Appended {
-                message,
-                duplicate: true,
-            });
-        }
+    let Some(r) = inserted else {
+        return Err(why_not_stored(conn, conversation_id, m, guard).await);
+    };
+    let mut message = MessageView {
+        conversation_id: r.conversation_id,
+        seq: r.seq,
+        sender_kind: SenderKind::parse(&r.sender_kind).unwrap_or(SenderKind::System),
+        sender_name: r.sender_name,
+        body: r.body,
+        internal: r.internal,
+        idempotency_key: r.idempotency_key,
+        created_at: r.created_at,
+        sender_id: r.sender_id,
+        attachments: Vec::new(),
+    };
+    if !m.attachments.is_empty() {
+        bind_attachments(conn, conversation_id, m, r.seq).await?;
+        let mut found = [message];
+        attach(&mut *conn, &mut found).await?;
+        let [with_files] = found;
+        message = with_files;
     }
-    let now = now_ms();
-    let (seq, workspace_id): (i64, i64) = sqlx::query_as(
-        "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = $2 WHERE id = $1 RETURNING last_seq, workspace_id",
-    )
-    .bind(conversation_id)
-    .bind(now)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    sqlx::query(
-        "INSERT INTO messages (workspace_id, conversation_id, seq, sender_kind, sender_id, body, internal, idempotency_key, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(workspace_id)
-    .bind(conversation_id)
-    .bind(seq)
-    .bind(m.sender_kind.as_str())
-    .bind(m.sender_id)
-    .bind(m.body)
-    .bind(m.internal)
-    .bind(m.idempotency_key)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    Ok(Appended {
+        message,
+        duplicate: false,
+        before: Some(Before {
+            workspace_id: r.workspace_id,
+            workflow_id: r.workflow_id,
+            contact_id: r.contact_id,
+            status: r.status,
+            handler: r.handler,
+            assignee_id: r.assignee_id,
+            human_requests: r.human_requests,
+        }),
+    })
+}
+
+/// Files the sender uploaded to the conversation go with the message at `seq`.
+async fn bind_attachments(
+    conn: &mut sqlx::SqliteConnection,
+    conversation_id: i64,
+    m: &NewMessage<'_>,
+    seq: i64,
+) -> Result<(), Refusal> {
+    let uploader = match m.sender_kind {
+        SenderKind::Contact => "contact",
+        _ => "operator",
+    };
     for id in m.attachments {
-        let uploader = match m.sender_kind {
-            SenderKind::Contact => "contact",
-            _ => "operator",
-        };
         let bound = sqlx::query(
             "UPDATE attachments SET message_seq = $3 WHERE id = $1 AND conversation_id = $2 AND message_seq IS NULL
              AND uploaded_by = $4
@@ -261,24 +386,87 @@ async fn append(tx: &mut Tx<'_>, conversation_id: i64, m: &NewMessage<'_>) -> Re
         .bind(seq)
         .bind(uploader)
         .bind(m.sender_id)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
         if bound.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            return Err(Refusal::Store(StoreError::NotFound));
         }
     }
-    let row: MessageRow = sqlx::query_as(&format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.seq = $2"))
-        .bind(conversation_id)
-        .bind(seq)
-        .fetch_one(&mut **tx)
-        .await?;
-    let mut found = [message(row)];
-    attach(&mut **tx, &mut found).await?;
-    let [message] = found;
-    Ok(Appended {
-        message,
-        duplicate: false,
-    })
+    Ok(())
+}
+
+/// Why the INSERT stored nothing: the key was used (the earlier message, as a duplicate), the
+/// conversation is gone, a person handles it, or another operator holds it.
+async fn why_not_stored(
+    conn: &mut sqlx::SqliteConnection,
+    conversation_id: i64,
+    m: &NewMessage<'_>,
+    guard: Guard,
+) -> Refusal {
+    let found = async {
+        if let Some(key) = m.idempotency_key {
+            let existing: Option<MessageRow> = sqlx::query_as(&format!(
+                "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.idempotency_key = $2"
+            ))
+            .bind(conversation_id)
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let Some(row) = existing {
+                let mut found = [message(row)];
+                attach(&mut *conn, &mut found).await?;
+                let [message] = found;
+                return Ok::<_, sqlx::Error>(Err(message));
+            }
+        }
+        let state: Option<(Option<i64>, String)> =
+            sqlx::query_as("SELECT assignee_id, handler FROM conversations WHERE id = $1")
+                .bind(conversation_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        Ok(Ok(state))
+    }
+    .await;
+    match found {
+        Err(e) => Refusal::Store(StoreError::Database(e)),
+        Ok(Err(earlier)) => Refusal::Duplicate(Box::new(earlier)),
+        Ok(Ok(None)) => Refusal::Store(StoreError::NotFound),
+        Ok(Ok(Some((_, handler)))) if guard.ai_handled && handler != "ai" => Refusal::NotAiHandled,
+        Ok(Ok(Some((Some(other), _)))) if guard.unclaimed && Some(other) != m.sender_id => {
+            match member_name_on(conn, other).await {
+                Ok(name) => Refusal::ClaimedBy(name),
+                Err(e) => Refusal::Store(StoreError::Database(e)),
+            }
+        }
+        Ok(Ok(Some(_))) => Refusal::Store(StoreError::NotFound),
+    }
+}
+
+/// Appends with no guard (system notices and the like), on a connection or in a transaction.
+async fn append(
+    conn: &mut sqlx::SqliteConnection,
+    conversation_id: i64,
+    m: &NewMessage<'_>,
+) -> Result<Appended, StoreError> {
+    match append_guarded(conn, conversation_id, m, Guard::default()).await {
+        Ok(a) => Ok(a),
+        Err(Refusal::Duplicate(message)) => Ok(Appended {
+            message: *message,
+            duplicate: true,
+            before: None,
+        }),
+        Err(Refusal::Store(e)) => Err(e),
+        Err(_) => Err(StoreError::NotFound),
+    }
+}
+
+/// Appends inside an open transaction (for other storage modules).
+pub(super) async fn append_in(
+    tx: &mut Tx<'_>,
+    conversation_id: i64,
+    m: &NewMessage<'_>,
+) -> Result<Appended, StoreError> {
+    append(tx, conversation_id, m).await
 }
 
 /// Records that the member has read the conversation up to `seq` (never moving backwards).
@@ -301,9 +489,13 @@ pub(super) async fn mark_read(
 }
 
 async fn member_name(tx: &mut Tx<'_>, member_id: i64) -> Result<String, sqlx::Error> {
+    member_name_on(tx, member_id).await
+}
+
+async fn member_name_on(conn: &mut sqlx::SqliteConnection, member_id: i64) -> Result<String, sqlx::Error> {
     let row: Option<(String,)> = sqlx::query_as("SELECT name FROM members WHERE id = $1")
         .bind(member_id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(conn)
         .await?;
     Ok(row.map(|r| r.0).unwrap_or_else(|| "another operator".into()))
 }
@@ -632,6 +824,18 @@ impl Store {
         Ok(row.map(conversation))
     }
 
+    /// Appends in one statement, or in a transaction when files are bound to the message.
+    async fn append_one(&self, conversation_id: i64, m: &NewMessage<'_>, guard: Guard) -> Result<Appended, Refusal> {
+        if m.attachments.is_empty() {
+            let mut conn = self.write.acquire().await?;
+            return append_guarded(&mut conn, conversation_id, m, guard).await;
+        }
+        let mut tx = self.write.begin().await?;
+        let appended = append_guarded(&mut tx, conversation_id, m, guard).await?;
+        tx.commit().await?;
+        Ok(appended)
+    }
+
     /// Stores a visitor's message. A resolved conversation reopens: to `waiting` when a person
     /// handles it, else `open`.
     pub async fn append_visitor_message(
@@ -641,66 +845,52 @@ impl Store {
         key: &str,
         attachments: &[i64],
     ) -> Result<Appended, StoreError> {
-        let mut tx = self.write.begin().await?;
-        let appended = append(
-            &mut tx,
-            conversation_id,
-            &NewMessage {
-                sender_kind: SenderKind::Contact,
-                sender_id: None,
-                body,
-                internal: false,
-                idempotency_key: Some(key),
-                attachments,
-            },
-        )
-        .await?;
-        if !appended.duplicate {
-            sqlx::query(
-                "UPDATE conversations SET
-                    status = CASE WHEN status = 'resolved' THEN (CASE WHEN handler = 'human' THEN 'waiting' ELSE 'open' END) ELSE status END,
-                    resolved_at = NULL
-                 WHERE id = $1",
-            )
-            .bind(conversation_id)
-            .execute(&mut *tx)
-            .await?;
+        let m = NewMessage {
+            sender_kind: SenderKind::Contact,
+            sender_id: None,
+            body,
+            internal: false,
+            idempotency_key: Some(key),
+            attachments,
+        };
+        match self.append_one(conversation_id, &m, Guard::default()).await {
+            Ok(a) => Ok(a),
+            Err(Refusal::Duplicate(message)) => Ok(Appended {
+                message: *message,
+                duplicate: true,
+                before: None,
+            }),
+            Err(Refusal::Store(e)) => Err(e),
+            Err(_) => Err(StoreError::NotFound),
         }
-        tx.commit().await?;
-        Ok(appended)
     }
 
     /// Stores the assistant's reply only while the assistant still handles the conversation:
-    /// the check and the insert are one transaction on the single writer, so a takeover that
+    /// the check and the insert are one statement on the single writer, so a takeover that
     /// committed first always wins.
     pub async fn append_ai_message(&self, conversation_id: i64, body: &str) -> Result<Appended, Refusal> {
-        let mut tx = self.write.begin().await?;
-        let handler: Option<(String,)> = sqlx::query_as("SELECT handler FROM conversations WHERE id = $1")
-            .bind(conversation_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if handler.map(|h| h.0).as_deref() != Some("ai") {
-            return Err(Refusal::NotAiHandled);
-        }
-        let appended = append(
-            &mut tx,
+        let m = NewMessage {
+            sender_kind: SenderKind::Ai,
+            sender_id: None,
+            body,
+            internal: false,
+            idempotency_key: None,
+            attachments: &[],
+        };
+        self.append_one(
             conversation_id,
-            &NewMessage {
-                sender_kind: SenderKind::Ai,
-                sender_id: None,
-                body,
-                internal: false,
-                idempotency_key: None,
-                attachments: &[],
+            &m,
+            Guard {
+                ai_handled: true,
+                ..Guard::default()
             },
         )
-        .await?;
-        tx.commit().await?;
-        Ok(appended)
+        .await
     }
 
-    /// Stores an operator's reply, claiming the conversation for them if nobody holds it. The
-    /// first operator to reply wins; the other is refused with the winner's name.
+    /// Stores an operator's reply, claiming the conversation for them if nobody holds it (the
+    /// claim is the insert's: see `Appended::claimed`). The first operator to reply wins; the
+    /// other is refused with the winner's name. A retried send gets what was stored then.
     pub async fn append_operator_message(
         &self,
         conversation_id: i64,
@@ -708,41 +898,33 @@ impl Store {
         body: &str,
         key: &str,
         attachments: &[i64],
-    ) -> Result<(Appended, bool), Refusal> {
-        let mut tx = self.write.begin().await?;
-        // A retried send is answered with what was stored, whoever holds the conversation now.
-        let retried: Option<(i64,)> =
-            sqlx::query_as("SELECT seq FROM messages WHERE conversation_id = $1 AND idempotency_key = $2")
-                .bind(conversation_id)
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let claimed = if retried.is_some() {
-            false
-        } else {
-            claim(&mut tx, conversation_id, member_id).await?
+    ) -> Result<Appended, Refusal> {
+        let m = NewMessage {
+            sender_kind: SenderKind::Operator,
+            sender_id: Some(member_id),
+            body,
+            internal: false,
+            idempotency_key: Some(key),
+            attachments,
         };
-        let appended = append(
-            &mut tx,
-            conversation_id,
-            &NewMessage {
-                sender_kind: SenderKind::Operator,
-                sender_id: Some(member_id),
-                body,
-                internal: false,
-                idempotency_key: Some(key),
-                attachments,
-            },
-        )
-        .await?;
-        mark_read(&mut tx, member_id, conversation_id, appended.message.seq).await?;
-        sqlx::query("UPDATE conversations SET first_human_reply_at = COALESCE(first_human_reply_at, $2) WHERE id = $1")
-            .bind(conversation_id)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok((appended, claimed))
+        match self
+            .append_one(
+                conversation_id,
+                &m,
+                Guard {
+                    unclaimed: true,
+                    ..Guard::default()
+                },
+            )
+            .await
+        {
+            Err(Refusal::Duplicate(message)) => Ok(Appended {
+                message: *message,
+                duplicate: true,
+                before: None,
+            }),
+            other => other,
+        }
     }
 
     /// A note only the team sees, by an operator: it neither claims the conversation nor stops
@@ -755,23 +937,24 @@ impl Store {
         key: &str,
         attachments: &[i64],
     ) -> Result<Appended, StoreError> {
-        let mut tx = self.write.begin().await?;
-        let appended = append(
-            &mut tx,
-            conversation_id,
-            &NewMessage {
-                sender_kind: SenderKind::Operator,
-                sender_id: Some(member_id),
-                body,
-                internal: true,
-                idempotency_key: Some(key),
-                attachments,
-            },
-        )
-        .await?;
-        mark_read(&mut tx, member_id, conversation_id, appended.message.seq).await?;
-        tx.commit().await?;
-        Ok(appended)
+        let m = NewMessage {
+            sender_kind: SenderKind::Operator,
+            sender_id: Some(member_id),
+            body,
+            internal: true,
+            idempotency_key: Some(key),
+            attachments,
+        };
+        match self.append_one(conversation_id, &m, Guard::default()).await {
+            Ok(a) => Ok(a),
+            Err(Refusal::Duplicate(message)) => Ok(Appended {
+                message: *message,
+                duplicate: true,
+                before: None,
+            }),
+            Err(Refusal::Store(e)) => Err(e),
+            Err(_) => Err(StoreError::NotFound),
+        }
     }
 
     /// An operator takes the conversation over: the assistant stops, and a system message says
@@ -869,18 +1052,14 @@ impl Store {
 
     /// A notice from Switchboard that the visitor sees (their place in the queue, say).
     pub async fn append_notice(&self, conversation_id: i64, body: &str) -> Result<Appended, StoreError> {
-        let mut tx = self.write.begin().await?;
-        let appended = append(&mut tx, conversation_id, &NewMessage::system(body, false)).await?;
-        tx.commit().await?;
-        Ok(appended)
+        let mut conn = self.write.acquire().await?;
+        append(&mut conn, conversation_id, &NewMessage::system(body, false)).await
     }
 
     /// A note only the team sees (the assistant failed, for instance).
     pub async fn append_internal_note(&self, conversation_id: i64, body: &str) -> Result<Appended, StoreError> {
-        let mut tx = self.write.begin().await?;
-        let appended = append(&mut tx, conversation_id, &NewMessage::system(body, true)).await?;
-        tx.commit().await?;
-        Ok(appended)
+        let mut conn = self.write.acquire().await?;
+        append(&mut conn, conversation_id, &NewMessage::system(body, true)).await
     }
 
     /// Messages after `after_seq`, oldest first; with `visitor`, internal ones are left out.

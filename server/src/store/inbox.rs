@@ -188,6 +188,31 @@ impl Store {
         self.summary_for(conversation_id, None).await
     }
 
+    /// The conversation as the inbox shows it to everyone, with its workspace.
+    pub async fn published_summary(
+        &self,
+        conversation_id: i64,
+    ) -> Result<Option<(i64, ConversationSummary)>, StoreError> {
+        let workspace: Option<(i64,)> = sqlx::query_as("SELECT workspace_id FROM conversations WHERE id = $1")
+            .bind(conversation_id)
+            .fetch_optional(&self.read)
+            .await?;
+        let Some((workspace_id,)) = workspace else {
+            return Ok(None);
+        };
+        let f = InboxFilter {
+            workspace_id,
+            id: Some(conversation_id),
+            ..Default::default()
+        };
+        Ok(self
+            .summaries(&f, 1)
+            .await?
+            .into_iter()
+            .next()
+            .map(|s| (workspace_id, s)))
+    }
+
     /// The conversation as the inbox shows it to `reader`, with their unread count.
     pub async fn summary_for(
         &self,

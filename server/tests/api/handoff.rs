@@ -132,8 +132,20 @@ async fn the_operator_inbox_is_told_of_an_escalation_without_asking() {
         })
         .await;
     assert_eq!(summary.id, conversation);
-    // The preview is what the customer last said, not Switchboard's handoff notice.
-    assert_eq!(summary.last_message.as_deref(), Some("agent please"));
+    // The preview is the latest words of the customer or the assistant, never Switchboard's
+    // handoff notice.
+    let preview = summary.last_message.expect("a preview");
+    let spoken: Vec<String> = app
+        .store
+        .messages_after(conversation, 0, true, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.sender_kind != SenderKind::System)
+        .map(|m| m.body)
+        .collect();
+    assert!(spoken.contains(&preview), "{preview} is not among {spoken:?}");
+    assert_ne!(preview, "A human agent will be with you shortly.");
 }
 
 #[tokio::test]
@@ -194,6 +206,11 @@ async fn a_reconnecting_visitor_gets_what_it_missed_in_order_with_no_gap_and_no_
     v.send(&send("How do I reset my password?", "r1")).await;
     v.wait_for("the answer", from(SenderKind::Ai)).await;
     let conversation = escalate(&mut v).await;
+    // Nobody is live: the visitor is told their place in line before going away.
+    v.wait_for("the place in line", |e| {
+        matches!(e, VisitorEvent::Queue { .. }).then_some(())
+    })
+    .await;
     let seen = app
         .store
         .messages_after(conversation, 0, true, 100)

@@ -34,7 +34,10 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     let mut env: Vec<(String, String)> = vec![
         ("SWITCHBOARD_LISTEN".into(), "127.0.0.1:0".into()),
         ("SWITCHBOARD_DATA_DIR".into(), data_dir),
-        ("SWITCHBOARD_LOG".into(), "warn".into()),
+        (
+            "SWITCHBOARD_LOG".into(),
+            std::env::var("TEST_LOG").unwrap_or("warn".into()),
+        ),
     ];
     env.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::load(None, |name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))

@@ -106,10 +106,22 @@ fn frame<T: serde::Serialize>(v: &T) -> Message {
     Message::Text(serde_json::to_string(v).expect("commands serialise").into())
 }
 
+/// Background tasks of one connection, stopped (and the socket closed) when dropped.
+pub struct Tasks(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}
+
 /// A connected visitor: send frames through `tx`; its reader records operator replies.
 pub struct Visitor {
     pub tx: mpsc::Sender<Message>,
     pub conversation: Option<i64>,
+    _tasks: Tasks,
 }
 
 /// Connects a visitor, resumes, and (with `first`) sends a first message and waits until it
@@ -149,14 +161,14 @@ pub async fn visitor(
         }
     }
     let (tx, mut rx) = mpsc::channel::<Message>(256);
-    tokio::spawn(async move {
+    let writer = tokio::spawn(async move {
         while let Some(m) = rx.recv().await {
             if sink.send(m).await.is_err() {
                 break;
             }
         }
     });
-    tokio::spawn(async move {
+    let reader = tokio::spawn(async move {
         while let Some(Ok(m)) = stream.next().await {
             let Message::Text(t) = m else { continue };
             if let Ok(VisitorEvent::Message { message }) = serde_json::from_str::<VisitorEvent>(&t) {
@@ -168,7 +180,11 @@ pub async fn visitor(
             }
         }
     });
-    Ok(Visitor { tx, conversation })
+    Ok(Visitor {
+        tx,
+        conversation,
+        _tasks: Tasks(vec![writer, reader]),
+    })
 }
 
 /// A visitor that connects, resumes and then only holds its socket open.
@@ -188,7 +204,7 @@ pub async fn operator(
     n: usize,
     watch: &[i64],
     stats: Arc<Stats>,
-) -> Result<(), String> {
+) -> Result<Tasks, String> {
     let ws = connect(server, "/ws/operator", cookie, n).await?;
     let (mut sink, mut stream) = ws.split();
     for c in watch {
@@ -200,14 +216,14 @@ pub async fn operator(
         .map_err(|e| e.to_string())?;
     }
     let (tx, mut rx) = mpsc::channel::<Message>(4096);
-    tokio::spawn(async move {
+    let writer = tokio::spawn(async move {
         while let Some(m) = rx.recv().await {
             if sink.send(m).await.is_err() {
                 break;
             }
         }
     });
-    tokio::spawn(async move {
+    let reader = tokio::spawn(async move {
         while let Some(Ok(m)) = stream.next().await {
             let Message::Text(t) = m else { continue };
             let Ok(OperatorEvent::Message { message }) = serde_json::from_str::<OperatorEvent>(&t) else {
@@ -232,7 +248,7 @@ pub async fn operator(
             }
         }
     });
-    Ok(())
+    Ok(Tasks(vec![writer, reader]))
 }
 
 /// Sends `rate` visitor messages a second, spread over the visitors, for `secs` seconds.

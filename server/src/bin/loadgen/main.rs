@@ -61,7 +61,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 500)]
     latency_rate: u64,
     /// Idle visitor sockets to hold open.
-    #[arg(long, default_value_t = 18_000)]
+    #[arg(long, default_value_t = 16_000)]
     idle: usize,
     /// Where to write the report.
     #[arg(long, default_value = "BENCHMARKS.md")]
@@ -301,6 +301,7 @@ async fn measure_target(kind: Kind, addr: SocketAddr, pid: u32, args: &RunArgs) 
             r?;
         }
     }
+    let mut operators = Vec::new();
     for j in 0..args.operators {
         let watch: Vec<i64> = conversation_ids
             .iter()
@@ -308,7 +309,7 @@ async fn measure_target(kind: Kind, addr: SocketAddr, pid: u32, args: &RunArgs) 
             .filter(|(i, _)| i % args.operators == j)
             .map(|(_, c)| *c)
             .collect();
-        clients::operator(addr, cookies[j % cookies.len()].as_deref(), j, &watch, stats.clone()).await?;
+        operators.push(clients::operator(addr, cookies[j % cookies.len()].as_deref(), j, &watch, stats.clone()).await?);
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
 
@@ -353,7 +354,10 @@ async fn measure_target(kind: Kind, addr: SocketAddr, pid: u32, args: &RunArgs) 
         Ok(i) => (Some(i), None),
         Err(e) => (None, Some(e)),
     };
+    // Close every socket before the next target.
     drop(visitors);
+    drop(operators);
+    tokio::time::sleep(Duration::from_secs(2)).await;
     Ok(TargetResult {
         name,
         to_operator,

@@ -86,11 +86,11 @@ pub fn router() -> Router {
 
 async fn visitor(ws: WebSocketUpgrade, State(relay): State<Relay>, Query(q): Query<TokenQuery>) -> Response {
     let conversation_id: i64 = q.token.trim_start_matches('c').parse().unwrap_or(0);
-    ws.on_upgrade(move |socket| run(socket, relay, Some(conversation_id)))
+    server::sockets::configure(ws).on_upgrade(move |socket| run(socket, relay, Some(conversation_id)))
 }
 
 async fn operator(ws: WebSocketUpgrade, State(relay): State<Relay>) -> Response {
-    ws.on_upgrade(move |socket| run(socket, relay, None))
+    server::sockets::configure(ws).on_upgrade(move |socket| run(socket, relay, None))
 }
 
 /// One socket: forwards what the relay pushes, answers commands.
