@@ -68,6 +68,10 @@ test("typing shows both ways, and a note stays with the team and never reaches t
   const operator = await operatorPage(browser);
   const op = operator.page;
   await openConversation(op, "typing-note");
+  // Once a new message shows up live, the operator's page follows the conversation.
+  await visitor.box.fill("One more thing");
+  await visitor.box.press("Enter");
+  await expect(op.getByTestId("thread")).toContainText("One more thing");
 
   // The customer composing is shown to the operator.
   await visitor.box.fill("I am writing a long question");

@@ -210,6 +210,8 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                 draft.set(String::new());
                 files.set(Vec::new());
                 send_command(&VisitorCommand::Typing { composing: false });
+                // The next keystroke says "typing" again at once.
+                last_typing.set_value(0.0);
                 send_command(&VisitorCommand::Send {
                     body,
                     idempotency_key: key,

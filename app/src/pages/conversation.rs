@@ -486,6 +486,7 @@ fn Composer() -> impl IntoView {
                             conversation_id: cid,
                             composing: false,
                         });
+                        last_typing.set_value(0.0);
                     }
                     draft.set(String::new());
                     files.set(Vec::new());
