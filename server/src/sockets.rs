@@ -10,6 +10,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use futures_util::SinkExt;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
@@ -76,12 +77,30 @@ pub async fn operator(ws: WebSocketUpgrade, State(state): State<AppState>, heade
 }
 
 /// Frames are small JSON objects: a 4 KiB read buffer (tungstenite's default is 128 KiB, kept
-/// for every idle socket) and no write buffering, so each frame leaves at once.
+/// for every idle socket). Writes gather in a buffer until the socket loop flushes, which it
+/// does after each batch of deliveries (see `drain`), so a busy socket makes one write for many
+/// frames and an idle one holds little.
 pub fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
     ws.max_message_size(64 * 1024)
         .max_frame_size(64 * 1024)
         .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+        .write_buffer_size(16 * 1024)
+}
+
+/// The most deliveries written before one flush.
+const BATCH: usize = 64;
+
+/// The delivery just received and whatever else is already waiting (up to `BATCH`): written
+/// together and flushed once.
+fn drain(first: Delivery, rx: &mut mpsc::Receiver<Delivery>) -> Vec<Delivery> {
+    let mut batch = vec![first];
+    while batch.len() < BATCH {
+        match rx.try_recv() {
+            Ok(d) => batch.push(d),
+            Err(_) => break,
+        }
+    }
+    batch
 }
 
 fn with_status(e: AppError) -> Response {
@@ -119,16 +138,21 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
 
     loop {
         tokio::select! {
-            Some(d) = rx.recv() => {
+            Some(first) = rx.recv() => {
                 if let Some(buffer) = pending.as_mut() {
-                    buffer.push_back(d);
+                    buffer.push_back(first);
                     continue;
                 }
-                if let Some(seq) = d.seq {
-                    if seq <= last_sent { continue; }
-                    last_sent = seq;
+                let mut written = Ok(());
+                for d in drain(first, &mut rx) {
+                    if let Some(seq) = d.seq {
+                        if seq <= last_sent { continue; }
+                        last_sent = seq;
+                    }
+                    written = socket.feed(Message::Text(d.text.to_string().into())).await;
+                    if written.is_err() { break; }
                 }
-                if socket.send(Message::Text(d.text.to_string().into())).await.is_err() { break; }
+                if written.is_err() || socket.flush().await.is_err() { break; }
             }
             incoming = socket.recv() => {
                 let Some(Ok(message)) = incoming else { break };
@@ -300,13 +324,18 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
 
     loop {
         tokio::select! {
-            Some(d) = rx.recv() => {
-                if let (Some(seq), Topic::Conversation(c)) = (d.seq, d.topic) {
-                    let Some(last) = watched.get_mut(&c) else { continue };
-                    if seq <= *last { continue; }
-                    *last = seq;
+            Some(first) = rx.recv() => {
+                let mut written = Ok(());
+                for d in drain(first, &mut rx) {
+                    if let (Some(seq), Topic::Conversation(c)) = (d.seq, d.topic) {
+                        let Some(last) = watched.get_mut(&c) else { continue };
+                        if seq <= *last { continue; }
+                        *last = seq;
+                    }
+                    written = socket.feed(Message::Text(d.text.to_string().into())).await;
+                    if written.is_err() { break; }
                 }
-                if socket.send(Message::Text(d.text.to_string().into())).await.is_err() { break; }
+                if written.is_err() || socket.flush().await.is_err() { break; }
             }
             incoming = socket.recv() => {
                 let Some(Ok(message)) = incoming else { break };

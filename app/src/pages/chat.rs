@@ -11,7 +11,7 @@ use crate::api::get_widget_channel;
 use crate::events::{MessageBody, MessageView, SenderKind, VisitorCommand, VisitorEvent};
 use crate::format;
 use crate::model::{format_clock, AttachmentView, WidgetChannel};
-use crate::pages::conversation::Attachments;
+use crate::pages::conversation::{Attachments, PendingFiles};
 use crate::socket::{js_now, new_key, ws_url, BrowserCell, Socket};
 
 #[component]
@@ -307,21 +307,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                 </p>
             })}
             {move || problem.get().map(|p| view! { <p class="border-t border-red-200 bg-red-50 px-4 py-2 text-sm text-red-800" role="alert">{p}</p> })}
-            {move || (!files.with(Vec::is_empty) || uploading.get() > 0).then(|| view! {
-                <ul class="flex flex-wrap gap-2 border-t border-slate-200 px-3 pt-2" aria-label="Files to send">
-                    {files.get().into_iter().map(|f| {
-                        let id = f.id;
-                        view! {
-                            <li class="flex items-center gap-1 rounded-full bg-slate-100 px-2 py-0.5 text-xs">
-                                {format!("{} ({})", f.file_name, f.size_label())}
-                                <button type="button" class="text-slate-500 hover:text-slate-900" aria-label=format!("Remove {}", f.file_name)
-                                    on:click=move |_| files.update(|l| l.retain(|x| x.id != id))>"×"</button>
-                            </li>
-                        }
-                    }).collect_view()}
-                    {move || (uploading.get() > 0).then(|| view! { <li class="text-xs text-slate-500" role="status">"Uploading…"</li> })}
-                </ul>
-            })}
+            <PendingFiles files uploading class="flex flex-wrap gap-2 border-t border-slate-200 px-3 pt-2"/>
             <form
                 class="flex items-end gap-2 border-t border-slate-200 p-3"
                 on:submit=move |ev| {

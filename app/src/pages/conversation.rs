@@ -289,6 +289,33 @@ pub fn Attachments(files: Vec<AttachmentView>, token: Option<String>, #[prop(opt
     }
 }
 
+/// Files uploaded for the message being written, each removable, and how many are still
+/// uploading. Shared by the composer and the widget.
+#[component]
+pub fn PendingFiles(
+    files: RwSignal<Vec<AttachmentView>>,
+    uploading: RwSignal<u32>,
+    class: &'static str,
+) -> impl IntoView {
+    view! {
+        {move || (!files.with(Vec::is_empty) || uploading.get() > 0).then(|| view! {
+            <ul class=class aria-label="Files to send" data-testid="pending-files">
+                {files.get().into_iter().map(|f| {
+                    let id = f.id;
+                    view! {
+                        <li class="flex items-center gap-1 rounded-full bg-slate-100 px-2 py-0.5 text-xs">
+                            {format!("{} ({})", f.file_name, f.size_label())}
+                            <button type="button" class="text-slate-500 hover:text-slate-900" aria-label=format!("Remove {}", f.file_name)
+                                on:click=move |_| files.update(|l| l.retain(|x| x.id != id))>"×"</button>
+                        </li>
+                    }
+                }).collect_view()}
+                {move || (uploading.get() > 0).then(|| view! { <li class="text-xs text-slate-500" role="status">"Uploading…"</li> })}
+            </ul>
+        })}
+    }
+}
+
 /// One message of the thread as the team sees it.
 #[component]
 pub fn Bubble(message: MessageView, token: Option<String>) -> impl IntoView {
@@ -582,21 +609,7 @@ fn Composer() -> impl IntoView {
                     </label>
                 </div>
             </div>
-            {move || (!files.with(Vec::is_empty) || uploading.get() > 0).then(|| view! {
-                <ul class="mt-2 flex flex-wrap gap-2" aria-label="Files to send" data-testid="pending-files">
-                    {files.get().into_iter().map(|f| {
-                        let id = f.id;
-                        view! {
-                            <li class="flex items-center gap-1 rounded-full bg-slate-100 px-2 py-0.5 text-xs">
-                                {format!("{} ({})", f.file_name, f.size_label())}
-                                <button type="button" class="text-slate-500 hover:text-slate-900" aria-label=format!("Remove {}", f.file_name)
-                                    on:click=move |_| files.update(|l| l.retain(|x| x.id != id))>"×"</button>
-                            </li>
-                        }
-                    }).collect_view()}
-                    {move || (uploading.get() > 0).then(|| view! { <li class="text-xs text-slate-500" role="status">"Uploading…"</li> })}
-                </ul>
-            })}
+            <PendingFiles files uploading class="mt-2 flex flex-wrap gap-2"/>
             <div class="relative mt-2 flex items-end gap-2">
                 {move || {
                     let found = matches();

@@ -448,13 +448,25 @@ async fn append(
     conversation_id: i64,
     m: &NewMessage<'_>,
 ) -> Result<Appended, StoreError> {
-    match append_guarded(conn, conversation_id, m, Guard::default()).await {
-        Ok(a) => Ok(a),
+    unguarded(append_guarded(conn, conversation_id, m, Guard::default()).await)
+}
+
+/// A repeated idempotency key is not an error: the message stored then comes back.
+fn duplicate_is_fine(r: Result<Appended, Refusal>) -> Result<Appended, Refusal> {
+    match r {
         Err(Refusal::Duplicate(message)) => Ok(Appended {
             message: *message,
             duplicate: true,
             before: None,
         }),
+        other => other,
+    }
+}
+
+/// The outcome of an append that had no guard: only storage errors remain.
+fn unguarded(r: Result<Appended, Refusal>) -> Result<Appended, StoreError> {
+    match duplicate_is_fine(r) {
+        Ok(a) => Ok(a),
         Err(Refusal::Store(e)) => Err(e),
         Err(_) => Err(StoreError::NotFound),
     }
@@ -853,16 +865,7 @@ impl Store {
             idempotency_key: Some(key),
             attachments,
         };
-        match self.append_one(conversation_id, &m, Guard::default()).await {
-            Ok(a) => Ok(a),
-            Err(Refusal::Duplicate(message)) => Ok(Appended {
-                message: *message,
-                duplicate: true,
-                before: None,
-            }),
-            Err(Refusal::Store(e)) => Err(e),
-            Err(_) => Err(StoreError::NotFound),
-        }
+        unguarded(self.append_one(conversation_id, &m, Guard::default()).await)
     }
 
     /// Stores the assistant's reply only while the assistant still handles the conversation:
@@ -907,24 +910,11 @@ impl Store {
             idempotency_key: Some(key),
             attachments,
         };
-        match self
-            .append_one(
-                conversation_id,
-                &m,
-                Guard {
-                    unclaimed: true,
-                    ..Guard::default()
-                },
-            )
-            .await
-        {
-            Err(Refusal::Duplicate(message)) => Ok(Appended {
-                message: *message,
-                duplicate: true,
-                before: None,
-            }),
-            other => other,
-        }
+        let guard = Guard {
+            unclaimed: true,
+            ..Guard::default()
+        };
+        duplicate_is_fine(self.append_one(conversation_id, &m, guard).await)
     }
 
     /// A note only the team sees, by an operator: it neither claims the conversation nor stops
@@ -945,16 +935,7 @@ impl Store {
             idempotency_key: Some(key),
             attachments,
         };
-        match self.append_one(conversation_id, &m, Guard::default()).await {
-            Ok(a) => Ok(a),
-            Err(Refusal::Duplicate(message)) => Ok(Appended {
-                message: *message,
-                duplicate: true,
-                before: None,
-            }),
-            Err(Refusal::Store(e)) => Err(e),
-            Err(_) => Err(StoreError::NotFound),
-        }
+        unguarded(self.append_one(conversation_id, &m, Guard::default()).await)
     }
 
     /// An operator takes the conversation over: the assistant stops, and a system message says

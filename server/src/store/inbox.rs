@@ -193,24 +193,7 @@ impl Store {
         &self,
         conversation_id: i64,
     ) -> Result<Option<(i64, ConversationSummary)>, StoreError> {
-        let workspace: Option<(i64,)> = sqlx::query_as("SELECT workspace_id FROM conversations WHERE id = $1")
-            .bind(conversation_id)
-            .fetch_optional(&self.read)
-            .await?;
-        let Some((workspace_id,)) = workspace else {
-            return Ok(None);
-        };
-        let f = InboxFilter {
-            workspace_id,
-            id: Some(conversation_id),
-            ..Default::default()
-        };
-        Ok(self
-            .summaries(&f, 1)
-            .await?
-            .into_iter()
-            .next()
-            .map(|s| (workspace_id, s)))
+        self.summary_in_workspace(conversation_id, None).await
     }
 
     /// The conversation as the inbox shows it to `reader`, with their unread count.
@@ -219,6 +202,17 @@ impl Store {
         conversation_id: i64,
         reader: Option<i64>,
     ) -> Result<Option<ConversationSummary>, StoreError> {
+        Ok(self
+            .summary_in_workspace(conversation_id, reader)
+            .await?
+            .map(|(_, s)| s))
+    }
+
+    async fn summary_in_workspace(
+        &self,
+        conversation_id: i64,
+        reader: Option<i64>,
+    ) -> Result<Option<(i64, ConversationSummary)>, StoreError> {
         let workspace: Option<(i64,)> = sqlx::query_as("SELECT workspace_id FROM conversations WHERE id = $1")
             .bind(conversation_id)
             .fetch_optional(&self.read)
@@ -232,7 +226,12 @@ impl Store {
             reader,
             ..Default::default()
         };
-        Ok(self.summaries(&f, 1).await?.into_iter().next())
+        Ok(self
+            .summaries(&f, 1)
+            .await?
+            .into_iter()
+            .next()
+            .map(|s| (workspace_id, s)))
     }
 
     /// Unread messages in the open conversations assigned to the member.

@@ -102,6 +102,22 @@ pub async fn connect(server: SocketAddr, path: &str, cookie: Option<&str>, n: us
     Ok(ws)
 }
 
+/// A task that writes what is sent to the returned channel into the socket.
+fn writer(
+    mut sink: futures_util::stream::SplitSink<Ws, Message>,
+    depth: usize,
+) -> (mpsc::Sender<Message>, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<Message>(depth);
+    let task = tokio::spawn(async move {
+        while let Some(m) = rx.recv().await {
+            if sink.send(m).await.is_err() {
+                break;
+            }
+        }
+    });
+    (tx, task)
+}
+
 fn frame<T: serde::Serialize>(v: &T) -> Message {
     Message::Text(serde_json::to_string(v).expect("commands serialise").into())
 }
@@ -160,14 +176,7 @@ pub async fn visitor(
             }
         }
     }
-    let (tx, mut rx) = mpsc::channel::<Message>(256);
-    let writer = tokio::spawn(async move {
-        while let Some(m) = rx.recv().await {
-            if sink.send(m).await.is_err() {
-                break;
-            }
-        }
-    });
+    let (tx, writer) = writer(sink, 256);
     let reader = tokio::spawn(async move {
         while let Some(Ok(m)) = stream.next().await {
             let Message::Text(t) = m else { continue };
@@ -215,14 +224,7 @@ pub async fn operator(
         .await
         .map_err(|e| e.to_string())?;
     }
-    let (tx, mut rx) = mpsc::channel::<Message>(4096);
-    let writer = tokio::spawn(async move {
-        while let Some(m) = rx.recv().await {
-            if sink.send(m).await.is_err() {
-                break;
-            }
-        }
-    });
+    let (tx, writer) = writer(sink, 4096);
     let reader = tokio::spawn(async move {
         while let Some(Ok(m)) = stream.next().await {
             let Message::Text(t) = m else { continue };

@@ -72,6 +72,9 @@ pub struct RunArgs {
     /// Shorter phases (for trying the tool out; not for the report).
     #[arg(long)]
     quick: bool,
+    /// Measure the relay only and print the figures (for working on the baseline).
+    #[arg(long)]
+    relay_only: bool,
 }
 
 /// The demo workspace's members whose sessions the operator sockets use.
@@ -139,6 +142,11 @@ async fn main() {
                 "relay listening on http://{}",
                 listener.local_addr().expect("an address")
             );
+            // The same transport settings as Switchboard's: frames leave at once.
+            use axum::serve::ListenerExt;
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             axum::serve(listener, relay::router()).await.expect("the relay serves");
         }
         Command::Run(args) => {
@@ -163,6 +171,17 @@ async fn run(args: RunArgs) -> Result<(), String> {
     let relay_addr = clients::loopback(&args.relay)?;
     let switchboard_addr = clients::loopback(&args.switchboard)?;
     let relay = measure_target(Kind::Relay, relay_addr, args.relay_pid, &args).await?;
+    if args.relay_only {
+        println!(
+            "relay: v→o p50 {:.2} p99 {:.2} ms; o→v p50 {:.2} p99 {:.2} ms; best rate {:?}",
+            relay.to_operator.p50,
+            relay.to_operator.p99,
+            relay.to_visitor.p50,
+            relay.to_visitor.p99,
+            relay.best_rate()
+        );
+        return Ok(());
+    }
     let switchboard = measure_target(Kind::Switchboard, switchboard_addr, args.switchboard_pid, &args).await?;
     let took = began.elapsed();
     let text = report::render(&args, &relay, &switchboard, took);

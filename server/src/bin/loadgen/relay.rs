@@ -13,7 +13,6 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
@@ -93,9 +92,9 @@ async fn operator(ws: WebSocketUpgrade, State(relay): State<Relay>) -> Response 
     server::sockets::configure(ws).on_upgrade(move |socket| run(socket, relay, None))
 }
 
-/// One socket: forwards what the relay pushes, answers commands.
-async fn run(socket: WebSocket, relay: Relay, visitor_of: Option<i64>) {
-    let (mut sink, mut stream) = socket.split();
+/// One socket, one loop (as Switchboard's sockets are): forwards what the relay pushes,
+/// answers commands.
+async fn run(mut socket: WebSocket, relay: Relay, visitor_of: Option<i64>) {
     let (tx, mut rx) = mpsc::channel::<Arc<str>>(512);
     if let Some(c) = visitor_of {
         relay
@@ -106,61 +105,61 @@ async fn run(socket: WebSocket, relay: Relay, visitor_of: Option<i64>) {
             .or_default()
             .visitor = Some(tx.clone());
     }
-    let writer = tokio::spawn(async move {
-        while let Some(frame) = rx.recv().await {
-            if sink.send(Message::Text(frame.to_string().into())).await.is_err() {
-                break;
+    loop {
+        tokio::select! {
+            Some(frame) = rx.recv() => {
+                if socket.send(Message::Text(frame.to_string().into())).await.is_err() {
+                    break;
+                }
             }
-        }
-    });
-    while let Some(Ok(Message::Text(t))) = stream.next().await {
-        let reply = match visitor_of {
-            Some(c) => match serde_json::from_str::<VisitorCommand>(&t) {
-                Ok(VisitorCommand::Send {
-                    body, idempotency_key, ..
-                }) => {
-                    let seq = relay.relay(c, true, body, idempotency_key.clone());
-                    Some(text(&VisitorEvent::Ack { idempotency_key, seq }))
+            incoming = socket.recv() => {
+                let Some(Ok(Message::Text(t))) = incoming else { break };
+                let reply = match visitor_of {
+                    Some(c) => match serde_json::from_str::<VisitorCommand>(&t) {
+                        Ok(VisitorCommand::Send { body, idempotency_key, .. }) => {
+                            let seq = relay.relay(c, true, body, idempotency_key.clone());
+                            Some(text(&VisitorEvent::Ack { idempotency_key, seq }))
+                        }
+                        Ok(VisitorCommand::Ping) => Some(text(&VisitorEvent::Pong)),
+                        _ => None,
+                    },
+                    None => match serde_json::from_str::<OperatorCommand>(&t) {
+                        Ok(OperatorCommand::Watch { conversation_id, .. }) => {
+                            relay
+                                .conversations
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .entry(conversation_id)
+                                .or_default()
+                                .operators
+                                .push(tx.clone());
+                            None
+                        }
+                        Ok(OperatorCommand::Send {
+                            conversation_id,
+                            body,
+                            idempotency_key,
+                            ..
+                        }) => {
+                            let seq = relay.relay(conversation_id, false, body, idempotency_key.clone());
+                            Some(text(&OperatorEvent::Ack {
+                                idempotency_key,
+                                conversation_id,
+                                seq,
+                            }))
+                        }
+                        Ok(OperatorCommand::Ping) => Some(text(&OperatorEvent::Pong)),
+                        _ => None,
+                    },
+                };
+                if let Some(r) = reply {
+                    if socket.send(Message::Text(r.to_string().into())).await.is_err() {
+                        break;
+                    }
                 }
-                Ok(VisitorCommand::Ping) => Some(text(&VisitorEvent::Pong)),
-                _ => None,
-            },
-            None => match serde_json::from_str::<OperatorCommand>(&t) {
-                Ok(OperatorCommand::Watch { conversation_id, .. }) => {
-                    relay
-                        .conversations
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .entry(conversation_id)
-                        .or_default()
-                        .operators
-                        .push(tx.clone());
-                    None
-                }
-                Ok(OperatorCommand::Send {
-                    conversation_id,
-                    body,
-                    idempotency_key,
-                    ..
-                }) => {
-                    let seq = relay.relay(conversation_id, false, body, idempotency_key.clone());
-                    Some(text(&OperatorEvent::Ack {
-                        idempotency_key,
-                        conversation_id,
-                        seq,
-                    }))
-                }
-                Ok(OperatorCommand::Ping) => Some(text(&OperatorEvent::Pong)),
-                _ => None,
-            },
-        };
-        if let Some(r) = reply {
-            if tx.send(r).await.is_err() {
-                break;
             }
         }
     }
-    writer.abort();
     if let Some(c) = visitor_of {
         relay.conversations.lock().unwrap_or_else(|p| p.into_inner()).remove(&c);
     }
