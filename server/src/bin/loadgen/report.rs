@@ -189,7 +189,7 @@ pub fn render(args: &RunArgs, relay: &TargetResult, sb: &TargetResult, took: Dur
         per_socket.map(|k| format!("{k:.1} KiB")).unwrap_or_else(|| "—".into()),
         match per_socket {
             Some(k) if k <= 30.0 && sb.idle.as_ref().is_some_and(|i| i.sockets >= 50_000) => "yes",
-            Some(k) if k <= 30.0 => "memory yes; count limited by this machine (see below)",
+            Some(k) if k <= 30.0 => "memory yes; the count is limited by this machine (see Gaps below)",
             _ => "no",
         }
     ));
