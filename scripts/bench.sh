@@ -7,9 +7,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 step "Checking tools"
 setup_rust
+setup_node
 
 cd "$ROOT"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+step "Building the release site (its WASM bundle is measured too)"
+CARGO_TARGET_DIR="$TARGET" cargo leptos build --release
+WASM="$ROOT/target/site/pkg/switchboard.wasm"
+WASM_BYTES="$(stat -c %s "$WASM")"
+WASM_GZIP_BYTES="$(gzip -9 -c "$WASM" | wc -c)"
+note "WASM bundle: $WASM_BYTES bytes, $WASM_GZIP_BYTES gzipped"
 step "Building the release binaries (switchboard, loadgen)"
 CARGO_TARGET_DIR="$TARGET" cargo build --release -p server --bin switchboard --bin loadgen
 
@@ -57,4 +64,5 @@ step "Driving both (a few minutes)"
 "$TARGET/release/loadgen" run \
   --switchboard "$SERVER_URL" --switchboard-pid "$SERVER_PID" \
   --relay "$RELAY_URL" --relay-pid "$RELAY_PID" \
+  --wasm-bytes "$WASM_BYTES" --wasm-gzip-bytes "$WASM_GZIP_BYTES" \
   --out "$ROOT/BENCHMARKS.md" "$@"

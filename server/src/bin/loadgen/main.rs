@@ -75,6 +75,14 @@ pub struct RunArgs {
     /// Measure the relay only and print the figures (for working on the baseline).
     #[arg(long)]
     relay_only: bool,
+    /// Conversations in Switchboard's inbox when its page is timed.
+    #[arg(long, default_value_t = 10_000)]
+    inbox: usize,
+    /// The release WASM bundle's size in bytes, raw and gzipped (measured by bench.sh).
+    #[arg(long)]
+    wasm_bytes: Option<u64>,
+    #[arg(long)]
+    wasm_gzip_bytes: Option<u64>,
 }
 
 /// The demo workspace's members whose sessions the operator sockets use.
@@ -111,8 +119,18 @@ pub struct Idle {
     pub seconds_to_open: f64,
 }
 
+/// How long the first page of the inbox takes with many conversations (Switchboard only).
+pub struct InboxTiming {
+    pub conversations: usize,
+    /// (what was asked, median ms, p90 ms)
+    pub pages: Vec<(&'static str, f64, f64)>,
+    /// The same for `/healthz`, the baseline: what any request costs.
+    pub baseline: (f64, f64),
+}
+
 pub struct TargetResult {
     pub name: &'static str,
+    pub inbox: Option<InboxTiming>,
     pub to_operator: Summary,
     pub to_visitor: Summary,
     pub latency_usage: Usage,
@@ -368,6 +386,16 @@ async fn measure_target(kind: Kind, addr: SocketAddr, pid: u32, args: &RunArgs) 
         }
     }
 
+    let inbox = if kind == Kind::Switchboard && args.inbox > 0 {
+        say(&format!(
+            "{name}: timing the inbox with {} more conversations",
+            args.inbox
+        ));
+        Some(inbox_timing(addr, &http, cookies[0].as_deref(), args.inbox, args.conversations).await?)
+    } else {
+        None
+    };
+
     say(&format!("{name}: holding {} idle sockets", args.idle));
     let (idle, idle_problem) = match idle_sockets(kind, addr, pid, &http, args.idle, args.conversations).await {
         Ok(i) => (Some(i), None),
@@ -379,12 +407,109 @@ async fn measure_target(kind: Kind, addr: SocketAddr, pid: u32, args: &RunArgs) 
     tokio::time::sleep(Duration::from_secs(2)).await;
     Ok(TargetResult {
         name,
+        inbox,
         to_operator,
         to_visitor,
         latency_usage,
         steps,
         idle,
         idle_problem,
+    })
+}
+
+/// Fills the inbox (the demo workflow monitors every conversation, and each new visitor writes
+/// once), then times its first page, a search and a filter as the owner sees them.
+async fn inbox_timing(
+    addr: SocketAddr,
+    http: &Http,
+    owner: Option<&str>,
+    count: usize,
+    offset: usize,
+) -> Result<InboxTiming, String> {
+    let form = [
+        ("id", "1"),
+        ("name", "Support Assistant"),
+        ("live_routing", "on"),
+        ("handoff_mode", "always_on"),
+        ("escalation_threshold", "3"),
+        ("escalate_on_frustration", "on"),
+        ("handoff_message", "A human agent will be with you shortly."),
+        ("greeting", "Hi! How can I help you today?"),
+        ("fallback_answer", "I'm not sure about that one."),
+        ("routing_mode", "assigned"),
+        ("accept_timeout_secs", "30"),
+        ("practice_script", "Hello"),
+        ("ai_provider", "builtin"),
+        ("openai_base_url", ""),
+        ("openai_model", ""),
+        ("openai_api_key", ""),
+        ("ai_timeout_secs", "20"),
+    ];
+    http.call("workflows/update", &form, owner).await?;
+    let tokens = tokens(Kind::Switchboard, http, count, offset).await?;
+    let stats = Stats::new();
+    let results: Vec<Result<(), String>> = stream::iter(tokens.iter().enumerate())
+        .map(|(i, t)| {
+            let stats = stats.clone();
+            async move {
+                clients::visitor(
+                    addr,
+                    t,
+                    offset + i,
+                    stats,
+                    Some(&format!("Question {i} about my invoice")),
+                )
+                .await
+                .map(|_| ())
+            }
+        })
+        .buffer_unordered(100)
+        .collect()
+        .await;
+    for r in results {
+        r?;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let time = |endpoint: &'static str, form: Vec<(&'static str, &'static str)>| async move {
+        let mut samples = Vec::new();
+        for _ in 0..21 {
+            let began = Instant::now();
+            if endpoint == "healthz" {
+                http.client
+                    .get(format!("{}/healthz", http.base))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+            } else {
+                http.call(endpoint, &form, owner)
+                    .await?
+                    .bytes()
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            samples.push(began.elapsed().as_secs_f64() * 1000.0);
+        }
+        samples.sort_by(|a, b| a.total_cmp(b));
+        Ok::<(f64, f64), String>((samples[10], samples[18]))
+    };
+    let mut pages = Vec::new();
+    for (what, form) in [
+        ("first page (50 of all)", vec![]),
+        ("search for a word in the messages", vec![("q", "invoice 9999")]),
+        (
+            "filter: status open, web chat",
+            vec![("status", "open"), ("channel", "web")],
+        ),
+        ("the next page", vec![("before", "99999999999999:999999999")]),
+    ] {
+        let (median, p90) = time("inbox/conversations", form).await?;
+        pages.push((what, median, p90));
+    }
+    let baseline = time("healthz", vec![]).await?;
+    Ok(InboxTiming {
+        conversations: count + offset,
+        pages,
+        baseline,
     })
 }
 
