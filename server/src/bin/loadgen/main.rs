@@ -391,7 +391,7 @@ async fn measure_target(kind: Kind, addr: SocketAddr, pid: u32, args: &RunArgs) 
             "{name}: timing the inbox with {} more conversations",
             args.inbox
         ));
-        Some(inbox_timing(addr, &http, cookies[0].as_deref(), args.inbox, args.conversations).await?)
+        Some(inbox_timing(addr, pid, &http, cookies[0].as_deref(), args.inbox, args.conversations).await?)
     } else {
         None
     };
@@ -421,6 +421,7 @@ async fn measure_target(kind: Kind, addr: SocketAddr, pid: u32, args: &RunArgs) 
 /// once), then times its first page, a search and a filter as the owner sees them.
 async fn inbox_timing(
     addr: SocketAddr,
+    pid: u32,
     http: &Http,
     owner: Option<&str>,
     count: usize,
@@ -469,7 +470,8 @@ async fn inbox_timing(
     for r in results {
         r?;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The assistant answers every one of those first messages; time the inbox once that is done.
+    settle(pid).await;
     let time = |endpoint: &'static str, form: Vec<(&'static str, &'static str)>| async move {
         let mut samples = Vec::new();
         for _ in 0..21 {
@@ -511,6 +513,18 @@ async fn inbox_timing(
         pages,
         baseline,
     })
+}
+
+/// Waits (at most a minute) until the server uses under a tenth of a core.
+async fn settle(pid: u32) {
+    for _ in 0..60 {
+        let before = read_proc(pid).map(|r| r.cpu_secs).unwrap_or(0.0);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let after = read_proc(pid).map(|r| r.cpu_secs).unwrap_or(0.0);
+        if after - before < 0.1 {
+            return;
+        }
+    }
 }
 
 async fn idle_sockets(
