@@ -31,6 +31,21 @@ pub struct InboxFilter {
     pub inbox_only: bool,
 }
 
+/// The search as a full-text query: every word must appear in a message, the last as a prefix
+/// (people type the start of a word). Words are quoted, so nothing typed is FTS syntax.
+fn full_text(search: &str) -> Option<String> {
+    let words: Vec<String> = search
+        .split_whitespace()
+        .map(|w| w.replace('"', ""))
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .map(|w| format!("\"{w}\""))
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    Some(format!("{}*", words.join(" ")))
+}
+
 /// `LIKE` pattern for a search, with its wildcards escaped.
 fn like(search: &str) -> String {
     let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
@@ -38,8 +53,8 @@ fn like(search: &str) -> String {
 }
 
 /// The shared WHERE clause. Binds: $1 workspace, $2 visible_to, $3 assignee, $4 unassigned,
-/// $5 status, $6 channel kind, $7 workflow, $8 search pattern, $9/$10 before, $11 id,
-/// $12 inbox_only.
+/// $5 status, $6 channel kind, $7 workflow, $8 search pattern (names), $9/$10 before, $11 id,
+/// $12 inbox_only, $13 the search as a full-text query (messages).
 const WHERE: &str = "c.workspace_id = $1
     AND ($2 IS NULL OR c.assignee_id = $2 OR c.workflow_id IN (
          SELECT gw.workflow_id FROM group_workflows gw JOIN group_members gm ON gm.group_id = gw.group_id
@@ -50,7 +65,9 @@ const WHERE: &str = "c.workspace_id = $1
     AND ($6 IS NULL OR ch.kind = $6)
     AND ($7 IS NULL OR c.workflow_id = $7)
     AND ($8 IS NULL OR ct.name LIKE $8 ESCAPE '\\' OR ct.email LIKE $8 ESCAPE '\\' OR ct.phone LIKE $8 ESCAPE '\\'
-         OR EXISTS (SELECT 1 FROM messages sm WHERE sm.conversation_id = c.id AND sm.body LIKE $8 ESCAPE '\\'))
+         OR ($13 IS NOT NULL AND c.id IN (SELECT sm.conversation_id FROM messages_search
+                                          JOIN messages sm ON sm.id = messages_search.rowid
+                                          WHERE messages_search MATCH $13)))
     AND ($9 IS NULL OR c.last_activity_at < $9 OR (c.last_activity_at = $9 AND c.id < $10))
     AND ($11 IS NULL OR c.id = $11)
     AND ($12 = 0 OR (c.last_seq > 0 AND (w.handoff_mode = 'always_on' OR c.escalated_at IS NOT NULL
@@ -62,13 +79,13 @@ const FROM: &str = "FROM conversations c
     JOIN workflows w ON w.id = c.workflow_id";
 
 /// Messages after the reader's marker that count as unread: the customer's and other team
-/// members' (binds the reader as $13).
+/// members' (binds the reader as $14).
 const UNREAD: &str = "(SELECT COUNT(*) FROM messages um WHERE um.conversation_id = c.id
-        AND um.seq > COALESCE((SELECT last_read_seq FROM read_markers WHERE member_id = $13 AND conversation_id = c.id), 0)
-        AND (um.sender_kind = 'contact' OR (um.sender_kind = 'operator' AND um.sender_id != $13)))";
+        AND um.seq > COALESCE((SELECT last_read_seq FROM read_markers WHERE member_id = $14 AND conversation_id = c.id), 0)
+        AND (um.sender_kind = 'contact' OR (um.sender_kind = 'operator' AND um.sender_id != $14)))";
 
 macro_rules! bind_filter {
-    ($query:expr, $f:expr, $pattern:expr) => {
+    ($query:expr, $f:expr, $pattern:expr, $words:expr) => {
         $query
             .bind($f.workspace_id)
             .bind($f.visible_to)
@@ -82,6 +99,7 @@ macro_rules! bind_filter {
             .bind($f.before.map(|b| b.1))
             .bind($f.id)
             .bind($f.inbox_only)
+            .bind($words)
     };
 }
 
@@ -112,6 +130,7 @@ impl Store {
     /// Conversations matching the filter, newest activity first.
     pub async fn summaries(&self, f: &InboxFilter, limit: i64) -> Result<Vec<ConversationSummary>, StoreError> {
         let pattern = f.search.as_deref().map(like);
+        let words = f.search.as_deref().and_then(full_text);
         let sql = format!(
             "SELECT c.id, c.workflow_id, ch.kind AS channel_kind, ch.name AS channel_name, ch.colour AS channel_colour,
                     ct.name AS contact_name, c.status, c.handler, c.assignee_id, a.name AS assignee,
@@ -119,16 +138,16 @@ impl Store {
                         AND m.sender_kind != 'system' ORDER BY seq DESC LIMIT 1) AS last_message,
                     c.last_seq, c.escalated_at, c.last_activity_at, lm.sender_kind AS last_sender_kind,
                     lm.sender_id AS last_sender_id, cat.name AS category,
-                    CASE WHEN $13 IS NULL THEN 0 ELSE {UNREAD} END AS unread
+                    CASE WHEN $14 IS NULL THEN 0 ELSE {UNREAD} END AS unread
              {FROM}
              LEFT JOIN members a ON a.id = c.assignee_id
              LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
              LEFT JOIN categories cat ON cat.id = c.category_id
              WHERE {WHERE}
              ORDER BY c.last_activity_at DESC, c.id DESC
-             LIMIT $14"
+             LIMIT $15"
         );
-        let rows: Vec<SummaryRow> = bind_filter!(sqlx::query_as(&sql), f, pattern.as_deref())
+        let rows: Vec<SummaryRow> = bind_filter!(sqlx::query_as(&sql), f, pattern.as_deref(), words.as_deref())
             .bind(f.reader)
             .bind(limit)
             .fetch_all(&self.read)
@@ -166,8 +185,9 @@ impl Store {
             ..f.clone()
         };
         let pattern = f.search.as_deref().map(like);
+        let words = f.search.as_deref().and_then(full_text);
         let sql = format!("SELECT c.status, COUNT(*) {FROM} WHERE {WHERE} GROUP BY c.status");
-        let rows: Vec<(String, i64)> = bind_filter!(sqlx::query_as(&sql), f, pattern.as_deref())
+        let rows: Vec<(String, i64)> = bind_filter!(sqlx::query_as(&sql), f, pattern.as_deref(), words.as_deref())
             .fetch_all(&self.read)
             .await?;
         let mut counts = StatusCounts::default();
@@ -308,6 +328,19 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn searches_become_quoted_full_text_queries() {
+        assert_eq!(
+            super::full_text("invoice 48213").as_deref(),
+            Some("\"invoice\" \"48213\"*")
+        );
+        assert_eq!(
+            super::full_text("say \"hi\" OR NOT x").as_deref(),
+            Some("\"say\" \"hi\" \"OR\" \"NOT\" \"x\"*")
+        );
+        assert_eq!(super::full_text(" %% ** "), None);
+    }
+
     #[test]
     fn search_wildcards_are_taken_literally() {
         assert_eq!(super::like("50% off_now"), "%50\\% off\\_now%");
