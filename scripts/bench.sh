@@ -11,12 +11,35 @@ setup_node
 
 cd "$ROOT"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-step "Building the release site (its WASM bundle is measured too)"
-CARGO_TARGET_DIR="$TARGET" cargo leptos build --release
-WASM="$ROOT/target/site/pkg/switchboard.wasm"
-WASM_BYTES="$(stat -c %s "$WASM")"
-WASM_GZIP_BYTES="$(gzip -9 -c "$WASM" | wc -c)"
-note "WASM bundle: $WASM_BYTES bytes, $WASM_GZIP_BYTES gzipped"
+step "Building the release site (the WASM it sends to browsers is measured too)"
+CARGO_TARGET_DIR="$TARGET" cargo leptos build --release --split
+PKG="$ROOT/target/site/pkg"
+
+# wasm_page LABEL GROUP...: "LABEL=RAW/GZIP", the bytes a browser fetches to show a page whose
+# code is in those lazy groups (see app/src/lib.rs): the main module and every chunk that
+# cargo-leptos's split manifest lists for the groups, each gzipped on its own as it is served.
+wasm_page() {
+  local label="$1" raw=0 gz=0 name
+  shift
+  for name in switchboard $(for group in "$@"; do
+      awk -v group="\"${group}_" '
+        index($0, group) == 1 || index($0, "  " group) == 1 { inside = 1; next }
+        inside && /\]/ { inside = 0 }
+        inside { gsub(/[", ]/, ""); print }
+      ' "$PKG/__wasm_split_manifest.json"
+    done | sort -u); do
+    raw=$((raw + $(stat -c %s "$PKG/$name.wasm")))
+    gz=$((gz + $(gzip -9 -c "$PKG/$name.wasm" | wc -c)))
+  done
+  echo "$label=$raw/$gz"
+}
+WASM_PAGES=(
+  "$(wasm_page "a visitor's chat (the widget)" visitor_page)"
+  "$(wasm_page "sign-in" entrance_page)"
+  "$(wasm_page "the inbox and live view" console_page)"
+  "$(wasm_page "an administration page" console_page admin_page)"
+)
+note "WASM per page: ${WASM_PAGES[*]}"
 step "Building the release binaries (switchboard, loadgen)"
 CARGO_TARGET_DIR="$TARGET" cargo build --release -p server --bin switchboard --bin loadgen
 
@@ -64,5 +87,5 @@ step "Driving both (a few minutes)"
 "$TARGET/release/loadgen" run \
   --switchboard "$SERVER_URL" --switchboard-pid "$SERVER_PID" \
   --relay "$RELAY_URL" --relay-pid "$RELAY_PID" \
-  --wasm-bytes "$WASM_BYTES" --wasm-gzip-bytes "$WASM_GZIP_BYTES" \
+  "${WASM_PAGES[@]/#/--wasm-page=}" \
   --out "$ROOT/BENCHMARKS.md" "$@"

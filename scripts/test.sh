@@ -22,7 +22,7 @@ step "Unit and integration tests of the server"
 CARGO_TARGET_DIR="$PLAIN_TARGET" cargo test -p server
 
 step "Building the site for the end-to-end tests"
-CARGO_TARGET_DIR="$TARGET" cargo leptos build
+CARGO_TARGET_DIR="$TARGET" cargo leptos build --split
 
 step "Starting a fresh server for the end-to-end tests"
 E2E_DIR="$(mktemp -d)"

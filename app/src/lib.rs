@@ -20,7 +20,7 @@ pub use model::{Me, Role, Scope};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, LazyRoute, SsrMode};
 
 /// The HTML document around the application.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -70,25 +70,103 @@ pub fn App() -> impl IntoView {
         }/>
         <Router>
             <Routes fallback=pages::errors::NotFound>
-                <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
-                <Route path=path!("/chat/:key") view=pages::chat::ChatPage ssr=SsrMode::Async/>
-                <Route path=path!("/invite/:token") view=pages::invite::InvitePage ssr=SsrMode::Async/>
-                <ParentRoute path=path!("") view=layout::AppShell ssr=SsrMode::Async>
+                <Route path=path!("/sign-in") view={Lazy::<SignIn>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/chat/:key") view={Lazy::<Chat>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/invite/:token") view={Lazy::<Invite>::new()} ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view={Lazy::<Console>::new()} ssr=SsrMode::Async>
                     <Route path=path!("") view=|| view! { <Redirect path="/inbox"/> }/>
-                    <ParentRoute path=path!("/inbox") view=pages::inbox::InboxPage>
+                    <ParentRoute path=path!("/inbox") view={Lazy::<Inbox>::new()}>
                         <Route path=path!("") view=pages::inbox::NoConversation/>
-                        <Route path=path!(":id") view=pages::conversation::ConversationView/>
+                        <Route path=path!(":id") view={Lazy::<Conversation>::new()}/>
                     </ParentRoute>
-                    <Route path=path!("/live") view=pages::live::LivePage/>
-                    <Route path=path!("/canned") view=pages::canned::CannedPage/>
-                    <Route path=path!("/people") view=pages::people::PeoplePage/>
-                    <Route path=path!("/settings") view=pages::settings::SettingsPage/>
-                    <Route path=path!("/audit") view=pages::audit::AuditPage/>
-                    <Route path=path!("/workflows") view=pages::workflows::WorkflowsPage/>
-                    <Route path=path!("/qualifications") view=pages::qualifications::QualificationsPage/>
-                    <Route path=path!("/qualifications/:id") view=pages::qualifications::PracticePage/>
+                    <Route path=path!("/live") view={Lazy::<Live>::new()}/>
+                    <Route path=path!("/canned") view={Lazy::<Canned>::new()}/>
+                    <Route path=path!("/people") view={Lazy::<People>::new()}/>
+                    <Route path=path!("/settings") view={Lazy::<Settings>::new()}/>
+                    <Route path=path!("/audit") view={Lazy::<Audit>::new()}/>
+                    <Route path=path!("/workflows") view={Lazy::<Workflows>::new()}/>
+                    <Route path=path!("/qualifications") view={Lazy::<Qualifications>::new()}/>
+                    <Route path=path!("/qualifications/:id") view={Lazy::<Practice>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>
     }
+}
+
+/// Pages whose code the browser fetches when they are first shown: `cargo leptos build --split`
+/// cuts the code reachable only from a `#[lazy]` function into chunks of its own. Each group
+/// below is one such function (one split point): a visitor's chat loads none of the console,
+/// the console none of the chat or the administration, and few split points keep the chunks
+/// few (every combination of split points that shares code becomes a chunk).
+///
+/// `lazy_pages!(Group, render, __preload_render: Route => page, ...)` defines the route types
+/// for `Lazy::<Route>` and the lazy `render` function behind them.
+macro_rules! lazy_pages {
+    ($pages:ident, $render:ident, $preload:ident: $($route:ident => $page:path),* $(,)?) => {
+        #[derive(Clone, Copy)]
+        #[repr(u8)]
+        enum $pages {
+            $($route,)*
+        }
+
+        #[leptos::lazy]
+        fn $render(page: $pages) -> AnyView {
+            match page {
+                $($pages::$route => $page().into_any(),)*
+            }
+        }
+
+        $(
+            struct $route;
+
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                async fn view(_this: Self) -> AnyView {
+                    $render($pages::$route).await
+                }
+
+                async fn preload() {
+                    #[cfg(target_arch = "wasm32")]
+                    $preload().await;
+                }
+            }
+        )*
+    };
+}
+
+// What a visitor sees: the chat, inside the widget or on its own page.
+lazy_pages! {
+    VisitorPage, visitor_page, __preload_visitor_page:
+    Chat => pages::chat::ChatPage,
+}
+
+// The way in: signing in, and accepting an invitation.
+lazy_pages! {
+    EntrancePage, entrance_page, __preload_entrance_page:
+    SignIn => pages::sign_in::SignInPage,
+    Invite => pages::invite::InvitePage,
+}
+
+// What an operator works in all day: the frame, the inbox and the live view.
+lazy_pages! {
+    ConsolePage, console_page, __preload_console_page:
+    Console => layout::AppShell,
+    Inbox => pages::inbox::InboxPage,
+    Conversation => pages::conversation::ConversationView,
+    Live => pages::live::LivePage,
+}
+
+// Administration, fetched the first time one of its pages is opened.
+lazy_pages! {
+    AdminPage, admin_page, __preload_admin_page:
+    Canned => pages::canned::CannedPage,
+    People => pages::people::PeoplePage,
+    Settings => pages::settings::SettingsPage,
+    Audit => pages::audit::AuditPage,
+    Workflows => pages::workflows::WorkflowsPage,
+    Qualifications => pages::qualifications::QualificationsPage,
+    Practice => pages::qualifications::PracticePage,
 }

@@ -78,11 +78,10 @@ pub struct RunArgs {
     /// Conversations in Switchboard's inbox when its page is timed.
     #[arg(long, default_value_t = 10_000)]
     inbox: usize,
-    /// The release WASM bundle's size in bytes, raw and gzipped (measured by bench.sh).
-    #[arg(long)]
-    wasm_bytes: Option<u64>,
-    #[arg(long)]
-    wasm_gzip_bytes: Option<u64>,
+    /// What a browser fetches to show a page, as `LABEL=RAW/GZIP` in bytes (measured by
+    /// bench.sh from the release site's split manifest); repeat for each page.
+    #[arg(long = "wasm-page", value_parser = report::parse_wasm_page)]
+    wasm_pages: Vec<report::WasmPage>,
 }
 
 /// The demo workspace's members whose sessions the operator sockets use.

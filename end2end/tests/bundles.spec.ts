@@ -1,0 +1,44 @@
+import { expect, Page, test } from "@playwright/test";
+import { ADMIN, hydrated, signIn } from "./helpers";
+
+/** Records the WASM files a page (and its frames) fetches, by path. */
+function wasmFetched(page: Page): string[] {
+  const files: string[] = [];
+  page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith(".wasm")) files.push(path);
+  });
+  return files;
+}
+
+const group = (files: string[], name: string) => files.filter((file) => file.includes(`split_${name}_page`));
+
+test("the widget on a customer's site fetches the chat's code and none of the console's", async ({ page }) => {
+  const files = wasmFetched(page);
+  await page.goto("/demo-site.html");
+  await page.getByRole("button", { name: "Chat with us" }).click();
+  const chat = page.frameLocator('iframe[title="Chat"]');
+  await expect(chat.getByTestId("connection")).toHaveText("Connected");
+
+  expect(group(files, "visitor")).toHaveLength(1);
+  expect(group(files, "console")).toEqual([]);
+  expect(group(files, "admin")).toEqual([]);
+});
+
+test("the console fetches the administration's code only when an administration page is opened", async ({ page }) => {
+  const files = wasmFetched(page);
+  await signIn(page, ADMIN);
+  await expect(page).toHaveURL(/\/inbox$/);
+  await hydrated(page);
+  await expect(page.getByTestId("inbox-connection")).toHaveText("Live");
+  expect(group(files, "console")).toHaveLength(1);
+  expect(group(files, "admin")).toEqual([]);
+  expect(group(files, "visitor")).toEqual([]);
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "People" }).click();
+  await expect(page).toHaveURL(/\/people$/);
+  await expect(page.getByTestId("invite")).toBeVisible();
+  expect(group(files, "admin")).toHaveLength(1);
+  // The console's own code was not fetched a second time.
+  expect(group(files, "console")).toHaveLength(1);
+});
