@@ -11,7 +11,11 @@ setup_node
 
 cd "$ROOT"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-step "Building the release site (the WASM it sends to browsers is measured too)"
+step "Building the load generator (release)"
+CARGO_TARGET_DIR="$TARGET" cargo build --release -p server --bin loadgen
+# The server binary must come from cargo-leptos: it compiles in the names of the site's files
+# (a plain `cargo build` of it would ask browsers for a WASM file that does not exist).
+step "Building Switchboard and its site (release; the WASM it sends to browsers is measured too)"
 CARGO_TARGET_DIR="$TARGET" cargo leptos build --release --split
 PKG="$ROOT/target/site/pkg"
 
@@ -40,8 +44,6 @@ WASM_PAGES=(
   "$(wasm_page "an administration page" console_page admin_page)"
 )
 note "WASM per page: ${WASM_PAGES[*]}"
-step "Building the release binaries (switchboard, loadgen)"
-CARGO_TARGET_DIR="$TARGET" cargo build --release -p server --bin switchboard --bin loadgen
 
 # Every socket is a file; take as many as this machine allows.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
