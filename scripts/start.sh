@@ -11,7 +11,7 @@ setup_node
 cd "$ROOT"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 step "Building Switchboard (release; the first build takes several minutes)"
-cargo leptos build --release --split
+cargo leptos build --release --split --precompress
 
 export SWITCHBOARD_SITE_ROOT="${SWITCHBOARD_SITE_ROOT:-$ROOT/target/site}"
 export SWITCHBOARD_DATA_DIR="${SWITCHBOARD_DATA_DIR:-$ROOT/data}"

@@ -23,6 +23,16 @@ test("the widget on a customer's site fetches the chat's code and none of the co
   expect(group(files, "visitor")).toHaveLength(1);
   expect(group(files, "console")).toEqual([]);
   expect(group(files, "admin")).toEqual([]);
+
+  // Code keeps its file names between releases: browsers revalidate it rather than trust a copy.
+  for (const path of ["/widget.js", "/pkg/switchboard.wasm", group(files, "visitor")[0]]) {
+    const response = await page.request.get(path);
+    expect(response.ok()).toBe(true);
+    expect(response.headers()["cache-control"]).toBe("no-cache");
+    // An unchanged file is not sent again.
+    const again = await page.request.get(path, { headers: { "if-modified-since": response.headers()["last-modified"] } });
+    expect(again.status()).toBe(304);
+  }
 });
 
 test("the console fetches the administration's code only when an administration page is opened", async ({ page }) => {

@@ -9,6 +9,7 @@ use axum::routing::get;
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::services::{ServeDir, ServeFile};
 
 use app::api::ssr::BackendHandle;
 use app::AppError;
@@ -19,12 +20,24 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let backend = BackendHandle(state.backend.clone());
     let leptos_options = state.leptos.clone();
+    let site_root = std::path::Path::new(state.leptos.site_root.as_ref());
+    // The site's code and the widget loader are served with the whole request, so a browser
+    // revalidating its copy gets a 304, and as the .br/.gz files a release build leaves beside
+    // them when the browser accepts those (see `revalidate_site_files`).
+    let pkg = ServeDir::new(site_root.join(state.leptos.site_pkg_dir.as_ref()))
+        .precompressed_br()
+        .precompressed_gzip();
+    let widget = ServeFile::new(site_root.join("widget.js"))
+        .precompressed_br()
+        .precompressed_gzip();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/ws/visitor", get(crate::sockets::visitor))
         .route("/ws/operator", get(crate::sockets::operator))
         .merge(crate::attachments::router())
+        .nest_service(&format!("/{}", state.leptos.site_pkg_dir), pkg)
+        .route_service("/widget.js", widget)
         .leptos_routes_with_context(
             &state,
             routes,
@@ -34,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(middleware::from_fn(refuse_cross_site_writes))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(revalidate_site_files))
         .with_state(state)
 }
 
@@ -76,6 +90,21 @@ fn is_cross_site(headers: &axum::http::HeaderMap) -> bool {
         (Some(_), None) => true,
         (None, _) => false,
     }
+}
+
+/// The site's code (`/pkg/`: the WASM, its chunks, JS and CSS) and the widget loader keep their
+/// names from one release to the next, so browsers must ask whether they changed before using
+/// a cached copy (an unchanged file costs a 304): otherwise, after an upgrade, a browser could
+/// join a new main module to an old chunk.
+async fn revalidate_site_files(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let site_file = path.starts_with("/pkg/") || path == "/widget.js";
+    let mut res = next.run(req).await;
+    if site_file && res.status().is_success() {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    res
 }
 
 /// The chat page is made to be framed by customers' sites; everything else refuses framing.
