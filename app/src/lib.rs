@@ -51,6 +51,8 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let badge = RwSignal::new(0u32);
     provide_context(UnreadBadge(badge));
+    // True while the router loads the next page (its code, the first time it is shown).
+    let navigating = RwSignal::new(false);
 
     // Lets tests (and people reading the DOM) know the page is interactive.
     Effect::new(move |_| {
@@ -68,7 +70,11 @@ pub fn App() -> impl IntoView {
                 n => format!("({n}) {title}"),
             }
         }/>
-        <Router>
+        <Show when=move || navigating.get()>
+            <div role="progressbar" aria-label="Opening the page"
+                class="fixed inset-x-0 top-0 z-50 h-1 animate-pulse bg-sky-600"></div>
+        </Show>
+        <Router set_is_routing=navigating>
             <Routes fallback=pages::errors::NotFound>
                 <Route path=path!("/sign-in") view={Lazy::<SignIn>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/chat/:key") view={Lazy::<Chat>::new()} ssr=SsrMode::Async/>

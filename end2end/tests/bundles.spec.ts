@@ -1,5 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
-import { ADMIN, hydrated, signIn } from "./helpers";
+import { ADMIN, hydrated, signIn, snap } from "./helpers";
 
 /** Records the WASM files a page (and its frames) fetches, by path. */
 function wasmFetched(page: Page): string[] {
@@ -45,8 +45,19 @@ test("the console fetches the administration's code only when an administration 
   expect(group(files, "admin")).toEqual([]);
   expect(group(files, "visitor")).toEqual([]);
 
+  // On a slow connection the page's code takes a while: the person sees that it is coming.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/split_admin_page[^/]*\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "People" }).click();
+  await expect(page.getByRole("progressbar", { name: "Opening the page" })).toBeVisible();
+  await snap(page, "opening-a-page");
+  release();
   await expect(page).toHaveURL(/\/people$/);
+  await expect(page.getByRole("progressbar", { name: "Opening the page" })).toHaveCount(0);
   await expect(page.getByTestId("invite")).toBeVisible();
   expect(group(files, "admin")).toHaveLength(1);
   // The console's own code was not fetched a second time.

@@ -47,6 +47,9 @@ pub struct Inbox {
     pub compose_note: RwSignal<bool>,
     pub me: StoredValue<i64>,
     pub link: OperatorLink,
+    /// Counts the live changes applied to the list, so that a reload which was in flight while
+    /// one arrived is not allowed to put the older state back.
+    live_changes: StoredValue<u64>,
 }
 
 pub const CHANNELS: [(&str, &str); 7] = [
@@ -139,6 +142,7 @@ impl Inbox {
             compose_note: RwSignal::new(false),
             me: StoredValue::new(me),
             link,
+            live_changes: StoredValue::new(0),
         }
     }
 
@@ -159,20 +163,29 @@ impl Inbox {
         self.conversations.with(|l| l.iter().find(|c| c.id == id).cloned())
     }
 
-    /// Reloads the first page for the current filters.
+    /// Reloads the first page for the current filters. A page fetched while live changes
+    /// arrived may predate them, so it is fetched again (a few times at most) rather than shown.
     pub fn reload_list(self) {
+        self.reload_list_within(3);
+    }
+
+    fn reload_list_within(self, attempts: u8) {
         let query = self.query.get_untracked();
+        let changes = self.live_changes.get_value();
         leptos::task::spawn_local(async move {
             match inbox_page(query.clone()).await {
                 // A newer query may have replaced this one meanwhile.
-                Ok(page) if self.query.get_untracked() == query => {
+                Ok(_) if self.query.get_untracked() != query => return,
+                Ok(_) if self.live_changes.get_value() != changes && attempts > 1 => {
+                    return self.reload_list_within(attempts - 1);
+                }
+                Ok(page) => {
                     self.conversations.set(page.conversations);
                     self.counts.set(page.counts);
                     self.next.set(page.next);
                     self.link.mine_unread.set(page.mine_unread);
                     self.problem.set(None);
                 }
-                Ok(_) => return,
                 Err(e) => self.problem.set(Some(e.to_string())),
             }
             self.loaded.set(true);
@@ -306,6 +319,9 @@ impl Inbox {
     }
 
     fn handle(&self, event: &OperatorEvent) {
+        if matches!(event, OperatorEvent::Conversation { .. } | OperatorEvent::Read { .. }) {
+            self.live_changes.update_value(|n| *n += 1);
+        }
         match event.clone() {
             OperatorEvent::Conversation { conversation } => self.changed(conversation),
             OperatorEvent::Message { message } => {
