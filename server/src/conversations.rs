@@ -13,7 +13,7 @@ use tokio::task::AbortHandle;
 
 use crate::assistant::{self, escalation};
 use crate::hub::{Event, Hub, Topic};
-use crate::store::{Appended, ConversationRecord, InboxFilter, Refusal, Store};
+use crate::store::{Appended, ConversationRecord, Handling, InboxFilter, Refusal, Store};
 
 /// Messages a conversation page or a history page holds.
 const HISTORY_PAGE: i64 = 100;
@@ -176,11 +176,11 @@ impl Conversations {
 
     /// Announces new messages in a conversation whose state is `now`: from the cached summary
     /// when it agrees with that state, else from the database.
-    pub async fn publish_activity(&self, now: Option<ConversationRecord>, conversation_id: i64) {
+    pub async fn publish_activity(&self, now: Option<Handling>, conversation_id: i64) {
         let cached = now.and_then(|c| {
             let cache = self.summaries.lock().unwrap_or_else(|p| p.into_inner());
             cache
-                .get(&c.id)
+                .get(&conversation_id)
                 .filter(|(_, s)| s.status == c.status && s.handler == c.handler && s.assignee_id == c.assignee_id)
                 .cloned()
         });
@@ -330,7 +330,7 @@ impl Conversations {
             match stored {
                 Ok(appended) => {
                     this.publish_message(&appended.message);
-                    this.publish_activity(appended.conversation(), conversation_id).await;
+                    this.publish_activity(appended.handling_after(), conversation_id).await;
                 }
                 Err(Refusal::NotAiHandled) => {
                     tracing::info!(conversation_id, "a person took over; the assistant's reply was dropped")
@@ -575,7 +575,7 @@ impl Conversations {
         if appended.claimed() {
             let _ = self.publish_summary(conversation_id).await;
         } else {
-            self.publish_activity(appended.conversation(), conversation_id).await;
+            self.publish_activity(appended.handling_after(), conversation_id).await;
         }
         Ok(appended)
     }

@@ -64,24 +64,22 @@ pub struct Appended {
     /// The idempotency key was seen before: this is the message stored then.
     pub duplicate: bool,
     /// The conversation just before this message (`None` for a duplicate).
-    pub before: Option<Before>,
+    pub before: Option<Handling>,
 }
 
-/// A conversation as it stood just before a message was added to it.
+/// Who handled a conversation and how it stood: just before a message was added to it, or
+/// just after.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Before {
-    pub workspace_id: i64,
-    pub workflow_id: i64,
-    pub contact_id: i64,
+pub struct Handling {
     pub status: String,
     pub handler: String,
     pub assignee_id: Option<i64>,
-    pub human_requests: i64,
 }
 
 impl Appended {
-    /// The conversation as it stands after this message (what the insert's trigger did to it).
-    pub fn conversation(&self) -> Option<ConversationRecord> {
+    /// How the conversation stands after this message: what the insert's trigger
+    /// (`messages_move_conversation`) did to it, worked out without reading it back.
+    pub fn handling_after(&self) -> Option<Handling> {
         let b = self.before.as_ref()?;
         let m = &self.message;
         let claims = m.sender_kind == SenderKind::Operator && !m.internal;
@@ -92,17 +90,10 @@ impl Appended {
         } else {
             b.status.clone()
         };
-        Some(ConversationRecord {
-            id: m.conversation_id,
-            workspace_id: b.workspace_id,
-            channel_id: 0,
-            workflow_id: b.workflow_id,
-            contact_id: b.contact_id,
+        Some(Handling {
             status,
             handler: if claims { "human".into() } else { b.handler.clone() },
             assignee_id: if claims { m.sender_id } else { b.assignee_id },
-            human_requests: b.human_requests,
-            last_seq: m.seq,
         })
     }
 
@@ -279,13 +270,9 @@ const INSERT_MESSAGE: &str = "INSERT INTO messages
             ELSE 'Switchboard' END AS sender_name,
         body, internal, idempotency_key, created_at,
         CASE WHEN sender_kind = 'operator' THEN sender_id END AS sender_id,
-        workspace_id,
-        (SELECT workflow_id FROM conversations WHERE id = messages.conversation_id) AS workflow_id,
-        (SELECT contact_id FROM conversations WHERE id = messages.conversation_id) AS contact_id,
         (SELECT status FROM conversations WHERE id = messages.conversation_id) AS status,
         (SELECT handler FROM conversations WHERE id = messages.conversation_id) AS handler,
-        (SELECT assignee_id FROM conversations WHERE id = messages.conversation_id) AS assignee_id,
-        (SELECT human_requests FROM conversations WHERE id = messages.conversation_id) AS human_requests";
+        (SELECT assignee_id FROM conversations WHERE id = messages.conversation_id) AS assignee_id";
 
 #[derive(sqlx::FromRow)]
 struct Inserted {
@@ -298,13 +285,9 @@ struct Inserted {
     idempotency_key: Option<String>,
     created_at: i64,
     sender_id: Option<i64>,
-    workspace_id: i64,
-    workflow_id: i64,
-    contact_id: i64,
     status: String,
     handler: String,
     assignee_id: Option<i64>,
-    human_requests: i64,
 }
 
 /// Appends on a connection (inside a transaction when the caller has one). A repeated key
@@ -352,14 +335,10 @@ async fn append_guarded(
     Ok(Appended {
         message,
         duplicate: false,
-        before: Some(Before {
-            workspace_id: r.workspace_id,
-            workflow_id: r.workflow_id,
-            contact_id: r.contact_id,
+        before: Some(Handling {
             status: r.status,
             handler: r.handler,
             assignee_id: r.assignee_id,
-            human_requests: r.human_requests,
         }),
     })
 }

@@ -21,7 +21,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use attachments::AttachmentRecord;
 pub use canned::CannedRecord;
-pub use conversations::{Appended, ChannelRecord, ConversationRecord, NewMessage, Refusal, WorkflowRecord};
+pub use conversations::{Appended, ChannelRecord, ConversationRecord, Handling, NewMessage, Refusal, WorkflowRecord};
 pub use inbox::InboxFilter;
 pub use members::{MemberRecord, NewMember, SessionRecord};
 pub use qualifications::RunRecord;
