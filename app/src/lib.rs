@@ -54,13 +54,6 @@ pub fn App() -> impl IntoView {
     // True while the router loads the next page (its code, the first time it is shown).
     let navigating = RwSignal::new(false);
 
-    // Lets tests (and people reading the DOM) know the page is interactive.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
-
     view! {
         <Stylesheet id="leptos" href="/pkg/switchboard.css"/>
         <Title formatter=move |text: String| {
