@@ -52,6 +52,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "openai_model", env: "SWITCHBOARD_OPENAI_MODEL", default: None, secret: false, doc: "Default model name for that provider." },
     Setting { key: "smtp_url", env: "SWITCHBOARD_SMTP_URL", default: None, secret: true, doc: "SMTP server for outgoing e-mail (invitations): `smtps://user:password@host:465`, `smtp://user:password@host:587?tls=required`, or `smtp://host:25` unencrypted. Unset: no e-mail is sent and invitation links are shown to the admin only." },
     Setting { key: "mail_from", env: "SWITCHBOARD_MAIL_FROM", default: None, secret: false, doc: "Sender of outgoing e-mail, e.g. `Acme Support <support@acme.example>`; required with smtp_url." },
+    Setting { key: "metrics_token", env: "SWITCHBOARD_METRICS_TOKEN", default: None, secret: true, doc: "Bearer token that `/metrics` (Prometheus text: the database files' upkeep) asks for, at least 16 characters. Unset: `/metrics` is not served." },
     Setting { key: "log", env: "SWITCHBOARD_LOG", default: Some("info"), secret: false, doc: "Log filter in tracing's syntax, e.g. `info` or `server=debug,info`." },
 ];
 
@@ -72,6 +73,8 @@ pub struct Config {
     pub openai: crate::assistant::OpenAiDefaults,
     /// Outgoing e-mail; `None` when no SMTP server is configured.
     pub mail: Option<crate::mail::MailConfig>,
+    /// What `/metrics` asks for; `None`: it is not served.
+    pub metrics_token: Option<Secret>,
     pub log: String,
 }
 
@@ -211,6 +214,16 @@ impl Config {
                 })?,
             ),
         };
+        let metrics_token = match get("metrics_token") {
+            Some((v, origin)) if v.chars().count() < 16 => {
+                return Err(ConfigError::Invalid {
+                    key: "metrics_token".into(),
+                    origin,
+                    reason: "must be at least 16 characters".into(),
+                })
+            }
+            other => other.map(|(v, _)| Secret::new(v)),
+        };
         let log = parse(&raw, "log", |v| {
             tracing_subscriber::EnvFilter::try_new(v)
                 .map(|_| v.to_string())
@@ -226,6 +239,7 @@ impl Config {
             sign_in_max_attempts,
             sign_in_window_secs,
             secret_key,
+            metrics_token,
             openai: crate::assistant::OpenAiDefaults {
                 base_url: match get("openai_base_url") {
                     Some((v, origin)) if !(v.starts_with("http://") || v.starts_with("https://")) => {

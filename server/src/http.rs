@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::metrics))
         .route("/ws/visitor", get(crate::sockets::visitor))
         .route("/ws/operator", get(crate::sockets::operator))
         .merge(crate::attachments::router())

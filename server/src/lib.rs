@@ -15,6 +15,7 @@ pub mod groups;
 pub mod http;
 pub mod hub;
 pub mod mail;
+pub mod metrics;
 pub mod qualifications;
 pub mod router;
 pub mod routing;
@@ -53,6 +54,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: axum::Router,
     store: Store,
+    upkeep: store::Upkeep,
     addr: SocketAddr,
 }
 
@@ -146,10 +148,12 @@ impl Application {
             tokens,
             leptos,
         };
+        let upkeep = store.start_upkeep(store::UpkeepPolicy::default());
         Ok(Application {
             listener,
             router: http::router(state),
             store,
+            upkeep,
             addr,
         })
     }
@@ -175,6 +179,7 @@ impl Application {
             let _ = tcp.set_nodelay(true);
         });
         axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
+        self.upkeep.stop().await;
         self.store.close().await;
         Ok(())
     }

@@ -76,7 +76,8 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 .map_err(|e| e.to_string())
         }
         Command::Migrate => {
-            server::open_store(&config).await.map_err(|e| e.to_string())?;
+            let store = server::open_store(&config).await.map_err(|e| e.to_string())?;
+            store.close().await;
             println!("The database is up to date.");
             Ok(())
         }
@@ -90,12 +91,15 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             server::demo::create_owner(&store, &workspace, &email, &name, &password)
                 .await
                 .map_err(|e| e.to_string())?;
+            store.close().await;
             println!("Created the workspace {workspace:?} with its owner {email}.");
             Ok(())
         }
         Command::SeedDemo => {
             let store = server::open_store(&config).await.map_err(|e| e.to_string())?;
-            match server::demo::seed_demo(&store).await.map_err(|e| e.to_string())? {
+            let seeded = server::demo::seed_demo(&store).await.map_err(|e| e.to_string());
+            store.close().await;
+            match seeded? {
                 server::demo::Seeded::Created { .. } => {
                     println!("Created the demo workspace \"Acme Support\".")
                 }

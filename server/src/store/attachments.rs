@@ -1,6 +1,6 @@
 //! Files attached to messages: their records (the bytes live under the data directory).
 
-use super::{now_ms, Store, StoreError};
+use super::{now_ms, Returning, Store, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct AttachmentRecord {
@@ -45,7 +45,7 @@ impl Store {
         .bind(uploaded_by)
         .bind(uploader_id)
         .bind(now_ms())
-        .fetch_one(&self.write)
+        .fetch_written(&self.write)
         .await?;
         Ok(id)
     }

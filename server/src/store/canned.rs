@@ -2,7 +2,7 @@
 
 use app::model::CannedScope;
 
-use super::{now_ms, unique_as, Store, StoreError};
+use super::{now_ms, unique_as, Returning, Store, StoreError};
 
 /// A stored canned response.
 #[derive(Debug, Clone)]
@@ -111,7 +111,7 @@ impl Store {
         .bind(body)
         .bind(created_by)
         .bind(now)
-        .fetch_one(&self.write)
+        .fetch_written(&self.write)
         .await
         .map_err(unique_as("A canned response with that shortcut"))?;
         Ok(id)

@@ -4,7 +4,7 @@
 
 use app::events::{MessageView, SenderKind};
 
-use super::{now_ms, Store, StoreError};
+use super::{now_ms, Returning, Store, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct ChannelRecord {
@@ -308,7 +308,7 @@ async fn append_guarded(
         .bind(now_ms())
         .bind(guard.unclaimed)
         .bind(guard.ai_handled)
-        .fetch_optional(&mut *conn)
+        .fetch_written_optional(&mut *conn)
         .await?;
     let Some(r) = inserted else {
         return Err(why_not_stored(conn, conversation_id, m, guard).await);
@@ -569,7 +569,7 @@ impl Store {
         .bind(colour)
         .bind(public_key)
         .bind(now_ms())
-        .fetch_one(&self.write)
+        .fetch_written(&self.write)
         .await
         .map_err(super::unique_as("A channel with that key"))?;
         Ok(row.0)
@@ -738,7 +738,7 @@ impl Store {
         .bind(name)
         .bind(channel.id)
         .bind(now_ms())
-        .fetch_one(&self.write)
+        .fetch_written(&self.write)
         .await?;
         Ok(row.0)
     }
@@ -800,7 +800,7 @@ impl Store {
         .bind(channel.workflow_id)
         .bind(contact_id)
         .bind(now)
-        .fetch_one(&self.write)
+        .fetch_written(&self.write)
         .await?;
         Ok(conversation(row))
     }
@@ -986,7 +986,7 @@ impl Store {
             "UPDATE conversations SET human_requests = human_requests + 1 WHERE id = $1 RETURNING human_requests",
         )
         .bind(conversation_id)
-        .fetch_one(&self.write)
+        .fetch_written(&self.write)
         .await?;
         Ok(row.0)
     }

@@ -4,7 +4,7 @@
 use app::events::SenderKind;
 use app::model::{CategoryView, ConversationSummary, StatusCounts};
 
-use super::{now_ms, unique_as, Store, StoreError};
+use super::{now_ms, unique_as, Returning, Store, StoreError};
 
 /// What to list. Every field narrows the list; `None` leaves it open.
 #[derive(Clone, Debug, Default)]
@@ -131,6 +131,10 @@ impl Store {
     pub async fn summaries(&self, f: &InboxFilter, limit: i64) -> Result<Vec<ConversationSummary>, StoreError> {
         let pattern = f.search.as_deref().map(like);
         let words = f.search.as_deref().and_then(full_text);
+        if words.is_some() {
+            // Messages are indexed in batches: the newest may not be in the index yet.
+            self.index_for_search().await?;
+        }
         let sql = format!(
             "SELECT c.id, c.workflow_id, ch.kind AS channel_kind, ch.name AS channel_name, ch.colour AS channel_colour,
                     ct.name AS contact_name, c.status, c.handler, c.assignee_id, a.name AS assignee,
@@ -186,6 +190,10 @@ impl Store {
         };
         let pattern = f.search.as_deref().map(like);
         let words = f.search.as_deref().and_then(full_text);
+        if words.is_some() {
+            // Messages are indexed in batches: the newest may not be in the index yet.
+            self.index_for_search().await?;
+        }
         let sql = format!("SELECT c.status, COUNT(*) {FROM} WHERE {WHERE} GROUP BY c.status");
         let rows: Vec<(String, i64)> = bind_filter!(sqlx::query_as(&sql), f, pattern.as_deref(), words.as_deref())
             .fetch_all(&self.read)
@@ -291,7 +299,7 @@ impl Store {
                 .bind(workspace_id)
                 .bind(name)
                 .bind(now_ms())
-                .fetch_one(&self.write)
+                .fetch_written(&self.write)
                 .await
                 .map_err(unique_as("A category with that name"))?;
         Ok(id)

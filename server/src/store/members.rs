@@ -3,7 +3,7 @@
 use app::model::MemberSummary;
 use app::Me;
 
-use super::{now_ms, unique_as, Store, StoreError};
+use super::{now_ms, unique_as, Returning, Store, StoreError};
 
 /// A member as sign-in needs them.
 #[derive(Debug, Clone)]
@@ -51,7 +51,7 @@ impl Store {
         .bind(m.password_hash)
         .bind(m.role.as_str())
         .bind(now_ms())
-        .fetch_one(&self.write)
+        .fetch_written(&self.write)
         .await
         .map_err(unique_as("A team member with that email"))?;
         Ok(row.0)
@@ -196,7 +196,7 @@ impl Store {
         .bind(now_ms())
         .bind(invite_hash)
         .bind(expires_at)
-        .fetch_one(&self.write)
+        .fetch_written(&self.write)
         .await
         .map_err(unique_as("A team member with that email"))?;
         Ok(row.0)

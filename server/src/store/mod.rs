@@ -2,7 +2,8 @@
 //! methods of `Store` and sees domain types; no SQLite type leaves this module.
 //!
 //! SQLite permits one writer at a time, so writes go through a pool of one connection and
-//! reads through a pool of several, all in WAL mode with a busy timeout.
+//! reads through a pool of several, all in WAL mode with a busy timeout. A third connection
+//! belongs to the upkeep task (`upkeep.rs`), which checkpoints the write-ahead log.
 
 mod attachments;
 mod canned;
@@ -12,12 +13,21 @@ mod inbox;
 mod members;
 mod qualifications;
 mod routing;
+mod upkeep;
 pub mod workspaces;
 
+use std::future::Future;
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::query::QueryAs;
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::Sqlite;
 
 pub use attachments::AttachmentRecord;
 pub use canned::CannedRecord;
@@ -26,6 +36,7 @@ pub use inbox::InboxFilter;
 pub use members::{MemberRecord, NewMember, SessionRecord};
 pub use qualifications::RunRecord;
 pub use routing::Gate;
+pub use upkeep::{Upkeep, UpkeepPolicy, WalHealth};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -71,10 +82,68 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Reading the rows of a statement that writes (`INSERT … RETURNING` and the like).
+///
+/// Never `fetch_one` or `fetch_optional` for those: sqlx stops at the first row and resets the
+/// statement, and a write finished by a reset rather than by stepping to its end never runs
+/// SQLite's automatic checkpoint (its WAL hook runs only then). Every message used to be stored
+/// that way, and the write-ahead log grew by gigabytes an hour without ever being copied back.
+pub(crate) trait Returning<'q, O> {
+    /// The one row the statement returns (an error when it returns none).
+    fn fetch_written<'e, 'c: 'e, E>(self, executor: E) -> impl Future<Output = Result<O, sqlx::Error>> + Send + 'e
+    where
+        'q: 'e,
+        O: 'e,
+        E: 'e + sqlx::Executor<'c, Database = Sqlite>;
+
+    /// The row the statement returns, if any.
+    fn fetch_written_optional<'e, 'c: 'e, E>(
+        self,
+        executor: E,
+    ) -> impl Future<Output = Result<Option<O>, sqlx::Error>> + Send + 'e
+    where
+        'q: 'e,
+        O: 'e,
+        E: 'e + sqlx::Executor<'c, Database = Sqlite>;
+}
+
+impl<'q, O> Returning<'q, O> for QueryAs<'q, Sqlite, O, SqliteArguments<'q>>
+where
+    O: Send + Unpin + for<'r> sqlx::FromRow<'r, SqliteRow>,
+{
+    fn fetch_written<'e, 'c: 'e, E>(self, executor: E) -> impl Future<Output = Result<O, sqlx::Error>> + Send + 'e
+    where
+        'q: 'e,
+        O: 'e,
+        E: 'e + sqlx::Executor<'c, Database = Sqlite>,
+    {
+        let rows = self.fetch_all(executor);
+        async move { rows.await?.into_iter().next().ok_or(sqlx::Error::RowNotFound) }
+    }
+
+    fn fetch_written_optional<'e, 'c: 'e, E>(
+        self,
+        executor: E,
+    ) -> impl Future<Output = Result<Option<O>, sqlx::Error>> + Send + 'e
+    where
+        'q: 'e,
+        O: 'e,
+        E: 'e + sqlx::Executor<'c, Database = Sqlite>,
+    {
+        let rows = self.fetch_all(executor);
+        async move { Ok(rows.await?.into_iter().next()) }
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
     read: SqlitePool,
     write: SqlitePool,
+    /// The upkeep task's own connection: checkpoints wait on it, never on the writer's.
+    upkeep: SqlitePool,
+    /// The database file (none in memory).
+    path: Option<PathBuf>,
+    health: Arc<WalHealth>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -87,20 +156,49 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // The log file is cut back to this size whenever it starts again.
+            .pragma(
+                "journal_size_limit",
+                (UpkeepPolicy::default().restart_bytes).to_string(),
+            );
+        let path = options
+            .get_filename()
+            .to_str()
+            .filter(|f| !f.is_empty() && *f != ":memory:")
+            .map(PathBuf::from);
         // The connections are local files that cannot drop: testing one before each use (the
         // pool's default) would cost a round trip to its worker thread for every statement.
+        // Nor are they closed when idle: the writer's statement cache is worth keeping.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
-            .connect_with(options.clone())
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("wal_autocheckpoint", upkeep::BACKSTOP_PAGES.to_string()),
+            )
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)
             .test_before_acquire(false)
-            .connect_with(options.read_only(false))
+            .connect_with(options.clone())
             .await?;
-        Ok(Store { read, write })
+        let upkeep = SqlitePoolOptions::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.busy_timeout(UpkeepPolicy::default().wait))
+            .await?;
+        Ok(Store {
+            read,
+            write,
+            upkeep,
+            path,
+            health: Arc::new(WalHealth::default()),
+        })
     }
 
     /// Applies the migrations that have not run yet.
@@ -115,8 +213,16 @@ impl Store {
         Ok(())
     }
 
+    /// Indexes what is left to index, copies the log into the database and closes.
     pub async fn close(&self) {
+        if let Err(e) = self.index_for_search().await {
+            tracing::warn!(error = %e, "could not index the last messages for search before closing");
+        }
+        if let Err(e) = self.checkpoint_now().await {
+            tracing::warn!(error = %e, "could not checkpoint the write-ahead log before closing");
+        }
         self.read.close().await;
+        self.upkeep.close().await;
         self.write.close().await;
     }
 }

@@ -4,7 +4,7 @@
 use app::model::{GrantView, MyQualification, PracticeMessage, PracticeRun, PracticeStatus, PracticeSubmission};
 
 use super::workspaces::{insert_audit, AuditEntry};
-use super::{now_ms, unique_as, Store, StoreError};
+use super::{now_ms, unique_as, Returning, Store, StoreError};
 
 /// A run's row, before its messages are attached.
 #[derive(Debug, Clone)]
@@ -91,7 +91,7 @@ impl Store {
         .bind(member_id)
         .bind(script)
         .bind(now_ms())
-        .fetch_one(&mut *tx)
+        .fetch_written(&mut *tx)
         .await
         .map_err(unique_as("An unfinished practice run on this workflow"))?;
         add_message(&mut tx, id, true, first_line).await?;
@@ -203,7 +203,7 @@ impl Store {
         .bind(workspace_id)
         .bind(member_id)
         .bind(workflow_id)
-        .fetch_optional(&mut *tx)
+        .fetch_written_optional(&mut *tx)
         .await?;
         let Some((run_id,)) = row else {
             return Err(StoreError::NotFound);

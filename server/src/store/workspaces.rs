@@ -2,7 +2,7 @@
 
 use app::model::{GroupSummary, OperatorSummary, WorkflowSummary, WorkspaceSettings};
 
-use super::{now_ms, unique_as, Store, StoreError};
+use super::{now_ms, unique_as, Returning, Store, StoreError};
 
 type SettingsRow = (String, bool, bool, i64, i64, i64, bool);
 
@@ -21,7 +21,7 @@ impl Store {
         let row: (i64,) = sqlx::query_as("INSERT INTO workspaces (name, created_at) VALUES ($1, $2) RETURNING id")
             .bind(name)
             .bind(now_ms())
-            .fetch_one(&self.write)
+            .fetch_written(&self.write)
             .await?;
         Ok(row.0)
     }
@@ -100,7 +100,7 @@ impl Store {
                 .bind(workspace_id)
                 .bind(name)
                 .bind(now_ms())
-                .fetch_one(&self.write)
+                .fetch_written(&self.write)
                 .await
                 .map_err(unique_as("A workflow with that name"))?;
         Ok(row.0)
@@ -137,7 +137,7 @@ impl Store {
         .bind(name)
         .bind(description)
         .bind(now_ms())
-        .fetch_one(&self.write)
+        .fetch_written(&self.write)
         .await
         .map_err(unique_as("An operator group with that name"))?;
         Ok(row.0)

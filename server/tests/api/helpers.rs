@@ -17,6 +17,8 @@ pub const SUPERVISOR: &str = "supervisor@demo.switchboard.test";
 pub struct TestApp {
     pub base: String,
     pub store: Store,
+    /// The data directory: the database files and stored attachments.
+    pub data_dir: std::path::PathBuf,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
@@ -55,9 +57,27 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     TestApp {
         base,
         store,
+        data_dir: dir.path().to_path_buf(),
         client: new_client(),
         _dir: dir,
         _shutdown: tx,
+    }
+}
+
+/// Asks `check` again and again until it answers `Some`, and gives that answer; fails naming
+/// `what` when `within` passes first. For conditions that become true, never for time.
+pub async fn eventually<T, F, Fut>(what: &str, within: std::time::Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(answer) = check().await {
+            return answer;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "waited {within:?} for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
 }
 

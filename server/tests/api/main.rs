@@ -12,6 +12,7 @@ mod inbox;
 mod qualifications;
 mod routing;
 mod sockets;
+mod storage;
 mod team;
 mod workflows;
 mod workspace;

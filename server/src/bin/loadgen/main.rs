@@ -10,6 +10,7 @@ mod clients;
 mod measure;
 mod relay;
 mod report;
+mod soak;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -36,6 +37,9 @@ enum Command {
     },
     /// Drive Switchboard and the relay and write the report.
     Run(RunArgs),
+    /// Visitors chatting with the assistant for minutes while the database files and the
+    /// server's memory are sampled (the endurance load).
+    Soak(soak::SoakArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -165,6 +169,18 @@ async fn main() {
                 let _ = tcp.set_nodelay(true);
             });
             axum::serve(listener, relay::router()).await.expect("the relay serves");
+        }
+        Command::Soak(args) => {
+            let result = async {
+                let http = Http::new(clients::loopback(&args.switchboard)?);
+                let tokens = tokens(Kind::Switchboard, &http, args.visitors, 0).await?;
+                soak::run(args, tokens).await
+            }
+            .await;
+            if let Err(e) = result {
+                eprintln!("loadgen: {e}");
+                std::process::exit(1);
+            }
         }
         Command::Run(args) => {
             let deadline = Duration::from_secs(args.deadline_secs);

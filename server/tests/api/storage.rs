@@ -1,0 +1,309 @@
+//! The database files while Switchboard serves: the write-ahead log stays bounded under steady
+//! writes with readers busy at every moment, and a server killed with a large log starts again
+//! with every acknowledged message, once.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::events::{VisitorCommand, VisitorEvent};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+
+use crate::helpers::*;
+use crate::sockets::*;
+
+/// Things visitors ask that the demo assistant answers without handing over.
+const LINES: [&str; 4] = [
+    "What are your opening hours?",
+    "How long does shipping take?",
+    "Can I pay by card?",
+    "Thanks for the information",
+];
+
+const MIB: u64 = 1024 * 1024;
+
+fn size(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// A visitor sends `count` messages, each once the previous one was acknowledged (stored),
+/// noting the log's size after each; gives the acknowledged keys.
+async fn chat(
+    mut visitor: VisitorSocket,
+    prefix: String,
+    count: usize,
+    wal: PathBuf,
+    largest: Arc<AtomicU64>,
+) -> Vec<String> {
+    let mut acknowledged = Vec::with_capacity(count);
+    for i in 0..count {
+        let key = format!("{prefix}-{i}");
+        visitor
+            .send(&VisitorCommand::Send {
+                body: LINES[i % LINES.len()].to_string(),
+                idempotency_key: key.clone(),
+                attachments: vec![],
+            })
+            .await;
+        visitor
+            .wait_for("the message acknowledged", |ev| match ev {
+                VisitorEvent::Ack { idempotency_key, .. } if *idempotency_key == key => Some(()),
+                _ => None,
+            })
+            .await;
+        largest.fetch_max(size(&wal), Ordering::Relaxed);
+        acknowledged.push(key);
+    }
+    visitor.close().await;
+    acknowledged
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_write_ahead_log_stays_bounded_while_readers_are_busy() {
+    let app = spawn_app().await;
+    let wal = app.data_dir.join("switchboard.db-wal");
+    let db = app.data_dir.join("switchboard.db");
+
+    // Readers at every moment: supervisors paging through the inbox, over and over.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for _ in 0..3 {
+        let client = TestApp::client_signed_in(&app, SUPERVISOR).await;
+        let url = format!("{}/api/inbox/conversations", app.base);
+        let stop = stop.clone();
+        readers.push(tokio::spawn(async move {
+            let mut pages = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let res = client
+                    .post(&url)
+                    .form(&[("view", "all")])
+                    .send()
+                    .await
+                    .expect("the inbox answers");
+                assert_eq!(res.status(), 200);
+                pages += 1;
+            }
+            pages
+        }));
+    }
+
+    // 20 visitors × 100 messages; the assistant answers each: 4,000 messages stored. Before the
+    // log was checkpointed, that was about 200 MB of log and a 4 KB database.
+    let largest = Arc::new(AtomicU64::new(0));
+    let mut visitors = Vec::new();
+    for v in 0..20 {
+        let socket = app.visitor().await;
+        visitors.push(tokio::spawn(chat(
+            socket,
+            format!("bounded-{v}"),
+            100,
+            wal.clone(),
+            largest.clone(),
+        )));
+    }
+    let mut acknowledged = 0;
+    for v in visitors {
+        acknowledged += v.await.expect("the visitor finishes").len();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut pages = 0;
+    for r in readers {
+        pages += r.await.expect("the reader finishes");
+    }
+
+    assert_eq!(acknowledged, 2_000);
+    assert!(
+        pages > 20,
+        "the readers kept reading while the messages were written ({pages} pages)"
+    );
+    let largest = largest.load(Ordering::Relaxed);
+    assert!(
+        largest <= 64 * MIB,
+        "the write-ahead log reached {:.1} MiB; it must stay under 64 MiB",
+        largest as f64 / MIB as f64
+    );
+    // The data is in the database itself, not only in the log.
+    eventually(
+        "the database file to hold the messages",
+        Duration::from_secs(10),
+        || async { (size(&db) > MIB / 2).then_some(()) },
+    )
+    .await;
+}
+
+/// Tells a connection not to checkpoint when it closes, as a process that dies would not.
+async fn no_checkpoint_on_close(conn: &mut sqlx::SqliteConnection) {
+    let mut handle = conn.lock_handle().await.unwrap();
+    let db = handle.as_raw_handle().as_ptr();
+    // SAFETY: `db` is the connection's open handle, locked for this call; the option takes an
+    // int (1: on) and an optional out-pointer, here null.
+    let rc = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            db,
+            libsqlite3_sys::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            1 as std::ffi::c_int,
+            std::ptr::null_mut::<std::ffi::c_int>(),
+        )
+    };
+    assert_eq!(rc, libsqlite3_sys::SQLITE_OK);
+}
+
+/// `switchboard serve` as a separate process, as an operator runs it.
+struct Served {
+    child: Child,
+    base: String,
+}
+
+fn switchboard(data_dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command
+        .args(args)
+        .env("SWITCHBOARD_DATA_DIR", data_dir)
+        .env("SWITCHBOARD_LISTEN", "127.0.0.1:0")
+        .env("SWITCHBOARD_LOG", "warn");
+    command
+}
+
+/// Starts the server, its output (the log included) going to `log`, and waits until it says
+/// where it listens.
+fn serve(data_dir: &Path, log: &Path) -> Served {
+    let mut file = std::fs::File::create(log).expect("a log file");
+    let mut child = switchboard(data_dir, &["serve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the server starts");
+    let stdout = BufReader::new(child.stdout.take().expect("its output"));
+    let (found, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for line in stdout.lines().map_while(Result::ok) {
+            if let Some(base) = line.strip_prefix("Switchboard is running at ") {
+                let _ = found.send(base.to_string());
+            }
+            let _ = writeln!(file, "{line}");
+        }
+    });
+    let base = address
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the server says where it listens");
+    Served { child, base }
+}
+
+impl Served {
+    /// A new visitor on the demo web channel, connected and resumed, as the widget does it.
+    async fn visitor(&self) -> VisitorSocket {
+        let res = new_client()
+            .post(format!("{}/api/widget/start", self.base))
+            .form(&[("key", server::demo::DEMO_WEB_CHANNEL)])
+            .send()
+            .await
+            .expect("the server answers");
+        let token: String = result(res).await.expect("a visitor token");
+        let url = format!("{}/ws/visitor?token={token}", self.base.replacen("http://", "ws://", 1));
+        let mut socket: VisitorSocket = connect(&url, None).await.expect("the visitor socket opens");
+        socket.send(&VisitorCommand::Resume { last_seq: 0 }).await;
+        socket
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_with_a_large_log_starts_again_with_every_acknowledged_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = switchboard(dir.path(), &["seed-demo"]).output().unwrap();
+    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    let db = dir.path().join("switchboard.db");
+    let wal = dir.path().join("switchboard.db-wal");
+    let first_log = dir.path().join("first.log");
+    let mut first = serve(dir.path(), &first_log);
+
+    // Another program reading the database and never finishing (a backup tool, a stuck
+    // script) holds an old snapshot: no checkpoint can copy past it, and the log grows.
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", db.display())).unwrap();
+    let mut pin = options.connect().await.unwrap();
+    no_checkpoint_on_close(&mut pin).await;
+    sqlx::query("BEGIN").execute(&mut pin).await.unwrap();
+    sqlx::query("SELECT COUNT(*) FROM messages")
+        .fetch_one(&mut pin)
+        .await
+        .unwrap();
+
+    let largest = Arc::new(AtomicU64::new(0));
+    let mut visitors = Vec::new();
+    for v in 0..10 {
+        let socket = first.visitor().await;
+        visitors.push(tokio::spawn(chat(
+            socket,
+            format!("killed-{v}"),
+            150,
+            wal.clone(),
+            largest.clone(),
+        )));
+    }
+    let mut acknowledged = Vec::new();
+    for v in visitors {
+        acknowledged.extend(v.await.expect("the visitor finishes"));
+    }
+    assert!(
+        size(&wal) > 16 * MIB,
+        "the pinned snapshot kept the log from being restarted ({:.1} MiB)",
+        size(&wal) as f64 / MIB as f64
+    );
+    // The server said so, in words an operator can act on.
+    let said = eventually("the server to warn about the log", Duration::from_secs(10), || async {
+        let log = std::fs::read_to_string(&first_log).unwrap_or_default();
+        log.contains("the write-ahead log cannot be checkpointed")
+            .then_some(log)
+    })
+    .await;
+    assert!(said.contains("wal_mib"), "{said}");
+
+    // SIGKILL: no shutdown, no final checkpoint; then the reader goes too, leaving the log.
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    pin.close().await.unwrap();
+    assert!(size(&wal) > 16 * MIB, "the log is still there after the kill");
+
+    let second = serve(dir.path(), &dir.path().join("second.log"));
+    let ready = new_client()
+        .get(format!("{}/readyz", second.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+
+    // Every acknowledged message is there, once.
+    let mut reader = options.read_only(true).connect().await.unwrap();
+    let stored: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT idempotency_key, COUNT(*) FROM messages WHERE idempotency_key LIKE 'killed-%' GROUP BY idempotency_key",
+    )
+    .fetch_all(&mut reader)
+    .await
+    .unwrap();
+    reader.close().await.unwrap();
+    assert_eq!(stored.len(), acknowledged.len(), "every acknowledged message was kept");
+    assert!(stored.iter().all(|(_, n)| *n == 1), "none twice");
+    let keys: std::collections::HashSet<&str> = stored.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(acknowledged.iter().all(|k| keys.contains(k.as_str())));
+
+    // And the restarted server copies the old log into the database and empties it.
+    eventually(
+        "the old log to be checkpointed and emptied",
+        Duration::from_secs(20),
+        || async { (size(&wal) < MIB).then_some(()) },
+    )
+    .await;
+    assert!(size(&db) > MIB / 2, "the database file holds the messages");
+}
