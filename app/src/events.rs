@@ -7,41 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::ConversationSummary;
 use crate::AppError;
 
-/// Who wrote a message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SenderKind {
-    /// The visitor / customer.
-    Contact,
-    /// The workflow's assistant.
-    Ai,
-    /// A team member.
-    Operator,
-    /// Switchboard itself: handoff notices, joins, failures.
-    System,
-}
-
-impl SenderKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SenderKind::Contact => "contact",
-            SenderKind::Ai => "ai",
-            SenderKind::Operator => "operator",
-            SenderKind::System => "system",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<SenderKind> {
-        [
-            SenderKind::Contact,
-            SenderKind::Ai,
-            SenderKind::Operator,
-            SenderKind::System,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-}
+pub use crate::lifecycle::SenderKind;
 
 /// A stored message as clients show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

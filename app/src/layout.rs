@@ -433,7 +433,7 @@ fn Notifier(me: i64) -> impl IntoView {
             let before = mine.with_value(|m| m.get(&c.id).copied());
             let hidden = crate::browser::tab_hidden();
             let path = format!("/inbox/{}", c.id);
-            if c.assignee_id == Some(me) && c.status != "resolved" {
+            if c.assignee_id == Some(me) && c.status != crate::lifecycle::Status::Resolved {
                 mine.update_value(|m| {
                     m.insert(c.id, c.last_seq);
                 });

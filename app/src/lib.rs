@@ -8,6 +8,7 @@ mod error;
 pub mod events;
 pub mod format;
 mod layout;
+pub mod lifecycle;
 pub mod link;
 pub mod macros;
 pub mod model;

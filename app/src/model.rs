@@ -278,15 +278,13 @@ impl WorkspaceSettings {
 pub struct ConversationSummary {
     pub id: i64,
     pub workflow_id: i64,
-    pub channel_kind: String,
+    pub channel_kind: crate::lifecycle::ChannelKind,
     pub channel_name: String,
     /// The channel's colour (CSS), shown as a chip in the inbox.
     pub channel_colour: String,
     pub contact_name: String,
-    /// `open`, `waiting`, `active` or `resolved`.
-    pub status: String,
-    /// `ai` or `human`.
-    pub handler: String,
+    pub status: crate::lifecycle::Status,
+    pub handler: crate::lifecycle::Handler,
     pub assignee_id: Option<i64>,
     pub assignee: Option<String>,
     pub last_message: Option<String>,
@@ -348,13 +346,15 @@ impl StatusCounts {
         self.open + self.waiting + self.active + self.resolved
     }
 
-    pub fn of(&self, status: &str) -> u32 {
+    /// The count of one status, or of all with `None`.
+    pub fn of(&self, status: Option<crate::lifecycle::Status>) -> u32 {
+        use crate::lifecycle::Status;
         match status {
-            "open" => self.open,
-            "waiting" => self.waiting,
-            "active" => self.active,
-            "resolved" => self.resolved,
-            _ => self.all(),
+            Some(Status::Open) => self.open,
+            Some(Status::Waiting) => self.waiting,
+            Some(Status::Active) => self.active,
+            Some(Status::Resolved) => self.resolved,
+            None => self.all(),
         }
     }
 }
@@ -462,7 +462,7 @@ pub struct ContactDetail {
 pub struct ContactConversation {
     pub id: i64,
     pub channel_name: String,
-    pub status: String,
+    pub status: crate::lifecycle::Status,
     pub last_message: Option<String>,
     pub last_activity_at: i64,
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use app::events::{MessageBody, MessageView, OperatorEvent, SenderKind, VisitorEvent};
+use app::lifecycle::{Handler, Status};
 use app::macros::{self, MacroValues};
 use app::model::{ConversationDetail, ConversationSummary, InboxPage, InboxQuery};
 use app::{AppError, Me, Scope};
@@ -253,9 +254,9 @@ impl Conversations {
         // The assistant answers while it handles the conversation, and also while the visitor
         // waits in a queue for a person; it is quiet once a person has been found.
         // A file on its own gives the assistant nothing to answer.
-        if conversation.handler == "ai"
+        if conversation.handler == Handler::Ai
             && !body.as_str().is_empty()
-            && (conversation.status != "waiting" || self.queued(conversation_id))
+            && (conversation.status != Status::Waiting || self.queued(conversation_id))
         {
             self.assistant_turn(&conversation, body.as_str()).await?;
         }
@@ -270,7 +271,7 @@ impl Conversations {
             .workflow(conversation.workflow_id)
             .await?
             .ok_or_else(|| AppError::not_found("The workflow"))?;
-        if conversation.status == "waiting" {
+        if conversation.status == Status::Waiting {
             self.spawn_reply(conversation.id, workflow);
             return Ok(false);
         }
@@ -603,7 +604,7 @@ impl Conversations {
     pub async fn reopen(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
         require_write(me)?;
         let c = self.access(me, conversation_id).await?;
-        if c.status != "resolved" {
+        if c.status != Status::Resolved {
             return Err(AppError::Conflict(
                 "Only a resolved conversation can be reopened.".into(),
             ));
@@ -670,7 +671,7 @@ impl Conversations {
     pub async fn resolve(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
         require_write(me)?;
         let c = self.access(me, conversation_id).await?;
-        if c.status == "resolved" {
+        if c.status == Status::Resolved {
             return Err(AppError::Conflict("This conversation is already resolved.".into()));
         }
         self.stop_assistant(conversation_id);

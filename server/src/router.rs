@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::events::{OperatorEvent, VisitorEvent};
+use app::lifecycle::Status;
 use app::model::{
     BoardOperator, ConversationSummary, LiveBoard, MyPresence, OfferView, OperatorStatus, QueuedView, SessionView,
     WorkflowChoice,
@@ -541,7 +542,7 @@ impl Router {
                 "Only the operator handling this conversation, or a supervisor, can transfer it.".into(),
             ));
         }
-        if c.status == "resolved" {
+        if c.status == Status::Resolved {
             return Err(AppError::Conflict(
                 "This conversation is resolved; there is nothing to transfer.".into(),
             ));
@@ -829,7 +830,7 @@ impl Router {
         let Ok(Some(c)) = self.store.conversation(conversation_id).await else {
             return;
         };
-        if c.assignee_id.is_some() || c.status == "resolved" {
+        if c.assignee_id.is_some() || c.status == Status::Resolved {
             return;
         }
         let Ok(Some(workflow)) = self.store.workflow(c.workflow_id).await else {

@@ -17,7 +17,7 @@ fn view(w: WorkflowRecord, answers: Vec<(i64, String, String)>) -> WorkflowSetti
         id: w.id,
         name: w.name,
         live_routing: w.live_routing,
-        handoff_mode: w.handoff_mode,
+        handoff_mode: w.handoff_mode.to_string(),
         escalation_threshold: w.escalation_threshold,
         escalate_on_frustration: w.escalate_on_frustration,
         handoff_message: w.handoff_message,

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::inbox::{badge_class, Inbox, Pending};
+use super::inbox::{status_badge, Inbox, Pending};
 use super::info_panel::InfoPanel;
 use crate::api::{
     get_conversation, get_history, get_transfer_options, list_canned, resolve_conversation, restore_to_ai, take_over,
@@ -13,6 +13,7 @@ use crate::api::{
 };
 use crate::events::{MessageBody, MessageView, OperatorCommand, SenderKind};
 use crate::format;
+use crate::lifecycle::{Handler, Status};
 use crate::macros::{self, MacroValues};
 use crate::model::{format_clock, AttachmentView, CannedResponse, ContactDetail};
 use crate::socket::{js_now, new_key};
@@ -168,13 +169,13 @@ pub fn ConversationView() -> impl IntoView {
             <div class="flex min-w-0 flex-1 flex-col">
                 <header class="flex flex-wrap items-center gap-x-3 gap-y-2 border-b border-slate-200 bg-white px-6 py-3">
                     {move || summary().map(|s| {
-                        let handler_text = if s.handler == "ai" { "The assistant is handling this conversation".to_string() } else { format!("Handled by {}", s.assignee.clone().unwrap_or_else(|| "a person".into())) };
+                        let handler_text = if s.handler == Handler::Ai { "The assistant is handling this conversation".to_string() } else { format!("Handled by {}", s.assignee.clone().unwrap_or_else(|| "a person".into())) };
                         view! {
                             <div class="min-w-[12rem] flex-1">
                                 <h2 class="truncate text-base font-semibold" data-testid="conversation-title">{s.contact_name.clone()}</h2>
                                 <p class="truncate text-xs text-slate-500">
                                     {format!("{} · ", s.channel_name)}
-                                    <span class=format!("rounded-full px-2 py-0.5 font-medium {}", badge_class(&s.status)) data-testid="conversation-status">{s.status.clone()}</span>
+                                    <span class=format!("rounded-full px-2 py-0.5 font-medium {}", status_badge(s.status)) data-testid="conversation-status">{s.status.as_str()}</span>
                                     {format!(" · {handler_text}")}
                                 </p>
                             </div>
@@ -184,17 +185,17 @@ pub fn ConversationView() -> impl IntoView {
                         let s = summary().unwrap();
                         view! {
                             <div class="flex shrink-0 gap-2">
-                                {(s.handler == "ai").then(|| view! {
+                                {(s.handler == Handler::Ai).then(|| view! {
                                     <button type="button" on:click=move |_| act("take_over") disabled=move || busy.get() class=BUTTON>"Take over"</button>
                                 })}
-                                {(s.handler == "human").then(|| view! {
+                                {(s.handler == Handler::Human).then(|| view! {
                                     <button type="button" on:click=move |_| act("restore") disabled=move || busy.get() class=QUIET>"Restore to AI"</button>
                                 })}
-                                {(s.status != "resolved").then(|| view! {
+                                {(s.status != Status::Resolved).then(|| view! {
                                     <button type="button" on:click=move |_| transfer_open.update(|o| *o = !*o) aria-expanded=move || transfer_open.get().to_string() class=QUIET>"Transfer"</button>
                                     <button type="button" on:click=move |_| act("resolve") disabled=move || busy.get() class=QUIET title="Resolve (e)">"Resolve"</button>
                                 })}
-                                {(s.status == "resolved").then(|| view! {
+                                {(s.status == Status::Resolved).then(|| view! {
                                     <button type="button" on:click=move |_| act("reopen") disabled=move || busy.get() class=QUIET>"Reopen"</button>
                                 })}
                             </div>

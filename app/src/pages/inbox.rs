@@ -9,6 +9,7 @@ use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use crate::api::{get_conversation_summary, inbox_page, list_workflows};
 use crate::events::{MessageView, OperatorCommand, OperatorEvent, SenderKind};
+use crate::lifecycle::{Handler, Status};
 use crate::link::OperatorLink;
 use crate::model::{format_utc, ConversationSummary, InboxQuery, StatusCounts, Viewer};
 use crate::socket::js_now;
@@ -62,12 +63,13 @@ pub const CHANNELS: [(&str, &str); 7] = [
     ("api", "API"),
 ];
 
-const STATUSES: [(&str, &str); 5] = [
-    ("", "All"),
-    ("waiting", "Waiting"),
-    ("active", "Active"),
-    ("open", "Open"),
-    ("resolved", "Resolved"),
+/// The status filters, in the order a team works through them (`None`: all).
+const STATUSES: [Option<Status>; 5] = [
+    None,
+    Some(Status::Waiting),
+    Some(Status::Active),
+    Some(Status::Open),
+    Some(Status::Resolved),
 ];
 
 const VIEWS: [(&str, &str); 3] = [("mine", "Mine"), ("unassigned", "Unassigned"), ("", "All")];
@@ -227,8 +229,8 @@ impl Inbox {
         (q.view.is_empty()
             || (q.view == "mine" && c.assignee_id == Some(me))
             || (q.view == "unassigned" && c.assignee_id.is_none()))
-            && (q.status.is_empty() || q.status == c.status)
-            && (q.channel.is_empty() || q.channel == c.channel_kind)
+            && (q.status.is_empty() || q.status == c.status.as_str())
+            && (q.channel.is_empty() || q.channel == c.channel_kind.as_str())
             && (q.workflow.is_empty() || q.workflow == c.workflow_id.to_string())
     }
 
@@ -267,21 +269,21 @@ impl Inbox {
         let existing = self.summary(c.id);
         let fits = self.fits(&c);
         self.counts.update(|counts| {
-            let bump = |counts: &mut StatusCounts, status: &str, by: i32| {
+            let bump = |counts: &mut StatusCounts, status: Status, by: i32| {
                 let slot = match status {
-                    "open" => &mut counts.open,
-                    "waiting" => &mut counts.waiting,
-                    "active" => &mut counts.active,
-                    _ => &mut counts.resolved,
+                    Status::Open => &mut counts.open,
+                    Status::Waiting => &mut counts.waiting,
+                    Status::Active => &mut counts.active,
+                    Status::Resolved => &mut counts.resolved,
                 };
                 *slot = (*slot as i32 + by).max(0) as u32;
             };
             match &existing {
                 Some(old) if old.status != c.status => {
-                    bump(counts, &old.status, -1);
-                    bump(counts, &c.status, 1);
+                    bump(counts, old.status, -1);
+                    bump(counts, c.status, 1);
                 }
-                None if fits && self.query.get_untracked().q.is_empty() => bump(counts, &c.status, 1),
+                None if fits && self.query.get_untracked().q.is_empty() => bump(counts, c.status, 1),
                 _ => {}
             }
         });
@@ -521,13 +523,15 @@ pub fn InboxPage() -> impl IntoView {
                     }).collect_view()}
                 </nav>
                 <nav aria-label="Filter by status" class="flex flex-wrap gap-1 px-3 py-2">
-                    {STATUSES.into_iter().map(|(value, label)| {
+                    {STATUSES.into_iter().map(|status| {
+                        let value = status.map(Status::as_str).unwrap_or_default();
+                        let label = status.map(Status::label).unwrap_or("All");
                         let href = move || inbox_href(&InboxQuery { status: value.to_string(), ..query.get() }, None);
                         let current = move || query.with(|q| q.status == value);
                         view! {
                             <a href=href aria-current=move || current().then_some("page")
                                 class=move || if current() { "rounded-full bg-slate-900 px-3 py-1 text-xs font-medium text-white" } else { "rounded-full bg-slate-100 px-3 py-1 text-xs font-medium text-slate-700 hover:bg-slate-200" }>
-                                {label} " " <span class="opacity-70" data-testid=format!("count-{}", if value.is_empty() { "all" } else { value })>{move || inbox.counts.with(|c| c.of(value))}</span>
+                                {label} " " <span class="opacity-70" data-testid=format!("count-{}", if value.is_empty() { "all" } else { value })>{move || inbox.counts.with(|c| c.of(status))}</span>
                             </a>
                         }
                     }).collect_view()}
@@ -600,17 +604,13 @@ pub fn InboxPage() -> impl IntoView {
     }
 }
 
-fn status_badge(status: &str) -> &'static str {
+pub fn status_badge(status: Status) -> &'static str {
     match status {
-        "waiting" => "bg-amber-100 text-amber-900",
-        "active" => "bg-emerald-100 text-emerald-900",
-        "resolved" => "bg-slate-200 text-slate-700",
-        _ => "bg-sky-100 text-sky-900",
+        Status::Waiting => "bg-amber-100 text-amber-900",
+        Status::Active => "bg-emerald-100 text-emerald-900",
+        Status::Resolved => "bg-slate-200 text-slate-700",
+        Status::Open => "bg-sky-100 text-sky-900",
     }
-}
-
-pub fn badge_class(status: &str) -> &'static str {
-    status_badge(status)
 }
 
 #[component]
@@ -619,7 +619,7 @@ fn ConversationRow(c: ConversationSummary, now: RwSignal<f64>) -> impl IntoView 
     let id = c.id;
     let href = move || inbox_href(&inbox.query.get(), Some(id));
     let selected = move || inbox.open.get() == Some(id);
-    let handler = if c.handler == "ai" {
+    let handler = if c.handler == Handler::Ai {
         "AI".to_string()
     } else {
         c.assignee.clone().unwrap_or_else(|| "Unassigned".into())
@@ -636,7 +636,7 @@ fn ConversationRow(c: ConversationSummary, now: RwSignal<f64>) -> impl IntoView 
     } else {
         "mt-1 truncate text-sm text-slate-600"
     };
-    let waiting_since = (c.status == "waiting").then_some(c.escalated_at).flatten();
+    let waiting_since = (c.status == Status::Waiting).then_some(c.escalated_at).flatten();
     let last = c.last_activity_at;
     view! {
         <li>
@@ -645,12 +645,12 @@ fn ConversationRow(c: ConversationSummary, now: RwSignal<f64>) -> impl IntoView 
                 data-testid="conversation-row"
                 class=move || format!("block px-4 py-3 focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-sky-500 {}", if selected() { "bg-sky-50" } else { "hover:bg-slate-50" })>
                 <div class="flex items-center gap-2">
-                    <span class="rounded px-1.5 py-0.5 text-[10px] font-semibold uppercase text-white" style=format!("background:{}", c.channel_colour) title=c.channel_name.clone() data-testid="channel-chip">{c.channel_kind.clone()}</span>
+                    <span class="rounded px-1.5 py-0.5 text-[10px] font-semibold uppercase text-white" style=format!("background:{}", c.channel_colour) title=c.channel_name.clone() data-testid="channel-chip">{c.channel_kind.as_str()}</span>
                     <span class=name_class>{c.contact_name.clone()}</span>
                     {(unread > 0).then(|| view! {
                         <span class="rounded-full bg-sky-600 px-1.5 text-[11px] font-semibold text-white" data-testid="unread" aria-label=format!("{unread} unread")>{unread}</span>
                     })}
-                    <span class=format!("rounded-full px-2 py-0.5 text-[11px] font-medium {}", status_badge(&c.status)) data-testid="status">{c.status.clone()}</span>
+                    <span class=format!("rounded-full px-2 py-0.5 text-[11px] font-medium {}", status_badge(c.status)) data-testid="status">{c.status.as_str()}</span>
                 </div>
                 <p class=preview_class>{preview}</p>
                 <p class="mt-1 flex justify-between gap-2 text-[11px] text-slate-500">

@@ -11,6 +11,7 @@ use crate::api::{
     restore_to_ai, set_conversation_category, take_over, update_contact,
 };
 use crate::events::{OperatorCommand, SenderKind};
+use crate::lifecycle::{Handler, Status};
 use crate::model::{format_utc, ContactDetail};
 use crate::socket::new_key;
 use crate::{AppError, Me, Scope};
@@ -53,17 +54,20 @@ pub fn InfoPanel() -> impl IntoView {
 
     let set_status = move |status: String| {
         let Some(id) = open.id.get_untracked() else { return };
-        let current = summary().map(|s| s.status).unwrap_or_default();
+        let Some(current) = summary().map(|s| s.status) else {
+            return;
+        };
+        let Some(status) = Status::parse(&status) else { return };
         if status == current {
             return;
         }
         leptos::task::spawn_local(async move {
-            let result = match status.as_str() {
-                "resolved" => resolve_conversation(id).await,
-                "active" => take_over(id).await,
-                "open" if current == "resolved" => reopen_conversation(id).await,
-                "open" => restore_to_ai(id).await,
-                _ => Err(AppError::invalid(
+            let result = match status {
+                Status::Resolved => resolve_conversation(id).await,
+                Status::Active => take_over(id).await,
+                Status::Open if current == Status::Resolved => reopen_conversation(id).await,
+                Status::Open => restore_to_ai(id).await,
+                Status::Waiting => Err(AppError::invalid(
                     "Status",
                     "a conversation waits for a person when it is escalated or transferred; use Transfer to send it to the queue",
                 )),
@@ -146,12 +150,12 @@ pub fn InfoPanel() -> impl IntoView {
                             <div class="flex justify-between gap-2"><dt class="text-slate-500">"Channel"</dt>
                                 <dd class="flex items-center gap-1"><span class="h-2.5 w-2.5 rounded-full" style=format!("background:{}", s.channel_colour) aria-hidden="true"></span>{s.channel_name.clone()}</dd></div>
                             <div class="flex justify-between gap-2"><dt class="text-slate-500">"Assigned to"</dt>
-                                <dd data-testid="panel-assignee">{s.assignee.clone().unwrap_or_else(|| if s.handler == "ai" { "The assistant".into() } else { "Nobody yet".into() })}</dd></div>
+                                <dd data-testid="panel-assignee">{s.assignee.clone().unwrap_or_else(|| if s.handler == Handler::Ai { "The assistant".into() } else { "Nobody yet".into() })}</dd></div>
                         </dl>
                         <label for="panel-status" class="mt-3 block text-slate-500">"Status"</label>
                         <select id="panel-status" class=FIELD disabled=!can_write on:change=move |ev| set_status(event_target_value(&ev))>
-                            {["open", "waiting", "active", "resolved"].into_iter().map(|st| view! {
-                                <option value=st selected=s.status == st>{st}</option>
+                            {Status::ALL.iter().map(|st| view! {
+                                <option value=st.as_str() selected=s.status == *st>{st.as_str()}</option>
                             }).collect_view()}
                         </select>
                         <label for="panel-category" class="mt-3 block text-slate-500">"Category"</label>

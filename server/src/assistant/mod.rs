@@ -239,7 +239,7 @@ mod tests {
             id: 1,
             workspace_id: 1,
             name: "Support Assistant".into(),
-            handoff_mode: "auto_escalation".into(),
+            handoff_mode: app::lifecycle::HandoffMode::AutoEscalation,
             escalation_threshold: 3,
             escalate_on_frustration: true,
             handoff_message: "A human agent will be with you shortly.".into(),

@@ -74,7 +74,7 @@ pub async fn channel(store: &Store, key: &str) -> Result<ChannelRecord, AppError
         return Err(unknown_channel(key));
     }
     match store.channel_by_key(key).await? {
-        Some(c) if c.kind == "web" => Ok(c),
+        Some(c) if c.kind == app::lifecycle::ChannelKind::Web => Ok(c),
         _ => Err(unknown_channel(key)),
     }
 }

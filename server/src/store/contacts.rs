@@ -30,7 +30,7 @@ impl Store {
                 .bind(contact_id)
                 .fetch_all(&self.read)
                 .await?;
-        let conversations: Vec<(i64, String, String, Option<String>, i64)> = sqlx::query_as(
+        let conversations: Vec<(i64, String, app::lifecycle::Status, Option<String>, i64)> = sqlx::query_as(
             "SELECT c.id, ch.name, c.status,
                     (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.internal = 0 ORDER BY seq DESC LIMIT 1),
                     c.last_activity_at

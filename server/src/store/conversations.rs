@@ -3,6 +3,7 @@
 //! stored with its place before anyone can be told of it, and claims are atomic.
 
 use app::events::{MessageView, SenderKind};
+use app::lifecycle::{ChannelKind, Handler, HandoffMode, Status};
 
 use super::{now_ms, Returning, Store, StoreError};
 
@@ -11,7 +12,7 @@ pub struct ChannelRecord {
     pub id: i64,
     pub workspace_id: i64,
     pub workflow_id: i64,
-    pub kind: String,
+    pub kind: ChannelKind,
     pub name: String,
     pub colour: String,
     pub public_key: String,
@@ -24,8 +25,8 @@ pub struct ConversationRecord {
     pub channel_id: i64,
     pub workflow_id: i64,
     pub contact_id: i64,
-    pub status: String,
-    pub handler: String,
+    pub status: Status,
+    pub handler: Handler,
     pub assignee_id: Option<i64>,
     pub human_requests: i64,
     pub last_seq: i64,
@@ -37,7 +38,7 @@ pub struct WorkflowRecord {
     pub id: i64,
     pub workspace_id: i64,
     pub name: String,
-    pub handoff_mode: String,
+    pub handoff_mode: HandoffMode,
     pub escalation_threshold: i64,
     pub escalate_on_frustration: bool,
     pub handoff_message: String,
@@ -71,8 +72,8 @@ pub struct Appended {
 /// just after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handling {
-    pub status: String,
-    pub handler: String,
+    pub status: Status,
+    pub handler: Handler,
     pub assignee_id: Option<i64>,
 }
 
@@ -83,16 +84,20 @@ impl Appended {
         let b = self.before.as_ref()?;
         let m = &self.message;
         let claims = m.sender_kind == SenderKind::Operator && !m.internal;
-        let status = if m.sender_kind == SenderKind::Contact && b.status == "resolved" {
-            if b.handler == "human" { "waiting" } else { "open" }.to_string()
-        } else if claims && (b.assignee_id != m.sender_id || b.handler != "human") {
-            "active".to_string()
+        let status = if m.sender_kind == SenderKind::Contact && b.status == Status::Resolved {
+            if b.handler == Handler::Human {
+                Status::Waiting
+            } else {
+                Status::Open
+            }
+        } else if claims && (b.assignee_id != m.sender_id || b.handler != Handler::Human) {
+            Status::Active
         } else {
-            b.status.clone()
+            b.status
         };
         Some(Handling {
             status,
-            handler: if claims { "human".into() } else { b.handler.clone() },
+            handler: if claims { Handler::Human } else { b.handler },
             assignee_id: if claims { m.sender_id } else { b.assignee_id },
         })
     }
@@ -106,7 +111,7 @@ impl Appended {
             && self
                 .before
                 .as_ref()
-                .is_some_and(|b| b.assignee_id.is_none() || b.handler != "human")
+                .is_some_and(|b| b.assignee_id.is_none() || b.handler != Handler::Human)
     }
 }
 
@@ -134,7 +139,7 @@ impl From<StoreError> for Refusal {
     }
 }
 
-type ConversationRow = (i64, i64, i64, i64, i64, String, String, Option<i64>, i64, i64);
+type ConversationRow = (i64, i64, i64, i64, i64, Status, Handler, Option<i64>, i64, i64);
 
 const CONVERSATION_COLUMNS: &str =
     "id, workspace_id, channel_id, workflow_id, contact_id, status, handler, assignee_id, human_requests, last_seq";
@@ -285,8 +290,8 @@ struct Inserted {
     idempotency_key: Option<String>,
     created_at: i64,
     sender_id: Option<i64>,
-    status: String,
-    handler: String,
+    status: Status,
+    handler: Handler,
     assignee_id: Option<i64>,
 }
 
@@ -519,7 +524,7 @@ async fn claim(tx: &mut Tx<'_>, conversation_id: i64, member_id: i64) -> Result<
 
 impl Store {
     pub async fn channel_by_key(&self, key: &str) -> Result<Option<ChannelRecord>, StoreError> {
-        let row: Option<(i64, i64, i64, String, String, String, String)> = sqlx::query_as(
+        let row: Option<(i64, i64, i64, ChannelKind, String, String, String)> = sqlx::query_as(
             "SELECT id, workspace_id, workflow_id, kind, name, colour, public_key FROM channels WHERE public_key = $1",
         )
         .bind(key)

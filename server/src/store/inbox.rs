@@ -2,6 +2,7 @@
 //! first; what each operator has read; the workspace's categories.
 
 use app::events::SenderKind;
+use app::lifecycle::{ChannelKind, Handler, Status};
 use app::model::{CategoryView, ConversationSummary, StatusCounts};
 
 use super::{now_ms, unique_as, Returning, Store, StoreError};
@@ -108,12 +109,12 @@ macro_rules! bind_filter {
 struct SummaryRow {
     id: i64,
     workflow_id: i64,
-    channel_kind: String,
+    channel_kind: ChannelKind,
     channel_name: String,
     channel_colour: String,
     contact_name: String,
-    status: String,
-    handler: String,
+    status: Status,
+    handler: Handler,
     assignee_id: Option<i64>,
     assignee: Option<String>,
     last_message: Option<String>,

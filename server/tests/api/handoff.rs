@@ -8,6 +8,7 @@ use std::time::Duration;
 use app::events::{
     MessageView, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent, MAX_MESSAGE_CHARS,
 };
+use app::lifecycle::{Handler, Status};
 use app::AppError;
 
 use crate::helpers::*;
@@ -127,7 +128,7 @@ async fn the_operator_inbox_is_told_of_an_escalation_without_asking() {
     let conversation = escalate(&mut v).await;
     let summary = op
         .wait_for("the escalated conversation", |e| match e {
-            OperatorEvent::Conversation { conversation: c } if c.status == "waiting" => Some(c.clone()),
+            OperatorEvent::Conversation { conversation: c } if c.status == Status::Waiting => Some(c.clone()),
             _ => None,
         })
         .await;
@@ -625,7 +626,7 @@ async fn a_new_visitor_message_reopens_a_resolved_conversation() {
     let conversation = escalate(&mut v).await;
     app.take_over(conversation).await.unwrap();
     let resolved = app.resolve(conversation).await.unwrap();
-    assert_eq!(resolved.status, "resolved");
+    assert_eq!(resolved.status, Status::Resolved);
     v.send(&send("One more thing", "again")).await;
     v.wait_for("the ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))
         .await;
@@ -689,7 +690,7 @@ async fn with_always_on_monitoring_every_conversation_is_in_the_inbox_and_a_huma
     let inbox = app.conversations().await.unwrap();
     assert_eq!(inbox.len(), 1, "in the inbox before any escalation");
     let taken = app.take_over(listed.id).await.unwrap();
-    assert_eq!(taken.handler, "human");
+    assert_eq!(taken.handler, Handler::Human);
     v.send(&send("And on Saturdays?", "h2")).await;
     let after = v.drain(Duration::from_millis(700)).await;
     assert!(

@@ -626,7 +626,7 @@ async fn contact_details_are_checked_edited_and_show_earlier_conversations() {
     let reopened: ConversationSummary = result(app.call_with(&owner, "inbox/reopen", &[("id", &cid)]).await)
         .await
         .unwrap();
-    assert_eq!(reopened.status, "active");
+    assert_eq!(reopened.status, app::lifecycle::Status::Active);
     visitor_says(&mut v, "Back again", "back").await;
     let detail: ContactDetail = result(
         app.call_with(&owner, "contacts/get", &[("conversation_id", &cid)])

@@ -1,0 +1,148 @@
+//! The words of a conversation's life, one type each: where it stands (`Status`), who answers
+//! it (`Handler`), who wrote a message (`SenderKind`), the channel it came on (`ChannelKind`)
+//! and how a workflow hands over to people (`HandoffMode`). The same names travel in JSON, in
+//! the database (as text) and in the inbox's filters; nothing else spells them.
+
+use serde::{Deserialize, Serialize};
+
+/// Defines an enum of plain words: serde and (on the server) sqlx use the snake_case names,
+/// `as_str`/`parse` convert, `ALL` lists them in order.
+macro_rules! words {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+        #[serde(rename_all = "snake_case")]
+        #[cfg_attr(feature = "ssr", sqlx(rename_all = "snake_case"))]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+words! {
+    /// Where a conversation stands.
+    Status {
+        /// The assistant answers; nobody on the team is needed.
+        Open = "open",
+        /// The customer waits for a person (escalated, queued, offered).
+        Waiting = "waiting",
+        /// A person handles it.
+        Active = "active",
+        /// Closed; the customer's next message reopens it.
+        Resolved = "resolved",
+    }
+}
+
+words! {
+    /// Who answers the customer.
+    Handler {
+        Ai = "ai",
+        Human = "human",
+    }
+}
+
+words! {
+    /// Who wrote a message.
+    SenderKind {
+        /// The visitor / customer.
+        Contact = "contact",
+        /// The workflow's assistant.
+        Ai = "ai",
+        /// A team member.
+        Operator = "operator",
+        /// Switchboard itself: handoff notices, joins, failures.
+        System = "system",
+    }
+}
+
+words! {
+    /// The channel a conversation came on.
+    ChannelKind {
+        Web = "web",
+        Sms = "sms",
+        Email = "email",
+        Whatsapp = "whatsapp",
+        Messenger = "messenger",
+        Instagram = "instagram",
+        Api = "api",
+    }
+}
+
+words! {
+    /// How a workflow involves people.
+    HandoffMode {
+        /// The assistant answers until the customer asks for a person or is frustrated.
+        AutoEscalation = "auto_escalation",
+        /// Every conversation is in the team's inbox from its first message.
+        AlwaysOn = "always_on",
+    }
+}
+
+impl Status {
+    /// The word people read.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Open => "Open",
+            Status::Waiting => "Waiting",
+            Status::Active => "Active",
+            Status::Resolved => "Resolved",
+        }
+    }
+}
+
+impl ChannelKind {
+    /// The word people read.
+    pub fn label(self) -> &'static str {
+        match self {
+            ChannelKind::Web => "Web chat",
+            ChannelKind::Sms => "SMS",
+            ChannelKind::Email => "E-mail",
+            ChannelKind::Whatsapp => "WhatsApp",
+            ChannelKind::Messenger => "Messenger",
+            ChannelKind::Instagram => "Instagram",
+            ChannelKind::Api => "API",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_round_trip_through_text_and_json() {
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.as_str()), Some(*s));
+            assert_eq!(serde_json::to_string(s).unwrap(), format!("\"{s}\""));
+        }
+        assert_eq!(HandoffMode::parse("always_on"), Some(HandoffMode::AlwaysOn));
+        assert_eq!(
+            serde_json::to_string(&HandoffMode::AutoEscalation).unwrap(),
+            "\"auto_escalation\""
+        );
+        assert_eq!(ChannelKind::parse("whatsapp"), Some(ChannelKind::Whatsapp));
+        assert_eq!(SenderKind::parse("operator"), Some(SenderKind::Operator));
+        assert_eq!(Handler::parse("robot"), None);
+    }
+}
