@@ -32,9 +32,10 @@ END;
 DROP INDEX conversations_assignee;
 CREATE INDEX conversations_assignee ON conversations (assignee_id);
 
--- The same rules as before, in two statements, so that only an operator's reply sets
--- `assignee_id`: SQLite rewrites an index entry whenever its column is assigned, even to the
--- value it had, and the old single UPDATE assigned it for every message.
+-- The rules of server/src/conversations/lifecycle.rs for a stored message (the store's
+-- conformance test holds the two together), in two statements so that only an operator's reply
+-- assigns `assignee_id`: SQLite rewrites an index entry whenever its column is assigned, even
+-- to the value it had, and the old single UPDATE assigned it for every message.
 DROP TRIGGER messages_move_conversation;
 CREATE TRIGGER messages_move_conversation AFTER INSERT ON messages
 BEGIN
@@ -51,14 +52,13 @@ BEGIN
     WHERE id = NEW.conversation_id;
 
     -- An operator's reply claims the conversation for them (human handler, active) unless it
-    -- is theirs already, and records the first human reply.
+    -- is theirs already, and records the first human reply. A resolved conversation stays
+    -- resolved: only the customer or an explicit reopen brings it back.
     UPDATE conversations SET
         status = CASE
-            WHEN assignee_id IS NULL OR assignee_id != NEW.sender_id OR handler != 'human' THEN 'active'
+            WHEN status != 'resolved'
+                 AND (assignee_id IS NULL OR assignee_id != NEW.sender_id OR handler != 'human') THEN 'active'
             ELSE status END,
-        resolved_at = CASE
-            WHEN assignee_id IS NULL OR assignee_id != NEW.sender_id OR handler != 'human' THEN NULL
-            ELSE resolved_at END,
         assignee_id = NEW.sender_id,
         handler = 'human',
         first_human_reply_at = COALESCE(first_human_reply_at, NEW.created_at)

@@ -5,6 +5,8 @@
 use app::events::{MessageView, SenderKind};
 use app::lifecycle::{ChannelKind, Handler, HandoffMode, Status};
 
+use crate::conversations::lifecycle::{self, Event, Refused, State};
+
 use super::{now_ms, Returning, Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -65,53 +67,27 @@ pub struct Appended {
     /// The idempotency key was seen before: this is the message stored then.
     pub duplicate: bool,
     /// The conversation just before this message (`None` for a duplicate).
-    pub before: Option<Handling>,
-}
-
-/// Who handled a conversation and how it stood: just before a message was added to it, or
-/// just after.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Handling {
-    pub status: Status,
-    pub handler: Handler,
-    pub assignee_id: Option<i64>,
+    pub before: Option<State>,
 }
 
 impl Appended {
-    /// How the conversation stands after this message: what the insert's trigger
-    /// (`messages_move_conversation`) did to it, worked out without reading it back.
-    pub fn handling_after(&self) -> Option<Handling> {
-        let b = self.before.as_ref()?;
+    /// How the conversation stands after this message: the lifecycle's decision, which the
+    /// insert's trigger carried out (the conformance test holds the two together).
+    pub fn after(&self) -> Option<State> {
         let m = &self.message;
-        let claims = m.sender_kind == SenderKind::Operator && !m.internal;
-        let status = if m.sender_kind == SenderKind::Contact && b.status == Status::Resolved {
-            if b.handler == Handler::Human {
-                Status::Waiting
-            } else {
-                Status::Open
-            }
-        } else if claims && (b.assignee_id != m.sender_id || b.handler != Handler::Human) {
-            Status::Active
-        } else {
-            b.status
-        };
-        Some(Handling {
-            status,
-            handler: if claims { Handler::Human } else { b.handler },
-            assignee_id: if claims { m.sender_id } else { b.assignee_id },
-        })
+        lifecycle::decide(self.before?, Event::of_message(m.sender_kind, m.internal, m.sender_id)).ok()
     }
 
     /// An operator's reply that made the conversation theirs (it was nobody's, or the
     /// assistant's).
     pub fn claimed(&self) -> bool {
         let m = &self.message;
-        m.sender_kind == SenderKind::Operator
-            && !m.internal
-            && self
-                .before
-                .as_ref()
-                .is_some_and(|b| b.assignee_id.is_none() || b.handler != Handler::Human)
+        match (self.before, self.after(), m.sender_id) {
+            (Some(before), Some(after), Some(operator)) if m.sender_kind == SenderKind::Operator && !m.internal => {
+                lifecycle::claimed(before, after, operator)
+            }
+            _ => false,
+        }
     }
 }
 
@@ -277,7 +253,8 @@ const INSERT_MESSAGE: &str = "INSERT INTO messages
         CASE WHEN sender_kind = 'operator' THEN sender_id END AS sender_id,
         (SELECT status FROM conversations WHERE id = messages.conversation_id) AS status,
         (SELECT handler FROM conversations WHERE id = messages.conversation_id) AS handler,
-        (SELECT assignee_id FROM conversations WHERE id = messages.conversation_id) AS assignee_id";
+        (SELECT assignee_id FROM conversations WHERE id = messages.conversation_id) AS assignee_id,
+        (SELECT escalated_at IS NOT NULL FROM conversations WHERE id = messages.conversation_id) AS escalated";
 
 #[derive(sqlx::FromRow)]
 struct Inserted {
@@ -293,6 +270,7 @@ struct Inserted {
     status: Status,
     handler: Handler,
     assignee_id: Option<i64>,
+    escalated: bool,
 }
 
 /// Appends on a connection (inside a transaction when the caller has one). A repeated key
@@ -340,10 +318,11 @@ async fn append_guarded(
     Ok(Appended {
         message,
         duplicate: false,
-        before: Some(Handling {
+        before: Some(State {
             status: r.status,
             handler: r.handler,
-            assignee_id: r.assignee_id,
+            assignee: r.assignee_id,
+            escalated: r.escalated,
         }),
     })
 }
@@ -426,6 +405,14 @@ async fn why_not_stored(
     }
 }
 
+/// The outcome of an event that cannot be refused (only storage can fail).
+pub(super) fn decided(r: Result<(State, State), Refusal>) -> Result<(State, State), StoreError> {
+    r.map_err(|refusal| match refusal {
+        Refusal::Store(e) => e,
+        _ => StoreError::NotFound,
+    })
+}
+
 /// Appends with no guard (system notices and the like), on a connection or in a transaction.
 async fn append(
     conn: &mut sqlx::SqliteConnection,
@@ -496,33 +483,72 @@ async fn member_name_on(conn: &mut sqlx::SqliteConnection, member_id: i64) -> Re
     Ok(row.map(|r| r.0).unwrap_or_else(|| "another operator".into()))
 }
 
-/// Makes `member_id` the handler of the conversation unless another operator holds it.
-/// Returns whether anything changed.
-async fn claim(tx: &mut Tx<'_>, conversation_id: i64, member_id: i64) -> Result<bool, Refusal> {
-    let row: Option<(Option<i64>, String)> =
-        sqlx::query_as("SELECT assignee_id, handler FROM conversations WHERE id = $1")
-            .bind(conversation_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    let (assignee, handler) = row.ok_or(StoreError::NotFound)?;
-    match assignee {
-        Some(other) if other != member_id => Err(Refusal::ClaimedBy(member_name(tx, other).await?)),
-        Some(_) if handler == "human" => Ok(false),
-        _ => {
-            sqlx::query(
-                "UPDATE conversations SET assignee_id = $2, handler = 'human', status = 'active', resolved_at = NULL
-                 WHERE id = $1",
-            )
-            .bind(conversation_id)
-            .bind(member_id)
-            .execute(&mut **tx)
-            .await?;
-            Ok(true)
-        }
+/// Where the conversation stands, as the lifecycle sees it.
+async fn state_of<'e, E>(executor: E, conversation_id: i64) -> Result<Option<State>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    let row: Option<(Status, Handler, Option<i64>, bool)> = sqlx::query_as(
+        "SELECT status, handler, assignee_id, escalated_at IS NOT NULL FROM conversations WHERE id = $1",
+    )
+    .bind(conversation_id)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(|(status, handler, assignee, escalated)| State {
+        status,
+        handler,
+        assignee,
+        escalated,
+    }))
+}
+
+/// Reads the conversation's state, asks the lifecycle what `event` makes of it, and writes
+/// that with one compare-and-set UPDATE (it must still stand as it was read). Gives the state
+/// before and after; a refused event writes nothing.
+pub(super) async fn apply(tx: &mut Tx<'_>, conversation_id: i64, event: Event) -> Result<(State, State), Refusal> {
+    let before = state_of(&mut **tx, conversation_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let after = match lifecycle::decide(before, event) {
+        Ok(after) => after,
+        Err(Refused::PersonHandles) => return Err(Refusal::NotAiHandled),
+        Err(Refused::HeldBy(other)) => return Err(Refusal::ClaimedBy(member_name(tx, other).await?)),
+    };
+    if after == before {
+        return Ok((before, after));
     }
+    let done = sqlx::query(
+        "UPDATE conversations SET status = $5, handler = $6, assignee_id = $7,
+            escalated_at = CASE WHEN $8 THEN COALESCE(escalated_at, $9) END,
+            resolved_at = CASE WHEN $5 = 'resolved' THEN COALESCE(resolved_at, $9) END
+         WHERE id = $1 AND status = $2 AND handler = $3 AND assignee_id IS $4",
+    )
+    .bind(conversation_id)
+    .bind(before.status)
+    .bind(before.handler)
+    .bind(before.assignee)
+    .bind(after.status)
+    .bind(after.handler)
+    .bind(after.assignee)
+    .bind(after.escalated)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        // Only the single writer changes conversations, inside this transaction: this is a bug.
+        return Err(Refusal::Store(StoreError::Database(sqlx::Error::Protocol(format!(
+            "conversation {conversation_id} changed while a decision was applied"
+        )))));
+    }
+    Ok((before, after))
 }
 
 impl Store {
+    /// Where the conversation stands, as the lifecycle sees it.
+    pub async fn lifecycle_state(&self, conversation_id: i64) -> Result<Option<State>, StoreError> {
+        Ok(state_of(&self.read, conversation_id).await?)
+    }
+
     pub async fn channel_by_key(&self, key: &str) -> Result<Option<ChannelRecord>, StoreError> {
         let row: Option<(i64, i64, i64, ChannelKind, String, String, String)> = sqlx::query_as(
             "SELECT id, workspace_id, workflow_id, kind, name, colour, public_key FROM channels WHERE public_key = $1",
@@ -926,7 +952,8 @@ impl Store {
     /// who joined. Refused when another operator holds it.
     pub async fn take_over(&self, conversation_id: i64, member_id: i64) -> Result<Option<Appended>, Refusal> {
         let mut tx = self.write.begin().await?;
-        if !claim(&mut tx, conversation_id, member_id).await? {
+        let (before, after) = apply(&mut tx, conversation_id, Event::TakeOver { operator: member_id }).await?;
+        if !lifecycle::claimed(before, after, member_id) {
             return Ok(None);
         }
         let name = member_name(&mut tx, member_id).await?;
@@ -939,13 +966,11 @@ impl Store {
     /// Hands the conversation back to the assistant.
     pub async fn restore_to_ai(&self, conversation_id: i64, member_id: i64) -> Result<Appended, StoreError> {
         let mut tx = self.write.begin().await?;
-        sqlx::query(
-            "UPDATE conversations SET handler = 'ai', assignee_id = NULL, status = 'open', human_requests = 0, escalated_at = NULL
-             WHERE id = $1",
-        )
-        .bind(conversation_id)
-        .execute(&mut *tx)
-        .await?;
+        decided(apply(&mut tx, conversation_id, Event::Restore).await)?;
+        sqlx::query("UPDATE conversations SET human_requests = 0 WHERE id = $1")
+            .bind(conversation_id)
+            .execute(&mut *tx)
+            .await?;
         let name = member_name(&mut tx, member_id).await?;
         let text = format!("{name} handed the conversation back to the assistant.");
         let appended = append(&mut tx, conversation_id, &NewMessage::system(&text, true)).await?;
@@ -956,14 +981,7 @@ impl Store {
     /// Reopens a resolved conversation: `active` when a person holds it, else `open`.
     pub async fn reopen(&self, conversation_id: i64, member_id: i64) -> Result<Appended, StoreError> {
         let mut tx = self.write.begin().await?;
-        sqlx::query(
-            "UPDATE conversations SET resolved_at = NULL,
-                status = CASE WHEN handler = 'human' AND assignee_id IS NOT NULL THEN 'active' ELSE 'open' END
-             WHERE id = $1 AND status = 'resolved'",
-        )
-        .bind(conversation_id)
-        .execute(&mut *tx)
-        .await?;
+        decided(apply(&mut tx, conversation_id, Event::Reopen).await)?;
         let name = member_name(&mut tx, member_id).await?;
         let text = format!("{name} reopened the conversation.");
         let appended = append(&mut tx, conversation_id, &NewMessage::system(&text, true)).await?;
@@ -973,11 +991,7 @@ impl Store {
 
     pub async fn resolve(&self, conversation_id: i64, member_id: i64) -> Result<Appended, StoreError> {
         let mut tx = self.write.begin().await?;
-        sqlx::query("UPDATE conversations SET status = 'resolved', resolved_at = $2 WHERE id = $1")
-            .bind(conversation_id)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
+        decided(apply(&mut tx, conversation_id, Event::Resolve).await)?;
         let name = member_name(&mut tx, member_id).await?;
         let text = format!("{name} resolved the conversation.");
         let appended = append(&mut tx, conversation_id, &NewMessage::system(&text, true)).await?;
@@ -1000,14 +1014,8 @@ impl Store {
     /// workflow's handoff message to the visitor. Does nothing if a person already handles it.
     pub async fn escalate(&self, conversation_id: i64, handoff_message: &str) -> Result<Option<Appended>, StoreError> {
         let mut tx = self.write.begin().await?;
-        let done = sqlx::query(
-            "UPDATE conversations SET status = 'waiting', escalated_at = $2 WHERE id = $1 AND handler = 'ai' AND escalated_at IS NULL",
-        )
-        .bind(conversation_id)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
+        let (before, after) = decided(apply(&mut tx, conversation_id, Event::Escalate).await)?;
+        if after.status != Status::Waiting || before == after {
             return Ok(None);
         }
         let appended = append(&mut tx, conversation_id, &NewMessage::system(handoff_message, false)).await?;

@@ -10,6 +10,8 @@ mod canned;
 mod contacts;
 mod conversations;
 mod inbox;
+#[cfg(test)]
+mod lifecycle_conformance;
 mod members;
 mod qualifications;
 mod routing;
@@ -31,7 +33,7 @@ use sqlx::Sqlite;
 
 pub use attachments::AttachmentRecord;
 pub use canned::CannedRecord;
-pub use conversations::{Appended, ChannelRecord, ConversationRecord, Handling, NewMessage, Refusal, WorkflowRecord};
+pub use conversations::{Appended, ChannelRecord, ConversationRecord, NewMessage, Refusal, WorkflowRecord};
 pub use inbox::InboxFilter;
 pub use members::{MemberRecord, NewMember, SessionRecord};
 pub use qualifications::RunRecord;

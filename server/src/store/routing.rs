@@ -162,10 +162,14 @@ impl Store {
     /// assistant stays quiet), and the team sees who moved it where and why.
     pub async fn release_for_transfer(&self, conversation_id: i64, note: &str) -> Result<super::Appended, StoreError> {
         let mut tx = self.write.begin().await?;
-        sqlx::query("UPDATE conversations SET assignee_id = NULL, handler = 'human', status = 'waiting' WHERE id = $1")
-            .bind(conversation_id)
-            .execute(&mut *tx)
-            .await?;
+        super::conversations::decided(
+            super::conversations::apply(
+                &mut tx,
+                conversation_id,
+                crate::conversations::lifecycle::Event::Transfer,
+            )
+            .await,
+        )?;
         let appended =
             super::conversations::append_in(&mut tx, conversation_id, &NewMessage::system(note, true)).await?;
         tx.commit().await?;
@@ -176,14 +180,14 @@ impl Store {
     /// it, it waits for a person, and the assistant covers meanwhile.
     pub async fn requeue(&self, conversation_id: i64, note: &str) -> Result<super::Appended, StoreError> {
         let mut tx = self.write.begin().await?;
-        sqlx::query(
-            "UPDATE conversations SET assignee_id = NULL, handler = 'ai', status = 'waiting', escalated_at = COALESCE(escalated_at, $2)
-             WHERE id = $1",
-        )
-        .bind(conversation_id)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
+        super::conversations::decided(
+            super::conversations::apply(
+                &mut tx,
+                conversation_id,
+                crate::conversations::lifecycle::Event::OperatorGone,
+            )
+            .await,
+        )?;
         let appended =
             super::conversations::append_in(&mut tx, conversation_id, &NewMessage::system(note, true)).await?;
         tx.commit().await?;

@@ -14,7 +14,9 @@ use tokio::task::AbortHandle;
 
 use crate::assistant::{self, escalation};
 use crate::hub::{Event, Hub, Topic};
-use crate::store::{Appended, ConversationRecord, Handling, InboxFilter, Refusal, Store};
+pub mod lifecycle;
+
+use crate::store::{Appended, ConversationRecord, InboxFilter, Refusal, Store};
 
 /// Messages a conversation page or a history page holds.
 const HISTORY_PAGE: i64 = 100;
@@ -177,12 +179,12 @@ impl Conversations {
 
     /// Announces new messages in a conversation whose state is `now`: from the cached summary
     /// when it agrees with that state, else from the database.
-    pub async fn publish_activity(&self, now: Option<Handling>, conversation_id: i64) {
+    pub async fn publish_activity(&self, now: Option<lifecycle::State>, conversation_id: i64) {
         let cached = now.and_then(|c| {
             let cache = self.summaries.lock().unwrap_or_else(|p| p.into_inner());
             cache
                 .get(&conversation_id)
-                .filter(|(_, s)| s.status == c.status && s.handler == c.handler && s.assignee_id == c.assignee_id)
+                .filter(|(_, s)| s.status == c.status && s.handler == c.handler && s.assignee_id == c.assignee)
                 .cloned()
         });
         match cached {
@@ -331,7 +333,7 @@ impl Conversations {
             match stored {
                 Ok(appended) => {
                     this.publish_message(&appended.message);
-                    this.publish_activity(appended.handling_after(), conversation_id).await;
+                    this.publish_activity(appended.after(), conversation_id).await;
                 }
                 Err(Refusal::NotAiHandled) => {
                     tracing::info!(conversation_id, "a person took over; the assistant's reply was dropped")
@@ -576,7 +578,7 @@ impl Conversations {
         if appended.claimed() {
             let _ = self.publish_summary(conversation_id).await;
         } else {
-            self.publish_activity(appended.handling_after(), conversation_id).await;
+            self.publish_activity(appended.after(), conversation_id).await;
         }
         Ok(appended)
     }
