@@ -11,12 +11,7 @@ setup_node
 
 cd "$ROOT"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-step "Building the load generator (release)"
-CARGO_TARGET_DIR="$TARGET" cargo build --release -p server --bin loadgen
-# The server binary must come from cargo-leptos: it compiles in the names of the site's files
-# (a plain `cargo build` of it would ask browsers for a WASM file that does not exist).
-step "Building Switchboard and its site (release; the WASM it sends to browsers is measured too)"
-CARGO_TARGET_DIR="$TARGET" cargo leptos build --release --split
+build_release
 PKG="$ROOT/target/site/pkg"
 
 # wasm_page LABEL GROUP...: "LABEL=RAW/GZIP", the bytes a browser fetches to show a page whose
@@ -59,30 +54,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_for_address() {
-  # wait_for_address LOG PID: prints the http:// address the process announced.
-  local url=""
-  for _ in $(seq 1 150); do
-    url="$(grep -o 'http://127.0.0.1:[0-9]*' "$1" | head -n1 || true)"
-    [ -n "$url" ] && { echo "$url"; return; }
-    kill -0 "$2" 2>/dev/null || { cat "$1" >&2; echo "It did not start." >&2; exit 1; }
-    sleep 0.2
-  done
-  cat "$1" >&2
-  echo "It did not report its address." >&2
-  exit 1
-}
-
 step "Starting Switchboard (release, fresh database) and the relay"
-export SWITCHBOARD_DATA_DIR="$BENCH_DIR" SWITCHBOARD_SITE_ROOT="$ROOT/target/site" SWITCHBOARD_LOG="warn"
-"$TARGET/release/switchboard" seed-demo >/dev/null
-SWITCHBOARD_LISTEN=127.0.0.1:0 "$TARGET/release/switchboard" serve >"$BENCH_DIR/server.log" 2>&1 &
-SERVER_PID=$!
+serve_fresh "$TARGET/release/switchboard" "$BENCH_DIR"
 "$TARGET/release/loadgen" relay >"$BENCH_DIR/relay.log" 2>&1 &
 RELAY_PID=$!
-SERVER_URL="$(wait_for_address "$BENCH_DIR/server.log" "$SERVER_PID")"
 RELAY_URL="$(wait_for_address "$BENCH_DIR/relay.log" "$RELAY_PID")"
-until curl -fsS "$SERVER_URL/readyz" >/dev/null 2>&1; do sleep 0.2; done
 note "Switchboard at $SERVER_URL (pid $SERVER_PID), relay at $RELAY_URL (pid $RELAY_PID)"
 
 step "Driving both (a few minutes)"

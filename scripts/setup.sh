@@ -76,3 +76,48 @@ setup_end2end() {
     note "Playwright: present"
   fi
 }
+
+wait_for_address() {
+  # wait_for_address LOG PID: prints the http:// address the process announced in LOG, or
+  # stops the script with its log when the process died or said nothing.
+  local url=""
+  for _ in $(seq 1 150); do
+    url="$(grep -o 'http://127.0.0.1:[0-9]*' "$1" | head -n1 || true)"
+    [ -n "$url" ] && { echo "$url"; return; }
+    kill -0 "$2" 2>/dev/null || { cat "$1" >&2; echo "It did not start." >&2; exit 1; }
+    sleep 0.2
+  done
+  cat "$1" >&2
+  echo "It did not report its address." >&2
+  exit 1
+}
+
+wait_until_ready() {
+  # wait_until_ready URL PID: returns once URL/readyz answers (the database is open).
+  until curl -fsS "$1/readyz" >/dev/null 2>&1; do
+    kill -0 "$2" 2>/dev/null || { echo "It stopped before it was ready." >&2; exit 1; }
+    sleep 0.2
+  done
+}
+
+build_release() {
+  # The release binaries of the load generator and of Switchboard with its site. The server
+  # binary comes from cargo-leptos: it compiles in the names of the site's files (a plain
+  # `cargo build` of it would ask browsers for a WASM file that does not exist).
+  step "Building the load generator (release)"
+  CARGO_TARGET_DIR="$TARGET" cargo build --release -p server --bin loadgen
+  step "Building Switchboard and its site (release)"
+  CARGO_TARGET_DIR="$TARGET" cargo leptos build --release --split
+}
+
+serve_fresh() {
+  # serve_fresh BINARY DIR: seeds the demo workspace into a new database in DIR, starts the
+  # server on a free loopback port (its output in DIR/server.log) and waits until it is ready;
+  # sets SERVER_PID and SERVER_URL.
+  export SWITCHBOARD_DATA_DIR="$2" SWITCHBOARD_SITE_ROOT="$ROOT/target/site" SWITCHBOARD_LOG="${SWITCHBOARD_LOG:-warn}"
+  "$1" seed-demo >/dev/null
+  SWITCHBOARD_LISTEN=127.0.0.1:0 "$1" serve >"$2/server.log" 2>&1 &
+  SERVER_PID=$!
+  SERVER_URL="$(wait_for_address "$2/server.log" "$SERVER_PID")"
+  wait_until_ready "$SERVER_URL" "$SERVER_PID"
+}

@@ -32,19 +32,8 @@ cleanup() {
   rm -rf "$E2E_DIR"
 }
 trap cleanup EXIT
-export SWITCHBOARD_DATA_DIR="$E2E_DIR" SWITCHBOARD_SITE_ROOT="$ROOT/target/site" SWITCHBOARD_LOG="warn"
-"$TARGET/debug/switchboard" seed-demo >/dev/null
-SWITCHBOARD_LISTEN=127.0.0.1:0 "$TARGET/debug/switchboard" serve >"$E2E_DIR/server.log" 2>&1 &
-SERVER_PID=$!
-URL=""
-for _ in $(seq 1 100); do
-  URL="$(grep -o 'http://127.0.0.1:[0-9]*' "$E2E_DIR/server.log" | head -n1 || true)"
-  [ -n "$URL" ] && curl -fsS "$URL/readyz" >/dev/null 2>&1 && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$E2E_DIR/server.log"; echo "The server did not start." >&2; exit 1; }
-  sleep 0.2
-done
-[ -n "$URL" ] || { cat "$E2E_DIR/server.log"; echo "The server did not report its address." >&2; exit 1; }
-note "server at $URL"
+serve_fresh "$TARGET/debug/switchboard" "$E2E_DIR"
+note "server at $SERVER_URL"
 
 step "End-to-end tests (Playwright, Chromium)"
-(cd end2end && SWITCHBOARD_URL="$URL" npx playwright test)
+(cd end2end && SWITCHBOARD_URL="$SERVER_URL" npx playwright test)

@@ -159,6 +159,27 @@ pub fn claimed(before: State, after: State, operator: i64) -> bool {
         && (before.assignee != Some(operator) || before.handler != Handler::Human)
 }
 
+/// Any event, by one of `operators` where it has an operator (for property tests).
+#[cfg(test)]
+pub(crate) fn any_event(operators: [i64; 2]) -> impl proptest::strategy::Strategy<Value = Event> {
+    use proptest::prelude::*;
+    let operator = prop::sample::select(operators.to_vec());
+    prop_oneof![
+        Just(Event::CustomerMessage),
+        Just(Event::AiAnswer),
+        operator.clone().prop_map(|operator| Event::OperatorReply { operator }),
+        Just(Event::Note),
+        Just(Event::Notice),
+        operator.prop_map(|operator| Event::TakeOver { operator }),
+        Just(Event::Escalate),
+        Just(Event::Restore),
+        Just(Event::Resolve),
+        Just(Event::Reopen),
+        Just(Event::Transfer),
+        Just(Event::OperatorGone),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,21 +188,7 @@ mod tests {
     const OPERATORS: [i64; 2] = [7, 8];
 
     fn event() -> impl Strategy<Value = Event> {
-        let operator = prop::sample::select(OPERATORS.to_vec());
-        prop_oneof![
-            Just(Event::CustomerMessage),
-            Just(Event::AiAnswer),
-            operator.clone().prop_map(|operator| Event::OperatorReply { operator }),
-            Just(Event::Note),
-            Just(Event::Notice),
-            operator.prop_map(|operator| Event::TakeOver { operator }),
-            Just(Event::Escalate),
-            Just(Event::Restore),
-            Just(Event::Resolve),
-            Just(Event::Reopen),
-            Just(Event::Transfer),
-            Just(Event::OperatorGone),
-        ]
+        any_event(OPERATORS)
     }
 
     /// Every state reachable from a new conversation, with the events that led there.

@@ -5,6 +5,7 @@ use app::model::WorkflowChoice;
 
 use super::conversations::NewMessage;
 use super::{now_ms, Store, StoreError};
+use crate::conversations::lifecycle::Event;
 
 /// The workspace settings routing obeys.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,33 +162,19 @@ impl Store {
     /// Releases a conversation for a transfer: nobody holds it, a person is still wanted (the
     /// assistant stays quiet), and the team sees who moved it where and why.
     pub async fn release_for_transfer(&self, conversation_id: i64, note: &str) -> Result<super::Appended, StoreError> {
-        let mut tx = self.write.begin().await?;
-        super::conversations::decided(
-            super::conversations::apply(
-                &mut tx,
-                conversation_id,
-                crate::conversations::lifecycle::Event::Transfer,
-            )
-            .await,
-        )?;
-        let appended =
-            super::conversations::append_in(&mut tx, conversation_id, &NewMessage::system(note, true)).await?;
-        tx.commit().await?;
-        Ok(appended)
+        self.release(conversation_id, Event::Transfer, note).await
     }
 
     /// Puts a conversation its operator can no longer handle back in the queue: nobody holds
     /// it, it waits for a person, and the assistant covers meanwhile.
     pub async fn requeue(&self, conversation_id: i64, note: &str) -> Result<super::Appended, StoreError> {
+        self.release(conversation_id, Event::OperatorGone, note).await
+    }
+
+    /// Applies `event` and leaves `note` for the team, in one transaction.
+    async fn release(&self, conversation_id: i64, event: Event, note: &str) -> Result<super::Appended, StoreError> {
         let mut tx = self.write.begin().await?;
-        super::conversations::decided(
-            super::conversations::apply(
-                &mut tx,
-                conversation_id,
-                crate::conversations::lifecycle::Event::OperatorGone,
-            )
-            .await,
-        )?;
+        super::conversations::decided(super::conversations::apply(&mut tx, conversation_id, event).await)?;
         let appended =
             super::conversations::append_in(&mut tx, conversation_id, &NewMessage::system(note, true)).await?;
         tx.commit().await?;

@@ -63,6 +63,43 @@ async fn chat(
     acknowledged
 }
 
+/// `count` visitors, connected one after another.
+async fn sockets<F, Fut>(count: usize, mut connect: F) -> Vec<VisitorSocket>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = VisitorSocket>,
+{
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        out.push(connect().await);
+    }
+    out
+}
+
+/// The visitors chat at once, `each` messages apiece (keys `<prefix>-<visitor>-<n>`): every
+/// key acknowledged, and the largest the log was seen after an acknowledgement.
+async fn chat_all(visitors: Vec<VisitorSocket>, prefix: &str, each: usize, wal: &Path) -> (Vec<String>, u64) {
+    let largest = Arc::new(AtomicU64::new(0));
+    let chats: Vec<_> = visitors
+        .into_iter()
+        .enumerate()
+        .map(|(v, socket)| {
+            tokio::spawn(chat(
+                socket,
+                format!("{prefix}-{v}"),
+                each,
+                wal.to_path_buf(),
+                largest.clone(),
+            ))
+        })
+        .collect();
+    let mut acknowledged = Vec::new();
+    for c in chats {
+        acknowledged.extend(c.await.expect("the visitor finishes"));
+    }
+    (acknowledged, largest.load(Ordering::Relaxed))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_write_ahead_log_stays_bounded_while_readers_are_busy() {
     let app = spawn_app().await;
@@ -94,22 +131,8 @@ async fn the_write_ahead_log_stays_bounded_while_readers_are_busy() {
 
     // 20 visitors × 100 messages; the assistant answers each: 4,000 messages stored. Before the
     // log was checkpointed, that was about 200 MB of log and a 4 KB database.
-    let largest = Arc::new(AtomicU64::new(0));
-    let mut visitors = Vec::new();
-    for v in 0..20 {
-        let socket = app.visitor().await;
-        visitors.push(tokio::spawn(chat(
-            socket,
-            format!("bounded-{v}"),
-            100,
-            wal.clone(),
-            largest.clone(),
-        )));
-    }
-    let mut acknowledged = 0;
-    for v in visitors {
-        acknowledged += v.await.expect("the visitor finishes").len();
-    }
+    let (acknowledged, largest) = chat_all(sockets(20, || app.visitor()).await, "bounded", 100, &wal).await;
+    let acknowledged = acknowledged.len();
     stop.store(true, Ordering::Relaxed);
     let mut pages = 0;
     for r in readers {
@@ -121,7 +144,6 @@ async fn the_write_ahead_log_stays_bounded_while_readers_are_busy() {
         pages > 20,
         "the readers kept reading while the messages were written ({pages} pages)"
     );
-    let largest = largest.load(Ordering::Relaxed);
     assert!(
         largest <= 64 * MIB,
         "the write-ahead log reached {:.1} MiB; it must stay under 64 MiB",
@@ -240,22 +262,7 @@ async fn a_server_killed_with_a_large_log_starts_again_with_every_acknowledged_m
         .await
         .unwrap();
 
-    let largest = Arc::new(AtomicU64::new(0));
-    let mut visitors = Vec::new();
-    for v in 0..10 {
-        let socket = first.visitor().await;
-        visitors.push(tokio::spawn(chat(
-            socket,
-            format!("killed-{v}"),
-            150,
-            wal.clone(),
-            largest.clone(),
-        )));
-    }
-    let mut acknowledged = Vec::new();
-    for v in visitors {
-        acknowledged.extend(v.await.expect("the visitor finishes"));
-    }
+    let (acknowledged, _) = chat_all(sockets(10, || first.visitor()).await, "killed", 150, &wal).await;
     assert!(
         size(&wal) > 16 * MIB,
         "the pinned snapshot kept the log from being restarted ({:.1} MiB)",
