@@ -93,8 +93,11 @@ async fn an_expired_session_is_told_apart_and_asks_to_sign_in_again() {
     let app = spawn_app_with(&[("SWITCHBOARD_SESSION_TTL_SECS", "1")]).await;
     assert_eq!(app.sign_in(AGENT, PASSWORD).await.status(), 200);
     assert!(app.me().await.is_ok());
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
-    let err = app.me().await.unwrap_err();
+    // The session lasts one second: wait for the server to say it has expired.
+    let err = eventually("the session to expire", std::time::Duration::from_secs(10), || async {
+        app.me().await.err()
+    })
+    .await;
     assert_eq!(err, AppError::SessionExpired);
     assert_eq!(err.to_string(), "Your session has expired. Please sign in again.");
 }

@@ -359,18 +359,36 @@ async fn two_operators_replying_at_once_leave_exactly_one_owner() {
     assert_eq!(operator_messages, 1, "the losing reply was not stored");
 }
 
+/// What the fake provider has seen: requests begun, and requests over (answered, or dropped
+/// because Switchboard hung up).
+#[derive(Default)]
+struct Calls {
+    started: AtomicUsize,
+    over: AtomicUsize,
+}
+
+/// Counts a request as over when it is dropped, whichever way it ends.
+struct Over(Arc<Calls>);
+
+impl Drop for Over {
+    fn drop(&mut self) {
+        self.0.over.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 /// A loopback stand-in for an OpenAI-compatible server: checks the bearer key, waits `delay`,
 /// and answers `status` with a chat completion.
-async fn fake_llm(delay: Duration, status: u16) -> (String, Arc<AtomicUsize>) {
+async fn fake_llm(delay: Duration, status: u16) -> (String, Arc<Calls>) {
     use axum::routing::post;
-    let calls = Arc::new(AtomicUsize::new(0));
+    let calls = Arc::new(Calls::default());
     let counter = calls.clone();
     let router = axum::Router::new().route(
         "/v1/chat/completions",
         post(move |headers: axum::http::HeaderMap, body: axum::Json<serde_json::Value>| {
             let counter = counter.clone();
             async move {
-                counter.fetch_add(1, Ordering::SeqCst);
+                counter.started.fetch_add(1, Ordering::SeqCst);
+                let _over = Over(counter.clone());
                 if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer test-key") {
                     return (axum::http::StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"error": {"message": "bad key"}})));
                 }
@@ -420,7 +438,7 @@ async fn the_openai_compatible_provider_answers_with_the_whole_thread() {
     v.send(&send("Do you ship to Norway?", "n1")).await;
     let answer = v.wait_for("the model's answer", from(SenderKind::Ai)).await;
     assert_eq!(answer.body, "LLM says: you asked \"Do you ship to Norway?\"");
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(calls.started.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
@@ -471,15 +489,24 @@ async fn no_ai_message_arrives_after_a_takeover_even_when_the_reply_was_in_fligh
     v.send(&send("Do you ship to Norway?", "n1")).await;
     let mine = v.wait_for("my message", from(SenderKind::Contact)).await;
     // Wait until the assistant is generating, then take over.
-    for _ in 0..50 {
-        if calls.load(Ordering::SeqCst) > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(calls.load(Ordering::SeqCst), 1, "the reply is in flight");
+    eventually("the reply to be in flight", Duration::from_secs(5), || async {
+        (calls.started.load(Ordering::SeqCst) > 0).then_some(())
+    })
+    .await;
+    assert_eq!(calls.started.load(Ordering::SeqCst), 1, "one reply is in flight");
     app.take_over(mine.conversation_id).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+    // The provider's request ends (Switchboard hangs up, or gets its answer and drops it);
+    // then the visitor writes again and is acknowledged, so the server has moved on.
+    eventually("the provider's request to be over", Duration::from_secs(5), || async {
+        (calls.over.load(Ordering::SeqCst) == 1).then_some(())
+    })
+    .await;
+    v.send(&send("Hello?", "n2")).await;
+    v.wait_for("my second message", |e| match e {
+        VisitorEvent::Ack { idempotency_key, .. } if idempotency_key == "n2" => Some(()),
+        _ => None,
+    })
+    .await;
     let stored = app
         .store
         .messages_after(mine.conversation_id, 0, false, 100)
@@ -660,7 +687,7 @@ async fn server_wide_openai_settings_serve_workflows_without_their_own() {
     v.send(&send("Do you ship to Norway?", "n1")).await;
     let answer = v.wait_for("the model's answer", from(SenderKind::Ai)).await;
     assert_eq!(answer.body, "LLM says: you asked \"Do you ship to Norway?\"");
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(calls.started.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]

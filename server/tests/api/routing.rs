@@ -292,9 +292,15 @@ async fn two_operators_accepting_one_pooled_conversation_leave_exactly_one_owner
         conversation_id: conversation,
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let s = app.store.conversation_summary(conversation).await.unwrap().unwrap();
-    let owner = s.assignee.expect("someone owns it");
+    let owner = eventually("one of them to own it", Duration::from_secs(5), || async {
+        app.store
+            .conversation_summary(conversation)
+            .await
+            .unwrap()
+            .unwrap()
+            .assignee
+    })
+    .await;
     let loser = if owner == "Ava Agent" { &mut b } else { &mut a };
     let events = loser.drain(Duration::from_millis(300)).await;
     assert!(
@@ -385,7 +391,16 @@ async fn conversations_go_to_the_least_loaded_operator_first() {
             o = offer(&mut b) => { assert_eq!(o.conversation.id, conversation); ("b", &mut b) }
         };
         accept(op, conversation).await;
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The next offer must see this one's load: wait until it is theirs.
+        eventually(
+            "the accepted conversation to be theirs",
+            Duration::from_secs(5),
+            || async {
+                let s = app.store.conversation_summary(conversation).await.unwrap().unwrap();
+                s.assignee_id.is_some().then_some(())
+            },
+        )
+        .await;
         owners.push(who);
     }
     assert_ne!(
@@ -471,13 +486,12 @@ async fn an_operator_transfers_a_conversation_to_a_colleague_with_a_note_for_the
     let offered = offer(&mut b).await;
     assert_eq!(offered.conversation.id, conversation);
     accept(&mut b, conversation).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-
-    let s = app.store.conversation_summary(conversation).await.unwrap().unwrap();
-    assert_eq!(
-        (s.status.as_str(), s.assignee.as_deref()),
-        ("active", Some("Ben Agent"))
-    );
+    let s = eventually("Ben to hold it", Duration::from_secs(5), || async {
+        let s = app.store.conversation_summary(conversation).await.unwrap().unwrap();
+        (s.assignee.as_deref() == Some("Ben Agent")).then_some(s)
+    })
+    .await;
+    assert_eq!(s.status.as_str(), "active");
     let sessions = app.store.operator_sessions(conversation).await.unwrap();
     assert_eq!(
         sessions.iter().map(|x| x.3.as_deref()).collect::<Vec<_>>(),
