@@ -29,6 +29,9 @@ async function escalate(page: Page, n: number) {
 }
 
 test("two live operators share three escalations least-loaded first, and the supervisor sees it live", async ({ browser }) => {
+  // Six browser contexts (a supervisor, two operators, three visitors) each load and hydrate
+  // the debug build: on a busy 2-core machine that alone has taken 25–30 s.
+  test.setTimeout(90_000);
   const supervisorContext = await browser.newContext();
   const supervisor = await supervisorContext.newPage();
   await signIn(supervisor, SUPERVISOR);

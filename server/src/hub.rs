@@ -20,19 +20,7 @@ pub enum Topic {
     Member(i64),
 }
 
-/// What an operator may see, for filtering workspace events.
-#[derive(Clone, Debug)]
-pub struct Visibility {
-    pub member_id: i64,
-    pub all: bool,
-    pub workflows: Vec<i64>,
-}
-
-impl Visibility {
-    pub fn sees(&self, workflow_id: i64, assignee_id: Option<i64>) -> bool {
-        self.all || assignee_id == Some(self.member_id) || self.workflows.contains(&workflow_id)
-    }
-}
+pub use crate::conversations::visibility::Visibility;
 
 /// Which kind of client a subscriber is.
 #[derive(Clone, Debug)]

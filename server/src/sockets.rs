@@ -286,12 +286,13 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
     let hub = state.conversations.hub().clone();
     let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
     let id = hub.new_subscriber();
-    let workflows = state.store.visible_workflows(me.member_id).await.unwrap_or_default();
-    let visibility = Arc::new(Visibility {
-        member_id: me.member_id,
-        all: me.can(Scope::ConversationsReadAll),
-        workflows,
-    });
+    let visibility = match Visibility::of(&state.store, &me).await {
+        Ok(v) => Arc::new(v),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read what the member may see");
+            return;
+        }
+    };
     let audience = Audience::Operator(visibility);
     hub.subscribe(Topic::Workspace(me.workspace_id), id, audience.clone(), tx.clone());
     hub.subscribe(Topic::Member(me.member_id), id, audience.clone(), tx.clone());

@@ -15,6 +15,7 @@ use tokio::task::AbortHandle;
 use crate::assistant::{self, escalation};
 use crate::hub::{Event, Hub, Topic};
 pub mod lifecycle;
+pub mod visibility;
 
 use crate::store::{Appended, ConversationRecord, InboxFilter, Refusal, Store};
 
@@ -365,14 +366,9 @@ impl Conversations {
         if c.workspace_id != me.workspace_id || !me.can(Scope::OperatorRead) {
             return Err(not_found());
         }
-        if me.can(Scope::ConversationsReadAll) || c.assignee_id == Some(me.member_id) {
-            return Ok(c);
-        }
-        if self
-            .store
-            .visible_workflows(me.member_id)
+        if visibility::Visibility::of(&self.store, me)
             .await?
-            .contains(&c.workflow_id)
+            .sees(c.workflow_id, c.assignee_id)
         {
             return Ok(c);
         }
