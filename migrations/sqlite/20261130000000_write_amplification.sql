@@ -52,17 +52,17 @@ BEGIN
     WHERE id = NEW.conversation_id;
 
     -- An operator's reply claims the conversation for them (human handler, active) unless it
-    -- is theirs already, and records the first human reply. A resolved conversation stays
-    -- resolved: only the customer or an explicit reopen brings it back.
+    -- is theirs already, and records the first human reply. A resolved conversation stays as
+    -- it is: only the customer or an explicit reopen brings it back.
     UPDATE conversations SET
         status = CASE
-            WHEN status != 'resolved'
-                 AND (assignee_id IS NULL OR assignee_id != NEW.sender_id OR handler != 'human') THEN 'active'
+            WHEN assignee_id IS NULL OR assignee_id != NEW.sender_id OR handler != 'human' THEN 'active'
             ELSE status END,
         assignee_id = NEW.sender_id,
         handler = 'human',
         first_human_reply_at = COALESCE(first_human_reply_at, NEW.created_at)
-    WHERE id = NEW.conversation_id AND NEW.sender_kind = 'operator' AND NEW.internal = 0;
+    WHERE id = NEW.conversation_id AND NEW.sender_kind = 'operator' AND NEW.internal = 0
+      AND status != 'resolved';
 
     -- An operator's own message (reply or note) reads the conversation for them.
     INSERT INTO read_markers (member_id, conversation_id, last_read_seq)

@@ -103,13 +103,15 @@ pub fn decide(s: State, event: Event) -> Result<State, Refused> {
         Event::AiAnswer => s,
         Event::OperatorReply { operator } | Event::TakeOver { operator } => match s.assignee {
             Some(other) if other != operator => return Err(Refused::HeldBy(other)),
+            // A resolved conversation stays as it is (nobody takes it on) until it is reopened.
+            _ if resolved => s,
             Some(_) if s.handler == Handler::Human => s,
-            _ => keep_resolved(State {
+            _ => State {
                 status: Status::Active,
                 handler: Handler::Human,
                 assignee: Some(operator),
                 ..s
-            }),
+            },
         },
         Event::Escalate if s.handler == Handler::Ai && !s.escalated && !resolved => State {
             status: Status::Waiting,
