@@ -185,7 +185,7 @@ pub fn ConversationView() -> impl IntoView {
                         let s = summary().unwrap();
                         view! {
                             <div class="flex shrink-0 gap-2">
-                                {(s.handler == Handler::Ai).then(|| view! {
+                                {(s.handler == Handler::Ai && s.status != Status::Resolved).then(|| view! {
                                     <button type="button" on:click=move |_| act("take_over") disabled=move || busy.get() class=BUTTON>"Take over"</button>
                                 })}
                                 {(s.handler == Handler::Human).then(|| view! {

@@ -621,7 +621,12 @@ impl Conversations {
     /// The operator takes over: the assistant stops at once, including a reply in flight.
     pub async fn take_over(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
         require_write(me)?;
-        self.access(me, conversation_id).await?;
+        let c = self.access(me, conversation_id).await?;
+        if c.status == Status::Resolved {
+            return Err(AppError::Conflict(
+                "This conversation is resolved. Reopen it to take it over.".into(),
+            ));
+        }
         self.stop_assistant(conversation_id);
         if let Some(joined) = self
             .store

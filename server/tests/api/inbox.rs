@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use app::events::{MessageView, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
+use app::lifecycle::Status;
 use app::model::{
     AttachmentView, CannedResponse, CategoryView, ContactDetail, ConversationDetail, ConversationSummary,
 };
@@ -786,4 +787,41 @@ async fn long_histories_load_in_pages_newest_first() {
     assert!(!earlier.is_empty());
     assert_eq!(earlier.last().unwrap().seq, oldest - 1);
     assert_eq!(earlier[0].seq, 1.max(oldest - 100));
+}
+
+#[tokio::test]
+async fn a_resolved_conversation_stays_closed_to_operators_until_it_is_reopened() {
+    let app = spawn_app().await;
+    let (_v, _, id) = monitored_visitor(&app, "Where is my parcel?").await;
+    let owner = TestApp::client_signed_in(&app, OWNER).await;
+    let cid = id.to_string();
+    assert_eq!(
+        app.call_with(&owner, "inbox/resolve", &[("id", &cid)]).await.status(),
+        200
+    );
+
+    // Taking it over is refused in words; a reply is stored and changes nothing.
+    let refused = result::<ConversationSummary>(app.call_with(&owner, "inbox/take_over", &[("id", &cid)]).await)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "This conversation is resolved. Reopen it to take it over."
+    );
+    let mut op = app.operator(OWNER).await;
+    op.send(&reply(id, "We shipped it yesterday.", "late", false, vec![]))
+        .await;
+    acked(&mut op, "late").await.unwrap();
+    let after = summary(&app, &owner, id).await;
+    assert_eq!((after.status, after.assignee_id), (Status::Resolved, None));
+
+    // Reopened, it can be taken over.
+    let reopened: ConversationSummary = result(app.call_with(&owner, "inbox/reopen", &[("id", &cid)]).await)
+        .await
+        .unwrap();
+    assert_eq!(reopened.status, Status::Open);
+    let taken: ConversationSummary = result(app.call_with(&owner, "inbox/take_over", &[("id", &cid)]).await)
+        .await
+        .unwrap();
+    assert_eq!(taken.status, Status::Active);
 }
