@@ -18,6 +18,11 @@ fn send(body: &str, key: &str) -> VisitorCommand {
     }
 }
 
+/// The conversation as the inbox shows it, read from the store.
+async fn summary(app: &TestApp, conversation: i64) -> app::model::ConversationSummary {
+    app.store.conversation_summary(conversation).await.unwrap().unwrap()
+}
+
 async fn workflow_id(app: &TestApp) -> i64 {
     app.store
         .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
@@ -230,7 +235,7 @@ async fn an_escalated_conversation_is_offered_to_a_live_operator_who_accepts_it(
         })
         .await;
     assert_eq!(joined, "Ava Agent joined the conversation.");
-    let s = app.store.conversation_summary(conversation).await.unwrap().unwrap();
+    let s = summary(&app, conversation).await;
     assert_eq!(
         (s.status.as_str(), s.assignee.as_deref()),
         ("active", Some("Ava Agent"))
@@ -293,12 +298,7 @@ async fn two_operators_accepting_one_pooled_conversation_leave_exactly_one_owner
     })
     .await;
     let owner = eventually("one of them to own it", Duration::from_secs(5), || async {
-        app.store
-            .conversation_summary(conversation)
-            .await
-            .unwrap()
-            .unwrap()
-            .assignee
+        summary(&app, conversation).await.assignee
     })
     .await;
     let loser = if owner == "Ava Agent" { &mut b } else { &mut a };
@@ -371,7 +371,7 @@ async fn an_operator_whose_socket_dies_loses_presence_after_the_timeout_and_thei
     }
     let offered = offer(&mut b).await;
     assert_eq!(offered.conversation.id, conversation);
-    let s = app.store.conversation_summary(conversation).await.unwrap().unwrap();
+    let s = summary(&app, conversation).await;
     assert_eq!((s.status.as_str(), s.assignee), ("waiting", None));
     let sessions = app.store.operator_sessions(conversation).await.unwrap();
     assert_eq!(sessions[0].3.as_deref(), Some("disconnected"));
@@ -396,7 +396,7 @@ async fn conversations_go_to_the_least_loaded_operator_first() {
             "the accepted conversation to be theirs",
             Duration::from_secs(5),
             || async {
-                let s = app.store.conversation_summary(conversation).await.unwrap().unwrap();
+                let s = summary(&app, conversation).await;
                 s.assignee_id.is_some().then_some(())
             },
         )
@@ -460,16 +460,7 @@ async fn an_operator_transfers_a_conversation_to_a_colleague_with_a_note_for_the
         result::<()>(res).await.unwrap_err().to_string(),
         "That operator is not live right now."
     );
-    assert_eq!(
-        app.store
-            .conversation_summary(conversation)
-            .await
-            .unwrap()
-            .unwrap()
-            .assignee
-            .as_deref(),
-        Some("Ava Agent")
-    );
+    assert_eq!(summary(&app, conversation).await.assignee.as_deref(), Some("Ava Agent"));
 
     let mut b = live_operator(&app, AGENT2).await;
     let res = app
@@ -487,7 +478,7 @@ async fn an_operator_transfers_a_conversation_to_a_colleague_with_a_note_for_the
     assert_eq!(offered.conversation.id, conversation);
     accept(&mut b, conversation).await;
     let s = eventually("Ben to hold it", Duration::from_secs(5), || async {
-        let s = app.store.conversation_summary(conversation).await.unwrap().unwrap();
+        let s = summary(&app, conversation).await;
         (s.assignee.as_deref() == Some("Ben Agent")).then_some(s)
     })
     .await;
@@ -533,7 +524,7 @@ async fn with_keep_on_disconnect_an_operator_who_drops_keeps_their_conversation(
         !seen.iter().any(|e| matches!(e, OperatorEvent::Offer { .. })),
         "{seen:#?}"
     );
-    let s = app.store.conversation_summary(conversation).await.unwrap().unwrap();
+    let s = summary(&app, conversation).await;
     assert_eq!(
         (s.status.as_str(), s.assignee.as_deref()),
         ("active", Some("Ava Agent"))
