@@ -53,6 +53,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "smtp_url", env: "SWITCHBOARD_SMTP_URL", default: None, secret: true, doc: "SMTP server for outgoing e-mail (invitations): `smtps://user:password@host:465`, `smtp://user:password@host:587?tls=required`, or `smtp://host:25` unencrypted. Unset: no e-mail is sent and invitation links are shown to the admin only." },
     Setting { key: "mail_from", env: "SWITCHBOARD_MAIL_FROM", default: None, secret: false, doc: "Sender of outgoing e-mail, e.g. `Acme Support <support@acme.example>`; required with smtp_url." },
     Setting { key: "metrics_token", env: "SWITCHBOARD_METRICS_TOKEN", default: None, secret: true, doc: "Bearer token that `/metrics` (Prometheus text: the database files' upkeep) asks for, at least 16 characters. Unset: `/metrics` is not served." },
+    Setting { key: "commit_window_ms", env: "SWITCHBOARD_COMMIT_WINDOW_MS", default: Some("8"), secret: false, doc: "While messages arrive more often than this (milliseconds between them), each waits up to this long for others to be stored in the same transaction: fewer pages written per message, a little more latency (0 to 100; 0: never wait)." },
     Setting { key: "log", env: "SWITCHBOARD_LOG", default: Some("info"), secret: false, doc: "Log filter in tracing's syntax, e.g. `info` or `server=debug,info`." },
 ];
 
@@ -75,6 +76,8 @@ pub struct Config {
     pub mail: Option<crate::mail::MailConfig>,
     /// What `/metrics` asks for; `None`: it is not served.
     pub metrics_token: Option<Secret>,
+    /// How long a message may wait to be committed with others (see `store::CommitPolicy`).
+    pub commit_window: std::time::Duration,
     pub log: String,
 }
 
@@ -224,6 +227,8 @@ impl Config {
             }
             other => other.map(|(v, _)| Secret::new(v)),
         };
+        let commit_window =
+            std::time::Duration::from_millis(parse(&raw, "commit_window_ms", |v| ranged(v, 0, 100))? as u64);
         let log = parse(&raw, "log", |v| {
             tracing_subscriber::EnvFilter::try_new(v)
                 .map(|_| v.to_string())
@@ -240,6 +245,7 @@ impl Config {
             sign_in_window_secs,
             secret_key,
             metrics_token,
+            commit_window,
             openai: crate::assistant::OpenAiDefaults {
                 base_url: match get("openai_base_url") {
                     Some((v, origin)) if !(v.starts_with("http://") || v.starts_with("https://")) => {
@@ -352,6 +358,19 @@ mod tests {
         assert_eq!(c.database_url.expose(), "sqlite://data/switchboard.db");
         assert_eq!(c.public_url, "http://127.0.0.1:3000");
         assert!(!c.secure_cookies());
+        assert_eq!(
+            c.commit_window,
+            crate::store::CommitPolicy::default().window,
+            "the setting's default is the store's"
+        );
+    }
+
+    #[test]
+    fn the_commit_window_is_milliseconds_within_bounds() {
+        let c = Config::load(None, env(&[("SWITCHBOARD_COMMIT_WINDOW_MS", "0")])).unwrap();
+        assert!(c.commit_window.is_zero());
+        let e = Config::load(None, env(&[("SWITCHBOARD_COMMIT_WINDOW_MS", "500")])).unwrap_err();
+        assert!(e.to_string().contains("commit_window_ms"), "{e}");
     }
 
     #[test]

@@ -66,7 +66,11 @@ pub async fn open_store(config: &Config) -> Result<Store, StartError> {
             config.data_dir.display()
         ))
     })?;
-    let store = Store::open(config.database_url.expose())
+    let policy = store::CommitPolicy {
+        window: config.commit_window,
+        ..store::CommitPolicy::default()
+    };
+    let store = Store::open_with(config.database_url.expose(), policy)
         .await
         .map_err(|e| StartError(format!("could not open the database: {e}")))?;
     store

@@ -223,7 +223,7 @@ type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
 
 /// What the INSERT must find true of the conversation, besides existing.
 #[derive(Clone, Copy, Default)]
-struct Guard {
+pub(super) struct Guard {
     /// Nobody but the sender holds it (an operator's reply).
     unclaimed: bool,
     /// The assistant still handles it (the assistant's reply).
@@ -240,7 +240,7 @@ const INSERT_MESSAGE: &str = "INSERT INTO messages
     WHERE c.id = $1
       AND ($8 = 0 OR c.assignee_id IS NULL OR c.assignee_id = $3)
       AND ($9 = 0 OR c.handler = 'ai')
-    ON CONFLICT (conversation_id, idempotency_key) DO NOTHING
+    ON CONFLICT (conversation_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING conversation_id, seq, sender_kind,
         CASE sender_kind
             WHEN 'contact' THEN (SELECT ct.name FROM contacts ct JOIN conversations cv ON cv.contact_id = ct.id
@@ -275,7 +275,7 @@ struct Inserted {
 
 /// Appends on a connection (inside a transaction when the caller has one). A repeated key
 /// returns the message stored then; a failed guard says why.
-async fn append_guarded(
+pub(super) async fn append_guarded(
     conn: &mut sqlx::SqliteConnection,
     conversation_id: i64,
     m: &NewMessage<'_>,
@@ -846,16 +846,9 @@ impl Store {
         Ok(row.map(conversation))
     }
 
-    /// Appends in one statement, or in a transaction when files are bound to the message.
+    /// Appends through the group commit (`commit.rs`): answered once its batch is committed.
     async fn append_one(&self, conversation_id: i64, m: &NewMessage<'_>, guard: Guard) -> Result<Appended, Refusal> {
-        if m.attachments.is_empty() {
-            let mut conn = self.write.acquire().await?;
-            return append_guarded(&mut conn, conversation_id, m, guard).await;
-        }
-        let mut tx = self.write.begin().await?;
-        let appended = append_guarded(&mut tx, conversation_id, m, guard).await?;
-        tx.commit().await?;
-        Ok(appended)
+        self.committer.append(conversation_id, m, guard).await
     }
 
     /// Stores a visitor's message. A resolved conversation reopens: to `waiting` when a person
@@ -1025,14 +1018,18 @@ impl Store {
 
     /// A notice from Switchboard that the visitor sees (their place in the queue, say).
     pub async fn append_notice(&self, conversation_id: i64, body: &str) -> Result<Appended, StoreError> {
-        let mut conn = self.write.acquire().await?;
-        append(&mut conn, conversation_id, &NewMessage::system(body, false)).await
+        unguarded(
+            self.append_one(conversation_id, &NewMessage::system(body, false), Guard::default())
+                .await,
+        )
     }
 
     /// A note only the team sees (the assistant failed, for instance).
     pub async fn append_internal_note(&self, conversation_id: i64, body: &str) -> Result<Appended, StoreError> {
-        let mut conn = self.write.acquire().await?;
-        append(&mut conn, conversation_id, &NewMessage::system(body, true)).await
+        unguarded(
+            self.append_one(conversation_id, &NewMessage::system(body, true), Guard::default())
+                .await,
+        )
     }
 
     /// Messages after `after_seq`, oldest first; with `visitor`, internal ones are left out.

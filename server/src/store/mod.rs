@@ -7,6 +7,7 @@
 
 mod attachments;
 mod canned;
+mod commit;
 mod contacts;
 mod conversations;
 mod inbox;
@@ -33,6 +34,7 @@ use sqlx::Sqlite;
 
 pub use attachments::AttachmentRecord;
 pub use canned::CannedRecord;
+pub use commit::CommitPolicy;
 pub use conversations::{Appended, ChannelRecord, ConversationRecord, NewMessage, Refusal, WorkflowRecord};
 pub use inbox::InboxFilter;
 pub use members::{MemberRecord, NewMember, SessionRecord};
@@ -146,13 +148,21 @@ pub struct Store {
     /// The database file (none in memory).
     path: Option<PathBuf>,
     health: Arc<WalHealth>,
+    /// Messages are stored through it, in batches (`commit.rs`).
+    committer: commit::Committer,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
 impl Store {
-    /// Opens (creating if missing) the database at `url`.
+    /// Opens (creating if missing) the database at `url`, batching messages as `CommitPolicy`'s
+    /// default says.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, CommitPolicy::default()).await
+    }
+
+    /// Opens the database at `url`, batching messages by `policy`.
+    pub async fn open_with(url: &str, policy: CommitPolicy) -> Result<Store, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -196,6 +206,7 @@ impl Store {
             .await?;
         Ok(Store {
             read,
+            committer: commit::Committer::start(write.clone(), policy),
             write,
             upkeep,
             path,

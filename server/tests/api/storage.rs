@@ -31,17 +31,36 @@ fn size(path: &Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
-/// A visitor sends `count` messages, each once the previous one was acknowledged (stored),
-/// noting the log's size after each; gives the acknowledged keys.
+/// How many messages a visitor sends: `count`, or fewer once the log has outgrown `log_above`.
+#[derive(Clone, Copy)]
+struct Until {
+    count: usize,
+    log_above: u64,
+}
+
+impl Until {
+    fn sent(count: usize) -> Self {
+        Until {
+            count,
+            log_above: u64::MAX,
+        }
+    }
+}
+
+/// A visitor sends messages, each once the previous one was acknowledged (stored), noting the
+/// log's size after each; gives the acknowledged keys.
 async fn chat(
     mut visitor: VisitorSocket,
     prefix: String,
-    count: usize,
+    until: Until,
     wal: PathBuf,
     largest: Arc<AtomicU64>,
 ) -> Vec<String> {
-    let mut acknowledged = Vec::with_capacity(count);
-    for i in 0..count {
+    let mut acknowledged = Vec::with_capacity(until.count);
+    for i in 0..until.count {
+        if largest.load(Ordering::Relaxed) > until.log_above {
+            break;
+        }
         let key = format!("{prefix}-{i}");
         visitor
             .send(&VisitorCommand::Send {
@@ -76,9 +95,9 @@ where
     out
 }
 
-/// The visitors chat at once, `each` messages apiece (keys `<prefix>-<visitor>-<n>`): every
-/// key acknowledged, and the largest the log was seen after an acknowledgement.
-async fn chat_all(visitors: Vec<VisitorSocket>, prefix: &str, each: usize, wal: &Path) -> (Vec<String>, u64) {
+/// The visitors chat at once (keys `<prefix>-<visitor>-<n>`): every key acknowledged, and the
+/// largest the log was seen after an acknowledgement.
+async fn chat_all(visitors: Vec<VisitorSocket>, prefix: &str, each: Until, wal: &Path) -> (Vec<String>, u64) {
     let largest = Arc::new(AtomicU64::new(0));
     let chats: Vec<_> = visitors
         .into_iter()
@@ -131,7 +150,8 @@ async fn the_write_ahead_log_stays_bounded_while_readers_are_busy() {
 
     // 20 visitors × 100 messages; the assistant answers each: 4,000 messages stored. Before the
     // log was checkpointed, that was about 200 MB of log and a 4 KB database.
-    let (acknowledged, largest) = chat_all(sockets(20, || app.visitor()).await, "bounded", 100, &wal).await;
+    let (acknowledged, largest) =
+        chat_all(sockets(20, || app.visitor()).await, "bounded", Until::sent(100), &wal).await;
     let acknowledged = acknowledged.len();
     stop.store(true, Ordering::Relaxed);
     let mut pages = 0;
@@ -262,7 +282,11 @@ async fn a_server_killed_with_a_large_log_starts_again_with_every_acknowledged_m
         .await
         .unwrap();
 
-    let (acknowledged, _) = chat_all(sockets(10, || first.visitor()).await, "killed", 150, &wal).await;
+    let until = Until {
+        count: 2_000,
+        log_above: 17 * MIB,
+    };
+    let (acknowledged, _) = chat_all(sockets(10, || first.visitor()).await, "killed", until, &wal).await;
     assert!(
         size(&wal) > 16 * MIB,
         "the pinned snapshot kept the log from being restarted ({:.1} MiB)",

@@ -1,0 +1,325 @@
+//! Group commit: messages are stored by one task that takes every append waiting at that moment
+//! and writes them in one transaction, answering each caller only after the commit.
+//!
+//! A commit writes every page it touched, once: the last page of the messages table, a page of
+//! each index, the conversation's row. Stored one by one, a message costs five or six pages; in
+//! a batch, messages share the pages they have in common. When messages arrive often (more
+//! than one expected within `window`), the task lingers up to `window` after the first one so
+//! that a batch forms even at moderate rates; when they are rare it commits at once, and a lone
+//! message waits for nothing.
+
+use std::time::{Duration, Instant};
+
+use sqlx::SqlitePool;
+use tokio::sync::{mpsc, oneshot};
+
+use super::conversations::{append_guarded, Appended, Guard, NewMessage, Refusal};
+use super::StoreError;
+use app::lifecycle::SenderKind;
+
+/// How batches are formed.
+#[derive(Clone, Copy, Debug)]
+pub struct CommitPolicy {
+    /// The longest a message waits for others to join its batch (zero: never).
+    pub window: Duration,
+    /// At most this many messages in one transaction.
+    pub max_batch: usize,
+}
+
+impl Default for CommitPolicy {
+    fn default() -> Self {
+        CommitPolicy {
+            window: Duration::from_millis(8),
+            max_batch: 256,
+        }
+    }
+}
+
+/// A message to store, owned so that it can wait in the queue.
+struct Pending {
+    conversation_id: i64,
+    sender_kind: SenderKind,
+    sender_id: Option<i64>,
+    body: String,
+    internal: bool,
+    idempotency_key: Option<String>,
+    attachments: Vec<i64>,
+    guard: Guard,
+    arrived: Instant,
+    reply: oneshot::Sender<Result<Appended, Refusal>>,
+}
+
+impl Pending {
+    fn message(&self) -> NewMessage<'_> {
+        NewMessage {
+            sender_kind: self.sender_kind,
+            sender_id: self.sender_id,
+            body: &self.body,
+            internal: self.internal,
+            idempotency_key: self.idempotency_key.as_deref(),
+            attachments: &self.attachments,
+        }
+    }
+}
+
+/// The handle appends go through; the task ends when the last handle is dropped.
+#[derive(Clone)]
+pub(super) struct Committer {
+    queue: mpsc::UnboundedSender<Pending>,
+}
+
+impl Committer {
+    pub(super) fn start(write: SqlitePool, policy: CommitPolicy) -> Committer {
+        let (queue, waiting) = mpsc::unbounded_channel();
+        tokio::spawn(run(write, policy, waiting));
+        Committer { queue }
+    }
+
+    /// Stores the message in the next batch and answers once that batch is committed.
+    pub(super) async fn append(
+        &self,
+        conversation_id: i64,
+        m: &NewMessage<'_>,
+        guard: Guard,
+    ) -> Result<Appended, Refusal> {
+        let (reply, answer) = oneshot::channel();
+        let pending = Pending {
+            conversation_id,
+            sender_kind: m.sender_kind,
+            sender_id: m.sender_id,
+            body: m.body.to_owned(),
+            internal: m.internal,
+            idempotency_key: m.idempotency_key.map(str::to_owned),
+            attachments: m.attachments.to_vec(),
+            guard,
+            arrived: Instant::now(),
+            reply,
+        };
+        self.queue.send(pending).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> Refusal {
+    Refusal::Store(StoreError::Database(sqlx::Error::PoolClosed))
+}
+
+/// Arrival gaps are averaged with this weight for the newest one.
+const GAP_WEIGHT: f64 = 0.1;
+
+/// Whether to linger for company: the average gap between arrivals says how many more are
+/// expected within the window, and waiting pays only if that is one or more on average.
+#[derive(Debug)]
+struct Pace {
+    last: Option<Instant>,
+    mean_gap: Option<Duration>,
+}
+
+impl Pace {
+    fn new() -> Self {
+        Pace {
+            last: None,
+            mean_gap: None,
+        }
+    }
+
+    fn arrived(&mut self, at: Instant) {
+        if let Some(last) = self.last {
+            let gap = at.saturating_duration_since(last).as_secs_f64();
+            let mean = match self.mean_gap {
+                Some(m) => m.as_secs_f64() * (1.0 - GAP_WEIGHT) + gap * GAP_WEIGHT,
+                None => gap,
+            };
+            self.mean_gap = Some(Duration::from_secs_f64(mean));
+        }
+        self.last = Some(self.last.map_or(at, |l| l.max(at)));
+    }
+
+    fn worth_waiting(&self, window: Duration) -> bool {
+        !window.is_zero() && self.mean_gap.is_some_and(|gap| gap <= window)
+    }
+}
+
+async fn run(write: SqlitePool, policy: CommitPolicy, mut waiting: mpsc::UnboundedReceiver<Pending>) {
+    let mut pace = Pace::new();
+    while let Some(first) = waiting.recv().await {
+        pace.arrived(first.arrived);
+        let deadline = first.arrived + policy.window;
+        let linger = pace.worth_waiting(policy.window);
+        let mut batch = vec![first];
+        while batch.len() < policy.max_batch {
+            let next = match waiting.try_recv() {
+                Ok(p) => Some(p),
+                Err(_) if linger => tokio::time::timeout_at(deadline.into(), waiting.recv())
+                    .await
+                    .ok()
+                    .flatten(),
+                Err(_) => None,
+            };
+            let Some(p) = next else { break };
+            pace.arrived(p.arrived);
+            batch.push(p);
+        }
+        let results = store_batch(&write, &batch).await;
+        for (pending, result) in batch.into_iter().zip(results) {
+            // A caller that stopped waiting (its connection closed) needs no answer.
+            let _ = pending.reply.send(result);
+        }
+    }
+}
+
+/// Stores the batch in one transaction: each message as it would be alone (a refused one
+/// leaves nothing behind), every answer held back until the commit.
+async fn store_batch(write: &SqlitePool, batch: &[Pending]) -> Vec<Result<Appended, Refusal>> {
+    let failed = |e: &sqlx::Error| -> Vec<Result<Appended, Refusal>> {
+        tracing::error!(error = %e, messages = batch.len(), "could not store a batch of messages");
+        batch
+            .iter()
+            .map(|_| {
+                Err(Refusal::Store(StoreError::Database(sqlx::Error::Protocol(
+                    e.to_string(),
+                ))))
+            })
+            .collect()
+    };
+    let mut tx = match write.begin().await {
+        Ok(tx) => tx,
+        Err(e) => return failed(&e),
+    };
+    let mut results = Vec::with_capacity(batch.len());
+    for p in batch {
+        results.push(store_one(&mut tx, p).await);
+    }
+    match tx.commit().await {
+        Ok(()) => results,
+        Err(e) => failed(&e),
+    }
+}
+
+/// One message of a batch. A message with files takes several statements, so a savepoint
+/// undoes all of them when one is refused; a lone INSERT that stores nothing changes nothing.
+async fn store_one(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, p: &Pending) -> Result<Appended, Refusal> {
+    let m = p.message();
+    if m.attachments.is_empty() {
+        return append_guarded(tx, p.conversation_id, &m, p.guard).await;
+    }
+    sqlx::query("SAVEPOINT message").execute(&mut **tx).await?;
+    let result = append_guarded(tx, p.conversation_id, &m, p.guard).await;
+    if result.is_err() {
+        sqlx::query("ROLLBACK TO message").execute(&mut **tx).await?;
+    }
+    sqlx::query("RELEASE message").execute(&mut **tx).await?;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use futures_util::future::join_all;
+
+    #[test]
+    fn rare_messages_are_committed_at_once() {
+        let window = Duration::from_millis(4);
+        let start = Instant::now();
+        let mut pace = Pace::new();
+        assert!(!pace.worth_waiting(window), "nothing is known before the first message");
+        for i in 0..20 {
+            pace.arrived(start + Duration::from_millis(100 * i));
+        }
+        assert!(!pace.worth_waiting(window));
+    }
+
+    #[test]
+    fn frequent_messages_wait_for_company_and_stop_when_the_pace_drops() {
+        let window = Duration::from_millis(4);
+        let start = Instant::now();
+        let mut pace = Pace::new();
+        let mut at = start;
+        for _ in 0..50 {
+            at += Duration::from_millis(2);
+            pace.arrived(at);
+        }
+        assert!(pace.worth_waiting(window));
+        assert!(!pace.worth_waiting(Duration::ZERO), "a zero window never waits");
+        for _ in 0..50 {
+            at += Duration::from_millis(50);
+            pace.arrived(at);
+        }
+        assert!(!pace.worth_waiting(window));
+    }
+
+    async fn send_all(store: &Store, chat: i64, texts: &[(String, String)]) -> Vec<Result<Appended, StoreError>> {
+        join_all(
+            texts
+                .iter()
+                .map(|(body, key)| store.append_visitor_message(chat, body, key, &[])),
+        )
+        .await
+    }
+
+    /// Messages that wait together are committed together, and each is stored, numbered,
+    /// refused or recognised as a repeat exactly as it would have been alone.
+    #[tokio::test]
+    async fn a_batch_stores_each_message_as_if_it_were_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("batch.db").display());
+        let policy = CommitPolicy {
+            window: Duration::ZERO,
+            max_batch: 256,
+        };
+        let store = Store::open_with(&url, policy).await.unwrap();
+        store.migrate().await.unwrap();
+        crate::demo::seed_demo(&store).await.unwrap();
+        let channel = store
+            .channel_by_key(crate::demo::DEMO_WEB_CHANNEL)
+            .await
+            .unwrap()
+            .unwrap();
+        let operator = store
+            .member_by_email("agent1@demo.switchboard.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let contact = store.create_visitor(&channel, "Batch").await.unwrap();
+        let chat = store.create_conversation(&channel, contact).await.unwrap().id;
+        let other = store.create_visitor(&channel, "Taken").await.unwrap();
+        let taken = store.create_conversation(&channel, other).await.unwrap().id;
+        store.take_over(taken, operator).await.unwrap();
+        let pages_before = store.pages_written().await.unwrap();
+
+        // Queued in this order before the committer runs, so they form one batch.
+        let texts: Vec<(String, String)> = (0..40).map(|i| (format!("m{i}"), format!("k{i}"))).collect();
+        let first = send_all(&store, chat, &texts[..20]);
+        let missing_file = store.append_visitor_message(chat, "with a file that is not there", "kf", &[999_999]);
+        let second = send_all(&store, chat, &texts[20..]);
+        let repeat = store.append_visitor_message(chat, "m0 sent again", "k0", &[]);
+        let too_late = store.append_ai_message(taken, "the assistant answers too late");
+        let (first, missing_file, second, repeat, too_late) =
+            tokio::join!(first, missing_file, second, repeat, too_late);
+
+        let stored: Vec<_> = first.into_iter().chain(second).map(Result::unwrap).collect();
+        let seqs: Vec<i64> = stored.iter().map(|a| a.message.seq).collect();
+        assert_eq!(
+            seqs,
+            (1..=40).collect::<Vec<_>>(),
+            "numbered in order, with no gap for the refused one"
+        );
+        assert!(matches!(missing_file, Err(StoreError::NotFound)), "{missing_file:?}");
+        let repeat = repeat.unwrap();
+        assert!(repeat.duplicate);
+        assert_eq!((repeat.message.seq, repeat.message.body.as_str()), (1, "m0"));
+        assert!(matches!(too_late, Err(Refusal::NotAiHandled)), "{too_late:?}");
+
+        let kept = store.latest_messages(chat, 100).await.unwrap();
+        let bodies: Vec<&str> = kept.iter().map(|m| m.body.as_str()).collect();
+        let sent: Vec<&str> = texts.iter().map(|(body, _)| body.as_str()).collect();
+        assert_eq!(bodies, sent, "everything stored once, nothing of the refused message");
+        let pages = store.pages_written().await.unwrap() - pages_before;
+        assert!(
+            pages < 40,
+            "{pages} pages for 40 messages: they were not committed together"
+        );
+    }
+}
