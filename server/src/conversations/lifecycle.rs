@@ -1,7 +1,7 @@
 //! A conversation's life as one pure function: where it stands × what happened → where it
-//! stands next, or why that may not happen. The store applies these decisions (and, for a
-//! stored message, its insert trigger moves the same way: `tests` below and the store's
-//! conformance test hold the two together); nothing else decides a status.
+//! stands next, or why that may not happen. The store writes these decisions (a stored
+//! message's with the message, the other events' with a compare-and-set UPDATE; the store's
+//! conformance test holds it to them); nothing else decides a status.
 
 use app::lifecycle::{Handler, SenderKind, Status};
 

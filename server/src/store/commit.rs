@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::conversations::{append_guarded, Appended, Guard, NewMessage, Refusal};
+use super::conversations::{store_message, Appended, NewMessage, Refusal};
 use super::StoreError;
 use app::lifecycle::SenderKind;
 
@@ -44,7 +44,6 @@ struct Pending {
     internal: bool,
     idempotency_key: Option<String>,
     attachments: Vec<i64>,
-    guard: Guard,
     arrived: Instant,
     reply: oneshot::Sender<Result<Appended, Refusal>>,
 }
@@ -76,12 +75,7 @@ impl Committer {
     }
 
     /// Stores the message in the next batch and answers once that batch is committed.
-    pub(super) async fn append(
-        &self,
-        conversation_id: i64,
-        m: &NewMessage<'_>,
-        guard: Guard,
-    ) -> Result<Appended, Refusal> {
+    pub(super) async fn append(&self, conversation_id: i64, m: &NewMessage<'_>) -> Result<Appended, Refusal> {
         let (reply, answer) = oneshot::channel();
         let pending = Pending {
             conversation_id,
@@ -91,7 +85,6 @@ impl Committer {
             internal: m.internal,
             idempotency_key: m.idempotency_key.map(str::to_owned),
             attachments: m.attachments.to_vec(),
-            guard,
             arrived: Instant::now(),
             reply,
         };
@@ -182,7 +175,7 @@ async fn store_batch(write: &SqlitePool, batch: &[Pending]) -> Vec<Result<Append
             })
             .collect()
     };
-    let mut tx = match write.begin().await {
+    let mut tx = match super::begin_write(write).await {
         Ok(tx) => tx,
         Err(e) => return failed(&e),
     };
@@ -201,10 +194,10 @@ async fn store_batch(write: &SqlitePool, batch: &[Pending]) -> Vec<Result<Append
 async fn store_one(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, p: &Pending) -> Result<Appended, Refusal> {
     let m = p.message();
     if m.attachments.is_empty() {
-        return append_guarded(tx, p.conversation_id, &m, p.guard).await;
+        return store_message(tx, p.conversation_id, &m).await;
     }
     sqlx::query("SAVEPOINT message").execute(&mut **tx).await?;
-    let result = append_guarded(tx, p.conversation_id, &m, p.guard).await;
+    let result = store_message(tx, p.conversation_id, &m).await;
     if result.is_err() {
         sqlx::query("ROLLBACK TO message").execute(&mut **tx).await?;
     }

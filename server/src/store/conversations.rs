@@ -71,8 +71,8 @@ pub struct Appended {
 }
 
 impl Appended {
-    /// How the conversation stands after this message: the lifecycle's decision, which the
-    /// insert's trigger carried out (the conformance test holds the two together).
+    /// How the conversation stands after this message: the lifecycle's decision, which was
+    /// stored with it.
     pub fn after(&self) -> Option<State> {
         let m = &self.message;
         lifecycle::decide(self.before?, Event::of_message(m.sender_kind, m.internal, m.sender_id)).ok()
@@ -221,25 +221,12 @@ impl<'a> NewMessage<'a> {
 
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
 
-/// What the INSERT must find true of the conversation, besides existing.
-#[derive(Clone, Copy, Default)]
-pub(super) struct Guard {
-    /// Nobody but the sender holds it (an operator's reply).
-    unclaimed: bool,
-    /// The assistant still handles it (the assistant's reply).
-    ai_handled: bool,
-}
-
-/// Stores a message in one statement: numbered after the conversation's last, refused (no row)
-/// when the idempotency key was used or the guard fails. The trigger
-/// `messages_move_conversation` updates the conversation (see its migration); the RETURNING
-/// clause gives the stored message and the conversation as it was before.
+/// Stores a message numbered after the conversation's last; stores nothing (no row) when the
+/// idempotency key was used. The RETURNING clause gives the stored message with its sender's
+/// name.
 const INSERT_MESSAGE: &str = "INSERT INTO messages
         (workspace_id, conversation_id, seq, sender_kind, sender_id, body, internal, idempotency_key, created_at)
-    SELECT c.workspace_id, c.id, c.last_seq + 1, $2, $3, $4, $5, $6, $7 FROM conversations c
-    WHERE c.id = $1
-      AND ($8 = 0 OR c.assignee_id IS NULL OR c.assignee_id = $3)
-      AND ($9 = 0 OR c.handler = 'ai')
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
     ON CONFLICT (conversation_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING conversation_id, seq, sender_kind,
         CASE sender_kind
@@ -250,56 +237,133 @@ const INSERT_MESSAGE: &str = "INSERT INTO messages
             WHEN 'operator' THEN COALESCE((SELECT name FROM members WHERE id = messages.sender_id), 'Operator')
             ELSE 'Switchboard' END AS sender_name,
         body, internal, idempotency_key, created_at,
-        CASE WHEN sender_kind = 'operator' THEN sender_id END AS sender_id,
-        (SELECT status FROM conversations WHERE id = messages.conversation_id) AS status,
-        (SELECT handler FROM conversations WHERE id = messages.conversation_id) AS handler,
-        (SELECT assignee_id FROM conversations WHERE id = messages.conversation_id) AS assignee_id,
-        (SELECT escalated_at IS NOT NULL FROM conversations WHERE id = messages.conversation_id) AS escalated";
+        CASE WHEN sender_kind = 'operator' THEN sender_id END AS sender_id";
 
 #[derive(sqlx::FromRow)]
 struct Inserted {
     conversation_id: i64,
     seq: i64,
-    sender_kind: String,
+    sender_kind: SenderKind,
     sender_name: String,
     body: String,
     internal: bool,
     idempotency_key: Option<String>,
     created_at: i64,
     sender_id: Option<i64>,
+}
+
+/// The conversation as a message finds it.
+#[derive(sqlx::FromRow)]
+struct Before {
+    workspace_id: i64,
+    last_seq: i64,
     status: Status,
     handler: Handler,
     assignee_id: Option<i64>,
     escalated: bool,
 }
 
-/// Appends on a connection (inside a transaction when the caller has one). A repeated key
-/// returns the message stored then; a failed guard says why.
-pub(super) async fn append_guarded(
+impl Before {
+    fn state(&self) -> State {
+        State {
+            status: self.status,
+            handler: self.handler,
+            assignee: self.assignee_id,
+            escalated: self.escalated,
+        }
+    }
+}
+
+/// Moves the conversation for a stored message: its last sequence number and activity time,
+/// and where the lifecycle says it stands now. `assignee_id` is assigned only when it changes
+/// (SQLite rewrites an index entry whenever its column is assigned, even to the same value).
+async fn move_for_message(
+    conn: &mut sqlx::SqliteConnection,
+    message: &MessageView,
+    event: Event,
+    before: State,
+    after: State,
+) -> Result<(), sqlx::Error> {
+    // The first reply a customer gets from a person, on an open conversation.
+    let first_human_reply = matches!(event, Event::OperatorReply { .. }) && before.status != Status::Resolved;
+    let assign = if after.assignee != before.assignee {
+        ", assignee_id = $7"
+    } else {
+        ""
+    };
+    sqlx::query(&format!(
+        "UPDATE conversations SET last_seq = $2, last_activity_at = $3, status = $4, handler = $5,
+            resolved_at = CASE WHEN $4 = 'resolved' THEN resolved_at END,
+            first_human_reply_at = CASE WHEN $6 THEN COALESCE(first_human_reply_at, $3) ELSE first_human_reply_at END
+            {assign}
+         WHERE id = $1"
+    ))
+    .bind(message.conversation_id)
+    .bind(message.seq)
+    .bind(message.created_at)
+    .bind(after.status)
+    .bind(after.handler)
+    .bind(first_human_reply)
+    .bind(after.assignee)
+    .execute(&mut *conn)
+    .await?;
+    // An operator's own message (reply or note) reads the conversation for them.
+    if let (SenderKind::Operator, Some(member)) = (message.sender_kind, message.sender_id) {
+        sqlx::query(
+            "INSERT INTO read_markers (member_id, conversation_id, last_read_seq) VALUES ($1, $2, $3)
+             ON CONFLICT (member_id, conversation_id) DO UPDATE SET last_read_seq = MAX(last_read_seq, excluded.last_read_seq)",
+        )
+        .bind(member)
+        .bind(message.conversation_id)
+        .bind(message.seq)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Appends on a connection (inside a transaction when the caller has one): the lifecycle
+/// decides what the message does to the conversation, or refuses it (the assistant answering
+/// a conversation a person handles, an operator replying to one another holds). A repeated key
+/// returns the message stored then.
+pub(super) async fn store_message(
     conn: &mut sqlx::SqliteConnection,
     conversation_id: i64,
     m: &NewMessage<'_>,
-    guard: Guard,
 ) -> Result<Appended, Refusal> {
+    let found: Option<Before> = sqlx::query_as(
+        "SELECT workspace_id, last_seq, status, handler, assignee_id, escalated_at IS NOT NULL AS escalated
+         FROM conversations WHERE id = $1",
+    )
+    .bind(conversation_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let found = found.ok_or(StoreError::NotFound)?;
+    let before = found.state();
+    let event = Event::of_message(m.sender_kind, m.internal, m.sender_id);
+    let after = match lifecycle::decide(before, event) {
+        Ok(after) => after,
+        Err(refused) => return Err(why_not_stored(conn, conversation_id, m, refused).await),
+    };
     let inserted: Option<Inserted> = sqlx::query_as(INSERT_MESSAGE)
+        .bind(found.workspace_id)
         .bind(conversation_id)
-        .bind(m.sender_kind.as_str())
+        .bind(found.last_seq + 1)
+        .bind(m.sender_kind)
         .bind(m.sender_id)
         .bind(m.body)
         .bind(m.internal)
         .bind(m.idempotency_key)
         .bind(now_ms())
-        .bind(guard.unclaimed)
-        .bind(guard.ai_handled)
         .fetch_written_optional(&mut *conn)
         .await?;
     let Some(r) = inserted else {
-        return Err(why_not_stored(conn, conversation_id, m, guard).await);
+        return Err(earlier_message(conn, conversation_id, m).await);
     };
     let mut message = MessageView {
         conversation_id: r.conversation_id,
         seq: r.seq,
-        sender_kind: SenderKind::parse(&r.sender_kind).unwrap_or(SenderKind::System),
+        sender_kind: r.sender_kind,
         sender_name: r.sender_name,
         body: r.body,
         internal: r.internal,
@@ -308,6 +372,7 @@ pub(super) async fn append_guarded(
         sender_id: r.sender_id,
         attachments: Vec::new(),
     };
+    move_for_message(conn, &message, event, before, after).await?;
     if !m.attachments.is_empty() {
         bind_attachments(conn, conversation_id, m, r.seq).await?;
         let mut found = [message];
@@ -318,12 +383,7 @@ pub(super) async fn append_guarded(
     Ok(Appended {
         message,
         duplicate: false,
-        before: Some(State {
-            status: r.status,
-            handler: r.handler,
-            assignee: r.assignee_id,
-            escalated: r.escalated,
-        }),
+        before: Some(before),
     })
 }
 
@@ -358,50 +418,53 @@ async fn bind_attachments(
     Ok(())
 }
 
-/// Why the INSERT stored nothing: the key was used (the earlier message, as a duplicate), the
-/// conversation is gone, a person handles it, or another operator holds it.
+/// The message stored earlier with the same idempotency key (a repeat), as a refusal.
+async fn earlier_message(conn: &mut sqlx::SqliteConnection, conversation_id: i64, m: &NewMessage<'_>) -> Refusal {
+    let found = async {
+        let Some(key) = m.idempotency_key else {
+            return Ok(None);
+        };
+        let existing: Option<MessageRow> = sqlx::query_as(&format!(
+            "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.idempotency_key = $2"
+        ))
+        .bind(conversation_id)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(row) = existing else {
+            return Ok(None);
+        };
+        let mut found = [message(row)];
+        attach(&mut *conn, &mut found).await?;
+        let [message] = found;
+        Ok::<_, sqlx::Error>(Some(message))
+    }
+    .await;
+    match found {
+        Ok(Some(earlier)) => Refusal::Duplicate(Box::new(earlier)),
+        Ok(None) => Refusal::Store(StoreError::NotFound),
+        Err(e) => Refusal::Store(StoreError::Database(e)),
+    }
+}
+
+/// Why the lifecycle refused the message, unless it is a repeat of one stored before (a retry
+/// gets what was stored then, whatever happened since).
 async fn why_not_stored(
     conn: &mut sqlx::SqliteConnection,
     conversation_id: i64,
     m: &NewMessage<'_>,
-    guard: Guard,
+    refused: Refused,
 ) -> Refusal {
-    let found = async {
-        if let Some(key) = m.idempotency_key {
-            let existing: Option<MessageRow> = sqlx::query_as(&format!(
-                "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.idempotency_key = $2"
-            ))
-            .bind(conversation_id)
-            .bind(key)
-            .fetch_optional(&mut *conn)
-            .await?;
-            if let Some(row) = existing {
-                let mut found = [message(row)];
-                attach(&mut *conn, &mut found).await?;
-                let [message] = found;
-                return Ok::<_, sqlx::Error>(Err(message));
-            }
-        }
-        let state: Option<(Option<i64>, String)> =
-            sqlx::query_as("SELECT assignee_id, handler FROM conversations WHERE id = $1")
-                .bind(conversation_id)
-                .fetch_optional(&mut *conn)
-                .await?;
-        Ok(Ok(state))
+    match earlier_message(conn, conversation_id, m).await {
+        Refusal::Store(StoreError::NotFound) => {}
+        repeat_or_failure => return repeat_or_failure,
     }
-    .await;
-    match found {
-        Err(e) => Refusal::Store(StoreError::Database(e)),
-        Ok(Err(earlier)) => Refusal::Duplicate(Box::new(earlier)),
-        Ok(Ok(None)) => Refusal::Store(StoreError::NotFound),
-        Ok(Ok(Some((_, handler)))) if guard.ai_handled && handler != "ai" => Refusal::NotAiHandled,
-        Ok(Ok(Some((Some(other), _)))) if guard.unclaimed && Some(other) != m.sender_id => {
-            match member_name_on(conn, other).await {
-                Ok(name) => Refusal::ClaimedBy(name),
-                Err(e) => Refusal::Store(StoreError::Database(e)),
-            }
-        }
-        Ok(Ok(Some(_))) => Refusal::Store(StoreError::NotFound),
+    match refused {
+        Refused::PersonHandles => Refusal::NotAiHandled,
+        Refused::HeldBy(other) => match member_name_on(conn, other).await {
+            Ok(name) => Refusal::ClaimedBy(name),
+            Err(e) => Refusal::Store(StoreError::Database(e)),
+        },
     }
 }
 
@@ -413,13 +476,14 @@ pub(super) fn decided(r: Result<(State, State), Refusal>) -> Result<(State, Stat
     })
 }
 
-/// Appends with no guard (system notices and the like), on a connection or in a transaction.
+/// Appends a message the lifecycle never refuses (notices and the like), on a connection or in
+/// a transaction.
 async fn append(
     conn: &mut sqlx::SqliteConnection,
     conversation_id: i64,
     m: &NewMessage<'_>,
 ) -> Result<Appended, StoreError> {
-    unguarded(append_guarded(conn, conversation_id, m, Guard::default()).await)
+    unguarded(store_message(conn, conversation_id, m).await)
 }
 
 /// A repeated idempotency key is not an error: the message stored then comes back.
@@ -434,7 +498,7 @@ fn duplicate_is_fine(r: Result<Appended, Refusal>) -> Result<Appended, Refusal> 
     }
 }
 
-/// The outcome of an append that had no guard: only storage errors remain.
+/// The outcome of an append that cannot be refused: only storage errors remain.
 fn unguarded(r: Result<Appended, Refusal>) -> Result<Appended, StoreError> {
     match duplicate_is_fine(r) {
         Ok(a) => Ok(a),
@@ -847,8 +911,8 @@ impl Store {
     }
 
     /// Appends through the group commit (`commit.rs`): answered once its batch is committed.
-    async fn append_one(&self, conversation_id: i64, m: &NewMessage<'_>, guard: Guard) -> Result<Appended, Refusal> {
-        self.committer.append(conversation_id, m, guard).await
+    async fn append_one(&self, conversation_id: i64, m: &NewMessage<'_>) -> Result<Appended, Refusal> {
+        self.committer.append(conversation_id, m).await
     }
 
     /// Stores a visitor's message. A resolved conversation reopens: to `waiting` when a person
@@ -868,7 +932,7 @@ impl Store {
             idempotency_key: Some(key),
             attachments,
         };
-        unguarded(self.append_one(conversation_id, &m, Guard::default()).await)
+        unguarded(self.append_one(conversation_id, &m).await)
     }
 
     /// Stores the assistant's reply only while the assistant still handles the conversation:
@@ -883,15 +947,7 @@ impl Store {
             idempotency_key: None,
             attachments: &[],
         };
-        self.append_one(
-            conversation_id,
-            &m,
-            Guard {
-                ai_handled: true,
-                ..Guard::default()
-            },
-        )
-        .await
+        self.append_one(conversation_id, &m).await
     }
 
     /// Stores an operator's reply, claiming the conversation for them if nobody holds it (the
@@ -913,11 +969,7 @@ impl Store {
             idempotency_key: Some(key),
             attachments,
         };
-        let guard = Guard {
-            unclaimed: true,
-            ..Guard::default()
-        };
-        duplicate_is_fine(self.append_one(conversation_id, &m, guard).await)
+        duplicate_is_fine(self.append_one(conversation_id, &m).await)
     }
 
     /// A note only the team sees, by an operator: it neither claims the conversation nor stops
@@ -938,13 +990,13 @@ impl Store {
             idempotency_key: Some(key),
             attachments,
         };
-        unguarded(self.append_one(conversation_id, &m, Guard::default()).await)
+        unguarded(self.append_one(conversation_id, &m).await)
     }
 
     /// An operator takes the conversation over: the assistant stops, and a system message says
     /// who joined. Refused when another operator holds it.
     pub async fn take_over(&self, conversation_id: i64, member_id: i64) -> Result<Option<Appended>, Refusal> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (before, after) = apply(&mut tx, conversation_id, Event::TakeOver { operator: member_id }).await?;
         if !lifecycle::claimed(before, after, member_id) {
             return Ok(None);
@@ -958,7 +1010,7 @@ impl Store {
 
     /// Hands the conversation back to the assistant.
     pub async fn restore_to_ai(&self, conversation_id: i64, member_id: i64) -> Result<Appended, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         decided(apply(&mut tx, conversation_id, Event::Restore).await)?;
         sqlx::query("UPDATE conversations SET human_requests = 0 WHERE id = $1")
             .bind(conversation_id)
@@ -973,7 +1025,7 @@ impl Store {
 
     /// Reopens a resolved conversation: `active` when a person holds it, else `open`.
     pub async fn reopen(&self, conversation_id: i64, member_id: i64) -> Result<Appended, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         decided(apply(&mut tx, conversation_id, Event::Reopen).await)?;
         let name = member_name(&mut tx, member_id).await?;
         let text = format!("{name} reopened the conversation.");
@@ -983,7 +1035,7 @@ impl Store {
     }
 
     pub async fn resolve(&self, conversation_id: i64, member_id: i64) -> Result<Appended, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         decided(apply(&mut tx, conversation_id, Event::Resolve).await)?;
         let name = member_name(&mut tx, member_id).await?;
         let text = format!("{name} resolved the conversation.");
@@ -1006,7 +1058,7 @@ impl Store {
     /// The visitor waits for a human now: status `waiting`, the escalation time, and the
     /// workflow's handoff message to the visitor. Does nothing if a person already handles it.
     pub async fn escalate(&self, conversation_id: i64, handoff_message: &str) -> Result<Option<Appended>, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (before, after) = decided(apply(&mut tx, conversation_id, Event::Escalate).await)?;
         if after.status != Status::Waiting || before == after {
             return Ok(None);
@@ -1018,18 +1070,12 @@ impl Store {
 
     /// A notice from Switchboard that the visitor sees (their place in the queue, say).
     pub async fn append_notice(&self, conversation_id: i64, body: &str) -> Result<Appended, StoreError> {
-        unguarded(
-            self.append_one(conversation_id, &NewMessage::system(body, false), Guard::default())
-                .await,
-        )
+        unguarded(self.append_one(conversation_id, &NewMessage::system(body, false)).await)
     }
 
     /// A note only the team sees (the assistant failed, for instance).
     pub async fn append_internal_note(&self, conversation_id: i64, body: &str) -> Result<Appended, StoreError> {
-        unguarded(
-            self.append_one(conversation_id, &NewMessage::system(body, true), Guard::default())
-                .await,
-        )
+        unguarded(self.append_one(conversation_id, &NewMessage::system(body, true)).await)
     }
 
     /// Messages after `after_seq`, oldest first; with `visitor`, internal ones are left out.

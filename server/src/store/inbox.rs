@@ -279,7 +279,7 @@ impl Store {
 
     /// The member has read the conversation up to `seq`.
     pub async fn mark_read(&self, member_id: i64, conversation_id: i64, seq: i64) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         super::conversations::mark_read(&mut tx, member_id, conversation_id, seq).await?;
         tx.commit().await?;
         Ok(())

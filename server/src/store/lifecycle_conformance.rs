@@ -1,5 +1,5 @@
 //! The store against the lifecycle: random event sequences carried out on a real database
-//! (message inserts through their trigger, the other events through `apply`) must leave each
+//! (messages through the group commit, the other events through `apply`) must leave each
 //! conversation exactly where `lifecycle::decide` says, and refuse what it refuses.
 
 use proptest::prelude::*;

@@ -240,7 +240,7 @@ impl Store {
 
     /// Deactivating ends every session of the member at once.
     pub async fn set_active(&self, workspace_id: i64, member_id: i64, active: bool) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE members SET active = $3, deactivated_at = CASE WHEN $3 THEN NULL ELSE $4 END WHERE id = $2 AND workspace_id = $1",
         )

@@ -139,6 +139,14 @@ where
     }
 }
 
+/// A write transaction that takes the write lock at once (`BEGIN IMMEDIATE`). A deferred one
+/// that reads first and writes later must upgrade its lock, and SQLite refuses that upgrade
+/// without waiting (SQLITE_BUSY) when the snapshot it read moved on meanwhile, as it does
+/// while the upkeep task restarts the log.
+pub(crate) async fn begin_write(write: &SqlitePool) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
+    write.begin_with("BEGIN IMMEDIATE").await
+}
+
 #[derive(Clone)]
 pub struct Store {
     read: SqlitePool,
@@ -212,6 +220,11 @@ impl Store {
             path,
             health: Arc::new(WalHealth::default()),
         })
+    }
+
+    /// A write transaction on the writer (see `begin_write`).
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
+        begin_write(&self.write).await
     }
 
     /// Applies the migrations that have not run yet.

@@ -81,7 +81,7 @@ impl Store {
         script: &str,
         first_line: &str,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO practice_runs (workspace_id, workflow_id, member_id, script, step, started_at)
              VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
@@ -108,7 +108,7 @@ impl Store {
         body: &str,
         next_line: Option<&str>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let moved = sqlx::query(
             "UPDATE practice_runs SET step = step + $3 WHERE id = $1 AND step = $2 AND status = 'in_progress'",
         )
@@ -152,7 +152,7 @@ impl Store {
         note: Option<&str>,
         audit: AuditEntry<'_>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_ms();
         let done = sqlx::query(
             "UPDATE practice_runs SET status = $2, reviewer_id = $3, reviewed_at = $4, review_note = $5
@@ -196,7 +196,7 @@ impl Store {
         workflow_id: i64,
         audit: AuditEntry<'_>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(Option<i64>,)> = sqlx::query_as(
             "DELETE FROM qualifications WHERE workspace_id = $1 AND member_id = $2 AND workflow_id = $3 RETURNING run_id",
         )

@@ -173,7 +173,7 @@ impl Store {
 
     /// Applies `event` and leaves `note` for the team, in one transaction.
     async fn release(&self, conversation_id: i64, event: Event, note: &str) -> Result<super::Appended, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         super::conversations::decided(super::conversations::apply(&mut tx, conversation_id, event).await)?;
         let appended =
             super::conversations::append_in(&mut tx, conversation_id, &NewMessage::system(note, true)).await?;

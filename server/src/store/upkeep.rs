@@ -178,7 +178,7 @@ impl Store {
             if !pending.0 {
                 break;
             }
-            let mut tx = self.write.begin().await?;
+            let mut tx = self.begin_write().await?;
             let done = sqlx::query(
                 "INSERT INTO messages_search (rowid, body)
                  SELECT id, body FROM messages WHERE id > (SELECT indexed_upto FROM search_progress)

@@ -63,7 +63,7 @@ impl Store {
         settings: &WorkspaceSettings,
     ) -> Result<WorkspaceSettings, StoreError> {
         let before = self.workspace_settings(workspace_id).await?;
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE workspaces SET name = $1, operator_enabled = $2, presence_enabled = $3, human_agents = $4,
              default_chat_limit = $5, disconnect_timeout_secs = $6, reroute_on_disconnect = $7 WHERE id = $8",
