@@ -255,9 +255,19 @@ pub mod ssr {
 /// Where to go after signing in: a path on this site, never another site.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_string(),
+        Some(n) if is_local_path(n) => n.to_string(),
         _ => "/inbox".to_string(),
     }
+}
+
+/// A path on this site: it starts with one `/` and holds only visible ASCII without `\`.
+/// Browsers drop tabs and line breaks from a URL and read `\` as `/`, so `/\t/evil.example`
+/// or `/\\evil.example` would otherwise lead to another site.
+fn is_local_path(n: &str) -> bool {
+    let mut chars = n.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/'))
+        && n.chars().all(|c| c.is_ascii_graphic() && c != '\\')
 }
 
 #[server(endpoint = "auth/sign_in")]
@@ -727,7 +737,7 @@ pub async fn create_group(name: String, description: String) -> Result<GroupSumm
     use ssr::*;
     finish(
         async move {
-            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "manage operator groups").await?;
+            let (backend, me) = require(Some(crate::Scope::MembersWrite), "manage operator groups").await?;
             backend.create_group(&me, &name, &description).await
         }
         .await,
@@ -739,7 +749,7 @@ pub async fn update_group(id: i64, name: String, description: String) -> Result<
     use ssr::*;
     finish(
         async move {
-            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "manage operator groups").await?;
+            let (backend, me) = require(Some(crate::Scope::MembersWrite), "manage operator groups").await?;
             backend.update_group(&me, id, &name, &description).await
         }
         .await,
@@ -751,7 +761,7 @@ pub async fn delete_group(id: i64) -> Result<(), AppError> {
     use ssr::*;
     finish(
         async move {
-            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "manage operator groups").await?;
+            let (backend, me) = require(Some(crate::Scope::MembersWrite), "manage operator groups").await?;
             backend.delete_group(&me, id).await
         }
         .await,
@@ -764,7 +774,7 @@ pub async fn group_member(id: i64, member_id: i64, add: bool) -> Result<GroupSum
     use ssr::*;
     finish(
         async move {
-            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "manage operator groups").await?;
+            let (backend, me) = require(Some(crate::Scope::MembersWrite), "manage operator groups").await?;
             backend.group_member(&me, id, member_id, add).await
         }
         .await,
@@ -776,7 +786,7 @@ pub async fn group_workflow(id: i64, workflow_id: i64, assigned: bool) -> Result
     use ssr::*;
     finish(
         async move {
-            let (backend, me) = require(Some(crate::Scope::OperatorWrite), "manage operator groups").await?;
+            let (backend, me) = require(Some(crate::Scope::MembersWrite), "manage operator groups").await?;
             backend.group_workflow(&me, id, workflow_id, assigned).await
         }
         .await,
@@ -1132,6 +1142,12 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/inbox");
         assert_eq!(safe_next(Some("/\\evil.example")), "/inbox");
         assert_eq!(safe_next(None), "/inbox");
+        // Browsers drop tabs and line breaks: these would become //evil.example.
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/inbox");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/inbox");
+        assert_eq!(safe_next(Some("/ /evil.example")), "/inbox");
+        assert_eq!(safe_next(Some("/inbox?view=mine&q=a%20b")), "/inbox?view=mine&q=a%20b");
+        assert_eq!(safe_next(Some("/")), "/");
     }
 
     #[test]

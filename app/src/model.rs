@@ -8,13 +8,13 @@ use serde::{Deserialize, Serialize};
 pub enum Scope {
     /// See operator groups and the inbox.
     OperatorRead,
-    /// Manage operator groups, go live, handle conversations.
+    /// Go live and handle conversations.
     OperatorWrite,
     /// See every conversation in the workspace and the live view (supervisors and up).
     ConversationsReadAll,
     /// See the team.
     MembersRead,
-    /// Add, change and deactivate team members.
+    /// Add, change and deactivate team members; create and staff operator groups.
     MembersWrite,
     /// Create and edit workflows.
     WorkflowsWrite,

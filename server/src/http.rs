@@ -70,9 +70,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 /// Refuses state-changing requests that a browser says come from another site, so a page
 /// elsewhere cannot act with a member's cookie. Non-browser clients send neither header.
+/// The operator socket counts as state-changing although it opens with a GET: a page on
+/// another site could otherwise open it with the member's cookie and read their inbox.
 async fn refuse_cross_site_writes(req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && is_cross_site(req.headers()) {
+    let member_socket = req.uri().path() == "/ws/operator";
+    if (!safe || member_socket) && is_cross_site(req.headers()) {
         tracing::warn!(path = %req.uri().path(), "cross-site request refused");
         return AppError::CrossSite.into_response();
     }

@@ -116,6 +116,12 @@ impl Workflows {
             .map(|m| m.trim().to_string())
             .filter(|m| !m.is_empty());
         settings.validate()?;
+        if settings.openai_base_url != before.openai_base_url && before.has_api_key && api_key.is_none() {
+            return Err(AppError::invalid(
+                "API key",
+                "must be entered again when the base URL changes (the stored key is never sent to a new address)",
+            ));
+        }
         if settings.ai_provider == "openai" && settings.openai_model.is_none() {
             return Err(AppError::invalid(
                 "Model",

@@ -23,7 +23,7 @@ pub fn PeoplePage() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let problem = RwSignal::new(None::<String>);
     let members = Resource::new(move || version.get(), |_| list_members());
-    let manage_groups = me.as_ref().is_some_and(|m| m.can(Scope::OperatorWrite));
+    let manage_groups = me.as_ref().is_some_and(|m| m.can(Scope::MembersWrite));
     let groups_version = RwSignal::new(0u32);
     let group_problem = RwSignal::new(None::<String>);
     let groups = Resource::new(move || groups_version.get(), |_| list_groups());

@@ -44,12 +44,13 @@ impl std::fmt::Debug for OpenAiDefaults {
 }
 
 impl OpenAiDefaults {
-    /// Fills what the workflow leaves unset.
+    /// Fills what the workflow leaves unset. The server-wide key goes only to the server-wide
+    /// base URL: a workflow with an address of its own and no key of its own gets no key.
     pub fn apply(&self, workflow: &mut WorkflowRecord) {
         if workflow.openai_base_url.is_none() {
             workflow.openai_base_url = self.base_url.clone();
         }
-        if workflow.openai_api_key.is_none() {
+        if workflow.openai_api_key.is_none() && workflow.openai_base_url == self.base_url {
             workflow.openai_api_key = self.api_key.clone();
         }
         if workflow.openai_model.is_none() {
@@ -233,6 +234,33 @@ async fn openai_reply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_server_wide_key_goes_only_to_the_server_wide_address() {
+        let defaults = OpenAiDefaults {
+            base_url: Some("https://api.openai.com/v1".into()),
+            api_key: Some("sk-server".into()),
+            model: Some("gpt-4o-mini".into()),
+        };
+        let mut plain = workflow();
+        defaults.apply(&mut plain);
+        assert_eq!(plain.openai_base_url.as_deref(), Some("https://api.openai.com/v1"));
+        assert_eq!(plain.openai_api_key.as_deref(), Some("sk-server"));
+
+        let mut elsewhere = workflow();
+        elsewhere.openai_base_url = Some("https://collector.evil.example/v1".into());
+        defaults.apply(&mut elsewhere);
+        assert_eq!(
+            elsewhere.openai_api_key, None,
+            "no key for an address of the workflow's own"
+        );
+
+        let mut own_key = workflow();
+        own_key.openai_base_url = Some("http://127.0.0.1:8080/v1".into());
+        own_key.openai_api_key = Some("sk-local".into());
+        defaults.apply(&mut own_key);
+        assert_eq!(own_key.openai_api_key.as_deref(), Some("sk-local"));
+    }
 
     pub fn workflow() -> WorkflowRecord {
         WorkflowRecord {

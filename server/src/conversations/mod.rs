@@ -550,6 +550,7 @@ impl Conversations {
                 .await
                 .map_err(gone)?
         } else {
+            self.require_operators_on(me).await?;
             self.stop_assistant(conversation_id);
             let appended = self
                 .store
@@ -607,6 +608,7 @@ impl Conversations {
                 "Only a resolved conversation can be reopened.".into(),
             ));
         }
+        self.require_handler(me, &c, "reopen it").await?;
         let note = self.store.reopen(conversation_id, me.member_id).await?;
         self.publish_all(&note);
         if let Some(member_id) = c.assignee_id {
@@ -627,6 +629,7 @@ impl Conversations {
                 "This conversation is resolved. Reopen it to take it over.".into(),
             ));
         }
+        self.require_operators_on(me).await?;
         self.stop_assistant(conversation_id);
         if let Some(joined) = self
             .store
@@ -648,19 +651,7 @@ impl Conversations {
     pub async fn restore_to_ai(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
         require_write(me)?;
         let c = self.access(me, conversation_id).await?;
-        if c.assignee_id.is_some_and(|h| h != me.member_id) && !me.can(Scope::ConversationsReadAll) {
-            {
-                let name = self
-                    .store
-                    .conversation_summary(conversation_id)
-                    .await?
-                    .and_then(|s| s.assignee)
-                    .unwrap_or_default();
-                return Err(AppError::Conflict(format!(
-                    "{name} is handling this conversation; only they or a supervisor can hand it back."
-                )));
-            }
-        }
+        self.require_handler(me, &c, "hand it back").await?;
         let note = self.store.restore_to_ai(conversation_id, me.member_id).await?;
         self.publish_all(&note);
         self.tell(Change::Released {
@@ -677,6 +668,7 @@ impl Conversations {
         if c.status == Status::Resolved {
             return Err(AppError::Conflict("This conversation is already resolved.".into()));
         }
+        self.require_handler(me, &c, "resolve it").await?;
         self.stop_assistant(conversation_id);
         let note = self.store.resolve(conversation_id, me.member_id).await?;
         self.publish_all(&note);
@@ -686,6 +678,33 @@ impl Conversations {
             outcome: "completed",
         });
         self.summary_after_change(conversation_id).await
+    }
+
+    /// Only the operator handling a conversation, or a supervisor, changes how it stands
+    /// (`doing`: what they tried, in words).
+    async fn require_handler(&self, me: &Me, c: &ConversationRecord, doing: &str) -> Result<(), AppError> {
+        if c.assignee_id.is_none_or(|h| h == me.member_id) || me.can(Scope::ConversationsReadAll) {
+            return Ok(());
+        }
+        let name = self
+            .store
+            .conversation_summary(c.id)
+            .await?
+            .and_then(|s| s.assignee)
+            .unwrap_or_else(|| "Another operator".into());
+        Err(AppError::Conflict(format!(
+            "{name} is handling this conversation; only they or a supervisor can {doing}."
+        )))
+    }
+
+    /// People answer customers only while the workspace has operators turned on.
+    async fn require_operators_on(&self, me: &Me) -> Result<(), AppError> {
+        if self.store.gate(me.workspace_id).await?.operator_enabled {
+            return Ok(());
+        }
+        Err(AppError::Conflict(
+            "Operators are turned off for this workspace; an admin can turn them on in Settings.".into(),
+        ))
     }
 
     async fn summary_after_change(&self, conversation_id: i64) -> Result<ConversationSummary, AppError> {

@@ -14,5 +14,6 @@ mod routing;
 mod sockets;
 mod storage;
 mod team;
+mod trust;
 mod workflows;
 mod workspace;

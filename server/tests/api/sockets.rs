@@ -20,9 +20,18 @@ pub type VisitorSocket = Socket<VisitorCommand, VisitorEvent>;
 pub type OperatorSocket = Socket<OperatorCommand, OperatorEvent>;
 
 pub async fn connect<Cmd, Ev>(url: &str, cookie: Option<&str>) -> Result<Socket<Cmd, Ev>, u16> {
+    let cookie: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
+    connect_with(url, &cookie).await
+}
+
+/// Opens a socket with these request headers (a cookie, an `Origin` a browser would send).
+pub async fn connect_with<Cmd, Ev>(url: &str, headers: &[(&str, &str)]) -> Result<Socket<Cmd, Ev>, u16> {
     let mut request = url.into_client_request().unwrap();
-    if let Some(c) = cookie {
-        request.headers_mut().insert("cookie", c.parse().unwrap());
+    for (name, value) in headers {
+        request.headers_mut().insert(
+            tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
     }
     match tokio_tungstenite::connect_async(request).await {
         Ok((ws, _)) => Ok(Socket {

@@ -32,6 +32,53 @@ fn form(overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'stat
     f
 }
 
+/// An admin who points the workflow at another address must type the key again: otherwise
+/// whoever controls that address would receive the stored key with the next visitor message.
+#[tokio::test]
+async fn a_new_base_url_needs_the_key_again() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    let openai = |url: &'static str, key: &'static str| {
+        form(&[
+            ("ai_provider", "openai"),
+            ("openai_base_url", url),
+            ("openai_model", "gpt-test"),
+            ("openai_api_key", key),
+        ])
+    };
+    let _: WorkflowSettings = result(
+        app.call("workflows/update", &openai("http://127.0.0.1:9/v1", "sk-kept"))
+            .await,
+    )
+    .await
+    .unwrap();
+
+    let res = app
+        .call("workflows/update", &openai("https://collector.evil.example/v1", ""))
+        .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        result::<WorkflowSettings>(res).await.unwrap_err().to_string(),
+        "API key: must be entered again when the base URL changes (the stored key is never sent to a new address)"
+    );
+    let stored = app.store.workflow(1).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.openai_base_url.as_deref(), stored.openai_api_key.as_deref()),
+        (Some("http://127.0.0.1:9/v1"), Some("sk-kept")),
+        "nothing changed"
+    );
+
+    // With the key typed again, the new address is saved with it.
+    let saved: WorkflowSettings = result(
+        app.call("workflows/update", &openai("https://llm.acme.example/v1", "sk-new"))
+            .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(saved.openai_base_url.as_deref(), Some("https://llm.acme.example/v1"));
+    let stored = app.store.workflow(1).await.unwrap().unwrap();
+    assert_eq!(stored.openai_api_key.as_deref(), Some("sk-new"));
+}
+
 #[tokio::test]
 async fn an_admin_edits_a_workflow_and_the_api_key_is_never_sent_back() {
     let app = TestApp::signed_in_as(ADMIN).await;
@@ -72,7 +119,11 @@ async fn an_admin_edits_a_workflow_and_the_api_key_is_never_sent_back() {
     let _: WorkflowSettings = result(
         app.call(
             "workflows/update",
-            &form(&[("ai_provider", "openai"), ("openai_model", "gpt-test")]),
+            &form(&[
+                ("ai_provider", "openai"),
+                ("openai_base_url", "http://127.0.0.1:9/v1/"),
+                ("openai_model", "gpt-test"),
+            ]),
         )
         .await,
     )

@@ -1,0 +1,215 @@
+//! Trust: what a curious agent, another site or a careless admin tries, refused with nothing
+//! changed.
+
+use app::events::{OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
+use app::lifecycle::Status;
+use app::model::{ConversationSummary, GroupSummary};
+
+use crate::helpers::*;
+use crate::sockets::*;
+
+const AGENT2: &str = "agent2@demo.switchboard.test";
+
+/// A visitor writes once; gives the conversation.
+async fn conversation(app: &TestApp) -> (VisitorSocket, i64) {
+    let mut v = app.visitor().await;
+    v.send(&VisitorCommand::Send {
+        body: "Hello, is anyone there?".into(),
+        idempotency_key: "hello".into(),
+        attachments: vec![],
+    })
+    .await;
+    let id = v
+        .wait_for("my message", |e| match e {
+            VisitorEvent::Message { message } if message.sender_kind == SenderKind::Contact => {
+                Some(message.conversation_id)
+            }
+            _ => None,
+        })
+        .await;
+    (v, id)
+}
+
+async fn groups(app: &TestApp) -> Vec<GroupSummary> {
+    result(app.call("people/groups", &[]).await).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_agent_cannot_staff_groups_or_give_them_workflows() {
+    let app = TestApp::signed_in_as(AGENT).await;
+    let admin = TestApp::client_signed_in(&app, ADMIN).await;
+    let before = groups(&app).await;
+    let me = app.me().await.unwrap().member_id.to_string();
+    let created: GroupSummary = result(
+        app.call_with(&admin, "groups/create", &[("name", "Billing"), ("description", "")])
+            .await,
+    )
+    .await
+    .unwrap();
+    let id = created.id.to_string();
+
+    // What an agent would do to read another group's conversations or take colleagues off
+    // routing: each refused, in words.
+    let attempts: [(&str, Vec<(&str, &str)>); 5] = [
+        ("groups/member", vec![("id", &id), ("member_id", &me), ("add", "true")]),
+        (
+            "groups/workflow",
+            vec![("id", &id), ("workflow_id", "1"), ("assigned", "true")],
+        ),
+        ("groups/create", vec![("name", "Mine"), ("description", "")]),
+        (
+            "groups/update",
+            vec![("id", &id), ("name", "Renamed"), ("description", "")],
+        ),
+        ("groups/delete", vec![("id", &id)]),
+    ];
+    for (endpoint, form) in attempts {
+        let res = app.call(endpoint, &form).await;
+        assert_eq!(res.status(), 403, "{endpoint}");
+        assert_eq!(
+            result::<GroupSummary>(res).await.unwrap_err().to_string(),
+            "You do not have permission to manage operator groups.",
+            "{endpoint}"
+        );
+    }
+    let after = groups(&app).await;
+    assert_eq!(after.len(), before.len() + 1, "only the admin's group was added");
+    let billing = after.iter().find(|g| g.id == created.id).unwrap();
+    assert_eq!(
+        (billing.name.as_str(), billing.members.len(), billing.workflows.len()),
+        ("Billing", 0, 0)
+    );
+}
+
+#[tokio::test]
+async fn only_the_handler_or_a_supervisor_resolves_or_reopens_a_conversation() {
+    let app = TestApp::signed_in_as(AGENT).await;
+    let ben = TestApp::client_signed_in(&app, AGENT2).await;
+    let supervisor = TestApp::client_signed_in(&app, SUPERVISOR).await;
+    let (_visitor, id) = conversation(&app).await;
+    let id_text = id.to_string();
+    app.take_over(id).await.unwrap();
+
+    let res = app.call_with(&ben, "inbox/resolve", &[("id", &id_text)]).await;
+    assert_eq!(
+        result::<ConversationSummary>(res).await.unwrap_err().to_string(),
+        "Ava Agent is handling this conversation; only they or a supervisor can resolve it."
+    );
+    let state = app.store.lifecycle_state(id).await.unwrap().unwrap();
+    assert_eq!(state.status, Status::Active, "still Ava's, still active");
+
+    // Ava resolves it; Ben cannot bring it back, a supervisor can.
+    app.resolve(id).await.unwrap();
+    let res = app.call_with(&ben, "inbox/reopen", &[("id", &id_text)]).await;
+    assert_eq!(
+        result::<ConversationSummary>(res).await.unwrap_err().to_string(),
+        "Ava Agent is handling this conversation; only they or a supervisor can reopen it."
+    );
+    assert_eq!(
+        app.store.lifecycle_state(id).await.unwrap().unwrap().status,
+        Status::Resolved
+    );
+    let reopened: ConversationSummary = result(app.call_with(&supervisor, "inbox/reopen", &[("id", &id_text)]).await)
+        .await
+        .unwrap();
+    assert_eq!(reopened.status.as_str(), "active");
+}
+
+#[tokio::test]
+async fn with_operators_turned_off_nobody_takes_over_or_replies() {
+    let app = TestApp::signed_in_as(AGENT).await;
+    let (_visitor, id) = conversation(&app).await;
+    app.take_over(id).await.unwrap();
+    let (_other_visitor, other) = conversation(&app).await;
+    // An admin turns operators off (the checkbox left unticked), presence too.
+    let admin = TestApp::client_signed_in(&app, ADMIN).await;
+    let form = [
+        ("name", "Acme Support"),
+        ("human_agents", "5"),
+        ("default_chat_limit", "3"),
+        ("disconnect_timeout_secs", "60"),
+    ];
+    let res = app.call_with(&admin, "settings/update", &form).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+
+    let refused = "Operators are turned off for this workspace; an admin can turn them on in Settings.";
+    assert_eq!(app.take_over(other).await.unwrap_err().to_string(), refused);
+    let mut op = app.operator(AGENT).await;
+    op.send(&OperatorCommand::Send {
+        conversation_id: id,
+        body: "Still here?".into(),
+        idempotency_key: "off-1".into(),
+        internal: false,
+        attachments: vec![],
+    })
+    .await;
+    let answer = op
+        .wait_for("the answer to the reply", |e| match e {
+            OperatorEvent::Error { message, .. } => Some(Err(message.clone())),
+            OperatorEvent::Ack { .. } => Some(Ok(())),
+            _ => None,
+        })
+        .await;
+    assert_eq!(answer, Err(refused.to_string()));
+    let stored = app.store.latest_messages(id, 50).await.unwrap();
+    assert!(
+        stored.iter().all(|m| m.body != "Still here?"),
+        "nothing reached the customer"
+    );
+    let state = app.store.lifecycle_state(other).await.unwrap().unwrap();
+    assert_eq!(state.assignee, None, "nobody took the other conversation");
+}
+
+#[tokio::test]
+async fn a_page_on_another_site_cannot_open_a_members_socket() {
+    let app = spawn_app().await;
+    let cookie = app.session_cookie(AGENT, PASSWORD).await;
+    let url = app.ws_url("/ws/operator");
+    for headers in [
+        vec![("cookie", cookie.as_str()), ("origin", "https://evil.example")],
+        // Same site, another origin (another port): still not this page.
+        vec![("cookie", cookie.as_str()), ("origin", "http://127.0.0.1:1")],
+        vec![("cookie", cookie.as_str()), ("sec-fetch-site", "same-site")],
+    ] {
+        let status = connect_with::<OperatorCommand, OperatorEvent>(&url, &headers)
+            .await
+            .err();
+        assert_eq!(status, Some(403), "{headers:?}");
+    }
+    // The console itself (same origin) and clients that are not browsers (no Origin) connect.
+    let origin = app.base.clone();
+    for headers in [
+        vec![("cookie", cookie.as_str()), ("origin", origin.as_str())],
+        vec![("cookie", cookie.as_str()), ("sec-fetch-site", "same-origin")],
+        vec![("cookie", cookie.as_str())],
+    ] {
+        assert!(
+            connect_with::<OperatorCommand, OperatorEvent>(&url, &headers)
+                .await
+                .is_ok(),
+            "{headers:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn after_sign_in_only_a_path_on_this_site_is_followed() {
+    let app = spawn_app().await;
+    for (next, followed) in [
+        ("/settings", "/settings"),
+        ("/\t/evil.example", "/inbox"),
+        ("/\n/evil.example", "/inbox"),
+        ("//evil.example", "/inbox"),
+        ("/\\evil.example", "/inbox"),
+        ("https://evil.example/", "/inbox"),
+    ] {
+        let res = app
+            .call_with(
+                &new_client(),
+                "auth/sign_in",
+                &[("email", OWNER), ("password", PASSWORD), ("next", next)],
+            )
+            .await;
+        assert_eq!(res.headers().get("location").unwrap(), followed, "next = {next:?}");
+    }
+}
