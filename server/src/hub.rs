@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 /// What can be subscribed to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -60,13 +60,38 @@ struct Subscriber {
 /// A subscriber's identity, used to unsubscribe.
 pub type SubscriberId = u64;
 
-#[derive(Default)]
+/// Why open sockets must close; their clients reconnect and resume from their last sequence
+/// number, with rights and subscriptions read afresh.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Closing {
+    /// What the member may see or do changed (their role, their groups, a group's workflows).
+    Member(i64),
+    /// The subscriber could not keep up and was dropped from a topic.
+    Subscriber(SubscriberId),
+}
+
 pub struct Hub {
     topics: Mutex<HashMap<Topic, HashMap<SubscriberId, Subscriber>>>,
     /// Who has each conversation open: (subscriber, member id, name), for collision warnings.
     viewers: Mutex<HashMap<i64, Vec<(SubscriberId, i64, String)>>>,
     next_id: AtomicU64,
+    closing: broadcast::Sender<Closing>,
 }
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub {
+            topics: Mutex::default(),
+            viewers: Mutex::default(),
+            next_id: AtomicU64::default(),
+            closing: broadcast::channel(CLOSINGS).0,
+        }
+    }
+}
+
+/// How many closings a socket may not have looked at yet; one that falls further behind closes
+/// too (it cannot know whether one was meant for it).
+const CLOSINGS: usize = 1024;
 
 /// How many frames may wait for one slow client before it is dropped.
 pub const QUEUE: usize = 512;
@@ -74,6 +99,17 @@ pub const QUEUE: usize = 512;
 impl Hub {
     pub fn new() -> Self {
         Hub::default()
+    }
+
+    /// What sockets listen to, to learn that they must close.
+    pub fn closings(&self) -> broadcast::Receiver<Closing> {
+        self.closing.subscribe()
+    }
+
+    /// The member's rights changed: their open sockets close, and reconnect with the new ones.
+    pub fn close_member(&self, member_id: i64) {
+        // Nobody listening means no socket is open: nothing to close.
+        let _ = self.closing.send(Closing::Member(member_id));
     }
 
     /// A new subscriber identity; one socket uses one for all its topics.
@@ -136,8 +172,9 @@ impl Hub {
             }
         }
         for id in dropped {
-            tracing::warn!(subscriber = id, ?topic, "dropping a subscriber that cannot keep up");
+            tracing::warn!(subscriber = id, ?topic, "closing a subscriber that cannot keep up");
             self.unsubscribe(topic, id);
+            let _ = self.closing.send(Closing::Subscriber(id));
         }
     }
 
@@ -189,6 +226,24 @@ fn distinct(list: &[(SubscriberId, i64, String)]) -> Vec<(i64, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_subscriber_that_cannot_keep_up_is_told_to_close() {
+        let hub = Hub::new();
+        let mut closings = hub.closings();
+        let (tx, _rx) = mpsc::channel(2);
+        let slow = hub.new_subscriber();
+        hub.subscribe(Topic::Conversation(1), slow, Audience::Visitor, tx);
+        let event = Event {
+            for_visitors: Some(Arc::from("{}")),
+            ..Event::default()
+        };
+        for _ in 0..3 {
+            hub.publish(Topic::Conversation(1), &event);
+        }
+        assert_eq!(closings.try_recv(), Ok(Closing::Subscriber(slow)));
+        assert_eq!(hub.subscribers(Topic::Conversation(1)), 0);
+    }
 
     #[test]
     fn viewers_are_one_per_member_and_leave_with_their_last_tab() {

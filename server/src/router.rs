@@ -650,6 +650,8 @@ impl Router {
 
     /// Re-reads the workflows of the member's groups; live workflows no longer among them end.
     pub async fn refresh_available(&self, member_id: i64) {
+        // What they may see changed with their groups: their sockets reconnect with it.
+        self.hub.close_member(member_id);
         let Ok(available) = self.store.group_workflows(member_id).await else {
             return;
         };
@@ -670,6 +672,11 @@ impl Router {
         };
         self.tell_member(member_id);
         self.tell_workspace(workspace);
+    }
+
+    /// The member's role changed: their open sockets reconnect with the new rights.
+    pub fn role_changed(&self, member_id: i64) {
+        self.hub.close_member(member_id);
     }
 
     /// A qualification was granted or revoked: routing uses the new set at once, and a live

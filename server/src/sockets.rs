@@ -6,13 +6,13 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
 use serde::Deserialize;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 use app::events::{
     check_idempotency_key, MessageBody, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent,
@@ -20,12 +20,39 @@ use app::events::{
 use app::{AppError, Me, Scope};
 
 use crate::channels::web::Visitor;
-use crate::hub::{Audience, Delivery, Event, Topic, Visibility, QUEUE};
+use crate::hub::{Audience, Closing, Delivery, Event, SubscriberId, Topic, Visibility, QUEUE};
 use crate::AppState;
 
 /// How often the server pings, and how long a silent client is kept.
 const PING_EVERY: Duration = Duration::from_secs(20);
 const SILENCE_LIMIT: Duration = Duration::from_secs(50);
+
+/// Whether a closing concerns this socket (subscriber `id`, signed in as `member` if a member's):
+/// the reason to give its client, which reconnects and resumes.
+fn closing_reason(
+    closing: Result<Closing, broadcast::error::RecvError>,
+    id: SubscriberId,
+    member: Option<i64>,
+) -> Option<&'static str> {
+    match closing {
+        Ok(Closing::Subscriber(s)) if s == id => Some("fell behind; reconnect and resume"),
+        Ok(Closing::Member(m)) if Some(m) == member => Some("your access changed; reconnect"),
+        Ok(_) => None,
+        // Too many closings went by unread: one of them may have been for this socket.
+        Err(broadcast::error::RecvError::Lagged(_)) => Some("fell behind; reconnect and resume"),
+        Err(broadcast::error::RecvError::Closed) => Some("the server is stopping"),
+    }
+}
+
+/// Closes the socket with code 1012 (service restart: the client reconnects) and a reason.
+async fn close_with(socket: &mut WebSocket, reason: &'static str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code: 1012,
+            reason: reason.into(),
+        })))
+        .await;
+}
 
 #[derive(Deserialize)]
 pub struct TokenQuery {
@@ -112,6 +139,7 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
     let hub = state.conversations.hub().clone();
     let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
     let id = hub.new_subscriber();
+    let mut closings = hub.closings();
     let mut conversation = state
         .store
         .latest_conversation(visitor.contact_id, visitor.channel_id)
@@ -207,6 +235,12 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
                     if socket.send(text(&reply)).await.is_err() { break; }
                 }
             }
+            closing = closings.recv() => {
+                if let Some(reason) = closing_reason(closing, id, None) {
+                    close_with(&mut socket, reason).await;
+                    break;
+                }
+            }
             _ = ticker.tick() => {
                 if last_heard.elapsed() > SILENCE_LIMIT { break; }
                 if socket.send(Message::Ping(Default::default())).await.is_err() { break; }
@@ -284,6 +318,8 @@ async fn visitor_send(
 /// An operator's socket: the inbox of their workspace, and the conversations they watch.
 async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: String) {
     let hub = state.conversations.hub().clone();
+    // First, so that no change of rights slips by while the socket is set up.
+    let mut closings = hub.closings();
     let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
     let id = hub.new_subscriber();
     let visibility = match Visibility::of(&state.store, &me).await {
@@ -412,6 +448,12 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                 };
                 if let Some(reply) = reply {
                     if socket.send(text(&reply)).await.is_err() { break; }
+                }
+            }
+            closing = closings.recv() => {
+                if let Some(reason) = closing_reason(closing, id, Some(me.member_id)) {
+                    close_with(&mut socket, reason).await;
+                    break;
                 }
             }
             _ = ticker.tick() => {

@@ -136,6 +136,10 @@ async fn leaving_a_group_ends_going_live_on_its_workflows() {
         .call("groups/member", &[("id", "1"), ("member_id", &ava), ("add", "false")])
         .await;
     assert_eq!(res.status(), 200);
+    // What Ava may see changed: her socket closes, and the one her console opens again finds
+    // her presence without the workflow.
+    assert_eq!(op.closed_by_server(crate::sockets::WAIT).await.0, 1012);
+    let mut op = app.operator(AGENT).await;
     let after = op
         .wait_for("presence without the workflow", |e| match e {
             app::events::OperatorEvent::Presence { presence } if presence.live_workflows.is_empty() => {

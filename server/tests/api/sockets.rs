@@ -92,4 +92,21 @@ impl<Cmd: serde::Serialize, Ev: serde::de::DeserializeOwned + std::fmt::Debug> S
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
     }
+
+    /// Reads until the server closes the socket; gives the close frame's code and reason.
+    /// Panics if it stays open for `within`.
+    pub async fn closed_by_server(&mut self, within: Duration) -> (u16, String) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => panic!("the server did not close the socket within {within:?}"),
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return frame.map_or((1005, String::new()), |f| (f.code.into(), f.reason.to_string()))
+                }
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(e))) => panic!("the socket failed instead of closing: {e}"),
+                Ok(None) => panic!("the socket ended without a close frame"),
+            }
+        }
+    }
 }

@@ -213,3 +213,65 @@ async fn after_sign_in_only_a_path_on_this_site_is_followed() {
         assert_eq!(res.headers().get("location").unwrap(), followed, "next = {next:?}");
     }
 }
+
+#[tokio::test]
+async fn a_member_taken_out_of_a_group_or_given_a_new_role_reconnects_with_new_rights() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    let frontline = groups(&app)
+        .await
+        .into_iter()
+        .find(|g| g.name == "Frontline")
+        .unwrap()
+        .id
+        .to_string();
+    let ava = app.store.member_by_email(AGENT).await.unwrap().unwrap().id.to_string();
+    let mut ava_socket = app.operator(AGENT).await;
+    let mut ben_socket = app.operator(AGENT2).await;
+    for socket in [&mut ava_socket, &mut ben_socket] {
+        socket
+            .wait_for("the socket set up (its presence)", |e| {
+                matches!(e, OperatorEvent::Presence { .. }).then_some(())
+            })
+            .await;
+    }
+
+    let res = app
+        .call(
+            "groups/member",
+            &[("id", &frontline), ("member_id", &ava), ("add", "false")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        ava_socket.closed_by_server(WAIT).await,
+        (1012, "your access changed; reconnect".to_string())
+    );
+    // Ben's access did not change: his socket stays open and answers.
+    ben_socket
+        .send(&OperatorCommand::SetStatus {
+            status: app::model::OperatorStatus::Away,
+        })
+        .await;
+    ben_socket
+        .wait_for("Ben's presence", |e| {
+            matches!(e, OperatorEvent::Presence { .. }).then_some(())
+        })
+        .await;
+
+    // A new role: the socket closes, and the one that reconnects has the supervisor's view.
+    let mut ava_socket = app.operator(AGENT).await;
+    ava_socket
+        .wait_for("the socket set up", |e| {
+            matches!(e, OperatorEvent::Presence { .. }).then_some(())
+        })
+        .await;
+    let res = app.call("people/role", &[("id", &ava), ("role", "supervisor")]).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(ava_socket.closed_by_server(WAIT).await.0, 1012);
+    let mut again = app.operator(AGENT).await;
+    again
+        .wait_for("the live board a supervisor gets", |e| {
+            matches!(e, OperatorEvent::Board { .. }).then_some(())
+        })
+        .await;
+}

@@ -1,0 +1,57 @@
+import { expect, test } from "@playwright/test";
+import { createServer, Server } from "node:http";
+import { AddressInfo } from "node:net";
+import { AGENT, hydrated, signIn } from "./helpers";
+
+/** A page that opens Switchboard's operator socket and writes what happened on <body>. */
+function probePage(socketUrl: string): string {
+  return `<!doctype html><html><head><title>Another site</title></head><body>
+<h1>Win a prize</h1>
+<script>
+  const ws = new WebSocket(${JSON.stringify(socketUrl)});
+  ws.onopen = () => { document.body.dataset.socket = "opened"; ws.close(); };
+  ws.onclose = () => { document.body.dataset.socket ??= "refused"; };
+</script></body></html>`;
+}
+
+/** Serves one page on another port of this host: the same site as Switchboard, another origin. */
+async function serveElsewhere(html: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((_, res) => {
+    res.writeHead(200, { "content-type": "text/html" });
+    res.end(html);
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}/` };
+}
+
+test("a page on another origin cannot open a signed-in operator's socket", async ({ page, baseURL }) => {
+  await signIn(page, AGENT);
+  await expect(page).toHaveURL(/\/inbox$/);
+  await hydrated(page);
+  const socketUrl = new URL("/ws/operator", baseURL).toString().replace(/^http/, "ws");
+
+  // The console's own page opens it (the operator's session cookie goes with it)...
+  const fromConsole = await page.evaluate(
+    (url) =>
+      new Promise<string>((done) => {
+        const ws = new WebSocket(url);
+        ws.onopen = () => {
+          done("opened");
+          ws.close();
+        };
+        ws.onclose = () => done("refused");
+      }),
+    socketUrl,
+  );
+  expect(fromConsole).toBe("opened");
+
+  // ...a page elsewhere, in the same browser with the same cookie, is refused.
+  const { server, url } = await serveElsewhere(probePage(socketUrl));
+  try {
+    await page.goto(url);
+    await expect(page.locator("body")).toHaveAttribute("data-socket", "refused");
+  } finally {
+    server.close();
+  }
+});
