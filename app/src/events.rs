@@ -59,14 +59,14 @@ impl MessageBody {
 
     /// A body that may be empty because files go with it.
     pub fn parse_with_files(s: &str, files: usize) -> Result<MessageBody, AppError> {
-        if files > 0 && s.trim().is_empty() {
-            return Ok(MessageBody(String::new()));
-        }
         if files > MAX_ATTACHMENTS {
             return Err(AppError::invalid(
                 "Attachments",
                 format!("at most {MAX_ATTACHMENTS} files go with one message"),
             ));
+        }
+        if files > 0 && s.trim().is_empty() {
+            return Ok(MessageBody(String::new()));
         }
         MessageBody::parse(s)
     }
@@ -268,6 +268,22 @@ mod tests {
         assert!(
             MessageBody::parse(&"é".repeat(MAX_MESSAGE_CHARS)).is_ok(),
             "the limit counts characters, not bytes"
+        );
+    }
+
+    #[test]
+    fn the_file_limit_holds_with_or_without_words() {
+        let too_many = MAX_ATTACHMENTS + 1;
+        for body in ["", "  ", "here are my files"] {
+            assert_eq!(
+                MessageBody::parse_with_files(body, too_many).unwrap_err().to_string(),
+                format!("Attachments: at most {MAX_ATTACHMENTS} files go with one message"),
+                "{body:?}"
+            );
+        }
+        assert_eq!(
+            MessageBody::parse_with_files(" ", MAX_ATTACHMENTS).unwrap().as_str(),
+            ""
         );
     }
 

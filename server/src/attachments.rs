@@ -30,29 +30,64 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_ATTACHMENT_BYTES + 64 * 1024))
 }
 
-/// The kind of a file: its declared content type if allowed, else from its extension.
-pub fn kind_of(name: &str, declared: Option<&str>) -> Option<&'static str> {
-    let declared = declared.map(|d| d.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
-    if let Some(d) = declared.as_deref() {
-        let d = if d == "image/jpg" { "image/jpeg" } else { d };
-        if let Some((t, _)) = ATTACHMENT_TYPES.iter().find(|(t, _)| *t == d) {
-            return Some(t);
-        }
-    }
+/// The kind of a file, from its extension (one of `ATTACHMENT_TYPES`).
+pub fn kind_of(name: &str) -> Option<&'static str> {
     let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
     let ext = if ext == "jpeg" { "jpg".to_string() } else { ext };
     ATTACHMENT_TYPES.iter().find(|(_, e)| *e == ext).map(|(t, _)| *t)
 }
 
-/// Whether the bytes are what the kind says, for kinds a browser would render.
+/// The content type the sender declared, if it says anything (browsers send
+/// `application/octet-stream` when they do not know).
+fn declared_kind(declared: Option<&str>) -> Option<String> {
+    let d = declared?
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match d.as_str() {
+        "" | "application/octet-stream" => None,
+        "image/jpg" => Some("image/jpeg".into()),
+        _ => Some(d),
+    }
+}
+
+/// Whether the bytes are what the kind says: the signature of each binary format, and text
+/// that is UTF-8 without NULs for text kinds.
 pub fn bytes_match(kind: &str, bytes: &[u8]) -> bool {
+    const OLE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     match kind {
         "image/png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
         "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
         "image/gif" => bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a"),
         "image/webp" => bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP",
         "application/pdf" => bytes.starts_with(b"%PDF-"),
-        _ => true,
+        "application/zip"
+        | "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => bytes.starts_with(b"PK\x03\x04"),
+        "application/msword" | "application/vnd.ms-excel" => bytes.starts_with(&OLE),
+        "text/plain" | "text/csv" => !bytes.contains(&0) && std::str::from_utf8(bytes).is_ok(),
+        _ => false,
+    }
+}
+
+/// A kind's name in words, for refusals.
+fn kind_in_words(kind: &str) -> &str {
+    match kind {
+        "image/png" => "PNG image",
+        "image/jpeg" => "JPEG image",
+        "image/gif" => "GIF image",
+        "image/webp" => "WebP image",
+        "application/pdf" => "PDF document",
+        "text/plain" => "text file",
+        "text/csv" => "CSV file",
+        "application/zip" => "ZIP archive",
+        "application/msword" => "Word document",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "Word document",
+        "application/vnd.ms-excel" => "Excel workbook",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "Excel workbook",
+        other => other,
     }
 }
 
@@ -82,7 +117,8 @@ pub fn check_upload(name: &str, declared: Option<&str>, bytes: &[u8]) -> Result<
         ));
     }
     let allowed = || ATTACHMENT_TYPES.iter().map(|(_, e)| *e).collect::<Vec<_>>().join(", ");
-    let kind = kind_of(name, declared).ok_or_else(|| {
+    // The name, the declared type and the bytes must all say the same kind.
+    let kind = kind_of(name).ok_or_else(|| {
         AppError::invalid(
             "File",
             format!(
@@ -91,18 +127,21 @@ pub fn check_upload(name: &str, declared: Option<&str>, bytes: &[u8]) -> Result<
             ),
         )
     })?;
+    if let Some(declared) = declared_kind(declared) {
+        if declared != kind {
+            return Err(AppError::invalid(
+                "File",
+                format!(
+                    "\u{201c}{name}\u{201d} is named as a {} but sent as {declared}",
+                    kind_in_words(kind)
+                ),
+            ));
+        }
+    }
     if !bytes_match(kind, bytes) {
-        let what = match kind {
-            "image/png" => "PNG image",
-            "image/jpeg" => "JPEG image",
-            "image/gif" => "GIF image",
-            "image/webp" => "WebP image",
-            "application/pdf" => "PDF document",
-            other => other,
-        };
         return Err(AppError::invalid(
             "File",
-            format!("\u{201c}{name}\u{201d} is not really a {what}"),
+            format!("\u{201c}{name}\u{201d} is not really a {}", kind_in_words(kind)),
         ));
     }
     Ok(kind)
@@ -233,7 +272,7 @@ async fn upload_by_visitor(
         .await?
     {
         Some(c) => c,
-        None => state.store.create_conversation(&channel, visitor.contact_id).await?,
+        None => state.store.open_conversation(&channel, visitor.contact_id).await?,
     };
     let view = store_file(
         &state,
@@ -301,14 +340,14 @@ async fn download(
             return not_found();
         }
     };
+    // Only images are shown in the page; everything else is downloaded, never rendered.
     let inline = AttachmentView {
         id: a.id,
         file_name: a.file_name.clone(),
         content_type: a.content_type.clone(),
         size_bytes: a.size_bytes,
     }
-    .is_image()
-        || a.content_type == "application/pdf";
+    .is_image();
     let ascii_name: String = a
         .file_name
         .chars()
@@ -356,6 +395,34 @@ mod tests {
             .contains("not a kind of file"));
         assert!(check_upload("page.html", Some("text/html"), b"<p>").is_err());
         assert!(check_upload("empty.txt", Some("text/plain"), b"").is_err());
+        // The declared type cannot overrule the name, nor the name the bytes.
+        assert_eq!(
+            check_upload("invoice.exe", Some("text/plain"), b"MZ\x90\0").unwrap_err().to_string(),
+            "File: \u{201c}invoice.exe\u{201d} is not a kind of file that can be sent (png, jpg, gif, webp, pdf, txt, csv, zip, doc, docx, xls, xlsx)"
+        );
+        assert_eq!(
+            check_upload("notes.txt", Some("image/png"), b"hello")
+                .unwrap_err()
+                .to_string(),
+            "File: \u{201c}notes.txt\u{201d} is named as a text file but sent as image/png"
+        );
+        assert_eq!(
+            check_upload("notes.txt", Some("text/plain"), b"MZ\x90\0\0")
+                .unwrap_err()
+                .to_string(),
+            "File: \u{201c}notes.txt\u{201d} is not really a text file"
+        );
+        assert_eq!(
+            check_upload("notes.txt", Some("application/octet-stream"), b"hi").unwrap(),
+            "text/plain"
+        );
+        assert_eq!(
+            check_upload("photo.jpeg", Some("image/jpg"), &[0xFF, 0xD8, 0xFF, 0xE0]).unwrap(),
+            "image/jpeg"
+        );
+        assert!(check_upload("report.docx", None, b"PK\x03\x04rest").is_ok());
+        assert!(check_upload("report.docx", None, b"<html>").is_err());
+        assert!(check_upload("sheet.xls", None, &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]).is_ok());
         let big = vec![b'a'; MAX_ATTACHMENT_BYTES + 1];
         assert!(check_upload("big.txt", Some("text/plain"), &big)
             .unwrap_err()

@@ -53,7 +53,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "smtp_url", env: "SWITCHBOARD_SMTP_URL", default: None, secret: true, doc: "SMTP server for outgoing e-mail (invitations): `smtps://user:password@host:465`, `smtp://user:password@host:587?tls=required`, or `smtp://host:25` unencrypted. Unset: no e-mail is sent and invitation links are shown to the admin only." },
     Setting { key: "mail_from", env: "SWITCHBOARD_MAIL_FROM", default: None, secret: false, doc: "Sender of outgoing e-mail, e.g. `Acme Support <support@acme.example>`; required with smtp_url." },
     Setting { key: "metrics_token", env: "SWITCHBOARD_METRICS_TOKEN", default: None, secret: true, doc: "Bearer token that `/metrics` (Prometheus text: the database files' upkeep) asks for, at least 16 characters. Unset: `/metrics` is not served." },
-    Setting { key: "commit_window_ms", env: "SWITCHBOARD_COMMIT_WINDOW_MS", default: Some("8"), secret: false, doc: "While messages arrive more often than this (milliseconds between them), each waits up to this long for others to be stored in the same transaction: fewer pages written per message, a little more latency (0 to 100; 0: never wait)." },
+    Setting { key: "commit_window_ms", env: "SWITCHBOARD_COMMIT_WINDOW_MS", default: Some("8"), secret: false, doc: "While messages arrive more often than this (milliseconds between them), the first of a batch waits for about two more, never longer than this, to store them in one transaction: fewer pages written per message, a little more latency (0 to 100; 0: never wait)." },
     Setting { key: "log", env: "SWITCHBOARD_LOG", default: Some("info"), secret: false, doc: "Log filter in tracing's syntax, e.g. `info` or `server=debug,info`." },
 ];
 
@@ -279,18 +279,28 @@ impl Config {
         let path = self.data_dir.join("secret.key");
         match std::fs::read_to_string(&path) {
             Ok(k) if k.trim().len() >= 32 => Ok(k.trim().as_bytes().to_vec()),
-            _ => {
+            Ok(_) => Err(std::io::Error::other(format!(
+                "{} holds fewer than 32 characters; restore it or remove it to make a new key \
+                 (visitors then start new conversations)",
+                path.display()
+            ))),
+            // Only a missing key is made anew: any other failure to read it stops start-up
+            // rather than silently replacing the key every visitor token is signed with.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut bytes = [0u8; 32];
                 getrandom::getrandom(&mut bytes).map_err(std::io::Error::other)?;
                 let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-                std::fs::write(&path, &key)?;
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                // Readable by its owner only from the moment it exists.
                 #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-                }
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut file = options.open(&path)?;
+                std::io::Write::write_all(&mut file, key.as_bytes())?;
+                file.sync_all()?;
                 Ok(key.into_bytes())
             }
+            Err(e) => Err(e),
         }
     }
 
@@ -363,6 +373,28 @@ mod tests {
             crate::store::CommitPolicy::default().window,
             "the setting's default is the store's"
         );
+    }
+
+    #[test]
+    fn the_signing_key_is_made_once_readable_by_its_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().to_str().unwrap().to_string();
+        let c = Config::load(None, env(&[("SWITCHBOARD_DATA_DIR", data_dir.as_str())])).unwrap();
+        let key = c.signing_key().unwrap();
+        assert_eq!(key.len(), 64);
+        assert_eq!(c.signing_key().unwrap(), key, "the same key on the next start");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("secret.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(dir.path().join("secret.key"), "short").unwrap();
+        let e = c.signing_key().unwrap_err();
+        assert!(e.to_string().contains("fewer than 32 characters"), "{e}");
     }
 
     #[test]

@@ -483,6 +483,29 @@ impl Router {
         Ok(())
     }
 
+    /// A person answers customers only in one of the workspace's human-agent seats. Live
+    /// operators hold them (those live longest first); a member who is not live may take over
+    /// or reply while a seat is free.
+    pub async fn require_seat(&self, me: &Me) -> Result<(), AppError> {
+        let gate = self.gate(me.workspace_id).await?;
+        let s = self.lock();
+        if s.operators.get(&me.member_id).is_some_and(|o| o.seated) {
+            return Ok(());
+        }
+        let taken = s
+            .operators
+            .iter()
+            .filter(|(id, o)| o.workspace_id == me.workspace_id && o.seated && **id != me.member_id)
+            .count() as i64;
+        if taken < gate.seats {
+            return Ok(());
+        }
+        Err(AppError::Conflict(format!(
+            "No human-agent seat is free in this workspace ({} in use). An admin can add seats in Settings.",
+            gate.seats
+        )))
+    }
+
     /// Accepts an offer: the conversation becomes the operator's, atomically.
     pub async fn accept(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
         let offered = self

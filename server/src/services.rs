@@ -182,6 +182,7 @@ impl Backend for Services {
     }
 
     async fn take_over(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError> {
+        self.router.require_seat(me).await?;
         self.conversations.take_over(me, id).await
     }
 

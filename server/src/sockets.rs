@@ -293,7 +293,7 @@ async fn visitor_send(
                 Ok(None) => return refused(AppError::not_found("This chat channel")),
                 Err(e) => return refused(e.into()),
             };
-            match state.store.create_conversation(&channel, visitor.contact_id).await {
+            match state.store.open_conversation(&channel, visitor.contact_id).await {
                 Ok(c) => {
                     state
                         .conversations
@@ -427,7 +427,11 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                         let key = idempotency_key.clone();
                         let result = match check_idempotency_key(&key).and_then(|_| MessageBody::parse_with_files(&body, attachments.len())) {
                             Err(e) => Err(e),
-                            Ok(body) => state.conversations.operator_message(&me, conversation_id, body, &key, internal, &attachments).await,
+                            // A reply to the customer takes a seat; a note for the team does not.
+                            Ok(body) => match if internal { Ok(()) } else { router.require_seat(&me).await } {
+                                Err(e) => Err(e),
+                                Ok(()) => state.conversations.operator_message(&me, conversation_id, body, &key, internal, &attachments).await,
+                            },
                         };
                         Some(match result {
                             Ok(a) => OperatorEvent::Ack { idempotency_key: key, conversation_id, seq: a.message.seq },

@@ -441,9 +441,20 @@ impl Conversations {
             "" => None,
             w => Some(app::api::parse_number("Workflow", w)?),
         };
-        let search = q.q.trim();
-        if search.chars().count() > 200 {
+        if q.q.trim().chars().count() > 200 {
             return Err(AppError::invalid("Search", "must be at most 200 characters"));
+        }
+        // Control characters (a NUL, say) are in no message or name: they are left out, and a
+        // search made only of them finds nothing.
+        let printable: String = q.q.chars().filter(|c| !c.is_control()).collect();
+        let search = printable.trim();
+        if search.is_empty() && !q.q.is_empty() && q.q.chars().any(char::is_control) {
+            return Ok(InboxPage {
+                conversations: Vec::new(),
+                next: None,
+                counts: Default::default(),
+                mine_unread: self.store.mine_unread(me.member_id).await?,
+            });
         }
         let before = match q.before.split_once(':') {
             None if q.before.is_empty() => None,

@@ -4,9 +4,10 @@
 //! A commit writes every page it touched, once: the last page of the messages table, a page of
 //! each index, the conversation's row. Stored one by one, a message costs five or six pages; in
 //! a batch, messages share the pages they have in common. When messages arrive often (more
-//! than one expected within `window`), the task lingers up to `window` after the first one so
-//! that a batch forms even at moderate rates; when they are rare it commits at once, and a lone
-//! message waits for nothing.
+//! than one expected within `window`), the task lingers after the first one for about two more
+//! (never longer than `window`), so that a batch forms even at moderate rates and the wait
+//! shrinks as the pace grows; when they are rare it commits at once, and a lone message waits
+//! for nothing.
 
 use std::time::{Duration, Instant};
 
@@ -100,13 +101,18 @@ fn stopped() -> Refusal {
 /// Arrival gaps are averaged with this weight for the newest one.
 const GAP_WEIGHT: f64 = 0.1;
 
-/// Whether to linger for company: the average gap between arrivals says how many more are
-/// expected within the window, and waiting pays only if that is one or more on average.
+/// How long to linger for company: the average gap between arrivals says how many more are
+/// expected within the window. Waiting pays only if at least one is; it then lasts as long as
+/// about `COMPANIONS` more take to arrive, never longer than the window, so that the busier
+/// the server, the shorter the wait.
 #[derive(Debug)]
 struct Pace {
     last: Option<Instant>,
     mean_gap: Option<Duration>,
 }
+
+/// How many more messages a batch waits for, on average.
+const COMPANIONS: u32 = 2;
 
 impl Pace {
     fn new() -> Self {
@@ -128,8 +134,13 @@ impl Pace {
         self.last = Some(self.last.map_or(at, |l| l.max(at)));
     }
 
-    fn worth_waiting(&self, window: Duration) -> bool {
-        !window.is_zero() && self.mean_gap.is_some_and(|gap| gap <= window)
+    /// How long the batch may wait for more, if at all.
+    fn linger(&self, window: Duration) -> Option<Duration> {
+        let gap = self.mean_gap?;
+        if window.is_zero() || gap > window {
+            return None;
+        }
+        Some(window.min(gap * COMPANIONS))
     }
 }
 
@@ -137,17 +148,16 @@ async fn run(write: SqlitePool, policy: CommitPolicy, mut waiting: mpsc::Unbound
     let mut pace = Pace::new();
     while let Some(first) = waiting.recv().await {
         pace.arrived(first.arrived);
-        let deadline = first.arrived + policy.window;
-        let linger = pace.worth_waiting(policy.window);
+        let deadline = pace.linger(policy.window).map(|l| first.arrived + l);
         let mut batch = vec![first];
         while batch.len() < policy.max_batch {
-            let next = match waiting.try_recv() {
-                Ok(p) => Some(p),
-                Err(_) if linger => tokio::time::timeout_at(deadline.into(), waiting.recv())
+            let next = match (waiting.try_recv(), deadline) {
+                (Ok(p), _) => Some(p),
+                (Err(_), Some(deadline)) => tokio::time::timeout_at(deadline.into(), waiting.recv())
                     .await
                     .ok()
                     .flatten(),
-                Err(_) => None,
+                (Err(_), None) => None,
             };
             let Some(p) = next else { break };
             pace.arrived(p.arrived);
@@ -213,33 +223,37 @@ mod tests {
 
     #[test]
     fn rare_messages_are_committed_at_once() {
-        let window = Duration::from_millis(4);
+        let window = Duration::from_millis(8);
         let start = Instant::now();
         let mut pace = Pace::new();
-        assert!(!pace.worth_waiting(window), "nothing is known before the first message");
+        assert_eq!(pace.linger(window), None, "nothing is known before the first message");
         for i in 0..20 {
             pace.arrived(start + Duration::from_millis(100 * i));
         }
-        assert!(!pace.worth_waiting(window));
+        assert_eq!(pace.linger(window), None);
     }
 
     #[test]
-    fn frequent_messages_wait_for_company_and_stop_when_the_pace_drops() {
-        let window = Duration::from_millis(4);
-        let start = Instant::now();
+    fn the_busier_the_shorter_the_wait_and_none_once_the_pace_drops() {
+        let window = Duration::from_millis(8);
         let mut pace = Pace::new();
-        let mut at = start;
-        for _ in 0..50 {
-            at += Duration::from_millis(2);
-            pace.arrived(at);
-        }
-        assert!(pace.worth_waiting(window));
-        assert!(!pace.worth_waiting(Duration::ZERO), "a zero window never waits");
-        for _ in 0..50 {
-            at += Duration::from_millis(50);
-            pace.arrived(at);
-        }
-        assert!(!pace.worth_waiting(window));
+        let mut at = Instant::now();
+        let mut every = |pace: &mut Pace, gap: Duration, times: usize| {
+            for _ in 0..times {
+                at += gap;
+                pace.arrived(at);
+            }
+        };
+        // 200 a second: a message every 5 ms; waiting for two more would take 10 ms.
+        every(&mut pace, Duration::from_millis(5), 100);
+        assert_eq!(pace.linger(window), Some(window));
+        assert_eq!(pace.linger(Duration::ZERO), None, "a zero window never waits");
+        // 2,000 a second: two more arrive within a millisecond.
+        every(&mut pace, Duration::from_micros(500), 200);
+        let busy = pace.linger(window).unwrap();
+        assert!(busy < Duration::from_millis(2), "{busy:?}");
+        every(&mut pace, Duration::from_millis(50), 100);
+        assert_eq!(pace.linger(window), None);
     }
 
     async fn send_all(store: &Store, chat: i64, texts: &[(String, String)]) -> Vec<Result<Appended, StoreError>> {
@@ -276,9 +290,9 @@ mod tests {
             .unwrap()
             .id;
         let contact = store.create_visitor(&channel, "Batch").await.unwrap();
-        let chat = store.create_conversation(&channel, contact).await.unwrap().id;
+        let chat = store.open_conversation(&channel, contact).await.unwrap().id;
         let other = store.create_visitor(&channel, "Taken").await.unwrap();
-        let taken = store.create_conversation(&channel, other).await.unwrap().id;
+        let taken = store.open_conversation(&channel, other).await.unwrap().id;
         store.take_over(taken, operator).await.unwrap();
         let pages_before = store.pages_written().await.unwrap();
 

@@ -227,7 +227,8 @@ type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
 const INSERT_MESSAGE: &str = "INSERT INTO messages
         (workspace_id, conversation_id, seq, sender_kind, sender_id, body, internal, idempotency_key, created_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-    ON CONFLICT (conversation_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    ON CONFLICT (conversation_id, sender_kind, COALESCE(sender_id, 0), idempotency_key)
+        WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING conversation_id, seq, sender_kind,
         CASE sender_kind
             WHEN 'contact' THEN (SELECT ct.name FROM contacts ct JOIN conversations cv ON cv.contact_id = ct.id
@@ -418,17 +419,21 @@ async fn bind_attachments(
     Ok(())
 }
 
-/// The message stored earlier with the same idempotency key (a repeat), as a refusal.
+/// The message this sender stored earlier with the same idempotency key (a repeat), as a
+/// refusal.
 async fn earlier_message(conn: &mut sqlx::SqliteConnection, conversation_id: i64, m: &NewMessage<'_>) -> Refusal {
     let found = async {
         let Some(key) = m.idempotency_key else {
             return Ok(None);
         };
         let existing: Option<MessageRow> = sqlx::query_as(&format!(
-            "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.idempotency_key = $2"
+            "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.idempotency_key = $2
+               AND m.sender_kind = $3 AND COALESCE(m.sender_id, 0) = COALESCE($4, 0)"
         ))
         .bind(conversation_id)
         .bind(key)
+        .bind(m.sender_kind)
+        .bind(m.sender_id)
         .fetch_optional(&mut *conn)
         .await?;
         let Some(row) = existing else {
@@ -880,23 +885,41 @@ impl Store {
         Ok(row.map(conversation))
     }
 
-    pub async fn create_conversation(
+    /// The contact's conversation on the channel (the latest), started now if there is none.
+    /// Looking and starting are one write transaction, so two first messages at once (two
+    /// tabs) still make one conversation.
+    pub async fn open_conversation(
         &self,
         channel: &ChannelRecord,
         contact_id: i64,
     ) -> Result<ConversationRecord, StoreError> {
-        let now = now_ms();
-        let row: ConversationRow = sqlx::query_as(&format!(
-            "INSERT INTO conversations (workspace_id, channel_id, workflow_id, contact_id, last_activity_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $5) RETURNING {CONVERSATION_COLUMNS}"
+        let mut tx = self.begin_write().await?;
+        let existing: Option<ConversationRow> = sqlx::query_as(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE contact_id = $1 AND channel_id = $2
+             ORDER BY id DESC LIMIT 1"
         ))
-        .bind(channel.workspace_id)
-        .bind(channel.id)
-        .bind(channel.workflow_id)
         .bind(contact_id)
-        .bind(now)
-        .fetch_written(&self.write)
+        .bind(channel.id)
+        .fetch_optional(&mut *tx)
         .await?;
+        let row = match existing {
+            Some(row) => row,
+            None => {
+                let now = now_ms();
+                sqlx::query_as(&format!(
+                    "INSERT INTO conversations (workspace_id, channel_id, workflow_id, contact_id, last_activity_at, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING {CONVERSATION_COLUMNS}"
+                ))
+                .bind(channel.workspace_id)
+                .bind(channel.id)
+                .bind(channel.workflow_id)
+                .bind(contact_id)
+                .bind(now)
+                .fetch_written(&mut *tx)
+                .await?
+            }
+        };
+        tx.commit().await?;
         Ok(conversation(row))
     }
 

@@ -37,7 +37,7 @@ pub struct InboxFilter {
 fn full_text(search: &str) -> Option<String> {
     let words: Vec<String> = search
         .split_whitespace()
-        .map(|w| w.replace('"', ""))
+        .map(|w| w.chars().filter(|c| *c != '"' && !c.is_control()).collect::<String>())
         .filter(|w| w.chars().any(char::is_alphanumeric))
         .map(|w| format!("\"{w}\""))
         .collect();
@@ -49,6 +49,9 @@ fn full_text(search: &str) -> Option<String> {
 
 /// `LIKE` pattern for a search, with its wildcards escaped.
 fn like(search: &str) -> String {
+    // Control characters (a NUL, say) are in no name: they are left out rather than sent to
+    // SQLite, which cuts a pattern short at a NUL.
+    let search: String = search.chars().filter(|c| !c.is_control()).collect();
     let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }
@@ -348,10 +351,13 @@ mod tests {
             Some("\"say\" \"hi\" \"OR\" \"NOT\" \"x\"*")
         );
         assert_eq!(super::full_text(" %% ** "), None);
+        assert_eq!(super::full_text("in\0voice\u{7}").as_deref(), Some("\"invoice\"*"));
+        assert_eq!(super::full_text("\0"), None);
     }
 
     #[test]
     fn search_wildcards_are_taken_literally() {
         assert_eq!(super::like("50% off_now"), "%50\\% off\\_now%");
+        assert_eq!(super::like("a\0b"), "%ab%");
     }
 }

@@ -116,7 +116,7 @@ fn the_store_moves_conversations_as_the_lifecycle_decides() {
                     .unwrap()
                     .unwrap();
                 let contact = f.store.create_visitor(&channel, "Conformance").await.unwrap();
-                let id = f.store.create_conversation(&channel, contact).await.unwrap().id;
+                let id = f.store.open_conversation(&channel, contact).await.unwrap().id;
                 let mut expected = State::NEW;
                 for (n, &e) in events.iter().enumerate() {
                     let e = real(e, f.operators);

@@ -241,6 +241,35 @@ async fn attachments_reach_only_those_who_may_see_the_conversation() {
     assert_eq!(res.status(), 400);
     let err: serde_json::Value = res.json().await.unwrap();
     assert!(err["error"].as_str().unwrap().contains("not really"), "{err}");
+    // A program declared as text is refused by its name; text declared as an image by the
+    // disagreement.
+    for (name, kind, bytes, why) in [
+        (
+            "invoice.exe",
+            "text/plain",
+            &b"MZ\x90\0"[..],
+            "is not a kind of file that can be sent",
+        ),
+        (
+            "notes.txt",
+            "image/png",
+            &b"hello"[..],
+            "is named as a text file but sent as image/png",
+        ),
+    ] {
+        let res = upload(
+            &app,
+            &ava,
+            &format!("/api/attachments?conversation_id={id}"),
+            name,
+            kind,
+            bytes,
+        )
+        .await;
+        assert_eq!(res.status(), 400, "{name}");
+        let err: serde_json::Value = res.json().await.unwrap();
+        assert!(err["error"].as_str().unwrap().contains(why), "{err}");
+    }
 
     // The operator sends a file with a reply.
     let res = upload(
@@ -337,6 +366,17 @@ async fn attachments_reach_only_those_who_may_see_the_conversation() {
     .await;
     acked(&mut op, "note-file").await.unwrap();
     let url = format!("{}/attachments/{}", app.base, note_file.id);
+    // A PDF is downloaded, never shown in the page.
+    let pdf = ava.get(&url).send().await.unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert!(
+        pdf.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;"),
+        "{:?}",
+        pdf.headers()["content-disposition"]
+    );
     assert_eq!(
         new_client()
             .get(format!("{url}?token={token}"))
@@ -436,6 +476,20 @@ async fn the_inbox_filters_searches_and_pages() {
         .unwrap()
         .conversations
         .is_empty());
+    // Control characters are in no message: alone they find nothing, beside words they are
+    // left out (a NUL used to answer 500).
+    let nul = page(vec![("q", "\0".into())]).await.unwrap();
+    assert!(nul.conversations.is_empty() && nul.counts.all() == 0);
+    assert_eq!(
+        page(vec![("q", "reyk\0javik\u{7}".into())])
+            .await
+            .unwrap()
+            .conversations
+            .iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>(),
+        vec![special_id]
+    );
 
     let mut op = app.operator(AGENT).await;
     op.send(&reply(ids[3], "On it", "claim", false, vec![])).await;

@@ -275,3 +275,131 @@ async fn a_member_taken_out_of_a_group_or_given_a_new_role_reconnects_with_new_r
         })
         .await;
 }
+
+fn visitor_send(body: &str, key: &str) -> VisitorCommand {
+    VisitorCommand::Send {
+        body: body.into(),
+        idempotency_key: key.into(),
+        attachments: vec![],
+    }
+}
+
+async fn acked_seq(v: &mut VisitorSocket, key: &str) -> i64 {
+    v.wait_for("the ack", |e| match e {
+        VisitorEvent::Ack { idempotency_key, seq } if idempotency_key == key => Some(*seq),
+        VisitorEvent::Error { message, .. } => panic!("refused: {message}"),
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_visitor_cannot_make_an_operators_reply_look_like_a_repeat() {
+    let app = TestApp::signed_in_as(AGENT).await;
+    let (mut v, id) = conversation(&app).await;
+    app.take_over(id).await.unwrap();
+    // The visitor sends, first, the key the operator's console will use.
+    v.send(&visitor_send("a decoy", "reply-1")).await;
+    acked_seq(&mut v, "reply-1").await;
+
+    let mut op = app.operator(AGENT).await;
+    op.send(&OperatorCommand::Send {
+        conversation_id: id,
+        body: "Your refund is on its way.".into(),
+        idempotency_key: "reply-1".into(),
+        internal: false,
+        attachments: vec![],
+    })
+    .await;
+    op.wait_for("the ack", |e| match e {
+        OperatorEvent::Ack { .. } => Some(()),
+        OperatorEvent::Error { message, .. } => panic!("refused: {message}"),
+        _ => None,
+    })
+    .await;
+    let reply = v
+        .wait_for("the operator's reply", |e| match e {
+            VisitorEvent::Message { message } if message.sender_kind == SenderKind::Operator => Some(message.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(reply.body, "Your refund is on its way.");
+}
+
+#[tokio::test]
+async fn two_tabs_sending_a_first_message_at_once_share_one_conversation() {
+    let app = spawn_app().await;
+    let token = app.visitor_token().await;
+    let mut tab_a = app.visitor_with(&token).await;
+    let mut tab_b = app.visitor_with(&token).await;
+    let (first_a, first_b) = (
+        visitor_send("first from one tab", "tab-a"),
+        visitor_send("first from the other", "tab-b"),
+    );
+    tokio::join!(tab_a.send(&first_a), tab_b.send(&first_b));
+    let (a, b) = tokio::join!(acked_seq(&mut tab_a, "tab-a"), acked_seq(&mut tab_b, "tab-b"));
+    // Two conversations would have numbered both messages 1.
+    assert_ne!(a, b, "both messages are in one conversation");
+}
+
+#[tokio::test]
+async fn with_every_seat_taken_a_member_without_one_neither_takes_over_nor_replies() {
+    let app = TestApp::signed_in_as(AGENT).await;
+    let admin = TestApp::client_signed_in(&app, ADMIN).await;
+    let one_seat = [
+        ("name", "Acme Support"),
+        ("operator_enabled", "on"),
+        ("presence_enabled", "on"),
+        ("human_agents", "1"),
+        ("default_chat_limit", "3"),
+        ("disconnect_timeout_secs", "60"),
+    ];
+    let res = app.call_with(&admin, "settings/update", &one_seat).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    // Ben goes live and holds the only seat.
+    let mut ben = app.operator(AGENT2).await;
+    ben.send(&OperatorCommand::GoLive { workflow_ids: vec![1] }).await;
+    ben.wait_for("Ben live", |e| match e {
+        OperatorEvent::Presence { presence } if !presence.live_workflows.is_empty() => Some(()),
+        _ => None,
+    })
+    .await;
+
+    let (_visitor, id) = conversation(&app).await;
+    let refused = "No human-agent seat is free in this workspace (1 in use). An admin can add seats in Settings.";
+    assert_eq!(app.take_over(id).await.unwrap_err().to_string(), refused);
+    let mut ava = app.operator(AGENT).await;
+    ava.send(&OperatorCommand::Send {
+        conversation_id: id,
+        body: "I can help too".into(),
+        idempotency_key: "seatless-1".into(),
+        internal: false,
+        attachments: vec![],
+    })
+    .await;
+    let answer = ava
+        .wait_for("the answer to the reply", |e| match e {
+            OperatorEvent::Error { message, .. } => Some(Err(message.clone())),
+            OperatorEvent::Ack { .. } => Some(Ok(())),
+            _ => None,
+        })
+        .await;
+    assert_eq!(answer, Err(refused.to_string()));
+    // A note for the team needs no seat.
+    ava.send(&OperatorCommand::Send {
+        conversation_id: id,
+        body: "Ben has this one".into(),
+        idempotency_key: "seatless-note".into(),
+        internal: true,
+        attachments: vec![],
+    })
+    .await;
+    ava.wait_for("the note stored", |e| match e {
+        OperatorEvent::Ack { idempotency_key, .. } if idempotency_key == "seatless-note" => Some(()),
+        OperatorEvent::Error { message, .. } => panic!("refused: {message}"),
+        _ => None,
+    })
+    .await;
+    let state = app.store.lifecycle_state(id).await.unwrap().unwrap();
+    assert_eq!(state.assignee, None, "nobody without a seat took it");
+}
