@@ -16,6 +16,7 @@ pub mod http;
 pub mod hub;
 pub mod mail;
 pub mod metrics;
+pub mod presence;
 pub mod qualifications;
 pub mod router;
 pub mod routing;

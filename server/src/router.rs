@@ -1,6 +1,7 @@
-//! The router: live presence of operators and the routing of conversations that need a
-//! person. State lives in memory (one lock, never held across an await), so a decision costs
-//! no database round trip; the database records the outcomes.
+//! The router: the routing of conversations that need a person, over the members' presence
+//! (`presence.rs`) and the queues and offers kept here. State lives in memory (one lock, never
+//! held across an await), so a decision costs no database round trip; the database records
+//! the outcomes.
 //!
 //! It learns of conversation changes (escalated, claimed, released) from the conversation
 //! service over a channel, and of operators from their sockets: connect, disconnect, status,
@@ -13,44 +14,18 @@ use std::time::{Duration, Instant};
 
 use app::events::{OperatorEvent, VisitorEvent};
 use app::lifecycle::Status;
-use app::model::{
-    BoardOperator, ConversationSummary, LiveBoard, MyPresence, OfferView, OperatorStatus, QueuedView, SessionView,
-    WorkflowChoice,
-};
+use app::model::{ConversationSummary, LiveBoard, MyPresence, OfferView, OperatorStatus, QueuedView, SessionView};
 use app::{AppError, Me, Scope};
 use tokio::sync::mpsc;
 
 use crate::conversations::{Change, Conversations};
 use crate::hub::{Event, Hub, Topic};
-use crate::routing::{self, Need, Operator};
+use crate::presence::{Presence, Present};
+use crate::routing::{self, Need};
 use crate::store::{Gate, Store};
 
 /// How often offers and presence timeouts are checked.
 const TICK: Duration = Duration::from_millis(250);
-
-struct Live {
-    workspace_id: i64,
-    name: String,
-    status: OperatorStatus,
-    since_ms: i64,
-    live: Vec<WorkflowChoice>,
-    /// The ids of `live`, kept for routing decisions.
-    live_ids: Vec<i64>,
-    /// Holds one of the workspace's human-agent seats.
-    seated: bool,
-    available: Vec<WorkflowChoice>,
-    /// The workflows they hold a qualification for.
-    qualified: Vec<i64>,
-    sockets: u32,
-    gone_since: Option<Instant>,
-    /// Conversations they handle now.
-    load: HashSet<i64>,
-    limit: u32,
-    /// The member's own limit; `None` follows the workspace default.
-    own_limit: Option<i64>,
-    last_assigned_ms: i64,
-    live_since_ms: i64,
-}
 
 struct Queued {
     conversation_id: i64,
@@ -68,7 +43,7 @@ struct Offer {
 
 #[derive(Default)]
 struct State {
-    operators: HashMap<i64, Live>,
+    presence: Presence,
     gates: HashMap<i64, Gate>,
     /// By workflow, oldest first.
     queues: HashMap<i64, VecDeque<Queued>>,
@@ -86,43 +61,10 @@ impl State {
             .is_some_and(|g| g.operator_enabled && g.presence_enabled)
     }
 
-    /// The operators of a workspace as routing sees them, borrowed: a decision allocates
-    /// nothing and reads no database.
-    fn candidates(&self, workspace_id: i64) -> impl Iterator<Item = Operator<'_>> {
-        self.operators
-            .iter()
-            .filter(move |(_, o)| o.workspace_id == workspace_id && !o.live_ids.is_empty())
-            .map(|(id, o)| Operator {
-                member_id: *id,
-                status: o.status,
-                live_workflows: &o.live_ids,
-                qualified: &o.qualified,
-                load: o.load.len() as u32,
-                limit: o.limit,
-                seated: o.seated,
-                last_assigned_ms: o.last_assigned_ms,
-            })
-    }
-
     /// Seats go to those live longest; recomputed when someone goes live or seats change.
     fn assign_seats(&mut self, workspace_id: i64) {
-        let seats = self.gates.get(&workspace_id).map_or(0, |g| g.seats.max(0) as usize);
-        let mut live: Vec<(i64, i64)> = self
-            .operators
-            .iter()
-            .filter(|(_, o)| o.workspace_id == workspace_id && !o.live.is_empty())
-            .map(|(id, o)| (o.live_since_ms, *id))
-            .collect();
-        live.sort_unstable();
-        for o in self.operators.values_mut().filter(|o| o.workspace_id == workspace_id) {
-            o.seated = false;
-            o.live_ids = o.live.iter().map(|w| w.id).collect();
-        }
-        for (_, id) in live.into_iter().take(seats) {
-            if let Some(o) = self.operators.get_mut(&id) {
-                o.seated = true;
-            }
-        }
+        let seats = self.gates.get(&workspace_id).map_or(0, |g| g.seats);
+        self.presence.assign_seats(workspace_id, seats);
     }
 
     fn is_queued(&self, conversation_id: i64) -> bool {
@@ -140,34 +82,8 @@ impl State {
         None
     }
 
-    fn presence(&self, member_id: i64) -> Option<MyPresence> {
-        self.operators.get(&member_id).map(|o| MyPresence {
-            status: o.status,
-            live_workflows: o.live.clone(),
-            available_workflows: o.available.clone(),
-            load: o.load.len() as u32,
-            limit: o.limit,
-            since_ms: o.since_ms,
-        })
-    }
-
     fn board(&self, workspace_id: i64) -> LiveBoard {
-        let mut operators: Vec<BoardOperator> = self
-            .operators
-            .iter()
-            .filter(|(_, o)| o.workspace_id == workspace_id)
-            .map(|(id, o)| BoardOperator {
-                member_id: *id,
-                name: o.name.clone(),
-                status: o.status,
-                since_ms: o.since_ms,
-                workflows: o.live.iter().map(|w| w.name.clone()).collect(),
-                load: o.load.len() as u32,
-                limit: o.limit,
-                connected: o.sockets > 0,
-            })
-            .collect();
-        operators.sort_by(|a, b| a.name.cmp(&b.name));
+        let operators = self.presence.board(workspace_id);
         let mut queue = Vec::new();
         for (workflow, q) in &self.queues {
             for (i, x) in q.iter().enumerate().filter(|(_, x)| x.workspace_id == workspace_id) {
@@ -184,8 +100,8 @@ impl State {
             .sessions
             .values()
             .filter(|s| {
-                self.operators
-                    .get(&s.member_id)
+                self.presence
+                    .get(s.member_id)
                     .is_some_and(|o| o.workspace_id == workspace_id)
             })
             .cloned()
@@ -212,6 +128,14 @@ fn encode<T: serde::Serialize>(value: &T) -> Arc<str> {
 
 fn now_ms() -> i64 {
     crate::store::now_ms()
+}
+
+/// Whether a conversation put in the queue tells its visitor their place in line.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Notify {
+    Visitor,
+    /// They were told before the restart that queues it again.
+    Quietly,
 }
 
 /// What a routing decision produced, to be told after the lock is released.
@@ -262,12 +186,38 @@ impl Router {
     }
 
     /// After a restart: conversations that were waiting for a person go back in line.
+    /// After a start: the conversations waiting for a person go back in their queues in the
+    /// order they escalated (their visitors were told their place already: no second notice),
+    /// and operators who hold conversations count as disconnected since now, so that one who
+    /// does not come back within the workspace's timeout has them handed on.
     async fn restore_queues(&self) {
+        if let Ok(holding) = self.store.members_holding_conversations().await {
+            for (member_id, workspace_id, name) in holding {
+                let Ok(gate) = self.gate(workspace_id).await else {
+                    continue;
+                };
+                let load: HashSet<i64> = self
+                    .store
+                    .assigned_open(member_id)
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect();
+                let own_limit = self.store.member_chat_limit(member_id).await.unwrap_or(None);
+                let limit = own_limit.unwrap_or(gate.default_chat_limit).max(1) as u32;
+                let mut s = self.lock();
+                s.presence.members.entry(member_id).or_insert_with(|| Present {
+                    gone_since: Some(Instant::now()),
+                    load,
+                    ..Present::offline(workspace_id, name, limit, own_limit, now_ms())
+                });
+            }
+        }
         let Ok(waiting) = self.store.waiting_unassigned().await else {
             return;
         };
         for (conversation_id, _, _) in waiting {
-            self.route(conversation_id).await;
+            self.route_with(conversation_id, Notify::Quietly).await;
         }
     }
 
@@ -282,11 +232,11 @@ impl Router {
         if let Ok(gate) = self.gate(workspace_id).await {
             {
                 let mut s = self.lock();
-                for o in s.operators.values_mut().filter(|o| o.workspace_id == workspace_id) {
+                for (_, o) in s.presence.of_mut(workspace_id) {
                     o.limit = o.own_limit.unwrap_or(gate.default_chat_limit).max(1) as u32;
                 }
                 if !(gate.operator_enabled && gate.presence_enabled) {
-                    for o in s.operators.values_mut().filter(|o| o.workspace_id == workspace_id) {
+                    for (_, o) in s.presence.of_mut(workspace_id) {
                         o.live.clear();
                         o.status = OperatorStatus::Offline;
                     }
@@ -311,24 +261,11 @@ impl Router {
                 s.workflow_names.insert(w.id, w.name.clone());
             }
             let limit = own_limit.unwrap_or(gate.default_chat_limit).max(1) as u32;
-            let entry = s.operators.entry(me.member_id).or_insert_with(|| Live {
-                workspace_id: me.workspace_id,
-                name: me.name.clone(),
-                status: OperatorStatus::Offline,
-                since_ms: now_ms(),
-                live: vec![],
-                live_ids: vec![],
-                seated: false,
-                available: vec![],
-                qualified: vec![],
-                sockets: 0,
-                gone_since: None,
-                load: HashSet::new(),
-                limit,
-                own_limit,
-                last_assigned_ms: 0,
-                live_since_ms: 0,
-            });
+            let entry = s
+                .presence
+                .members
+                .entry(me.member_id)
+                .or_insert_with(|| Present::offline(me.workspace_id, me.name.clone(), limit, own_limit, now_ms()));
             entry.sockets += 1;
             entry.gone_since = None;
             entry.available = available;
@@ -347,7 +284,7 @@ impl Router {
     pub fn disconnect(&self, member_id: i64) {
         let workspace = {
             let mut s = self.lock();
-            let Some(o) = s.operators.get_mut(&member_id) else {
+            let Some(o) = s.presence.get_mut(member_id) else {
                 return;
             };
             o.sockets = o.sockets.saturating_sub(1);
@@ -362,7 +299,7 @@ impl Router {
     pub async fn set_status(&self, me: &Me, status: OperatorStatus) -> Result<(), AppError> {
         {
             let mut s = self.lock();
-            let o = s.operators.get_mut(&me.member_id).ok_or(AppError::Unauthenticated)?;
+            let o = s.presence.get_mut(me.member_id).ok_or(AppError::Unauthenticated)?;
             if status != OperatorStatus::Offline && o.live.is_empty() {
                 return Err(AppError::Conflict("Go live on at least one workflow first.".into()));
             }
@@ -432,18 +369,13 @@ impl Router {
         }
         {
             let mut s = self.lock();
-            let live_now = s
-                .operators
-                .iter()
-                .filter(|(id, o)| o.workspace_id == me.workspace_id && !o.live.is_empty() && **id != me.member_id)
-                .count() as i64;
-            if live_now >= gate.seats {
+            if s.presence.live_others(me.workspace_id, me.member_id) >= gate.seats {
                 return Err(AppError::Conflict(format!(
                     "All {} human-agent seats of this workspace are in use. An admin can add seats in Settings.",
                     gate.seats
                 )));
             }
-            let o = s.operators.get_mut(&me.member_id).ok_or(AppError::Unauthenticated)?;
+            let o = s.presence.get_mut(me.member_id).ok_or(AppError::Unauthenticated)?;
             if o.live.is_empty() {
                 o.live_since_ms = now_ms();
             }
@@ -488,16 +420,7 @@ impl Router {
     /// or reply while a seat is free.
     pub async fn require_seat(&self, me: &Me) -> Result<(), AppError> {
         let gate = self.gate(me.workspace_id).await?;
-        let s = self.lock();
-        if s.operators.get(&me.member_id).is_some_and(|o| o.seated) {
-            return Ok(());
-        }
-        let taken = s
-            .operators
-            .iter()
-            .filter(|(id, o)| o.workspace_id == me.workspace_id && o.seated && **id != me.member_id)
-            .count() as i64;
-        if taken < gate.seats {
+        if self.lock().presence.seat_for(me.workspace_id, me.member_id, gate.seats) {
             return Ok(());
         }
         Err(AppError::Conflict(format!(
@@ -580,7 +503,7 @@ impl Router {
                     return Err(AppError::invalid("Transfer to", "choose someone other than yourself"));
                 }
                 let s = self.lock();
-                let o = s.operators.get(&m).filter(|o| o.workspace_id == me.workspace_id);
+                let o = s.presence.get(m).filter(|o| o.workspace_id == me.workspace_id);
                 let available = o.is_some_and(|o| {
                     o.status == OperatorStatus::Online
                         && o.live_ids.contains(&c.workflow_id)
@@ -627,7 +550,7 @@ impl Router {
         {
             let mut s = self.lock();
             s.sessions.remove(&conversation_id);
-            if let Some(previous) = c.assignee_id.and_then(|p| s.operators.get_mut(&p)) {
+            if let Some(previous) = c.assignee_id.and_then(|p| s.presence.get_mut(p)) {
                 previous.load.remove(&conversation_id);
             }
             s.offers.remove(&conversation_id);
@@ -649,7 +572,7 @@ impl Router {
     pub async fn member_deactivated(&self, member_id: i64, name: &str) {
         let workspace = {
             let mut s = self.lock();
-            let ws = s.operators.get_mut(&member_id).map(|o| {
+            let ws = s.presence.get_mut(member_id).map(|o| {
                 o.live.clear();
                 o.status = OperatorStatus::Offline;
                 o.since_ms = now_ms();
@@ -680,7 +603,7 @@ impl Router {
         };
         let workspace = {
             let mut s = self.lock();
-            let Some(o) = s.operators.get_mut(&member_id) else {
+            let Some(o) = s.presence.get_mut(member_id) else {
                 return;
             };
             o.live.retain(|w| available.iter().any(|a| a.id == w.id));
@@ -710,7 +633,7 @@ impl Router {
         };
         let workspace = {
             let mut s = self.lock();
-            let Some(o) = s.operators.get_mut(&member_id) else {
+            let Some(o) = s.presence.get_mut(member_id) else {
                 return;
             };
             o.qualified = qualified;
@@ -735,7 +658,7 @@ impl Router {
         let changed: Vec<(i64, Vec<i64>)> = {
             let mut s = self.lock();
             let mut changed = Vec::new();
-            for (id, o) in s.operators.iter_mut().filter(|(_, o)| o.workspace_id == workspace_id) {
+            for (id, o) in s.presence.of_mut(workspace_id) {
                 let lost: Vec<i64> = o
                     .live
                     .iter()
@@ -769,8 +692,8 @@ impl Router {
     /// Whether the operator is live on the workflow now.
     pub fn is_live_on(&self, member_id: i64, workflow_id: i64) -> bool {
         self.lock()
-            .operators
-            .get(&member_id)
+            .presence
+            .get(member_id)
             .is_some_and(|o| o.live_ids.contains(&workflow_id))
     }
 
@@ -779,7 +702,7 @@ impl Router {
     }
 
     pub fn presence(&self, member_id: i64) -> Option<MyPresence> {
-        self.lock().presence(member_id)
+        self.lock().presence.mine(member_id)
     }
 
     async fn on_change(&self, change: Change) {
@@ -796,7 +719,7 @@ impl Router {
                     let closed = s.offers.remove(&conversation_id).map(|o| o.to).unwrap_or_default();
                     s.dequeue(conversation_id);
                     s.restrict.remove(&conversation_id);
-                    if let Some(o) = s.operators.get_mut(&member_id) {
+                    if let Some(o) = s.presence.get_mut(member_id) {
                         o.load.insert(conversation_id);
                         o.last_assigned_ms = now_ms();
                     }
@@ -836,7 +759,7 @@ impl Router {
                     s.sessions.remove(&conversation_id);
                     s.dequeue(conversation_id);
                     let offered = s.offers.remove(&conversation_id).map(|o| o.to).unwrap_or_default();
-                    let ws = member_id.and_then(|m| s.operators.get_mut(&m)).map(|o| {
+                    let ws = member_id.and_then(|m| s.presence.get_mut(m)).map(|o| {
                         o.load.remove(&conversation_id);
                         o.workspace_id
                     });
@@ -855,8 +778,13 @@ impl Router {
         }
     }
 
-    /// Finds someone for a conversation that needs a person, or puts it in the queue.
+    /// Finds someone for a conversation that needs a person, or puts it in the queue (telling
+    /// the visitor their place in line).
     pub async fn route(&self, conversation_id: i64) {
+        self.route_with(conversation_id, Notify::Visitor).await
+    }
+
+    async fn route_with(&self, conversation_id: i64, notify: Notify) {
         let Ok(Some(c)) = self.store.conversation(conversation_id).await else {
             return;
         };
@@ -894,9 +822,9 @@ impl Router {
                     only,
                 };
                 if workflow.routing_mode == "pooled" || only.is_some_and(|o| o.len() > 1) {
-                    routing::pool(s.candidates(c.workspace_id), &need, flags)
+                    routing::pool(s.presence.candidates(c.workspace_id), &need, flags)
                 } else {
-                    routing::choose(s.candidates(c.workspace_id), &need, flags)
+                    routing::choose(s.presence.candidates(c.workspace_id), &need, flags)
                         .into_iter()
                         .collect()
                 }
@@ -970,6 +898,9 @@ impl Router {
                     }
                 }
                 tracing::info!(conversation_id, offered_to = ?to, "offered");
+            }
+            Decision::Queued if notify == Notify::Quietly => {
+                tracing::info!(conversation_id, "queued again after a restart");
             }
             Decision::Queued => {
                 let position = self.position(conversation_id);
@@ -1068,7 +999,7 @@ impl Router {
                 .collect();
             let mut gone = Vec::new();
             let mut cleared = HashSet::new();
-            for (id, o) in s.operators.iter_mut() {
+            for (id, o) in s.presence.members.iter_mut() {
                 let (timeout, reroute) = timeouts
                     .get(&o.workspace_id)
                     .copied()
@@ -1129,8 +1060,8 @@ impl Router {
         let held: Vec<i64> = {
             let mut s = self.lock();
             let held: Vec<i64> = s
-                .operators
-                .get_mut(&member_id)
+                .presence
+                .get_mut(member_id)
                 .map(|o| o.load.drain().collect())
                 .unwrap_or_default();
             for c in &held {

@@ -90,6 +90,18 @@ impl Store {
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
+    /// Members who hold open conversations, with their workspace and name (to restore, after
+    /// a restart, the presence of operators who have not reconnected yet).
+    pub async fn members_holding_conversations(&self) -> Result<Vec<(i64, i64, String)>, StoreError> {
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT DISTINCT m.id, m.workspace_id, m.name FROM conversations c JOIN members m ON m.id = c.assignee_id
+             WHERE c.handler = 'human' AND c.status IN ('active', 'waiting')",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows)
+    }
+
     /// Conversations waiting for a person that nobody holds, oldest first (to rebuild queues).
     pub async fn waiting_unassigned(&self) -> Result<Vec<(i64, i64, i64)>, StoreError> {
         let rows: Vec<(i64, i64, i64)> = sqlx::query_as(

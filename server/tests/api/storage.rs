@@ -2,9 +2,7 @@
 //! writes with readers busy at every moment, and a server killed with a large log starts again
 //! with every acknowledged message, once.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -15,6 +13,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
 use crate::helpers::*;
+use crate::process::*;
 use crate::sockets::*;
 
 /// Things visitors ask that the demo assistant answers without handing over.
@@ -193,72 +192,6 @@ async fn no_checkpoint_on_close(conn: &mut sqlx::SqliteConnection) {
         )
     };
     assert_eq!(rc, libsqlite3_sys::SQLITE_OK);
-}
-
-/// `switchboard serve` as a separate process, as an operator runs it.
-struct Served {
-    child: Child,
-    base: String,
-}
-
-fn switchboard(data_dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    command
-        .args(args)
-        .env("SWITCHBOARD_DATA_DIR", data_dir)
-        .env("SWITCHBOARD_LISTEN", "127.0.0.1:0")
-        .env("SWITCHBOARD_LOG", "warn");
-    command
-}
-
-/// Starts the server, its output (the log included) going to `log`, and waits until it says
-/// where it listens.
-fn serve(data_dir: &Path, log: &Path) -> Served {
-    let mut file = std::fs::File::create(log).expect("a log file");
-    let mut child = switchboard(data_dir, &["serve"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the server starts");
-    let stdout = BufReader::new(child.stdout.take().expect("its output"));
-    let (found, address) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::Write;
-        for line in stdout.lines().map_while(Result::ok) {
-            if let Some(base) = line.strip_prefix("Switchboard is running at ") {
-                let _ = found.send(base.to_string());
-            }
-            let _ = writeln!(file, "{line}");
-        }
-    });
-    let base = address
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the server says where it listens");
-    Served { child, base }
-}
-
-impl Served {
-    /// A new visitor on the demo web channel, connected and resumed, as the widget does it.
-    async fn visitor(&self) -> VisitorSocket {
-        let res = new_client()
-            .post(format!("{}/api/widget/start", self.base))
-            .form(&[("key", server::demo::DEMO_WEB_CHANNEL)])
-            .send()
-            .await
-            .expect("the server answers");
-        let token: String = result(res).await.expect("a visitor token");
-        let url = format!("{}/ws/visitor?token={token}", self.base.replacen("http://", "ws://", 1));
-        let mut socket: VisitorSocket = connect(&url, None).await.expect("the visitor socket opens");
-        socket.send(&VisitorCommand::Resume { last_seq: 0 }).await;
-        socket
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,98 @@
+//! Switchboard as a separate process on a data directory of its own, as an operator runs it:
+//! for tests that kill or restart the server.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use app::events::VisitorCommand;
+
+use crate::helpers::*;
+use crate::sockets::*;
+
+/// `switchboard serve` as a separate process, as an operator runs it.
+pub struct Served {
+    pub child: Child,
+    pub base: String,
+}
+
+pub fn switchboard(data_dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command
+        .args(args)
+        .env("SWITCHBOARD_DATA_DIR", data_dir)
+        .env("SWITCHBOARD_LISTEN", "127.0.0.1:0")
+        .env("SWITCHBOARD_LOG", "warn");
+    command
+}
+
+/// Starts the server, its output (the log included) going to `log`, and waits until it says
+/// where it listens.
+pub fn serve(data_dir: &Path, log: &Path) -> Served {
+    let mut file = std::fs::File::create(log).expect("a log file");
+    let mut child = switchboard(data_dir, &["serve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the server starts");
+    let stdout = BufReader::new(child.stdout.take().expect("its output"));
+    let (found, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for line in stdout.lines().map_while(Result::ok) {
+            if let Some(base) = line.strip_prefix("Switchboard is running at ") {
+                let _ = found.send(base.to_string());
+            }
+            let _ = writeln!(file, "{line}");
+        }
+    });
+    let base = address
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the server says where it listens");
+    Served { child, base }
+}
+
+impl Served {
+    /// A client signed in as `email` (demo password).
+    pub async fn signed_in(&self, email: &str) -> reqwest::Client {
+        let client = new_client();
+        let res = self
+            .call(&client, "auth/sign_in", &[("email", email), ("password", PASSWORD)])
+            .await;
+        assert_eq!(res.status(), 200, "signing in as {email}");
+        client
+    }
+
+    /// Calls a server function with form fields.
+    pub async fn call(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .form(form)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// A new visitor on the demo web channel, connected and resumed, as the widget does it.
+    pub async fn visitor(&self) -> VisitorSocket {
+        let res = new_client()
+            .post(format!("{}/api/widget/start", self.base))
+            .form(&[("key", server::demo::DEMO_WEB_CHANNEL)])
+            .send()
+            .await
+            .expect("the server answers");
+        let token: String = result(res).await.expect("a visitor token");
+        let url = format!("{}/ws/visitor?token={token}", self.base.replacen("http://", "ws://", 1));
+        let mut socket: VisitorSocket = connect(&url, None).await.expect("the visitor socket opens");
+        socket.send(&VisitorCommand::Resume { last_seq: 0 }).await;
+        socket
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

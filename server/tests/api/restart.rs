@@ -1,0 +1,131 @@
+//! A restart on the same database: waiting conversations go back in their queues without a
+//! second notice to their visitors, and an operator who does not come back has their
+//! conversations handed on.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use app::events::{SenderKind, VisitorCommand, VisitorEvent};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+
+use crate::helpers::*;
+use crate::process::*;
+use crate::sockets::*;
+
+const QUEUE_NOTICE: &str = "All of our team are busy right now.%";
+
+/// The visitor writes and waits for the acknowledgement; gives the conversation.
+async fn says(v: &mut VisitorSocket, body: &str, key: &str) -> i64 {
+    v.send(&VisitorCommand::Send {
+        body: body.into(),
+        idempotency_key: key.into(),
+        attachments: vec![],
+    })
+    .await;
+    v.wait_for("my message", |e| match e {
+        VisitorEvent::Message { message } if message.idempotency_key.as_deref() == Some(key) => {
+            Some(message.conversation_id)
+        }
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_queues_return_quietly_and_an_absent_operators_conversations_move_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = switchboard(dir.path(), &["seed-demo"]).output().unwrap();
+    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    let first = serve(dir.path(), &dir.path().join("first.log"));
+
+    // Operators on, and a disconnected operator's conversations move on after five seconds.
+    let admin = first.signed_in(ADMIN).await;
+    let res = first
+        .call(
+            &admin,
+            "settings/update",
+            &[
+                ("name", "Acme Support"),
+                ("operator_enabled", "on"),
+                ("presence_enabled", "on"),
+                ("human_agents", "5"),
+                ("default_chat_limit", "3"),
+                ("disconnect_timeout_secs", "5"),
+                ("reroute_on_disconnect", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+
+    // Ava holds one conversation; another waits in the queue, its visitor told their place.
+    let mut held_visitor = first.visitor().await;
+    let held = says(&mut held_visitor, "My order is late", "held-1").await;
+    let ava = first.signed_in(AGENT).await;
+    let res = first.call(&ava, "inbox/take_over", &[("id", &held.to_string())]).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let mut waiting_visitor = first.visitor().await;
+    let mut waiting = 0;
+    for (i, text) in ["Can I talk to a human?", "I want a real person", "agent please"]
+        .iter()
+        .enumerate()
+    {
+        waiting = says(&mut waiting_visitor, text, &format!("esc-{i}")).await;
+    }
+    waiting_visitor
+        .wait_for("the place in line", |e| match e {
+            VisitorEvent::Message { message }
+                if message.sender_kind == SenderKind::System
+                    && message.body.starts_with("All of our team are busy") =>
+            {
+                Some(())
+            }
+            _ => None,
+        })
+        .await;
+
+    // The server stops hard; it starts again on the same database. Ava never reconnects.
+    drop(first);
+    let second = serve(dir.path(), &dir.path().join("second.log"));
+    let ready = new_client()
+        .get(format!("{}/readyz", second.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+
+    let db = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.path().join("switchboard.db").display()))
+        .unwrap()
+        .read_only(true);
+    let state = |id: i64| {
+        let db = db.clone();
+        async move {
+            let mut conn = db.connect().await.unwrap();
+            let row: (Option<i64>, String, i64) = sqlx::query_as(
+                "SELECT assignee_id, status,
+                        (SELECT COUNT(*) FROM messages WHERE conversation_id = $1 AND sender_kind = 'system' AND body LIKE $2)
+                 FROM conversations WHERE id = $1",
+            )
+            .bind(id)
+            .bind(QUEUE_NOTICE)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            conn.close().await.unwrap();
+            row
+        }
+    };
+    // Ava's conversation waits for someone else now.
+    eventually(
+        "Ava's conversation to be handed on",
+        Duration::from_secs(20),
+        || async {
+            let (assignee, status, _) = state(held).await;
+            (assignee.is_none() && status == "waiting").then_some(())
+        },
+    )
+    .await;
+    // The one that was waiting already was queued again without telling its visitor twice.
+    let (assignee, status, notices) = state(waiting).await;
+    assert_eq!((assignee, status.as_str(), notices), (None, "waiting", 1));
+}
