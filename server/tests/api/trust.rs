@@ -30,6 +30,31 @@ async fn conversation(app: &TestApp) -> (VisitorSocket, i64) {
     (v, id)
 }
 
+/// The operator sends a reply (or, `internal`, a note) and gets its answer: the stored message's
+/// acknowledgement, or the refusal in words.
+async fn answer_to(
+    op: &mut OperatorSocket,
+    conversation_id: i64,
+    body: &str,
+    key: &str,
+    internal: bool,
+) -> Result<(), String> {
+    op.send(&OperatorCommand::Send {
+        conversation_id,
+        body: body.into(),
+        idempotency_key: key.into(),
+        internal,
+        attachments: vec![],
+    })
+    .await;
+    op.wait_for("the answer to the message", |e| match e {
+        OperatorEvent::Error { message, .. } => Some(Err(message.clone())),
+        OperatorEvent::Ack { idempotency_key, .. } if idempotency_key == key => Some(Ok(())),
+        _ => None,
+    })
+    .await
+}
+
 async fn groups(app: &TestApp) -> Vec<GroupSummary> {
     result(app.call("people/groups", &[]).await).await.unwrap()
 }
@@ -135,21 +160,7 @@ async fn with_operators_turned_off_nobody_takes_over_or_replies() {
     let refused = "Operators are turned off for this workspace; an admin can turn them on in Settings.";
     assert_eq!(app.take_over(other).await.unwrap_err().to_string(), refused);
     let mut op = app.operator(AGENT).await;
-    op.send(&OperatorCommand::Send {
-        conversation_id: id,
-        body: "Still here?".into(),
-        idempotency_key: "off-1".into(),
-        internal: false,
-        attachments: vec![],
-    })
-    .await;
-    let answer = op
-        .wait_for("the answer to the reply", |e| match e {
-            OperatorEvent::Error { message, .. } => Some(Err(message.clone())),
-            OperatorEvent::Ack { .. } => Some(Ok(())),
-            _ => None,
-        })
-        .await;
+    let answer = answer_to(&mut op, id, "Still here?", "off-1", false).await;
     assert_eq!(answer, Err(refused.to_string()));
     let stored = app.store.latest_messages(id, 50).await.unwrap();
     assert!(
@@ -303,20 +314,10 @@ async fn a_visitor_cannot_make_an_operators_reply_look_like_a_repeat() {
     acked_seq(&mut v, "reply-1").await;
 
     let mut op = app.operator(AGENT).await;
-    op.send(&OperatorCommand::Send {
-        conversation_id: id,
-        body: "Your refund is on its way.".into(),
-        idempotency_key: "reply-1".into(),
-        internal: false,
-        attachments: vec![],
-    })
-    .await;
-    op.wait_for("the ack", |e| match e {
-        OperatorEvent::Ack { .. } => Some(()),
-        OperatorEvent::Error { message, .. } => panic!("refused: {message}"),
-        _ => None,
-    })
-    .await;
+    assert_eq!(
+        answer_to(&mut op, id, "Your refund is on its way.", "reply-1", false).await,
+        Ok(())
+    );
     let reply = v
         .wait_for("the operator's reply", |e| match e {
             VisitorEvent::Message { message } if message.sender_kind == SenderKind::Operator => Some(message.clone()),
@@ -369,37 +370,13 @@ async fn with_every_seat_taken_a_member_without_one_neither_takes_over_nor_repli
     let refused = "No human-agent seat is free in this workspace (1 in use). An admin can add seats in Settings.";
     assert_eq!(app.take_over(id).await.unwrap_err().to_string(), refused);
     let mut ava = app.operator(AGENT).await;
-    ava.send(&OperatorCommand::Send {
-        conversation_id: id,
-        body: "I can help too".into(),
-        idempotency_key: "seatless-1".into(),
-        internal: false,
-        attachments: vec![],
-    })
-    .await;
-    let answer = ava
-        .wait_for("the answer to the reply", |e| match e {
-            OperatorEvent::Error { message, .. } => Some(Err(message.clone())),
-            OperatorEvent::Ack { .. } => Some(Ok(())),
-            _ => None,
-        })
-        .await;
+    let answer = answer_to(&mut ava, id, "I can help too", "seatless-1", false).await;
     assert_eq!(answer, Err(refused.to_string()));
     // A note for the team needs no seat.
-    ava.send(&OperatorCommand::Send {
-        conversation_id: id,
-        body: "Ben has this one".into(),
-        idempotency_key: "seatless-note".into(),
-        internal: true,
-        attachments: vec![],
-    })
-    .await;
-    ava.wait_for("the note stored", |e| match e {
-        OperatorEvent::Ack { idempotency_key, .. } if idempotency_key == "seatless-note" => Some(()),
-        OperatorEvent::Error { message, .. } => panic!("refused: {message}"),
-        _ => None,
-    })
-    .await;
+    assert_eq!(
+        answer_to(&mut ava, id, "Ben has this one", "seatless-note", true).await,
+        Ok(())
+    );
     let state = app.store.lifecycle_state(id).await.unwrap().unwrap();
     assert_eq!(state.assignee, None, "nobody without a seat took it");
 }
