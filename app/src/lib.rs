@@ -25,6 +25,17 @@ use leptos_router::{path, Lazy, LazyRoute, SsrMode};
 
 /// The HTML document around the application.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The page's inline scripts carry this response's nonce; the server's security headers
+    // (server/src/http.rs) allow exactly that nonce in the Content-Security-Policy.
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        if let Ok(value) = http::HeaderValue::from_str(&nonce) {
+            response.insert_header(http::HeaderName::from_static(SCRIPT_NONCE_HEADER), value);
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en" class="h-full bg-slate-50">
@@ -42,6 +53,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         </html>
     }
 }
+
+/// The response header a page names its script nonce in, for the security headers to use
+/// (they remove it before the response leaves).
+pub const SCRIPT_NONCE_HEADER: &str = "x-switchboard-script-nonce";
 
 /// Unread messages in the signed-in member's conversations, shown in the tab title.
 #[derive(Clone, Copy)]

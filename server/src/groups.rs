@@ -6,7 +6,7 @@ use std::sync::Arc;
 use app::model::{GroupSummary, WorkflowSummary};
 use app::{AppError, Me, Scope};
 
-use crate::router::Router;
+use crate::routing::Router;
 use crate::store::workspaces::AuditEntry;
 use crate::store::Store;
 

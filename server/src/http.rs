@@ -47,7 +47,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(middleware::from_fn(refuse_cross_site_writes))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(middleware::from_fn(revalidate_site_files))
         .with_state(state)
 }
@@ -111,31 +111,50 @@ async fn revalidate_site_files(req: Request, next: Next) -> Response {
     res
 }
 
-/// The chat page is made to be framed by customers' sites; everything else refuses framing.
-async fn security_headers(req: Request, next: Next) -> Response {
+/// The Content-Security-Policy of a page: scripts only from this site (and the page's own
+/// inline scripts, by their nonce), WebAssembly compiled, connections only to this site (its
+/// sockets included), no plugins, no foreign forms or base URLs, and who may frame it.
+fn content_security_policy(nonce: Option<&str>, frame_ancestors: &str) -> String {
+    let scripts = match nonce {
+        Some(n) => format!("'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "'self' 'wasm-unsafe-eval'".to_string(),
+    };
+    format!(
+        "default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
+         connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors {frame_ancestors}"
+    )
+}
+
+/// Security headers on every response. The chat page is made to be framed by customers' sites;
+/// everything else refuses framing. Behind https, browsers are told to use nothing else.
+async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let embeddable = req.uri().path().starts_with("/chat/");
     let attachment = req.uri().path().starts_with("/attachments/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    let nonce = h
+        .remove(app::SCRIPT_NONCE_HEADER)
+        .and_then(|v| v.to_str().ok().map(str::to_string));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    if attachment {
-        // A file is never a page of ours: nothing in it runs, even if a browser renders it.
+    if state.config.secure_cookies() {
         h.insert(
-            "content-security-policy",
-            HeaderValue::from_static(
-                "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'",
-            ),
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
+    }
+    let policy = if attachment {
+        // A file is never a page of ours: nothing in it runs, even if a browser renders it.
         h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'".to_string()
     } else if embeddable {
-        h.insert("content-security-policy", HeaderValue::from_static("frame-ancestors *"));
+        content_security_policy(nonce.as_deref(), "*")
     } else {
         h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-        h.insert(
-            "content-security-policy",
-            HeaderValue::from_static("frame-ancestors 'none'"),
-        );
+        content_security_policy(nonce.as_deref(), "'none'")
+    };
+    if let Ok(v) = HeaderValue::from_str(&policy) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     res
 }

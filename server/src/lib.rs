@@ -18,7 +18,6 @@ pub mod mail;
 pub mod metrics;
 pub mod presence;
 pub mod qualifications;
-pub mod router;
 pub mod routing;
 pub mod services;
 pub mod sockets;
@@ -45,7 +44,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub backend: Arc<dyn Backend>,
     pub conversations: Arc<conversations::Conversations>,
-    pub router: Arc<router::Router>,
+    pub router: Arc<routing::Router>,
     pub tokens: channels::web::VisitorTokens,
     pub leptos: LeptosOptions,
 }
@@ -112,7 +111,7 @@ impl Application {
             config.openai.clone(),
             changes,
         ));
-        let router = router::Router::start(store.clone(), hub, conversations.clone(), changes_rx);
+        let router = routing::Router::start(store.clone(), hub, conversations.clone(), changes_rx);
         let weak = Arc::downgrade(&router);
         conversations.set_queue_check(Box::new(move |c| weak.upgrade().is_some_and(|r| r.is_queued(c))));
         let backend: Arc<dyn Backend> = Arc::new(services::Services {

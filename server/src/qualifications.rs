@@ -9,7 +9,7 @@ use app::events::MessageBody;
 use app::model::{practice_lines, PracticeRun, PracticeStatus, QualificationsOverview};
 use app::{AppError, Me, Scope};
 
-use crate::router::Router;
+use crate::routing::Router;
 use crate::store::workspaces::AuditEntry;
 use crate::store::{RunRecord, Store, StoreError};
 

@@ -25,7 +25,7 @@ pub struct Services {
     pub config: Arc<Config>,
     pub conversations: Arc<Conversations>,
     pub tokens: VisitorTokens,
-    pub router: Arc<crate::router::Router>,
+    pub router: Arc<crate::routing::Router>,
     pub team: crate::team::Team,
     pub groups: crate::groups::Groups,
     pub workflows: crate::workflows::Workflows,

@@ -7,7 +7,7 @@ use app::model::{Invitation, InvitationView, MemberSummary};
 use app::{AppError, Me, Role, Scope};
 
 use crate::auth::{check_new_password, hash_password, new_token, token_hash};
-use crate::router::Router;
+use crate::routing::Router;
 use crate::store::workspaces::AuditEntry;
 use crate::store::Store;
 

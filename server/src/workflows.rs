@@ -9,7 +9,7 @@ use crate::store::{Store, WorkflowRecord};
 
 pub struct Workflows {
     store: Store,
-    router: std::sync::Arc<crate::router::Router>,
+    router: std::sync::Arc<crate::routing::Router>,
 }
 
 fn view(w: WorkflowRecord, answers: Vec<(i64, String, String)>) -> WorkflowSettings {
@@ -40,7 +40,7 @@ fn view(w: WorkflowRecord, answers: Vec<(i64, String, String)>) -> WorkflowSetti
 }
 
 impl Workflows {
-    pub fn new(store: Store, router: std::sync::Arc<crate::router::Router>) -> Self {
+    pub fn new(store: Store, router: std::sync::Arc<crate::routing::Router>) -> Self {
         Workflows { store, router }
     }
 

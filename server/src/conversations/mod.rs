@@ -561,7 +561,8 @@ impl Conversations {
                 .await
                 .map_err(gone)?
         } else {
-            self.require_operators_on(me).await?;
+            // The caller checked that operators are on and the member has a seat
+            // (`Router::require_seat`), from memory.
             self.stop_assistant(conversation_id);
             let appended = self
                 .store

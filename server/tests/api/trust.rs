@@ -380,3 +380,61 @@ async fn with_every_seat_taken_a_member_without_one_neither_takes_over_nor_repli
     let state = app.store.lifecycle_state(id).await.unwrap().unwrap();
     assert_eq!(state.assignee, None, "nobody without a seat took it");
 }
+
+/// The nonce on a page's first inline script.
+fn script_nonce(html: &str) -> String {
+    html.split("nonce=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page's hydration script carries a nonce")
+        .to_string()
+}
+
+#[tokio::test]
+async fn every_page_says_what_may_run_on_it_and_who_may_frame_it() {
+    let app = spawn_app().await;
+    let get = |path: String| async move { new_client().get(path).send().await.unwrap() };
+
+    let page = get(format!("{}/sign-in", app.base)).await;
+    let headers = page.headers().clone();
+    let html = page.text().await.unwrap();
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    let nonce = script_nonce(&html);
+    assert!(
+        csp.contains(&format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'")),
+        "only this page's own inline scripts run: {csp}"
+    );
+    for directive in [
+        "default-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    assert!(
+        headers.get(app::SCRIPT_NONCE_HEADER).is_none(),
+        "the nonce's carrier stays inside"
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(
+        headers.get("strict-transport-security").is_none(),
+        "plain http: no HSTS"
+    );
+    let again = get(format!("{}/sign-in", app.base)).await.text().await.unwrap();
+    assert_ne!(script_nonce(&again), nonce, "a new nonce for every response");
+
+    // The chat page is made to be framed by customers' sites.
+    let chat = get(format!("{}/chat/{}", app.base, server::demo::DEMO_WEB_CHANNEL)).await;
+    let csp = chat.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("frame-ancestors *"), "{csp}");
+    assert!(csp.contains(&format!("'nonce-{}'", script_nonce(&chat.text().await.unwrap()))));
+
+    // Behind https, browsers are told to use nothing else.
+    let secure = spawn_app_with(&[("SWITCHBOARD_PUBLIC_URL", "https://chat.acme.example")]).await;
+    let res = get(format!("{}/healthz", secure.base)).await;
+    assert_eq!(
+        res.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+}

@@ -1,52 +1,44 @@
-//! The router: the routing of conversations that need a person, over the members' presence
-//! (`presence.rs`) and the queues and offers kept here. State lives in memory (one lock, never
-//! held across an await), so a decision costs no database round trip; the database records
-//! the outcomes.
+//! Routing: the conversations that need a person, over the members' presence
+//! (`crate::presence`). `policy.rs` decides who may and who should take a conversation (pure
+//! functions), `queue.rs` keeps the waiting lines and the offers (pure state), and the `Router`
+//! here applies them. State lives in memory (one lock, never held across an await), so a
+//! decision costs no database round trip; the database records the outcomes.
 //!
 //! It learns of conversation changes (escalated, claimed, released) from the conversation
 //! service over a channel, and of operators from their sockets: connect, disconnect, status,
 //! going live, accepting and declining offers. A ticker expires offers and clears the presence
 //! of operators whose sockets have been gone longer than the workspace's disconnect timeout.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::events::{OperatorEvent, VisitorEvent};
 use app::lifecycle::Status;
-use app::model::{ConversationSummary, LiveBoard, MyPresence, OfferView, OperatorStatus, QueuedView, SessionView};
+use app::model::{ConversationSummary, LiveBoard, MyPresence, OfferView, OperatorStatus, SessionView};
 use app::{AppError, Me, Scope};
 use tokio::sync::mpsc;
 
 use crate::conversations::{Change, Conversations};
 use crate::hub::{Event, Hub, Topic};
 use crate::presence::{Presence, Present};
-use crate::routing::{self, Need};
+
+pub mod policy;
+pub mod queue;
+
 use crate::store::{Gate, Store};
+pub use policy::{choose, eligible, pool, Need, Operator};
+use queue::{Lines, Offer, Queued};
 
 /// How often offers and presence timeouts are checked.
 const TICK: Duration = Duration::from_millis(250);
-
-struct Queued {
-    conversation_id: i64,
-    workspace_id: i64,
-    since_ms: i64,
-    passed_over: Vec<i64>,
-}
-
-struct Offer {
-    workflow_id: i64,
-    to: Vec<i64>,
-    expires: Option<Instant>,
-    passed_over: Vec<i64>,
-}
 
 #[derive(Default)]
 struct State {
     presence: Presence,
     gates: HashMap<i64, Gate>,
-    /// By workflow, oldest first.
-    queues: HashMap<i64, VecDeque<Queued>>,
+    /// The waiting lines, one per workflow.
+    lines: Lines,
     offers: HashMap<i64, Offer>,
     sessions: HashMap<i64, SessionView>,
     workflow_names: HashMap<i64, String>,
@@ -67,35 +59,9 @@ impl State {
         self.presence.assign_seats(workspace_id, seats);
     }
 
-    fn is_queued(&self, conversation_id: i64) -> bool {
-        self.queues
-            .values()
-            .any(|q| q.iter().any(|x| x.conversation_id == conversation_id))
-    }
-
-    fn dequeue(&mut self, conversation_id: i64) -> Option<(i64, Queued)> {
-        for (workflow, q) in self.queues.iter_mut() {
-            if let Some(i) = q.iter().position(|x| x.conversation_id == conversation_id) {
-                return q.remove(i).map(|x| (*workflow, x));
-            }
-        }
-        None
-    }
-
     fn board(&self, workspace_id: i64) -> LiveBoard {
         let operators = self.presence.board(workspace_id);
-        let mut queue = Vec::new();
-        for (workflow, q) in &self.queues {
-            for (i, x) in q.iter().enumerate().filter(|(_, x)| x.workspace_id == workspace_id) {
-                queue.push(QueuedView {
-                    conversation_id: x.conversation_id,
-                    workflow: self.workflow_names.get(workflow).cloned().unwrap_or_default(),
-                    position: i as u32 + 1,
-                    since_ms: x.since_ms,
-                });
-            }
-        }
-        queue.sort_by_key(|q| q.since_ms);
+        let queue = self.lines.views(workspace_id, &self.workflow_names);
         let mut sessions: Vec<SessionView> = self
             .sessions
             .values()
@@ -182,7 +148,7 @@ impl Router {
 
     /// Whether the conversation waits in a queue (the assistant keeps answering meanwhile).
     pub fn is_queued(&self, conversation_id: i64) -> bool {
-        self.lock().is_queued(conversation_id)
+        self.lock().lines.contains(conversation_id)
     }
 
     /// After a restart: conversations that were waiting for a person go back in line.
@@ -418,8 +384,19 @@ impl Router {
     /// A person answers customers only in one of the workspace's human-agent seats. Live
     /// operators hold them (those live longest first); a member who is not live may take over
     /// or reply while a seat is free.
+    /// Operators must be turned on in the workspace's settings, too. Answers from memory (the
+    /// settings are re-read whenever they change): this is on every reply's path.
     pub async fn require_seat(&self, me: &Me) -> Result<(), AppError> {
-        let gate = self.gate(me.workspace_id).await?;
+        let cached = self.lock().gates.get(&me.workspace_id).cloned();
+        let gate = match cached {
+            Some(gate) => gate,
+            None => self.gate(me.workspace_id).await?,
+        };
+        if !gate.operator_enabled {
+            return Err(AppError::Conflict(
+                "Operators are turned off for this workspace; an admin can turn them on in Settings.".into(),
+            ));
+        }
         if self.lock().presence.seat_for(me.workspace_id, me.member_id, gate.seats) {
             return Ok(());
         }
@@ -554,7 +531,7 @@ impl Router {
                 previous.load.remove(&conversation_id);
             }
             s.offers.remove(&conversation_id);
-            s.dequeue(conversation_id);
+            s.lines.remove(conversation_id);
             s.restrict.insert(conversation_id, targets);
         }
         self.conversations.publish_message(&released.message);
@@ -717,7 +694,7 @@ impl Router {
                 let (closed, workspace) = {
                     let mut s = self.lock();
                     let closed = s.offers.remove(&conversation_id).map(|o| o.to).unwrap_or_default();
-                    s.dequeue(conversation_id);
+                    s.lines.remove(conversation_id);
                     s.restrict.remove(&conversation_id);
                     if let Some(o) = s.presence.get_mut(member_id) {
                         o.load.insert(conversation_id);
@@ -757,7 +734,7 @@ impl Router {
                 let workspace = {
                     let mut s = self.lock();
                     s.sessions.remove(&conversation_id);
-                    s.dequeue(conversation_id);
+                    s.lines.remove(conversation_id);
                     let offered = s.offers.remove(&conversation_id).map(|o| o.to).unwrap_or_default();
                     let ws = member_id.and_then(|m| s.presence.get_mut(m)).map(|o| {
                         o.load.remove(&conversation_id);
@@ -808,7 +785,7 @@ impl Router {
                 .remove(&conversation_id)
                 .map(|o| o.passed_over)
                 .unwrap_or_default();
-            let queued = s.dequeue(conversation_id).map(|(_, q)| q);
+            let queued = s.lines.remove(conversation_id).map(|(_, q)| q);
             if let Some(q) = &queued {
                 passed.extend(q.passed_over.iter().copied());
             }
@@ -822,9 +799,9 @@ impl Router {
                     only,
                 };
                 if workflow.routing_mode == "pooled" || only.is_some_and(|o| o.len() > 1) {
-                    routing::pool(s.presence.candidates(c.workspace_id), &need, flags)
+                    pool(s.presence.candidates(c.workspace_id), &need, flags)
                 } else {
-                    routing::choose(s.presence.candidates(c.workspace_id), &need, flags)
+                    choose(s.presence.candidates(c.workspace_id), &need, flags)
                         .into_iter()
                         .collect()
                 }
@@ -838,16 +815,15 @@ impl Router {
             if to.is_empty() {
                 let since = queued.as_ref().map(|q| q.since_ms).unwrap_or_else(now_ms);
                 let was_queued = queued.is_some();
-                let q = s.queues.entry(workflow.id).or_default();
-                let entry = Queued {
-                    conversation_id,
-                    workspace_id: c.workspace_id,
-                    since_ms: since,
-                    passed_over: vec![],
-                };
-                // Keep the line in arrival order.
-                let at = q.iter().position(|x| x.since_ms > since).unwrap_or(q.len());
-                q.insert(at, entry);
+                s.lines.insert(
+                    workflow.id,
+                    Queued {
+                        conversation_id,
+                        workspace_id: c.workspace_id,
+                        since_ms: since,
+                        passed_over: vec![],
+                    },
+                );
                 if was_queued {
                     Decision::Nothing
                 } else {
@@ -920,33 +896,17 @@ impl Router {
     }
 
     fn position(&self, conversation_id: i64) -> Option<u32> {
-        let s = self.lock();
-        s.queues.values().find_map(|q| {
-            q.iter()
-                .position(|x| x.conversation_id == conversation_id)
-                .map(|i| i as u32 + 1)
-        })
+        self.lock().lines.position(conversation_id)
     }
 
     /// Tries the head of each queue of the workspace while someone can take it.
     async fn drain(&self, workspace_id: i64) {
         loop {
-            let heads: Vec<i64> = {
-                let s = self.lock();
-                let mut heads: Vec<(i64, i64)> = s
-                    .queues
-                    .values()
-                    .filter_map(|q| q.front())
-                    .filter(|x| x.workspace_id == workspace_id)
-                    .map(|x| (x.since_ms, x.conversation_id))
-                    .collect();
-                heads.sort();
-                heads.into_iter().map(|(_, c)| c).collect()
-            };
+            let heads = self.lock().lines.heads(workspace_id);
             let mut progressed = false;
             for c in heads {
                 self.route(c).await;
-                if !self.lock().is_queued(c) {
+                if !self.lock().lines.contains(c) {
                     progressed = true;
                 }
             }
@@ -959,23 +919,7 @@ impl Router {
     async fn tick(&self) {
         let now = Instant::now();
         // Offers nobody accepted in time go to the next operator.
-        let expired: Vec<(i64, Vec<i64>)> = {
-            let mut s = self.lock();
-            let ids: Vec<i64> = s
-                .offers
-                .iter()
-                .filter(|(_, o)| o.expires.is_some_and(|e| e <= now))
-                .map(|(c, _)| *c)
-                .collect();
-            ids.into_iter()
-                .filter_map(|c| {
-                    let o = s.offers.get_mut(&c)?;
-                    let to = std::mem::take(&mut o.to);
-                    o.passed_over.extend(to.iter().copied());
-                    Some((c, to))
-                })
-                .collect()
-        };
+        let expired = queue::expire(&mut self.lock().offers, now);
         for (c, to) in expired {
             tracing::info!(conversation_id = c, ?to, "offer expired");
             self.tell_offer_closed(&to, c);
@@ -1119,18 +1063,7 @@ impl Router {
 
     /// Every queued visitor of the workspace learns their place.
     fn tell_positions(&self, workspace_id: i64) {
-        let positions: Vec<(i64, u32)> = {
-            let s = self.lock();
-            s.queues
-                .values()
-                .flat_map(|q| {
-                    q.iter()
-                        .enumerate()
-                        .filter(|(_, x)| x.workspace_id == workspace_id)
-                        .map(|(i, x)| (x.conversation_id, i as u32 + 1))
-                })
-                .collect()
-        };
+        let positions = self.lock().lines.positions(workspace_id);
         for (c, position) in positions {
             self.hub.publish(
                 Topic::Conversation(c),

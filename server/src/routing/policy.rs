@@ -1,5 +1,5 @@
 //! Routing decisions, as pure functions: who may take a conversation, and who should. No IO
-//! here; the router (`router.rs`) keeps the live state in memory and applies these.
+//! here; the `Router` (`routing/mod.rs`) keeps the live state in memory and applies these.
 //!
 //! Eligible: live, status online, live on the conversation's workflow, qualified when the
 //! workflow requires it, under their chat limit, holding a seat, with the workspace's
