@@ -167,7 +167,9 @@ impl Store {
 
     /// Adds every message not yet in the search index to it, in batches; returns how many.
     pub async fn index_for_search(&self) -> Result<u64, StoreError> {
-        const BATCH: i64 = 2_000;
+        // Each batch holds the writer, which every message waits for: small batches keep that
+        // wait to a few milliseconds (2,000 at a time held messages back for tens of them).
+        const BATCH: i64 = 100;
         let mut total = 0;
         loop {
             let pending: (bool,) = sqlx::query_as(
