@@ -32,6 +32,8 @@ pub mod ssr {
         async fn sign_in(&self, email: &str, password: &str, client: &str) -> Result<(Me, String), AppError>;
         /// Revokes the session server-side.
         async fn sign_out(&self, token: &str) -> Result<(), AppError>;
+        /// Ends every session of the member, on every device, and closes their sockets.
+        async fn sign_out_everywhere(&self, me: &Me) -> Result<(), AppError>;
         /// The member a session token belongs to, if it is live.
         async fn member_for_session(&self, token: &str) -> Result<Me, AppError>;
         /// Seconds a new session lives.
@@ -307,6 +309,22 @@ pub async fn sign_out() -> Result<(), AppError> {
             if let Some(token) = session_token() {
                 backend.sign_out(&token).await?;
             }
+            set_cookie(session_cookie("", 0, backend.secure_cookies()));
+            leptos_axum::redirect("/sign-in?reason=signed_out");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Signs the member out on every device (a lost laptop, a shared computer left signed in).
+#[server(endpoint = "auth/sign_out_everywhere")]
+pub async fn sign_out_everywhere() -> Result<(), AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(None, "sign out").await?;
+            backend.sign_out_everywhere(&me).await?;
             set_cookie(session_cookie("", 0, backend.secure_cookies()));
             leptos_axum::redirect("/sign-in?reason=signed_out");
             Ok(())

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
-use crate::api::{current_member, SignOut};
+use crate::api::{current_member, SignOut, SignOutEverywhere};
 use crate::events::OperatorCommand;
 use crate::link::OperatorLink;
 use crate::model::{MyPresence, OperatorStatus};
@@ -153,6 +153,7 @@ fn Frame(me: Me) -> impl IntoView {
 #[component]
 fn MemberMenu(me: Me) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
+    let everywhere = ServerAction::<SignOutEverywhere>::new();
     let initials: String = me
         .name
         .split_whitespace()
@@ -175,6 +176,11 @@ fn MemberMenu(me: Me) -> impl IntoView {
                 <ActionForm action=sign_out>
                     <button type="submit" class="mt-1 w-full rounded px-2 py-2 text-left text-sm text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500">
                         "Sign out"
+                    </button>
+                </ActionForm>
+                <ActionForm action=everywhere>
+                    <button type="submit" class="w-full rounded px-2 py-2 text-left text-sm text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500" title="Ends your sessions on every computer and phone">
+                        "Sign out everywhere"
                     </button>
                 </ActionForm>
             </div>

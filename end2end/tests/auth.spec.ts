@@ -90,3 +90,28 @@ test("an unknown address shows the not-found page", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "This page does not exist" })).toBeVisible();
   await snap(page, "not-found");
 });
+
+test("signing out everywhere ends the session in another browser too", async ({ browser }) => {
+  const laptop = await browser.newContext();
+  const phone = await browser.newContext();
+  const onLaptop = await laptop.newPage();
+  const onPhone = await phone.newPage();
+  for (const page of [onLaptop, onPhone]) {
+    await signIn(page, AGENT);
+    await expect(page).toHaveURL(/\/inbox$/);
+    await hydrated(page);
+  }
+  await onLaptop.getByTestId("member-menu").locator("summary").click();
+  const everywhere = onLaptop.getByRole("button", { name: "Sign out everywhere" });
+  await expect(everywhere).toBeVisible();
+  await snap(onLaptop, "member-menu");
+  await everywhere.click();
+  await expect(onLaptop).toHaveURL(/\/sign-in\?reason=signed_out/);
+  await expect(onLaptop.getByTestId("sign-in-notice")).toHaveText("You are signed out.");
+
+  // The other browser's session is gone too: the next page asks to sign in.
+  await onPhone.goto("/inbox");
+  await expect(onPhone).toHaveURL(/\/sign-in/);
+  await laptop.close();
+  await phone.close();
+});

@@ -60,6 +60,13 @@ impl Backend for Services {
         self.sessions.sign_out(token).await
     }
 
+    async fn sign_out_everywhere(&self, me: &Me) -> Result<(), AppError> {
+        let ended = self.store.revoke_sessions_of(me.member_id).await?;
+        tracing::info!(member_id = me.member_id, sessions = ended, "signed out everywhere");
+        self.router.access_changed(me.member_id);
+        Ok(())
+    }
+
     async fn member_for_session(&self, token: &str) -> Result<Me, AppError> {
         self.sessions.member(token).await
     }

@@ -194,7 +194,7 @@ impl Team {
             serde_json::json!({ "role": role.as_str() }),
         )
         .await;
-        self.router.role_changed(id);
+        self.router.access_changed(id);
         if !role.has(Scope::OperatorWrite) {
             self.router.member_deactivated(id, &target.name).await;
         }

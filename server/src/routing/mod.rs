@@ -597,8 +597,9 @@ impl Router {
         self.tell_workspace(workspace);
     }
 
-    /// The member's role changed: their open sockets reconnect with the new rights.
-    pub fn role_changed(&self, member_id: i64) {
+    /// The member's rights changed (a new role, signed out everywhere): their open sockets
+    /// close, and reconnect with the new rights if they still have any.
+    pub fn access_changed(&self, member_id: i64) {
         self.hub.close_member(member_id);
     }
 

@@ -29,8 +29,10 @@ pub struct CommitPolicy {
 
 impl Default for CommitPolicy {
     fn default() -> Self {
+        // Off by default: at 1,000 messages a second a wait of 2 ms tripled the median delivery
+        // time in the benchmark (BENCHMARKS.md), for a third fewer pages written.
         CommitPolicy {
-            window: Duration::from_millis(8),
+            window: Duration::ZERO,
             max_batch: 256,
         }
     }

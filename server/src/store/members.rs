@@ -126,6 +126,16 @@ impl Store {
         ))
     }
 
+    /// Ends every session of the member (sign out everywhere); gives how many were open.
+    pub async fn revoke_sessions_of(&self, member_id: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL")
+            .bind(member_id)
+            .bind(now_ms())
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn revoke_session(&self, token_hash: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
             .bind(now_ms())

@@ -175,3 +175,33 @@ async fn an_unknown_page_is_a_404_with_a_way_back() {
     let body = res.text().await.unwrap();
     assert!(body.contains("This page does not exist"), "{body}");
 }
+
+#[tokio::test]
+async fn signing_out_everywhere_ends_every_session_and_closes_open_sockets() {
+    let app = TestApp::signed_in_as(AGENT).await;
+    let laptop = TestApp::client_signed_in(&app, AGENT).await;
+    let colleague = TestApp::client_signed_in(&app, "agent2@demo.switchboard.test").await;
+    let mut phone_socket = app.operator(AGENT).await;
+    phone_socket
+        .wait_for("the socket set up", |e| {
+            matches!(e, app::events::OperatorEvent::Presence { .. }).then_some(())
+        })
+        .await;
+
+    let res = app.call("auth/sign_out_everywhere", &[]).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .starts_with("sb_session=;"));
+    assert_eq!(app.me().await.unwrap_err(), AppError::Unauthenticated);
+    let elsewhere = result::<app::Me>(app.call_with(&laptop, "auth/me", &[]).await).await;
+    assert!(
+        matches!(elsewhere, Err(AppError::Unauthenticated | AppError::SessionExpired)),
+        "{elsewhere:?}"
+    );
+    assert_eq!(phone_socket.closed_by_server(crate::sockets::WAIT).await.0, 1012);
+    // Nobody else is signed out.
+    let other: app::Me = result(app.call_with(&colleague, "auth/me", &[]).await).await.unwrap();
+    assert_eq!(other.email, "agent2@demo.switchboard.test");
+}

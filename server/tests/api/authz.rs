@@ -79,6 +79,8 @@ const MATRIX: &[(&str, Needs)] = &[
     ("qualifications/submit", Needs::Scope(Scope::OperatorWrite)),
     ("qualifications/review", Needs::Scope(Scope::QualificationsWrite)),
     ("qualifications/revoke", Needs::Scope(Scope::QualificationsWrite)),
+    // Last: it ends the caller's sessions.
+    ("auth/sign_out_everywhere", Needs::Member),
 ];
 
 #[test]
