@@ -31,7 +31,7 @@ test("signing out ends the session and the inbox asks to sign in again", async (
   await expect(page).toHaveURL(/\/inbox$/);
   await hydrated(page);
   await page.getByTestId("member-menu").locator("summary").click();
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await expect(page).toHaveURL(/\/sign-in\?reason=signed_out/);
   await expect(page.getByTestId("sign-in-notice")).toHaveText("You are signed out.");
   await page.goto("/inbox");
