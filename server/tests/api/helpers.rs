@@ -81,6 +81,19 @@ where
     }
 }
 
+/// A new client signed in as `email` on the server at `base`.
+pub async fn signed_in_client(base: &str, email: &str, password: &str) -> reqwest::Client {
+    let client = new_client();
+    let res = client
+        .post(format!("{base}/api/auth/sign_in"))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(res.status(), 200, "signing in as {email}");
+    client
+}
+
 pub fn new_client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
@@ -209,12 +222,7 @@ impl TestApp {
     }
 
     pub async fn client_for(app: &TestApp, email: &str, password: &str) -> reqwest::Client {
-        let client = new_client();
-        let res = app
-            .call_with(&client, "auth/sign_in", &[("email", email), ("password", password)])
-            .await;
-        assert_eq!(res.status(), 200, "signing in as {email}");
-        client
+        signed_in_client(&app.base, email, password).await
     }
 
     /// The session cookie of a fresh sign-in.

@@ -56,12 +56,17 @@ pub fn serve(data_dir: &Path, log: &Path) -> Served {
 impl Served {
     /// A client signed in as `email` (demo password).
     pub async fn signed_in(&self, email: &str) -> reqwest::Client {
-        let client = new_client();
-        let res = self
-            .call(&client, "auth/sign_in", &[("email", email), ("password", PASSWORD)])
-            .await;
-        assert_eq!(res.status(), 200, "signing in as {email}");
-        client
+        signed_in_client(&self.base, email, PASSWORD).await
+    }
+
+    /// Asserts the server answers `/readyz` (its database is open).
+    pub async fn assert_ready(&self) {
+        let ready = new_client()
+            .get(format!("{}/readyz", self.base))
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(ready.status(), 200);
     }
 
     /// Calls a server function with form fields.

@@ -87,12 +87,7 @@ async fn after_a_restart_queues_return_quietly_and_an_absent_operators_conversat
     // The server stops hard; it starts again on the same database. Ava never reconnects.
     drop(first);
     let second = serve(dir.path(), &dir.path().join("second.log"));
-    let ready = new_client()
-        .get(format!("{}/readyz", second.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 200);
+    second.assert_ready().await;
 
     let db = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.path().join("switchboard.db").display()))
         .unwrap()

@@ -241,12 +241,7 @@ async fn a_server_killed_with_a_large_log_starts_again_with_every_acknowledged_m
     assert!(size(&wal) > 16 * MIB, "the log is still there after the kill");
 
     let second = serve(dir.path(), &dir.path().join("second.log"));
-    let ready = new_client()
-        .get(format!("{}/readyz", second.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 200);
+    second.assert_ready().await;
 
     // Every acknowledged message is there, once.
     let mut reader = options.read_only(true).connect().await.unwrap();
