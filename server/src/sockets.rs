@@ -425,14 +425,16 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                     }
                     Ok(OperatorCommand::Send { conversation_id, body, idempotency_key, internal, attachments }) => {
                         let key = idempotency_key.clone();
-                        let result = match check_idempotency_key(&key).and_then(|_| MessageBody::parse_with_files(&body, attachments.len())) {
-                            Err(e) => Err(e),
+                        let result = async {
+                            check_idempotency_key(&key)?;
+                            let body = MessageBody::parse_with_files(&body, attachments.len())?;
                             // A reply to the customer takes a seat; a note for the team does not.
-                            Ok(body) => match if internal { Ok(()) } else { router.require_seat(&me).await } {
-                                Err(e) => Err(e),
-                                Ok(()) => state.conversations.operator_message(&me, conversation_id, body, &key, internal, &attachments).await,
-                            },
-                        };
+                            if !internal {
+                                router.require_seat(&me).await?;
+                            }
+                            state.conversations.operator_message(&me, conversation_id, body, &key, internal, &attachments).await
+                        }
+                        .await;
                         Some(match result {
                             Ok(a) => OperatorEvent::Ack { idempotency_key: key, conversation_id, seq: a.message.seq },
                             Err(e) => OperatorEvent::Error { message: e.to_string(), idempotency_key: Some(key) },

@@ -446,9 +446,10 @@ impl Conversations {
         }
         // Control characters (a NUL, say) are in no message or name: they are left out, and a
         // search made only of them finds nothing.
-        let printable: String = q.q.chars().filter(|c| !c.is_control()).collect();
+        let stray = |c: char| c.is_control() && !c.is_whitespace();
+        let printable: String = q.q.chars().filter(|c| !stray(*c)).collect();
         let search = printable.trim();
-        if search.is_empty() && !q.q.is_empty() && q.q.chars().any(char::is_control) {
+        if search.is_empty() && q.q.chars().any(stray) {
             return Ok(InboxPage {
                 conversations: Vec::new(),
                 next: None,
