@@ -154,7 +154,7 @@ pub mod ssr {
         /// The web chat channel a widget names (public: visitors are not members).
         async fn widget_channel(&self, key: &str) -> Result<WidgetChannel, AppError>;
         /// A new visitor on the web channel: their signed token.
-        async fn start_visitor(&self, key: &str) -> Result<String, AppError>;
+        async fn start_visitor(&self, key: &str, client: Option<std::net::IpAddr>) -> Result<String, AppError>;
         async fn live_board(&self, me: &Me) -> Result<LiveBoard, AppError>;
         async fn list_members(&self, me: &Me) -> Result<Vec<MemberSummary>, AppError>;
         async fn list_groups(&self, me: &Me) -> Result<Vec<GroupSummary>, AppError>;
@@ -199,15 +199,24 @@ pub mod ssr {
             .filter(|v| !v.is_empty())
     }
 
-    /// The client's address, for throttling; the peer address as the listener saw it.
+    /// The address a request came from: the TCP peer, or the client a trusted proxy forwarded
+    /// (the server's middleware decides and puts it in the request's extensions).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct ClientAddress(pub std::net::IpAddr);
+
+    /// The client's address, for limits and throttling.
     pub fn client_addr() -> String {
-        request_parts()
-            .and_then(|p| {
+        client_ip().map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into())
+    }
+
+    pub fn client_ip() -> Option<std::net::IpAddr> {
+        request_parts().and_then(|p| {
+            p.extensions.get::<ClientAddress>().map(|c| c.0).or_else(|| {
                 p.extensions
                     .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                    .map(|c| c.0.ip().to_string())
+                    .map(|c| c.0.ip())
             })
-            .unwrap_or_else(|| "unknown".into())
+        })
     }
 
     /// The signed-in member, refused unless their role carries `scope`. Every server function
@@ -232,6 +241,9 @@ pub mod ssr {
                 options.set_status(
                     http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
                 );
+                if let Some(secs) = e.retry_after_secs() {
+                    options.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+                }
             }
         }
         result
@@ -1058,7 +1070,7 @@ pub async fn get_widget_channel(key: String) -> Result<WidgetChannel, AppError> 
 #[server(endpoint = "widget/start")]
 pub async fn start_visitor(key: String) -> Result<String, AppError> {
     use ssr::*;
-    finish(async move { backend()?.start_visitor(&key).await }.await)
+    finish(async move { backend()?.start_visitor(&key, client_ip()).await }.await)
 }
 
 #[server(endpoint = "live/board")]

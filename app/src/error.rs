@@ -19,6 +19,10 @@ pub enum AppError {
     /// 429: too many sign-in attempts for this email or address.
     #[error("Too many sign-in attempts. Try again in {retry_after_secs} seconds.")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// 429: a limit on how often something may be done (chats started, messages, uploads);
+    /// nothing was stored. `what` says what was refused, in words.
+    #[error("{what} Try again in {retry_after_secs} seconds.")]
+    TooFast { what: String, retry_after_secs: u64 },
     /// 403: signed in, but the role lacks the scope, or the thing belongs to another workspace.
     #[error("You do not have permission to {action}.")]
     Forbidden { action: String },
@@ -62,13 +66,23 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthenticated | AppError::SessionExpired | AppError::InvalidCredentials => 401,
-            AppError::TooManyAttempts { .. } => 429,
+            AppError::TooManyAttempts { .. } | AppError::TooFast { .. } => 429,
             AppError::Forbidden { .. } | AppError::CrossSite => 403,
             AppError::NotFound { .. } => 404,
             AppError::Invalid { .. } => 400,
             AppError::Conflict(_) => 409,
             AppError::Internal => 500,
             AppError::Transport(_) => 502,
+        }
+    }
+
+    /// Seconds to wait before trying again, for a `Retry-After` header.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyAttempts { retry_after_secs } | AppError::TooFast { retry_after_secs, .. } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
         }
     }
 
@@ -91,7 +105,12 @@ impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
         let status = http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::json!({ "error": self.to_string(), "kind": self });
-        (status, axum::Json(body)).into_response()
+        let mut res = (status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after_secs() {
+            res.headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
+        res
     }
 }
 

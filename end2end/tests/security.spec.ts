@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
-import { AGENT, hydrated, signIn } from "./helpers";
+import { AGENT, hydrated, signIn, snap } from "./helpers";
 
 /** A page that opens Switchboard's operator socket and writes what happened on <body>. */
 function probePage(socketUrl: string): string {
@@ -54,4 +54,29 @@ test("a page on another origin cannot open a signed-in operator's socket", async
   } finally {
     server.close();
   }
+});
+
+test("a visitor who sends faster than the chat accepts is told the message was not sent", async ({ page }) => {
+  await page.goto("/chat/demo-web");
+  await hydrated(page);
+  await expect(page.getByTestId("connection")).toHaveText("Connected");
+  const box = page.getByLabel("Message");
+  const refused = page.getByTestId("pending").getByRole("alert");
+  const sending = page.locator('[data-testid="pending"]:not(:has([role="alert"]))');
+  // The default allowance is 30 messages a minute, all at once, coming back one every 2 s:
+  // send one after another until the chat refuses one.
+  let sent = 0;
+  while ((await refused.count()) === 0 && sent < 80) {
+    sent += 1;
+    await box.fill(`Question number ${sent}`);
+    await page.getByRole("button", { name: "Send" }).click();
+    await expect(sending).toHaveCount(0);
+  }
+  expect(sent).toBeGreaterThan(30);
+  await expect(refused).toHaveText(
+    /^Not sent: You are sending messages faster than this chat accepts them\. Try again in \d+ seconds\.$/,
+  );
+  await expect(page.locator('[data-sender="contact"]')).toHaveCount(sent - 1);
+  await expect(page.getByTestId("pending")).toContainText(`Question number ${sent}`);
+  await snap(page, "chat-too-fast");
 });

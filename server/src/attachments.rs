@@ -266,6 +266,7 @@ async fn upload_by_visitor(
     let name = clean_name(&q.name)?;
     let declared = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let kind = check_upload(&name, declared, &body)?;
+    state.limits.visitor_upload(visitor.contact_id)?;
     let conversation = match state
         .store
         .latest_conversation(visitor.contact_id, visitor.channel_id)

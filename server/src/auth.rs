@@ -54,7 +54,10 @@ pub fn token_hash(token: &str) -> String {
         .collect()
 }
 
-/// Counts failed sign-ins per key in fixed windows.
+/// Counts failed sign-ins per key (an email, a client address) in fixed windows: past `max`
+/// failures the key is refused until its window ends. An attempt counts as failed from the
+/// moment it starts (`reserve`) until its password matched (`succeeded`), so attempts made in
+/// parallel cannot slip past the count while their passwords are being checked.
 pub struct Throttle {
     max: u32,
     window: Duration,
@@ -70,9 +73,10 @@ impl Throttle {
         }
     }
 
-    /// Refuses when any of `keys` has used up its attempts in the current window.
-    pub fn check(&self, keys: &[&str]) -> Result<(), AppError> {
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+    /// Counts an attempt for every key, or refuses it (counting nothing) when any key has used
+    /// up its attempts in the current window.
+    pub fn reserve(&self, keys: &[&str]) -> Result<(), AppError> {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         for key in keys {
             if let Some((count, start)) = map.get(*key) {
@@ -83,12 +87,6 @@ impl Throttle {
                 }
             }
         }
-        Ok(())
-    }
-
-    pub fn record_failure(&self, keys: &[&str]) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
         if map.len() > 100_000 {
             let window = self.window;
             map.retain(|_, (_, start)| now.duration_since(*start) < window);
@@ -100,18 +98,30 @@ impl Throttle {
             }
             entry.0 += 1;
         }
+        Ok(())
     }
 
-    pub fn clear(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    /// The attempt reserved for these keys succeeded: the account's failures are forgotten,
+    /// the address keeps its other failures.
+    pub fn succeeded(&self, account: &str, client: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(account);
+        if let Some(entry) = map.get_mut(client) {
+            entry.0 = entry.0.saturating_sub(1);
+        }
     }
 }
+
+/// Password checks that may run at once: each argon2 check holds about 19 MiB, so a burst of
+/// sign-ins waits its turn instead of taking the server's memory.
+const PASSWORD_CHECKS_AT_ONCE: usize = 4;
 
 /// Sessions: opening, checking and revoking them.
 pub struct Sessions {
     store: Store,
     ttl_secs: i64,
     throttle: Throttle,
+    checks: tokio::sync::Semaphore,
     /// Verified against when the email is unknown, so both cases cost one argon2 check.
     dummy_hash: String,
 }
@@ -123,6 +133,7 @@ impl Sessions {
             store,
             ttl_secs,
             throttle,
+            checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS_AT_ONCE),
             dummy_hash,
         }
     }
@@ -137,7 +148,7 @@ impl Sessions {
         let email_key = format!("email:{email}");
         let client_key = format!("client:{client}");
         let keys = [email_key.as_str(), client_key.as_str()];
-        self.throttle.check(&keys)?;
+        self.throttle.reserve(&keys)?;
 
         let member = self.store.member_by_email(email).await?;
         let hash = member
@@ -145,18 +156,20 @@ impl Sessions {
             .map(|m| m.password_hash.clone())
             .unwrap_or_else(|| self.dummy_hash.clone());
         let password = password.to_string();
-        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-            .await
-            .unwrap_or(false);
+        let matches = {
+            let _turn = self.checks.acquire().await.map_err(|_| AppError::Internal)?;
+            tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+                .await
+                .unwrap_or(false)
+        };
         let member = match member {
             Some(m) if matches && m.active => m,
             _ => {
-                self.throttle.record_failure(&keys);
                 tracing::info!(%client, "sign-in refused");
                 return Err(AppError::InvalidCredentials);
             }
         };
-        self.throttle.clear(&email_key);
+        self.throttle.succeeded(&email_key, &client_key);
         let token = new_token();
         self.store
             .create_session(
@@ -220,19 +233,28 @@ mod tests {
     #[test]
     fn the_throttle_refuses_after_the_limit_and_names_the_wait() {
         let t = Throttle::new(3, Duration::from_secs(60));
+        // Three attempts in flight at once, none finished: the fourth is already refused.
         for _ in 0..3 {
-            assert!(t.check(&["email:a"]).is_ok());
-            t.record_failure(&["email:a"]);
+            assert!(t.reserve(&["email:a", "client:x"]).is_ok());
         }
-        match t.check(&["email:a", "client:x"]) {
+        match t.reserve(&["email:a", "client:y"]) {
             Err(AppError::TooManyAttempts { retry_after_secs }) => {
                 assert!(retry_after_secs <= 60 && retry_after_secs >= 1)
             }
             other => panic!("expected a refusal, got {other:?}"),
         }
-        assert!(t.check(&["email:b"]).is_ok(), "other emails are not affected");
-        t.clear("email:a");
-        assert!(t.check(&["email:a"]).is_ok());
+        assert!(
+            t.reserve(&["email:b", "client:y"]).is_ok(),
+            "other emails are not affected"
+        );
+        // One of the three was the right password: the account is free again, and the address
+        // keeps the two failures.
+        t.succeeded("email:a", "client:x");
+        assert!(t.reserve(&["email:a", "client:x"]).is_ok());
+        assert!(
+            t.reserve(&["email:c", "client:x"]).is_err(),
+            "the address has used its attempts"
+        );
     }
 
     #[test]

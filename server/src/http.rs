@@ -49,7 +49,28 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(refuse_cross_site_writes))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(middleware::from_fn(revalidate_site_files))
+        .layer(middleware::from_fn_with_state(state.clone(), client_address))
         .with_state(state)
+}
+
+/// Notes whose request it is (`ClientAddress`, for limits and throttling): the TCP peer, or
+/// behind a trusted proxy the client it forwarded (see `limits::TrustedProxies`).
+async fn client_address(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(peer) = peer {
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>();
+        let client = state.config.trusted_proxies.client(peer, forwarded.into_iter());
+        req.extensions_mut().insert(app::api::ssr::ClientAddress(client));
+    }
+    next.run(req).await
 }
 
 /// The process is up.

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod groups;
 pub mod http;
 pub mod hub;
+pub mod limits;
 pub mod mail;
 pub mod metrics;
 pub mod presence;
@@ -46,6 +47,7 @@ pub struct AppState {
     pub conversations: Arc<conversations::Conversations>,
     pub router: Arc<routing::Router>,
     pub tokens: channels::web::VisitorTokens,
+    pub limits: Arc<limits::Limits>,
     pub leptos: LeptosOptions,
 }
 
@@ -103,6 +105,11 @@ impl Application {
             ))
         })?;
         let tokens = channels::web::VisitorTokens::new(&key);
+        let limits = Arc::new(limits::Limits::new(config.limits));
+        tokio::spawn(limits::forget_idle_every(
+            Arc::downgrade(&limits),
+            Duration::from_secs(60),
+        ));
         let hub = Arc::new(hub::Hub::new());
         let (changes, changes_rx) = tokio::sync::mpsc::unbounded_channel();
         let conversations = Arc::new(conversations::Conversations::new(
@@ -132,6 +139,7 @@ impl Application {
             qualifications: qualifications::Qualifications::new(store.clone(), router.clone()),
             contacts: contacts::Contacts::new(store.clone(), conversations.clone()),
             canned: canned::Canned::new(store.clone()),
+            limits: limits.clone(),
         });
         let leptos = LeptosOptions::builder()
             .output_name("switchboard")
@@ -150,6 +158,7 @@ impl Application {
             conversations,
             router,
             tokens,
+            limits,
             leptos,
         };
         let upkeep = store.start_upkeep(store::UpkeepPolicy::default());

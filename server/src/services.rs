@@ -32,6 +32,7 @@ pub struct Services {
     pub qualifications: crate::qualifications::Qualifications,
     pub contacts: crate::contacts::Contacts,
     pub canned: crate::canned::Canned,
+    pub limits: Arc<crate::limits::Limits>,
 }
 
 impl Services {
@@ -369,7 +370,10 @@ impl Backend for Services {
         web::widget(&self.store, key).await
     }
 
-    async fn start_visitor(&self, key: &str) -> Result<String, AppError> {
+    async fn start_visitor(&self, key: &str, client: Option<std::net::IpAddr>) -> Result<String, AppError> {
+        if let Some(client) = client {
+            self.limits.start_chat(client)?;
+        }
         web::start_visitor(&self.store, &self.tokens, key).await
     }
 

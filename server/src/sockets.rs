@@ -267,7 +267,10 @@ async fn visitor_send(
         message: e.to_string(),
         idempotency_key: Some(key.to_string()),
     };
-    let body = match check_idempotency_key(key).and_then(|_| MessageBody::parse_with_files(body, attachments.len())) {
+    let body = match check_idempotency_key(key)
+        .and_then(|_| MessageBody::parse_with_files(body, attachments.len()))
+        .and_then(|b| state.limits.visitor_message(visitor.contact_id).map(|_| b))
+    {
         Ok(b) => b,
         Err(e) => return refused(e),
     };

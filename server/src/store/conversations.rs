@@ -221,14 +221,11 @@ impl<'a> NewMessage<'a> {
 
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
 
-/// Stores a message numbered after the conversation's last; stores nothing (no row) when the
-/// idempotency key was used. The RETURNING clause gives the stored message with its sender's
-/// name.
+/// Stores a message numbered after the conversation's last. The RETURNING clause gives the
+/// stored message with its sender's name.
 const INSERT_MESSAGE: &str = "INSERT INTO messages
         (workspace_id, conversation_id, seq, sender_kind, sender_id, body, internal, idempotency_key, created_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-    ON CONFLICT (conversation_id, sender_kind, COALESCE(sender_id, 0), idempotency_key)
-        WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING conversation_id, seq, sender_kind,
         CASE sender_kind
             WHEN 'contact' THEN (SELECT ct.name FROM contacts ct JOIN conversations cv ON cv.contact_id = ct.id
@@ -340,13 +337,17 @@ pub(super) async fn store_message(
     .fetch_optional(&mut *conn)
     .await?;
     let found = found.ok_or(StoreError::NotFound)?;
+    // A retry gets what was stored then, whatever happened since.
+    if let Some(earlier) = repeat_of(conn, conversation_id, found.last_seq, m).await? {
+        return Err(Refusal::Duplicate(Box::new(earlier)));
+    }
     let before = found.state();
     let event = Event::of_message(m.sender_kind, m.internal, m.sender_id);
     let after = match lifecycle::decide(before, event) {
         Ok(after) => after,
-        Err(refused) => return Err(why_not_stored(conn, conversation_id, m, refused).await),
+        Err(refused) => return Err(why_not_stored(conn, refused).await),
     };
-    let inserted: Option<Inserted> = sqlx::query_as(INSERT_MESSAGE)
+    let r: Inserted = sqlx::query_as(INSERT_MESSAGE)
         .bind(found.workspace_id)
         .bind(conversation_id)
         .bind(found.last_seq + 1)
@@ -356,11 +357,8 @@ pub(super) async fn store_message(
         .bind(m.internal)
         .bind(m.idempotency_key)
         .bind(now_ms())
-        .fetch_written_optional(&mut *conn)
+        .fetch_written(&mut *conn)
         .await?;
-    let Some(r) = inserted else {
-        return Err(earlier_message(conn, conversation_id, m).await);
-    };
     let mut message = MessageView {
         conversation_id: r.conversation_id,
         seq: r.seq,
@@ -419,51 +417,47 @@ async fn bind_attachments(
     Ok(())
 }
 
-/// The message this sender stored earlier with the same idempotency key (a repeat), as a
-/// refusal.
-async fn earlier_message(conn: &mut sqlx::SqliteConnection, conversation_id: i64, m: &NewMessage<'_>) -> Refusal {
-    let found = async {
-        let Some(key) = m.idempotency_key else {
-            return Ok(None);
-        };
-        let existing: Option<MessageRow> = sqlx::query_as(&format!(
-            "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.idempotency_key = $2
-               AND m.sender_kind = $3 AND COALESCE(m.sender_id, 0) = COALESCE($4, 0)"
-        ))
-        .bind(conversation_id)
-        .bind(key)
-        .bind(m.sender_kind)
-        .bind(m.sender_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some(row) = existing else {
-            return Ok(None);
-        };
-        let mut found = [message(row)];
-        attach(&mut *conn, &mut found).await?;
-        let [message] = found;
-        Ok::<_, sqlx::Error>(Some(message))
-    }
-    .await;
-    match found {
-        Ok(Some(earlier)) => Refusal::Duplicate(Box::new(earlier)),
-        Ok(None) => Refusal::Store(StoreError::NotFound),
-        Err(e) => Refusal::Store(StoreError::Database(e)),
-    }
-}
+/// How far back a repeated idempotency key is recognised: among the conversation's last this
+/// many messages. A retry (a widget or console resending what was not acknowledged before it
+/// reconnected, an integration retrying a request) comes within a few messages; looking only
+/// this far lets the key go without an index of its own, one B-tree fewer written for every
+/// message (see BENCHMARKS.md, pages per message).
+pub const REPEAT_WINDOW: i64 = 100;
 
-/// Why the lifecycle refused the message, unless it is a repeat of one stored before (a retry
-/// gets what was stored then, whatever happened since).
-async fn why_not_stored(
+/// The message this sender stored earlier with the same idempotency key, among the
+/// conversation's last [`REPEAT_WINDOW`] messages (read through the `(conversation, seq)`
+/// index; inside a transaction it sees the batch's own messages).
+async fn repeat_of(
     conn: &mut sqlx::SqliteConnection,
     conversation_id: i64,
+    last_seq: i64,
     m: &NewMessage<'_>,
-    refused: Refused,
-) -> Refusal {
-    match earlier_message(conn, conversation_id, m).await {
-        Refusal::Store(StoreError::NotFound) => {}
-        repeat_or_failure => return repeat_or_failure,
-    }
+) -> Result<Option<MessageView>, sqlx::Error> {
+    let Some(key) = m.idempotency_key else {
+        return Ok(None);
+    };
+    let existing: Option<MessageRow> = sqlx::query_as(&format!(
+        "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.seq > $2 AND m.idempotency_key = $3
+           AND m.sender_kind = $4 AND COALESCE(m.sender_id, 0) = COALESCE($5, 0)"
+    ))
+    .bind(conversation_id)
+    .bind(last_seq - REPEAT_WINDOW)
+    .bind(key)
+    .bind(m.sender_kind)
+    .bind(m.sender_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = existing else {
+        return Ok(None);
+    };
+    let mut found = [message(row)];
+    attach(&mut *conn, &mut found).await?;
+    let [message] = found;
+    Ok(Some(message))
+}
+
+/// Why the lifecycle refused the message.
+async fn why_not_stored(conn: &mut sqlx::SqliteConnection, refused: Refused) -> Refusal {
     match refused {
         Refused::PersonHandles => Refusal::NotAiHandled,
         Refused::HeldBy(other) => match member_name_on(conn, other).await {

@@ -179,6 +179,34 @@ impl TestApp {
         format!("{}{path}", self.base.replacen("http://", "ws://", 1))
     }
 
+    /// The database as it stands, read on its own connection (for what no page shows).
+    async fn database(&self) -> sqlx::SqliteConnection {
+        use sqlx::ConnectOptions;
+        let url = format!("sqlite://{}", self.data_dir.join("switchboard.db").display());
+        <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
+            .unwrap()
+            .read_only(true)
+            .connect()
+            .await
+            .expect("the database opens")
+    }
+
+    /// The single number a query gives, e.g. `SELECT COUNT(*) FROM contacts`.
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&mut self.database().await)
+            .await
+            .unwrap()
+    }
+
+    /// The first column of every row a query gives, as text.
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        sqlx::query_scalar(sql)
+            .fetch_all(&mut self.database().await)
+            .await
+            .unwrap()
+    }
+
     /// A new visitor's token on the demo web channel, as the widget gets it.
     pub async fn visitor_token(&self) -> String {
         let res = self

@@ -418,7 +418,8 @@ async fn attachments_reach_only_those_who_may_see_the_conversation() {
 
 #[tokio::test]
 async fn the_inbox_filters_searches_and_pages() {
-    let app = spawn_app().await;
+    // 56 chats started from this test's one address, more than a minute's allowance.
+    let app = spawn_app_with(&[("SWITCHBOARD_CHAT_STARTS_PER_MINUTE", "1000")]).await;
     app.store
         .set_workflow_handoff(1, "always_on", 3, "A human agent will be with you shortly.")
         .await
@@ -814,7 +815,8 @@ async fn categories_are_the_workspaces_and_file_conversations() {
 
 #[tokio::test]
 async fn long_histories_load_in_pages_newest_first() {
-    let app = spawn_app().await;
+    // 130 messages from one visitor in a few seconds, far more than a person may send.
+    let app = spawn_app_with(&[("SWITCHBOARD_VISITOR_MESSAGES_PER_MINUTE", "1000")]).await;
     let (mut v, _, id) = monitored_visitor(&app, "message 0").await;
     for i in 1..130 {
         visitor_says(&mut v, &format!("message {i}"), &format!("k{i}")).await;

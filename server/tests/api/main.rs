@@ -9,6 +9,7 @@ mod groups;
 mod handoff;
 mod helpers;
 mod inbox;
+mod limits;
 mod process;
 mod qualifications;
 mod restart;

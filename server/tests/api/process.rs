@@ -30,8 +30,14 @@ pub fn switchboard(data_dir: &Path, args: &[&str]) -> Command {
 /// Starts the server, its output (the log included) going to `log`, and waits until it says
 /// where it listens.
 pub fn serve(data_dir: &Path, log: &Path) -> Served {
+    serve_with(data_dir, log, &[])
+}
+
+/// `serve` with extra settings, as environment variables.
+pub fn serve_with(data_dir: &Path, log: &Path, settings: &[(&str, &str)]) -> Served {
     let mut file = std::fs::File::create(log).expect("a log file");
     let mut child = switchboard(data_dir, &["serve"])
+        .envs(settings.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

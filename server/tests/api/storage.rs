@@ -81,6 +81,9 @@ async fn chat(
     acknowledged
 }
 
+/// The visitors here send as fast as the server acknowledges: far above what one person may.
+const BUSY_VISITORS: &[(&str, &str)] = &[("SWITCHBOARD_VISITOR_MESSAGES_PER_MINUTE", "1000000")];
+
 /// `count` visitors, connected one after another.
 async fn sockets<F, Fut>(count: usize, mut connect: F) -> Vec<VisitorSocket>
 where
@@ -120,7 +123,7 @@ async fn chat_all(visitors: Vec<VisitorSocket>, prefix: &str, each: Until, wal: 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_write_ahead_log_stays_bounded_while_readers_are_busy() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(BUSY_VISITORS).await;
     let wal = app.data_dir.join("switchboard.db-wal");
     let db = app.data_dir.join("switchboard.db");
 
@@ -202,7 +205,7 @@ async fn a_server_killed_with_a_large_log_starts_again_with_every_acknowledged_m
     let db = dir.path().join("switchboard.db");
     let wal = dir.path().join("switchboard.db-wal");
     let first_log = dir.path().join("first.log");
-    let mut first = serve(dir.path(), &first_log);
+    let mut first = serve_with(dir.path(), &first_log, BUSY_VISITORS);
 
     // Another program reading the database and never finishing (a backup tool, a stuck
     // script) holds an old snapshot: no checkpoint can copy past it, and the log grows.

@@ -1,0 +1,165 @@
+//! Limits: a visitor or a client address that asks too often is told when to try again, and
+//! nothing of what was refused is stored; behind a trusted proxy the forwarded address counts,
+//! from anyone else the header changes nothing.
+
+use app::events::{SenderKind, VisitorCommand, VisitorEvent};
+use app::AppError;
+
+use crate::helpers::*;
+
+async fn start_chat(app: &TestApp, forwarded_for: Option<&str>) -> reqwest::Response {
+    let mut req = new_client()
+        .post(format!("{}/api/widget/start", app.base))
+        .form(&[("key", server::demo::DEMO_WEB_CHANNEL)]);
+    if let Some(f) = forwarded_for {
+        req = req.header("x-forwarded-for", f);
+    }
+    req.send().await.expect("the server answers")
+}
+
+async fn contacts(app: &TestApp) -> i64 {
+    app.count("SELECT COUNT(*) FROM contacts").await
+}
+
+fn retry_after(res: &reqwest::Response) -> u64 {
+    res.headers()
+        .get("retry-after")
+        .expect("a Retry-After header")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn chats_started_too_often_from_one_address_are_refused_with_the_wait() {
+    let app = spawn_app_with(&[("SWITCHBOARD_CHAT_STARTS_PER_MINUTE", "2")]).await;
+    let before = contacts(&app).await;
+    for _ in 0..2 {
+        assert_eq!(start_chat(&app, None).await.status(), 200);
+    }
+    // Without trusted proxies, a forged header is nobody's address but the peer's.
+    let res = start_chat(&app, Some("198.51.100.7")).await;
+    assert_eq!(res.status(), 429);
+    let wait = retry_after(&res);
+    assert!((1..=30).contains(&wait), "{wait}");
+    match result::<String>(res).await.unwrap_err() {
+        AppError::TooFast { what, retry_after_secs } => {
+            assert_eq!(retry_after_secs, wait);
+            assert!(what.contains("chats"), "{what}");
+        }
+        other => panic!("expected a limit, got {other:?}"),
+    }
+    assert_eq!(contacts(&app).await, before + 2, "the refused start made no contact");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
+    let app = spawn_app_with(&[
+        ("SWITCHBOARD_CHAT_STARTS_PER_MINUTE", "1"),
+        ("SWITCHBOARD_TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    assert_eq!(start_chat(&app, Some("198.51.100.7")).await.status(), 200);
+    // The client forged an address in front; the proxy appended the real one.
+    assert_eq!(start_chat(&app, Some("203.0.113.1, 198.51.100.7")).await.status(), 429);
+    assert_eq!(start_chat(&app, Some("198.51.100.8")).await.status(), 200);
+    // The proxy's own requests (no header) count for the proxy.
+    assert_eq!(start_chat(&app, None).await.status(), 200);
+    assert_eq!(start_chat(&app, None).await.status(), 429);
+}
+
+#[tokio::test]
+async fn a_visitor_over_the_message_limit_is_told_and_the_message_is_not_stored() {
+    let app = spawn_app_with(&[("SWITCHBOARD_VISITOR_MESSAGES_PER_MINUTE", "3")]).await;
+    let mut v = app.visitor().await;
+    for i in 0..3 {
+        let key = format!("ok-{i}");
+        v.send(&VisitorCommand::Send {
+            body: format!("message {i}"),
+            idempotency_key: key.clone(),
+            attachments: vec![],
+        })
+        .await;
+        v.wait_for("the ack", |e| match e {
+            VisitorEvent::Ack { idempotency_key, .. } if *idempotency_key == key => Some(()),
+            VisitorEvent::Error { message, .. } => panic!("refused: {message}"),
+            _ => None,
+        })
+        .await;
+    }
+    v.send(&VisitorCommand::Send {
+        body: "one too many".into(),
+        idempotency_key: "too-many".into(),
+        attachments: vec![],
+    })
+    .await;
+    let refusal = v
+        .wait_for("the refusal", |e| match e {
+            VisitorEvent::Error {
+                message,
+                idempotency_key: Some(k),
+            } if k == "too-many" => Some(message.clone()),
+            VisitorEvent::Ack { idempotency_key, .. } if idempotency_key == "too-many" => {
+                panic!("the fourth message was stored")
+            }
+            _ => None,
+        })
+        .await;
+    assert!(
+        refusal.contains("faster") && refusal.contains("Try again in"),
+        "{refusal}"
+    );
+    let id = app.store.newest_conversation().await.unwrap().unwrap();
+    let theirs: Vec<String> = app
+        .store
+        .latest_messages(id, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.sender_kind == SenderKind::Contact)
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(theirs, ["message 0", "message 1", "message 2"]);
+}
+
+#[tokio::test]
+async fn a_visitor_over_the_upload_limit_gets_429_and_no_file_is_kept() {
+    let app = spawn_app_with(&[("SWITCHBOARD_VISITOR_UPLOADS_PER_HOUR", "1")]).await;
+    let token = app.visitor_token().await;
+    let upload = |name: &'static str| {
+        new_client()
+            .post(format!("{}/widget/attachments?token={token}&name={name}", app.base))
+            .header("content-type", "text/plain")
+            .body("order 1234")
+            .send()
+    };
+    assert_eq!(upload("first.txt").await.unwrap().status(), 200);
+    let res = upload("second.txt").await.unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(retry_after(&res) > 60, "the allowance comes back over the hour");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("files"), "{body}");
+    let names = app.texts("SELECT file_name FROM attachments").await;
+    assert_eq!(names, ["first.txt"]);
+}
+
+#[tokio::test]
+async fn sign_in_attempts_sent_at_once_cannot_slip_past_the_throttle() {
+    let app = spawn_app_with(&[("SWITCHBOARD_SIGN_IN_MAX_ATTEMPTS", "3")]).await;
+    let tries = (0..12).map(|_| {
+        new_client()
+            .post(format!("{}/api/auth/sign_in", app.base))
+            .form(&[("email", ADMIN), ("password", "wrong-password")])
+            .send()
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(tries)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(checked, 3, "only three passwords were checked: {statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 9, "{statuses:?}");
+    assert_eq!(app.sign_in(ADMIN, PASSWORD).await.status(), 429);
+}
