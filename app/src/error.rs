@@ -17,11 +17,11 @@ pub enum AppError {
     #[error("That email and password do not match an active account.")]
     InvalidCredentials,
     /// 429: too many sign-in attempts for this email or address.
-    #[error("Too many sign-in attempts. Try again in {retry_after_secs} seconds.")]
+    #[error("Too many sign-in attempts. Try again in {}.", seconds(*.retry_after_secs))]
     TooManyAttempts { retry_after_secs: u64 },
     /// 429: a limit on how often something may be done (chats started, messages, uploads);
     /// nothing was stored. `what` says what was refused, in words.
-    #[error("{what} Try again in {retry_after_secs} seconds.")]
+    #[error("{what} Try again in {}.", seconds(*.retry_after_secs))]
     TooFast { what: String, retry_after_secs: u64 },
     /// 403: signed in, but the role lacks the scope, or the thing belongs to another workspace.
     #[error("You do not have permission to {action}.")]
@@ -44,6 +44,15 @@ pub enum AppError {
     /// The request never got an answer from the server (network, decoding).
     #[error("Could not reach Switchboard: {0}")]
     Transport(String),
+}
+
+/// "1 second", "5 seconds".
+fn seconds(n: u64) -> String {
+    if n == 1 {
+        "1 second".into()
+    } else {
+        format!("{n} seconds")
+    }
 }
 
 impl AppError {
@@ -124,6 +133,22 @@ mod tests {
         assert!(!AppError::InvalidCredentials.needs_sign_in());
         assert!(AppError::SessionExpired.needs_sign_in());
         assert!(AppError::Unauthenticated.needs_sign_in());
+    }
+
+    #[test]
+    fn waits_are_said_in_words() {
+        let one = AppError::TooManyAttempts { retry_after_secs: 1 };
+        assert_eq!(one.to_string(), "Too many sign-in attempts. Try again in 1 second.");
+        let slow = AppError::TooFast {
+            what: "Too many chats were started from your network.".into(),
+            retry_after_secs: 40,
+        };
+        assert_eq!(
+            slow.to_string(),
+            "Too many chats were started from your network. Try again in 40 seconds."
+        );
+        assert_eq!(slow.status(), 429);
+        assert_eq!(slow.retry_after_secs(), Some(40));
     }
 
     #[test]
