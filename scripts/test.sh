@@ -36,4 +36,7 @@ serve_fresh "$TARGET/debug/switchboard" "$E2E_DIR"
 note "server at $SERVER_URL"
 
 step "End-to-end tests (Playwright, Chromium)"
-(cd end2end && SWITCHBOARD_URL="$SERVER_URL" npx playwright test)
+# Some specs run the `switchboard` command on the server's data directory (create-owner,
+# reset-password), as an operator would on the server.
+(cd end2end && SWITCHBOARD_URL="$SERVER_URL" SWITCHBOARD_BIN="$TARGET/debug/switchboard" \
+  SWITCHBOARD_E2E_DATA_DIR="$E2E_DIR" npx playwright test)

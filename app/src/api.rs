@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use crate::events::MessageView;
 use crate::model::{
     AuditView, CannedResponse, CategoryView, ContactDetail, ConversationDetail, ConversationSummary, GroupSummary,
-    InboxPage, InboxQuery, Invitation, InvitationView, LiveBoard, Me, MemberSummary, PracticeRun,
-    QualificationsOverview, TransferOptions, WidgetChannel, WorkflowSettings, WorkflowSummary, WorkspaceSettings,
+    InboxPage, InboxQuery, Invitation, InvitationView, LiveBoard, Me, MemberSummary, PasswordResetView, PracticeRun,
+    QualificationsOverview, ResetRequested, TransferOptions, WidgetChannel, WorkflowSettings, WorkflowSummary,
+    WorkspaceSettings,
 };
 use crate::AppError;
 
@@ -143,6 +144,25 @@ pub mod ssr {
         async fn invitation(&self, token: &str) -> Result<InvitationView, AppError>;
         /// Public: sets the invited member's password and opens a session (its token).
         async fn accept_invitation(&self, token: &str, password: &str, client: &str) -> Result<String, AppError>;
+        /// Public: e-mails a reset link if an account uses the address (the answer never says).
+        async fn request_password_reset(
+            &self,
+            email: &str,
+            client: Option<std::net::IpAddr>,
+        ) -> Result<ResetRequested, AppError>;
+        /// Public: whom a working reset link is for.
+        async fn password_reset(&self, token: &str) -> Result<PasswordResetView, AppError>;
+        /// Public: sets the new password with a working link and opens a session (its token).
+        async fn reset_password(&self, token: &str, password: &str, client: &str) -> Result<String, AppError>;
+        /// Changes the member's password (the current one checked); their other sessions end.
+        async fn change_password(
+            &self,
+            me: &Me,
+            session: &str,
+            current: &str,
+            password: &str,
+            client: &str,
+        ) -> Result<(), AppError>;
         async fn transfer(
             &self,
             me: &Me,
@@ -1054,6 +1074,62 @@ pub async fn accept_invitation(token: String, password: String, confirm: String)
             ));
             leptos_axum::redirect("/inbox");
             Ok(())
+        }
+        .await,
+    )
+}
+
+/// Public: "I forgot my password" — a reset link goes to the address if an account uses it.
+#[server(endpoint = "auth/request_reset")]
+pub async fn request_password_reset(email: String) -> Result<ResetRequested, AppError> {
+    use ssr::*;
+    finish(async move { backend()?.request_password_reset(&email, client_ip()).await }.await)
+}
+
+/// Public: whom a reset link is for, while it works.
+#[server(endpoint = "auth/password_reset")]
+pub async fn get_password_reset(token: String) -> Result<PasswordResetView, AppError> {
+    use ssr::*;
+    finish(async move { backend()?.password_reset(&token).await }.await)
+}
+
+/// Public: a new password with a reset link; every other session ends and this one begins.
+#[server(endpoint = "auth/reset_password")]
+pub async fn reset_password(token: String, password: String, confirm: String) -> Result<(), AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            if password != confirm {
+                return Err(AppError::invalid("Password", "the two passwords differ"));
+            }
+            let backend = backend()?;
+            let session = backend.reset_password(&token, &password, &client_addr()).await?;
+            set_cookie(session_cookie(
+                &session,
+                backend.session_ttl_secs() + 86_400,
+                backend.secure_cookies(),
+            ));
+            leptos_axum::redirect("/inbox");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The signed-in member changes their password; their other sessions end, this one stays.
+#[server(endpoint = "auth/change_password")]
+pub async fn change_password(current: String, password: String, confirm: String) -> Result<(), AppError> {
+    use ssr::*;
+    finish(
+        async move {
+            let (backend, me) = require(None, "change your password").await?;
+            if password != confirm {
+                return Err(AppError::invalid("New password", "the two passwords differ"));
+            }
+            let session = session_token().ok_or(AppError::Unauthenticated)?;
+            backend
+                .change_password(&me, &session, &current, &password, &client_addr())
+                .await
         }
         .await,
     )

@@ -160,8 +160,15 @@ fn MemberMenu(me: Me) -> impl IntoView {
         .filter_map(|w| w.chars().next())
         .take(2)
         .collect();
+    // The menu closes when its link takes the member to another page.
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let close = move |_| {
+        if let Some(details) = menu.get() {
+            let _ = details.remove_attribute("open");
+        }
+    };
     view! {
-        <details class="relative" data-testid="member-menu">
+        <details class="relative" data-testid="member-menu" node_ref=menu>
             <summary class="flex cursor-pointer list-none items-center gap-3 rounded-md px-2 py-1 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500">
                 <span class="flex h-8 w-8 items-center justify-center rounded-full bg-slate-700 text-xs font-semibold text-white" aria-hidden="true">{initials}</span>
                 <span class="text-left">
@@ -173,6 +180,9 @@ fn MemberMenu(me: Me) -> impl IntoView {
             <div class="absolute right-0 z-20 mt-2 w-64 rounded-md border border-slate-200 bg-white p-2 shadow-lg">
                 <p class="truncate px-2 py-1 text-xs text-slate-500">{me.email.clone()}</p>
                 <AlertSettings/>
+                <a href="/account" on:click=close class="mt-1 block w-full rounded px-2 py-2 text-left text-sm text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500">
+                    "Your account and password"
+                </a>
                 <ActionForm action=sign_out>
                     <button type="submit" class="mt-1 w-full rounded px-2 py-2 text-left text-sm text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500">
                         "Sign out"

@@ -88,6 +88,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view={Lazy::<SignIn>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/chat/:key") view={Lazy::<Chat>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/invite/:token") view={Lazy::<Invite>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view={Lazy::<ForgotPassword>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password/:token") view={Lazy::<ResetPassword>::new()} ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view={Lazy::<Console>::new()} ssr=SsrMode::Async>
                     <Route path=path!("") view=|| view! { <Redirect path="/inbox"/> }/>
                     <ParentRoute path=path!("/inbox") view={Lazy::<Inbox>::new()}>
@@ -95,6 +97,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!(":id") view={Lazy::<Conversation>::new()}/>
                     </ParentRoute>
                     <Route path=path!("/live") view={Lazy::<Live>::new()}/>
+                    <Route path=path!("/account") view={Lazy::<Account>::new()}/>
                     <Route path=path!("/canned") view={Lazy::<Canned>::new()}/>
                     <Route path=path!("/people") view={Lazy::<People>::new()}/>
                     <Route path=path!("/settings") view={Lazy::<Settings>::new()}/>
@@ -163,6 +166,8 @@ lazy_pages! {
     EntrancePage, entrance_page, __preload_entrance_page:
     SignIn => pages::sign_in::SignInPage,
     Invite => pages::invite::InvitePage,
+    ForgotPassword => pages::password::ForgotPasswordPage,
+    ResetPassword => pages::password::ResetPasswordPage,
 }
 
 // What an operator works in all day: the frame, the inbox and the live view.
@@ -172,6 +177,7 @@ lazy_pages! {
     Inbox => pages::inbox::InboxPage,
     Conversation => pages::conversation::ConversationView,
     Live => pages::live::LivePage,
+    Account => pages::account::AccountPage,
 }
 
 // Administration, fetched the first time one of its pages is opened.

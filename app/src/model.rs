@@ -187,6 +187,21 @@ pub struct InvitationView {
     pub workspace: String,
 }
 
+/// What the page for a password reset link shows, while the link works.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordResetView {
+    pub name: String,
+    pub email: String,
+}
+
+/// The answer to "I forgot my password": the same whether or not an account uses the address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetRequested {
+    /// Switchboard sends e-mail: a link went out if an account uses the address. Without, the
+    /// person asks whoever runs Switchboard for a link.
+    pub emailed: bool,
+}
+
 /// One entry of the audit log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditView {

@@ -10,7 +10,7 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, Pass
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
 
-use crate::store::{now_ms, Store};
+use crate::store::{now_ms, MemberRecord, Store};
 
 /// Hashes a password with argon2id and a random salt.
 pub fn hash_password(password: &str) -> Result<String, AppError> {
@@ -142,9 +142,31 @@ impl Sessions {
         self.ttl_secs
     }
 
-    /// Checks the password and opens a session. Unknown emails cost the same hashing time as
-    /// known ones, so timing does not reveal which emails have accounts.
+    /// Checks the password and opens a session.
     pub async fn sign_in(&self, email: &str, password: &str, client: &str) -> Result<(Me, String), AppError> {
+        let member = self.verify(email, password, client).await?;
+        let token = new_token();
+        self.store
+            .create_session(
+                &token_hash(&token),
+                member.id,
+                member.workspace_id,
+                self.ttl_secs * 1000,
+            )
+            .await?;
+        let session = self
+            .store
+            .session(&token_hash(&token))
+            .await?
+            .ok_or(AppError::Internal)?;
+        tracing::info!(member_id = member.id, workspace_id = member.workspace_id, "signed in");
+        Ok((session.me, token))
+    }
+
+    /// The active member whose email and password these are, throttled per email and client
+    /// address. Unknown emails cost the same hashing time as known ones, so timing does not
+    /// reveal which emails have accounts.
+    pub async fn verify(&self, email: &str, password: &str, client: &str) -> Result<MemberRecord, AppError> {
         let email_key = format!("email:{email}");
         let client_key = format!("client:{client}");
         let keys = [email_key.as_str(), client_key.as_str()];
@@ -170,22 +192,7 @@ impl Sessions {
             }
         };
         self.throttle.succeeded(&email_key, &client_key);
-        let token = new_token();
-        self.store
-            .create_session(
-                &token_hash(&token),
-                member.id,
-                member.workspace_id,
-                self.ttl_secs * 1000,
-            )
-            .await?;
-        let session = self
-            .store
-            .session(&token_hash(&token))
-            .await?
-            .ok_or(AppError::Internal)?;
-        tracing::info!(member_id = member.id, workspace_id = member.workspace_id, "signed in");
-        Ok((session.me, token))
+        Ok(member)
     }
 
     pub async fn member(&self, token: &str) -> Result<Me, AppError> {

@@ -2,6 +2,7 @@
 //! Switchboard's server: configuration, storage, authentication, domain services and the HTTP
 //! surface. `Application::build` is what `main` and the integration tests both start.
 
+pub mod accounts;
 pub mod assistant;
 pub mod attachments;
 pub mod auth;
@@ -140,6 +141,13 @@ impl Application {
             contacts: contacts::Contacts::new(store.clone(), conversations.clone()),
             canned: canned::Canned::new(store.clone()),
             limits: limits.clone(),
+            accounts: accounts::Accounts::new(
+                store.clone(),
+                router.clone(),
+                limits.clone(),
+                config.mail.as_ref().map(mail::Mailer::new),
+                config.public_url.clone(),
+            ),
         });
         let leptos = LeptosOptions::builder()
             .output_name("switchboard")

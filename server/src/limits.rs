@@ -102,7 +102,15 @@ pub struct Limits {
     chat_starts: DefaultKeyedRateLimiter<IpAddr>,
     visitor_messages: DefaultKeyedRateLimiter<i64>,
     visitor_uploads: DefaultKeyedRateLimiter<i64>,
+    /// Password reset e-mails per address asked for, and asks per client.
+    reset_addresses: DefaultKeyedRateLimiter<String>,
+    reset_clients: DefaultKeyedRateLimiter<IpAddr>,
 }
+
+/// Reset e-mails one address may be sent per hour, whoever asks.
+const RESETS_PER_ADDRESS_PER_HOUR: u32 = 3;
+/// Resets one client may ask for per hour, whatever the addresses.
+const RESETS_PER_CLIENT_PER_HOUR: u32 = 10;
 
 fn at_least_one(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
@@ -114,7 +122,19 @@ impl Limits {
             chat_starts: RateLimiter::keyed(Quota::per_minute(at_least_one(s.chat_starts_per_minute))),
             visitor_messages: RateLimiter::keyed(Quota::per_minute(at_least_one(s.visitor_messages_per_minute))),
             visitor_uploads: RateLimiter::keyed(Quota::per_hour(at_least_one(s.visitor_uploads_per_hour))),
+            reset_addresses: RateLimiter::keyed(Quota::per_hour(at_least_one(RESETS_PER_ADDRESS_PER_HOUR))),
+            reset_clients: RateLimiter::keyed(Quota::per_hour(at_least_one(RESETS_PER_CLIENT_PER_HOUR))),
         }
+    }
+
+    /// One more password reset asked for `email` by `client`: a client may ask for a few
+    /// addresses, an address gets a few e-mails an hour whoever asks.
+    pub fn reset_request(&self, email: &str, client: Option<IpAddr>) -> Result<(), AppError> {
+        let what = "Too many password resets were asked for.";
+        if let Some(client) = client {
+            check(&self.reset_clients, &client, what)?;
+        }
+        check(&self.reset_addresses, &email.to_string(), what)
     }
 
     /// A new chat (a visitor token, a contact) from this address.
@@ -150,11 +170,17 @@ impl Limits {
         self.chat_starts.retain_recent();
         self.visitor_messages.retain_recent();
         self.visitor_uploads.retain_recent();
+        self.reset_addresses.retain_recent();
+        self.reset_clients.retain_recent();
     }
 
     /// Keys remembered now (for tests and metrics).
     pub fn remembered(&self) -> usize {
-        self.chat_starts.len() + self.visitor_messages.len() + self.visitor_uploads.len()
+        self.chat_starts.len()
+            + self.visitor_messages.len()
+            + self.visitor_uploads.len()
+            + self.reset_addresses.len()
+            + self.reset_clients.len()
     }
 }
 
@@ -172,14 +198,16 @@ pub async fn forget_idle_every(limits: Weak<Limits>, every: Duration) {
 }
 
 fn check<K: Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>, key: &K, what: &str) -> Result<(), AppError> {
-    limiter.check_key(key).map_err(|not_until| {
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
-        AppError::TooFast {
-            what: what.to_string(),
-            // Rounded up: trying again after the stated time succeeds.
-            retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-        }
-    })
+    limiter.check_key(key).map_err(|not_until| too_fast(not_until, what))
+}
+
+fn too_fast(not_until: governor::NotUntil<<DefaultClock as Clock>::Instant>, what: &str) -> AppError {
+    let wait = not_until.wait_time_from(DefaultClock::default().now());
+    AppError::TooFast {
+        what: what.to_string(),
+        // Rounded up: trying again after the stated time succeeds.
+        retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+    }
 }
 
 #[cfg(test)]

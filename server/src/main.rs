@@ -1,5 +1,6 @@
 #![recursion_limit = "512"]
-//! The `switchboard` command: serve, migrate, create an owner, seed the demo workspace.
+//! The `switchboard` command: serve, migrate, create an owner, seed the demo workspace, make a
+//! password reset link.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +38,13 @@ enum Command {
     },
     /// Create the demo workspace (does nothing if it exists) and print its sign-ins.
     SeedDemo,
+    /// Print a link that sets a new password for a member (works once, for an hour; every
+    /// session of theirs ends when it is used): for a locked-out owner, or where Switchboard
+    /// sends no e-mail.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[tokio::main]
@@ -94,6 +102,24 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             store.close().await;
             println!("Created the workspace {workspace:?} with its owner {email}.");
             Ok(())
+        }
+        Command::ResetPassword { email } => {
+            let store = server::open_store(&config).await.map_err(|e| e.to_string())?;
+            let link = server::accounts::reset_link(&store, &config.public_url, &email).await;
+            store.close().await;
+            match link.map_err(|e| e.to_string())? {
+                Some(link) => {
+                    println!(
+                        "Open this link to choose a new password for {} <{}> (it works once, for {} minutes):",
+                        link.name,
+                        link.email,
+                        server::accounts::RESET_MINUTES
+                    );
+                    println!("{}", link.url);
+                    Ok(())
+                }
+                None => Err(format!("no active member signs in with {email}")),
+            }
         }
         Command::SeedDemo => {
             let store = server::open_store(&config).await.map_err(|e| e.to_string())?;

@@ -8,8 +8,8 @@ use app::events::MessageView;
 use app::model::{
     AuditView, BoardOperator, CannedResponse, CannedScope, CategoryView, ContactDetail, ConversationDetail,
     ConversationSummary, GroupChoice, GroupSummary, InboxPage, InboxQuery, Invitation, InvitationView, LiveBoard,
-    MemberSummary, OperatorStatus, PracticeRun, QualificationsOverview, TransferOperator, TransferOptions,
-    WidgetChannel, WorkflowSettings, WorkflowSummary, WorkspaceSettings,
+    MemberSummary, OperatorStatus, PasswordResetView, PracticeRun, QualificationsOverview, ResetRequested,
+    TransferOperator, TransferOptions, WidgetChannel, WorkflowSettings, WorkflowSummary, WorkspaceSettings,
 };
 use app::{AppError, Me, Role};
 
@@ -33,6 +33,7 @@ pub struct Services {
     pub contacts: crate::contacts::Contacts,
     pub canned: crate::canned::Canned,
     pub limits: Arc<crate::limits::Limits>,
+    pub accounts: crate::accounts::Accounts,
 }
 
 impl Services {
@@ -364,6 +365,37 @@ impl Backend for Services {
         let email = self.team.accept(token, password).await?;
         let (_, session) = self.sessions.sign_in(&email, password, client).await?;
         Ok(session)
+    }
+
+    async fn request_password_reset(
+        &self,
+        email: &str,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<ResetRequested, AppError> {
+        self.accounts.request_reset(email, client).await
+    }
+
+    async fn password_reset(&self, token: &str) -> Result<PasswordResetView, AppError> {
+        self.accounts.reset_view(token).await
+    }
+
+    async fn reset_password(&self, token: &str, password: &str, client: &str) -> Result<String, AppError> {
+        let email = self.accounts.reset(token, password).await?;
+        let (_, session) = self.sessions.sign_in(&email, password, client).await?;
+        Ok(session)
+    }
+
+    async fn change_password(
+        &self,
+        me: &Me,
+        session: &str,
+        current: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<(), AppError> {
+        self.accounts
+            .change(&self.sessions, me, session, current, password, client)
+            .await
     }
 
     async fn widget_channel(&self, key: &str) -> Result<WidgetChannel, AppError> {

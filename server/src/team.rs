@@ -277,10 +277,14 @@ impl Team {
 
     /// Sets the password; returns the member's email so the caller can sign them in.
     pub async fn accept(&self, token: &str, password: &str) -> Result<String, AppError> {
-        let (id, _, _, email, _, _) = self.valid_invitation(token).await?;
+        let (_, _, _, email, _, _) = self.valid_invitation(token).await?;
         check_new_password(password)?;
         let hash = hash_password(password)?;
-        self.store.accept_invitation(id, &hash).await?;
+        // The invitation must still stand when the password is set: of two acceptances at once
+        // (two tabs, a forwarded link) only one chooses the password.
+        if !self.store.accept_invitation(&token_hash(token), &hash).await? {
+            return Err(AppError::not_found("This invitation (it may have been used already)"));
+        }
         Ok(email)
     }
 }

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod account;
 pub mod audit;
 pub mod canned;
 pub mod chat;
@@ -9,6 +10,7 @@ pub mod inbox;
 pub mod info_panel;
 pub mod invite;
 pub mod live;
+pub mod password;
 pub mod people;
 pub mod qualifications;
 pub mod settings;

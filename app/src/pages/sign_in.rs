@@ -53,6 +53,9 @@ pub fn SignInPage() -> impl IntoView {
                         {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
+                <p class="mt-4 text-center text-sm">
+                    <a href="/forgot-password" class="text-sky-700 underline hover:text-sky-900">"Forgot your password?"</a>
+                </p>
             </div>
         </div>
     }

@@ -227,15 +227,100 @@ impl Store {
         .await?)
     }
 
-    pub async fn accept_invitation(&self, member_id: i64, password_hash: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE members SET password_hash = $2, invite_hash = NULL, invite_expires_at = NULL WHERE id = $1",
+    /// Sets the invited member's password while the invitation still stands (unused, not
+    /// expired), in one statement: of two acceptances at once only one sets it. Gives whether
+    /// this one did.
+    pub async fn accept_invitation(&self, invite_hash: &str, password_hash: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE members SET password_hash = $2, invite_hash = NULL, invite_expires_at = NULL
+             WHERE invite_hash = $1 AND invite_expires_at > $3 AND active = 1",
         )
-        .bind(member_id)
+        .bind(invite_hash)
         .bind(password_hash)
+        .bind(now_ms())
         .execute(&self.write)
         .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Keeps the hash of a new reset link for the member (replacing an earlier one).
+    pub async fn set_password_reset(
+        &self,
+        member_id: i64,
+        reset_hash: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE members SET reset_hash = $2, reset_expires_at = $3 WHERE id = $1")
+            .bind(member_id)
+            .bind(reset_hash)
+            .bind(expires_at)
+            .execute(&self.write)
+            .await?;
         Ok(())
+    }
+
+    /// The member (name, email) a working reset link is for.
+    pub async fn password_reset(&self, reset_hash: &str) -> Result<Option<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT name, email FROM members WHERE reset_hash = $1 AND reset_expires_at > $2 AND active = 1",
+        )
+        .bind(reset_hash)
+        .bind(now_ms())
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    /// Sets the password with a working reset link, which (with any pending invitation) stops
+    /// working, and ends every session of the member, in one transaction. Gives the member,
+    /// their workspace and email; `None` when the link does not work.
+    pub async fn reset_password(
+        &self,
+        reset_hash: &str,
+        password_hash: &str,
+    ) -> Result<Option<(i64, i64, String)>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let now = now_ms();
+        let found: Option<(i64, i64, String)> = sqlx::query_as(
+            "UPDATE members SET password_hash = $2, reset_hash = NULL, reset_expires_at = NULL,
+                invite_hash = NULL, invite_expires_at = NULL
+             WHERE reset_hash = $1 AND reset_expires_at > $3 AND active = 1
+             RETURNING id, workspace_id, email",
+        )
+        .bind(reset_hash)
+        .bind(password_hash)
+        .bind(now)
+        .fetch_written_optional(&mut *tx)
+        .await?;
+        if let Some((member_id, _, _)) = &found {
+            sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL")
+                .bind(member_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    /// Sets a member's new password and ends their sessions but the one in use (`keep`, a
+    /// token hash), in one transaction; gives how many ended.
+    pub async fn change_password(&self, member_id: i64, password_hash: &str, keep: &str) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE members SET password_hash = $2, reset_hash = NULL, reset_expires_at = NULL WHERE id = $1")
+            .bind(member_id)
+            .bind(password_hash)
+            .execute(&mut *tx)
+            .await?;
+        let ended = sqlx::query(
+            "UPDATE sessions SET revoked_at = $3 WHERE member_id = $1 AND token_hash != $2 AND revoked_at IS NULL",
+        )
+        .bind(member_id)
+        .bind(keep)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ended.rows_affected())
     }
 
     pub async fn set_role(&self, workspace_id: i64, member_id: i64, role: app::Role) -> Result<(), StoreError> {

@@ -30,6 +30,10 @@ const MATRIX: &[(&str, Needs)] = &[
     ("widget/start", Needs::Public),
     ("invite/get", Needs::Public),
     ("invite/accept", Needs::Public),
+    ("auth/request_reset", Needs::Public),
+    ("auth/password_reset", Needs::Public),
+    ("auth/reset_password", Needs::Public),
+    ("auth/change_password", Needs::Member),
     ("inbox/conversations", Needs::Scope(Scope::OperatorRead)),
     ("inbox/conversation", Needs::Scope(Scope::OperatorRead)),
     ("inbox/take_over", Needs::Scope(Scope::OperatorWrite)),
@@ -105,7 +109,19 @@ fn args(endpoint: &str, conversation: i64, member: i64, n: usize) -> Vec<(String
             ("password", "wrong-password".into()),
         ],
         "widget/channel" | "widget/start" => vec![("key", server::demo::DEMO_WEB_CHANNEL.into())],
-        "invite/get" => vec![("token", "0".repeat(64))],
+        "invite/get" | "auth/password_reset" => vec![("token", "0".repeat(64))],
+        "auth/request_reset" => vec![("email", format!("nobody{n}@example.com"))],
+        "auth/reset_password" => vec![
+            ("token", "0".repeat(64)),
+            ("password", "long-enough-1".into()),
+            ("confirm", "long-enough-1".into()),
+        ],
+        // A wrong current password: allowed means checked, not refused for who is asking.
+        "auth/change_password" => vec![
+            ("current", "not-the-password".into()),
+            ("password", "long-enough-1".into()),
+            ("confirm", "long-enough-1".into()),
+        ],
         "invite/accept" => vec![
             ("token", "0".repeat(64)),
             ("password", "long-enough-1".into()),

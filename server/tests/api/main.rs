@@ -1,6 +1,7 @@
 #![recursion_limit = "512"]
 //! Integration tests: each starts the real server on port 0 with a fresh database.
 
+mod accounts;
 mod auth;
 mod authz;
 mod config;
