@@ -57,7 +57,8 @@ trap cleanup EXIT
 step "Starting Switchboard (release, fresh database) and the relay"
 # The load generator plays hundreds of visitors from one address, each sending faster than a
 # person types: the per-address and per-visitor limits would refuse most of them.
-export SWITCHBOARD_CHAT_STARTS_PER_MINUTE=1000000 SWITCHBOARD_VISITOR_MESSAGES_PER_MINUTE=1000000
+export SWITCHBOARD_CHAT_STARTS_PER_MINUTE=1000000 SWITCHBOARD_VISITOR_MESSAGES_PER_MINUTE=1000000 \
+  SWITCHBOARD_VISITOR_SOCKETS_PER_ADDRESS=1000000
 serve_fresh "$TARGET/release/switchboard" "$BENCH_DIR"
 "$TARGET/release/loadgen" relay >"$BENCH_DIR/relay.log" 2>&1 &
 RELAY_PID=$!

@@ -28,7 +28,8 @@ TOKEN="soak-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 export SWITCHBOARD_METRICS_TOKEN="$TOKEN"
 # The load generator plays hundreds of visitors from one address, each sending faster than a
 # person types: the per-address and per-visitor limits would refuse most of them.
-export SWITCHBOARD_CHAT_STARTS_PER_MINUTE=1000000 SWITCHBOARD_VISITOR_MESSAGES_PER_MINUTE=1000000
+export SWITCHBOARD_CHAT_STARTS_PER_MINUTE=1000000 SWITCHBOARD_VISITOR_MESSAGES_PER_MINUTE=1000000 \
+  SWITCHBOARD_VISITOR_SOCKETS_PER_ADDRESS=1000000
 serve_fresh "$TARGET/release/switchboard" "$SOAK_DIR"
 note "Switchboard at $SERVER_URL (pid $SERVER_PID)"
 

@@ -180,6 +180,13 @@ async fn store_file(
     uploaded_by: &str,
     uploader_id: i64,
 ) -> Result<AttachmentView, AppError> {
+    let quota = state.config.attachment_quota_mb.saturating_mul(1024 * 1024);
+    if quota > 0 && state.store.attachment_bytes(workspace_id).await? + bytes.len() as u64 > quota {
+        return Err(AppError::Conflict(format!(
+            "Files cannot be added: this workspace's files fill its {} MB.",
+            state.config.attachment_quota_mb
+        )));
+    }
     let dir = state.config.data_dir.join("attachments");
     let key = crate::auth::new_token();
     let write = async {

@@ -50,6 +50,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "chat_starts_per_minute", env: "SWITCHBOARD_CHAT_STARTS_PER_MINUTE", default: Some("30"), secret: false, doc: "Chats (visitor tokens, each a new contact) one client address may start per minute, all at once or spread out (1 to 1000000). Over it: HTTP 429 with Retry-After." },
     Setting { key: "visitor_messages_per_minute", env: "SWITCHBOARD_VISITOR_MESSAGES_PER_MINUTE", default: Some("30"), secret: false, doc: "Messages one visitor may send per minute (each may call the assistant; 1 to 1000000). Over it the message is not stored and the widget says when to try again." },
     Setting { key: "visitor_uploads_per_hour", env: "SWITCHBOARD_VISITOR_UPLOADS_PER_HOUR", default: Some("30"), secret: false, doc: "Files one visitor may upload per hour (1 to 1000000). Over it: HTTP 429 with Retry-After." },
+    Setting { key: "visitor_sockets_per_address", env: "SWITCHBOARD_VISITOR_SOCKETS_PER_ADDRESS", default: Some("100"), secret: false, doc: "Chat connections (widget sockets) one client address may hold open at once (1 to 1000000). Over it the connection is refused with HTTP 429." },
+    Setting { key: "attachment_quota_mb", env: "SWITCHBOARD_ATTACHMENT_QUOTA_MB", default: Some("2048"), secret: false, doc: "Megabytes of files (uploads by visitors and members) one workspace may keep; an upload past it is refused in words (0: no quota; 0 to 10000000)." },
     Setting { key: "secret_key", env: "SWITCHBOARD_SECRET_KEY", default: None, secret: true, doc: "Key that signs visitor tokens (at least 32 characters). Default: a random key kept in `<data_dir>/secret.key`." },
     Setting { key: "openai_base_url", env: "SWITCHBOARD_OPENAI_BASE_URL", default: None, secret: false, doc: "Default base URL of an OpenAI-compatible API (e.g. `https://api.openai.com/v1` or a local server), for workflows using that provider without their own." },
     Setting { key: "openai_api_key", env: "SWITCHBOARD_OPENAI_API_KEY", default: None, secret: true, doc: "Default API key for that provider (sent as a bearer token)." },
@@ -80,6 +82,8 @@ pub struct Config {
     pub mail: Option<crate::mail::MailConfig>,
     /// What `/metrics` asks for; `None`: it is not served.
     pub metrics_token: Option<Secret>,
+    /// Megabytes of files a workspace may keep (0: no quota).
+    pub attachment_quota_mb: u64,
     /// Whose `X-Forwarded-For` is believed.
     pub trusted_proxies: crate::limits::TrustedProxies,
     /// How often visitors may start chats, send messages and upload files.
@@ -235,12 +239,15 @@ impl Config {
             }
             other => other.map(|(v, _)| Secret::new(v)),
         };
+        let attachment_quota_mb = parse(&raw, "attachment_quota_mb", |v| ranged(v, 0, 10_000_000))? as u64;
         let trusted_proxies = parse(&raw, "trusted_proxies", crate::limits::TrustedProxies::parse)?;
         let limits = crate::limits::LimitSettings {
             chat_starts_per_minute: parse(&raw, "chat_starts_per_minute", |v| ranged(v, 1, 1_000_000))? as u32,
             visitor_messages_per_minute: parse(&raw, "visitor_messages_per_minute", |v| ranged(v, 1, 1_000_000))?
                 as u32,
             visitor_uploads_per_hour: parse(&raw, "visitor_uploads_per_hour", |v| ranged(v, 1, 1_000_000))? as u32,
+            visitor_sockets_per_address: parse(&raw, "visitor_sockets_per_address", |v| ranged(v, 1, 1_000_000))?
+                as u32,
         };
         let commit_window =
             std::time::Duration::from_millis(parse(&raw, "commit_window_ms", |v| ranged(v, 0, 100))? as u64);
@@ -260,6 +267,7 @@ impl Config {
             sign_in_window_secs,
             secret_key,
             metrics_token,
+            attachment_quota_mb,
             trusted_proxies,
             limits,
             commit_window,

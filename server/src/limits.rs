@@ -10,10 +10,11 @@
 //! that is not one. Only that setting decides when the header is believed: a client that
 //! sends the header itself straight to Switchboard changes nothing.
 
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::Weak;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
@@ -85,6 +86,8 @@ pub struct LimitSettings {
     pub visitor_messages_per_minute: u32,
     /// Files uploaded per visitor.
     pub visitor_uploads_per_hour: u32,
+    /// Chat sockets open at once per client address.
+    pub visitor_sockets_per_address: u32,
 }
 
 impl Default for LimitSettings {
@@ -93,6 +96,7 @@ impl Default for LimitSettings {
             chat_starts_per_minute: 30,
             visitor_messages_per_minute: 30,
             visitor_uploads_per_hour: 30,
+            visitor_sockets_per_address: 100,
         }
     }
 }
@@ -105,6 +109,9 @@ pub struct Limits {
     /// Password reset e-mails per address asked for, and asks per client.
     reset_addresses: DefaultKeyedRateLimiter<String>,
     reset_clients: DefaultKeyedRateLimiter<IpAddr>,
+    /// Open chat sockets per client address (a count, not a rate).
+    visitor_sockets: Mutex<HashMap<IpAddr, u32>>,
+    visitor_sockets_per_address: u32,
 }
 
 /// Reset e-mails one address may be sent per hour, whoever asks.
@@ -124,7 +131,33 @@ impl Limits {
             visitor_uploads: RateLimiter::keyed(Quota::per_hour(at_least_one(s.visitor_uploads_per_hour))),
             reset_addresses: RateLimiter::keyed(Quota::per_hour(at_least_one(RESETS_PER_ADDRESS_PER_HOUR))),
             reset_clients: RateLimiter::keyed(Quota::per_hour(at_least_one(RESETS_PER_CLIENT_PER_HOUR))),
+            visitor_sockets: Mutex::new(HashMap::new()),
+            visitor_sockets_per_address: s.visitor_sockets_per_address.max(1),
         }
+    }
+
+    /// A chat socket from this address, refused while it has as many open as allowed; the
+    /// permit gives its place back when dropped (the socket closed).
+    pub fn open_visitor_socket(self: &Arc<Self>, client: IpAddr) -> Result<SocketPermit, AppError> {
+        let mut open = self.visitor_sockets.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(client).or_insert(0);
+        if *n >= self.visitor_sockets_per_address {
+            return Err(AppError::TooFast {
+                what: "Too many chats are open from your network.".into(),
+                retry_after_secs: 30,
+            });
+        }
+        *n += 1;
+        Ok(SocketPermit {
+            limits: self.clone(),
+            client,
+        })
+    }
+
+    /// Chat sockets open now from this address.
+    pub fn visitor_sockets_from(&self, client: IpAddr) -> u32 {
+        let open = self.visitor_sockets.lock().unwrap_or_else(|p| p.into_inner());
+        open.get(&client).copied().unwrap_or(0)
     }
 
     /// One more password reset asked for `email` by `client`: a client may ask for a few
@@ -181,6 +214,24 @@ impl Limits {
             + self.visitor_uploads.len()
             + self.reset_addresses.len()
             + self.reset_clients.len()
+    }
+}
+
+/// A chat socket's place in its address's allowance.
+pub struct SocketPermit {
+    limits: Arc<Limits>,
+    client: IpAddr,
+}
+
+impl Drop for SocketPermit {
+    fn drop(&mut self) {
+        let mut open = self.limits.visitor_sockets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.client) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.client);
+            }
+        }
     }
 }
 
@@ -258,6 +309,26 @@ mod tests {
         assert!(TrustedProxies::parse("10.0.0.0/8 ::1,192.168.0.1").is_ok());
         let e = TrustedProxies::parse("10.0.0.0/8, proxy.local").unwrap_err();
         assert!(e.contains("proxy.local"), "{e}");
+    }
+
+    #[test]
+    fn open_chat_sockets_are_counted_per_address_and_given_back_when_closed() {
+        let limits = Arc::new(Limits::new(LimitSettings {
+            visitor_sockets_per_address: 2,
+            ..LimitSettings::default()
+        }));
+        let a = limits.open_visitor_socket(ip("198.51.100.1")).unwrap();
+        let _b = limits.open_visitor_socket(ip("198.51.100.1")).unwrap();
+        assert!(matches!(
+            limits.open_visitor_socket(ip("198.51.100.1")),
+            Err(AppError::TooFast { .. })
+        ));
+        let _other = limits.open_visitor_socket(ip("198.51.100.2")).expect("another address");
+        drop(a);
+        assert_eq!(limits.visitor_sockets_from(ip("198.51.100.1")), 1);
+        let _c = limits
+            .open_visitor_socket(ip("198.51.100.1"))
+            .expect("a place was given back");
     }
 
     #[test]

@@ -10,10 +10,12 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use futures_util::SinkExt;
 use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 
+use app::api::ssr::ClientAddress;
 use app::events::{
     check_idempotency_key, MessageBody, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent,
 };
@@ -67,10 +69,23 @@ fn shared<T: serde::Serialize>(value: &T) -> Arc<str> {
     Arc::from(serde_json::to_string(value).expect("events serialise"))
 }
 
-pub async fn visitor(ws: WebSocketUpgrade, State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+pub async fn visitor(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    client: Option<Extension<ClientAddress>>,
+    Query(q): Query<TokenQuery>,
+) -> Response {
     let visitor = match state.tokens.verify(&q.token) {
         Ok(v) => v,
         Err(e) => return with_status(e),
+    };
+    // Held for as long as the socket is open.
+    let permit = match client {
+        Some(Extension(ClientAddress(ip))) => match state.limits.open_visitor_socket(ip) {
+            Ok(p) => Some(p),
+            Err(e) => return with_status(e),
+        },
+        None => None,
     };
     match state
         .store
@@ -86,7 +101,10 @@ pub async fn visitor(ws: WebSocketUpgrade, State(state): State<AppState>, Query(
         }
         Err(e) => return with_status(e.into()),
     }
-    configure(ws).on_upgrade(move |socket| run_visitor(socket, state, visitor))
+    configure(ws).on_upgrade(move |socket| async move {
+        run_visitor(socket, state, visitor).await;
+        drop(permit);
+    })
 }
 
 pub async fn operator(ws: WebSocketUpgrade, State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -168,6 +186,12 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
         tokio::select! {
             Some(first) = rx.recv() => {
                 if let Some(buffer) = pending.as_mut() {
+                    // A client that never says where it stands cannot make the server keep
+                    // everything for it: past a socket's queue it is closed, and resumes.
+                    if buffer.len() >= QUEUE {
+                        close_with(&mut socket, "fell behind; reconnect and resume").await;
+                        break;
+                    }
                     buffer.push_back(first);
                     continue;
                 }

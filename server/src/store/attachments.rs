@@ -50,6 +50,16 @@ impl Store {
         Ok(id)
     }
 
+    /// Bytes of all the workspace's files (for its quota).
+    pub async fn attachment_bytes(&self, workspace_id: i64) -> Result<u64, StoreError> {
+        let total: i64 =
+            sqlx::query_scalar("SELECT COALESCE(SUM(size_bytes), 0) FROM attachments WHERE workspace_id = $1")
+                .bind(workspace_id)
+                .fetch_one(&self.read)
+                .await?;
+        Ok(total.max(0) as u64)
+    }
+
     pub async fn attachment(&self, id: i64) -> Result<Option<AttachmentRecord>, StoreError> {
         let row: Option<Row> = sqlx::query_as(
             "SELECT id, workspace_id, conversation_id, message_seq, file_name, content_type, size_bytes, storage_key,

@@ -163,3 +163,80 @@ async fn sign_in_attempts_sent_at_once_cannot_slip_past_the_throttle() {
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 9, "{statuses:?}");
     assert_eq!(app.sign_in(ADMIN, PASSWORD).await.status(), 429);
 }
+
+#[tokio::test]
+async fn chat_connections_per_address_are_capped_and_a_closed_one_gives_its_place_back() {
+    let app = spawn_app_with(&[("SWITCHBOARD_VISITOR_SOCKETS_PER_ADDRESS", "2")]).await;
+    let token = app.visitor_token().await;
+    let first = app.visitor_with(&token).await;
+    let _second = app.visitor_with(&token).await;
+    assert_eq!(app.visitor_connect_status(&token).await, Some(429));
+    first.close().await;
+    let url = app.ws_url(&format!("/ws/visitor?token={token}"));
+    let _third: crate::sockets::VisitorSocket = eventually(
+        "the closed connection's place to be given back",
+        crate::sockets::WAIT,
+        || async { crate::sockets::connect(&url, None).await.ok() },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_connection_that_never_resumes_is_closed_before_its_backlog_grows_without_end() {
+    let app = spawn_app_with(&[("SWITCHBOARD_VISITOR_MESSAGES_PER_MINUTE", "1000000")]).await;
+    let token = app.visitor_token().await;
+    let mut talker = app.visitor_with(&token).await;
+    let say = |i: usize| VisitorCommand::Send {
+        body: format!("message {i}"),
+        idempotency_key: format!("m{i}"),
+        attachments: vec![],
+    };
+    talker.send(&say(0)).await;
+    talker
+        .wait_for("the conversation", |e| {
+            matches!(e, VisitorEvent::Ack { .. }).then_some(())
+        })
+        .await;
+    // The same visitor in a second tab that never says where it stands.
+    let mut silent: crate::sockets::VisitorSocket =
+        crate::sockets::connect(&app.ws_url(&format!("/ws/visitor?token={token}")), None)
+            .await
+            .expect("it opens");
+    // Each message and the assistant's answer reach the silent tab: 600 deliveries.
+    for i in 1..=300 {
+        let key = format!("m{i}");
+        talker.send(&say(i)).await;
+        talker
+            .wait_for("the ack", |e| match e {
+                VisitorEvent::Ack { idempotency_key, .. } if *idempotency_key == key => Some(()),
+                _ => None,
+            })
+            .await;
+    }
+    let (code, reason) = silent.closed_by_server(crate::sockets::WAIT).await;
+    assert_eq!((code, reason.as_str()), (1012, "fell behind; reconnect and resume"));
+}
+
+#[tokio::test]
+async fn an_upload_past_the_workspace_quota_is_refused_in_words_and_nothing_is_kept() {
+    let app = spawn_app_with(&[("SWITCHBOARD_ATTACHMENT_QUOTA_MB", "1")]).await;
+    let token = app.visitor_token().await;
+    let upload = |name: &'static str| {
+        new_client()
+            .post(format!("{}/widget/attachments?token={token}&name={name}", app.base))
+            .header("content-type", "text/plain")
+            .body("a".repeat(600 * 1024))
+            .send()
+    };
+    assert_eq!(upload("first.txt").await.unwrap().status(), 200);
+    let res = upload("second.txt").await.unwrap();
+    assert_eq!(res.status(), 409);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        body["error"].as_str().unwrap(),
+        "Files cannot be added: this workspace's files fill its 1 MB."
+    );
+    assert_eq!(app.texts("SELECT file_name FROM attachments").await, ["first.txt"]);
+    let files = std::fs::read_dir(app.data_dir.join("attachments")).unwrap().count();
+    assert_eq!(files, 1, "only the first file is on disk");
+}
