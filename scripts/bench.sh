@@ -48,8 +48,8 @@ BENCH_DIR="$(mktemp -d)"
 SERVER_PID=""
 RELAY_PID=""
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  [ -n "$RELAY_PID" ] && kill "$RELAY_PID" 2>/dev/null && wait "$RELAY_PID" 2>/dev/null
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && { wait "$SERVER_PID" 2>/dev/null || true; }
+  [ -n "$RELAY_PID" ] && kill "$RELAY_PID" 2>/dev/null && { wait "$RELAY_PID" 2>/dev/null || true; }
   rm -rf "$BENCH_DIR"
 }
 trap cleanup EXIT

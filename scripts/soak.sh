@@ -18,7 +18,7 @@ build_release
 SOAK_DIR="$(mktemp -d)"
 SERVER_PID=""
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && { wait "$SERVER_PID" 2>/dev/null || true; }
   rm -rf "$SOAK_DIR"
 }
 trap cleanup EXIT

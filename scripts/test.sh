@@ -28,7 +28,7 @@ step "Starting a fresh server for the end-to-end tests"
 E2E_DIR="$(mktemp -d)"
 SERVER_PID=""
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && { wait "$SERVER_PID" 2>/dev/null || true; }
   rm -rf "$E2E_DIR"
 }
 trap cleanup EXIT

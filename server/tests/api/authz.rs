@@ -372,3 +372,172 @@ async fn the_sockets_check_who_is_calling() {
             .await;
     assert_eq!(with_cookie.err(), Some(400));
 }
+
+/// What a conversation and its contact are, in one line each, to show nothing changed.
+async fn conversation_state(app: &TestApp, id: i64) -> Vec<String> {
+    let mut state = app
+        .texts(&format!(
+            "SELECT status || '|' || handler || '|' || COALESCE(assignee_id, '-') || '|' || last_seq || '|'
+                    || COALESCE(category_id, '-') || '|' || human_requests
+             FROM conversations WHERE id = {id}"
+        ))
+        .await;
+    state.extend(
+        app.texts(&format!(
+            "SELECT name || '|' || COALESCE(email, '-') || '|' || COALESCE(phone, '-') FROM contacts
+             WHERE id = (SELECT contact_id FROM conversations WHERE id = {id})"
+        ))
+        .await,
+    );
+    for table in ["contact_labels", "contact_data"] {
+        let n = app
+            .count(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE contact_id = (SELECT contact_id FROM conversations WHERE id = {id})"
+            ))
+            .await;
+        state.push(format!("{table}: {n}"));
+    }
+    for table in ["read_markers", "operator_sessions", "attachments"] {
+        let n = app
+            .count(&format!("SELECT COUNT(*) FROM {table} WHERE conversation_id = {id}"))
+            .await;
+        state.push(format!("{table}: {n}"));
+    }
+    state
+}
+
+/// Every server function that names a conversation, its files and the operator socket treat a
+/// conversation of the caller's own workspace that they may not see (on a workflow none of
+/// their groups has, held by nobody) as if it did not exist, and change nothing.
+#[tokio::test]
+async fn a_conversation_outside_an_agents_groups_is_not_found_anywhere_and_nothing_changes() {
+    let app = spawn_app().await;
+    let billing = app.store.create_workflow(1, "Billing (no group)").await.unwrap();
+    app.store
+        .create_channel(1, billing, "web", "Billing chat", "#7c3aed", "billing-web")
+        .await
+        .unwrap();
+    let token: String = result(
+        app.call_with(&new_client(), "widget/start", &[("key", "billing-web")])
+            .await,
+    )
+    .await
+    .unwrap();
+    let mut v = app.visitor_with(&token).await;
+    v.send(&app::events::VisitorCommand::Send {
+        body: "My invoice 4471 is wrong".into(),
+        idempotency_key: "invoice".into(),
+        attachments: vec![],
+    })
+    .await;
+    v.wait_for("ack", |e| {
+        matches!(e, app::events::VisitorEvent::Ack { .. }).then_some(())
+    })
+    .await;
+    let hidden = app.store.newest_conversation().await.unwrap().unwrap();
+    let file: app::model::AttachmentView = new_client()
+        .post(format!(
+            "{}/widget/attachments?token={token}&name=invoice.txt",
+            app.base
+        ))
+        .header("content-type", "text/plain")
+        .body("invoice 4471")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let target = app
+        .store
+        .member_by_email("agent2@demo.switchboard.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let before = conversation_state(&app, hidden).await;
+
+    let agent = TestApp::client_signed_in(&app, AGENT).await;
+    let id = hidden.to_string();
+    let mut tried = Vec::new();
+    let mut failures = Vec::new();
+    for (n, (endpoint, needs)) in MATRIX.iter().enumerate() {
+        let form = args(endpoint, hidden, target, n);
+        let names_it = form
+            .iter()
+            .any(|(k, v)| (k == "id" || k == "conversation_id") && *v == id);
+        let agents_may = match needs {
+            Needs::Public | Needs::Member => true,
+            Needs::Scope(s) => Role::Agent.has(*s),
+        };
+        if !names_it || !agents_may {
+            continue;
+        }
+        tried.push(*endpoint);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let status = app.call_with(&agent, endpoint, &form).await.status().as_u16();
+        if status != 404 {
+            failures.push(format!("{endpoint}: {status}, expected 404"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(tried.len() >= 12, "every conversation function was tried: {tried:?}");
+
+    // Its file, its messages in search, its place in the inbox.
+    let file_status = agent
+        .get(format!("{}/attachments/{}", app.base, file.id))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(file_status, 404);
+    let page: app::model::InboxPage = result(
+        app.call_with(&agent, "inbox/conversations", &[("view", "all"), ("q", "invoice")])
+            .await,
+    )
+    .await
+    .unwrap();
+    assert!(page.conversations.iter().all(|c| c.id != hidden), "search found it");
+
+    // The operator socket: following it, marking it read, accepting it and replying to it are
+    // each refused in words; none of its messages comes through.
+    let mut op = app.operator(AGENT).await;
+    let commands = [
+        OperatorCommand::Watch {
+            conversation_id: hidden,
+            last_seq: 0,
+        },
+        OperatorCommand::Read {
+            conversation_id: hidden,
+            seq: 1,
+        },
+        OperatorCommand::Accept {
+            conversation_id: hidden,
+        },
+        OperatorCommand::Send {
+            conversation_id: hidden,
+            body: "I can see your invoice".into(),
+            idempotency_key: "peek".into(),
+            internal: false,
+            attachments: vec![],
+        },
+    ];
+    for command in &commands {
+        op.send(command).await;
+        op.wait_for("the refusal", |e| match e {
+            OperatorEvent::Error { .. } => Some(()),
+            OperatorEvent::Ack { .. } => panic!("{command:?} was stored"),
+            OperatorEvent::Message { message } if message.conversation_id == hidden => {
+                panic!("{command:?} let a message through: {message:?}")
+            }
+            _ => None,
+        })
+        .await;
+    }
+
+    assert_eq!(conversation_state(&app, hidden).await, before, "nothing changed");
+    // The same conversation is there for a supervisor, who sees the whole workspace.
+    let supervisor = TestApp::client_signed_in(&app, SUPERVISOR).await;
+    let res = app.call_with(&supervisor, "inbox/conversation", &[("id", &id)]).await;
+    assert_eq!(res.status(), 200);
+}
