@@ -120,6 +120,12 @@ impl Application {
             changes,
         ));
         let router = routing::Router::start(store.clone(), hub, conversations.clone(), changes_rx);
+        let answering = conversations.clone();
+        tokio::spawn(async move {
+            if let Err(e) = answering.answer_unanswered().await {
+                tracing::error!(error = %e, "could not look for unanswered visitors after the start");
+            }
+        });
         let weak = Arc::downgrade(&router);
         conversations.set_queue_check(Box::new(move |c| weak.upgrade().is_some_and(|r| r.is_queued(c))));
         let backend: Arc<dyn Backend> = Arc::new(services::Services {

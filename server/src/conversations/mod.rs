@@ -53,6 +53,9 @@ pub enum Change {
 /// Asks whether a conversation waits in a routing queue.
 pub type QueueCheck = Box<dyn Fn(i64) -> bool + Send + Sync>;
 
+/// How far back a restart looks for visitors' messages the assistant had not answered.
+const UNANSWERED_WITHIN_MS: i64 = 60 * 60 * 1000;
+
 pub struct Conversations {
     changes: tokio::sync::mpsc::UnboundedSender<Change>,
     queue_check: std::sync::OnceLock<QueueCheck>,
@@ -303,6 +306,26 @@ impl Conversations {
             escalation::Decision::Answer => self.spawn_reply(conversation.id, workflow),
         }
         Ok(false)
+    }
+
+    /// After a restart: the assistant's answers that were in flight when the server stopped
+    /// (conversations it handles whose newest message, within the last hour, is the visitor's)
+    /// are produced again. Gives how many.
+    pub async fn answer_unanswered(self: &Arc<Self>) -> Result<usize, AppError> {
+        let since = crate::store::now_ms() - UNANSWERED_WITHIN_MS;
+        let unanswered = self.store.unanswered_by_assistant(since).await?;
+        for (conversation_id, workflow_id) in &unanswered {
+            if let Some(workflow) = self.store.workflow(*workflow_id).await? {
+                self.spawn_reply(*conversation_id, workflow);
+            }
+        }
+        if !unanswered.is_empty() {
+            tracing::info!(
+                count = unanswered.len(),
+                "answering what the assistant had not answered before the restart"
+            );
+        }
+        Ok(unanswered.len())
     }
 
     fn spawn_reply(self: &Arc<Self>, conversation_id: i64, mut workflow: crate::store::WorkflowRecord) {

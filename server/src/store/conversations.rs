@@ -848,6 +848,23 @@ impl Store {
     }
 
     /// The most recently created conversation of any workspace (for tools and tests).
+    /// Conversations the assistant handles, active since `since`, whose newest message (notes
+    /// and notices aside) is the visitor's and has words: the answer was lost in flight (a
+    /// restart). Gives (conversation, workflow).
+    pub async fn unanswered_by_assistant(&self, since: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT c.id, c.workflow_id FROM conversations c
+             WHERE c.handler = 'ai' AND c.status = 'open' AND c.last_activity_at >= $1
+               AND (SELECT m.sender_kind = 'contact' AND m.body != '' FROM messages m
+                    WHERE m.conversation_id = c.id AND m.internal = 0 AND m.sender_kind != 'system'
+                    ORDER BY m.seq DESC LIMIT 1)
+             ORDER BY c.last_activity_at",
+        )
+        .bind(since)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     pub async fn newest_conversation(&self) -> Result<Option<i64>, StoreError> {
         let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM conversations ORDER BY id DESC LIMIT 1")
             .fetch_optional(&self.read)

@@ -362,8 +362,8 @@ async fn two_operators_replying_at_once_leave_exactly_one_owner() {
 /// What the fake provider has seen: requests begun, and requests over (answered, or dropped
 /// because Switchboard hung up).
 #[derive(Default)]
-struct Calls {
-    started: AtomicUsize,
+pub(crate) struct Calls {
+    pub(crate) started: AtomicUsize,
     over: AtomicUsize,
 }
 
@@ -378,7 +378,7 @@ impl Drop for Over {
 
 /// A loopback stand-in for an OpenAI-compatible server: checks the bearer key, waits `delay`,
 /// and answers `status` with a chat completion.
-async fn fake_llm(delay: Duration, status: u16) -> (String, Arc<Calls>) {
+pub(crate) async fn fake_llm(delay: Duration, status: u16) -> (String, Arc<Calls>) {
     use axum::routing::post;
     let calls = Arc::new(Calls::default());
     let counter = calls.clone();

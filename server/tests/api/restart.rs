@@ -124,3 +124,59 @@ async fn after_a_restart_queues_return_quietly_and_an_absent_operators_conversat
     let (assignee, status, notices) = state(waiting).await;
     assert_eq!((assignee, status.as_str(), notices), (None, "waiting", 1));
 }
+
+/// The assistant's answer that was on its way when the server stopped is produced after the
+/// start, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assistant_answer_lost_in_a_restart_is_given_after_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = switchboard(dir.path(), &["seed-demo"]).output().unwrap();
+    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
+    let use_llm = |base: String| {
+        let url = url.clone();
+        async move {
+            let store = server::store::Store::open(&url).await.unwrap();
+            store
+                .set_workflow_provider(1, "openai", Some(&base), Some("test-model"), Some("test-key"), 60)
+                .await
+                .unwrap();
+            store.close().await;
+        }
+    };
+    // A provider that takes its time: the server stops while it thinks.
+    let (slow, calls) = crate::handoff::fake_llm(Duration::from_secs(60), 200).await;
+    use_llm(slow).await;
+    let first = serve(dir.path(), &dir.path().join("first.log"));
+    first.assert_ready().await;
+    let mut v = first.visitor().await;
+    let id = says(&mut v, "Where is my parcel?", "parcel").await;
+    eventually("the assistant to ask the provider", Duration::from_secs(10), || async {
+        (calls.started.load(std::sync::atomic::Ordering::SeqCst) == 1).then_some(())
+    })
+    .await;
+    drop(first);
+
+    let (quick, _) = crate::handoff::fake_llm(Duration::ZERO, 200).await;
+    use_llm(quick).await;
+    let second = serve(dir.path(), &dir.path().join("second.log"));
+    second.assert_ready().await;
+    let db = SqliteConnectOptions::from_str(&url).unwrap().read_only(true);
+    let answers = eventually("the answer after the start", Duration::from_secs(10), || {
+        let db = db.clone();
+        async move {
+            let mut conn = db.connect().await.unwrap();
+            let bodies: Vec<String> = sqlx::query_scalar(
+                "SELECT body FROM messages WHERE conversation_id = $1 AND sender_kind = 'ai' ORDER BY seq",
+            )
+            .bind(id)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            conn.close().await.unwrap();
+            (!bodies.is_empty()).then_some(bodies)
+        }
+    })
+    .await;
+    assert_eq!(answers, ["LLM says: you asked \"Where is my parcel?\""]);
+}
