@@ -278,6 +278,27 @@ pub mod ssr {
         }
     }
 
+    /// Opens a new session in the browser and goes on to `to`. The cookie outlives the session
+    /// by a day so that an expired session is recognised and the person told so, instead of
+    /// looking like they never signed in.
+    pub fn start_session(backend: &Arc<dyn Backend>, token: &str, to: &str) {
+        set_cookie(session_cookie(
+            token,
+            backend.session_ttl_secs() + 86_400,
+            backend.secure_cookies(),
+        ));
+        leptos_axum::redirect(to);
+    }
+
+    /// A new password typed twice must be typed the same.
+    pub fn same_twice(field: &str, password: &str, confirm: &str) -> Result<(), AppError> {
+        if password == confirm {
+            Ok(())
+        } else {
+            Err(AppError::invalid(field, "the two passwords differ"))
+        }
+    }
+
     pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
         format!(
             "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
@@ -318,14 +339,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
                 return Err(AppError::invalid("Password", "is required"));
             }
             let (_, token) = backend.sign_in(&email, &password, &client_addr()).await?;
-            // The cookie outlives the session by a day so that an expired session is recognised
-            // and the person told so, instead of looking like they never signed in.
-            set_cookie(session_cookie(
-                &token,
-                backend.session_ttl_secs() + 86_400,
-                backend.secure_cookies(),
-            ));
-            leptos_axum::redirect(&safe_next(next.as_deref()));
+            start_session(&backend, &token, &safe_next(next.as_deref()));
             Ok(())
         }
         .await,
@@ -1062,17 +1076,10 @@ pub async fn accept_invitation(token: String, password: String, confirm: String)
     use ssr::*;
     finish(
         async move {
-            if password != confirm {
-                return Err(AppError::invalid("Password", "the two passwords differ"));
-            }
+            same_twice("Password", &password, &confirm)?;
             let backend = backend()?;
             let session = backend.accept_invitation(&token, &password, &client_addr()).await?;
-            set_cookie(session_cookie(
-                &session,
-                backend.session_ttl_secs() + 86_400,
-                backend.secure_cookies(),
-            ));
-            leptos_axum::redirect("/inbox");
+            start_session(&backend, &session, "/inbox");
             Ok(())
         }
         .await,
@@ -1099,17 +1106,10 @@ pub async fn reset_password(token: String, password: String, confirm: String) ->
     use ssr::*;
     finish(
         async move {
-            if password != confirm {
-                return Err(AppError::invalid("Password", "the two passwords differ"));
-            }
+            same_twice("Password", &password, &confirm)?;
             let backend = backend()?;
             let session = backend.reset_password(&token, &password, &client_addr()).await?;
-            set_cookie(session_cookie(
-                &session,
-                backend.session_ttl_secs() + 86_400,
-                backend.secure_cookies(),
-            ));
-            leptos_axum::redirect("/inbox");
+            start_session(&backend, &session, "/inbox");
             Ok(())
         }
         .await,
@@ -1123,9 +1123,7 @@ pub async fn change_password(current: String, password: String, confirm: String)
     finish(
         async move {
             let (backend, me) = require(None, "change your password").await?;
-            if password != confirm {
-                return Err(AppError::invalid("New password", "the two passwords differ"));
-            }
+            same_twice("New password", &password, &confirm)?;
             let session = session_token().ok_or(AppError::Unauthenticated)?;
             backend
                 .change_password(&me, &session, &current, &password, &client_addr())

@@ -82,17 +82,17 @@ impl Accounts {
     }
 
     async fn audit(&self, workspace_id: i64, member_id: i64, action: &str, who: &str) {
-        let entry = AuditEntry {
-            workspace_id,
-            actor_id: Some(member_id),
-            action,
-            target: &format!("member {who}"),
-            before: None,
-            after: None,
-        };
-        if let Err(e) = self.store.record_audit(entry).await {
-            tracing::error!(error = %e, "could not write the audit log");
-        }
+        let target = format!("member {who}");
+        self.store
+            .audit(AuditEntry {
+                workspace_id,
+                actor_id: Some(member_id),
+                action,
+                target: &target,
+                before: None,
+                after: None,
+            })
+            .await;
     }
 
     /// Sends a reset link if an active account uses `email`. The answer is the same whether or

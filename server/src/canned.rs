@@ -79,9 +79,7 @@ impl Canned {
             before: before.map(json),
             after: (action != "canned.deleted").then(|| json(r)),
         };
-        if let Err(e) = self.store.record_audit(entry).await {
-            tracing::error!(error = %e, "could not write the audit log");
-        }
+        self.store.audit(entry).await;
     }
 
     /// The responses the member may use, each marked with whether they may change it.

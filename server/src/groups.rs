@@ -72,9 +72,7 @@ impl Groups {
             before: before.and_then(|g| serde_json::to_value(g).ok()),
             after: after.and_then(|g| serde_json::to_value(g).ok()),
         };
-        if let Err(e) = self.store.record_audit(entry).await {
-            tracing::error!(error = %e, "could not write the audit log");
-        }
+        self.store.audit(entry).await;
     }
 
     async fn refresh(&self, members: &[i64]) {

@@ -38,17 +38,10 @@ pub struct Services {
 
 impl Services {
     async fn audit_category(&self, me: &Me, action: &str, name: &str) {
-        let entry = crate::store::workspaces::AuditEntry {
-            workspace_id: me.workspace_id,
-            actor_id: Some(me.member_id),
-            action,
-            target: &format!("category {name}"),
-            before: None,
-            after: None,
-        };
-        if let Err(e) = self.store.record_audit(entry).await {
-            tracing::error!(error = %e, "could not write the audit log");
-        }
+        let target = format!("category {name}");
+        self.store
+            .audit(crate::store::workspaces::AuditEntry::by(me, action, &target))
+            .await;
     }
 }
 

@@ -117,9 +117,7 @@ impl Team {
             before: (!before.is_null()).then_some(before),
             after: Some(after),
         };
-        if let Err(e) = self.store.record_audit(entry).await {
-            tracing::error!(error = %e, "could not write the audit log");
-        }
+        self.store.audit(entry).await;
     }
 
     /// Adds a member who sets their own password through an invitation link.

@@ -68,9 +68,7 @@ impl Workflows {
             before: before.and_then(|w| serde_json::to_value(w).ok()),
             after: after.and_then(|w| serde_json::to_value(w).ok()),
         };
-        if let Err(e) = self.store.record_audit(entry).await {
-            tracing::error!(error = %e, "could not write the audit log");
-        }
+        self.store.audit(entry).await;
     }
 
     /// The workflow, if it belongs to the member's workspace.

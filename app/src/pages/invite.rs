@@ -5,8 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{get_invitation, AcceptInvitation};
-
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500";
+use crate::pages::password::NewPasswordFields;
 
 #[component]
 pub fn InvitePage() -> impl IntoView {
@@ -33,14 +32,7 @@ pub fn InvitePage() -> impl IntoView {
                                 <p class="mt-1 text-sm text-slate-600">{format!("Welcome, {}. Choose a password for {}.", inv.name, inv.email)}</p>
                                 <ActionForm action=accept attr:class="mt-6 space-y-4 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
                                     <input type="hidden" name="token" value=token()/>
-                                    <div>
-                                        <label for="password" class="block text-sm font-medium text-slate-700">"Password (at least 10 characters)"</label>
-                                        <input id="password" name="password" type="password" autocomplete="new-password" required minlength="10" class=INPUT/>
-                                    </div>
-                                    <div>
-                                        <label for="confirm" class="block text-sm font-medium text-slate-700">"The same password again"</label>
-                                        <input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength="10" class=INPUT/>
-                                    </div>
+                                    <NewPasswordFields label="Password (at least 10 characters)"/>
                                     {move || error().map(|e| view! { <p role="alert" class="rounded-md bg-red-50 p-3 text-sm text-red-800">{e}</p> })}
                                     <button type="submit" class="w-full rounded-md bg-slate-900 px-4 py-2 text-sm font-semibold text-white hover:bg-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500">"Join and sign in"</button>
                                 </ActionForm>

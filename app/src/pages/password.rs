@@ -79,14 +79,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                 <p class="mt-1 text-sm text-slate-600">{format!("For {} ({}). Every device signed in to this account is signed out.", found.name, found.email)}</p>
                                 <ActionForm action=choose attr:class="mt-6 space-y-4 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
                                     <input type="hidden" name="token" value=token()/>
-                                    <div>
-                                        <label for="password" class="block text-sm font-medium text-slate-700">"New password (at least 10 characters)"</label>
-                                        <input id="password" name="password" type="password" autocomplete="new-password" required minlength="10" class=INPUT/>
-                                    </div>
-                                    <div>
-                                        <label for="confirm" class="block text-sm font-medium text-slate-700">"The same password again"</label>
-                                        <input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength="10" class=INPUT/>
-                                    </div>
+                                    <NewPasswordFields label="New password (at least 10 characters)"/>
                                     {move || error().map(|e| view! { <p role="alert" class="rounded-md bg-red-50 p-3 text-sm text-red-800">{e}</p> })}
                                     <button type="submit" disabled=move || pending.get() class=BUTTON>
                                         {move || if pending.get() { "Saving…" } else { "Save and sign in" }}
@@ -97,6 +90,21 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     })}
                 </Suspense>
             </div>
+        </div>
+    }
+}
+
+/// A new password and the same again (`password`, `confirm`), for the forms that set one.
+#[component]
+pub fn NewPasswordFields(label: &'static str) -> impl IntoView {
+    view! {
+        <div>
+            <label for="password" class="block text-sm font-medium text-slate-700">{label}</label>
+            <input id="password" name="password" type="password" autocomplete="new-password" required minlength="10" class=INPUT/>
+        </div>
+        <div>
+            <label for="confirm" class="block text-sm font-medium text-slate-700">"The same password again"</label>
+            <input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength="10" class=INPUT/>
         </div>
     }
 }

@@ -16,6 +16,20 @@ pub struct AuditEntry<'a> {
     pub after: Option<serde_json::Value>,
 }
 
+impl<'a> AuditEntry<'a> {
+    /// What `me` did to `target`, with nothing to show before and after.
+    pub fn by(me: &app::Me, action: &'a str, target: &'a str) -> Self {
+        AuditEntry {
+            workspace_id: me.workspace_id,
+            actor_id: Some(me.member_id),
+            action,
+            target,
+            before: None,
+            after: None,
+        }
+    }
+}
+
 impl Store {
     pub async fn create_workspace(&self, name: &str) -> Result<i64, StoreError> {
         let row: (i64,) = sqlx::query_as("INSERT INTO workspaces (name, created_at) VALUES ($1, $2) RETURNING id")
@@ -323,6 +337,14 @@ impl Store {
                 status: "offline".into(),
             })
             .collect())
+    }
+
+    /// Records an administrative change; a failure is logged, never shown to whoever made the
+    /// change (it was made).
+    pub async fn audit(&self, entry: AuditEntry<'_>) {
+        if let Err(e) = self.record_audit(entry).await {
+            tracing::error!(error = %e, "could not write the audit log");
+        }
     }
 
     /// Records an administrative change.

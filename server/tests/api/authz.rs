@@ -255,24 +255,8 @@ async fn every_server_function_allows_and_refuses_exactly_as_the_permissions_tab
 
     // A conversation of the demo workspace that the test agents can see.
     let mut v = app.visitor().await;
-    v.send(&app::events::VisitorCommand::Send {
-        body: "hello".into(),
-        idempotency_key: "k".into(),
-        attachments: vec![],
-    })
-    .await;
-    v.wait_for("ack", |e| {
-        matches!(e, app::events::VisitorEvent::Ack { .. }).then_some(())
-    })
-    .await;
-    let conversation = app.store.newest_conversation().await.unwrap().unwrap();
-    let target = app
-        .store
-        .member_by_email("agent2@demo.switchboard.test")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let conversation = first_message(&app, &mut v, "hello").await;
+    let target = agent2(&app).await;
 
     let callers: Vec<(&str, Option<Role>)> = vec![
         ("anonymous", None),
@@ -373,6 +357,31 @@ async fn the_sockets_check_who_is_calling() {
     assert_eq!(with_cookie.err(), Some(400));
 }
 
+/// The visitor's first message, acknowledged; gives the conversation it started.
+async fn first_message(app: &TestApp, v: &mut crate::sockets::VisitorSocket, body: &str) -> i64 {
+    v.send(&app::events::VisitorCommand::Send {
+        body: body.into(),
+        idempotency_key: "first".into(),
+        attachments: vec![],
+    })
+    .await;
+    v.wait_for("ack", |e| {
+        matches!(e, app::events::VisitorEvent::Ack { .. }).then_some(())
+    })
+    .await;
+    app.store.newest_conversation().await.unwrap().unwrap()
+}
+
+/// The demo's second agent, whom functions that name a member are pointed at.
+async fn agent2(app: &TestApp) -> i64 {
+    app.store
+        .member_by_email("agent2@demo.switchboard.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
 /// What a conversation and its contact are, in one line each, to show nothing changed.
 async fn conversation_state(app: &TestApp, id: i64) -> Vec<String> {
     let mut state = app
@@ -424,17 +433,7 @@ async fn a_conversation_outside_an_agents_groups_is_not_found_anywhere_and_nothi
     .await
     .unwrap();
     let mut v = app.visitor_with(&token).await;
-    v.send(&app::events::VisitorCommand::Send {
-        body: "My invoice 4471 is wrong".into(),
-        idempotency_key: "invoice".into(),
-        attachments: vec![],
-    })
-    .await;
-    v.wait_for("ack", |e| {
-        matches!(e, app::events::VisitorEvent::Ack { .. }).then_some(())
-    })
-    .await;
-    let hidden = app.store.newest_conversation().await.unwrap().unwrap();
+    let hidden = first_message(&app, &mut v, "My invoice 4471 is wrong").await;
     let file: app::model::AttachmentView = new_client()
         .post(format!(
             "{}/widget/attachments?token={token}&name=invoice.txt",
@@ -448,13 +447,7 @@ async fn a_conversation_outside_an_agents_groups_is_not_found_anywhere_and_nothi
         .json()
         .await
         .unwrap();
-    let target = app
-        .store
-        .member_by_email("agent2@demo.switchboard.test")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let target = agent2(&app).await;
     let before = conversation_state(&app, hidden).await;
 
     let agent = TestApp::client_signed_in(&app, AGENT).await;

@@ -202,8 +202,9 @@ async fn a_chat_connection_that_never_resumes_is_closed_before_its_backlog_grows
         crate::sockets::connect(&app.ws_url(&format!("/ws/visitor?token={token}")), None)
             .await
             .expect("it opens");
-    // Each message and the assistant's answer reach the silent tab: 600 deliveries.
-    for i in 1..=300 {
+    // Each message reaches the silent tab (and so may the assistant's answers): more than its
+    // queue of 512 holds.
+    for i in 1..=600 {
         let key = format!("m{i}");
         talker.send(&say(i)).await;
         talker

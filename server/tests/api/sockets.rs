@@ -9,7 +9,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-pub const WAIT: Duration = Duration::from_secs(5);
+/// How long a test waits for an event before it fails (a bound, never a pause: waits end as
+/// soon as the event comes). Generous: the suite runs many servers at once on two cores.
+pub const WAIT: Duration = Duration::from_secs(10);
 
 pub struct Socket<Cmd, Ev> {
     ws: Ws,
