@@ -288,16 +288,21 @@ mod tests {
         (store, channel)
     }
 
-    #[tokio::test]
-    async fn a_batch_stores_each_message_as_if_it_were_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let (store, channel) = demo_store(&dir).await;
-        let operator = store
+    /// The demo's first agent.
+    async fn agent(store: &Store) -> i64 {
+        store
             .member_by_email("agent1@demo.switchboard.test")
             .await
             .unwrap()
             .unwrap()
-            .id;
+            .id
+    }
+
+    #[tokio::test]
+    async fn a_batch_stores_each_message_as_if_it_were_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, channel) = demo_store(&dir).await;
+        let operator = agent(&store).await;
         let contact = store.create_visitor(&channel, "Batch").await.unwrap();
         let chat = store.open_conversation(&channel, contact).await.unwrap().id;
         let other = store.create_visitor(&channel, "Taken").await.unwrap();
@@ -366,12 +371,7 @@ mod tests {
         assert_eq!(again.message.seq, first.message.seq);
         assert_eq!(store.latest_messages(chat, 1).await.unwrap()[0].seq, REPEAT_WINDOW);
 
-        let operator = store
-            .member_by_email("agent1@demo.switchboard.test")
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
+        let operator = agent(&store).await;
         store.take_over(chat, operator).await.unwrap();
         let reply = store
             .append_operator_message(chat, operator, "let me look", "retry-1", &[])

@@ -361,10 +361,26 @@ async fn two_operators_replying_at_once_leave_exactly_one_owner() {
 
 /// What the fake provider has seen: requests begun, and requests over (answered, or dropped
 /// because Switchboard hung up).
-#[derive(Default)]
 pub(crate) struct Calls {
     pub(crate) started: AtomicUsize,
     over: AtomicUsize,
+    /// Closed while the provider holds its answers back (`Answer::WhenReleased`).
+    gate: tokio::sync::Semaphore,
+}
+
+impl Calls {
+    /// Lets every held answer, and every later one, go.
+    pub(crate) fn release(&self) {
+        self.gate.add_permits(tokio::sync::Semaphore::MAX_PERMITS / 2);
+    }
+}
+
+/// When the fake provider answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    AtOnce,
+    /// Only once the test calls `Calls::release` (or never: a provider that hangs).
+    WhenReleased,
 }
 
 /// Counts a request as over when it is dropped, whichever way it ends.
@@ -376,11 +392,18 @@ impl Drop for Over {
     }
 }
 
-/// A loopback stand-in for an OpenAI-compatible server: checks the bearer key, waits `delay`,
-/// and answers `status` with a chat completion.
-pub(crate) async fn fake_llm(delay: Duration, status: u16) -> (String, Arc<Calls>) {
+/// A loopback stand-in for an OpenAI-compatible server: checks the bearer key, answers `status`
+/// with a chat completion when `answer` says.
+pub(crate) async fn fake_llm(answer: Answer, status: u16) -> (String, Arc<Calls>) {
     use axum::routing::post;
-    let calls = Arc::new(Calls::default());
+    let calls = Arc::new(Calls {
+        started: AtomicUsize::new(0),
+        over: AtomicUsize::new(0),
+        gate: tokio::sync::Semaphore::new(0),
+    });
+    if answer == Answer::AtOnce {
+        calls.release();
+    }
     let counter = calls.clone();
     let router = axum::Router::new().route(
         "/v1/chat/completions",
@@ -394,7 +417,7 @@ pub(crate) async fn fake_llm(delay: Duration, status: u16) -> (String, Arc<Calls
                 }
                 assert_eq!(body["model"], "test-model");
                 let last = body["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
-                tokio::time::sleep(delay).await;
+                let _go = counter.gate.acquire().await;
                 let code = axum::http::StatusCode::from_u16(status).unwrap();
                 (code, axum::Json(serde_json::json!({
                     "id": "chatcmpl-1", "object": "chat.completion",
@@ -432,7 +455,7 @@ async fn use_llm(app: &TestApp, base: &str, key: &str, timeout: i64) {
 #[tokio::test]
 async fn the_openai_compatible_provider_answers_with_the_whole_thread() {
     let app = spawn_app().await;
-    let (base, calls) = fake_llm(Duration::ZERO, 200).await;
+    let (base, calls) = fake_llm(Answer::AtOnce, 200).await;
     use_llm(&app, &base, "test-key", 5).await;
     let mut v = app.visitor().await;
     v.send(&send("Do you ship to Norway?", "n1")).await;
@@ -444,7 +467,7 @@ async fn the_openai_compatible_provider_answers_with_the_whole_thread() {
 #[tokio::test]
 async fn a_failing_provider_leaves_a_note_for_the_team_and_a_polite_fallback_for_the_visitor() {
     let app = spawn_app().await;
-    let (base, _) = fake_llm(Duration::ZERO, 200).await;
+    let (base, _) = fake_llm(Answer::AtOnce, 200).await;
     use_llm(&app, &base, "wrong-key", 5).await;
     let mut v = app.visitor().await;
     v.send(&send("Do you ship to Norway?", "n1")).await;
@@ -472,7 +495,7 @@ async fn a_failing_provider_leaves_a_note_for_the_team_and_a_polite_fallback_for
 #[tokio::test]
 async fn a_provider_that_times_out_does_not_hang_the_conversation() {
     let app = spawn_app().await;
-    let (base, _) = fake_llm(Duration::from_secs(3), 200).await;
+    let (base, _) = fake_llm(Answer::WhenReleased, 200).await;
     use_llm(&app, &base, "test-key", 1).await;
     let mut v = app.visitor().await;
     v.send(&send("Do you ship to Norway?", "n1")).await;
@@ -483,7 +506,7 @@ async fn a_provider_that_times_out_does_not_hang_the_conversation() {
 #[tokio::test]
 async fn no_ai_message_arrives_after_a_takeover_even_when_the_reply_was_in_flight() {
     let app = TestApp::signed_in_as(SUPERVISOR).await;
-    let (base, calls) = fake_llm(Duration::from_millis(1500), 200).await;
+    let (base, calls) = fake_llm(Answer::WhenReleased, 200).await;
     use_llm(&app, &base, "test-key", 10).await;
     let mut v = app.visitor().await;
     v.send(&send("Do you ship to Norway?", "n1")).await;
@@ -495,6 +518,8 @@ async fn no_ai_message_arrives_after_a_takeover_even_when_the_reply_was_in_fligh
     .await;
     assert_eq!(calls.started.load(Ordering::SeqCst), 1, "one reply is in flight");
     app.take_over(mine.conversation_id).await.unwrap();
+    // The provider answers now, after the takeover.
+    calls.release();
     // The provider's request ends (Switchboard hangs up, or gets its answer and drops it);
     // then the visitor writes again and is acknowledged, so the server has moved on.
     eventually("the provider's request to be over", Duration::from_secs(5), || async {
@@ -666,7 +691,7 @@ async fn a_new_visitor_message_reopens_a_resolved_conversation() {
 
 #[tokio::test]
 async fn server_wide_openai_settings_serve_workflows_without_their_own() {
-    let (base, calls) = fake_llm(Duration::ZERO, 200).await;
+    let (base, calls) = fake_llm(Answer::AtOnce, 200).await;
     let app = spawn_app_with(&[
         ("SWITCHBOARD_OPENAI_BASE_URL", base.as_str()),
         ("SWITCHBOARD_OPENAI_API_KEY", "test-key"),
