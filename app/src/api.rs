@@ -143,7 +143,7 @@ pub mod ssr {
         /// Public: the invitation a link's token names.
         async fn invitation(&self, token: &str) -> Result<InvitationView, AppError>;
         /// Public: sets the invited member's password and opens a session (its token).
-        async fn accept_invitation(&self, token: &str, password: &str, client: &str) -> Result<String, AppError>;
+        async fn accept_invitation(&self, token: &str, password: &str) -> Result<String, AppError>;
         /// Public: e-mails a reset link if an account uses the address (the answer never says).
         async fn request_password_reset(
             &self,
@@ -153,7 +153,7 @@ pub mod ssr {
         /// Public: whom a working reset link is for.
         async fn password_reset(&self, token: &str) -> Result<PasswordResetView, AppError>;
         /// Public: sets the new password with a working link and opens a session (its token).
-        async fn reset_password(&self, token: &str, password: &str, client: &str) -> Result<String, AppError>;
+        async fn reset_password(&self, token: &str, password: &str) -> Result<String, AppError>;
         /// Changes the member's password (the current one checked); their other sessions end.
         async fn change_password(
             &self,
@@ -1078,7 +1078,7 @@ pub async fn accept_invitation(token: String, password: String, confirm: String)
         async move {
             same_twice("Password", &password, &confirm)?;
             let backend = backend()?;
-            let session = backend.accept_invitation(&token, &password, &client_addr()).await?;
+            let session = backend.accept_invitation(&token, &password).await?;
             start_session(&backend, &session, "/inbox");
             Ok(())
         }
@@ -1108,7 +1108,7 @@ pub async fn reset_password(token: String, password: String, confirm: String) ->
         async move {
             same_twice("Password", &password, &confirm)?;
             let backend = backend()?;
-            let session = backend.reset_password(&token, &password, &client_addr()).await?;
+            let session = backend.reset_password(&token, &password).await?;
             start_session(&backend, &session, "/inbox");
             Ok(())
         }

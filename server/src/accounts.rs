@@ -134,8 +134,8 @@ impl Accounts {
     }
 
     /// Sets the new password with a working link (which then stops working) and ends every
-    /// session of the member; gives their email, to sign them in.
-    pub async fn reset(&self, token: &str, password: &str) -> Result<String, AppError> {
+    /// session of the member; gives the member and their workspace, to open their new session.
+    pub async fn reset(&self, token: &str, password: &str) -> Result<(i64, i64), AppError> {
         check_new_password(password)?;
         let hash = hash_password(password)?;
         let (member_id, workspace_id, email) = self
@@ -147,7 +147,7 @@ impl Accounts {
         self.audit(workspace_id, member_id, "member.password_reset", &email)
             .await;
         tracing::info!(member_id, "password reset with a link");
-        Ok(email)
+        Ok((member_id, workspace_id))
     }
 
     /// Changes the signed-in member's password after checking the current one (throttled like

@@ -145,21 +145,22 @@ impl Sessions {
     /// Checks the password and opens a session.
     pub async fn sign_in(&self, email: &str, password: &str, client: &str) -> Result<(Me, String), AppError> {
         let member = self.verify(email, password, client).await?;
+        self.open(member.id, member.workspace_id).await
+    }
+
+    /// Opens a session for a member whose password was just set (an invitation, a reset
+    /// link): there is nothing to check again.
+    pub async fn open(&self, member_id: i64, workspace_id: i64) -> Result<(Me, String), AppError> {
         let token = new_token();
         self.store
-            .create_session(
-                &token_hash(&token),
-                member.id,
-                member.workspace_id,
-                self.ttl_secs * 1000,
-            )
+            .create_session(&token_hash(&token), member_id, workspace_id, self.ttl_secs * 1000)
             .await?;
         let session = self
             .store
             .session(&token_hash(&token))
             .await?
             .ok_or(AppError::Internal)?;
-        tracing::info!(member_id = member.id, workspace_id = member.workspace_id, "signed in");
+        tracing::info!(member_id, workspace_id, "signed in");
         Ok((session.me, token))
     }
 

@@ -65,9 +65,8 @@ async fn client_address(State(state): State<AppState>, mut req: Request, next: N
             .headers()
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>();
-        let client = state.config.trusted_proxies.client(peer, forwarded.into_iter());
+            .filter_map(|v| v.to_str().ok());
+        let client = state.config.trusted_proxies.client(peer, forwarded);
         req.extensions_mut().insert(app::api::ssr::ClientAddress(client));
     }
     next.run(req).await

@@ -354,9 +354,9 @@ impl Backend for Services {
         self.team.invitation(token).await
     }
 
-    async fn accept_invitation(&self, token: &str, password: &str, client: &str) -> Result<String, AppError> {
-        let email = self.team.accept(token, password).await?;
-        let (_, session) = self.sessions.sign_in(&email, password, client).await?;
+    async fn accept_invitation(&self, token: &str, password: &str) -> Result<String, AppError> {
+        let (member_id, workspace_id) = self.team.accept(token, password).await?;
+        let (_, session) = self.sessions.open(member_id, workspace_id).await?;
         Ok(session)
     }
 
@@ -372,9 +372,9 @@ impl Backend for Services {
         self.accounts.reset_view(token).await
     }
 
-    async fn reset_password(&self, token: &str, password: &str, client: &str) -> Result<String, AppError> {
-        let email = self.accounts.reset(token, password).await?;
-        let (_, session) = self.sessions.sign_in(&email, password, client).await?;
+    async fn reset_password(&self, token: &str, password: &str) -> Result<String, AppError> {
+        let (member_id, workspace_id) = self.accounts.reset(token, password).await?;
+        let (_, session) = self.sessions.open(member_id, workspace_id).await?;
         Ok(session)
     }
 

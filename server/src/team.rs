@@ -273,9 +273,9 @@ impl Team {
         Ok(invitation)
     }
 
-    /// Sets the password; returns the member's email so the caller can sign them in.
-    pub async fn accept(&self, token: &str, password: &str) -> Result<String, AppError> {
-        let (_, _, _, email, _, _) = self.valid_invitation(token).await?;
+    /// Sets the password; gives the member and their workspace, for their first session.
+    pub async fn accept(&self, token: &str, password: &str) -> Result<(i64, i64), AppError> {
+        let (member_id, workspace_id, _, _, _, _) = self.valid_invitation(token).await?;
         check_new_password(password)?;
         let hash = hash_password(password)?;
         // The invitation must still stand when the password is set: of two acceptances at once
@@ -283,7 +283,7 @@ impl Team {
         if !self.store.accept_invitation(&token_hash(token), &hash).await? {
             return Err(AppError::not_found("This invitation (it may have been used already)"));
         }
-        Ok(email)
+        Ok((member_id, workspace_id))
     }
 }
 
