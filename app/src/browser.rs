@@ -3,7 +3,7 @@
 //! without caring where they render.
 
 #[cfg(feature = "hydrate")]
-use crate::model::AttachmentView;
+use crate::conversation::AttachmentView;
 #[cfg(feature = "hydrate")]
 use crate::AppError;
 

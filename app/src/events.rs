@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::ConversationSummary;
+use crate::inbox::ConversationSummary;
 use crate::AppError;
 
 pub use crate::lifecycle::SenderKind;
@@ -28,7 +28,7 @@ pub struct MessageView {
     pub sender_id: Option<i64>,
     /// Files sent with it.
     #[serde(default)]
-    pub attachments: Vec<crate::model::AttachmentView>,
+    pub attachments: Vec<crate::conversation::AttachmentView>,
 }
 
 /// The most characters one message may have.
@@ -175,7 +175,7 @@ pub enum OperatorCommand {
     },
     /// Change one's own status (several tabs share one presence).
     SetStatus {
-        status: crate::model::OperatorStatus,
+        status: crate::live::OperatorStatus,
     },
     /// Go live on these workflows (only those of one's operator groups).
     GoLive {
@@ -219,11 +219,11 @@ pub enum OperatorEvent {
     },
     /// The operator's own presence changed (in this tab or another).
     Presence {
-        presence: crate::model::MyPresence,
+        presence: crate::live::MyPresence,
     },
     /// A conversation is offered to this operator.
     Offer {
-        offer: crate::model::OfferView,
+        offer: crate::live::OfferView,
     },
     /// The offer is gone: taken, expired, declined or no longer needed.
     OfferClosed {
@@ -231,12 +231,12 @@ pub enum OperatorEvent {
     },
     /// The live board changed (supervisors).
     Board {
-        board: crate::model::LiveBoard,
+        board: crate::live::LiveBoard,
     },
     /// Who on the team has the conversation open right now.
     Viewers {
         conversation_id: i64,
-        viewers: Vec<crate::model::Viewer>,
+        viewers: Vec<crate::conversation::Viewer>,
     },
     /// This member read the conversation up to `seq` (in this tab or another).
     Read {

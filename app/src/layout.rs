@@ -5,11 +5,11 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
-use crate::api::{current_member, SignOut, SignOutEverywhere};
+use crate::auth::{current_member, SignOut, SignOutEverywhere};
+use crate::errors::ErrorPanel;
 use crate::events::OperatorCommand;
 use crate::link::OperatorLink;
-use crate::model::{MyPresence, OperatorStatus};
-use crate::pages::errors::ErrorPanel;
+use crate::live::{MyPresence, OperatorStatus};
 use crate::{Me, Scope};
 
 /// A page's entry in the sidebar, and the scope that shows it.
@@ -401,7 +401,7 @@ fn Notifier(me: i64) -> impl IntoView {
     use std::collections::HashMap;
 
     use crate::events::OperatorEvent;
-    use crate::model::{ConversationSummary, InboxQuery};
+    use crate::inbox::{ConversationSummary, InboxQuery};
 
     let link = expect_context::<OperatorLink>();
     let badge = use_context::<crate::UnreadBadge>();
@@ -413,7 +413,7 @@ fn Notifier(me: i64) -> impl IntoView {
                 view: "mine".into(),
                 ..Default::default()
             };
-            if let Ok(page) = crate::api::inbox_page(query).await {
+            if let Ok(page) = crate::inbox::inbox_page(query).await {
                 mine.set_value(page.conversations.iter().map(|c| (c.id, c.last_seq)).collect());
                 link.mine_unread.set(page.mine_unread);
             }

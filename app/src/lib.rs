@@ -2,21 +2,38 @@
 //! Switchboard's pages, components and server functions, shared by the server (SSR) and the
 //! browser (hydrated WASM).
 
-pub mod api;
+// Shared by every feature: who may do what, errors, the live protocol, formatting.
+mod access;
 pub mod browser;
 mod error;
+mod errors;
 pub mod events;
 pub mod format;
 mod layout;
 pub mod lifecycle;
 pub mod link;
 pub mod macros;
-pub mod model;
-mod pages;
+#[cfg(feature = "ssr")]
+pub mod service;
 pub mod socket;
+pub mod time;
 
+// One module per feature: its types, its server functions and its pages.
+pub mod audit;
+pub mod auth;
+pub mod canned;
+pub mod chat;
+pub mod contacts;
+pub mod conversation;
+pub mod inbox;
+pub mod live;
+pub mod people;
+pub mod qualifications;
+pub mod settings;
+pub mod workflows;
+
+pub use access::{Me, Role, Scope};
 pub use error::AppError;
-pub use model::{Me, Role, Scope};
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -84,7 +101,7 @@ pub fn App() -> impl IntoView {
                 class="fixed inset-x-0 top-0 z-50 h-1 animate-pulse bg-sky-600"></div>
         </Show>
         <Router set_is_routing=navigating>
-            <Routes fallback=pages::errors::NotFound>
+            <Routes fallback=errors::NotFound>
                 <Route path=path!("/sign-in") view={Lazy::<SignIn>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/chat/:key") view={Lazy::<Chat>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/invite/:token") view={Lazy::<Invite>::new()} ssr=SsrMode::Async/>
@@ -93,7 +110,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view={Lazy::<Console>::new()} ssr=SsrMode::Async>
                     <Route path=path!("") view=|| view! { <Redirect path="/inbox"/> }/>
                     <ParentRoute path=path!("/inbox") view={Lazy::<Inbox>::new()}>
-                        <Route path=path!("") view=pages::inbox::NoConversation/>
+                        <Route path=path!("") view=inbox::page::NoConversation/>
                         <Route path=path!(":id") view={Lazy::<Conversation>::new()}/>
                     </ParentRoute>
                     <Route path=path!("/live") view={Lazy::<Live>::new()}/>
@@ -158,36 +175,36 @@ macro_rules! lazy_pages {
 // What a visitor sees: the chat, inside the widget or on its own page.
 lazy_pages! {
     VisitorPage, visitor_page, __preload_visitor_page:
-    Chat => pages::chat::ChatPage,
+    Chat => chat::page::ChatPage,
 }
 
 // The way in: signing in, and accepting an invitation.
 lazy_pages! {
     EntrancePage, entrance_page, __preload_entrance_page:
-    SignIn => pages::sign_in::SignInPage,
-    Invite => pages::invite::InvitePage,
-    ForgotPassword => pages::password::ForgotPasswordPage,
-    ResetPassword => pages::password::ResetPasswordPage,
+    SignIn => auth::sign_in::SignInPage,
+    Invite => auth::invite::InvitePage,
+    ForgotPassword => auth::password::ForgotPasswordPage,
+    ResetPassword => auth::password::ResetPasswordPage,
 }
 
 // What an operator works in all day: the frame, the inbox and the live view.
 lazy_pages! {
     ConsolePage, console_page, __preload_console_page:
     Console => layout::AppShell,
-    Inbox => pages::inbox::InboxPage,
-    Conversation => pages::conversation::ConversationView,
-    Live => pages::live::LivePage,
-    Account => pages::account::AccountPage,
+    Inbox => inbox::page::InboxPage,
+    Conversation => conversation::page::ConversationView,
+    Live => live::page::LivePage,
+    Account => auth::account::AccountPage,
 }
 
 // Administration, fetched the first time one of its pages is opened.
 lazy_pages! {
     AdminPage, admin_page, __preload_admin_page:
-    Canned => pages::canned::CannedPage,
-    People => pages::people::PeoplePage,
-    Settings => pages::settings::SettingsPage,
-    Audit => pages::audit::AuditPage,
-    Workflows => pages::workflows::WorkflowsPage,
-    Qualifications => pages::qualifications::QualificationsPage,
-    Practice => pages::qualifications::PracticePage,
+    Canned => canned::page::CannedPage,
+    People => people::page::PeoplePage,
+    Settings => settings::page::SettingsPage,
+    Audit => audit::page::AuditPage,
+    Workflows => workflows::page::WorkflowsPage,
+    Qualifications => qualifications::page::QualificationsPage,
+    Practice => qualifications::page::PracticePage,
 }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use crate::events::{OperatorCommand, OperatorEvent};
-use crate::model::{LiveBoard, MyPresence, OfferView};
+use crate::live::{LiveBoard, MyPresence, OfferView};
 #[cfg(feature = "hydrate")]
 use crate::socket::ws_url;
 use crate::socket::{BrowserCell, Socket};

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Instant;
 
-use app::model::OperatorStatus;
+use app::live::OperatorStatus;
 use server::routing::{choose, Need, Operator};
 
 const OPERATORS: usize = 1_000;

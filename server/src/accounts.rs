@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use app::model::{PasswordResetView, ResetRequested};
+use app::auth::{PasswordResetView, ResetRequested};
 use app::{AppError, Me};
 
 use crate::auth::{check_new_password, hash_password, new_token, token_hash, Sessions};
@@ -58,6 +58,7 @@ pub fn reset_email(name: &str, link: &str) -> String {
 
 pub struct Accounts {
     store: Store,
+    sessions: Arc<Sessions>,
     router: Arc<Router>,
     limits: Arc<Limits>,
     mailer: Option<Mailer>,
@@ -67,6 +68,7 @@ pub struct Accounts {
 impl Accounts {
     pub fn new(
         store: Store,
+        sessions: Arc<Sessions>,
         router: Arc<Router>,
         limits: Arc<Limits>,
         mailer: Option<Mailer>,
@@ -74,6 +76,7 @@ impl Accounts {
     ) -> Self {
         Accounts {
             store,
+            sessions,
             router,
             limits,
             mailer,
@@ -94,15 +97,14 @@ impl Accounts {
             })
             .await;
     }
+}
 
+#[async_trait::async_trait]
+impl app::auth::PasswordApi for Accounts {
     /// Sends a reset link if an active account uses `email`. The answer is the same whether or
     /// not one does (it only says whether Switchboard can send e-mail at all), so it tells
     /// nobody which addresses have accounts.
-    pub async fn request_reset(
-        &self,
-        email: &str,
-        client: Option<std::net::IpAddr>,
-    ) -> Result<ResetRequested, AppError> {
+    async fn request_reset(&self, email: &str, client: Option<std::net::IpAddr>) -> Result<ResetRequested, AppError> {
         let email = email.trim().to_lowercase();
         if email.is_empty() || email.len() > 254 {
             return Err(AppError::invalid("Email", "give the email you sign in with"));
@@ -124,7 +126,7 @@ impl Accounts {
     }
 
     /// Whom a reset link is for, while it works.
-    pub async fn reset_view(&self, token: &str) -> Result<PasswordResetView, AppError> {
+    async fn reset_view(&self, token: &str) -> Result<PasswordResetView, AppError> {
         let (name, email) = self
             .store
             .password_reset(&token_hash(token))
@@ -135,7 +137,7 @@ impl Accounts {
 
     /// Sets the new password with a working link (which then stops working) and ends every
     /// session of the member; gives the member and their workspace, to open their new session.
-    pub async fn reset(&self, token: &str, password: &str) -> Result<(i64, i64), AppError> {
+    async fn reset(&self, token: &str, password: &str) -> Result<(i64, i64), AppError> {
         check_new_password(password)?;
         let hash = hash_password(password)?;
         let (member_id, workspace_id, email) = self
@@ -152,16 +154,15 @@ impl Accounts {
 
     /// Changes the signed-in member's password after checking the current one (throttled like
     /// a sign-in); every other session ends, the one in use (`session`) stays.
-    pub async fn change(
+    async fn change(
         &self,
-        sessions: &Sessions,
         me: &Me,
         session: &str,
         current: &str,
         password: &str,
         client: &str,
     ) -> Result<(), AppError> {
-        match sessions.verify(&me.email, current, client).await {
+        match self.sessions.verify(&me.email, current, client).await {
             Ok(_) => {}
             Err(AppError::InvalidCredentials) => {
                 return Err(AppError::invalid("Current password", "is not your password"))

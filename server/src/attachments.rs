@@ -16,7 +16,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use app::model::{AttachmentView, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES};
+use app::auth::SessionApi;
+use app::conversation::{AttachmentView, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES};
 use app::{AppError, Me, Scope};
 
 use crate::store::AttachmentRecord;
@@ -165,8 +166,8 @@ pub struct TokenQuery {
 }
 
 async fn member(state: &AppState, headers: &HeaderMap) -> Result<Me, AppError> {
-    let token = app::api::ssr::session_token_in(headers).ok_or(AppError::Unauthenticated)?;
-    state.backend.member_for_session(&token).await
+    let token = app::service::session_token_in(headers).ok_or(AppError::Unauthenticated)?;
+    state.sessions.member(&token).await
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -2,7 +2,7 @@
 //! stored), and throttling of failed attempts per email and per client address.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::{AppError, Me};
@@ -10,6 +10,8 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, Pass
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
 
+use crate::config::Config;
+use crate::hub::Hub;
 use crate::store::{now_ms, MemberRecord, Store};
 
 /// Hashes a password with argon2id and a random salt.
@@ -119,7 +121,10 @@ const PASSWORD_CHECKS_AT_ONCE: usize = 4;
 /// Sessions: opening, checking and revoking them.
 pub struct Sessions {
     store: Store,
+    hub: Arc<Hub>,
     ttl_secs: i64,
+    /// Cookies carry `Secure` (Switchboard is served over https).
+    secure_cookies: bool,
     throttle: Throttle,
     checks: tokio::sync::Semaphore,
     /// Verified against when the email is unknown, so both cases cost one argon2 check.
@@ -127,41 +132,21 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    pub fn new(store: Store, ttl_secs: i64, throttle: Throttle) -> Self {
+    pub fn new(store: Store, hub: Arc<Hub>, config: &Config) -> Self {
         let dummy_hash = hash_password(&new_token()).unwrap_or_default();
+        let throttle = Throttle::new(
+            config.sign_in_max_attempts,
+            Duration::from_secs(config.sign_in_window_secs),
+        );
         Sessions {
             store,
-            ttl_secs,
+            hub,
+            ttl_secs: config.session_ttl_secs,
+            secure_cookies: config.secure_cookies(),
             throttle,
             checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS_AT_ONCE),
             dummy_hash,
         }
-    }
-
-    pub fn ttl_secs(&self) -> i64 {
-        self.ttl_secs
-    }
-
-    /// Checks the password and opens a session.
-    pub async fn sign_in(&self, email: &str, password: &str, client: &str) -> Result<(Me, String), AppError> {
-        let member = self.verify(email, password, client).await?;
-        self.open(member.id, member.workspace_id).await
-    }
-
-    /// Opens a session for a member whose password was just set (an invitation, a reset
-    /// link): there is nothing to check again.
-    pub async fn open(&self, member_id: i64, workspace_id: i64) -> Result<(Me, String), AppError> {
-        let token = new_token();
-        self.store
-            .create_session(&token_hash(&token), member_id, workspace_id, self.ttl_secs * 1000)
-            .await?;
-        let session = self
-            .store
-            .session(&token_hash(&token))
-            .await?
-            .ok_or(AppError::Internal)?;
-        tracing::info!(member_id, workspace_id, "signed in");
-        Ok((session.me, token))
     }
 
     /// The active member whose email and password these are, throttled per email and client
@@ -195,8 +180,33 @@ impl Sessions {
         self.throttle.succeeded(&email_key, &client_key);
         Ok(member)
     }
+}
 
-    pub async fn member(&self, token: &str) -> Result<Me, AppError> {
+#[async_trait::async_trait]
+impl app::auth::SessionApi for Sessions {
+    /// Checks the password and opens a session.
+    async fn sign_in(&self, email: &str, password: &str, client: &str) -> Result<(Me, String), AppError> {
+        let member = self.verify(email, password, client).await?;
+        self.open(member.id, member.workspace_id).await
+    }
+
+    /// Opens a session for a member whose password was just set (an invitation, a reset
+    /// link): there is nothing to check again.
+    async fn open(&self, member_id: i64, workspace_id: i64) -> Result<(Me, String), AppError> {
+        let token = new_token();
+        self.store
+            .create_session(&token_hash(&token), member_id, workspace_id, self.ttl_secs * 1000)
+            .await?;
+        let session = self
+            .store
+            .session(&token_hash(&token))
+            .await?
+            .ok_or(AppError::Internal)?;
+        tracing::info!(member_id, workspace_id, "signed in");
+        Ok((session.me, token))
+    }
+
+    async fn member(&self, token: &str) -> Result<Me, AppError> {
         let session = self
             .store
             .session(&token_hash(token))
@@ -211,9 +221,24 @@ impl Sessions {
         Ok(session.me)
     }
 
-    pub async fn sign_out(&self, token: &str) -> Result<(), AppError> {
+    async fn sign_out(&self, token: &str) -> Result<(), AppError> {
         self.store.revoke_session(&token_hash(token)).await?;
         Ok(())
+    }
+
+    async fn sign_out_everywhere(&self, me: &Me) -> Result<(), AppError> {
+        let ended = self.store.revoke_sessions_of(me.member_id).await?;
+        tracing::info!(member_id = me.member_id, sessions = ended, "signed out everywhere");
+        self.hub.close_member(me.member_id);
+        Ok(())
+    }
+
+    fn ttl_secs(&self) -> i64 {
+        self.ttl_secs
+    }
+
+    fn secure_cookies(&self) -> bool {
+        self.secure_cookies
     }
 }
 

@@ -1,9 +1,9 @@
 //! Canned responses: pre-written replies with macros, at three levels — the workspace's
 //! (admins manage them), an operator group's (its members and supervisors), and one's own.
 
+use app::canned::{check_shortcut, CannedResponse, CannedScope};
 use app::events::MessageBody;
 use app::macros;
-use app::model::{check_shortcut, CannedResponse, CannedScope};
 use app::{AppError, Me, Scope};
 
 use crate::store::workspaces::AuditEntry;
@@ -82,20 +82,6 @@ impl Canned {
         self.store.audit(entry).await;
     }
 
-    /// The responses the member may use, each marked with whether they may change it.
-    pub async fn list(&self, me: &Me) -> Result<Vec<CannedResponse>, AppError> {
-        let records = self
-            .store
-            .canned_for(me.workspace_id, me.member_id, me.can(Scope::ConversationsReadAll))
-            .await?;
-        let mut out = Vec::with_capacity(records.len());
-        for r in records {
-            let editable = may_edit(&self.store, me, r.scope(), r.group_id, r.member_id).await?;
-            out.push(view(r, editable));
-        }
-        Ok(out)
-    }
-
     async fn existing(&self, me: &Me, id: i64) -> Result<CannedRecord, AppError> {
         let r = self
             .store
@@ -108,10 +94,27 @@ impl Canned {
         }
         Ok(r)
     }
+}
+
+#[async_trait::async_trait]
+impl app::canned::CannedApi for Canned {
+    /// The responses the member may use, each marked with whether they may change it.
+    async fn list(&self, me: &Me) -> Result<Vec<CannedResponse>, AppError> {
+        let records = self
+            .store
+            .canned_for(me.workspace_id, me.member_id, me.can(Scope::ConversationsReadAll))
+            .await?;
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            let editable = may_edit(&self.store, me, r.scope(), r.group_id, r.member_id).await?;
+            out.push(view(r, editable));
+        }
+        Ok(out)
+    }
 
     /// Creates (`id` None) or changes a response.
     #[allow(clippy::too_many_arguments)]
-    pub async fn save(
+    async fn save(
         &self,
         me: &Me,
         id: Option<i64>,
@@ -169,7 +172,7 @@ impl Canned {
         Ok(view(saved, true))
     }
 
-    pub async fn delete(&self, me: &Me, id: i64) -> Result<(), AppError> {
+    async fn delete(&self, me: &Me, id: i64) -> Result<(), AppError> {
         let r = self.existing(me, id).await?;
         self.store.delete_canned(id).await?;
         self.audit(me, "canned.deleted", &r, Some(&r)).await;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use app::model::ContactDetail;
+use app::contacts::ContactDetail;
 use app::{AppError, Me, Scope};
 
 use crate::conversations::Conversations;
@@ -93,8 +93,11 @@ impl Contacts {
             Err(AppError::forbidden("change contact details"))
         }
     }
+}
 
-    pub async fn detail(&self, me: &Me, conversation_id: i64) -> Result<ContactDetail, AppError> {
+#[async_trait::async_trait]
+impl app::contacts::ContactsApi for Contacts {
+    async fn detail(&self, me: &Me, conversation_id: i64) -> Result<ContactDetail, AppError> {
         let contact = self.contact_of(me, conversation_id).await?;
         let visible_to = (!me.can(Scope::ConversationsReadAll)).then_some(me.member_id);
         self.store
@@ -103,7 +106,7 @@ impl Contacts {
             .ok_or_else(|| AppError::not_found("That contact"))
     }
 
-    pub async fn update(
+    async fn update(
         &self,
         me: &Me,
         conversation_id: i64,
@@ -127,13 +130,7 @@ impl Contacts {
         self.detail(me, conversation_id).await
     }
 
-    pub async fn label(
-        &self,
-        me: &Me,
-        conversation_id: i64,
-        label: &str,
-        add: bool,
-    ) -> Result<ContactDetail, AppError> {
+    async fn label(&self, me: &Me, conversation_id: i64, label: &str, add: bool) -> Result<ContactDetail, AppError> {
         Self::require_write(me)?;
         let contact = self.contact_of(me, conversation_id).await?;
         let label = check_label(label)?;
@@ -145,7 +142,7 @@ impl Contacts {
     }
 
     /// Sets a data record; an empty value removes it.
-    pub async fn data(&self, me: &Me, conversation_id: i64, key: &str, value: &str) -> Result<ContactDetail, AppError> {
+    async fn data(&self, me: &Me, conversation_id: i64, key: &str, value: &str) -> Result<ContactDetail, AppError> {
         Self::require_write(me)?;
         let contact = self.contact_of(me, conversation_id).await?;
         let key = check_key(key)?;

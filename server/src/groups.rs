@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use app::model::{GroupSummary, WorkflowSummary};
+use app::people::GroupSummary;
 use app::{AppError, Me, Scope};
 
 use crate::routing::Router;
@@ -80,8 +80,15 @@ impl Groups {
             self.router.refresh_available(*m).await;
         }
     }
+}
 
-    pub async fn create(&self, me: &Me, name: &str, description: &str) -> Result<GroupSummary, AppError> {
+#[async_trait::async_trait]
+impl app::people::GroupsApi for Groups {
+    async fn list(&self, me: &Me) -> Result<Vec<GroupSummary>, AppError> {
+        Ok(self.store.list_groups(me.workspace_id).await?)
+    }
+
+    async fn create(&self, me: &Me, name: &str, description: &str) -> Result<GroupSummary, AppError> {
         Self::require(me)?;
         let (name, description) = check_fields(name, description)?;
         let id = self
@@ -93,7 +100,7 @@ impl Groups {
         Ok(group)
     }
 
-    pub async fn update(&self, me: &Me, id: i64, name: &str, description: &str) -> Result<GroupSummary, AppError> {
+    async fn update(&self, me: &Me, id: i64, name: &str, description: &str) -> Result<GroupSummary, AppError> {
         Self::require(me)?;
         let before = self.group(me, id).await?;
         let (name, description) = check_fields(name, description)?;
@@ -106,7 +113,7 @@ impl Groups {
         Ok(after)
     }
 
-    pub async fn delete(&self, me: &Me, id: i64) -> Result<(), AppError> {
+    async fn delete(&self, me: &Me, id: i64) -> Result<(), AppError> {
         Self::require(me)?;
         let before = self.group(me, id).await?;
         self.store.delete_group(me.workspace_id, id).await?;
@@ -116,7 +123,7 @@ impl Groups {
     }
 
     /// Adds a member; only roles that can handle conversations (`operator:write`) may join.
-    pub async fn add_member(&self, me: &Me, id: i64, member_id: i64) -> Result<GroupSummary, AppError> {
+    async fn add_member(&self, me: &Me, id: i64, member_id: i64) -> Result<GroupSummary, AppError> {
         Self::require(me)?;
         let before = self.group(me, id).await?;
         let member = self
@@ -148,7 +155,7 @@ impl Groups {
         Ok(after)
     }
 
-    pub async fn remove_member(&self, me: &Me, id: i64, member_id: i64) -> Result<GroupSummary, AppError> {
+    async fn remove_member(&self, me: &Me, id: i64, member_id: i64) -> Result<GroupSummary, AppError> {
         Self::require(me)?;
         let before = self.group(me, id).await?;
         self.store.remove_group_member(me.workspace_id, id, member_id).await?;
@@ -159,13 +166,7 @@ impl Groups {
         Ok(after)
     }
 
-    pub async fn set_workflow(
-        &self,
-        me: &Me,
-        id: i64,
-        workflow_id: i64,
-        assigned: bool,
-    ) -> Result<GroupSummary, AppError> {
+    async fn set_workflow(&self, me: &Me, id: i64, workflow_id: i64, assigned: bool) -> Result<GroupSummary, AppError> {
         Self::require(me)?;
         let before = self.group(me, id).await?;
         if assigned {
@@ -199,10 +200,6 @@ impl Groups {
         .await;
         self.refresh(&after.member_ids).await;
         Ok(after)
-    }
-
-    pub async fn workflows(&self, me: &Me) -> Result<Vec<WorkflowSummary>, AppError> {
-        Ok(self.store.list_workflows(me.workspace_id).await?)
     }
 }
 

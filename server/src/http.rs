@@ -7,18 +7,16 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::services::{ServeDir, ServeFile};
 
-use app::api::ssr::BackendHandle;
 use app::AppError;
 
 use crate::AppState;
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
-    let backend = BackendHandle(state.backend.clone());
+    let services = state.services.clone();
     let leptos_options = state.leptos.clone();
     let site_root = std::path::Path::new(state.leptos.site_root.as_ref());
     // The site's code and the widget loader are served with the whole request, so a browser
@@ -42,7 +40,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(backend.clone()),
+            move || services.provide(),
             move || app::shell(leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
@@ -67,7 +65,7 @@ async fn client_address(State(state): State<AppState>, mut req: Request, next: N
             .iter()
             .filter_map(|v| v.to_str().ok());
         let client = state.config.trusted_proxies.client(peer, forwarded);
-        req.extensions_mut().insert(app::api::ssr::ClientAddress(client));
+        req.extensions_mut().insert(app::service::ClientAddress(client));
     }
     next.run(req).await
 }

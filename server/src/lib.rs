@@ -7,6 +7,7 @@ pub mod assistant;
 pub mod attachments;
 pub mod auth;
 pub mod canned;
+pub mod categories;
 pub mod channels;
 pub mod config;
 pub mod contacts;
@@ -22,6 +23,7 @@ pub mod presence;
 pub mod qualifications;
 pub mod routing;
 pub mod services;
+pub mod settings;
 pub mod sockets;
 pub mod store;
 pub mod team;
@@ -35,7 +37,6 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use app::api::ssr::Backend;
 use config::Config;
 use store::Store;
 
@@ -44,7 +45,8 @@ use store::Store;
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
-    pub backend: Arc<dyn Backend>,
+    pub sessions: Arc<auth::Sessions>,
+    pub services: services::Services,
     pub conversations: Arc<conversations::Conversations>,
     pub router: Arc<routing::Router>,
     pub tokens: channels::web::VisitorTokens,
@@ -91,14 +93,6 @@ impl Application {
             .map_err(|e| StartError(format!("could not listen on {}: {e}", config.listen)))?;
         let addr = listener.local_addr().map_err(|e| StartError(e.to_string()))?;
         let config = Arc::new(config);
-        let sessions = auth::Sessions::new(
-            store.clone(),
-            config.session_ttl_secs,
-            auth::Throttle::new(
-                config.sign_in_max_attempts,
-                Duration::from_secs(config.sign_in_window_secs),
-            ),
-        );
         let key = config.signing_key().map_err(|e| {
             StartError(format!(
                 "could not read or create the signing key in {}: {e}",
@@ -112,6 +106,7 @@ impl Application {
             Duration::from_secs(60),
         ));
         let hub = Arc::new(hub::Hub::new());
+        let sessions = Arc::new(auth::Sessions::new(store.clone(), hub.clone(), &config));
         let (changes, changes_rx) = tokio::sync::mpsc::unbounded_channel();
         let conversations = Arc::new(conversations::Conversations::new(
             store.clone(),
@@ -128,33 +123,38 @@ impl Application {
         });
         let weak = Arc::downgrade(&router);
         conversations.set_queue_check(Box::new(move |c| weak.upgrade().is_some_and(|r| r.is_queued(c))));
-        let backend: Arc<dyn Backend> = Arc::new(services::Services {
-            store: store.clone(),
-            sessions,
-            config: config.clone(),
-            conversations: conversations.clone(),
-            tokens: tokens.clone(),
-            router: router.clone(),
-            team: team::Team::new(
+        let mailer = || config.mail.as_ref().map(mail::Mailer::new);
+        let services = services::Services {
+            sessions: sessions.clone(),
+            accounts: Arc::new(accounts::Accounts::new(
                 store.clone(),
-                router.clone(),
-                config.mail.as_ref().map(mail::Mailer::new),
-                config.public_url.clone(),
-            ),
-            groups: groups::Groups::new(store.clone(), router.clone()),
-            workflows: workflows::Workflows::new(store.clone(), router.clone()),
-            qualifications: qualifications::Qualifications::new(store.clone(), router.clone()),
-            contacts: contacts::Contacts::new(store.clone(), conversations.clone()),
-            canned: canned::Canned::new(store.clone()),
-            limits: limits.clone(),
-            accounts: accounts::Accounts::new(
-                store.clone(),
+                sessions.clone(),
                 router.clone(),
                 limits.clone(),
-                config.mail.as_ref().map(mail::Mailer::new),
+                mailer(),
                 config.public_url.clone(),
-            ),
-        });
+            )),
+            team: Arc::new(team::Team::new(
+                store.clone(),
+                router.clone(),
+                mailer(),
+                config.public_url.clone(),
+            )),
+            groups: Arc::new(groups::Groups::new(store.clone(), router.clone())),
+            conversations: conversations.clone(),
+            router: router.clone(),
+            categories: Arc::new(categories::Categories::new(store.clone())),
+            contacts: Arc::new(contacts::Contacts::new(store.clone(), conversations.clone())),
+            canned: Arc::new(canned::Canned::new(store.clone())),
+            workflows: Arc::new(workflows::Workflows::new(store.clone(), router.clone())),
+            qualifications: Arc::new(qualifications::Qualifications::new(store.clone(), router.clone())),
+            chat: Arc::new(channels::web::WebChat::new(
+                store.clone(),
+                tokens.clone(),
+                limits.clone(),
+            )),
+            settings: Arc::new(settings::Settings::new(store.clone(), router.clone())),
+        };
         let leptos = LeptosOptions::builder()
             .output_name("switchboard")
             .site_root(config.site_root.display().to_string())
@@ -168,7 +168,8 @@ impl Application {
         let state = AppState {
             store: store.clone(),
             config,
-            backend,
+            sessions,
+            services,
             conversations,
             router,
             tokens,

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use app::model::{BoardOperator, MyPresence, OperatorStatus, WorkflowChoice};
+use app::live::{BoardOperator, MyPresence, OperatorStatus, WorkflowChoice};
 
 use crate::routing::Operator;
 

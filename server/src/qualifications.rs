@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use app::events::MessageBody;
-use app::model::{practice_lines, PracticeRun, PracticeStatus, QualificationsOverview};
+use app::qualifications::{practice_lines, PracticeRun, PracticeStatus, QualificationsOverview};
 use app::{AppError, Me, Scope};
 
 use crate::routing::Router;
@@ -67,7 +67,45 @@ impl Qualifications {
         }
     }
 
-    pub async fn overview(&self, me: &Me) -> Result<QualificationsOverview, AppError> {
+    async fn read(&self, run_id: i64) -> Result<PracticeRun, AppError> {
+        self.store.practice_run(run_id).await?.ok_or_else(run_gone)
+    }
+
+    /// The run's row, if the member may see it: their own, or any of the workspace's for a
+    /// reviewer. Otherwise "not found", revealing nothing.
+    async fn visible(&self, me: &Me, run_id: i64) -> Result<RunRecord, AppError> {
+        let run = self
+            .store
+            .practice_run_record(run_id)
+            .await?
+            .filter(|r| r.workspace_id == me.workspace_id)
+            .ok_or_else(run_gone)?;
+        if run.member_id == me.member_id || me.can(Scope::QualificationsWrite) {
+            Ok(run)
+        } else {
+            Err(run_gone())
+        }
+    }
+
+    async fn own_in_progress(&self, me: &Me, run_id: i64) -> Result<RunRecord, AppError> {
+        Self::require_write(me)?;
+        let run = self.visible(me, run_id).await?;
+        if run.member_id != me.member_id {
+            return Err(AppError::forbidden("answer someone else's practice run"));
+        }
+        if run.status != PracticeStatus::InProgress {
+            return Err(AppError::Conflict(format!(
+                "This practice run is {}; start a new one to practise again.",
+                run.status.label().to_lowercase()
+            )));
+        }
+        Ok(run)
+    }
+}
+
+#[async_trait::async_trait]
+impl app::qualifications::QualificationsApi for Qualifications {
+    async fn overview(&self, me: &Me) -> Result<QualificationsOverview, AppError> {
         let reviewer = me.can(Scope::QualificationsWrite);
         let mine = if me.can(Scope::OperatorWrite) {
             self.store.my_qualifications(me.member_id).await?
@@ -91,7 +129,7 @@ impl Qualifications {
     }
 
     /// Starts practising a workflow of one's operator groups, or returns the run already open.
-    pub async fn start(&self, me: &Me, workflow_id: i64) -> Result<PracticeRun, AppError> {
+    async fn start(&self, me: &Me, workflow_id: i64) -> Result<PracticeRun, AppError> {
         Self::require_write(me)?;
         let available = self.store.group_workflows(me.member_id).await?;
         if !available.iter().any(|w| w.id == workflow_id) {
@@ -136,48 +174,13 @@ impl Qualifications {
         self.read(id).await
     }
 
-    async fn read(&self, run_id: i64) -> Result<PracticeRun, AppError> {
-        self.store.practice_run(run_id).await?.ok_or_else(run_gone)
-    }
-
-    /// The run's row, if the member may see it: their own, or any of the workspace's for a
-    /// reviewer. Otherwise "not found", revealing nothing.
-    async fn visible(&self, me: &Me, run_id: i64) -> Result<RunRecord, AppError> {
-        let run = self
-            .store
-            .practice_run_record(run_id)
-            .await?
-            .filter(|r| r.workspace_id == me.workspace_id)
-            .ok_or_else(run_gone)?;
-        if run.member_id == me.member_id || me.can(Scope::QualificationsWrite) {
-            Ok(run)
-        } else {
-            Err(run_gone())
-        }
-    }
-
-    pub async fn get(&self, me: &Me, run_id: i64) -> Result<PracticeRun, AppError> {
+    async fn get(&self, me: &Me, run_id: i64) -> Result<PracticeRun, AppError> {
         self.visible(me, run_id).await?;
         self.read(run_id).await
     }
 
-    async fn own_in_progress(&self, me: &Me, run_id: i64) -> Result<RunRecord, AppError> {
-        Self::require_write(me)?;
-        let run = self.visible(me, run_id).await?;
-        if run.member_id != me.member_id {
-            return Err(AppError::forbidden("answer someone else's practice run"));
-        }
-        if run.status != PracticeStatus::InProgress {
-            return Err(AppError::Conflict(format!(
-                "This practice run is {}; start a new one to practise again.",
-                run.status.label().to_lowercase()
-            )));
-        }
-        Ok(run)
-    }
-
     /// The operator answers; the scripted customer says its next line, if it has one.
-    pub async fn reply(&self, me: &Me, run_id: i64, body: &str) -> Result<PracticeRun, AppError> {
+    async fn reply(&self, me: &Me, run_id: i64, body: &str) -> Result<PracticeRun, AppError> {
         let body = MessageBody::parse(body)?;
         let run = self.own_in_progress(me, run_id).await?;
         let lines = practice_lines(&run.script).unwrap_or_default();
@@ -200,7 +203,7 @@ impl Qualifications {
         self.read(run_id).await
     }
 
-    pub async fn submit(&self, me: &Me, run_id: i64) -> Result<PracticeRun, AppError> {
+    async fn submit(&self, me: &Me, run_id: i64) -> Result<PracticeRun, AppError> {
         self.own_in_progress(me, run_id).await?;
         if !self.read(run_id).await?.complete() {
             return Err(AppError::Conflict(
@@ -216,7 +219,7 @@ impl Qualifications {
     }
 
     /// A reviewer grants the qualification the run was for, or sends the run back with a note.
-    pub async fn decide(&self, me: &Me, run_id: i64, grant: bool, note: &str) -> Result<PracticeRun, AppError> {
+    async fn decide(&self, me: &Me, run_id: i64, grant: bool, note: &str) -> Result<PracticeRun, AppError> {
         Self::require_reviewer(me)?;
         let note = check_note(grant, note)?;
         let run = self.visible(me, run_id).await?;
@@ -262,7 +265,7 @@ impl Qualifications {
 
     /// Withdraws a qualification. If the operator is live on that workflow and it requires the
     /// qualification, they stop being live on it at once.
-    pub async fn revoke(&self, me: &Me, member_id: i64, workflow_id: i64) -> Result<(), AppError> {
+    async fn revoke(&self, me: &Me, member_id: i64, workflow_id: i64) -> Result<(), AppError> {
         Self::require_reviewer(me)?;
         let grants = self.store.qualification_grants(me.workspace_id).await?;
         let grant = grants

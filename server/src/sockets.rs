@@ -15,10 +15,11 @@ use futures_util::SinkExt;
 use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 
-use app::api::ssr::ClientAddress;
+use app::auth::SessionApi;
 use app::events::{
     check_idempotency_key, MessageBody, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent,
 };
+use app::service::ClientAddress;
 use app::{AppError, Me, Scope};
 
 use crate::channels::web::Visitor;
@@ -108,10 +109,10 @@ pub async fn visitor(
 }
 
 pub async fn operator(ws: WebSocketUpgrade, State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(token) = app::api::ssr::session_token_in(&headers) else {
+    let Some(token) = app::service::session_token_in(&headers) else {
         return with_status(AppError::Unauthenticated);
     };
-    let me = match state.backend.member_for_session(&token).await {
+    let me = match state.sessions.member(&token).await {
         Ok(me) => me,
         Err(e) => return with_status(e),
     };
@@ -492,7 +493,7 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
             _ = ticker.tick() => {
                 if last_heard.elapsed() > SILENCE_LIMIT { break; }
                 // A signed-out or deactivated member's socket closes too.
-                if let Err(e) = state.backend.member_for_session(&session).await {
+                if let Err(e) = state.sessions.member(&session).await {
                     let _ = socket.send(text(&OperatorEvent::Error { message: e.to_string(), idempotency_key: None })).await;
                     break;
                 }
@@ -516,7 +517,7 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
 fn publish_viewers(hub: &crate::hub::Hub, conversation_id: i64, viewers: Vec<(i64, String)>) {
     let viewers = viewers
         .into_iter()
-        .map(|(member_id, name)| app::model::Viewer { member_id, name })
+        .map(|(member_id, name)| app::conversation::Viewer { member_id, name })
         .collect();
     hub.publish(
         Topic::Conversation(conversation_id),

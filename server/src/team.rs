@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use app::model::{Invitation, InvitationView, MemberSummary};
+use app::audit::AuditView;
+use app::auth::InvitationView;
+use app::people::{Invitation, MemberSummary};
 use app::{AppError, Me, Role, Scope};
 
 use crate::auth::{check_new_password, hash_password, new_token, token_hash};
@@ -80,7 +82,7 @@ pub fn invitation_email(name: &str, inviter: &str, workspace: &str, link: &str, 
         "Hello {name},\n\n{inviter} invited you to join {workspace} on Switchboard.\n\n\
          Choose your password and sign in here:\n{link}\n\n\
          The link works once, until {}.\n",
-        app::model::format_utc(expires_at)
+        app::time::format_utc(expires_at)
     )
 }
 
@@ -120,8 +122,57 @@ impl Team {
         self.store.audit(entry).await;
     }
 
+    async fn valid_invitation(&self, token: &str) -> Result<(i64, i64, String, String, String, i64), AppError> {
+        let found = self.store.invitation(&token_hash(token)).await?;
+        let invitation = found.ok_or_else(|| AppError::not_found("This invitation (it may have been used already)"))?;
+        if invitation.5 <= crate::store::now_ms() {
+            return Err(AppError::Conflict(
+                "This invitation has expired. Ask an admin of your workspace for a new one.".into(),
+            ));
+        }
+        Ok(invitation)
+    }
+}
+
+#[async_trait::async_trait]
+impl app::auth::InvitationApi for Team {
+    /// What the invitation page shows, if the link is valid.
+    async fn invitation(&self, token: &str) -> Result<InvitationView, AppError> {
+        let (_, _, name, email, workspace, expires) = self.valid_invitation(token).await?;
+        let _ = expires;
+        Ok(InvitationView { name, email, workspace })
+    }
+
+    /// Sets the password; gives the member and their workspace, for their first session.
+    async fn accept(&self, token: &str, password: &str) -> Result<(i64, i64), AppError> {
+        let (member_id, workspace_id, _, _, _, _) = self.valid_invitation(token).await?;
+        check_new_password(password)?;
+        let hash = hash_password(password)?;
+        // The invitation must still stand when the password is set: of two acceptances at once
+        // (two tabs, a forwarded link) only one chooses the password.
+        if !self.store.accept_invitation(&token_hash(token), &hash).await? {
+            return Err(AppError::not_found("This invitation (it may have been used already)"));
+        }
+        Ok((member_id, workspace_id))
+    }
+}
+
+#[async_trait::async_trait]
+impl app::audit::AuditApi for Team {
+    /// The newest 500 entries, or those of one action.
+    async fn audit_log(&self, me: &Me, action: Option<String>) -> Result<Vec<AuditView>, AppError> {
+        Ok(self.store.audit_log(me.workspace_id, action.as_deref(), 500).await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl app::people::TeamApi for Team {
+    async fn members(&self, me: &Me) -> Result<Vec<MemberSummary>, AppError> {
+        Ok(self.store.list_members(me.workspace_id).await?)
+    }
+
     /// Adds a member who sets their own password through an invitation link.
-    pub async fn invite(&self, me: &Me, name: &str, email: &str, role: Role) -> Result<Invitation, AppError> {
+    async fn invite(&self, me: &Me, name: &str, email: &str, role: Role) -> Result<Invitation, AppError> {
         if !me.can(Scope::MembersWrite) {
             return Err(AppError::forbidden("add team members"));
         }
@@ -179,7 +230,7 @@ impl Team {
         })
     }
 
-    pub async fn change_role(&self, me: &Me, id: i64, role: Role) -> Result<MemberSummary, AppError> {
+    async fn change_role(&self, me: &Me, id: i64, role: Role) -> Result<MemberSummary, AppError> {
         let target = self.member(me, id).await?;
         let owners = self.store.count_owners(me.workspace_id).await?;
         check_role_change(me, id, target.role, role, owners)?;
@@ -201,7 +252,7 @@ impl Team {
 
     /// Deactivating ends the member's sessions, clears their presence and hands their
     /// conversations to others; reactivating lets them sign in again.
-    pub async fn set_active(&self, me: &Me, id: i64, active: bool) -> Result<MemberSummary, AppError> {
+    async fn set_active(&self, me: &Me, id: i64, active: bool) -> Result<MemberSummary, AppError> {
         let target = self.member(me, id).await?;
         if !active {
             let owners = self.store.count_owners(me.workspace_id).await?;
@@ -229,7 +280,7 @@ impl Team {
         self.member(me, id).await
     }
 
-    pub async fn set_chat_limit(&self, me: &Me, id: i64, limit: Option<i64>) -> Result<MemberSummary, AppError> {
+    async fn set_chat_limit(&self, me: &Me, id: i64, limit: Option<i64>) -> Result<MemberSummary, AppError> {
         if !me.can(Scope::MembersWrite) {
             return Err(AppError::forbidden("change chat limits"));
         }
@@ -253,37 +304,6 @@ impl Team {
         .await;
         self.router.workspace_changed(me.workspace_id).await;
         self.member(me, id).await
-    }
-
-    /// What the invitation page shows, if the link is valid.
-    pub async fn invitation(&self, token: &str) -> Result<InvitationView, AppError> {
-        let (_, _, name, email, workspace, expires) = self.valid_invitation(token).await?;
-        let _ = expires;
-        Ok(InvitationView { name, email, workspace })
-    }
-
-    async fn valid_invitation(&self, token: &str) -> Result<(i64, i64, String, String, String, i64), AppError> {
-        let found = self.store.invitation(&token_hash(token)).await?;
-        let invitation = found.ok_or_else(|| AppError::not_found("This invitation (it may have been used already)"))?;
-        if invitation.5 <= crate::store::now_ms() {
-            return Err(AppError::Conflict(
-                "This invitation has expired. Ask an admin of your workspace for a new one.".into(),
-            ));
-        }
-        Ok(invitation)
-    }
-
-    /// Sets the password; gives the member and their workspace, for their first session.
-    pub async fn accept(&self, token: &str, password: &str) -> Result<(i64, i64), AppError> {
-        let (member_id, workspace_id, _, _, _, _) = self.valid_invitation(token).await?;
-        check_new_password(password)?;
-        let hash = hash_password(password)?;
-        // The invitation must still stand when the password is set: of two acceptances at once
-        // (two tabs, a forwarded link) only one chooses the password.
-        if !self.store.accept_invitation(&token_hash(token), &hash).await? {
-            return Err(AppError::not_found("This invitation (it may have been used already)"));
-        }
-        Ok((member_id, workspace_id))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Workflows (chatbots): their handoff, routing and assistant settings and the built-in
 //! assistant's question/answer pairs. The provider's API key goes in and never comes out.
 
-use app::model::{AnswerView, WorkflowSettings};
+use app::workflows::{AnswerView, WorkflowSettings, WorkflowSummary};
 use app::{AppError, Me, Scope};
 
 use crate::store::workspaces::AuditEntry;
@@ -70,9 +70,16 @@ impl Workflows {
         };
         self.store.audit(entry).await;
     }
+}
+
+#[async_trait::async_trait]
+impl app::workflows::WorkflowsApi for Workflows {
+    async fn list(&self, me: &Me) -> Result<Vec<WorkflowSummary>, AppError> {
+        Ok(self.store.list_workflows(me.workspace_id).await?)
+    }
 
     /// The workflow, if it belongs to the member's workspace.
-    pub async fn get(&self, me: &Me, id: i64) -> Result<WorkflowSettings, AppError> {
+    async fn get(&self, me: &Me, id: i64) -> Result<WorkflowSettings, AppError> {
         Self::require(me)?;
         let w = self
             .store
@@ -84,7 +91,7 @@ impl Workflows {
         Ok(view(w, answers))
     }
 
-    pub async fn create(&self, me: &Me, name: &str) -> Result<WorkflowSettings, AppError> {
+    async fn create(&self, me: &Me, name: &str) -> Result<WorkflowSettings, AppError> {
         Self::require(me)?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 80 {
@@ -97,7 +104,7 @@ impl Workflows {
     }
 
     /// Saves the settings. `api_key`: `None` keeps the stored key, `Some("")` removes it.
-    pub async fn update(
+    async fn update(
         &self,
         me: &Me,
         mut settings: WorkflowSettings,
@@ -136,13 +143,7 @@ impl Workflows {
         Ok(after)
     }
 
-    pub async fn add_answer(
-        &self,
-        me: &Me,
-        id: i64,
-        question: &str,
-        answer: &str,
-    ) -> Result<WorkflowSettings, AppError> {
+    async fn add_answer(&self, me: &Me, id: i64, question: &str, answer: &str) -> Result<WorkflowSettings, AppError> {
         let before = self.get(me, id).await?;
         let (q, a) = (question.trim(), answer.trim());
         if q.is_empty() || q.chars().count() > 500 {
@@ -158,7 +159,7 @@ impl Workflows {
         Ok(after)
     }
 
-    pub async fn delete_answer(&self, me: &Me, id: i64, answer_id: i64) -> Result<WorkflowSettings, AppError> {
+    async fn delete_answer(&self, me: &Me, id: i64, answer_id: i64) -> Result<WorkflowSettings, AppError> {
         let before = self.get(me, id).await?;
         self.store
             .delete_workflow_answer(id, answer_id)

@@ -2,12 +2,16 @@
 //! signed with the server's secret, kept in the visitor's browser; it names the contact and the
 //! channel, so a token can reach only its own conversation.
 
+use std::net::IpAddr;
+use std::sync::Arc;
+
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use app::model::WidgetChannel;
+use app::chat::WidgetChannel;
 use app::AppError;
 
+use crate::limits::Limits;
 use crate::store::{ChannelRecord, Store};
 
 /// Who a visitor token says the visitor is.
@@ -79,33 +83,53 @@ pub async fn channel(store: &Store, key: &str) -> Result<ChannelRecord, AppError
     }
 }
 
-/// What the widget shows before the first message.
-pub async fn widget(store: &Store, key: &str) -> Result<WidgetChannel, AppError> {
-    let channel = channel(store, key).await?;
-    let workflow = store
-        .workflow(channel.workflow_id)
-        .await?
-        .ok_or_else(|| unknown_channel(key))?;
-    Ok(WidgetChannel {
-        key: channel.public_key,
-        name: channel.name,
-        workflow_name: workflow.name,
-        greeting: workflow.greeting,
-        colour: channel.colour,
-    })
+/// The web channel as the widget reaches it: which channel a key names, and new visitors.
+pub struct WebChat {
+    store: Store,
+    tokens: VisitorTokens,
+    limits: Arc<Limits>,
 }
 
-/// A new visitor on the channel, and their token.
-pub async fn start_visitor(store: &Store, tokens: &VisitorTokens, key: &str) -> Result<String, AppError> {
-    let channel = channel(store, key).await?;
-    let mut n = [0u8; 2];
-    getrandom::getrandom(&mut n).map_err(|_| AppError::Internal)?;
-    let name = format!("Visitor {}", 1000 + u16::from_le_bytes(n) % 9000);
-    let contact_id = store.create_visitor(&channel, &name).await?;
-    Ok(tokens.issue(Visitor {
-        contact_id,
-        channel_id: channel.id,
-    }))
+impl WebChat {
+    pub fn new(store: Store, tokens: VisitorTokens, limits: Arc<Limits>) -> Self {
+        WebChat { store, tokens, limits }
+    }
+}
+
+#[async_trait::async_trait]
+impl app::chat::ChatApi for WebChat {
+    /// What the widget shows before the first message.
+    async fn widget(&self, key: &str) -> Result<WidgetChannel, AppError> {
+        let channel = channel(&self.store, key).await?;
+        let workflow = self
+            .store
+            .workflow(channel.workflow_id)
+            .await?
+            .ok_or_else(|| unknown_channel(key))?;
+        Ok(WidgetChannel {
+            key: channel.public_key,
+            name: channel.name,
+            workflow_name: workflow.name,
+            greeting: workflow.greeting,
+            colour: channel.colour,
+        })
+    }
+
+    /// A new visitor on the channel (a few a minute from one address), and their token.
+    async fn start_visitor(&self, key: &str, client: Option<IpAddr>) -> Result<String, AppError> {
+        if let Some(client) = client {
+            self.limits.start_chat(client)?;
+        }
+        let channel = channel(&self.store, key).await?;
+        let mut n = [0u8; 2];
+        getrandom::getrandom(&mut n).map_err(|_| AppError::Internal)?;
+        let name = format!("Visitor {}", 1000 + u16::from_le_bytes(n) % 9000);
+        let contact_id = self.store.create_visitor(&channel, &name).await?;
+        Ok(self.tokens.issue(Visitor {
+            contact_id,
+            channel_id: channel.id,
+        }))
+    }
 }
 
 #[cfg(test)]

@@ -5,15 +5,17 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use app::conversation::ConversationDetail;
 use app::events::{MessageBody, MessageView, OperatorEvent, SenderKind, VisitorEvent};
+use app::inbox::{ConversationSummary, InboxPage, InboxQuery};
 use app::lifecycle::{Handler, Status};
 use app::macros::{self, MacroValues};
-use app::model::{ConversationDetail, ConversationSummary, InboxPage, InboxQuery};
 use app::{AppError, Me, Scope};
 use tokio::task::AbortHandle;
 
 use crate::assistant::{self, escalation};
 use crate::hub::{Event, Hub, Topic};
+mod console;
 pub mod lifecycle;
 pub mod visibility;
 
@@ -462,7 +464,7 @@ impl Conversations {
         };
         let workflow_id = match q.workflow.trim() {
             "" => None,
-            w => Some(app::api::parse_number("Workflow", w)?),
+            w => Some(app::service::parse_number("Workflow", w)?),
         };
         if q.q.trim().chars().count() > 200 {
             return Err(AppError::invalid("Search", "must be at most 200 characters"));

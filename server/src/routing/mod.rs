@@ -14,8 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::events::{OperatorEvent, VisitorEvent};
+use app::inbox::ConversationSummary;
 use app::lifecycle::Status;
-use app::model::{ConversationSummary, LiveBoard, MyPresence, OfferView, OperatorStatus, SessionView};
+use app::live::{LiveBoard, MyPresence, OfferView, OperatorStatus, SessionView};
 use app::{AppError, Me, Scope};
 use tokio::sync::mpsc;
 
@@ -23,6 +24,7 @@ use crate::conversations::{Change, Conversations};
 use crate::hub::{Event, Hub, Topic};
 use crate::presence::{Presence, Present};
 
+mod console;
 pub mod policy;
 pub mod queue;
 

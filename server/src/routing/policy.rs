@@ -7,7 +7,7 @@
 //! Policy: least loaded first; ties go to whoever waited longest since their last assignment,
 //! then to the lower member id, so equal operators take turns.
 
-use app::model::OperatorStatus;
+use app::live::OperatorStatus;
 
 /// An operator as routing sees them, borrowed from the router's state so that a decision
 /// allocates nothing.

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use app::model::QueuedView;
+use app::live::QueuedView;
 
 /// A conversation waiting in a workflow's line.
 pub struct Queued {

@@ -1,6 +1,6 @@
 //! Canned responses: the workspace's, each operator group's, and each member's own.
 
-use app::model::CannedScope;
+use app::canned::CannedScope;
 
 use super::{now_ms, unique_as, Returning, Store, StoreError};
 

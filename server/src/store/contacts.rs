@@ -1,6 +1,6 @@
 //! Contacts: their details, labels and data records, and their other conversations.
 
-use app::model::{ContactConversation, ContactDetail};
+use app::contacts::{ContactConversation, ContactDetail};
 
 use super::{Store, StoreError};
 

@@ -184,7 +184,7 @@ where
     .await?;
     for (id, seq, file_name, content_type, size_bytes) in rows {
         if let Some(m) = messages.iter_mut().find(|m| m.seq == seq) {
-            m.attachments.push(app::model::AttachmentView {
+            m.attachments.push(app::conversation::AttachmentView {
                 id,
                 file_name,
                 content_type,
@@ -714,7 +714,7 @@ impl Store {
     /// removes it, anything else replaces it.
     pub async fn update_workflow(
         &self,
-        s: &app::model::WorkflowSettings,
+        s: &app::workflows::WorkflowSettings,
         api_key: Option<&str>,
     ) -> Result<(), StoreError> {
         sqlx::query(

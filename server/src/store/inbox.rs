@@ -1,9 +1,10 @@
 //! The inbox: conversations as lists show them, filtered, searched and paged newest activity
 //! first; what each operator has read; the workspace's categories.
 
+use app::conversation::CategoryView;
 use app::events::SenderKind;
+use app::inbox::{ConversationSummary, StatusCounts};
 use app::lifecycle::{ChannelKind, Handler, Status};
-use app::model::{CategoryView, ConversationSummary, StatusCounts};
 
 use super::{now_ms, unique_as, Returning, Store, StoreError};
 

@@ -1,6 +1,6 @@
 //! Team members and their sessions.
 
-use app::model::MemberSummary;
+use app::people::MemberSummary;
 use app::Me;
 
 use super::{now_ms, unique_as, Returning, Store, StoreError};

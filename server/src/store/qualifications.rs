@@ -1,7 +1,9 @@
 //! Practice runs (a sandbox: their messages live here, never among real conversations) and the
 //! qualifications reviewers grant from them.
 
-use app::model::{GrantView, MyQualification, PracticeMessage, PracticeRun, PracticeStatus, PracticeSubmission};
+use app::qualifications::{
+    GrantView, MyQualification, PracticeMessage, PracticeRun, PracticeStatus, PracticeSubmission,
+};
 
 use super::workspaces::{insert_audit, AuditEntry};
 use super::{now_ms, unique_as, Returning, Store, StoreError};
@@ -274,7 +276,7 @@ impl Store {
         .bind(run_id)
         .fetch_all(&self.read)
         .await?;
-        let total = app::model::practice_lines(&r.6).map(|l| l.len()).unwrap_or(0) as u32;
+        let total = app::qualifications::practice_lines(&r.6).map(|l| l.len()).unwrap_or(0) as u32;
         Ok(Some(PracticeRun {
             id: r.0,
             workflow_id: r.1,

@@ -1,7 +1,7 @@
 //! What the router reads and writes: operators' workflows and limits, assigned conversations,
 //! operator sessions, and putting a conversation back in the queue.
 
-use app::model::WorkflowChoice;
+use app::live::WorkflowChoice;
 
 use super::conversations::NewMessage;
 use super::{now_ms, Store, StoreError};

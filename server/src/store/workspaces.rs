@@ -1,6 +1,9 @@
 //! Workspaces, their settings, workflows, operator groups, the inbox listing and the audit log.
 
-use app::model::{GroupSummary, OperatorSummary, WorkflowSummary, WorkspaceSettings};
+use app::live::OperatorSummary;
+use app::people::GroupSummary;
+use app::settings::WorkspaceSettings;
+use app::workflows::WorkflowSummary;
 
 use super::{now_ms, unique_as, Returning, Store, StoreError};
 
@@ -359,7 +362,7 @@ impl Store {
         workspace_id: i64,
         action: Option<&str>,
         limit: i64,
-    ) -> Result<Vec<app::model::AuditView>, StoreError> {
+    ) -> Result<Vec<app::audit::AuditView>, StoreError> {
         #[allow(clippy::type_complexity)]
         let rows: Vec<(i64, Option<String>, String, String, Option<String>, Option<String>, i64)> = sqlx::query_as(
             "SELECT a.id, m.name, a.action, a.target, a.before_json, a.after_json, a.created_at
@@ -375,7 +378,7 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(
-                |(id, actor, action, target, before, after, created_at)| app::model::AuditView {
+                |(id, actor, action, target, before, after, created_at)| app::audit::AuditView {
                     id,
                     actor,
                     action,

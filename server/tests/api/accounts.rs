@@ -1,7 +1,8 @@
 //! A member's own password: changed while signed in, reset with an e-mailed link, or with a
 //! link made on the server for a locked-out owner. Every other session ends each time.
 
-use app::model::{Invitation, PasswordResetView, ResetRequested};
+use app::auth::{PasswordResetView, ResetRequested};
+use app::people::Invitation;
 use app::AppError;
 
 use crate::fake_smtp::FakeSmtp;

@@ -434,7 +434,7 @@ async fn a_conversation_outside_an_agents_groups_is_not_found_anywhere_and_nothi
     .unwrap();
     let mut v = app.visitor_with(&token).await;
     let hidden = first_message(&app, &mut v, "My invoice 4471 is wrong").await;
-    let file: app::model::AttachmentView = new_client()
+    let file: app::conversation::AttachmentView = new_client()
         .post(format!(
             "{}/widget/attachments?token={token}&name=invoice.txt",
             app.base
@@ -484,7 +484,7 @@ async fn a_conversation_outside_an_agents_groups_is_not_found_anywhere_and_nothi
         .unwrap()
         .status();
     assert_eq!(file_status, 404);
-    let page: app::model::InboxPage = result(
+    let page: app::inbox::InboxPage = result(
         app.call_with(&agent, "inbox/conversations", &[("view", "all"), ("q", "invoice")])
             .await,
     )

@@ -1,6 +1,6 @@
 //! Operator groups: create, edit, delete, members and workflows, with clear refusals.
 
-use app::model::GroupSummary;
+use app::people::GroupSummary;
 use app::{AppError, Role};
 
 use crate::helpers::*;
@@ -149,5 +149,5 @@ async fn leaving_a_group_ends_going_live_on_its_workflows() {
         })
         .await;
     assert!(after.available_workflows.is_empty());
-    assert_eq!(after.status, app::model::OperatorStatus::Offline);
+    assert_eq!(after.status, app::live::OperatorStatus::Offline);
 }

@@ -88,7 +88,7 @@ async fn asking_for_a_human_three_times_hands_off_and_the_assistant_goes_quiet()
     let mut v = app.visitor().await;
     let conversation = escalate(&mut v).await;
 
-    let inbox = result::<app::model::InboxPage>(app.call_with(&operator, "inbox/conversations", &[]).await)
+    let inbox = result::<app::inbox::InboxPage>(app.call_with(&operator, "inbox/conversations", &[]).await)
         .await
         .unwrap()
         .conversations;

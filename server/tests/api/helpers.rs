@@ -1,7 +1,9 @@
 //! `spawn_app` and the `TestApp` that drives the running server the way a browser would.
 
 use app::events::VisitorCommand;
-use app::model::{ConversationSummary, MemberSummary, WorkspaceSettings};
+use app::inbox::ConversationSummary;
+use app::people::MemberSummary;
+use app::settings::WorkspaceSettings;
 
 use crate::sockets::{connect, OperatorSocket, VisitorSocket};
 use app::{AppError, Me};
@@ -144,7 +146,7 @@ impl TestApp {
     }
 
     /// An inbox page with these filters (view, status, channel, workflow, q, before).
-    pub async fn inbox(&self, filters: &[(&str, &str)]) -> Result<app::model::InboxPage, AppError> {
+    pub async fn inbox(&self, filters: &[(&str, &str)]) -> Result<app::inbox::InboxPage, AppError> {
         result(self.call("inbox/conversations", filters).await).await
     }
 

@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
+use app::canned::CannedResponse;
+use app::contacts::ContactDetail;
+use app::conversation::{AttachmentView, CategoryView, ConversationDetail};
 use app::events::{MessageView, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
+use app::inbox::ConversationSummary;
 use app::lifecycle::Status;
-use app::model::{
-    AttachmentView, CannedResponse, CategoryView, ContactDetail, ConversationDetail, ConversationSummary,
-};
 use app::AppError;
 
 use crate::helpers::*;
@@ -139,7 +140,7 @@ async fn unread_counts_are_per_operator_and_clear_when_read() {
         "replying reads the conversation"
     );
     visitor_says(&mut v, "My order is late", "fourth").await;
-    let page: app::model::InboxPage = result(app.call_with(&ben, "inbox/conversations", &[("view", "mine")]).await)
+    let page: app::inbox::InboxPage = result(app.call_with(&ben, "inbox/conversations", &[("view", "mine")]).await)
         .await
         .unwrap();
     assert_eq!(page.mine_unread, 1);
@@ -439,7 +440,7 @@ async fn the_inbox_filters_searches_and_pages() {
         let app = &app;
         async move {
             let form: Vec<(&str, &str)> = filters.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            result::<app::model::InboxPage>(app.call_with(&client, "inbox/conversations", &form).await).await
+            result::<app::inbox::InboxPage>(app.call_with(&client, "inbox/conversations", &form).await).await
         }
     };
     let first = page(vec![]).await.unwrap();

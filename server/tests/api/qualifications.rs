@@ -1,7 +1,7 @@
 //! Qualifications: practice in a sandbox, review, grant, revoke, and going live obeying them.
 
 use app::events::{OperatorCommand, OperatorEvent};
-use app::model::{PracticeRun, PracticeStatus, QualificationsOverview};
+use app::qualifications::{PracticeRun, PracticeStatus, QualificationsOverview};
 use app::AppError;
 
 use crate::helpers::*;
@@ -193,7 +193,7 @@ async fn the_scripted_customer_answers_line_by_line_and_nothing_reaches_the_inbo
     // The sandbox touched no real conversation.
     assert_eq!(app.store.newest_conversation().await.unwrap(), None);
     let owner = TestApp::client_signed_in(&app, OWNER).await;
-    let inbox: app::model::InboxPage = result(app.call_with(&owner, "inbox/conversations", &[]).await)
+    let inbox: app::inbox::InboxPage = result(app.call_with(&owner, "inbox/conversations", &[]).await)
         .await
         .unwrap();
     assert!(inbox.conversations.is_empty());
@@ -392,7 +392,7 @@ async fn turning_the_requirement_on_takes_unqualified_operators_off_the_workflow
 async fn a_practice_scenario_that_breaks_the_limits_is_refused_and_nothing_changes() {
     let app = spawn_app().await;
     let admin = TestApp::client_signed_in(&app, ADMIN).await;
-    let before: app::model::WorkflowSettings = result(app.call_with(&admin, "workflows/get", &[("id", "1")]).await)
+    let before: app::workflows::WorkflowSettings = result(app.call_with(&admin, "workflows/get", &[("id", "1")]).await)
         .await
         .unwrap();
     let too_many = "line\n".repeat(21);
@@ -422,7 +422,7 @@ async fn a_practice_scenario_that_breaks_the_limits_is_refused_and_nothing_chang
     assert_eq!(res.status(), 400);
     let err: AppError = serde_json::from_str(&res.text().await.unwrap()).unwrap();
     assert!(err.to_string().starts_with("Practice scenario"), "{err}");
-    let after: app::model::WorkflowSettings = result(app.call_with(&admin, "workflows/get", &[("id", "1")]).await)
+    let after: app::workflows::WorkflowSettings = result(app.call_with(&admin, "workflows/get", &[("id", "1")]).await)
         .await
         .unwrap();
     assert_eq!(after, before);

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use app::events::{OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
-use app::model::{MyPresence, OfferView, OperatorStatus};
+use app::live::{MyPresence, OfferView, OperatorStatus};
 
 use crate::helpers::*;
 use crate::sockets::*;
@@ -19,7 +19,7 @@ fn send(body: &str, key: &str) -> VisitorCommand {
 }
 
 /// The conversation as the inbox shows it, read from the store.
-async fn summary(app: &TestApp, conversation: i64) -> app::model::ConversationSummary {
+async fn summary(app: &TestApp, conversation: i64) -> app::inbox::ConversationSummary {
     app.store.conversation_summary(conversation).await.unwrap().unwrap()
 }
 

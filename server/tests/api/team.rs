@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
+use app::audit::AuditView;
+use app::auth::InvitationView;
 use app::events::{OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
-use app::model::{AuditView, Invitation, InvitationView, MemberSummary};
+use app::people::{Invitation, MemberSummary};
 use app::{AppError, Role};
 
 use crate::helpers::*;

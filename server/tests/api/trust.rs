@@ -2,8 +2,9 @@
 //! changed.
 
 use app::events::{OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
+use app::inbox::ConversationSummary;
 use app::lifecycle::Status;
-use app::model::{ConversationSummary, GroupSummary};
+use app::people::GroupSummary;
 
 use crate::helpers::*;
 use crate::sockets::*;
@@ -260,7 +261,7 @@ async fn a_member_taken_out_of_a_group_or_given_a_new_role_reconnects_with_new_r
     // Ben's access did not change: his socket stays open and answers.
     ben_socket
         .send(&OperatorCommand::SetStatus {
-            status: app::model::OperatorStatus::Away,
+            status: app::live::OperatorStatus::Away,
         })
         .await;
     ben_socket

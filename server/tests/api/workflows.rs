@@ -1,7 +1,7 @@
 //! The workflow editor: settings, the API key that never comes back, validation and answers.
 
 use app::events::{SenderKind, VisitorCommand, VisitorEvent};
-use app::model::WorkflowSettings;
+use app::workflows::WorkflowSettings;
 
 use crate::helpers::*;
 
@@ -138,7 +138,7 @@ async fn an_admin_edits_a_workflow_and_the_api_key_is_never_sent_back() {
         .unwrap();
     assert!(!removed.has_api_key);
 
-    let audit: Vec<app::model::AuditView> = result(app.call("audit/list", &[("action", "workflow.updated")]).await)
+    let audit: Vec<app::audit::AuditView> = result(app.call("audit/list", &[("action", "workflow.updated")]).await)
         .await
         .unwrap();
     assert_eq!(audit.len(), 3);

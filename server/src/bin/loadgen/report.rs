@@ -88,7 +88,7 @@ pub fn render(args: &RunArgs, relay: &TargetResult, sb: &TargetResult, took: Dur
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
-        app::model::format_utc(ms)
+        app::time::format_utc(ms)
     };
     let mut o = String::new();
     o.push_str(BEGIN);

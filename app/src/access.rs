@@ -1,0 +1,187 @@
+//! Roles, scopes and the signed-in member: who may do what.
+
+use serde::{Deserialize, Serialize};
+
+/// What a signed-in member may do. Each server function names the scope it needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    /// See operator groups and the inbox.
+    OperatorRead,
+    /// Go live and handle conversations.
+    OperatorWrite,
+    /// See every conversation in the workspace and the live view (supervisors and up).
+    ConversationsReadAll,
+    /// See the team.
+    MembersRead,
+    /// Add, change and deactivate team members; create and staff operator groups.
+    MembersWrite,
+    /// Create and edit workflows.
+    WorkflowsWrite,
+    /// Create and edit channels.
+    ChannelsWrite,
+    /// Change workspace settings and feature flags.
+    SettingsWrite,
+    /// Read the audit log.
+    AuditRead,
+    /// Review operators' practice runs and grant or revoke qualifications.
+    QualificationsWrite,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 10] = [
+        Scope::OperatorRead,
+        Scope::OperatorWrite,
+        Scope::ConversationsReadAll,
+        Scope::MembersRead,
+        Scope::MembersWrite,
+        Scope::WorkflowsWrite,
+        Scope::ChannelsWrite,
+        Scope::SettingsWrite,
+        Scope::AuditRead,
+        Scope::QualificationsWrite,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::OperatorRead => "operator:read",
+            Scope::OperatorWrite => "operator:write",
+            Scope::ConversationsReadAll => "conversations:read_all",
+            Scope::MembersRead => "members:read",
+            Scope::MembersWrite => "members:write",
+            Scope::WorkflowsWrite => "workflows:write",
+            Scope::ChannelsWrite => "channels:write",
+            Scope::SettingsWrite => "settings:write",
+            Scope::AuditRead => "audit:read",
+            Scope::QualificationsWrite => "qualifications:write",
+        }
+    }
+}
+
+/// The role ladder, highest first: Owner > Admin > Supervisor > Account Manager > Agent >
+/// Support Agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    Owner,
+    Admin,
+    Supervisor,
+    AccountManager,
+    Agent,
+    SupportAgent,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Owner,
+        Role::Admin,
+        Role::Supervisor,
+        Role::AccountManager,
+        Role::Agent,
+        Role::SupportAgent,
+    ];
+
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
+            Role::AccountManager => "account_manager",
+            Role::Agent => "agent",
+            Role::SupportAgent => "support_agent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::Admin => "Admin",
+            Role::Supervisor => "Supervisor",
+            Role::AccountManager => "Account Manager",
+            Role::Agent => "Agent",
+            Role::SupportAgent => "Support Agent",
+        }
+    }
+
+    /// The permissions table: which scopes each role carries.
+    pub fn scopes(self) -> &'static [Scope] {
+        use Scope::*;
+        match self {
+            Role::Owner | Role::Admin => &Scope::ALL,
+            Role::Supervisor => &[
+                OperatorRead,
+                OperatorWrite,
+                ConversationsReadAll,
+                MembersRead,
+                AuditRead,
+                QualificationsWrite,
+            ],
+            // Account managers watch their accounts' conversations and the live view; they do not
+            // go live or handle conversations themselves.
+            Role::AccountManager => &[OperatorRead, ConversationsReadAll, MembersRead],
+            Role::Agent | Role::SupportAgent => &[OperatorRead, OperatorWrite],
+        }
+    }
+
+    pub fn has(self, scope: Scope) -> bool {
+        self.scopes().contains(&scope)
+    }
+}
+
+/// The signed-in member, as every page and server function sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub member_id: i64,
+    pub workspace_id: i64,
+    pub workspace_name: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+impl Me {
+    pub fn can(&self, scope: Scope) -> bool {
+        self.role.has(scope)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_round_trips_through_its_stored_name() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn agents_handle_conversations_but_cannot_change_settings_or_the_team() {
+        for role in [Role::Agent, Role::SupportAgent] {
+            assert!(role.has(Scope::OperatorWrite));
+            assert!(!role.has(Scope::SettingsWrite));
+            assert!(!role.has(Scope::MembersWrite));
+            assert!(!role.has(Scope::ConversationsReadAll));
+        }
+    }
+
+    #[test]
+    fn higher_roles_never_have_fewer_scopes_than_lower_ones_except_that_account_managers_do_not_handle_chats() {
+        for pair in Role::ALL.windows(2) {
+            let (higher, lower) = (pair[0], pair[1]);
+            for scope in lower.scopes() {
+                if higher == Role::AccountManager && *scope == Scope::OperatorWrite {
+                    continue;
+                }
+                assert!(higher.has(*scope), "{higher:?} lacks {scope:?} that {lower:?} has");
+            }
+        }
+        assert!(!Role::AccountManager.has(Scope::OperatorWrite));
+        assert!(Role::Supervisor.has(Scope::OperatorWrite));
+    }
+}

@@ -1,0 +1,32 @@
+//! The server functions of this feature.
+
+#[cfg(feature = "ssr")]
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use super::*;
+use crate::AppError;
+
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait ChatApi: Send + Sync + 'static {
+    /// The web chat channel a widget names (public: visitors are not members).
+    async fn widget(&self, key: &str) -> Result<WidgetChannel, AppError>;
+    /// A new visitor on the web channel: their signed token.
+    async fn start_visitor(&self, key: &str, client: Option<std::net::IpAddr>) -> Result<String, AppError>;
+}
+
+/// Public: the widget asks which channel it belongs to.
+#[server(endpoint = "widget/channel")]
+pub async fn get_widget_channel(key: String) -> Result<WidgetChannel, AppError> {
+    use crate::service::*;
+    public(|chat: Arc<dyn ChatApi>| async move { chat.widget(&key).await }).await
+}
+
+/// Public: a new visitor on a web channel gets a signed token to keep.
+#[server(endpoint = "widget/start")]
+pub async fn start_visitor(key: String) -> Result<String, AppError> {
+    use crate::service::*;
+    public(|chat: Arc<dyn ChatApi>| async move { chat.start_visitor(&key, client_ip()).await }).await
+}

@@ -1,0 +1,80 @@
+//! The server functions of this feature.
+
+#[cfg(feature = "ssr")]
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use super::*;
+use crate::AppError;
+#[cfg(feature = "ssr")]
+use crate::{Me, Scope};
+
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait ContactsApi: Send + Sync + 'static {
+    async fn detail(&self, me: &Me, conversation_id: i64) -> Result<ContactDetail, AppError>;
+    async fn update(
+        &self,
+        me: &Me,
+        conversation_id: i64,
+        name: &str,
+        email: &str,
+        phone: &str,
+    ) -> Result<ContactDetail, AppError>;
+    async fn label(&self, me: &Me, conversation_id: i64, label: &str, add: bool) -> Result<ContactDetail, AppError>;
+    async fn data(&self, me: &Me, conversation_id: i64, key: &str, value: &str) -> Result<ContactDetail, AppError>;
+}
+
+/// The contact of a conversation, with labels, data records and their other conversations.
+#[server(endpoint = "contacts/get")]
+pub async fn get_contact(conversation_id: i64) -> Result<ContactDetail, AppError> {
+    use crate::service::*;
+    serve(
+        Some(Scope::OperatorRead),
+        "see contacts",
+        |contacts: Arc<dyn ContactsApi>, me| async move { contacts.detail(&me, conversation_id).await },
+    )
+    .await
+}
+
+#[server(endpoint = "contacts/update")]
+pub async fn update_contact(
+    conversation_id: i64,
+    name: String,
+    email: String,
+    phone: String,
+) -> Result<ContactDetail, AppError> {
+    use crate::service::*;
+    serve(
+        Some(Scope::OperatorWrite),
+        "change contact details",
+        |contacts: Arc<dyn ContactsApi>, me| async move {
+            contacts.update(&me, conversation_id, &name, &email, &phone).await
+        },
+    )
+    .await
+}
+
+#[server(endpoint = "contacts/label")]
+pub async fn contact_label(conversation_id: i64, label: String, add: bool) -> Result<ContactDetail, AppError> {
+    use crate::service::*;
+    serve(
+        Some(Scope::OperatorWrite),
+        "change contact details",
+        |contacts: Arc<dyn ContactsApi>, me| async move { contacts.label(&me, conversation_id, &label, add).await },
+    )
+    .await
+}
+
+/// Sets a contact's data record; an empty value removes it.
+#[server(endpoint = "contacts/data")]
+pub async fn contact_data(conversation_id: i64, key: String, value: String) -> Result<ContactDetail, AppError> {
+    use crate::service::*;
+    serve(
+        Some(Scope::OperatorWrite),
+        "change contact details",
+        |contacts: Arc<dyn ContactsApi>, me| async move { contacts.data(&me, conversation_id, &key, &value).await },
+    )
+    .await
+}

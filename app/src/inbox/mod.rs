@@ -1,0 +1,105 @@
+//! The inbox: conversations listed, filtered, searched and paged.
+
+use serde::{Deserialize, Serialize};
+
+mod api;
+pub mod page;
+
+pub use api::*;
+
+/// A conversation as the inbox lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub id: i64,
+    pub workflow_id: i64,
+    pub channel_kind: crate::lifecycle::ChannelKind,
+    pub channel_name: String,
+    /// The channel's colour (CSS), shown as a chip in the inbox.
+    pub channel_colour: String,
+    pub contact_name: String,
+    pub status: crate::lifecycle::Status,
+    pub handler: crate::lifecycle::Handler,
+    pub assignee_id: Option<i64>,
+    pub assignee: Option<String>,
+    pub last_message: Option<String>,
+    pub last_seq: i64,
+    /// When the visitor started waiting for a human (Unix milliseconds).
+    pub escalated_at: Option<i64>,
+    /// Unix milliseconds.
+    pub last_activity_at: i64,
+    /// Who wrote the latest message the team sees, so a client can count it as unread.
+    pub last_sender_kind: Option<crate::events::SenderKind>,
+    pub last_sender_id: Option<i64>,
+    /// The workspace's category for it, if set.
+    pub category: Option<String>,
+    /// Messages the viewing member has not read (0 in events sent to everyone).
+    pub unread: u32,
+}
+
+impl ConversationSummary {
+    /// Whether a message by this sender counts as unread for `member_id`: what customers and
+    /// other team members write, not the assistant, notices or one's own.
+    pub fn counts_as_unread(kind: Option<crate::events::SenderKind>, sender_id: Option<i64>, member_id: i64) -> bool {
+        use crate::events::SenderKind;
+        match kind {
+            Some(SenderKind::Contact) => true,
+            Some(SenderKind::Operator) => sender_id != Some(member_id),
+            _ => false,
+        }
+    }
+}
+
+/// Which conversations the inbox lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxQuery {
+    /// `mine`, `unassigned` or empty for everything the member may see.
+    pub view: String,
+    /// `open`, `waiting`, `active`, `resolved` or empty.
+    pub status: String,
+    /// A channel kind (`web`, `sms`, …) or empty.
+    pub channel: String,
+    /// A workflow id or empty.
+    pub workflow: String,
+    /// Words to find in the contact's name, e-mail, phone or the messages.
+    pub q: String,
+    /// Where the previous page ended (`<last activity ms>:<id>`), for the next page.
+    pub before: String,
+}
+
+/// How many conversations of each status match the inbox's other filters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    pub open: u32,
+    pub waiting: u32,
+    pub active: u32,
+    pub resolved: u32,
+}
+
+impl StatusCounts {
+    pub fn all(&self) -> u32 {
+        self.open + self.waiting + self.active + self.resolved
+    }
+
+    /// The count of one status, or of all with `None`.
+    pub fn of(&self, status: Option<crate::lifecycle::Status>) -> u32 {
+        use crate::lifecycle::Status;
+        match status {
+            Some(Status::Open) => self.open,
+            Some(Status::Waiting) => self.waiting,
+            Some(Status::Active) => self.active,
+            Some(Status::Resolved) => self.resolved,
+            None => self.all(),
+        }
+    }
+}
+
+/// One page of the inbox.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxPage {
+    pub conversations: Vec<ConversationSummary>,
+    /// Pass as `before` for the next page; `None` on the last one.
+    pub next: Option<String>,
+    pub counts: StatusCounts,
+    /// Unread messages in the conversations assigned to the member (for the tab title).
+    pub mine_unread: u32,
+}
