@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::chat::get_widget_channel;
 use crate::chat::WidgetChannel;
-use crate::conversation::page::{Attachments, PendingFiles};
+use crate::conversation::bubble::{Attachments, PendingFiles};
 use crate::conversation::AttachmentView;
 use crate::events::{MessageBody, MessageView, SenderKind, VisitorCommand, VisitorEvent};
 use crate::format;

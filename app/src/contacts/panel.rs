@@ -11,7 +11,7 @@ use crate::conversation::{
     list_categories, reopen_conversation, resolve_conversation, restore_to_ai, set_conversation_category, take_over,
 };
 use crate::events::{OperatorCommand, SenderKind};
-use crate::inbox::page::{inbox_href, Inbox};
+use crate::inbox::state::{inbox_href, Inbox};
 use crate::lifecycle::{Handler, Status};
 use crate::socket::new_key;
 use crate::time::format_utc;
@@ -125,7 +125,7 @@ pub fn InfoPanel() -> impl IntoView {
             attachments: vec![],
         }) {
             inbox.pending.update(|p| {
-                p.push(crate::inbox::page::Pending {
+                p.push(crate::inbox::state::Pending {
                     key,
                     body: body.trim().to_string(),
                     internal: true,

@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 use crate::inbox::ConversationSummary;
 
 mod api;
+pub mod bubble;
+mod composer;
 pub mod page;
+mod transfer;
 
 pub use api::*;
 

@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 mod api;
 pub mod page;
+mod shortcuts;
+pub mod state;
 
 pub use api::*;
 
