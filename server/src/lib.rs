@@ -126,8 +126,6 @@ impl Application {
                 tracing::error!(error = %e, "could not look for unanswered visitors after the start");
             }
         });
-        let weak = Arc::downgrade(&router);
-        conversations.set_queue_check(Box::new(move |c| weak.upgrade().is_some_and(|r| r.is_queued(c))));
         let backend: Arc<dyn Backend> = Arc::new(services::Services {
             store: store.clone(),
             sessions,

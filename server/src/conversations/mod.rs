@@ -46,17 +46,18 @@ pub enum Change {
         member_id: Option<i64>,
         outcome: &'static str,
     },
+    /// The visitor wrote, with words to answer, while they wait for a person and the assistant
+    /// still handles the conversation. Whether the assistant answers is routing's to say: it
+    /// does while they wait in a queue (`Conversations::answer_in_queue`), not while the
+    /// conversation is offered to someone.
+    VisitorWaiting { conversation_id: i64, workflow_id: i64 },
 }
-
-/// Asks whether a conversation waits in a routing queue.
-pub type QueueCheck = Box<dyn Fn(i64) -> bool + Send + Sync>;
 
 /// How far back a restart looks for visitors' messages the assistant had not answered.
 const UNANSWERED_WITHIN_MS: i64 = 60 * 60 * 1000;
 
 pub struct Conversations {
     changes: tokio::sync::mpsc::UnboundedSender<Change>,
-    queue_check: std::sync::OnceLock<QueueCheck>,
     store: Store,
     hub: Arc<Hub>,
     http: reqwest::Client,
@@ -92,7 +93,6 @@ impl Conversations {
     ) -> Self {
         Conversations {
             changes,
-            queue_check: std::sync::OnceLock::new(),
             store,
             hub,
             http: reqwest::Client::new(),
@@ -100,15 +100,6 @@ impl Conversations {
             in_flight: Mutex::new(HashMap::new()),
             summaries: Mutex::new(HashMap::new()),
         }
-    }
-
-    /// Lets the router say which conversations wait in its queues.
-    pub fn set_queue_check(&self, check: QueueCheck) {
-        let _ = self.queue_check.set(check);
-    }
-
-    fn queued(&self, conversation_id: i64) -> bool {
-        self.queue_check.get().is_some_and(|check| check(conversation_id))
     }
 
     fn tell(&self, change: Change) {
@@ -160,14 +151,19 @@ impl Conversations {
             .conversation(conversation_id)
             .await?
             .ok_or_else(|| AppError::not_found("The conversation"))?;
-        // The assistant answers while it handles the conversation, and also while the visitor
-        // waits in a queue for a person; it is quiet once a person has been found.
+        // The assistant answers while it handles the conversation. While the visitor waits for
+        // a person, routing decides: the assistant keeps answering while they wait in a queue,
+        // and is quiet once a person has been found.
         // A file on its own gives the assistant nothing to answer.
-        if conversation.handler == Handler::Ai
-            && !body.as_str().is_empty()
-            && (conversation.status != Status::Waiting || self.queued(conversation_id))
-        {
-            self.assistant_turn(&conversation, body.as_str()).await?;
+        if conversation.handler == Handler::Ai && !body.as_str().is_empty() {
+            if conversation.status == Status::Waiting {
+                self.tell(Change::VisitorWaiting {
+                    conversation_id,
+                    workflow_id: conversation.workflow_id,
+                });
+            } else {
+                self.assistant_turn(&conversation, body.as_str()).await?;
+            }
         }
         self.publish_summary(conversation_id).await;
         Ok(appended)
@@ -180,10 +176,6 @@ impl Conversations {
             .workflow(conversation.workflow_id)
             .await?
             .ok_or_else(|| AppError::not_found("The workflow"))?;
-        if conversation.status == Status::Waiting {
-            self.spawn_reply(conversation.id, workflow);
-            return Ok(false);
-        }
         let requests = if escalation::asks_for_human(text) {
             self.store.count_human_request(conversation.id).await?
         } else {
@@ -209,6 +201,16 @@ impl Conversations {
             escalation::Decision::Answer => self.spawn_reply(conversation.id, workflow),
         }
         Ok(false)
+    }
+
+    /// The assistant answers a visitor who waits in a routing queue for a person (routing's
+    /// decision, on `Change::VisitorWaiting`).
+    pub async fn answer_in_queue(self: &Arc<Self>, conversation_id: i64, workflow_id: i64) {
+        match self.store.workflow(workflow_id).await {
+            Ok(Some(workflow)) => self.spawn_reply(conversation_id, workflow),
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, conversation_id, "could not read the workflow for the assistant"),
+        }
     }
 
     /// After a restart: the assistant's answers that were in flight when the server stopped

@@ -4,9 +4,10 @@
 //! here applies them. State lives in memory (one lock, never held across an await), so a
 //! decision costs no database round trip; the database records the outcomes.
 //!
-//! It learns of conversation changes (escalated, claimed, released) from the conversation
-//! service over a channel, and of operators from their sockets: connect, disconnect, status,
-//! going live, accepting and declining offers. A ticker expires offers and clears the presence
+//! It learns of conversation changes (escalated, claimed, released, a waiting visitor wrote)
+//! from the conversation service over a channel, and of operators from their sockets: connect,
+//! disconnect, status, going live, accepting and declining offers. Routing calls the
+//! conversation service; the conversation service never calls routing. A ticker expires offers and clears the presence
 //! of operators whose sockets have been gone longer than the workspace's disconnect timeout.
 //!
 //! This file is the engine: the state, the start, the conversation changes and the routing
@@ -206,6 +207,16 @@ impl Router {
     async fn on_change(&self, change: Change) {
         match change {
             Change::Escalated { conversation_id } => self.route(conversation_id).await,
+            // The assistant keeps a queued visitor company; an offered conversation waits for
+            // the person it is offered to.
+            Change::VisitorWaiting {
+                conversation_id,
+                workflow_id,
+            } => {
+                if self.is_queued(conversation_id) {
+                    self.conversations.answer_in_queue(conversation_id, workflow_id).await;
+                }
+            }
             Change::Claimed {
                 conversation_id,
                 member_id,
