@@ -121,8 +121,6 @@ impl Application {
                 tracing::error!(error = %e, "could not look for unanswered visitors after the start");
             }
         });
-        let weak = Arc::downgrade(&router);
-        conversations.set_queue_check(Box::new(move |c| weak.upgrade().is_some_and(|r| r.is_queued(c))));
         let mailer = || config.mail.as_ref().map(mail::Mailer::new);
         let services = services::Services {
             sessions: sessions.clone(),

@@ -45,6 +45,7 @@ impl Services {
         provide_context::<Arc<dyn app::auth::PasswordApi>>(self.accounts.clone());
         provide_context::<Arc<dyn app::inbox::InboxApi>>(self.conversations.clone());
         provide_context::<Arc<dyn app::conversation::ConversationApi>>(self.conversations.clone());
+        provide_context::<Arc<dyn app::conversation::ConversationStateApi>>(self.conversations.clone());
         provide_context::<Arc<dyn app::conversation::HandlingApi>>(self.router.clone());
         provide_context::<Arc<dyn app::conversation::CategoriesApi>>(self.categories.clone());
         provide_context::<Arc<dyn app::contacts::ContactsApi>>(self.contacts.clone());

@@ -14,10 +14,17 @@ use crate::{Me, Scope};
 
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
+/// Reading a conversation: as it opens, as the inbox lists it, its older messages.
 pub trait ConversationApi: Send + Sync + 'static {
     async fn detail(&self, me: &Me, id: i64) -> Result<ConversationDetail, AppError>;
     async fn summary_for(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
     async fn history(&self, me: &Me, id: i64, before_seq: i64) -> Result<Vec<crate::events::MessageView>, AppError>;
+}
+
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+/// Changes to a conversation's state: its category, reopened, handed back to the assistant, resolved.
+pub trait ConversationStateApi: Send + Sync + 'static {
     async fn set_category(&self, me: &Me, id: i64, category_id: Option<i64>) -> Result<ConversationSummary, AppError>;
     async fn reopen(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
     async fn restore_to_ai(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
@@ -99,7 +106,7 @@ pub async fn set_conversation_category(id: i64, category_id: String) -> Result<C
     serve(
         Some(Scope::OperatorWrite),
         "categorise conversations",
-        |conversations: Arc<dyn ConversationApi>, me| async move {
+        |conversations: Arc<dyn ConversationStateApi>, me| async move {
             let category = match category_id.trim() {
                 "" => None,
                 c => Some(parse_number("Category", c)?),
@@ -116,7 +123,7 @@ pub async fn reopen_conversation(id: i64) -> Result<ConversationSummary, AppErro
     serve(
         Some(Scope::OperatorWrite),
         "reopen conversations",
-        |conversations: Arc<dyn ConversationApi>, me| async move { conversations.reopen(&me, id).await },
+        |conversations: Arc<dyn ConversationStateApi>, me| async move { conversations.reopen(&me, id).await },
     )
     .await
 }
@@ -138,7 +145,7 @@ pub async fn restore_to_ai(id: i64) -> Result<ConversationSummary, AppError> {
     serve(
         Some(Scope::OperatorWrite),
         "hand conversations back to the assistant",
-        |conversations: Arc<dyn ConversationApi>, me| async move { conversations.restore_to_ai(&me, id).await },
+        |conversations: Arc<dyn ConversationStateApi>, me| async move { conversations.restore_to_ai(&me, id).await },
     )
     .await
 }
@@ -149,7 +156,7 @@ pub async fn resolve_conversation(id: i64) -> Result<ConversationSummary, AppErr
     serve(
         Some(Scope::OperatorWrite),
         "resolve conversations",
-        |conversations: Arc<dyn ConversationApi>, me| async move { conversations.resolve(&me, id).await },
+        |conversations: Arc<dyn ConversationStateApi>, me| async move { conversations.resolve(&me, id).await },
     )
     .await
 }

@@ -13,7 +13,7 @@ use crate::{Me, Scope};
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
 pub trait InboxApi: Send + Sync + 'static {
-    async fn inbox(&self, me: &Me, query: InboxQuery) -> Result<InboxPage, AppError>;
+    async fn inbox(&self, me: &Me, query: &InboxQuery) -> Result<InboxPage, AppError>;
 }
 
 /// The inbox page for a query (in the browser, a shorthand for the server function).
@@ -54,7 +54,7 @@ pub async fn list_conversations(
                 q: q.unwrap_or_default(),
                 before: before.unwrap_or_default(),
             };
-            conversations.inbox(&me, query).await
+            conversations.inbox(&me, &query).await
         },
     )
     .await

@@ -1,30 +1,26 @@
 //! The conversation service: what happens when a visitor writes, when the assistant answers,
 //! and when an operator takes over, replies, hands back or resolves. Every change is stored
-//! first, then published through the hub to the visitor and to the operators who may see it.
+//! first, then published through the hub to the visitor and to the operators who may see it
+//! (`publish.rs`). What operators read (a conversation, its history, the inbox) is `inbox.rs`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use app::conversation::ConversationDetail;
-use app::events::{MessageBody, MessageView, OperatorEvent, SenderKind, VisitorEvent};
-use app::inbox::{ConversationSummary, InboxPage, InboxQuery};
+use app::events::MessageBody;
+use app::inbox::ConversationSummary;
 use app::lifecycle::{Handler, Status};
 use app::macros::{self, MacroValues};
 use app::{AppError, Me, Scope};
 use tokio::task::AbortHandle;
 
 use crate::assistant::{self, escalation};
-use crate::hub::{Event, Hub, Topic};
-mod console;
+use crate::hub::Hub;
+mod inbox;
 pub mod lifecycle;
+mod publish;
 pub mod visibility;
 
-use crate::store::{Appended, ConversationRecord, InboxFilter, Refusal, Store};
-
-/// Messages a conversation page or a history page holds.
-const HISTORY_PAGE: i64 = 100;
-/// Conversations one inbox page holds.
-const INBOX_PAGE: i64 = 50;
+use crate::store::{Appended, ConversationRecord, Refusal, Store};
 
 fn attachment_gone() -> AppError {
     AppError::invalid(
@@ -50,17 +46,18 @@ pub enum Change {
         member_id: Option<i64>,
         outcome: &'static str,
     },
+    /// The visitor wrote, with words to answer, while they wait for a person and the assistant
+    /// still handles the conversation. Whether the assistant answers is routing's to say: it
+    /// does while they wait in a queue (`Conversations::answer_in_queue`), not while the
+    /// conversation is offered to someone.
+    VisitorWaiting { conversation_id: i64, workflow_id: i64 },
 }
-
-/// Asks whether a conversation waits in a routing queue.
-pub type QueueCheck = Box<dyn Fn(i64) -> bool + Send + Sync>;
 
 /// How far back a restart looks for visitors' messages the assistant had not answered.
 const UNANSWERED_WITHIN_MS: i64 = 60 * 60 * 1000;
 
 pub struct Conversations {
     changes: tokio::sync::mpsc::UnboundedSender<Change>,
-    queue_check: std::sync::OnceLock<QueueCheck>,
     store: Store,
     hub: Arc<Hub>,
     http: reqwest::Client,
@@ -73,9 +70,6 @@ pub struct Conversations {
     /// category) publishes from the database with `publish_summary`, which refreshes this.
     summaries: Mutex<HashMap<i64, (i64, ConversationSummary)>>,
 }
-
-/// How many summaries the cache keeps before it starts over.
-const SUMMARY_CACHE: usize = 100_000;
 
 fn encode<T: serde::Serialize>(value: &T) -> Arc<str> {
     Arc::from(serde_json::to_string(value).expect("events serialise"))
@@ -99,7 +93,6 @@ impl Conversations {
     ) -> Self {
         Conversations {
             changes,
-            queue_check: std::sync::OnceLock::new(),
             store,
             hub,
             http: reqwest::Client::new(),
@@ -109,113 +102,12 @@ impl Conversations {
         }
     }
 
-    /// Lets the router say which conversations wait in its queues.
-    pub fn set_queue_check(&self, check: QueueCheck) {
-        let _ = self.queue_check.set(check);
-    }
-
-    fn queued(&self, conversation_id: i64) -> bool {
-        self.queue_check.get().is_some_and(|check| check(conversation_id))
-    }
-
     fn tell(&self, change: Change) {
         let _ = self.changes.send(change);
     }
 
     pub fn hub(&self) -> &Arc<Hub> {
         &self.hub
-    }
-
-    /// Tells the conversation's subscribers about a stored message: the visitor unless it is
-    /// internal, and the operators. The cached summary follows it.
-    pub fn publish_message(&self, message: &MessageView) {
-        if let Some((_, s)) = self
-            .summaries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_mut(&message.conversation_id)
-        {
-            if message.seq > s.last_seq {
-                s.last_seq = message.seq;
-                s.last_activity_at = message.created_at;
-                s.last_sender_kind = Some(message.sender_kind);
-                s.last_sender_id = message.sender_id;
-                if !message.internal && message.sender_kind != SenderKind::System {
-                    s.last_message = Some(message.body.clone());
-                }
-            }
-        }
-        let event = Event {
-            seq: Some(message.seq),
-            for_visitors: (!message.internal).then(|| {
-                encode(&VisitorEvent::Message {
-                    message: message.clone(),
-                })
-            }),
-            for_operators: Some(encode(&OperatorEvent::Message {
-                message: message.clone(),
-            })),
-            ..Default::default()
-        };
-        self.hub.publish(Topic::Conversation(message.conversation_id), &event);
-    }
-
-    /// Tells the operators who may see it that the conversation changed, as the database has
-    /// it; returns what was published.
-    pub async fn publish_summary(&self, conversation_id: i64) -> Option<ConversationSummary> {
-        match self.store.published_summary(conversation_id).await {
-            Ok(Some((workspace, summary))) => {
-                {
-                    let mut cache = self.summaries.lock().unwrap_or_else(|p| p.into_inner());
-                    if cache.len() >= SUMMARY_CACHE {
-                        cache.clear();
-                    }
-                    cache.insert(conversation_id, (workspace, summary.clone()));
-                }
-                self.broadcast_summary(workspace, &summary);
-                Some(summary)
-            }
-            Ok(None) => None,
-            Err(e) => {
-                tracing::error!(error = %e, conversation_id, "could not read the conversation to publish it");
-                None
-            }
-        }
-    }
-
-    /// Announces new messages in a conversation whose state is `now`: from the cached summary
-    /// when it agrees with that state, else from the database.
-    pub async fn publish_activity(&self, now: Option<lifecycle::State>, conversation_id: i64) {
-        let cached = now.and_then(|c| {
-            let cache = self.summaries.lock().unwrap_or_else(|p| p.into_inner());
-            cache
-                .get(&conversation_id)
-                .filter(|(_, s)| s.status == c.status && s.handler == c.handler && s.assignee_id == c.assignee)
-                .cloned()
-        });
-        match cached {
-            Some((workspace, summary)) => self.broadcast_summary(workspace, &summary),
-            None => {
-                self.publish_summary(conversation_id).await;
-            }
-        }
-    }
-
-    fn broadcast_summary(&self, workspace: i64, summary: &ConversationSummary) {
-        let event = Event {
-            for_operators: Some(encode(&OperatorEvent::Conversation {
-                conversation: summary.clone(),
-            })),
-            scope: Some((summary.workflow_id, summary.assignee_id)),
-            ..Default::default()
-        };
-        self.hub.publish(Topic::Workspace(workspace), &event);
-    }
-
-    fn publish_all(&self, appended: &Appended) {
-        if !appended.duplicate {
-            self.publish_message(&appended.message);
-        }
     }
 
     /// Stops a reply the assistant is generating for the conversation, if any.
@@ -259,14 +151,19 @@ impl Conversations {
             .conversation(conversation_id)
             .await?
             .ok_or_else(|| AppError::not_found("The conversation"))?;
-        // The assistant answers while it handles the conversation, and also while the visitor
-        // waits in a queue for a person; it is quiet once a person has been found.
+        // The assistant answers while it handles the conversation. While the visitor waits for
+        // a person, routing decides: the assistant keeps answering while they wait in a queue,
+        // and is quiet once a person has been found.
         // A file on its own gives the assistant nothing to answer.
-        if conversation.handler == Handler::Ai
-            && !body.as_str().is_empty()
-            && (conversation.status != Status::Waiting || self.queued(conversation_id))
-        {
-            self.assistant_turn(&conversation, body.as_str()).await?;
+        if conversation.handler == Handler::Ai && !body.as_str().is_empty() {
+            if conversation.status == Status::Waiting {
+                self.tell(Change::VisitorWaiting {
+                    conversation_id,
+                    workflow_id: conversation.workflow_id,
+                });
+            } else {
+                self.assistant_turn(&conversation, body.as_str()).await?;
+            }
         }
         self.publish_summary(conversation_id).await;
         Ok(appended)
@@ -279,10 +176,6 @@ impl Conversations {
             .workflow(conversation.workflow_id)
             .await?
             .ok_or_else(|| AppError::not_found("The workflow"))?;
-        if conversation.status == Status::Waiting {
-            self.spawn_reply(conversation.id, workflow);
-            return Ok(false);
-        }
         let requests = if escalation::asks_for_human(text) {
             self.store.count_human_request(conversation.id).await?
         } else {
@@ -308,6 +201,16 @@ impl Conversations {
             escalation::Decision::Answer => self.spawn_reply(conversation.id, workflow),
         }
         Ok(false)
+    }
+
+    /// The assistant answers a visitor who waits in a routing queue for a person (routing's
+    /// decision, on `Change::VisitorWaiting`).
+    pub async fn answer_in_queue(self: &Arc<Self>, conversation_id: i64, workflow_id: i64) {
+        match self.store.workflow(workflow_id).await {
+            Ok(Some(workflow)) => self.spawn_reply(conversation_id, workflow),
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, conversation_id, "could not read the workflow for the assistant"),
+        }
     }
 
     /// After a restart: the assistant's answers that were in flight when the server stopped
@@ -400,146 +303,6 @@ impl Conversations {
         Err(not_found())
     }
 
-    pub async fn detail(&self, me: &Me, conversation_id: i64) -> Result<ConversationDetail, AppError> {
-        self.access(me, conversation_id).await?;
-        let messages = self.store.latest_messages(conversation_id, HISTORY_PAGE).await?;
-        // Opening a conversation reads it.
-        if let Some(last) = messages.last() {
-            self.store.mark_read(me.member_id, conversation_id, last.seq).await?;
-            self.publish_read(me.member_id, conversation_id, last.seq);
-        }
-        let summary = self
-            .store
-            .summary_for(conversation_id, Some(me.member_id))
-            .await?
-            .ok_or_else(|| AppError::not_found("That conversation"))?;
-        Ok(ConversationDetail { summary, messages })
-    }
-
-    /// Older messages, a page at a time, for scrolling back through a long history.
-    pub async fn history(&self, me: &Me, conversation_id: i64, before_seq: i64) -> Result<Vec<MessageView>, AppError> {
-        self.access(me, conversation_id).await?;
-        Ok(self
-            .store
-            .messages_before(conversation_id, before_seq, HISTORY_PAGE)
-            .await?)
-    }
-
-    /// The conversation as the member's inbox shows it, with their unread count.
-    pub async fn summary_for(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
-        self.access(me, conversation_id).await?;
-        self.store
-            .summary_for(conversation_id, Some(me.member_id))
-            .await?
-            .ok_or_else(|| AppError::not_found("That conversation"))
-    }
-
-    /// One page of the inbox, as the member may see it.
-    pub async fn inbox(&self, me: &Me, q: &InboxQuery) -> Result<InboxPage, AppError> {
-        let status = match q.status.as_str() {
-            "" => None,
-            s @ ("open" | "waiting" | "active" | "resolved") => Some(s.to_string()),
-            s => {
-                return Err(AppError::invalid(
-                    "Status",
-                    format!("`{s}` is not one of open, waiting, active, resolved"),
-                ))
-            }
-        };
-        let (assignee, unassigned) = match q.view.as_str() {
-            "" | "all" => (None, false),
-            "mine" => (Some(me.member_id), false),
-            "unassigned" => (None, true),
-            v => {
-                return Err(AppError::invalid(
-                    "View",
-                    format!("`{v}` is not one of mine, unassigned, all"),
-                ))
-            }
-        };
-        let channel_kind = match q.channel.as_str() {
-            "" => None,
-            k @ ("web" | "sms" | "email" | "whatsapp" | "messenger" | "instagram" | "api") => Some(k.to_string()),
-            k => return Err(AppError::invalid("Channel", format!("`{k}` is not a channel kind"))),
-        };
-        let workflow_id = match q.workflow.trim() {
-            "" => None,
-            w => Some(app::service::parse_number("Workflow", w)?),
-        };
-        if q.q.trim().chars().count() > 200 {
-            return Err(AppError::invalid("Search", "must be at most 200 characters"));
-        }
-        // Control characters (a NUL, say) are in no message or name: they are left out, and a
-        // search made only of them finds nothing.
-        let stray = |c: char| c.is_control() && !c.is_whitespace();
-        let printable: String = q.q.chars().filter(|c| !stray(*c)).collect();
-        let search = printable.trim();
-        if search.is_empty() && q.q.chars().any(stray) {
-            return Ok(InboxPage {
-                conversations: Vec::new(),
-                next: None,
-                counts: Default::default(),
-                mine_unread: self.store.mine_unread(me.member_id).await?,
-            });
-        }
-        let before = match q.before.split_once(':') {
-            None if q.before.is_empty() => None,
-            Some((ms, id)) => match (ms.parse::<i64>(), id.parse::<i64>()) {
-                (Ok(ms), Ok(id)) => Some((ms, id)),
-                _ => return Err(AppError::invalid("Page", "is not a place in the list")),
-            },
-            None => return Err(AppError::invalid("Page", "is not a place in the list")),
-        };
-        let filter = InboxFilter {
-            workspace_id: me.workspace_id,
-            visible_to: (!me.can(Scope::ConversationsReadAll)).then_some(me.member_id),
-            reader: Some(me.member_id),
-            assignee,
-            unassigned,
-            status,
-            channel_kind,
-            workflow_id,
-            search: (!search.is_empty()).then(|| search.to_string()),
-            before,
-            id: None,
-            inbox_only: true,
-        };
-        let mut conversations = self.store.summaries(&filter, INBOX_PAGE + 1).await?;
-        let next = if conversations.len() as i64 > INBOX_PAGE {
-            conversations.truncate(INBOX_PAGE as usize);
-            conversations.last().map(|c| format!("{}:{}", c.last_activity_at, c.id))
-        } else {
-            None
-        };
-        let counts = self.store.status_counts(&filter).await?;
-        let mine_unread = self.store.mine_unread(me.member_id).await?;
-        Ok(InboxPage {
-            conversations,
-            next,
-            counts,
-            mine_unread,
-        })
-    }
-
-    /// The member read the conversation up to `seq`; their other tabs are told.
-    pub async fn mark_read(&self, me: &Me, conversation_id: i64, seq: i64) -> Result<(), AppError> {
-        self.access(me, conversation_id).await?;
-        self.store.mark_read(me.member_id, conversation_id, seq).await?;
-        self.publish_read(me.member_id, conversation_id, seq);
-        Ok(())
-    }
-
-    /// Tells every tab of the member that they read the conversation up to `seq`.
-    fn publish_read(&self, member_id: i64, conversation_id: i64, seq: i64) {
-        self.hub.publish(
-            Topic::Member(member_id),
-            &Event {
-                for_operators: Some(encode(&OperatorEvent::Read { conversation_id, seq })),
-                ..Default::default()
-            },
-        );
-    }
-
     /// What `{{…}}` macros in the member's reply stand for in this conversation.
     async fn macro_values(&self, me: &Me, conversation: &ConversationRecord) -> Result<MacroValues, AppError> {
         let (name, email, phone) = self
@@ -618,46 +381,6 @@ impl Conversations {
         Ok(appended)
     }
 
-    /// Files the conversation's category (or clears it with `None`).
-    pub async fn set_category(
-        &self,
-        me: &Me,
-        conversation_id: i64,
-        category_id: Option<i64>,
-    ) -> Result<ConversationSummary, AppError> {
-        require_write(me)?;
-        self.access(me, conversation_id).await?;
-        self.store
-            .set_category(conversation_id, category_id)
-            .await
-            .map_err(|e| match e {
-                crate::store::StoreError::NotFound => AppError::not_found("That category"),
-                other => other.into(),
-            })?;
-        self.summary_after_change(conversation_id).await
-    }
-
-    /// Reopens a resolved conversation: active again if a person holds it, else open.
-    pub async fn reopen(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
-        require_write(me)?;
-        let c = self.access(me, conversation_id).await?;
-        if c.status != Status::Resolved {
-            return Err(AppError::Conflict(
-                "Only a resolved conversation can be reopened.".into(),
-            ));
-        }
-        self.require_handler(me, &c, "reopen it").await?;
-        let note = self.store.reopen(conversation_id, me.member_id).await?;
-        self.publish_all(&note);
-        if let Some(member_id) = c.assignee_id {
-            self.tell(Change::Claimed {
-                conversation_id,
-                member_id,
-            });
-        }
-        self.summary_after_change(conversation_id).await
-    }
-
     /// The operator takes over: the assistant stops at once, including a reply in flight.
     pub async fn take_over(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
         require_write(me)?;
@@ -681,40 +404,6 @@ impl Conversations {
                 member_id: me.member_id,
             });
         }
-        self.summary_after_change(conversation_id).await
-    }
-
-    /// Hands the conversation back to the assistant, which answers the visitor's next message
-    /// with the whole thread as context.
-    pub async fn restore_to_ai(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
-        require_write(me)?;
-        let c = self.access(me, conversation_id).await?;
-        self.require_handler(me, &c, "hand it back").await?;
-        let note = self.store.restore_to_ai(conversation_id, me.member_id).await?;
-        self.publish_all(&note);
-        self.tell(Change::Released {
-            conversation_id,
-            member_id: c.assignee_id,
-            outcome: "returned_to_ai",
-        });
-        self.summary_after_change(conversation_id).await
-    }
-
-    pub async fn resolve(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
-        require_write(me)?;
-        let c = self.access(me, conversation_id).await?;
-        if c.status == Status::Resolved {
-            return Err(AppError::Conflict("This conversation is already resolved.".into()));
-        }
-        self.require_handler(me, &c, "resolve it").await?;
-        self.stop_assistant(conversation_id);
-        let note = self.store.resolve(conversation_id, me.member_id).await?;
-        self.publish_all(&note);
-        self.tell(Change::Released {
-            conversation_id,
-            member_id: c.assignee_id,
-            outcome: "completed",
-        });
         self.summary_after_change(conversation_id).await
     }
 
@@ -749,6 +438,83 @@ impl Conversations {
         self.publish_summary(conversation_id)
             .await
             .ok_or_else(|| AppError::not_found("That conversation"))
+    }
+}
+
+#[async_trait::async_trait]
+impl app::conversation::ConversationStateApi for Conversations {
+    /// Files the conversation's category (or clears it with `None`).
+    async fn set_category(
+        &self,
+        me: &Me,
+        conversation_id: i64,
+        category_id: Option<i64>,
+    ) -> Result<ConversationSummary, AppError> {
+        require_write(me)?;
+        self.access(me, conversation_id).await?;
+        self.store
+            .set_category(conversation_id, category_id)
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::NotFound => AppError::not_found("That category"),
+                other => other.into(),
+            })?;
+        self.summary_after_change(conversation_id).await
+    }
+
+    /// Reopens a resolved conversation: active again if a person holds it, else open.
+    async fn reopen(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
+        require_write(me)?;
+        let c = self.access(me, conversation_id).await?;
+        if c.status != Status::Resolved {
+            return Err(AppError::Conflict(
+                "Only a resolved conversation can be reopened.".into(),
+            ));
+        }
+        self.require_handler(me, &c, "reopen it").await?;
+        let note = self.store.reopen(conversation_id, me.member_id).await?;
+        self.publish_all(&note);
+        if let Some(member_id) = c.assignee_id {
+            self.tell(Change::Claimed {
+                conversation_id,
+                member_id,
+            });
+        }
+        self.summary_after_change(conversation_id).await
+    }
+
+    /// Hands the conversation back to the assistant, which answers the visitor's next message
+    /// with the whole thread as context.
+    async fn restore_to_ai(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
+        require_write(me)?;
+        let c = self.access(me, conversation_id).await?;
+        self.require_handler(me, &c, "hand it back").await?;
+        let note = self.store.restore_to_ai(conversation_id, me.member_id).await?;
+        self.publish_all(&note);
+        self.tell(Change::Released {
+            conversation_id,
+            member_id: c.assignee_id,
+            outcome: "returned_to_ai",
+        });
+        self.summary_after_change(conversation_id).await
+    }
+
+    async fn resolve(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
+        require_write(me)?;
+        let c = self.access(me, conversation_id).await?;
+        if c.status == Status::Resolved {
+            return Err(AppError::Conflict("This conversation is already resolved.".into()));
+        }
+        self.require_handler(me, &c, "resolve it").await?;
+        self.stop_assistant(conversation_id);
+        let note = self.store.resolve(conversation_id, me.member_id).await?;
+        self.publish_all(&note);
+        self.tell(Change::Released {
+            conversation_id,
+            member_id: c.assignee_id,
+            outcome: "completed",
+        });
+        self.summary_after_change(conversation_id).await
     }
 }
 

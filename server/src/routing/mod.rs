@@ -4,29 +4,38 @@
 //! here applies them. State lives in memory (one lock, never held across an await), so a
 //! decision costs no database round trip; the database records the outcomes.
 //!
-//! It learns of conversation changes (escalated, claimed, released) from the conversation
-//! service over a channel, and of operators from their sockets: connect, disconnect, status,
-//! going live, accepting and declining offers. A ticker expires offers and clears the presence
+//! It learns of conversation changes (escalated, claimed, released, a waiting visitor wrote)
+//! from the conversation service over a channel, and of operators from their sockets: connect,
+//! disconnect, status, going live, accepting and declining offers. Routing calls the
+//! conversation service; the conversation service never calls routing. A ticker expires offers and clears the presence
 //! of operators whose sockets have been gone longer than the workspace's disconnect timeout.
+//!
+//! This file is the engine: the state, the start, the conversation changes and the routing
+//! decision with its queue. The `Router`'s other methods live by what they serve: `live.rs`
+//! (operators' presence, seats and the live board), `offers.rs` (accepting, declining and
+//! expiring offers), `transfer.rs` (moving a conversation to someone else) and `settings.rs`
+//! (what routing follows when settings, groups, rights or qualifications change).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::events::{OperatorEvent, VisitorEvent};
-use app::inbox::ConversationSummary;
+use app::events::VisitorEvent;
 use app::lifecycle::Status;
-use app::live::{LiveBoard, MyPresence, OfferView, OperatorStatus, SessionView};
-use app::{AppError, Me, Scope};
+use app::live::{LiveBoard, SessionView};
+use app::AppError;
 use tokio::sync::mpsc;
 
 use crate::conversations::{Change, Conversations};
 use crate::hub::{Event, Hub, Topic};
 use crate::presence::{Presence, Present};
 
-mod console;
+mod live;
+mod offers;
 pub mod policy;
 pub mod queue;
+mod settings;
+mod transfer;
 
 use crate::store::{Gate, Store};
 pub use policy::{choose, eligible, pool, Need, Operator};
@@ -195,499 +204,19 @@ impl Router {
         Ok(gate)
     }
 
-    /// Settings changed: routing follows the new flags, seats and limits at once.
-    pub async fn workspace_changed(&self, workspace_id: i64) {
-        if let Ok(gate) = self.gate(workspace_id).await {
-            {
-                let mut s = self.lock();
-                for (_, o) in s.presence.of_mut(workspace_id) {
-                    o.limit = o.own_limit.unwrap_or(gate.default_chat_limit).max(1) as u32;
-                }
-                if !(gate.operator_enabled && gate.presence_enabled) {
-                    for (_, o) in s.presence.of_mut(workspace_id) {
-                        o.live.clear();
-                        o.status = OperatorStatus::Offline;
-                    }
-                }
-                s.assign_seats(workspace_id);
-            }
-            self.tell_workspace(workspace_id);
-            self.drain(workspace_id).await;
-        }
-    }
-
-    /// An operator's socket opened. Several tabs are one presence.
-    pub async fn connect(&self, me: &Me) -> Result<(), AppError> {
-        let gate = self.gate(me.workspace_id).await?;
-        let available = self.store.group_workflows(me.member_id).await?;
-        let own_limit = self.store.member_chat_limit(me.member_id).await?;
-        let load: HashSet<i64> = self.store.assigned_open(me.member_id).await?.into_iter().collect();
-        let qualified = self.store.qualified_workflows(me.member_id).await?;
-        {
-            let mut s = self.lock();
-            for w in &available {
-                s.workflow_names.insert(w.id, w.name.clone());
-            }
-            let limit = own_limit.unwrap_or(gate.default_chat_limit).max(1) as u32;
-            let entry = s
-                .presence
-                .members
-                .entry(me.member_id)
-                .or_insert_with(|| Present::offline(me.workspace_id, me.name.clone(), limit, own_limit, now_ms()));
-            entry.sockets += 1;
-            entry.gone_since = None;
-            entry.available = available;
-            entry.qualified = qualified;
-            entry.limit = limit;
-            entry.own_limit = own_limit;
-            entry.load.extend(load);
-        }
-        self.tell_member(me.member_id);
-        self.tell_workspace(me.workspace_id);
-        Ok(())
-    }
-
-    /// An operator's socket closed; after the workspace's timeout with none open, their
-    /// presence is cleared (see `tick`).
-    pub fn disconnect(&self, member_id: i64) {
-        let workspace = {
-            let mut s = self.lock();
-            let Some(o) = s.presence.get_mut(member_id) else {
-                return;
-            };
-            o.sockets = o.sockets.saturating_sub(1);
-            if o.sockets == 0 {
-                o.gone_since = Some(Instant::now());
-            }
-            o.workspace_id
-        };
-        self.tell_workspace(workspace);
-    }
-
-    pub async fn set_status(&self, me: &Me, status: OperatorStatus) -> Result<(), AppError> {
-        {
-            let mut s = self.lock();
-            let o = s.presence.get_mut(me.member_id).ok_or(AppError::Unauthenticated)?;
-            if status != OperatorStatus::Offline && o.live.is_empty() {
-                return Err(AppError::Conflict("Go live on at least one workflow first.".into()));
-            }
-            if o.status != status {
-                o.status = status;
-                o.since_ms = now_ms();
-            }
-            if status == OperatorStatus::Offline {
-                o.live.clear();
-            }
-            s.assign_seats(me.workspace_id);
-        }
-        self.tell_member(me.member_id);
-        self.tell_workspace(me.workspace_id);
-        if status == OperatorStatus::Online {
-            self.drain(me.workspace_id).await;
-        } else {
-            self.withdraw_offers_of(me.member_id, None).await;
-        }
-        Ok(())
-    }
-
-    /// Goes live on the workflows, which must be among those of the operator's groups, within
-    /// the workspace's flags and seats.
-    pub async fn go_live(&self, me: &Me, workflow_ids: &[i64]) -> Result<(), AppError> {
-        if !me.can(Scope::OperatorWrite) {
-            return Err(AppError::forbidden("go live"));
-        }
-        let gate = self.gate(me.workspace_id).await?;
-        if !gate.operator_enabled {
-            return Err(AppError::Conflict(
-                "Operators are turned off for this workspace; an admin can turn them on in Settings.".into(),
-            ));
-        }
-        if !gate.presence_enabled {
-            return Err(AppError::Conflict(
-                "Live presence is turned off for this workspace; an admin can turn it on in Settings.".into(),
-            ));
-        }
-        if workflow_ids.is_empty() {
-            return Err(AppError::invalid(
-                "Workflows",
-                "choose at least one workflow to go live on",
-            ));
-        }
-        let available = self.store.group_workflows(me.member_id).await?;
-        let qualified = self.store.qualified_workflows(me.member_id).await?;
-        let mut chosen = Vec::new();
-        for id in workflow_ids {
-            let Some(w) = available.iter().find(|w| w.id == *id) else {
-                return Err(AppError::forbidden(
-                    "go live on a workflow outside your operator groups",
-                ));
-            };
-            let record = self
-                .store
-                .workflow(*id)
-                .await?
-                .ok_or_else(|| AppError::not_found("That workflow"))?;
-            if record.requires_qualification && !qualified.contains(id) {
-                return Err(AppError::Conflict(format!(
-                    "{} requires a qualification you do not have yet: practise it under Qualifications and a reviewer will grant it.",
-                    w.name
-                )));
-            }
-            chosen.push(w.clone());
-        }
-        {
-            let mut s = self.lock();
-            if s.presence.live_others(me.workspace_id, me.member_id) >= gate.seats {
-                return Err(AppError::Conflict(format!(
-                    "All {} human-agent seats of this workspace are in use. An admin can add seats in Settings.",
-                    gate.seats
-                )));
-            }
-            let o = s.presence.get_mut(me.member_id).ok_or(AppError::Unauthenticated)?;
-            if o.live.is_empty() {
-                o.live_since_ms = now_ms();
-            }
-            o.live = chosen;
-            o.available = available;
-            o.qualified = qualified;
-            if o.status != OperatorStatus::Online {
-                o.status = OperatorStatus::Online;
-                o.since_ms = now_ms();
-            }
-            s.assign_seats(me.workspace_id);
-        }
-        tracing::info!(member_id = me.member_id, workflows = ?workflow_ids, "went live");
-        self.tell_member(me.member_id);
-        self.tell_workspace(me.workspace_id);
-        self.drain(me.workspace_id).await;
-        Ok(())
-    }
-
-    pub async fn go_offline(&self, me: &Me) -> Result<(), AppError> {
-        self.set_status(me, OperatorStatus::Offline).await?;
-        let reroute = self
-            .gate(me.workspace_id)
-            .await
-            .map(|g| g.reroute_on_disconnect)
-            .unwrap_or(true);
-        if reroute {
-            self.hand_back_conversations(
-                me.member_id,
-                &format!(
-                    "{} went offline; the conversation goes to the next available operator.",
-                    me.name
-                ),
-            )
-            .await;
-        }
-        Ok(())
-    }
-
-    /// A person answers customers only in one of the workspace's human-agent seats. Live
-    /// operators hold them (those live longest first); a member who is not live may take over
-    /// or reply while a seat is free.
-    /// Operators must be turned on in the workspace's settings, too. Answers from memory (the
-    /// settings are re-read whenever they change): this is on every reply's path.
-    pub async fn require_seat(&self, me: &Me) -> Result<(), AppError> {
-        let cached = self.lock().gates.get(&me.workspace_id).cloned();
-        let gate = match cached {
-            Some(gate) => gate,
-            None => self.gate(me.workspace_id).await?,
-        };
-        if !gate.operator_enabled {
-            return Err(AppError::Conflict(
-                "Operators are turned off for this workspace; an admin can turn them on in Settings.".into(),
-            ));
-        }
-        if self.lock().presence.seat_for(me.workspace_id, me.member_id, gate.seats) {
-            return Ok(());
-        }
-        Err(AppError::Conflict(format!(
-            "No human-agent seat is free in this workspace ({} in use). An admin can add seats in Settings.",
-            gate.seats
-        )))
-    }
-
-    /// Accepts an offer: the conversation becomes the operator's, atomically.
-    pub async fn accept(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
-        let offered = self
-            .lock()
-            .offers
-            .get(&conversation_id)
-            .is_some_and(|o| o.to.contains(&me.member_id));
-        if !offered {
-            return Err(AppError::Conflict(
-                "This conversation is no longer offered to you.".into(),
-            ));
-        }
-        self.conversations.take_over(me, conversation_id).await
-    }
-
-    pub async fn decline(&self, me: &Me, conversation_id: i64) -> Result<(), AppError> {
-        let reroute = {
-            let mut s = self.lock();
-            match s.offers.get_mut(&conversation_id) {
-                Some(o) if o.to.contains(&me.member_id) => {
-                    o.to.retain(|m| *m != me.member_id);
-                    o.passed_over.push(me.member_id);
-                    o.to.is_empty()
-                }
-                _ => {
-                    return Err(AppError::Conflict(
-                        "This conversation is no longer offered to you.".into(),
-                    ))
-                }
-            }
-        };
-        self.tell_offer_closed(&[me.member_id], conversation_id);
-        if reroute {
-            self.route(conversation_id).await;
-        }
-        Ok(())
-    }
-
-    /// Moves a conversation to another operator or to an operator group, with a note for the
-    /// team. The one handling it, or a supervisor, may do so. A named operator must be
-    /// available now; a group's conversation goes to its available members, or waits in the
-    /// queue for anyone.
-    pub async fn transfer(
-        &self,
-        me: &Me,
-        conversation_id: i64,
-        to_member: Option<i64>,
-        to_group: Option<i64>,
-        note: &str,
-    ) -> Result<(), AppError> {
-        let c = self.conversations.access(me, conversation_id).await?;
-        if !me.can(Scope::OperatorWrite) {
-            return Err(AppError::forbidden("transfer conversations"));
-        }
-        if c.assignee_id != Some(me.member_id) && !me.can(Scope::ConversationsReadAll) {
-            return Err(AppError::Conflict(
-                "Only the operator handling this conversation, or a supervisor, can transfer it.".into(),
-            ));
-        }
-        if c.status == Status::Resolved {
-            return Err(AppError::Conflict(
-                "This conversation is resolved; there is nothing to transfer.".into(),
-            ));
-        }
-        let note = note.trim();
-        if note.chars().count() > 1000 {
-            return Err(AppError::invalid("Note", "must be at most 1000 characters"));
-        }
-        let (targets, target_name) = match (to_member, to_group) {
-            (Some(m), None) => {
-                if m == me.member_id {
-                    return Err(AppError::invalid("Transfer to", "choose someone other than yourself"));
-                }
-                let s = self.lock();
-                let o = s.presence.get(m).filter(|o| o.workspace_id == me.workspace_id);
-                let available = o.is_some_and(|o| {
-                    o.status == OperatorStatus::Online
-                        && o.live_ids.contains(&c.workflow_id)
-                        && (o.load.len() as u32) < o.limit
-                });
-                match o {
-                    Some(o) if available => (vec![m], o.name.clone()),
-                    Some(o) => {
-                        return Err(AppError::Conflict(format!(
-                            "{} cannot take it right now: they are not live and online on this workflow, or are at their chat limit.",
-                            o.name
-                        )))
-                    }
-                    None => return Err(AppError::Conflict("That operator is not live right now.".into())),
-                }
-            }
-            (None, Some(g)) => {
-                let members = self.store.group_member_ids(me.workspace_id, g).await?;
-                let groups = self.store.list_groups(me.workspace_id).await?;
-                let group = groups
-                    .into_iter()
-                    .find(|x| x.id == g)
-                    .ok_or_else(|| AppError::not_found("That operator group"))?;
-                (
-                    members.into_iter().filter(|m| *m != me.member_id).collect(),
-                    format!("the group {}", group.name),
-                )
-            }
-            _ => {
-                return Err(AppError::invalid(
-                    "Transfer to",
-                    "choose one operator or one operator group",
-                ))
-            }
-        };
-        let text = if note.is_empty() {
-            format!("{} transferred the conversation to {target_name}.", me.name)
-        } else {
-            format!("{} transferred the conversation to {target_name}: {note}", me.name)
-        };
-        self.conversations.stop_assistant_for(conversation_id);
-        let released = self.store.release_for_transfer(conversation_id, &text).await?;
-        let _ = self.store.end_operator_session(conversation_id, "transferred").await;
-        {
-            let mut s = self.lock();
-            s.sessions.remove(&conversation_id);
-            if let Some(previous) = c.assignee_id.and_then(|p| s.presence.get_mut(p)) {
-                previous.load.remove(&conversation_id);
-            }
-            s.offers.remove(&conversation_id);
-            s.lines.remove(conversation_id);
-            s.restrict.insert(conversation_id, targets);
-        }
-        self.conversations.publish_message(&released.message);
-        self.conversations.publish_summary(conversation_id).await;
-        if let Some(previous) = c.assignee_id {
-            self.tell_member(previous);
-        }
-        tracing::info!(conversation_id, ?to_member, ?to_group, "transferred");
-        self.route(conversation_id).await;
-        Ok(())
-    }
-
-    /// A member was deactivated (or lost the right to handle conversations): their presence
-    /// ends and their conversations and offers go to others.
-    pub async fn member_deactivated(&self, member_id: i64, name: &str) {
-        let workspace = {
-            let mut s = self.lock();
-            let ws = s.presence.get_mut(member_id).map(|o| {
-                o.live.clear();
-                o.status = OperatorStatus::Offline;
-                o.since_ms = now_ms();
-                o.workspace_id
-            });
-            if let Some(ws) = ws {
-                s.assign_seats(ws);
-            }
-            ws
-        };
-        self.withdraw_offers_of(member_id, None).await;
-        self.hand_back_conversations(
-            member_id,
-            &format!("{name} was deactivated; the conversation goes to the next available operator."),
-        )
-        .await;
-        if let Some(ws) = workspace {
-            self.tell_workspace(ws);
-        }
-    }
-
-    /// Re-reads the workflows of the member's groups; live workflows no longer among them end.
-    pub async fn refresh_available(&self, member_id: i64) {
-        // What they may see changed with their groups: their sockets reconnect with it.
-        self.hub.close_member(member_id);
-        let Ok(available) = self.store.group_workflows(member_id).await else {
-            return;
-        };
-        let workspace = {
-            let mut s = self.lock();
-            let Some(o) = s.presence.get_mut(member_id) else {
-                return;
-            };
-            o.live.retain(|w| available.iter().any(|a| a.id == w.id));
-            if o.live.is_empty() && o.status != OperatorStatus::Offline {
-                o.status = OperatorStatus::Offline;
-                o.since_ms = now_ms();
-            }
-            o.available = available;
-            let ws = o.workspace_id;
-            s.assign_seats(ws);
-            ws
-        };
-        self.tell_member(member_id);
-        self.tell_workspace(workspace);
-    }
-
-    /// The member's rights changed (a new role, signed out everywhere): their open sockets
-    /// close, and reconnect with the new rights if they still have any.
-    pub fn access_changed(&self, member_id: i64) {
-        self.hub.close_member(member_id);
-    }
-
-    /// A qualification was granted or revoked: routing uses the new set at once, and a live
-    /// workflow that needs a qualification they no longer hold ends.
-    pub async fn qualifications_changed(&self, member_id: i64) {
-        let Ok(qualified) = self.store.qualified_workflows(member_id).await else {
-            return;
-        };
-        let workspace = {
-            let mut s = self.lock();
-            let Some(o) = s.presence.get_mut(member_id) else {
-                return;
-            };
-            o.qualified = qualified;
-            o.workspace_id
-        };
-        self.enforce_qualifications(workspace).await;
-        self.drain(workspace).await;
-    }
-
-    /// A workflow's settings changed: operators live on one that now requires a qualification
-    /// they do not hold stop being live on it.
-    pub async fn workflows_changed(&self, workspace_id: i64) {
-        self.enforce_qualifications(workspace_id).await;
-        self.drain(workspace_id).await;
-    }
-
-    async fn enforce_qualifications(&self, workspace_id: i64) {
-        let Ok(required) = self.store.workflows_requiring_qualification(workspace_id).await else {
-            return;
-        };
-        // Per operator, the live workflows they lose.
-        let changed: Vec<(i64, Vec<i64>)> = {
-            let mut s = self.lock();
-            let mut changed = Vec::new();
-            for (id, o) in s.presence.of_mut(workspace_id) {
-                let lost: Vec<i64> = o
-                    .live
-                    .iter()
-                    .map(|w| w.id)
-                    .filter(|w| required.contains(w) && !o.qualified.contains(w))
-                    .collect();
-                if lost.is_empty() {
-                    continue;
-                }
-                o.live.retain(|w| !lost.contains(&w.id));
-                if o.live.is_empty() {
-                    o.status = OperatorStatus::Offline;
-                    o.since_ms = now_ms();
-                }
-                changed.push((*id, lost));
-            }
-            if !changed.is_empty() {
-                s.assign_seats(workspace_id);
-            }
-            changed
-        };
-        for (member, lost) in &changed {
-            self.tell_member(*member);
-            self.withdraw_offers_of(*member, Some(lost)).await;
-        }
-        if !changed.is_empty() {
-            self.tell_workspace(workspace_id);
-        }
-    }
-
-    /// Whether the operator is live on the workflow now.
-    pub fn is_live_on(&self, member_id: i64, workflow_id: i64) -> bool {
-        self.lock()
-            .presence
-            .get(member_id)
-            .is_some_and(|o| o.live_ids.contains(&workflow_id))
-    }
-
-    pub fn board(&self, workspace_id: i64) -> LiveBoard {
-        self.lock().board(workspace_id)
-    }
-
-    pub fn presence(&self, member_id: i64) -> Option<MyPresence> {
-        self.lock().presence.mine(member_id)
-    }
-
     async fn on_change(&self, change: Change) {
         match change {
             Change::Escalated { conversation_id } => self.route(conversation_id).await,
+            // The assistant keeps a queued visitor company; an offered conversation waits for
+            // the person it is offered to.
+            Change::VisitorWaiting {
+                conversation_id,
+                workflow_id,
+            } => {
+                if self.is_queued(conversation_id) {
+                    self.conversations.answer_in_queue(conversation_id, workflow_id).await;
+                }
+            }
             Change::Claimed {
                 conversation_id,
                 member_id,
@@ -850,32 +379,7 @@ impl Router {
         };
         match decision {
             Decision::Offered { to } => {
-                let summary = self.store.conversation_summary(conversation_id).await.ok().flatten();
-                if let Some(summary) = summary {
-                    let expires_at = {
-                        let s = self.lock();
-                        s.offers
-                            .get(&conversation_id)
-                            .and_then(|o| o.expires)
-                            .map(|e| now_ms() + e.saturating_duration_since(Instant::now()).as_millis() as i64)
-                    };
-                    let offer = OfferView {
-                        conversation: summary,
-                        workflow_name: workflow.name.clone(),
-                        pooled: workflow.routing_mode == "pooled",
-                        expires_at,
-                    };
-                    let text = encode(&OperatorEvent::Offer { offer });
-                    for m in &to {
-                        self.hub.publish(
-                            Topic::Member(*m),
-                            &Event {
-                                for_operators: Some(text.clone()),
-                                ..Default::default()
-                            },
-                        );
-                    }
-                }
+                self.tell_offer(conversation_id, &workflow, &to).await;
                 tracing::info!(conversation_id, offered_to = ?to, "offered");
             }
             Decision::Queued if notify == Notify::Quietly => {
@@ -919,149 +423,12 @@ impl Router {
         }
     }
 
+    /// Every `TICK`: offers nobody accepted in time go to the next operator, and operators
+    /// gone longer than their workspace's timeout lose their presence.
     async fn tick(&self) {
         let now = Instant::now();
-        // Offers nobody accepted in time go to the next operator.
-        let expired = queue::expire(&mut self.lock().offers, now);
-        for (c, to) in expired {
-            tracing::info!(conversation_id = c, ?to, "offer expired");
-            self.tell_offer_closed(&to, c);
-            self.route(c).await;
-        }
-        // Operators gone longer than their workspace's timeout lose their presence.
-        let gone: Vec<(i64, String, i64)> = {
-            let mut s = self.lock();
-            let timeouts: HashMap<i64, (Duration, bool)> = s
-                .gates
-                .iter()
-                .map(|(w, g)| {
-                    (
-                        *w,
-                        (
-                            Duration::from_secs(g.disconnect_timeout_secs.max(1) as u64),
-                            g.reroute_on_disconnect,
-                        ),
-                    )
-                })
-                .collect();
-            let mut gone = Vec::new();
-            let mut cleared = HashSet::new();
-            for (id, o) in s.presence.members.iter_mut() {
-                let (timeout, reroute) = timeouts
-                    .get(&o.workspace_id)
-                    .copied()
-                    .unwrap_or((Duration::from_secs(30), true));
-                if o.sockets == 0 && o.gone_since.is_some_and(|g| now.duration_since(g) >= timeout) {
-                    o.gone_since = None;
-                    o.live.clear();
-                    o.status = OperatorStatus::Offline;
-                    o.since_ms = now_ms();
-                    cleared.insert(o.workspace_id);
-                    if reroute {
-                        gone.push((*id, o.name.clone(), o.workspace_id));
-                    }
-                }
-            }
-            for ws in cleared {
-                s.assign_seats(ws);
-            }
-            gone
-        };
-        for (member, name, workspace) in gone {
-            tracing::info!(member_id = member, "presence cleared after disconnect");
-            self.withdraw_offers_of(member, None).await;
-            self.hand_back_conversations(
-                member,
-                &format!("{name} disconnected; the conversation goes to the next available operator."),
-            )
-            .await;
-            self.tell_workspace(workspace);
-        }
-    }
-
-    /// Offers open to this operator go to someone else: all of them, or only those of the
-    /// given workflows.
-    async fn withdraw_offers_of(&self, member_id: i64, workflows: Option<&[i64]>) {
-        let affected: Vec<i64> = {
-            let mut s = self.lock();
-            let mut affected = Vec::new();
-            for (c, o) in s.offers.iter_mut() {
-                if o.to.contains(&member_id) && workflows.is_none_or(|w| w.contains(&o.workflow_id)) {
-                    o.to.retain(|m| *m != member_id);
-                    o.passed_over.push(member_id);
-                    if o.to.is_empty() {
-                        affected.push(*c);
-                    }
-                }
-            }
-            affected
-        };
-        for c in affected {
-            self.tell_offer_closed(&[member_id], c);
-            self.route(c).await;
-        }
-    }
-
-    /// The operator's conversations go back to the queue and on to others.
-    async fn hand_back_conversations(&self, member_id: i64, note: &str) {
-        let held: Vec<i64> = {
-            let mut s = self.lock();
-            let held: Vec<i64> = s
-                .presence
-                .get_mut(member_id)
-                .map(|o| o.load.drain().collect())
-                .unwrap_or_default();
-            for c in &held {
-                s.sessions.remove(c);
-            }
-            held
-        };
-        // Also what the database says they hold (they may not have connected since a restart).
-        let mut held = held;
-        for c in self.store.assigned_open(member_id).await.unwrap_or_default() {
-            if !held.contains(&c) {
-                held.push(c);
-            }
-        }
-        for c in held {
-            let _ = self.store.end_operator_session(c, "disconnected").await;
-            match self.store.requeue(c, note).await {
-                Ok(m) => {
-                    self.conversations.publish_message(&m.message);
-                    self.conversations.publish_summary(c).await;
-                    self.route(c).await;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, conversation_id = c, "could not put the conversation back in the queue")
-                }
-            }
-        }
-        self.tell_member(member_id);
-    }
-
-    fn tell_member(&self, member_id: i64) {
-        if let Some(p) = self.presence(member_id) {
-            self.hub.publish(
-                Topic::Member(member_id),
-                &Event {
-                    for_operators: Some(encode(&OperatorEvent::Presence { presence: p })),
-                    ..Default::default()
-                },
-            );
-        }
-    }
-
-    fn tell_offer_closed(&self, members: &[i64], conversation_id: i64) {
-        let text = encode(&OperatorEvent::OfferClosed { conversation_id });
-        for m in members {
-            self.hub.publish(
-                Topic::Member(*m),
-                &Event {
-                    for_operators: Some(text.clone()),
-                    ..Default::default()
-                },
-            );
-        }
+        self.expire_offers(now).await;
+        self.clear_gone(now).await;
     }
 
     /// Every queued visitor of the workspace learns their place.
@@ -1076,18 +443,5 @@ impl Router {
                 },
             );
         }
-    }
-
-    /// Supervisors' live boards follow every change.
-    fn tell_workspace(&self, workspace_id: i64) {
-        let board = self.board(workspace_id);
-        self.hub.publish(
-            Topic::Workspace(workspace_id),
-            &Event {
-                for_operators: Some(encode(&OperatorEvent::Board { board })),
-                supervisors_only: true,
-                ..Default::default()
-            },
-        );
     }
 }

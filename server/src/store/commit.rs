@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::conversations::{store_message, Appended, NewMessage, Refusal};
+use super::append::{store_message, Appended, NewMessage, Refusal};
 use super::StoreError;
 use app::lifecycle::SenderKind;
 
@@ -348,7 +348,7 @@ mod tests {
     /// wrote the ones in between; only the same sender's key counts.
     #[tokio::test]
     async fn a_repeat_is_recognised_among_the_recent_messages() {
-        use crate::store::conversations::REPEAT_WINDOW;
+        use crate::store::append::REPEAT_WINDOW;
         let dir = tempfile::tempdir().unwrap();
         let (store, channel) = demo_store(&dir).await;
         let contact = store.create_visitor(&channel, "Retry").await.unwrap();

@@ -1,8 +1,9 @@
-//! Contacts: their details, labels and data records, and their other conversations.
+//! Contacts: visitors made contacts on the channel they came by, their details, labels and
+//! data records, and their other conversations.
 
 use app::contacts::{ContactConversation, ContactDetail};
 
-use super::{Store, StoreError};
+use super::{now_ms, ChannelRecord, Returning, Store, StoreError};
 
 impl Store {
     /// The contact with their labels, data records, and their conversations that `visible_to`
@@ -132,5 +133,37 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// A new visitor on the channel, as a contact of its workspace.
+    pub async fn create_visitor(&self, channel: &ChannelRecord, name: &str) -> Result<i64, StoreError> {
+        let row: (i64,) = sqlx::query_as(
+            "INSERT INTO contacts (workspace_id, name, channel_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(channel.workspace_id)
+        .bind(name)
+        .bind(channel.id)
+        .bind(now_ms())
+        .fetch_written(&self.write)
+        .await?;
+        Ok(row.0)
+    }
+
+    /// Whether the contact exists and was seen on that channel.
+    pub async fn contact_on_channel(&self, contact_id: i64, channel_id: i64) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM contacts WHERE id = $1 AND channel_id = $2")
+            .bind(contact_id)
+            .bind(channel_id)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    pub async fn contact_name(&self, contact_id: i64) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT name FROM contacts WHERE id = $1")
+            .bind(contact_id)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.map(|r| r.0))
     }
 }

@@ -131,6 +131,26 @@ struct SummaryRow {
     unread: i64,
 }
 
+/// Records that the member has read the conversation up to `seq` (never moving backwards), on
+/// a connection or in a transaction.
+pub(super) async fn mark_read_on(
+    conn: &mut sqlx::SqliteConnection,
+    member_id: i64,
+    conversation_id: i64,
+    seq: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO read_markers (member_id, conversation_id, last_read_seq) VALUES ($1, $2, $3)
+         ON CONFLICT (member_id, conversation_id) DO UPDATE SET last_read_seq = MAX(last_read_seq, excluded.last_read_seq)",
+    )
+    .bind(member_id)
+    .bind(conversation_id)
+    .bind(seq)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Conversations matching the filter, newest activity first.
     pub async fn summaries(&self, f: &InboxFilter, limit: i64) -> Result<Vec<ConversationSummary>, StoreError> {
@@ -284,7 +304,7 @@ impl Store {
     /// The member has read the conversation up to `seq`.
     pub async fn mark_read(&self, member_id: i64, conversation_id: i64, seq: i64) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        super::conversations::mark_read(&mut tx, member_id, conversation_id, seq).await?;
+        mark_read_on(&mut tx, member_id, conversation_id, seq).await?;
         tx.commit().await?;
         Ok(())
     }

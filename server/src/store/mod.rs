@@ -5,8 +5,10 @@
 //! reads through a pool of several, all in WAL mode with a busy timeout. A third connection
 //! belongs to the upkeep task (`upkeep.rs`), which checkpoints the write-ahead log.
 
+mod append;
 mod attachments;
 mod canned;
+mod channels;
 mod commit;
 mod contacts;
 mod conversations;
@@ -14,9 +16,11 @@ mod inbox;
 #[cfg(test)]
 mod lifecycle_conformance;
 mod members;
+mod messages;
 mod qualifications;
 mod routing;
 mod upkeep;
+mod workflows;
 pub mod workspaces;
 
 use std::future::Future;
@@ -32,15 +36,18 @@ use sqlx::sqlite::{
 };
 use sqlx::Sqlite;
 
+pub use append::{Appended, NewMessage, Refusal};
 pub use attachments::AttachmentRecord;
 pub use canned::CannedRecord;
+pub use channels::ChannelRecord;
 pub use commit::CommitPolicy;
-pub use conversations::{Appended, ChannelRecord, ConversationRecord, NewMessage, Refusal, WorkflowRecord};
+pub use conversations::ConversationRecord;
 pub use inbox::InboxFilter;
 pub use members::{MemberRecord, NewMember, SessionRecord};
 pub use qualifications::RunRecord;
 pub use routing::Gate;
 pub use upkeep::{Upkeep, UpkeepPolicy, WalHealth};
+pub use workflows::WorkflowRecord;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -3,7 +3,8 @@
 
 use app::live::WorkflowChoice;
 
-use super::conversations::NewMessage;
+use super::append::{append, NewMessage};
+use super::conversations::{apply, decided};
 use super::{now_ms, Store, StoreError};
 use crate::conversations::lifecycle::Event;
 
@@ -186,9 +187,8 @@ impl Store {
     /// Applies `event` and leaves `note` for the team, in one transaction.
     async fn release(&self, conversation_id: i64, event: Event, note: &str) -> Result<super::Appended, StoreError> {
         let mut tx = self.begin_write().await?;
-        super::conversations::decided(super::conversations::apply(&mut tx, conversation_id, event).await)?;
-        let appended =
-            super::conversations::append_in(&mut tx, conversation_id, &NewMessage::system(note, true)).await?;
+        decided(apply(&mut tx, conversation_id, event).await)?;
+        let appended = append(&mut tx, conversation_id, &NewMessage::system(note, true)).await?;
         tx.commit().await?;
         Ok(appended)
     }

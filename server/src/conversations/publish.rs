@@ -1,0 +1,119 @@
+//! Publishing through the hub: a stored message to the conversation's visitor (unless it is
+//! internal) and operators, a conversation's summary to the operators of its workspace who may
+//! see it (from a cache the messages keep current, or from the database), and read markers to
+//! the member's other tabs.
+
+use app::events::{MessageView, OperatorEvent, SenderKind, VisitorEvent};
+use app::inbox::ConversationSummary;
+
+use super::{encode, lifecycle, Conversations};
+use crate::hub::{Event, Topic};
+use crate::store::Appended;
+
+/// How many summaries the cache keeps before it starts over.
+const SUMMARY_CACHE: usize = 100_000;
+
+impl Conversations {
+    /// Tells the conversation's subscribers about a stored message: the visitor unless it is
+    /// internal, and the operators. The cached summary follows it.
+    pub fn publish_message(&self, message: &MessageView) {
+        if let Some((_, s)) = self
+            .summaries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&message.conversation_id)
+        {
+            if message.seq > s.last_seq {
+                s.last_seq = message.seq;
+                s.last_activity_at = message.created_at;
+                s.last_sender_kind = Some(message.sender_kind);
+                s.last_sender_id = message.sender_id;
+                if !message.internal && message.sender_kind != SenderKind::System {
+                    s.last_message = Some(message.body.clone());
+                }
+            }
+        }
+        let event = Event {
+            seq: Some(message.seq),
+            for_visitors: (!message.internal).then(|| {
+                encode(&VisitorEvent::Message {
+                    message: message.clone(),
+                })
+            }),
+            for_operators: Some(encode(&OperatorEvent::Message {
+                message: message.clone(),
+            })),
+            ..Default::default()
+        };
+        self.hub.publish(Topic::Conversation(message.conversation_id), &event);
+    }
+
+    /// Tells the operators who may see it that the conversation changed, as the database has
+    /// it; returns what was published.
+    pub async fn publish_summary(&self, conversation_id: i64) -> Option<ConversationSummary> {
+        match self.store.published_summary(conversation_id).await {
+            Ok(Some((workspace, summary))) => {
+                {
+                    let mut cache = self.summaries.lock().unwrap_or_else(|p| p.into_inner());
+                    if cache.len() >= SUMMARY_CACHE {
+                        cache.clear();
+                    }
+                    cache.insert(conversation_id, (workspace, summary.clone()));
+                }
+                self.broadcast_summary(workspace, &summary);
+                Some(summary)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(error = %e, conversation_id, "could not read the conversation to publish it");
+                None
+            }
+        }
+    }
+
+    /// Announces new messages in a conversation whose state is `now`: from the cached summary
+    /// when it agrees with that state, else from the database.
+    pub async fn publish_activity(&self, now: Option<lifecycle::State>, conversation_id: i64) {
+        let cached = now.and_then(|c| {
+            let cache = self.summaries.lock().unwrap_or_else(|p| p.into_inner());
+            cache
+                .get(&conversation_id)
+                .filter(|(_, s)| s.status == c.status && s.handler == c.handler && s.assignee_id == c.assignee)
+                .cloned()
+        });
+        match cached {
+            Some((workspace, summary)) => self.broadcast_summary(workspace, &summary),
+            None => {
+                self.publish_summary(conversation_id).await;
+            }
+        }
+    }
+
+    fn broadcast_summary(&self, workspace: i64, summary: &ConversationSummary) {
+        let event = Event {
+            for_operators: Some(encode(&OperatorEvent::Conversation {
+                conversation: summary.clone(),
+            })),
+            scope: Some((summary.workflow_id, summary.assignee_id)),
+            ..Default::default()
+        };
+        self.hub.publish(Topic::Workspace(workspace), &event);
+    }
+
+    pub(super) fn publish_all(&self, appended: &Appended) {
+        if !appended.duplicate {
+            self.publish_message(&appended.message);
+        }
+    }
+
+    /// Tells every tab of the member that they read the conversation up to `seq`.
+    pub(super) fn publish_read(&self, member_id: i64, conversation_id: i64, seq: i64) {
+        self.hub.publish(
+            Topic::Member(member_id),
+            &Event {
+                for_operators: Some(encode(&OperatorEvent::Read { conversation_id, seq })),
+                ..Default::default()
+            },
+        );
+    }
+}

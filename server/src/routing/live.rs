@@ -1,0 +1,364 @@
+//! Operators' presence as routing sees it: their sockets connecting and closing, their status,
+//! going live on workflows within the workspace's seats, the seat a reply needs, the
+//! conversations handed on when an operator leaves, and the live board supervisors follow.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use app::events::OperatorEvent;
+use app::live::{BoardOperator, LiveBoard, MyPresence, OperatorStatus};
+use app::{AppError, Me, Scope};
+
+use super::{encode, now_ms, Router};
+use crate::hub::{Event, Topic};
+use crate::presence::Present;
+
+impl Router {
+    /// An operator's socket opened. Several tabs are one presence.
+    pub async fn connect(&self, me: &Me) -> Result<(), AppError> {
+        let gate = self.gate(me.workspace_id).await?;
+        let available = self.store.group_workflows(me.member_id).await?;
+        let own_limit = self.store.member_chat_limit(me.member_id).await?;
+        let load: HashSet<i64> = self.store.assigned_open(me.member_id).await?.into_iter().collect();
+        let qualified = self.store.qualified_workflows(me.member_id).await?;
+        {
+            let mut s = self.lock();
+            for w in &available {
+                s.workflow_names.insert(w.id, w.name.clone());
+            }
+            let limit = own_limit.unwrap_or(gate.default_chat_limit).max(1) as u32;
+            let entry = s
+                .presence
+                .members
+                .entry(me.member_id)
+                .or_insert_with(|| Present::offline(me.workspace_id, me.name.clone(), limit, own_limit, now_ms()));
+            entry.sockets += 1;
+            entry.gone_since = None;
+            entry.available = available;
+            entry.qualified = qualified;
+            entry.limit = limit;
+            entry.own_limit = own_limit;
+            entry.load.extend(load);
+        }
+        self.tell_member(me.member_id);
+        self.tell_workspace(me.workspace_id);
+        Ok(())
+    }
+
+    /// An operator's socket closed; after the workspace's timeout with none open, their
+    /// presence is cleared (see `tick`).
+    pub fn disconnect(&self, member_id: i64) {
+        let workspace = {
+            let mut s = self.lock();
+            let Some(o) = s.presence.get_mut(member_id) else {
+                return;
+            };
+            o.sockets = o.sockets.saturating_sub(1);
+            if o.sockets == 0 {
+                o.gone_since = Some(Instant::now());
+            }
+            o.workspace_id
+        };
+        self.tell_workspace(workspace);
+    }
+
+    pub async fn set_status(&self, me: &Me, status: OperatorStatus) -> Result<(), AppError> {
+        {
+            let mut s = self.lock();
+            let o = s.presence.get_mut(me.member_id).ok_or(AppError::Unauthenticated)?;
+            if status != OperatorStatus::Offline && o.live.is_empty() {
+                return Err(AppError::Conflict("Go live on at least one workflow first.".into()));
+            }
+            if o.status != status {
+                o.status = status;
+                o.since_ms = now_ms();
+            }
+            if status == OperatorStatus::Offline {
+                o.live.clear();
+            }
+            s.assign_seats(me.workspace_id);
+        }
+        self.tell_member(me.member_id);
+        self.tell_workspace(me.workspace_id);
+        if status == OperatorStatus::Online {
+            self.drain(me.workspace_id).await;
+        } else {
+            self.withdraw_offers_of(me.member_id, None).await;
+        }
+        Ok(())
+    }
+
+    /// Goes live on the workflows, which must be among those of the operator's groups, within
+    /// the workspace's flags and seats.
+    pub async fn go_live(&self, me: &Me, workflow_ids: &[i64]) -> Result<(), AppError> {
+        if !me.can(Scope::OperatorWrite) {
+            return Err(AppError::forbidden("go live"));
+        }
+        let gate = self.gate(me.workspace_id).await?;
+        if !gate.operator_enabled {
+            return Err(AppError::Conflict(
+                "Operators are turned off for this workspace; an admin can turn them on in Settings.".into(),
+            ));
+        }
+        if !gate.presence_enabled {
+            return Err(AppError::Conflict(
+                "Live presence is turned off for this workspace; an admin can turn it on in Settings.".into(),
+            ));
+        }
+        if workflow_ids.is_empty() {
+            return Err(AppError::invalid(
+                "Workflows",
+                "choose at least one workflow to go live on",
+            ));
+        }
+        let available = self.store.group_workflows(me.member_id).await?;
+        let qualified = self.store.qualified_workflows(me.member_id).await?;
+        let mut chosen = Vec::new();
+        for id in workflow_ids {
+            let Some(w) = available.iter().find(|w| w.id == *id) else {
+                return Err(AppError::forbidden(
+                    "go live on a workflow outside your operator groups",
+                ));
+            };
+            let record = self
+                .store
+                .workflow(*id)
+                .await?
+                .ok_or_else(|| AppError::not_found("That workflow"))?;
+            if record.requires_qualification && !qualified.contains(id) {
+                return Err(AppError::Conflict(format!(
+                    "{} requires a qualification you do not have yet: practise it under Qualifications and a reviewer will grant it.",
+                    w.name
+                )));
+            }
+            chosen.push(w.clone());
+        }
+        {
+            let mut s = self.lock();
+            if s.presence.live_others(me.workspace_id, me.member_id) >= gate.seats {
+                return Err(AppError::Conflict(format!(
+                    "All {} human-agent seats of this workspace are in use. An admin can add seats in Settings.",
+                    gate.seats
+                )));
+            }
+            let o = s.presence.get_mut(me.member_id).ok_or(AppError::Unauthenticated)?;
+            if o.live.is_empty() {
+                o.live_since_ms = now_ms();
+            }
+            o.live = chosen;
+            o.available = available;
+            o.qualified = qualified;
+            if o.status != OperatorStatus::Online {
+                o.status = OperatorStatus::Online;
+                o.since_ms = now_ms();
+            }
+            s.assign_seats(me.workspace_id);
+        }
+        tracing::info!(member_id = me.member_id, workflows = ?workflow_ids, "went live");
+        self.tell_member(me.member_id);
+        self.tell_workspace(me.workspace_id);
+        self.drain(me.workspace_id).await;
+        Ok(())
+    }
+
+    pub async fn go_offline(&self, me: &Me) -> Result<(), AppError> {
+        self.set_status(me, OperatorStatus::Offline).await?;
+        let reroute = self
+            .gate(me.workspace_id)
+            .await
+            .map(|g| g.reroute_on_disconnect)
+            .unwrap_or(true);
+        if reroute {
+            self.hand_back_conversations(
+                me.member_id,
+                &format!(
+                    "{} went offline; the conversation goes to the next available operator.",
+                    me.name
+                ),
+            )
+            .await;
+        }
+        Ok(())
+    }
+
+    /// A person answers customers only in one of the workspace's human-agent seats. Live
+    /// operators hold them (those live longest first); a member who is not live may take over
+    /// or reply while a seat is free.
+    /// Operators must be turned on in the workspace's settings, too. Answers from memory (the
+    /// settings are re-read whenever they change): this is on every reply's path.
+    pub async fn require_seat(&self, me: &Me) -> Result<(), AppError> {
+        let cached = self.lock().gates.get(&me.workspace_id).cloned();
+        let gate = match cached {
+            Some(gate) => gate,
+            None => self.gate(me.workspace_id).await?,
+        };
+        if !gate.operator_enabled {
+            return Err(AppError::Conflict(
+                "Operators are turned off for this workspace; an admin can turn them on in Settings.".into(),
+            ));
+        }
+        if self.lock().presence.seat_for(me.workspace_id, me.member_id, gate.seats) {
+            return Ok(());
+        }
+        Err(AppError::Conflict(format!(
+            "No human-agent seat is free in this workspace ({} in use). An admin can add seats in Settings.",
+            gate.seats
+        )))
+    }
+
+    /// Whether the operator is live on the workflow now.
+    pub fn is_live_on(&self, member_id: i64, workflow_id: i64) -> bool {
+        self.lock()
+            .presence
+            .get(member_id)
+            .is_some_and(|o| o.live_ids.contains(&workflow_id))
+    }
+
+    pub fn board(&self, workspace_id: i64) -> LiveBoard {
+        self.lock().board(workspace_id)
+    }
+
+    pub fn presence(&self, member_id: i64) -> Option<MyPresence> {
+        self.lock().presence.mine(member_id)
+    }
+
+    /// The operator's conversations go back to the queue and on to others.
+    pub(super) async fn hand_back_conversations(&self, member_id: i64, note: &str) {
+        let held: Vec<i64> = {
+            let mut s = self.lock();
+            let held: Vec<i64> = s
+                .presence
+                .get_mut(member_id)
+                .map(|o| o.load.drain().collect())
+                .unwrap_or_default();
+            for c in &held {
+                s.sessions.remove(c);
+            }
+            held
+        };
+        // Also what the database says they hold (they may not have connected since a restart).
+        let mut held = held;
+        for c in self.store.assigned_open(member_id).await.unwrap_or_default() {
+            if !held.contains(&c) {
+                held.push(c);
+            }
+        }
+        for c in held {
+            let _ = self.store.end_operator_session(c, "disconnected").await;
+            match self.store.requeue(c, note).await {
+                Ok(m) => {
+                    self.conversations.publish_message(&m.message);
+                    self.conversations.publish_summary(c).await;
+                    self.route(c).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, conversation_id = c, "could not put the conversation back in the queue")
+                }
+            }
+        }
+        self.tell_member(member_id);
+    }
+
+    pub(super) fn tell_member(&self, member_id: i64) {
+        if let Some(p) = self.presence(member_id) {
+            self.hub.publish(
+                Topic::Member(member_id),
+                &Event {
+                    for_operators: Some(encode(&OperatorEvent::Presence { presence: p })),
+                    ..Default::default()
+                },
+            );
+        }
+    }
+
+    /// Supervisors' live boards follow every change.
+    pub(super) fn tell_workspace(&self, workspace_id: i64) {
+        let board = self.board(workspace_id);
+        self.hub.publish(
+            Topic::Workspace(workspace_id),
+            &Event {
+                for_operators: Some(encode(&OperatorEvent::Board { board })),
+                supervisors_only: true,
+                ..Default::default()
+            },
+        );
+    }
+
+    /// Operators gone longer than their workspace's timeout lose their presence, and their
+    /// conversations and offers go to others when the workspace says so.
+    pub(super) async fn clear_gone(&self, now: Instant) {
+        let gone: Vec<(i64, String, i64)> = {
+            let mut s = self.lock();
+            let timeouts: HashMap<i64, (Duration, bool)> = s
+                .gates
+                .iter()
+                .map(|(w, g)| {
+                    (
+                        *w,
+                        (
+                            Duration::from_secs(g.disconnect_timeout_secs.max(1) as u64),
+                            g.reroute_on_disconnect,
+                        ),
+                    )
+                })
+                .collect();
+            let mut gone = Vec::new();
+            let mut cleared = HashSet::new();
+            for (id, o) in s.presence.members.iter_mut() {
+                let (timeout, reroute) = timeouts
+                    .get(&o.workspace_id)
+                    .copied()
+                    .unwrap_or((Duration::from_secs(30), true));
+                if o.sockets == 0 && o.gone_since.is_some_and(|g| now.duration_since(g) >= timeout) {
+                    o.gone_since = None;
+                    o.live.clear();
+                    o.status = OperatorStatus::Offline;
+                    o.since_ms = now_ms();
+                    cleared.insert(o.workspace_id);
+                    if reroute {
+                        gone.push((*id, o.name.clone(), o.workspace_id));
+                    }
+                }
+            }
+            for ws in cleared {
+                s.assign_seats(ws);
+            }
+            gone
+        };
+        for (member, name, workspace) in gone {
+            tracing::info!(member_id = member, "presence cleared after disconnect");
+            self.withdraw_offers_of(member, None).await;
+            self.hand_back_conversations(
+                member,
+                &format!("{name} disconnected; the conversation goes to the next available operator."),
+            )
+            .await;
+            self.tell_workspace(workspace);
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl app::live::LiveApi for Router {
+    /// Every operator of the workspace, by name; those who have not connected since the
+    /// server started are offline.
+    async fn live_board(&self, me: &Me) -> Result<LiveBoard, AppError> {
+        let mut board = self.board(me.workspace_id);
+        for o in self.store.list_operators(me.workspace_id).await? {
+            if !board.operators.iter().any(|b| b.member_id == o.member_id) {
+                board.operators.push(BoardOperator {
+                    member_id: o.member_id,
+                    name: o.name,
+                    status: OperatorStatus::Offline,
+                    since_ms: 0,
+                    workflows: vec![],
+                    load: 0,
+                    limit: 0,
+                    connected: false,
+                });
+            }
+        }
+        board.operators.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(board)
+    }
+}
