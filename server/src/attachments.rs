@@ -275,18 +275,14 @@ async fn upload_by_visitor(
     let declared = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let kind = check_upload(&name, declared, &body)?;
     state.limits.visitor_upload(visitor.contact_id)?;
-    let conversation = match state
-        .store
-        .latest_conversation(visitor.contact_id, visitor.channel_id)
-        .await?
-    {
-        Some(c) => c,
-        None => state.store.open_conversation(&channel, visitor.contact_id).await?,
-    };
+    let conversation_id = state
+        .conversations
+        .conversation_for(visitor.contact_id, visitor.channel_id)
+        .await?;
     let view = store_file(
         &state,
         channel.workspace_id,
-        conversation.id,
+        conversation_id,
         &name,
         kind,
         &body,

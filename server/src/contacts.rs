@@ -7,6 +7,7 @@ use std::sync::Arc;
 use app::contacts::ContactDetail;
 use app::{AppError, Me, Scope};
 
+use crate::conversations::visibility::Visibility;
 use crate::conversations::Conversations;
 use crate::store::Store;
 
@@ -99,9 +100,9 @@ impl Contacts {
 impl app::contacts::ContactsApi for Contacts {
     async fn detail(&self, me: &Me, conversation_id: i64) -> Result<ContactDetail, AppError> {
         let contact = self.contact_of(me, conversation_id).await?;
-        let visible_to = (!me.can(Scope::ConversationsReadAll)).then_some(me.member_id);
+        let visibility = Visibility::of(&self.store, me).await?;
         self.store
-            .contact_detail(contact, visible_to)
+            .contact_detail(contact, &visibility)
             .await?
             .ok_or_else(|| AppError::not_found("That contact"))
     }

@@ -160,12 +160,11 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
     let id = hub.new_subscriber();
     let mut closings = hub.closings();
     let mut conversation = state
-        .store
-        .latest_conversation(visitor.contact_id, visitor.channel_id)
+        .conversations
+        .latest_for(visitor.contact_id, visitor.channel_id)
         .await
         .ok()
-        .flatten()
-        .map(|c| c.id);
+        .flatten();
     if let Some(c) = conversation {
         hub.subscribe(Topic::Conversation(c), id, Audience::Visitor, tx.clone());
     }
@@ -299,40 +298,25 @@ async fn visitor_send(
         Ok(b) => b,
         Err(e) => return refused(e),
     };
-    if conversation.is_none() {
-        // A file sent before the first message started the conversation already.
-        if let Ok(Some(c)) = state
-            .store
-            .latest_conversation(visitor.contact_id, visitor.channel_id)
-            .await
-        {
-            state
-                .conversations
-                .hub()
-                .subscribe(Topic::Conversation(c.id), id, Audience::Visitor, tx.clone());
-            *conversation = Some(c.id);
-        }
-    }
+    // The first message (or a file sent before it) starts the conversation: listen to it
+    // before the message goes in, so nothing said after it is missed.
     let c = match *conversation {
         Some(c) => c,
-        None => {
-            let channel = match state.store.channel(visitor.channel_id).await {
-                Ok(Some(ch)) => ch,
-                Ok(None) => return refused(AppError::not_found("This chat channel")),
-                Err(e) => return refused(e.into()),
-            };
-            match state.store.open_conversation(&channel, visitor.contact_id).await {
-                Ok(c) => {
-                    state
-                        .conversations
-                        .hub()
-                        .subscribe(Topic::Conversation(c.id), id, Audience::Visitor, tx.clone());
-                    *conversation = Some(c.id);
-                    c.id
-                }
-                Err(e) => return refused(e.into()),
+        None => match state
+            .conversations
+            .conversation_for(visitor.contact_id, visitor.channel_id)
+            .await
+        {
+            Ok(c) => {
+                state
+                    .conversations
+                    .hub()
+                    .subscribe(Topic::Conversation(c), id, Audience::Visitor, tx.clone());
+                *conversation = Some(c);
+                c
             }
-        }
+            Err(e) => return refused(e),
+        },
     };
     match state.conversations.visitor_message(c, body, key, attachments).await {
         Ok(appended) => VisitorEvent::Ack {

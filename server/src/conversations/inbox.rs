@@ -4,8 +4,9 @@
 use app::conversation::ConversationDetail;
 use app::events::MessageView;
 use app::inbox::{ConversationSummary, InboxPage, InboxQuery};
-use app::{AppError, Me, Scope};
+use app::{AppError, Me};
 
+use super::visibility::Visibility;
 use super::Conversations;
 use crate::store::InboxFilter;
 
@@ -121,7 +122,7 @@ impl app::inbox::InboxApi for Conversations {
         };
         let filter = InboxFilter {
             workspace_id: me.workspace_id,
-            visible_to: (!me.can(Scope::ConversationsReadAll)).then_some(me.member_id),
+            visibility: Visibility::of(&self.store, me).await?,
             reader: Some(me.member_id),
             assignee,
             unassigned,

@@ -126,6 +126,30 @@ impl Conversations {
         }
     }
 
+    /// The customer's latest conversation on a channel, if they have one.
+    pub async fn latest_for(&self, contact_id: i64, channel_id: i64) -> Result<Option<i64>, AppError> {
+        Ok(self
+            .store
+            .latest_conversation(contact_id, channel_id)
+            .await?
+            .map(|c| c.id))
+    }
+
+    /// The conversation a customer's message on a channel goes to: their latest there (a
+    /// resolved one reopens with the message), or a new one. Every channel adapter asks this
+    /// before it hands the message (or a file) over, and listens to the conversation first.
+    pub async fn conversation_for(&self, contact_id: i64, channel_id: i64) -> Result<i64, AppError> {
+        if let Some(id) = self.latest_for(contact_id, channel_id).await? {
+            return Ok(id);
+        }
+        let channel = self
+            .store
+            .channel(channel_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("This chat channel"))?;
+        Ok(self.store.open_conversation(&channel, contact_id).await?.id)
+    }
+
     /// A visitor's message: stored, published, then escalated or answered by the assistant.
     pub async fn visitor_message(
         self: &Arc<Self>,

@@ -4,14 +4,15 @@
 use app::contacts::{ContactConversation, ContactDetail};
 
 use super::{now_ms, ChannelRecord, Returning, Store, StoreError};
+use crate::conversations::visibility::Visibility;
 
 impl Store {
-    /// The contact with their labels, data records, and their conversations that `visible_to`
-    /// may see (`None`: all of them).
+    /// The contact with their labels, data records, and their conversations that `visibility`
+    /// lets the reader see.
     pub async fn contact_detail(
         &self,
         contact_id: i64,
-        visible_to: Option<i64>,
+        visibility: &Visibility,
     ) -> Result<Option<ContactDetail>, StoreError> {
         let row: Option<(i64, String, Option<String>, Option<String>)> =
             sqlx::query_as("SELECT id, name, email, phone FROM contacts WHERE id = $1")
@@ -31,19 +32,17 @@ impl Store {
                 .bind(contact_id)
                 .fetch_all(&self.read)
                 .await?;
-        let conversations: Vec<(i64, String, app::lifecycle::Status, Option<String>, i64)> = sqlx::query_as(
+        let conversations: Vec<(i64, String, app::lifecycle::Status, Option<String>, i64)> = sqlx::query_as(&format!(
             "SELECT c.id, ch.name, c.status,
                     (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.internal = 0 ORDER BY seq DESC LIMIT 1),
                     c.last_activity_at
              FROM conversations c JOIN channels ch ON ch.id = c.channel_id
-             WHERE c.contact_id = $1
-               AND ($2 IS NULL OR c.assignee_id = $2 OR c.workflow_id IN (
-                    SELECT gw.workflow_id FROM group_workflows gw JOIN group_members gm ON gm.group_id = gw.group_id
-                    WHERE gm.member_id = $2))
+             WHERE c.contact_id = $1 AND {visible}
              ORDER BY c.id DESC LIMIT 50",
-        )
+            visible = Visibility::sql("$2")
+        ))
         .bind(contact_id)
-        .bind(visible_to)
+        .bind(visibility.bind())
         .fetch_all(&self.read)
         .await?;
         Ok(Some(ContactDetail {

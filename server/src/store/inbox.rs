@@ -1,20 +1,22 @@
 //! The inbox: conversations as lists show them, filtered, searched and paged newest activity
 //! first; what each operator has read; the workspace's categories.
 
+use std::sync::LazyLock;
+
 use app::conversation::CategoryView;
 use app::events::SenderKind;
 use app::inbox::{ConversationSummary, StatusCounts};
 use app::lifecycle::{ChannelKind, Handler, Status};
 
 use super::{now_ms, unique_as, Returning, Store, StoreError};
+use crate::conversations::visibility::Visibility;
 
 /// What to list. Every field narrows the list; `None` leaves it open.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct InboxFilter {
     pub workspace_id: i64,
-    /// Only what this member may see (their groups' workflows and what is assigned to them);
-    /// `None` for members who see the whole workspace.
-    pub visible_to: Option<i64>,
+    /// Only what this member may see.
+    pub visibility: Visibility,
     /// The member whose unread counts are computed.
     pub reader: Option<i64>,
     pub assignee: Option<i64>,
@@ -31,6 +33,26 @@ pub struct InboxFilter {
     /// Inbox rule: conversations of auto-escalation workflows appear once they need (or have)
     /// a person; always-on ones from their first message.
     pub inbox_only: bool,
+}
+
+impl InboxFilter {
+    /// Every conversation of the workspace, for the server's own reads.
+    pub fn workspace(workspace_id: i64) -> InboxFilter {
+        InboxFilter {
+            workspace_id,
+            visibility: Visibility::everything(),
+            reader: None,
+            assignee: None,
+            unassigned: false,
+            status: None,
+            channel_kind: None,
+            workflow_id: None,
+            search: None,
+            before: None,
+            id: None,
+            inbox_only: false,
+        }
+    }
 }
 
 /// The search as a full-text query: every word must appear in a message, the last as a prefix
@@ -57,13 +79,13 @@ fn like(search: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// The shared WHERE clause. Binds: $1 workspace, $2 visible_to, $3 assignee, $4 unassigned,
+/// The shared WHERE clause. Binds: $1 workspace, $2 visibility, $3 assignee, $4 unassigned,
 /// $5 status, $6 channel kind, $7 workflow, $8 search pattern (names), $9/$10 before, $11 id,
 /// $12 inbox_only, $13 the search as a full-text query (messages).
-const WHERE: &str = "c.workspace_id = $1
-    AND ($2 IS NULL OR c.assignee_id = $2 OR c.workflow_id IN (
-         SELECT gw.workflow_id FROM group_workflows gw JOIN group_members gm ON gm.group_id = gw.group_id
-         WHERE gm.member_id = $2))
+static WHERE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "c.workspace_id = $1
+    AND {visible}
     AND ($3 IS NULL OR c.assignee_id = $3)
     AND ($4 = 0 OR c.assignee_id IS NULL)
     AND ($5 IS NULL OR c.status = $5)
@@ -76,7 +98,10 @@ const WHERE: &str = "c.workspace_id = $1
     AND ($9 IS NULL OR c.last_activity_at < $9 OR (c.last_activity_at = $9 AND c.id < $10))
     AND ($11 IS NULL OR c.id = $11)
     AND ($12 = 0 OR (c.last_seq > 0 AND (w.handoff_mode = 'always_on' OR c.escalated_at IS NOT NULL
-         OR c.handler = 'human' OR c.assignee_id IS NOT NULL)))";
+         OR c.handler = 'human' OR c.assignee_id IS NOT NULL)))",
+        visible = Visibility::sql("$2")
+    )
+});
 
 const FROM: &str = "FROM conversations c
     JOIN channels ch ON ch.id = c.channel_id
@@ -93,7 +118,7 @@ macro_rules! bind_filter {
     ($query:expr, $f:expr, $pattern:expr, $words:expr) => {
         $query
             .bind($f.workspace_id)
-            .bind($f.visible_to)
+            .bind($f.visibility.bind())
             .bind($f.assignee)
             .bind($f.unassigned)
             .bind($f.status.as_deref())
@@ -172,9 +197,10 @@ impl Store {
              LEFT JOIN members a ON a.id = c.assignee_id
              LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
              LEFT JOIN categories cat ON cat.id = c.category_id
-             WHERE {WHERE}
+             WHERE {where_}
              ORDER BY c.last_activity_at DESC, c.id DESC
-             LIMIT $15"
+             LIMIT $15",
+            where_ = &*WHERE
         );
         let rows: Vec<SummaryRow> = bind_filter!(sqlx::query_as(&sql), f, pattern.as_deref(), words.as_deref())
             .bind(f.reader)
@@ -219,7 +245,10 @@ impl Store {
             // Messages are indexed in batches: the newest may not be in the index yet.
             self.index_for_search().await?;
         }
-        let sql = format!("SELECT c.status, COUNT(*) {FROM} WHERE {WHERE} GROUP BY c.status");
+        let sql = format!(
+            "SELECT c.status, COUNT(*) {FROM} WHERE {where_} GROUP BY c.status",
+            where_ = &*WHERE
+        );
         let rows: Vec<(String, i64)> = bind_filter!(sqlx::query_as(&sql), f, pattern.as_deref(), words.as_deref())
             .fetch_all(&self.read)
             .await?;
@@ -274,10 +303,9 @@ impl Store {
             return Ok(None);
         };
         let f = InboxFilter {
-            workspace_id,
             id: Some(conversation_id),
             reader,
-            ..Default::default()
+            ..InboxFilter::workspace(workspace_id)
         };
         Ok(self
             .summaries(&f, 1)
