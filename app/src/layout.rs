@@ -10,7 +10,7 @@ use crate::errors::ErrorPanel;
 use crate::events::OperatorCommand;
 use crate::link::OperatorLink;
 use crate::live::{MyPresence, OperatorStatus};
-use crate::{Me, Scope};
+use crate::{AppError, Me, Scope};
 
 /// A page's entry in the sidebar, and the scope that shows it.
 struct NavEntry {
@@ -48,27 +48,50 @@ const NAV: [NavEntry; 8] = [
 
 #[component]
 pub fn AppShell() -> impl IntoView {
-    let me = Resource::new(|| (), |_| current_member());
-    let location = use_location();
+    // On a page load the server knows the member before it renders and hands them to the
+    // browser with the page, so the frame and the page inside it are built once, in step on
+    // both sides (a page built inside a Suspense that waits for the member may be built twice
+    // on the server, and its resources then no longer match the browser's when it hydrates).
+    // A console page opened later in the browser alone asks the server.
+    let known = SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        return Some(crate::service::page_member());
+        #[cfg(not(feature = "ssr"))]
+        None::<Result<Me, AppError>>
+    })
+    .into_inner();
+    match known {
+        Some(me) => member_or_sign_in(me),
+        None => {
+            let me = OnceResource::new(current_member());
+            view! {
+                <Suspense fallback=|| view! { <FullPageLoading/> }>
+                    {Suspend::new(async move { member_or_sign_in(me.await) })}
+                </Suspense>
+            }
+            .into_any()
+        }
+    }
+}
 
-    view! {
-        <Suspense fallback=|| view! { <FullPageLoading/> }>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(me) => {
-                        provide_context(me.clone());
-                        view! { <Frame me/> }.into_any()
-                    }
-                    Err(e) if e.needs_sign_in() => {
-                        let reason = if matches!(e, crate::AppError::SessionExpired) { "expired" } else { "signed_out" };
-                        let next = location.pathname.get_untracked();
-                        let path = format!("/sign-in?reason={reason}&next={}", encode(&next));
-                        view! { <Redirect path/> }.into_any()
-                    }
-                    Err(e) => view! { <div class="p-8"><ErrorPanel error=e/></div> }.into_any(),
-                }
-            })}
-        </Suspense>
+/// The console for the member, or the way to sign in when there is none.
+fn member_or_sign_in(me: Result<Me, AppError>) -> AnyView {
+    match me {
+        Ok(me) => {
+            provide_context(me.clone());
+            view! { <Frame me/> }.into_any()
+        }
+        Err(e) if e.needs_sign_in() => {
+            let reason = if matches!(e, AppError::SessionExpired) {
+                "expired"
+            } else {
+                "signed_out"
+            };
+            let next = use_location().pathname.get_untracked();
+            let path = format!("/sign-in?reason={reason}&next={}", encode(&next));
+            view! { <Redirect path/> }.into_any()
+        }
+        Err(e) => view! { <div class="p-8"><ErrorPanel error=e/></div> }.into_any(),
     }
 }
 

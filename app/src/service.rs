@@ -94,6 +94,19 @@ pub fn session_token_in(headers: &http::HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// Who a page request is from, found by the server before the page renders (its middleware
+/// puts it in the request's extensions; no session cookie leaves it out).
+#[derive(Clone, Debug)]
+pub struct SignedIn(pub Result<Me, AppError>);
+
+/// The member a page is rendered for: known before rendering starts, so the console's frame
+/// and the page inside it are built exactly once on the server (and so in the browser too).
+pub fn page_member() -> Result<Me, AppError> {
+    request_parts()
+        .and_then(|p| p.extensions.get::<SignedIn>().map(|s| s.0.clone()))
+        .unwrap_or(Err(AppError::Unauthenticated))
+}
+
 /// The address a request came from: the TCP peer, or the client a trusted proxy forwarded
 /// (the server's middleware decides and puts it in the request's extensions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

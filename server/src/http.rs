@@ -10,6 +10,7 @@ use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::services::{ServeDir, ServeFile};
 
+use app::auth::SessionApi;
 use app::AppError;
 
 use crate::AppState;
@@ -47,8 +48,33 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(refuse_cross_site_writes))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(middleware::from_fn(revalidate_site_files))
+        .layer(middleware::from_fn_with_state(state.clone(), page_member))
         .layer(middleware::from_fn_with_state(state.clone(), client_address))
         .with_state(state)
+}
+
+/// Notes who a page request is from (`SignedIn`) before the page renders, so the console is
+/// rendered once for a known member. Only requests for pages: a GET that is not for the
+/// site's files, a socket, a probe or a server function.
+async fn page_member(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    const NOT_PAGES: [&str; 8] = [
+        "/api/",
+        "/pkg/",
+        "/ws/",
+        "/attachments/",
+        "/widget",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ];
+    let path = req.uri().path();
+    if req.method() == Method::GET && !NOT_PAGES.iter().any(|p| path.starts_with(p)) {
+        if let Some(token) = app::service::session_token_in(req.headers()) {
+            let me = state.sessions.member(&token).await;
+            req.extensions_mut().insert(app::service::SignedIn(me));
+        }
+    }
+    next.run(req).await
 }
 
 /// Notes whose request it is (`ClientAddress`, for limits and throttling): the TCP peer, or
