@@ -71,6 +71,38 @@ pub fn EmptyState(title: &'static str, body: &'static str) -> impl IntoView {
     }
 }
 
+/// A table of records: a heading row from `columns` (an empty name is a column of actions,
+/// named for screen readers), then the rows.
+#[component]
+pub fn DataTable(
+    testid: &'static str,
+    columns: Vec<&'static str>,
+    /// Extra classes for the body (`align-top`, …).
+    #[prop(optional)]
+    body_class: &'static str,
+    children: Children,
+) -> impl IntoView {
+    let headings = columns
+        .into_iter()
+        .map(|c| {
+            let name = if c.is_empty() {
+                view! { <span class="sr-only">"Actions"</span> }.into_any()
+            } else {
+                c.into_any()
+            };
+            view! { <th scope="col" class="px-4 py-2">{name}</th> }
+        })
+        .collect_view();
+    view! {
+        <table class="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm" data-testid=testid>
+            <thead class="bg-slate-50 text-left text-xs uppercase text-slate-500">
+                <tr>{headings}</tr>
+            </thead>
+            <tbody class=format!("divide-y divide-slate-100 {body_class}")>{children()}</tbody>
+        </table>
+    }
+}
+
 /// A page's heading row.
 #[component]
 pub fn PageHeader(title: &'static str, #[prop(optional)] subtitle: Option<&'static str>) -> impl IntoView {

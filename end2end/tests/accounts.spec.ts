@@ -1,20 +1,8 @@
 import { expect, test } from "@playwright/test";
-import { execFileSync } from "node:child_process";
-import { hydrated, signIn, snap } from "./helpers";
+import { hydrated, signIn, snap, switchboard } from "./helpers";
 
-// The `switchboard` binary and the data directory of the server under test (scripts/test.sh
-// passes both): these specs make their own workspace with `create-owner`, as an operator
-// would on the server, and a reset link with `reset-password`.
-function switchboard(...args: string[]): string {
-  const bin = process.env.SWITCHBOARD_BIN;
-  const dataDir = process.env.SWITCHBOARD_E2E_DATA_DIR;
-  expect(bin, "SWITCHBOARD_BIN names the server binary").toBeTruthy();
-  expect(dataDir, "SWITCHBOARD_E2E_DATA_DIR names the server's data directory").toBeTruthy();
-  return execFileSync(bin!, args, {
-    env: { ...process.env, SWITCHBOARD_DATA_DIR: dataDir!, SWITCHBOARD_LOG: "warn" },
-  }).toString();
-}
-
+// These specs make their own workspace with `create-owner`, as an operator would on the
+// server, and a reset link with `reset-password`.
 function newOwner(name: string, password: string): string {
   const email = `${name.toLowerCase().replace(/\W+/g, ".")}.${Date.now()}@accounts.example`;
   switchboard("create-owner", "--workspace", `${name}'s team`, "--email", email, "--name", name, "--password", password);

@@ -1,8 +1,7 @@
-import { expect, test } from "@playwright/test";
-import { AGENT, ADMIN, OWNER, SUPERVISOR, hydrated, signIn, snap } from "./helpers";
+import { expect, hydrated, signIn, snap, test } from "./helpers";
 
-test("the owner signs in and lands in the inbox with every section in the sidebar", async ({ page }) => {
-  await signIn(page, OWNER);
+test("the owner signs in and lands in the inbox with every section in the sidebar", async ({ page, ws }) => {
+  await signIn(page, ws.owner);
   await expect(page).toHaveURL(/\/inbox$/);
   await expect(page.getByRole("heading", { name: "Inbox", level: 1 })).toBeVisible();
   const nav = page.getByRole("navigation", { name: "Main" });
@@ -15,8 +14,8 @@ test("the owner signs in and lands in the inbox with every section in the sideba
   await snap(page, "inbox");
 });
 
-test("a wrong password shows a clear error and opens no session", async ({ page, context }) => {
-  await signIn(page, OWNER, "not-the-password");
+test("a wrong password shows a clear error and opens no session", async ({ page, context, ws }) => {
+  await signIn(page, ws.owner, "not-the-password");
   await expect(page.getByRole("alert")).toHaveText("That email and password do not match an active account.");
   await expect(page).toHaveURL(/\/sign-in/);
   const cookies = await context.cookies();
@@ -26,8 +25,8 @@ test("a wrong password shows a clear error and opens no session", async ({ page,
   await expect(page).toHaveURL(/\/sign-in\?reason=signed_out&next=\/inbox/);
 });
 
-test("signing out ends the session and the inbox asks to sign in again", async ({ page }) => {
-  await signIn(page, SUPERVISOR);
+test("signing out ends the session and the inbox asks to sign in again", async ({ page, ws }) => {
+  await signIn(page, ws.supervisor);
   await expect(page).toHaveURL(/\/inbox$/);
   await hydrated(page);
   await page.getByTestId("member-menu").locator("summary").click();
@@ -39,8 +38,8 @@ test("signing out ends the session and the inbox asks to sign in again", async (
   await expect(page.getByRole("heading", { name: "Sign in to Switchboard" })).toBeVisible();
 });
 
-test("an agent sees no Settings entry and a direct URL to Settings is refused", async ({ page }) => {
-  await signIn(page, AGENT);
+test("an agent sees no Settings entry and a direct URL to Settings is refused", async ({ page, ws }) => {
+  await signIn(page, ws.agent);
   await expect(page).toHaveURL(/\/inbox$/);
   const nav = page.getByRole("navigation", { name: "Main" });
   await expect(nav.getByRole("link", { name: "Inbox" })).toBeVisible();
@@ -54,8 +53,8 @@ test("an agent sees no Settings entry and a direct URL to Settings is refused", 
   await snap(page, "settings-forbidden");
 });
 
-test("a supervisor sees the team, the permissions table and the live view, but not Settings", async ({ page }) => {
-  await signIn(page, SUPERVISOR);
+test("a supervisor sees the team, the permissions table and the live view, but not Settings", async ({ page, ws }) => {
+  await signIn(page, ws.supervisor);
   await expect(page).toHaveURL(/\/inbox$/);
   const nav = page.getByRole("navigation", { name: "Main" });
   await expect(nav.getByRole("link", { name: "Settings" })).toHaveCount(0);
@@ -71,12 +70,12 @@ test("a supervisor sees the team, the permissions table and the live view, but n
   await snap(page, "live");
 });
 
-test("sign-in works from the keyboard alone and returns to the page asked for", async ({ page }) => {
+test("sign-in works from the keyboard alone and returns to the page asked for", async ({ page, ws }) => {
   await page.goto("/people");
   await expect(page).toHaveURL(/\/sign-in\?reason=signed_out&next=\/people/);
   await hydrated(page);
   await page.getByLabel("Email").focus();
-  await page.keyboard.type(ADMIN);
+  await page.keyboard.type(ws.admin);
   await page.keyboard.press("Tab");
   await page.keyboard.type("switchboard-demo");
   await page.keyboard.press("Enter");
@@ -84,20 +83,20 @@ test("sign-in works from the keyboard alone and returns to the page asked for", 
   await expect(page.getByRole("heading", { name: "People", level: 1 })).toBeVisible();
 });
 
-test("an unknown address shows the not-found page", async ({ page }) => {
+test("an unknown address shows the not-found page", async ({ page, ws }) => {
   const response = await page.goto("/nowhere");
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "This page does not exist" })).toBeVisible();
   await snap(page, "not-found");
 });
 
-test("signing out everywhere ends the session in another browser too", async ({ browser }) => {
+test("signing out everywhere ends the session in another browser too", async ({ browser, ws }) => {
   const laptop = await browser.newContext();
   const phone = await browser.newContext();
   const onLaptop = await laptop.newPage();
   const onPhone = await phone.newPage();
   for (const page of [onLaptop, onPhone]) {
-    await signIn(page, AGENT);
+    await signIn(page, ws.agent);
     await expect(page).toHaveURL(/\/inbox$/);
     await hydrated(page);
   }

@@ -1,5 +1,5 @@
-import { expect, Page, test } from "@playwright/test";
-import { ADMIN, hydrated, signIn, snap } from "./helpers";
+import { Page } from "@playwright/test";
+import { expect, hydrated, signIn, snap, test } from "./helpers";
 
 /** Records the WASM files a page (and its frames) fetches, by path. */
 function wasmFetched(page: Page): string[] {
@@ -13,7 +13,7 @@ function wasmFetched(page: Page): string[] {
 
 const group = (files: string[], name: string) => files.filter((file) => file.includes(`split_${name}_page`));
 
-test("the widget on a customer's site fetches the chat's code and none of the console's", async ({ page }) => {
+test("the widget on a customer's site fetches the chat's code and none of the console's", async ({ page, ws }) => {
   const files = wasmFetched(page);
   await page.goto("/demo-site.html");
   await page.getByRole("button", { name: "Chat with us" }).click();
@@ -35,9 +35,9 @@ test("the widget on a customer's site fetches the chat's code and none of the co
   }
 });
 
-test("the console fetches the administration's code only when an administration page is opened", async ({ page }) => {
+test("the console fetches the administration's code only when an administration page is opened", async ({ page, ws }) => {
   const files = wasmFetched(page);
-  await signIn(page, ADMIN);
+  await signIn(page, ws.admin);
   await expect(page).toHaveURL(/\/inbox$/);
   await hydrated(page);
   await expect(page.getByTestId("inbox-connection")).toHaveText("Live");

@@ -1,8 +1,7 @@
-import { expect, test } from "@playwright/test";
-import { ADMIN, hydrated, signIn, snap } from "./helpers";
+import { expect, hydrated, signIn, snap, test } from "./helpers";
 
-test("an admin creates an operator group, staffs it, gives it a workflow, is told about a duplicate name, and deletes it", async ({ page }) => {
-  await signIn(page, ADMIN);
+test("an admin creates an operator group, staffs it, gives it a workflow, is told about a duplicate name, and deletes it", async ({ page, ws }) => {
+  await signIn(page, ws.admin);
   await expect(page).toHaveURL(/\/inbox$/);
   await page.goto("/people");
   await hydrated(page);

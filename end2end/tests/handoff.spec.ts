@@ -1,17 +1,16 @@
-import { expect, test } from "@playwright/test";
-import { AGENT, hydrated, signIn, snap } from "./helpers";
+import { expect, hydrated, signIn, snap, test } from "./helpers";
 
-test("a visitor asks for a human, an operator takes over and replies live, then hands back to the AI", async ({ browser }) => {
+test("a visitor asks for a human, an operator takes over and replies live, then hands back to the AI", async ({ browser, ws }) => {
   const operatorContext = await browser.newContext();
   const operator = await operatorContext.newPage();
-  await signIn(operator, AGENT);
+  await signIn(operator, ws.agent);
   await expect(operator).toHaveURL(/\/inbox$/);
   await hydrated(operator);
   await expect(operator.getByTestId("inbox-connection")).toHaveText("Live");
 
   const visitorContext = await browser.newContext();
   const site = await visitorContext.newPage();
-  await site.goto("/demo-site.html");
+  await site.goto(`/demo-site.html?channel=${ws.chat.replace("/chat/", "")}`);
   await site.getByRole("button", { name: "Chat with us" }).click();
   const chat = site.frameLocator('iframe[title="Chat"]');
   await expect(chat.getByTestId("connection")).toHaveText("Connected");
@@ -60,8 +59,8 @@ test("a visitor asks for a human, an operator takes over and replies live, then 
   await visitorContext.close();
 });
 
-test("a reload of the chat continues the same conversation", async ({ page }) => {
-  await page.goto("/chat/demo-web");
+test("a reload of the chat continues the same conversation", async ({ page, ws }) => {
+  await page.goto(ws.chat);
   await hydrated(page);
   await expect(page.getByTestId("connection")).toHaveText("Connected");
   await page.getByLabel("Message").fill("What are your opening hours?");
@@ -74,8 +73,8 @@ test("a reload of the chat continues the same conversation", async ({ page }) =>
   await snap(page, "chat-standalone");
 });
 
-test("an empty message is refused in words and nothing is sent", async ({ page }) => {
-  await page.goto("/chat/demo-web");
+test("an empty message is refused in words and nothing is sent", async ({ page, ws }) => {
+  await page.goto(ws.chat);
   await hydrated(page);
   await expect(page.getByTestId("connection")).toHaveText("Connected");
   await page.getByLabel("Message").fill("   ");
@@ -84,7 +83,7 @@ test("an empty message is refused in words and nothing is sent", async ({ page }
   await expect(page.locator('[data-sender="contact"]')).toHaveCount(0);
 });
 
-test("a widget naming an unknown channel says so clearly", async ({ page }) => {
+test("a widget naming an unknown channel says so clearly", async ({ page, ws }) => {
   await page.goto("/chat/no-such-channel");
   await expect(page.getByTestId("chat-unavailable")).toContainText("This chat is not available.");
   await expect(page.getByTestId("chat-unavailable")).toContainText("The chat channel \u201cno-such-channel\u201d was not found.");

@@ -1,10 +1,56 @@
-import { expect, Page } from "@playwright/test";
+import { expect, Page, test as base } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 
 export const PASSWORD = "switchboard-demo";
-export const OWNER = "owner@demo.switchboard.test";
-export const ADMIN = "admin@demo.switchboard.test";
-export const SUPERVISOR = "supervisor@demo.switchboard.test";
-export const AGENT = "agent1@demo.switchboard.test";
+
+/** Runs the `switchboard` command on the server under test's data (scripts/test.sh passes
+ * the binary and the data directory), as an operator would on the server. */
+export function switchboard(...args: string[]): string {
+  const bin = process.env.SWITCHBOARD_BIN;
+  const dataDir = process.env.SWITCHBOARD_E2E_DATA_DIR;
+  expect(bin, "SWITCHBOARD_BIN names the server binary").toBeTruthy();
+  expect(dataDir, "SWITCHBOARD_E2E_DATA_DIR names the server's data directory").toBeTruthy();
+  return execFileSync(bin!, args, {
+    env: { ...process.env, SWITCHBOARD_DATA_DIR: dataDir!, SWITCHBOARD_LOG: "warn" },
+  }).toString();
+}
+
+/** A test's own copy of the demo workspace: its sign-ins (password `PASSWORD`) and its chat. */
+export type Workspace = {
+  owner: string;
+  admin: string;
+  supervisor: string;
+  agent: string;
+  agent2: string;
+  /** The path of its web chat, `/chat/<name>-web`. */
+  chat: string;
+};
+
+/** Makes a new copy of the demo workspace (`switchboard seed-demo --copy`). */
+export function demoCopy(): Workspace {
+  const name = `e2e-${randomBytes(6).toString("hex")}`;
+  switchboard("seed-demo", "--copy", name);
+  const email = (who: string) => `${who}@${name}.switchboard.test`;
+  return {
+    owner: email("owner"),
+    admin: email("admin"),
+    supervisor: email("supervisor"),
+    agent: email("agent1"),
+    agent2: email("agent2"),
+    chat: `/chat/${name}-web`,
+  };
+}
+
+/** Every test gets its own workspace (`ws`), so tests share no members, conversations or
+ * settings and pass in any order. */
+export const test = base.extend<{ ws: Workspace }>({
+  // eslint-disable-next-line no-empty-pattern
+  ws: async ({}, use) => {
+    await use(demoCopy());
+  },
+});
+export { expect };
 
 /** Waits until the WASM has hydrated the page, so clicks reach Leptos' handlers. */
 export async function hydrated(page: Page) {

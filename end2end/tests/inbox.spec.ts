@@ -1,11 +1,11 @@
-import { Browser, expect, Page, test } from "@playwright/test";
-import { AGENT, hydrated, signIn, snap } from "./helpers";
+import { Browser, Page } from "@playwright/test";
+import { expect, hydrated, signIn, snap, test, Workspace } from "./helpers";
 
 /** A visitor in their own browser who asks for a person three times; `marker` finds them. */
-async function escalatedVisitor(browser: Browser, marker: string) {
+async function escalatedVisitor(browser: Browser, ws: Workspace, marker: string) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto("/chat/demo-web");
+  await page.goto(ws.chat);
   await hydrated(page);
   await expect(page.getByTestId("connection")).toHaveText("Connected");
   const box = page.getByLabel("Message");
@@ -19,7 +19,7 @@ async function escalatedVisitor(browser: Browser, marker: string) {
 }
 
 /** Signs in as an operator with desktop notifications and tab visibility under the test's control. */
-async function operatorPage(browser: Browser, email = AGENT) {
+async function operatorPage(browser: Browser, email: string) {
   const context = await browser.newContext();
   await context.addInitScript(() => {
     const w = window as any;
@@ -63,9 +63,9 @@ async function resolve(page: Page) {
   await expect(page.getByTestId("conversation-status")).toHaveText("resolved");
 }
 
-test("typing shows both ways, and a note stays with the team and never reaches the widget", async ({ browser }) => {
-  const visitor = await escalatedVisitor(browser, "typing-note");
-  const operator = await operatorPage(browser);
+test("typing shows both ways, and a note stays with the team and never reaches the widget", async ({ browser, ws }) => {
+  const visitor = await escalatedVisitor(browser, ws, "typing-note");
+  const operator = await operatorPage(browser, ws.agent);
   const op = operator.page;
   await openConversation(op, "typing-note");
   // Once a new message shows up live, the operator's page follows the conversation.
@@ -111,8 +111,8 @@ test("typing shows both ways, and a note stays with the team and never reaches t
   await visitor.context.close();
 });
 
-test("a canned response with macros sends the personalised text, and an unknown macro is stopped", async ({ browser }) => {
-  const operator = await operatorPage(browser);
+test("a canned response with macros sends the personalised text, and an unknown macro is stopped", async ({ browser, ws }) => {
+  const operator = await operatorPage(browser, ws.agent);
   const op = operator.page;
   await op.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Canned responses" }).click();
   await expect(op).toHaveURL(/\/canned$/);
@@ -130,7 +130,7 @@ test("a canned response with macros sends the personalised text, and an unknown 
   await expect(op.getByTestId("canned-problem")).toContainText("{{customer.name}} is not a macro");
   await snap(op, "canned-responses");
 
-  const visitor = await escalatedVisitor(browser, "canned-macro");
+  const visitor = await escalatedVisitor(browser, ws, "canned-macro");
   await op.goto("/inbox");
   await hydrated(op);
   await openConversation(op, "canned-macro");
@@ -164,9 +164,9 @@ test("a canned response with macros sends the personalised text, and an unknown 
   await visitor.context.close();
 });
 
-test("an unread badge appears when the customer writes and clears once read; a hidden tab is notified", async ({ browser }) => {
-  const visitor = await escalatedVisitor(browser, "unread-badge");
-  const operator = await operatorPage(browser);
+test("an unread badge appears when the customer writes and clears once read; a hidden tab is notified", async ({ browser, ws }) => {
+  const visitor = await escalatedVisitor(browser, ws, "unread-badge");
+  const operator = await operatorPage(browser, ws.agent);
   const op = operator.page;
   await openConversation(op, "unread-badge");
   await op.getByRole("button", { name: "Take over" }).click();
@@ -202,13 +202,13 @@ test("an unread badge appears when the customer writes and clears once read; a h
   await visitor.context.close();
 });
 
-test("formatting renders in the inbox and the widget, and markup a customer types stays text", async ({ browser }) => {
-  const visitor = await escalatedVisitor(browser, "format-xss");
+test("formatting renders in the inbox and the widget, and markup a customer types stays text", async ({ browser, ws }) => {
+  const visitor = await escalatedVisitor(browser, ws, "format-xss");
   await visitor.box.fill('<img src=x onerror="window.__xss=1"> and [click](javascript:window.__xss=2)');
   await visitor.box.press("Enter");
   await visitor.box.fill("**bold words** and https://example.com/help");
   await visitor.box.press("Enter");
-  const operator = await operatorPage(browser);
+  const operator = await operatorPage(browser, ws.agent);
   const op = operator.page;
   await openConversation(op, "format-xss");
   const thread = op.getByTestId("thread");
@@ -234,9 +234,9 @@ test("formatting renders in the inbox and the widget, and markup a customer type
   await visitor.context.close();
 });
 
-test("files go both ways and open for the people in the conversation", async ({ browser }) => {
-  const visitor = await escalatedVisitor(browser, "files-both-ways");
-  const operator = await operatorPage(browser);
+test("files go both ways and open for the people in the conversation", async ({ browser, ws }) => {
+  const visitor = await escalatedVisitor(browser, ws, "files-both-ways");
+  const operator = await operatorPage(browser, ws.agent);
   const op = operator.page;
   await openConversation(op, "files-both-ways");
   await op.getByRole("button", { name: "Take over" }).click();
@@ -265,9 +265,11 @@ test("files go both ways and open for the people in the conversation", async ({ 
   await visitor.context.close();
 });
 
-test("keyboard shortcuts move through the inbox and a help sheet lists them", async ({ browser }) => {
-  const visitor = await escalatedVisitor(browser, "shortcut-keys");
-  const operator = await operatorPage(browser);
+test("keyboard shortcuts move through the inbox and a help sheet lists them", async ({ browser, ws }) => {
+  // Two customers waiting, so there is somewhere to move to.
+  const earlier = await escalatedVisitor(browser, ws, "shortcut-earlier");
+  const visitor = await escalatedVisitor(browser, ws, "shortcut-keys");
+  const operator = await operatorPage(browser, ws.agent);
   const op = operator.page;
   await op.keyboard.press("?");
   const help = op.getByRole("dialog", { name: "Keyboard shortcuts" });
@@ -291,9 +293,7 @@ test("keyboard shortcuts move through the inbox and a help sheet lists them", as
   await op.keyboard.press("/");
   await expect(op.getByLabel("Search conversations")).toBeFocused();
   await snap(op, "inbox-conversation-panel");
-  // Nothing left waiting for the specs after this one.
-  await openConversation(op, "shortcut-keys");
-  await resolve(op);
   await operator.context.close();
   await visitor.context.close();
+  await earlier.context.close();
 });

@@ -1,8 +1,7 @@
-import { expect, test } from "@playwright/test";
-import { ADMIN, hydrated, signIn, snap } from "./helpers";
+import { expect, hydrated, signIn, snap, test } from "./helpers";
 
-test("an admin invites a member who joins through the link, then deactivates them, and it is all in the audit log", async ({ page, browser }) => {
-  await signIn(page, ADMIN);
+test("an admin invites a member who joins through the link, then deactivates them, and it is all in the audit log", async ({ page, browser, ws }) => {
+  await signIn(page, ws.admin);
   await expect(page).toHaveURL(/\/inbox$/);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "People" }).click();
   await expect(page).toHaveURL(/\/people$/);
@@ -51,12 +50,12 @@ test("an admin invites a member who joins through the link, then deactivates the
   await snap(page, "audit-log");
 });
 
-test("an admin cannot take ownership away and is told why", async ({ page }) => {
-  await signIn(page, ADMIN);
+test("an admin cannot take ownership away and is told why", async ({ page, ws }) => {
+  await signIn(page, ws.admin);
   await expect(page).toHaveURL(/\/inbox$/);
   await page.goto("/people");
   await hydrated(page);
-  const owner = page.getByTestId("member-row").filter({ hasText: "owner@demo.switchboard.test" });
+  const owner = page.getByTestId("member-row").filter({ hasText: ws.owner });
   await owner.getByTestId("role-select").selectOption("agent");
   await expect(page.getByTestId("people-problem")).toHaveText("You do not have permission to grant or take away the Owner role (only owners can).");
   await page.reload();

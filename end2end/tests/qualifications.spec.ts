@@ -1,8 +1,7 @@
-import { expect, test } from "@playwright/test";
-import { AGENT, hydrated, signIn, snap, SUPERVISOR } from "./helpers";
+import { expect, hydrated, signIn, snap, test } from "./helpers";
 
-test("an operator practises with the scripted customer, submits, and a supervisor grants the qualification", async ({ page, browser }) => {
-  await signIn(page, AGENT);
+test("an operator practises with the scripted customer, submits, and a supervisor grants the qualification", async ({ page, browser, ws }) => {
+  await signIn(page, ws.agent);
   await expect(page).toHaveURL(/\/inbox$/);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Qualifications" }).click();
   await expect(page).toHaveURL(/\/qualifications$/);
@@ -40,7 +39,7 @@ test("an operator practises with the scripted customer, submits, and a superviso
   await expect(page.getByTestId("practice-status")).toHaveText("Waiting for review");
 
   const reviewer = await (await browser.newContext()).newPage();
-  await signIn(reviewer, SUPERVISOR);
+  await signIn(reviewer, ws.supervisor);
   await expect(reviewer).toHaveURL(/\/inbox$/);
   await reviewer.goto("/qualifications");
   await hydrated(reviewer);

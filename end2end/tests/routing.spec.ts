@@ -1,7 +1,6 @@
-import { expect, Page, test } from "@playwright/test";
-import { AGENT, hydrated, signIn, snap, SUPERVISOR } from "./helpers";
+import { Page } from "@playwright/test";
+import { expect, hydrated, signIn, snap, test } from "./helpers";
 
-const AGENT2 = "agent2@demo.switchboard.test";
 
 async function goLive(page: Page, email: string) {
   await signIn(page, email);
@@ -15,8 +14,8 @@ async function goLive(page: Page, email: string) {
   await expect(page.getByTestId("status-select")).toHaveValue("online");
 }
 
-async function escalate(page: Page, n: number) {
-  await page.goto("/chat/demo-web");
+async function escalate(page: Page, chat: string, n: number) {
+  await page.goto(chat);
   await hydrated(page);
   await expect(page.getByTestId("connection")).toHaveText("Connected");
   const box = page.getByLabel("Message");
@@ -28,21 +27,21 @@ async function escalate(page: Page, n: number) {
   await expect(page.locator('[data-sender="system"]').first()).toHaveText("A human agent will be with you shortly.");
 }
 
-test("two live operators share three escalations least-loaded first, and the supervisor sees it live", async ({ browser }) => {
+test("two live operators share three escalations least-loaded first, and the supervisor sees it live", async ({ browser, ws }) => {
   // Six browser contexts (a supervisor, two operators, three visitors) each load and hydrate
   // the debug build: on a busy 2-core machine that alone has taken 25–30 s.
   test.setTimeout(90_000);
   const supervisorContext = await browser.newContext();
   const supervisor = await supervisorContext.newPage();
-  await signIn(supervisor, SUPERVISOR);
+  await signIn(supervisor, ws.supervisor);
   await expect(supervisor).toHaveURL(/\/inbox$/);
   await supervisor.goto("/live");
   await hydrated(supervisor);
 
   const contexts = [await browser.newContext(), await browser.newContext()];
   const [ava, ben] = [await contexts[0].newPage(), await contexts[1].newPage()];
-  await goLive(ava, AGENT);
-  await goLive(ben, AGENT2);
+  await goLive(ava, ws.agent);
+  await goLive(ben, ws.agent2);
   const row = (name: string) => supervisor.getByTestId("operator-row").filter({ hasText: name });
   await expect(row("Ava Agent").getByTestId("operator-status")).toHaveText("Online");
   await expect(row("Ben Agent").getByTestId("operator-status")).toHaveText("Online");
@@ -51,7 +50,7 @@ test("two live operators share three escalations least-loaded first, and the sup
     // Each visitor is someone else: their own browser, their own token.
     const visitorContext = await browser.newContext();
     const visitor = await visitorContext.newPage();
-    await escalate(visitor, n);
+    await escalate(visitor, ws.chat, n);
     // Whoever is offered it accepts.
     await expect
       .poll(async () => (await ava.getByTestId("offer").count()) + (await ben.getByTestId("offer").count()))

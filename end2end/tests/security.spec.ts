@@ -1,7 +1,6 @@
-import { expect, test } from "@playwright/test";
 import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
-import { AGENT, hydrated, signIn, snap } from "./helpers";
+import { expect, hydrated, signIn, snap, test } from "./helpers";
 
 /** A page that opens Switchboard's operator socket and writes what happened on <body>. */
 function probePage(socketUrl: string): string {
@@ -25,8 +24,8 @@ async function serveElsewhere(html: string): Promise<{ server: Server; url: stri
   return { server, url: `http://127.0.0.1:${port}/` };
 }
 
-test("a page on another origin cannot open a signed-in operator's socket", async ({ page, baseURL }) => {
-  await signIn(page, AGENT);
+test("a page on another origin cannot open a signed-in operator's socket", async ({ page, baseURL, ws }) => {
+  await signIn(page, ws.agent);
   await expect(page).toHaveURL(/\/inbox$/);
   await hydrated(page);
   const socketUrl = new URL("/ws/operator", baseURL).toString().replace(/^http/, "ws");
@@ -56,8 +55,8 @@ test("a page on another origin cannot open a signed-in operator's socket", async
   }
 });
 
-test("a visitor who sends faster than the chat accepts is told the message was not sent", async ({ page }) => {
-  await page.goto("/chat/demo-web");
+test("a visitor who sends faster than the chat accepts is told the message was not sent", async ({ page, ws }) => {
+  await page.goto(ws.chat);
   await hydrated(page);
   await expect(page.getByTestId("connection")).toHaveText("Connected");
   const box = page.getByLabel("Message");

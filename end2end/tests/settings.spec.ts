@@ -1,8 +1,7 @@
-import { expect, test } from "@playwright/test";
-import { ADMIN, hydrated, signIn, snap } from "./helpers";
+import { expect, hydrated, signIn, snap, test } from "./helpers";
 
-test("an admin is told why presence cannot be on without operators, then saves valid settings", async ({ page }) => {
-  await signIn(page, ADMIN);
+test("an admin is told why presence cannot be on without operators, then saves valid settings", async ({ page, ws }) => {
+  await signIn(page, ws.admin);
   await expect(page).toHaveURL(/\/inbox$/);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
   await expect(page).toHaveURL(/\/settings$/);

@@ -1,8 +1,7 @@
-import { expect, test } from "@playwright/test";
-import { ADMIN, hydrated, signIn, snap } from "./helpers";
+import { expect, hydrated, signIn, snap, test } from "./helpers";
 
-test("an admin teaches the assistant a new answer and changes the handoff settings; the widget uses them", async ({ page, browser }) => {
-  await signIn(page, ADMIN);
+test("an admin teaches the assistant a new answer and changes the handoff settings; the widget uses them", async ({ page, browser, ws }) => {
+  await signIn(page, ws.admin);
   await expect(page).toHaveURL(/\/inbox$/);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Workflows" }).click();
   await expect(page).toHaveURL(/\/workflows$/);
@@ -29,7 +28,7 @@ test("an admin teaches the assistant a new answer and changes the handoff settin
   await snap(page, "workflows");
 
   const visitor = await (await browser.newContext()).newPage();
-  await visitor.goto("/chat/demo-web");
+  await visitor.goto(ws.chat);
   await hydrated(visitor);
   await expect(visitor.getByTestId("connection")).toHaveText("Connected");
   await visitor.getByLabel("Message").fill("Can you ship to Norway?");

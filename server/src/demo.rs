@@ -88,7 +88,56 @@ pub enum Seeded {
 /// Assistant" and the operator group "Frontline" (both agents, on that workflow). Running it
 /// again changes nothing.
 pub async fn seed_demo(store: &Store) -> Result<Seeded, StoreError> {
-    if store.member_by_email(DEMO_MEMBERS[0].0).await?.is_some() {
+    seed_demo_copy(store, &DemoNames::default()).await
+}
+
+/// The sign-ins and chat of one copy of the demo workspace: the demo's own, or a named copy
+/// (`owner@<name>.switchboard.test`, `/chat/<name>-web`) — several side by side, as the
+/// end-to-end tests make one per spec.
+#[derive(Default)]
+pub struct DemoNames {
+    name: Option<String>,
+}
+
+impl DemoNames {
+    /// A named copy: the name is 1 to 40 lowercase letters, digits and hyphens.
+    pub fn copy(name: &str) -> Result<DemoNames, AppError> {
+        let ok = (1..=40).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !name.starts_with('-');
+        if !ok {
+            return Err(AppError::invalid(
+                "Name",
+                "must be 1 to 40 lowercase letters, digits and hyphens",
+            ));
+        }
+        Ok(DemoNames {
+            name: Some(name.to_string()),
+        })
+    }
+
+    /// The sign-in of a demo member (`DEMO_MEMBERS`' e-mail) in this copy.
+    pub fn email(&self, demo_email: &str) -> String {
+        match (&self.name, demo_email.split_once('@')) {
+            (Some(name), Some((local, _))) => format!("{local}@{name}.switchboard.test"),
+            _ => demo_email.to_string(),
+        }
+    }
+
+    /// The key of this copy's web chat channel.
+    pub fn channel(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{name}-web"),
+            None => DEMO_WEB_CHANNEL.to_string(),
+        }
+    }
+}
+
+/// Creates one copy of the demo workspace (see `seed_demo`); running it again changes nothing.
+pub async fn seed_demo_copy(store: &Store, names: &DemoNames) -> Result<Seeded, StoreError> {
+    if store.member_by_email(&names.email(DEMO_MEMBERS[0].0)).await?.is_some() {
         return Ok(Seeded::AlreadyThere);
     }
     let hash = hash_password(DEMO_PASSWORD).map_err(|_| StoreError::NotFound)?;
@@ -99,7 +148,7 @@ pub async fn seed_demo(store: &Store) -> Result<Seeded, StoreError> {
             .create_member(
                 workspace_id,
                 NewMember {
-                    email,
+                    email: &names.email(email),
                     name,
                     password_hash: &hash,
                     role,
@@ -128,8 +177,36 @@ pub async fn seed_demo(store: &Store) -> Result<Seeded, StoreError> {
             "web",
             "Website chat",
             "#0369a1",
-            DEMO_WEB_CHANNEL,
+            &names.channel(),
         )
         .await?;
     Ok(Seeded::Created { workspace_id })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_named_copy_has_its_own_sign_ins_and_chat_and_the_demo_keeps_its_own() {
+        let copy = DemoNames::copy("e2e-1a2b").unwrap();
+        assert_eq!(
+            copy.email("agent1@demo.switchboard.test"),
+            "agent1@e2e-1a2b.switchboard.test"
+        );
+        assert_eq!(copy.channel(), "e2e-1a2b-web");
+        let demo = DemoNames::default();
+        assert_eq!(
+            demo.email("agent1@demo.switchboard.test"),
+            "agent1@demo.switchboard.test"
+        );
+        assert_eq!(demo.channel(), DEMO_WEB_CHANNEL);
+    }
+
+    #[test]
+    fn a_copy_is_named_in_lowercase_letters_digits_and_hyphens() {
+        for bad in ["", "Upper", "has space", "dot.ted", "-leading", &"x".repeat(41)] {
+            assert!(DemoNames::copy(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 }

@@ -37,7 +37,13 @@ enum Command {
         password: String,
     },
     /// Create the demo workspace (does nothing if it exists) and print its sign-ins.
-    SeedDemo,
+    SeedDemo {
+        /// Make a named copy instead, beside the demo and other copies: its sign-ins are
+        /// `owner@<NAME>.switchboard.test` and so on, its chat `/chat/<NAME>-web` (the
+        /// end-to-end tests make one per spec).
+        #[arg(long)]
+        copy: Option<String>,
+    },
     /// Print a link that sets a new password for a member (works once, for an hour; every
     /// session of theirs ends when it is used): for a locked-out owner, or where Switchboard
     /// sends no e-mail.
@@ -121,9 +127,15 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 None => Err(format!("no active member signs in with {email}")),
             }
         }
-        Command::SeedDemo => {
+        Command::SeedDemo { copy } => {
+            let names = match copy {
+                Some(name) => server::demo::DemoNames::copy(&name).map_err(|e| e.to_string())?,
+                None => server::demo::DemoNames::default(),
+            };
             let store = server::open_store(&config).await.map_err(|e| e.to_string())?;
-            let seeded = server::demo::seed_demo(&store).await.map_err(|e| e.to_string());
+            let seeded = server::demo::seed_demo_copy(&store, &names)
+                .await
+                .map_err(|e| e.to_string());
             store.close().await;
             match seeded? {
                 server::demo::Seeded::Created { .. } => {
@@ -135,8 +147,9 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             }
             println!("Sign in with any of these (password: {}):", server::demo::DEMO_PASSWORD);
             for (email, name, role) in server::demo::DEMO_MEMBERS {
-                println!("  {email:<36} {name} ({})", role.label());
+                println!("  {:<40} {name} ({})", names.email(email), role.label());
             }
+            println!("Its chat: /chat/{}", names.channel());
             Ok(())
         }
     }

@@ -149,6 +149,39 @@ fn drain(first: Delivery, rx: &mut mpsc::Receiver<Delivery>) -> Vec<Delivery> {
     batch
 }
 
+/// Writes the deliveries `fresh` keeps (a message the client has is not sent again) and
+/// flushes once; false when the socket is gone.
+async fn write_all(
+    socket: &mut WebSocket,
+    deliveries: Vec<Delivery>,
+    mut fresh: impl FnMut(&Delivery) -> bool,
+) -> bool {
+    for d in deliveries.iter().filter(|d| fresh(d)) {
+        if socket.feed(Message::Text(d.text.to_string().into())).await.is_err() {
+            return false;
+        }
+    }
+    socket.flush().await.is_ok()
+}
+
+/// What came in on a socket.
+enum Frame<C> {
+    /// A command, or why it could not be read.
+    Command(Result<C, serde_json::Error>),
+    /// The client closed, or the connection broke.
+    Closed,
+    /// A frame that is not a command (ping, pong, binary).
+    Other,
+}
+
+fn frame<C: serde::de::DeserializeOwned>(incoming: Option<Result<Message, axum::Error>>) -> Frame<C> {
+    match incoming {
+        Some(Ok(Message::Text(t))) => Frame::Command(serde_json::from_str(&t)),
+        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Frame::Closed,
+        Some(Ok(_)) => Frame::Other,
+    }
+}
+
 fn with_status(e: AppError) -> Response {
     e.into_response()
 }
@@ -195,24 +228,19 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
                     buffer.push_back(first);
                     continue;
                 }
-                let mut written = Ok(());
-                for d in drain(first, &mut rx) {
-                    if let Some(seq) = d.seq {
-                        if seq <= last_sent { continue; }
-                        last_sent = seq;
-                    }
-                    written = socket.feed(Message::Text(d.text.to_string().into())).await;
-                    if written.is_err() { break; }
-                }
-                if written.is_err() || socket.flush().await.is_err() { break; }
+                let fresh = |d: &Delivery| match d.seq {
+                    Some(seq) if seq <= last_sent => false,
+                    Some(seq) => { last_sent = seq; true }
+                    None => true,
+                };
+                if !write_all(&mut socket, drain(first, &mut rx), fresh).await { break; }
             }
             incoming = socket.recv() => {
-                let Some(Ok(message)) = incoming else { break };
                 last_heard = Instant::now();
-                let command = match message {
-                    Message::Text(t) => serde_json::from_str::<VisitorCommand>(&t),
-                    Message::Close(_) => break,
-                    _ => continue,
+                let command = match frame::<VisitorCommand>(incoming) {
+                    Frame::Command(c) => c,
+                    Frame::Closed => break,
+                    Frame::Other => continue,
                 };
                 let reply = match command {
                     Err(e) => Some(VisitorEvent::Error { message: format!("That message could not be read: {e}"), idempotency_key: None }),
@@ -374,25 +402,21 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
     loop {
         tokio::select! {
             Some(first) = rx.recv() => {
-                let mut written = Ok(());
-                for d in drain(first, &mut rx) {
-                    if let (Some(seq), Topic::Conversation(c)) = (d.seq, d.topic) {
-                        let Some(last) = watched.get_mut(&c) else { continue };
-                        if seq <= *last { continue; }
-                        *last = seq;
-                    }
-                    written = socket.feed(Message::Text(d.text.to_string().into())).await;
-                    if written.is_err() { break; }
-                }
-                if written.is_err() || socket.flush().await.is_err() { break; }
+                let fresh = |d: &Delivery| match (d.seq, d.topic) {
+                    (Some(seq), Topic::Conversation(c)) => match watched.get_mut(&c) {
+                        Some(last) if seq > *last => { *last = seq; true }
+                        _ => false,
+                    },
+                    _ => true,
+                };
+                if !write_all(&mut socket, drain(first, &mut rx), fresh).await { break; }
             }
             incoming = socket.recv() => {
-                let Some(Ok(message)) = incoming else { break };
                 last_heard = Instant::now();
-                let command = match message {
-                    Message::Text(t) => serde_json::from_str::<OperatorCommand>(&t),
-                    Message::Close(_) => break,
-                    _ => continue,
+                let command = match frame::<OperatorCommand>(incoming) {
+                    Frame::Command(c) => c,
+                    Frame::Closed => break,
+                    Frame::Other => continue,
                 };
                 let reply = match command {
                     Err(e) => Some(OperatorEvent::Error { message: format!("That message could not be read: {e}"), idempotency_key: None }),

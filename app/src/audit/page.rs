@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::audit::list_audit;
-use crate::errors::{EmptyState, ErrorPanel, Forbidden, Loading, PageHeader};
+use crate::errors::{DataTable, EmptyState, ErrorPanel, Forbidden, Loading, PageHeader};
 use crate::time::format_utc;
 use crate::{Me, Scope};
 
@@ -41,18 +41,7 @@ pub fn AuditPage() -> impl IntoView {
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                         Ok(list) if list.is_empty() => view! { <EmptyState title="Nothing recorded" body="Administrative changes appear here as they are made."/> }.into_any(),
                         Ok(list) => view! {
-                            <table class="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm" data-testid="audit-table">
-                                <thead class="bg-slate-50 text-left text-xs uppercase text-slate-500">
-                                    <tr>
-                                        <th scope="col" class="px-4 py-2">"When"</th>
-                                        <th scope="col" class="px-4 py-2">"Who"</th>
-                                        <th scope="col" class="px-4 py-2">"What"</th>
-                                        <th scope="col" class="px-4 py-2">"Target"</th>
-                                        <th scope="col" class="px-4 py-2">"Before"</th>
-                                        <th scope="col" class="px-4 py-2">"After"</th>
-                                    </tr>
-                                </thead>
-                                <tbody class="divide-y divide-slate-100 align-top">
+                            <DataTable testid="audit-table" columns=vec!["When", "Who", "What", "Target", "Before", "After"] body_class="align-top">
                                     {list.into_iter().map(|a| view! {
                                         <tr>
                                             <td class="whitespace-nowrap px-4 py-2 text-slate-600">{format_utc(a.created_at)}</td>
@@ -63,8 +52,7 @@ pub fn AuditPage() -> impl IntoView {
                                             <td class="max-w-xs break-words px-4 py-2 font-mono text-xs">{a.after.unwrap_or_default()}</td>
                                         </tr>
                                     }).collect_view()}
-                                </tbody>
-                            </table>
+                            </DataTable>
                         }.into_any(),
                     }
                 })}

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::errors::{ErrorPanel, Forbidden, Loading, PageHeader};
+use crate::errors::{DataTable, ErrorPanel, Forbidden, Loading, PageHeader};
 use crate::link::OperatorLink;
 use crate::live::get_live_board;
 use crate::live::{BoardOperator, LiveBoard, OperatorStatus};
@@ -81,17 +81,7 @@ fn Board(first: LiveBoard, now: RwSignal<f64>) -> impl IntoView {
     view! {
         <section aria-labelledby="operators-heading">
             <h2 id="operators-heading" class="mb-3 text-base font-semibold">"Operators"</h2>
-            <table class="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm" data-testid="operators-table">
-                <thead class="bg-slate-50 text-left text-xs uppercase text-slate-500">
-                    <tr>
-                        <th scope="col" class="px-4 py-2">"Operator"</th>
-                        <th scope="col" class="px-4 py-2">"Status"</th>
-                        <th scope="col" class="px-4 py-2">"For"</th>
-                        <th scope="col" class="px-4 py-2">"Live on"</th>
-                        <th scope="col" class="px-4 py-2">"Load"</th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-100">
+            <DataTable testid="operators-table" columns=vec!["Operator", "Status", "For", "Live on", "Load"]>
                     {move || board.get().operators.into_iter().map(|o| {
                         let since = o.since_ms;
                         view! {
@@ -104,8 +94,7 @@ fn Board(first: LiveBoard, now: RwSignal<f64>) -> impl IntoView {
                             </tr>
                         }
                     }).collect_view()}
-                </tbody>
-            </table>
+            </DataTable>
         </section>
         <section aria-labelledby="queue-heading">
             <h2 id="queue-heading" class="mb-3 text-base font-semibold">"Queue"</h2>
@@ -115,11 +104,7 @@ fn Board(first: LiveBoard, now: RwSignal<f64>) -> impl IntoView {
                     return view! { <p class="rounded-lg border border-dashed border-slate-300 bg-white p-4 text-sm text-slate-500" data-testid="queue-empty">"Nobody is waiting for a person."</p> }.into_any();
                 }
                 view! {
-                    <table class="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm" data-testid="queue-table">
-                        <thead class="bg-slate-50 text-left text-xs uppercase text-slate-500">
-                            <tr><th scope="col" class="px-4 py-2">"Position"</th><th scope="col" class="px-4 py-2">"Workflow"</th><th scope="col" class="px-4 py-2">"Conversation"</th><th scope="col" class="px-4 py-2">"Waiting"</th></tr>
-                        </thead>
-                        <tbody class="divide-y divide-slate-100">
+                    <DataTable testid="queue-table" columns=vec!["Position", "Workflow", "Conversation", "Waiting"]>
                             {queue.into_iter().map(|q| {
                                 let since = q.since_ms;
                                 view! {
@@ -131,8 +116,7 @@ fn Board(first: LiveBoard, now: RwSignal<f64>) -> impl IntoView {
                                     </tr>
                                 }
                             }).collect_view()}
-                        </tbody>
-                    </table>
+                    </DataTable>
                 }.into_any()
             }}
         </section>
@@ -144,11 +128,7 @@ fn Board(first: LiveBoard, now: RwSignal<f64>) -> impl IntoView {
                     return view! { <p class="rounded-lg border border-dashed border-slate-300 bg-white p-4 text-sm text-slate-500">"No operator is handling a conversation right now."</p> }.into_any();
                 }
                 view! {
-                    <table class="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm" data-testid="sessions-table">
-                        <thead class="bg-slate-50 text-left text-xs uppercase text-slate-500">
-                            <tr><th scope="col" class="px-4 py-2">"Customer"</th><th scope="col" class="px-4 py-2">"Operator"</th><th scope="col" class="px-4 py-2">"Since"</th><th scope="col" class="px-4 py-2">"Reassign"</th></tr>
-                        </thead>
-                        <tbody class="divide-y divide-slate-100">
+                    <DataTable testid="sessions-table" columns=vec!["Customer", "Operator", "Since", "Reassign"]>
                             {sessions.into_iter().map(|s| view! {
                                 <tr>
                                     <td class="px-4 py-2"><a class="text-sky-700 underline" href=format!("/inbox/{}", s.conversation_id)>{s.contact.clone()}</a></td>
@@ -157,8 +137,7 @@ fn Board(first: LiveBoard, now: RwSignal<f64>) -> impl IntoView {
                                     <td class="px-4 py-2"><Reassign conversation_id=s.conversation_id current=s.member_id/></td>
                                 </tr>
                             }).collect_view()}
-                        </tbody>
-                    </table>
+                    </DataTable>
                 }.into_any()
             }}
         </section>

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::errors::{EmptyState, ErrorPanel, Forbidden, Loading, PageHeader};
+use crate::errors::{DataTable, EmptyState, ErrorPanel, Forbidden, Loading, PageHeader};
 use crate::people::{
     change_role, create_group, delete_group, group_member, group_workflow, list_groups, list_members,
     set_member_active, set_member_chat_limit, update_group, InviteMember,
@@ -42,22 +42,16 @@ pub fn PeoplePage() -> impl IntoView {
                         match members.await {
                             Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                             Ok(list) => view! {
-                                <table class="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm" data-testid="members-table">
-                                    <thead class="bg-slate-50 text-left text-xs uppercase text-slate-500">
-                                        <tr>
-                                            <th scope="col" class="px-4 py-2">"Name"</th>
-                                            <th scope="col" class="px-4 py-2">"Email"</th>
-                                            <th scope="col" class="px-4 py-2">"Role"</th>
-                                            <th scope="col" class="px-4 py-2">"Chat limit"</th>
-                                            <th scope="col" class="px-4 py-2">"State"</th>
-                                            <th scope="col" class="px-4 py-2">"Added"</th>
-                                            {manage.then(|| view! { <th scope="col" class="px-4 py-2"><span class="sr-only">"Actions"</span></th> })}
-                                        </tr>
-                                    </thead>
-                                    <tbody class="divide-y divide-slate-100">
-                                        {list.into_iter().map(|m| view! { <MemberRow m=m manage=manage me=my_id version problem/> }).collect_view()}
-                                    </tbody>
-                                </table>
+                                <DataTable
+                                    testid="members-table"
+                                    columns={
+                                        let mut columns = vec!["Name", "Email", "Role", "Chat limit", "State", "Added"];
+                                        if manage { columns.push(""); }
+                                        columns
+                                    }
+                                >
+                                    {list.into_iter().map(|m| view! { <MemberRow m=m manage=manage me=my_id version problem/> }).collect_view()}
+                                </DataTable>
                             }.into_any(),
                         }
                     })}

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::errors::{EmptyState, ErrorPanel, Loading, PageHeader};
+use crate::errors::{DataTable, EmptyState, ErrorPanel, Loading, PageHeader};
 use crate::events::MessageBody;
 use crate::qualifications::{
     get_practice_run, get_qualifications, practice_reply, review_practice, revoke_qualification, start_practice,
@@ -109,16 +109,7 @@ fn Overview(o: QualificationsOverview, version: RwSignal<u32>, problem: RwSignal
                     view! { <EmptyState title="No qualifications granted yet" body="Grant one by reviewing a submitted practice run."/> }.into_any()
                 } else {
                     view! {
-                        <table class="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm" data-testid="grants-table">
-                            <thead class="bg-slate-50 text-left text-xs uppercase text-slate-500">
-                                <tr>
-                                    <th scope="col" class="px-4 py-2">"Operator"</th>
-                                    <th scope="col" class="px-4 py-2">"Workflow"</th>
-                                    <th scope="col" class="px-4 py-2">"Granted"</th>
-                                    <th scope="col" class="px-4 py-2"><span class="sr-only">"Actions"</span></th>
-                                </tr>
-                            </thead>
-                            <tbody class="divide-y divide-slate-100">
+                        <DataTable testid="grants-table" columns=vec!["Operator", "Workflow", "Granted", ""]>
                                 {o.granted.clone().into_iter().map(|g| {
                                     let (member, workflow) = (g.member_id, g.workflow_id);
                                     view! {
@@ -136,8 +127,7 @@ fn Overview(o: QualificationsOverview, version: RwSignal<u32>, problem: RwSignal
                                         </tr>
                                     }
                                 }).collect_view()}
-                            </tbody>
-                        </table>
+                        </DataTable>
                     }.into_any()
                 }}
             </section>

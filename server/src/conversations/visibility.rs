@@ -115,6 +115,12 @@ mod conformance {
 
     struct World {
         runtime: tokio::runtime::Runtime,
+        data: Data,
+        _dir: tempfile::TempDir,
+    }
+
+    /// The workspace every case rearranges.
+    struct Data {
         store: Store,
         raw: sqlx::SqlitePool,
         workspace_id: i64,
@@ -123,7 +129,6 @@ mod conformance {
         groups: Vec<i64>,
         channel_id: i64,
         contact_id: i64,
-        _dir: tempfile::TempDir,
     }
 
     fn world() -> World {
@@ -133,7 +138,7 @@ mod conformance {
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("visibility.db").display());
-        let (store, raw, workspace_id, members, workflows, groups, channel_id, contact_id) = runtime.block_on(async {
+        let data = runtime.block_on(async {
             let store = Store::open(&url).await.unwrap();
             store.migrate().await.unwrap();
             let crate::demo::Seeded::Created { workspace_id } = crate::demo::seed_demo(&store).await.unwrap() else {
@@ -189,7 +194,7 @@ mod conformance {
             .fetch_one(&raw)
             .await
             .unwrap();
-            (
+            Data {
                 store,
                 raw,
                 workspace_id,
@@ -198,18 +203,11 @@ mod conformance {
                 groups,
                 channel_id,
                 contact_id,
-            )
+            }
         });
         World {
             runtime,
-            store,
-            raw,
-            workspace_id,
-            members,
-            workflows,
-            groups,
-            channel_id,
-            contact_id,
+            data,
             _dir: dir,
         }
     }
@@ -226,7 +224,21 @@ mod conformance {
         )
     }
 
-    async fn set_up(w: &World, (membership, coverage, conversations): &Case) -> Vec<(i64, i64, Option<i64>)> {
+    /// Inserts the pair (`left[i]`, `right[j]`) into `table` wherever `chosen[i][j]`.
+    async fn link(w: &Data, table: &str, left: &[i64], right: &[i64], chosen: &[Vec<bool>]) {
+        for (i, row) in chosen.iter().enumerate() {
+            for (j, _) in row.iter().enumerate().filter(|(_, is)| **is) {
+                sqlx::query(&format!("INSERT INTO {table} VALUES ($1, $2)"))
+                    .bind(left[i])
+                    .bind(right[j])
+                    .execute(&w.raw)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    async fn set_up(w: &Data, (membership, coverage, conversations): &Case) -> Vec<(i64, i64, Option<i64>)> {
         for sql in [
             "DELETE FROM group_members",
             "DELETE FROM group_workflows",
@@ -234,26 +246,23 @@ mod conformance {
         ] {
             sqlx::query(sql).execute(&w.raw).await.unwrap();
         }
-        for (m, groups) in membership.iter().enumerate() {
-            for (g, _) in groups.iter().enumerate().filter(|(_, is)| **is) {
-                sqlx::query("INSERT INTO group_members (group_id, member_id) VALUES ($1, $2)")
-                    .bind(w.groups[g])
-                    .bind(w.members[m].0)
-                    .execute(&w.raw)
-                    .await
-                    .unwrap();
-            }
-        }
-        for (g, workflows) in coverage.iter().enumerate() {
-            for (f, _) in workflows.iter().enumerate().filter(|(_, is)| **is) {
-                sqlx::query("INSERT INTO group_workflows (group_id, workflow_id) VALUES ($1, $2)")
-                    .bind(w.groups[g])
-                    .bind(w.workflows[f])
-                    .execute(&w.raw)
-                    .await
-                    .unwrap();
-            }
-        }
+        let members: Vec<i64> = w.members.iter().map(|m| m.0).collect();
+        link(
+            w,
+            "group_members (member_id, group_id)",
+            &members,
+            &w.groups,
+            membership,
+        )
+        .await;
+        link(
+            w,
+            "group_workflows (group_id, workflow_id)",
+            &w.groups,
+            &w.workflows,
+            coverage,
+        )
+        .await;
         let mut made = Vec::new();
         for (f, holder) in conversations {
             let workflow_id = w.workflows[*f];
@@ -278,15 +287,16 @@ mod conformance {
 
     #[test]
     fn every_members_inbox_lists_exactly_what_sees_allows() {
-        let w = world();
+        let world = world();
+        let w = &world.data;
         let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
             cases: 48,
             ..ProptestConfig::default()
         });
         runner
             .run(&case(w.members.len()), |case| {
-                w.runtime.block_on(async {
-                    let conversations = set_up(&w, &case).await;
+                world.runtime.block_on(async {
+                    let conversations = set_up(w, &case).await;
                     for &(member_id, role) in &w.members {
                         let me = Me {
                             member_id,

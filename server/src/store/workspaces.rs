@@ -228,42 +228,50 @@ impl Store {
         Ok(())
     }
 
-    /// Adds a member and a workflow to a group; both must belong to the group's workspace.
+    /// Adds a member to a group; both must belong to the workspace.
     pub async fn add_group_member(&self, workspace_id: i64, group_id: i64, member_id: i64) -> Result<(), StoreError> {
-        let done = sqlx::query(
+        self.add_to_group(
             "INSERT INTO group_members (group_id, member_id)
              SELECT g.id, m.id FROM operator_groups g JOIN members m ON m.workspace_id = g.workspace_id
              WHERE g.id = $1 AND m.id = $2 AND g.workspace_id = $3",
+            (workspace_id, group_id, member_id),
+            "That group membership",
         )
-        .bind(group_id)
-        .bind(member_id)
-        .bind(workspace_id)
-        .execute(&self.write)
         .await
-        .map_err(unique_as("That group membership"))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 
+    /// Gives a group a workflow; both must belong to the workspace.
     pub async fn add_group_workflow(
         &self,
         workspace_id: i64,
         group_id: i64,
         workflow_id: i64,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query(
+        self.add_to_group(
             "INSERT INTO group_workflows (group_id, workflow_id)
              SELECT g.id, w.id FROM operator_groups g JOIN workflows w ON w.workspace_id = g.workspace_id
              WHERE g.id = $1 AND w.id = $2 AND g.workspace_id = $3",
+            (workspace_id, group_id, workflow_id),
+            "That workflow assignment",
         )
-        .bind(group_id)
-        .bind(workflow_id)
-        .bind(workspace_id)
-        .execute(&self.write)
         .await
-        .map_err(unique_as("That workflow assignment"))?;
+    }
+
+    /// Runs an insert of (group `$1`, item `$2`) guarded by the workspace `$3`: not found when
+    /// either is not the workspace's, `what` already there when the pair exists.
+    async fn add_to_group(
+        &self,
+        sql: &str,
+        (workspace_id, group_id, item): (i64, i64, i64),
+        what: &'static str,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql)
+            .bind(group_id)
+            .bind(item)
+            .bind(workspace_id)
+            .execute(&self.write)
+            .await
+            .map_err(unique_as(what))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

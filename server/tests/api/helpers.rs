@@ -104,6 +104,17 @@ pub fn new_client() -> reqwest::Client {
         .expect("an HTTP client")
 }
 
+/// Calls the server function `endpoint` of the server at `base` with form fields, as the
+/// pages do.
+pub async fn call_at(base: &str, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/{endpoint}"))
+        .form(form)
+        .send()
+        .await
+        .expect("the server answers")
+}
+
 impl TestApp {
     /// Calls a server function with form fields, as the pages do.
     pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
@@ -116,12 +127,7 @@ impl TestApp {
         endpoint: &str,
         form: &[(&str, &str)],
     ) -> reqwest::Response {
-        client
-            .post(format!("{}/api/{endpoint}", self.base))
-            .form(form)
-            .send()
-            .await
-            .expect("the server answers")
+        call_at(&self.base, client, endpoint, form).await
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {

@@ -1,11 +1,11 @@
-//! The operator's workspace: unread counts, notes, attachments, filters and search, macros,
-//! who else is viewing, contacts, canned responses and categories.
+//! The operator's workspace: unread counts, notes, filters and search, macros, who else is
+//! viewing, long histories, resolved conversations (files: `attachments.rs`; contacts, canned
+//! responses and categories: `customers.rs`).
 
 use std::time::Duration;
 
-use app::canned::CannedResponse;
 use app::contacts::ContactDetail;
-use app::conversation::{AttachmentView, CategoryView, ConversationDetail};
+use app::conversation::ConversationDetail;
 use app::events::{MessageView, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
 use app::inbox::ConversationSummary;
 use app::lifecycle::Status;
@@ -14,10 +14,10 @@ use app::AppError;
 use crate::helpers::*;
 use crate::sockets::*;
 
-const AGENT2: &str = "agent2@demo.switchboard.test";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR fake image bytes";
+pub(crate) const AGENT2: &str = "agent2@demo.switchboard.test";
+pub(crate) const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR fake image bytes";
 
-fn send(body: &str, key: &str) -> VisitorCommand {
+pub(crate) fn send(body: &str, key: &str) -> VisitorCommand {
     VisitorCommand::Send {
         body: body.into(),
         idempotency_key: key.into(),
@@ -25,7 +25,13 @@ fn send(body: &str, key: &str) -> VisitorCommand {
     }
 }
 
-fn reply(conversation_id: i64, body: &str, key: &str, internal: bool, attachments: Vec<i64>) -> OperatorCommand {
+pub(crate) fn reply(
+    conversation_id: i64,
+    body: &str,
+    key: &str,
+    internal: bool,
+    attachments: Vec<i64>,
+) -> OperatorCommand {
     OperatorCommand::Send {
         conversation_id,
         body: body.into(),
@@ -36,7 +42,7 @@ fn reply(conversation_id: i64, body: &str, key: &str, internal: bool, attachment
 }
 
 /// A visitor whose conversation is in the inbox (always-on monitoring), and its id.
-async fn monitored_visitor(app: &TestApp, first: &str) -> (VisitorSocket, String, i64) {
+pub(crate) async fn monitored_visitor(app: &TestApp, first: &str) -> (VisitorSocket, String, i64) {
     app.store
         .set_workflow_handoff(1, "always_on", 3, "A human agent will be with you shortly.")
         .await
@@ -48,27 +54,19 @@ async fn monitored_visitor(app: &TestApp, first: &str) -> (VisitorSocket, String
     (v, token, conversation)
 }
 
-async fn visitor_says(v: &mut VisitorSocket, body: &str, key: &str) {
+pub(crate) async fn visitor_says(v: &mut VisitorSocket, body: &str, key: &str) {
     v.send(&send(body, key)).await;
     v.wait_for("the ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))
         .await;
 }
 
-async fn summary(app: &TestApp, client: &reqwest::Client, id: i64) -> ConversationSummary {
+pub(crate) async fn summary(app: &TestApp, client: &reqwest::Client, id: i64) -> ConversationSummary {
     result(app.call_with(client, "inbox/summary", &[("id", &id.to_string())]).await)
         .await
         .unwrap()
 }
 
-async fn watch(op: &mut OperatorSocket, conversation_id: i64) {
-    op.send(&OperatorCommand::Watch {
-        conversation_id,
-        last_seq: 0,
-    })
-    .await;
-}
-
-async fn acked(op: &mut OperatorSocket, key: &str) -> Result<i64, String> {
+pub(crate) async fn acked(op: &mut OperatorSocket, key: &str) -> Result<i64, String> {
     op.wait_for("the ack", |e| match e {
         OperatorEvent::Ack {
             idempotency_key, seq, ..
@@ -154,8 +152,8 @@ async fn a_note_reaches_the_team_but_never_the_visitor_and_does_not_take_the_con
     v.drain(Duration::from_millis(300)).await;
     let mut ava = app.operator(AGENT).await;
     let mut ben = app.operator(AGENT2).await;
-    watch(&mut ava, id).await;
-    watch(&mut ben, id).await;
+    ava.watch(id).await;
+    ben.watch(id).await;
     ava.send(&reply(id, "VIP customer, be quick", "note-1", true, vec![]))
         .await;
     acked(&mut ava, "note-1").await.unwrap();
@@ -194,227 +192,6 @@ async fn a_note_reaches_the_team_but_never_the_visitor_and_does_not_take_the_con
         ("ai", None),
         "a note claims nothing"
     );
-}
-
-async fn upload(
-    app: &TestApp,
-    client: &reqwest::Client,
-    path: &str,
-    name: &str,
-    kind: &str,
-    bytes: &[u8],
-) -> reqwest::Response {
-    client
-        .post(format!("{}{path}&name={name}", app.base))
-        .header("content-type", kind)
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .unwrap()
-}
-
-#[tokio::test]
-async fn attachments_reach_only_those_who_may_see_the_conversation() {
-    let app = spawn_app().await;
-    let (mut v, token, id) = monitored_visitor(&app, "I have a photo of the damage").await;
-    let ava = TestApp::client_signed_in(&app, AGENT).await;
-
-    // Refused uploads say why and store nothing.
-    let res = upload(
-        &app,
-        &ava,
-        &format!("/api/attachments?conversation_id={id}"),
-        "run.exe",
-        "application/x-msdownload",
-        b"MZ",
-    )
-    .await;
-    assert_eq!(res.status(), 400);
-    let res = upload(
-        &app,
-        &ava,
-        &format!("/api/attachments?conversation_id={id}"),
-        "fake.png",
-        "image/png",
-        b"<script>",
-    )
-    .await;
-    assert_eq!(res.status(), 400);
-    let err: serde_json::Value = res.json().await.unwrap();
-    assert!(err["error"].as_str().unwrap().contains("not really"), "{err}");
-    // A program declared as text is refused by its name; text declared as an image by the
-    // disagreement.
-    for (name, kind, bytes, why) in [
-        (
-            "invoice.exe",
-            "text/plain",
-            &b"MZ\x90\0"[..],
-            "is not a kind of file that can be sent",
-        ),
-        (
-            "notes.txt",
-            "image/png",
-            &b"hello"[..],
-            "is named as a text file but sent as image/png",
-        ),
-    ] {
-        let res = upload(
-            &app,
-            &ava,
-            &format!("/api/attachments?conversation_id={id}"),
-            name,
-            kind,
-            bytes,
-        )
-        .await;
-        assert_eq!(res.status(), 400, "{name}");
-        let err: serde_json::Value = res.json().await.unwrap();
-        assert!(err["error"].as_str().unwrap().contains(why), "{err}");
-    }
-
-    // The operator sends a file with a reply.
-    let res = upload(
-        &app,
-        &ava,
-        &format!("/api/attachments?conversation_id={id}"),
-        "label.png",
-        "image/png",
-        PNG,
-    )
-    .await;
-    assert_eq!(res.status(), 200);
-    let file: AttachmentView = res.json().await.unwrap();
-    let fetch = |client: reqwest::Client, query: String| {
-        let url = format!("{}/attachments/{}{query}", app.base, file.id);
-        async move { client.get(url).send().await.unwrap() }
-    };
-    assert_eq!(
-        fetch(new_client(), format!("?token={token}")).await.status(),
-        404,
-        "not sent yet"
-    );
-    let mut op = app.operator(AGENT).await;
-    op.send(&reply(
-        id,
-        "Here is the return label",
-        "with-file",
-        false,
-        vec![file.id],
-    ))
-    .await;
-    acked(&mut op, "with-file").await.unwrap();
-    let received = v
-        .wait_for("the reply with the file", |e| match e {
-            VisitorEvent::Message { message } if !message.attachments.is_empty() => Some(message.clone()),
-            _ => None,
-        })
-        .await;
-    assert_eq!(received.attachments[0].file_name, "label.png");
-
-    let ok = fetch(ava.clone(), String::new()).await;
-    assert_eq!(ok.status(), 200);
-    assert_eq!(ok.headers()["content-type"], "image/png");
-    assert_eq!(ok.bytes().await.unwrap().as_ref(), PNG);
-    assert_eq!(
-        fetch(new_client(), format!("?token={token}")).await.status(),
-        200,
-        "the visitor of this conversation"
-    );
-    let other_visitor = app.visitor_token().await;
-    assert_eq!(
-        fetch(new_client(), format!("?token={other_visitor}")).await.status(),
-        404
-    );
-    assert_eq!(fetch(new_client(), String::new()).await.status(), 404, "anonymous");
-    server::demo::create_owner(&app.store, "Other Co", "boss@other.example", "Boss", PASSWORD)
-        .await
-        .unwrap();
-    let stranger = TestApp::client_signed_in(&app, "boss@other.example").await;
-    assert_eq!(
-        fetch(stranger.clone(), String::new()).await.status(),
-        404,
-        "another workspace"
-    );
-    let res = upload(
-        &app,
-        &stranger,
-        &format!("/api/attachments?conversation_id={id}"),
-        "x.png",
-        "image/png",
-        PNG,
-    )
-    .await;
-    assert_eq!(res.status(), 404);
-
-    // A file sent with a note is the team's only.
-    let res = upload(
-        &app,
-        &ava,
-        &format!("/api/attachments?conversation_id={id}"),
-        "internal.pdf",
-        "application/pdf",
-        b"%PDF-1.4 notes",
-    )
-    .await;
-    let note_file: AttachmentView = res.json().await.unwrap();
-    op.send(&reply(
-        id,
-        "Invoice for the team",
-        "note-file",
-        true,
-        vec![note_file.id],
-    ))
-    .await;
-    acked(&mut op, "note-file").await.unwrap();
-    let url = format!("{}/attachments/{}", app.base, note_file.id);
-    // A PDF is downloaded, never shown in the page.
-    let pdf = ava.get(&url).send().await.unwrap();
-    assert_eq!(pdf.status(), 200);
-    assert!(
-        pdf.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .starts_with("attachment;"),
-        "{:?}",
-        pdf.headers()["content-disposition"]
-    );
-    assert_eq!(
-        new_client()
-            .get(format!("{url}?token={token}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
-    assert_eq!(ava.get(&url).send().await.unwrap().status(), 200);
-
-    // A file id cannot be reused or borrowed.
-    op.send(&reply(id, "again", "reuse", false, vec![file.id])).await;
-    assert!(acked(&mut op, "reuse").await.unwrap_err().contains("Attachments"));
-
-    // The visitor sends a file; the team can open it.
-    let res = upload(
-        &app,
-        &new_client(),
-        &format!("/widget/attachments?token={token}"),
-        "damage.jpg",
-        "image/jpeg",
-        &[0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3],
-    )
-    .await;
-    assert_eq!(res.status(), 200);
-    let theirs: AttachmentView = res.json().await.unwrap();
-    v.send(&VisitorCommand::Send {
-        body: String::new(),
-        idempotency_key: "photo".into(),
-        attachments: vec![theirs.id],
-    })
-    .await;
-    v.wait_for("the ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))
-        .await;
-    let theirs_url = format!("{}/attachments/{}", app.base, theirs.id);
-    assert_eq!(ava.get(&theirs_url).send().await.unwrap().status(), 200);
 }
 
 #[tokio::test]
@@ -574,8 +351,8 @@ async fn operators_on_the_same_conversation_see_each_other() {
     let (_v, _, id) = monitored_visitor(&app, "Hello").await;
     let mut ava = app.operator(AGENT).await;
     let mut ben = app.operator(AGENT2).await;
-    watch(&mut ava, id).await;
-    watch(&mut ben, id).await;
+    ava.watch(id).await;
+    ben.watch(id).await;
     let names = |e: &OperatorEvent| match e {
         OperatorEvent::Viewers {
             conversation_id,
@@ -597,7 +374,7 @@ async fn operators_on_the_same_conversation_see_each_other() {
     })
     .await;
     // Typing reaches the other operator with who it is.
-    watch(&mut ben, id).await;
+    ben.watch(id).await;
     ava.wait_for("Ben back", |e| names(e).filter(|n| n.len() == 2)).await;
     ava.send(&OperatorCommand::Typing {
         conversation_id: id,
@@ -611,207 +388,6 @@ async fn operators_on_the_same_conversation_see_each_other() {
         _ => None,
     })
     .await;
-}
-
-#[tokio::test]
-async fn contact_details_are_checked_edited_and_show_earlier_conversations() {
-    let app = spawn_app().await;
-    let (mut v, _token, id) = monitored_visitor(&app, "First visit").await;
-    let ava = TestApp::client_signed_in(&app, AGENT).await;
-    let cid = id.to_string();
-    let bad = app
-        .call_with(
-            &ava,
-            "contacts/update",
-            &[
-                ("conversation_id", &cid),
-                ("name", "Maria"),
-                ("email", "maria@"),
-                ("phone", ""),
-            ],
-        )
-        .await;
-    assert_eq!(bad.status(), 400);
-    let before: ContactDetail = result(app.call_with(&ava, "contacts/get", &[("conversation_id", &cid)]).await)
-        .await
-        .unwrap();
-    assert!(before.email.is_none(), "nothing changed");
-
-    let labelled: ContactDetail = result(
-        app.call_with(
-            &ava,
-            "contacts/label",
-            &[("conversation_id", &cid), ("label", "VIP"), ("add", "true")],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
-    assert_eq!(labelled.labels, vec!["VIP".to_string()]);
-    let with_data: ContactDetail = result(
-        app.call_with(
-            &ava,
-            "contacts/data",
-            &[("conversation_id", &cid), ("key", "Plan"), ("value", "Gold")],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
-    assert_eq!(with_data.data, vec![("Plan".to_string(), "Gold".to_string())]);
-    let removed: ContactDetail = result(
-        app.call_with(
-            &ava,
-            "contacts/data",
-            &[("conversation_id", &cid), ("key", "Plan"), ("value", "")],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
-    assert!(removed.data.is_empty());
-
-    // The conversation is resolved and the visitor comes back: both are the contact's.
-    let owner = TestApp::client_signed_in(&app, OWNER).await;
-    let mut op = app.operator(OWNER).await;
-    op.send(&reply(id, "Done!", "done", false, vec![])).await;
-    acked(&mut op, "done").await.unwrap();
-    assert_eq!(
-        app.call_with(&owner, "inbox/resolve", &[("id", &cid)]).await.status(),
-        200
-    );
-    let reopened: ConversationSummary = result(app.call_with(&owner, "inbox/reopen", &[("id", &cid)]).await)
-        .await
-        .unwrap();
-    assert_eq!(reopened.status, app::lifecycle::Status::Active);
-    visitor_says(&mut v, "Back again", "back").await;
-    let detail: ContactDetail = result(
-        app.call_with(&owner, "contacts/get", &[("conversation_id", &cid)])
-            .await,
-    )
-    .await
-    .unwrap();
-    assert_eq!(detail.conversations.len(), 1);
-    assert_eq!(detail.labels, vec!["VIP".to_string()]);
-}
-
-#[tokio::test]
-async fn canned_responses_are_personal_group_or_workspace_wide_and_checked() {
-    let app = spawn_app().await;
-    let ava = TestApp::client_signed_in(&app, AGENT).await;
-    let ben = TestApp::client_signed_in(&app, AGENT2).await;
-    let admin = TestApp::client_signed_in(&app, ADMIN).await;
-    let save = |client: &reqwest::Client, scope: &str, group: &str, shortcut: &str, body: &str| {
-        let form: Vec<(String, String)> = vec![
-            ("id".into(), String::new()),
-            ("scope".into(), scope.into()),
-            ("group_id".into(), group.into()),
-            ("shortcut".into(), shortcut.into()),
-            ("title".into(), format!("Title {shortcut}")),
-            ("body".into(), body.into()),
-        ];
-        let client = client.clone();
-        let app = &app;
-        async move {
-            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            app.call_with(&client, "canned/save", &form).await
-        }
-    };
-    assert_eq!(
-        save(&ava, "personal", "", "mine", "Hi {{contact.first_name}}")
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(save(&ava, "workspace", "", "all", "Hello").await.status(), 403);
-    assert_eq!(
-        save(&admin, "workspace", "", "hello", "Hello {{contact.name | there}}")
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        save(&ava, "group", "1", "team", "Our team is here").await.status(),
-        200,
-        "Ava is in Frontline"
-    );
-    assert_eq!(
-        save(&ava, "personal", "", "mine", "again").await.status(),
-        409,
-        "the shortcut is taken"
-    );
-    let unknown = save(&ava, "personal", "", "bad", "Dear {{customer.name}}").await;
-    assert_eq!(unknown.status(), 400);
-
-    let shortcuts = |list: Vec<CannedResponse>| {
-        let mut s: Vec<String> = list.into_iter().map(|c| c.shortcut).collect();
-        s.sort();
-        s
-    };
-    let for_ava: Vec<CannedResponse> = result(app.call_with(&ava, "canned/list", &[]).await).await.unwrap();
-    assert_eq!(shortcuts(for_ava.clone()), vec!["hello", "mine", "team"]);
-    assert!(!for_ava.iter().find(|c| c.shortcut == "hello").unwrap().editable);
-    let for_ben: Vec<CannedResponse> = result(app.call_with(&ben, "canned/list", &[]).await).await.unwrap();
-    assert_eq!(shortcuts(for_ben), vec!["hello", "team"], "Ava's own stays hers");
-
-    let mine = for_ava.iter().find(|c| c.shortcut == "mine").unwrap().id.to_string();
-    assert_eq!(
-        app.call_with(&ben, "canned/delete", &[("id", &mine)]).await.status(),
-        404
-    );
-    assert_eq!(
-        app.call_with(&ava, "canned/delete", &[("id", &mine)]).await.status(),
-        200
-    );
-}
-
-#[tokio::test]
-async fn categories_are_the_workspaces_and_file_conversations() {
-    let app = spawn_app().await;
-    let (_v, _, id) = monitored_visitor(&app, "Billing question").await;
-    let admin = TestApp::client_signed_in(&app, ADMIN).await;
-    let ava = TestApp::client_signed_in(&app, AGENT).await;
-    assert_eq!(
-        app.call_with(&ava, "categories/add", &[("name", "Billing")])
-            .await
-            .status(),
-        403
-    );
-    let list: Vec<CategoryView> = result(app.call_with(&admin, "categories/add", &[("name", "Billing")]).await)
-        .await
-        .unwrap();
-    assert_eq!(
-        app.call_with(&admin, "categories/add", &[("name", "Billing")])
-            .await
-            .status(),
-        409
-    );
-    let billing = list[0].id.to_string();
-    let filed: ConversationSummary = result(
-        app.call_with(
-            &ava,
-            "inbox/category",
-            &[("id", &id.to_string()), ("category_id", &billing)],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
-    assert_eq!(filed.category.as_deref(), Some("Billing"));
-    assert_eq!(
-        app.call_with(
-            &ava,
-            "inbox/category",
-            &[("id", &id.to_string()), ("category_id", "99999")]
-        )
-        .await
-        .status(),
-        404
-    );
-    let _: Vec<CategoryView> = result(app.call_with(&admin, "categories/delete", &[("id", &billing)]).await)
-        .await
-        .unwrap();
-    assert_eq!(summary(&app, &ava, id).await.category, None);
 }
 
 #[tokio::test]

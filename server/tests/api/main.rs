@@ -2,9 +2,12 @@
 //! Integration tests: each starts the real server on port 0 with a fresh database.
 
 mod accounts;
+mod assistant;
+mod attachments;
 mod auth;
 mod authz;
 mod config;
+mod customers;
 mod fake_smtp;
 mod groups;
 mod handoff;

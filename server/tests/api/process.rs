@@ -77,12 +77,7 @@ impl Served {
 
     /// Calls a server function with form fields.
     pub async fn call(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        client
-            .post(format!("{}/api/{endpoint}", self.base))
-            .form(form)
-            .send()
-            .await
-            .expect("the server answers")
+        crate::helpers::call_at(&self.base, client, endpoint, form).await
     }
 
     /// A new visitor on the demo web channel, connected and resumed, as the widget does it.

@@ -50,6 +50,24 @@ async fn run_call(
     result(app.call_with(client, endpoint, form).await).await
 }
 
+/// A reviewer's decision on the run `id`: grant it, or send it back with `note`.
+async fn review(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    grant: bool,
+    note: &str,
+) -> Result<PracticeRun, AppError> {
+    let grant = if grant { "true" } else { "false" };
+    run_call(
+        app,
+        client,
+        "qualifications/review",
+        &[("id", id), ("grant", grant), ("note", note)],
+    )
+    .await
+}
+
 /// Goes live on workflow 1; the refusal's words if refused.
 async fn go_live(op: &mut OperatorSocket) -> Result<(), String> {
     op.send(&OperatorCommand::GoLive { workflow_ids: vec![1] }).await;
@@ -108,14 +126,7 @@ async fn an_operator_cannot_go_live_on_a_workflow_needing_a_qualification_until_
     assert_eq!(overview.to_review.len(), 1);
     assert_eq!(overview.to_review[0].member_name, "Ava Agent");
     let id = submitted.id.to_string();
-    let granted = run_call(
-        &app,
-        &supervisor,
-        "qualifications/review",
-        &[("id", &id), ("grant", "true"), ("note", "Clear and kind.")],
-    )
-    .await
-    .unwrap();
+    let granted = review(&app, &supervisor, &id, true, "Clear and kind.").await.unwrap();
     assert_eq!(granted.status, PracticeStatus::Granted);
     assert_eq!(granted.reviewer.as_deref(), Some("Sofia Supervisor"));
     go_live(&mut op).await.expect("qualified now");
@@ -217,36 +228,13 @@ async fn only_reviewers_decide_nobody_reviews_their_own_run_and_a_send_back_need
     assert_eq!(by_agent.status(), 403);
 
     let supervisor = TestApp::client_signed_in(&app, SUPERVISOR).await;
-    let no_reason = run_call(
-        &app,
-        &supervisor,
-        "qualifications/review",
-        &[("id", &id), ("grant", "false"), ("note", " ")],
-    )
-    .await
-    .unwrap_err();
+    let no_reason = review(&app, &supervisor, &id, false, " ").await.unwrap_err();
     assert!(no_reason.to_string().contains("say what to work on"), "{no_reason}");
-    let returned = run_call(
-        &app,
-        &supervisor,
-        "qualifications/review",
-        &[
-            ("id", &id),
-            ("grant", "false"),
-            ("note", "Ask for the order number first."),
-        ],
-    )
-    .await
-    .unwrap();
+    let returned = review(&app, &supervisor, &id, false, "Ask for the order number first.")
+        .await
+        .unwrap();
     assert_eq!(returned.status, PracticeStatus::Returned);
-    let twice = run_call(
-        &app,
-        &supervisor,
-        "qualifications/review",
-        &[("id", &id), ("grant", "true"), ("note", "")],
-    )
-    .await
-    .unwrap_err();
+    let twice = review(&app, &supervisor, &id, true, "").await.unwrap_err();
     assert!(matches!(twice, AppError::Conflict(_)), "{twice:?}");
 
     // The operator sees why and may practise again with a new run.
@@ -280,14 +268,7 @@ async fn only_reviewers_decide_nobody_reviews_their_own_run_and_a_send_back_need
     assert_eq!(res.status(), 200);
     let own = practise(&app, &supervisor).await;
     let own_id = own.id.to_string();
-    let self_review = run_call(
-        &app,
-        &supervisor,
-        "qualifications/review",
-        &[("id", &own_id), ("grant", "true"), ("note", "")],
-    )
-    .await
-    .unwrap_err();
+    let self_review = review(&app, &supervisor, &own_id, true, "").await.unwrap_err();
     assert!(
         self_review.to_string().contains("your own practice run"),
         "{self_review}"

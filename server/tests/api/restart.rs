@@ -145,7 +145,7 @@ async fn an_assistant_answer_lost_in_a_restart_is_given_after_the_start() {
         }
     };
     // A provider that takes its time: the server stops while it thinks.
-    let (slow, calls) = crate::handoff::fake_llm(crate::handoff::Answer::WhenReleased, 200).await;
+    let (slow, calls) = crate::assistant::fake_llm(crate::assistant::Answer::WhenReleased, 200).await;
     use_llm(slow).await;
     let first = serve(dir.path(), &dir.path().join("first.log"));
     first.assert_ready().await;
@@ -157,7 +157,7 @@ async fn an_assistant_answer_lost_in_a_restart_is_given_after_the_start() {
     .await;
     drop(first);
 
-    let (quick, _) = crate::handoff::fake_llm(crate::handoff::Answer::AtOnce, 200).await;
+    let (quick, _) = crate::assistant::fake_llm(crate::assistant::Answer::AtOnce, 200).await;
     use_llm(quick).await;
     let second = serve(dir.path(), &dir.path().join("second.log"));
     second.assert_ready().await;

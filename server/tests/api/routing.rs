@@ -86,6 +86,24 @@ async fn escalate(v: &mut VisitorSocket) -> i64 {
     .await
 }
 
+/// Ava and Ben live on the workflow routed `mode` (offers lapse after `offer_secs`), and a
+/// visitor whose conversation has just escalated (the app and the visitor kept open).
+async fn two_live_and_an_escalation(
+    mode: &str,
+    offer_secs: i64,
+) -> (TestApp, OperatorSocket, OperatorSocket, VisitorSocket, i64) {
+    let app = spawn_app().await;
+    app.store
+        .set_workflow_routing(workflow_id(&app).await, true, mode, offer_secs)
+        .await
+        .unwrap();
+    let a = live_operator(&app, AGENT).await;
+    let b = live_operator(&app, AGENT2).await;
+    let mut v = app.visitor().await;
+    let conversation = escalate(&mut v).await;
+    (app, a, b, v, conversation)
+}
+
 async fn settings(app: &TestApp, form: &[(&str, &str)]) {
     let admin = TestApp::client_signed_in(app, ADMIN).await;
     let res = app.call_with(&admin, "settings/update", form).await;
@@ -253,15 +271,7 @@ async fn an_escalated_conversation_is_offered_to_a_live_operator_who_accepts_it(
 
 #[tokio::test]
 async fn an_offer_nobody_accepts_in_time_goes_to_the_next_operator() {
-    let app = spawn_app().await;
-    app.store
-        .set_workflow_routing(workflow_id(&app).await, true, "assigned", 1)
-        .await
-        .unwrap();
-    let mut a = live_operator(&app, AGENT).await;
-    let mut b = live_operator(&app, AGENT2).await;
-    let mut v = app.visitor().await;
-    let conversation = escalate(&mut v).await;
+    let (_app, mut a, mut b, _v, conversation) = two_live_and_an_escalation("assigned", 1).await;
     // One of them gets it first; when it lapses, the other does.
     let first = tokio::select! {
         o = offer(&mut a) => ("a", o),
@@ -278,15 +288,7 @@ async fn an_offer_nobody_accepts_in_time_goes_to_the_next_operator() {
 
 #[tokio::test]
 async fn two_operators_accepting_one_pooled_conversation_leave_exactly_one_owner() {
-    let app = spawn_app().await;
-    app.store
-        .set_workflow_routing(workflow_id(&app).await, true, "pooled", 30)
-        .await
-        .unwrap();
-    let mut a = live_operator(&app, AGENT).await;
-    let mut b = live_operator(&app, AGENT2).await;
-    let mut v = app.visitor().await;
-    let conversation = escalate(&mut v).await;
+    let (app, mut a, mut b, _v, conversation) = two_live_and_an_escalation("pooled", 30).await;
     let (oa, ob) = (offer(&mut a).await, offer(&mut b).await);
     assert!(oa.pooled && ob.pooled);
     a.send(&OperatorCommand::Accept {

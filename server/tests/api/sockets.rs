@@ -112,3 +112,27 @@ impl<Cmd: serde::Serialize, Ev: serde::de::DeserializeOwned + std::fmt::Debug> S
         }
     }
 }
+
+/// What an operator does on their socket, one method per command.
+impl OperatorSocket {
+    /// Opens a conversation in the console (its messages from the start).
+    pub async fn watch(&mut self, conversation_id: i64) {
+        self.send(&OperatorCommand::Watch {
+            conversation_id,
+            last_seq: 0,
+        })
+        .await;
+    }
+
+    /// Sends `body` to the customer (`internal`: a note for the team instead).
+    pub async fn say(&mut self, conversation_id: i64, body: &str, key: &str, internal: bool) {
+        self.send(&OperatorCommand::Send {
+            conversation_id,
+            body: body.into(),
+            idempotency_key: key.into(),
+            internal,
+            attachments: vec![],
+        })
+        .await;
+    }
+}

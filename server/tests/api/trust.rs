@@ -40,14 +40,7 @@ async fn answer_to(
     key: &str,
     internal: bool,
 ) -> Result<(), String> {
-    op.send(&OperatorCommand::Send {
-        conversation_id,
-        body: body.into(),
-        idempotency_key: key.into(),
-        internal,
-        attachments: vec![],
-    })
-    .await;
+    op.say(conversation_id, body, key, internal).await;
     op.wait_for("the answer to the message", |e| match e {
         OperatorEvent::Error { message, .. } => Some(Err(message.clone())),
         OperatorEvent::Ack { idempotency_key, .. } if idempotency_key == key => Some(Ok(())),

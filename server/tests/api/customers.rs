@@ -1,0 +1,210 @@
+//! What operators keep about customers and replies: contact details, canned responses and categories.
+
+use app::canned::CannedResponse;
+use app::contacts::ContactDetail;
+use app::conversation::CategoryView;
+use app::inbox::ConversationSummary;
+
+use crate::helpers::*;
+use crate::inbox::*;
+
+#[tokio::test]
+async fn contact_details_are_checked_edited_and_show_earlier_conversations() {
+    let app = spawn_app().await;
+    let (mut v, _token, id) = monitored_visitor(&app, "First visit").await;
+    let ava = TestApp::client_signed_in(&app, AGENT).await;
+    let cid = id.to_string();
+    let bad = app
+        .call_with(
+            &ava,
+            "contacts/update",
+            &[
+                ("conversation_id", &cid),
+                ("name", "Maria"),
+                ("email", "maria@"),
+                ("phone", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), 400);
+    let before: ContactDetail = result(app.call_with(&ava, "contacts/get", &[("conversation_id", &cid)]).await)
+        .await
+        .unwrap();
+    assert!(before.email.is_none(), "nothing changed");
+
+    let labelled: ContactDetail = result(
+        app.call_with(
+            &ava,
+            "contacts/label",
+            &[("conversation_id", &cid), ("label", "VIP"), ("add", "true")],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(labelled.labels, vec!["VIP".to_string()]);
+    let with_data: ContactDetail = result(
+        app.call_with(
+            &ava,
+            "contacts/data",
+            &[("conversation_id", &cid), ("key", "Plan"), ("value", "Gold")],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(with_data.data, vec![("Plan".to_string(), "Gold".to_string())]);
+    let removed: ContactDetail = result(
+        app.call_with(
+            &ava,
+            "contacts/data",
+            &[("conversation_id", &cid), ("key", "Plan"), ("value", "")],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert!(removed.data.is_empty());
+
+    // The conversation is resolved and the visitor comes back: both are the contact's.
+    let owner = TestApp::client_signed_in(&app, OWNER).await;
+    let mut op = app.operator(OWNER).await;
+    op.send(&reply(id, "Done!", "done", false, vec![])).await;
+    acked(&mut op, "done").await.unwrap();
+    assert_eq!(
+        app.call_with(&owner, "inbox/resolve", &[("id", &cid)]).await.status(),
+        200
+    );
+    let reopened: ConversationSummary = result(app.call_with(&owner, "inbox/reopen", &[("id", &cid)]).await)
+        .await
+        .unwrap();
+    assert_eq!(reopened.status, app::lifecycle::Status::Active);
+    visitor_says(&mut v, "Back again", "back").await;
+    let detail: ContactDetail = result(
+        app.call_with(&owner, "contacts/get", &[("conversation_id", &cid)])
+            .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(detail.conversations.len(), 1);
+    assert_eq!(detail.labels, vec!["VIP".to_string()]);
+}
+
+#[tokio::test]
+async fn canned_responses_are_personal_group_or_workspace_wide_and_checked() {
+    let app = spawn_app().await;
+    let ava = TestApp::client_signed_in(&app, AGENT).await;
+    let ben = TestApp::client_signed_in(&app, AGENT2).await;
+    let admin = TestApp::client_signed_in(&app, ADMIN).await;
+    let save = |client: &reqwest::Client, scope: &str, group: &str, shortcut: &str, body: &str| {
+        let form: Vec<(String, String)> = vec![
+            ("id".into(), String::new()),
+            ("scope".into(), scope.into()),
+            ("group_id".into(), group.into()),
+            ("shortcut".into(), shortcut.into()),
+            ("title".into(), format!("Title {shortcut}")),
+            ("body".into(), body.into()),
+        ];
+        let client = client.clone();
+        let app = &app;
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            app.call_with(&client, "canned/save", &form).await
+        }
+    };
+    assert_eq!(
+        save(&ava, "personal", "", "mine", "Hi {{contact.first_name}}")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(save(&ava, "workspace", "", "all", "Hello").await.status(), 403);
+    assert_eq!(
+        save(&admin, "workspace", "", "hello", "Hello {{contact.name | there}}")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        save(&ava, "group", "1", "team", "Our team is here").await.status(),
+        200,
+        "Ava is in Frontline"
+    );
+    assert_eq!(
+        save(&ava, "personal", "", "mine", "again").await.status(),
+        409,
+        "the shortcut is taken"
+    );
+    let unknown = save(&ava, "personal", "", "bad", "Dear {{customer.name}}").await;
+    assert_eq!(unknown.status(), 400);
+
+    let shortcuts = |list: Vec<CannedResponse>| {
+        let mut s: Vec<String> = list.into_iter().map(|c| c.shortcut).collect();
+        s.sort();
+        s
+    };
+    let for_ava: Vec<CannedResponse> = result(app.call_with(&ava, "canned/list", &[]).await).await.unwrap();
+    assert_eq!(shortcuts(for_ava.clone()), vec!["hello", "mine", "team"]);
+    assert!(!for_ava.iter().find(|c| c.shortcut == "hello").unwrap().editable);
+    let for_ben: Vec<CannedResponse> = result(app.call_with(&ben, "canned/list", &[]).await).await.unwrap();
+    assert_eq!(shortcuts(for_ben), vec!["hello", "team"], "Ava's own stays hers");
+
+    let mine = for_ava.iter().find(|c| c.shortcut == "mine").unwrap().id.to_string();
+    assert_eq!(
+        app.call_with(&ben, "canned/delete", &[("id", &mine)]).await.status(),
+        404
+    );
+    assert_eq!(
+        app.call_with(&ava, "canned/delete", &[("id", &mine)]).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn categories_are_the_workspaces_and_file_conversations() {
+    let app = spawn_app().await;
+    let (_v, _, id) = monitored_visitor(&app, "Billing question").await;
+    let admin = TestApp::client_signed_in(&app, ADMIN).await;
+    let ava = TestApp::client_signed_in(&app, AGENT).await;
+    assert_eq!(
+        app.call_with(&ava, "categories/add", &[("name", "Billing")])
+            .await
+            .status(),
+        403
+    );
+    let list: Vec<CategoryView> = result(app.call_with(&admin, "categories/add", &[("name", "Billing")]).await)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.call_with(&admin, "categories/add", &[("name", "Billing")])
+            .await
+            .status(),
+        409
+    );
+    let billing = list[0].id.to_string();
+    let filed: ConversationSummary = result(
+        app.call_with(
+            &ava,
+            "inbox/category",
+            &[("id", &id.to_string()), ("category_id", &billing)],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(filed.category.as_deref(), Some("Billing"));
+    assert_eq!(
+        app.call_with(
+            &ava,
+            "inbox/category",
+            &[("id", &id.to_string()), ("category_id", "99999")]
+        )
+        .await
+        .status(),
+        404
+    );
+    let _: Vec<CategoryView> = result(app.call_with(&admin, "categories/delete", &[("id", &billing)]).await)
+        .await
+        .unwrap();
+    assert_eq!(summary(&app, &ava, id).await.category, None);
+}
