@@ -60,6 +60,8 @@ impl Scope {
 /// The role ladder, highest first: Owner > Admin > Supervisor > Account Manager > Agent >
 /// Support Agent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(rename_all = "snake_case"))]
 pub enum Role {
     Owner,
     Admin,
@@ -133,6 +135,7 @@ impl Role {
 
 /// The signed-in member, as every page and server function sees them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Me {
     pub member_id: i64,
     pub workspace_id: i64,

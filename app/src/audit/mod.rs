@@ -9,6 +9,7 @@ pub use api::*;
 
 /// One entry of the audit log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct AuditView {
     pub id: i64,
     pub actor: Option<String>,

@@ -11,6 +11,7 @@ pub use api::*;
 
 /// A row of the team list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct MemberSummary {
     pub id: i64,
     pub name: String,

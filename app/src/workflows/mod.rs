@@ -9,6 +9,7 @@ pub use api::*;
 
 /// A workflow (chatbot) as lists show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct WorkflowSummary {
     pub id: i64,
     pub name: String,

@@ -6,7 +6,7 @@ use app::Me;
 use super::{now_ms, unique_as, Returning, Store, StoreError};
 
 /// A member as sign-in needs them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MemberRecord {
     pub id: i64,
     pub workspace_id: i64,
@@ -33,10 +33,14 @@ pub struct SessionRecord {
     pub member_active: bool,
 }
 
-type MemberRow = (i64, i64, String, String, String, String, bool);
-
-fn role(s: &str) -> app::Role {
-    app::Role::parse(s).unwrap_or(app::Role::SupportAgent)
+/// A session's row: its times, and the member it belongs to as `Me`.
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    expires_at: i64,
+    revoked_at: Option<i64>,
+    active: bool,
+    #[sqlx(flatten)]
+    me: Me,
 }
 
 impl Store {
@@ -58,23 +62,12 @@ impl Store {
     }
 
     pub async fn member_by_email(&self, email: &str) -> Result<Option<MemberRecord>, StoreError> {
-        let row: Option<MemberRow> = sqlx::query_as(
+        Ok(sqlx::query_as(
             "SELECT id, workspace_id, email, name, password_hash, role, active FROM members WHERE email = $1",
         )
         .bind(email)
         .fetch_optional(&self.read)
-        .await?;
-        Ok(row.map(
-            |(id, workspace_id, email, name, password_hash, r, active)| MemberRecord {
-                id,
-                workspace_id,
-                email,
-                name,
-                password_hash,
-                role: role(&r),
-                active,
-            },
-        ))
+        .await?)
     }
 
     pub async fn create_session(
@@ -99,8 +92,9 @@ impl Store {
     }
 
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let row: Option<(i64, Option<i64>, i64, i64, String, String, String, String, bool)> = sqlx::query_as(
-            "SELECT s.expires_at, s.revoked_at, m.id, m.workspace_id, w.name, m.name, m.email, m.role, m.active
+        let row: Option<SessionRow> = sqlx::query_as(
+            "SELECT s.expires_at, s.revoked_at, m.active, m.id AS member_id, m.workspace_id,
+                    w.name AS workspace_name, m.name, m.email, m.role
              FROM sessions s
              JOIN members m ON m.id = s.member_id AND m.workspace_id = s.workspace_id
              JOIN workspaces w ON w.id = m.workspace_id
@@ -109,21 +103,12 @@ impl Store {
         .bind(token_hash)
         .fetch_optional(&self.read)
         .await?;
-        Ok(row.map(
-            |(expires_at, revoked_at, member_id, workspace_id, workspace_name, name, email, r, active)| SessionRecord {
-                expires_at,
-                revoked: revoked_at.is_some(),
-                member_active: active,
-                me: Me {
-                    member_id,
-                    workspace_id,
-                    workspace_name,
-                    name,
-                    email,
-                    role: role(&r),
-                },
-            },
-        ))
+        Ok(row.map(|r| SessionRecord {
+            expires_at: r.expires_at,
+            revoked: r.revoked_at.is_some(),
+            member_active: r.active,
+            me: r.me,
+        }))
     }
 
     /// Ends every session of the member (sign out everywhere); gives how many were open.
@@ -159,30 +144,14 @@ impl Store {
     }
 
     async fn member_rows(&self, workspace_id: i64, member_id: Option<i64>) -> Result<Vec<MemberSummary>, StoreError> {
-        #[allow(clippy::type_complexity)]
-        let rows: Vec<(i64, String, String, String, bool, i64, bool, Option<i64>)> = sqlx::query_as(
-            "SELECT id, name, email, role, active, created_at, invite_hash IS NOT NULL, chat_limit
+        Ok(sqlx::query_as(
+            "SELECT id, name, email, role, active, created_at, invite_hash IS NOT NULL AS invited, chat_limit
              FROM members WHERE workspace_id = $1 AND ($2 IS NULL OR id = $2) ORDER BY name",
         )
         .bind(workspace_id)
         .bind(member_id)
         .fetch_all(&self.read)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, name, email, r, active, created_at, invited, chat_limit)| MemberSummary {
-                    id,
-                    name,
-                    email,
-                    role: role(&r),
-                    active,
-                    created_at,
-                    invited,
-                    chat_limit,
-                },
-            )
-            .collect())
+        .await?)
     }
 
     /// A member invited to set their own password through a link.

@@ -50,6 +50,24 @@ async fn add_message(tx: &mut Tx<'_>, run_id: i64, from_customer: bool, body: &s
     Ok(())
 }
 
+/// A practice run's row, with the names pages show.
+#[derive(sqlx::FromRow)]
+struct RunView {
+    id: i64,
+    workflow_id: i64,
+    workflow_name: String,
+    member_id: i64,
+    member_name: String,
+    status: String,
+    script: String,
+    step: i64,
+    started_at: i64,
+    submitted_at: Option<i64>,
+    reviewer: Option<String>,
+    reviewed_at: Option<i64>,
+    review_note: Option<String>,
+}
+
 impl Store {
     pub async fn practice_run_record(&self, run_id: i64) -> Result<Option<RunRecord>, StoreError> {
         let row: Option<RunRow> = sqlx::query_as(
@@ -242,24 +260,9 @@ impl Store {
 
     /// A run with its transcript, as pages show it.
     pub async fn practice_run(&self, run_id: i64) -> Result<Option<PracticeRun>, StoreError> {
-        #[allow(clippy::type_complexity)]
-        let row: Option<(
-            i64,
-            i64,
-            String,
-            i64,
-            String,
-            String,
-            String,
-            i64,
-            i64,
-            Option<i64>,
-            Option<String>,
-            Option<i64>,
-            Option<String>,
-        )> = sqlx::query_as(
-            "SELECT r.id, r.workflow_id, w.name, r.member_id, m.name, r.status, r.script, r.step, r.started_at,
-                    r.submitted_at, rv.name, r.reviewed_at, r.review_note
+        let row: Option<RunView> = sqlx::query_as(
+            "SELECT r.id, r.workflow_id, w.name AS workflow_name, r.member_id, m.name AS member_name, r.status, r.script,
+                    r.step, r.started_at, r.submitted_at, rv.name AS reviewer, r.reviewed_at, r.review_note
              FROM practice_runs r
              JOIN workflows w ON w.id = r.workflow_id
              JOIN members m ON m.id = r.member_id
@@ -276,15 +279,17 @@ impl Store {
         .bind(run_id)
         .fetch_all(&self.read)
         .await?;
-        let total = app::qualifications::practice_lines(&r.6).map(|l| l.len()).unwrap_or(0) as u32;
+        let total = app::qualifications::practice_lines(&r.script)
+            .map(|l| l.len())
+            .unwrap_or(0) as u32;
         Ok(Some(PracticeRun {
-            id: r.0,
-            workflow_id: r.1,
-            workflow_name: r.2,
-            member_id: r.3,
-            member_name: r.4,
-            status: PracticeStatus::parse(&r.5).unwrap_or(PracticeStatus::InProgress),
-            step: r.7.max(0) as u32,
+            id: r.id,
+            workflow_id: r.workflow_id,
+            workflow_name: r.workflow_name,
+            member_id: r.member_id,
+            member_name: r.member_name,
+            status: PracticeStatus::parse(&r.status).unwrap_or(PracticeStatus::InProgress),
+            step: r.step.max(0) as u32,
             total,
             messages: messages
                 .into_iter()
@@ -295,11 +300,11 @@ impl Store {
                     created_at,
                 })
                 .collect(),
-            started_at: r.8,
-            submitted_at: r.9,
-            reviewer: r.10,
-            reviewed_at: r.11,
-            review_note: r.12,
+            started_at: r.started_at,
+            submitted_at: r.submitted_at,
+            reviewer: r.reviewer,
+            reviewed_at: r.reviewed_at,
+            review_note: r.review_note,
         }))
     }
 

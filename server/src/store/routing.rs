@@ -9,7 +9,7 @@ use super::{now_ms, Store, StoreError};
 use crate::conversations::lifecycle::Event;
 
 /// The workspace settings routing obeys.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Gate {
     pub operator_enabled: bool,
     pub presence_enabled: bool,
@@ -21,22 +21,15 @@ pub struct Gate {
 
 impl Store {
     pub async fn gate(&self, workspace_id: i64) -> Result<Gate, StoreError> {
-        let row: Option<(bool, bool, i64, i64, i64, bool)> = sqlx::query_as(
-            "SELECT operator_enabled, presence_enabled, human_agents, default_chat_limit, disconnect_timeout_secs, reroute_on_disconnect
+        sqlx::query_as(
+            "SELECT operator_enabled, presence_enabled, human_agents AS seats, default_chat_limit, disconnect_timeout_secs,
+                    reroute_on_disconnect
              FROM workspaces WHERE id = $1",
         )
         .bind(workspace_id)
         .fetch_optional(&self.read)
-        .await?;
-        let r = row.ok_or(StoreError::NotFound)?;
-        Ok(Gate {
-            operator_enabled: r.0,
-            presence_enabled: r.1,
-            seats: r.2,
-            default_chat_limit: r.3,
-            disconnect_timeout_secs: r.4,
-            reroute_on_disconnect: r.5,
-        })
+        .await?
+        .ok_or(StoreError::NotFound)
     }
 
     pub async fn set_reroute_on_disconnect(&self, workspace_id: i64, reroute: bool) -> Result<(), StoreError> {

@@ -124,21 +124,12 @@ impl Store {
     }
 
     pub async fn list_workflows(&self, workspace_id: i64) -> Result<Vec<WorkflowSummary>, StoreError> {
-        let rows: Vec<(i64, String, bool, String)> = sqlx::query_as(
+        Ok(sqlx::query_as(
             "SELECT id, name, live_routing, handoff_mode FROM workflows WHERE workspace_id = $1 ORDER BY name",
         )
         .bind(workspace_id)
         .fetch_all(&self.read)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, live_routing, handoff_mode)| WorkflowSummary {
-                id,
-                name,
-                live_routing,
-                handoff_mode,
-            })
-            .collect())
+        .await?)
     }
 
     pub async fn create_group(
@@ -371,9 +362,8 @@ impl Store {
         action: Option<&str>,
         limit: i64,
     ) -> Result<Vec<app::audit::AuditView>, StoreError> {
-        #[allow(clippy::type_complexity)]
-        let rows: Vec<(i64, Option<String>, String, String, Option<String>, Option<String>, i64)> = sqlx::query_as(
-            "SELECT a.id, m.name, a.action, a.target, a.before_json, a.after_json, a.created_at
+        Ok(sqlx::query_as(
+            "SELECT a.id, m.name AS actor, a.action, a.target, a.before_json AS before, a.after_json AS after, a.created_at
              FROM audit_log a LEFT JOIN members m ON m.id = a.actor_id
              WHERE a.workspace_id = $1 AND ($2 IS NULL OR a.action = $2)
              ORDER BY a.id DESC LIMIT $3",
@@ -382,21 +372,7 @@ impl Store {
         .bind(action)
         .bind(limit)
         .fetch_all(&self.read)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, actor, action, target, before, after, created_at)| app::audit::AuditView {
-                    id,
-                    actor,
-                    action,
-                    target,
-                    before,
-                    after,
-                    created_at,
-                },
-            )
-            .collect())
+        .await?)
     }
 
     pub async fn audit_count(&self, workspace_id: i64, action: &str) -> Result<i64, StoreError> {
