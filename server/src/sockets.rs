@@ -201,13 +201,7 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
     if let Some(c) = conversation {
         hub.subscribe(Topic::Conversation(c), id, Audience::Visitor, tx.clone());
     }
-    let contact_name = state
-        .store
-        .contact_name(visitor.contact_id)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "Visitor".into());
+    let contact_name = state.conversations.customer_name(visitor.contact_id).await;
     // Until the client says where it stands (Resume), live messages wait here.
     let mut pending: Option<VecDeque<Delivery>> = Some(VecDeque::new());
     let mut last_sent = 0i64;
@@ -248,7 +242,7 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
                     Ok(VisitorCommand::Resume { last_seq }) => {
                         let mut ok = true;
                         if let Some(c) = conversation {
-                            match state.store.messages_after(c, last_seq.max(0), true, 10_000).await {
+                            match state.conversations.missed(c, last_seq, true).await {
                                 Ok(backlog) => {
                                     last_sent = last_sent.max(last_seq);
                                     for m in backlog {
@@ -433,7 +427,7 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                                 hub.subscribe(Topic::Conversation(conversation_id), id, audience.clone(), tx.clone());
                                 let mut last = last_seq.max(0);
                                 let mut ok = true;
-                                match state.store.messages_after(conversation_id, last, false, 10_000).await {
+                                match state.conversations.missed(conversation_id, last, false).await {
                                     Ok(backlog) => for m in backlog {
                                         last = last.max(m.seq);
                                         if socket.send(text(&OperatorEvent::Message { message: m })).await.is_err() { ok = false; break; }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use app::events::MessageBody;
+use app::events::{MessageBody, MessageView};
 use app::inbox::ConversationSummary;
 use app::lifecycle::{Handler, Status};
 use app::macros::{self, MacroValues};
@@ -133,6 +133,32 @@ impl Conversations {
             .latest_conversation(contact_id, channel_id)
             .await?
             .map(|c| c.id))
+    }
+
+    /// What a customer is called in the team's view (`Visitor` until they say).
+    pub async fn customer_name(&self, contact_id: i64) -> String {
+        match self.store.contact_name(contact_id).await {
+            Ok(Some(name)) => name,
+            Ok(None) => "Visitor".into(),
+            Err(e) => {
+                tracing::warn!(error = %e, contact_id, "could not read a customer's name");
+                "Visitor".into()
+            }
+        }
+    }
+
+    /// The messages after `after_seq` that a reconnecting socket missed: a visitor's (without
+    /// the team's notes) or an operator's (who may see the conversation: checked by the caller).
+    pub async fn missed(
+        &self,
+        conversation_id: i64,
+        after_seq: i64,
+        visitor: bool,
+    ) -> Result<Vec<MessageView>, crate::store::StoreError> {
+        const AT_MOST: i64 = 10_000;
+        self.store
+            .messages_after(conversation_id, after_seq.max(0), visitor, AT_MOST)
+            .await
     }
 
     /// The conversation a customer's message on a channel goes to: their latest there (a
