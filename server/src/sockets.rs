@@ -204,7 +204,11 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
     let contact_name = state.conversations.customer_name(visitor.contact_id).await;
     // Until the client says where it stands (Resume), live messages wait here.
     let mut pending: Option<VecDeque<Delivery>> = Some(VecDeque::new());
-    let mut last_sent = 0i64;
+    // The newest message the client has from before it resumed (what it said it had, or the
+    // backlog sent on resume). Live messages at or below it are the backlog's again; every
+    // other one is sent, even one overtaken by a later message (two writers publish in the
+    // order their commits return, not always in sequence order; the client sorts by seq).
+    let mut resumed_through = 0i64;
     let mut last_heard = Instant::now();
     let mut ticker = tokio::time::interval(PING_EVERY);
     ticker.tick().await;
@@ -222,11 +226,7 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
                     buffer.push_back(first);
                     continue;
                 }
-                let fresh = |d: &Delivery| match d.seq {
-                    Some(seq) if seq <= last_sent => false,
-                    Some(seq) => { last_sent = seq; true }
-                    None => true,
-                };
+                let fresh = |d: &Delivery| d.seq.is_none_or(|seq| seq > resumed_through);
                 if !write_all(&mut socket, drain(first, &mut rx), fresh).await { break; }
             }
             incoming = socket.recv() => {
@@ -244,21 +244,20 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
                         if let Some(c) = conversation {
                             match state.conversations.missed(c, last_seq, true).await {
                                 Ok(backlog) => {
-                                    last_sent = last_sent.max(last_seq);
+                                    resumed_through = resumed_through.max(last_seq);
                                     for m in backlog {
-                                        last_sent = last_sent.max(m.seq);
+                                        resumed_through = resumed_through.max(m.seq);
                                         if socket.send(text(&VisitorEvent::Message { message: m })).await.is_err() { ok = false; break; }
                                     }
                                 }
                                 Err(e) => tracing::error!(error = %e, "could not read the backlog"),
                             }
                         } else {
-                            last_sent = last_sent.max(last_seq);
+                            resumed_through = resumed_through.max(last_seq);
                         }
                         if !ok { break; }
                         for d in pending.take().unwrap_or_default() {
-                            if d.seq.is_some_and(|s| s <= last_sent) { continue; }
-                            if let Some(s) = d.seq { last_sent = s; }
+                            if d.seq.is_some_and(|s| s <= resumed_through) { continue; }
                             if socket.send(Message::Text(d.text.to_string().into())).await.is_err() { ok = false; break; }
                         }
                         if !ok { break; }
@@ -396,11 +395,10 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
     loop {
         tokio::select! {
             Some(first) = rx.recv() => {
+                // As for visitors: what the backlog sent on Watch is not sent again; anything
+                // newer is, in whatever order it comes.
                 let fresh = |d: &Delivery| match (d.seq, d.topic) {
-                    (Some(seq), Topic::Conversation(c)) => match watched.get_mut(&c) {
-                        Some(last) if seq > *last => { *last = seq; true }
-                        _ => false,
-                    },
+                    (Some(seq), Topic::Conversation(c)) => watched.get(&c).is_some_and(|through| seq > *through),
                     _ => true,
                 };
                 if !write_all(&mut socket, drain(first, &mut rx), fresh).await { break; }
