@@ -59,6 +59,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: axum::Router,
     store: Store,
+    hub: Arc<hub::Hub>,
     upkeep: store::Upkeep,
     addr: SocketAddr,
 }
@@ -114,7 +115,7 @@ impl Application {
             config.openai.clone(),
             changes,
         ));
-        let router = routing::Router::start(store.clone(), hub, conversations.clone(), changes_rx);
+        let router = routing::Router::start(store.clone(), hub.clone(), conversations.clone(), changes_rx);
         let answering = conversations.clone();
         tokio::spawn(async move {
             if let Err(e) = answering.answer_unanswered().await {
@@ -179,6 +180,7 @@ impl Application {
             listener,
             router: http::router(state),
             store,
+            hub,
             upkeep,
             addr,
         })
@@ -194,6 +196,11 @@ impl Application {
 
     pub fn store(&self) -> Store {
         self.store.clone()
+    }
+
+    /// The real-time hub (tests publish through it to see what sockets make of an event).
+    pub fn hub(&self) -> Arc<hub::Hub> {
+        self.hub.clone()
     }
 
     /// Serves until `shutdown` completes, then finishes open requests and closes the database.

@@ -365,8 +365,13 @@ async fn first_message(app: &TestApp, v: &mut crate::sockets::VisitorSocket, bod
         attachments: vec![],
     })
     .await;
-    v.wait_for("ack", |e| {
-        matches!(e, app::events::VisitorEvent::Ack { .. }).then_some(())
+    // The assistant's answer comes after the acknowledgement: wait for it too, so that nothing
+    // the server still has to do changes the conversation after the test looks at it.
+    v.wait_for("the assistant's answer", |e| match e {
+        app::events::VisitorEvent::Message { message } if message.sender_kind == app::events::SenderKind::Ai => {
+            Some(())
+        }
+        _ => None,
     })
     .await;
     app.store.newest_conversation().await.unwrap().unwrap()

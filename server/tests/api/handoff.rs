@@ -257,6 +257,64 @@ async fn a_reconnecting_visitor_gets_what_it_missed_in_order_with_no_gap_and_no_
     );
 }
 
+/// Two writers (a visitor's message and the assistant's answer to the one before) publish in
+/// the order their commits return, not always in sequence order: a message overtaken by a later
+/// one still reaches the visitor and the operator watching.
+#[tokio::test]
+async fn a_message_published_after_a_later_one_still_reaches_the_sockets() {
+    let app = spawn_app().await;
+    let mut v = app.visitor().await;
+    v.send(&send("How do I reset my password?", "first")).await;
+    let answer = v.wait_for("the answer", from(SenderKind::Ai)).await;
+    let conversation = answer.conversation_id;
+    let mut op = app.operator(AGENT).await;
+    op.watch(conversation).await;
+    op.wait_for("the answer in the backlog", |e| match e {
+        OperatorEvent::Message { message } if message.seq == answer.seq => Some(()),
+        _ => None,
+    })
+    .await;
+    let message = |seq: i64, body: &str| MessageView {
+        conversation_id: conversation,
+        seq,
+        body: body.into(),
+        ..answer.clone()
+    };
+    let publish = |m: MessageView| {
+        app.hub.publish(
+            server::hub::Topic::Conversation(conversation),
+            &server::hub::Event {
+                seq: Some(m.seq),
+                for_visitors: Some(
+                    serde_json::to_string(&VisitorEvent::Message { message: m.clone() })
+                        .unwrap()
+                        .into(),
+                ),
+                for_operators: Some(
+                    serde_json::to_string(&OperatorEvent::Message { message: m })
+                        .unwrap()
+                        .into(),
+                ),
+                ..Default::default()
+            },
+        )
+    };
+    publish(message(answer.seq + 2, "the later one"));
+    publish(message(answer.seq + 1, "the overtaken one"));
+    for seq in [answer.seq + 2, answer.seq + 1] {
+        v.wait_for("each message", |e| match e {
+            VisitorEvent::Message { message } if message.seq == seq => Some(()),
+            _ => None,
+        })
+        .await;
+        op.wait_for("each message", |e| match e {
+            OperatorEvent::Message { message } if message.seq == seq => Some(()),
+            _ => None,
+        })
+        .await;
+    }
+}
+
 #[tokio::test]
 async fn a_retried_send_with_the_same_idempotency_key_stores_one_message() {
     let app = spawn_app().await;

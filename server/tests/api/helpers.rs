@@ -19,6 +19,8 @@ pub const SUPERVISOR: &str = "supervisor@demo.switchboard.test";
 pub struct TestApp {
     pub base: String,
     pub store: Store,
+    /// The server's real-time hub.
+    pub hub: std::sync::Arc<server::hub::Hub>,
     /// The data directory: the database files and stored attachments.
     pub data_dir: std::path::PathBuf,
     pub client: reqwest::Client,
@@ -48,6 +50,7 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
         .expect("a valid test configuration");
     let app = server::Application::build(config).await.expect("the server starts");
     let store = app.store();
+    let hub = app.hub();
     server::demo::seed_demo(&store)
         .await
         .expect("the demo workspace is seeded");
@@ -59,6 +62,7 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     TestApp {
         base,
         store,
+        hub,
         data_dir: dir.path().to_path_buf(),
         client: new_client(),
         _dir: dir,
