@@ -55,7 +55,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Notes who a page request is from (`SignedIn`) before the page renders, so the console is
 /// rendered once for a known member. Only requests for pages: a GET that is not for the
-/// site's files, a socket, a probe or a server function.
+/// site's files (a name with an extension), a socket, a probe or a server function.
 async fn page_member(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     const NOT_PAGES: [&str; 8] = [
         "/api/",
@@ -68,7 +68,8 @@ async fn page_member(State(state): State<AppState>, mut req: Request, next: Next
         "/metrics",
     ];
     let path = req.uri().path();
-    if req.method() == Method::GET && !NOT_PAGES.iter().any(|p| path.starts_with(p)) {
+    let a_file = path.rsplit('/').next().is_some_and(|name| name.contains('.'));
+    if req.method() == Method::GET && !a_file && !NOT_PAGES.iter().any(|p| path.starts_with(p)) {
         if let Some(token) = app::service::session_token_in(req.headers()) {
             let me = state.sessions.member(&token).await;
             req.extensions_mut().insert(app::service::SignedIn(me));

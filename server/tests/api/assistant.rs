@@ -85,21 +85,9 @@ pub(crate) async fn fake_llm(answer: Answer, status: u16) -> (String, Arc<Calls>
 }
 
 pub async fn use_llm(app: &TestApp, base: &str, key: &str, timeout: i64) {
-    let channel = app
-        .store
-        .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
-        .await
-        .unwrap()
-        .unwrap();
+    let workflow = app.demo_workflow().await;
     app.store
-        .set_workflow_provider(
-            channel.workflow_id,
-            "openai",
-            Some(base),
-            Some("test-model"),
-            Some(key),
-            timeout,
-        )
+        .set_workflow_provider(workflow, "openai", Some(base), Some("test-model"), Some(key), timeout)
         .await
         .unwrap();
 }
@@ -206,14 +194,9 @@ async fn server_wide_openai_settings_serve_workflows_without_their_own() {
         ("SWITCHBOARD_OPENAI_MODEL", "test-model"),
     ])
     .await;
-    let channel = app
-        .store
-        .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
-        .await
-        .unwrap()
-        .unwrap();
+    let workflow = app.demo_workflow().await;
     app.store
-        .set_workflow_provider(channel.workflow_id, "openai", None, None, None, 5)
+        .set_workflow_provider(workflow, "openai", None, None, None, 5)
         .await
         .unwrap();
     let mut v = app.visitor().await;

@@ -67,13 +67,7 @@ async fn asking_for_a_human_three_times_hands_off_and_the_assistant_goes_quiet()
     // Someone is live, so the handoff finds a person and the assistant steps back. (With
     // nobody live the visitor is queued and the assistant keeps helping: see routing.rs.)
     let mut live = app.operator(AGENT2).await;
-    let workflow = app
-        .store
-        .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
-        .await
-        .unwrap()
-        .unwrap()
-        .workflow_id;
+    let workflow = app.demo_workflow().await;
     live.send(&OperatorCommand::GoLive {
         workflow_ids: vec![workflow],
     })
@@ -525,14 +519,9 @@ async fn a_new_visitor_message_reopens_a_resolved_conversation() {
 #[tokio::test]
 async fn with_always_on_monitoring_every_conversation_is_in_the_inbox_and_a_human_may_step_in() {
     let app = TestApp::signed_in_as(AGENT).await;
-    let channel = app
-        .store
-        .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
-        .await
-        .unwrap()
-        .unwrap();
+    let workflow = app.demo_workflow().await;
     app.store
-        .set_workflow_handoff(channel.workflow_id, "always_on", 3, "Someone from our team is here.")
+        .set_workflow_handoff(workflow, "always_on", 3, "Someone from our team is here.")
         .await
         .unwrap();
     let mut op = app.operator(AGENT).await;

@@ -120,6 +120,16 @@ pub async fn call_at(base: &str, client: &reqwest::Client, endpoint: &str, form:
 }
 
 impl TestApp {
+    /// The demo workspace's workflow (the one its web chat feeds).
+    pub async fn demo_workflow(&self) -> i64 {
+        self.store
+            .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
+            .await
+            .unwrap()
+            .unwrap()
+            .workflow_id
+    }
+
     /// Calls a server function with form fields, as the pages do.
     pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.call_with(&self.client, endpoint, form).await

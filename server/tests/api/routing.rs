@@ -23,15 +23,6 @@ async fn summary(app: &TestApp, conversation: i64) -> app::inbox::ConversationSu
     app.store.conversation_summary(conversation).await.unwrap().unwrap()
 }
 
-async fn workflow_id(app: &TestApp) -> i64 {
-    app.store
-        .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
-        .await
-        .unwrap()
-        .unwrap()
-        .workflow_id
-}
-
 async fn presence(op: &mut OperatorSocket) -> MyPresence {
     op.wait_for("my presence", |e| match e {
         OperatorEvent::Presence { presence } => Some(presence.clone()),
@@ -43,7 +34,7 @@ async fn presence(op: &mut OperatorSocket) -> MyPresence {
 /// Connects an operator and takes them live on the demo workflow.
 async fn live_operator(app: &TestApp, email: &str) -> OperatorSocket {
     let mut op = app.operator(email).await;
-    let workflow = workflow_id(app).await;
+    let workflow = app.demo_workflow().await;
     op.send(&OperatorCommand::GoLive {
         workflow_ids: vec![workflow],
     })
@@ -94,7 +85,7 @@ async fn two_live_and_an_escalation(
 ) -> (TestApp, OperatorSocket, OperatorSocket, VisitorSocket, i64) {
     let app = spawn_app().await;
     app.store
-        .set_workflow_routing(workflow_id(&app).await, true, mode, offer_secs)
+        .set_workflow_routing(app.demo_workflow().await, true, mode, offer_secs)
         .await
         .unwrap();
     let a = live_operator(&app, AGENT).await;
@@ -169,7 +160,7 @@ async fn an_operator_goes_live_only_on_workflows_of_their_groups() {
     .await;
     assert_eq!(refusal(&mut op).await, "Go live on at least one workflow first.");
 
-    let workflow = workflow_id(&app).await;
+    let workflow = app.demo_workflow().await;
     op.send(&OperatorCommand::GoLive {
         workflow_ids: vec![workflow],
     })
@@ -203,7 +194,7 @@ async fn going_live_obeys_the_seats_and_the_feature_flags() {
     let mut second = app.operator(AGENT2).await;
     second
         .send(&OperatorCommand::GoLive {
-            workflow_ids: vec![workflow_id(&app).await],
+            workflow_ids: vec![app.demo_workflow().await],
         })
         .await;
     assert_eq!(
@@ -225,7 +216,7 @@ async fn going_live_obeys_the_seats_and_the_feature_flags() {
     .await;
     second
         .send(&OperatorCommand::GoLive {
-            workflow_ids: vec![workflow_id(&app).await],
+            workflow_ids: vec![app.demo_workflow().await],
         })
         .await;
     assert_eq!(

@@ -168,13 +168,7 @@ async fn roles_follow_the_ownership_rules_and_each_change_is_audited() {
 #[tokio::test]
 async fn deactivating_an_operator_ends_their_sessions_and_hands_their_conversation_to_another() {
     let app = TestApp::signed_in_as(ADMIN).await;
-    let workflow = app
-        .store
-        .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
-        .await
-        .unwrap()
-        .unwrap()
-        .workflow_id;
+    let workflow = app.demo_workflow().await;
     let mut ava = app.operator(AGENT).await;
     ava.send(&OperatorCommand::GoLive {
         workflow_ids: vec![workflow],
