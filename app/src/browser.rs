@@ -10,13 +10,13 @@ use crate::AppError;
 /// Uploads a file the person chose to `path` (the file is the request body, its name in the
 /// query) and returns what the server stored.
 #[cfg(feature = "hydrate")]
-pub async fn upload(path: &str, file: web_sys::File) -> Result<AttachmentView, AppError> {
+pub async fn upload(path: &str, file: web_sys::File, bearer: Option<&str>) -> Result<AttachmentView, AppError> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
 
     let transport = |e: wasm_bindgen::JsValue| AppError::Transport(format!("{e:?}"));
     let name = js_sys::encode_uri_component(&file.name());
-    let url = format!("{path}&name={name}");
+    let url = format!("{path}{}name={name}", if path.contains('?') { '&' } else { '?' });
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     let headers = web_sys::Headers::new().map_err(transport)?;
@@ -31,6 +31,11 @@ pub async fn upload(path: &str, file: web_sys::File) -> Result<AttachmentView, A
             },
         )
         .map_err(transport)?;
+    if let Some(token) = bearer {
+        headers
+            .set("authorization", &format!("Bearer {token}"))
+            .map_err(transport)?;
+    }
     init.set_headers(&headers);
     init.set_body(&file);
     let window = web_sys::window().ok_or_else(|| AppError::Transport("no window".into()))?;

@@ -95,8 +95,10 @@ pub fn check_idempotency_key(key: &str) -> Result<(), AppError> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum VisitorCommand {
-    /// Sent on every (re)connect: replay everything after `last_seq`, in order.
+    /// The first frame on every (re)connect: who the visitor is (their token, which never
+    /// travels in a URL), and replay everything after `last_seq`.
     Resume {
+        token: String,
         last_seq: i64,
     },
     Send {
@@ -111,6 +113,10 @@ pub enum VisitorCommand {
     },
     Ping,
 }
+
+/// The close code of a chat socket whose token the server does not accept (expired, unknown
+/// key, no such visitor): the widget starts a new visitor.
+pub const TOKEN_REFUSED: u16 = 4001;
 
 /// Server → visitor.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +139,10 @@ pub enum VisitorEvent {
     Error {
         message: String,
         idempotency_key: Option<String>,
+    },
+    /// A fresh token to keep instead of the one the visitor resumed with.
+    Token {
+        token: String,
     },
     /// The visitor waits for a person: their place in the queue (1 = next).
     Queue {

@@ -75,7 +75,7 @@ impl OperatorLink {
                         }
                     },
                     move |text| link.dispatch(&text),
-                    move |_| link.connected.set(false),
+                    move |_, _| link.connected.set(false),
                 );
                 link.socket.update(|slot| *slot = Some(s));
             });

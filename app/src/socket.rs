@@ -81,7 +81,7 @@ mod imp {
         handlers: RefCell<Option<Handlers>>,
         on_open: Box<dyn Fn()>,
         on_text: Box<dyn Fn(String)>,
-        on_down: Box<dyn Fn(u32)>,
+        on_down: Box<dyn Fn(u32, u16)>,
         stopped: Cell<bool>,
         failures: Cell<u32>,
     }
@@ -92,12 +92,13 @@ mod imp {
 
     impl Socket {
         /// Opens `url`. `on_open` runs after every (re)connect, `on_text` for each text frame,
-        /// `on_down` with the number of failed attempts in a row whenever the socket is down.
+        /// `on_down` whenever the socket is down, with the number of failed attempts in a row
+        /// and the close code.
         pub fn open(
             url: String,
             on_open: impl Fn() + 'static,
             on_text: impl Fn(String) + 'static,
-            on_down: impl Fn(u32) + 'static,
+            on_down: impl Fn(u32, u16) + 'static,
         ) -> Socket {
             let inner = Rc::new(Inner {
                 url: RefCell::new(url),
@@ -169,10 +170,10 @@ mod imp {
                 }
             })
         };
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_| {
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
             if let Some(inner) = weak.upgrade() {
                 inner.failures.set(inner.failures.get() + 1);
-                (inner.on_down)(inner.failures.get());
+                (inner.on_down)(inner.failures.get(), e.code());
                 schedule(&inner);
             }
         });
@@ -214,7 +215,7 @@ impl Socket {
         _url: String,
         _on_open: impl Fn() + 'static,
         _on_text: impl Fn(String) + 'static,
-        _on_down: impl Fn(u32) + 'static,
+        _on_down: impl Fn(u32, u16) + 'static,
     ) -> Socket {
         Socket
     }

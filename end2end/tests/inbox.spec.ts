@@ -247,7 +247,11 @@ test("files go both ways and open for the people in the conversation", async ({ 
   const link = visitor.page.getByTestId("attachment-link").filter({ hasText: "steps.txt" });
   await expect(link).toBeVisible();
   const href = await link.getAttribute("href");
-  expect(href).toMatch(/^\/attachments\/\d+\?token=/);
+  // A signed link for this file: the visitor's token never goes in a URL.
+  expect(href).toMatch(/^\/attachments\/\d+\?expires=\d+&sig=[0-9a-f]+$/);
+  const token = await visitor.page.evaluate(() => Object.entries(localStorage).find(([k]) => k.startsWith("switchboard.visitor."))?.[1]);
+  expect(token).toMatch(/^v2\./);
+  expect(href).not.toContain(token!);
   const download = await visitor.page.request.get(href!);
   expect(download.status()).toBe(200);
   expect(await download.text()).toContain("Unplug");

@@ -79,3 +79,26 @@ test("a visitor who sends faster than the chat accepts is told the message was n
   await expect(page.getByTestId("pending")).toContainText(`Question number ${sent}`);
   await snap(page, "chat-too-fast");
 });
+
+test("a chat whose kept token the server refuses starts over as a new visitor", async ({ page, ws }) => {
+  const key = ws.chat.split("/").pop()!;
+  await page.goto(ws.chat);
+  await hydrated(page);
+  await expect(page.getByTestId("connection")).toHaveText("Connected");
+  const first = await page.evaluate((k) => localStorage.getItem(`switchboard.visitor.${k}`), key);
+  expect(first).toMatch(/^v2\./);
+  // A token from another server's key (or an expired one) is what the browser kept.
+  const refused = first!.replace(/^v2\.[0-9a-f]{8}\./, "v2.00000000.");
+  await page.evaluate(([k, t]) => localStorage.setItem(`switchboard.visitor.${k}`, t), [key, refused]);
+  await page.reload();
+  await hydrated(page);
+  await expect
+    .poll(() => page.evaluate((k) => localStorage.getItem(`switchboard.visitor.${k}`), key))
+    .not.toBe(refused);
+  const kept = await page.evaluate((k) => localStorage.getItem(`switchboard.visitor.${k}`), key);
+  expect(kept).toMatch(/^v2\./);
+  await page.getByLabel("Message").fill("Hello, what are your opening hours?");
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(page.locator('[data-sender="contact"]')).toContainText("opening hours");
+  await expect(page.locator('[data-sender="ai"]').first()).toBeVisible();
+});

@@ -4,9 +4,10 @@
 //! too) and its own visitor (never a note's file, never another visitor).
 //!
 //! `POST /api/attachments?conversation_id=…&name=…` (a member's session) and
-//! `POST /widget/attachments?token=…&name=…` (a visitor) take the file as the request body and
-//! answer its `AttachmentView`; the message that carries it names its id.
-//! `GET /attachments/{id}` (session cookie, or `?token=` for visitors) serves it.
+//! `POST /widget/attachments?name=…` (a visitor, with `Authorization: Bearer <visitor token>`)
+//! take the file as the request body and answer its `AttachmentView`; the message that carries
+//! it names its id. `GET /attachments/{id}` serves it to a member's session, or to a visitor
+//! through the signed link (`?expires=…&sig=…`) their messages carry (see `channels::tokens`).
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -20,6 +21,7 @@ use app::auth::SessionApi;
 use app::conversation::{AttachmentView, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES};
 use app::{AppError, Me, Scope};
 
+use crate::channels::tokens::unix_now;
 use crate::store::AttachmentRecord;
 use crate::AppState;
 
@@ -156,13 +158,24 @@ pub struct MemberUpload {
 
 #[derive(Deserialize)]
 pub struct VisitorUpload {
-    token: String,
     name: String,
 }
 
+/// A visitor's signed link to one file.
 #[derive(Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
+pub struct FileLink {
+    expires: Option<i64>,
+    sig: Option<String>,
+}
+
+/// The visitor token in an `Authorization: Bearer` header.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
 }
 
 async fn member(state: &AppState, headers: &HeaderMap) -> Result<Me, AppError> {
@@ -218,6 +231,7 @@ async fn store_file(
         file_name: name.to_string(),
         content_type: kind.to_string(),
         size_bytes: bytes.len() as i64,
+        link: None,
     })
 }
 
@@ -255,7 +269,13 @@ async fn upload_by_visitor(
     Query(q): Query<VisitorUpload>,
     body: Bytes,
 ) -> Result<Json<AttachmentView>, AppError> {
-    let visitor = state.tokens.verify(&q.token)?;
+    let token = bearer(&headers).ok_or_else(|| {
+        AppError::invalid(
+            "Visitor token",
+            "is missing: send it as `Authorization: Bearer <token>`",
+        )
+    })?;
+    let visitor = state.tokens.verify(token, unix_now())?.visitor;
     let channel = state
         .store
         .channel(visitor.channel_id)
@@ -279,7 +299,7 @@ async fn upload_by_visitor(
         .conversations
         .conversation_for(visitor.contact_id, visitor.channel_id)
         .await?;
-    let view = store_file(
+    let mut view = store_file(
         &state,
         channel.workspace_id,
         conversation_id,
@@ -290,24 +310,20 @@ async fn upload_by_visitor(
         visitor.contact_id,
     )
     .await?;
+    view.link = Some(state.tokens.file_link(view.id, unix_now()));
     Ok(Json(view))
 }
 
 /// Whether the caller may fetch the file: a member who may see its conversation (the uploader
-/// only, while it is not sent yet), or its conversation's visitor (not a note's file).
-async fn allowed(state: &AppState, a: &AttachmentRecord, headers: &HeaderMap, token: Option<&str>) -> bool {
-    if let Some(token) = token {
-        let Ok(visitor) = state.tokens.verify(token) else {
-            return false;
-        };
-        let Ok(Some(c)) = state.store.conversation(a.conversation_id).await else {
-            return false;
-        };
-        if c.contact_id != visitor.contact_id || c.channel_id != visitor.channel_id {
+/// only, while it is not sent yet), or its conversation's visitor through a signed link (not a
+/// note's file: links are given only for what the visitor sees, and checked again here).
+async fn allowed(state: &AppState, a: &AttachmentRecord, headers: &HeaderMap, link: &FileLink) -> bool {
+    if let (Some(expires), Some(sig)) = (link.expires, link.sig.as_deref()) {
+        if !state.tokens.opens_file(a.id, expires, sig, unix_now()) {
             return false;
         }
         return match a.message_seq {
-            None => a.uploaded_by == "contact" && a.uploader_id == visitor.contact_id,
+            None => a.uploaded_by == "contact",
             Some(seq) => !state
                 .store
                 .message_is_internal(a.conversation_id, seq)
@@ -327,14 +343,14 @@ async fn allowed(state: &AppState, a: &AttachmentRecord, headers: &HeaderMap, to
 async fn download(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    Query(q): Query<TokenQuery>,
+    Query(link): Query<FileLink>,
     headers: HeaderMap,
 ) -> Response {
     let not_found = || AppError::not_found("That file").into_response();
     let Ok(Some(a)) = state.store.attachment(id).await else {
         return not_found();
     };
-    if !allowed(&state, &a, &headers, q.token.as_deref()).await {
+    if !allowed(&state, &a, &headers, &link).await {
         return not_found();
     }
     let path = state.config.data_dir.join("attachments").join(&a.storage_key);
@@ -351,6 +367,7 @@ async fn download(
         file_name: a.file_name.clone(),
         content_type: a.content_type.clone(),
         size_bytes: a.size_bytes,
+        link: None,
     }
     .is_image();
     let ascii_name: String = a

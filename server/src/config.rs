@@ -53,6 +53,9 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "visitor_sockets_per_address", env: "SWITCHBOARD_VISITOR_SOCKETS_PER_ADDRESS", default: Some("100"), secret: false, doc: "Chat connections (widget sockets) one client address may hold open at once (1 to 1000000). Over it the connection is refused with HTTP 429." },
     Setting { key: "attachment_quota_mb", env: "SWITCHBOARD_ATTACHMENT_QUOTA_MB", default: Some("2048"), secret: false, doc: "Megabytes of files (uploads by visitors and members) one workspace may keep; an upload past it is refused in words (0: no quota; 0 to 10000000)." },
     Setting { key: "secret_key", env: "SWITCHBOARD_SECRET_KEY", default: None, secret: true, doc: "Key that signs visitor tokens (at least 32 characters). Default: a random key kept in `<data_dir>/secret.key`." },
+    Setting { key: "previous_secret_key", env: "SWITCHBOARD_PREVIOUS_SECRET_KEY", default: None, secret: true, doc: "After changing `secret_key`: the key it replaces. Visitor tokens and file links it signed are accepted until they expire, and visitors get new tokens signed with the new key when they reconnect." },
+    Setting { key: "visitor_token_days", env: "SWITCHBOARD_VISITOR_TOKEN_DAYS", default: Some("30"), secret: false, doc: "How long a chat visitor's token lasts, in days (1 to 365). A visitor who comes back within half of it gets a fresh one; after it, the widget starts a new conversation." },
+    Setting { key: "attachment_retention_days", env: "SWITCHBOARD_ATTACHMENT_RETENTION_DAYS", default: Some("0"), secret: false, doc: "Files older than this many days are deleted, with their bytes on disk; the messages stay and say the file was removed (0: keep files; 0 to 36500). Uploads never sent in a message are deleted after a day in any case." },
     Setting { key: "openai_base_url", env: "SWITCHBOARD_OPENAI_BASE_URL", default: None, secret: false, doc: "Default base URL of an OpenAI-compatible API (e.g. `https://api.openai.com/v1` or a local server), for workflows using that provider without their own." },
     Setting { key: "openai_api_key", env: "SWITCHBOARD_OPENAI_API_KEY", default: None, secret: true, doc: "Default API key for that provider (sent as a bearer token)." },
     Setting { key: "openai_model", env: "SWITCHBOARD_OPENAI_MODEL", default: None, secret: false, doc: "Default model name for that provider." },
@@ -76,6 +79,12 @@ pub struct Config {
     pub sign_in_window_secs: u64,
     /// `None`: a random key is created in the data directory on first start.
     pub secret_key: Option<Secret>,
+    /// The key `secret_key` replaced, still accepted for what it signed.
+    pub previous_secret_key: Option<Secret>,
+    /// How long a visitor token lasts.
+    pub visitor_token_secs: i64,
+    /// Days files are kept (0: forever).
+    pub attachment_retention_days: u32,
     /// Defaults for workflows that use the OpenAI-compatible provider without their own settings.
     pub openai: crate::assistant::OpenAiDefaults,
     /// Outgoing e-mail; `None` when no SMTP server is configured.
@@ -205,6 +214,18 @@ impl Config {
             Some((v, _)) => Some(Secret::new(v)),
             None => None,
         };
+        let previous_secret_key = match get("previous_secret_key") {
+            Some((v, origin)) if v.chars().count() < 32 => {
+                return Err(ConfigError::Invalid {
+                    key: "previous_secret_key".into(),
+                    origin,
+                    reason: "must be at least 32 characters".into(),
+                })
+            }
+            other => other.map(|(v, _)| Secret::new(v)),
+        };
+        let visitor_token_secs = parse(&raw, "visitor_token_days", |v| ranged(v, 1, 365))? * 24 * 3600;
+        let attachment_retention_days = parse(&raw, "attachment_retention_days", |v| ranged(v, 0, 36_500))? as u32;
         let mail = match (get("smtp_url"), get("mail_from")) {
             (None, None) => None,
             (Some((_, origin)), None) => {
@@ -266,6 +287,9 @@ impl Config {
             sign_in_max_attempts,
             sign_in_window_secs,
             secret_key,
+            previous_secret_key,
+            visitor_token_secs,
+            attachment_retention_days,
             metrics_token,
             attachment_quota_mb,
             trusted_proxies,

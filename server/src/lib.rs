@@ -100,7 +100,11 @@ impl Application {
                 config.data_dir.display()
             ))
         })?;
-        let tokens = channels::web::VisitorTokens::new(&key);
+        let tokens = channels::web::VisitorTokens::new(
+            &key,
+            config.previous_secret_key.as_ref().map(|k| k.expose().as_bytes()),
+            config.visitor_token_secs,
+        );
         let limits = Arc::new(limits::Limits::new(config.limits));
         tokio::spawn(limits::forget_idle_every(
             Arc::downgrade(&limits),
@@ -114,6 +118,7 @@ impl Application {
             hub.clone(),
             config.openai.clone(),
             changes,
+            tokens.clone(),
         ));
         let router = routing::Router::start(store.clone(), hub.clone(), conversations.clone(), changes_rx);
         let answering = conversations.clone();

@@ -2,27 +2,27 @@
 //! session cookie). Each socket runs one loop that forwards hub deliveries, handles the
 //! client's commands, and pings; it leaves the hub on the one way out.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use futures_util::SinkExt;
-use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 
 use app::auth::SessionApi;
 use app::events::{
     check_idempotency_key, MessageBody, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent,
+    TOKEN_REFUSED,
 };
 use app::service::ClientAddress;
 use app::{AppError, Me, Scope};
 
-use crate::channels::web::Visitor;
+use crate::channels::tokens::{unix_now, Visitor};
 use crate::hub::{Audience, Closing, Delivery, Event, SubscriberId, Topic, Visibility, QUEUE};
 use crate::AppState;
 
@@ -47,19 +47,15 @@ fn closing_reason(
     }
 }
 
-/// Closes the socket with code 1012 (service restart: the client reconnects) and a reason.
-async fn close_with(socket: &mut WebSocket, reason: &'static str) {
+/// Closes the socket with `code` (1012, service restart: the client reconnects and resumes)
+/// and a reason.
+async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
     let _ = socket
         .send(Message::Close(Some(CloseFrame {
-            code: 1012,
+            code,
             reason: reason.into(),
         })))
         .await;
-}
-
-#[derive(Deserialize)]
-pub struct TokenQuery {
-    token: String,
 }
 
 fn text<T: serde::Serialize>(value: &T) -> Message {
@@ -74,12 +70,7 @@ pub async fn visitor(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
     client: Option<Extension<ClientAddress>>,
-    Query(q): Query<TokenQuery>,
 ) -> Response {
-    let visitor = match state.tokens.verify(&q.token) {
-        Ok(v) => v,
-        Err(e) => return with_status(e),
-    };
     // Held for as long as the socket is open.
     let permit = match client {
         Some(Extension(ClientAddress(ip))) => match state.limits.open_visitor_socket(ip) {
@@ -88,24 +79,68 @@ pub async fn visitor(
         },
         None => None,
     };
-    match state
-        .store
-        .contact_on_channel(visitor.contact_id, visitor.channel_id)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            return with_status(AppError::invalid(
-                "Visitor token",
-                "names no visitor; reload the chat to start again",
-            ))
+    configure(ws).on_upgrade(move |mut socket| async move {
+        if let Some((visitor, last_seq)) = hello(&mut socket, &state).await {
+            run_visitor(socket, state, visitor, last_seq).await;
         }
-        Err(e) => return with_status(e.into()),
-    }
-    configure(ws).on_upgrade(move |socket| async move {
-        run_visitor(socket, state, visitor).await;
         drop(permit);
     })
+}
+
+/// How long a new chat socket may take to say who it is.
+const HELLO_WITHIN: Duration = Duration::from_secs(10);
+
+/// The chat socket's first frame must be `resume` with the visitor's token (never in the URL):
+/// the visitor and the newest message they had. A token past half its life is replaced. A socket that says nothing in time, or
+/// something else, is closed; one with a token we do not accept is closed with
+/// `TOKEN_REFUSED` and the reason.
+async fn hello(socket: &mut WebSocket, state: &AppState) -> Option<(Visitor, i64)> {
+    let first = match tokio::time::timeout(HELLO_WITHIN, socket.recv()).await {
+        Ok(first) => first,
+        Err(_) => {
+            close_with(socket, 1008, "say who you are first (resume with your token)").await;
+            return None;
+        }
+    };
+    let (token, last_seq) = match frame::<VisitorCommand>(first) {
+        Frame::Command(Ok(VisitorCommand::Resume { token, last_seq })) => (token, last_seq),
+        Frame::Closed => return None,
+        _ => {
+            close_with(socket, 1008, "the first frame must be resume with your token").await;
+            return None;
+        }
+    };
+    let refused = match state.tokens.verify(&token, unix_now()) {
+        Ok(checked) => match state
+            .store
+            .contact_on_channel(checked.visitor.contact_id, checked.visitor.channel_id)
+            .await
+        {
+            Ok(true) => {
+                if state.tokens.due_for_renewal(&token, &checked, unix_now()) {
+                    let fresh = state.tokens.issue(checked.visitor, unix_now());
+                    if socket.feed(text(&VisitorEvent::Token { token: fresh })).await.is_err() {
+                        return None;
+                    }
+                }
+                return Some((checked.visitor, last_seq));
+            }
+            Ok(false) => "Visitor token names no visitor; reload the chat to start again".to_string(),
+            Err(e) => {
+                tracing::error!(error = %e, "could not look up a visitor");
+                close_with(socket, 1011, "the server could not check your token; try again").await;
+                return None;
+            }
+        },
+        Err(e) => e.to_string(),
+    };
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code: TOKEN_REFUSED,
+            reason: refused.into(),
+        })))
+        .await;
+    None
 }
 
 pub async fn operator(ws: WebSocketUpgrade, State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -186,8 +221,8 @@ fn with_status(e: AppError) -> Response {
     e.into_response()
 }
 
-/// A visitor's socket.
-async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
+/// A visitor's socket, once `hello` has said who it is and what they had (`last_seq`).
+async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor, last_seq: i64) {
     let hub = state.conversations.hub().clone();
     let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
     let id = hub.new_subscriber();
@@ -198,17 +233,34 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
         .await
         .ok()
         .flatten();
+    // Listening first, then reading what was missed: a message published in between comes
+    // both ways and is sent once. Live messages at or below the newest the client had or got
+    // in the backlog are the backlog's again; every other one is sent, even one overtaken by
+    // a later message (two writers publish in the order their commits return, not always in
+    // sequence order; the client sorts by seq).
+    let mut resumed_through = last_seq;
     if let Some(c) = conversation {
         hub.subscribe(Topic::Conversation(c), id, Audience::Visitor, tx.clone());
+        match state.conversations.missed(c, last_seq, true).await {
+            Ok(backlog) => {
+                for m in backlog {
+                    resumed_through = resumed_through.max(m.seq);
+                    if socket.feed(text(&VisitorEvent::Message { message: m })).await.is_err() {
+                        hub.unsubscribe(Topic::Conversation(c), id);
+                        return;
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "could not read the backlog"),
+        }
+    }
+    if socket.flush().await.is_err() {
+        if let Some(c) = conversation {
+            hub.unsubscribe(Topic::Conversation(c), id);
+        }
+        return;
     }
     let contact_name = state.conversations.customer_name(visitor.contact_id).await;
-    // Until the client says where it stands (Resume), live messages wait here.
-    let mut pending: Option<VecDeque<Delivery>> = Some(VecDeque::new());
-    // The newest message the client has from before it resumed (what it said it had, or the
-    // backlog sent on resume). Live messages at or below it are the backlog's again; every
-    // other one is sent, even one overtaken by a later message (two writers publish in the
-    // order their commits return, not always in sequence order; the client sorts by seq).
-    let mut resumed_through = 0i64;
     let mut last_heard = Instant::now();
     let mut ticker = tokio::time::interval(PING_EVERY);
     ticker.tick().await;
@@ -216,16 +268,6 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
     loop {
         tokio::select! {
             Some(first) = rx.recv() => {
-                if let Some(buffer) = pending.as_mut() {
-                    // A client that never says where it stands cannot make the server keep
-                    // everything for it: past a socket's queue it is closed, and resumes.
-                    if buffer.len() >= QUEUE {
-                        close_with(&mut socket, "fell behind; reconnect and resume").await;
-                        break;
-                    }
-                    buffer.push_back(first);
-                    continue;
-                }
                 let fresh = |d: &Delivery| d.seq.is_none_or(|seq| seq > resumed_through);
                 if !write_all(&mut socket, drain(first, &mut rx), fresh).await { break; }
             }
@@ -239,30 +281,10 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
                 let reply = match command {
                     Err(e) => Some(VisitorEvent::Error { message: format!("That message could not be read: {e}"), idempotency_key: None }),
                     Ok(VisitorCommand::Ping) => Some(VisitorEvent::Pong),
-                    Ok(VisitorCommand::Resume { last_seq }) => {
-                        let mut ok = true;
-                        if let Some(c) = conversation {
-                            match state.conversations.missed(c, last_seq, true).await {
-                                Ok(backlog) => {
-                                    resumed_through = resumed_through.max(last_seq);
-                                    for m in backlog {
-                                        resumed_through = resumed_through.max(m.seq);
-                                        if socket.send(text(&VisitorEvent::Message { message: m })).await.is_err() { ok = false; break; }
-                                    }
-                                }
-                                Err(e) => tracing::error!(error = %e, "could not read the backlog"),
-                            }
-                        } else {
-                            resumed_through = resumed_through.max(last_seq);
-                        }
-                        if !ok { break; }
-                        for d in pending.take().unwrap_or_default() {
-                            if d.seq.is_some_and(|s| s <= resumed_through) { continue; }
-                            if socket.send(Message::Text(d.text.to_string().into())).await.is_err() { ok = false; break; }
-                        }
-                        if !ok { break; }
-                        None
-                    }
+                    Ok(VisitorCommand::Resume { .. }) => Some(VisitorEvent::Error {
+                        message: "This chat has already resumed; reconnect to resume again.".into(),
+                        idempotency_key: None,
+                    }),
                     Ok(VisitorCommand::Send { body, idempotency_key, attachments }) => {
                         Some(visitor_send(&state, visitor, &mut conversation, id, &tx, &body, &idempotency_key, &attachments).await)
                     }
@@ -282,7 +304,7 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor) {
             }
             closing = closings.recv() => {
                 if let Some(reason) = closing_reason(closing, id, None) {
-                    close_with(&mut socket, reason).await;
+                    close_with(&mut socket, 1012, reason).await;
                     break;
                 }
             }
@@ -486,7 +508,7 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
             }
             closing = closings.recv() => {
                 if let Some(reason) = closing_reason(closing, id, Some(me.member_id)) {
-                    close_with(&mut socket, reason).await;
+                    close_with(&mut socket, 1012, reason).await;
                     break;
                 }
             }

@@ -11,7 +11,7 @@ use crate::chat::get_widget_channel;
 use crate::chat::WidgetChannel;
 use crate::conversation::bubble::{Attachments, PendingFiles};
 use crate::conversation::AttachmentView;
-use crate::events::{MessageBody, MessageView, SenderKind, VisitorCommand, VisitorEvent};
+use crate::events::{MessageBody, MessageView, SenderKind, VisitorCommand, VisitorEvent, TOKEN_REFUSED};
 use crate::format;
 use crate::socket::{js_now, new_key, ws_url, BrowserCell, Socket};
 use crate::time::format_clock;
@@ -63,7 +63,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let socket = BrowserCell::new(|| None::<Socket>);
     let last_typing = StoredValue::new(0f64);
-    // The visitor's token: files are uploaded and fetched with it.
+    // The visitor's token: the socket resumes and files are uploaded with it.
     let token = RwSignal::new(None::<String>);
     let files = RwSignal::new(Vec::<AttachmentView>::new());
     let uploading = RwSignal::new(0u32);
@@ -74,6 +74,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
         socket.with(|s| s.as_ref().is_some_and(|s| s.send(&text)))
     };
 
+    let token_key = StoredValue::new(channel.key.clone());
     let on_event = move |text: String| {
         let Ok(event) = serde_json::from_str::<VisitorEvent>(&text) else {
             return;
@@ -117,15 +118,22 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                 idempotency_key: None,
             } => problem.set(Some(message)),
             VisitorEvent::Queue { position } => queue.set(Some(position)),
+            VisitorEvent::Token { token: fresh } => {
+                token_key.with_value(|k| store_token(k, &fresh));
+                token.set(Some(fresh));
+            }
             VisitorEvent::Pong => {}
         }
     };
 
-    let on_open = move || {
-        connected.set(true);
-        problem.set(None);
+    // Says who the visitor is and what they have (the token travels in this first frame, never
+    // in the URL), then sends what waits. Without a token yet, the new one resumes when it comes.
+    let resume = move || {
+        let Some(t) = token.get_untracked() else {
+            return;
+        };
         let last_seq = messages.with_untracked(|m| m.last().map(|m| m.seq).unwrap_or(0));
-        send_command(&VisitorCommand::Resume { last_seq });
+        send_command(&VisitorCommand::Resume { token: t, last_seq });
         for p in pending.get_untracked().into_iter().filter(|p| p.error.is_none()) {
             send_command(&VisitorCommand::Send {
                 body: p.body,
@@ -134,43 +142,50 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
             });
         }
     };
+    let on_open = move || {
+        connected.set(true);
+        problem.set(None);
+        resume();
+    };
 
     let channel_key = channel.key.clone();
-    let token_signal = token;
+    // A new visitor on this channel: their token kept in this browser, then the socket resumes
+    // with it.
+    let start = move |key: String| async move {
+        match crate::chat::start_visitor(key.clone()).await {
+            Ok(t) => {
+                store_token(&key, &t);
+                token.set(Some(t));
+                true
+            }
+            Err(e) => {
+                problem.set(Some(e.to_string()));
+                false
+            }
+        }
+    };
     Effect::new(move |_| {
         let key = channel_key.clone();
         leptos::task::spawn_local(async move {
-            let token = match stored_token(&key) {
-                Some(t) => t,
-                None => match crate::chat::start_visitor(key.clone()).await {
-                    Ok(t) => {
-                        store_token(&key, &t);
-                        t
-                    }
-                    Err(e) => {
-                        problem.set(Some(e.to_string()));
+            match stored_token(&key) {
+                Some(t) => token.set(Some(t)),
+                None => {
+                    if !start(key.clone()).await {
                         return;
                     }
-                },
-            };
-            let url = ws_url(&format!("/ws/visitor?token={token}"));
-            token_signal.set(Some(token.clone()));
-            let reset_key = key.clone();
-            let s = Socket::open(url, on_open, on_event, move |failures| {
+                }
+            }
+            let s = Socket::open(ws_url("/ws/visitor"), on_open, on_event, move |_, code| {
                 connected.set(false);
-                // A token this server does not accept (a new database, a new key): start over.
-                if failures == 3 && messages.with_untracked(|m| m.is_empty()) {
-                    forget_token(&reset_key);
-                    let key = reset_key.clone();
+                // A token this server does not accept (expired, a new database, a new key):
+                // start over as a new visitor.
+                if code == TOKEN_REFUSED && token.get_untracked().is_some() {
+                    forget_token(&key);
+                    token.set(None);
+                    let key = key.clone();
                     leptos::task::spawn_local(async move {
-                        if let Ok(t) = crate::chat::start_visitor(key.clone()).await {
-                            store_token(&key, &t);
-                            token_signal.set(Some(t.clone()));
-                            socket.with(|s| {
-                                if let Some(s) = s {
-                                    s.set_url(ws_url(&format!("/ws/visitor?token={t}")))
-                                }
-                            });
+                        if start(key).await {
+                            resume();
                         }
                     });
                 }
@@ -231,9 +246,9 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
             };
             for file in crate::browser::take_files(&input) {
                 uploading.update(|n| *n += 1);
-                let path = format!("/widget/attachments?token={t}");
+                let t = t.clone();
                 leptos::task::spawn_local(async move {
-                    match crate::browser::upload(&path, file).await {
+                    match crate::browser::upload("/widget/attachments", file, Some(&t)).await {
                         Ok(a) => {
                             files.update(|f| f.push(a));
                             problem.set(None);
@@ -286,7 +301,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
             <div class="flex-1 space-y-3 overflow-y-auto bg-slate-50 px-4 py-4" role="log" aria-live="polite" aria-label="Chat history">
                 <div class="flex justify-start"><p class="max-w-[80%] rounded-2xl rounded-bl-sm bg-white px-3 py-2 text-sm shadow-sm">{channel.greeting.clone()}</p></div>
                 <For each=move || messages.get() key=|m| m.seq let:m>
-                    <VisitorBubble message=m token=token.get_untracked()/>
+                    <VisitorBubble message=m/>
                 </For>
                 <For each=move || pending.get() key=|p| (p.key.clone(), p.error.clone()) let:p>
                     <div class="flex flex-col items-end" data-testid="pending">
@@ -347,7 +362,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
 }
 
 #[component]
-fn VisitorBubble(message: MessageView, token: Option<String>) -> impl IntoView {
+fn VisitorBubble(message: MessageView) -> impl IntoView {
     let time = format_clock(message.created_at);
     let files = (!message.attachments.is_empty()).then(|| message.attachments.clone());
     let body = (!message.body.is_empty()).then(|| message.body.clone());
@@ -355,7 +370,7 @@ fn VisitorBubble(message: MessageView, token: Option<String>) -> impl IntoView {
         SenderKind::Contact => view! {
             <div class="flex flex-col items-end" data-testid="message" data-sender="contact">
                 {body.map(|b| view! { <div class="max-w-[80%] space-y-1 break-words rounded-2xl rounded-br-sm bg-slate-900 px-3 py-2 text-sm text-white" data-testid="message-body">{format::render(&b, "underline text-sky-200")}</div> })}
-                {files.map(|f| view! { <Attachments files=f token=token.clone() dark=true/> })}
+                {files.map(|f| view! { <Attachments files=f dark=true/> })}
                 <p class="mt-1 text-[11px] text-slate-500">{time}</p>
             </div>
         }
@@ -375,7 +390,7 @@ fn VisitorBubble(message: MessageView, token: Option<String>) -> impl IntoView {
                             {format::render(&b, "text-sky-800 underline")}
                         </div>
                     })}
-                    {files.map(|f| view! { <Attachments files=f token=token.clone()/> })}
+                    {files.map(|f| view! { <Attachments files=f/> })}
                     <p class="mt-1 text-[11px] text-slate-500">{time}</p>
                 </div>
             }

@@ -10,12 +10,11 @@ use crate::time::format_clock;
 /// Files attached to a message: images as thumbnails, the rest as links. Visitors pass their
 /// token so the server knows them.
 #[component]
-pub fn Attachments(files: Vec<AttachmentView>, token: Option<String>, #[prop(optional)] dark: bool) -> impl IntoView {
-    let query = token.map(|t| format!("?token={t}")).unwrap_or_default();
+pub fn Attachments(files: Vec<AttachmentView>, #[prop(optional)] dark: bool) -> impl IntoView {
     view! {
         <div class="mt-1 flex flex-wrap gap-2" data-testid="attachments">
             {files.into_iter().map(|f| {
-                let href = format!("{}{query}", f.path());
+                let href = f.path();
                 if f.is_image() {
                     let src = href.clone();
                     view! {
@@ -65,7 +64,7 @@ pub fn PendingFiles(
 
 /// One message of the thread as the team sees it.
 #[component]
-pub fn Bubble(message: MessageView, token: Option<String>) -> impl IntoView {
+pub fn Bubble(message: MessageView) -> impl IntoView {
     let time = format_clock(message.created_at);
     let files = (!message.attachments.is_empty()).then(|| message.attachments.clone());
     let body = (!message.body.is_empty()).then(|| message.body.clone());
@@ -79,7 +78,7 @@ pub fn Bubble(message: MessageView, token: Option<String>) -> impl IntoView {
             <div class="mx-auto max-w-[80%] rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-950" data-testid="message" data-sender="internal">
                 <p class="mb-1 text-[10px] font-semibold uppercase tracking-wide text-amber-800">{format!("{author} · {time}")}</p>
                 {body.map(|b| view! { <div class="space-y-1 break-words">{format::render(&b, "underline")}</div> })}
-                {files.map(|f| view! { <Attachments files=f token=token.clone()/> })}
+                {files.map(|f| view! { <Attachments files=f/> })}
             </div>
         }
         .into_any();
@@ -93,7 +92,7 @@ pub fn Bubble(message: MessageView, token: Option<String>) -> impl IntoView {
             <div class="flex flex-col items-end" data-testid="message" data-sender="operator">
                 <p class="mb-1 text-[11px] font-medium text-slate-600">{message.sender_name}</p>
                 {body.map(|b| view! { <div class="max-w-[70%] space-y-1 break-words rounded-2xl rounded-br-sm bg-slate-900 px-3 py-2 text-sm text-white" data-testid="message-body">{format::render(&b, "underline text-sky-200")}</div> })}
-                {files.map(|f| view! { <Attachments files=f token=token.clone() dark=true/> })}
+                {files.map(|f| view! { <Attachments files=f dark=true/> })}
                 <p class="mt-1 text-[11px] text-slate-500">{time}</p>
             </div>
         }
@@ -109,7 +108,7 @@ pub fn Bubble(message: MessageView, token: Option<String>) -> impl IntoView {
                             {format::render(&b, "text-sky-700 underline")}
                         </div>
                     })}
-                    {files.map(|f| view! { <Attachments files=f token=token.clone()/> })}
+                    {files.map(|f| view! { <Attachments files=f/> })}
                     <p class="mt-1 text-[11px] text-slate-500">{time}</p>
                 </div>
             }

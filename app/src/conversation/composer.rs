@@ -197,7 +197,7 @@ pub fn Composer() -> impl IntoView {
             for file in crate::browser::take_files(&input) {
                 uploading.update(|n| *n += 1);
                 leptos::task::spawn_local(async move {
-                    match crate::browser::upload(&format!("/api/attachments?conversation_id={cid}"), file).await {
+                    match crate::browser::upload(&format!("/api/attachments?conversation_id={cid}"), file, None).await {
                         Ok(a) => {
                             files.update(|f| f.push(a));
                             inbox.problem.set(None);

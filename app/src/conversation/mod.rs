@@ -19,12 +19,15 @@ pub struct AttachmentView {
     pub file_name: String,
     pub content_type: String,
     pub size_bytes: i64,
+    /// For a visitor: a signed link that opens the file without their token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }
 
 impl AttachmentView {
-    /// Where it is served; visitors add their token.
+    /// Where it is served: a visitor's signed link, or the path a member's session opens.
     pub fn path(&self) -> String {
-        format!("/attachments/{}", self.id)
+        self.link.clone().unwrap_or_else(|| format!("/attachments/{}", self.id))
     }
 
     pub fn is_image(&self) -> bool {

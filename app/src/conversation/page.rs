@@ -228,7 +228,7 @@ pub fn ConversationView() -> impl IntoView {
                         </div>
                     })}
                     <For each=move || inbox.thread.get() key=|m| m.seq let:m>
-                        <Bubble message=m token=None/>
+                        <Bubble message=m/>
                     </For>
                     <For each=move || inbox.pending.get() key=|p| p.key.clone() let:p>
                         <div class="flex flex-col items-end">

@@ -5,67 +5,12 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 use app::chat::WidgetChannel;
 use app::AppError;
 
+pub use super::tokens::{unix_now, Checked, Visitor, VisitorTokens};
 use crate::limits::Limits;
 use crate::store::{ChannelRecord, Store};
-
-/// Who a visitor token says the visitor is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Visitor {
-    pub contact_id: i64,
-    pub channel_id: i64,
-}
-
-/// Signs and checks visitor tokens.
-#[derive(Clone)]
-pub struct VisitorTokens {
-    key: Vec<u8>,
-}
-
-impl VisitorTokens {
-    pub fn new(secret: &[u8]) -> Self {
-        VisitorTokens { key: secret.to_vec() }
-    }
-
-    fn signature(&self, payload: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
-        mac.update(payload.as_bytes());
-        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    pub fn issue(&self, visitor: Visitor) -> String {
-        let payload = format!("v1.{}.{}", visitor.contact_id, visitor.channel_id);
-        let sig = self.signature(&payload);
-        format!("{payload}.{sig}")
-    }
-
-    /// The visitor a token names, if the signature is ours.
-    pub fn verify(&self, token: &str) -> Result<Visitor, AppError> {
-        let bad = || AppError::invalid("Visitor token", "is not valid; reload the chat to start again");
-        let (payload, sig) = token.rsplit_once('.').ok_or_else(bad)?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
-        mac.update(payload.as_bytes());
-        let sig_bytes: Vec<u8> = (0..sig.len())
-            .step_by(2)
-            .map(|i| sig.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-            .collect::<Option<Vec<u8>>>()
-            .ok_or_else(bad)?;
-        mac.verify_slice(&sig_bytes).map_err(|_| bad())?;
-        let mut parts = payload.split('.');
-        match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some("v1"), Some(contact), Some(channel), None) => Ok(Visitor {
-                contact_id: contact.parse().map_err(|_| bad())?,
-                channel_id: channel.parse().map_err(|_| bad())?,
-            }),
-            _ => Err(bad()),
-        }
-    }
-}
 
 fn unknown_channel(key: &str) -> AppError {
     AppError::not_found(format!("The chat channel \u{201c}{key}\u{201d}"))
@@ -125,33 +70,12 @@ impl app::chat::ChatApi for WebChat {
         getrandom::getrandom(&mut n).map_err(|_| AppError::Internal)?;
         let name = format!("Visitor {}", 1000 + u16::from_le_bytes(n) % 9000);
         let contact_id = self.store.create_visitor(&channel, &name).await?;
-        Ok(self.tokens.issue(Visitor {
-            contact_id,
-            channel_id: channel.id,
-        }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_token_verifies_only_with_its_own_signature() {
-        let tokens = VisitorTokens::new(b"secret");
-        let v = Visitor {
-            contact_id: 42,
-            channel_id: 7,
-        };
-        let token = tokens.issue(v);
-        assert_eq!(tokens.verify(&token).unwrap(), v);
-        let forged = token.replace("v1.42.", "v1.43.");
-        assert!(
-            tokens.verify(&forged).is_err(),
-            "changing the contact breaks the signature"
-        );
-        assert!(VisitorTokens::new(b"other").verify(&token).is_err());
-        assert!(tokens.verify("garbage").is_err());
-        assert!(tokens.verify("v1.1.2.zz").is_err());
+        Ok(self.tokens.issue(
+            Visitor {
+                contact_id,
+                channel_id: channel.id,
+            },
+            unix_now(),
+        ))
     }
 }

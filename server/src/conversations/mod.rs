@@ -14,6 +14,7 @@ use app::{AppError, Me, Scope};
 use tokio::task::AbortHandle;
 
 use crate::assistant::{self, escalation};
+use crate::channels::tokens::{unix_now, VisitorTokens};
 use crate::hub::Hub;
 mod inbox;
 pub mod lifecycle;
@@ -69,6 +70,8 @@ pub struct Conversations {
     /// reading the database. Whatever else changes a conversation (status, assignee, contact,
     /// category) publishes from the database with `publish_summary`, which refreshes this.
     summaries: Mutex<HashMap<i64, (i64, ConversationSummary)>>,
+    /// Signs the links to files that visitors open.
+    tokens: VisitorTokens,
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Arc<str> {
@@ -90,9 +93,11 @@ impl Conversations {
         hub: Arc<Hub>,
         ai_defaults: assistant::OpenAiDefaults,
         changes: tokio::sync::mpsc::UnboundedSender<Change>,
+        tokens: VisitorTokens,
     ) -> Self {
         Conversations {
             changes,
+            tokens,
             store,
             hub,
             http: reqwest::Client::new(),
@@ -156,9 +161,25 @@ impl Conversations {
         visitor: bool,
     ) -> Result<Vec<MessageView>, crate::store::StoreError> {
         const AT_MOST: i64 = 10_000;
-        self.store
+        let mut messages = self
+            .store
             .messages_after(conversation_id, after_seq.max(0), visitor, AT_MOST)
-            .await
+            .await?;
+        if visitor {
+            let now = unix_now();
+            for m in &mut messages {
+                self.link_files(m, now);
+            }
+        }
+        Ok(messages)
+    }
+
+    /// Gives each file of a message the visitor will see a link that opens it without their
+    /// token (which never goes in a URL).
+    pub fn link_files(&self, message: &mut MessageView, now: i64) {
+        for f in message.attachments.iter_mut() {
+            f.link = Some(self.tokens.file_link(f.id, now));
+        }
     }
 
     /// The conversation a customer's message on a channel goes to: their latest there (a

@@ -7,6 +7,7 @@ use app::events::{MessageView, OperatorEvent, SenderKind, VisitorEvent};
 use app::inbox::ConversationSummary;
 
 use super::{encode, lifecycle, Conversations};
+use crate::channels::tokens::unix_now;
 use crate::hub::{Event, Topic};
 use crate::store::Appended;
 
@@ -36,9 +37,9 @@ impl Conversations {
         let event = Event {
             seq: Some(message.seq),
             for_visitors: (!message.internal).then(|| {
-                encode(&VisitorEvent::Message {
-                    message: message.clone(),
-                })
+                let mut message = message.clone();
+                self.link_files(&mut message, unix_now());
+                encode(&VisitorEvent::Message { message })
             }),
             for_operators: Some(encode(&OperatorEvent::Message {
                 message: message.clone(),

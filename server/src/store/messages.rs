@@ -87,6 +87,7 @@ where
                 file_name: f.file_name,
                 content_type: f.content_type,
                 size_bytes: f.size_bytes,
+                link: None,
             });
         }
     }

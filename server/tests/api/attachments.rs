@@ -23,6 +23,22 @@ pub async fn upload(
         .unwrap()
 }
 
+/// Uploads as the visitor whose token is `token` (sent as a bearer token, never in the URL).
+pub async fn upload_as_visitor(app: &TestApp, token: &str, name: &str, kind: &str, bytes: &[u8]) -> reqwest::Response {
+    new_client()
+        .post(format!("{}/widget/attachments?name={name}", app.base))
+        .bearer_auth(token)
+        .header("content-type", kind)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The query of a visitor's link (`?expires=…&sig=…`), with a signature anyone could write.
+const FORGED_LINK: &str =
+    "?expires=4102444800&sig=0000000000000000000000000000000000000000000000000000000000000000000000";
+
 #[tokio::test]
 async fn attachments_reach_only_those_who_may_see_the_conversation() {
     let app = spawn_app().await;
@@ -99,9 +115,9 @@ async fn attachments_reach_only_those_who_may_see_the_conversation() {
         async move { client.get(url).send().await.unwrap() }
     };
     assert_eq!(
-        fetch(new_client(), format!("?token={token}")).await.status(),
+        fetch(new_client(), FORGED_LINK.to_string()).await.status(),
         404,
-        "not sent yet"
+        "a link nobody signed"
     );
     let mut op = app.operator(AGENT).await;
     op.send(&reply(
@@ -125,15 +141,26 @@ async fn attachments_reach_only_those_who_may_see_the_conversation() {
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.headers()["content-type"], "image/png");
     assert_eq!(ok.bytes().await.unwrap().as_ref(), PNG);
+    // The visitor opens it through the signed link their message carries (their token never
+    // goes in a URL); the link opens that file only.
+    let link = received.attachments[0]
+        .link
+        .clone()
+        .expect("a visitor's file has a link");
+    assert!(!link.contains(&token), "{link}");
+    let query = link.split_once('?').map(|(_, q)| format!("?{q}")).unwrap();
+    assert_eq!(link, format!("/attachments/{}{query}", file.id));
     assert_eq!(
-        fetch(new_client(), format!("?token={token}")).await.status(),
+        fetch(new_client(), query.clone()).await.status(),
         200,
         "the visitor of this conversation"
     );
-    let other_visitor = app.visitor_token().await;
     assert_eq!(
-        fetch(new_client(), format!("?token={other_visitor}")).await.status(),
-        404
+        fetch(new_client(), query.replacen("expires=", "expires=1", 1))
+            .await
+            .status(),
+        404,
+        "a link whose expiry was moved"
     );
     assert_eq!(fetch(new_client(), String::new()).await.status(), 404, "anonymous");
     server::demo::create_owner(&app.store, "Other Co", "boss@other.example", "Boss", PASSWORD)
@@ -189,13 +216,9 @@ async fn attachments_reach_only_those_who_may_see_the_conversation() {
         pdf.headers()["content-disposition"]
     );
     assert_eq!(
-        new_client()
-            .get(format!("{url}?token={token}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
+        new_client().get(format!("{url}{query}")).send().await.unwrap().status(),
+        404,
+        "another file's link does not open the note's file"
     );
     assert_eq!(ava.get(&url).send().await.unwrap().status(), 200);
 
@@ -204,10 +227,9 @@ async fn attachments_reach_only_those_who_may_see_the_conversation() {
     assert!(acked(&mut op, "reuse").await.unwrap_err().contains("Attachments"));
 
     // The visitor sends a file; the team can open it.
-    let res = upload(
+    let res = upload_as_visitor(
         &app,
-        &new_client(),
-        &format!("/widget/attachments?token={token}"),
+        &token,
         "damage.jpg",
         "image/jpeg",
         &[0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3],
@@ -215,6 +237,8 @@ async fn attachments_reach_only_those_who_may_see_the_conversation() {
     .await;
     assert_eq!(res.status(), 200);
     let theirs: AttachmentView = res.json().await.unwrap();
+    let their_link = format!("{}{}", app.base, theirs.link.clone().expect("the uploader's link"));
+    assert_eq!(new_client().get(&their_link).send().await.unwrap().status(), 200);
     v.send(&VisitorCommand::Send {
         body: String::new(),
         idempotency_key: "photo".into(),

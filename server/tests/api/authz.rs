@@ -348,13 +348,23 @@ async fn the_sockets_check_who_is_calling() {
             .await;
     }
     // Visitor socket: no token, a forged token, or a session cookie instead is refused.
-    assert_eq!(app.visitor_connect_status("").await, Some(400));
-    assert_eq!(app.visitor_connect_status("v1.1.1.deadbeef").await, Some(400));
+    assert!(app.visitor_refusal("").await.contains("not valid"));
+    assert!(app.visitor_refusal("v1.1.1.deadbeef").await.contains("not valid"));
     let cookie = app.session_cookie(OWNER, PASSWORD).await;
-    let with_cookie =
+    let mut with_cookie =
         connect::<app::events::VisitorCommand, app::events::VisitorEvent>(&app.ws_url("/ws/visitor"), Some(&cookie))
-            .await;
-    assert_eq!(with_cookie.err(), Some(400));
+            .await
+            .expect("it opens");
+    with_cookie
+        .send(&app::events::VisitorCommand::Resume {
+            token: String::new(),
+            last_seq: 0,
+        })
+        .await;
+    assert_eq!(
+        with_cookie.closed_by_server(crate::sockets::WAIT).await.0,
+        app::events::TOKEN_REFUSED
+    );
 }
 
 /// The visitor's first message, acknowledged; gives the conversation it started.
@@ -440,10 +450,8 @@ async fn a_conversation_outside_an_agents_groups_is_not_found_anywhere_and_nothi
     let mut v = app.visitor_with(&token).await;
     let hidden = first_message(&app, &mut v, "My invoice 4471 is wrong").await;
     let file: app::conversation::AttachmentView = new_client()
-        .post(format!(
-            "{}/widget/attachments?token={token}&name=invoice.txt",
-            app.base
-        ))
+        .post(format!("{}/widget/attachments?name=invoice.txt", app.base))
+        .bearer_auth(&token)
         .header("content-type", "text/plain")
         .body("invoice 4471")
         .send()

@@ -449,13 +449,15 @@ async fn a_visitor_token_reaches_only_its_own_conversation() {
     let token = app.visitor_token().await;
     let (payload, _) = token.rsplit_once('.').unwrap();
     let forged = format!("{payload}.{}", "0".repeat(64));
-    assert_eq!(app.visitor_connect_status(&forged).await, Some(400));
-    let other_contact = payload.replacen("v1.", "v1.9", 1);
+    assert!(app.visitor_refusal(&forged).await.contains("not valid"));
+    // v2.<key id>.<contact>.<channel>.<expires>
+    let mut parts: Vec<String> = payload.split('.').map(str::to_string).collect();
+    parts[2] = format!("9{}", parts[2]);
     let sig = token.rsplit_once('.').unwrap().1;
-    assert_eq!(
-        app.visitor_connect_status(&format!("{other_contact}.{sig}")).await,
-        Some(400)
-    );
+    assert!(app
+        .visitor_refusal(&format!("{}.{sig}", parts.join(".")))
+        .await
+        .contains("not valid"));
 }
 
 #[tokio::test]

@@ -252,18 +252,32 @@ impl TestApp {
     }
 
     pub async fn visitor_with_resume(&self, token: &str, last_seq: i64) -> VisitorSocket {
-        let mut socket = connect(&self.ws_url(&format!("/ws/visitor?token={token}")), None)
+        let mut socket = connect(&self.ws_url("/ws/visitor"), None)
             .await
             .expect("the visitor socket opens");
-        socket.send(&VisitorCommand::Resume { last_seq }).await;
+        socket
+            .send(&VisitorCommand::Resume {
+                token: token.to_string(),
+                last_seq,
+            })
+            .await;
         socket
     }
 
-    /// The HTTP status a refused visitor socket gets, or `None` if it opened.
-    pub async fn visitor_connect_status(&self, token: &str) -> Option<u16> {
-        connect::<VisitorCommand, app::events::VisitorEvent>(&self.ws_url(&format!("/ws/visitor?token={token}")), None)
+    /// The HTTP status a refused chat socket gets, or `None` if it opened.
+    pub async fn visitor_connect_status(&self) -> Option<u16> {
+        connect::<VisitorCommand, app::events::VisitorEvent>(&self.ws_url("/ws/visitor"), None)
             .await
             .err()
+    }
+
+    /// Why a chat socket that resumes with `token` is closed (it must be, with
+    /// `TOKEN_REFUSED`: the widget then starts a new visitor).
+    pub async fn visitor_refusal(&self, token: &str) -> String {
+        let mut socket = self.visitor_with(token).await;
+        let (code, reason) = socket.closed_by_server(crate::sockets::WAIT).await;
+        assert_eq!(code, app::events::TOKEN_REFUSED, "{reason}");
+        reason
     }
 
     /// A client signed in as `email` (demo password).

@@ -129,7 +129,8 @@ async fn a_visitor_over_the_upload_limit_gets_429_and_no_file_is_kept() {
     let token = app.visitor_token().await;
     let upload = |name: &'static str| {
         new_client()
-            .post(format!("{}/widget/attachments?token={token}&name={name}", app.base))
+            .post(format!("{}/widget/attachments?name={name}", app.base))
+            .bearer_auth(&token)
             .header("content-type", "text/plain")
             .body("order 1234")
             .send()
@@ -170,9 +171,9 @@ async fn chat_connections_per_address_are_capped_and_a_closed_one_gives_its_plac
     let token = app.visitor_token().await;
     let first = app.visitor_with(&token).await;
     let _second = app.visitor_with(&token).await;
-    assert_eq!(app.visitor_connect_status(&token).await, Some(429));
+    assert_eq!(app.visitor_connect_status().await, Some(429));
     first.close().await;
-    let url = app.ws_url(&format!("/ws/visitor?token={token}"));
+    let url = app.ws_url("/ws/visitor");
     let _third: crate::sockets::VisitorSocket = eventually(
         "the closed connection's place to be given back",
         crate::sockets::WAIT,
@@ -181,41 +182,35 @@ async fn chat_connections_per_address_are_capped_and_a_closed_one_gives_its_plac
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_chat_connection_that_never_resumes_is_closed_before_its_backlog_grows_without_end() {
-    let app = spawn_app_with(&[("SWITCHBOARD_VISITOR_MESSAGES_PER_MINUTE", "1000000")]).await;
-    let token = app.visitor_token().await;
-    let mut talker = app.visitor_with(&token).await;
-    let say = |i: usize| VisitorCommand::Send {
-        body: format!("message {i}"),
-        idempotency_key: format!("m{i}"),
+#[tokio::test]
+async fn a_chat_connection_that_never_says_who_it_is_is_closed() {
+    let app = spawn_app().await;
+    let url = app.ws_url("/ws/visitor");
+    // Silent: closed once the time to say who it is has passed.
+    let mut silent: crate::sockets::VisitorSocket = crate::sockets::connect(&url, None).await.expect("it opens");
+    // Anything but resume with a token first: closed at once.
+    let mut rude: crate::sockets::VisitorSocket = crate::sockets::connect(&url, None).await.expect("it opens");
+    rude.send(&VisitorCommand::Send {
+        body: "hello".into(),
+        idempotency_key: "k1".into(),
         attachments: vec![],
-    };
-    talker.send(&say(0)).await;
-    talker
-        .wait_for("the conversation", |e| {
-            matches!(e, VisitorEvent::Ack { .. }).then_some(())
-        })
-        .await;
-    // The same visitor in a second tab that never says where it stands.
-    let mut silent: crate::sockets::VisitorSocket =
-        crate::sockets::connect(&app.ws_url(&format!("/ws/visitor?token={token}")), None)
-            .await
-            .expect("it opens");
-    // Each message reaches the silent tab (and so may the assistant's answers): more than its
-    // queue of 512 holds.
-    for i in 1..=600 {
-        let key = format!("m{i}");
-        talker.send(&say(i)).await;
-        talker
-            .wait_for("the ack", |e| match e {
-                VisitorEvent::Ack { idempotency_key, .. } if *idempotency_key == key => Some(()),
-                _ => None,
-            })
-            .await;
-    }
-    let (code, reason) = silent.closed_by_server(crate::sockets::WAIT).await;
-    assert_eq!((code, reason.as_str()), (1012, "fell behind; reconnect and resume"));
+    })
+    .await;
+    let (code, reason) = rude.closed_by_server(crate::sockets::WAIT).await;
+    assert_eq!(
+        (code, reason.as_str()),
+        (1008, "the first frame must be resume with your token")
+    );
+    let (code, reason) = silent.closed_by_server(std::time::Duration::from_secs(20)).await;
+    assert_eq!(
+        (code, reason.as_str()),
+        (1008, "say who you are first (resume with your token)")
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages").await,
+        0,
+        "nothing was stored"
+    );
 }
 
 #[tokio::test]
@@ -224,7 +219,8 @@ async fn an_upload_past_the_workspace_quota_is_refused_in_words_and_nothing_is_k
     let token = app.visitor_token().await;
     let upload = |name: &'static str| {
         new_client()
-            .post(format!("{}/widget/attachments?token={token}&name={name}", app.base))
+            .post(format!("{}/widget/attachments?name={name}", app.base))
+            .bearer_auth(&token)
             .header("content-type", "text/plain")
             .body("a".repeat(600 * 1024))
             .send()

@@ -22,5 +22,6 @@ mod sockets;
 mod storage;
 mod team;
 mod trust;
+mod visitors;
 mod workflows;
 mod workspace;

@@ -89,9 +89,14 @@ impl Served {
             .await
             .expect("the server answers");
         let token: String = result(res).await.expect("a visitor token");
-        let url = format!("{}/ws/visitor?token={token}", self.base.replacen("http://", "ws://", 1));
+        let url = format!("{}/ws/visitor", self.base.replacen("http://", "ws://", 1));
         let mut socket: VisitorSocket = connect(&url, None).await.expect("the visitor socket opens");
-        socket.send(&VisitorCommand::Resume { last_seq: 0 }).await;
+        socket
+            .send(&VisitorCommand::Resume {
+                token: token.to_string(),
+                last_seq: 0,
+            })
+            .await;
         socket
     }
 }

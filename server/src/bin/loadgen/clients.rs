@@ -149,11 +149,14 @@ pub async fn visitor(
     stats: Arc<Stats>,
     first: Option<&str>,
 ) -> Result<Visitor, String> {
-    let ws = connect(server, &format!("/ws/visitor?token={token}"), None, n).await?;
+    let ws = connect(server, "/ws/visitor", None, n).await?;
     let (mut sink, mut stream) = ws.split();
-    sink.send(frame(&VisitorCommand::Resume { last_seq: 0 }))
-        .await
-        .map_err(|e| e.to_string())?;
+    sink.send(frame(&VisitorCommand::Resume {
+        token: token.to_string(),
+        last_seq: 0,
+    }))
+    .await
+    .map_err(|e| e.to_string())?;
     let mut conversation = None;
     if let Some(text) = first {
         sink.send(frame(&VisitorCommand::Send {
@@ -198,10 +201,13 @@ pub async fn visitor(
 
 /// A visitor that connects, resumes and then only holds its socket open.
 pub async fn idle_visitor(server: SocketAddr, token: &str, n: usize) -> Result<Ws, String> {
-    let mut ws = connect(server, &format!("/ws/visitor?token={token}"), None, n).await?;
-    ws.send(frame(&VisitorCommand::Resume { last_seq: 0 }))
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut ws = connect(server, "/ws/visitor", None, n).await?;
+    ws.send(frame(&VisitorCommand::Resume {
+        token: token.to_string(),
+        last_seq: 0,
+    }))
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(ws)
 }
 

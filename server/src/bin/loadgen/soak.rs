@@ -155,13 +155,17 @@ async fn visitor(
     // Spread the first messages over one interval so the visitors do not speak in step.
     tokio::time::sleep(dice.between(0, args.interval_ms)).await;
     while !stop.load(Ordering::Relaxed) {
-        let Ok(ws) = connect(server, &format!("/ws/visitor?token={token}"), None, n).await else {
+        let Ok(ws) = connect(server, "/ws/visitor", None, n).await else {
             counters.errors.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(Duration::from_millis(500)).await;
             continue;
         };
         let (mut sink, mut stream) = ws.split();
-        let resume = serde_json::to_string(&VisitorCommand::Resume { last_seq }).expect("serialises");
+        let resume = serde_json::to_string(&VisitorCommand::Resume {
+            token: token.to_string(),
+            last_seq,
+        })
+        .expect("serialises");
         if sink.send(Message::Text(resume.into())).await.is_err() {
             counters.errors.fetch_add(1, Ordering::Relaxed);
             continue;

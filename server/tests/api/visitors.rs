@@ -1,0 +1,91 @@
+//! A chat visitor's token: it travels only in the socket's first frame and a header, expires,
+//! and is renewed past half its life.
+
+use app::events::{VisitorCommand, VisitorEvent};
+use server::channels::tokens::{unix_now, Visitor, VisitorTokens};
+
+use crate::helpers::*;
+
+const KEY: &str = "a test key that is long enough to sign tokens";
+const DAY: i64 = 24 * 3600;
+
+/// The visitor a token names (`v2.<key id>.<contact>.<channel>.<expires>.<sig>`).
+fn named(token: &str) -> Visitor {
+    let parts: Vec<&str> = token.split('.').collect();
+    Visitor {
+        contact_id: parts[2].parse().unwrap(),
+        channel_id: parts[3].parse().unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_visitor_token_expires_and_one_past_half_its_life_is_renewed() {
+    let app = spawn_app_with(&[
+        ("SWITCHBOARD_SECRET_KEY", KEY),
+        ("SWITCHBOARD_VISITOR_TOKEN_DAYS", "30"),
+    ])
+    .await;
+    let token = app.visitor_token().await;
+    let visitor = named(&token);
+    let tokens = VisitorTokens::new(KEY.as_bytes(), None, 30 * DAY);
+    let checked = tokens
+        .verify(&token, unix_now())
+        .expect("the server signs with the configured key");
+    assert!(
+        checked.expires_at > unix_now() + 29 * DAY,
+        "a new token lasts the configured 30 days"
+    );
+
+    // A fresh token is kept: the first thing after resuming is the answer to a ping.
+    let mut v = app.visitor_with(&token).await;
+    v.send(&VisitorCommand::Ping).await;
+    let first = v.wait_for("an event", |e| Some(e.clone())).await;
+    assert_eq!(first, VisitorEvent::Pong);
+
+    // One issued 20 days ago (10 left) is replaced on resume, by one that lasts 30 days.
+    let aging = tokens.issue(visitor, unix_now() - 20 * DAY);
+    let mut v = app.visitor_with(&aging).await;
+    let fresh = v
+        .wait_for("a new token", |e| match e {
+            VisitorEvent::Token { token } => Some(token.clone()),
+            _ => None,
+        })
+        .await;
+    let renewed = tokens.verify(&fresh, unix_now()).unwrap();
+    assert_eq!(renewed.visitor, visitor);
+    assert!(renewed.expires_at > unix_now() + 29 * DAY);
+
+    // One issued 31 days ago is refused in words; the widget then starts a new visitor.
+    let expired = tokens.issue(visitor, unix_now() - 31 * DAY);
+    let reason = app.visitor_refusal(&expired).await;
+    assert!(reason.contains("has expired"), "{reason}");
+    // So is a token signed with another key, and uploads with either are refused.
+    let foreign = VisitorTokens::new(b"somebody else's key, also long enough", None, DAY).issue(visitor, unix_now());
+    assert!(app.visitor_refusal(&foreign).await.contains("no longer has"));
+    for bad in [&expired, &foreign] {
+        let res = crate::attachments::upload_as_visitor(&app, bad, "a.txt", "text/plain", b"hello").await;
+        assert_eq!(res.status(), 400);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM attachments").await, 0);
+}
+
+#[tokio::test]
+async fn a_visitor_token_in_the_url_opens_nothing() {
+    let app = spawn_app().await;
+    let token = app.visitor_token().await;
+    // An upload names the visitor only in its Authorization header.
+    let res = new_client()
+        .post(format!("{}/widget/attachments?token={token}&name=a.txt", app.base))
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("Authorization: Bearer"),
+        "{body}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM attachments").await, 0);
+}
