@@ -25,6 +25,62 @@ use crate::channels::tokens::unix_now;
 use crate::store::AttachmentRecord;
 use crate::AppState;
 
+/// How long an upload may wait to be sent with a message before it is deleted.
+pub const UNSENT_FOR_MS: i64 = 24 * 3600 * 1000;
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// Deletes the files due at `now` (Unix ms): uploads never sent within `UNSENT_FOR_MS`, and
+/// with a retention period of `retention_days` (0: none) every file older than that, whose
+/// messages then say it was removed. Returns how many were deleted.
+pub async fn remove_expired(
+    store: &crate::store::Store,
+    data_dir: &std::path::Path,
+    retention_days: u32,
+    now: i64,
+) -> Result<usize, crate::store::StoreError> {
+    const BATCH: i64 = 500;
+    let dir = data_dir.join("attachments");
+    let sent_before = (retention_days > 0).then(|| now - i64::from(retention_days) * DAY_MS);
+    let mut total = 0;
+    loop {
+        let due = store
+            .expired_attachments(now - UNSENT_FOR_MS, sent_before, BATCH)
+            .await?;
+        // The records go first: a file whose bytes are gone is never offered again.
+        let gone = store.remove_attachments(&due).await?;
+        for key in &gone {
+            match tokio::fs::remove_file(dir.join(key)).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::warn!(error = %e, key, "could not delete an expired file's bytes"),
+            }
+        }
+        total += gone.len();
+        if (due.len() as i64) < BATCH || gone.is_empty() {
+            return Ok(total);
+        }
+    }
+}
+
+/// Runs `remove_expired` now and then every `every`, for as long as the store is open.
+pub async fn remove_expired_every(
+    store: crate::store::Store,
+    data_dir: std::path::PathBuf,
+    retention_days: u32,
+    every: std::time::Duration,
+) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        match remove_expired(&store, &data_dir, retention_days, crate::store::now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(files = n, "deleted expired files"),
+            Err(e) => tracing::warn!(error = %e, "could not delete expired files"),
+        }
+    }
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/attachments", post(upload_by_member))
@@ -231,7 +287,7 @@ async fn store_file(
         file_name: name.to_string(),
         content_type: kind.to_string(),
         size_bytes: bytes.len() as i64,
-        link: None,
+        ..Default::default()
     })
 }
 
@@ -353,6 +409,13 @@ async fn download(
     if !allowed(&state, &a, &headers, &link).await {
         return not_found();
     }
+    if a.removed {
+        return AppError::not_found(format!(
+            "\u{201c}{}\u{201d} (deleted after the workspace's retention period)",
+            a.file_name
+        ))
+        .into_response();
+    }
     let path = state.config.data_dir.join("attachments").join(&a.storage_key);
     let bytes = match tokio::fs::read(&path).await {
         Ok(b) => b,
@@ -367,7 +430,7 @@ async fn download(
         file_name: a.file_name.clone(),
         content_type: a.content_type.clone(),
         size_bytes: a.size_bytes,
-        link: None,
+        ..Default::default()
     }
     .is_image();
     let ascii_name: String = a

@@ -181,6 +181,12 @@ impl Application {
             leptos,
         };
         let upkeep = store.start_upkeep(store::UpkeepPolicy::default());
+        tokio::spawn(attachments::remove_expired_every(
+            store.clone(),
+            state.config.data_dir.clone(),
+            state.config.attachment_retention_days,
+            Duration::from_secs(3600),
+        ));
         Ok(Application {
             listener,
             router: http::router(state),

@@ -7,15 +7,22 @@ use crate::events::{MessageView, SenderKind};
 use crate::format;
 use crate::time::format_clock;
 
-/// Files attached to a message: images as thumbnails, the rest as links. Visitors pass their
-/// token so the server knows them.
+/// Files attached to a message: images as thumbnails, the rest as links (a visitor's carry
+/// signed links), a deleted one by its name only.
 #[component]
 pub fn Attachments(files: Vec<AttachmentView>, #[prop(optional)] dark: bool) -> impl IntoView {
     view! {
         <div class="mt-1 flex flex-wrap gap-2" data-testid="attachments">
             {files.into_iter().map(|f| {
                 let href = f.path();
-                if f.is_image() {
+                if f.removed {
+                    view! {
+                        <span data-testid="attachment-removed" title="Deleted after the workspace's retention period"
+                            class=if dark { "inline-flex items-center gap-1 rounded-md bg-slate-700 px-2 py-1 text-xs text-slate-200" } else { "inline-flex items-center gap-1 rounded-md border border-dashed border-slate-300 bg-white px-2 py-1 text-xs text-slate-600" }>
+                            {format!("📎 {} (deleted)", f.file_name)}
+                        </span>
+                    }.into_any()
+                } else if f.is_image() {
                     let src = href.clone();
                     view! {
                         <a href=href target="_blank" rel="noopener" class="block overflow-hidden rounded-md border border-slate-200 bg-white" title=f.file_name.clone()>

@@ -13,7 +13,7 @@ mod transfer;
 pub use api::*;
 
 /// A file sent with a message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttachmentView {
     pub id: i64,
     pub file_name: String,
@@ -22,6 +22,9 @@ pub struct AttachmentView {
     /// For a visitor: a signed link that opens the file without their token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// Deleted after the workspace's retention period: named, no longer served.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
 }
 
 impl AttachmentView {

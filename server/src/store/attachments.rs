@@ -2,7 +2,7 @@
 
 use super::{now_ms, Returning, Store, StoreError};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AttachmentRecord {
     pub id: i64,
     pub workspace_id: i64,
@@ -14,9 +14,17 @@ pub struct AttachmentRecord {
     pub storage_key: String,
     pub uploaded_by: String,
     pub uploader_id: i64,
+    /// Deleted after the retention period (the record stays for the message).
+    pub removed: bool,
 }
 
-type Row = (i64, i64, i64, Option<i64>, String, String, i64, String, String, i64);
+/// A file due for deletion: its record, and its bytes' name under the data directory.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExpiredFile {
+    pub id: i64,
+    pub storage_key: String,
+    pub sent: bool,
+}
 
 impl Store {
     #[allow(clippy::too_many_arguments)]
@@ -52,35 +60,72 @@ impl Store {
 
     /// Bytes of all the workspace's files (for its quota).
     pub async fn attachment_bytes(&self, workspace_id: i64) -> Result<u64, StoreError> {
-        let total: i64 =
-            sqlx::query_scalar("SELECT COALESCE(SUM(size_bytes), 0) FROM attachments WHERE workspace_id = $1")
-                .bind(workspace_id)
-                .fetch_one(&self.read)
-                .await?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(size_bytes), 0) FROM attachments WHERE workspace_id = $1 AND removed_at IS NULL",
+        )
+        .bind(workspace_id)
+        .fetch_one(&self.read)
+        .await?;
         Ok(total.max(0) as u64)
     }
 
     pub async fn attachment(&self, id: i64) -> Result<Option<AttachmentRecord>, StoreError> {
-        let row: Option<Row> = sqlx::query_as(
+        Ok(sqlx::query_as(
             "SELECT id, workspace_id, conversation_id, message_seq, file_name, content_type, size_bytes, storage_key,
-                    uploaded_by, uploader_id
+                    uploaded_by, uploader_id, removed_at IS NOT NULL AS removed
              FROM attachments WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.read)
-        .await?;
-        Ok(row.map(|r| AttachmentRecord {
-            id: r.0,
-            workspace_id: r.1,
-            conversation_id: r.2,
-            message_seq: r.3,
-            file_name: r.4,
-            content_type: r.5,
-            size_bytes: r.6,
-            storage_key: r.7,
-            uploaded_by: r.8,
-            uploader_id: r.9,
-        }))
+        .await?)
+    }
+
+    /// Up to `limit` files due for deletion: uploads never sent that were made before
+    /// `unsent_before`, and (with a retention period) sent files made before `sent_before`.
+    pub async fn expired_attachments(
+        &self,
+        unsent_before: i64,
+        sent_before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<ExpiredFile>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, storage_key, message_seq IS NOT NULL AS sent FROM attachments
+             WHERE removed_at IS NULL AND created_at < MAX($1, COALESCE($2, 0))
+               AND ((message_seq IS NULL AND created_at < $1) OR created_at < COALESCE($2, 0))
+             ORDER BY created_at LIMIT $3",
+        )
+        .bind(unsent_before)
+        .bind(sent_before)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Forgets files whose bytes are about to be deleted: an upload never sent goes entirely,
+    /// a sent one stays as a record marked removed. Returns the storage keys of those it
+    /// forgot: an upload sent since it was found is kept, and so are its bytes.
+    pub async fn remove_attachments(&self, files: &[ExpiredFile]) -> Result<Vec<String>, StoreError> {
+        let mut tx = super::begin_write(&self.write).await?;
+        let mut gone = Vec::new();
+        for f in files {
+            let done = if f.sent {
+                sqlx::query("UPDATE attachments SET removed_at = $2 WHERE id = $1 AND removed_at IS NULL")
+                    .bind(f.id)
+                    .bind(now_ms())
+                    .execute(&mut *tx)
+                    .await?
+            } else {
+                sqlx::query("DELETE FROM attachments WHERE id = $1 AND message_seq IS NULL")
+                    .bind(f.id)
+                    .execute(&mut *tx)
+                    .await?
+            };
+            if done.rows_affected() == 1 {
+                gone.push(f.storage_key.clone());
+            }
+        }
+        tx.commit().await?;
+        Ok(gone)
     }
 
     /// Whether the message at `seq` is one only the team sees.

@@ -61,6 +61,7 @@ struct FileRow {
     file_name: String,
     content_type: String,
     size_bytes: i64,
+    removed: bool,
 }
 
 /// Fills in the files sent with these messages (all of one conversation, in order).
@@ -72,7 +73,7 @@ where
         return Ok(());
     };
     let files: Vec<FileRow> = sqlx::query_as(
-        "SELECT id, message_seq, file_name, content_type, size_bytes FROM attachments
+        "SELECT id, message_seq, file_name, content_type, size_bytes, removed_at IS NOT NULL AS removed FROM attachments
          WHERE conversation_id = $1 AND message_seq BETWEEN $2 AND $3 ORDER BY id",
     )
     .bind(first.conversation_id)
@@ -88,6 +89,7 @@ where
                 content_type: f.content_type,
                 size_bytes: f.size_bytes,
                 link: None,
+                removed: f.removed,
             });
         }
     }

@@ -250,3 +250,75 @@ async fn attachments_reach_only_those_who_may_see_the_conversation() {
     let theirs_url = format!("{}/attachments/{}", app.base, theirs.id);
     assert_eq!(ava.get(&theirs_url).send().await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn uploads_never_sent_and_files_past_the_retention_period_are_deleted() {
+    let app = spawn_app().await;
+    let (mut v, token, _) = monitored_visitor(&app, "Here is my receipt").await;
+    let upload = |name: &'static str| upload_as_visitor(&app, &token, name, "text/plain", b"receipt 4471");
+    let sent: AttachmentView = upload("sent.txt").await.json().await.unwrap();
+    let abandoned: AttachmentView = upload("abandoned.txt").await.json().await.unwrap();
+    v.send(&VisitorCommand::Send {
+        body: "the receipt".into(),
+        idempotency_key: "receipt".into(),
+        attachments: vec![sent.id],
+    })
+    .await;
+    v.wait_for("the ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))
+        .await;
+    let files_on_disk = || std::fs::read_dir(app.data_dir.join("attachments")).unwrap().count();
+    assert_eq!(files_on_disk(), 2);
+    let day = 24 * 3600 * 1000;
+    let now = server::store::now_ms();
+
+    // Without a retention period, only the upload nobody sent goes, after a day.
+    let removed = server::attachments::remove_expired(&app.store, &app.data_dir, 0, now + day / 2).await;
+    assert_eq!(removed.unwrap(), 0, "not yet a day old");
+    let removed = server::attachments::remove_expired(&app.store, &app.data_dir, 0, now + 2 * day).await;
+    assert_eq!(removed.unwrap(), 1);
+    assert_eq!(app.texts("SELECT file_name FROM attachments").await, ["sent.txt"]);
+    assert_eq!(files_on_disk(), 1);
+    // Too late to send it now: refused in words.
+    v.send(&VisitorCommand::Send {
+        body: "and this".into(),
+        idempotency_key: "late".into(),
+        attachments: vec![abandoned.id],
+    })
+    .await;
+    let refusal = v
+        .wait_for("the refusal", |e| match e {
+            VisitorEvent::Error { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(refusal.contains("ttachment"), "{refusal}");
+
+    // With a retention of 30 days, the sent file goes after 30 days; its message stays and
+    // says so, and the link no longer opens it.
+    let removed = server::attachments::remove_expired(&app.store, &app.data_dir, 30, now + 29 * day).await;
+    assert_eq!(removed.unwrap(), 0);
+    let removed = server::attachments::remove_expired(&app.store, &app.data_dir, 30, now + 31 * day).await;
+    assert_eq!(removed.unwrap(), 1);
+    assert_eq!(files_on_disk(), 0);
+    let mut again = app.visitor_with(&token).await;
+    let message = again
+        .wait_for("the message with the file", |e| match e {
+            VisitorEvent::Message { message } if !message.attachments.is_empty() => Some(message.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(message.body, "the receipt");
+    let file = &message.attachments[0];
+    assert!(file.removed, "{file:?}");
+    assert_eq!(file.file_name, "sent.txt");
+    let res = new_client()
+        .get(format!("{}{}", app.base, file.path()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("retention period"), "{body}");
+    // Deleted files no longer count against the quota.
+    assert_eq!(app.store.attachment_bytes(1).await.unwrap(), 0);
+}
