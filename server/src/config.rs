@@ -62,6 +62,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "smtp_url", env: "SWITCHBOARD_SMTP_URL", default: None, secret: true, doc: "SMTP server for outgoing e-mail (invitations): `smtps://user:password@host:465`, `smtp://user:password@host:587?tls=required`, or `smtp://host:25` unencrypted. Unset: no e-mail is sent and invitation links are shown to the admin only." },
     Setting { key: "mail_from", env: "SWITCHBOARD_MAIL_FROM", default: None, secret: false, doc: "Sender of outgoing e-mail, e.g. `Acme Support <support@acme.example>`; required with smtp_url." },
     Setting { key: "metrics_token", env: "SWITCHBOARD_METRICS_TOKEN", default: None, secret: true, doc: "Bearer token that `/metrics` (Prometheus text: the database files' upkeep) asks for, at least 16 characters. Unset: `/metrics` is not served." },
+    Setting { key: "read_timeout_secs", env: "SWITCHBOARD_READ_TIMEOUT_SECS", default: Some("30"), secret: false, doc: "The longest a client may take to send a request's headers, or each piece of its body, before its connection is closed (1 to 3600)." },
+    Setting { key: "max_connections", env: "SWITCHBOARD_MAX_CONNECTIONS", default: Some("10000"), secret: false, doc: "HTTP connections (sockets included) open at once; further ones wait until one closes (1 to 1000000). Keep it under the process's file limit (`ulimit -n`)." },
     Setting { key: "commit_window_ms", env: "SWITCHBOARD_COMMIT_WINDOW_MS", default: Some("8"), secret: false, doc: "While messages arrive more often than this (milliseconds between them), the first of a batch waits for about two more, never longer than this, to store them in one transaction: a third fewer pages written per message at 200 messages a second, a few milliseconds more latency (0 to 100; 0: never wait)." },
     Setting { key: "log", env: "SWITCHBOARD_LOG", default: Some("info"), secret: false, doc: "Log filter in tracing's syntax, e.g. `info` or `server=debug,info`." },
 ];
@@ -97,6 +99,8 @@ pub struct Config {
     pub trusted_proxies: crate::limits::TrustedProxies,
     /// How often visitors may start chats, send messages and upload files.
     pub limits: crate::limits::LimitSettings,
+    /// Read timeouts and the connection cap.
+    pub serve: crate::serve::ServeLimits,
     /// How long a message may wait to be committed with others (see `store::CommitPolicy`).
     pub commit_window: std::time::Duration,
     pub log: String,
@@ -270,6 +274,12 @@ impl Config {
             visitor_sockets_per_address: parse(&raw, "visitor_sockets_per_address", |v| ranged(v, 1, 1_000_000))?
                 as u32,
         };
+        let serve = crate::serve::ServeLimits {
+            read_timeout: std::time::Duration::from_secs(
+                parse(&raw, "read_timeout_secs", |v| ranged(v, 1, 3600))? as u64
+            ),
+            max_connections: parse(&raw, "max_connections", |v| ranged(v, 1, 1_000_000))? as usize,
+        };
         let commit_window =
             std::time::Duration::from_millis(parse(&raw, "commit_window_ms", |v| ranged(v, 0, 100))? as u64);
         let log = parse(&raw, "log", |v| {
@@ -294,6 +304,7 @@ impl Config {
             attachment_quota_mb,
             trusted_proxies,
             limits,
+            serve,
             commit_window,
             openai: crate::assistant::OpenAiDefaults {
                 base_url: match get("openai_base_url") {

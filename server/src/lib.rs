@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod presence;
 pub mod qualifications;
 pub mod routing;
+pub mod serve;
 pub mod services;
 pub mod settings;
 pub mod sockets;
@@ -62,6 +63,7 @@ pub struct Application {
     hub: Arc<hub::Hub>,
     upkeep: store::Upkeep,
     addr: SocketAddr,
+    limits: serve::ServeLimits,
 }
 
 /// Opens the database and applies pending migrations.
@@ -180,6 +182,7 @@ impl Application {
             limits,
             leptos,
         };
+        let serve_limits = state.config.serve;
         let upkeep = store.start_upkeep(store::UpkeepPolicy::default());
         tokio::spawn(attachments::remove_expired_every(
             store.clone(),
@@ -194,6 +197,7 @@ impl Application {
             hub,
             upkeep,
             addr,
+            limits: serve_limits,
         })
     }
 
@@ -216,13 +220,14 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes open requests and closes the database.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        use axum::serve::ListenerExt;
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        // Small frames go out at once: Nagle's algorithm would hold them back by tens of ms.
-        let listener = self.listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
+        serve::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            shutdown,
+            Duration::from_secs(10),
+        )
+        .await;
         self.upkeep.stop().await;
         self.store.close().await;
         Ok(())

@@ -237,3 +237,39 @@ async fn an_upload_past_the_workspace_quota_is_refused_in_words_and_nothing_is_k
     let files = std::fs::read_dir(app.data_dir.join("attachments")).unwrap().count();
     assert_eq!(files, 1, "only the first file is on disk");
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off_and_connections_are_capped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(&[
+        ("SWITCHBOARD_READ_TIMEOUT_SECS", "2"),
+        ("SWITCHBOARD_MAX_CONNECTIONS", "2"),
+    ])
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    // Two clients start a request and never finish its headers: they hold both places.
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: switchboard\r\n")
+            .await
+            .unwrap();
+        slow.push(s);
+    }
+    // A third client is answered, but only once the server has cut the slow ones off.
+    let answered = new_client()
+        .get(format!("{}/healthz", app.base))
+        .timeout(crate::sockets::WAIT * 3)
+        .send()
+        .await
+        .expect("the third client is answered once the slow ones are cut off");
+    assert_eq!(answered.status(), 200);
+    for mut s in slow {
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(std::time::Duration::from_millis(500), s.read_to_end(&mut rest)).await;
+        assert!(
+            matches!(closed, Ok(Ok(_))),
+            "a slow client was still connected when the third was answered"
+        );
+    }
+}
