@@ -88,6 +88,8 @@ pub struct LimitSettings {
     pub visitor_uploads_per_hour: u32,
     /// Chat sockets open at once per client address.
     pub visitor_sockets_per_address: u32,
+    /// Console sockets (tabs) open at once per member.
+    pub member_sockets: u32,
 }
 
 impl Default for LimitSettings {
@@ -97,6 +99,7 @@ impl Default for LimitSettings {
             visitor_messages_per_minute: 30,
             visitor_uploads_per_hour: 30,
             visitor_sockets_per_address: 100,
+            member_sockets: 20,
         }
     }
 }
@@ -109,9 +112,47 @@ pub struct Limits {
     /// Password reset e-mails per address asked for, and asks per client.
     reset_addresses: DefaultKeyedRateLimiter<String>,
     reset_clients: DefaultKeyedRateLimiter<IpAddr>,
-    /// Open chat sockets per client address (a count, not a rate).
-    visitor_sockets: Mutex<HashMap<IpAddr, u32>>,
-    visitor_sockets_per_address: u32,
+    /// Open chat sockets per client address, console sockets per member (counts, not rates).
+    visitor_sockets: Arc<OpenCount<IpAddr>>,
+    member_sockets: Arc<OpenCount<i64>>,
+}
+
+/// How many of something are open at once per key, up to `max`.
+pub struct OpenCount<K: Hash + Eq + Clone> {
+    open: Mutex<HashMap<K, u32>>,
+    max: u32,
+}
+
+impl<K: Hash + Eq + Clone> OpenCount<K> {
+    fn new(max: u32) -> Arc<Self> {
+        Arc::new(OpenCount {
+            open: Mutex::new(HashMap::new()),
+            max: max.max(1),
+        })
+    }
+
+    /// One more for `key`, unless it has `max` open; its place comes back when the permit drops.
+    fn open(self: &Arc<Self>, key: K) -> Option<Permit<K>> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(key.clone()).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(Permit {
+            count: self.clone(),
+            key,
+        })
+    }
+
+    fn count(&self, key: &K) -> u32 {
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .copied()
+            .unwrap_or(0)
+    }
 }
 
 /// Reset e-mails one address may be sent per hour, whoever asks.
@@ -131,33 +172,32 @@ impl Limits {
             visitor_uploads: RateLimiter::keyed(Quota::per_hour(at_least_one(s.visitor_uploads_per_hour))),
             reset_addresses: RateLimiter::keyed(Quota::per_hour(at_least_one(RESETS_PER_ADDRESS_PER_HOUR))),
             reset_clients: RateLimiter::keyed(Quota::per_hour(at_least_one(RESETS_PER_CLIENT_PER_HOUR))),
-            visitor_sockets: Mutex::new(HashMap::new()),
-            visitor_sockets_per_address: s.visitor_sockets_per_address.max(1),
+            visitor_sockets: OpenCount::new(s.visitor_sockets_per_address),
+            member_sockets: OpenCount::new(s.member_sockets),
         }
     }
 
     /// A chat socket from this address, refused while it has as many open as allowed; the
     /// permit gives its place back when dropped (the socket closed).
-    pub fn open_visitor_socket(self: &Arc<Self>, client: IpAddr) -> Result<SocketPermit, AppError> {
-        let mut open = self.visitor_sockets.lock().unwrap_or_else(|p| p.into_inner());
-        let n = open.entry(client).or_insert(0);
-        if *n >= self.visitor_sockets_per_address {
-            return Err(AppError::TooFast {
-                what: "Too many chats are open from your network.".into(),
-                retry_after_secs: 30,
-            });
-        }
-        *n += 1;
-        Ok(SocketPermit {
-            limits: self.clone(),
-            client,
+    pub fn open_visitor_socket(&self, client: IpAddr) -> Result<Permit<IpAddr>, AppError> {
+        self.visitor_sockets.open(client).ok_or_else(|| AppError::TooFast {
+            what: "Too many chats are open from your network.".into(),
+            retry_after_secs: 30,
         })
     }
 
     /// Chat sockets open now from this address.
     pub fn visitor_sockets_from(&self, client: IpAddr) -> u32 {
-        let open = self.visitor_sockets.lock().unwrap_or_else(|p| p.into_inner());
-        open.get(&client).copied().unwrap_or(0)
+        self.visitor_sockets.count(&client)
+    }
+
+    /// A console socket (a tab) of this member, refused while they have as many open as
+    /// allowed.
+    pub fn open_member_socket(&self, member_id: i64) -> Result<Permit<i64>, AppError> {
+        self.member_sockets.open(member_id).ok_or_else(|| AppError::TooFast {
+            what: "Switchboard is open in too many tabs; close one.".into(),
+            retry_after_secs: 30,
+        })
     }
 
     /// One more password reset asked for `email` by `client`: a client may ask for a few
@@ -217,19 +257,19 @@ impl Limits {
     }
 }
 
-/// A chat socket's place in its address's allowance.
-pub struct SocketPermit {
-    limits: Arc<Limits>,
-    client: IpAddr,
+/// A socket's place in its key's allowance.
+pub struct Permit<K: Hash + Eq + Clone> {
+    count: Arc<OpenCount<K>>,
+    key: K,
 }
 
-impl Drop for SocketPermit {
+impl<K: Hash + Eq + Clone> Drop for Permit<K> {
     fn drop(&mut self) {
-        let mut open = self.limits.visitor_sockets.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = open.get_mut(&self.client) {
+        let mut open = self.count.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.key) {
             *n -= 1;
             if *n == 0 {
-                open.remove(&self.client);
+                open.remove(&self.key);
             }
         }
     }

@@ -154,7 +154,15 @@ pub async fn operator(ws: WebSocketUpgrade, State(state): State<AppState>, heade
     if !me.can(Scope::OperatorRead) {
         return with_status(AppError::forbidden("follow the inbox"));
     }
-    configure(ws).on_upgrade(move |socket| run_operator(socket, state, me, token))
+    // Held for as long as the socket is open.
+    let permit = match state.limits.open_member_socket(me.member_id) {
+        Ok(p) => p,
+        Err(e) => return with_status(e),
+    };
+    configure(ws).on_upgrade(move |socket| async move {
+        run_operator(socket, state, me, token).await;
+        drop(permit);
+    })
 }
 
 /// Frames are small JSON objects: a 4 KiB read buffer (tungstenite's default is 128 KiB, kept

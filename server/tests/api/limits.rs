@@ -273,3 +273,24 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off_and_connections_are
         );
     }
 }
+
+#[tokio::test]
+async fn a_member_holds_a_bounded_number_of_console_sockets() {
+    use app::events::{OperatorCommand, OperatorEvent};
+    let app = spawn_app_with(&[("SWITCHBOARD_MEMBER_SOCKETS", "2")]).await;
+    let cookie = app.session_cookie(AGENT, PASSWORD).await;
+    let url = app.ws_url("/ws/operator");
+    let open = || crate::sockets::connect::<OperatorCommand, OperatorEvent>(&url, Some(&cookie));
+    let first = open().await.expect("the first tab");
+    let _second = open().await.expect("the second tab");
+    assert_eq!(open().await.err(), Some(429), "a third tab is refused");
+    // Another member has their own allowance.
+    let _admin = app.operator(ADMIN).await;
+    first.close().await;
+    eventually(
+        "the closed tab's place to be given back",
+        crate::sockets::WAIT,
+        || async { open().await.ok() },
+    )
+    .await;
+}
