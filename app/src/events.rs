@@ -198,8 +198,14 @@ pub enum OperatorCommand {
     Decline {
         conversation_id: i64,
     },
+    /// The person is at the keyboard (a key or a click in the console): the session is in use.
+    Active,
     Ping,
 }
+
+/// The close code of a console socket whose session ended (signed out, expired, idle): the
+/// console goes to the sign-in page.
+pub const SESSION_ENDED: u16 = 4401;
 
 /// Server → operator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

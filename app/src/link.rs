@@ -7,6 +7,8 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+#[cfg(feature = "hydrate")]
+use crate::events::SESSION_ENDED;
 use crate::events::{OperatorCommand, OperatorEvent};
 use crate::live::{LiveBoard, MyPresence, OfferView};
 #[cfg(feature = "hydrate")]
@@ -75,11 +77,35 @@ impl OperatorLink {
                         }
                     },
                     move |text| link.dispatch(&text),
-                    move |_, _| link.connected.set(false),
+                    move |_, code| {
+                        link.connected.set(false);
+                        // The session ended (signed out, expired, idle): sign in again, then
+                        // come back here.
+                        if code == SESSION_ENDED {
+                            if let Some(w) = web_sys::window() {
+                                let here = w.location().pathname().unwrap_or_default();
+                                let next = js_sys::encode_uri_component(&here);
+                                let _ = w.location().assign(&format!("/sign-in?reason=expired&next={next}"));
+                            }
+                        }
+                    },
                 );
                 link.socket.update(|slot| *slot = Some(s));
             });
+            // A key or a click anywhere in the console tells the server the person is here
+            // (at most twice a minute), so an attended session does not end as idle.
+            let said = StoredValue::new(0f64);
+            let active = move || {
+                let now = js_sys::Date::now();
+                if now - said.get_value() > 30_000.0 && link.send(&OperatorCommand::Active) {
+                    said.set_value(now);
+                }
+            };
+            let keys = window_event_listener(leptos::ev::keydown, move |_| active());
+            let clicks = window_event_listener(leptos::ev::pointerdown, move |_| active());
             on_cleanup(move || {
+                keys.remove();
+                clicks.remove();
                 link.socket.with(|s| {
                     if let Some(s) = s {
                         s.close()

@@ -123,6 +123,8 @@ pub struct Sessions {
     store: Store,
     hub: Arc<Hub>,
     ttl_secs: i64,
+    /// A session nobody used for this long ends (0: never).
+    idle_ms: i64,
     /// Cookies carry `Secure` (Switchboard is served over https).
     secure_cookies: bool,
     throttle: Throttle,
@@ -132,6 +134,21 @@ pub struct Sessions {
 }
 
 impl Sessions {
+    /// How seldom activity is written down: often enough that a session in use never looks
+    /// idle, seldom enough that clicks do not each cost a write.
+    pub fn touch_every(&self) -> Duration {
+        let idle = if self.idle_ms > 0 { self.idle_ms / 4 } else { 60_000 };
+        Duration::from_millis(idle.clamp(250, 60_000) as u64)
+    }
+
+    /// Notes that the person did something in this session (opened a page, typed, clicked).
+    pub async fn touch(&self, token: &str) {
+        let gap = self.touch_every().as_millis() as i64;
+        if let Err(e) = self.store.touch_session(&token_hash(token), now_ms(), gap).await {
+            tracing::warn!(error = %e, "could not note a session's activity");
+        }
+    }
+
     pub fn new(store: Store, hub: Arc<Hub>, config: &Config) -> Self {
         let dummy_hash = hash_password(&new_token()).unwrap_or_default();
         let throttle = Throttle::new(
@@ -142,6 +159,7 @@ impl Sessions {
             store,
             hub,
             ttl_secs: config.session_ttl_secs,
+            idle_ms: config.session_idle_secs * 1000,
             secure_cookies: config.secure_cookies(),
             throttle,
             checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS_AT_ONCE),
@@ -215,7 +233,8 @@ impl app::auth::SessionApi for Sessions {
         if session.revoked || !session.member_active {
             return Err(AppError::Unauthenticated);
         }
-        if session.expires_at <= now_ms() {
+        let now = now_ms();
+        if session.expires_at <= now || (self.idle_ms > 0 && now - session.last_active_at > self.idle_ms) {
             return Err(AppError::SessionExpired);
         }
         Ok(session.me)

@@ -44,6 +44,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "public_url", env: "SWITCHBOARD_PUBLIC_URL", default: None, secret: false, doc: "URL people reach Switchboard at. Default: `http://<listen>`. With https, cookies are marked Secure." },
     Setting { key: "site_root", env: "SWITCHBOARD_SITE_ROOT", default: Some("target/site"), secret: false, doc: "Directory of the built site (pkg/ with the WASM, CSS and JS; public assets)." },
     Setting { key: "session_ttl_secs", env: "SWITCHBOARD_SESSION_TTL_SECS", default: Some("43200"), secret: false, doc: "How long a sign-in lasts, in seconds (1 to 2592000)." },
+    Setting { key: "session_idle_secs", env: "SWITCHBOARD_SESSION_IDLE_SECS", default: Some("14400"), secret: false, doc: "A sign-in nobody uses for this long ends: no page opened, no key pressed or click in the console (0: never; 0 to 2592000)." },
     Setting { key: "sign_in_max_attempts", env: "SWITCHBOARD_SIGN_IN_MAX_ATTEMPTS", default: Some("5"), secret: false, doc: "Failed sign-ins allowed per email and per client address within the window (1 to 1000)." },
     Setting { key: "sign_in_window_secs", env: "SWITCHBOARD_SIGN_IN_WINDOW_SECS", default: Some("300"), secret: false, doc: "The sign-in throttling window, in seconds (1 to 86400)." },
     Setting { key: "trusted_proxies", env: "SWITCHBOARD_TRUSTED_PROXIES", default: Some(""), secret: false, doc: "Reverse proxies whose `X-Forwarded-For` header is believed, as addresses or networks separated by commas (`127.0.0.1, 10.0.0.0/8`). A request from one of them counts as coming from the nearest address in the header that is not a proxy; from anywhere else the header is ignored. Empty: the TCP peer is the client." },
@@ -78,6 +79,7 @@ pub struct Config {
     pub public_url: String,
     pub site_root: PathBuf,
     pub session_ttl_secs: i64,
+    pub session_idle_secs: i64,
     pub sign_in_max_attempts: u32,
     pub sign_in_window_secs: u64,
     /// `None`: a random key is created in the data directory on first start.
@@ -206,6 +208,7 @@ impl Config {
         };
         let site_root = PathBuf::from(parse(&raw, "site_root", non_empty)?);
         let session_ttl_secs = parse(&raw, "session_ttl_secs", |v| ranged(v, 1, 2_592_000))?;
+        let session_idle_secs = parse(&raw, "session_idle_secs", |v| ranged(v, 0, 2_592_000))?;
         let sign_in_max_attempts = parse(&raw, "sign_in_max_attempts", |v| ranged(v, 1, 1000))? as u32;
         let sign_in_window_secs = parse(&raw, "sign_in_window_secs", |v| ranged(v, 1, 86_400))? as u64;
         let secret_key = match get("secret_key") {
@@ -296,6 +299,7 @@ impl Config {
             public_url,
             site_root,
             session_ttl_secs,
+            session_idle_secs,
             sign_in_max_attempts,
             sign_in_window_secs,
             secret_key,

@@ -72,6 +72,10 @@ async fn page_member(State(state): State<AppState>, mut req: Request, next: Next
     if req.method() == Method::GET && !a_file && !NOT_PAGES.iter().any(|p| path.starts_with(p)) {
         if let Some(token) = app::service::session_token_in(req.headers()) {
             let me = state.sessions.member(&token).await;
+            if me.is_ok() {
+                // Opening a page is the person doing something.
+                state.sessions.touch(&token).await;
+            }
             req.extensions_mut().insert(app::service::SignedIn(me));
         }
     }

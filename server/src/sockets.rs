@@ -17,7 +17,7 @@ use tokio::sync::{broadcast, mpsc};
 use app::auth::SessionApi;
 use app::events::{
     check_idempotency_key, MessageBody, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent,
-    TOKEN_REFUSED,
+    SESSION_ENDED, TOKEN_REFUSED,
 };
 use app::service::ClientAddress;
 use app::{AppError, Me, Scope};
@@ -419,7 +419,9 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
     }
     let mut watched: HashMap<i64, i64> = HashMap::new();
     let mut last_heard = Instant::now();
-    let mut ticker = tokio::time::interval(PING_EVERY);
+    // When this socket last wrote the session's activity down (see `Active`).
+    let mut last_touch = Instant::now() - state.sessions.touch_every();
+    let mut ticker = tokio::time::interval(PING_EVERY.min(state.sessions.touch_every() * 2));
     ticker.tick().await;
 
     loop {
@@ -443,6 +445,13 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                 let reply = match command {
                     Err(e) => Some(OperatorEvent::Error { message: format!("That message could not be read: {e}"), idempotency_key: None }),
                     Ok(OperatorCommand::Ping) => Some(OperatorEvent::Pong),
+                    Ok(OperatorCommand::Active) => {
+                        if last_touch.elapsed() >= state.sessions.touch_every() {
+                            last_touch = Instant::now();
+                            state.sessions.touch(&session).await;
+                        }
+                        None
+                    }
                     Ok(OperatorCommand::SetStatus { status }) => router.set_status(&me, status).await.err().map(refused),
                     Ok(OperatorCommand::GoLive { workflow_ids }) => router.go_live(&me, &workflow_ids).await.err().map(refused),
                     Ok(OperatorCommand::GoOffline) => router.go_offline(&me).await.err().map(refused),
@@ -516,15 +525,21 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
             }
             closing = closings.recv() => {
                 if let Some(reason) = closing_reason(closing, id, Some(me.member_id)) {
-                    close_with(&mut socket, 1012, reason).await;
+                    // Rights changed: reconnect to get the new ones; the session ended (signed
+                    // out everywhere, deactivated): sign in again.
+                    match state.sessions.member(&session).await {
+                        Err(e) => { let _ = socket.send(Message::Close(Some(CloseFrame { code: SESSION_ENDED, reason: e.to_string().into() }))).await; }
+                        Ok(_) => close_with(&mut socket, 1012, reason).await,
+                    }
                     break;
                 }
             }
             _ = ticker.tick() => {
                 if last_heard.elapsed() > SILENCE_LIMIT { break; }
-                // A signed-out or deactivated member's socket closes too.
+                // The socket of a session that ended (signed out, deactivated, expired, idle)
+                // closes, and the console goes to the sign-in page.
                 if let Err(e) = state.sessions.member(&session).await {
-                    let _ = socket.send(text(&OperatorEvent::Error { message: e.to_string(), idempotency_key: None })).await;
+                    let _ = socket.send(Message::Close(Some(CloseFrame { code: SESSION_ENDED, reason: e.to_string().into() }))).await;
                     break;
                 }
 

@@ -28,6 +28,8 @@ pub struct NewMember<'a> {
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
     pub expires_at: i64,
+    /// When the person last did something in it (or opened it).
+    pub last_active_at: i64,
     pub revoked: bool,
     pub me: Me,
     pub member_active: bool,
@@ -37,6 +39,7 @@ pub struct SessionRecord {
 #[derive(sqlx::FromRow)]
 struct SessionRow {
     expires_at: i64,
+    last_active_at: i64,
     revoked_at: Option<i64>,
     active: bool,
     #[sqlx(flatten)]
@@ -93,7 +96,7 @@ impl Store {
 
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
         let row: Option<SessionRow> = sqlx::query_as(
-            "SELECT s.expires_at, s.revoked_at, m.active, m.id AS member_id, m.workspace_id,
+            "SELECT s.expires_at, COALESCE(s.last_active_at, s.created_at) AS last_active_at, s.revoked_at, m.active, m.id AS member_id, m.workspace_id,
                     w.name AS workspace_name, m.name, m.email, m.role
              FROM sessions s
              JOIN members m ON m.id = s.member_id AND m.workspace_id = s.workspace_id
@@ -105,10 +108,26 @@ impl Store {
         .await?;
         Ok(row.map(|r| SessionRecord {
             expires_at: r.expires_at,
+            last_active_at: r.last_active_at,
             revoked: r.revoked_at.is_some(),
             member_active: r.active,
             me: r.me,
         }))
+    }
+
+    /// Notes that the person did something in the session at `now`, unless that was noted less
+    /// than `gap_ms` ago (a page load or a click does not cost a write each).
+    pub async fn touch_session(&self, token_hash: &str, now: i64, gap_ms: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET last_active_at = $2
+             WHERE token_hash = $1 AND revoked_at IS NULL AND COALESCE(last_active_at, created_at) < $2 - $3",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .bind(gap_ms)
+        .execute(&self.write)
+        .await?;
+        Ok(())
     }
 
     /// Ends every session of the member (sign out everywhere); gives how many were open.

@@ -200,8 +200,74 @@ async fn signing_out_everywhere_ends_every_session_and_closes_open_sockets() {
         matches!(elsewhere, Err(AppError::Unauthenticated | AppError::SessionExpired)),
         "{elsewhere:?}"
     );
-    assert_eq!(phone_socket.closed_by_server(crate::sockets::WAIT).await.0, 1012);
+    // The console goes to sign in again.
+    assert_eq!(
+        phone_socket.closed_by_server(crate::sockets::WAIT).await.0,
+        app::events::SESSION_ENDED
+    );
     // Nobody else is signed out.
     let other: app::Me = result(app.call_with(&colleague, "auth/me", &[]).await).await.unwrap();
     assert_eq!(other.email, "agent2@demo.switchboard.test");
+}
+
+#[tokio::test]
+async fn a_session_nobody_uses_ends_while_one_in_use_stays() {
+    use app::events::{OperatorCommand, OperatorEvent, SESSION_ENDED};
+    let app = spawn_app_with(&[("SWITCHBOARD_SESSION_IDLE_SECS", "2")]).await;
+    // Three sign-ins: one left alone with its console open, one whose person presses keys in
+    // the console, one whose person opens pages.
+    let idle = app.session_cookie(AGENT, PASSWORD).await;
+    let typing = app.session_cookie(SUPERVISOR, PASSWORD).await;
+    let browsing = TestApp::client_signed_in(&app, ADMIN).await;
+    let url = app.ws_url("/ws/operator");
+    let mut idle_socket = crate::sockets::connect::<OperatorCommand, OperatorEvent>(&url, Some(&idle))
+        .await
+        .unwrap();
+    let typing_socket = tokio::sync::Mutex::new(
+        crate::sockets::connect::<OperatorCommand, OperatorEvent>(&url, Some(&typing))
+            .await
+            .unwrap(),
+    );
+    let with_cookie = |cookie: &str| {
+        reqwest::Client::builder()
+            .default_headers(
+                [(reqwest::header::COOKIE, cookie.parse().unwrap())]
+                    .into_iter()
+                    .collect(),
+            )
+            .build()
+            .unwrap()
+    };
+    let idle_client = with_cookie(&idle);
+    let typing_client = with_cookie(&typing);
+
+    let err = eventually(
+        "the idle session to end",
+        std::time::Duration::from_secs(20),
+        || async {
+            typing_socket.lock().await.send(&OperatorCommand::Active).await;
+            let page = browsing.get(format!("{}/inbox", app.base)).send().await.unwrap();
+            assert_eq!(page.status(), 200);
+            // Asking the server something is not the person doing something.
+            result::<app::Me>(app.call_with(&idle_client, "auth/me", &[]).await)
+                .await
+                .err()
+        },
+    )
+    .await;
+    assert_eq!(err, AppError::SessionExpired);
+    // Its console socket is closed, with the reason, and the console goes to sign in.
+    let (code, reason) = idle_socket.closed_by_server(crate::sockets::WAIT).await;
+    assert_eq!(code, SESSION_ENDED);
+    assert_eq!(reason, "Your session has expired. Please sign in again.");
+    // The sessions in use go on.
+    for client in [&typing_client, &browsing] {
+        let me = result::<app::Me>(app.call_with(client, "auth/me", &[]).await).await;
+        assert!(me.is_ok(), "{me:?}");
+    }
+    let mut typing_socket = typing_socket.into_inner();
+    typing_socket.send(&OperatorCommand::Ping).await;
+    typing_socket
+        .wait_for("the pong", |e| matches!(e, OperatorEvent::Pong).then_some(()))
+        .await;
 }
