@@ -1,6 +1,7 @@
-//! The authorization matrix: every server function and socket, called anonymously, as each
-//! role, and as a member of another workspace, is allowed or refused exactly as the
-//! permissions table (`app::Role::scopes`) says. A server function missing from `MATRIX`
+//! The authorization matrix: every server function and socket, called anonymously, with a
+//! visitor's token, as each role, and as a member of another workspace, is allowed or refused
+//! exactly as the permissions table (`app::Role::scopes`) says, and a refusal changes nothing
+//! in the database. HTTP routes and socket commands: `authz_routes.rs`. A server function missing from `MATRIX`
 //! fails `every_server_function_is_in_the_matrix`.
 
 use std::collections::BTreeSet;
@@ -232,6 +233,9 @@ async fn every_server_function_allows_and_refuses_exactly_as_the_permissions_tab
     let app = spawn_app_with(&[("SWITCHBOARD_SIGN_IN_MAX_ATTEMPTS", "1000")]).await;
     // One member of each role in the demo workspace, and the owner of another workspace.
     let hash = server::auth::hash_password(PASSWORD).unwrap();
+    // The fingerprint that shows a refusal changed nothing sees a change.
+    let empty = app.fingerprint().await;
+    assert!(empty.contains_key("conversations") && empty.contains_key("members"));
     for (email, role) in [
         ("am@demo.switchboard.test", Role::AccountManager),
         ("sa@demo.switchboard.test", Role::SupportAgent),
@@ -249,6 +253,7 @@ async fn every_server_function_allows_and_refuses_exactly_as_the_permissions_tab
             .await
             .unwrap();
     }
+    assert_ne!(app.fingerprint().await["members"], empty["members"]);
     server::demo::create_owner(&app.store, "Other Co", "boss@other.example", "Boss", PASSWORD)
         .await
         .unwrap();
@@ -258,8 +263,11 @@ async fn every_server_function_allows_and_refuses_exactly_as_the_permissions_tab
     let conversation = first_message(&app, &mut v, "hello").await;
     let target = agent2(&app).await;
 
+    let visitor_token = app.visitor_token().await;
     let callers: Vec<(&str, Option<Role>)> = vec![
         ("anonymous", None),
+        // A visitor's token is no member's session, wherever it is put.
+        ("a visitor token", None),
         (OWNER, Some(Role::Owner)),
         (ADMIN, Some(Role::Admin)),
         (SUPERVISOR, Some(Role::Supervisor)),
@@ -272,6 +280,23 @@ async fn every_server_function_allows_and_refuses_exactly_as_the_permissions_tab
     let mut failures = Vec::new();
     for (who, role) in &callers {
         let client = match role {
+            None if *who == "a visitor token" => reqwest::Client::builder()
+                .default_headers(
+                    [
+                        (
+                            reqwest::header::AUTHORIZATION,
+                            format!("Bearer {visitor_token}").parse().unwrap(),
+                        ),
+                        (
+                            reqwest::header::COOKIE,
+                            format!("sb_session={visitor_token}").parse().unwrap(),
+                        ),
+                    ]
+                    .into_iter()
+                    .collect(),
+                )
+                .build()
+                .unwrap(),
             None => new_client(),
             Some(_) => TestApp::client_signed_in(&app, who).await,
         };
@@ -282,6 +307,21 @@ async fn every_server_function_allows_and_refuses_exactly_as_the_permissions_tab
             n += 1;
             let form = args(endpoint, conversation, target, n);
             let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let other_workspace = *who == "boss@other.example";
+            let expected_allowed = match needs {
+                Needs::Public => true,
+                Needs::Member => role.is_some(),
+                Needs::Scope(s) => role.is_some_and(|r| r.has(*s)),
+            };
+            let names_ours = other_workspace
+                && form
+                    .iter()
+                    .any(|(k, v)| (*k == "id" || *k == "conversation_id") && !v.is_empty());
+            // A refusal must leave the database as it was.
+            let before = match !expected_allowed || names_ours {
+                true => Some(app.fingerprint().await),
+                false => None,
+            };
             let res = app.call_with(&client, endpoint, &form).await;
             let status = res.status().as_u16();
             // Refused means refused for who is asking: not for a wrong password or bad input.
@@ -294,19 +334,17 @@ async fn every_server_function_allows_and_refuses_exactly_as_the_permissions_tab
                         | app::AppError::Forbidden { .. })
                 ),
             };
-            let other_workspace = *who == "boss@other.example";
-            let expected_allowed = match needs {
-                Needs::Public => true,
-                Needs::Member => role.is_some(),
-                Needs::Scope(s) => role.is_some_and(|r| r.has(*s)),
-            };
+            if let Some(before) = before {
+                let after = app.fingerprint().await;
+                for (table, rows) in &before {
+                    if after.get(table) != Some(rows) {
+                        failures.push(format!("{who} → {endpoint}: refused, but the table {table} changed"));
+                    }
+                }
+            }
             let ok = if !expected_allowed {
                 refused && (status == 401 || status == 403)
-            } else if other_workspace
-                && form
-                    .iter()
-                    .any(|(k, v)| (*k == "id" || *k == "conversation_id") && !v.is_empty())
-            {
+            } else if names_ours {
                 // Another workspace's conversation or member: as if it did not exist.
                 status == 404
             } else {

@@ -229,6 +229,42 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Every row of every table a request could change, as text: equal before and after a
+    /// request means it changed nothing. Leaves out sign-in sessions and what changes by
+    /// itself (the search index and its progress).
+    pub async fn fingerprint(&self) -> std::collections::BTreeMap<String, String> {
+        let mut db = self.database().await;
+        let columns: Vec<(String, String)> = sqlx::query_as(
+            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE 'messages_search%'
+               AND m.name NOT IN ('sessions', 'search_progress', '_sqlx_migrations')
+             ORDER BY m.name, p.cid",
+        )
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+        let mut rows: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+        for (table, column) in &columns {
+            rows.entry(table).or_default().push(format!("quote(\"{column}\")"));
+        }
+        let query = rows
+            .iter()
+            .map(|(t, cols)| {
+                format!(
+                    "SELECT '{t}', COALESCE((SELECT group_concat(r, char(10)) FROM (SELECT {} AS r FROM \"{t}\" ORDER BY 1)), '')",
+                    cols.join(" || ',' || ")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        sqlx::query_as::<_, (String, String)>(&query)
+            .fetch_all(&mut db)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect()
+    }
+
     /// A new visitor's token on the demo web channel, as the widget gets it.
     pub async fn visitor_token(&self) -> String {
         let res = self

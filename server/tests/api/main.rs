@@ -6,6 +6,7 @@ mod assistant;
 mod attachments;
 mod auth;
 mod authz;
+mod authz_routes;
 mod config;
 mod customers;
 mod fake_smtp;

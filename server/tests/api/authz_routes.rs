@@ -1,0 +1,566 @@
+//! The rest of the authorization suite: every HTTP route that is not a server function or a
+//! page, and every operator socket command, tried by anonymous callers, a visitor's token, each
+//! role, and a member of another workspace guessing ids, on a conversation inside and outside
+//! the caller's visibility. Refused means 401/403/404 (or a refusal frame) with the database
+//! unchanged. A route or a command added without rows here fails
+//! `every_http_route_has_rows` or does not compile (`needs`).
+
+use std::collections::BTreeSet;
+
+use app::conversation::AttachmentView;
+use app::events::{OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
+use app::live::OperatorStatus;
+use app::{Role, Scope};
+
+use crate::helpers::*;
+use crate::sockets::{connect, OperatorSocket, VisitorSocket};
+
+/// Every route the HTTP router names outside the server functions and pages (`/pkg` is the
+/// site's files, served to anyone).
+const ROUTES: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/ws/visitor",
+    "/ws/operator",
+    "/api/attachments",
+    "/widget/attachments",
+    "/attachments/{id}",
+    "/widget.js",
+];
+
+fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_http_route_has_rows() {
+    let mut files = Vec::new();
+    rust_files(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut found = BTreeSet::new();
+    for file in files {
+        if file.components().any(|c| c.as_os_str() == "bin") {
+            continue; // the load generator's relay is not Switchboard's server
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for pattern in [".route(\"", ".route_service(\""] {
+            for (at, _) in text.match_indices(pattern) {
+                let rest = &text[at + pattern.len()..];
+                found.insert(rest[..rest.find('"').unwrap()].to_string());
+            }
+        }
+    }
+    let listed: BTreeSet<String> = ROUTES.iter().map(|r| r.to_string()).collect();
+    assert_eq!(
+        found, listed,
+        "add new routes to ROUTES, with a test of who may use them"
+    );
+}
+
+/// A conversation of the demo workspace that every member of it may see, with a file the
+/// visitor sent; and one on a workflow no operator group has (agents may not see it), with a
+/// file too.
+struct World {
+    app: TestApp,
+    visitor_token: String,
+    visible: i64,
+    visible_file: AttachmentView,
+    hidden: i64,
+    hidden_file: i64,
+}
+
+async fn world() -> World {
+    let app = spawn_app_with(&[
+        ("SWITCHBOARD_SIGN_IN_MAX_ATTEMPTS", "1000"),
+        ("SWITCHBOARD_METRICS_TOKEN", "a metrics token long enough"),
+    ])
+    .await;
+    let hash = server::auth::hash_password(PASSWORD).unwrap();
+    for (email, role) in [
+        ("am@demo.switchboard.test", Role::AccountManager),
+        ("sa@demo.switchboard.test", Role::SupportAgent),
+    ] {
+        let id = app
+            .store
+            .create_member(
+                1,
+                server::store::NewMember {
+                    email,
+                    name: role.label(),
+                    password_hash: &hash,
+                    role,
+                },
+            )
+            .await
+            .unwrap();
+        // In the demo's first operator group, as the demo agents are: the demo chat's
+        // conversations are theirs to see.
+        app.store.add_group_member(1, 1, id).await.unwrap();
+    }
+    server::demo::create_owner(&app.store, "Other Co", "boss@other.example", "Boss", PASSWORD)
+        .await
+        .unwrap();
+
+    let visitor_token = app.visitor_token().await;
+    let mut v = app.visitor_with(&visitor_token).await;
+    let visible = conversation_with_file(&app, &mut v, &visitor_token, "receipt.txt").await;
+    let visible_file = file_of(&mut app.visitor_with(&visitor_token).await).await;
+
+    let billing = app.store.create_workflow(1, "Billing (no group)").await.unwrap();
+    app.store
+        .create_channel(1, billing, "web", "Billing chat", "#7c3aed", "billing-web")
+        .await
+        .unwrap();
+    let hidden_token: String = result(
+        app.call_with(&new_client(), "widget/start", &[("key", "billing-web")])
+            .await,
+    )
+    .await
+    .unwrap();
+    let mut h = app.visitor_with(&hidden_token).await;
+    let hidden = conversation_with_file(&app, &mut h, &hidden_token, "invoice.txt").await;
+    let hidden_file = file_of(&mut app.visitor_with(&hidden_token).await).await.id;
+    World {
+        app,
+        visitor_token,
+        visible,
+        visible_file,
+        hidden,
+        hidden_file,
+    }
+}
+
+/// The visitor writes, waits for the assistant, then sends a file; gives the conversation.
+async fn conversation_with_file(app: &TestApp, v: &mut VisitorSocket, token: &str, name: &str) -> i64 {
+    v.send(&VisitorCommand::Send {
+        body: "hello".into(),
+        idempotency_key: "first".into(),
+        attachments: vec![],
+    })
+    .await;
+    v.wait_for("the assistant's answer", |e| match e {
+        VisitorEvent::Message { message } if message.sender_kind == SenderKind::Ai => Some(message.conversation_id),
+        _ => None,
+    })
+    .await;
+    let file: AttachmentView = crate::attachments::upload_as_visitor(app, token, name, "text/plain", b"4471")
+        .await
+        .json()
+        .await
+        .unwrap();
+    v.send(&VisitorCommand::Send {
+        body: String::new(),
+        idempotency_key: "file".into(),
+        attachments: vec![file.id],
+    })
+    .await;
+    v.wait_for("the file's message", |e| match e {
+        VisitorEvent::Message { message } if !message.attachments.is_empty() => Some(message.conversation_id),
+        _ => None,
+    })
+    .await
+}
+
+/// The file of the conversation, as its visitor sees it (with its signed link).
+async fn file_of(v: &mut VisitorSocket) -> AttachmentView {
+    v.wait_for("the file", |e| match e {
+        VisitorEvent::Message { message } if !message.attachments.is_empty() => Some(message.attachments[0].clone()),
+        _ => None,
+    })
+    .await
+}
+
+/// Who calls: nobody, a visitor's token, or a member (and their role; `None` for the owner
+/// of another workspace).
+#[derive(Clone, Copy, Debug)]
+enum Caller {
+    Anonymous,
+    Visitor,
+    Member(&'static str, Option<Role>),
+}
+
+const CALLERS: &[Caller] = &[
+    Caller::Anonymous,
+    Caller::Visitor,
+    Caller::Member(OWNER, Some(Role::Owner)),
+    Caller::Member(ADMIN, Some(Role::Admin)),
+    Caller::Member(SUPERVISOR, Some(Role::Supervisor)),
+    Caller::Member("am@demo.switchboard.test", Some(Role::AccountManager)),
+    Caller::Member(AGENT, Some(Role::Agent)),
+    Caller::Member("sa@demo.switchboard.test", Some(Role::SupportAgent)),
+    Caller::Member("boss@other.example", None),
+];
+
+impl Caller {
+    async fn client(&self, w: &World) -> reqwest::Client {
+        match self {
+            Caller::Anonymous => new_client(),
+            Caller::Visitor => reqwest::Client::builder()
+                .default_headers(
+                    [(
+                        reqwest::header::AUTHORIZATION,
+                        format!("Bearer {}", w.visitor_token).parse().unwrap(),
+                    )]
+                    .into_iter()
+                    .collect(),
+                )
+                .build()
+                .unwrap(),
+            Caller::Member(email, _) => TestApp::client_signed_in(&w.app, email).await,
+        }
+    }
+
+    /// The member's role in the demo workspace (`None`: not one of its members).
+    fn role(&self) -> Option<Role> {
+        match self {
+            Caller::Member(_, role) => *role,
+            _ => None,
+        }
+    }
+
+    fn may(&self, scope: Scope) -> bool {
+        self.role().is_some_and(|r| r.has(scope))
+    }
+}
+
+/// Calls `request` and checks its status is `expected`; a refusal must change nothing.
+async fn expect_status(
+    w: &World,
+    failures: &mut Vec<String>,
+    what: String,
+    expected: &[u16],
+    request: reqwest::RequestBuilder,
+) -> Option<reqwest::Response> {
+    let refusal = expected.iter().all(|s| *s >= 400);
+    let before = match refusal {
+        true => Some(w.app.fingerprint().await),
+        false => None,
+    };
+    let res = request.send().await.unwrap();
+    let status = res.status().as_u16();
+    if !expected.contains(&status) {
+        failures.push(format!("{what}: got {status}, expected {expected:?}"));
+    }
+    if let Some(before) = before {
+        if w.app.fingerprint().await != before {
+            failures.push(format!("{what}: refused, but the database changed"));
+        }
+    }
+    (status == 200).then_some(res)
+}
+
+#[tokio::test]
+async fn every_http_route_answers_each_caller_as_it_should() {
+    let w = world().await;
+    let base = w.app.base.clone();
+    let mut failures = Vec::new();
+    for caller in CALLERS {
+        let client = caller.client(&w).await;
+        let who = format!("{caller:?}");
+        // Probes and the site's files: anyone.
+        for path in ["/healthz", "/readyz"] {
+            expect_status(
+                &w,
+                &mut failures,
+                format!("{who} GET {path}"),
+                &[200],
+                client.get(format!("{base}{path}")),
+            )
+            .await;
+        }
+        let widget = client
+            .get(format!("{base}/widget.js"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if widget == 401 || widget == 403 {
+            failures.push(format!("{who} GET /widget.js: {widget}"));
+        }
+        // Metrics: only the metrics token, whatever else the caller holds.
+        expect_status(
+            &w,
+            &mut failures,
+            format!("{who} GET /metrics"),
+            &[401],
+            client.get(format!("{base}/metrics")),
+        )
+        .await;
+
+        // A member's upload to a conversation.
+        for (conversation, hidden) in [(w.visible, false), (w.hidden, true)] {
+            let expected: &[u16] = match caller {
+                Caller::Anonymous | Caller::Visitor => &[401],
+                Caller::Member(_, None) => &[404],
+                _ if !caller.may(Scope::OperatorWrite) => &[403],
+                _ if hidden && !caller.may(Scope::ConversationsReadAll) => &[404],
+                _ => &[200],
+            };
+            let res = expect_status(
+                &w,
+                &mut failures,
+                format!("{who} POST /api/attachments (hidden: {hidden})"),
+                expected,
+                client
+                    .post(format!(
+                        "{base}/api/attachments?conversation_id={conversation}&name=note.txt"
+                    ))
+                    .header("content-type", "text/plain")
+                    .body("note"),
+            )
+            .await;
+            if let Some(res) = res {
+                let view: AttachmentView = res.json().await.unwrap();
+                assert_eq!(view.file_name, "note.txt", "{who}: the right body");
+            }
+        }
+
+        // A visitor's upload: only with a visitor token (a session is no visitor).
+        let expected: &[u16] = match caller {
+            Caller::Visitor => &[200],
+            _ => &[400],
+        };
+        expect_status(
+            &w,
+            &mut failures,
+            format!("{who} POST /widget/attachments"),
+            expected,
+            client
+                .post(format!("{base}/widget/attachments?name=photo.txt"))
+                .header("content-type", "text/plain")
+                .body("photo"),
+        )
+        .await;
+
+        // A sent file: its conversation's members; a visitor only through its signed link.
+        for (file, hidden) in [(w.visible_file.id, false), (w.hidden_file, true)] {
+            let expected: &[u16] = match caller {
+                Caller::Anonymous | Caller::Visitor | Caller::Member(_, None) => &[404],
+                _ if hidden && !caller.may(Scope::ConversationsReadAll) => &[404],
+                _ => &[200],
+            };
+            expect_status(
+                &w,
+                &mut failures,
+                format!("{who} GET /attachments/{{id}} (hidden: {hidden})"),
+                expected,
+                client.get(format!("{base}/attachments/{file}")),
+            )
+            .await;
+        }
+
+        // The operator socket: members of any workspace (each sees their own); not a visitor.
+        let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            w.app.ws_url("/ws/operator"),
+        )
+        .unwrap();
+        match caller {
+            Caller::Anonymous => {}
+            Caller::Visitor => {
+                request
+                    .headers_mut()
+                    .insert("authorization", format!("Bearer {}", w.visitor_token).parse().unwrap());
+            }
+            Caller::Member(email, _) => {
+                let cookie = w.app.session_cookie(email, PASSWORD).await;
+                request.headers_mut().insert("cookie", cookie.parse().unwrap());
+            }
+        }
+        let opened = tokio_tungstenite::connect_async(request).await;
+        let status = match &opened {
+            Ok(_) => 101,
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => r.status().as_u16(),
+            Err(e) => panic!("{e}"),
+        };
+        let expected = if caller.role().is_some() || matches!(caller, Caller::Member(_, None)) {
+            101
+        } else {
+            401
+        };
+        if status != expected {
+            failures.push(format!("{who} /ws/operator: got {status}, expected {expected}"));
+        }
+    }
+    // The visitor's signed link opens the file without any session; not another file.
+    let link = w.visible_file.link.clone().unwrap();
+    expect_status(
+        &w,
+        &mut failures,
+        "a signed link".into(),
+        &[200],
+        new_client().get(format!("{base}{link}")),
+    )
+    .await;
+    let query = link.split_once('?').unwrap().1;
+    expect_status(
+        &w,
+        &mut failures,
+        "a signed link on another file".into(),
+        &[404],
+        new_client().get(format!("{base}/attachments/{}?{query}", w.hidden_file)),
+    )
+    .await;
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// What each operator command needs, and whether it names a conversation. A new command does
+/// not compile until it has a row here.
+fn needs(command: &OperatorCommand) -> (Option<Scope>, bool) {
+    use OperatorCommand::*;
+    match command {
+        Watch { .. } | Read { .. } => (Some(Scope::OperatorRead), true),
+        // Ignored unless the socket follows the conversation (which Watch checks).
+        Unwatch { .. } | Typing { .. } => (Some(Scope::OperatorRead), true),
+        Send { .. } | Accept { .. } | Decline { .. } => (Some(Scope::OperatorWrite), true),
+        GoLive { .. } => (Some(Scope::OperatorWrite), false),
+        SetStatus { .. } | GoOffline | Active | Ping => (None, false),
+    }
+}
+
+/// One of every command, aimed at `conversation`.
+fn every_command(conversation: i64) -> Vec<OperatorCommand> {
+    vec![
+        OperatorCommand::Watch {
+            conversation_id: conversation,
+            last_seq: 0,
+        },
+        OperatorCommand::Read {
+            conversation_id: conversation,
+            seq: 1,
+        },
+        OperatorCommand::Typing {
+            conversation_id: conversation,
+            composing: true,
+        },
+        OperatorCommand::Unwatch {
+            conversation_id: conversation,
+        },
+        OperatorCommand::Send {
+            conversation_id: conversation,
+            body: "Reading your conversation".into(),
+            idempotency_key: format!("peek-{conversation}"),
+            internal: false,
+            attachments: vec![],
+        },
+        OperatorCommand::Send {
+            conversation_id: conversation,
+            body: "A note on your conversation".into(),
+            idempotency_key: format!("note-{conversation}"),
+            internal: true,
+            attachments: vec![],
+        },
+        OperatorCommand::Accept {
+            conversation_id: conversation,
+        },
+        OperatorCommand::Decline {
+            conversation_id: conversation,
+        },
+        OperatorCommand::GoLive { workflow_ids: vec![1] },
+        OperatorCommand::SetStatus {
+            status: OperatorStatus::Away,
+        },
+        OperatorCommand::GoOffline,
+        OperatorCommand::Active,
+        OperatorCommand::Ping,
+    ]
+}
+
+/// Sends `command` and reads until the answer to a ping after it: whether it was refused in
+/// words, and whether any message of `conversation` came through.
+async fn try_command(op: &mut OperatorSocket, command: &OperatorCommand, conversation: i64) -> (bool, bool) {
+    op.send(command).await;
+    op.send(&OperatorCommand::Ping).await;
+    let (mut refused, mut leaked) = (false, false);
+    op.wait_for("the pong after the command", |e| match e {
+        OperatorEvent::Error { .. } => {
+            refused = true;
+            None
+        }
+        OperatorEvent::Message { message } if message.conversation_id == conversation => {
+            leaked = true;
+            None
+        }
+        OperatorEvent::Pong => Some(()),
+        _ => None,
+    })
+    .await;
+    (refused, leaked)
+}
+
+#[tokio::test]
+async fn every_socket_command_is_refused_outside_what_the_caller_may_see_or_do() {
+    let w = world().await;
+    let mut failures = Vec::new();
+    let mut tried = 0;
+    for caller in CALLERS {
+        let Caller::Member(email, role) = caller else {
+            continue; // no socket without a session (every_http_route_answers_each_caller…)
+        };
+        let mut op: OperatorSocket = w.app.operator(email).await;
+        // Outside: another workspace's conversation by its id; the hidden one for members who
+        // see only their groups' workflows.
+        let outside: Vec<i64> = match role {
+            None => vec![w.visible, w.hidden],
+            Some(r) if !r.has(Scope::ConversationsReadAll) => vec![w.hidden],
+            Some(_) => vec![],
+        };
+        for conversation in outside {
+            for command in every_command(conversation) {
+                let (scope, names_it) = needs(&command);
+                if !names_it {
+                    continue;
+                }
+                tried += 1;
+                let before = w.app.fingerprint().await;
+                let (refused, leaked) = try_command(&mut op, &command, conversation).await;
+                let silent = matches!(
+                    command,
+                    OperatorCommand::Typing { .. } | OperatorCommand::Unwatch { .. }
+                );
+                if leaked || (!refused && !silent) || w.app.fingerprint().await != before {
+                    failures.push(format!(
+                        "{email} {command:?} outside (scope {scope:?}): refused {refused}, leaked {leaked}"
+                    ));
+                }
+            }
+        }
+        // Inside, what the role lacks is refused in words and changes nothing.
+        if let Some(role) = role {
+            for command in every_command(w.visible) {
+                let (scope, _) = needs(&command);
+                if scope.is_none_or(|s| role.has(s)) {
+                    continue;
+                }
+                tried += 1;
+                let before = w.app.fingerprint().await;
+                let (refused, _) = try_command(&mut op, &command, w.visible).await;
+                if !refused || w.app.fingerprint().await != before {
+                    failures.push(format!("{email} {command:?} without {scope:?}: refused {refused}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Agent and support agent outside (8 each), the other workspace's owner on two (16), the
+    // account manager without operator:write (5).
+    assert_eq!(tried, 8 + 8 + 16 + 5);
+    // A visitor token opens no operator socket, and a session opens no chat (tested in
+    // the_sockets_check_who_is_calling).
+    assert_eq!(
+        connect::<OperatorCommand, OperatorEvent>(&w.app.ws_url("/ws/operator"), None)
+            .await
+            .err(),
+        Some(401)
+    );
+}
