@@ -221,3 +221,25 @@ pub fn store(key: &str, value: &str) {
     #[cfg(not(feature = "hydrate"))]
     let _ = (key, value);
 }
+
+/// Copies `text` to the clipboard; false when the browser refuses (the person can still select
+/// it and copy it themselves).
+pub async fn copy_text(_text: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use js_sys::Reflect;
+        use wasm_bindgen::JsCast;
+        let copy = async {
+            let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
+            let clipboard = Reflect::get(&navigator, &"clipboard".into()).ok()?;
+            let write: js_sys::Function = Reflect::get(&clipboard, &"writeText".into()).ok()?.dyn_into().ok()?;
+            let promise: js_sys::Promise = write.call1(&clipboard, &_text.into()).ok()?.dyn_into().ok()?;
+            wasm_bindgen_futures::JsFuture::from(promise).await.ok()
+        };
+        copy.await.is_some()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        false
+    }
+}

@@ -22,6 +22,7 @@ pub mod time;
 pub mod audit;
 pub mod auth;
 pub mod canned;
+pub mod channels;
 pub mod chat;
 pub mod contacts;
 pub mod conversation;
@@ -117,6 +118,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view={Lazy::<Account>::new()}/>
                     <Route path=path!("/canned") view={Lazy::<Canned>::new()}/>
                     <Route path=path!("/people") view={Lazy::<People>::new()}/>
+                    <Route path=path!("/channels") view={Lazy::<Channels>::new()}/>
                     <Route path=path!("/settings") view={Lazy::<Settings>::new()}/>
                     <Route path=path!("/audit") view={Lazy::<Audit>::new()}/>
                     <Route path=path!("/workflows") view={Lazy::<Workflows>::new()}/>
@@ -202,6 +204,7 @@ lazy_pages! {
     AdminPage, admin_page, __preload_admin_page:
     Canned => canned::page::CannedPage,
     People => people::page::PeoplePage,
+    Channels => channels::page::ChannelsPage,
     Settings => settings::page::SettingsPage,
     Audit => audit::page::AuditPage,
     Workflows => workflows::page::WorkflowsPage,

@@ -177,7 +177,15 @@ fn content_security_policy(nonce: Option<&str>, frame_ancestors: &str) -> String
 /// Security headers on every response. The chat page is made to be framed by customers' sites;
 /// everything else refuses framing. Behind https, browsers are told to use nothing else.
 async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let embeddable = req.uri().path().starts_with("/chat/");
+    // The chat page may be framed by the sites its channel lists (any site when none).
+    let embeddable = match req.uri().path().strip_prefix("/chat/") {
+        Some(key) => Some(match state.store.channel_by_key(key.trim_end_matches('/')).await {
+            Ok(Some(c)) if c.sites().is_empty() => "*".to_string(),
+            Ok(Some(c)) => format!("'self' {}", c.sites().join(" ")),
+            _ => "'none'".to_string(),
+        }),
+        None => None,
+    };
     let attachment = req.uri().path().starts_with("/attachments/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
@@ -196,8 +204,8 @@ async fn security_headers(State(state): State<AppState>, req: Request, next: Nex
         // A file is never a page of ours: nothing in it runs, even if a browser renders it.
         h.insert("x-frame-options", HeaderValue::from_static("DENY"));
         "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'".to_string()
-    } else if embeddable {
-        content_security_policy(nonce.as_deref(), "*")
+    } else if let Some(frame_ancestors) = embeddable {
+        content_security_policy(nonce.as_deref(), &frame_ancestors)
     } else {
         h.insert("x-frame-options", HeaderValue::from_static("DENY"));
         content_security_policy(nonce.as_deref(), "'none'")

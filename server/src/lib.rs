@@ -95,6 +95,11 @@ impl Application {
             .await
             .map_err(|e| StartError(format!("could not listen on {}: {e}", config.listen)))?;
         let addr = listener.local_addr().map_err(|e| StartError(e.to_string()))?;
+        let mut config = config;
+        // Without a public URL, the address listened on: with port 0, the port given.
+        if config.public_url == format!("http://{}", config.listen) {
+            config.public_url = format!("http://{addr}");
+        }
         let config = Arc::new(config);
         let key = config.signing_key().map_err(|e| {
             StartError(format!(
@@ -160,6 +165,10 @@ impl Application {
                 limits.clone(),
             )),
             settings: Arc::new(settings::Settings::new(store.clone(), router.clone())),
+            channels: Arc::new(channels::manage::ChannelAdmin::new(
+                store.clone(),
+                config.public_url.clone(),
+            )),
         };
         let leptos = LeptosOptions::builder()
             .output_name("switchboard")

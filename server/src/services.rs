@@ -10,6 +10,7 @@ use crate::accounts::Accounts;
 use crate::auth::Sessions;
 use crate::canned::Canned;
 use crate::categories::Categories;
+use crate::channels::manage::ChannelAdmin;
 use crate::channels::web::WebChat;
 use crate::contacts::Contacts;
 use crate::conversations::Conversations;
@@ -34,6 +35,7 @@ pub struct Services {
     pub workflows: Arc<Workflows>,
     pub qualifications: Arc<Qualifications>,
     pub chat: Arc<WebChat>,
+    pub channels: Arc<ChannelAdmin>,
     pub settings: Arc<Settings>,
 }
 
@@ -56,6 +58,7 @@ impl Services {
         provide_context::<Arc<dyn app::workflows::WorkflowsApi>>(self.workflows.clone());
         provide_context::<Arc<dyn app::qualifications::QualificationsApi>>(self.qualifications.clone());
         provide_context::<Arc<dyn app::chat::ChatApi>>(self.chat.clone());
+        provide_context::<Arc<dyn app::channels::ChannelsApi>>(self.channels.clone());
         provide_context::<Arc<dyn app::live::LiveApi>>(self.router.clone());
         provide_context::<Arc<dyn app::settings::SettingsApi>>(self.settings.clone());
     }

@@ -117,6 +117,18 @@ async fn hello(socket: &mut WebSocket, state: &AppState) -> Option<(Visitor, i64
             .await
         {
             Ok(true) => {
+                // A channel that was turned off takes no more messages.
+                if state
+                    .store
+                    .channel(checked.visitor.channel_id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some_and(|c| !c.enabled)
+                {
+                    close_with(socket, 1008, "This chat is turned off for now.").await;
+                    return None;
+                }
                 if state.tokens.due_for_renewal(&token, &checked, unix_now()) {
                     let fresh = state.tokens.issue(checked.visitor, unix_now());
                     if socket.feed(text(&VisitorEvent::Token { token: fresh })).await.is_err() {

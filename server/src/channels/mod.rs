@@ -1,5 +1,6 @@
 //! The channels customers write on. Each adapter turns its channel's traffic into
 //! conversation messages and sends replies back the way they came.
 
+pub mod manage;
 pub mod tokens;
 pub mod web;

@@ -16,14 +16,20 @@ fn unknown_channel(key: &str) -> AppError {
     AppError::not_found(format!("The chat channel \u{201c}{key}\u{201d}"))
 }
 
-/// The web channel named by a widget's key.
+/// What a visitor of a channel that was turned off is told.
+pub fn turned_off() -> AppError {
+    AppError::Conflict("This chat is turned off for now.".into())
+}
+
+/// The web channel named by a widget's key (refused when it is turned off).
 pub async fn channel(store: &Store, key: &str) -> Result<ChannelRecord, AppError> {
     let key = key.trim();
     if key.is_empty() || key.len() > 100 {
         return Err(unknown_channel(key));
     }
     match store.channel_by_key(key).await? {
-        Some(c) if c.kind == app::lifecycle::ChannelKind::Web => Ok(c),
+        Some(c) if c.kind == app::lifecycle::ChannelKind::Web && c.enabled => Ok(c),
+        Some(c) if c.kind == app::lifecycle::ChannelKind::Web => Err(turned_off()),
         _ => Err(unknown_channel(key)),
     }
 }

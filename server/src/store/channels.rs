@@ -14,10 +14,32 @@ pub struct ChannelRecord {
     pub name: String,
     pub colour: String,
     pub public_key: String,
+    /// Off: no new chats.
+    pub enabled: bool,
+    /// Origins allowed to frame a web channel's chat, separated by spaces (empty: any site).
+    pub allowed_sites: String,
+}
+
+impl ChannelRecord {
+    /// The origins allowed to frame its chat (empty: any site).
+    pub fn sites(&self) -> Vec<String> {
+        self.allowed_sites.split_whitespace().map(str::to_string).collect()
+    }
+}
+
+/// A channel as its page lists it: with its workflow's name and how many conversations came in
+/// on it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChannelListing {
+    #[sqlx(flatten)]
+    pub channel: ChannelRecord,
+    pub workflow_name: String,
+    pub conversations: i64,
 }
 
 /// Channels as `ChannelRecord`s; the caller adds the condition.
-const CHANNEL_SELECT: &str = "SELECT id, workspace_id, workflow_id, kind, name, colour, public_key FROM channels";
+const CHANNEL_SELECT: &str =
+    "SELECT id, workspace_id, workflow_id, kind, name, colour, public_key, enabled, allowed_sites FROM channels";
 
 impl Store {
     pub async fn channel_by_key(&self, key: &str) -> Result<Option<ChannelRecord>, StoreError> {
@@ -58,5 +80,92 @@ impl Store {
         .await
         .map_err(super::unique_as("A channel with that key"))?;
         Ok(row.0)
+    }
+
+    /// The workspace's channels (or one of them), oldest first.
+    pub async fn channel_listings(
+        &self,
+        workspace_id: i64,
+        only: Option<i64>,
+    ) -> Result<Vec<ChannelListing>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT c.id, c.workspace_id, c.workflow_id, c.kind, c.name, c.colour, c.public_key, c.enabled,
+                    c.allowed_sites, w.name AS workflow_name,
+                    (SELECT COUNT(*) FROM conversations v WHERE v.channel_id = c.id) AS conversations
+             FROM channels c JOIN workflows w ON w.id = c.workflow_id
+             WHERE c.workspace_id = $1 AND ($2 IS NULL OR c.id = $2)
+             ORDER BY c.id",
+        )
+        .bind(workspace_id)
+        .bind(only)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Changes a channel of the workspace; false when there is no such channel.
+    pub async fn update_channel(
+        &self,
+        workspace_id: i64,
+        id: i64,
+        name: &str,
+        colour: &str,
+        workflow_id: i64,
+        allowed_sites: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE channels SET name = $3, colour = $4, workflow_id = $5, allowed_sites = $6
+             WHERE id = $1 AND workspace_id = $2",
+        )
+        .bind(id)
+        .bind(workspace_id)
+        .bind(name)
+        .bind(colour)
+        .bind(workflow_id)
+        .bind(allowed_sites)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Turns a channel of the workspace on or off; false when there is no such channel.
+    pub async fn set_channel_enabled(&self, workspace_id: i64, id: i64, enabled: bool) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE channels SET enabled = $3 WHERE id = $1 AND workspace_id = $2")
+            .bind(id)
+            .bind(workspace_id)
+            .bind(enabled)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Deletes a channel of the workspace that no conversation came in on, with the visitors
+    /// who opened its chat and never wrote; false when there is no such channel or it has
+    /// conversations.
+    pub async fn delete_unused_channel(&self, workspace_id: i64, id: i64) -> Result<bool, StoreError> {
+        let mut tx = super::begin_write(&self.write).await?;
+        let unused: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM channels c WHERE id = $1 AND workspace_id = $2
+               AND NOT EXISTS (SELECT 1 FROM conversations v WHERE v.channel_id = c.id)",
+        )
+        .bind(id)
+        .bind(workspace_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if unused.is_none() {
+            return Ok(false);
+        }
+        sqlx::query(
+            "DELETE FROM contacts WHERE channel_id = $1
+               AND NOT EXISTS (SELECT 1 FROM conversations v WHERE v.contact_id = contacts.id)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM channels WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }

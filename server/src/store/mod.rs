@@ -8,7 +8,7 @@
 mod append;
 mod attachments;
 mod canned;
-mod channels;
+pub mod channels;
 mod commit;
 mod contacts;
 mod conversations;

@@ -1,0 +1,89 @@
+//! The server functions of this feature.
+
+#[cfg(feature = "ssr")]
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use super::*;
+use crate::AppError;
+#[cfg(feature = "ssr")]
+use crate::{Me, Scope};
+
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait ChannelsApi: Send + Sync + 'static {
+    async fn list(&self, me: &Me) -> Result<Vec<ChannelView>, AppError>;
+    /// Creates a web chat channel (no `id`) or changes one.
+    async fn save(
+        &self,
+        me: &Me,
+        id: Option<i64>,
+        name: &str,
+        colour: &str,
+        workflow_id: i64,
+        allowed_sites: &str,
+    ) -> Result<ChannelView, AppError>;
+    async fn set_enabled(&self, me: &Me, id: i64, enabled: bool) -> Result<ChannelView, AppError>;
+    async fn delete(&self, me: &Me, id: i64) -> Result<(), AppError>;
+}
+
+#[server(endpoint = "channels/list")]
+pub async fn list_channels() -> Result<Vec<ChannelView>, AppError> {
+    use crate::service::*;
+    serve(
+        Some(Scope::ChannelsWrite),
+        "manage channels",
+        |channels: Arc<dyn ChannelsApi>, me| async move { channels.list(&me).await },
+    )
+    .await
+}
+
+/// Creates (empty `id`) or changes a web chat channel.
+#[server(endpoint = "channels/save")]
+pub async fn save_channel(
+    id: String,
+    name: String,
+    colour: String,
+    workflow_id: String,
+    allowed_sites: String,
+) -> Result<ChannelView, AppError> {
+    use crate::service::*;
+    serve(
+        Some(Scope::ChannelsWrite),
+        "manage channels",
+        |channels: Arc<dyn ChannelsApi>, me| async move {
+            let id = match id.trim() {
+                "" => None,
+                v => Some(parse_number("Channel", v)?),
+            };
+            let workflow_id = parse_number("Workflow", workflow_id.trim())?;
+            channels
+                .save(&me, id, &name, &colour, workflow_id, &allowed_sites)
+                .await
+        },
+    )
+    .await
+}
+
+#[server(endpoint = "channels/enabled")]
+pub async fn set_channel_enabled(id: i64, enabled: bool) -> Result<ChannelView, AppError> {
+    use crate::service::*;
+    serve(
+        Some(Scope::ChannelsWrite),
+        "manage channels",
+        |channels: Arc<dyn ChannelsApi>, me| async move { channels.set_enabled(&me, id, enabled).await },
+    )
+    .await
+}
+
+#[server(endpoint = "channels/delete")]
+pub async fn delete_channel(id: i64) -> Result<(), AppError> {
+    use crate::service::*;
+    serve(
+        Some(Scope::ChannelsWrite),
+        "manage channels",
+        |channels: Arc<dyn ChannelsApi>, me| async move { channels.delete(&me, id).await },
+    )
+    .await
+}

@@ -1,0 +1,166 @@
+//! Managing a workspace's channels (`channels:write`): creating and changing web chat channels,
+//! turning them off, deleting unused ones. Every change is in the audit log.
+
+use app::channels::{check_channel_name, check_colour, check_sites, embed_snippet, ChannelView, ChannelsApi};
+use app::{AppError, Me};
+
+use crate::store::channels::ChannelListing;
+use crate::store::workspaces::AuditEntry;
+use crate::store::Store;
+
+pub struct ChannelAdmin {
+    store: Store,
+    /// Where the widget is served from, for the embed snippet.
+    public_url: String,
+}
+
+impl ChannelAdmin {
+    pub fn new(store: Store, public_url: String) -> Self {
+        ChannelAdmin { store, public_url }
+    }
+
+    fn view(&self, l: ChannelListing) -> ChannelView {
+        let c = l.channel;
+        ChannelView {
+            id: c.id,
+            kind: c.kind,
+            allowed_sites: c.sites(),
+            embed: embed_snippet(&self.public_url, &c.public_key),
+            name: c.name,
+            colour: c.colour,
+            workflow_id: c.workflow_id,
+            workflow_name: l.workflow_name,
+            key: c.public_key,
+            enabled: c.enabled,
+            conversations: l.conversations,
+        }
+    }
+
+    async fn one(&self, me: &Me, id: i64) -> Result<ChannelView, AppError> {
+        let listing = self
+            .store
+            .channel_listings(me.workspace_id, Some(id))
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::not_found("That channel"))?;
+        Ok(self.view(listing))
+    }
+
+    async fn audit(&self, me: &Me, action: &str, before: Option<&ChannelView>, after: Option<&ChannelView>) {
+        let json = |c: &ChannelView| serde_json::to_value(c).unwrap_or_default();
+        let name = after.or(before).map(|c| c.name.clone()).unwrap_or_default();
+        self.store
+            .audit(AuditEntry {
+                before: before.map(json),
+                after: after.map(json),
+                ..AuditEntry::by(me, action, &format!("channel {name}"))
+            })
+            .await;
+    }
+}
+
+/// A key for a new channel: its name in lower-case words and a random tail, e.g.
+/// `shop-website-3f9a1c`.
+fn new_key(name: &str) -> String {
+    let words: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let words: Vec<&str> = words.split('-').filter(|w| !w.is_empty()).collect();
+    let stem: String = words.join("-").chars().take(40).collect();
+    let tail = &crate::auth::new_token()[..6];
+    if stem.is_empty() {
+        format!("chat-{tail}")
+    } else {
+        format!("{}-{tail}", stem.trim_end_matches('-'))
+    }
+}
+
+#[async_trait::async_trait]
+impl ChannelsApi for ChannelAdmin {
+    async fn list(&self, me: &Me) -> Result<Vec<ChannelView>, AppError> {
+        let listings = self.store.channel_listings(me.workspace_id, None).await?;
+        Ok(listings.into_iter().map(|l| self.view(l)).collect())
+    }
+
+    async fn save(
+        &self,
+        me: &Me,
+        id: Option<i64>,
+        name: &str,
+        colour: &str,
+        workflow_id: i64,
+        allowed_sites: &str,
+    ) -> Result<ChannelView, AppError> {
+        let name = check_channel_name(name)?;
+        let colour = check_colour(colour)?;
+        let sites = check_sites(allowed_sites)?.join(" ");
+        let workflow = self.store.workflow(workflow_id).await?;
+        if workflow.is_none_or(|w| w.workspace_id != me.workspace_id) {
+            return Err(AppError::invalid("Workflow it feeds", "choose one of your workflows"));
+        }
+        match id {
+            None => {
+                let id = self
+                    .store
+                    .create_channel(me.workspace_id, workflow_id, "web", &name, &colour, &new_key(&name))
+                    .await?;
+                self.store
+                    .update_channel(me.workspace_id, id, &name, &colour, workflow_id, &sites)
+                    .await?;
+                let created = self.one(me, id).await?;
+                self.audit(me, "channel.created", None, Some(&created)).await;
+                Ok(created)
+            }
+            Some(id) => {
+                let before = self.one(me, id).await?;
+                self.store
+                    .update_channel(me.workspace_id, id, &name, &colour, workflow_id, &sites)
+                    .await?;
+                let after = self.one(me, id).await?;
+                self.audit(me, "channel.updated", Some(&before), Some(&after)).await;
+                Ok(after)
+            }
+        }
+    }
+
+    async fn set_enabled(&self, me: &Me, id: i64, enabled: bool) -> Result<ChannelView, AppError> {
+        let before = self.one(me, id).await?;
+        self.store.set_channel_enabled(me.workspace_id, id, enabled).await?;
+        let after = self.one(me, id).await?;
+        let action = if enabled {
+            "channel.turned_on"
+        } else {
+            "channel.turned_off"
+        };
+        self.audit(me, action, Some(&before), Some(&after)).await;
+        Ok(after)
+    }
+
+    async fn delete(&self, me: &Me, id: i64) -> Result<(), AppError> {
+        let before = self.one(me, id).await?;
+        if !self.store.delete_unused_channel(me.workspace_id, id).await? {
+            return Err(AppError::Conflict(format!(
+                "\u{201c}{}\u{201d} has conversations, which stay in the inbox: turn it off instead.",
+                before.name
+            )));
+        }
+        self.audit(me, "channel.deleted", Some(&before), None).await;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_key_is_the_name_in_words_and_a_random_tail() {
+        let key = new_key("Shop Website (EU)!");
+        assert!(key.starts_with("shop-website-eu-"), "{key}");
+        assert_eq!(key.len(), "shop-website-eu-".len() + 6);
+        assert_ne!(new_key("Shop"), new_key("Shop"));
+        assert!(new_key("€€€").starts_with("chat-"));
+    }
+}

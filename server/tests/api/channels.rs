@@ -1,0 +1,248 @@
+//! Channels as a product feature: an admin creates a web chat channel, a visitor chats on it,
+//! the sites allowed to frame it reach the chat page's policy, and turning it off or deleting
+//! it does what it says.
+
+use app::audit::AuditView;
+use app::channels::ChannelView;
+use app::AppError;
+
+use crate::helpers::*;
+
+async fn save(
+    app: &TestApp,
+    id: &str,
+    name: &str,
+    colour: &str,
+    workflow: &str,
+    sites: &str,
+) -> Result<ChannelView, AppError> {
+    result(
+        app.call(
+            "channels/save",
+            &[
+                ("id", id),
+                ("name", name),
+                ("colour", colour),
+                ("workflow_id", workflow),
+                ("allowed_sites", sites),
+            ],
+        )
+        .await,
+    )
+    .await
+}
+
+async fn frame_ancestors(app: &TestApp, key: &str) -> String {
+    let res = new_client()
+        .get(format!("{}/chat/{key}", app.base))
+        .send()
+        .await
+        .unwrap();
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+    csp.split(';')
+        .map(str::trim)
+        .find_map(|d| d.strip_prefix("frame-ancestors "))
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_web_channel_and_a_visitor_chats_on_it() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    let shop = save(
+        &app,
+        "",
+        "Shop website",
+        "#7C3AED",
+        "1",
+        "https://shop.example\nhttps://*.shop.example/",
+    )
+    .await
+    .unwrap();
+    assert!(shop.key.starts_with("shop-website-"), "{}", shop.key);
+    assert_eq!(shop.colour, "#7c3aed");
+    assert_eq!(shop.allowed_sites, ["https://shop.example", "https://*.shop.example"]);
+    assert_eq!(
+        shop.embed,
+        format!(
+            r#"<script src="{}/widget.js" data-channel="{}" async></script>"#,
+            app.base, shop.key
+        )
+    );
+    let listed: Vec<ChannelView> = result(app.call("channels/list", &[]).await).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["Website chat", "Shop website"]
+    );
+
+    // Only the listed sites (and Switchboard itself) may frame its chat; the demo channel lists
+    // none, so any site may.
+    assert_eq!(
+        frame_ancestors(&app, &shop.key).await,
+        "'self' https://shop.example https://*.shop.example"
+    );
+    assert_eq!(frame_ancestors(&app, server::demo::DEMO_WEB_CHANNEL).await, "*");
+    assert_eq!(frame_ancestors(&app, "no-such-channel").await, "'none'");
+
+    // A visitor of the new channel chats; the conversation is on it.
+    let token: String = result(
+        app.call_with(&new_client(), "widget/start", &[("key", &shop.key)])
+            .await,
+    )
+    .await
+    .unwrap();
+    let mut v = app.visitor_with(&token).await;
+    v.send(&app::events::VisitorCommand::Send {
+        body: "Do you ship to Norway?".into(),
+        idempotency_key: "k1".into(),
+        attachments: vec![],
+    })
+    .await;
+    v.wait_for("the ack", |e| {
+        matches!(e, app::events::VisitorEvent::Ack { .. }).then_some(())
+    })
+    .await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM conversations WHERE channel_id = {}",
+            shop.id
+        ))
+        .await,
+        1
+    );
+
+    // Renamed, recoloured, any site: the change is kept and audited.
+    let changed = save(&app, &shop.id.to_string(), "Shop", "#0ea5e9", "1", "")
+        .await
+        .unwrap();
+    assert_eq!(
+        (changed.name.as_str(), changed.key.as_str()),
+        ("Shop", shop.key.as_str())
+    );
+    assert!(changed.allowed_sites.is_empty());
+    assert_eq!(changed.conversations, 1);
+    let audit: Vec<AuditView> = result(app.call("audit/list", &[("action", "")]).await).await.unwrap();
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert!(
+        actions.contains(&"channel.created") && actions.contains(&"channel.updated"),
+        "{actions:?}"
+    );
+}
+
+#[tokio::test]
+async fn bad_channel_settings_are_refused_in_words_and_nothing_is_stored() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    server::demo::create_owner(&app.store, "Other Co", "boss@other.example", "Boss", PASSWORD)
+        .await
+        .unwrap();
+    let theirs = app.store.create_workflow(2, "Their bot").await.unwrap().to_string();
+    let before = app.count("SELECT COUNT(*) FROM channels").await;
+    for (name, colour, workflow, sites, field) in [
+        ("", "#0ea5e9", "1", "", "Name"),
+        ("Shop", "purple", "1", "", "Colour"),
+        ("Shop", "#0ea5e9", &theirs, "", "Workflow it feeds"),
+        ("Shop", "#0ea5e9", "1", "shop.example", "Sites allowed to show the chat"),
+        (
+            "Shop",
+            "#0ea5e9",
+            "1",
+            "https://shop.example/checkout",
+            "Sites allowed to show the chat",
+        ),
+        (
+            "Shop",
+            "#0ea5e9",
+            "1",
+            "https://shop.example; script-src *",
+            "Sites allowed to show the chat",
+        ),
+    ] {
+        match save(&app, "", name, colour, workflow, sites).await {
+            Err(AppError::Invalid { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{name} {colour} {sites}: {other:?}"),
+        }
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM channels").await, before);
+}
+
+#[tokio::test]
+async fn a_channel_turned_off_takes_no_chats_and_only_an_unused_one_is_deleted() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    let demo = app
+        .store
+        .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
+        .await
+        .unwrap()
+        .unwrap();
+    let token = app.visitor_token().await;
+    let mut v = app.visitor_with(&token).await;
+    v.send(&app::events::VisitorCommand::Send {
+        body: "Hello".into(),
+        idempotency_key: "k1".into(),
+        attachments: vec![],
+    })
+    .await;
+    v.wait_for("the ack", |e| {
+        matches!(e, app::events::VisitorEvent::Ack { .. }).then_some(())
+    })
+    .await;
+
+    let off: ChannelView = result(
+        app.call(
+            "channels/enabled",
+            &[("id", &demo.id.to_string()), ("enabled", "false")],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert!(!off.enabled);
+    // No new visitor, and a returning one is told.
+    let start = result::<String>(
+        app.call_with(
+            &new_client(),
+            "widget/start",
+            &[("key", server::demo::DEMO_WEB_CHANNEL)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        start,
+        Err(AppError::Conflict("This chat is turned off for now.".into()))
+    );
+    let mut again = app.visitor_with(&token).await;
+    assert_eq!(
+        again.closed_by_server(crate::sockets::WAIT).await,
+        (1008, "This chat is turned off for now.".to_string())
+    );
+    // It has a conversation: it cannot be deleted, only turned off.
+    let refused = result::<()>(app.call("channels/delete", &[("id", &demo.id.to_string())]).await).await;
+    assert!(
+        matches!(&refused, Err(AppError::Conflict(m)) if m.contains("turn it off instead")),
+        "{refused:?}"
+    );
+    result::<ChannelView>(
+        app.call("channels/enabled", &[("id", &demo.id.to_string()), ("enabled", "true")])
+            .await,
+    )
+    .await
+    .unwrap();
+    app.visitor_token().await;
+
+    // A new channel that only had a visitor who never wrote is deleted, with that visitor.
+    let unused = save(&app, "", "Old site", "#0ea5e9", "1", "").await.unwrap();
+    let _: String = result(
+        app.call_with(&new_client(), "widget/start", &[("key", &unused.key)])
+            .await,
+    )
+    .await
+    .unwrap();
+    let contacts = app.count("SELECT COUNT(*) FROM contacts").await;
+    result::<()>(app.call("channels/delete", &[("id", &unused.id.to_string())]).await)
+        .await
+        .unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM contacts").await, contacts - 1);
+    let listed: Vec<ChannelView> = result(app.call("channels/list", &[]).await).await.unwrap();
+    assert!(listed.iter().all(|c| c.id != unused.id));
+}
