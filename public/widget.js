@@ -55,6 +55,42 @@
     if (e.key === "Escape" && frame.style.display !== "none") toggle(false);
   });
 
+  // Requests for the chat wait until it says it is ready for them.
+  var ready = false;
+  var waiting = [];
+  function tell(message) {
+    if (ready) frame.contentWindow.postMessage(message, origin);
+    else waiting.push(message);
+  }
+  window.addEventListener("message", function (e) {
+    if (e.source !== frame.contentWindow || e.origin !== origin) return;
+    if (e.data && e.data.type === "switchboard:ready") {
+      ready = true;
+      while (waiting.length) frame.contentWindow.postMessage(waiting.shift(), origin);
+    }
+  });
+  window.Switchboard = {
+    identify: function (user, hmac) {
+      if (!user || user.id === undefined || user.id === null || String(user.id) === "") {
+        console.error("Switchboard.identify: the customer needs an id.");
+        return;
+      }
+      tell({
+        type: "switchboard:identify",
+        user: {
+          id: String(user.id),
+          name: user.name ? String(user.name) : "",
+          email: user.email ? String(user.email) : "",
+          phone: user.phone ? String(user.phone) : ""
+        },
+        hmac: hmac ? String(hmac) : ""
+      });
+    },
+    reset: function () {
+      tell({ type: "switchboard:reset" });
+    }
+  };
+
   host.appendChild(frame);
   host.appendChild(button);
   (document.body || document.documentElement).appendChild(host);

@@ -243,3 +243,25 @@ pub async fn copy_text(_text: &str) -> bool {
         false
     }
 }
+
+/// `bytes` random bytes as hex, from the browser's cryptographic generator (empty on the
+/// server, or if the browser has none).
+pub fn random_hex(_bytes: usize) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        use js_sys::Reflect;
+        use wasm_bindgen::JsCast;
+        let fill = || -> Option<String> {
+            let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
+            let get: js_sys::Function = Reflect::get(&crypto, &"getRandomValues".into()).ok()?.dyn_into().ok()?;
+            let array = js_sys::Uint8Array::new_with_length(_bytes as u32);
+            get.call1(&crypto, &array).ok()?;
+            Some(array.to_vec().iter().map(|b| format!("{b:02x}")).collect())
+        };
+        fill().unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        String::new()
+    }
+}

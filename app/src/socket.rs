@@ -135,6 +135,13 @@ mod imp {
             *self.0.url.borrow_mut() = url;
         }
 
+        /// Drops the connection and makes a new one (which runs `on_open` again).
+        pub fn reconnect(&self) {
+            if let Some(ws) = self.0.ws.borrow().as_ref() {
+                let _ = ws.close();
+            }
+        }
+
         pub fn close(&self) {
             self.0.stopped.set(true);
             if let Some(ws) = self.0.ws.borrow_mut().take() {
@@ -226,6 +233,7 @@ impl Socket {
         false
     }
     pub fn set_url(&self, _url: String) {}
+    pub fn reconnect(&self) {}
     pub fn close(&self) {}
 }
 

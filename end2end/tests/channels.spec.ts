@@ -1,5 +1,6 @@
 import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
+import { createHmac } from "node:crypto";
 import { expect, hydrated, signIn, snap, test } from "./helpers";
 
 /** Serves whatever `page()` says at the moment, on another port of this host (another origin). */
@@ -76,5 +77,77 @@ test("an admin creates a web channel whose chat only the sites it lists can show
   } finally {
     shop.server.close();
     other.server.close();
+  }
+});
+
+test("a signed-in customer of a site is recognised on a second browser, and a sign-out forgets them", async ({ page, browser, ws }) => {
+  // The admin gives the channel an identity secret on the Channels page.
+  await signIn(page, ws.admin);
+  await expect(page).toHaveURL(/\/inbox$/);
+  await hydrated(page);
+  await page.goto("/channels");
+  await hydrated(page);
+  const card = page.getByTestId("channel").first();
+  await expect(card.getByTestId("identity-check")).toContainText("no identity secret yet");
+  await card.getByRole("button", { name: "Edit" }).click();
+  const form = page.getByTestId("channel-form");
+  await form.getByRole("button", { name: "Generate" }).click();
+  const secret = await form.getByLabel("Identity secret").inputValue();
+  expect(secret).toMatch(/^[0-9a-f]{64}$/);
+  await form.getByLabel("Require verified identities").check();
+  await form.getByRole("button", { name: "Save changes" }).click();
+  await expect(card.getByTestId("identity-check")).toContainText("only identities the site signs are accepted");
+  const snippet = await card.getByTestId("embed-snippet").inputValue();
+  await snap(page, "channels-identity");
+
+  // The site signs its customer's id on its server and hands it to the widget.
+  const hmac = createHmac("sha256", secret).update("cust-42").digest("hex");
+  const shopPage = (signedIn: boolean) => `<!doctype html><html><head><title>Shop</title></head><body>
+    <h1>Our shop</h1>
+    <button id="sign-out" onclick="Switchboard.reset()">Sign out</button>
+    ${snippet.replace("async>", `onload='${signedIn ? `Switchboard.identify({ id: "cust-42", name: "Ada Lovelace", email: "ada@example.com" }, "${hmac}")` : ""}'>`)}
+  </body></html>`;
+  let signedIn = true;
+  const shop = await site(() => shopPage(signedIn));
+  try {
+    const laptop = await browser.newContext();
+    const onLaptop = await laptop.newPage();
+    await onLaptop.goto(shop.origin);
+    await onLaptop.getByRole("button", { name: "Chat with us" }).click();
+    const chat = onLaptop.frameLocator('iframe[title="Chat"]');
+    await expect(chat.getByTestId("connection")).toHaveText("Connected");
+    await chat.getByLabel("Message").fill("Where is my order 4471?");
+    await chat.getByRole("button", { name: "Send" }).click();
+    await expect(chat.locator('[data-sender="ai"]')).toBeVisible();
+
+    // Another browser, the same customer signed in: the conversation is there.
+    const phone = await browser.newContext();
+    const onPhone = await phone.newPage();
+    await onPhone.goto(shop.origin);
+    await onPhone.getByRole("button", { name: "Chat with us" }).click();
+    const phoneChat = onPhone.frameLocator('iframe[title="Chat"]');
+    await expect(phoneChat.locator('[data-sender="contact"]')).toHaveText([/Where is my order 4471\?/]);
+    await snap(onPhone, "widget-identified");
+
+    // The customer signs out on the phone: the chat there starts afresh.
+    await onPhone.getByRole("button", { name: "Sign out" }).click();
+    await expect(phoneChat.locator('[data-sender="contact"]')).toHaveCount(0);
+    await expect(phoneChat.getByTestId("connection")).toHaveText("Connected");
+
+    // Someone whose site session is not signed: refused, and they see nothing of Ada's.
+    signedIn = false;
+    const other = await browser.newContext();
+    const onOther = await other.newPage();
+    await onOther.goto(shop.origin);
+    await onOther.evaluate(() => (window as any).Switchboard.identify({ id: "cust-42", name: "Mallory" }, "00"));
+    await onOther.getByRole("button", { name: "Chat with us" }).click();
+    const otherChat = onOther.frameLocator('iframe[title="Chat"]');
+    await expect(otherChat.getByRole("alert")).toContainText("could not be verified");
+    await expect(otherChat.locator('[data-sender="contact"]')).toHaveCount(0);
+    await laptop.close();
+    await phone.close();
+    await other.close();
+  } finally {
+    shop.server.close();
   }
 });

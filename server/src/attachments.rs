@@ -63,24 +63,6 @@ pub async fn remove_expired(
     }
 }
 
-/// Runs `remove_expired` now and then every `every`, for as long as the store is open.
-pub async fn remove_expired_every(
-    store: crate::store::Store,
-    data_dir: std::path::PathBuf,
-    retention_days: u32,
-    every: std::time::Duration,
-) {
-    let mut ticks = tokio::time::interval(every);
-    loop {
-        ticks.tick().await;
-        match remove_expired(&store, &data_dir, retention_days, crate::store::now_ms()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(files = n, "deleted expired files"),
-            Err(e) => tracing::warn!(error = %e, "could not delete expired files"),
-        }
-    }
-}
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/attachments", post(upload_by_member))

@@ -21,6 +21,7 @@ pub mod mail;
 pub mod metrics;
 pub mod presence;
 pub mod qualifications;
+pub mod retention;
 pub mod routing;
 pub mod serve;
 pub mod services;
@@ -193,10 +194,13 @@ impl Application {
         };
         let serve_limits = state.config.serve;
         let upkeep = store.start_upkeep(store::UpkeepPolicy::default());
-        tokio::spawn(attachments::remove_expired_every(
+        tokio::spawn(retention::tidy_every(
             store.clone(),
-            state.config.data_dir.clone(),
-            state.config.attachment_retention_days,
+            retention::Policy {
+                data_dir: state.config.data_dir.clone(),
+                attachment_retention_days: state.config.attachment_retention_days,
+                visitor_token_secs: state.config.visitor_token_secs,
+            },
             Duration::from_secs(3600),
         ));
         Ok(Application {

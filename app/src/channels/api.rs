@@ -23,6 +23,8 @@ pub trait ChannelsApi: Send + Sync + 'static {
         colour: &str,
         workflow_id: i64,
         allowed_sites: &str,
+        identity_secret: &str,
+        require_verified: bool,
     ) -> Result<ChannelView, AppError>;
     async fn set_enabled(&self, me: &Me, id: i64, enabled: bool) -> Result<ChannelView, AppError>;
     async fn delete(&self, me: &Me, id: i64) -> Result<(), AppError>;
@@ -47,6 +49,8 @@ pub async fn save_channel(
     colour: String,
     workflow_id: String,
     allowed_sites: String,
+    #[server(default)] identity_secret: String,
+    #[server(default)] require_verified: Option<String>,
 ) -> Result<ChannelView, AppError> {
     use crate::service::*;
     serve(
@@ -58,8 +62,18 @@ pub async fn save_channel(
                 v => Some(parse_number("Channel", v)?),
             };
             let workflow_id = parse_number("Workflow", workflow_id.trim())?;
+            let require_verified = require_verified.is_some_and(|v| v == "on" || v == "true");
             channels
-                .save(&me, id, &name, &colour, workflow_id, &allowed_sites)
+                .save(
+                    &me,
+                    id,
+                    &name,
+                    &colour,
+                    workflow_id,
+                    &allowed_sites,
+                    &identity_secret,
+                    require_verified,
+                )
                 .await
         },
     )

@@ -30,6 +30,27 @@ pub struct ChannelView {
     pub embed: String,
     /// Conversations that came in on it (a channel with any cannot be deleted).
     pub conversations: i64,
+    /// Whether it has a secret to verify signed-in customers with (the secret itself never
+    /// comes back to a browser).
+    pub has_identity_secret: bool,
+    /// An identity without a valid signature is refused.
+    pub require_verified: bool,
+}
+
+/// A channel's identity secret: blank (keep the one it has), or 32 to 200 characters without
+/// spaces.
+pub fn check_identity_secret(secret: &str) -> Result<Option<String>, AppError> {
+    let secret = secret.trim();
+    if secret.is_empty() {
+        return Ok(None);
+    }
+    if secret.chars().count() < 32 || secret.chars().count() > 200 || secret.contains(char::is_whitespace) {
+        return Err(AppError::invalid(
+            "Identity secret",
+            "must be 32 to 200 characters without spaces (Generate makes one)",
+        ));
+    }
+    Ok(Some(secret.to_string()))
 }
 
 /// The widget's `<script>` tag for the channel `key` of the Switchboard at `public_url`.

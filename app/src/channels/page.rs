@@ -137,6 +137,13 @@ fn ChannelItem(c: ChannelView, version: RwSignal<u32>, editing: RwSignal<Option<
                     }.into_any()
                 }}
             </div>
+            <p class="mt-2 text-xs text-slate-700" data-testid="identity-check">
+                {match (c.has_identity_secret, c.require_verified) {
+                    (false, _) => "Signed-in customers: no identity secret yet (Edit to set one).",
+                    (true, false) => "Signed-in customers: verified when the site signs them; unsigned details only name the visitor.",
+                    (true, true) => "Signed-in customers: only identities the site signs are accepted.",
+                }}
+            </p>
             {move || problem.get().map(|p| view! { <p role="alert" class="mt-2 text-sm text-red-700">{p}</p> })}
         </li>
     }
@@ -153,6 +160,8 @@ fn ChannelForm(
     let colour = RwSignal::new(String::from("#0ea5e9"));
     let workflow = RwSignal::new(first_workflow.clone());
     let sites = RwSignal::new(String::new());
+    let secret = RwSignal::new(String::new());
+    let require_verified = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let saved = RwSignal::new(None::<String>);
     Effect::new(move |_| {
@@ -161,6 +170,8 @@ fn ChannelForm(
             colour.set(c.colour);
             workflow.set(c.workflow_id.to_string());
             sites.set(c.allowed_sites.join("\n"));
+            secret.set(String::new());
+            require_verified.set(c.require_verified);
             saved.set(None);
             problem.set(None);
         }
@@ -171,6 +182,8 @@ fn ChannelForm(
         colour.set("#0ea5e9".into());
         workflow.set(first_workflow.clone());
         sites.set(String::new());
+        secret.set(String::new());
+        require_verified.set(false);
     };
     let reset_after = reset.clone();
     let submit = move || {
@@ -181,9 +194,11 @@ fn ChannelForm(
             workflow.get_untracked(),
             sites.get_untracked(),
         );
+        let key = secret.get_untracked();
+        let require = require_verified.get_untracked().then(|| "on".to_string());
         let reset = reset_after.clone();
         leptos::task::spawn_local(async move {
-            match save_channel(id, n, c, w, s).await {
+            match save_channel(id, n, c, w, s, key, require).await {
                 Ok(channel) => {
                     problem.set(None);
                     saved.set(Some(format!("Saved \u{201c}{}\u{201d}.", channel.name)));
@@ -230,6 +245,27 @@ fn ChannelForm(
                     prop:value=move || sites.get() on:input=move |ev| sites.set(event_target_value(&ev))></textarea>
                 <p id="channel-sites-help" class="mt-1 text-xs text-slate-600">"One per line, like https://www.example.com or https://*.example.com. Empty: any site."</p>
             </div>
+            <fieldset class="space-y-2 rounded-md border border-slate-200 p-3">
+                <legend class="px-1 text-sm font-medium">"Signed-in customers"</legend>
+                <p class="text-xs text-slate-600">
+                    "Your site calls " <code class="rounded bg-slate-100 px-1">"Switchboard.identify({id, name, email}, hmac)"</code>
+                    " with the HMAC-SHA256 of the customer's id under this secret, computed on your server; the customer then continues their conversations on any browser."
+                </p>
+                <label for="channel-secret" class="block text-sm">
+                    {move || if editing.get().is_some_and(|c| c.has_identity_secret) { "New identity secret (blank: keep the current one)" } else { "Identity secret" }}
+                </label>
+                <div class="flex gap-2">
+                    <input id="channel-secret" type="text" autocomplete="off" spellcheck="false" class=format!("{INPUT} font-mono") placeholder="at least 32 characters"
+                        prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev))/>
+                    <button type="button" class="mt-1 shrink-0 rounded-md border border-slate-300 px-3 text-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
+                        on:click=move |_| secret.set(crate::browser::random_hex(32))>"Generate"</button>
+                </div>
+                <p class="text-xs text-slate-600">"Copy it to your site's server before saving: it is never shown again."</p>
+                <label class="flex items-center gap-2 text-sm">
+                    <input type="checkbox" prop:checked=move || require_verified.get() on:change=move |ev| require_verified.set(event_target_checked(&ev))/>
+                    "Require verified identities (refuse an identify call without a valid hmac)"
+                </label>
+            </fieldset>
             {move || problem.get().map(|p| view! { <p role="alert" class="text-sm text-red-700" data-testid="channel-problem">{p}</p> })}
             {move || saved.get().map(|s| view! { <p role="status" class="text-sm text-emerald-700">{s}</p> })}
             <div class="flex gap-2">

@@ -15,6 +15,14 @@ pub trait ChatApi: Send + Sync + 'static {
     async fn widget(&self, key: &str) -> Result<WidgetChannel, AppError>;
     /// A new visitor on the web channel: their signed token.
     async fn start_visitor(&self, key: &str, client: Option<std::net::IpAddr>) -> Result<String, AppError>;
+    /// What the site says of its signed-in customer: the token to chat with from now on.
+    async fn identify(
+        &self,
+        key: &str,
+        token: &str,
+        identity: &Identity,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<String, AppError>;
 }
 
 /// Public: the widget asks which channel it belongs to.
@@ -29,4 +37,32 @@ pub async fn get_widget_channel(key: String) -> Result<WidgetChannel, AppError> 
 pub async fn start_visitor(key: String) -> Result<String, AppError> {
     use crate::service::*;
     public(|chat: Arc<dyn ChatApi>| async move { chat.start_visitor(&key, client_ip()).await }).await
+}
+
+/// Public: the site says who its signed-in customer is (`Switchboard.identify` on the
+/// widget). With a valid `hmac` of the id under the channel's identity secret, the visitor
+/// becomes that customer, whose history follows them to any browser; without one, the details
+/// only name this visitor (and a channel that requires verification refuses it).
+#[server(endpoint = "widget/identify")]
+pub async fn identify_visitor(
+    key: String,
+    token: String,
+    customer_id: String,
+    name: String,
+    email: String,
+    phone: String,
+    hmac: String,
+) -> Result<String, AppError> {
+    use crate::service::*;
+    public(|chat: Arc<dyn ChatApi>| async move {
+        let identity = Identity {
+            id: customer_id,
+            name,
+            email,
+            phone,
+            hmac,
+        };
+        chat.identify(&key, &token, &identity, client_ip()).await
+    })
+    .await
 }

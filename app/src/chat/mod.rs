@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 mod api;
 pub mod page;
+pub mod site;
 
 pub use api::*;
 
@@ -15,4 +16,16 @@ pub struct WidgetChannel {
     pub workflow_name: String,
     pub greeting: String,
     pub colour: String,
+}
+
+/// Who a site says its signed-in customer is, and its signature of the id.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// The site's own id for the customer (1 to 200 characters).
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    /// Hex HMAC-SHA256 of `id` under the channel's identity secret.
+    pub hmac: String,
 }

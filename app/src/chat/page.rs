@@ -191,6 +191,56 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                 }
             });
             socket.update(|slot| *slot = Some(s));
+            crate::chat::site::ready();
+        });
+    });
+    // The site's signed-in customer, or its sign-out: the chat goes on as that customer (their
+    // history, on any browser), or as a new visitor.
+    let site_key = StoredValue::new(channel.key.clone());
+    let become_visitor = move |t: String| {
+        site_key.with_value(|k| store_token(k, &t));
+        token.set(Some(t));
+        messages.set(Vec::new());
+        pending.set(Vec::new());
+        typing.set(None);
+        queue.set(None);
+        socket.with(|s| {
+            if let Some(s) = s {
+                s.reconnect()
+            }
+        });
+    };
+    crate::chat::site::listen(move |request| {
+        let key = site_key.get_value();
+        leptos::task::spawn_local(async move {
+            match request {
+                crate::chat::site::SiteRequest::Identify(who) => {
+                    let Some(current) = token.get_untracked() else {
+                        return;
+                    };
+                    match crate::chat::identify_visitor(
+                        key,
+                        current.clone(),
+                        who.id,
+                        who.name,
+                        who.email,
+                        who.phone,
+                        who.hmac,
+                    )
+                    .await
+                    {
+                        Ok(t) if t != current => become_visitor(t),
+                        Ok(_) => {}
+                        Err(e) => problem.set(Some(e.to_string())),
+                    }
+                }
+                crate::chat::site::SiteRequest::Reset => {
+                    forget_token(&key);
+                    if let Ok(t) = crate::chat::start_visitor(key).await {
+                        become_visitor(t);
+                    }
+                }
+            }
         });
     });
     #[cfg(feature = "hydrate")]

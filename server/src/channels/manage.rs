@@ -1,7 +1,9 @@
 //! Managing a workspace's channels (`channels:write`): creating and changing web chat channels,
 //! turning them off, deleting unused ones. Every change is in the audit log.
 
-use app::channels::{check_channel_name, check_colour, check_sites, embed_snippet, ChannelView, ChannelsApi};
+use app::channels::{
+    check_channel_name, check_colour, check_identity_secret, check_sites, embed_snippet, ChannelView, ChannelsApi,
+};
 use app::{AppError, Me};
 
 use crate::store::channels::ChannelListing;
@@ -33,6 +35,8 @@ impl ChannelAdmin {
             key: c.public_key,
             enabled: c.enabled,
             conversations: l.conversations,
+            has_identity_secret: c.identity_secret.is_some(),
+            require_verified: c.require_verified,
         }
     }
 
@@ -92,13 +96,26 @@ impl ChannelsApi for ChannelAdmin {
         colour: &str,
         workflow_id: i64,
         allowed_sites: &str,
+        identity_secret: &str,
+        require_verified: bool,
     ) -> Result<ChannelView, AppError> {
         let name = check_channel_name(name)?;
+        let secret = check_identity_secret(identity_secret)?;
         let colour = check_colour(colour)?;
         let sites = check_sites(allowed_sites)?.join(" ");
         let workflow = self.store.workflow(workflow_id).await?;
         if workflow.is_none_or(|w| w.workspace_id != me.workspace_id) {
             return Err(AppError::invalid("Workflow it feeds", "choose one of your workflows"));
+        }
+        let had_secret = match id {
+            Some(id) => self.one(me, id).await?.has_identity_secret,
+            None => false,
+        };
+        if require_verified && secret.is_none() && !had_secret {
+            return Err(AppError::invalid(
+                "Require verified identities",
+                "needs an identity secret to verify them with",
+            ));
         }
         match id {
             None => {
@@ -109,6 +126,9 @@ impl ChannelsApi for ChannelAdmin {
                 self.store
                     .update_channel(me.workspace_id, id, &name, &colour, workflow_id, &sites)
                     .await?;
+                self.store
+                    .set_identity_check(me.workspace_id, id, secret.as_deref(), require_verified)
+                    .await?;
                 let created = self.one(me, id).await?;
                 self.audit(me, "channel.created", None, Some(&created)).await;
                 Ok(created)
@@ -117,6 +137,9 @@ impl ChannelsApi for ChannelAdmin {
                 let before = self.one(me, id).await?;
                 self.store
                     .update_channel(me.workspace_id, id, &name, &colour, workflow_id, &sites)
+                    .await?;
+                self.store
+                    .set_identity_check(me.workspace_id, id, secret.as_deref(), require_verified)
                     .await?;
                 let after = self.one(me, id).await?;
                 self.audit(me, "channel.updated", Some(&before), Some(&after)).await;

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use app::chat::WidgetChannel;
+use app::chat::{Identity, WidgetChannel};
 use app::AppError;
 
 pub use super::tokens::{unix_now, Checked, Visitor, VisitorTokens};
@@ -45,6 +45,28 @@ impl WebChat {
     pub fn new(store: Store, tokens: VisitorTokens, limits: Arc<Limits>) -> Self {
         WebChat { store, tokens, limits }
     }
+
+    async fn new_visitor(&self, channel: &ChannelRecord) -> Result<i64, AppError> {
+        let mut n = [0u8; 2];
+        getrandom::getrandom(&mut n).map_err(|_| AppError::Internal)?;
+        let name = format!("Visitor {}", 1000 + u16::from_le_bytes(n) % 9000);
+        Ok(self.store.create_visitor(channel, &name).await?)
+    }
+}
+
+/// Whether `hmac` (hex) is HMAC-SHA256 of `id` under `secret`, compared in constant time.
+pub fn identity_signed(secret: &str, id: &str, hmac: &str) -> bool {
+    use hmac::Mac;
+    let Some(given) = (0..hmac.len())
+        .step_by(2)
+        .map(|i| hmac.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect::<Option<Vec<u8>>>()
+    else {
+        return false;
+    };
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(id.as_bytes());
+    hmac.len() == 64 && mac.verify_slice(&given).is_ok()
 }
 
 #[async_trait::async_trait]
@@ -72,13 +94,96 @@ impl app::chat::ChatApi for WebChat {
             self.limits.start_chat(client)?;
         }
         let channel = channel(&self.store, key).await?;
-        let mut n = [0u8; 2];
-        getrandom::getrandom(&mut n).map_err(|_| AppError::Internal)?;
-        let name = format!("Visitor {}", 1000 + u16::from_le_bytes(n) % 9000);
-        let contact_id = self.store.create_visitor(&channel, &name).await?;
+        let contact_id = self.new_visitor(&channel).await?;
         Ok(self.tokens.issue(
             Visitor {
                 contact_id,
+                channel_id: channel.id,
+            },
+            unix_now(),
+        ))
+    }
+
+    /// A site's signed-in customer. Verified (the channel has a secret and `hmac` signs the
+    /// id): the visitor becomes the contact the workspace knows by that id — this visitor,
+    /// if it was nobody yet, or the customer from another browser — and the details are
+    /// theirs. Unverified: refused where the channel requires verification, else the details
+    /// only name this visitor, who reaches no other history.
+    async fn identify(
+        &self,
+        key: &str,
+        token: &str,
+        who: &Identity,
+        client: Option<IpAddr>,
+    ) -> Result<String, AppError> {
+        let channel = channel(&self.store, key).await?;
+        let current = self.tokens.verify(token, unix_now())?.visitor;
+        if current.channel_id != channel.id || !self.store.contact_on_channel(current.contact_id, channel.id).await? {
+            return Err(AppError::invalid(
+                "Visitor token",
+                "is not for this chat; reload it to start again",
+            ));
+        }
+        let id = who.id.trim();
+        if id.is_empty() || id.chars().count() > 200 {
+            return Err(AppError::invalid(
+                "Identity",
+                "needs the customer's id, 1 to 200 characters",
+            ));
+        }
+        let name = who.name.trim();
+        if name.chars().count() > 100 {
+            return Err(AppError::invalid("Name", "must be at most 100 characters"));
+        }
+        let email = crate::contacts::check_email(&who.email)?;
+        let phone = crate::contacts::check_phone(&who.phone)?;
+        let verified = channel
+            .identity_secret
+            .as_deref()
+            .is_some_and(|secret| identity_signed(secret, id, who.hmac.trim()));
+        let contact = if verified {
+            match self.store.identity_contact(channel.workspace_id, "web", id).await? {
+                Some(known) => known,
+                None => {
+                    // This visitor becomes the customer, unless it already is somebody else.
+                    let contact = if self.store.has_identity(current.contact_id, "web").await? {
+                        if let Some(client) = client {
+                            self.limits.start_chat(client)?;
+                        }
+                        self.new_visitor(&channel).await?
+                    } else {
+                        current.contact_id
+                    };
+                    self.store
+                        .claim_identity(channel.workspace_id, contact, "web", id)
+                        .await?
+                }
+            }
+        } else if channel.require_verified {
+            return Err(AppError::invalid(
+                "Identity",
+                "could not be verified: this chat accepts only identities signed by the site",
+            ));
+        } else if self.store.has_identity(current.contact_id, "web").await? {
+            // A verified customer's details are not changed by an unsigned call.
+            return Ok(token.to_string());
+        } else {
+            current.contact_id
+        };
+        self.store
+            .set_contact_details(
+                contact,
+                (!name.is_empty()).then_some(name),
+                email.as_deref(),
+                phone.as_deref(),
+            )
+            .await?;
+        if contact == current.contact_id {
+            return Ok(token.to_string());
+        }
+        Ok(self.tokens.issue(
+            Visitor {
+                contact_id: contact,
                 channel_id: channel.id,
             },
             unix_now(),

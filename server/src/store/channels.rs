@@ -18,6 +18,10 @@ pub struct ChannelRecord {
     pub enabled: bool,
     /// Origins allowed to frame a web channel's chat, separated by spaces (empty: any site).
     pub allowed_sites: String,
+    /// The key that verifies a site's signed-in customer (never shown again once saved).
+    pub identity_secret: Option<String>,
+    /// An identity without a valid signature is refused.
+    pub require_verified: bool,
 }
 
 impl ChannelRecord {
@@ -39,7 +43,8 @@ pub struct ChannelListing {
 
 /// Channels as `ChannelRecord`s; the caller adds the condition.
 const CHANNEL_SELECT: &str =
-    "SELECT id, workspace_id, workflow_id, kind, name, colour, public_key, enabled, allowed_sites FROM channels";
+    "SELECT id, workspace_id, workflow_id, kind, name, colour, public_key, enabled, allowed_sites, identity_secret,
+            require_verified FROM channels";
 
 impl Store {
     pub async fn channel_by_key(&self, key: &str) -> Result<Option<ChannelRecord>, StoreError> {
@@ -90,7 +95,7 @@ impl Store {
     ) -> Result<Vec<ChannelListing>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT c.id, c.workspace_id, c.workflow_id, c.kind, c.name, c.colour, c.public_key, c.enabled,
-                    c.allowed_sites, w.name AS workflow_name,
+                    c.allowed_sites, c.identity_secret, c.require_verified, w.name AS workflow_name,
                     (SELECT COUNT(*) FROM conversations v WHERE v.channel_id = c.id) AS conversations
              FROM channels c JOIN workflows w ON w.id = c.workflow_id
              WHERE c.workspace_id = $1 AND ($2 IS NULL OR c.id = $2)
@@ -125,6 +130,28 @@ impl Store {
         .execute(&self.write)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Sets how a web channel verifies identities: a new secret (`None`: keep the one it has)
+    /// and whether an unverified identity is refused.
+    pub async fn set_identity_check(
+        &self,
+        workspace_id: i64,
+        id: i64,
+        secret: Option<&str>,
+        require_verified: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE channels SET identity_secret = COALESCE($3, identity_secret), require_verified = $4
+             WHERE id = $1 AND workspace_id = $2",
+        )
+        .bind(id)
+        .bind(workspace_id)
+        .bind(secret)
+        .bind(require_verified)
+        .execute(&self.write)
+        .await?;
+        Ok(())
     }
 
     /// Turns a channel of the workspace on or off; false when there is no such channel.

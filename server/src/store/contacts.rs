@@ -148,13 +148,114 @@ impl Store {
         Ok(row.0)
     }
 
-    /// Whether the contact exists and was seen on that channel.
+    /// Deletes up to `limit` visitors who opened a chat before `created_before` and never
+    /// wrote (no conversation); gives how many.
+    pub async fn forget_silent_visitors(&self, created_before: i64, limit: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM contacts WHERE id IN (
+                 SELECT c.id FROM contacts c
+                 WHERE c.created_at < $1 AND c.channel_id IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM conversations v WHERE v.contact_id = c.id)
+                 LIMIT $2)",
+        )
+        .bind(created_before)
+        .bind(limit)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The contact a workspace knows by this identity (`kind`: web, phone, email, …).
+    pub async fn identity_contact(
+        &self,
+        workspace_id: i64,
+        kind: &str,
+        value: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND kind = $2 AND value = $3",
+        )
+        .bind(workspace_id)
+        .bind(kind)
+        .bind(value)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    /// Whether the contact has an identity of this kind.
+    pub async fn has_identity(&self, contact_id: i64, kind: &str) -> Result<bool, StoreError> {
+        let row: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM contact_identities WHERE contact_id = $1 AND kind = $2 LIMIT 1")
+                .bind(contact_id)
+                .bind(kind)
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(row.is_some())
+    }
+
+    /// Gives `contact_id` the identity unless the workspace already knows it; answers the
+    /// contact that has it (the one given, or whoever got it first).
+    pub async fn claim_identity(
+        &self,
+        workspace_id: i64,
+        contact_id: i64,
+        kind: &str,
+        value: &str,
+    ) -> Result<i64, StoreError> {
+        sqlx::query(
+            "INSERT INTO contact_identities (workspace_id, contact_id, kind, value, created_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id, kind, value) DO NOTHING",
+        )
+        .bind(workspace_id)
+        .bind(contact_id)
+        .bind(kind)
+        .bind(value)
+        .bind(now_ms())
+        .execute(&self.write)
+        .await?;
+        let owner: i64 = sqlx::query_scalar(
+            "SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND kind = $2 AND value = $3",
+        )
+        .bind(workspace_id)
+        .bind(kind)
+        .bind(value)
+        .fetch_one(&self.write)
+        .await?;
+        Ok(owner)
+    }
+
+    /// Fills in what a site says of its customer: each given detail replaces the stored one.
+    pub async fn set_contact_details(
+        &self,
+        contact_id: i64,
+        name: Option<&str>,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE contacts SET name = COALESCE($2, name), email = COALESCE($3, email), phone = COALESCE($4, phone)
+             WHERE id = $1",
+        )
+        .bind(contact_id)
+        .bind(name)
+        .bind(email)
+        .bind(phone)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the contact exists in the workspace of that channel (a known customer is one
+    /// contact on every channel of the workspace).
     pub async fn contact_on_channel(&self, contact_id: i64, channel_id: i64) -> Result<bool, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM contacts WHERE id = $1 AND channel_id = $2")
-            .bind(contact_id)
-            .bind(channel_id)
-            .fetch_optional(&self.read)
-            .await?;
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT c.id FROM contacts c JOIN channels ch ON ch.workspace_id = c.workspace_id
+             WHERE c.id = $1 AND ch.id = $2",
+        )
+        .bind(contact_id)
+        .bind(channel_id)
+        .fetch_optional(&self.read)
+        .await?;
         Ok(row.is_some())
     }
 

@@ -246,3 +246,144 @@ async fn a_channel_turned_off_takes_no_chats_and_only_an_unused_one_is_deleted()
     let listed: Vec<ChannelView> = result(app.call("channels/list", &[]).await).await.unwrap();
     assert!(listed.iter().all(|c| c.id != unused.id));
 }
+
+fn sign(secret: &str, id: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(id.as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn identify(app: &TestApp, token: &str, id: &str, name: &str, hmac: &str) -> Result<String, AppError> {
+    result(
+        app.call_with(
+            &new_client(),
+            "widget/identify",
+            &[
+                ("key", server::demo::DEMO_WEB_CHANNEL),
+                ("token", token),
+                ("customer_id", id),
+                ("name", name),
+                ("email", "ada@example.com"),
+                ("phone", ""),
+                ("hmac", hmac),
+            ],
+        )
+        .await,
+    )
+    .await
+}
+
+async fn say(app: &TestApp, token: &str, body: &str) {
+    let mut v = app.visitor_with(token).await;
+    v.send(&app::events::VisitorCommand::Send {
+        body: body.into(),
+        idempotency_key: format!("k{}", body.len()),
+        attachments: vec![],
+    })
+    .await;
+    v.wait_for("the ack", |e| {
+        matches!(e, app::events::VisitorEvent::Ack { .. }).then_some(())
+    })
+    .await;
+}
+
+/// The visitor's own messages a token resumes with.
+async fn history(app: &TestApp, token: &str) -> Vec<String> {
+    let mut v = app.visitor_with(token).await;
+    v.send(&app::events::VisitorCommand::Ping).await;
+    let mut said = Vec::new();
+    v.wait_for("the pong", |e| match e {
+        app::events::VisitorEvent::Message { message } if message.sender_kind == app::events::SenderKind::Contact => {
+            said.push(message.body.clone());
+            None
+        }
+        app::events::VisitorEvent::Pong => Some(()),
+        _ => None,
+    })
+    .await;
+    said
+}
+
+#[tokio::test]
+async fn a_signed_in_customer_continues_on_another_browser_and_nobody_can_claim_them() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    let demo = app
+        .store
+        .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
+        .await
+        .unwrap()
+        .unwrap();
+    let secret = "0123456789abcdef0123456789abcdef-identity";
+    let id = demo.id.to_string();
+    let set = |require: &'static str| {
+        let id = id.clone();
+        let app = &app;
+        async move {
+            result::<ChannelView>(
+                app.call(
+                    "channels/save",
+                    &[
+                        ("id", id.as_str()),
+                        ("name", "Website chat"),
+                        ("colour", "#0ea5e9"),
+                        ("workflow_id", "1"),
+                        ("allowed_sites", ""),
+                        ("identity_secret", secret),
+                        ("require_verified", require),
+                    ],
+                )
+                .await,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let saved = set("").await;
+    assert!(saved.has_identity_secret && !saved.require_verified);
+    let listing = app.call("channels/list", &[]).await.text().await.unwrap();
+    assert!(!listing.contains(secret), "the secret never goes back to a browser");
+
+    // On the laptop: the customer signs in to the site, which signs their id.
+    let laptop = app.visitor_token().await;
+    let same = identify(&app, &laptop, "cust-42", "Ada Lovelace", &sign(secret, "cust-42"))
+        .await
+        .unwrap();
+    assert_eq!(same, laptop, "a visitor who was nobody becomes the customer");
+    say(&app, &laptop, "My order 4471 is late").await;
+
+    // On the phone, another browser: the same customer continues the same history.
+    let phone = app.visitor_token().await;
+    let theirs = identify(&app, &phone, "cust-42", "Ada Lovelace", &sign(secret, "cust-42"))
+        .await
+        .unwrap();
+    assert_ne!(theirs, phone);
+    assert_eq!(history(&app, &theirs).await, ["My order 4471 is late"]);
+    let name = app
+        .texts("SELECT name || ' ' || COALESCE(email, '-') FROM contacts WHERE id = (SELECT contact_id FROM contact_identities WHERE value = 'cust-42')")
+        .await;
+    assert_eq!(name, ["Ada Lovelace ada@example.com"]);
+
+    // Someone else claims the id without the signature: they stay themselves and see nothing.
+    let stranger = app.visitor_token().await;
+    for hmac in ["", "00", &sign("a guessed secret that is long enough!", "cust-42")] {
+        let kept = identify(&app, &stranger, "cust-42", "Mallory", hmac).await.unwrap();
+        assert_eq!(kept, stranger);
+    }
+    assert!(history(&app, &stranger).await.is_empty());
+    assert_eq!(app.count("SELECT COUNT(*) FROM contact_identities").await, 1);
+
+    // Where verification is required, an unsigned identity is refused in words.
+    assert!(set("on").await.require_verified);
+    match identify(&app, &stranger, "cust-42", "Mallory", "").await {
+        Err(AppError::Invalid { field, message }) => {
+            assert_eq!(field, "Identity");
+            assert!(message.contains("could not be verified"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Another channel's token, or none, identifies nobody.
+    assert!(identify(&app, "v2.garbage", "cust-42", "Ada", &sign(secret, "cust-42"))
+        .await
+        .is_err());
+}

@@ -89,3 +89,41 @@ async fn a_visitor_token_in_the_url_opens_nothing() {
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM attachments").await, 0);
 }
+
+#[tokio::test]
+async fn visitors_who_never_wrote_are_forgotten_once_their_token_has_expired() {
+    let app = spawn_app().await;
+    let silent = app.visitor_token().await;
+    let talker = app.visitor_token().await;
+    let mut v = app.visitor_with(&talker).await;
+    v.send(&VisitorCommand::Send {
+        body: "Hello".into(),
+        idempotency_key: "k1".into(),
+        attachments: vec![],
+    })
+    .await;
+    v.wait_for("the ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))
+        .await;
+    let contacts = app.count("SELECT COUNT(*) FROM contacts").await;
+    let token_secs = 30 * DAY;
+    let now = server::store::now_ms();
+    // Within the token's life the silent visitor may still come back.
+    let forgotten = server::retention::forget_silent_visitors(&app.store, token_secs, now + 29 * DAY * 1000).await;
+    assert_eq!(forgotten.unwrap(), 0);
+    let forgotten = server::retention::forget_silent_visitors(&app.store, token_secs, now + 31 * DAY * 1000).await;
+    assert_eq!(forgotten.unwrap(), 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM contacts").await, contacts - 1);
+    let silent_contact = named(&silent).contact_id;
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM contacts WHERE id = {silent_contact}"))
+            .await,
+        0
+    );
+    // The one who wrote keeps their conversation and their name.
+    let talker_contact = named(&talker).contact_id;
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM contacts WHERE id = {talker_contact}"))
+            .await,
+        1
+    );
+}
