@@ -117,30 +117,34 @@ impl ChannelsApi for ChannelAdmin {
                 "needs an identity secret to verify them with",
             ));
         }
+        // The settings, written the same way to a new channel and a changed one.
+        let apply = |admin: &Self, id: i64| {
+            let (name, colour, sites, secret) = (name.clone(), colour.clone(), sites.clone(), secret.clone());
+            let store = admin.store.clone();
+            let workspace = me.workspace_id;
+            async move {
+                store
+                    .update_channel(workspace, id, &name, &colour, workflow_id, &sites)
+                    .await?;
+                store
+                    .set_identity_check(workspace, id, secret.as_deref(), require_verified)
+                    .await
+            }
+        };
         match id {
             None => {
                 let id = self
                     .store
                     .create_channel(me.workspace_id, workflow_id, "web", &name, &colour, &new_key(&name))
                     .await?;
-                self.store
-                    .update_channel(me.workspace_id, id, &name, &colour, workflow_id, &sites)
-                    .await?;
-                self.store
-                    .set_identity_check(me.workspace_id, id, secret.as_deref(), require_verified)
-                    .await?;
+                apply(self, id).await?;
                 let created = self.one(me, id).await?;
                 self.audit(me, "channel.created", None, Some(&created)).await;
                 Ok(created)
             }
             Some(id) => {
                 let before = self.one(me, id).await?;
-                self.store
-                    .update_channel(me.workspace_id, id, &name, &colour, workflow_id, &sites)
-                    .await?;
-                self.store
-                    .set_identity_check(me.workspace_id, id, secret.as_deref(), require_verified)
-                    .await?;
+                apply(self, id).await?;
                 let after = self.one(me, id).await?;
                 self.audit(me, "channel.updated", Some(&before), Some(&after)).await;
                 Ok(after)

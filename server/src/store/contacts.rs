@@ -213,15 +213,9 @@ impl Store {
         .bind(now_ms())
         .execute(&self.write)
         .await?;
-        let owner: i64 = sqlx::query_scalar(
-            "SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND kind = $2 AND value = $3",
-        )
-        .bind(workspace_id)
-        .bind(kind)
-        .bind(value)
-        .fetch_one(&self.write)
-        .await?;
-        Ok(owner)
+        self.identity_contact(workspace_id, kind, value)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Fills in what a site says of its customer: each given detail replaces the stored one.

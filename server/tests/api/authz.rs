@@ -497,17 +497,7 @@ async fn conversation_state(app: &TestApp, id: i64) -> Vec<String> {
 #[tokio::test]
 async fn a_conversation_outside_an_agents_groups_is_not_found_anywhere_and_nothing_changes() {
     let app = spawn_app().await;
-    let billing = app.store.create_workflow(1, "Billing (no group)").await.unwrap();
-    app.store
-        .create_channel(1, billing, "web", "Billing chat", "#7c3aed", "billing-web")
-        .await
-        .unwrap();
-    let token: String = result(
-        app.call_with(&new_client(), "widget/start", &[("key", "billing-web")])
-            .await,
-    )
-    .await
-    .unwrap();
+    let token = app.visitor_nobody_in_a_group_sees().await;
     let mut v = app.visitor_with(&token).await;
     let hidden = first_message(&app, &mut v, "My invoice 4471 is wrong").await;
     let file: app::conversation::AttachmentView = new_client()

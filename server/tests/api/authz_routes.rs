@@ -116,17 +116,7 @@ async fn world() -> World {
     let visible = conversation_with_file(&app, &mut v, &visitor_token, "receipt.txt").await;
     let visible_file = file_of(&mut app.visitor_with(&visitor_token).await).await;
 
-    let billing = app.store.create_workflow(1, "Billing (no group)").await.unwrap();
-    app.store
-        .create_channel(1, billing, "web", "Billing chat", "#7c3aed", "billing-web")
-        .await
-        .unwrap();
-    let hidden_token: String = result(
-        app.call_with(&new_client(), "widget/start", &[("key", "billing-web")])
-            .await,
-    )
-    .await
-    .unwrap();
+    let hidden_token = app.visitor_nobody_in_a_group_sees().await;
     let mut h = app.visitor_with(&hidden_token).await;
     let hidden = conversation_with_file(&app, &mut h, &hidden_token, "invoice.txt").await;
     let hidden_file = file_of(&mut app.visitor_with(&hidden_token).await).await.id;

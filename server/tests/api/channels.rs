@@ -91,17 +91,7 @@ async fn an_admin_creates_a_web_channel_and_a_visitor_chats_on_it() {
     )
     .await
     .unwrap();
-    let mut v = app.visitor_with(&token).await;
-    v.send(&app::events::VisitorCommand::Send {
-        body: "Do you ship to Norway?".into(),
-        idempotency_key: "k1".into(),
-        attachments: vec![],
-    })
-    .await;
-    v.wait_for("the ack", |e| {
-        matches!(e, app::events::VisitorEvent::Ack { .. }).then_some(())
-    })
-    .await;
+    say(&app, &token, "Do you ship to Norway?").await;
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM conversations WHERE channel_id = {}",
@@ -175,17 +165,7 @@ async fn a_channel_turned_off_takes_no_chats_and_only_an_unused_one_is_deleted()
         .unwrap()
         .unwrap();
     let token = app.visitor_token().await;
-    let mut v = app.visitor_with(&token).await;
-    v.send(&app::events::VisitorCommand::Send {
-        body: "Hello".into(),
-        idempotency_key: "k1".into(),
-        attachments: vec![],
-    })
-    .await;
-    v.wait_for("the ack", |e| {
-        matches!(e, app::events::VisitorEvent::Ack { .. }).then_some(())
-    })
-    .await;
+    say(&app, &token, "Hello").await;
 
     let off: ChannelView = result(
         app.call(
@@ -274,7 +254,8 @@ async fn identify(app: &TestApp, token: &str, id: &str, name: &str, hmac: &str) 
     .await
 }
 
-async fn say(app: &TestApp, token: &str, body: &str) {
+/// The visitor writes and the message is stored.
+pub async fn say(app: &TestApp, token: &str, body: &str) {
     let mut v = app.visitor_with(token).await;
     v.send(&app::events::VisitorCommand::Send {
         body: body.into(),

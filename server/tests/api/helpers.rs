@@ -104,6 +104,8 @@ pub fn new_client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        // A request the server never answers fails the test that made it, by name.
+        .timeout(std::time::Duration::from_secs(60))
         .build()
         .expect("an HTTP client")
 }
@@ -263,6 +265,22 @@ impl TestApp {
             .unwrap()
             .into_iter()
             .collect()
+    }
+
+    /// A new visitor's token on a chat whose workflow no operator group has (agents do not
+    /// see its conversations; supervisors do).
+    pub async fn visitor_nobody_in_a_group_sees(&self) -> String {
+        let billing = self.store.create_workflow(1, "Billing (no group)").await.unwrap();
+        self.store
+            .create_channel(1, billing, "web", "Billing chat", "#7c3aed", "billing-web")
+            .await
+            .unwrap();
+        result(
+            self.call_with(&new_client(), "widget/start", &[("key", "billing-web")])
+                .await,
+        )
+        .await
+        .unwrap()
     }
 
     /// A new visitor's token on the demo web channel, as the widget gets it.

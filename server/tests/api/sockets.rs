@@ -35,7 +35,10 @@ pub async fn connect_with<Cmd, Ev>(url: &str, headers: &[(&str, &str)]) -> Resul
             value.parse().unwrap(),
         );
     }
-    match tokio_tungstenite::connect_async(request).await {
+    let opened = tokio::time::timeout(WAIT * 3, tokio_tungstenite::connect_async(request))
+        .await
+        .unwrap_or_else(|_| panic!("the server did not answer the socket's handshake within {:?}", WAIT * 3));
+    match opened {
         Ok((ws, _)) => Ok(Socket {
             ws,
             _types: std::marker::PhantomData,

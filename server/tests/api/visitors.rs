@@ -95,15 +95,7 @@ async fn visitors_who_never_wrote_are_forgotten_once_their_token_has_expired() {
     let app = spawn_app().await;
     let silent = app.visitor_token().await;
     let talker = app.visitor_token().await;
-    let mut v = app.visitor_with(&talker).await;
-    v.send(&VisitorCommand::Send {
-        body: "Hello".into(),
-        idempotency_key: "k1".into(),
-        attachments: vec![],
-    })
-    .await;
-    v.wait_for("the ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))
-        .await;
+    crate::channels::say(&app, &talker, "Hello").await;
     let contacts = app.count("SELECT COUNT(*) FROM contacts").await;
     let token_secs = 30 * DAY;
     let now = server::store::now_ms();
