@@ -301,3 +301,33 @@ test("keyboard shortcuts move through the inbox and a help sheet lists them", as
   await visitor.context.close();
   await earlier.context.close();
 });
+
+test("an agent merges the contact of a customer who wrote from two browsers", async ({ browser, ws }) => {
+  const laptop = await escalatedVisitor(browser, ws, "merge-laptop");
+  const phone = await escalatedVisitor(browser, ws, "merge-phone");
+  const operator = await operatorPage(browser, ws.agent);
+  const op = operator.page;
+
+  // The phone's contact is named by the team.
+  await openConversation(op, "merge-phone");
+  const contact = op.getByTestId("contact");
+  await contact.getByLabel("Name", { exact: true }).fill("Ada Merged");
+  await contact.getByRole("button", { name: "Save contact" }).click();
+  await expect(contact.getByRole("status")).toHaveText("Saved.");
+
+  // From the laptop's conversation, the agent finds her and merges.
+  await op.getByLabel("Search conversations").fill("");
+  await openConversation(op, "merge-laptop");
+  await expect(contact.getByTestId("earlier")).toHaveText("None.");
+  await contact.getByText("Merge with another contact").click();
+  await contact.getByLabel("Find a contact by name, e-mail or phone").fill("Ada Mer");
+  await contact.getByRole("button", { name: "Find" }).click();
+  await contact.getByRole("button", { name: "Merge Ada Merged into this contact" }).click();
+  await expect(contact.getByTestId("merge-contacts").getByRole("status")).toHaveText("Merged Ada Merged into this contact.");
+  await expect(contact.getByTestId("earlier").locator("li")).toHaveCount(1);
+  await snap(op, "contact-merged");
+
+  await operator.context.close();
+  await laptop.context.close();
+  await phone.context.close();
+});

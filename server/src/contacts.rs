@@ -4,11 +4,12 @@
 
 use std::sync::Arc;
 
-use app::contacts::ContactDetail;
+use app::contacts::{ContactDetail, ContactMatch};
 use app::{AppError, Me, Scope};
 
 use crate::conversations::visibility::Visibility;
 use crate::conversations::Conversations;
+use crate::store::workspaces::AuditEntry;
 use crate::store::Store;
 
 pub struct Contacts {
@@ -158,6 +159,59 @@ impl app::contacts::ContactsApi for Contacts {
         self.store
             .set_contact_data(contact, &key, (!value.is_empty()).then_some(value))
             .await?;
+        self.detail(me, conversation_id).await
+    }
+
+    async fn search(&self, me: &Me, conversation_id: i64, query: &str) -> Result<Vec<ContactMatch>, AppError> {
+        Self::require_write(me)?;
+        let contact = self.contact_of(me, conversation_id).await?;
+        let query = query.trim();
+        if query.chars().count() < 2 || query.chars().count() > 100 {
+            return Err(AppError::invalid(
+                "Find",
+                "type 2 to 100 characters of a name, e-mail or phone",
+            ));
+        }
+        let visibility = Visibility::of(&self.store, me).await?;
+        Ok(self
+            .store
+            .find_contacts(me.workspace_id, contact, query, &visibility)
+            .await?)
+    }
+
+    async fn merge(&self, me: &Me, conversation_id: i64, other: i64) -> Result<ContactDetail, AppError> {
+        Self::require_write(me)?;
+        let keep = self.detail(me, conversation_id).await?;
+        // The other contact must be one the member could find: with a conversation they see.
+        let visibility = Visibility::of(&self.store, me).await?;
+        let theirs = self
+            .store
+            .contact_detail(other, &visibility)
+            .await?
+            .filter(|c| !c.conversations.is_empty() && c.id != keep.id)
+            .ok_or_else(|| AppError::not_found("That contact"))?;
+        let moved = self
+            .store
+            .merge_contacts(me.workspace_id, keep.id, other)
+            .await?
+            .ok_or_else(|| AppError::not_found("That contact"))?;
+        let json =
+            |c: &ContactDetail| serde_json::json!({ "id": c.id, "name": c.name, "email": c.email, "phone": c.phone });
+        self.store
+            .audit(AuditEntry {
+                before: Some(json(&theirs)),
+                after: Some(json(&keep)),
+                ..AuditEntry::by(
+                    me,
+                    "contact.merged",
+                    &format!("contact {} into {}", theirs.name, keep.name),
+                )
+            })
+            .await;
+        // The moved conversations show their customer's name in the inbox.
+        for id in moved {
+            self.conversations.publish_summary(id).await;
+        }
         self.detail(me, conversation_id).await
     }
 }

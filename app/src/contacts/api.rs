@@ -24,6 +24,12 @@ pub trait ContactsApi: Send + Sync + 'static {
     ) -> Result<ContactDetail, AppError>;
     async fn label(&self, me: &Me, conversation_id: i64, label: &str, add: bool) -> Result<ContactDetail, AppError>;
     async fn data(&self, me: &Me, conversation_id: i64, key: &str, value: &str) -> Result<ContactDetail, AppError>;
+    /// Other contacts (with a conversation the member may see) whose name, e-mail or phone
+    /// contains `query`.
+    async fn search(&self, me: &Me, conversation_id: i64, query: &str) -> Result<Vec<ContactMatch>, AppError>;
+    /// Makes `other` part of the conversation's contact: their conversations, identities,
+    /// labels and data records move over, and `other` is gone.
+    async fn merge(&self, me: &Me, conversation_id: i64, other: i64) -> Result<ContactDetail, AppError>;
 }
 
 /// The contact of a conversation, with labels, data records and their other conversations.
@@ -75,6 +81,30 @@ pub async fn contact_data(conversation_id: i64, key: String, value: String) -> R
         Some(Scope::OperatorWrite),
         "change contact details",
         |contacts: Arc<dyn ContactsApi>, me| async move { contacts.data(&me, conversation_id, &key, &value).await },
+    )
+    .await
+}
+
+/// Contacts to merge into the conversation's contact, by name, e-mail or phone.
+#[server(endpoint = "contacts/search")]
+pub async fn search_contacts(conversation_id: i64, query: String) -> Result<Vec<ContactMatch>, AppError> {
+    use crate::service::*;
+    serve(
+        Some(Scope::OperatorWrite),
+        "merge contacts",
+        |contacts: Arc<dyn ContactsApi>, me| async move { contacts.search(&me, conversation_id, &query).await },
+    )
+    .await
+}
+
+/// Merges contact `other` into the conversation's contact.
+#[server(endpoint = "contacts/merge")]
+pub async fn merge_contacts(conversation_id: i64, other: i64) -> Result<ContactDetail, AppError> {
+    use crate::service::*;
+    serve(
+        Some(Scope::OperatorWrite),
+        "merge contacts",
+        |contacts: Arc<dyn ContactsApi>, me| async move { contacts.merge(&me, conversation_id, other).await },
     )
     .await
 }

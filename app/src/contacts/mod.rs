@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 mod api;
+pub mod merge;
 pub mod panel;
 
 pub use api::*;
@@ -17,6 +18,9 @@ pub struct ContactDetail {
     pub labels: Vec<String>,
     /// Data records: key and value.
     pub data: Vec<(String, String)>,
+    /// Who the contact is known as: kind (`web`: a site's signed-in customer id) and value.
+    #[serde(default)]
+    pub identities: Vec<(String, String)>,
     /// Their other conversations the member may see, newest first.
     pub conversations: Vec<ContactConversation>,
 }
@@ -28,4 +32,15 @@ pub struct ContactConversation {
     pub status: crate::lifecycle::Status,
     pub last_message: Option<String>,
     pub last_activity_at: i64,
+}
+
+/// Another contact a member may merge into the one they are looking at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactMatch {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Their conversations the member may see.
+    pub conversations: i64,
 }

@@ -365,6 +365,18 @@ fn ContactSection(
                 </form>
             })}
 
+            {move || {
+                let known = open.contact.with(|c| c.as_ref().map(|c| c.identities.clone()).unwrap_or_default());
+                (!known.is_empty()).then(|| view! {
+                    <p class="mt-3 text-xs text-slate-600" data-testid="identities">
+                        {known.into_iter().map(|(kind, value)| match kind.as_str() {
+                            "web" => format!("Signed in on the site as {value}"),
+                            other => format!("{other}: {value}"),
+                        }).collect::<Vec<_>>().join(" · ")}
+                    </p>
+                })
+            }}
+
             <h4 class="mt-4 text-xs font-medium text-slate-500">"Earlier conversations"</h4>
             <ul class="mt-1 space-y-1" data-testid="earlier">
                 {move || {
@@ -383,6 +395,7 @@ fn ContactSection(
                     }).collect_view().into_any()
                 }}
             </ul>
+            {can_write.then(|| view! { <crate::contacts::merge::MergeContacts conversation=id apply/> })}
         </section>
     }
 }

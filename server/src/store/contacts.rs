@@ -1,7 +1,7 @@
 //! Contacts: visitors made contacts on the channel they came by, their details, labels and
 //! data records, and their other conversations.
 
-use app::contacts::{ContactConversation, ContactDetail};
+use app::contacts::{ContactConversation, ContactDetail, ContactMatch};
 
 use super::{now_ms, ChannelRecord, Returning, Store, StoreError};
 use crate::conversations::visibility::Visibility;
@@ -32,6 +32,11 @@ impl Store {
                 .bind(contact_id)
                 .fetch_all(&self.read)
                 .await?;
+        let identities: Vec<(String, String)> =
+            sqlx::query_as("SELECT kind, value FROM contact_identities WHERE contact_id = $1 ORDER BY kind, value")
+                .bind(contact_id)
+                .fetch_all(&self.read)
+                .await?;
         let conversations: Vec<(i64, String, app::lifecycle::Status, Option<String>, i64)> = sqlx::query_as(&format!(
             "SELECT c.id, ch.name, c.status,
                     (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.internal = 0 ORDER BY seq DESC LIMIT 1),
@@ -52,6 +57,7 @@ impl Store {
             phone,
             labels: labels.into_iter().map(|l| l.0).collect(),
             data,
+            identities,
             conversations: conversations
                 .into_iter()
                 .map(
@@ -146,6 +152,87 @@ impl Store {
         .fetch_written(&self.write)
         .await?;
         Ok(row.0)
+    }
+
+    /// Up to ten contacts of the workspace but `except` whose name, e-mail or phone contains
+    /// `query`, with a conversation `visibility` lets the reader see; most recently active
+    /// first.
+    pub async fn find_contacts(
+        &self,
+        workspace_id: i64,
+        except: i64,
+        query: &str,
+        visibility: &Visibility,
+    ) -> Result<Vec<ContactMatch>, StoreError> {
+        let pattern = format!(
+            "%{}%",
+            query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+        );
+        let rows: Vec<(i64, String, Option<String>, Option<String>, i64)> = sqlx::query_as(&format!(
+            "SELECT k.id, k.name, k.email, k.phone, COUNT(c.id)
+             FROM contacts k JOIN conversations c ON c.contact_id = k.id
+             WHERE k.workspace_id = $1 AND k.id != $2 AND {visible}
+               AND (k.name LIKE $4 ESCAPE '\\' OR k.email LIKE $4 ESCAPE '\\' OR k.phone LIKE $4 ESCAPE '\\')
+             GROUP BY k.id ORDER BY MAX(c.last_activity_at) DESC LIMIT 10",
+            visible = Visibility::sql("$3")
+        ))
+        .bind(workspace_id)
+        .bind(except)
+        .bind(visibility.bind())
+        .bind(pattern)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, email, phone, conversations)| ContactMatch {
+                id,
+                name,
+                email,
+                phone,
+                conversations,
+            })
+            .collect())
+    }
+
+    /// Merges contact `gone` into `keep` (both of the workspace) in one transaction: its
+    /// conversations, identities, labels and data records (`keep`'s win where both have one)
+    /// move over, `keep` takes the e-mail and phone it lacks, and `gone` is deleted. Gives the
+    /// conversations that moved; false-y (`None`) when either is not the workspace's.
+    pub async fn merge_contacts(
+        &self,
+        workspace_id: i64,
+        keep: i64,
+        gone: i64,
+    ) -> Result<Option<Vec<i64>>, StoreError> {
+        let mut tx = super::begin_write(&self.write).await?;
+        let both: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND id IN ($2, $3)")
+            .bind(workspace_id)
+            .bind(keep)
+            .bind(gone)
+            .fetch_one(&mut *tx)
+            .await?;
+        if both != 2 || keep == gone {
+            return Ok(None);
+        }
+        let moved: Vec<i64> =
+            sqlx::query_scalar("UPDATE conversations SET contact_id = $1 WHERE contact_id = $2 RETURNING id")
+                .bind(keep)
+                .bind(gone)
+                .fetch_all(&mut *tx)
+                .await?;
+        for sql in [
+            "UPDATE contact_identities SET contact_id = $1 WHERE contact_id = $2",
+            "INSERT OR IGNORE INTO contact_labels (contact_id, label) SELECT $1, label FROM contact_labels WHERE contact_id = $2",
+            "INSERT OR IGNORE INTO contact_data (contact_id, key, value) SELECT $1, key, value FROM contact_data WHERE contact_id = $2",
+            "UPDATE contacts SET email = COALESCE(email, (SELECT email FROM contacts WHERE id = $2)),
+                                 phone = COALESCE(phone, (SELECT phone FROM contacts WHERE id = $2))
+             WHERE id = $1",
+            "DELETE FROM contacts WHERE id = $2 AND $1 IS NOT NULL",
+        ] {
+            sqlx::query(sql).bind(keep).bind(gone).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(moved))
     }
 
     /// Deletes up to `limit` visitors who opened a chat before `created_before` and never

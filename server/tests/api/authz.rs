@@ -54,6 +54,8 @@ const MATRIX: &[(&str, Needs)] = &[
     ("contacts/update", Needs::Scope(Scope::OperatorWrite)),
     ("contacts/label", Needs::Scope(Scope::OperatorWrite)),
     ("contacts/data", Needs::Scope(Scope::OperatorWrite)),
+    ("contacts/search", Needs::Scope(Scope::OperatorWrite)),
+    ("contacts/merge", Needs::Scope(Scope::OperatorWrite)),
     ("channels/list", Needs::Scope(Scope::ChannelsWrite)),
     ("channels/save", Needs::Scope(Scope::ChannelsWrite)),
     ("channels/enabled", Needs::Scope(Scope::ChannelsWrite)),
@@ -175,6 +177,9 @@ fn args(endpoint: &str, conversation: i64, member: i64, n: usize) -> Vec<(String
             ("add", "true".into()),
         ],
         "contacts/data" => vec![("conversation_id", c), ("key", "plan".into()), ("value", "gold".into())],
+        "contacts/search" => vec![("conversation_id", c), ("query", "Visitor".into())],
+        // A contact that does not exist: allowed means looked for, not refused for who asks.
+        "contacts/merge" => vec![("conversation_id", c), ("other", "999999".into())],
         "canned/save" => vec![
             ("id", String::new()),
             ("scope", "personal".into()),

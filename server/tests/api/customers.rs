@@ -208,3 +208,106 @@ async fn categories_are_the_workspaces_and_file_conversations() {
         .unwrap();
     assert_eq!(summary(&app, &ava, id).await.category, None);
 }
+
+#[tokio::test]
+async fn an_agent_merges_two_contacts_who_are_the_same_customer_but_not_one_they_cannot_see() {
+    let app = spawn_app().await;
+    let ava = TestApp::client_signed_in(&app, AGENT).await;
+    let (_v1, _t1, first) = monitored_visitor(&app, "My parcel did not arrive").await;
+    let (_v2, _t2, second) = monitored_visitor(&app, "It is me again, from my phone").await;
+    let (c1, c2) = (first.to_string(), second.to_string());
+    let call = |endpoint: &'static str, form: Vec<(&'static str, String)>| {
+        let ava = ava.clone();
+        let app = &app;
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call_with(&ava, endpoint, &form).await
+        }
+    };
+    // The phone's contact has the details the team wrote down.
+    for (endpoint, form) in [
+        (
+            "contacts/update",
+            vec![("name", "Ada Lovelace"), ("email", "ada@example.com"), ("phone", "")],
+        ),
+        ("contacts/label", vec![("label", "vip"), ("add", "true")]),
+        ("contacts/data", vec![("key", "plan"), ("value", "gold")]),
+    ] {
+        let mut form: Vec<(&'static str, String)> = form.into_iter().map(|(k, v)| (k, v.to_string())).collect();
+        form.push(("conversation_id", c2.clone()));
+        assert_eq!(call(endpoint, form).await.status(), 200, "{endpoint}");
+    }
+
+    // Found by part of the name, not by one letter.
+    let short = call(
+        "contacts/search",
+        vec![("conversation_id", c1.clone()), ("query", "a".into())],
+    )
+    .await;
+    assert_eq!(short.status(), 400);
+    let found: Vec<app::contacts::ContactMatch> = result(
+        call(
+            "contacts/search",
+            vec![("conversation_id", c1.clone()), ("query", "LOVEL".into())],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].name.as_str(), found[0].conversations), ("Ada Lovelace", 1));
+
+    let merged: ContactDetail = result(
+        call(
+            "contacts/merge",
+            vec![("conversation_id", c1.clone()), ("other", found[0].id.to_string())],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(merged.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(merged.labels, ["vip"]);
+    assert_eq!(merged.data, [("plan".to_string(), "gold".to_string())]);
+    let mut ids: Vec<i64> = merged.conversations.iter().map(|c| c.id).collect();
+    ids.sort();
+    assert_eq!(ids, [first, second]);
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM contacts WHERE id = {}", found[0].id))
+            .await,
+        0
+    );
+    let audit = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'contact.merged'")
+        .await;
+    assert_eq!(audit, 1);
+
+    // A contact whose conversations the agent may not see is neither found nor merged.
+    let hidden_token = app.visitor_nobody_in_a_group_sees().await;
+    crate::channels::say(&app, &hidden_token, "Private billing question").await;
+    let hidden_contact: i64 = app
+        .count("SELECT contact_id FROM conversations ORDER BY id DESC LIMIT 1")
+        .await;
+    let name = app
+        .texts(&format!("SELECT name FROM contacts WHERE id = {hidden_contact}"))
+        .await
+        .remove(0);
+    let found: Vec<app::contacts::ContactMatch> = result(
+        call(
+            "contacts/search",
+            vec![("conversation_id", c1.clone()), ("query", name)],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert!(found.is_empty(), "{found:?}");
+    let before = app.fingerprint().await;
+    let refused = call(
+        "contacts/merge",
+        vec![("conversation_id", c1.clone()), ("other", hidden_contact.to_string())],
+    )
+    .await;
+    assert_eq!(refused.status(), 404);
+    assert_eq!(app.fingerprint().await, before, "nothing changed");
+}
