@@ -77,15 +77,20 @@ impl OperatorLink {
                         }
                     },
                     move |text| link.dispatch(&text),
-                    move |_, code| {
+                    move |_, code, reason| {
                         link.connected.set(false);
                         // The session ended (signed out, expired, idle): sign in again, then
-                        // come back here.
+                        // come back here. The reason is the server's error in words.
                         if code == SESSION_ENDED {
+                            let why = if reason == crate::AppError::SessionExpired.to_string() {
+                                "expired"
+                            } else {
+                                "signed_out"
+                            };
                             if let Some(w) = web_sys::window() {
                                 let here = w.location().pathname().unwrap_or_default();
                                 let next = js_sys::encode_uri_component(&here);
-                                let _ = w.location().assign(&format!("/sign-in?reason=expired&next={next}"));
+                                let _ = w.location().assign(&format!("/sign-in?reason={why}&next={next}"));
                             }
                         }
                     },

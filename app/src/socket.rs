@@ -81,7 +81,7 @@ mod imp {
         handlers: RefCell<Option<Handlers>>,
         on_open: Box<dyn Fn()>,
         on_text: Box<dyn Fn(String)>,
-        on_down: Box<dyn Fn(u32, u16)>,
+        on_down: Box<dyn Fn(u32, u16, String)>,
         stopped: Cell<bool>,
         failures: Cell<u32>,
     }
@@ -92,13 +92,13 @@ mod imp {
 
     impl Socket {
         /// Opens `url`. `on_open` runs after every (re)connect, `on_text` for each text frame,
-        /// `on_down` whenever the socket is down, with the number of failed attempts in a row
-        /// and the close code.
+        /// `on_down` whenever the socket is down, with the number of failed attempts in a row,
+        /// the close code and its reason.
         pub fn open(
             url: String,
             on_open: impl Fn() + 'static,
             on_text: impl Fn(String) + 'static,
-            on_down: impl Fn(u32, u16) + 'static,
+            on_down: impl Fn(u32, u16, String) + 'static,
         ) -> Socket {
             let inner = Rc::new(Inner {
                 url: RefCell::new(url),
@@ -180,7 +180,7 @@ mod imp {
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
             if let Some(inner) = weak.upgrade() {
                 inner.failures.set(inner.failures.get() + 1);
-                (inner.on_down)(inner.failures.get(), e.code());
+                (inner.on_down)(inner.failures.get(), e.code(), e.reason());
                 schedule(&inner);
             }
         });
@@ -222,7 +222,7 @@ impl Socket {
         _url: String,
         _on_open: impl Fn() + 'static,
         _on_text: impl Fn(String) + 'static,
-        _on_down: impl Fn(u32, u16) + 'static,
+        _on_down: impl Fn(u32, u16, String) + 'static,
     ) -> Socket {
         Socket
     }

@@ -83,8 +83,8 @@ test("a member changes their password on their account page", async ({ browser, 
   // the sign-in page by itself.
   await page.goto("/inbox");
   await expect(page).toHaveURL(/\/inbox$/);
-  await expect(onPhone).toHaveURL(/\/sign-in\?reason=expired&next=%2Finbox$/);
-  await expect(onPhone.getByText("Your session has expired. Please sign in again.")).toBeVisible();
+  await expect(onPhone).toHaveURL(/\/sign-in\?reason=signed_out&next=%2Finbox$/);
+  await expect(onPhone.getByTestId("sign-in-notice")).toHaveText("You are signed out.");
   await signIn(onPhone, email, "second password here");
   await expect(onPhone).toHaveURL(/\/inbox$/);
   await other.close();

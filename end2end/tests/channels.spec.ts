@@ -142,7 +142,7 @@ test("a signed-in customer of a site is recognised on a second browser, and a si
     await onOther.evaluate(() => (window as any).Switchboard.identify({ id: "cust-42", name: "Mallory" }, "00"));
     await onOther.getByRole("button", { name: "Chat with us" }).click();
     const otherChat = onOther.frameLocator('iframe[title="Chat"]');
-    await expect(otherChat.getByRole("alert")).toContainText("could not be verified");
+    await expect(otherChat.getByTestId("identity-problem")).toContainText("could not be verified");
     await expect(otherChat.locator('[data-sender="contact"]')).toHaveCount(0);
     await laptop.close();
     await phone.close();

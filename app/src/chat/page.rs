@@ -60,6 +60,8 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
     let queue = RwSignal::new(None::<u32>);
     let connected = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
+    // Why the site's identify call was refused (kept across reconnects, unlike `problem`).
+    let identity_problem = RwSignal::new(None::<String>);
     let draft = RwSignal::new(String::new());
     let socket = BrowserCell::new(|| None::<Socket>);
     let last_typing = StoredValue::new(0f64);
@@ -175,7 +177,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                     }
                 }
             }
-            let s = Socket::open(ws_url("/ws/visitor"), on_open, on_event, move |_, code| {
+            let s = Socket::open(ws_url("/ws/visitor"), on_open, on_event, move |_, code, _| {
                 connected.set(false);
                 // A token this server does not accept (expired, a new database, a new key):
                 // start over as a new visitor.
@@ -229,9 +231,12 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                     )
                     .await
                     {
-                        Ok(t) if t != current => become_visitor(t),
-                        Ok(_) => {}
-                        Err(e) => problem.set(Some(e.to_string())),
+                        Ok(t) if t != current => {
+                            identity_problem.set(None);
+                            become_visitor(t)
+                        }
+                        Ok(_) => identity_problem.set(None),
+                        Err(e) => identity_problem.set(Some(e.to_string())),
                     }
                 }
                 crate::chat::site::SiteRequest::Reset => {
@@ -374,6 +379,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                 </p>
             })}
             {move || problem.get().map(|p| view! { <p class="border-t border-red-200 bg-red-50 px-4 py-2 text-sm text-red-800" role="alert">{p}</p> })}
+            {move || identity_problem.get().map(|p| view! { <p class="border-t border-red-200 bg-red-50 px-4 py-2 text-sm text-red-800" role="alert" data-testid="identity-problem">{p}</p> })}
             <PendingFiles files uploading class="flex flex-wrap gap-2 border-t border-slate-200 px-3 pt-2"/>
             <form
                 class="flex items-end gap-2 border-t border-slate-200 p-3"

@@ -40,7 +40,7 @@ pub fn MergeContacts(
         <details class="mt-4" data-testid="merge-contacts">
             <summary class="cursor-pointer text-xs font-medium text-slate-600 hover:text-slate-900">"Merge with another contact"</summary>
             <form class="mt-2 flex gap-1" on:submit=move |ev| { ev.prevent_default(); search(); }>
-                <label for="merge-query" class="sr-only">"Find a contact by name, e-mail or phone"</label>
+                <label for="merge-query" class="sr-only">"Find another contact"</label>
                 <input id="merge-query" type="search" maxlength="100" placeholder="Name, e-mail or phone"
                     class="min-w-0 flex-1 rounded-md border border-slate-300 px-2 py-1 text-xs focus:outline-none focus:ring-2 focus:ring-sky-500"
                     prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>

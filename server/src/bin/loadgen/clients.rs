@@ -2,6 +2,7 @@
 //! and HTTP, to Switchboard or to the relay alike. Every message body carries the phase and the
 //! time it was sent, so the receiving side measures the delivery latency on one clock.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -26,6 +27,8 @@ pub struct Stats {
     pub to_operator: Vec<Leg>,
     pub to_visitor: Vec<Leg>,
     pub keys: AtomicU64,
+    /// Operator sockets the server closed that reconnected and resumed.
+    pub reconnects: AtomicU64,
 }
 
 impl Stats {
@@ -35,6 +38,7 @@ impl Stats {
             to_operator: (0..PHASES).map(|_| Leg::default()).collect(),
             to_visitor: (0..PHASES).map(|_| Leg::default()).collect(),
             keys: AtomicU64::new(0),
+            reconnects: AtomicU64::new(0),
         })
     }
 
@@ -211,8 +215,10 @@ pub async fn idle_visitor(server: SocketAddr, token: &str, n: usize) -> Result<W
     Ok(ws)
 }
 
-/// A connected operator socket watching some conversations; it answers every visitor message
-/// at once with a measured reply.
+/// An operator socket watching some conversations; it answers every visitor message at once
+/// with a measured reply. When the server closes it (a socket that fell behind is closed with
+/// 1012), it reconnects and watches again from the newest message it saw of each conversation,
+/// as the console does, so what it missed arrives late rather than never.
 pub async fn operator(
     server: SocketAddr,
     cookie: Option<&str>,
@@ -220,43 +226,79 @@ pub async fn operator(
     watch: &[i64],
     stats: Arc<Stats>,
 ) -> Result<Tasks, String> {
-    let ws = connect(server, "/ws/operator", cookie, n).await?;
-    let (mut sink, mut stream) = ws.split();
-    for c in watch {
-        sink.send(frame(&OperatorCommand::Watch {
-            conversation_id: *c,
-            last_seq: 0,
-        }))
-        .await
-        .map_err(|e| e.to_string())?;
-    }
-    let (tx, writer) = writer(sink, 4096);
-    let reader = tokio::spawn(async move {
-        while let Some(Ok(m)) = stream.next().await {
-            let Message::Text(t) = m else { continue };
-            let Ok(OperatorEvent::Message { message }) = serde_json::from_str::<OperatorEvent>(&t) else {
-                continue;
+    let first = connect(server, "/ws/operator", cookie, n).await?;
+    let cookie = cookie.map(str::to_string);
+    let watch = watch.to_vec();
+    let task = tokio::spawn(async move {
+        let mut seen: HashMap<i64, i64> = watch.iter().map(|c| (*c, 0)).collect();
+        let mut next = Some(first);
+        let mut failures = 0u32;
+        loop {
+            let ws = match next.take() {
+                Some(ws) => ws,
+                None => match connect(server, "/ws/operator", cookie.as_deref(), n).await {
+                    Ok(ws) => {
+                        stats.reconnects.fetch_add(1, Ordering::Relaxed);
+                        failures = 0;
+                        ws
+                    }
+                    Err(_) if failures < 20 => {
+                        failures += 1;
+                        tokio::time::sleep(Duration::from_millis(100 << failures.min(5))).await;
+                        continue;
+                    }
+                    Err(_) => return,
+                },
             };
-            if message.sender_kind != SenderKind::Contact {
-                continue;
-            }
-            if let Some((phase, us)) = stats.latency(&message.body) {
-                stats.to_operator[phase].record(us);
-                stats.to_visitor[phase].sent.fetch_add(1, Ordering::Relaxed);
-                let reply = frame(&OperatorCommand::Send {
-                    conversation_id: message.conversation_id,
-                    body: stats.body(phase),
-                    idempotency_key: stats.key(),
-                    internal: false,
-                    attachments: vec![],
-                });
-                if tx.send(reply).await.is_err() {
-                    break;
-                }
-            }
+            answer(ws, &mut seen, &stats).await;
         }
     });
-    Ok(Tasks(vec![writer, reader]))
+    Ok(Tasks(vec![task]))
+}
+
+/// Watches the conversations in `seen` from the newest message seen of each, and answers
+/// visitor messages until the socket ends.
+async fn answer(ws: Ws, seen: &mut HashMap<i64, i64>, stats: &Arc<Stats>) {
+    let (mut sink, mut stream) = ws.split();
+    for (c, last_seq) in seen.iter() {
+        let watch = frame(&OperatorCommand::Watch {
+            conversation_id: *c,
+            last_seq: *last_seq,
+        });
+        if sink.send(watch).await.is_err() {
+            return;
+        }
+    }
+    let (tx, writer) = writer(sink, 4096);
+    let _writer = Tasks(vec![writer]);
+    while let Some(Ok(m)) = stream.next().await {
+        let Message::Text(t) = m else { continue };
+        let Ok(OperatorEvent::Message { message }) = serde_json::from_str::<OperatorEvent>(&t) else {
+            continue;
+        };
+        let newest = seen.entry(message.conversation_id).or_insert(0);
+        if message.seq <= *newest {
+            continue;
+        }
+        *newest = message.seq;
+        if message.sender_kind != SenderKind::Contact {
+            continue;
+        }
+        if let Some((phase, us)) = stats.latency(&message.body) {
+            stats.to_operator[phase].record(us);
+            stats.to_visitor[phase].sent.fetch_add(1, Ordering::Relaxed);
+            let reply = frame(&OperatorCommand::Send {
+                conversation_id: message.conversation_id,
+                body: stats.body(phase),
+                idempotency_key: stats.key(),
+                internal: false,
+                attachments: vec![],
+            });
+            if tx.send(reply).await.is_err() {
+                return;
+            }
+        }
+    }
 }
 
 /// Sends `rate` visitor messages a second, spread over the visitors, for `secs` seconds.

@@ -140,6 +140,8 @@ pub struct TargetResult {
     pub steps: Vec<Step>,
     pub idle: Option<Idle>,
     pub idle_problem: Option<String>,
+    /// Operator sockets the server closed (they fell behind) that reconnected and resumed.
+    pub reconnects: u64,
 }
 
 impl TargetResult {
@@ -421,6 +423,7 @@ async fn measure_target(kind: Kind, addr: SocketAddr, pid: u32, args: &RunArgs) 
     drop(operators);
     tokio::time::sleep(Duration::from_secs(2)).await;
     Ok(TargetResult {
+        reconnects: stats.reconnects.load(std::sync::atomic::Ordering::Relaxed),
         name,
         inbox,
         to_operator,

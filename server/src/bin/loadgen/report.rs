@@ -160,6 +160,10 @@ pub fn render(args: &RunArgs, relay: &TargetResult, sb: &TargetResult, took: Dur
             "—".into(),
         ),
     };
+    o.push_str(&format!(
+        "| operator sockets closed and resumed | {} | {} |\n",
+        sb.reconnects, relay.reconnects
+    ));
     let (a, b) = (idle_row(sb), idle_row(relay));
     o.push_str(&format!("| idle visitor sockets held | {} | {} |\n", a.0, b.0));
     o.push_str(&format!("| server memory per socket | {} | {} |\n", a.1, b.1));
