@@ -9,11 +9,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use app::events::{MessageView, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
@@ -70,11 +69,6 @@ impl Relay {
     }
 }
 
-#[derive(Deserialize)]
-struct TokenQuery {
-    token: String,
-}
-
 pub fn router() -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -83,28 +77,20 @@ pub fn router() -> Router {
         .with_state(Relay::default())
 }
 
-async fn visitor(ws: WebSocketUpgrade, State(relay): State<Relay>, Query(q): Query<TokenQuery>) -> Response {
-    let conversation_id: i64 = q.token.trim_start_matches('c').parse().unwrap_or(0);
-    server::sockets::configure(ws).on_upgrade(move |socket| run(socket, relay, Some(conversation_id)))
+async fn visitor(ws: WebSocketUpgrade, State(relay): State<Relay>) -> Response {
+    server::sockets::configure(ws).on_upgrade(move |socket| run(socket, relay, true))
 }
 
 async fn operator(ws: WebSocketUpgrade, State(relay): State<Relay>) -> Response {
-    server::sockets::configure(ws).on_upgrade(move |socket| run(socket, relay, None))
+    server::sockets::configure(ws).on_upgrade(move |socket| run(socket, relay, false))
 }
 
 /// One socket, one loop (as Switchboard's sockets are): forwards what the relay pushes,
-/// answers commands.
-async fn run(mut socket: WebSocket, relay: Relay, visitor_of: Option<i64>) {
+/// answers commands. A visitor's first frame (`resume`) names its conversation by its token
+/// (`c<id>`), as Switchboard's visitors name themselves.
+async fn run(mut socket: WebSocket, relay: Relay, visitor: bool) {
     let (tx, mut rx) = mpsc::channel::<Arc<str>>(512);
-    if let Some(c) = visitor_of {
-        relay
-            .conversations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(c)
-            .or_default()
-            .visitor = Some(tx.clone());
-    }
+    let mut visitor_of: Option<i64> = None;
     loop {
         tokio::select! {
             Some(frame) = rx.recv() => {
@@ -114,6 +100,20 @@ async fn run(mut socket: WebSocket, relay: Relay, visitor_of: Option<i64>) {
             }
             incoming = socket.recv() => {
                 let Some(Ok(Message::Text(t))) = incoming else { break };
+                if visitor && visitor_of.is_none() {
+                    if let Ok(VisitorCommand::Resume { token, .. }) = serde_json::from_str::<VisitorCommand>(&t) {
+                        let c: i64 = token.trim_start_matches('c').parse().unwrap_or(0);
+                        visitor_of = Some(c);
+                        relay
+                            .conversations
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .entry(c)
+                            .or_default()
+                            .visitor = Some(tx.clone());
+                    }
+                    continue;
+                }
                 let reply = match visitor_of {
                     Some(c) => match serde_json::from_str::<VisitorCommand>(&t) {
                         Ok(VisitorCommand::Send { body, idempotency_key, .. }) => {
