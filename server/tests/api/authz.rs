@@ -260,7 +260,6 @@ async fn every_server_function_allows_and_refuses_exactly_as_the_permissions_tab
     // Each caller tries a wrong password once (auth/sign_in); do not let that throttle them.
     let app = spawn_app_with(&[("SWITCHBOARD_SIGN_IN_MAX_ATTEMPTS", "1000")]).await;
     // One member of each role in the demo workspace, and the owner of another workspace.
-    let hash = server::auth::hash_password(PASSWORD).unwrap();
     // The fingerprint that shows a refusal changed nothing sees a change.
     let empty = app.fingerprint().await;
     assert!(empty.contains_key("conversations") && empty.contains_key("members"));
@@ -268,18 +267,7 @@ async fn every_server_function_allows_and_refuses_exactly_as_the_permissions_tab
         ("am@demo.switchboard.test", Role::AccountManager),
         ("sa@demo.switchboard.test", Role::SupportAgent),
     ] {
-        app.store
-            .create_member(
-                1,
-                server::store::NewMember {
-                    email,
-                    name: role.label(),
-                    password_hash: &hash,
-                    role,
-                },
-            )
-            .await
-            .unwrap();
+        app.add_member(email, role).await;
     }
     assert_ne!(app.fingerprint().await["members"], empty["members"]);
     server::demo::create_owner(&app.store, "Other Co", "boss@other.example", "Boss", PASSWORD)

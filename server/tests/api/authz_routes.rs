@@ -85,24 +85,11 @@ async fn world() -> World {
         ("SWITCHBOARD_METRICS_TOKEN", "a metrics token long enough"),
     ])
     .await;
-    let hash = server::auth::hash_password(PASSWORD).unwrap();
     for (email, role) in [
         ("am@demo.switchboard.test", Role::AccountManager),
         ("sa@demo.switchboard.test", Role::SupportAgent),
     ] {
-        let id = app
-            .store
-            .create_member(
-                1,
-                server::store::NewMember {
-                    email,
-                    name: role.label(),
-                    password_hash: &hash,
-                    role,
-                },
-            )
-            .await
-            .unwrap();
+        let id = app.add_member(email, role).await;
         // In the demo's first operator group, as the demo agents are: the demo chat's
         // conversations are theirs to see.
         app.store.add_group_member(1, 1, id).await.unwrap();

@@ -158,12 +158,7 @@ async fn bad_channel_settings_are_refused_in_words_and_nothing_is_stored() {
 #[tokio::test]
 async fn a_channel_turned_off_takes_no_chats_and_only_an_unused_one_is_deleted() {
     let app = TestApp::signed_in_as(ADMIN).await;
-    let demo = app
-        .store
-        .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
-        .await
-        .unwrap()
-        .unwrap();
+    let demo = app.demo_channel().await;
     let token = app.visitor_token().await;
     say(&app, &token, "Hello").await;
 
@@ -289,12 +284,7 @@ async fn history(app: &TestApp, token: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_signed_in_customer_continues_on_another_browser_and_nobody_can_claim_them() {
     let app = TestApp::signed_in_as(ADMIN).await;
-    let demo = app
-        .store
-        .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
-        .await
-        .unwrap()
-        .unwrap();
+    let demo = app.demo_channel().await;
     let secret = "0123456789abcdef0123456789abcdef-identity";
     let id = demo.id.to_string();
     let set = |require: &'static str| {

@@ -267,6 +267,32 @@ impl TestApp {
             .collect()
     }
 
+    /// A new member of the demo workspace with this role (demo password); gives their id.
+    pub async fn add_member(&self, email: &str, role: app::Role) -> i64 {
+        let hash = server::auth::hash_password(PASSWORD).unwrap();
+        self.store
+            .create_member(
+                1,
+                server::store::NewMember {
+                    email,
+                    name: role.label(),
+                    password_hash: &hash,
+                    role,
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// The demo workspace's web chat channel.
+    pub async fn demo_channel(&self) -> server::store::ChannelRecord {
+        self.store
+            .channel_by_key(server::demo::DEMO_WEB_CHANNEL)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
     /// A new visitor's token on a chat whose workflow no operator group has (agents do not
     /// see its conversations; supervisors do).
     pub async fn visitor_nobody_in_a_group_sees(&self) -> String {
