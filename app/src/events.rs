@@ -29,6 +29,18 @@ pub struct MessageView {
     /// Files sent with it.
     #[serde(default)]
     pub attachments: Vec<crate::conversation::AttachmentView>,
+    /// How far it got, for a reply sent through a provider (SMS, e-mail); none on web chat.
+    #[serde(default)]
+    pub delivery: Option<Delivery>,
+}
+
+/// An outbound message's delivery: where it got, and the provider's words when it failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub status: crate::lifecycle::DeliveryStatus,
+    /// The provider's code and text (`21610 – Attempt to send to unsubscribed recipient`).
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 /// The most characters one message may have.
@@ -254,6 +266,18 @@ pub enum OperatorEvent {
         conversation_id: i64,
         viewers: Vec<crate::conversation::Viewer>,
     },
+    /// A reply sent through a provider got further (or failed).
+    Delivery {
+        conversation_id: i64,
+        seq: i64,
+        delivery: Delivery,
+    },
+    /// Whether a reply can be sent on the conversation's channel now, and why not (an SMS
+    /// customer texted STOP, or START again).
+    ReplyBlocked {
+        conversation_id: i64,
+        reason: Option<String>,
+    },
     /// This member read the conversation up to `seq` (in this tab or another).
     Read {
         conversation_id: i64,
@@ -309,6 +333,7 @@ mod tests {
             body: "hi".into(),
             idempotency_key: "k1".into(),
             attachments: vec![],
+            delivery: None,
         };
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(json, r#"{"type":"send","body":"hi","idempotency_key":"k1"}"#);

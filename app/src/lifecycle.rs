@@ -90,6 +90,56 @@ words! {
 }
 
 words! {
+    /// How far an outbound message on a provider's channel (SMS, e-mail) got. It only moves
+    /// forward (`rank`): a provider's late or repeated report never takes a tick back; a failure
+    /// stays unless a later report says the message arrived after all.
+    DeliveryStatus {
+        /// Stored with the operator's action, waiting for the sender.
+        Pending = "pending",
+        /// The provider took it.
+        Accepted = "accepted",
+        Sent = "sent",
+        Delivered = "delivered",
+        Read = "read",
+        Failed = "failed",
+    }
+}
+
+impl ChannelKind {
+    /// Whether messages to the customer go through a provider (and so have a delivery status)
+    /// rather than straight to the widget's socket.
+    pub fn through_provider(self) -> bool {
+        !matches!(self, ChannelKind::Web | ChannelKind::Api)
+    }
+}
+
+impl DeliveryStatus {
+    /// The order reports may move a message in.
+    pub fn rank(self) -> u8 {
+        match self {
+            DeliveryStatus::Pending => 0,
+            DeliveryStatus::Accepted => 1,
+            DeliveryStatus::Sent => 2,
+            DeliveryStatus::Failed => 3,
+            DeliveryStatus::Delivered => 4,
+            DeliveryStatus::Read => 5,
+        }
+    }
+
+    /// In words, for the operator.
+    pub fn label(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "Sending",
+            DeliveryStatus::Accepted => "Sent to the provider",
+            DeliveryStatus::Sent => "Sent",
+            DeliveryStatus::Delivered => "Delivered",
+            DeliveryStatus::Read => "Read",
+            DeliveryStatus::Failed => "Not delivered",
+        }
+    }
+}
+
+words! {
     /// How a workflow involves people.
     HandoffMode {
         /// The assistant answers until the customer asks for a person or is frustrated.

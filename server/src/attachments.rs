@@ -222,7 +222,7 @@ async fn member(state: &AppState, headers: &HeaderMap) -> Result<Me, AppError> {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn store_file(
+pub(crate) async fn store_file(
     state: &AppState,
     workspace_id: i64,
     conversation_id: i64,

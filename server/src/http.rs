@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/visitor", get(crate::sockets::visitor))
         .route("/ws/operator", get(crate::sockets::operator))
         .merge(crate::attachments::router())
+        .merge(crate::channels::sms::router())
         .nest_service(&format!("/{}", state.leptos.site_pkg_dir), pkg)
         .route_service("/widget.js", widget)
         .leptos_routes_with_context(
@@ -57,11 +58,12 @@ pub fn router(state: AppState) -> Router {
 /// rendered once for a known member. Only requests for pages: a GET that is not for the
 /// site's files (a name with an extension), a socket, a probe or a server function.
 async fn page_member(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    const NOT_PAGES: [&str; 8] = [
+    const NOT_PAGES: [&str; 9] = [
         "/api/",
         "/pkg/",
         "/ws/",
         "/attachments/",
+        "/webhooks/",
         "/widget",
         "/healthz",
         "/readyz",

@@ -54,6 +54,8 @@ pub struct AppState {
     pub tokens: channels::web::VisitorTokens,
     pub limits: Arc<limits::Limits>,
     pub leptos: LeptosOptions,
+    /// For calls to providers (Twilio's API and media).
+    pub outbound_http: reqwest::Client,
 }
 
 /// A bound, ready-to-serve Switchboard.
@@ -171,6 +173,11 @@ impl Application {
                 config.public_url.clone(),
             )),
         };
+        let outbound_http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| StartError(format!("could not make an HTTP client: {e}")))?;
         let leptos = LeptosOptions::builder()
             .output_name("switchboard")
             .site_root(config.site_root.display().to_string())
@@ -188,10 +195,21 @@ impl Application {
             services,
             conversations,
             router,
-            tokens,
+            tokens: tokens.clone(),
             limits,
             leptos,
+            outbound_http: outbound_http.clone(),
         };
+        tokio::spawn(
+            channels::outbox::Outbox {
+                store: store.clone(),
+                conversations: state.conversations.clone(),
+                http: outbound_http,
+                public_url: state.config.public_url.clone(),
+                tokens,
+            }
+            .run(),
+        );
         let serve_limits = state.config.serve;
         let upkeep = store.start_upkeep(store::UpkeepPolicy::default());
         tokio::spawn(retention::tidy_every(

@@ -26,6 +26,17 @@ pub trait ChannelsApi: Send + Sync + 'static {
         identity_secret: &str,
         require_verified: bool,
     ) -> Result<ChannelView, AppError>;
+    /// Creates an SMS channel (no `id`) or changes one; a blank `auth_token` keeps the saved one.
+    async fn save_sms(
+        &self,
+        me: &Me,
+        id: Option<i64>,
+        name: &str,
+        colour: &str,
+        workflow_id: i64,
+        settings: SmsSettings,
+        auth_token: &str,
+    ) -> Result<ChannelView, AppError>;
     async fn set_enabled(&self, me: &Me, id: i64, enabled: bool) -> Result<ChannelView, AppError>;
     async fn delete(&self, me: &Me, id: i64) -> Result<(), AppError>;
 }
@@ -74,6 +85,37 @@ pub async fn save_channel(
                     &identity_secret,
                     require_verified,
                 )
+                .await
+        },
+    )
+    .await
+}
+
+/// Creates (empty `id`) or changes an SMS channel on Twilio.
+#[server(endpoint = "channels/save_sms")]
+pub async fn save_sms_channel(
+    id: String,
+    name: String,
+    colour: String,
+    workflow_id: String,
+    account_sid: String,
+    from: String,
+    #[server(default)] api_base_url: String,
+    #[server(default)] auth_token: String,
+) -> Result<ChannelView, AppError> {
+    use crate::service::*;
+    serve(
+        Some(Scope::ChannelsWrite),
+        "manage channels",
+        |channels: Arc<dyn ChannelsApi>, me| async move {
+            let id = match id.trim() {
+                "" => None,
+                v => Some(parse_number("Channel", v)?),
+            };
+            let workflow_id = parse_number("Workflow", workflow_id.trim())?;
+            let settings = SmsSettings::check(&account_sid, &from, &api_base_url)?;
+            channels
+                .save_sms(&me, id, &name, &colour, workflow_id, settings, &auth_token)
                 .await
         },
     )

@@ -35,6 +35,87 @@ pub struct ChannelView {
     pub has_identity_secret: bool,
     /// An identity without a valid signature is refused.
     pub require_verified: bool,
+    /// An SMS channel's Twilio settings and the addresses to give Twilio.
+    #[serde(default)]
+    pub sms: Option<SmsView>,
+}
+
+/// An SMS channel's plain settings (its auth token is kept apart, write-only).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsSettings {
+    /// The Twilio account (`AC` and 32 hex digits).
+    pub account_sid: String,
+    /// The number texts come to and go from (E.164), or a Messaging Service (`MG…`).
+    pub from: String,
+    /// Twilio's REST API (`https://api.twilio.com` unless a test or a proxy says otherwise).
+    pub api_base_url: String,
+}
+
+/// The Twilio API everyone but a test talks to.
+pub const TWILIO_API: &str = "https://api.twilio.com";
+
+/// An SMS channel as its page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsView {
+    pub settings: SmsSettings,
+    /// Whether the auth token is set (it never comes back to a browser).
+    pub has_auth_token: bool,
+    /// Where Twilio posts incoming texts ("A message comes in" on the number).
+    pub inbound_url: String,
+    /// Where Twilio reports delivery (sent with every reply as `StatusCallback`).
+    pub status_url: String,
+}
+
+impl SmsSettings {
+    /// Checks what an admin typed: the account SID, the number or Messaging Service, the API's
+    /// address (blank: Twilio's).
+    pub fn check(account_sid: &str, from: &str, api_base_url: &str) -> Result<SmsSettings, AppError> {
+        let sid_like = |s: &str, prefix: &str| {
+            s.len() == 34 && s.starts_with(prefix) && s[2..].chars().all(|c| c.is_ascii_hexdigit())
+        };
+        let account_sid = account_sid.trim();
+        if !sid_like(account_sid, "AC") {
+            return Err(AppError::invalid(
+                "Account SID",
+                "is AC followed by 32 letters and digits, as in Twilio's console",
+            ));
+        }
+        let from = from.trim().replace([' ', '-', '(', ')'], "");
+        if !sid_like(&from, "MG") && crate::contacts::phone_e164(&from).is_none() {
+            return Err(AppError::invalid(
+                "Number",
+                "must be the Twilio number in international form (+14155550100) or a Messaging Service SID (MG…)",
+            ));
+        }
+        let api = api_base_url.trim().trim_end_matches('/');
+        let api = if api.is_empty() { TWILIO_API } else { api };
+        if !(api.starts_with("https://") || api.starts_with("http://")) || api.contains(char::is_whitespace) {
+            return Err(AppError::invalid(
+                "API address",
+                "must start with https:// (leave it blank for Twilio's)",
+            ));
+        }
+        Ok(SmsSettings {
+            account_sid: account_sid.to_string(),
+            from,
+            api_base_url: api.to_string(),
+        })
+    }
+}
+
+/// A Twilio auth token: blank (keep the one saved), or 16 to 100 characters without spaces.
+pub fn check_auth_token(token: &str) -> Result<Option<String>, AppError> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Ok(None);
+    }
+    if token.len() < 16 || token.len() > 100 || token.contains(char::is_whitespace) {
+        return Err(AppError::invalid(
+            "Auth token",
+            "must be the account's auth token from Twilio's console (32 characters)",
+        ));
+    }
+    Ok(Some(token.to_string()))
 }
 
 /// A channel's identity secret: blank (keep the one it has), or 32 to 200 characters without
@@ -155,6 +236,21 @@ mod tests {
         ] {
             assert!(check_sites(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn sms_settings_name_a_twilio_account_and_a_number_or_service() {
+        let sid = "AC0123456789abcdef0123456789abcdef";
+        let s = SmsSettings::check(sid, "+1 (415) 555-0100", "").unwrap();
+        assert_eq!(s.from, "+14155550100");
+        assert_eq!(s.api_base_url, TWILIO_API);
+        let s = SmsSettings::check(sid, "MG0123456789abcdef0123456789abcdef", "http://127.0.0.1:9/").unwrap();
+        assert_eq!(s.api_base_url, "http://127.0.0.1:9");
+        assert!(SmsSettings::check("AC123", "+14155550100", "").is_err());
+        assert!(SmsSettings::check(sid, "4155550100", "").is_err());
+        assert!(SmsSettings::check(sid, "+14155550100", "ftp://x").is_err());
+        assert_eq!(check_auth_token(" ").unwrap(), None);
+        assert!(check_auth_token("short").is_err());
     }
 
     #[test]

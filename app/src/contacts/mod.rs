@@ -44,3 +44,33 @@ pub struct ContactMatch {
     /// Their conversations the member may see.
     pub conversations: i64,
 }
+
+/// A phone number in E.164 form (`+14155550100`): a plus, a country code and 7 to 14 more
+/// digits; spaces, dashes and brackets are dropped. `None` for anything else.
+pub fn phone_e164(text: &str) -> Option<String> {
+    let compact: String = text.trim().chars().filter(|c| !" -().".contains(*c)).collect();
+    let digits = compact.strip_prefix('+')?;
+    let ok = (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0');
+    ok.then_some(compact)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_in_international_form_only() {
+        assert_eq!(phone_e164(" +1 (415) 555-0100 ").as_deref(), Some("+14155550100"));
+        assert_eq!(phone_e164("+447700900123").as_deref(), Some("+447700900123"));
+        for bad in [
+            "4155550100",
+            "+0123456789",
+            "+1415",
+            "+1415555010012345",
+            "+1415abc0100",
+            "whatsapp:+14155550100",
+        ] {
+            assert_eq!(phone_e164(bad), None, "{bad}");
+        }
+    }
+}

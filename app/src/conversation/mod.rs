@@ -97,6 +97,9 @@ pub struct CategoryView {
 pub struct ConversationDetail {
     pub summary: ConversationSummary,
     pub messages: Vec<crate::events::MessageView>,
+    /// Why a reply cannot be sent on its channel now (an SMS customer who texted STOP).
+    #[serde(default)]
+    pub reply_blocked: Option<String>,
 }
 
 /// Where a conversation can be transferred.

@@ -61,6 +61,7 @@ pub fn ConversationView() -> impl IntoView {
         inbox.thread_loaded.set(false);
         inbox.has_earlier.set(false);
         inbox.typing.set(None);
+        inbox.reply_blocked.set(None);
         inbox.viewers.set(Vec::new());
         inbox.problem.set(None);
         transfer_open.set(false);
@@ -76,6 +77,7 @@ pub fn ConversationView() -> impl IntoView {
                             summary.unread = 0;
                             inbox.upsert(summary);
                             inbox.thread.set(detail.messages);
+                            inbox.reply_blocked.set(detail.reply_blocked);
                             inbox.thread_loaded.set(true);
                             watch(inbox);
                         }

@@ -33,6 +33,9 @@ pub struct Inbox {
     /// Older messages exist before the first one shown.
     pub has_earlier: RwSignal<bool>,
     pub typing: RwSignal<Option<String>>,
+    /// Why a reply cannot be sent on the open conversation's channel now (an SMS customer who
+    /// texted STOP).
+    pub reply_blocked: RwSignal<Option<String>>,
     /// Others on the team who have the open conversation open too.
     pub viewers: RwSignal<Vec<Viewer>>,
     pub pending: RwSignal<Vec<Pending>>,
@@ -96,6 +99,7 @@ impl Inbox {
             thread_loaded: RwSignal::new(false),
             has_earlier: RwSignal::new(false),
             typing: RwSignal::new(None),
+            reply_blocked: RwSignal::new(None),
             viewers: RwSignal::new(Vec::new()),
             pending: RwSignal::new(Vec::new()),
             problem: RwSignal::new(None),
@@ -305,6 +309,27 @@ impl Inbox {
                 });
                 if !crate::browser::tab_hidden() {
                     self.mark_read(id, seq);
+                }
+            }
+            OperatorEvent::Delivery {
+                conversation_id,
+                seq,
+                delivery,
+            } => {
+                if self.open.get_untracked() == Some(conversation_id) {
+                    self.thread.update(|t| {
+                        if let Some(m) = t.iter_mut().find(|m| m.seq == seq) {
+                            m.delivery = Some(delivery);
+                        }
+                    });
+                }
+            }
+            OperatorEvent::ReplyBlocked {
+                conversation_id,
+                reason,
+            } => {
+                if self.open.get_untracked() == Some(conversation_id) {
+                    self.reply_blocked.set(reason);
                 }
             }
             OperatorEvent::Typing {

@@ -304,6 +304,7 @@ mod tests {
         MessageView {
             sender_id: None,
             attachments: vec![],
+            delivery: None,
             conversation_id: 1,
             seq: 1,
             sender_kind: SenderKind::Contact,

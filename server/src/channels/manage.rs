@@ -2,7 +2,8 @@
 //! turning them off, deleting unused ones. Every change is in the audit log.
 
 use app::channels::{
-    check_channel_name, check_colour, check_identity_secret, check_sites, embed_snippet, ChannelView, ChannelsApi,
+    check_auth_token, check_channel_name, check_colour, check_identity_secret, check_sites, embed_snippet, ChannelView,
+    ChannelsApi, SmsSettings, SmsView,
 };
 use app::{AppError, Me};
 
@@ -23,7 +24,14 @@ impl ChannelAdmin {
 
     fn view(&self, l: ChannelListing) -> ChannelView {
         let c = l.channel;
+        let sms = c.sms().map(|settings| SmsView {
+            settings,
+            has_auth_token: c.provider_secret.is_some(),
+            inbound_url: super::sms::inbound_url(&self.public_url, &c.public_key),
+            status_url: super::sms::status_url(&self.public_url, &c.public_key),
+        });
         ChannelView {
+            sms,
             id: c.id,
             kind: c.kind,
             allowed_sites: c.sites(),
@@ -48,6 +56,14 @@ impl ChannelAdmin {
             .pop()
             .ok_or_else(|| AppError::not_found("That channel"))?;
         Ok(self.view(listing))
+    }
+
+    async fn check_workflow(&self, me: &Me, workflow_id: i64) -> Result<(), AppError> {
+        let workflow = self.store.workflow(workflow_id).await?;
+        if workflow.is_none_or(|w| w.workspace_id != me.workspace_id) {
+            return Err(AppError::invalid("Workflow it feeds", "choose one of your workflows"));
+        }
+        Ok(())
     }
 
     async fn audit(&self, me: &Me, action: &str, before: Option<&ChannelView>, after: Option<&ChannelView>) {
@@ -103,12 +119,15 @@ impl ChannelsApi for ChannelAdmin {
         let secret = check_identity_secret(identity_secret)?;
         let colour = check_colour(colour)?;
         let sites = check_sites(allowed_sites)?.join(" ");
-        let workflow = self.store.workflow(workflow_id).await?;
-        if workflow.is_none_or(|w| w.workspace_id != me.workspace_id) {
-            return Err(AppError::invalid("Workflow it feeds", "choose one of your workflows"));
-        }
+        self.check_workflow(me, workflow_id).await?;
         let had_secret = match id {
-            Some(id) => self.one(me, id).await?.has_identity_secret,
+            Some(id) => {
+                let channel = self.one(me, id).await?;
+                if channel.kind != app::lifecycle::ChannelKind::Web {
+                    return Err(AppError::Conflict("That channel is not a web chat channel.".into()));
+                }
+                channel.has_identity_secret
+            }
             None => false,
         };
         if require_verified && secret.is_none() && !had_secret {
@@ -150,6 +169,60 @@ impl ChannelsApi for ChannelAdmin {
                 Ok(after)
             }
         }
+    }
+
+    async fn save_sms(
+        &self,
+        me: &Me,
+        id: Option<i64>,
+        name: &str,
+        colour: &str,
+        workflow_id: i64,
+        settings: SmsSettings,
+        auth_token: &str,
+    ) -> Result<ChannelView, AppError> {
+        let name = check_channel_name(name)?;
+        let colour = check_colour(colour)?;
+        let token = check_auth_token(auth_token)?;
+        self.check_workflow(me, workflow_id).await?;
+        let before = match id {
+            Some(id) => Some(self.one(me, id).await?),
+            None => None,
+        };
+        if before.as_ref().is_some_and(|b| b.sms.is_none()) {
+            return Err(AppError::Conflict("That channel is not an SMS channel.".into()));
+        }
+        if token.is_none()
+            && before
+                .as_ref()
+                .is_none_or(|b| b.sms.as_ref().is_none_or(|s| !s.has_auth_token))
+        {
+            return Err(AppError::invalid(
+                "Auth token",
+                "is needed to check Twilio's signatures and to send texts",
+            ));
+        }
+        let id = match id {
+            Some(id) => id,
+            None => {
+                self.store
+                    .create_channel(me.workspace_id, workflow_id, "sms", &name, &colour, &new_key(&name))
+                    .await?
+            }
+        };
+        self.store
+            .update_channel(me.workspace_id, id, &name, &colour, workflow_id, "")
+            .await?;
+        let json = serde_json::to_string(&settings).map_err(|_| AppError::Internal)?;
+        self.store
+            .set_provider(me.workspace_id, id, &json, token.as_deref())
+            .await?;
+        let after = self.one(me, id).await?;
+        match &before {
+            None => self.audit(me, "channel.created", None, Some(&after)).await,
+            Some(before) => self.audit(me, "channel.updated", Some(before), Some(&after)).await,
+        }
+        Ok(after)
     }
 
     async fn set_enabled(&self, me: &Me, id: i64, enabled: bool) -> Result<ChannelView, AppError> {

@@ -2,5 +2,7 @@
 //! conversation messages and sends replies back the way they came.
 
 pub mod manage;
+pub mod outbox;
+pub mod sms;
 pub mod tokens;
 pub mod web;

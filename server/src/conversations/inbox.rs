@@ -28,7 +28,7 @@ impl Conversations {
 #[async_trait::async_trait]
 impl app::conversation::ConversationApi for Conversations {
     async fn detail(&self, me: &Me, conversation_id: i64) -> Result<ConversationDetail, AppError> {
-        self.access(me, conversation_id).await?;
+        let record = self.access(me, conversation_id).await?;
         let messages = self.store.latest_messages(conversation_id, HISTORY_PAGE).await?;
         // Opening a conversation reads it.
         if let Some(last) = messages.last() {
@@ -40,7 +40,12 @@ impl app::conversation::ConversationApi for Conversations {
             .summary_for(conversation_id, Some(me.member_id))
             .await?
             .ok_or_else(|| AppError::not_found("That conversation"))?;
-        Ok(ConversationDetail { summary, messages })
+        let reply_blocked = self.reply_blocked(&record).await?;
+        Ok(ConversationDetail {
+            summary,
+            messages,
+            reply_blocked,
+        })
     }
 
     /// Older messages, a page at a time, for scrolling back through a long history.

@@ -72,6 +72,8 @@ pub struct Conversations {
     summaries: Mutex<HashMap<i64, (i64, ConversationSummary)>>,
     /// Signs the links to files that visitors open.
     tokens: VisitorTokens,
+    /// Wakes the sender of replies on providers' channels (`channels::outbox`).
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Arc<str> {
@@ -104,7 +106,13 @@ impl Conversations {
             ai_defaults,
             in_flight: Mutex::new(HashMap::new()),
             summaries: Mutex::new(HashMap::new()),
+            outbox: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// What wakes the sender of replies on providers' channels when one is stored.
+    pub fn outbox(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox.clone()
     }
 
     fn tell(&self, change: Change) {
@@ -213,9 +221,32 @@ impl Conversations {
                 crate::store::StoreError::NotFound if !attachments.is_empty() => attachment_gone(),
                 other => other.into(),
             })?;
+        self.after_customer_message(appended, body.as_str()).await
+    }
+
+    /// A customer's message that came through a provider (an SMS, an e-mail): stored once per
+    /// provider id (a repeated delivery is `duplicate` and does nothing), then handled as a
+    /// widget visitor's message is.
+    pub async fn provider_message(
+        self: &Arc<Self>,
+        conversation_id: i64,
+        text: &str,
+        channel_message_id: &str,
+        attachments: &[i64],
+    ) -> Result<Appended, AppError> {
+        let appended = self
+            .store
+            .append_provider_message(conversation_id, text, channel_message_id, attachments)
+            .await?;
+        self.after_customer_message(appended, text).await
+    }
+
+    /// After a customer's message is stored: published, then escalated or answered.
+    async fn after_customer_message(self: &Arc<Self>, appended: Appended, text: &str) -> Result<Appended, AppError> {
         if appended.duplicate {
             return Ok(appended);
         }
+        let conversation_id = appended.message.conversation_id;
         self.publish_message(&appended.message);
         let conversation = self
             .store
@@ -226,14 +257,14 @@ impl Conversations {
         // a person, routing decides: the assistant keeps answering while they wait in a queue,
         // and is quiet once a person has been found.
         // A file on its own gives the assistant nothing to answer.
-        if conversation.handler == Handler::Ai && !body.as_str().is_empty() {
+        if conversation.handler == Handler::Ai && !text.trim().is_empty() {
             if conversation.status == Status::Waiting {
                 self.tell(Change::VisitorWaiting {
                     conversation_id,
                     workflow_id: conversation.workflow_id,
                 });
             } else {
-                self.assistant_turn(&conversation, body.as_str()).await?;
+                self.assistant_turn(&conversation, text).await?;
             }
         }
         self.publish_summary(conversation_id).await;
@@ -403,6 +434,11 @@ impl Conversations {
     ) -> Result<Appended, AppError> {
         require_write(me)?;
         let conversation = self.access(me, conversation_id).await?;
+        if !internal {
+            if let Some(why) = self.reply_blocked(&conversation).await? {
+                return Err(AppError::Conflict(why));
+            }
+        }
         let text = if macros::has_macros(body.as_str()) {
             let values = self.macro_values(me, &conversation).await?;
             let expanded = macros::expand(body.as_str(), &values)
@@ -450,6 +486,19 @@ impl Conversations {
             self.publish_activity(appended.after(), conversation_id).await;
         }
         Ok(appended)
+    }
+
+    /// Why a reply to the customer cannot be sent on the conversation's channel now, in words
+    /// for the operator (an SMS customer who texted STOP).
+    pub async fn reply_blocked(&self, conversation: &ConversationRecord) -> Result<Option<String>, AppError> {
+        if self
+            .store
+            .sms_opted_out(conversation.channel_id, conversation.contact_id)
+            .await?
+        {
+            return Ok(Some(crate::channels::sms::OPTED_OUT.to_string()));
+        }
+        Ok(None)
     }
 
     /// The operator takes over: the assistant stops at once, including a reply in flight.

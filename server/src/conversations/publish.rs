@@ -3,8 +3,9 @@
 //! see it (from a cache the messages keep current, or from the database), and read markers to
 //! the member's other tabs.
 
-use app::events::{MessageView, OperatorEvent, SenderKind, VisitorEvent};
+use app::events::{Delivery, MessageView, OperatorEvent, SenderKind, VisitorEvent};
 use app::inbox::ConversationSummary;
+use app::lifecycle::DeliveryStatus;
 
 use super::{encode, lifecycle, Conversations};
 use crate::channels::tokens::unix_now;
@@ -18,6 +19,13 @@ impl Conversations {
     /// Tells the conversation's subscribers about a stored message: the visitor unless it is
     /// internal, and the operators. The cached summary follows it.
     pub fn publish_message(&self, message: &MessageView) {
+        if message
+            .delivery
+            .as_ref()
+            .is_some_and(|d| d.status == DeliveryStatus::Pending)
+        {
+            self.outbox.notify_one();
+        }
         if let Some((_, s)) = self
             .summaries
             .lock()
@@ -105,6 +113,37 @@ impl Conversations {
         if !appended.duplicate {
             self.publish_message(&appended.message);
         }
+    }
+
+    /// Tells the conversation's operators how far a reply sent through a provider got.
+    pub fn publish_delivery(&self, conversation_id: i64, seq: i64, delivery: Delivery) {
+        let event = OperatorEvent::Delivery {
+            conversation_id,
+            seq,
+            delivery,
+        };
+        self.hub.publish(
+            Topic::Conversation(conversation_id),
+            &Event {
+                for_operators: Some(encode(&event)),
+                ..Default::default()
+            },
+        );
+    }
+
+    /// Tells the conversation's operators whether a reply can be sent now (`reply_blocked`).
+    pub fn publish_reply_blocked(&self, conversation_id: i64, reason: Option<String>) {
+        let event = OperatorEvent::ReplyBlocked {
+            conversation_id,
+            reason,
+        };
+        self.hub.publish(
+            Topic::Conversation(conversation_id),
+            &Event {
+                for_operators: Some(encode(&event)),
+                ..Default::default()
+            },
+        );
     }
 
     /// Tells every tab of the member that they read the conversation up to `seq`.

@@ -5,7 +5,7 @@
 //! conversation changes (`conversations.rs`, `routing.rs`) their notices.
 
 use app::events::{MessageView, SenderKind};
-use app::lifecycle::Status;
+use app::lifecycle::{DeliveryStatus, Status};
 
 use crate::conversations::lifecycle::{self, Event, Refused, State};
 
@@ -22,6 +22,9 @@ pub struct NewMessage<'a> {
     pub idempotency_key: Option<&'a str>,
     /// Files this sender uploaded to the conversation beforehand.
     pub attachments: &'a [i64],
+    /// The provider's id of a customer's message that came through one (SMS, e-mail): a
+    /// second delivery of the same id stores nothing.
+    pub channel_message_id: Option<&'a str>,
 }
 
 impl<'a> NewMessage<'a> {
@@ -33,6 +36,7 @@ impl<'a> NewMessage<'a> {
             internal,
             idempotency_key: None,
             attachments: &[],
+            channel_message_id: None,
         }
     }
 
@@ -45,6 +49,7 @@ impl<'a> NewMessage<'a> {
             internal,
             idempotency_key: Some(key),
             attachments,
+            channel_message_id: None,
         }
     }
 }
@@ -107,8 +112,10 @@ impl From<StoreError> for Refusal {
 /// Stores a message numbered after the conversation's last. The RETURNING clause gives the
 /// stored message with its sender's name (a `MessageRow`).
 const INSERT_MESSAGE: &str = "INSERT INTO messages
-        (workspace_id, conversation_id, seq, sender_kind, sender_id, body, internal, idempotency_key, created_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        (workspace_id, conversation_id, seq, sender_kind, sender_id, body, internal, idempotency_key, created_at,
+         channel_message_id, delivery_status, deliver_after)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $11 IS NOT NULL THEN $9 END)
+    ON CONFLICT (workspace_id, channel_message_id) WHERE channel_message_id IS NOT NULL DO NOTHING
     RETURNING conversation_id, seq, sender_kind,
         CASE sender_kind
             WHEN 'contact' THEN (SELECT ct.name FROM contacts ct JOIN conversations cv ON cv.contact_id = ct.id
@@ -118,7 +125,7 @@ const INSERT_MESSAGE: &str = "INSERT INTO messages
             WHEN 'operator' THEN COALESCE((SELECT name FROM members WHERE id = messages.sender_id), 'Operator')
             ELSE 'Switchboard' END AS sender_name,
         body, internal, idempotency_key, created_at,
-        CASE WHEN sender_kind = 'operator' THEN sender_id END AS sender_id";
+        CASE WHEN sender_kind = 'operator' THEN sender_id END AS sender_id, delivery_status, delivery_error";
 
 /// Moves the conversation for a stored message: its last sequence number and activity time,
 /// and where the lifecycle says it stands now. `assignee_id` is assigned only when it changes
@@ -182,7 +189,10 @@ pub(super) async fn store_message(
         Ok(after) => after,
         Err(refused) => return Err(why_not_stored(conn, refused).await),
     };
-    let row: MessageRow = sqlx::query_as(INSERT_MESSAGE)
+    // A reply to a customer on a provider's channel waits for the sender task (`outbox.rs`).
+    let outbound = matches!(m.sender_kind, SenderKind::Operator | SenderKind::Ai) && !m.internal;
+    let delivery = (outbound && found.channel_kind.through_provider()).then_some(DeliveryStatus::Pending);
+    let row: Option<MessageRow> = sqlx::query_as(INSERT_MESSAGE)
         .bind(found.workspace_id)
         .bind(conversation_id)
         .bind(found.last_seq + 1)
@@ -192,8 +202,17 @@ pub(super) async fn store_message(
         .bind(m.internal)
         .bind(m.idempotency_key)
         .bind(now_ms())
-        .fetch_written(&mut *conn)
+        .bind(m.channel_message_id)
+        .bind(delivery)
+        .fetch_written_optional(&mut *conn)
         .await?;
+    let Some(row) = row else {
+        // The provider delivered this message before: nothing was inserted.
+        let earlier = by_channel_message_id(conn, found.workspace_id, m.channel_message_id.unwrap_or_default())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        return Err(Refusal::Duplicate(Box::new(earlier)));
+    };
     let mut message = row.into_view();
     move_for_message(conn, &message, event, before, after).await?;
     if !m.attachments.is_empty() {
@@ -269,6 +288,25 @@ async fn repeat_of(
     .fetch_optional(&mut *conn)
     .await?;
     match existing {
+        Some(row) => Ok(Some(with_files(conn, row.into_view()).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The message stored with a provider's id in the workspace.
+async fn by_channel_message_id(
+    conn: &mut sqlx::SqliteConnection,
+    workspace_id: i64,
+    channel_message_id: &str,
+) -> Result<Option<MessageView>, sqlx::Error> {
+    let row: Option<MessageRow> = sqlx::query_as(&format!(
+        "{MESSAGE_SELECT} WHERE m.workspace_id = $1 AND m.channel_message_id = $2"
+    ))
+    .bind(workspace_id)
+    .bind(channel_message_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
         Some(row) => Ok(Some(with_files(conn, row.into_view()).await?)),
         None => Ok(None),
     }

@@ -22,9 +22,21 @@ pub struct ChannelRecord {
     pub identity_secret: Option<String>,
     /// An identity without a valid signature is refused.
     pub require_verified: bool,
+    /// A provider channel's plain settings, as JSON (an SMS channel's `SmsSettings`).
+    pub settings: String,
+    /// A provider channel's secret (an SMS channel's Twilio auth token), write-only.
+    pub provider_secret: Option<String>,
 }
 
 impl ChannelRecord {
+    /// An SMS channel's Twilio settings (`None` for other channels).
+    pub fn sms(&self) -> Option<app::channels::SmsSettings> {
+        if self.kind != ChannelKind::Sms {
+            return None;
+        }
+        serde_json::from_str(&self.settings).ok()
+    }
+
     /// The origins allowed to frame its chat (empty: any site).
     pub fn sites(&self) -> Vec<String> {
         self.allowed_sites.split_whitespace().map(str::to_string).collect()
@@ -44,7 +56,7 @@ pub struct ChannelListing {
 /// Channels as `ChannelRecord`s; the caller adds the condition.
 const CHANNEL_SELECT: &str =
     "SELECT id, workspace_id, workflow_id, kind, name, colour, public_key, enabled, allowed_sites, identity_secret,
-            require_verified FROM channels";
+            require_verified, settings, provider_secret FROM channels";
 
 impl Store {
     pub async fn channel_by_key(&self, key: &str) -> Result<Option<ChannelRecord>, StoreError> {
@@ -95,7 +107,8 @@ impl Store {
     ) -> Result<Vec<ChannelListing>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT c.id, c.workspace_id, c.workflow_id, c.kind, c.name, c.colour, c.public_key, c.enabled,
-                    c.allowed_sites, c.identity_secret, c.require_verified, w.name AS workflow_name,
+                    c.allowed_sites, c.identity_secret, c.require_verified, c.settings, c.provider_secret,
+                    w.name AS workflow_name,
                     (SELECT COUNT(*) FROM conversations v WHERE v.channel_id = c.id) AS conversations
              FROM channels c JOIN workflows w ON w.id = c.workflow_id
              WHERE c.workspace_id = $1 AND ($2 IS NULL OR c.id = $2)
@@ -149,6 +162,27 @@ impl Store {
         .bind(workspace_id)
         .bind(secret)
         .bind(require_verified)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Sets a provider channel's settings (JSON) and, when given, its secret.
+    pub async fn set_provider(
+        &self,
+        workspace_id: i64,
+        id: i64,
+        settings: &str,
+        secret: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE channels SET settings = $3, provider_secret = COALESCE($4, provider_secret)
+             WHERE id = $1 AND workspace_id = $2",
+        )
+        .bind(id)
+        .bind(workspace_id)
+        .bind(settings)
+        .bind(secret)
         .execute(&self.write)
         .await?;
         Ok(())

@@ -48,6 +48,7 @@ struct Pending {
     internal: bool,
     idempotency_key: Option<String>,
     attachments: Vec<i64>,
+    channel_message_id: Option<String>,
     arrived: Instant,
     reply: oneshot::Sender<Result<Appended, Refusal>>,
 }
@@ -61,6 +62,7 @@ impl Pending {
             internal: self.internal,
             idempotency_key: self.idempotency_key.as_deref(),
             attachments: &self.attachments,
+            channel_message_id: self.channel_message_id.as_deref(),
         }
     }
 }
@@ -89,6 +91,7 @@ impl Committer {
             internal: m.internal,
             idempotency_key: m.idempotency_key.map(str::to_owned),
             attachments: m.attachments.to_vec(),
+            channel_message_id: m.channel_message_id.map(str::to_owned),
             arrived: Instant::now(),
             reply,
         };

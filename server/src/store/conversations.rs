@@ -3,7 +3,7 @@
 //! Each change is the lifecycle's decision, written with one compare-and-set UPDATE (`apply`)
 //! in the same write transaction as the notice that tells of it.
 
-use app::lifecycle::{Handler, Status};
+use app::lifecycle::{ChannelKind, Handler, Status};
 
 use crate::conversations::lifecycle::{self, Event, Refused, State};
 
@@ -38,6 +38,8 @@ pub(super) struct Standing {
     handler: Handler,
     assignee_id: Option<i64>,
     escalated: bool,
+    /// The channel it came on: replies on a provider's channel go out through the outbox.
+    pub channel_kind: ChannelKind,
 }
 
 impl Standing {
@@ -58,7 +60,8 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
 {
     sqlx::query_as(
-        "SELECT workspace_id, last_seq, status, handler, assignee_id, escalated_at IS NOT NULL AS escalated
+        "SELECT workspace_id, last_seq, status, handler, assignee_id, escalated_at IS NOT NULL AS escalated,
+            (SELECT kind FROM channels WHERE id = conversations.channel_id) AS channel_kind
          FROM conversations WHERE id = $1",
     )
     .bind(conversation_id)

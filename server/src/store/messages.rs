@@ -3,7 +3,8 @@
 //! note, a notice), all through the group commit (`commit.rs`). What one append does inside
 //! its transaction is `append.rs`.
 
-use app::events::{MessageView, SenderKind};
+use app::events::{Delivery, MessageView, SenderKind};
+use app::lifecycle::DeliveryStatus;
 
 use super::append::{duplicate_is_fine, unguarded, Appended, NewMessage, Refusal};
 use super::{Store, StoreError};
@@ -21,6 +22,9 @@ pub(super) struct MessageRow {
     created_at: i64,
     /// The operator who wrote it; none for other senders.
     sender_id: Option<i64>,
+    /// Outbound through a provider: how far it got, and why it failed.
+    delivery_status: Option<DeliveryStatus>,
+    delivery_error: Option<String>,
 }
 
 impl MessageRow {
@@ -37,6 +41,10 @@ impl MessageRow {
             created_at: self.created_at,
             sender_id: self.sender_id,
             attachments: Vec::new(),
+            delivery: self.delivery_status.map(|status| Delivery {
+                status,
+                error: self.delivery_error,
+            }),
         }
     }
 }
@@ -50,7 +58,8 @@ pub(super) const MESSAGE_SELECT: &str = "SELECT m.conversation_id AS conversatio
             WHEN 'operator' THEN COALESCE((SELECT name FROM members WHERE id = m.sender_id), 'Operator')
             ELSE 'Switchboard' END AS sender_name,
         m.body AS body, m.internal AS internal, m.idempotency_key AS idempotency_key, m.created_at AS created_at,
-        CASE WHEN m.sender_kind = 'operator' THEN m.sender_id END AS sender_id
+        CASE WHEN m.sender_kind = 'operator' THEN m.sender_id END AS sender_id,
+        m.delivery_status AS delivery_status, m.delivery_error AS delivery_error
     FROM messages m JOIN conversations c ON c.id = m.conversation_id";
 
 /// A file sent with a message.
@@ -129,6 +138,28 @@ impl Store {
             internal: false,
             idempotency_key: Some(key),
             attachments,
+            channel_message_id: None,
+        };
+        unguarded(self.append_one(conversation_id, &m).await)
+    }
+
+    /// A customer's message that came through a provider (an SMS, an e-mail), stored once
+    /// however often the provider delivers `channel_message_id` (a repeat is `duplicate`).
+    pub async fn append_provider_message(
+        &self,
+        conversation_id: i64,
+        body: &str,
+        channel_message_id: &str,
+        attachments: &[i64],
+    ) -> Result<Appended, StoreError> {
+        let m = NewMessage {
+            sender_kind: SenderKind::Contact,
+            sender_id: None,
+            body,
+            internal: false,
+            idempotency_key: None,
+            attachments,
+            channel_message_id: Some(channel_message_id),
         };
         unguarded(self.append_one(conversation_id, &m).await)
     }
@@ -144,6 +175,7 @@ impl Store {
             internal: false,
             idempotency_key: None,
             attachments: &[],
+            channel_message_id: None,
         };
         self.append_one(conversation_id, &m).await
     }

@@ -12,6 +12,7 @@ pub mod channels;
 mod commit;
 mod contacts;
 mod conversations;
+mod deliveries;
 mod inbox;
 #[cfg(test)]
 mod lifecycle_conformance;
@@ -42,6 +43,7 @@ pub use canned::CannedRecord;
 pub use channels::ChannelRecord;
 pub use commit::CommitPolicy;
 pub use conversations::ConversationRecord;
+pub use deliveries::{Moved, Outgoing};
 pub use inbox::InboxFilter;
 pub use members::{MemberRecord, NewMember, SessionRecord};
 pub use qualifications::RunRecord;

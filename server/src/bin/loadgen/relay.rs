@@ -58,6 +58,7 @@ impl Relay {
             created_at: 0,
             sender_id: None,
             attachments: vec![],
+            delivery: None,
         };
         if from_visitor {
             let frame = text(&OperatorEvent::Message { message });
