@@ -190,7 +190,9 @@ pub(super) async fn store_message(
         Err(refused) => return Err(why_not_stored(conn, refused).await),
     };
     // A reply to a customer on a provider's channel waits for the sender task (`outbox.rs`).
-    let outbound = matches!(m.sender_kind, SenderKind::Operator | SenderKind::Ai) && !m.internal;
+    // Whatever the customer sees goes: the assistant's and operators' replies and Switchboard's
+    // notices to them (the handoff message, "… joined the conversation").
+    let outbound = m.sender_kind != SenderKind::Contact && !m.internal;
     let delivery = (outbound && found.channel_kind.through_provider()).then_some(DeliveryStatus::Pending);
     let row: Option<MessageRow> = sqlx::query_as(INSERT_MESSAGE)
         .bind(found.workspace_id)

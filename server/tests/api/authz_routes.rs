@@ -27,6 +27,8 @@ const ROUTES: &[&str] = &[
     "/widget/attachments",
     "/attachments/{id}",
     "/widget.js",
+    "/webhooks/twilio/{key}/inbound",
+    "/webhooks/twilio/{key}/status",
 ];
 
 fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
@@ -241,9 +243,45 @@ async fn every_http_route_answers_each_caller_as_it_should() {
     let w = world().await;
     let base = w.app.base.clone();
     let mut failures = Vec::new();
+    let sms = w
+        .app
+        .store
+        .create_channel(1, w.app.demo_workflow().await, "sms", "Texts", "#16a34a", "texts-key")
+        .await
+        .unwrap();
+    let settings = format!(
+        r#"{{"account_sid":"{}","from":"{}","api_base_url":"http://127.0.0.1:9"}}"#,
+        crate::fake_twilio::ACCOUNT,
+        crate::fake_twilio::NUMBER
+    );
+    w.app
+        .store
+        .set_provider(1, sms, &settings, Some(crate::fake_twilio::TOKEN))
+        .await
+        .unwrap();
+    let web_key = w.app.demo_channel().await.public_key;
     for caller in CALLERS {
         let client = caller.client(&w).await;
         let who = format!("{caller:?}");
+        // Twilio's webhooks: only Twilio's signature counts, whatever else the caller holds;
+        // a channel that is not an SMS channel has none.
+        for hook in ["inbound", "status"] {
+            for (key, expected) in [("texts-key", 403), (web_key.as_str(), 404)] {
+                expect_status(
+                    &w,
+                    &mut failures,
+                    format!("{who} POST /webhooks/twilio/{key}/{hook}"),
+                    &[expected],
+                    client.post(format!("{base}/webhooks/twilio/{key}/{hook}")).form(&[
+                        ("MessageSid", "SM1"),
+                        ("From", "+14155550100"),
+                        ("Body", "hi"),
+                        ("MessageStatus", "delivered"),
+                    ]),
+                )
+                .await;
+            }
+        }
         // Probes and the site's files: anyone.
         for path in ["/healthz", "/readyz"] {
             expect_status(
