@@ -1,10 +1,14 @@
-//! Channels: the web chat channels customers write in — create one for a site, copy the tag
-//! that puts the widget there, say which sites may show it, turn it off, delete an unused one.
+//! Channels: where customers write in — a web chat for a site (copy the tag that puts the
+//! widget there, say which sites may show it) or an SMS number on Twilio (copy the addresses
+//! Twilio posts to); turn one off, delete an unused one.
 
 use leptos::prelude::*;
 
-use crate::channels::{delete_channel, list_channels, save_channel, set_channel_enabled, ChannelView};
+use crate::channels::{
+    delete_channel, list_channels, save_channel, save_sms_channel, set_channel_enabled, ChannelView, SmsView,
+};
 use crate::errors::{EmptyState, ErrorPanel, Forbidden, Loading, PageHeader};
+use crate::lifecycle::ChannelKind;
 use crate::workflows::{list_workflows, WorkflowSummary};
 use crate::{Me, Scope};
 
@@ -31,7 +35,7 @@ pub fn ChannelsPage() -> impl IntoView {
                         match list.await {
                             Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                             Ok(items) if items.is_empty() => view! {
-                                <EmptyState title="No channels yet" body="Create a web chat channel on the right, then put its tag on your site."/>
+                                <EmptyState title="No channels yet" body="Create a web chat channel or an SMS number on the right."/>
                             }.into_any(),
                             Ok(items) => view! {
                                 <ul class="space-y-4" role="list" data-testid="channel-list">
@@ -60,7 +64,6 @@ pub fn ChannelsPage() -> impl IntoView {
 #[component]
 fn ChannelItem(c: ChannelView, version: RwSignal<u32>, editing: RwSignal<Option<ChannelView>>) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
-    let copied = RwSignal::new(None::<bool>);
     let id = c.id;
     let enabled = c.enabled;
     let toggle = move |_| {
@@ -79,14 +82,8 @@ fn ChannelItem(c: ChannelView, version: RwSignal<u32>, editing: RwSignal<Option<
             }
         });
     };
-    let snippet = c.embed.clone();
-    let copy = move |_| {
-        let text = snippet.clone();
-        leptos::task::spawn_local(async move { copied.set(Some(crate::browser::copy_text(&text).await)) });
-    };
     let for_edit = c.clone();
-    let snippet_id = format!("channel-{}-snippet", c.id);
-    let chat_path = format!("/chat/{}", c.key);
+    let chat_path = (c.kind == ChannelKind::Web).then(|| format!("/chat/{}", c.key));
     let in_use = c.conversations > 0;
     view! {
         <li class="rounded-lg border border-slate-200 bg-white p-5" data-testid="channel" data-key=c.key.clone()>
@@ -104,48 +101,115 @@ fn ChannelItem(c: ChannelView, version: RwSignal<u32>, editing: RwSignal<Option<
                     </p>
                 </div>
                 <div class="flex shrink-0 flex-wrap gap-2">
-                    <a href=chat_path target="_blank" rel="noopener" class=BUTTON>"Open the chat"</a>
+                    {chat_path.map(|href| view! { <a href=href target="_blank" rel="noopener" class=BUTTON>"Open the chat"</a> })}
                     <button type="button" class=BUTTON on:click=move |_| editing.set(Some(for_edit.clone()))>"Edit"</button>
                     <button type="button" class=BUTTON on:click=toggle>{if c.enabled { "Turn off" } else { "Turn on" }}</button>
                     <button type="button" class="rounded-md border border-red-200 px-2 py-1 text-xs text-red-700 hover:bg-red-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-500 disabled:cursor-not-allowed disabled:opacity-50"
                         disabled=in_use title=if in_use { "It has conversations: turn it off instead" } else { "Delete this channel" } on:click=remove>"Delete"</button>
                 </div>
             </div>
-            <div class="mt-4">
-                <label for=snippet_id.clone() class="block text-xs font-medium text-slate-700">"Put this on every page of your site, before </body>:"</label>
-                <div class="mt-1 flex items-start gap-2">
-                    <textarea id=snippet_id readonly rows="2" class="block w-full resize-none rounded-md border border-slate-200 bg-slate-50 px-3 py-2 font-mono text-xs text-slate-800" data-testid="embed-snippet">{c.embed.clone()}</textarea>
-                    <button type="button" class=BUTTON on:click=copy>"Copy"</button>
-                </div>
-                <p class="mt-1 text-xs" role="status">
-                    {move || match copied.get() {
-                        Some(true) => view! { <span class="text-emerald-700">"Copied."</span> }.into_any(),
-                        Some(false) => view! { <span class="text-slate-600">"Your browser did not allow copying: select the tag and copy it."</span> }.into_any(),
-                        None => ().into_any(),
-                    }}
-                </p>
-            </div>
-            <div class="mt-3 text-xs text-slate-700" data-testid="allowed-sites">
-                {if c.allowed_sites.is_empty() {
-                    view! { <p>"Any site may show this chat. List your sites (Edit) so that no other site can."</p> }.into_any()
-                } else {
-                    view! {
-                        <p class="font-medium">"Only these sites may show this chat:"</p>
-                        <ul class="mt-1 flex flex-wrap gap-1">
-                            {c.allowed_sites.iter().map(|s| view! { <li><code class="rounded bg-slate-100 px-1">{s.clone()}</code></li> }).collect_view()}
-                        </ul>
-                    }.into_any()
-                }}
-            </div>
-            <p class="mt-2 text-xs text-slate-700" data-testid="identity-check">
-                {match (c.has_identity_secret, c.require_verified) {
-                    (false, _) => "Signed-in customers: no identity secret yet (Edit to set one).",
-                    (true, false) => "Signed-in customers: verified when the site signs them; unsigned details only name the visitor.",
-                    (true, true) => "Signed-in customers: only identities the site signs are accepted.",
-                }}
-            </p>
+            {match c.sms.clone() {
+                Some(sms) => view! { <SmsDetails sms/> }.into_any(),
+                None => view! { <WebDetails c=c.clone()/> }.into_any(),
+            }}
             {move || problem.get().map(|p| view! { <p role="alert" class="mt-2 text-sm text-red-700">{p}</p> })}
         </li>
+    }
+}
+
+/// A web chat channel's tag for sites, the sites allowed to show it, and how it checks
+/// signed-in customers.
+#[component]
+fn WebDetails(c: ChannelView) -> impl IntoView {
+    let copied = RwSignal::new(None::<bool>);
+    let snippet = c.embed.clone();
+    let copy = move |_| {
+        let text = snippet.clone();
+        leptos::task::spawn_local(async move { copied.set(Some(crate::browser::copy_text(&text).await)) });
+    };
+    let snippet_id = format!("channel-{}-snippet", c.id);
+    view! {
+            <div class="mt-4">
+            <label for=snippet_id.clone() class="block text-xs font-medium text-slate-700">"Put this on every page of your site, before </body>:"</label>
+            <div class="mt-1 flex items-start gap-2">
+                <textarea id=snippet_id readonly rows="2" class="block w-full resize-none rounded-md border border-slate-200 bg-slate-50 px-3 py-2 font-mono text-xs text-slate-800" data-testid="embed-snippet">{c.embed.clone()}</textarea>
+                <button type="button" class=BUTTON on:click=copy>"Copy"</button>
+            </div>
+            <p class="mt-1 text-xs" role="status">
+                {move || match copied.get() {
+                    Some(true) => view! { <span class="text-emerald-700">"Copied."</span> }.into_any(),
+                    Some(false) => view! { <span class="text-slate-600">"Your browser did not allow copying: select the tag and copy it."</span> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </p>
+        </div>
+        <div class="mt-3 text-xs text-slate-700" data-testid="allowed-sites">
+            {if c.allowed_sites.is_empty() {
+                view! { <p>"Any site may show this chat. List your sites (Edit) so that no other site can."</p> }.into_any()
+            } else {
+                view! {
+                    <p class="font-medium">"Only these sites may show this chat:"</p>
+                    <ul class="mt-1 flex flex-wrap gap-1">
+                        {c.allowed_sites.iter().map(|s| view! { <li><code class="rounded bg-slate-100 px-1">{s.clone()}</code></li> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </div>
+        <p class="mt-2 text-xs text-slate-700" data-testid="identity-check">
+            {match (c.has_identity_secret, c.require_verified) {
+                (false, _) => "Signed-in customers: no identity secret yet (Edit to set one).",
+                (true, false) => "Signed-in customers: verified when the site signs them; unsigned details only name the visitor.",
+                (true, true) => "Signed-in customers: only identities the site signs are accepted.",
+            }}
+        </p>
+    }
+}
+
+/// An SMS channel's Twilio number and account, and the addresses to give Twilio.
+#[component]
+fn SmsDetails(sms: SmsView) -> impl IntoView {
+    view! {
+        <dl class="mt-4 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-xs text-slate-700" data-testid="sms-settings">
+            <dt class="font-medium">"Number"</dt>
+            <dd><code class="rounded bg-slate-100 px-1">{sms.settings.from.clone()}</code></dd>
+            <dt class="font-medium">"Twilio account"</dt>
+            <dd><code class="rounded bg-slate-100 px-1">{sms.settings.account_sid.clone()}</code></dd>
+            <dt class="font-medium">"Auth token"</dt>
+            <dd>{if sms.has_auth_token { "set (never shown again)" } else { "missing: texts can neither be checked nor sent" }}</dd>
+        </dl>
+        <CopyField label="In Twilio, under the number's \u{201c}A message comes in\u{201d} (HTTP POST):" value=sms.inbound_url testid="sms-inbound-url"/>
+        <p class="mt-2 text-xs text-slate-600">
+            "Delivery reports come to " <code class="rounded bg-slate-100 px-1 break-all">{sms.status_url}</code>
+            ", which Switchboard gives Twilio with every reply."
+        </p>
+    }
+}
+
+/// A read-only value with a copy button.
+#[component]
+fn CopyField(label: &'static str, value: String, testid: &'static str) -> impl IntoView {
+    let copied = RwSignal::new(None::<bool>);
+    let id = format!("copy-{testid}");
+    let text = value.clone();
+    let copy = move |_| {
+        let text = text.clone();
+        leptos::task::spawn_local(async move { copied.set(Some(crate::browser::copy_text(&text).await)) });
+    };
+    view! {
+        <div class="mt-4">
+            <label for=id.clone() class="block text-xs font-medium text-slate-700">{label}</label>
+            <div class="mt-1 flex items-center gap-2">
+                <input id=id readonly type="text" class="block w-full rounded-md border border-slate-200 bg-slate-50 px-3 py-1.5 font-mono text-xs text-slate-800" prop:value=value data-testid=testid/>
+                <button type="button" class=BUTTON on:click=copy>"Copy"</button>
+            </div>
+            <p class="mt-1 text-xs" role="status">
+                {move || match copied.get() {
+                    Some(true) => view! { <span class="text-emerald-700">"Copied."</span> }.into_any(),
+                    Some(false) => view! { <span class="text-slate-600">"Your browser did not allow copying: select it and copy it."</span> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </p>
+        </div>
     }
 }
 
@@ -162,10 +226,25 @@ fn ChannelForm(
     let sites = RwSignal::new(String::new());
     let secret = RwSignal::new(String::new());
     let require_verified = RwSignal::new(false);
+    let kind = RwSignal::new(ChannelKind::Web);
+    let account_sid = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let auth_token = RwSignal::new(String::new());
+    let api_base_url = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let saved = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some(c) = editing.get() {
+            kind.set(c.kind);
+            let sms = c.sms.clone().map(|s| s.settings).unwrap_or_default();
+            account_sid.set(sms.account_sid);
+            from.set(sms.from);
+            api_base_url.set(if sms.api_base_url == crate::channels::TWILIO_API {
+                String::new()
+            } else {
+                sms.api_base_url
+            });
+            auth_token.set(String::new());
             name.set(c.name);
             colour.set(c.colour);
             workflow.set(c.workflow_id.to_string());
@@ -184,6 +263,10 @@ fn ChannelForm(
         sites.set(String::new());
         secret.set(String::new());
         require_verified.set(false);
+        account_sid.set(String::new());
+        from.set(String::new());
+        auth_token.set(String::new());
+        api_base_url.set(String::new());
     };
     let reset_after = reset.clone();
     let submit = move || {
@@ -197,8 +280,20 @@ fn ChannelForm(
         let key = secret.get_untracked();
         let require = require_verified.get_untracked().then(|| "on".to_string());
         let reset = reset_after.clone();
+        let sms = (
+            account_sid.get_untracked(),
+            from.get_untracked(),
+            api_base_url.get_untracked(),
+            auth_token.get_untracked(),
+        );
+        let is_sms = kind.get_untracked() == ChannelKind::Sms;
         leptos::task::spawn_local(async move {
-            match save_channel(id, n, c, w, s, key, require).await {
+            let result = if is_sms {
+                save_sms_channel(id, n, c, w, sms.0, sms.1, sms.2, sms.3).await
+            } else {
+                save_channel(id, n, c, w, s, key, require).await
+            };
+            match result {
                 Ok(channel) => {
                     problem.set(None);
                     saved.set(Some(format!("Saved \u{201c}{}\u{201d}.", channel.name)));
@@ -215,7 +310,28 @@ fn ChannelForm(
     view! {
         <form class="space-y-4 rounded-lg border border-slate-200 bg-white p-5" aria-label="Web chat channel" data-testid="channel-form"
             on:submit=move |ev| { ev.prevent_default(); submit(); }>
-            <h3 class="font-semibold">{move || if editing.get().is_some() { "Change the channel" } else { "New web chat channel" }}</h3>
+            <h3 class="font-semibold">{move || match (editing.get().is_some(), kind.get()) {
+                (true, _) => "Change the channel",
+                (false, ChannelKind::Sms) => "New SMS channel",
+                _ => "New web chat channel",
+            }}</h3>
+            {move || editing.get().is_none().then(|| view! {
+                <fieldset>
+                    <legend class="block text-sm font-medium">"Kind"</legend>
+                    <div class="mt-1 flex gap-4 text-sm">
+                        <label class="flex items-center gap-2">
+                            <input type="radio" name="channel-kind" prop:checked=move || kind.get() == ChannelKind::Web
+                                on:change=move |_| kind.set(ChannelKind::Web)/>
+                            "Web chat"
+                        </label>
+                        <label class="flex items-center gap-2">
+                            <input type="radio" name="channel-kind" prop:checked=move || kind.get() == ChannelKind::Sms
+                                on:change=move |_| kind.set(ChannelKind::Sms)/>
+                            "SMS (Twilio)"
+                        </label>
+                    </div>
+                </fieldset>
+            })}
             <div>
                 <label for="channel-name" class="block text-sm font-medium">"Name"</label>
                 <input id="channel-name" type="text" maxlength="60" placeholder="Shop website" class=INPUT
@@ -239,33 +355,61 @@ fn ChannelForm(
                     }).collect_view()}
                 </select>
             </div>
-            <div>
-                <label for="channel-sites" class="block text-sm font-medium">"Sites allowed to show the chat"</label>
-                <textarea id="channel-sites" rows="3" class=INPUT placeholder="https://www.example.com" aria-describedby="channel-sites-help"
-                    prop:value=move || sites.get() on:input=move |ev| sites.set(event_target_value(&ev))></textarea>
-                <p id="channel-sites-help" class="mt-1 text-xs text-slate-600">"One per line, like https://www.example.com or https://*.example.com. Empty: any site."</p>
-            </div>
-            <fieldset class="space-y-2 rounded-md border border-slate-200 p-3">
-                <legend class="px-1 text-sm font-medium">"Signed-in customers"</legend>
-                <p class="text-xs text-slate-600">
-                    "Your site calls " <code class="rounded bg-slate-100 px-1">"Switchboard.identify({id, name, email}, hmac)"</code>
-                    " with the HMAC-SHA256 of the customer's id under this secret, computed on your server; the customer then continues their conversations on any browser."
-                </p>
-                <label for="channel-secret" class="block text-sm">
-                    {move || if editing.get().is_some_and(|c| c.has_identity_secret) { "New identity secret (blank: keep the current one)" } else { "Identity secret" }}
-                </label>
-                <div class="flex gap-2">
-                    <input id="channel-secret" type="text" autocomplete="off" spellcheck="false" class=format!("{INPUT} font-mono") placeholder="at least 32 characters"
-                        prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev))/>
-                    <button type="button" class="mt-1 shrink-0 rounded-md border border-slate-300 px-3 text-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
-                        on:click=move |_| secret.set(crate::browser::random_hex(32))>"Generate"</button>
+            <div class="space-y-4" class:hidden=move || kind.get() != ChannelKind::Web>
+                <div>
+                    <label for="channel-sites" class="block text-sm font-medium">"Sites allowed to show the chat"</label>
+                    <textarea id="channel-sites" rows="3" class=INPUT placeholder="https://www.example.com" aria-describedby="channel-sites-help"
+                        prop:value=move || sites.get() on:input=move |ev| sites.set(event_target_value(&ev))></textarea>
+                    <p id="channel-sites-help" class="mt-1 text-xs text-slate-600">"One per line, like https://www.example.com or https://*.example.com. Empty: any site."</p>
                 </div>
-                <p class="text-xs text-slate-600">"Copy it to your site's server before saving: it is never shown again."</p>
-                <label class="flex items-center gap-2 text-sm">
-                    <input type="checkbox" prop:checked=move || require_verified.get() on:change=move |ev| require_verified.set(event_target_checked(&ev))/>
-                    "Require verified identities (refuse an identify call without a valid hmac)"
-                </label>
-            </fieldset>
+                <fieldset class="space-y-2 rounded-md border border-slate-200 p-3">
+                    <legend class="px-1 text-sm font-medium">"Signed-in customers"</legend>
+                    <p class="text-xs text-slate-600">
+                        "Your site calls " <code class="rounded bg-slate-100 px-1">"Switchboard.identify({id, name, email}, hmac)"</code>
+                        " with the HMAC-SHA256 of the customer's id under this secret, computed on your server; the customer then continues their conversations on any browser."
+                    </p>
+                    <label for="channel-secret" class="block text-sm">
+                        {move || if editing.get().is_some_and(|c| c.has_identity_secret) { "New identity secret (blank: keep the current one)" } else { "Identity secret" }}
+                    </label>
+                    <div class="flex gap-2">
+                        <input id="channel-secret" type="text" autocomplete="off" spellcheck="false" class=format!("{INPUT} font-mono") placeholder="at least 32 characters"
+                            prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev))/>
+                        <button type="button" class="mt-1 shrink-0 rounded-md border border-slate-300 px-3 text-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
+                            on:click=move |_| secret.set(crate::browser::random_hex(32))>"Generate"</button>
+                    </div>
+                    <p class="text-xs text-slate-600">"Copy it to your site's server before saving: it is never shown again."</p>
+                    <label class="flex items-center gap-2 text-sm">
+                        <input type="checkbox" prop:checked=move || require_verified.get() on:change=move |ev| require_verified.set(event_target_checked(&ev))/>
+                        "Require verified identities (refuse an identify call without a valid hmac)"
+                    </label>
+                </fieldset>
+            </div>
+            <div class="space-y-4" class:hidden=move || kind.get() != ChannelKind::Sms>
+                <div>
+                    <label for="sms-account" class="block text-sm font-medium">"Account SID"</label>
+                    <input id="sms-account" type="text" autocomplete="off" spellcheck="false" placeholder="AC…" class=format!("{INPUT} font-mono")
+                        prop:value=move || account_sid.get() on:input=move |ev| account_sid.set(event_target_value(&ev))/>
+                </div>
+                <div>
+                    <label for="sms-from" class="block text-sm font-medium">"Twilio number or Messaging Service SID"</label>
+                    <input id="sms-from" type="text" autocomplete="off" placeholder="+14155550100" class=format!("{INPUT} font-mono")
+                        prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
+                </div>
+                <div>
+                    <label for="sms-token" class="block text-sm font-medium">
+                        {move || if editing.get().is_some_and(|c| c.sms.as_ref().is_some_and(|s| s.has_auth_token)) { "New auth token (blank: keep the current one)" } else { "Auth token" }}
+                    </label>
+                    <input id="sms-token" type="password" autocomplete="off" class=format!("{INPUT} font-mono") aria-describedby="sms-token-help"
+                        prop:value=move || auth_token.get() on:input=move |ev| auth_token.set(event_target_value(&ev))/>
+                    <p id="sms-token-help" class="mt-1 text-xs text-slate-600">"The account's primary auth token: it checks Twilio's signatures and sends the replies. Never shown again."</p>
+                </div>
+                <div>
+                    <label for="sms-api" class="block text-sm font-medium">"Twilio API address"</label>
+                    <input id="sms-api" type="url" placeholder="https://api.twilio.com" class=INPUT aria-describedby="sms-api-help"
+                        prop:value=move || api_base_url.get() on:input=move |ev| api_base_url.set(event_target_value(&ev))/>
+                    <p id="sms-api-help" class="mt-1 text-xs text-slate-600">"Blank for Twilio's own. Set only for a proxy or a test double."</p>
+                </div>
+            </div>
             {move || problem.get().map(|p| view! { <p role="alert" class="text-sm text-red-700" data-testid="channel-problem">{p}</p> })}
             {move || saved.get().map(|s| view! { <p role="status" class="text-sm text-emerald-700">{s}</p> })}
             <div class="flex gap-2">
@@ -277,7 +421,7 @@ fn ChannelForm(
                     view! { <button type="button" class="rounded-md px-3 py-2 text-sm text-slate-700 hover:bg-slate-100" on:click=move |_| reset()>"Cancel"</button> }
                 })}
             </div>
-            <p class="text-xs text-slate-500">"SMS and e-mail channels are not built yet."</p>
+            <p class="text-xs text-slate-500">"E-mail channels are not built yet."</p>
         </form>
     }
 }

@@ -3,8 +3,9 @@
 use leptos::prelude::*;
 
 use crate::conversation::AttachmentView;
-use crate::events::{MessageView, SenderKind};
+use crate::events::{Delivery, MessageView, SenderKind};
 use crate::format;
+use crate::lifecycle::DeliveryStatus;
 use crate::time::format_clock;
 
 /// Files attached to a message: images as thumbnails, the rest as links (a visitor's carry
@@ -69,6 +70,35 @@ pub fn PendingFiles(
     }
 }
 
+/// How far a reply sent through a provider got: a clock while it waits, one tick sent, two
+/// delivered, two blue read; a failure in words with the provider's code.
+#[component]
+pub fn DeliveryTick(delivery: Option<Delivery>) -> impl IntoView {
+    delivery.map(|d| {
+        let label = d.status.label();
+        let (mark, class) = match d.status {
+            DeliveryStatus::Pending => ("\u{1F553}", "text-slate-500"),
+            DeliveryStatus::Accepted => ("\u{2713}", "text-slate-400"),
+            DeliveryStatus::Sent => ("\u{2713}", "text-slate-600"),
+            DeliveryStatus::Delivered => ("\u{2713}\u{2713}", "text-slate-600"),
+            DeliveryStatus::Read => ("\u{2713}\u{2713}", "text-sky-600"),
+            DeliveryStatus::Failed => ("\u{26A0}", "text-red-700"),
+        };
+        let failed = d.status == DeliveryStatus::Failed;
+        let words = match (&d.error, failed) {
+            (Some(e), true) => format!("{label}: {e}"),
+            _ => label.to_string(),
+        };
+        let title = words.clone();
+        view! {
+            <span class=format!("ml-1 {class}") data-testid="delivery" data-status=d.status.as_str() title=title>
+                <span aria-hidden="true">{mark}</span>
+                <span class=if failed { "ml-1" } else { "sr-only" }>{words}</span>
+            </span>
+        }
+    })
+}
+
 /// One message of the thread as the team sees it.
 #[component]
 pub fn Bubble(message: MessageView) -> impl IntoView {
@@ -92,7 +122,7 @@ pub fn Bubble(message: MessageView) -> impl IntoView {
     }
     match message.sender_kind {
         SenderKind::System => view! {
-            <p class="mx-auto max-w-[80%] text-center text-xs text-slate-600" data-testid="message" data-sender="system">{format!("{} · {time}", message.body)}</p>
+            <p class="mx-auto max-w-[80%] text-center text-xs text-slate-600" data-testid="message" data-sender="system">{format!("{} · {time}", message.body)}<DeliveryTick delivery=message.delivery/></p>
         }
         .into_any(),
         SenderKind::Operator => view! {
@@ -100,7 +130,7 @@ pub fn Bubble(message: MessageView) -> impl IntoView {
                 <p class="mb-1 text-[11px] font-medium text-slate-600">{message.sender_name}</p>
                 {body.map(|b| view! { <div class="max-w-[70%] space-y-1 break-words rounded-2xl rounded-br-sm bg-slate-900 px-3 py-2 text-sm text-white" data-testid="message-body">{format::render(&b, "underline text-sky-200")}</div> })}
                 {files.map(|f| view! { <Attachments files=f dark=true/> })}
-                <p class="mt-1 text-[11px] text-slate-500">{time}</p>
+                <p class="mt-1 text-[11px] text-slate-500">{time}<DeliveryTick delivery=message.delivery/></p>
             </div>
         }
         .into_any(),
@@ -116,7 +146,7 @@ pub fn Bubble(message: MessageView) -> impl IntoView {
                         </div>
                     })}
                     {files.map(|f| view! { <Attachments files=f/> })}
-                    <p class="mt-1 text-[11px] text-slate-500">{time}</p>
+                    <p class="mt-1 text-[11px] text-slate-500">{time}<DeliveryTick delivery=message.delivery/></p>
                 </div>
             }
             .into_any()

@@ -137,6 +137,14 @@ pub fn Composer() -> impl IntoView {
                 .set(Some("Wait for the files to finish uploading.".into()));
             return;
         }
+        if !note.get_untracked() {
+            if let Some(why) = inbox.reply_blocked.get_untracked() {
+                inbox
+                    .problem
+                    .set(Some(format!("Not sent. {why} You can still write a note.")));
+                return;
+            }
+        }
         let attachments: Vec<i64> = files.with_untracked(|f| f.iter().map(|a| a.id).collect());
         match MessageBody::parse_with_files(&draft.get_untracked(), attachments.len()) {
             Err(e) => inbox.problem.set(Some(e.to_string())),
@@ -253,6 +261,11 @@ pub fn Composer() -> impl IntoView {
                     </label>
                 </div>
             </div>
+            {move || (!note.get()).then(|| inbox.reply_blocked.get()).flatten().map(|why| view! {
+                <p class="mt-2 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950" role="status" data-testid="reply-blocked">
+                    {why} " Replies cannot be sent; a note for your team still can."
+                </p>
+            })}
             <PendingFiles files uploading class="mt-2 flex flex-wrap gap-2"/>
             <div class="relative mt-2 flex items-end gap-2">
                 {move || {
@@ -304,7 +317,8 @@ pub fn Composer() -> impl IntoView {
                         }
                     }
                 ></textarea>
-                <button type="submit" class=move || if note.get() { "rounded-lg bg-amber-600 px-4 py-2 text-sm font-semibold text-white hover:bg-amber-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-amber-500" } else { "rounded-lg bg-slate-900 px-4 py-2 text-sm font-semibold text-white hover:bg-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 focus-visible:ring-offset-2" }>
+                <button type="submit" disabled=move || !note.get() && inbox.reply_blocked.with(Option::is_some)
+                    class=move || if note.get() { "rounded-lg bg-amber-600 px-4 py-2 text-sm font-semibold text-white hover:bg-amber-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-amber-500" } else { "rounded-lg bg-slate-900 px-4 py-2 text-sm font-semibold text-white hover:bg-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-50" }>
                     {move || if note.get() { "Save note" } else { "Send" }}
                 </button>
             </div>

@@ -229,7 +229,7 @@ pub fn ConversationView() -> impl IntoView {
                             </button>
                         </div>
                     })}
-                    <For each=move || inbox.thread.get() key=|m| m.seq let:m>
+                    <For each=move || inbox.thread.get() key=|m| (m.seq, m.delivery.as_ref().map(|d| d.status)) let:m>
                         <Bubble message=m/>
                     </For>
                     <For each=move || inbox.pending.get() key=|p| p.key.clone() let:p>
