@@ -333,7 +333,6 @@ mod tests {
             body: "hi".into(),
             idempotency_key: "k1".into(),
             attachments: vec![],
-            delivery: None,
         };
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(json, r#"{"type":"send","body":"hi","idempotency_key":"k1"}"#);
