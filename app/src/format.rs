@@ -221,6 +221,119 @@ pub fn plain(text: &str) -> String {
     out
 }
 
+/// The text without markup but with its lines, paragraphs and lists, for channels that carry
+/// plain text (SMS, e-mail's text part): bullets as `- `, numbers kept, links as `text (url)`.
+pub fn plain_lines(text: &str) -> String {
+    fn inline(out: &mut String, items: &[Inline]) {
+        for i in items {
+            match i {
+                Inline::Text(t) => out.push_str(t),
+                Inline::Bold(x) | Inline::Italic(x) => inline(out, x),
+                Inline::Link { text, href } if text == href => out.push_str(text),
+                Inline::Link { text, href } => {
+                    out.push_str(text);
+                    out.push_str(" (");
+                    out.push_str(href);
+                    out.push(')');
+                }
+                Inline::Break => out.push('\n'),
+            }
+        }
+    }
+    let mut blocks = Vec::new();
+    for b in parse(text) {
+        let mut out = String::new();
+        match b {
+            Block::Paragraph(x) => inline(&mut out, &x),
+            Block::Bullets(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push('\n');
+                    }
+                    out.push_str("- ");
+                    inline(&mut out, item);
+                }
+            }
+            Block::Numbered(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push('\n');
+                    }
+                    out.push_str(&format!("{}. ", i + 1));
+                    inline(&mut out, item);
+                }
+            }
+        }
+        blocks.push(out);
+    }
+    blocks.join("\n\n")
+}
+
+/// The text as HTML for an e-mail: every character a person wrote escaped, only the
+/// formatting's own elements (`<p>`, `<br>`, `<strong>`, `<em>`, lists, safe links) added.
+pub fn html(text: &str) -> String {
+    fn escape(out: &mut String, s: &str) {
+        for c in s.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#39;"),
+                c => out.push(c),
+            }
+        }
+    }
+    fn inline(out: &mut String, items: &[Inline]) {
+        for i in items {
+            match i {
+                Inline::Text(t) => escape(out, t),
+                Inline::Bold(x) => {
+                    out.push_str("<strong>");
+                    inline(out, x);
+                    out.push_str("</strong>");
+                }
+                Inline::Italic(x) => {
+                    out.push_str("<em>");
+                    inline(out, x);
+                    out.push_str("</em>");
+                }
+                Inline::Link { text, href } => {
+                    out.push_str("<a href=\"");
+                    escape(out, href);
+                    out.push_str("\">");
+                    escape(out, text);
+                    out.push_str("</a>");
+                }
+                Inline::Break => out.push_str("<br>"),
+            }
+        }
+    }
+    fn list(out: &mut String, tag: &str, items: &[Vec<Inline>]) {
+        out.push_str(&format!("<{tag}>"));
+        for item in items {
+            out.push_str("<li>");
+            inline(out, item);
+            out.push_str("</li>");
+        }
+        out.push_str(&format!("</{tag}>"));
+    }
+    let mut out = String::new();
+    for b in parse(text) {
+        match b {
+            Block::Paragraph(x) => {
+                out.push_str("<p>");
+                inline(&mut out, &x);
+                out.push_str("</p>");
+            }
+            Block::Bullets(items) | Block::Numbered(items) if items.is_empty() => {}
+            Block::Bullets(items) => list(&mut out, "ul", &items),
+            Block::Numbered(items) => list(&mut out, "ol", &items),
+        }
+    }
+    out
+}
+
 fn inline_view(i: Inline, link_class: &'static str) -> AnyView {
     match i {
         Inline::Text(t) => t.into_any(),

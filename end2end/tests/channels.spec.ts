@@ -29,7 +29,7 @@ test("an admin creates a web channel whose chat only the sites it lists can show
 
     // A bad site is refused in words; nothing is created.
     const form = page.getByTestId("channel-form");
-    await form.getByLabel("Name").fill("Shop website");
+    await form.getByLabel("Name", { exact: true }).fill("Shop website");
     await form.getByLabel("Sites allowed to show the chat").fill("shop.example/checkout");
     await form.getByRole("button", { name: "Create channel" }).click();
     await expect(page.getByTestId("channel-problem")).toContainText("is not a site's address");

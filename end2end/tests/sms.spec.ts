@@ -15,7 +15,7 @@ test("a customer texts, an operator answers by SMS, Twilio reports delivery, and
     const form = admin.getByTestId("channel-form");
     await form.getByLabel("SMS (Twilio)").check();
     await expect(form.getByRole("heading", { name: "New SMS channel" })).toBeVisible();
-    await form.getByLabel("Name").fill("Support line");
+    await form.getByLabel("Name", { exact: true }).fill("Support line");
     await form.getByLabel("Colour").fill("#16a34a");
     await form.getByLabel("Account SID").fill(ACCOUNT);
     await form.getByLabel("Twilio number or Messaging Service SID").fill(NUMBER);

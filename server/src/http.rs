@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/operator", get(crate::sockets::operator))
         .merge(crate::attachments::router())
         .merge(crate::channels::sms::router())
+        .merge(crate::channels::email::router())
         .nest_service(&format!("/{}", state.leptos.site_pkg_dir), pkg)
         .route_service("/widget.js", widget)
         .leptos_routes_with_context(
@@ -58,12 +59,13 @@ pub fn router(state: AppState) -> Router {
 /// rendered once for a known member. Only requests for pages: a GET that is not for the
 /// site's files (a name with an extension), a socket, a probe or a server function.
 async fn page_member(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    const NOT_PAGES: [&str; 9] = [
+    const NOT_PAGES: [&str; 10] = [
         "/api/",
         "/pkg/",
         "/ws/",
         "/attachments/",
         "/webhooks/",
+        "/ingest/",
         "/widget",
         "/healthz",
         "/readyz",

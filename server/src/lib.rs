@@ -207,6 +207,7 @@ impl Application {
                 http: outbound_http,
                 public_url: state.config.public_url.clone(),
                 tokens,
+                data_dir: state.config.data_dir.clone(),
             }
             .run(),
         );

@@ -37,6 +37,20 @@ pub trait ChannelsApi: Send + Sync + 'static {
         settings: SmsSettings,
         auth_token: &str,
     ) -> Result<ChannelView, AppError>;
+    /// Creates an e-mail channel (no `id`) or changes one; a blank password or ingest secret
+    /// keeps the saved one.
+    #[allow(clippy::too_many_arguments)]
+    async fn save_email(
+        &self,
+        me: &Me,
+        id: Option<i64>,
+        name: &str,
+        colour: &str,
+        workflow_id: i64,
+        settings: EmailSettings,
+        smtp_password: &str,
+        ingest_secret: &str,
+    ) -> Result<ChannelView, AppError>;
     async fn set_enabled(&self, me: &Me, id: i64, enabled: bool) -> Result<ChannelView, AppError>;
     async fn delete(&self, me: &Me, id: i64) -> Result<(), AppError>;
 }
@@ -116,6 +130,58 @@ pub async fn save_sms_channel(
             let settings = SmsSettings::check(&account_sid, &from, &api_base_url)?;
             channels
                 .save_sms(&me, id, &name, &colour, workflow_id, settings, &auth_token)
+                .await
+        },
+    )
+    .await
+}
+
+/// Creates (empty `id`) or changes an e-mail channel.
+#[server(endpoint = "channels/save_email")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_email_channel(
+    id: String,
+    name: String,
+    colour: String,
+    workflow_id: String,
+    address: String,
+    #[server(default)] display_name: String,
+    smtp_host: String,
+    smtp_port: String,
+    smtp_security: String,
+    #[server(default)] smtp_user: String,
+    #[server(default)] smtp_password: String,
+    #[server(default)] ingest_secret: String,
+) -> Result<ChannelView, AppError> {
+    use crate::service::*;
+    serve(
+        Some(Scope::ChannelsWrite),
+        "manage channels",
+        |channels: Arc<dyn ChannelsApi>, me| async move {
+            let id = match id.trim() {
+                "" => None,
+                v => Some(parse_number("Channel", v)?),
+            };
+            let workflow_id = parse_number("Workflow", workflow_id.trim())?;
+            let settings = EmailSettings::check(
+                &address,
+                &display_name,
+                &smtp_host,
+                &smtp_port,
+                &smtp_security,
+                &smtp_user,
+            )?;
+            channels
+                .save_email(
+                    &me,
+                    id,
+                    &name,
+                    &colour,
+                    workflow_id,
+                    settings,
+                    &smtp_password,
+                    &ingest_secret,
+                )
                 .await
         },
     )

@@ -38,6 +38,114 @@ pub struct ChannelView {
     /// An SMS channel's Twilio settings and the addresses to give Twilio.
     #[serde(default)]
     pub sms: Option<SmsView>,
+    /// An e-mail channel's address, mail server, and where its mail is delivered to.
+    #[serde(default)]
+    pub email: Option<EmailView>,
+}
+
+/// An e-mail channel's plain settings (the SMTP password and the ingest secret are kept
+/// apart, write-only).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailSettings {
+    /// The address customers write to and replies come from (`support@acme.example`).
+    pub address: String,
+    /// The name replies are signed with (`Acme Support`).
+    pub display_name: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `tls` (implicit, usually 465), `starttls` (usually 587) or `none` (a relay on the
+    /// same machine or network only).
+    pub smtp_security: String,
+    /// Blank: the server takes mail without signing in.
+    pub smtp_user: String,
+}
+
+/// An e-mail channel as its page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailView {
+    pub settings: EmailSettings,
+    pub has_smtp_password: bool,
+    pub has_ingest_secret: bool,
+    /// Where the mail server delivers the channel's e-mails (raw, `message/rfc822`, with
+    /// `Authorization: Bearer <ingest secret>`).
+    pub ingest_url: String,
+}
+
+impl EmailSettings {
+    /// Checks what an admin typed.
+    pub fn check(
+        address: &str,
+        display_name: &str,
+        smtp_host: &str,
+        smtp_port: &str,
+        smtp_security: &str,
+        smtp_user: &str,
+    ) -> Result<EmailSettings, AppError> {
+        let address = crate::contacts::email_address(address)
+            .filter(|a| !a.split('@').next().unwrap_or_default().contains('+'))
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "Address",
+                    "must be an e-mail address like support@acme.example (without a +tag)",
+                )
+            })?;
+        let display_name = display_name.trim();
+        if display_name.chars().count() > 100 || display_name.contains(['<', '>', '"', '\r', '\n']) {
+            return Err(AppError::invalid(
+                "Sender name",
+                "must be at most 100 characters, without <, > or quotes",
+            ));
+        }
+        let host = smtp_host.trim().to_lowercase();
+        if host.is_empty() || host.len() > 253 || !host.chars().all(|c| c.is_ascii_alphanumeric() || ".-".contains(c)) {
+            return Err(AppError::invalid(
+                "SMTP server",
+                "must be a host name like smtp.acme.example",
+            ));
+        }
+        let port: u16 = smtp_port
+            .trim()
+            .parse()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| AppError::invalid("SMTP port", "must be a port number such as 465 or 587"))?;
+        let security = smtp_security.trim().to_lowercase();
+        if !["tls", "starttls", "none"].contains(&security.as_str()) {
+            return Err(AppError::invalid("Security", "must be TLS, STARTTLS or none"));
+        }
+        let user = smtp_user.trim();
+        if user.len() > 200 || user.chars().any(char::is_control) {
+            return Err(AppError::invalid("SMTP user", "must be at most 200 characters"));
+        }
+        Ok(EmailSettings {
+            address,
+            display_name: display_name.to_string(),
+            smtp_host: host,
+            smtp_port: port,
+            smtp_security: security,
+            smtp_user: user.to_string(),
+        })
+    }
+
+    /// The domain of the address (Message-IDs and reply addresses are made in it).
+    pub fn domain(&self) -> &str {
+        self.address.rsplit_once('@').map(|(_, d)| d).unwrap_or_default()
+    }
+}
+
+/// An ingest secret: blank (keep the saved one), or 32 to 200 characters without spaces.
+pub fn check_ingest_secret(secret: &str) -> Result<Option<String>, AppError> {
+    let secret = secret.trim();
+    if secret.is_empty() {
+        return Ok(None);
+    }
+    if secret.len() < 32 || secret.len() > 200 || secret.contains(char::is_whitespace) {
+        return Err(AppError::invalid(
+            "Ingest secret",
+            "must be 32 to 200 characters without spaces (Generate makes one)",
+        ));
+    }
+    Ok(Some(secret.to_string()))
 }
 
 /// An SMS channel's plain settings (its auth token is kept apart, write-only).
@@ -251,6 +359,31 @@ mod tests {
         assert!(SmsSettings::check(sid, "+14155550100", "ftp://x").is_err());
         assert_eq!(check_auth_token(" ").unwrap(), None);
         assert!(check_auth_token("short").is_err());
+    }
+
+    #[test]
+    fn email_settings_name_an_address_and_a_mail_server() {
+        let s = EmailSettings::check(
+            " Support@Acme.Example ",
+            "Acme Support",
+            "SMTP.acme.example",
+            "587",
+            "STARTTLS",
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            (s.address.as_str(), s.domain(), s.smtp_port),
+            ("support@acme.example", "acme.example", 587)
+        );
+        assert_eq!(s.smtp_security, "starttls");
+        assert!(EmailSettings::check("support+x@acme.example", "", "smtp.acme.example", "587", "tls", "").is_err());
+        assert!(EmailSettings::check("support@acme.example", "A <b>", "smtp.acme.example", "587", "tls", "").is_err());
+        assert!(EmailSettings::check("support@acme.example", "", "smtp acme", "587", "tls", "").is_err());
+        assert!(EmailSettings::check("support@acme.example", "", "smtp.acme.example", "0", "tls", "").is_err());
+        assert!(EmailSettings::check("support@acme.example", "", "smtp.acme.example", "25", "ssl3", "").is_err());
+        assert_eq!(check_ingest_secret("").unwrap(), None);
+        assert!(check_ingest_secret("short").is_err());
     }
 
     #[test]

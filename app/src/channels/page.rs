@@ -5,7 +5,8 @@
 use leptos::prelude::*;
 
 use crate::channels::{
-    delete_channel, list_channels, save_channel, save_sms_channel, set_channel_enabled, ChannelView, SmsView,
+    delete_channel, list_channels, save_channel, save_email_channel, save_sms_channel, set_channel_enabled,
+    ChannelView, EmailView, SmsView,
 };
 use crate::errors::{EmptyState, ErrorPanel, Forbidden, Loading, PageHeader};
 use crate::lifecycle::ChannelKind;
@@ -108,9 +109,10 @@ fn ChannelItem(c: ChannelView, version: RwSignal<u32>, editing: RwSignal<Option<
                         disabled=in_use title=if in_use { "It has conversations: turn it off instead" } else { "Delete this channel" } on:click=remove>"Delete"</button>
                 </div>
             </div>
-            {match c.sms.clone() {
-                Some(sms) => view! { <SmsDetails sms/> }.into_any(),
-                None => view! { <WebDetails c=c.clone()/> }.into_any(),
+            {match (c.sms.clone(), c.email.clone()) {
+                (Some(sms), _) => view! { <SmsDetails sms/> }.into_any(),
+                (_, Some(email)) => view! { <EmailDetails email/> }.into_any(),
+                _ => view! { <WebDetails c=c.clone()/> }.into_any(),
             }}
             {move || problem.get().map(|p| view! { <p role="alert" class="mt-2 text-sm text-red-700">{p}</p> })}
         </li>
@@ -185,6 +187,29 @@ fn SmsDetails(sms: SmsView) -> impl IntoView {
     }
 }
 
+/// An e-mail channel's address and mail server, and how mail reaches Switchboard.
+#[component]
+fn EmailDetails(email: EmailView) -> impl IntoView {
+    let s = email.settings.clone();
+    let pipe = format!(
+        "curl --fail -H \"Authorization: Bearer $INGEST_SECRET\" -H \"Content-Type: message/rfc822\" --data-binary @- {}",
+        email.ingest_url
+    );
+    view! {
+        <dl class="mt-4 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-xs text-slate-700" data-testid="email-settings">
+            <dt class="font-medium">"Address"</dt>
+            <dd><code class="rounded bg-slate-100 px-1">{s.address.clone()}</code>{(!s.display_name.is_empty()).then(|| format!(" as \u{201c}{}\u{201d}", s.display_name))}</dd>
+            <dt class="font-medium">"Sends through"</dt>
+            <dd><code class="rounded bg-slate-100 px-1">{format!("{}:{}", s.smtp_host, s.smtp_port)}</code>{format!(" ({}{})", match s.smtp_security.as_str() { "tls" => "TLS", "starttls" => "STARTTLS", _ => "no encryption" }, if s.smtp_user.is_empty() { String::new() } else { format!(", as {}", s.smtp_user) })}</dd>
+            <dt class="font-medium">"Secrets"</dt>
+            <dd>{format!("SMTP password {}; ingest secret {} (never shown again)", if email.has_smtp_password { "set" } else { "not set" }, if email.has_ingest_secret { "set" } else { "missing" })}</dd>
+        </dl>
+        <CopyField label="Deliver this address's mail here (HTTP POST, raw e-mail, Authorization: Bearer <ingest secret>):" value=email.ingest_url.clone() testid="email-ingest-url"/>
+        <p class="mt-2 text-xs text-slate-600">"From a mail server, pipe each message to:"</p>
+        <pre class="mt-1 overflow-x-auto rounded-md bg-slate-50 px-3 py-2 font-mono text-[11px] text-slate-800">{pipe}</pre>
+    }
+}
+
 /// A read-only value with a copy button.
 #[component]
 fn CopyField(label: &'static str, value: String, testid: &'static str) -> impl IntoView {
@@ -231,6 +256,14 @@ fn ChannelForm(
     let from = RwSignal::new(String::new());
     let auth_token = RwSignal::new(String::new());
     let api_base_url = RwSignal::new(String::new());
+    let address = RwSignal::new(String::new());
+    let display_name = RwSignal::new(String::new());
+    let smtp_host = RwSignal::new(String::new());
+    let smtp_port = RwSignal::new(String::from("587"));
+    let smtp_security = RwSignal::new(String::from("starttls"));
+    let smtp_user = RwSignal::new(String::new());
+    let smtp_password = RwSignal::new(String::new());
+    let ingest_secret = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let saved = RwSignal::new(None::<String>);
     Effect::new(move |_| {
@@ -245,6 +278,23 @@ fn ChannelForm(
                 sms.api_base_url
             });
             auth_token.set(String::new());
+            let mail = c.email.clone().map(|e| e.settings).unwrap_or_default();
+            address.set(mail.address);
+            display_name.set(mail.display_name);
+            smtp_host.set(mail.smtp_host);
+            smtp_port.set(if mail.smtp_port == 0 {
+                "587".into()
+            } else {
+                mail.smtp_port.to_string()
+            });
+            smtp_security.set(if mail.smtp_security.is_empty() {
+                "starttls".into()
+            } else {
+                mail.smtp_security
+            });
+            smtp_user.set(mail.smtp_user);
+            smtp_password.set(String::new());
+            ingest_secret.set(String::new());
             name.set(c.name);
             colour.set(c.colour);
             workflow.set(c.workflow_id.to_string());
@@ -267,6 +317,18 @@ fn ChannelForm(
         from.set(String::new());
         auth_token.set(String::new());
         api_base_url.set(String::new());
+        for field in [
+            address,
+            display_name,
+            smtp_host,
+            smtp_user,
+            smtp_password,
+            ingest_secret,
+        ] {
+            field.set(String::new());
+        }
+        smtp_port.set("587".into());
+        smtp_security.set("starttls".into());
     };
     let reset_after = reset.clone();
     let submit = move || {
@@ -286,12 +348,27 @@ fn ChannelForm(
             api_base_url.get_untracked(),
             auth_token.get_untracked(),
         );
-        let is_sms = kind.get_untracked() == ChannelKind::Sms;
+        let mail = (
+            address.get_untracked(),
+            display_name.get_untracked(),
+            smtp_host.get_untracked(),
+            smtp_port.get_untracked(),
+            smtp_security.get_untracked(),
+            smtp_user.get_untracked(),
+            smtp_password.get_untracked(),
+            ingest_secret.get_untracked(),
+        );
+        let chosen = kind.get_untracked();
         leptos::task::spawn_local(async move {
-            let result = if is_sms {
-                save_sms_channel(id, n, c, w, sms.0, sms.1, sms.2, sms.3).await
-            } else {
-                save_channel(id, n, c, w, s, key, require).await
+            let result = match chosen {
+                ChannelKind::Sms => save_sms_channel(id, n, c, w, sms.0, sms.1, sms.2, sms.3).await,
+                ChannelKind::Email => {
+                    save_email_channel(
+                        id, n, c, w, mail.0, mail.1, mail.2, mail.3, mail.4, mail.5, mail.6, mail.7,
+                    )
+                    .await
+                }
+                _ => save_channel(id, n, c, w, s, key, require).await,
             };
             match result {
                 Ok(channel) => {
@@ -313,6 +390,7 @@ fn ChannelForm(
             <h3 class="font-semibold">{move || match (editing.get().is_some(), kind.get()) {
                 (true, _) => "Change the channel",
                 (false, ChannelKind::Sms) => "New SMS channel",
+                (false, ChannelKind::Email) => "New e-mail channel",
                 _ => "New web chat channel",
             }}</h3>
             {move || editing.get().is_none().then(|| view! {
@@ -328,6 +406,11 @@ fn ChannelForm(
                             <input type="radio" name="channel-kind" prop:checked=move || kind.get() == ChannelKind::Sms
                                 on:change=move |_| kind.set(ChannelKind::Sms)/>
                             "SMS (Twilio)"
+                        </label>
+                        <label class="flex items-center gap-2">
+                            <input type="radio" name="channel-kind" prop:checked=move || kind.get() == ChannelKind::Email
+                                on:change=move |_| kind.set(ChannelKind::Email)/>
+                            "E-mail"
                         </label>
                     </div>
                 </fieldset>
@@ -410,6 +493,66 @@ fn ChannelForm(
                     <p id="sms-api-help" class="mt-1 text-xs text-slate-600">"Blank for Twilio's own. Set only for a proxy or a test double."</p>
                 </div>
             </div>
+            <div class="space-y-4" class:hidden=move || kind.get() != ChannelKind::Email>
+                <div>
+                    <label for="mail-address" class="block text-sm font-medium">"Address"</label>
+                    <input id="mail-address" type="email" autocomplete="off" placeholder="support@acme.example" class=INPUT
+                        prop:value=move || address.get() on:input=move |ev| address.set(event_target_value(&ev))/>
+                </div>
+                <div>
+                    <label for="mail-display" class="block text-sm font-medium">"Sender name"</label>
+                    <input id="mail-display" type="text" maxlength="100" placeholder="Acme Support" class=INPUT
+                        prop:value=move || display_name.get() on:input=move |ev| display_name.set(event_target_value(&ev))/>
+                </div>
+                <fieldset class="space-y-3 rounded-md border border-slate-200 p-3">
+                    <legend class="px-1 text-sm font-medium">"Outgoing mail (SMTP)"</legend>
+                    <div class="grid grid-cols-[1fr_6rem] gap-2">
+                        <div>
+                            <label for="mail-host" class="block text-sm">"SMTP server"</label>
+                            <input id="mail-host" type="text" autocomplete="off" placeholder="smtp.acme.example" class=INPUT
+                                prop:value=move || smtp_host.get() on:input=move |ev| smtp_host.set(event_target_value(&ev))/>
+                        </div>
+                        <div>
+                            <label for="mail-port" class="block text-sm">"Port"</label>
+                            <input id="mail-port" type="text" inputmode="numeric" class=INPUT
+                                prop:value=move || smtp_port.get() on:input=move |ev| smtp_port.set(event_target_value(&ev))/>
+                        </div>
+                    </div>
+                    <div>
+                        <label for="mail-security" class="block text-sm">"Security"</label>
+                        <select id="mail-security" class=INPUT on:change=move |ev| smtp_security.set(event_target_value(&ev))>
+                            <option value="starttls" selected=move || smtp_security.get() == "starttls">"STARTTLS (usually port 587)"</option>
+                            <option value="tls" selected=move || smtp_security.get() == "tls">"TLS (usually port 465)"</option>
+                            <option value="none" selected=move || smtp_security.get() == "none">"None (a relay on your own network only)"</option>
+                        </select>
+                    </div>
+                    <div>
+                        <label for="mail-user" class="block text-sm">"SMTP user (blank: none)"</label>
+                        <input id="mail-user" type="text" autocomplete="off" class=INPUT
+                            prop:value=move || smtp_user.get() on:input=move |ev| smtp_user.set(event_target_value(&ev))/>
+                    </div>
+                    <div>
+                        <label for="mail-password" class="block text-sm">
+                            {move || if editing.get().is_some_and(|c| c.email.as_ref().is_some_and(|e| e.has_smtp_password)) { "New SMTP password (blank: keep the current one)" } else { "SMTP password" }}
+                        </label>
+                        <input id="mail-password" type="password" autocomplete="new-password" class=INPUT
+                            prop:value=move || smtp_password.get() on:input=move |ev| smtp_password.set(event_target_value(&ev))/>
+                    </div>
+                </fieldset>
+                <div>
+                    <label for="mail-ingest" class="block text-sm font-medium">
+                        {move || if editing.get().is_some_and(|c| c.email.as_ref().is_some_and(|e| e.has_ingest_secret)) { "New ingest secret (blank: keep the current one)" } else { "Ingest secret" }}
+                    </label>
+                    <div class="flex gap-2">
+                        <input id="mail-ingest" type="text" autocomplete="off" spellcheck="false" class=format!("{INPUT} font-mono") placeholder="at least 32 characters"
+                            aria-describedby="mail-ingest-help"
+                            prop:value=move || ingest_secret.get() on:input=move |ev| ingest_secret.set(event_target_value(&ev))/>
+                        <button type="button" class="mt-1 shrink-0 rounded-md border border-slate-300 px-3 text-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
+                            on:click=move |_| ingest_secret.set(crate::browser::random_hex(32))>"Generate"</button>
+                    </div>
+                    <p id="mail-ingest-help" class="mt-1 text-xs text-slate-600">"Your mail server sends it with every e-mail it delivers to Switchboard. Copy it there before saving: it is never shown again."</p>
+                </div>
+            </div>
             {move || problem.get().map(|p| view! { <p role="alert" class="text-sm text-red-700" data-testid="channel-problem">{p}</p> })}
             {move || saved.get().map(|s| view! { <p role="status" class="text-sm text-emerald-700">{s}</p> })}
             <div class="flex gap-2">
@@ -421,7 +564,6 @@ fn ChannelForm(
                     view! { <button type="button" class="rounded-md px-3 py-2 text-sm text-slate-700 hover:bg-slate-100" on:click=move |_| reset()>"Cancel"</button> }
                 })}
             </div>
-            <p class="text-xs text-slate-500">"E-mail channels are not built yet."</p>
         </form>
     }
 }

@@ -54,9 +54,47 @@ pub fn phone_e164(text: &str) -> Option<String> {
     ok.then_some(compact)
 }
 
+/// An e-mail address in lower case (`ada@example.com`), or `None` when it is not one: one
+/// `@`, something before it, a domain with a dot after it, no spaces or brackets.
+pub fn email_address(text: &str) -> Option<String> {
+    let address = text.trim().to_lowercase();
+    let (local, domain) = address.rsplit_once('@')?;
+    let ok = !local.is_empty()
+        && local.len() <= 64
+        && domain.len() <= 253
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !address
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c))
+        && !local.contains('@');
+    ok.then_some(address)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn email_addresses_are_lower_case_and_plain() {
+        assert_eq!(email_address(" Ada@Example.COM ").as_deref(), Some("ada@example.com"));
+        assert_eq!(
+            email_address("support+c-1@acme.example").as_deref(),
+            Some("support+c-1@acme.example")
+        );
+        for bad in [
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+            "Ada <ada@example.com>",
+            "ada@@example.com",
+        ] {
+            assert_eq!(email_address(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn phone_numbers_in_international_form_only() {

@@ -3,7 +3,7 @@
 
 use app::channels::{
     check_auth_token, check_channel_name, check_colour, check_identity_secret, check_sites, embed_snippet, ChannelView,
-    ChannelsApi, SmsSettings, SmsView,
+    ChannelsApi, EmailSettings, EmailView, SmsSettings, SmsView,
 };
 use app::{AppError, Me};
 
@@ -30,8 +30,18 @@ impl ChannelAdmin {
             inbound_url: super::sms::inbound_url(&self.public_url, &c.public_key),
             status_url: super::sms::status_url(&self.public_url, &c.public_key),
         });
+        let email = c.email().map(|settings| {
+            let secrets = super::email::EmailSecrets::of(&c);
+            EmailView {
+                settings,
+                has_smtp_password: secrets.smtp_password.is_some(),
+                has_ingest_secret: secrets.ingest_secret.is_some(),
+                ingest_url: super::email::ingest_url(&self.public_url, &c.public_key),
+            }
+        });
         ChannelView {
             sms,
+            email,
             id: c.id,
             kind: c.kind,
             allowed_sites: c.sites(),
@@ -216,6 +226,85 @@ impl ChannelsApi for ChannelAdmin {
         let json = serde_json::to_string(&settings).map_err(|_| AppError::Internal)?;
         self.store
             .set_provider(me.workspace_id, id, &json, token.as_deref())
+            .await?;
+        let after = self.one(me, id).await?;
+        match &before {
+            None => self.audit(me, "channel.created", None, Some(&after)).await,
+            Some(before) => self.audit(me, "channel.updated", Some(before), Some(&after)).await,
+        }
+        Ok(after)
+    }
+
+    async fn save_email(
+        &self,
+        me: &Me,
+        id: Option<i64>,
+        name: &str,
+        colour: &str,
+        workflow_id: i64,
+        settings: EmailSettings,
+        smtp_password: &str,
+        ingest_secret: &str,
+    ) -> Result<ChannelView, AppError> {
+        let name = check_channel_name(name)?;
+        let colour = check_colour(colour)?;
+        let ingest = app::channels::check_ingest_secret(ingest_secret)?;
+        let password = smtp_password.trim();
+        if password.len() > 500 {
+            return Err(AppError::invalid("SMTP password", "must be at most 500 characters"));
+        }
+        self.check_workflow(me, workflow_id).await?;
+        let existing = match id {
+            Some(id) => Some(
+                self.store
+                    .channel(id)
+                    .await?
+                    .filter(|c| c.workspace_id == me.workspace_id)
+                    .ok_or_else(|| AppError::not_found("That channel"))?,
+            ),
+            None => None,
+        };
+        if existing
+            .as_ref()
+            .is_some_and(|c| c.kind != app::lifecycle::ChannelKind::Email)
+        {
+            return Err(AppError::Conflict("That channel is not an e-mail channel.".into()));
+        }
+        let mut secrets = existing
+            .as_ref()
+            .map(super::email::EmailSecrets::of)
+            .unwrap_or_default();
+        if !password.is_empty() {
+            secrets.smtp_password = Some(password.to_string());
+        }
+        if let Some(ingest) = ingest {
+            secrets.ingest_secret = Some(ingest);
+        }
+        if secrets.ingest_secret.is_none() {
+            return Err(AppError::invalid(
+                "Ingest secret",
+                "is needed: the mail server proves with it that e-mails come from it (Generate makes one)",
+            ));
+        }
+        let before = match id {
+            Some(id) => Some(self.one(me, id).await?),
+            None => None,
+        };
+        let id = match id {
+            Some(id) => id,
+            None => {
+                self.store
+                    .create_channel(me.workspace_id, workflow_id, "email", &name, &colour, &new_key(&name))
+                    .await?
+            }
+        };
+        self.store
+            .update_channel(me.workspace_id, id, &name, &colour, workflow_id, "")
+            .await?;
+        let json = serde_json::to_string(&settings).map_err(|_| AppError::Internal)?;
+        let secret = serde_json::to_string(&secrets).map_err(|_| AppError::Internal)?;
+        self.store
+            .set_provider(me.workspace_id, id, &json, Some(&secret))
             .await?;
         let after = self.one(me, id).await?;
         match &before {

@@ -1,6 +1,7 @@
 //! The channels customers write on. Each adapter turns its channel's traffic into
 //! conversation messages and sends replies back the way they came.
 
+pub mod email;
 pub mod manage;
 pub mod outbox;
 pub mod sms;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use app::lifecycle::{ChannelKind, DeliveryStatus};
 
+use super::email;
 use super::sms::{self, SendError};
 use super::tokens::{unix_now, VisitorTokens};
 use crate::conversations::Conversations;
@@ -32,6 +33,8 @@ pub struct Outbox {
     pub http: reqwest::Client,
     pub public_url: String,
     pub tokens: VisitorTokens,
+    /// Where stored files are, for e-mail attachments.
+    pub data_dir: std::path::PathBuf,
 }
 
 impl Outbox {
@@ -92,6 +95,7 @@ impl Outbox {
         };
         let result = match channel.kind {
             ChannelKind::Sms => self.send_sms(&channel, &reply).await,
+            ChannelKind::Email => self.send_email(&channel, &reply).await,
             other => Err(SendError::Refused(format!(
                 "replies on {} channels cannot be sent yet",
                 other.as_str()
@@ -150,8 +154,68 @@ impl Outbox {
             .map(|id| format!("{}{}", self.public_url, self.tokens.file_link(id, unix_now())))
             .collect();
         let callback = sms::status_url(&self.public_url, &channel.public_key);
-        let body = app::format::plain(&reply.body);
+        let body = app::format::plain_lines(&reply.body);
         sms::send(&self.http, &settings, token, &to, &body, &media, &callback).await
+    }
+
+    async fn send_email(
+        &self,
+        channel: &crate::store::ChannelRecord,
+        reply: &Outgoing,
+    ) -> Result<sms::Sent, SendError> {
+        let Some(settings) = channel.email() else {
+            return Err(SendError::Refused("the e-mail channel has no mail server set".into()));
+        };
+        let secrets = email::EmailSecrets::of(channel);
+        let database =
+            |e: crate::store::StoreError| SendError::Unavailable(format!("the database did not answer: {e}"));
+        let Some(to) = self.store.contact_email(reply.contact_id).await.map_err(database)? else {
+            return Err(SendError::Refused("the customer has no e-mail address".into()));
+        };
+        let to_name = self
+            .store
+            .contact_name(reply.contact_id)
+            .await
+            .map_err(database)?
+            .unwrap_or_default();
+        let subject = self
+            .store
+            .conversation_subject(reply.conversation_id)
+            .await
+            .map_err(database)?;
+        let thread = self.store.thread_ids(reply.conversation_id).await.map_err(database)?;
+        let mut files = Vec::new();
+        for id in self
+            .store
+            .message_files(reply.conversation_id, reply.seq)
+            .await
+            .map_err(database)?
+        {
+            if let Some(a) = self.store.attachment(id).await.map_err(database)? {
+                let path = self.data_dir.join("attachments").join(&a.storage_key);
+                match tokio::fs::read(&path).await {
+                    Ok(bytes) => files.push((a.file_name, a.content_type, bytes)),
+                    Err(e) => return Err(SendError::Unavailable(format!("a file could not be read: {e}"))),
+                }
+            }
+        }
+        email::send(
+            &settings,
+            &secrets,
+            &self.tokens,
+            email::Outgoing {
+                message_id: reply.message_id,
+                conversation_id: reply.conversation_id,
+                to: &to,
+                to_name: &to_name,
+                subject: subject.as_deref(),
+                body: &reply.body,
+                sender_kind: reply.sender_kind,
+                thread: &thread,
+                files,
+            },
+        )
+        .await
     }
 }
 

@@ -157,6 +157,35 @@ impl VisitorTokens {
         )
     }
 
+    /// The tag of a conversation's e-mail reply address, `c-<id>-<signature>`: it names the
+    /// conversation and cannot be made up for another one.
+    pub fn thread_tag(&self, conversation_id: i64) -> String {
+        let sig = self.current.sign(&format!("thread.{conversation_id}"));
+        format!("c-{conversation_id}-{}", &sig[..16])
+    }
+
+    /// The conversation a reply address's tag names, if this server signed it (with the
+    /// current key or the previous one).
+    pub fn thread_of(&self, tag: &str) -> Option<i64> {
+        let rest = tag.strip_prefix("c-")?;
+        let (id, sig) = rest.split_once('-')?;
+        let id: i64 = id.parse().ok()?;
+        if sig.len() != 16 {
+            return None;
+        }
+        let payload = format!("thread.{id}");
+        let matches = |k: &Key| {
+            let full = k.sign(&payload);
+            full.len() >= 16
+                && full.as_bytes()[..16]
+                    .iter()
+                    .zip(sig.as_bytes())
+                    .fold(0u8, |d, (a, b)| d | (a ^ b))
+                    == 0
+        };
+        (matches(&self.current) || self.previous.as_ref().is_some_and(matches)).then_some(id)
+    }
+
     /// Whether a file link's `expires` and `sig` open file `attachment_id` at `now`.
     pub fn opens_file(&self, attachment_id: i64, expires: i64, sig: &str, now: i64) -> bool {
         if expires <= now || sig.len() < 8 {

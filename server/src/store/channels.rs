@@ -37,6 +37,14 @@ impl ChannelRecord {
         serde_json::from_str(&self.settings).ok()
     }
 
+    /// An e-mail channel's settings (`None` for other channels).
+    pub fn email(&self) -> Option<app::channels::EmailSettings> {
+        if self.kind != ChannelKind::Email {
+            return None;
+        }
+        serde_json::from_str(&self.settings).ok()
+    }
+
     /// The origins allowed to frame its chat (empty: any site).
     pub fn sites(&self) -> Vec<String> {
         self.allowed_sites.split_whitespace().map(str::to_string).collect()

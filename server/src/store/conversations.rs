@@ -25,7 +25,7 @@ pub struct ConversationRecord {
 }
 
 /// The columns of a `ConversationRecord`.
-const CONVERSATION_COLUMNS: &str =
+pub(super) const CONVERSATION_COLUMNS: &str =
     "id, workspace_id, channel_id, workflow_id, contact_id, status, handler, assignee_id, human_requests, last_seq";
 
 /// The conversation as a change or a message finds it: where it stands, and what a message

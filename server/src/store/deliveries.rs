@@ -17,6 +17,7 @@ pub struct Outgoing {
     pub conversation_id: i64,
     pub seq: i64,
     pub body: String,
+    pub sender_kind: app::lifecycle::SenderKind,
     pub attempts: i64,
     pub channel_id: i64,
     pub contact_id: i64,
@@ -49,7 +50,7 @@ impl Store {
     /// Replies due to be sent at `now`, oldest first.
     pub async fn due_deliveries(&self, now: i64, limit: i64) -> Result<Vec<Outgoing>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT m.id AS message_id, m.workspace_id, m.conversation_id, m.seq, m.body,
+            "SELECT m.id AS message_id, m.workspace_id, m.conversation_id, m.seq, m.body, m.sender_kind,
                     m.delivery_attempts AS attempts, c.channel_id, c.contact_id
              FROM messages m JOIN conversations c ON c.id = m.conversation_id
              WHERE m.delivery_status = 'pending' AND m.deliver_after <= $1

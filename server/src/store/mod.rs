@@ -16,6 +16,7 @@ mod deliveries;
 mod inbox;
 #[cfg(test)]
 mod lifecycle_conformance;
+mod mail;
 mod members;
 mod messages;
 mod qualifications;

@@ -29,6 +29,7 @@ const ROUTES: &[&str] = &[
     "/widget.js",
     "/webhooks/twilio/{key}/inbound",
     "/webhooks/twilio/{key}/status",
+    "/ingest/email/{key}",
 ];
 
 fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
@@ -259,10 +260,41 @@ async fn every_http_route_answers_each_caller_as_it_should() {
         .set_provider(1, sms, &settings, Some(crate::fake_twilio::TOKEN))
         .await
         .unwrap();
+    let mail = w
+        .app
+        .store
+        .create_channel(1, w.app.demo_workflow().await, "email", "Mail", "#9333ea", "mail-key")
+        .await
+        .unwrap();
+    w.app
+        .store
+        .set_provider(
+            1,
+            mail,
+            r#"{"address":"support@acme.example","display_name":"","smtp_host":"127.0.0.1","smtp_port":9,"smtp_security":"none","smtp_user":""}"#,
+            Some(r#"{"ingest_secret":"the-ingest-secret-0123456789abcdef"}"#),
+        )
+        .await
+        .unwrap();
     let web_key = w.app.demo_channel().await.public_key;
     for caller in CALLERS {
         let client = caller.client(&w).await;
         let who = format!("{caller:?}");
+        // E-mail delivered to a channel: only its ingest secret counts, whatever else the
+        // caller holds; a channel that is not an e-mail channel has none.
+        for (key, expected) in [("mail-key", 401), (web_key.as_str(), 404)] {
+            expect_status(
+                &w,
+                &mut failures,
+                format!("{who} POST /ingest/email/{key}"),
+                &[expected],
+                client
+                    .post(format!("{base}/ingest/email/{key}"))
+                    .header("content-type", "message/rfc822")
+                    .body("From: a@b.example\r\nSubject: hi\r\nMessage-ID: <m@b.example>\r\n\r\nhello"),
+            )
+            .await;
+        }
         // Twilio's webhooks: only Twilio's signature counts, whatever else the caller holds;
         // a channel that is not an SMS channel has none.
         for hook in ["inbound", "status"] {

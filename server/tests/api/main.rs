@@ -10,6 +10,7 @@ mod authz_routes;
 mod channels;
 mod config;
 mod customers;
+mod email;
 mod fake_smtp;
 mod fake_twilio;
 mod groups;
