@@ -67,6 +67,7 @@ test("an e-mail is answered by the assistant, then by an operator, and the reply
     await expect(row).toHaveCount(1);
     await expect(row.getByTestId("channel-chip")).toHaveText("email");
     await row.click();
+    await expect(op.getByTestId("conversation-subject")).toHaveText(`Question about ${marker}`);
     const thread = op.getByTestId("thread");
     await expect(thread).toContainText("a real person please");
     await expect(thread).not.toContainText("earlier answer");

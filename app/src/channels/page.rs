@@ -29,7 +29,7 @@ pub fn ChannelsPage() -> impl IntoView {
     view! {
         <PageHeader title="Channels" subtitle="Where customers write in. Each channel feeds one workflow; its colour marks its conversations in the inbox."/>
         <div class="grid gap-8 p-8 lg:grid-cols-[1fr_26rem]">
-            <section aria-labelledby="channels-heading">
+            <section aria-labelledby="channels-heading" class="min-w-0">
                 <h2 id="channels-heading" class="sr-only">"Your channels"</h2>
                 <Transition fallback=|| view! { <Loading what="channels"/> }>
                     {move || Suspend::new(async move {
@@ -206,7 +206,7 @@ fn EmailDetails(email: EmailView) -> impl IntoView {
         </dl>
         <CopyField label="Deliver this address's mail here (HTTP POST, raw e-mail, Authorization: Bearer <ingest secret>):" value=email.ingest_url.clone() testid="email-ingest-url"/>
         <p class="mt-2 text-xs text-slate-600">"From a mail server, pipe each message to:"</p>
-        <pre class="mt-1 overflow-x-auto rounded-md bg-slate-50 px-3 py-2 font-mono text-[11px] text-slate-800">{pipe}</pre>
+        <pre class="mt-1 whitespace-pre-wrap break-all rounded-md bg-slate-50 px-3 py-2 font-mono text-[11px] text-slate-800">{pipe}</pre>
     }
 }
 
@@ -224,7 +224,7 @@ fn CopyField(label: &'static str, value: String, testid: &'static str) -> impl I
         <div class="mt-4">
             <label for=id.clone() class="block text-xs font-medium text-slate-700">{label}</label>
             <div class="mt-1 flex items-center gap-2">
-                <input id=id readonly type="text" class="block w-full rounded-md border border-slate-200 bg-slate-50 px-3 py-1.5 font-mono text-xs text-slate-800" prop:value=value data-testid=testid/>
+                <input id=id readonly type="text" class="block w-full min-w-0 rounded-md border border-slate-200 bg-slate-50 px-3 py-1.5 font-mono text-xs text-slate-800" prop:value=value data-testid=testid/>
                 <button type="button" class=BUTTON on:click=copy>"Copy"</button>
             </div>
             <p class="mt-1 text-xs" role="status">

@@ -100,6 +100,9 @@ pub struct ConversationDetail {
     /// Why a reply cannot be sent on its channel now (an SMS customer who texted STOP).
     #[serde(default)]
     pub reply_blocked: Option<String>,
+    /// An e-mail conversation's subject.
+    #[serde(default)]
+    pub subject: Option<String>,
 }
 
 /// Where a conversation can be transferred.

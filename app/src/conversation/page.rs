@@ -62,6 +62,7 @@ pub fn ConversationView() -> impl IntoView {
         inbox.has_earlier.set(false);
         inbox.typing.set(None);
         inbox.reply_blocked.set(None);
+        inbox.subject.set(None);
         inbox.viewers.set(Vec::new());
         inbox.problem.set(None);
         transfer_open.set(false);
@@ -78,6 +79,7 @@ pub fn ConversationView() -> impl IntoView {
                             inbox.upsert(summary);
                             inbox.thread.set(detail.messages);
                             inbox.reply_blocked.set(detail.reply_blocked);
+                            inbox.subject.set(detail.subject);
                             inbox.thread_loaded.set(true);
                             watch(inbox);
                         }
@@ -174,6 +176,10 @@ pub fn ConversationView() -> impl IntoView {
                         view! {
                             <div class="min-w-[12rem] flex-1">
                                 <h2 class="truncate text-base font-semibold" data-testid="conversation-title">{s.contact_name.clone()}</h2>
+                                {move || inbox.subject.get().map(|subject| {
+                                    let title = subject.clone();
+                                    view! { <p class="truncate text-sm text-slate-700" data-testid="conversation-subject" title=title>{subject}</p> }
+                                })}
                                 <p class="truncate text-xs text-slate-500">
                                     {format!("{} · ", s.channel_name)}
                                     <span class=format!("rounded-full px-2 py-0.5 font-medium {}", status_badge(s.status)) data-testid="conversation-status">{s.status.as_str()}</span>

@@ -36,6 +36,8 @@ pub struct Inbox {
     /// Why a reply cannot be sent on the open conversation's channel now (an SMS customer who
     /// texted STOP).
     pub reply_blocked: RwSignal<Option<String>>,
+    /// The open conversation's subject (e-mail).
+    pub subject: RwSignal<Option<String>>,
     /// Others on the team who have the open conversation open too.
     pub viewers: RwSignal<Vec<Viewer>>,
     pub pending: RwSignal<Vec<Pending>>,
@@ -100,6 +102,7 @@ impl Inbox {
             has_earlier: RwSignal::new(false),
             typing: RwSignal::new(None),
             reply_blocked: RwSignal::new(None),
+            subject: RwSignal::new(None),
             viewers: RwSignal::new(Vec::new()),
             pending: RwSignal::new(Vec::new()),
             problem: RwSignal::new(None),

@@ -45,6 +45,7 @@ impl app::conversation::ConversationApi for Conversations {
             summary,
             messages,
             reply_blocked,
+            subject: self.subject_of(conversation_id).await?,
         })
     }
 

@@ -501,6 +501,11 @@ impl Conversations {
         Ok(None)
     }
 
+    /// An e-mail conversation's subject.
+    pub async fn subject_of(&self, conversation_id: i64) -> Result<Option<String>, AppError> {
+        Ok(self.store.conversation_subject(conversation_id).await?)
+    }
+
     /// The operator takes over: the assistant stops at once, including a reply in flight.
     pub async fn take_over(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
         require_write(me)?;
