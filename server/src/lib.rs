@@ -222,6 +222,7 @@ impl Application {
             },
             Duration::from_secs(3600),
         ));
+        tokio::spawn(channels::imap::poll_forever(state.clone()));
         Ok(Application {
             listener,
             router: http::router(state),

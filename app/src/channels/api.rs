@@ -48,8 +48,7 @@ pub trait ChannelsApi: Send + Sync + 'static {
         colour: &str,
         workflow_id: i64,
         settings: EmailSettings,
-        smtp_password: &str,
-        ingest_secret: &str,
+        secrets: EmailSecretsInput,
     ) -> Result<ChannelView, AppError>;
     async fn set_enabled(&self, me: &Me, id: i64, enabled: bool) -> Result<ChannelView, AppError>;
     async fn delete(&self, me: &Me, id: i64) -> Result<(), AppError>;
@@ -136,6 +135,14 @@ pub async fn save_sms_channel(
     .await
 }
 
+/// An e-mail channel's secrets as typed: each blank one keeps the saved one.
+#[derive(Clone, Debug, Default)]
+pub struct EmailSecretsInput {
+    pub smtp_password: String,
+    pub ingest_secret: String,
+    pub imap_password: String,
+}
+
 /// Creates (empty `id`) or changes an e-mail channel.
 #[server(endpoint = "channels/save_email")]
 #[allow(clippy::too_many_arguments)]
@@ -152,6 +159,13 @@ pub async fn save_email_channel(
     #[server(default)] smtp_user: String,
     #[server(default)] smtp_password: String,
     #[server(default)] ingest_secret: String,
+    #[server(default)] imap_host: String,
+    #[server(default)] imap_port: String,
+    #[server(default)] imap_security: String,
+    #[server(default)] imap_user: String,
+    #[server(default)] imap_password: String,
+    #[server(default)] imap_mailbox: String,
+    #[server(default)] imap_interval_secs: String,
 ) -> Result<ChannelView, AppError> {
     use crate::service::*;
     serve(
@@ -163,7 +177,7 @@ pub async fn save_email_channel(
                 v => Some(parse_number("Channel", v)?),
             };
             let workflow_id = parse_number("Workflow", workflow_id.trim())?;
-            let settings = EmailSettings::check(
+            let mut settings = EmailSettings::check(
                 &address,
                 &display_name,
                 &smtp_host,
@@ -171,17 +185,21 @@ pub async fn save_email_channel(
                 &smtp_security,
                 &smtp_user,
             )?;
+            settings.imap = ImapSettings::check(
+                &imap_host,
+                &imap_port,
+                &imap_security,
+                &imap_user,
+                &imap_mailbox,
+                &imap_interval_secs,
+            )?;
+            let secrets = EmailSecretsInput {
+                smtp_password,
+                ingest_secret,
+                imap_password,
+            };
             channels
-                .save_email(
-                    &me,
-                    id,
-                    &name,
-                    &colour,
-                    workflow_id,
-                    settings,
-                    &smtp_password,
-                    &ingest_secret,
-                )
+                .save_email(&me, id, &name, &colour, workflow_id, settings, secrets)
                 .await
         },
     )

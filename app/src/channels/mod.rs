@@ -43,9 +43,10 @@ pub struct ChannelView {
     pub email: Option<EmailView>,
 }
 
-/// An e-mail channel's plain settings (the SMTP password and the ingest secret are kept
-/// apart, write-only).
+/// An e-mail channel's plain settings (the SMTP and IMAP passwords and the ingest secret are
+/// kept apart, write-only).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct EmailSettings {
     /// The address customers write to and replies come from (`support@acme.example`).
     pub address: String,
@@ -58,6 +59,83 @@ pub struct EmailSettings {
     pub smtp_security: String,
     /// Blank: the server takes mail without signing in.
     pub smtp_user: String,
+    /// Where mail is fetched from, if the channel reads a mailbox (blank: mail is delivered to
+    /// the ingest address instead).
+    pub imap: Option<ImapSettings>,
+}
+
+/// A mailbox an e-mail channel reads (IMAP4rev1): only new mail, never changing its flags.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImapSettings {
+    pub host: String,
+    pub port: u16,
+    /// `tls` (usually 993) or `none` (a server on your own network only).
+    pub security: String,
+    pub user: String,
+    /// The folder to read, usually `INBOX`.
+    pub mailbox: String,
+    /// How often to look, in seconds (1 to 3600).
+    pub interval_secs: u32,
+}
+
+impl ImapSettings {
+    /// Checks what an admin typed; a blank host means no mailbox.
+    pub fn check(
+        host: &str,
+        port: &str,
+        security: &str,
+        user: &str,
+        mailbox: &str,
+        interval_secs: &str,
+    ) -> Result<Option<ImapSettings>, AppError> {
+        let host = host.trim().to_lowercase();
+        if host.is_empty() {
+            return Ok(None);
+        }
+        if host.len() > 253 || !host.chars().all(|c| c.is_ascii_alphanumeric() || ".-".contains(c)) {
+            return Err(AppError::invalid(
+                "IMAP server",
+                "must be a host name like imap.acme.example",
+            ));
+        }
+        let port: u16 = port
+            .trim()
+            .parse()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| AppError::invalid("IMAP port", "must be a port number such as 993"))?;
+        let security = security.trim().to_lowercase();
+        if !["tls", "none"].contains(&security.as_str()) {
+            return Err(AppError::invalid("IMAP security", "must be TLS or none"));
+        }
+        let user = user.trim();
+        if user.is_empty() || user.len() > 200 || user.chars().any(char::is_control) {
+            return Err(AppError::invalid("IMAP user", "is needed to sign in to the mailbox"));
+        }
+        let mailbox = match mailbox.trim() {
+            "" => "INBOX",
+            m => m,
+        };
+        if mailbox.len() > 200 || mailbox.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
+            return Err(AppError::invalid("Folder", "must be a folder name like INBOX"));
+        }
+        let interval_secs: u32 = match interval_secs.trim() {
+            "" => 60,
+            v => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=3600).contains(n))
+                .ok_or_else(|| AppError::invalid("Check every", "must be 1 to 3600 seconds"))?,
+        };
+        Ok(Some(ImapSettings {
+            host,
+            port,
+            security,
+            user: user.to_string(),
+            mailbox: mailbox.to_string(),
+            interval_secs,
+        }))
+    }
 }
 
 /// An e-mail channel as its page shows it.
@@ -69,6 +147,10 @@ pub struct EmailView {
     /// Where the mail server delivers the channel's e-mails (raw, `message/rfc822`, with
     /// `Authorization: Bearer <ingest secret>`).
     pub ingest_url: String,
+    pub has_imap_password: bool,
+    /// How reading the mailbox went last time, in words (none before the first look).
+    #[serde(default)]
+    pub imap_status: Option<String>,
 }
 
 impl EmailSettings {
@@ -124,6 +206,7 @@ impl EmailSettings {
             smtp_port: port,
             smtp_security: security,
             smtp_user: user.to_string(),
+            imap: None,
         })
     }
 
@@ -382,6 +465,17 @@ mod tests {
         assert!(EmailSettings::check("support@acme.example", "", "smtp acme", "587", "tls", "").is_err());
         assert!(EmailSettings::check("support@acme.example", "", "smtp.acme.example", "0", "tls", "").is_err());
         assert!(EmailSettings::check("support@acme.example", "", "smtp.acme.example", "25", "ssl3", "").is_err());
+        assert_eq!(ImapSettings::check(" ", "", "", "", "", "").unwrap(), None);
+        let imap = ImapSettings::check("IMAP.acme.example", "993", "TLS", "support", "", "")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (imap.mailbox.as_str(), imap.interval_secs, imap.security.as_str()),
+            ("INBOX", 60, "tls")
+        );
+        assert!(ImapSettings::check("imap.acme.example", "993", "starttls", "support", "", "").is_err());
+        assert!(ImapSettings::check("imap.acme.example", "993", "tls", "", "", "").is_err());
+        assert!(ImapSettings::check("imap.acme.example", "993", "tls", "support", "", "0").is_err());
         assert_eq!(check_ingest_secret("").unwrap(), None);
         assert!(check_ingest_secret("short").is_err());
     }

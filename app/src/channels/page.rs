@@ -201,6 +201,11 @@ fn EmailDetails(email: EmailView) -> impl IntoView {
             <dd><code class="rounded bg-slate-100 px-1">{s.address.clone()}</code>{(!s.display_name.is_empty()).then(|| format!(" as \u{201c}{}\u{201d}", s.display_name))}</dd>
             <dt class="font-medium">"Sends through"</dt>
             <dd><code class="rounded bg-slate-100 px-1">{format!("{}:{}", s.smtp_host, s.smtp_port)}</code>{format!(" ({}{})", match s.smtp_security.as_str() { "tls" => "TLS", "starttls" => "STARTTLS", _ => "no encryption" }, if s.smtp_user.is_empty() { String::new() } else { format!(", as {}", s.smtp_user) })}</dd>
+            <dt class="font-medium">"Reads mail from"</dt>
+            <dd data-testid="imap-status">{match &s.imap {
+                Some(i) => format!("{}@{}:{} {} every {} s. {}", i.user, i.host, i.port, i.mailbox, i.interval_secs, email.imap_status.clone().unwrap_or_else(|| "Not looked yet.".into())),
+                None => "no mailbox: mail is delivered to the address below".to_string(),
+            }}</dd>
             <dt class="font-medium">"Secrets"</dt>
             <dd>{format!("SMTP password {}; ingest secret {} (never shown again)", if email.has_smtp_password { "set" } else { "not set" }, if email.has_ingest_secret { "set" } else { "missing" })}</dd>
         </dl>
@@ -264,6 +269,13 @@ fn ChannelForm(
     let smtp_user = RwSignal::new(String::new());
     let smtp_password = RwSignal::new(String::new());
     let ingest_secret = RwSignal::new(String::new());
+    let imap_host = RwSignal::new(String::new());
+    let imap_port = RwSignal::new(String::from("993"));
+    let imap_security = RwSignal::new(String::from("tls"));
+    let imap_user = RwSignal::new(String::new());
+    let imap_password = RwSignal::new(String::new());
+    let imap_mailbox = RwSignal::new(String::from("INBOX"));
+    let imap_interval = RwSignal::new(String::from("60"));
     let problem = RwSignal::new(None::<String>);
     let saved = RwSignal::new(None::<String>);
     Effect::new(move |_| {
@@ -295,6 +307,30 @@ fn ChannelForm(
             smtp_user.set(mail.smtp_user);
             smtp_password.set(String::new());
             ingest_secret.set(String::new());
+            let imap = mail.imap.unwrap_or_default();
+            imap_host.set(imap.host);
+            imap_port.set(if imap.port == 0 {
+                "993".into()
+            } else {
+                imap.port.to_string()
+            });
+            imap_security.set(if imap.security.is_empty() {
+                "tls".into()
+            } else {
+                imap.security
+            });
+            imap_user.set(imap.user);
+            imap_password.set(String::new());
+            imap_mailbox.set(if imap.mailbox.is_empty() {
+                "INBOX".into()
+            } else {
+                imap.mailbox
+            });
+            imap_interval.set(if imap.interval_secs == 0 {
+                "60".into()
+            } else {
+                imap.interval_secs.to_string()
+            });
             name.set(c.name);
             colour.set(c.colour);
             workflow.set(c.workflow_id.to_string());
@@ -329,6 +365,13 @@ fn ChannelForm(
         }
         smtp_port.set("587".into());
         smtp_security.set("starttls".into());
+        for field in [imap_host, imap_user, imap_password] {
+            field.set(String::new());
+        }
+        imap_port.set("993".into());
+        imap_security.set("tls".into());
+        imap_mailbox.set("INBOX".into());
+        imap_interval.set("60".into());
     };
     let reset_after = reset.clone();
     let submit = move || {
@@ -358,13 +401,23 @@ fn ChannelForm(
             smtp_password.get_untracked(),
             ingest_secret.get_untracked(),
         );
+        let inbox = (
+            imap_host.get_untracked(),
+            imap_port.get_untracked(),
+            imap_security.get_untracked(),
+            imap_user.get_untracked(),
+            imap_password.get_untracked(),
+            imap_mailbox.get_untracked(),
+            imap_interval.get_untracked(),
+        );
         let chosen = kind.get_untracked();
         leptos::task::spawn_local(async move {
             let result = match chosen {
                 ChannelKind::Sms => save_sms_channel(id, n, c, w, sms.0, sms.1, sms.2, sms.3).await,
                 ChannelKind::Email => {
                     save_email_channel(
-                        id, n, c, w, mail.0, mail.1, mail.2, mail.3, mail.4, mail.5, mail.6, mail.7,
+                        id, n, c, w, mail.0, mail.1, mail.2, mail.3, mail.4, mail.5, mail.6, mail.7, inbox.0, inbox.1,
+                        inbox.2, inbox.3, inbox.4, inbox.5, inbox.6,
                     )
                     .await
                 }
@@ -537,6 +590,55 @@ fn ChannelForm(
                         </label>
                         <input id="mail-password" type="password" autocomplete="new-password" class=INPUT
                             prop:value=move || smtp_password.get() on:input=move |ev| smtp_password.set(event_target_value(&ev))/>
+                    </div>
+                </fieldset>
+                <fieldset class="space-y-3 rounded-md border border-slate-200 p-3">
+                    <legend class="px-1 text-sm font-medium">"Incoming mail from a mailbox (IMAP, optional)"</legend>
+                    <p class="text-xs text-slate-600">"Instead of delivering to the ingest address, Switchboard can read a mailbox: only mail that arrives after you save, and it never marks anything read."</p>
+                    <div class="grid grid-cols-[1fr_6rem] gap-2">
+                        <div>
+                            <label for="imap-host" class="block text-sm">"IMAP server (blank: none)"</label>
+                            <input id="imap-host" type="text" autocomplete="off" placeholder="imap.acme.example" class=INPUT
+                                prop:value=move || imap_host.get() on:input=move |ev| imap_host.set(event_target_value(&ev))/>
+                        </div>
+                        <div>
+                            <label for="imap-port" class="block text-sm">"IMAP port"</label>
+                            <input id="imap-port" type="text" inputmode="numeric" class=INPUT
+                                prop:value=move || imap_port.get() on:input=move |ev| imap_port.set(event_target_value(&ev))/>
+                        </div>
+                    </div>
+                    <div>
+                        <label for="imap-security" class="block text-sm">"IMAP security"</label>
+                        <select id="imap-security" class=INPUT on:change=move |ev| imap_security.set(event_target_value(&ev))>
+                            <option value="tls" selected=move || imap_security.get() == "tls">"TLS (usually port 993)"</option>
+                            <option value="none" selected=move || imap_security.get() == "none">"None (a server on your own network only)"</option>
+                        </select>
+                    </div>
+                    <div class="grid grid-cols-2 gap-2">
+                        <div>
+                            <label for="imap-user" class="block text-sm">"IMAP user"</label>
+                            <input id="imap-user" type="text" autocomplete="off" class=INPUT
+                                prop:value=move || imap_user.get() on:input=move |ev| imap_user.set(event_target_value(&ev))/>
+                        </div>
+                        <div>
+                            <label for="imap-password" class="block text-sm">
+                                {move || if editing.get().is_some_and(|c| c.email.as_ref().is_some_and(|e| e.has_imap_password)) { "New IMAP password (blank: keep)" } else { "IMAP password" }}
+                            </label>
+                            <input id="imap-password" type="password" autocomplete="new-password" class=INPUT
+                                prop:value=move || imap_password.get() on:input=move |ev| imap_password.set(event_target_value(&ev))/>
+                        </div>
+                    </div>
+                    <div class="grid grid-cols-2 gap-2">
+                        <div>
+                            <label for="imap-mailbox" class="block text-sm">"Folder"</label>
+                            <input id="imap-mailbox" type="text" class=INPUT
+                                prop:value=move || imap_mailbox.get() on:input=move |ev| imap_mailbox.set(event_target_value(&ev))/>
+                        </div>
+                        <div>
+                            <label for="imap-interval" class="block text-sm">"Check every (seconds)"</label>
+                            <input id="imap-interval" type="text" inputmode="numeric" class=INPUT
+                                prop:value=move || imap_interval.get() on:input=move |ev| imap_interval.set(event_target_value(&ev))/>
+                        </div>
                     </div>
                 </fieldset>
                 <div>

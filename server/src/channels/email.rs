@@ -57,6 +57,8 @@ pub struct EmailSecrets {
     pub smtp_password: Option<String>,
     #[serde(default)]
     pub ingest_secret: Option<String>,
+    #[serde(default)]
+    pub imap_password: Option<String>,
 }
 
 impl EmailSecrets {

@@ -37,6 +37,8 @@ impl ChannelAdmin {
                 has_smtp_password: secrets.smtp_password.is_some(),
                 has_ingest_secret: secrets.ingest_secret.is_some(),
                 ingest_url: super::email::ingest_url(&self.public_url, &c.public_key),
+                has_imap_password: secrets.imap_password.is_some(),
+                imap_status: imap_status(l.imap_checked_at, l.imap_problem.as_deref()),
             }
         });
         ChannelView {
@@ -87,6 +89,20 @@ impl ChannelAdmin {
             })
             .await;
     }
+}
+
+/// How reading an e-mail channel's mailbox went last time, in words.
+fn imap_status(checked_at: Option<i64>, problem: Option<&str>) -> Option<String> {
+    let ago = (crate::store::now_ms() - checked_at?).max(0) / 1000;
+    let when = match ago {
+        0..=59 => format!("{ago} s ago"),
+        60..=3599 => format!("{} min ago", ago / 60),
+        _ => format!("{} h ago", ago / 3600),
+    };
+    Some(match problem {
+        Some(p) => format!("The last look at the mailbox ({when}) failed: {p}"),
+        None => format!("Mailbox read {when}."),
+    })
 }
 
 /// A key for a new channel: its name in lower-case words and a random tail, e.g.
@@ -243,15 +259,15 @@ impl ChannelsApi for ChannelAdmin {
         colour: &str,
         workflow_id: i64,
         settings: EmailSettings,
-        smtp_password: &str,
-        ingest_secret: &str,
+        typed: app::channels::EmailSecretsInput,
     ) -> Result<ChannelView, AppError> {
         let name = check_channel_name(name)?;
         let colour = check_colour(colour)?;
-        let ingest = app::channels::check_ingest_secret(ingest_secret)?;
-        let password = smtp_password.trim();
-        if password.len() > 500 {
-            return Err(AppError::invalid("SMTP password", "must be at most 500 characters"));
+        let ingest = app::channels::check_ingest_secret(&typed.ingest_secret)?;
+        let password = typed.smtp_password.trim();
+        let imap_password = typed.imap_password.trim();
+        if password.len() > 500 || imap_password.len() > 500 {
+            return Err(AppError::invalid("Password", "must be at most 500 characters"));
         }
         self.check_workflow(me, workflow_id).await?;
         let existing = match id {
@@ -279,6 +295,15 @@ impl ChannelsApi for ChannelAdmin {
         }
         if let Some(ingest) = ingest {
             secrets.ingest_secret = Some(ingest);
+        }
+        if !imap_password.is_empty() {
+            secrets.imap_password = Some(imap_password.to_string());
+        }
+        if settings.imap.is_some() && secrets.imap_password.is_none() {
+            return Err(AppError::invalid(
+                "IMAP password",
+                "is needed to sign in to the mailbox",
+            ));
         }
         if secrets.ingest_secret.is_none() {
             return Err(AppError::invalid(

@@ -2,6 +2,7 @@
 //! conversation messages and sends replies back the way they came.
 
 pub mod email;
+pub mod imap;
 pub mod manage;
 pub mod outbox;
 pub mod sms;

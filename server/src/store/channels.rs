@@ -59,10 +59,13 @@ pub struct ChannelListing {
     pub channel: ChannelRecord,
     pub workflow_name: String,
     pub conversations: i64,
+    /// An e-mail channel reading a mailbox: when it last looked, and what went wrong then.
+    pub imap_checked_at: Option<i64>,
+    pub imap_problem: Option<String>,
 }
 
 /// Channels as `ChannelRecord`s; the caller adds the condition.
-const CHANNEL_SELECT: &str =
+pub(super) const CHANNEL_SELECT: &str =
     "SELECT id, workspace_id, workflow_id, kind, name, colour, public_key, enabled, allowed_sites, identity_secret,
             require_verified, settings, provider_secret FROM channels";
 
@@ -117,8 +120,10 @@ impl Store {
             "SELECT c.id, c.workspace_id, c.workflow_id, c.kind, c.name, c.colour, c.public_key, c.enabled,
                     c.allowed_sites, c.identity_secret, c.require_verified, c.settings, c.provider_secret,
                     w.name AS workflow_name,
-                    (SELECT COUNT(*) FROM conversations v WHERE v.channel_id = c.id) AS conversations
+                    (SELECT COUNT(*) FROM conversations v WHERE v.channel_id = c.id) AS conversations,
+                    ic.checked_at AS imap_checked_at, ic.problem AS imap_problem
              FROM channels c JOIN workflows w ON w.id = c.workflow_id
+             LEFT JOIN imap_cursors ic ON ic.channel_id = c.id
              WHERE c.workspace_id = $1 AND ($2 IS NULL OR c.id = $2)
              ORDER BY c.id",
         )

@@ -126,3 +126,73 @@ impl Store {
         Ok(row.and_then(|r| r.0).filter(|e| !e.is_empty()))
     }
 }
+
+/// How far an e-mail channel has read its mailbox.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ImapCursor {
+    pub uid_validity: i64,
+    pub last_uid: i64,
+    pub checked_at: i64,
+    pub problem: Option<String>,
+}
+
+impl Store {
+    pub async fn imap_cursor(&self, channel_id: i64) -> Result<Option<ImapCursor>, StoreError> {
+        Ok(
+            sqlx::query_as(
+                "SELECT uid_validity, last_uid, checked_at, problem FROM imap_cursors WHERE channel_id = $1",
+            )
+            .bind(channel_id)
+            .fetch_optional(&self.read)
+            .await?,
+        )
+    }
+
+    /// Records how far the channel has read (`problem`: what went wrong this time, if anything).
+    pub async fn set_imap_cursor(
+        &self,
+        channel_id: i64,
+        uid_validity: i64,
+        last_uid: i64,
+        problem: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO imap_cursors (channel_id, uid_validity, last_uid, checked_at, problem)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (channel_id) DO UPDATE SET uid_validity = $2, last_uid = $3, checked_at = $4, problem = $5",
+        )
+        .bind(channel_id)
+        .bind(uid_validity)
+        .bind(last_uid)
+        .bind(now_ms())
+        .bind(problem)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Notes a failed look at the mailbox, keeping how far it had read.
+    pub async fn imap_problem(&self, channel_id: i64, problem: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO imap_cursors (channel_id, uid_validity, last_uid, checked_at, problem)
+             VALUES ($1, -1, 0, $2, $3)
+             ON CONFLICT (channel_id) DO UPDATE SET checked_at = $2, problem = $3",
+        )
+        .bind(channel_id)
+        .bind(now_ms())
+        .bind(problem)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// The enabled e-mail channels of every workspace.
+    pub async fn email_channels(&self) -> Result<Vec<super::ChannelRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "{} WHERE kind = 'email' AND enabled = 1 ORDER BY id",
+            super::channels::CHANNEL_SELECT
+        ))
+        .fetch_all(&self.read)
+        .await?)
+    }
+}

@@ -46,6 +46,7 @@ pub use commit::CommitPolicy;
 pub use conversations::ConversationRecord;
 pub use deliveries::{Moved, Outgoing};
 pub use inbox::InboxFilter;
+pub use mail::ImapCursor;
 pub use members::{MemberRecord, NewMember, SessionRecord};
 pub use qualifications::RunRecord;
 pub use routing::Gate;

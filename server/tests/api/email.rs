@@ -384,3 +384,136 @@ async fn a_bounce_marks_the_reply_it_names_as_not_delivered() {
     // The report itself is no customer message.
     assert!(conversation_of(&app, "mailer-daemon@customer.example").await.is_empty());
 }
+
+/// An e-mail channel that reads the fake IMAP server's INBOX every second.
+async fn mailbox_channel(app: &TestApp, imap: &crate::fake_imap::FakeImap, password: &str) -> Mailroom {
+    let smtp = FakeSmtp::start("mailer", "mail-pass", "nobody").await;
+    let admin = TestApp::client_signed_in(app, ADMIN).await;
+    let workflow = app.demo_workflow().await.to_string();
+    let (smtp_port, imap_port) = (smtp.port.to_string(), imap.port.to_string());
+    let res = call_at(
+        &app.base,
+        &admin,
+        "channels/save_email",
+        &[
+            ("id", ""),
+            ("name", "Mailbox"),
+            ("colour", "#9333ea"),
+            ("workflow_id", &workflow),
+            ("address", SUPPORT),
+            ("smtp_host", "127.0.0.1"),
+            ("smtp_port", &smtp_port),
+            ("smtp_security", "none"),
+            ("smtp_user", "mailer"),
+            ("smtp_password", "mail-pass"),
+            ("ingest_secret", INGEST),
+            ("imap_host", "127.0.0.1"),
+            ("imap_port", &imap_port),
+            ("imap_security", "none"),
+            ("imap_user", "support"),
+            ("imap_password", password),
+            ("imap_mailbox", "INBOX"),
+            ("imap_interval_secs", "1"),
+        ],
+    )
+    .await;
+    let channel: ChannelView = result(res).await.expect("the e-mail channel is created");
+    Mailroom { channel, smtp }
+}
+
+#[tokio::test]
+async fn an_email_channel_reads_new_mail_from_a_mailbox_and_never_changes_its_flags() {
+    let app = spawn_app().await;
+    let old = eml(
+        "old@customer.example",
+        SUPPORT,
+        "Old",
+        "old@customer.example",
+        "",
+        "From before",
+    );
+    let imap = crate::fake_imap::FakeImap::start("support", "imap-pass", &[old]).await;
+    let room = mailbox_channel(&app, &imap, "imap-pass").await;
+    let cursor = |sql: &'static str| {
+        let app = &app;
+        async move { app.count(sql).await }
+    };
+    // The first look starts after the mail already there.
+    eventually("the first look", WAIT, || async {
+        (cursor("SELECT COUNT(*) FROM imap_cursors WHERE problem IS NULL AND last_uid = 1").await == 1).then_some(())
+    })
+    .await;
+
+    imap.append(&eml(
+        "Eve <eve@customer.example>",
+        SUPPORT,
+        "Password",
+        "eve1@customer.example",
+        "",
+        "How do I reset my password?",
+    ));
+    room.sent("eve@customer.example", "Forgot password").await;
+    // The same e-mail in the mailbox twice is one message.
+    imap.append(&eml(
+        "Eve <eve@customer.example>",
+        SUPPORT,
+        "Password",
+        "eve1@customer.example",
+        "",
+        "How do I reset my password?",
+    ));
+    eventually("the second one read", WAIT, || async {
+        (cursor("SELECT COUNT(*) FROM imap_cursors WHERE last_uid = 3").await == 1).then_some(())
+    })
+    .await;
+    let from_eve = "SELECT COUNT(*) FROM messages m JOIN conversations v ON v.id = m.conversation_id
+        JOIN contact_identities i ON i.contact_id = v.contact_id
+        WHERE i.value = 'eve@customer.example' AND m.sender_kind = 'contact'";
+    assert_eq!(cursor(from_eve).await, 1);
+    assert!(conversation_of(&app, "old@customer.example").await.is_empty());
+
+    // The folder rebuilt (a new UIDVALIDITY): read again from the start, nothing doubled.
+    imap.rebuild();
+    eventually("the rebuilt folder read", WAIT, || async {
+        (cursor("SELECT COUNT(*) FROM imap_cursors WHERE uid_validity = 8 AND last_uid = 3").await == 1).then_some(())
+    })
+    .await;
+    assert_eq!(cursor(from_eve).await, 1);
+
+    // Read-only all along: the folder was only examined, bodies only peeked at.
+    let commands = imap.commands();
+    assert!(commands.iter().any(|c| c.contains("EXAMINE")), "{commands:?}");
+    assert!(
+        !commands.iter().any(|c| {
+            let c = c.to_ascii_uppercase();
+            c.contains(" SELECT ")
+                || c.contains("STORE")
+                || c.contains("EXPUNGE")
+                || (c.contains("FETCH") && !c.contains("BODY.PEEK[]"))
+        }),
+        "{commands:?}"
+    );
+    assert!(!imap.any_seen());
+}
+
+#[tokio::test]
+async fn a_mailbox_that_refuses_the_sign_in_is_shown_on_the_channel() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    let imap = crate::fake_imap::FakeImap::start("support", "imap-pass", &[]).await;
+    let room = mailbox_channel(&app, &imap, "wrong-pass").await;
+    let status = eventually("the failed look shown", WAIT, || async {
+        let channels: Vec<ChannelView> = result(app.call("channels/list", &[]).await).await.unwrap();
+        channels
+            .into_iter()
+            .find(|c| c.id == room.channel.id)
+            .and_then(|c| c.email.and_then(|e| e.imap_status))
+            .filter(|s| s.contains("failed"))
+    })
+    .await;
+    assert!(status.contains("sign-in refused"), "{status}");
+    let listed = app.call("channels/list", &[]).await.text().await.unwrap();
+    assert!(
+        !listed.contains("wrong-pass"),
+        "the IMAP password went back to a browser"
+    );
+}

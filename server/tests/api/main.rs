@@ -11,6 +11,7 @@ mod channels;
 mod config;
 mod customers;
 mod email;
+mod fake_imap;
 mod fake_smtp;
 mod fake_twilio;
 mod groups;
