@@ -20,6 +20,7 @@ fn view(w: WorkflowRecord, answers: Vec<(i64, String, String)>) -> WorkflowSetti
         handoff_mode: w.handoff_mode.to_string(),
         escalation_threshold: w.escalation_threshold,
         escalate_on_frustration: w.escalate_on_frustration,
+        route_on_arrival: w.route_on_arrival,
         handoff_message: w.handoff_message,
         greeting: w.greeting,
         fallback_answer: w.fallback_answer,

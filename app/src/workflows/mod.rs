@@ -28,6 +28,9 @@ pub struct WorkflowSettings {
     pub handoff_mode: String,
     pub escalation_threshold: i64,
     pub escalate_on_frustration: bool,
+    /// Every new conversation is offered to a live operator as soon as it arrives.
+    #[serde(default)]
+    pub route_on_arrival: bool,
     pub handoff_message: String,
     pub greeting: String,
     pub fallback_answer: String,

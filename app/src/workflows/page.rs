@@ -170,6 +170,7 @@ fn WorkflowForm(
             <fieldset class="space-y-3">
                 <legend class="text-sm font-semibold">"Routing"</legend>
                 <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="live_routing" value="on" checked=check(w.live_routing) class="h-4 w-4"/>"Route conversations that need a person to live operators"</label>
+                <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="route_on_arrival" value="on" checked=check(w.route_on_arrival) class="h-4 w-4"/>"Offer every new conversation to an operator as soon as it arrives (the assistant answers while it waits)"</label>
                 <div class="grid gap-4 sm:grid-cols-2">
                     <div>
                         <label for="wf-routing" class="block text-sm font-medium">"Routing mode"</label>

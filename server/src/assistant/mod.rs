@@ -283,6 +283,7 @@ mod tests {
             accept_timeout_secs: 30,
             requires_qualification: false,
             practice_script: String::new(),
+            route_on_arrival: false,
             answers: vec![
                 (
                     "How do I reset my password?".into(),

@@ -256,6 +256,10 @@ impl Conversations {
         // The assistant answers while it handles the conversation. While the visitor waits for
         // a person, routing decides: the assistant keeps answering while they wait in a queue,
         // and is quiet once a person has been found.
+        if self.route_on_arrival(&appended, &conversation, text).await? {
+            self.publish_summary(conversation_id).await;
+            return Ok(appended);
+        }
         // A file on its own gives the assistant nothing to answer.
         if conversation.handler == Handler::Ai && !text.trim().is_empty() {
             if conversation.status == Status::Waiting {
@@ -269,6 +273,42 @@ impl Conversations {
         }
         self.publish_summary(conversation_id).await;
         Ok(appended)
+    }
+
+    /// A new conversation (its first message, or the one that reopens it) on a workflow that
+    /// routes on arrival is escalated at once, so routing offers it to a live operator; while
+    /// it waits, routing decides whether the assistant answers, as after any escalation.
+    async fn route_on_arrival(
+        &self,
+        appended: &Appended,
+        conversation: &ConversationRecord,
+        text: &str,
+    ) -> Result<bool, AppError> {
+        let arrived = appended.message.seq == 1 || appended.before.is_some_and(|b| b.status == Status::Resolved);
+        if !arrived || conversation.handler != Handler::Ai || conversation.status != Status::Open {
+            return Ok(false);
+        }
+        let Some(workflow) = self.store.workflow(conversation.workflow_id).await? else {
+            return Ok(false);
+        };
+        if !workflow.route_on_arrival {
+            return Ok(false);
+        }
+        let Some(notice) = self.store.escalate(conversation.id, &workflow.handoff_message).await? else {
+            return Ok(false);
+        };
+        self.publish_message(&notice.message);
+        tracing::info!(conversation_id = conversation.id, "routed on arrival");
+        self.tell(Change::Escalated {
+            conversation_id: conversation.id,
+        });
+        if !text.trim().is_empty() {
+            self.tell(Change::VisitorWaiting {
+                conversation_id: conversation.id,
+                workflow_id: conversation.workflow_id,
+            });
+        }
+        Ok(true)
     }
 
     /// The assistant's turn after a visitor's message: escalate (true) or answer.

@@ -29,6 +29,9 @@ pub struct WorkflowRecord {
     pub accept_timeout_secs: i64,
     pub requires_qualification: bool,
     pub practice_script: String,
+    /// Every new conversation is escalated with its first message, so routing offers it to a
+    /// live operator at once.
+    pub route_on_arrival: bool,
 }
 
 impl Store {
@@ -36,7 +39,8 @@ impl Store {
         let row: Option<WorkflowRecord> = sqlx::query_as(
             "SELECT id, workspace_id, name, handoff_mode, escalation_threshold, escalate_on_frustration, handoff_message,
                     greeting, fallback_answer, ai_provider, openai_base_url, openai_model, openai_api_key, ai_timeout_secs,
-                    live_routing, routing_mode, accept_timeout_secs, requires_qualification, practice_script
+                    live_routing, routing_mode, accept_timeout_secs, requires_qualification, practice_script,
+                    route_on_arrival
              FROM workflows WHERE id = $1",
         )
         .bind(id)
@@ -86,7 +90,7 @@ impl Store {
                 accept_timeout_secs = $11, requires_qualification = $12, ai_provider = $13, openai_base_url = $14,
                 openai_model = $15, ai_timeout_secs = $16,
                 openai_api_key = CASE WHEN $17 IS NULL THEN openai_api_key WHEN $17 = '' THEN NULL ELSE $17 END,
-                practice_script = $18
+                practice_script = $18, route_on_arrival = $19
              WHERE id = $1",
         )
         .bind(s.id)
@@ -107,6 +111,7 @@ impl Store {
         .bind(s.ai_timeout_secs)
         .bind(api_key)
         .bind(&s.practice_script)
+        .bind(s.route_on_arrival)
         .execute(&self.write)
         .await
         .map_err(super::unique_as("A workflow with that name"))?;

@@ -523,3 +523,80 @@ async fn with_keep_on_disconnect_an_operator_who_drops_keeps_their_conversation(
         ("active", Some("Ava Agent"))
     );
 }
+
+#[tokio::test]
+async fn a_workflow_that_routes_on_arrival_offers_a_new_conversation_with_its_first_message() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    let workflow = app.demo_workflow().await.to_string();
+    let saved: app::workflows::WorkflowSettings = result(
+        app.call(
+            "workflows/update",
+            &[
+                ("id", workflow.as_str()),
+                ("name", "Support Assistant"),
+                ("live_routing", "on"),
+                ("route_on_arrival", "on"),
+                ("handoff_mode", "auto_escalation"),
+                ("escalation_threshold", "3"),
+                ("handoff_message", "Connecting you with our team now."),
+                ("greeting", "Hello!"),
+                ("fallback_answer", "I do not know that yet."),
+                ("routing_mode", "assigned"),
+                ("accept_timeout_secs", "45"),
+                ("ai_provider", "builtin"),
+                ("openai_base_url", ""),
+                ("openai_model", ""),
+                ("openai_api_key", ""),
+                ("ai_timeout_secs", "15"),
+                ("practice_script", "Hello, my parcel is late."),
+            ],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert!(saved.route_on_arrival);
+    let mut op = live_operator(&app, AGENT).await;
+    let mut v = app.visitor().await;
+    // A question the assistant could answer: the conversation is offered all the same.
+    v.send(&send("What are your opening hours?", "first")).await;
+    let offered = offer(&mut op).await;
+    let notice = v
+        .wait_for("the handoff message", |e| match e {
+            VisitorEvent::Message { message } if message.sender_kind == SenderKind::System => Some(message.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(offered.conversation.id, notice.conversation_id);
+    assert_eq!(notice.body, "Connecting you with our team now.");
+    accept(&mut op, offered.conversation.id).await;
+    assert_eq!(
+        summary(&app, offered.conversation.id).await.assignee.as_deref(),
+        Some("Ava Agent")
+    );
+}
+
+#[tokio::test]
+async fn without_routing_on_arrival_a_first_message_is_the_assistants_alone() {
+    let app = spawn_app().await;
+    let _op = live_operator(&app, AGENT).await;
+    let mut v = app.visitor().await;
+    v.send(&send("What are your opening hours?", "first")).await;
+    let answer = v
+        .wait_for("the assistant's answer", |e| match e {
+            VisitorEvent::Message { message } if message.sender_kind == SenderKind::Ai => Some(message.clone()),
+            _ => None,
+        })
+        .await;
+    // The assistant answered, and the conversation was not escalated (routing on arrival
+    // escalates before the assistant's turn): nothing to offer.
+    assert_eq!(summary(&app, answer.conversation_id).await.status.as_str(), "open");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM conversations WHERE id = {} AND escalated_at IS NULL",
+            answer.conversation_id
+        ))
+        .await,
+        1
+    );
+}
