@@ -371,6 +371,8 @@ fn ContactSection(
                     <p class="mt-3 text-xs text-slate-600" data-testid="identities">
                         {known.into_iter().map(|(kind, value)| match kind.as_str() {
                             "web" => format!("Signed in on the site as {value}"),
+                            "phone" => format!("Texts from {value}"),
+                            "email" => format!("E-mails from {value}"),
                             other => format!("{other}: {value}"),
                         }).collect::<Vec<_>>().join(" · ")}
                     </p>

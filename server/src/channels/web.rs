@@ -178,6 +178,19 @@ impl app::chat::ChatApi for WebChat {
                 phone.as_deref(),
             )
             .await?;
+        if verified {
+            // The site vouches for these too: the customer's texts and e-mails from them find
+            // this contact (unless another contact has them already).
+            let email = email.as_deref().and_then(app::contacts::email_address);
+            let phone = phone.as_deref().and_then(app::contacts::phone_e164);
+            for (kind, value) in [("email", email), ("phone", phone)] {
+                if let Some(value) = value {
+                    self.store
+                        .claim_identity(channel.workspace_id, contact, kind, &value)
+                        .await?;
+                }
+            }
+        }
         if contact == current.contact_id {
             return Ok(token.to_string());
         }

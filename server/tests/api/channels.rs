@@ -342,7 +342,13 @@ async fn a_signed_in_customer_continues_on_another_browser_and_nobody_can_claim_
         assert_eq!(kept, stranger);
     }
     assert!(history(&app, &stranger).await.is_empty());
-    assert_eq!(app.count("SELECT COUNT(*) FROM contact_identities").await, 1);
+    // Only the verified customer has identities: their site id and the e-mail the site vouched
+    // for (so their e-mails find them too); the stranger's unsigned claims made none.
+    assert_eq!(
+        app.texts("SELECT kind || ' ' || value FROM contact_identities ORDER BY kind")
+            .await,
+        ["email ada@example.com", "web cust-42"]
+    );
 
     // Where verification is required, an unsigned identity is refused in words.
     assert!(set("on").await.require_verified);
@@ -357,4 +363,36 @@ async fn a_signed_in_customer_continues_on_another_browser_and_nobody_can_claim_
     assert!(identify(&app, "v2.garbage", "cust-42", "Ada", &sign(secret, "cust-42"))
         .await
         .is_err());
+
+    // Ada e-mails later from the address the site vouched for: the same customer, whose
+    // information panel lists the chat beside the e-mail, each with its channel.
+    let room = crate::email::email_channel(&app).await;
+    let raw = crate::email::eml(
+        "ada@example.com",
+        "support@acme.example",
+        "Order 4471",
+        "ada-mail@example.com",
+        "",
+        "Any news on 4471?",
+    );
+    assert_eq!(room.deliver(&raw).await.status(), 202);
+    let owners = app
+        .texts("SELECT DISTINCT CAST(contact_id AS TEXT) FROM conversations WHERE contact_id IN (SELECT contact_id FROM contact_identities WHERE value IN ('cust-42', 'ada@example.com'))")
+        .await;
+    assert_eq!(owners.len(), 1, "one customer across the chat and e-mail");
+    let mail_conversation = app
+        .count("SELECT id FROM conversations WHERE subject = 'Order 4471'")
+        .await
+        .to_string();
+    let detail: app::contacts::ContactDetail = result(
+        app.call("contacts/get", &[("conversation_id", &mail_conversation)])
+            .await,
+    )
+    .await
+    .unwrap();
+    let channels: Vec<&str> = detail.conversations.iter().map(|c| c.channel_name.as_str()).collect();
+    assert!(
+        channels.contains(&"Website chat") && channels.contains(&"Support mail"),
+        "{channels:?}"
+    );
 }

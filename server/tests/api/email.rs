@@ -17,12 +17,12 @@ const WAIT: Duration = Duration::from_secs(20);
 const INGEST: &str = "ingest-secret-0123456789abcdef0123456789";
 const SUPPORT: &str = "support@acme.example";
 
-struct Mailroom {
+pub(crate) struct Mailroom {
     channel: ChannelView,
     smtp: FakeSmtp,
 }
 
-async fn email_channel(app: &TestApp) -> Mailroom {
+pub(crate) async fn email_channel(app: &TestApp) -> Mailroom {
     let smtp = FakeSmtp::start("mailer", "mail-pass", "nobody").await;
     let admin = TestApp::client_signed_in(app, ADMIN).await;
     let workflow = app.demo_workflow().await.to_string();
@@ -56,7 +56,7 @@ impl Mailroom {
         self.channel.email.as_ref().unwrap().ingest_url.clone()
     }
 
-    async fn deliver(&self, raw: &str) -> reqwest::Response {
+    pub(crate) async fn deliver(&self, raw: &str) -> reqwest::Response {
         self.deliver_with(raw, INGEST).await
     }
 
@@ -84,7 +84,7 @@ impl Mailroom {
 }
 
 /// An e-mail as a customer's mail program sends it.
-fn eml(from: &str, to: &str, subject: &str, id: &str, extra: &str, body: &str) -> String {
+pub(crate) fn eml(from: &str, to: &str, subject: &str, id: &str, extra: &str, body: &str) -> String {
     format!(
         "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\n\
          MIME-Version: 1.0\r\n{extra}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
