@@ -81,7 +81,8 @@
           id: String(user.id),
           name: user.name ? String(user.name) : "",
           email: user.email ? String(user.email) : "",
-          phone: user.phone ? String(user.phone) : ""
+          phone: user.phone ? String(user.phone) : "",
+          attributes: user.attributes && typeof user.attributes === "object" ? JSON.stringify(user.attributes) : ""
         },
         hmac: hmac ? String(hmac) : ""
       });

@@ -105,7 +105,7 @@ test("a signed-in customer of a site is recognised on a second browser, and a si
   const shopPage = (signedIn: boolean) => `<!doctype html><html><head><title>Shop</title></head><body>
     <h1>Our shop</h1>
     <button id="sign-out" onclick="Switchboard.reset()">Sign out</button>
-    ${snippet.replace("async>", `onload='${signedIn ? `Switchboard.identify({ id: "cust-42", name: "Ada Lovelace", email: "ada@example.com" }, "${hmac}")` : ""}'>`)}
+    ${snippet.replace("async>", `onload='${signedIn ? `Switchboard.identify({ id: "cust-42", name: "Ada Lovelace", email: "ada@example.com", attributes: { plan: "Pro", orders: 7 } }, "${hmac}")` : ""}'>`)}
   </body></html>`;
   let signedIn = true;
   const shop = await site(() => shopPage(signedIn));
@@ -144,6 +144,7 @@ test("a signed-in customer of a site is recognised on a second browser, and a si
     const otherChat = onOther.frameLocator('iframe[title="Chat"]');
     await expect(otherChat.getByTestId("identity-problem")).toContainText("could not be verified");
     await expect(otherChat.locator('[data-sender="contact"]')).toHaveCount(0);
+
     await laptop.close();
     await phone.close();
     await other.close();

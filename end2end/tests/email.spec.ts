@@ -19,8 +19,8 @@ test("an e-mail is answered by the assistant, then by an operator, and the reply
     await form.getByLabel("Address", { exact: true }).fill("support@acme.example");
     await form.getByLabel("Sender name").fill("Acme Support");
     await form.getByLabel("SMTP server").fill("127.0.0.1");
-    await form.getByLabel("Port").fill(String(sink.port));
-    await form.getByLabel("Security").selectOption("none");
+    await form.getByLabel("Port", { exact: true }).fill(String(sink.port));
+    await form.getByLabel("Security", { exact: true }).selectOption("none");
     // Without an ingest secret the channel is refused in words.
     await form.getByRole("button", { name: "Create channel" }).click();
     await expect(admin.getByTestId("channel-problem")).toContainText("Ingest secret");
@@ -41,6 +41,9 @@ test("an e-mail is answered by the assistant, then by an operator, and the reply
     const marker = "invoice-" + randomBytes(3).toString("hex");
     const ada = `ada.${marker}@customer.example`;
     expect((await post(eml(ada, "support@acme.example", "Hello", "x@customer.example", "hi"), "wrong-secret")).status).toBe(401);
+    // An e-mail over 25 MB is refused whole.
+    const huge = eml(ada, "support@acme.example", "Huge", "huge@customer.example", "x".repeat(26 * 1024 * 1024));
+    expect((await post(huge)).status).toBe(413);
     const first = `${marker}-1@customer.example`;
     expect((await post(eml(`Ada <${ada}>`, "support@acme.example", `Question about ${marker}`, first, "How do I reset my password?"))).status).toBe(202);
 
@@ -71,6 +74,8 @@ test("an e-mail is answered by the assistant, then by an operator, and the reply
     const thread = op.getByTestId("thread");
     await expect(thread).toContainText("a real person please");
     await expect(thread).not.toContainText("earlier answer");
+    await expect(thread).not.toContainText("Huge");
+    await expect(op.getByTestId("conversation-row")).toHaveCount(1);
     await op.getByRole("button", { name: "Take over" }).click();
     await op.getByLabel("Reply").fill("Hi Ada, this is Ava. I have sent you a reset link.");
     await op.getByLabel("Reply").press("Enter");

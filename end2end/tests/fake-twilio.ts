@@ -67,8 +67,7 @@ export class FakeTwilio {
   }
 
   /** Texts `body` from `from` to the channel's inbound URL, signed with `token`. */
-  async text(url: string, from: string, body: string, token = TOKEN): Promise<Response> {
-    const sid = "SM" + randomBytes(16).toString("hex");
+  async text(url: string, from: string, body: string, token = TOKEN, sid = "SM" + randomBytes(16).toString("hex")): Promise<Response> {
     const fields: [string, string][] = [
       ["MessageSid", sid],
       ["SmsSid", sid],

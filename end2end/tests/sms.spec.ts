@@ -37,9 +37,12 @@ test("a customer texts, an operator answers by SMS, Twilio reports delivery, and
     const customer = "+1415555" + String(1000 + (randomBytes(2).readUInt16BE() % 9000));
     const marker = "parcel-" + randomBytes(3).toString("hex");
     expect((await twilio.text(inbound, customer, `forged ${marker}`, "not-the-token-0000000000000000")).status).toBe(403);
-    for (const text of [`I need a human about my ${marker}`, "a real person please", "agent"]) {
-      expect((await twilio.text(inbound, customer, text)).status).toBe(200);
+    const firstSid = "SM" + randomBytes(16).toString("hex");
+    for (const [i, text] of [`I need a human about my ${marker}`, "a real person please", "agent"].entries()) {
+      expect((await twilio.text(inbound, customer, text, TOKEN, i === 0 ? firstSid : undefined)).status).toBe(200);
     }
+    // Twilio delivering the first text again stores nothing new.
+    expect((await twilio.text(inbound, customer, `I need a human about my ${marker}`, TOKEN, firstSid)).status).toBe(200);
 
     const opContext = await browser.newContext();
     const op = await opContext.newPage();
@@ -54,6 +57,7 @@ test("a customer texts, an operator answers by SMS, Twilio reports delivery, and
     await row.click();
     await expect(op.getByTestId("thread")).toContainText(`I need a human about my ${marker}`);
     await expect(op.getByTestId("thread")).not.toContainText("forged");
+    await expect(op.locator('[data-sender="contact"]').filter({ hasText: `I need a human about my ${marker}` })).toHaveCount(1);
     await op.getByRole("button", { name: "Take over" }).click();
     await op.getByLabel("Reply").fill("Hi, this is Ava. Let me look at your parcel.");
     await op.getByLabel("Reply").press("Enter");

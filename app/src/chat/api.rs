@@ -52,6 +52,7 @@ pub async fn identify_visitor(
     email: String,
     phone: String,
     hmac: String,
+    #[server(default)] attributes: String,
 ) -> Result<String, AppError> {
     use crate::service::*;
     public(|chat: Arc<dyn ChatApi>| async move {
@@ -60,6 +61,7 @@ pub async fn identify_visitor(
             name,
             email,
             phone,
+            attributes,
             hmac,
         };
         chat.identify(&key, &token, &identity, client_ip()).await

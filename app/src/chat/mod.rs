@@ -26,6 +26,10 @@ pub struct Identity {
     pub name: String,
     pub email: String,
     pub phone: String,
+    /// What else the site says of the customer, as a JSON object of plain values (`{"plan":
+    /// "pro", "orders": 3}`); kept as the contact's data records. Empty: nothing.
+    #[serde(default)]
+    pub attributes: String,
     /// Hex HMAC-SHA256 of `id` under the channel's identity secret.
     pub hmac: String,
 }

@@ -228,6 +228,7 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                         who.email,
                         who.phone,
                         who.hmac,
+                        who.attributes,
                     )
                     .await
                     {

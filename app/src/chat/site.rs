@@ -43,6 +43,7 @@ pub fn listen(on: impl Fn(SiteRequest) + 'static) {
                         name: text(&user, "name"),
                         email: text(&user, "email"),
                         phone: text(&user, "phone"),
+                        attributes: text(&user, "attributes"),
                         hmac: text(&data, "hmac"),
                     }));
                 }

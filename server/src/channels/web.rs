@@ -54,6 +54,47 @@ impl WebChat {
     }
 }
 
+/// The most attributes one identify call may set.
+const MAX_ATTRIBUTES: usize = 20;
+
+/// A site's attributes for its customer: a JSON object of strings, numbers and booleans (a
+/// `null` removes one), each key a data record's key, each value at most 500 characters.
+pub fn attributes(json: &str) -> Result<Vec<(String, Option<String>)>, AppError> {
+    let bad = |why: &str| AppError::invalid("Attributes", why.to_string());
+    if json.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|_| bad("must be an object like {\"plan\": \"pro\"}"))?;
+    if map.len() > MAX_ATTRIBUTES {
+        return Err(bad(&format!("at most {MAX_ATTRIBUTES} at a time")));
+    }
+    let mut out = Vec::new();
+    for (key, value) in map {
+        let key = crate::contacts::check_key(&key).map_err(|_| {
+            bad(&format!(
+                "\u{201c}{key}\u{201d} is not a key (1 to 40 letters, digits, spaces, -, _ or .)"
+            ))
+        })?;
+        let value = match value {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            serde_json::Value::Bool(b) => Some(b.to_string()),
+            _ => {
+                return Err(bad(&format!(
+                    "\u{201c}{key}\u{201d} must be text, a number or true/false"
+                )))
+            }
+        };
+        if value.as_ref().is_some_and(|v| v.chars().count() > 500) {
+            return Err(bad(&format!("\u{201c}{key}\u{201d} is longer than 500 characters")));
+        }
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
 /// Whether `hmac` (hex) is HMAC-SHA256 of `id` under `secret`, compared in constant time.
 pub fn identity_signed(secret: &str, id: &str, hmac: &str) -> bool {
     use hmac::Mac;
@@ -137,6 +178,7 @@ impl app::chat::ChatApi for WebChat {
         }
         let email = crate::contacts::check_email(&who.email)?;
         let phone = crate::contacts::check_phone(&who.phone)?;
+        let attributes = attributes(&who.attributes)?;
         let verified = channel
             .identity_secret
             .as_deref()
@@ -178,6 +220,19 @@ impl app::chat::ChatApi for WebChat {
                 phone.as_deref(),
             )
             .await?;
+        if !attributes.is_empty() {
+            let existing = self.store.contact_data_keys(contact).await?;
+            let new = attributes
+                .iter()
+                .filter(|(k, v)| v.is_some() && !existing.contains(k))
+                .count();
+            if existing.len() + new > 50 {
+                return Err(AppError::invalid("Attributes", "a contact has at most 50 data records"));
+            }
+            for (key, value) in &attributes {
+                self.store.set_contact_data(contact, key, value.as_deref()).await?;
+            }
+        }
         if verified {
             // The site vouches for these too: the customer's texts and e-mails from them find
             // this contact (unless another contact has them already).
@@ -201,5 +256,30 @@ impl app::chat::ChatApi for WebChat {
             },
             unix_now(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_are_plain_values_under_data_record_keys() {
+        assert_eq!(
+            attributes(r#"{"plan": "pro", "orders": 3, "vip": true, "old": null, "blank": " "}"#).unwrap(),
+            [
+                ("blank".to_string(), None),
+                ("old".to_string(), None),
+                ("orders".to_string(), Some("3".to_string())),
+                ("plan".to_string(), Some("pro".to_string())),
+                ("vip".to_string(), Some("true".to_string())),
+            ]
+        );
+        assert!(attributes("").unwrap().is_empty());
+        assert!(attributes("[1, 2]").is_err());
+        assert!(attributes(r#"{"nested": {"a": 1}}"#).is_err());
+        assert!(attributes(r#"{"bad/key": "x"}"#).is_err());
+        let many: Vec<String> = (0..21).map(|i| format!(r#""k{i}": 1"#)).collect();
+        assert!(attributes(&format!("{{{}}}", many.join(","))).is_err());
     }
 }

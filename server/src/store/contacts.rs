@@ -115,6 +115,15 @@ impl Store {
         Ok(())
     }
 
+    /// The keys of a contact's data records.
+    pub async fn contact_data_keys(&self, contact_id: i64) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT key FROM contact_data WHERE contact_id = $1")
+            .bind(contact_id)
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
     /// Sets a data record; `None` removes it.
     pub async fn set_contact_data(&self, contact_id: i64, key: &str, value: Option<&str>) -> Result<(), StoreError> {
         match value {

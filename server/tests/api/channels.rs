@@ -242,6 +242,7 @@ async fn identify(app: &TestApp, token: &str, id: &str, name: &str, hmac: &str) 
                 ("email", "ada@example.com"),
                 ("phone", ""),
                 ("hmac", hmac),
+                ("attributes", r#"{"plan": "Pro", "orders": 7}"#),
             ],
         )
         .await,
@@ -334,6 +335,14 @@ async fn a_signed_in_customer_continues_on_another_browser_and_nobody_can_claim_
         .texts("SELECT name || ' ' || COALESCE(email, '-') FROM contacts WHERE id = (SELECT contact_id FROM contact_identities WHERE value = 'cust-42')")
         .await;
     assert_eq!(name, ["Ada Lovelace ada@example.com"]);
+    let records = app
+        .texts("SELECT key || '=' || value FROM contact_data WHERE contact_id = (SELECT contact_id FROM contact_identities WHERE value = 'cust-42') ORDER BY key")
+        .await;
+    assert_eq!(
+        records,
+        ["orders=7", "plan=Pro"],
+        "the site's attributes are the contact's data records"
+    );
 
     // Someone else claims the id without the signature: they stay themselves and see nothing.
     let stranger = app.visitor_token().await;
