@@ -183,24 +183,27 @@ fn link_at(s: &str) -> Option<(&str, &str, usize)> {
     safe_href(href).then_some((label, href, close + 2 + end + 1))
 }
 
-/// The text without markup, for previews, notifications and channels without formatting.
-pub fn plain(text: &str) -> String {
-    fn inline(out: &mut String, items: &[Inline]) {
-        for i in items {
-            match i {
-                Inline::Text(t) => out.push_str(t),
-                Inline::Bold(x) | Inline::Italic(x) => inline(out, x),
-                Inline::Link { text, href } if text == href => out.push_str(text),
-                Inline::Link { text, href } => {
-                    out.push_str(text);
-                    out.push_str(" (");
-                    out.push_str(href);
-                    out.push(')');
-                }
-                Inline::Break => out.push(' '),
+/// Inline items as plain text: links as `text (url)`, a line break as `brk`.
+fn inline_text(out: &mut String, items: &[Inline], brk: char) {
+    for i in items {
+        match i {
+            Inline::Text(t) => out.push_str(t),
+            Inline::Bold(x) | Inline::Italic(x) => inline_text(out, x, brk),
+            Inline::Link { text, href } if text == href => out.push_str(text),
+            Inline::Link { text, href } => {
+                out.push_str(text);
+                out.push_str(" (");
+                out.push_str(href);
+                out.push(')');
             }
+            Inline::Break => out.push(brk),
         }
     }
+}
+
+/// The text without markup, for previews, notifications and channels without formatting.
+pub fn plain(text: &str) -> String {
+    let inline = |out: &mut String, items: &[Inline]| inline_text(out, items, ' ');
     let mut out = String::new();
     for (n, b) in parse(text).iter().enumerate() {
         if n > 0 {
@@ -224,22 +227,7 @@ pub fn plain(text: &str) -> String {
 /// The text without markup but with its lines, paragraphs and lists, for channels that carry
 /// plain text (SMS, e-mail's text part): bullets as `- `, numbers kept, links as `text (url)`.
 pub fn plain_lines(text: &str) -> String {
-    fn inline(out: &mut String, items: &[Inline]) {
-        for i in items {
-            match i {
-                Inline::Text(t) => out.push_str(t),
-                Inline::Bold(x) | Inline::Italic(x) => inline(out, x),
-                Inline::Link { text, href } if text == href => out.push_str(text),
-                Inline::Link { text, href } => {
-                    out.push_str(text);
-                    out.push_str(" (");
-                    out.push_str(href);
-                    out.push(')');
-                }
-                Inline::Break => out.push('\n'),
-            }
-        }
-    }
+    let inline = |out: &mut String, items: &[Inline]| inline_text(out, items, '\n');
     let mut blocks = Vec::new();
     for b in parse(text) {
         let mut out = String::new();

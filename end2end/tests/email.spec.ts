@@ -1,16 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { eml, header, MailSink } from "./fake-mail";
-import { expect, hydrated, signIn, snap, test } from "./helpers";
+import { expect, signedInAt, snap, test } from "./helpers";
 
 test("an e-mail is answered by the assistant, then by an operator, and the reply threads in the customer's mail", async ({ browser, ws }) => {
   const sink = await MailSink.start();
   try {
-    const adminContext = await browser.newContext();
-    const admin = await adminContext.newPage();
-    await signIn(admin, ws.admin);
-    await expect(admin).toHaveURL(/\/inbox$/);
-    await admin.goto("/channels");
-    await hydrated(admin);
+    const { context: adminContext, page: admin } = await signedInAt(browser, ws.admin, "/channels");
     const form = admin.getByTestId("channel-form");
     await form.getByLabel("E-mail", { exact: true }).check();
     await expect(form.getByRole("heading", { name: "New e-mail channel" })).toBeVisible();
@@ -60,11 +55,7 @@ test("an e-mail is answered by the assistant, then by an operator, and the reply
       expect((await post(raw)).status).toBe(202);
     }
 
-    const opContext = await browser.newContext();
-    const op = await opContext.newPage();
-    await signIn(op, ws.agent);
-    await expect(op).toHaveURL(/\/inbox$/);
-    await hydrated(op);
+    const { context: opContext, page: op } = await signedInAt(browser, ws.agent, "/inbox");
     await op.getByLabel("Search conversations").fill(marker);
     const row = op.getByTestId("conversation-row");
     await expect(row).toHaveCount(1);

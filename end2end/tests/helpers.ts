@@ -1,4 +1,4 @@
-import { expect, Page, test as base } from "@playwright/test";
+import { Browser, expect, Page, test as base } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 
@@ -68,4 +68,15 @@ export async function signIn(page: Page, email: string, password = PASSWORD) {
 /** Saves a screenshot for people to look at (not compared by the tests). */
 export async function snap(page: Page, name: string) {
   await page.screenshot({ path: `screenshots/${name}.png` });
+}
+
+/** `email` signed in, in a browser of their own, on `path` once hydrated. */
+export async function signedInAt(browser: Browser, email: string, path: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/inbox$/);
+  if (path !== "/inbox") await page.goto(path);
+  await hydrated(page);
+  return { context, page };
 }

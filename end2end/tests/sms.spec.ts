@@ -1,17 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { ACCOUNT, FakeTwilio, NUMBER, TOKEN } from "./fake-twilio";
-import { expect, hydrated, signIn, snap, test } from "./helpers";
+import { expect, signedInAt, snap, test } from "./helpers";
 
 test("a customer texts, an operator answers by SMS, Twilio reports delivery, and STOP blocks replies", async ({ browser, ws }) => {
   const twilio = await FakeTwilio.start();
   try {
     // An admin creates the SMS channel.
-    const adminContext = await browser.newContext();
-    const admin = await adminContext.newPage();
-    await signIn(admin, ws.admin);
-    await expect(admin).toHaveURL(/\/inbox$/);
-    await admin.goto("/channels");
-    await hydrated(admin);
+    const { context: adminContext, page: admin } = await signedInAt(browser, ws.admin, "/channels");
     const form = admin.getByTestId("channel-form");
     await form.getByLabel("SMS (Twilio)").check();
     await expect(form.getByRole("heading", { name: "New SMS channel" })).toBeVisible();
@@ -44,11 +39,7 @@ test("a customer texts, an operator answers by SMS, Twilio reports delivery, and
     // Twilio delivering the first text again stores nothing new.
     expect((await twilio.text(inbound, customer, `I need a human about my ${marker}`, TOKEN, firstSid)).status).toBe(200);
 
-    const opContext = await browser.newContext();
-    const op = await opContext.newPage();
-    await signIn(op, ws.agent);
-    await expect(op).toHaveURL(/\/inbox$/);
-    await hydrated(op);
+    const { context: opContext, page: op } = await signedInAt(browser, ws.agent, "/inbox");
     await op.getByLabel("Search conversations").fill(marker);
     const row = op.getByTestId("conversation-row");
     await expect(row).toHaveCount(1);

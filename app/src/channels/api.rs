@@ -54,6 +54,17 @@ pub trait ChannelsApi: Send + Sync + 'static {
     async fn delete(&self, me: &Me, id: i64) -> Result<(), AppError>;
 }
 
+/// A channel form's channel (blank: a new one) and workflow.
+#[cfg(feature = "ssr")]
+fn channel_and_workflow(id: &str, workflow_id: &str) -> Result<(Option<i64>, i64), AppError> {
+    use crate::service::parse_number;
+    let id = match id.trim() {
+        "" => None,
+        v => Some(parse_number("Channel", v)?),
+    };
+    Ok((id, parse_number("Workflow", workflow_id.trim())?))
+}
+
 #[server(endpoint = "channels/list")]
 pub async fn list_channels() -> Result<Vec<ChannelView>, AppError> {
     use crate::service::*;
@@ -81,11 +92,7 @@ pub async fn save_channel(
         Some(Scope::ChannelsWrite),
         "manage channels",
         |channels: Arc<dyn ChannelsApi>, me| async move {
-            let id = match id.trim() {
-                "" => None,
-                v => Some(parse_number("Channel", v)?),
-            };
-            let workflow_id = parse_number("Workflow", workflow_id.trim())?;
+            let (id, workflow_id) = channel_and_workflow(&id, &workflow_id)?;
             let require_verified = require_verified.is_some_and(|v| v == "on" || v == "true");
             channels
                 .save(
@@ -121,11 +128,7 @@ pub async fn save_sms_channel(
         Some(Scope::ChannelsWrite),
         "manage channels",
         |channels: Arc<dyn ChannelsApi>, me| async move {
-            let id = match id.trim() {
-                "" => None,
-                v => Some(parse_number("Channel", v)?),
-            };
-            let workflow_id = parse_number("Workflow", workflow_id.trim())?;
+            let (id, workflow_id) = channel_and_workflow(&id, &workflow_id)?;
             let settings = SmsSettings::check(&account_sid, &from, &api_base_url)?;
             channels
                 .save_sms(&me, id, &name, &colour, workflow_id, settings, &auth_token)
@@ -172,11 +175,7 @@ pub async fn save_email_channel(
         Some(Scope::ChannelsWrite),
         "manage channels",
         |channels: Arc<dyn ChannelsApi>, me| async move {
-            let id = match id.trim() {
-                "" => None,
-                v => Some(parse_number("Channel", v)?),
-            };
-            let workflow_id = parse_number("Workflow", workflow_id.trim())?;
+            let (id, workflow_id) = channel_and_workflow(&id, &workflow_id)?;
             let mut settings = EmailSettings::check(
                 &address,
                 &display_name,

@@ -11,6 +11,17 @@ use crate::store::channels::ChannelListing;
 use crate::store::workspaces::AuditEntry;
 use crate::store::Store;
 
+/// A provider's channel as it is stored: its kind, what every channel has, and its checked
+/// settings (JSON) and secret (`None`: keep the stored one).
+struct ProviderChannel<'a> {
+    kind: &'static str,
+    name: &'a str,
+    colour: &'a str,
+    workflow_id: i64,
+    settings: &'a str,
+    secret: Option<&'a str>,
+}
+
 pub struct ChannelAdmin {
     store: Store,
     /// Where the widget is served from, for the embed snippet.
@@ -68,6 +79,43 @@ impl ChannelAdmin {
             .pop()
             .ok_or_else(|| AppError::not_found("That channel"))?;
         Ok(self.view(listing))
+    }
+
+    /// Creates (`id` none) or changes a provider's channel with checked settings, audited.
+    async fn save_provider(
+        &self,
+        me: &Me,
+        id: Option<i64>,
+        before: Option<ChannelView>,
+        c: ProviderChannel<'_>,
+    ) -> Result<ChannelView, AppError> {
+        let id = match id {
+            Some(id) => id,
+            None => {
+                self.store
+                    .create_channel(
+                        me.workspace_id,
+                        c.workflow_id,
+                        c.kind,
+                        c.name,
+                        c.colour,
+                        &new_key(c.name),
+                    )
+                    .await?
+            }
+        };
+        self.store
+            .update_channel(me.workspace_id, id, c.name, c.colour, c.workflow_id, "")
+            .await?;
+        self.store
+            .set_provider(me.workspace_id, id, c.settings, c.secret)
+            .await?;
+        let after = self.one(me, id).await?;
+        match &before {
+            None => self.audit(me, "channel.created", None, Some(&after)).await,
+            Some(before) => self.audit(me, "channel.updated", Some(before), Some(&after)).await,
+        }
+        Ok(after)
     }
 
     async fn check_workflow(&self, me: &Me, workflow_id: i64) -> Result<(), AppError> {
@@ -228,27 +276,16 @@ impl ChannelsApi for ChannelAdmin {
                 "is needed to check Twilio's signatures and to send texts",
             ));
         }
-        let id = match id {
-            Some(id) => id,
-            None => {
-                self.store
-                    .create_channel(me.workspace_id, workflow_id, "sms", &name, &colour, &new_key(&name))
-                    .await?
-            }
-        };
-        self.store
-            .update_channel(me.workspace_id, id, &name, &colour, workflow_id, "")
-            .await?;
         let json = serde_json::to_string(&settings).map_err(|_| AppError::Internal)?;
-        self.store
-            .set_provider(me.workspace_id, id, &json, token.as_deref())
-            .await?;
-        let after = self.one(me, id).await?;
-        match &before {
-            None => self.audit(me, "channel.created", None, Some(&after)).await,
-            Some(before) => self.audit(me, "channel.updated", Some(before), Some(&after)).await,
-        }
-        Ok(after)
+        let fields = ProviderChannel {
+            kind: "sms",
+            name: &name,
+            colour: &colour,
+            workflow_id,
+            settings: &json,
+            secret: token.as_deref(),
+        };
+        self.save_provider(me, id, before, fields).await
     }
 
     async fn save_email(
@@ -315,28 +352,17 @@ impl ChannelsApi for ChannelAdmin {
             Some(id) => Some(self.one(me, id).await?),
             None => None,
         };
-        let id = match id {
-            Some(id) => id,
-            None => {
-                self.store
-                    .create_channel(me.workspace_id, workflow_id, "email", &name, &colour, &new_key(&name))
-                    .await?
-            }
-        };
-        self.store
-            .update_channel(me.workspace_id, id, &name, &colour, workflow_id, "")
-            .await?;
         let json = serde_json::to_string(&settings).map_err(|_| AppError::Internal)?;
         let secret = serde_json::to_string(&secrets).map_err(|_| AppError::Internal)?;
-        self.store
-            .set_provider(me.workspace_id, id, &json, Some(&secret))
-            .await?;
-        let after = self.one(me, id).await?;
-        match &before {
-            None => self.audit(me, "channel.created", None, Some(&after)).await,
-            Some(before) => self.audit(me, "channel.updated", Some(before), Some(&after)).await,
-        }
-        Ok(after)
+        let fields = ProviderChannel {
+            kind: "email",
+            name: &name,
+            colour: &colour,
+            workflow_id,
+            settings: &json,
+            secret: Some(&secret),
+        };
+        self.save_provider(me, id, before, fields).await
     }
 
     async fn set_enabled(&self, me: &Me, id: i64, enabled: bool) -> Result<ChannelView, AppError> {

@@ -153,6 +153,20 @@ fn verified_fields(
     Ok(fields)
 }
 
+/// A webhook request to an SMS channel that Twilio signed: the channel, its settings and auth
+/// token, and the form's fields; otherwise the answer to give (404, 403).
+async fn signed_request(
+    state: &AppState,
+    key: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(ChannelRecord, SmsSettings, String, Vec<(String, String)>), Response> {
+    let (channel, settings, token) = sms_channel(state, key).await?;
+    let fields = verified_fields(state, &token, uri, headers, body)?;
+    Ok((channel, settings, token, fields))
+}
+
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
@@ -202,12 +216,8 @@ async fn inbound(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (channel, settings, token) = match sms_channel(&state, &key).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let fields = match verified_fields(&state, &token, &uri, &headers, &body) {
-        Ok(f) => f,
+    let (channel, settings, token, fields) = match signed_request(&state, &key, &uri, &headers, &body).await {
+        Ok(r) => r,
         Err(r) => return r,
     };
     match receive(&state, &channel, &settings, &token, &fields).await {
@@ -401,12 +411,8 @@ async fn status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (channel, _, token) = match sms_channel(&state, &key).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let fields = match verified_fields(&state, &token, &uri, &headers, &body) {
-        Ok(f) => f,
+    let (channel, _, _, fields) = match signed_request(&state, &key, &uri, &headers, &body).await {
+        Ok(r) => r,
         Err(r) => return r,
     };
     let (Some(sid), Some(word)) = (field(&fields, "MessageSid"), field(&fields, "MessageStatus")) else {
