@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod assistant;
 pub mod attachments;
 pub mod auth;
+pub mod backup;
 pub mod canned;
 pub mod categories;
 pub mod channels;

@@ -44,6 +44,17 @@ enum Command {
         #[arg(long)]
         copy: Option<String>,
     },
+    /// Back up the database, the signing key and the files into a new folder, while
+    /// Switchboard serves.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into this configuration's data directory, which must hold no database.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Print a link that sets a new password for a member (works once, for an hour; every
     /// session of theirs ends when it is used): for a locked-out owner, or where Switchboard
     /// sends no e-mail.
@@ -88,6 +99,32 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             app.run_until(server::shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())
+        }
+        Command::Backup { to } => {
+            let m = server::backup::backup(&config, &to).await?;
+            println!(
+                "Backed up {} workspace(s), {} conversations, {} messages and {} files into {}.",
+                m.workspaces,
+                m.conversations,
+                m.messages,
+                m.files,
+                to.display()
+            );
+            if !m.has_key {
+                println!("The configuration sets secret_key: keep it with the backup.");
+            }
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let m = server::backup::restore(&config, &from).await?;
+            println!(
+                "Restored {} conversations, {} messages and {} files into {}.",
+                m.conversations,
+                m.messages,
+                m.files,
+                config.data_dir.display()
+            );
+            Ok(())
         }
         Command::Migrate => {
             let store = server::open_store(&config).await.map_err(|e| e.to_string())?;

@@ -250,6 +250,16 @@ impl Store {
         Ok(())
     }
 
+    /// Writes a consistent, compacted copy of the database to `file` (which must not exist),
+    /// from one read transaction: writers carry on meanwhile.
+    pub async fn vacuum_into(&self, file: &std::path::Path) -> Result<(), StoreError> {
+        sqlx::query("VACUUM INTO $1")
+            .bind(file.to_string_lossy().to_string())
+            .execute(&self.read)
+            .await?;
+        Ok(())
+    }
+
     /// Indexes what is left to index, copies the log into the database and closes.
     pub async fn close(&self) {
         if let Err(e) = self.index_for_search().await {

@@ -7,6 +7,7 @@ mod attachments;
 mod auth;
 mod authz;
 mod authz_routes;
+mod backup;
 mod channels;
 mod config;
 mod customers;

@@ -1,0 +1,109 @@
+//! `switchboard backup` while the server serves, then `switchboard restore` into a new data
+//! directory: a server started there has every conversation, message and file.
+
+use app::conversation::AttachmentView;
+use app::events::{SenderKind, VisitorCommand, VisitorEvent};
+
+use crate::helpers::*;
+use crate::process::{serve, switchboard};
+
+fn run(mut command: std::process::Command) -> (bool, String) {
+    let out = command.output().expect("the command runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores_every_conversation_message_and_file() {
+    let app = spawn_app().await;
+    let token = app.visitor_token().await;
+    let mut v = app.visitor_with(&token).await;
+    v.send(&VisitorCommand::Send {
+        body: "My order 4471 is late".into(),
+        idempotency_key: "b1".into(),
+        attachments: vec![],
+    })
+    .await;
+    v.wait_for("the assistant's answer", |e| match e {
+        VisitorEvent::Message { message } if message.sender_kind == SenderKind::Ai => Some(()),
+        _ => None,
+    })
+    .await;
+    let receipt = b"Order 4471, paid 30 Nov";
+    let file: AttachmentView =
+        crate::attachments::upload_as_visitor(&app, &token, "receipt.txt", "text/plain", receipt)
+            .await
+            .json()
+            .await
+            .unwrap();
+    v.send(&VisitorCommand::Send {
+        body: "Here is the receipt".into(),
+        idempotency_key: "b2".into(),
+        attachments: vec![file.id],
+    })
+    .await;
+    v.wait_for("the file's message", |e| match e {
+        VisitorEvent::Message { message } if !message.attachments.is_empty() => Some(()),
+        _ => None,
+    })
+    .await;
+    let bodies = "SELECT body FROM messages ORDER BY conversation_id, seq";
+    let before = app.texts(bodies).await;
+
+    let scratch = tempfile::tempdir().unwrap();
+    let folder = scratch.path().join("backup");
+    let (ok, said) = run(switchboard(
+        &app.data_dir,
+        &["backup", "--to", folder.to_str().unwrap()],
+    ));
+    assert!(ok, "{said}");
+    assert!(said.contains("1 files"), "{said}");
+    // Not over an earlier backup.
+    let (ok, said) = run(switchboard(
+        &app.data_dir,
+        &["backup", "--to", folder.to_str().unwrap()],
+    ));
+    assert!(!ok && said.contains("is not empty"), "{said}");
+
+    let restored = scratch.path().join("restored");
+    let (ok, said) = run(switchboard(&restored, &["restore", "--from", folder.to_str().unwrap()]));
+    assert!(ok, "{said}");
+    // Never over a database that is there.
+    let (ok, said) = run(switchboard(&restored, &["restore", "--from", folder.to_str().unwrap()]));
+    assert!(!ok && said.contains("exists"), "{said}");
+    let (ok, said) = run(switchboard(
+        &restored,
+        &["restore", "--from", scratch.path().to_str().unwrap()],
+    ));
+    assert!(!ok && said.contains("is not a Switchboard backup"), "{said}");
+
+    // A server on the restored data directory has it all: the messages, the file, the same key.
+    let server = serve(&restored, &scratch.path().join("server.log"));
+    let admin = server.signed_in(ADMIN).await;
+    let fetched = admin
+        .get(format!("{}/attachments/{}", server.base, file.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(&fetched.bytes().await.unwrap()[..], receipt);
+    let restored_db = sqlx::sqlite::SqlitePoolOptions::new()
+        .connect_with(
+            sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(restored.join("switchboard.db"))
+                .read_only(true),
+        )
+        .await
+        .unwrap();
+    let after: Vec<String> = sqlx::query_scalar(bodies).fetch_all(&restored_db).await.unwrap();
+    assert_eq!(after, before);
+    assert_eq!(
+        std::fs::read(restored.join("secret.key")).unwrap(),
+        std::fs::read(app.data_dir.join("secret.key")).unwrap(),
+        "the visitor's token still opens their chat"
+    );
+}
