@@ -67,7 +67,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "read_timeout_secs", env: "SWITCHBOARD_READ_TIMEOUT_SECS", default: Some("30"), secret: false, doc: "The longest a client may take to send a request's headers, or each piece of its body, before its connection is closed (1 to 3600)." },
     Setting { key: "max_connections", env: "SWITCHBOARD_MAX_CONNECTIONS", default: Some("10000"), secret: false, doc: "HTTP connections (sockets included) open at once; further ones wait until one closes (1 to 1000000). Keep it under the process's file limit (`ulimit -n`)." },
     Setting { key: "commit_window_ms", env: "SWITCHBOARD_COMMIT_WINDOW_MS", default: Some("8"), secret: false, doc: "While messages arrive more often than this (milliseconds between them), the first of a batch waits for about two more, never longer than this, to store them in one transaction: a third fewer pages written per message at 200 messages a second, a few milliseconds more latency (0 to 100; 0: never wait)." },
-    Setting { key: "log", env: "SWITCHBOARD_LOG", default: Some("info"), secret: false, doc: "Log filter in tracing's syntax, e.g. `info` or `server=debug,info`." },
+    Setting { key: "log", env: "SWITCHBOARD_LOG", default: Some("info"), secret: false, doc: "Log filter in tracing's syntax, e.g. `info` or `server=debug,info`; `switchboard::http=warn` quiets the request log." },
+    Setting { key: "log_format", env: "SWITCHBOARD_LOG_FORMAT", default: Some("text"), secret: false, doc: "`text` (lines for people) or `json` (one JSON object a line, for a log collector)." },
 ];
 
 /// The checked configuration the server runs with.
@@ -107,6 +108,8 @@ pub struct Config {
     /// How long a message may wait to be committed with others (see `store::CommitPolicy`).
     pub commit_window: std::time::Duration,
     pub log: String,
+    /// One JSON object a line instead of text.
+    pub log_json: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -292,7 +295,13 @@ impl Config {
                 .map(|_| v.to_string())
                 .map_err(|e| e.to_string())
         })?;
+        let log_json = parse(&raw, "log_format", |v| match v.trim() {
+            "text" => Ok(false),
+            "json" => Ok(true),
+            _ => Err("must be text or json".to_string()),
+        })?;
         Ok(Config {
+            log_json,
             listen,
             data_dir,
             database_url,

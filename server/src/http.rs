@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(revalidate_site_files))
         .layer(middleware::from_fn_with_state(state.clone(), page_member))
         .layer(middleware::from_fn_with_state(state.clone(), client_address))
+        .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
 
@@ -103,6 +104,24 @@ async fn client_address(State(state): State<AppState>, mut req: Request, next: N
         req.extensions_mut().insert(app::service::ClientAddress(client));
     }
     next.run(req).await
+}
+
+/// Logs each request once it is answered (target `switchboard::http`): method, path (never the
+/// query, which may carry a file link's signature), status and time taken. A WebSocket is
+/// logged when it is upgraded.
+async fn log_request(req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let response = next.run(req).await;
+    let status = response.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::warn!(target: "switchboard::http", %method, path, status, ms, "request");
+    } else {
+        tracing::info!(target: "switchboard::http", %method, path, status, ms, "request");
+    }
+    response
 }
 
 /// The process is up.

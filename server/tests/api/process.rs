@@ -107,3 +107,34 @@ impl Drop for Served {
         let _ = self.child.wait();
     }
 }
+
+#[tokio::test]
+async fn requests_are_logged_as_json_lines_without_their_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let server = serve_with(
+        dir.path(),
+        &log,
+        &[("SWITCHBOARD_LOG", "info"), ("SWITCHBOARD_LOG_FORMAT", "json")],
+    );
+    let res = new_client()
+        .get(format!("{}/healthz?sig=not-for-the-log", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let line = eventually("the request in the log", Duration::from_secs(20), || async {
+        std::fs::read_to_string(&log)
+            .ok()?
+            .lines()
+            .find(|l| l.contains("/healthz"))
+            .map(str::to_string)
+    })
+    .await;
+    let entry: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(entry["target"], "switchboard::http");
+    assert_eq!(entry["fields"]["method"], "GET");
+    assert_eq!(entry["fields"]["path"], "/healthz");
+    assert_eq!(entry["fields"]["status"], 200);
+    assert!(!line.contains("not-for-the-log"), "{line}");
+}
