@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use app::contacts::{ContactDetail, ContactMatch};
+use app::contacts::{ContactDetail, ContactExport, ContactMatch, ErasedContact, ExportedConversation};
 use app::{AppError, Me, Scope};
 
 use crate::conversations::visibility::Visibility;
@@ -15,6 +15,8 @@ use crate::store::Store;
 pub struct Contacts {
     store: Store,
     conversations: Arc<Conversations>,
+    /// Where files are stored (erasing a contact deletes theirs).
+    data_dir: std::path::PathBuf,
 }
 
 /// A label: 1 to 40 characters, no commas (they separate labels where people type several).
@@ -80,12 +82,25 @@ pub fn check_phone(phone: &str) -> Result<Option<String>, AppError> {
 }
 
 impl Contacts {
-    pub fn new(store: Store, conversations: Arc<Conversations>) -> Self {
-        Contacts { store, conversations }
+    pub fn new(store: Store, conversations: Arc<Conversations>, data_dir: std::path::PathBuf) -> Self {
+        Contacts {
+            store,
+            conversations,
+            data_dir,
+        }
     }
 
     async fn contact_of(&self, me: &Me, conversation_id: i64) -> Result<i64, AppError> {
         Ok(self.conversations.access(me, conversation_id).await?.contact_id)
+    }
+
+    /// Privacy requests (export, erase) are for those who run the workspace.
+    fn require_privacy(me: &Me) -> Result<(), AppError> {
+        if me.can(Scope::SettingsWrite) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("export or erase a customer's data"))
+        }
     }
 
     fn require_write(me: &Me) -> Result<(), AppError> {
@@ -214,6 +229,76 @@ impl app::contacts::ContactsApi for Contacts {
         }
         self.detail(me, conversation_id).await
     }
+
+    async fn export(&self, me: &Me, conversation_id: i64) -> Result<ContactExport, AppError> {
+        Self::require_privacy(me)?;
+        let detail = self.detail(me, conversation_id).await?;
+        let mut conversations = Vec::new();
+        for (id, channel, status) in self.store.contact_conversations(detail.id).await? {
+            let messages = self.store.messages_after(id, 0, false, i64::MAX).await?;
+            conversations.push(ExportedConversation {
+                id,
+                channel,
+                status,
+                messages,
+            });
+        }
+        self.store
+            .audit(AuditEntry::by(
+                me,
+                "contact.exported",
+                &format!("contact {}", detail.id),
+            ))
+            .await;
+        Ok(ContactExport {
+            exported_at: crate::store::now_ms(),
+            name: detail.name,
+            email: detail.email,
+            phone: detail.phone,
+            identities: detail.identities,
+            labels: detail.labels,
+            data: detail.data,
+            conversations,
+        })
+    }
+
+    async fn erase(&self, me: &Me, conversation_id: i64) -> Result<ErasedContact, AppError> {
+        Self::require_privacy(me)?;
+        let contact = self.contact_of(me, conversation_id).await?;
+        match self.store.erase_contact(me.workspace_id, contact).await? {
+            crate::store::Erased::NotFound => Err(AppError::not_found("That contact")),
+            crate::store::Erased::StillOpen(n) => Err(AppError::Conflict(format!(
+                "{n} of their conversations {} not resolved yet: resolve {} first, so that nobody is still answering them.",
+                if n == 1 { "is" } else { "are" },
+                if n == 1 { "it" } else { "them" }
+            ))),
+            crate::store::Erased::Done {
+                conversations,
+                messages,
+                files,
+            } => {
+                for key in &files {
+                    let path = self.data_dir.join("attachments").join(key);
+                    if let Err(e) = tokio::fs::remove_file(&path).await {
+                        tracing::warn!(error = %e, "could not delete an erased contact's file");
+                    }
+                }
+                // The audit says that it happened, not who it was about.
+                self.store
+                    .audit(AuditEntry::by(
+                        me,
+                        "contact.erased",
+                        &format!("contact {contact}: {conversations} conversations, {messages} messages, {} files", files.len()),
+                    ))
+                    .await;
+                Ok(ErasedContact {
+                    conversations,
+                    messages,
+                    files: files.len(),
+                })
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -240,4 +325,41 @@ mod tests {
         assert!(check_key("plan<script>").is_err());
         assert_eq!(check_key("Plan tier").unwrap(), "Plan tier");
     }
+}
+
+/// `GET /api/contacts/export?conversation_id=N`: the conversation's contact's data as a JSON
+/// file to download (owners and admins).
+pub fn router() -> axum::Router<crate::AppState> {
+    axum::Router::new().route("/api/contacts/export", axum::routing::get(export_file))
+}
+
+#[derive(serde::Deserialize)]
+struct ExportQuery {
+    conversation_id: i64,
+}
+
+async fn export_file(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<ExportQuery>,
+) -> Result<axum::response::Response, AppError> {
+    use app::auth::SessionApi;
+    use app::contacts::ContactsApi;
+    use axum::response::IntoResponse;
+    let token = app::service::session_token_in(&headers).ok_or(AppError::Unauthenticated)?;
+    let me = state.sessions.member(&token).await?;
+    let export = state.services.contacts.export(&me, q.conversation_id).await?;
+    let json = serde_json::to_string_pretty(&export).map_err(|_| AppError::Internal)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json".to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"contact-{}.json\"", q.conversation_id),
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        json,
+    )
+        .into_response())
 }

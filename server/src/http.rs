@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::attachments::router())
         .merge(crate::channels::sms::router())
         .merge(crate::channels::email::router())
+        .merge(crate::contacts::router())
         .nest_service(&format!("/{}", state.leptos.site_pkg_dir), pkg)
         .route_service("/widget.js", widget)
         .leptos_routes_with_context(

@@ -159,7 +159,11 @@ impl Application {
             conversations: conversations.clone(),
             router: router.clone(),
             categories: Arc::new(categories::Categories::new(store.clone())),
-            contacts: Arc::new(contacts::Contacts::new(store.clone(), conversations.clone())),
+            contacts: Arc::new(contacts::Contacts::new(
+                store.clone(),
+                conversations.clone(),
+                config.data_dir.clone(),
+            )),
             canned: Arc::new(canned::Canned::new(store.clone())),
             workflows: Arc::new(workflows::Workflows::new(store.clone(), router.clone())),
             qualifications: Arc::new(qualifications::Qualifications::new(store.clone(), router.clone())),

@@ -30,6 +30,11 @@ pub trait ContactsApi: Send + Sync + 'static {
     /// Makes `other` part of the conversation's contact: their conversations, identities,
     /// labels and data records move over, and `other` is gone.
     async fn merge(&self, me: &Me, conversation_id: i64, other: i64) -> Result<ContactDetail, AppError>;
+    /// Everything the workspace holds about the conversation's contact (a privacy request).
+    async fn export(&self, me: &Me, conversation_id: i64) -> Result<ContactExport, AppError>;
+    /// Deletes the conversation's contact and all their conversations, messages and files
+    /// (a privacy request), once every one of them is resolved.
+    async fn erase(&self, me: &Me, conversation_id: i64) -> Result<ErasedContact, AppError>;
 }
 
 /// The contact of a conversation, with labels, data records and their other conversations.
@@ -105,6 +110,18 @@ pub async fn merge_contacts(conversation_id: i64, other: i64) -> Result<ContactD
         Some(Scope::OperatorWrite),
         "merge contacts",
         |contacts: Arc<dyn ContactsApi>, me| async move { contacts.merge(&me, conversation_id, other).await },
+    )
+    .await
+}
+
+/// Erases the conversation's contact with everything about them, for good.
+#[server(endpoint = "contacts/erase")]
+pub async fn erase_contact(conversation_id: i64) -> Result<ErasedContact, AppError> {
+    use crate::service::*;
+    serve(
+        Some(Scope::SettingsWrite),
+        "erase a customer's data",
+        |contacts: Arc<dyn ContactsApi>, me| async move { contacts.erase(&me, conversation_id).await },
     )
     .await
 }

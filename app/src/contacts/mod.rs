@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 mod api;
 pub mod merge;
 pub mod panel;
+pub mod privacy;
 
 pub use api::*;
 
@@ -32,6 +33,37 @@ pub struct ContactConversation {
     pub status: crate::lifecycle::Status,
     pub last_message: Option<String>,
     pub last_activity_at: i64,
+}
+
+/// Everything a workspace holds about a contact, as their privacy request gets it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactExport {
+    /// When it was made (Unix ms).
+    pub exported_at: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// How the workspace knows them: kind and value.
+    pub identities: Vec<(String, String)>,
+    pub labels: Vec<String>,
+    pub data: Vec<(String, String)>,
+    pub conversations: Vec<ExportedConversation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedConversation {
+    pub id: i64,
+    pub channel: String,
+    pub status: crate::lifecycle::Status,
+    pub messages: Vec<crate::events::MessageView>,
+}
+
+/// What erasing a contact removed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasedContact {
+    pub conversations: i64,
+    pub messages: i64,
+    pub files: usize,
 }
 
 /// Another contact a member may merge into the one they are looking at.

@@ -25,6 +25,7 @@ pub fn InfoPanel() -> impl IntoView {
     let inbox = expect_context::<Inbox>();
     let open = expect_context::<Open>();
     let can_write = use_context::<Me>().is_some_and(|m| m.can(Scope::OperatorWrite));
+    let can_erase = use_context::<Me>().is_some_and(|m| m.can(Scope::SettingsWrite));
     let categories = Resource::new(|| (), |_| list_categories());
     let problem = RwSignal::new(None::<String>);
     let summary = move || open.id.get().and_then(|id| inbox.summary(id));
@@ -206,6 +207,7 @@ pub fn InfoPanel() -> impl IntoView {
             </section>
 
             {move || contact_id.get().map(|_| view! { <ContactSection can_write apply/> })}
+            {can_erase.then(|| view! { <crate::contacts::privacy::Privacy/> })}
         </aside>
     }
 }

@@ -357,3 +357,80 @@ impl Store {
         Ok(row.map(|r| r.0))
     }
 }
+
+/// What erasing a contact removed, or why it did not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Erased {
+    /// Everything is gone: how many conversations and messages, and the stored files to delete.
+    Done {
+        conversations: i64,
+        messages: i64,
+        files: Vec<String>,
+    },
+    /// This many of their conversations are not resolved yet.
+    StillOpen(i64),
+    NotFound,
+}
+
+impl Store {
+    /// Every conversation of a contact, oldest first: id, channel name, status.
+    pub async fn contact_conversations(
+        &self,
+        contact_id: i64,
+    ) -> Result<Vec<(i64, String, app::lifecycle::Status)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT c.id, ch.name, c.status FROM conversations c JOIN channels ch ON ch.id = c.channel_id
+             WHERE c.contact_id = $1 ORDER BY c.id",
+        )
+        .bind(contact_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Erases a contact of the workspace with every conversation of theirs (messages, files'
+    /// records, read markers, operator sessions, kept e-mails) in one transaction, once all of
+    /// them are resolved. Their STOP for texts is kept (Twilio keeps it too).
+    pub async fn erase_contact(&self, workspace_id: i64, contact_id: i64) -> Result<Erased, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM contacts WHERE id = $1 AND workspace_id = $2")
+            .bind(contact_id)
+            .bind(workspace_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if found.is_none() {
+            return Ok(Erased::NotFound);
+        }
+        let (open, conversations, messages): (i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*) FILTER (WHERE status <> 'resolved'), COUNT(*),
+                    COALESCE(SUM(last_seq), 0)
+             FROM conversations WHERE contact_id = $1",
+        )
+        .bind(contact_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if open > 0 {
+            return Ok(Erased::StillOpen(open));
+        }
+        let files: Vec<(String,)> = sqlx::query_as(
+            "SELECT a.storage_key FROM attachments a JOIN conversations c ON c.id = a.conversation_id
+             WHERE c.contact_id = $1 AND a.removed_at IS NULL",
+        )
+        .bind(contact_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM conversations WHERE contact_id = $1")
+            .bind(contact_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM contacts WHERE id = $1")
+            .bind(contact_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Erased::Done {
+            conversations,
+            messages,
+            files: files.into_iter().map(|f| f.0).collect(),
+        })
+    }
+}

@@ -43,6 +43,7 @@ pub use attachments::AttachmentRecord;
 pub use canned::CannedRecord;
 pub use channels::ChannelRecord;
 pub use commit::CommitPolicy;
+pub use contacts::Erased;
 pub use conversations::ConversationRecord;
 pub use deliveries::{Moved, Outgoing};
 pub use inbox::InboxFilter;

@@ -56,6 +56,8 @@ const MATRIX: &[(&str, Needs)] = &[
     ("contacts/data", Needs::Scope(Scope::OperatorWrite)),
     ("contacts/search", Needs::Scope(Scope::OperatorWrite)),
     ("contacts/merge", Needs::Scope(Scope::OperatorWrite)),
+    // The conversation is open: allowed means refused for that, not for who is asking.
+    ("contacts/erase", Needs::Scope(Scope::SettingsWrite)),
     ("channels/list", Needs::Scope(Scope::ChannelsWrite)),
     ("channels/save", Needs::Scope(Scope::ChannelsWrite)),
     ("channels/save_sms", Needs::Scope(Scope::ChannelsWrite)),
@@ -202,6 +204,7 @@ fn args(endpoint: &str, conversation: i64, member: i64, n: usize) -> Vec<(String
         "contacts/search" => vec![("conversation_id", c), ("query", "Visitor".into())],
         // A contact that does not exist: allowed means looked for, not refused for who asks.
         "contacts/merge" => vec![("conversation_id", c), ("other", "999999".into())],
+        "contacts/erase" => vec![("conversation_id", c)],
         "canned/save" => vec![
             ("id", String::new()),
             ("scope", "personal".into()),

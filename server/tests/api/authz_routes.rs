@@ -30,6 +30,7 @@ const ROUTES: &[&str] = &[
     "/webhooks/twilio/{key}/inbound",
     "/webhooks/twilio/{key}/status",
     "/ingest/email/{key}",
+    "/api/contacts/export",
 ];
 
 fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
@@ -344,6 +345,32 @@ async fn every_http_route_answers_each_caller_as_it_should() {
             client.get(format!("{base}/metrics")),
         )
         .await;
+
+        // A customer's data export: owners and admins, of a conversation they may see.
+        for (conversation, hidden) in [(w.visible, false), (w.hidden, true)] {
+            let expected: &[u16] = match caller {
+                Caller::Anonymous | Caller::Visitor => &[401],
+                Caller::Member(_, None) => &[404],
+                _ if !caller.may(Scope::SettingsWrite) => &[403],
+                _ if hidden && !caller.may(Scope::ConversationsReadAll) => &[404],
+                _ => &[200],
+            };
+            let res = expect_status(
+                &w,
+                &mut failures,
+                format!("{who} GET /api/contacts/export (hidden: {hidden})"),
+                expected,
+                client.get(format!("{base}/api/contacts/export?conversation_id={conversation}")),
+            )
+            .await;
+            if let Some(res) = res {
+                let export: app::contacts::ContactExport = res.json().await.unwrap();
+                assert!(
+                    export.conversations.iter().any(|c| c.id == conversation),
+                    "{who}: the right contact"
+                );
+            }
+        }
 
         // A member's upload to a conversation.
         for (conversation, hidden) in [(w.visible, false), (w.hidden, true)] {

@@ -311,3 +311,108 @@ async fn an_agent_merges_two_contacts_who_are_the_same_customer_but_not_one_they
     assert_eq!(refused.status(), 404);
     assert_eq!(app.fingerprint().await, before, "nothing changed");
 }
+
+#[tokio::test]
+async fn an_admin_exports_a_customers_data_and_erases_it_once_their_conversations_are_resolved() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    let (mut v, token, id) = monitored_visitor(&app, "My address is 12 Elm Street").await;
+    let file: app::conversation::AttachmentView =
+        crate::attachments::upload_as_visitor(&app, &token, "passport.txt", "text/plain", b"P<GBR")
+            .await
+            .json()
+            .await
+            .unwrap();
+    v.send(&app::events::VisitorCommand::Send {
+        body: "Here is my ID".into(),
+        idempotency_key: "id".into(),
+        attachments: vec![file.id],
+    })
+    .await;
+    v.wait_for("the file's message", |e| match e {
+        app::events::VisitorEvent::Message { message } if !message.attachments.is_empty() => Some(()),
+        _ => None,
+    })
+    .await;
+    let stored = app.texts("SELECT storage_key FROM attachments").await;
+    assert_eq!(stored.len(), 1);
+    let on_disk = app.data_dir.join("attachments").join(&stored[0]);
+    assert!(on_disk.exists());
+
+    // The export: every message and the file's name, as a JSON file to download.
+    let res = app
+        .client
+        .get(format!("{}/api/contacts/export?conversation_id={id}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let export: app::contacts::ContactExport = res.json().await.unwrap();
+    let bodies: Vec<&str> = export.conversations[0]
+        .messages
+        .iter()
+        .map(|m| m.body.as_str())
+        .collect();
+    assert!(
+        bodies.contains(&"My address is 12 Elm Street") && bodies.contains(&"Here is my ID"),
+        "{bodies:?}"
+    );
+    assert!(export.conversations[0]
+        .messages
+        .iter()
+        .any(|m| m.attachments.iter().any(|a| a.file_name == "passport.txt")));
+
+    // An agent may do neither.
+    let ava = TestApp::client_signed_in(&app, AGENT).await;
+    let cid = id.to_string();
+    assert_eq!(
+        app.call_with(&ava, "contacts/erase", &[("conversation_id", &cid)])
+            .await
+            .status(),
+        403
+    );
+    let res = ava
+        .get(format!("{}/api/contacts/export?conversation_id={id}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    // Not while someone may still be answering them.
+    let open =
+        result::<app::contacts::ErasedContact>(app.call("contacts/erase", &[("conversation_id", &cid)]).await).await;
+    match open {
+        Err(app::AppError::Conflict(why)) => assert!(why.contains("not resolved yet"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    app.resolve(id).await.unwrap();
+    let erased: app::contacts::ErasedContact = result(app.call("contacts/erase", &[("conversation_id", &cid)]).await)
+        .await
+        .unwrap();
+    assert_eq!((erased.conversations, erased.files), (1, 1));
+    assert!(erased.messages >= 2);
+
+    // Gone: the messages, the file on disk, the contact; their chat starts afresh.
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM messages WHERE conversation_id = {id}"))
+            .await,
+        0
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM attachments").await, 0);
+    assert!(!on_disk.exists());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages WHERE body LIKE '%Elm Street%'")
+            .await,
+        0
+    );
+    app.visitor_refusal(&token).await;
+    // The audit log says it happened, not what was erased.
+    let audit = app
+        .texts("SELECT action || ': ' || target FROM audit_log WHERE action LIKE 'contact.%' ORDER BY id")
+        .await;
+    assert!(audit.iter().any(|a| a.starts_with("contact.erased")), "{audit:?}");
+    assert!(audit.iter().all(|a| !a.contains("Elm")), "{audit:?}");
+}
