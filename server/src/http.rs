@@ -117,6 +117,7 @@ async fn log_request(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let status = response.status().as_u16();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
+    crate::metrics::COUNTERS.request(&path, status);
     if status >= 500 {
         tracing::warn!(target: "switchboard::http", %method, path, status, ms, "request");
     } else {

@@ -124,6 +124,16 @@ pub struct OpenCount<K: Hash + Eq + Clone> {
 }
 
 impl<K: Hash + Eq + Clone> OpenCount<K> {
+    /// How many are open now, all keys together.
+    fn total(&self) -> u64 {
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|n| u64::from(*n))
+            .sum()
+    }
+
     fn new(max: u32) -> Arc<Self> {
         Arc::new(OpenCount {
             open: Mutex::new(HashMap::new()),
@@ -193,6 +203,11 @@ impl Limits {
 
     /// A console socket (a tab) of this member, refused while they have as many open as
     /// allowed.
+    /// WebSockets open now: visitors', members'.
+    pub fn open_sockets(&self) -> (u64, u64) {
+        (self.visitor_sockets.total(), self.member_sockets.total())
+    }
+
     pub fn open_member_socket(&self, member_id: i64) -> Result<Permit<i64>, AppError> {
         self.member_sockets.open(member_id).ok_or_else(|| AppError::TooFast {
             what: "Switchboard is open in too many tabs; close one.".into(),

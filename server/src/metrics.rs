@@ -1,9 +1,13 @@
-//! `/metrics`: Prometheus text for whoever holds the configured `metrics_token`. Today it tells
-//! how the database files are kept: the log's size, its checkpoints, the pages written and the
-//! messages stored (their ratio is what one message costs the disk).
+//! `/metrics`: Prometheus text for whoever holds the configured `metrics_token`: how the
+//! database files are kept (the log's size, its checkpoints, the pages written and the messages
+//! stored: their ratio is what one message costs the disk), HTTP requests by kind of route and
+//! status, open sockets, customers' messages by channel, and replies through providers by
+//! channel and outcome with the outbox's backlog.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
+use std::sync::{LazyLock, Mutex};
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -11,6 +15,60 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
+
+/// Counters kept since the process started, each by its labels.
+#[derive(Default)]
+pub struct Counters {
+    /// (route kind, status) → requests.
+    http: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    /// channel kind → customers' messages stored.
+    received: Mutex<BTreeMap<&'static str, u64>>,
+    /// (channel kind, outcome) → replies through a provider.
+    deliveries: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+}
+
+pub static COUNTERS: LazyLock<Counters> = LazyLock::new(Counters::default);
+
+fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K) {
+    *map.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default() += 1;
+}
+
+impl Counters {
+    /// A request answered (`path` is reduced to its kind: `api`, `ws`, `webhooks`, a page …).
+    pub fn request(&self, path: &str, status: u16) {
+        bump(&self.http, (route_kind(path), status));
+    }
+
+    /// A customer's message stored, by the channel it came on.
+    pub fn received(&self, channel: app::lifecycle::ChannelKind) {
+        bump(&self.received, channel.as_str());
+    }
+
+    /// A reply handed to a provider (`accepted`), refused or given up on (`failed`), or put
+    /// back for another try (`retried`).
+    pub fn delivery(&self, channel: app::lifecycle::ChannelKind, outcome: &'static str) {
+        bump(&self.deliveries, (channel.as_str(), outcome));
+    }
+}
+
+/// A request path's kind, for a label with few values.
+fn route_kind(path: &str) -> &'static str {
+    const KINDS: [&str; 10] = [
+        "api",
+        "ws",
+        "webhooks",
+        "ingest",
+        "attachments",
+        "pkg",
+        "widget",
+        "healthz",
+        "readyz",
+        "metrics",
+    ];
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or_default();
+    let first = first.split('.').next().unwrap_or_default();
+    KINDS.iter().find(|k| **k == first).copied().unwrap_or("page")
+}
 
 /// Compares two secrets without telling by its timing how much of them matched.
 fn same_secret(given: &str, expected: &str) -> bool {
@@ -87,11 +145,51 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
         "Messages stored in the database (the highest message id).",
         messages,
     );
+    metric(
+        "switchboard_outbox_pending",
+        "gauge",
+        "Replies through a provider (SMS, e-mail) stored and not yet handed to it.",
+        store.pending_deliveries().await?,
+    );
+    let (visitors, members) = state.limits.open_sockets();
+    let _ = writeln!(
+        out,
+        "# HELP switchboard_sockets_open WebSockets open now, by kind.\n# TYPE switchboard_sockets_open gauge\n\
+         switchboard_sockets_open{{kind=\"visitor\"}} {visitors}\nswitchboard_sockets_open{{kind=\"operator\"}} {members}"
+    );
+    let c = &*COUNTERS;
+    let _ = writeln!(out, "# HELP switchboard_http_requests_total HTTP requests answered, by kind of route and status.\n# TYPE switchboard_http_requests_total counter");
+    for ((route, status), n) in c.http.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        let _ = writeln!(
+            out,
+            "switchboard_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+        );
+    }
+    let _ = writeln!(out, "# HELP switchboard_messages_received_total Customers' messages stored, by channel.\n# TYPE switchboard_messages_received_total counter");
+    for (channel, n) in c.received.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        let _ = writeln!(out, "switchboard_messages_received_total{{channel=\"{channel}\"}} {n}");
+    }
+    let _ = writeln!(out, "# HELP switchboard_deliveries_total Replies through providers, by channel and outcome.\n# TYPE switchboard_deliveries_total counter");
+    for ((channel, outcome), n) in c.deliveries.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        let _ = writeln!(
+            out,
+            "switchboard_deliveries_total{{channel=\"{channel}\",outcome=\"{outcome}\"}} {n}"
+        );
+    }
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn routes_are_counted_by_kind() {
+        assert_eq!(super::route_kind("/api/inbox/conversations"), "api");
+        assert_eq!(super::route_kind("/webhooks/twilio/k/inbound"), "webhooks");
+        assert_eq!(super::route_kind("/widget.js"), "widget");
+        assert_eq!(super::route_kind("/inbox/42"), "page");
+        assert_eq!(super::route_kind("/"), "page");
+    }
+
     #[test]
     fn secrets_are_equal_only_when_equal() {
         assert!(super::same_secret("0123456789abcdef", "0123456789abcdef"));

@@ -382,10 +382,15 @@ async fn visitor_send(
         },
     };
     match state.conversations.visitor_message(c, body, key, attachments).await {
-        Ok(appended) => VisitorEvent::Ack {
-            idempotency_key: key.to_string(),
-            seq: appended.message.seq,
-        },
+        Ok(appended) => {
+            if !appended.duplicate {
+                crate::metrics::COUNTERS.received(app::lifecycle::ChannelKind::Web);
+            }
+            VisitorEvent::Ack {
+                idempotency_key: key.to_string(),
+                seq: appended.message.seq,
+            }
+        }
         Err(e) => refused(e),
     }
 }

@@ -341,6 +341,7 @@ pub async fn receive(
     if appended.duplicate {
         return Ok(Outcome::Duplicate);
     }
+    crate::metrics::COUNTERS.received(ChannelKind::Email);
     Ok(Outcome::Stored { conversation_id })
 }
 

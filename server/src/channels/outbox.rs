@@ -101,6 +101,12 @@ impl Outbox {
                 other.as_str()
             ))),
         };
+        let counted: &'static str = match &result {
+            Ok(_) => "accepted",
+            Err(SendError::Refused(_)) => "failed",
+            Err(SendError::Unavailable(_)) => "retried",
+        };
+        crate::metrics::COUNTERS.delivery(channel.kind, counted);
         match result {
             Ok(sent) => match self
                 .store

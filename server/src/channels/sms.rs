@@ -267,11 +267,14 @@ async fn receive(
     if text.trim().is_empty() && media.is_empty() {
         return Err(bad_request("the text has neither words nor media"));
     }
-    state
+    let appended = state
         .conversations
         .provider_message(conversation_id, &text, sid, &media)
         .await
         .map_err(internal)?;
+    if !appended.duplicate {
+        crate::metrics::COUNTERS.received(ChannelKind::Sms);
+    }
     if let Some(change) = opt_out_of(&body, field(fields, "OptOutType")) {
         let out = change == OptOut::Stop;
         state

@@ -62,6 +62,14 @@ impl Store {
         .await?)
     }
 
+    /// How many replies wait to be handed to their provider.
+    pub async fn pending_deliveries(&self) -> Result<i64, StoreError> {
+        let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages WHERE delivery_status = 'pending'")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(row.0)
+    }
+
     /// When the next pending reply is due, if any is waiting.
     pub async fn next_delivery_due(&self) -> Result<Option<i64>, StoreError> {
         let row: (Option<i64>,) =

@@ -20,6 +20,7 @@ mod handoff;
 mod helpers;
 mod inbox;
 mod limits;
+mod metrics;
 mod process;
 mod qualifications;
 mod restart;

@@ -1,0 +1,86 @@
+//! `/metrics` parses as Prometheus text and moves when messages flow. The counters are the
+//! process's (tests share it), so the checks are on growth, never on exact totals.
+
+use std::collections::BTreeMap;
+
+use app::events::{SenderKind, VisitorCommand, VisitorEvent};
+
+use crate::helpers::*;
+
+const TOKEN: &str = "a metrics token long enough";
+
+/// Every sample of the exposition, `name{labels}` → value; panics on a line that is not
+/// Prometheus text.
+async fn scrape(app: &TestApp) -> BTreeMap<String, f64> {
+    let text = new_client()
+        .get(format!("{}/metrics", app.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut samples = BTreeMap::new();
+    let mut typed = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').expect("a TYPE line names a type");
+            assert!(["counter", "gauge"].contains(&kind), "{line}");
+            typed.insert(name.to_string());
+            continue;
+        }
+        if line.starts_with("# HELP ") || line.is_empty() {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("not a sample: {line}"));
+        let name = series.split('{').next().unwrap();
+        assert!(typed.contains(name), "{name} has no TYPE line");
+        if let Some(labels) = series.strip_prefix(name) {
+            assert!(
+                labels.is_empty() || (labels.starts_with('{') && labels.ends_with('}')),
+                "{line}"
+            );
+        }
+        samples.insert(
+            series.to_string(),
+            value.parse::<f64>().unwrap_or_else(|_| panic!("{line}")),
+        );
+    }
+    samples
+}
+
+fn get(samples: &BTreeMap<String, f64>, series: &str) -> f64 {
+    samples.get(series).copied().unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn metrics_parse_as_prometheus_text_and_move_when_messages_flow() {
+    let app = spawn_app_with(&[("SWITCHBOARD_METRICS_TOKEN", TOKEN)]).await;
+    let before = scrape(&app).await;
+    assert!(before.contains_key("switchboard_outbox_pending"));
+    assert!(before.contains_key(r#"switchboard_sockets_open{kind="visitor"}"#));
+
+    let mut v = app.visitor().await;
+    v.send(&VisitorCommand::Send {
+        body: "How do I reset my password?".into(),
+        idempotency_key: "m1".into(),
+        attachments: vec![],
+    })
+    .await;
+    v.wait_for("the assistant's answer", |e| match e {
+        VisitorEvent::Message { message } if message.sender_kind == SenderKind::Ai => Some(()),
+        _ => None,
+    })
+    .await;
+    let after = scrape(&app).await;
+    let web = r#"switchboard_messages_received_total{channel="web"}"#;
+    assert!(get(&after, web) >= get(&before, web) + 1.0, "{after:?}");
+    assert!(get(&after, r#"switchboard_sockets_open{kind="visitor"}"#) >= 1.0);
+    let ok_api = r#"switchboard_http_requests_total{route="api",status="200"}"#;
+    assert!(
+        get(&after, ok_api) >= get(&before, ok_api) + 1.0,
+        "the visitor's start is counted"
+    );
+    assert!(get(&after, "switchboard_messages_stored") >= 2.0);
+}
