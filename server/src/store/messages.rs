@@ -131,16 +131,8 @@ impl Store {
         key: &str,
         attachments: &[i64],
     ) -> Result<Appended, StoreError> {
-        let m = NewMessage {
-            sender_kind: SenderKind::Contact,
-            sender_id: None,
-            body,
-            internal: false,
-            idempotency_key: Some(key),
-            attachments,
-            channel_message_id: None,
-        };
-        unguarded(self.append_one(conversation_id, &m).await)
+        self.append_customer(conversation_id, body, Some(key), None, attachments)
+            .await
     }
 
     /// A customer's message that came through a provider (an SMS, an e-mail), stored once
@@ -152,14 +144,26 @@ impl Store {
         channel_message_id: &str,
         attachments: &[i64],
     ) -> Result<Appended, StoreError> {
+        self.append_customer(conversation_id, body, None, Some(channel_message_id), attachments)
+            .await
+    }
+
+    async fn append_customer(
+        &self,
+        conversation_id: i64,
+        body: &str,
+        idempotency_key: Option<&str>,
+        channel_message_id: Option<&str>,
+        attachments: &[i64],
+    ) -> Result<Appended, StoreError> {
         let m = NewMessage {
             sender_kind: SenderKind::Contact,
             sender_id: None,
             body,
             internal: false,
-            idempotency_key: None,
+            idempotency_key,
             attachments,
-            channel_message_id: Some(channel_message_id),
+            channel_message_id,
         };
         unguarded(self.append_one(conversation_id, &m).await)
     }

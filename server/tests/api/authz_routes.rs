@@ -122,7 +122,7 @@ async fn world() -> World {
 }
 
 /// The visitor writes, waits for the assistant, then sends a file; gives the conversation.
-async fn conversation_with_file(app: &TestApp, v: &mut VisitorSocket, token: &str, name: &str) -> i64 {
+pub(crate) async fn conversation_with_file(app: &TestApp, v: &mut VisitorSocket, token: &str, name: &str) -> i64 {
     v.send(&VisitorCommand::Send {
         body: "hello".into(),
         idempotency_key: "first".into(),

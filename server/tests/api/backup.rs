@@ -1,9 +1,6 @@
 //! `switchboard backup` while the server serves, then `switchboard restore` into a new data
 //! directory: a server started there has every conversation, message and file.
 
-use app::conversation::AttachmentView;
-use app::events::{SenderKind, VisitorCommand, VisitorEvent};
-
 use crate::helpers::*;
 use crate::process::{serve, switchboard};
 
@@ -22,37 +19,11 @@ async fn a_backup_taken_while_serving_restores_every_conversation_message_and_fi
     let app = spawn_app().await;
     let token = app.visitor_token().await;
     let mut v = app.visitor_with(&token).await;
-    v.send(&VisitorCommand::Send {
-        body: "My order 4471 is late".into(),
-        idempotency_key: "b1".into(),
-        attachments: vec![],
-    })
-    .await;
-    v.wait_for("the assistant's answer", |e| match e {
-        VisitorEvent::Message { message } if message.sender_kind == SenderKind::Ai => Some(()),
-        _ => None,
-    })
-    .await;
-    let receipt = b"Order 4471, paid 30 Nov";
-    let file: AttachmentView =
-        crate::attachments::upload_as_visitor(&app, &token, "receipt.txt", "text/plain", receipt)
-            .await
-            .json()
-            .await
-            .unwrap();
-    // A file on its own: the assistant has nothing to answer, so nothing is still being
-    // written when the backup is compared with the server's database.
-    v.send(&VisitorCommand::Send {
-        body: String::new(),
-        idempotency_key: "b2".into(),
-        attachments: vec![file.id],
-    })
-    .await;
-    v.wait_for("the file's message", |e| match e {
-        VisitorEvent::Message { message } if !message.attachments.is_empty() => Some(()),
-        _ => None,
-    })
-    .await;
+    // A message the assistant answers, then a file on its own (nothing left to answer, so
+    // nothing is still being written when the copy is compared with the server's database).
+    crate::authz_routes::conversation_with_file(&app, &mut v, &token, "receipt.txt").await;
+    let receipt = b"4471";
+    let file_id = app.count("SELECT id FROM attachments").await;
     let bodies = "SELECT body FROM messages ORDER BY conversation_id, seq";
     let before = app.texts(bodies).await;
 
@@ -87,7 +58,7 @@ async fn a_backup_taken_while_serving_restores_every_conversation_message_and_fi
     let server = serve(&restored, &scratch.path().join("server.log"));
     let admin = server.signed_in(ADMIN).await;
     let fetched = admin
-        .get(format!("{}/attachments/{}", server.base, file.id))
+        .get(format!("{}/attachments/{file_id}", server.base))
         .send()
         .await
         .unwrap();
