@@ -27,6 +27,14 @@ pub fn backoff(attempt: i64) -> Duration {
 /// How often the task looks for due replies even when nothing woke it.
 const LOOK_EVERY: Duration = Duration::from_secs(30);
 
+/// Whether handling a reply was recorded: its new state stored (`Yes`), handed to the
+/// provider without the record (`SentOnly`), or nothing stored (`No`).
+enum Recorded {
+    Yes,
+    SentOnly,
+    No,
+}
+
 pub struct Outbox {
     pub store: Store,
     pub conversations: Arc<Conversations>,
@@ -40,18 +48,32 @@ pub struct Outbox {
 impl Outbox {
     pub async fn run(self) {
         let wake = self.conversations.outbox();
+        // Replies the provider took whose id could not be stored (the database refusing
+        // writes): never sent again by this process, whatever the database still says.
+        let mut sent_unrecorded = std::collections::HashSet::new();
         loop {
-            let mut sent_any = false;
+            let mut recorded_any = false;
             match self.store.due_deliveries(now_ms(), 20).await {
                 Ok(due) => {
-                    sent_any = !due.is_empty();
                     for reply in due {
-                        self.deliver(reply).await;
+                        if sent_unrecorded.contains(&reply.message_id) {
+                            continue;
+                        }
+                        let id = reply.message_id;
+                        match self.deliver(reply).await {
+                            Recorded::Yes => recorded_any = true,
+                            Recorded::SentOnly => {
+                                sent_unrecorded.insert(id);
+                            }
+                            Recorded::No => {}
+                        }
                     }
                 }
                 Err(e) => tracing::error!(error = %e, "could not read the replies waiting to be sent"),
             }
-            if sent_any {
+            // Only while replies move on: a batch that changed nothing waits like an empty one,
+            // so a database refusing writes is not asked again and again.
+            if recorded_any {
                 continue;
             }
             let wait = match self.store.next_delivery_due().await {
@@ -72,19 +94,25 @@ impl Outbox {
         }
     }
 
-    async fn fail(&self, reply: &Outgoing, why: &str) {
+    async fn fail(&self, reply: &Outgoing, why: &str) -> Recorded {
         tracing::warn!(message = reply.message_id, why, "a reply could not be sent");
         match self
             .store
             .delivery_report(reply.message_id, DeliveryStatus::Failed, Some(why))
             .await
         {
-            Ok(moved) => self.publish(moved),
-            Err(e) => tracing::error!(error = %e, "could not record a failed reply"),
+            Ok(moved) => {
+                self.publish(moved);
+                Recorded::Yes
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not record a failed reply");
+                Recorded::No
+            }
         }
     }
 
-    async fn deliver(&self, reply: Outgoing) {
+    async fn deliver(&self, reply: Outgoing) -> Recorded {
         let channel = match self.store.channel(reply.channel_id).await {
             Ok(Some(c)) => c,
             Ok(None) => return self.fail(&reply, "the channel was deleted").await,
@@ -113,8 +141,14 @@ impl Outbox {
                 .delivery_accepted(reply.message_id, &sent.sid, sent.status)
                 .await
             {
-                Ok(moved) => self.publish(moved),
-                Err(e) => tracing::error!(error = %e, sid = sent.sid, "a sent reply's id could not be stored"),
+                Ok(moved) => {
+                    self.publish(moved);
+                    Recorded::Yes
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, sid = sent.sid, "a sent reply's id could not be stored");
+                    Recorded::SentOnly
+                }
             },
             Err(SendError::Refused(why)) => self.fail(&reply, &why).await,
             Err(SendError::Unavailable(why)) => self.later(&reply, &why).await,
@@ -122,14 +156,18 @@ impl Outbox {
     }
 
     /// The provider could not be reached: try again later, or give up after `MAX_ATTEMPTS`.
-    async fn later(&self, reply: &Outgoing, why: &str) {
+    async fn later(&self, reply: &Outgoing, why: &str) -> Recorded {
         if reply.attempts + 1 >= MAX_ATTEMPTS {
             return self.fail(reply, &format!("{why} (tried {MAX_ATTEMPTS} times)")).await;
         }
         let after = now_ms() + backoff(reply.attempts).as_millis() as i64;
         tracing::info!(message = reply.message_id, why, "a reply will be tried again");
-        if let Err(e) = self.store.retry_delivery(reply.message_id, after).await {
-            tracing::error!(error = %e, "could not put a reply back in the outbox");
+        match self.store.retry_delivery(reply.message_id, after).await {
+            Ok(()) => Recorded::Yes,
+            Err(e) => {
+                tracing::error!(error = %e, "could not put a reply back in the outbox");
+                Recorded::No
+            }
         }
     }
 
