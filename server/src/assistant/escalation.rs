@@ -29,6 +29,35 @@ const HUMAN_PHRASES: &[&str] = &[
     "stop the bot",
 ];
 
+/// Compounds whose words would otherwise read as a request for a person: a travel agent is
+/// not the support team, human error is not asking for a human. They are taken out of the text
+/// before the phrases above are looked for.
+const NOT_A_REQUEST: &[&str] = &[
+    "travel agent",
+    "real estate agent",
+    "estate agent",
+    "insurance agent",
+    "secret agent",
+    "booking agent",
+    "shipping agent",
+    "customs agent",
+    "leasing agent",
+    "letting agent",
+    "rental agent",
+    "ticket agent",
+    "free agent",
+    "double agent",
+    "user agent",
+    "tour operator",
+    "network operator",
+    "mobile operator",
+    "human error",
+    "human resources",
+    "human rights",
+    "human nature",
+    "staff discount",
+];
+
 /// Signs of frustration.
 const FRUSTRATION_PHRASES: &[&str] = &[
     "useless",
@@ -74,7 +103,12 @@ fn contains_phrase(normalised: &str, phrase: &str) -> bool {
 
 /// Whether the message asks to talk to a person.
 pub fn asks_for_human(text: &str) -> bool {
-    let n = normalise(text);
+    let mut n = normalise(text);
+    for compound in NOT_A_REQUEST {
+        for form in [format!(" {compound} "), format!(" {compound}s ")] {
+            n = n.replace(&form, " ");
+        }
+    }
     HUMAN_PHRASES.iter().any(|p| contains_phrase(&n, p))
 }
 
@@ -112,6 +146,20 @@ pub fn decide(text: &str, human_requests: i64, threshold: i64, escalate_on_frust
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compounds_that_name_someone_else_are_not_requests_for_a_person() {
+        assert!(!asks_for_human("I booked it through my travel agent"));
+        assert!(!asks_for_human("Our travel agents changed the dates"));
+        assert!(!asks_for_human("It was human error on my side"));
+        assert!(!asks_for_human("Is there a staff discount?"));
+        // The same words still ask for a person where they do.
+        assert!(asks_for_human(
+            "My travel agent is useless, can I talk to a human agent?"
+        ));
+        assert!(asks_for_human("agent please"));
+        assert!(asks_for_human("I want a human"));
+    }
 
     #[test]
     fn many_phrasings_ask_for_a_human() {
