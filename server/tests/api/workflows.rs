@@ -5,7 +5,7 @@ use app::workflows::WorkflowSettings;
 
 use crate::helpers::*;
 
-fn form(overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+pub(crate) fn form(overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
     let mut f = vec![
         ("id", "1"),
         ("name", "Support Assistant"),
