@@ -143,17 +143,40 @@ pub struct Me {
     pub name: String,
     pub email: String,
     pub role: Role,
+    /// Set when the member acts through an API token: the scopes it was given, which narrow
+    /// the role's (a token never does more than its member may).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    pub token_scopes: Option<Vec<Scope>>,
 }
 
 impl Me {
     pub fn can(&self, scope: Scope) -> bool {
-        self.role.has(scope)
+        self.role.has(scope) && self.token_scopes.as_ref().is_none_or(|given| given.contains(&scope))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_narrows_what_its_member_may_do_and_never_widens_it() {
+        let mut me = Me {
+            member_id: 1,
+            workspace_id: 1,
+            workspace_name: "Acme".into(),
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            role: Role::Agent,
+            token_scopes: None,
+        };
+        assert!(me.can(Scope::OperatorWrite));
+        me.token_scopes = Some(vec![Scope::OperatorRead, Scope::SettingsWrite]);
+        assert!(me.can(Scope::OperatorRead));
+        assert!(!me.can(Scope::OperatorWrite), "not given to the token");
+        assert!(!me.can(Scope::SettingsWrite), "given to the token, but not the agent's");
+    }
 
     #[test]
     fn every_role_round_trips_through_its_stored_name() {

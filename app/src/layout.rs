@@ -20,12 +20,13 @@ struct NavEntry {
     icon: &'static str,
 }
 
-const NAV: [NavEntry; 9] = [
+const NAV: [NavEntry; 10] = [
     NavEntry { href: "/inbox", label: "Inbox", scope: Scope::OperatorRead, icon: "M3 7l9 6 9-6M5 5h14a2 2 0 012 2v10a2 2 0 01-2 2H5a2 2 0 01-2-2V7a2 2 0 012-2z" },
     NavEntry { href: "/live", label: "Live", scope: Scope::ConversationsReadAll, icon: "M12 8v4l3 2m6-2a9 9 0 11-18 0 9 9 0 0118 0z" },
     NavEntry { href: "/canned", label: "Canned responses", scope: Scope::OperatorRead, icon: "M7 8h10M7 12h6m-6 8l-4-4V6a2 2 0 012-2h14a2 2 0 012 2v8a2 2 0 01-2 2H11l-4 4z" },
     NavEntry { href: "/people", label: "People", scope: Scope::MembersRead, icon: "M17 20h5v-2a4 4 0 00-5-3.9M9 20H4v-2a4 4 0 015-3.9m8-6.1a4 4 0 11-8 0 4 4 0 018 0z" },
     NavEntry { href: "/channels", label: "Channels", scope: Scope::ChannelsWrite, icon: "M8 12h.01M12 12h.01M16 12h.01M21 12c0 4.4-4 8-9 8a9.9 9.9 0 01-4.3-.9L3 20l1.4-3.7C3.5 15 3 13.6 3 12c0-4.4 4-8 9-8s9 3.6 9 8z" },
+    NavEntry { href: "/integrations", label: "Integrations", scope: Scope::SettingsWrite, icon: "M10 14a3.5 3.5 0 005 0l3-3a3.5 3.5 0 00-5-5l-1 1m1 4a3.5 3.5 0 00-5 0l-3 3a3.5 3.5 0 005 5l1-1" },
     NavEntry { href: "/settings", label: "Settings", scope: Scope::SettingsWrite, icon: "M10.3 4.3a1.7 1.7 0 013.4 0 1.7 1.7 0 002.6 1.1 1.7 1.7 0 012.4 2.4 1.7 1.7 0 001 2.5 1.7 1.7 0 010 3.4 1.7 1.7 0 00-1 2.6 1.7 1.7 0 01-2.4 2.4 1.7 1.7 0 00-2.6 1 1.7 1.7 0 01-3.4 0 1.7 1.7 0 00-2.5-1 1.7 1.7 0 01-2.4-2.4 1.7 1.7 0 00-1.1-2.6 1.7 1.7 0 010-3.4 1.7 1.7 0 001.1-2.5 1.7 1.7 0 012.4-2.4 1.7 1.7 0 002.5-1.1zM15 12a3 3 0 11-6 0 3 3 0 016 0z" },
     NavEntry {
         href: "/workflows",

@@ -27,6 +27,7 @@ pub mod chat;
 pub mod contacts;
 pub mod conversation;
 pub mod inbox;
+pub mod integrations;
 pub mod live;
 pub mod people;
 pub mod qualifications;
@@ -121,6 +122,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/channels") view={Lazy::<Channels>::new()}/>
                     <Route path=path!("/settings") view={Lazy::<Settings>::new()}/>
                     <Route path=path!("/audit") view={Lazy::<Audit>::new()}/>
+                    <Route path=path!("/integrations") view={Lazy::<Integrations>::new()}/>
                     <Route path=path!("/workflows") view={Lazy::<Workflows>::new()}/>
                     <Route path=path!("/qualifications") view={Lazy::<Qualifications>::new()}/>
                     <Route path=path!("/qualifications/:id") view={Lazy::<Practice>::new()}/>
@@ -207,6 +209,7 @@ lazy_pages! {
     Channels => channels::page::ChannelsPage,
     Settings => settings::page::SettingsPage,
     Audit => audit::page::AuditPage,
+    Integrations => integrations::page::IntegrationsPage,
     Workflows => workflows::page::WorkflowsPage,
     Qualifications => qualifications::page::QualificationsPage,
     Practice => qualifications::page::PracticePage,

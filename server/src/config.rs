@@ -53,6 +53,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "visitor_uploads_per_hour", env: "SWITCHBOARD_VISITOR_UPLOADS_PER_HOUR", default: Some("30"), secret: false, doc: "Files one visitor may upload per hour (1 to 1000000). Over it: HTTP 429 with Retry-After." },
     Setting { key: "visitor_sockets_per_address", env: "SWITCHBOARD_VISITOR_SOCKETS_PER_ADDRESS", default: Some("100"), secret: false, doc: "Chat connections (widget sockets) one client address may hold open at once (1 to 1000000). Over it the connection is refused with HTTP 429." },
     Setting { key: "member_sockets", env: "SWITCHBOARD_MEMBER_SOCKETS", default: Some("20"), secret: false, doc: "Console connections (browser tabs) one member may hold open at once (1 to 10000). Over it the connection is refused with HTTP 429." },
+    Setting { key: "api_requests_per_minute", env: "SWITCHBOARD_API_REQUESTS_PER_MINUTE", default: Some("600"), secret: false, doc: "REST API requests one token may make per minute (1 to 1000000). Over it the request is refused with HTTP 429 and Retry-After." },
     Setting { key: "attachment_quota_mb", env: "SWITCHBOARD_ATTACHMENT_QUOTA_MB", default: Some("2048"), secret: false, doc: "Megabytes of files (uploads by visitors and members) one workspace may keep; an upload past it is refused in words (0: no quota; 0 to 10000000)." },
     Setting { key: "secret_key", env: "SWITCHBOARD_SECRET_KEY", default: None, secret: true, doc: "Key that signs visitor tokens (at least 32 characters). Default: a random key kept in `<data_dir>/secret.key`." },
     Setting { key: "previous_secret_key", env: "SWITCHBOARD_PREVIOUS_SECRET_KEY", default: None, secret: true, doc: "After changing `secret_key`: the key it replaces. Visitor tokens and file links it signed are accepted until they expire, and visitors get new tokens signed with the new key when they reconnect." },
@@ -281,6 +282,7 @@ impl Config {
             visitor_sockets_per_address: parse(&raw, "visitor_sockets_per_address", |v| ranged(v, 1, 1_000_000))?
                 as u32,
             member_sockets: parse(&raw, "member_sockets", |v| ranged(v, 1, 10_000))? as u32,
+            api_requests_per_minute: parse(&raw, "api_requests_per_minute", |v| ranged(v, 1, 1_000_000))? as u32,
         };
         let serve = crate::serve::ServeLimits {
             read_timeout: std::time::Duration::from_secs(

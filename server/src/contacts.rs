@@ -110,17 +110,130 @@ impl Contacts {
             Err(AppError::forbidden("change contact details"))
         }
     }
+
+    /// A contact by its id, if it is in the member's workspace (the API's way in; the console
+    /// reaches contacts through conversations).
+    pub async fn reach(&self, me: &Me, contact_id: i64) -> Result<i64, AppError> {
+        if me.can(Scope::OperatorRead) && self.store.contact_workspace(contact_id).await? == Some(me.workspace_id) {
+            return Ok(contact_id);
+        }
+        Err(AppError::not_found("That contact"))
+    }
+
+    /// The contact with the conversations of theirs the member may see.
+    pub async fn detail_of(&self, me: &Me, contact: i64) -> Result<ContactDetail, AppError> {
+        let visibility = Visibility::of(&self.store, me).await?;
+        self.store
+            .contact_detail(contact, &visibility)
+            .await?
+            .ok_or_else(|| AppError::not_found("That contact"))
+    }
+
+    /// A new contact of the member's workspace, known by the e-mail and phone given (each also
+    /// an identity, so the customer's next e-mail or text finds them).
+    pub async fn create(&self, me: &Me, name: &str, email: &str, phone: &str) -> Result<ContactDetail, AppError> {
+        Self::require_write(me)?;
+        let name = check_name(name)?;
+        let email = check_email(email)?;
+        let phone = check_phone(phone)?;
+        let identities = [
+            ("email", email.clone()),
+            ("phone", phone.as_deref().and_then(app::contacts::phone_e164)),
+        ];
+        for (kind, value) in &identities {
+            if let Some(value) = value {
+                if self
+                    .store
+                    .identity_contact(me.workspace_id, kind, value)
+                    .await?
+                    .is_some()
+                {
+                    return Err(AppError::Conflict(format!(
+                        "A contact with the {} {value} exists already.",
+                        if *kind == "email" { "e-mail" } else { "phone number" }
+                    )));
+                }
+            }
+        }
+        let contact = self
+            .store
+            .create_contact(me.workspace_id, &name, email.as_deref(), phone.as_deref())
+            .await?;
+        for (kind, value) in identities {
+            if let Some(value) = value {
+                self.store
+                    .claim_identity(me.workspace_id, contact, kind, &value)
+                    .await?;
+            }
+        }
+        self.detail_of(me, contact).await
+    }
+
+    pub async fn update_of(
+        &self,
+        me: &Me,
+        contact: i64,
+        name: &str,
+        email: &str,
+        phone: &str,
+    ) -> Result<ContactDetail, AppError> {
+        Self::require_write(me)?;
+        let name = check_name(name)?;
+        let email = check_email(email)?;
+        let phone = check_phone(phone)?;
+        self.store
+            .update_contact(contact, &name, email.as_deref(), phone.as_deref())
+            .await?;
+        // Every conversation of the contact shows the new name.
+        for (id, _, _) in self.store.contact_conversations(contact).await? {
+            self.conversations.publish_summary(id).await;
+        }
+        self.detail_of(me, contact).await
+    }
+
+    pub async fn label_of(&self, me: &Me, contact: i64, label: &str, add: bool) -> Result<ContactDetail, AppError> {
+        Self::require_write(me)?;
+        let label = check_label(label)?;
+        if add && self.detail_of(me, contact).await?.labels.len() >= 30 {
+            return Err(AppError::invalid("Label", "a contact has at most 30 labels"));
+        }
+        self.store.set_contact_label(contact, &label, add).await?;
+        self.detail_of(me, contact).await
+    }
+
+    /// Sets a data record; an empty value removes it.
+    pub async fn data_of(&self, me: &Me, contact: i64, key: &str, value: &str) -> Result<ContactDetail, AppError> {
+        Self::require_write(me)?;
+        let key = check_key(key)?;
+        let value = value.trim();
+        if value.chars().count() > 500 {
+            return Err(AppError::invalid("Value", "must be at most 500 characters"));
+        }
+        let existing = self.detail_of(me, contact).await?;
+        if !value.is_empty() && existing.data.len() >= 50 && !existing.data.iter().any(|(k, _)| *k == key) {
+            return Err(AppError::invalid("Key", "a contact has at most 50 data records"));
+        }
+        self.store
+            .set_contact_data(contact, &key, (!value.is_empty()).then_some(value))
+            .await?;
+        self.detail_of(me, contact).await
+    }
+}
+
+/// A contact's name: 1 to 100 characters.
+fn check_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid("Name", "must be 1 to 100 characters"));
+    }
+    Ok(name.to_string())
 }
 
 #[async_trait::async_trait]
 impl app::contacts::ContactsApi for Contacts {
     async fn detail(&self, me: &Me, conversation_id: i64) -> Result<ContactDetail, AppError> {
         let contact = self.contact_of(me, conversation_id).await?;
-        let visibility = Visibility::of(&self.store, me).await?;
-        self.store
-            .contact_detail(contact, &visibility)
-            .await?
-            .ok_or_else(|| AppError::not_found("That contact"))
+        self.detail_of(me, contact).await
     }
 
     async fn update(
@@ -133,48 +246,20 @@ impl app::contacts::ContactsApi for Contacts {
     ) -> Result<ContactDetail, AppError> {
         Self::require_write(me)?;
         let contact = self.contact_of(me, conversation_id).await?;
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::invalid("Name", "must be 1 to 100 characters"));
-        }
-        let email = check_email(email)?;
-        let phone = check_phone(phone)?;
-        self.store
-            .update_contact(contact, name, email.as_deref(), phone.as_deref())
-            .await?;
-        // Every conversation of the contact shows the new name.
-        self.conversations.publish_summary(conversation_id).await;
-        self.detail(me, conversation_id).await
+        self.update_of(me, contact, name, email, phone).await
     }
 
     async fn label(&self, me: &Me, conversation_id: i64, label: &str, add: bool) -> Result<ContactDetail, AppError> {
         Self::require_write(me)?;
         let contact = self.contact_of(me, conversation_id).await?;
-        let label = check_label(label)?;
-        if add && self.detail(me, conversation_id).await?.labels.len() >= 30 {
-            return Err(AppError::invalid("Label", "a contact has at most 30 labels"));
-        }
-        self.store.set_contact_label(contact, &label, add).await?;
-        self.detail(me, conversation_id).await
+        self.label_of(me, contact, label, add).await
     }
 
     /// Sets a data record; an empty value removes it.
     async fn data(&self, me: &Me, conversation_id: i64, key: &str, value: &str) -> Result<ContactDetail, AppError> {
         Self::require_write(me)?;
         let contact = self.contact_of(me, conversation_id).await?;
-        let key = check_key(key)?;
-        let value = value.trim();
-        if value.chars().count() > 500 {
-            return Err(AppError::invalid("Value", "must be at most 500 characters"));
-        }
-        let existing = self.detail(me, conversation_id).await?;
-        if !value.is_empty() && existing.data.len() >= 50 && !existing.data.iter().any(|(k, _)| *k == key) {
-            return Err(AppError::invalid("Key", "a contact has at most 50 data records"));
-        }
-        self.store
-            .set_contact_data(contact, &key, (!value.is_empty()).then_some(value))
-            .await?;
-        self.detail(me, conversation_id).await
+        self.data_of(me, contact, key, value).await
     }
 
     async fn search(&self, me: &Me, conversation_id: i64, query: &str) -> Result<Vec<ContactMatch>, AppError> {

@@ -3,6 +3,7 @@
 //! surface. `Application::build` is what `main` and the integration tests both start.
 
 pub mod accounts;
+pub mod api;
 pub mod assistant;
 pub mod attachments;
 pub mod auth;
@@ -177,6 +178,7 @@ impl Application {
                 store.clone(),
                 config.public_url.clone(),
             )),
+            api_tokens: Arc::new(api::tokens::ApiTokens::new(store.clone())),
         };
         let outbound_http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))

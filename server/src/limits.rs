@@ -90,6 +90,8 @@ pub struct LimitSettings {
     pub visitor_sockets_per_address: u32,
     /// Console sockets (tabs) open at once per member.
     pub member_sockets: u32,
+    /// REST API requests per token.
+    pub api_requests_per_minute: u32,
 }
 
 impl Default for LimitSettings {
@@ -100,6 +102,7 @@ impl Default for LimitSettings {
             visitor_uploads_per_hour: 30,
             visitor_sockets_per_address: 100,
             member_sockets: 20,
+            api_requests_per_minute: 600,
         }
     }
 }
@@ -109,6 +112,7 @@ pub struct Limits {
     chat_starts: DefaultKeyedRateLimiter<IpAddr>,
     visitor_messages: DefaultKeyedRateLimiter<i64>,
     visitor_uploads: DefaultKeyedRateLimiter<i64>,
+    api_requests: DefaultKeyedRateLimiter<i64>,
     /// Password reset e-mails per address asked for, and asks per client.
     reset_addresses: DefaultKeyedRateLimiter<String>,
     reset_clients: DefaultKeyedRateLimiter<IpAddr>,
@@ -180,6 +184,7 @@ impl Limits {
             chat_starts: RateLimiter::keyed(Quota::per_minute(at_least_one(s.chat_starts_per_minute))),
             visitor_messages: RateLimiter::keyed(Quota::per_minute(at_least_one(s.visitor_messages_per_minute))),
             visitor_uploads: RateLimiter::keyed(Quota::per_hour(at_least_one(s.visitor_uploads_per_hour))),
+            api_requests: RateLimiter::keyed(Quota::per_minute(at_least_one(s.api_requests_per_minute))),
             reset_addresses: RateLimiter::keyed(Quota::per_hour(at_least_one(RESETS_PER_ADDRESS_PER_HOUR))),
             reset_clients: RateLimiter::keyed(Quota::per_hour(at_least_one(RESETS_PER_CLIENT_PER_HOUR))),
             visitor_sockets: OpenCount::new(s.visitor_sockets_per_address),
@@ -252,12 +257,22 @@ impl Limits {
         )
     }
 
+    /// One more REST API request with this token.
+    pub fn api_request(&self, token_id: i64) -> Result<(), AppError> {
+        check(
+            &self.api_requests,
+            &token_id,
+            "This API token is making requests faster than its limit allows.",
+        )
+    }
+
     /// Forgets the keys whose allowance is whole again, so memory follows the clients of the
     /// last minutes, not of all time.
     pub fn forget_idle(&self) {
         self.chat_starts.retain_recent();
         self.visitor_messages.retain_recent();
         self.visitor_uploads.retain_recent();
+        self.api_requests.retain_recent();
         self.reset_addresses.retain_recent();
         self.reset_clients.retain_recent();
     }
@@ -267,6 +282,7 @@ impl Limits {
         self.chat_starts.len()
             + self.visitor_messages.len()
             + self.visitor_uploads.len()
+            + self.api_requests.len()
             + self.reset_addresses.len()
             + self.reset_clients.len()
     }

@@ -46,5 +46,9 @@ pub async fn tidy_every(store: Store, policy: Policy, every: Duration) {
             Ok(n) => tracing::info!(visitors = n, "forgot visitors who never wrote"),
             Err(e) => tracing::warn!(error = %e, "could not forget visitors who never wrote"),
         }
+        // An API client retries a request within minutes; a day is plenty.
+        if let Err(e) = store.forget_idempotency_keys(now - 24 * 3600 * 1000).await {
+            tracing::warn!(error = %e, "could not forget old idempotency keys");
+        }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use leptos::prelude::provide_context;
 
 use crate::accounts::Accounts;
+use crate::api::tokens::ApiTokens;
 use crate::auth::Sessions;
 use crate::canned::Canned;
 use crate::categories::Categories;
@@ -37,6 +38,7 @@ pub struct Services {
     pub chat: Arc<WebChat>,
     pub channels: Arc<ChannelAdmin>,
     pub settings: Arc<Settings>,
+    pub api_tokens: Arc<ApiTokens>,
 }
 
 impl Services {
@@ -61,5 +63,6 @@ impl Services {
         provide_context::<Arc<dyn app::channels::ChannelsApi>>(self.channels.clone());
         provide_context::<Arc<dyn app::live::LiveApi>>(self.router.clone());
         provide_context::<Arc<dyn app::settings::SettingsApi>>(self.settings.clone());
+        provide_context::<Arc<dyn app::integrations::ApiTokensApi>>(self.api_tokens.clone());
     }
 }

@@ -319,6 +319,7 @@ mod tests {
             name: "Me".into(),
             email: "me@x.io".into(),
             role,
+            token_scopes: None,
         }
     }
 

@@ -14,6 +14,10 @@ pub use api::*;
 pub struct ConversationSummary {
     pub id: i64,
     pub workflow_id: i64,
+    #[serde(default)]
+    pub channel_id: i64,
+    #[serde(default)]
+    pub contact_id: i64,
     pub channel_kind: crate::lifecycle::ChannelKind,
     pub channel_name: String,
     /// The channel's colour (CSS), shown as a chip in the inbox.

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use app::events::{MessageBody, MessageView};
 use app::inbox::ConversationSummary;
-use app::lifecycle::{Handler, Status};
+use app::lifecycle::{ChannelKind, Handler, Status};
 use app::macros::{self, MacroValues};
 use app::{AppError, Me, Scope};
 use tokio::task::AbortHandle;
@@ -526,6 +526,98 @@ impl Conversations {
             self.publish_activity(appended.after(), conversation_id).await;
         }
         Ok(appended)
+    }
+
+    /// A reply written by an outside bot as the workflow's assistant (through the API), refused
+    /// once a person handles the conversation, as the built-in assistant's would be.
+    pub async fn assistant_message(
+        &self,
+        me: &Me,
+        conversation_id: i64,
+        body: MessageBody,
+    ) -> Result<Appended, AppError> {
+        require_write(me)?;
+        let conversation = self.access(me, conversation_id).await?;
+        if let Some(why) = self.reply_blocked(&conversation).await? {
+            return Err(AppError::Conflict(why));
+        }
+        let appended = self
+            .store
+            .append_ai_message(conversation_id, body.as_str())
+            .await
+            .map_err(refusal)?;
+        self.publish_message(&appended.message);
+        self.publish_activity(appended.after(), conversation_id).await;
+        Ok(appended)
+    }
+
+    /// The contact's conversation on a channel of the member's workspace (their latest there, or
+    /// a new one), for writing to them first. The contact must be reachable on it: a phone
+    /// number for texts, an e-mail address for e-mail.
+    pub async fn open_for(&self, me: &Me, contact_id: i64, channel_id: i64) -> Result<i64, AppError> {
+        require_write(me)?;
+        let channel = self
+            .store
+            .channel(channel_id)
+            .await?
+            .filter(|c| c.workspace_id == me.workspace_id)
+            .ok_or_else(|| AppError::invalid("channel_id", "is not a channel of this workspace"))?;
+        if !channel.enabled {
+            return Err(AppError::Conflict(format!(
+                "The channel {} is turned off.",
+                channel.name
+            )));
+        }
+        let Some((_, email, phone)) = self.store.contact_fields(contact_id).await? else {
+            return Err(AppError::invalid("contact_id", "is not a contact of this workspace"));
+        };
+        match channel.kind {
+            ChannelKind::Sms if phone.as_deref().and_then(app::contacts::phone_e164).is_none() => {
+                return Err(AppError::invalid(
+                    "contact_id",
+                    "the contact has no phone number to text",
+                ))
+            }
+            ChannelKind::Email if email.is_none() => {
+                return Err(AppError::invalid("contact_id", "the contact has no e-mail address"))
+            }
+            _ => {}
+        }
+        let id = self.conversation_for(contact_id, channel_id).await?;
+        self.access(me, id).await?;
+        Ok(id)
+    }
+
+    /// An outside bot hands the conversation to people (through the API): escalated as the
+    /// assistant escalates (the workflow's handoff message to the customer, then routing), with
+    /// `note` left for the team.
+    pub async fn hand_off(&self, me: &Me, conversation_id: i64, note: Option<&str>) -> Result<(), AppError> {
+        require_write(me)?;
+        let c = self.access(me, conversation_id).await?;
+        if c.status == Status::Resolved {
+            return Err(AppError::Conflict(
+                "This conversation is resolved; reopen it to hand it off.".into(),
+            ));
+        }
+        self.require_operators_on(me).await?;
+        let workflow = self
+            .store
+            .workflow(c.workflow_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("The workflow"))?;
+        self.stop_assistant(conversation_id);
+        if let Some(notice) = self.store.escalate(conversation_id, &workflow.handoff_message).await? {
+            self.publish_message(&notice.message);
+            tracing::info!(conversation_id, by = me.member_id, "handed off through the API");
+            self.tell(Change::Escalated { conversation_id });
+        }
+        if let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) {
+            let text = format!("{} handed the conversation off: {note}", me.name);
+            let noted = self.store.append_internal_note(conversation_id, &text).await?;
+            self.publish_message(&noted.message);
+        }
+        self.publish_summary(conversation_id).await;
+        Ok(())
     }
 
     /// Why a reply to the customer cannot be sent on the conversation's channel now, in words

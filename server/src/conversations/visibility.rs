@@ -305,6 +305,7 @@ mod conformance {
                             name: String::new(),
                             email: String::new(),
                             role,
+                            token_scopes: None,
                         };
                         let visibility = Visibility::of(&w.store, &me).await.unwrap();
                         let mut expected: Vec<i64> = conversations

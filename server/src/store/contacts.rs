@@ -150,6 +150,35 @@ impl Store {
     }
 
     /// A new visitor on the channel, as a contact of its workspace.
+    /// A contact made by hand (through the API), not by a channel.
+    pub async fn create_contact(
+        &self,
+        workspace_id: i64,
+        name: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let row: (i64,) = sqlx::query_as(
+            "INSERT INTO contacts (workspace_id, name, email, phone, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(workspace_id)
+        .bind(name)
+        .bind(email)
+        .bind(phone)
+        .bind(now_ms())
+        .fetch_written(&self.write)
+        .await?;
+        Ok(row.0)
+    }
+
+    /// The workspace a contact belongs to.
+    pub async fn contact_workspace(&self, contact_id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT workspace_id FROM contacts WHERE id = $1")
+            .bind(contact_id)
+            .fetch_optional(&self.read)
+            .await?)
+    }
+
     pub async fn create_visitor(&self, channel: &ChannelRecord, name: &str) -> Result<i64, StoreError> {
         let row: (i64,) = sqlx::query_as(
             "INSERT INTO contacts (workspace_id, name, channel_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id",

@@ -138,6 +138,8 @@ macro_rules! bind_filter {
 struct SummaryRow {
     id: i64,
     workflow_id: i64,
+    channel_id: i64,
+    contact_id: i64,
     channel_kind: ChannelKind,
     channel_name: String,
     channel_colour: String,
@@ -186,7 +188,7 @@ impl Store {
             self.index_for_search().await?;
         }
         let sql = format!(
-            "SELECT c.id, c.workflow_id, ch.kind AS channel_kind, ch.name AS channel_name, ch.colour AS channel_colour,
+            "SELECT c.id, c.workflow_id, c.channel_id, c.contact_id, ch.kind AS channel_kind, ch.name AS channel_name, ch.colour AS channel_colour,
                     ct.name AS contact_name, c.status, c.handler, c.assignee_id, a.name AS assignee,
                     (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.internal = 0
                         AND m.sender_kind != 'system' ORDER BY seq DESC LIMIT 1) AS last_message,
@@ -212,6 +214,8 @@ impl Store {
             .map(|r| ConversationSummary {
                 id: r.id,
                 workflow_id: r.workflow_id,
+                channel_id: r.channel_id,
+                contact_id: r.contact_id,
                 channel_kind: r.channel_kind,
                 channel_name: r.channel_name,
                 channel_colour: r.channel_colour,

@@ -5,6 +5,7 @@
 //! reads through a pool of several, all in WAL mode with a busy timeout. A third connection
 //! belongs to the upkeep task (`upkeep.rs`), which checkpoints the write-ahead log.
 
+mod api;
 mod append;
 mod attachments;
 mod canned;
@@ -38,6 +39,7 @@ use sqlx::sqlite::{
 };
 use sqlx::Sqlite;
 
+pub use api::{ApiTokenRecord, Claim, TokenCaller};
 pub use append::{Appended, NewMessage, Refusal};
 pub use attachments::AttachmentRecord;
 pub use canned::CannedRecord;

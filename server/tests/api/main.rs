@@ -23,6 +23,7 @@ mod limits;
 mod metrics;
 mod process;
 mod qualifications;
+mod rest_api;
 mod restart;
 mod routing;
 mod sms;

@@ -32,7 +32,7 @@ async fn presence(op: &mut OperatorSocket) -> MyPresence {
 }
 
 /// Connects an operator and takes them live on the demo workflow.
-async fn live_operator(app: &TestApp, email: &str) -> OperatorSocket {
+pub(crate) async fn live_operator(app: &TestApp, email: &str) -> OperatorSocket {
     let mut op = app.operator(email).await;
     let workflow = app.demo_workflow().await;
     op.send(&OperatorCommand::GoLive {
@@ -48,7 +48,7 @@ async fn live_operator(app: &TestApp, email: &str) -> OperatorSocket {
     op
 }
 
-async fn offer(op: &mut OperatorSocket) -> OfferView {
+pub(crate) async fn offer(op: &mut OperatorSocket) -> OfferView {
     op.wait_for("an offer", |e| match e {
         OperatorEvent::Offer { offer } => Some(offer.clone()),
         _ => None,

@@ -15,7 +15,7 @@ use crate::helpers::*;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-async fn sms_channel(app: &TestApp, twilio: &FakeTwilio) -> ChannelView {
+pub(crate) async fn sms_channel(app: &TestApp, twilio: &FakeTwilio) -> ChannelView {
     let admin = TestApp::client_signed_in(app, ADMIN).await;
     let workflow = app.demo_workflow().await.to_string();
     let res = call_at(
@@ -56,7 +56,7 @@ async fn detail(app: &TestApp, id: i64) -> ConversationDetail {
         .unwrap()
 }
 
-async fn sent_to(twilio: &FakeTwilio, phone: &str, n: usize) -> Vec<fake_twilio::Sent> {
+pub(crate) async fn sent_to(twilio: &FakeTwilio, phone: &str, n: usize) -> Vec<fake_twilio::Sent> {
     eventually(&format!("{n} texts sent to {phone}"), WAIT, || async {
         let sent: Vec<_> = twilio
             .sent()
@@ -69,7 +69,7 @@ async fn sent_to(twilio: &FakeTwilio, phone: &str, n: usize) -> Vec<fake_twilio:
 }
 
 /// The text sent to `phone` with `body`, once the fake has it.
-async fn texted(twilio: &FakeTwilio, phone: &str, body: &str) -> fake_twilio::Sent {
+pub(crate) async fn texted(twilio: &FakeTwilio, phone: &str, body: &str) -> fake_twilio::Sent {
     eventually(&format!("\u{201c}{body}\u{201d} texted to {phone}"), WAIT, || async {
         twilio
             .sent()
