@@ -24,7 +24,7 @@ pub fn IntegrationsPage() -> impl IntoView {
     view! {
         <PageHeader title="Integrations" subtitle="API tokens let your scripts and systems use Switchboard's REST API."/>
         <div class="grid gap-8 p-8 lg:grid-cols-[1fr_24rem]">
-            <section aria-labelledby="tokens-heading" class="space-y-4">
+            <section aria-labelledby="tokens-heading" class="min-w-0 space-y-4">
                 <div class="flex items-baseline justify-between gap-4">
                     <h2 id="tokens-heading" class="text-lg font-semibold">"API tokens"</h2>
                     <a href="/api/v1/docs" class="text-sm font-medium text-sky-700 underline hover:text-sky-900">"API reference"</a>
@@ -68,7 +68,7 @@ fn NewTokenShown(made: NewApiToken) -> impl IntoView {
             <p class="font-semibold text-emerald-900">{format!("Token “{}” created", made.view.name)}</p>
             <p class="mt-1 text-emerald-900">"Copy it now: Switchboard keeps only a fingerprint of it and cannot show it again."</p>
             <div class="mt-2 flex gap-2">
-                <label for="new-token-value" class="sr-only">"New API token"</label>
+                <label for="new-token-value" class="sr-only">"The token, to copy"</label>
                 <input id="new-token-value" readonly type="text" class="block w-full rounded-md border border-emerald-300 bg-white px-3 py-2 font-mono text-xs"
                     value=made.token.clone()/>
                 <button type="button" class="shrink-0 rounded-md bg-emerald-700 px-3 py-2 text-xs font-semibold text-white hover:bg-emerald-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-emerald-500"
