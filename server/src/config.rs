@@ -68,6 +68,9 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "read_timeout_secs", env: "SWITCHBOARD_READ_TIMEOUT_SECS", default: Some("30"), secret: false, doc: "The longest a client may take to send a request's headers, or each piece of its body, before its connection is closed (1 to 3600)." },
     Setting { key: "max_connections", env: "SWITCHBOARD_MAX_CONNECTIONS", default: Some("10000"), secret: false, doc: "HTTP connections (sockets included) open at once; further ones wait until one closes (1 to 1000000). Keep it under the process's file limit (`ulimit -n`)." },
     Setting { key: "commit_window_ms", env: "SWITCHBOARD_COMMIT_WINDOW_MS", default: Some("8"), secret: false, doc: "While messages arrive more often than this (milliseconds between them), the first of a batch waits for about two more, never longer than this, to store them in one transaction: a third fewer pages written per message at 200 messages a second, a few milliseconds more latency (0 to 100; 0: never wait)." },
+    Setting { key: "webhook_retry_ms", env: "SWITCHBOARD_WEBHOOK_RETRY_MS", default: Some("10000"), secret: false, doc: "How long after a failed webhook delivery the first retry comes (milliseconds, 10 to 3600000); each later retry waits twice as long, up to an hour, eight attempts in all." },
+    Setting { key: "webhook_disable_after", env: "SWITCHBOARD_WEBHOOK_DISABLE_AFTER", default: Some("20"), secret: false, doc: "Failed webhook attempts in a row after which the endpoint is turned off and its admins are told (1 to 1000)." },
+    Setting { key: "webhook_allow_private", env: "SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", default: Some("false"), secret: false, doc: "Whether webhooks may be sent to loopback, private and link-local addresses (true or false). Off, a workspace admin cannot make Switchboard call services inside your network." },
     Setting { key: "log", env: "SWITCHBOARD_LOG", default: Some("info"), secret: false, doc: "Log filter in tracing's syntax, e.g. `info` or `server=debug,info`; `switchboard::http=warn` quiets the request log." },
     Setting { key: "log_format", env: "SWITCHBOARD_LOG_FORMAT", default: Some("text"), secret: false, doc: "`text` (lines for people) or `json` (one JSON object a line, for a log collector)." },
 ];
@@ -108,6 +111,8 @@ pub struct Config {
     pub serve: crate::serve::ServeLimits,
     /// How long a message may wait to be committed with others (see `store::CommitPolicy`).
     pub commit_window: std::time::Duration,
+    /// How webhook deliveries are retried, and when an endpoint is turned off.
+    pub webhooks: crate::webhooks::WebhookPolicy,
     pub log: String,
     /// One JSON object a line instead of text.
     pub log_json: bool,
@@ -297,6 +302,17 @@ impl Config {
                 .map(|_| v.to_string())
                 .map_err(|e| e.to_string())
         })?;
+        let webhooks = crate::webhooks::WebhookPolicy {
+            first_retry: std::time::Duration::from_millis(
+                parse(&raw, "webhook_retry_ms", |v| ranged(v, 10, 3_600_000))? as u64,
+            ),
+            disable_after: parse(&raw, "webhook_disable_after", |v| ranged(v, 1, 1000))?,
+            allow_private: parse(&raw, "webhook_allow_private", |v| match v.trim() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err("must be true or false".to_string()),
+            })?,
+        };
         let log_json = parse(&raw, "log_format", |v| match v.trim() {
             "text" => Ok(false),
             "json" => Ok(true),
@@ -323,6 +339,7 @@ impl Config {
             limits,
             serve,
             commit_window,
+            webhooks,
             openai: crate::assistant::OpenAiDefaults {
                 base_url: match get("openai_base_url") {
                     Some((v, origin)) if !(v.starts_with("http://") || v.starts_with("https://")) => {

@@ -111,6 +111,22 @@ impl Contacts {
         }
     }
 
+    /// Tells the workspace's webhooks what the contact is now.
+    async fn updated(&self, me: &Me, c: &ContactDetail) {
+        let data = serde_json::json!({ "contact": {
+            "id": c.id, "name": c.name, "email": c.email, "phone": c.phone, "labels": c.labels,
+            "data": c.data.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+            "identities": c.identities.iter().map(|(kind, value)| serde_json::json!({ "kind": kind, "value": value })).collect::<Vec<_>>(),
+        } });
+        if let Err(e) = self
+            .store
+            .enqueue_webhook(me.workspace_id, "contact.updated", data)
+            .await
+        {
+            tracing::warn!(error = %e, "could not queue a contact's change for webhooks");
+        }
+    }
+
     /// A contact by its id, if it is in the member's workspace (the API's way in; the console
     /// reaches contacts through conversations).
     pub async fn reach(&self, me: &Me, contact_id: i64) -> Result<i64, AppError> {
@@ -188,7 +204,9 @@ impl Contacts {
         for (id, _, _) in self.store.contact_conversations(contact).await? {
             self.conversations.publish_summary(id).await;
         }
-        self.detail_of(me, contact).await
+        let now = self.detail_of(me, contact).await?;
+        self.updated(me, &now).await;
+        Ok(now)
     }
 
     pub async fn label_of(&self, me: &Me, contact: i64, label: &str, add: bool) -> Result<ContactDetail, AppError> {
@@ -198,7 +216,9 @@ impl Contacts {
             return Err(AppError::invalid("Label", "a contact has at most 30 labels"));
         }
         self.store.set_contact_label(contact, &label, add).await?;
-        self.detail_of(me, contact).await
+        let now = self.detail_of(me, contact).await?;
+        self.updated(me, &now).await;
+        Ok(now)
     }
 
     /// Sets a data record; an empty value removes it.
@@ -216,7 +236,9 @@ impl Contacts {
         self.store
             .set_contact_data(contact, &key, (!value.is_empty()).then_some(value))
             .await?;
-        self.detail_of(me, contact).await
+        let now = self.detail_of(me, contact).await?;
+        self.updated(me, &now).await;
+        Ok(now)
     }
 }
 

@@ -31,6 +31,7 @@ pub mod settings;
 pub mod sockets;
 pub mod store;
 pub mod team;
+pub mod webhooks;
 pub mod workflows;
 
 use std::future::Future;
@@ -140,6 +141,7 @@ impl Application {
             }
         });
         let mailer = || config.mail.as_ref().map(mail::Mailer::new);
+        let webhooks_wake = Arc::new(tokio::sync::Notify::new());
         let services = services::Services {
             sessions: sessions.clone(),
             accounts: Arc::new(accounts::Accounts::new(
@@ -179,6 +181,11 @@ impl Application {
                 config.public_url.clone(),
             )),
             api_tokens: Arc::new(api::tokens::ApiTokens::new(store.clone())),
+            webhooks: Arc::new(webhooks::Webhooks::new(
+                store.clone(),
+                config.webhooks,
+                webhooks_wake.clone(),
+            )),
         };
         let outbound_http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
@@ -230,6 +237,16 @@ impl Application {
             Duration::from_secs(3600),
         ));
         tokio::spawn(channels::imap::poll_forever(state.clone()));
+        tokio::spawn(
+            webhooks::Sender {
+                store: store.clone(),
+                policy: state.config.webhooks,
+                wake: webhooks_wake,
+                mailer: state.config.mail.as_ref().map(mail::Mailer::new),
+                public_url: state.config.public_url.clone(),
+            }
+            .run(),
+        );
         Ok(Application {
             listener,
             router: http::router(state),

@@ -2,7 +2,7 @@
 //! database files are kept (the log's size, its checkpoints, the pages written and the messages
 //! stored: their ratio is what one message costs the disk), HTTP requests by kind of route and
 //! status, open sockets, customers' messages by channel, and replies through providers by
-//! channel and outcome with the outbox's backlog.
+//! channel and outcome with the outbox's backlog, and webhook delivery attempts by outcome.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -25,6 +25,8 @@ pub struct Counters {
     received: Mutex<BTreeMap<&'static str, u64>>,
     /// (channel kind, outcome) → replies through a provider.
     deliveries: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    /// outcome → webhook delivery attempts.
+    webhooks: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 pub static COUNTERS: LazyLock<Counters> = LazyLock::new(Counters::default);
@@ -48,6 +50,11 @@ impl Counters {
     /// back for another try (`retried`).
     pub fn delivery(&self, channel: app::lifecycle::ChannelKind, outcome: &'static str) {
         bump(&self.deliveries, (channel.as_str(), outcome));
+    }
+
+    /// A webhook delivery attempt that the endpoint took (`delivered`) or not (`failed`).
+    pub fn webhook(&self, delivered: bool) {
+        bump(&self.webhooks, if delivered { "delivered" } else { "failed" });
     }
 }
 
@@ -175,6 +182,10 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
             out,
             "switchboard_deliveries_total{{channel=\"{channel}\",outcome=\"{outcome}\"}} {n}"
         );
+    }
+    let _ = writeln!(out, "# HELP switchboard_webhook_attempts_total Webhook delivery attempts, by outcome.\n# TYPE switchboard_webhook_attempts_total counter");
+    for (outcome, n) in c.webhooks.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        let _ = writeln!(out, "switchboard_webhook_attempts_total{{outcome=\"{outcome}\"}} {n}");
     }
     Ok(out)
 }

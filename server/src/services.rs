@@ -39,6 +39,7 @@ pub struct Services {
     pub channels: Arc<ChannelAdmin>,
     pub settings: Arc<Settings>,
     pub api_tokens: Arc<ApiTokens>,
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
 }
 
 impl Services {
@@ -64,5 +65,6 @@ impl Services {
         provide_context::<Arc<dyn app::live::LiveApi>>(self.router.clone());
         provide_context::<Arc<dyn app::settings::SettingsApi>>(self.settings.clone());
         provide_context::<Arc<dyn app::integrations::ApiTokensApi>>(self.api_tokens.clone());
+        provide_context::<Arc<dyn app::integrations::WebhooksApi>>(self.webhooks.clone());
     }
 }

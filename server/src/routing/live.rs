@@ -63,13 +63,14 @@ impl Router {
     }
 
     pub async fn set_status(&self, me: &Me, status: OperatorStatus) -> Result<(), AppError> {
-        {
+        let changed = {
             let mut s = self.lock();
             let o = s.presence.get_mut(me.member_id).ok_or(AppError::Unauthenticated)?;
             if status != OperatorStatus::Offline && o.live.is_empty() {
                 return Err(AppError::Conflict("Go live on at least one workflow first.".into()));
             }
-            if o.status != status {
+            let changed = o.status != status;
+            if changed {
                 o.status = status;
                 o.since_ms = now_ms();
             }
@@ -77,6 +78,10 @@ impl Router {
                 o.live.clear();
             }
             s.assign_seats(me.workspace_id);
+            changed
+        };
+        if changed {
+            self.status_changed(me.workspace_id, me.member_id).await;
         }
         self.tell_member(me.member_id);
         self.tell_workspace(me.workspace_id);
@@ -155,6 +160,7 @@ impl Router {
             s.assign_seats(me.workspace_id);
         }
         tracing::info!(member_id = me.member_id, workflows = ?workflow_ids, "went live");
+        self.status_changed(me.workspace_id, me.member_id).await;
         self.tell_member(me.member_id);
         self.tell_workspace(me.workspace_id);
         self.drain(me.workspace_id).await;
@@ -259,6 +265,27 @@ impl Router {
         self.tell_member(member_id);
     }
 
+    /// Tells the workspace's webhooks that an operator's status or live workflows changed.
+    async fn status_changed(&self, workspace_id: i64, member_id: i64) {
+        let data = {
+            let s = self.lock();
+            let Some(o) = s.presence.get(member_id) else { return };
+            serde_json::json!({ "operator": {
+                "id": member_id,
+                "name": o.name,
+                "status": o.status.as_str(),
+                "live_workflow_ids": o.live.iter().map(|w| w.id).collect::<Vec<_>>(),
+            } })
+        };
+        if let Err(e) = self
+            .store
+            .enqueue_webhook(workspace_id, "operator.status_changed", data)
+            .await
+        {
+            tracing::warn!(error = %e, "could not queue an operator's status for webhooks");
+        }
+    }
+
     pub(super) fn tell_member(&self, member_id: i64) {
         if let Some(p) = self.presence(member_id) {
             self.hub.publish(
@@ -287,7 +314,7 @@ impl Router {
     /// Operators gone longer than their workspace's timeout lose their presence, and their
     /// conversations and offers go to others when the workspace says so.
     pub(super) async fn clear_gone(&self, now: Instant) {
-        let gone: Vec<(i64, String, i64)> = {
+        let (gone, offline): (Vec<(i64, String, i64)>, Vec<(i64, i64)>) = {
             let mut s = self.lock();
             let timeouts: HashMap<i64, (Duration, bool)> = s
                 .gates
@@ -303,6 +330,7 @@ impl Router {
                 })
                 .collect();
             let mut gone = Vec::new();
+            let mut offline = Vec::new();
             let mut cleared = HashSet::new();
             for (id, o) in s.presence.members.iter_mut() {
                 let (timeout, reroute) = timeouts
@@ -315,6 +343,7 @@ impl Router {
                     o.status = OperatorStatus::Offline;
                     o.since_ms = now_ms();
                     cleared.insert(o.workspace_id);
+                    offline.push((o.workspace_id, *id));
                     if reroute {
                         gone.push((*id, o.name.clone(), o.workspace_id));
                     }
@@ -323,8 +352,11 @@ impl Router {
             for ws in cleared {
                 s.assign_seats(ws);
             }
-            gone
+            (gone, offline)
         };
+        for (workspace, member) in offline {
+            self.status_changed(workspace, member).await;
+        }
         for (member, name, workspace) in gone {
             tracing::info!(member_id = member, "presence cleared after disconnect");
             self.withdraw_offers_of(member, None).await;

@@ -151,6 +151,7 @@ pub(super) async fn apply(tx: &mut Tx<'_>, conversation_id: i64, event: Event) -
             "conversation {conversation_id} changed while a decision was applied"
         )))));
     }
+    super::webhooks::enqueue_changes(&mut **tx, conversation_id, before, after).await?;
     Ok((before, after))
 }
 
@@ -199,7 +200,7 @@ impl Store {
             Some(existing) => existing,
             None => {
                 let now = now_ms();
-                sqlx::query_as(&format!(
+                let created: ConversationRecord = sqlx::query_as(&format!(
                     "INSERT INTO conversations (workspace_id, channel_id, workflow_id, contact_id, last_activity_at, created_at)
                      VALUES ($1, $2, $3, $4, $5, $5) RETURNING {CONVERSATION_COLUMNS}"
                 ))
@@ -209,7 +210,9 @@ impl Store {
                 .bind(contact_id)
                 .bind(now)
                 .fetch_written(&mut *tx)
-                .await?
+                .await?;
+                super::webhooks::enqueue_conversation(&mut *tx, created.id, "conversation.created").await?;
+                created
             }
         };
         tx.commit().await?;

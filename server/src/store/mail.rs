@@ -14,7 +14,8 @@ impl Store {
         subject: Option<&str>,
     ) -> Result<ConversationRecord, StoreError> {
         let now = now_ms();
-        Ok(sqlx::query_as(&format!(
+        let mut tx = self.begin_write().await?;
+        let created: ConversationRecord = sqlx::query_as(&format!(
             "INSERT INTO conversations (workspace_id, channel_id, workflow_id, contact_id, subject, last_activity_at, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {CONVERSATION_COLUMNS}"
         ))
@@ -24,8 +25,11 @@ impl Store {
         .bind(contact_id)
         .bind(subject)
         .bind(now)
-        .fetch_written(&self.write)
-        .await?)
+        .fetch_written(&mut *tx)
+        .await?;
+        super::webhooks::enqueue_conversation(&mut *tx, created.id, "conversation.created").await?;
+        tx.commit().await?;
+        Ok(created)
     }
 
     /// The conversation's subject, if it has one.

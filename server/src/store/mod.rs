@@ -23,6 +23,7 @@ mod messages;
 mod qualifications;
 mod routing;
 mod upkeep;
+pub mod webhooks;
 mod workflows;
 pub mod workspaces;
 

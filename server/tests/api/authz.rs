@@ -95,6 +95,15 @@ const MATRIX: &[(&str, Needs)] = &[
     ("qualifications/submit", Needs::Scope(Scope::OperatorWrite)),
     ("qualifications/review", Needs::Scope(Scope::QualificationsWrite)),
     ("qualifications/revoke", Needs::Scope(Scope::QualificationsWrite)),
+    ("integrations/tokens", Needs::Scope(Scope::SettingsWrite)),
+    ("integrations/create_token", Needs::Scope(Scope::SettingsWrite)),
+    ("integrations/revoke_token", Needs::Scope(Scope::SettingsWrite)),
+    ("integrations/webhooks", Needs::Scope(Scope::SettingsWrite)),
+    ("integrations/save_webhook", Needs::Scope(Scope::SettingsWrite)),
+    ("integrations/webhook_enabled", Needs::Scope(Scope::SettingsWrite)),
+    ("integrations/delete_webhook", Needs::Scope(Scope::SettingsWrite)),
+    ("integrations/test_webhook", Needs::Scope(Scope::SettingsWrite)),
+    ("integrations/webhook_deliveries", Needs::Scope(Scope::SettingsWrite)),
     // Last: it ends the caller's sessions.
     ("auth/sign_out_everywhere", Needs::Member),
 ];
@@ -261,6 +270,22 @@ fn args(endpoint: &str, conversation: i64, member: i64, n: usize) -> Vec<(String
             ("note", String::new()),
         ],
         "qualifications/revoke" => vec![("member_id", m), ("workflow_id", "1".into())],
+        "integrations/create_token" => vec![
+            ("name", format!("Matrix token {n}")),
+            ("scopes", "operator:read".into()),
+        ],
+        // Ones that do not exist: allowed means looked for, not refused for who asks.
+        "integrations/revoke_token"
+        | "integrations/delete_webhook"
+        | "integrations/test_webhook"
+        | "integrations/webhook_deliveries" => vec![("id", "999999".into())],
+        "integrations/webhook_enabled" => vec![("id", "999999".into()), ("enabled", "true".into())],
+        "integrations/save_webhook" => vec![
+            ("id", String::new()),
+            ("url", format!("https://hooks.example.com/matrix/{n}")),
+            // An event nothing in the matrix makes: no delivery changes the database meanwhile.
+            ("events", "operator.status_changed".into()),
+        ],
         "groups/workflow" => vec![
             ("id", "1".into()),
             ("workflow_id", "1".into()),

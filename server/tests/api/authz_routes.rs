@@ -31,6 +31,9 @@ const ROUTES: &[&str] = &[
     "/webhooks/twilio/{key}/status",
     "/ingest/email/{key}",
     "/api/contacts/export",
+    // The REST API's reference, nested at `/api/v1` (its operations are `rest_api.rs`'s).
+    "/openapi.json",
+    "/docs",
 ];
 
 fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
@@ -315,8 +318,17 @@ async fn every_http_route_answers_each_caller_as_it_should() {
                 .await;
             }
         }
-        // Probes and the site's files: anyone.
-        for path in ["/healthz", "/readyz"] {
+        // The REST API takes API tokens only: no session cookie or visitor token is one.
+        expect_status(
+            &w,
+            &mut failures,
+            format!("{who} GET /api/v1/conversations"),
+            &[401],
+            client.get(format!("{base}/api/v1/conversations")),
+        )
+        .await;
+        // Probes, the site's files and the API's reference: anyone.
+        for path in ["/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/docs"] {
             expect_status(
                 &w,
                 &mut failures,

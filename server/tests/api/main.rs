@@ -32,5 +32,6 @@ mod storage;
 mod team;
 mod trust;
 mod visitors;
+mod webhooks;
 mod workflows;
 mod workspace;
