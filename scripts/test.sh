@@ -32,6 +32,8 @@ cleanup() {
   rm -rf "$E2E_DIR"
 }
 trap cleanup EXIT
+# The webhook specs receive deliveries on loopback, which a real server refuses by default.
+export SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE=true SWITCHBOARD_WEBHOOK_RETRY_MS=200
 serve_fresh "$TARGET/debug/switchboard" "$E2E_DIR"
 note "server at $SERVER_URL"
 

@@ -94,12 +94,15 @@ pub fn DataTable(
         })
         .collect_view();
     view! {
-        <table class="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm" data-testid=testid>
-            <thead class="bg-slate-50 text-left text-xs uppercase text-slate-500">
-                <tr>{headings}</tr>
-            </thead>
-            <tbody class=format!("divide-y divide-slate-100 {body_class}")>{children()}</tbody>
-        </table>
+        // A table wider than its column scrolls inside it rather than under what is beside it.
+        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+            <table class="w-full text-sm" data-testid=testid>
+                <thead class="bg-slate-50 text-left text-xs uppercase text-slate-500">
+                    <tr>{headings}</tr>
+                </thead>
+                <tbody class=format!("divide-y divide-slate-100 {body_class}")>{children()}</tbody>
+            </table>
+        </div>
     }
 }
 

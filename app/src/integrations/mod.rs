@@ -34,7 +34,7 @@ pub struct NewApiToken {
 
 /// The scopes a token may be given, in the order the page offers them, with what each allows
 /// through the API.
-pub const TOKEN_SCOPES: [(crate::Scope, &str); 5] = [
+pub const TOKEN_SCOPES: [(crate::Scope, &str); 4] = [
     (
         crate::Scope::OperatorRead,
         "Read conversations, messages, contacts, channels and workflows",
@@ -48,7 +48,6 @@ pub const TOKEN_SCOPES: [(crate::Scope, &str); 5] = [
         "See every conversation in the workspace, not only the member's",
     ),
     (crate::Scope::MembersRead, "Read members and operator groups"),
-    (crate::Scope::SettingsWrite, "Manage webhooks"),
 ];
 
 /// An endpoint that is sent events, as its admin sees it.
