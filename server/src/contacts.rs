@@ -209,6 +209,43 @@ impl Contacts {
         Ok(now)
     }
 
+    /// Records that the contact is known as `value` on channels of `kind` (`email`, `phone`,
+    /// `web`: a site's own customer id), so that a message from it finds them.
+    pub async fn add_identity(
+        &self,
+        me: &Me,
+        contact: i64,
+        kind: &str,
+        value: &str,
+    ) -> Result<ContactDetail, AppError> {
+        Self::require_write(me)?;
+        let value = match kind {
+            "email" => check_email(value)?.ok_or_else(|| AppError::invalid("Value", "is empty"))?,
+            "phone" => app::contacts::phone_e164(value.trim())
+                .ok_or_else(|| AppError::invalid("Value", "must be a phone number in E.164 form, like +15551234567"))?,
+            "web" => {
+                let v = value.trim();
+                if v.is_empty() || v.chars().count() > 200 {
+                    return Err(AppError::invalid("Value", "must be 1 to 200 characters"));
+                }
+                v.to_string()
+            }
+            _ => return Err(AppError::invalid("Kind", "must be email, phone or web")),
+        };
+        let owner = self
+            .store
+            .claim_identity(me.workspace_id, contact, kind, &value)
+            .await?;
+        if owner != contact {
+            return Err(AppError::Conflict(format!(
+                "Contact {owner} is already known by the {kind} {value}; merge the two contacts instead."
+            )));
+        }
+        let now = self.detail_of(me, contact).await?;
+        self.updated(me, &now).await;
+        Ok(now)
+    }
+
     pub async fn label_of(&self, me: &Me, contact: i64, label: &str, add: bool) -> Result<ContactDetail, AppError> {
         Self::require_write(me)?;
         let label = check_label(label)?;

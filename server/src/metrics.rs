@@ -2,7 +2,9 @@
 //! database files are kept (the log's size, its checkpoints, the pages written and the messages
 //! stored: their ratio is what one message costs the disk), HTTP requests by kind of route and
 //! status, open sockets, customers' messages by channel, and replies through providers by
-//! channel and outcome with the outbox's backlog, and webhook delivery attempts by outcome.
+//! channel and outcome with the outbox's backlog, webhook delivery attempts by outcome, the
+//! assistant's turns, routing's offers, operators by status, queues by workflow, and how long a
+//! message takes to be published.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -27,6 +29,47 @@ pub struct Counters {
     deliveries: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     /// outcome → webhook delivery attempts.
     webhooks: Mutex<BTreeMap<&'static str, u64>>,
+    /// outcome → the assistant's turns (`answered`, `failed`).
+    assistant: Mutex<BTreeMap<&'static str, u64>>,
+    /// outcome → routing's offers (`offered`, `accepted`, `declined`, `expired`).
+    offers: Mutex<BTreeMap<&'static str, u64>>,
+    /// From a message reaching the server to its publication to open sockets.
+    publish: Histogram,
+}
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+
+/// A Prometheus histogram: counts per bucket (not cumulative here), the sum and the count.
+#[derive(Default)]
+struct Histogram {
+    buckets: [std::sync::atomic::AtomicU64; BUCKETS.len()],
+    over: std::sync::atomic::AtomicU64,
+    sum_micros: std::sync::atomic::AtomicU64,
+}
+
+impl Histogram {
+    fn observe(&self, seconds: f64) {
+        let seconds = seconds.max(0.0);
+        match BUCKETS.iter().position(|b| seconds <= *b) {
+            Some(i) => self.buckets[i].fetch_add(1, Ordering::Relaxed),
+            None => self.over.fetch_add(1, Ordering::Relaxed),
+        };
+        self.sum_micros.fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut cumulative = 0;
+        for (bound, n) in BUCKETS.iter().zip(&self.buckets) {
+            cumulative += n.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+        }
+        cumulative += self.over.load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cumulative}");
+        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {cumulative}");
+    }
 }
 
 pub static COUNTERS: LazyLock<Counters> = LazyLock::new(Counters::default);
@@ -50,6 +93,21 @@ impl Counters {
     /// back for another try (`retried`).
     pub fn delivery(&self, channel: app::lifecycle::ChannelKind, outcome: &'static str) {
         bump(&self.deliveries, (channel.as_str(), outcome));
+    }
+
+    /// The assistant answered, or failed to (and the fallback answered).
+    pub fn assistant(&self, answered: bool) {
+        bump(&self.assistant, if answered { "answered" } else { "failed" });
+    }
+
+    /// Routing offered a conversation, or an offer was accepted, declined or lapsed.
+    pub fn offer(&self, outcome: &'static str) {
+        bump(&self.offers, outcome);
+    }
+
+    /// A message published `seconds` after it reached the server.
+    pub fn published(&self, seconds: f64) {
+        self.publish.observe(seconds);
     }
 
     /// A webhook delivery attempt that the endpoint took (`delivered`) or not (`failed`).
@@ -181,6 +239,37 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
         let _ = writeln!(
             out,
             "switchboard_deliveries_total{{channel=\"{channel}\",outcome=\"{outcome}\"}} {n}"
+        );
+    }
+    let _ = writeln!(out, "# HELP switchboard_assistant_turns_total The assistant's turns, by outcome.\n# TYPE switchboard_assistant_turns_total counter");
+    for (outcome, n) in c.assistant.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        let _ = writeln!(out, "switchboard_assistant_turns_total{{outcome=\"{outcome}\"}} {n}");
+    }
+    let _ = writeln!(out, "# HELP switchboard_routing_offers_total Routing's offers to operators, by outcome.\n# TYPE switchboard_routing_offers_total counter");
+    for (outcome, n) in c.offers.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        let _ = writeln!(out, "switchboard_routing_offers_total{{outcome=\"{outcome}\"}} {n}");
+    }
+    c.publish.render(
+        &mut out,
+        "switchboard_message_publish_seconds",
+        "From a message reaching the server to its publication to open sockets (storing it included).",
+    );
+    let gauges = state.router.gauges();
+    let _ = writeln!(out, "# HELP switchboard_operators Operators present, by status (offline: connected since the start and gone).\n# TYPE switchboard_operators gauge");
+    for (status, n) in &gauges.operators {
+        let _ = writeln!(out, "switchboard_operators{{status=\"{status}\"}} {n}");
+    }
+    let _ = writeln!(out, "# HELP switchboard_queue_length Conversations waiting in routing's queue, by workflow.\n# TYPE switchboard_queue_length gauge");
+    for (workflow, n, _) in &gauges.queues {
+        let _ = writeln!(out, "switchboard_queue_length{{workflow=\"{workflow}\"}} {n}");
+    }
+    let _ = writeln!(out, "# HELP switchboard_queue_oldest_wait_seconds How long the first in each workflow's queue has waited.\n# TYPE switchboard_queue_oldest_wait_seconds gauge");
+    let now = crate::store::now_ms();
+    for (workflow, _, oldest) in &gauges.queues {
+        let wait = oldest.map_or(0.0, |since| (now - since).max(0) as f64 / 1000.0);
+        let _ = writeln!(
+            out,
+            "switchboard_queue_oldest_wait_seconds{{workflow=\"{workflow}\"}} {wait}"
         );
     }
     let _ = writeln!(out, "# HELP switchboard_webhook_attempts_total Webhook delivery attempts, by outcome.\n# TYPE switchboard_webhook_attempts_total counter");

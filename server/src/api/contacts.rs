@@ -81,6 +81,7 @@ fn api_field(e: AppError) -> AppError {
                 "Label" => "label",
                 "Key" => "key",
                 "Value" => "value",
+                "Kind" => "kind",
                 other => other,
             }
             .to_string(),
@@ -223,6 +224,38 @@ pub async fn set_data(
     let contact = contacts.reach(&caller.me, id).await?;
     let changed = contacts
         .data_of(&caller.me, contact, &d.key, &d.value)
+        .await
+        .map_err(api_field)?;
+    Ok(Json(changed.into()))
+}
+
+/// Another way a contact is known.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewIdentity {
+    /// `email`, `phone` (E.164) or `web` (your site's own id for the customer, as the widget's
+    /// `identify` sends it).
+    pub kind: String,
+    pub value: String,
+}
+
+/// Add an identity to a contact
+///
+/// Their next e-mail, text or signed-in chat from it finds them. Refused (409) when another
+/// contact is known by it.
+#[utoipa::path(post, path = "/contacts/{id}/identities", tag = "Contacts", request_body = NewIdentity,
+    params(("id" = i64, Path, description = "The contact's id")),
+    responses((status = 200, description = "The contact now", body = Contact)))]
+pub async fn add_identity(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+    Body(i): Body<NewIdentity>,
+) -> Result<Json<Contact>, Problem> {
+    let contacts = &state.services.contacts;
+    let contact = contacts.reach(&caller.me, id).await?;
+    let changed = contacts
+        .add_identity(&caller.me, contact, i.kind.trim(), &i.value)
         .await
         .map_err(api_field)?;
     Ok(Json(changed.into()))

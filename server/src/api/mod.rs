@@ -131,6 +131,7 @@ pub fn router() -> axum::Router<AppState> {
         .routes(routes!(contacts::get, contacts::update))
         .routes(routes!(contacts::set_label, contacts::remove_label))
         .routes(routes!(contacts::set_data))
+        .routes(routes!(contacts::add_identity))
         .routes(routes!(directory::channels))
         .routes(routes!(directory::workflows))
         .routes(routes!(directory::members))

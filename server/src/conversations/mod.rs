@@ -387,6 +387,7 @@ impl Conversations {
                 }
             };
             let outcome = assistant::reply(&this.http, &workflow, &history).await;
+            crate::metrics::COUNTERS.assistant(outcome.is_ok());
             let stored = match outcome {
                 Ok(text) => this.store.append_ai_message(conversation_id, &text).await,
                 Err(e) => {

@@ -19,6 +19,7 @@ impl Conversations {
     /// Tells the conversation's subscribers about a stored message: the visitor unless it is
     /// internal, and the operators. The cached summary follows it.
     pub fn publish_message(&self, message: &MessageView) {
+        crate::metrics::COUNTERS.published((crate::store::now_ms() - message.created_at) as f64 / 1000.0);
         if message
             .delivery
             .as_ref()

@@ -265,6 +265,20 @@ impl Router {
         self.tell_member(member_id);
     }
 
+    /// What `/metrics` shows of routing now: operators by status, and each queue.
+    pub fn gauges(&self) -> RoutingGauges {
+        let s = self.lock();
+        let mut operators: std::collections::BTreeMap<&'static str, u64> =
+            OperatorStatus::ALL.iter().map(|st| (st.as_str(), 0)).collect();
+        for o in s.presence.members.values() {
+            *operators.entry(o.status.as_str()).or_default() += 1;
+        }
+        RoutingGauges {
+            operators,
+            queues: s.lines.lengths(),
+        }
+    }
+
     /// Tells the workspace's webhooks that an operator's status or live workflows changed.
     async fn status_changed(&self, workspace_id: i64, member_id: i64) {
         let data = {
@@ -393,4 +407,11 @@ impl app::live::LiveApi for Router {
         board.operators.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(board)
     }
+}
+
+/// Routing's state for `/metrics`.
+pub struct RoutingGauges {
+    pub operators: std::collections::BTreeMap<&'static str, u64>,
+    /// (workflow, length, since when the first has waited in Unix ms).
+    pub queues: Vec<(i64, usize, Option<i64>)>,
 }

@@ -25,10 +25,15 @@ impl Router {
                 "This conversation is no longer offered to you.".into(),
             ));
         }
-        self.conversations.take_over(me, conversation_id).await
+        let taken = self.conversations.take_over(me, conversation_id).await;
+        if taken.is_ok() {
+            crate::metrics::COUNTERS.offer("accepted");
+        }
+        taken
     }
 
     pub async fn decline(&self, me: &Me, conversation_id: i64) -> Result<(), AppError> {
+        crate::metrics::COUNTERS.offer("declined");
         let reroute = {
             let mut s = self.lock();
             match s.offers.get_mut(&conversation_id) {
@@ -91,6 +96,7 @@ impl Router {
     pub(super) async fn expire_offers(&self, now: Instant) {
         let expired = queue::expire(&mut self.lock().offers, now);
         for (c, to) in expired {
+            crate::metrics::COUNTERS.offer("expired");
             tracing::info!(conversation_id = c, ?to, "offer expired");
             self.tell_offer_closed(&to, c);
             self.route(c).await;
@@ -99,6 +105,7 @@ impl Router {
 
     /// Tells the operators a conversation is offered to (a summary, when it has one).
     pub(super) async fn tell_offer(&self, conversation_id: i64, workflow: &WorkflowRecord, to: &[i64]) {
+        crate::metrics::COUNTERS.offer("offered");
         let summary = self.store.conversation_summary(conversation_id).await.ok().flatten();
         if let Some(summary) = summary {
             let expires_at = {

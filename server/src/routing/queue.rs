@@ -33,6 +33,17 @@ pub struct Lines {
 }
 
 impl Lines {
+    /// Each workflow's queue: its length and since when its first has waited (Unix ms).
+    pub fn lengths(&self) -> Vec<(i64, usize, Option<i64>)> {
+        let mut all: Vec<_> = self
+            .by_workflow
+            .iter()
+            .map(|(w, q)| (*w, q.len(), q.iter().map(|x| x.since_ms).min()))
+            .collect();
+        all.sort_unstable();
+        all
+    }
+
     pub fn contains(&self, conversation_id: i64) -> bool {
         self.by_workflow
             .values()

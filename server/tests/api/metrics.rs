@@ -26,7 +26,7 @@ async fn scrape(app: &TestApp) -> BTreeMap<String, f64> {
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("# TYPE ") {
             let (name, kind) = rest.split_once(' ').expect("a TYPE line names a type");
-            assert!(["counter", "gauge"].contains(&kind), "{line}");
+            assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
             typed.insert(name.to_string());
             continue;
         }
@@ -35,7 +35,12 @@ async fn scrape(app: &TestApp) -> BTreeMap<String, f64> {
         }
         let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("not a sample: {line}"));
         let name = series.split('{').next().unwrap();
-        assert!(typed.contains(name), "{name} has no TYPE line");
+        // A histogram's samples are its name with _bucket, _sum and _count.
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix).filter(|f| typed.contains(*f)))
+            .unwrap_or(name);
+        assert!(typed.contains(family), "{name} has no TYPE line");
         if let Some(labels) = series.strip_prefix(name) {
             assert!(
                 labels.is_empty() || (labels.starts_with('{') && labels.ends_with('}')),
@@ -83,4 +88,11 @@ async fn metrics_parse_as_prometheus_text_and_move_when_messages_flow() {
         "the visitor's start is counted"
     );
     assert!(get(&after, "switchboard_messages_stored") >= 2.0);
+    // The visitor's message and the answer were published, and the assistant took its turn.
+    let published = "switchboard_message_publish_seconds_count";
+    assert!(get(&after, published) >= get(&before, published) + 2.0, "{after:?}");
+    assert!(get(&after, r#"switchboard_message_publish_seconds_bucket{le="+Inf"}"#) >= get(&after, published));
+    let turns = r#"switchboard_assistant_turns_total{outcome="answered"}"#;
+    assert!(get(&after, turns) >= get(&before, turns) + 1.0, "{after:?}");
+    assert!(after.contains_key(r#"switchboard_operators{status="online"}"#));
 }

@@ -271,6 +271,28 @@ async fn an_integrator_creates_a_contact_texts_them_hands_off_to_a_group_replies
         .await
         .ok(200);
     assert_eq!(renamed["name"], "Grace B. Hopper");
+    let known = api
+        .post(
+            &format!("{path}/identities"),
+            "/contacts/{id}/identities",
+            json!({ "kind": "web", "value": "crm-4711" }),
+        )
+        .await
+        .ok(200);
+    assert!(known["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["kind"] == "web" && i["value"] == "crm-4711"));
+    let bad_kind = api
+        .post(
+            &format!("{path}/identities"),
+            "/contacts/{id}/identities",
+            json!({ "kind": "fax", "value": "1" }),
+        )
+        .await;
+    assert_eq!(bad_kind.status, 400);
+    assert_eq!(bad_kind.body["field"], "kind");
     let unlabelled = api
         .call(
             Method::DELETE,
