@@ -20,9 +20,11 @@ struct NavEntry {
     icon: &'static str,
 }
 
-const NAV: [NavEntry; 10] = [
+const NAV: [NavEntry; 12] = [
     NavEntry { href: "/inbox", label: "Inbox", scope: Scope::OperatorRead, icon: "M3 7l9 6 9-6M5 5h14a2 2 0 012 2v10a2 2 0 01-2 2H5a2 2 0 01-2-2V7a2 2 0 012-2z" },
     NavEntry { href: "/live", label: "Live", scope: Scope::ConversationsReadAll, icon: "M12 8v4l3 2m6-2a9 9 0 11-18 0 9 9 0 0118 0z" },
+    NavEntry { href: "/reports", label: "Reports", scope: Scope::ConversationsReadAll, icon: "M4 20V10m6 10V4m6 16v-7m4 7H3" },
+    NavEntry { href: "/history", label: "History", scope: Scope::OperatorRead, icon: "M3 12a9 9 0 109-9 9.7 9.7 0 00-6.7 2.7L3 8m0-5v5h5m4-1v5l4 2" },
     NavEntry { href: "/canned", label: "Canned responses", scope: Scope::OperatorRead, icon: "M7 8h10M7 12h6m-6 8l-4-4V6a2 2 0 012-2h14a2 2 0 012 2v8a2 2 0 01-2 2H11l-4 4z" },
     NavEntry { href: "/people", label: "People", scope: Scope::MembersRead, icon: "M17 20h5v-2a4 4 0 00-5-3.9M9 20H4v-2a4 4 0 015-3.9m8-6.1a4 4 0 11-8 0 4 4 0 018 0z" },
     NavEntry { href: "/channels", label: "Channels", scope: Scope::ChannelsWrite, icon: "M8 12h.01M12 12h.01M16 12h.01M21 12c0 4.4-4 8-9 8a9.9 9.9 0 01-4.3-.9L3 20l1.4-3.7C3.5 15 3 13.6 3 12c0-4.4 4-8 9-8s9 3.6 9 8z" },

@@ -7,6 +7,7 @@ mod access;
 pub mod browser;
 mod error;
 mod errors;
+pub mod escalation;
 pub mod events;
 pub mod format;
 mod layout;
@@ -26,11 +27,13 @@ pub mod channels;
 pub mod chat;
 pub mod contacts;
 pub mod conversation;
+pub mod history;
 pub mod inbox;
 pub mod integrations;
 pub mod live;
 pub mod people;
 pub mod qualifications;
+pub mod reports;
 pub mod settings;
 pub mod workflows;
 
@@ -116,6 +119,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!(":id") view={Lazy::<Conversation>::new()}/>
                     </ParentRoute>
                     <Route path=path!("/live") view={Lazy::<Live>::new()}/>
+                    <Route path=path!("/history") view={Lazy::<History>::new()}/>
+                    <Route path=path!("/reports") view={Lazy::<Reports>::new()}/>
                     <Route path=path!("/account") view={Lazy::<Account>::new()}/>
                     <Route path=path!("/canned") view={Lazy::<Canned>::new()}/>
                     <Route path=path!("/people") view={Lazy::<People>::new()}/>
@@ -205,6 +210,8 @@ lazy_pages! {
 lazy_pages! {
     AdminPage, admin_page, __preload_admin_page:
     Canned => canned::page::CannedPage,
+    History => history::page::HistoryPage,
+    Reports => reports::page::ReportsPage,
     People => people::page::PeoplePage,
     Channels => channels::page::ChannelsPage,
     Settings => settings::page::SettingsPage,

@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::channels::sms::router())
         .merge(crate::channels::email::router())
         .merge(crate::contacts::router())
+        .merge(crate::reports::router())
         .nest("/api/v1", crate::api::router())
         .nest_service(&format!("/{}", state.leptos.site_pkg_dir), pkg)
         .route_service("/widget.js", widget)

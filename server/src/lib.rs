@@ -16,6 +16,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod demo;
 pub mod groups;
+pub mod history;
 pub mod http;
 pub mod hub;
 pub mod limits;
@@ -23,6 +24,7 @@ pub mod mail;
 pub mod metrics;
 pub mod presence;
 pub mod qualifications;
+pub mod reports;
 pub mod retention;
 pub mod routing;
 pub mod serve;
@@ -181,6 +183,8 @@ impl Application {
                 config.public_url.clone(),
             )),
             api_tokens: Arc::new(api::tokens::ApiTokens::new(store.clone())),
+            history: Arc::new(history::History::new(store.clone())),
+            reports: Arc::new(reports::Reports::new(store.clone())),
             webhooks: Arc::new(webhooks::Webhooks::new(
                 store.clone(),
                 config.webhooks,

@@ -40,6 +40,8 @@ pub struct Services {
     pub settings: Arc<Settings>,
     pub api_tokens: Arc<ApiTokens>,
     pub webhooks: Arc<crate::webhooks::Webhooks>,
+    pub history: Arc<crate::history::History>,
+    pub reports: Arc<crate::reports::Reports>,
 }
 
 impl Services {
@@ -66,5 +68,7 @@ impl Services {
         provide_context::<Arc<dyn app::settings::SettingsApi>>(self.settings.clone());
         provide_context::<Arc<dyn app::integrations::ApiTokensApi>>(self.api_tokens.clone());
         provide_context::<Arc<dyn app::integrations::WebhooksApi>>(self.webhooks.clone());
+        provide_context::<Arc<dyn app::history::HistoryApi>>(self.history.clone());
+        provide_context::<Arc<dyn app::reports::ReportsApi>>(self.reports.clone());
     }
 }

@@ -22,6 +22,8 @@ fn view(w: WorkflowRecord, answers: Vec<(i64, String, String)>) -> WorkflowSetti
         escalate_on_frustration: w.escalate_on_frustration,
         route_on_arrival: w.route_on_arrival,
         handoff_message: w.handoff_message,
+        silent_handoff: w.silent_handoff,
+        handoff_triggers: w.handoff_triggers,
         greeting: w.greeting,
         fallback_answer: w.fallback_answer,
         routing_mode: w.routing_mode,
@@ -122,6 +124,18 @@ impl app::workflows::WorkflowsApi for Workflows {
             .map(|m| m.trim().to_string())
             .filter(|m| !m.is_empty());
         settings.validate()?;
+        // A trigger's group must be one of the workspace's.
+        let groups = self.store.list_groups(me.workspace_id).await?;
+        for trigger in app::escalation::parse_triggers(&settings.handoff_triggers).unwrap_or_default() {
+            if let Some(name) = trigger.group {
+                if !groups.iter().any(|g| g.name.eq_ignore_ascii_case(&name)) {
+                    return Err(AppError::invalid(
+                        "Handoff triggers",
+                        format!("there is no operator group named “{name}”"),
+                    ));
+                }
+            }
+        }
         if settings.openai_base_url != before.openai_base_url && before.has_api_key && api_key.is_none() {
             return Err(AppError::invalid(
                 "API key",

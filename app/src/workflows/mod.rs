@@ -32,6 +32,12 @@ pub struct WorkflowSettings {
     #[serde(default)]
     pub route_on_arrival: bool,
     pub handoff_message: String,
+    /// The customer is not told of the handoff: no handoff message, no "joined" notice.
+    #[serde(default)]
+    pub silent_handoff: bool,
+    /// Phrases that hand over at once, one intent a line (`cancel, cancelling -> Retention`).
+    #[serde(default)]
+    pub handoff_triggers: String,
     pub greeting: String,
     pub fallback_answer: String,
     /// `assigned` or `pooled`.
@@ -105,6 +111,8 @@ impl WorkflowSettings {
             return Err(AppError::invalid("AI timeout", "must be between 1 and 300 seconds"));
         }
         crate::qualifications::practice_lines(&self.practice_script)?;
+        crate::escalation::parse_triggers(&self.handoff_triggers)
+            .map_err(|why| AppError::invalid("Handoff triggers", why))?;
         if let Some(url) = &self.openai_base_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(AppError::invalid("API base URL", "must start with http:// or https://"));

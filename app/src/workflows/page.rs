@@ -139,6 +139,24 @@ fn WorkflowForm(
         });
     };
     let check = |on: bool| on;
+    // What the test box judges by: the handoff settings as they are typed, before saving.
+    let triggers = RwSignal::new(w.handoff_triggers.clone());
+    let threshold = RwSignal::new(w.escalation_threshold);
+    let on_frustration = RwSignal::new(w.escalate_on_frustration);
+    let sample = RwSignal::new(String::new());
+    let verdict = move || {
+        let text = sample.get();
+        if text.trim().is_empty() {
+            return None;
+        }
+        Some(match crate::escalation::parse_triggers(&triggers.get()) {
+            Err(why) => Err(format!("The triggers cannot be read: {why}.")),
+            Ok(list) => {
+                let v = crate::escalation::assess(&text, 0, threshold.get(), on_frustration.get(), &list);
+                Ok((v.escalates(), v.describe()))
+            }
+        })
+    };
     view! {
         <ActionForm action=update attr:class="space-y-6 rounded-lg border border-slate-200 bg-white p-6" attr:aria-label="Workflow settings">
             <input type="hidden" name="id" value=id.to_string()/>
@@ -158,13 +176,36 @@ fn WorkflowForm(
                     </div>
                     <div>
                         <label for="wf-threshold" class="block text-sm font-medium">"Requests for a human before handoff"</label>
-                        <input id="wf-threshold" name="escalation_threshold" type="number" min="1" max="20" value=w.escalation_threshold.to_string() class=INPUT/>
+                        <input id="wf-threshold" name="escalation_threshold" type="number" min="1" max="20" value=w.escalation_threshold.to_string() class=INPUT
+                            on:input=move |ev| threshold.set(event_target_value(&ev).parse().unwrap_or(1))/>
                     </div>
                 </div>
-                <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="escalate_on_frustration" value="on" checked=check(w.escalate_on_frustration) class="h-4 w-4"/>"Hand off at once when the visitor is frustrated"</label>
+                <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="escalate_on_frustration" value="on" checked=check(w.escalate_on_frustration) class="h-4 w-4"
+                    on:change=move |ev| on_frustration.set(event_target_checked(&ev))/>"Hand off at once when the visitor is frustrated"</label>
                 <div>
                     <label for="wf-handoff" class="block text-sm font-medium">"Handoff message"</label>
                     <input id="wf-handoff" name="handoff_message" type="text" maxlength="500" value=w.handoff_message.clone() class=INPUT/>
+                </div>
+                <label class="flex items-start gap-2 text-sm"><input type="checkbox" name="silent_handoff" value="on" checked=check(w.silent_handoff) class="mt-0.5 h-4 w-4"/>
+                    <span>"Silent handoff"<span class="block text-xs text-slate-500">"The customer is not told: no handoff message, no “joined the conversation”. Script one in the assistant's answers if you want one."</span></span>
+                </label>
+                <div>
+                    <label for="wf-triggers" class="block text-sm font-medium">"Handoff triggers"</label>
+                    <p id="wf-triggers-help" class="text-xs text-slate-500">"Phrases that hand over at once, whatever the count above. One intent a line, its phrases separated by commas; add "<code class="rounded bg-slate-100 px-1">"-> Group"</code>" to offer it only to that operator group. For example: "<code class="rounded bg-slate-100 px-1">"cancel, cancelling, close my account -> Retention"</code></p>
+                    <textarea id="wf-triggers" name="handoff_triggers" rows="4" aria-describedby="wf-triggers-help" class=format!("{INPUT} font-mono")
+                        on:input=move |ev| triggers.set(event_target_value(&ev))>{w.handoff_triggers.clone()}</textarea>
+                </div>
+                <div class="rounded-md border border-slate-200 bg-slate-50 p-3">
+                    <label for="wf-try" class="block text-sm font-medium">"Try a customer's message"</label>
+                    <input id="wf-try" type="text" placeholder="I'm cancelling my subscription" class=INPUT
+                        prop:value=move || sample.get() on:input=move |ev| sample.set(event_target_value(&ev))/>
+                    <p role="status" aria-live="polite" data-testid="handoff-verdict" class="mt-2 min-h-5 text-sm">
+                        {move || verdict().map(|v| match v {
+                            Ok((true, words)) => view! { <span class="font-medium text-amber-800">{words}</span> }.into_any(),
+                            Ok((false, words)) => view! { <span class="text-slate-700">{words}</span> }.into_any(),
+                            Err(why) => view! { <span class="text-red-700">{why}</span> }.into_any(),
+                        })}
+                    </p>
                 </div>
             </fieldset>
             <fieldset class="space-y-3">

@@ -2,7 +2,7 @@
 //! workflow's question/answer pairs (works offline; the default), and an OpenAI-compatible
 //! chat-completions client. Escalation detection (`escalation`) works for both.
 
-pub mod escalation;
+pub use app::escalation;
 
 use std::time::Duration;
 
@@ -59,17 +59,52 @@ impl OpenAiDefaults {
     }
 }
 
+/// What the assistant does with its turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// An answer for the customer.
+    Text(String),
+    /// The model asked for a person (its `request_human` tool): why, and the operator group
+    /// it chose, if any.
+    RequestHuman { reason: String, group: Option<String> },
+}
+
 /// Answers a conversation whose history (oldest first, the visitor's last message at the end)
-/// is given, as the workflow is configured.
+/// is given, as the workflow is configured. `groups`: the workspace's operator groups, which
+/// an OpenAI-compatible model may name when it asks for a person.
 pub async fn reply(
     http: &reqwest::Client,
     workflow: &WorkflowRecord,
     history: &[MessageView],
-) -> Result<String, AssistantError> {
+    groups: &[String],
+) -> Result<Reply, AssistantError> {
     match workflow.ai_provider.as_str() {
-        "openai" => openai_reply(http, workflow, history).await,
-        _ => Ok(builtin_reply(workflow, history)),
+        "openai" => openai_reply(http, workflow, history, groups).await,
+        _ => Ok(Reply::Text(builtin_reply(workflow, history))),
     }
+}
+
+/// The `request_human` tool, offered to OpenAI-compatible models: they call it to hand the
+/// conversation to a person, naming one of the workspace's groups when one fits.
+pub fn request_human_tool(groups: &[String]) -> serde_json::Value {
+    let mut properties = serde_json::json!({
+        "reason": { "type": "string", "description": "Why a person is needed, in a sentence for the team." }
+    });
+    if !groups.is_empty() {
+        properties["group"] = serde_json::json!({
+            "type": "string",
+            "enum": groups,
+            "description": "The team best placed to help, when one clearly is."
+        });
+    }
+    serde_json::json!({
+        "type": "function",
+        "function": {
+            "name": "request_human",
+            "description": "Hand the conversation to a person on the team, when the customer asks for one or you cannot help. The customer is told that a person will take over.",
+            "parameters": { "type": "object", "properties": properties, "required": ["reason"] }
+        }
+    })
 }
 
 /// Words too common to tell questions apart.
@@ -124,6 +159,7 @@ pub fn builtin_reply(workflow: &WorkflowRecord, history: &[MessageView]) -> Stri
 struct ChatRequest<'a> {
     model: &'a str,
     messages: Vec<ChatMessage>,
+    tools: Vec<serde_json::Value>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -139,7 +175,37 @@ struct ChatResponse {
 
 #[derive(Deserialize)]
 struct Choice {
-    message: ChatMessage,
+    message: AnswerMessage,
+}
+
+/// The model's message: text, or calls of the tools it was offered.
+#[derive(Deserialize)]
+struct AnswerMessage {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    tool_calls: Vec<ToolCall>,
+}
+
+#[derive(Deserialize)]
+struct ToolCall {
+    function: FunctionCall,
+}
+
+#[derive(Deserialize)]
+struct FunctionCall {
+    name: String,
+    /// JSON, as a string.
+    #[serde(default)]
+    arguments: String,
+}
+
+#[derive(Deserialize)]
+struct RequestHumanArguments {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    group: Option<String>,
 }
 
 /// The conversation as chat-completion messages: the visitor is `user`, the assistant
@@ -178,7 +244,8 @@ async fn openai_reply(
     http: &reqwest::Client,
     workflow: &WorkflowRecord,
     history: &[MessageView],
-) -> Result<String, AssistantError> {
+    groups: &[String],
+) -> Result<Reply, AssistantError> {
     let base = workflow
         .openai_base_url
         .as_deref()
@@ -192,6 +259,7 @@ async fn openai_reply(
     let mut request = http.post(url).timeout(Duration::from_secs(timeout)).json(&ChatRequest {
         model,
         messages: chat_messages(workflow, history),
+        tools: vec![request_human_tool(groups)],
     });
     if let Some(key) = workflow.openai_api_key.as_deref().filter(|k| !k.is_empty()) {
         request = request.bearer_auth(key);
@@ -218,17 +286,32 @@ async fn openai_reply(
             AssistantError::Malformed(e.to_string())
         }
     })?;
-    let text = body
-        .choices
-        .into_iter()
-        .next()
-        .map(|c| c.message.content)
-        .unwrap_or_default();
+    let Some(message) = body.choices.into_iter().next().map(|c| c.message) else {
+        return Err(AssistantError::Malformed("the answer had no choices".into()));
+    };
+    if let Some(call) = message.tool_calls.iter().find(|c| c.function.name == "request_human") {
+        let args: RequestHumanArguments = serde_json::from_str(&call.function.arguments)
+            .map_err(|e| AssistantError::Malformed(format!("request_human's arguments: {e}")))?;
+        let group = args
+            .group
+            .map(|g| g.trim().to_string())
+            .filter(|g| groups.iter().any(|known| known.eq_ignore_ascii_case(g)));
+        let reason = args.reason.trim();
+        return Ok(Reply::RequestHuman {
+            reason: if reason.is_empty() {
+                "no reason given".into()
+            } else {
+                reason.chars().take(500).collect()
+            },
+            group,
+        });
+    }
+    let text = message.content.unwrap_or_default();
     let text = text.trim();
     if text.is_empty() {
         return Err(AssistantError::Malformed("the answer was empty".into()));
     }
-    Ok(text.to_string())
+    Ok(Reply::Text(text.to_string()))
 }
 
 #[cfg(test)]
@@ -262,6 +345,19 @@ mod tests {
         assert_eq!(own_key.openai_api_key.as_deref(), Some("sk-local"));
     }
 
+    #[test]
+    fn the_request_human_tool_offers_the_workspace_s_groups() {
+        let tool = request_human_tool(&["Sales".into(), "Retention".into()]);
+        assert_eq!(tool["function"]["name"], "request_human");
+        assert_eq!(tool["function"]["parameters"]["required"], serde_json::json!(["reason"]));
+        assert_eq!(
+            tool["function"]["parameters"]["properties"]["group"]["enum"],
+            serde_json::json!(["Sales", "Retention"])
+        );
+        let lone = request_human_tool(&[]);
+        assert!(lone["function"]["parameters"]["properties"].get("group").is_none());
+    }
+
     pub fn workflow() -> WorkflowRecord {
         WorkflowRecord {
             id: 1,
@@ -284,6 +380,8 @@ mod tests {
             requires_qualification: false,
             practice_script: String::new(),
             route_on_arrival: false,
+            silent_handoff: false,
+            handoff_triggers: String::new(),
             answers: vec![
                 (
                     "How do I reset my password?".into(),

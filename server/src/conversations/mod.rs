@@ -37,8 +37,11 @@ pub const AI_FALLBACK: &str =
 /// What the router needs to know of conversations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// The conversation needs a person.
-    Escalated { conversation_id: i64 },
+    /// The conversation needs a person (one of the group's, when it names one).
+    Escalated {
+        conversation_id: i64,
+        group_id: Option<i64>,
+    },
     /// An operator holds it now (accepted an offer, took over, or replied first).
     Claimed { conversation_id: i64, member_id: i64 },
     /// The operator's part ended: `completed` (resolved) or `returned_to_ai`.
@@ -294,14 +297,10 @@ impl Conversations {
         if !workflow.route_on_arrival {
             return Ok(false);
         }
-        let Some(notice) = self.store.escalate(conversation.id, &workflow.handoff_message).await? else {
+        if !self.escalate_as(conversation.id, &workflow, None, None).await? {
             return Ok(false);
-        };
-        self.publish_message(&notice.message);
+        }
         tracing::info!(conversation_id = conversation.id, "routed on arrival");
-        self.tell(Change::Escalated {
-            conversation_id: conversation.id,
-        });
         if !text.trim().is_empty() {
             self.tell(Change::VisitorWaiting {
                 conversation_id: conversation.id,
@@ -318,6 +317,17 @@ impl Conversations {
             .workflow(conversation.workflow_id)
             .await?
             .ok_or_else(|| AppError::not_found("The workflow"))?;
+        // The workflow's own triggers hand over at once, to their group if they name one.
+        let triggers = escalation::parse_triggers(&workflow.handoff_triggers).unwrap_or_default();
+        if let Some((phrase, trigger)) = escalation::triggered(text, &triggers) {
+            self.stop_assistant(conversation.id);
+            let why = format!("The customer wrote “{phrase}”, one of this workflow's handoff triggers.");
+            let escalated = self
+                .escalate_as(conversation.id, &workflow, trigger.group.as_deref(), Some(&why))
+                .await?;
+            tracing::info!(conversation_id = conversation.id, phrase, escalated, "handoff trigger");
+            return Ok(escalated);
+        }
         let requests = if escalation::asks_for_human(text) {
             self.store.count_human_request(conversation.id).await?
         } else {
@@ -331,18 +341,71 @@ impl Conversations {
         ) {
             escalation::Decision::Escalate => {
                 self.stop_assistant(conversation.id);
-                if let Some(notice) = self.store.escalate(conversation.id, &workflow.handoff_message).await? {
-                    self.publish_message(&notice.message);
+                if self.escalate_as(conversation.id, &workflow, None, None).await? {
                     tracing::info!(conversation_id = conversation.id, requests, "escalated to a human");
-                    self.tell(Change::Escalated {
-                        conversation_id: conversation.id,
-                    });
                     return Ok(true);
                 }
             }
             escalation::Decision::Answer => self.spawn_reply(conversation.id, workflow),
         }
         Ok(false)
+    }
+
+    /// Hands the conversation to people as its workflow says: the handoff message to the
+    /// customer (a note for the team instead when the handoff is silent), `why` and the group
+    /// named for the team, and routing told (only the group's members are offered it when one
+    /// is named; a group that no longer exists is noted and routing offers it as usual). False
+    /// when it was not the assistant's to hand over (a person has it, or it waits already).
+    pub(crate) async fn escalate_as(
+        &self,
+        conversation_id: i64,
+        workflow: &crate::store::WorkflowRecord,
+        group: Option<&str>,
+        why: Option<&str>,
+    ) -> Result<bool, AppError> {
+        let notice = if workflow.silent_handoff {
+            self.store
+                .escalate_with(
+                    conversation_id,
+                    "Waiting for a person. The handoff is silent: the customer was not told.",
+                    true,
+                )
+                .await?
+        } else {
+            self.store.escalate(conversation_id, &workflow.handoff_message).await?
+        };
+        let Some(notice) = notice else {
+            return Ok(false);
+        };
+        self.publish_message(&notice.message);
+        let group_id = match group {
+            Some(name) => self
+                .store
+                .list_groups(workflow.workspace_id)
+                .await?
+                .into_iter()
+                .find(|g| g.name.eq_ignore_ascii_case(name))
+                .map(|g| (g.id, g.name)),
+            None => None,
+        };
+        let mut note = why.map(str::to_string).unwrap_or_default();
+        match (group, &group_id) {
+            (Some(_), Some((_, name))) => note.push_str(&format!(" It is offered to the group {name}.")),
+            (Some(name), None) => {
+                note.push_str(&format!(" The group {name} no longer exists: it is offered as usual."))
+            }
+            _ => {}
+        }
+        let note = note.trim();
+        if !note.is_empty() {
+            let noted = self.store.append_internal_note(conversation_id, note).await?;
+            self.publish_message(&noted.message);
+        }
+        self.tell(Change::Escalated {
+            conversation_id,
+            group_id: group_id.map(|(id, _)| id),
+        });
+        Ok(true)
     }
 
     /// The assistant answers a visitor who waits in a routing queue for a person (routing's
@@ -386,10 +449,36 @@ impl Conversations {
                     return;
                 }
             };
-            let outcome = assistant::reply(&this.http, &workflow, &history).await;
+            let groups: Vec<String> = match this.store.list_groups(workflow.workspace_id).await {
+                Ok(groups) => groups.into_iter().map(|g| g.name).collect(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not list the groups for the assistant");
+                    Vec::new()
+                }
+            };
+            let outcome = assistant::reply(&this.http, &workflow, &history, &groups).await;
             crate::metrics::COUNTERS.assistant(outcome.is_ok());
             let stored = match outcome {
-                Ok(text) => this.store.append_ai_message(conversation_id, &text).await,
+                Ok(assistant::Reply::RequestHuman { reason, group }) => {
+                    let why = format!("The assistant asked for a person: {reason}");
+                    match this
+                        .escalate_as(conversation_id, &workflow, group.as_deref(), Some(&why))
+                        .await
+                    {
+                        Ok(escalated) => {
+                            tracing::info!(conversation_id, escalated, ?group, "the assistant asked for a person")
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, conversation_id, "could not hand over as the assistant asked")
+                        }
+                    }
+                    this.in_flight
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&conversation_id);
+                    return;
+                }
+                Ok(assistant::Reply::Text(text)) => this.store.append_ai_message(conversation_id, &text).await,
                 Err(e) => {
                     tracing::warn!(error = %e, conversation_id, "the assistant failed");
                     if let Ok(note) = this
@@ -607,10 +696,8 @@ impl Conversations {
             .await?
             .ok_or_else(|| AppError::not_found("The workflow"))?;
         self.stop_assistant(conversation_id);
-        if let Some(notice) = self.store.escalate(conversation_id, &workflow.handoff_message).await? {
-            self.publish_message(&notice.message);
+        if self.escalate_as(conversation_id, &workflow, None, None).await? {
             tracing::info!(conversation_id, by = me.member_id, "handed off through the API");
-            self.tell(Change::Escalated { conversation_id });
         }
         if let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) {
             let text = format!("{} handed the conversation off: {note}", me.name);
@@ -650,9 +737,14 @@ impl Conversations {
         }
         self.require_operators_on(me).await?;
         self.stop_assistant(conversation_id);
+        let silent = self
+            .store
+            .workflow(c.workflow_id)
+            .await?
+            .is_some_and(|w| w.silent_handoff);
         if let Some(joined) = self
             .store
-            .take_over(conversation_id, me.member_id)
+            .take_over_as(conversation_id, me.member_id, silent)
             .await
             .map_err(refusal)?
         {

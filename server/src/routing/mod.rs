@@ -55,6 +55,9 @@ struct State {
     workflow_names: HashMap<i64, String>,
     /// Transfers: the operators a conversation may go to next.
     restrict: HashMap<i64, Vec<i64>>,
+    /// Queued conversations of silent-handoff workflows: their customers are not told their
+    /// place in line.
+    quiet: std::collections::HashSet<i64>,
 }
 
 impl State {
@@ -206,7 +209,28 @@ impl Router {
 
     async fn on_change(&self, change: Change) {
         match change {
-            Change::Escalated { conversation_id } => self.route(conversation_id).await,
+            Change::Escalated {
+                conversation_id,
+                group_id,
+            } => {
+                // Handed to a group: only its members are offered it (as after a transfer).
+                if let Some(group) = group_id {
+                    let workspace = self
+                        .store
+                        .conversation(conversation_id)
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|c| c.workspace_id);
+                    if let Some(members) = match workspace {
+                        Some(w) => self.store.group_member_ids(w, group).await.ok(),
+                        None => None,
+                    } {
+                        self.lock().restrict.insert(conversation_id, members);
+                    }
+                }
+                self.route(conversation_id).await
+            }
             // The assistant keeps a queued visitor company; an offered conversation waits for
             // the person it is offered to.
             Change::VisitorWaiting {
@@ -385,6 +409,16 @@ impl Router {
             Decision::Queued if notify == Notify::Quietly => {
                 tracing::info!(conversation_id, "queued again after a restart");
             }
+            Decision::Queued if workflow.silent_handoff => {
+                // The customer is not told of a silent handoff, nor of their place in line.
+                self.lock().quiet.insert(conversation_id);
+                let position = self.position(conversation_id).unwrap_or(1);
+                let text = format!("Nobody is available: number {position} in line (the customer was not told).");
+                if let Ok(m) = self.store.append_internal_note(conversation_id, &text).await {
+                    self.conversations.publish_message(&m.message);
+                }
+                tracing::info!(conversation_id, "queued quietly: nobody available");
+            }
             Decision::Queued => {
                 let position = self.position(conversation_id);
                 let text = format!(
@@ -433,7 +467,17 @@ impl Router {
 
     /// Every queued visitor of the workspace learns their place.
     fn tell_positions(&self, workspace_id: i64) {
-        let positions = self.lock().lines.positions(workspace_id);
+        let positions = {
+            let mut s = self.lock();
+            let s = &mut *s;
+            s.quiet.retain(|c| s.lines.contains(*c));
+            let quiet = &s.quiet;
+            s.lines
+                .positions(workspace_id)
+                .into_iter()
+                .filter(|(c, _)| !quiet.contains(c))
+                .collect::<Vec<_>>()
+        };
         for (c, position) in positions {
             self.hub.publish(
                 Topic::Conversation(c),

@@ -259,12 +259,23 @@ impl Store {
     /// An operator takes the conversation over: the assistant stops, and a system message says
     /// who joined. Refused when another operator holds it.
     pub async fn take_over(&self, conversation_id: i64, member_id: i64) -> Result<Option<Appended>, Refusal> {
+        self.take_over_as(conversation_id, member_id, false).await
+    }
+
+    /// `take_over`; with `silent`, "… joined the conversation" is a note for the team only (a
+    /// workflow whose handoff the customer is not told of).
+    pub async fn take_over_as(
+        &self,
+        conversation_id: i64,
+        member_id: i64,
+        silent: bool,
+    ) -> Result<Option<Appended>, Refusal> {
         let mut tx = self.begin_write().await?;
         let (before, after) = apply(&mut tx, conversation_id, Event::TakeOver { operator: member_id }).await?;
         if !lifecycle::claimed(before, after, member_id) {
             return Ok(None);
         }
-        let appended = notice_by(&mut tx, conversation_id, member_id, "joined the conversation.", false).await?;
+        let appended = notice_by(&mut tx, conversation_id, member_id, "joined the conversation.", silent).await?;
         tx.commit().await?;
         Ok(Some(appended))
     }
@@ -314,12 +325,23 @@ impl Store {
     /// The visitor waits for a human now: status `waiting`, the escalation time, and the
     /// workflow's handoff message to the visitor. Does nothing if a person already handles it.
     pub async fn escalate(&self, conversation_id: i64, handoff_message: &str) -> Result<Option<Appended>, StoreError> {
+        self.escalate_with(conversation_id, handoff_message, false).await
+    }
+
+    /// `escalate`, with the notice for the team only (`internal`) when the customer is not to
+    /// be told.
+    pub async fn escalate_with(
+        &self,
+        conversation_id: i64,
+        notice: &str,
+        internal: bool,
+    ) -> Result<Option<Appended>, StoreError> {
         let mut tx = self.begin_write().await?;
         let (before, after) = decided(apply(&mut tx, conversation_id, Event::Escalate).await)?;
         if after.status != Status::Waiting || before == after {
             return Ok(None);
         }
-        let appended = append(&mut tx, conversation_id, &NewMessage::system(handoff_message, false)).await?;
+        let appended = append(&mut tx, conversation_id, &NewMessage::system(notice, internal)).await?;
         tx.commit().await?;
         Ok(Some(appended))
     }

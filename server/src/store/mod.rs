@@ -21,6 +21,7 @@ mod mail;
 mod members;
 mod messages;
 mod qualifications;
+pub mod reports;
 mod routing;
 mod upkeep;
 pub mod webhooks;

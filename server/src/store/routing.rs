@@ -151,6 +151,40 @@ impl Store {
         .await?)
     }
 
+    /// Operator sessions of the workspace, newest first, narrowed by operator, workflow,
+    /// outcome (`ongoing`: not ended) and where the previous page ended.
+    pub async fn session_history(
+        &self,
+        workspace_id: i64,
+        operator: Option<i64>,
+        workflow: Option<i64>,
+        outcome: Option<&str>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<app::history::SessionView>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT s.id, s.conversation_id, ct.name AS contact_name, s.member_id, m.name AS operator,
+                    c.workflow_id, w.name AS workflow, s.accepted_at, s.ended_at, s.outcome
+             FROM operator_sessions s
+             JOIN conversations c ON c.id = s.conversation_id
+             JOIN contacts ct ON ct.id = c.contact_id
+             JOIN members m ON m.id = s.member_id
+             JOIN workflows w ON w.id = c.workflow_id
+             WHERE s.workspace_id = $1 AND ($2 IS NULL OR s.member_id = $2) AND ($3 IS NULL OR c.workflow_id = $3)
+               AND ($4 IS NULL OR ($4 = 'ongoing' AND s.ended_at IS NULL) OR s.outcome = $4)
+               AND ($5 IS NULL OR s.id < $5)
+             ORDER BY s.id DESC LIMIT $6",
+        )
+        .bind(workspace_id)
+        .bind(operator)
+        .bind(workflow)
+        .bind(outcome)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     /// The active members of an operator group of the workspace.
     pub async fn group_member_ids(&self, workspace_id: i64, group_id: i64) -> Result<Vec<i64>, StoreError> {
         let rows: Vec<(i64,)> = sqlx::query_as(

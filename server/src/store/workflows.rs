@@ -32,6 +32,10 @@ pub struct WorkflowRecord {
     /// Every new conversation is escalated with its first message, so routing offers it to a
     /// live operator at once.
     pub route_on_arrival: bool,
+    /// The customer is not told of the handoff (no handoff message, no "joined" notice).
+    pub silent_handoff: bool,
+    /// The workflow's own trigger phrases (`app::escalation::parse_triggers`).
+    pub handoff_triggers: String,
 }
 
 impl Store {
@@ -40,7 +44,7 @@ impl Store {
             "SELECT id, workspace_id, name, handoff_mode, escalation_threshold, escalate_on_frustration, handoff_message,
                     greeting, fallback_answer, ai_provider, openai_base_url, openai_model, openai_api_key, ai_timeout_secs,
                     live_routing, routing_mode, accept_timeout_secs, requires_qualification, practice_script,
-                    route_on_arrival
+                    route_on_arrival, silent_handoff, handoff_triggers
              FROM workflows WHERE id = $1",
         )
         .bind(id)
@@ -90,7 +94,7 @@ impl Store {
                 accept_timeout_secs = $11, requires_qualification = $12, ai_provider = $13, openai_base_url = $14,
                 openai_model = $15, ai_timeout_secs = $16,
                 openai_api_key = CASE WHEN $17 IS NULL THEN openai_api_key WHEN $17 = '' THEN NULL ELSE $17 END,
-                practice_script = $18, route_on_arrival = $19
+                practice_script = $18, route_on_arrival = $19, silent_handoff = $20, handoff_triggers = $21
              WHERE id = $1",
         )
         .bind(s.id)
@@ -112,6 +116,8 @@ impl Store {
         .bind(api_key)
         .bind(&s.practice_script)
         .bind(s.route_on_arrival)
+        .bind(s.silent_handoff)
+        .bind(&s.handoff_triggers)
         .execute(&self.write)
         .await
         .map_err(super::unique_as("A workflow with that name"))?;

@@ -95,6 +95,8 @@ const MATRIX: &[(&str, Needs)] = &[
     ("qualifications/submit", Needs::Scope(Scope::OperatorWrite)),
     ("qualifications/review", Needs::Scope(Scope::QualificationsWrite)),
     ("qualifications/revoke", Needs::Scope(Scope::QualificationsWrite)),
+    ("history/sessions", Needs::Scope(Scope::OperatorRead)),
+    ("reports/get", Needs::Scope(Scope::ConversationsReadAll)),
     ("integrations/tokens", Needs::Scope(Scope::SettingsWrite)),
     ("integrations/create_token", Needs::Scope(Scope::SettingsWrite)),
     ("integrations/revoke_token", Needs::Scope(Scope::SettingsWrite)),

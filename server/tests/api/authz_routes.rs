@@ -31,6 +31,7 @@ const ROUTES: &[&str] = &[
     "/webhooks/twilio/{key}/status",
     "/ingest/email/{key}",
     "/api/contacts/export",
+    "/api/reports/export",
     // The REST API's reference, nested at `/api/v1` (its operations are `rest_api.rs`'s).
     "/openapi.json",
     "/docs",
@@ -357,6 +358,30 @@ async fn every_http_route_answers_each_caller_as_it_should() {
             client.get(format!("{base}/metrics")),
         )
         .await;
+
+        // Reports as CSV: supervisors and up, of their own workspace only.
+        let expected: &[u16] = match caller {
+            Caller::Anonymous | Caller::Visitor => &[401],
+            Caller::Member(_, None) => &[200],
+            _ if !caller.may(Scope::ConversationsReadAll) => &[403],
+            _ => &[200],
+        };
+        if let Some(res) = expect_status(
+            &w,
+            &mut failures,
+            format!("{who} GET /api/reports/export"),
+            expected,
+            client.get(format!("{base}/api/reports/export?by=workflow")),
+        )
+        .await
+        {
+            let text = res.text().await.unwrap();
+            let total = text.lines().last().unwrap_or_default().to_string();
+            let ours = !matches!(caller, Caller::Member(_, None));
+            if ours == total.starts_with("Total,0,") {
+                failures.push(format!("{who}: the report is not of their own workspace: {total}"));
+            }
+        }
 
         // A customer's data export: owners and admins, of a conversation they may see.
         for (conversation, hidden) in [(w.visible, false), (w.hidden, true)] {

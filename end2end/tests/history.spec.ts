@@ -1,0 +1,40 @@
+import { expect, hydrated, signIn, snap, test } from "./helpers";
+
+test("a supervisor finds a takeover in the history with how it ended", async ({ browser, page, ws }) => {
+  // A customer asks for a person; the agent takes over and resolves.
+  const chat = await (await browser.newContext()).newPage();
+  await chat.goto(ws.chat);
+  await hydrated(chat);
+  await expect(chat.getByTestId("connection")).toHaveText("Connected");
+  for (const text of ["Can I talk to a human?", "I want a real person please", "agent!"]) {
+    await chat.getByLabel("Message").fill(text);
+    await chat.getByLabel("Message").press("Enter");
+    await expect(chat.locator('[data-sender="contact"]').filter({ hasText: text })).toBeVisible();
+  }
+  const agent = await (await browser.newContext()).newPage();
+  await signIn(agent, ws.agent);
+  await expect(agent).toHaveURL(/\/inbox$/);
+  await hydrated(agent);
+  await agent.getByTestId("conversation-row").filter({ hasText: "agent!" }).click();
+  await agent.getByRole("button", { name: "Take over" }).click();
+  await expect(agent.getByTestId("conversation-status")).toHaveText("active");
+  await agent.getByRole("button", { name: "Resolve" }).click();
+  await expect(agent.getByTestId("conversation-status")).toHaveText("resolved");
+
+  await signIn(page, ws.supervisor);
+  await expect(page).toHaveURL(/\/inbox$/);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "History" }).click();
+  await expect(page).toHaveURL(/\/history$/);
+  await hydrated(page);
+  const row = page.getByTestId("history-row").first();
+  await expect(row).toContainText("Ava Agent");
+  await expect(row.getByTestId("outcome")).toHaveText("Completed");
+  await snap(page, "history");
+
+  await page.getByLabel("Outcome").selectOption("transferred");
+  await expect(page.getByText("Nothing here yet")).toBeVisible();
+  await page.getByLabel("Outcome").selectOption("completed");
+  await expect(page.getByTestId("history-row")).toHaveCount(1);
+  await page.getByTestId("history-row").getByRole("link").click();
+  await expect(page).toHaveURL(/\/inbox\/\d+$/);
+});

@@ -1,0 +1,74 @@
+//! What reports read: a period's conversations with their times, who handled each, and which
+//! groups take which workflows.
+
+use super::{Store, StoreError};
+
+/// A conversation as reports count it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ReportedConversation {
+    pub id: i64,
+    pub created_at: i64,
+    pub escalated_at: Option<i64>,
+    pub first_human_reply_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    /// When an operator first took it.
+    pub first_accepted_at: Option<i64>,
+    pub workflow_id: i64,
+    pub workflow: String,
+    pub channel_id: i64,
+    pub channel: String,
+}
+
+impl Store {
+    /// The workspace's conversations started in `from`..`to` (Unix ms) with a message.
+    pub async fn reported_conversations(
+        &self,
+        workspace_id: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<ReportedConversation>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT c.id, c.created_at, c.escalated_at, c.first_human_reply_at, c.resolved_at,
+                    (SELECT MIN(s.accepted_at) FROM operator_sessions s WHERE s.conversation_id = c.id) AS first_accepted_at,
+                    c.workflow_id, w.name AS workflow, c.channel_id, ch.name AS channel
+             FROM conversations c JOIN workflows w ON w.id = c.workflow_id JOIN channels ch ON ch.id = c.channel_id
+             WHERE c.workspace_id = $1 AND c.created_at >= $2 AND c.created_at < $3 AND c.last_seq > 0",
+        )
+        .bind(workspace_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// (conversation, operator's name) for each operator who handled a conversation started in
+    /// the period, once each.
+    pub async fn reported_operators(
+        &self,
+        workspace_id: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT DISTINCT s.conversation_id, m.name
+             FROM conversations c JOIN operator_sessions s ON s.conversation_id = c.id JOIN members m ON m.id = s.member_id
+             WHERE c.workspace_id = $1 AND c.created_at >= $2 AND c.created_at < $3",
+        )
+        .bind(workspace_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// (workflow, group's name) for each workflow an operator group of the workspace takes.
+    pub async fn group_workflow_names(&self, workspace_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT gw.workflow_id, g.name FROM group_workflows gw JOIN operator_groups g ON g.id = gw.group_id
+             WHERE g.workspace_id = $1",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+}

@@ -1,0 +1,228 @@
+//! A workflow's own handoff rules: a silent handoff tells the customer nothing, a trigger
+//! phrase hands over at once (to the group it names), and an OpenAI-compatible model hands over
+//! by calling `request_human`.
+
+use app::events::{OperatorCommand, OperatorEvent, SenderKind, VisitorEvent};
+use app::lifecycle::Status;
+use app::workflows::WorkflowSettings;
+use app::AppError;
+
+use crate::handoff::send;
+use crate::helpers::*;
+use crate::sockets::*;
+use crate::workflows::form;
+
+const AGENT2: &str = "agent2@demo.switchboard.test";
+
+async fn save(app: &TestApp, overrides: &[(&'static str, &'static str)]) -> Result<WorkflowSettings, AppError> {
+    result(app.call("workflows/update", &form(overrides)).await).await
+}
+
+/// A group "Retention" on the demo workflow, with only the second agent in it.
+async fn retention(app: &TestApp) -> i64 {
+    let group = app
+        .store
+        .create_group(1, "Retention", Some("Keeps customers"))
+        .await
+        .unwrap();
+    app.store
+        .add_group_workflow(1, group, app.demo_workflow().await)
+        .await
+        .unwrap();
+    let agent2 = app
+        .count(&format!("SELECT id FROM members WHERE email = '{AGENT2}'"))
+        .await;
+    app.store.add_group_member(1, group, agent2).await.unwrap();
+    group
+}
+
+async fn conversation_of(v: &mut VisitorSocket) -> i64 {
+    v.wait_for("my message", crate::handoff::from(SenderKind::Contact))
+        .await
+        .conversation_id
+}
+
+async fn notes(app: &TestApp, conversation: i64) -> Vec<String> {
+    app.texts(&format!(
+        "SELECT body FROM messages WHERE conversation_id = {conversation} AND internal = 1 ORDER BY seq"
+    ))
+    .await
+}
+
+/// Every offer the operator's socket gets until `until` picks an event.
+async fn offers_until(op: &mut OperatorSocket, what: &str, mut until: impl FnMut(&OperatorEvent) -> bool) -> Vec<i64> {
+    let mut offered = Vec::new();
+    op.wait_for(what, |e| {
+        if let OperatorEvent::Offer { offer } = e {
+            offered.push(offer.conversation.id);
+        }
+        until(e).then_some(())
+    })
+    .await;
+    offered
+}
+
+#[tokio::test]
+async fn a_silent_handoff_tells_the_customer_nothing_and_the_team_everything() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    save(&app, &[("silent_handoff", "on"), ("escalation_threshold", "1")])
+        .await
+        .expect("the workflow is saved");
+    let mut v = app.visitor().await;
+    v.send(&send("Can I talk to a human?", "s1")).await;
+    let id = conversation_of(&mut v).await;
+    eventually(
+        "the conversation to wait for a person",
+        std::time::Duration::from_secs(20),
+        || async {
+            let c = app.store.conversation(id).await.unwrap().unwrap();
+            (c.status == Status::Waiting).then_some(())
+        },
+    )
+    .await;
+    app.take_over(id).await.expect("the admin takes over");
+    let mut admin = app.operator(ADMIN).await;
+    admin
+        .send(&OperatorCommand::Send {
+            conversation_id: id,
+            body: "Hello, Adam here.".into(),
+            idempotency_key: "a1".into(),
+            internal: false,
+            attachments: vec![],
+        })
+        .await;
+    // Messages reach the visitor in order: by the operator's reply, any notice would be there.
+    let mut seen = Vec::new();
+    v.wait_for("the operator's reply", |e| {
+        if let VisitorEvent::Message { message } = e {
+            seen.push(message.clone());
+        }
+        matches!(e, VisitorEvent::Message { message } if message.sender_kind == SenderKind::Operator).then_some(())
+    })
+    .await;
+    assert!(
+        !seen.iter().any(|m| m.sender_kind == SenderKind::System),
+        "the customer was told: {seen:#?}"
+    );
+    let notes = notes(&app, id).await;
+    assert!(notes.iter().any(|n| n.contains("silent")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("joined the conversation")), "{notes:?}");
+}
+
+#[tokio::test]
+async fn a_trigger_phrase_hands_over_at_once_and_only_its_group_is_offered_it() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    // A group that does not exist is refused in words.
+    match save(&app, &[("handoff_triggers", "cancel, cancelling -> Retention")]).await {
+        Err(AppError::Invalid { field, message }) => {
+            assert_eq!(field, "Handoff triggers");
+            assert!(message.contains("Retention"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    retention(&app).await;
+    let saved = save(
+        &app,
+        &[
+            ("handoff_triggers", "cancel, cancelling -> Retention"),
+            ("escalation_threshold", "3"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(saved.handoff_triggers, "cancel, cancelling -> Retention");
+    let mut agent1 = crate::routing::live_operator(&app, AGENT).await;
+    let mut agent2 = crate::routing::live_operator(&app, AGENT2).await;
+
+    let mut v = app.visitor().await;
+    v.send(&send("I'm cancelling my plan", "t1")).await;
+    let id = conversation_of(&mut v).await;
+    let handoff = v
+        .wait_for("the handoff message", crate::handoff::from(SenderKind::System))
+        .await;
+    assert_eq!(handoff.body, "Connecting you with our team now.");
+    let offered = crate::routing::offer(&mut agent2).await;
+    assert_eq!(offered.conversation.id, id);
+    let notes = notes(&app, id).await;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("“cancelling”") && n.contains("Retention")),
+        "{notes:?}"
+    );
+    // The other agent, outside the group, is never offered it: by the time they see it taken,
+    // no offer came.
+    agent2.send(&OperatorCommand::Accept { conversation_id: id }).await;
+    let offers = offers_until(&mut agent1, "the conversation taken", |e| {
+        matches!(e, OperatorEvent::Conversation { conversation } if conversation.id == id && conversation.status == Status::Active)
+    })
+    .await;
+    assert!(!offers.contains(&id), "offered outside the group");
+}
+
+/// An OpenAI-compatible stand-in that always asks for a person in the Retention group, and
+/// keeps the tools it was offered.
+async fn model_asking_for_a_person() -> (String, std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
+    use axum::routing::post;
+    let offered = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = offered.clone();
+    let router = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(move |body: axum::Json<serde_json::Value>| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push(body["tools"].clone());
+                axum::Json(serde_json::json!({
+                    "id": "chatcmpl-2", "object": "chat.completion",
+                    "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                        "role": "assistant", "content": null,
+                        "tool_calls": [{"id": "call_1", "type": "function", "function": {
+                            "name": "request_human",
+                            "arguments": "{\"reason\": \"wants a refund outside the policy\", \"group\": \"Retention\"}"
+                        }}]
+                    }}]
+                }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (base, offered)
+}
+
+#[tokio::test]
+async fn the_model_hands_over_with_request_human_to_the_group_it_names() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    retention(&app).await;
+    let (base, tools) = model_asking_for_a_person().await;
+    crate::assistant::use_llm(&app, &base, "test-key", 10).await;
+    let mut agent2 = crate::routing::live_operator(&app, AGENT2).await;
+
+    let mut v = app.visitor().await;
+    v.send(&send("I want my money back for last year", "m1")).await;
+    let id = conversation_of(&mut v).await;
+    v.wait_for("the handoff message", crate::handoff::from(SenderKind::System))
+        .await;
+    assert_eq!(crate::routing::offer(&mut agent2).await.conversation.id, id);
+    let notes = notes(&app, id).await;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("wants a refund outside the policy") && n.contains("Retention")),
+        "{notes:?}"
+    );
+    // The model was offered the tool, with the workspace's groups to choose from.
+    let offered = tools.lock().unwrap()[0].clone();
+    assert_eq!(offered[0]["function"]["name"], "request_human");
+    let groups = offered[0]["function"]["parameters"]["properties"]["group"]["enum"].clone();
+    assert!(groups.as_array().unwrap().iter().any(|g| g == "Retention"), "{groups}");
+    // No answer from the assistant after it asked for a person.
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = {id} AND sender_kind = 'ai'"
+        ))
+        .await,
+        0
+    );
+}
