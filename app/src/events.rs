@@ -123,6 +123,12 @@ pub enum VisitorCommand {
     Typing {
         composing: bool,
     },
+    /// The customer's rating of the resolved conversation, 1 to 5, with an optional comment.
+    Rate {
+        rating: u8,
+        #[serde(default)]
+        comment: String,
+    },
     Ping,
 }
 
@@ -155,6 +161,12 @@ pub enum VisitorEvent {
     /// A fresh token to keep instead of the one the visitor resumed with.
     Token {
         token: String,
+    },
+    /// The conversation was resolved: the customer may rate it.
+    RatingRequested,
+    /// The customer's rating was kept.
+    Rated {
+        rating: u8,
     },
     /// The visitor waits for a person: their place in the queue (1 = next).
     Queue {

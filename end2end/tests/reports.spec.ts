@@ -20,8 +20,10 @@ test("a supervisor's report matches what happened and exports as CSV", async ({ 
     { messages: ["How do I reset my password?"], escalates: false, handled: false },
     { messages: ["I need a human", "a real person please", "agent please"], escalates: true, handled: false },
   ];
+  const visitors: Page[] = [];
   for (const s of scenario) {
     const visitor = await (await browser.newContext()).newPage();
+    visitors.push(visitor);
     await chat(visitor, ws.chat, s.messages);
     if (s.escalates) await expect(visitor.locator('[data-sender="system"]').first()).toBeVisible();
     else await expect(visitor.locator('[data-sender="ai"]').first()).toBeVisible();
@@ -37,6 +39,15 @@ test("a supervisor's report matches what happened and exports as CSV", async ({ 
   await expect(agent.getByTestId("thread")).toContainText("Ava here, on it.");
   await agent.getByRole("button", { name: "Resolve" }).click();
   await expect(agent.getByTestId("conversation-status")).toHaveText("resolved");
+  // The customer is asked how it went, and rates it.
+  const rated = visitors[0];
+  await expect(rated.getByText("How did we do?")).toBeVisible();
+  await rated.getByRole("button", { name: "4 stars" }).click();
+  await rated.getByLabel("Anything to add? (optional)").fill("Quick and kind");
+  await rated.getByRole("button", { name: "Send rating" }).click();
+  await expect(rated.getByTestId("rating-thanks")).toHaveText("Thank you for rating us ★★★★☆.");
+  await snap(rated, "widget-rated");
+  await expect(agent.getByTestId("thread")).toContainText("The customer rated this conversation ★★★★☆ (4/5): “Quick and kind”");
 
   // What the report must say, worked out from the scenario.
   const total = scenario.length;
@@ -57,6 +68,7 @@ test("a supervisor's report matches what happened and exports as CSV", async ({ 
   await expect(page.getByTestId("figure-escalated")).toContainText(`${escalated} of ${total}`);
   await expect(page.getByTestId("figure-handled").getByTestId("value")).toHaveText(pct(handled));
   await expect(page.getByTestId("figure-first-reply").getByTestId("value")).not.toHaveText("—");
+  await expect(page.getByTestId("figure-csat").getByTestId("value")).toHaveText("4.0 / 5");
   await expect(page.getByTestId("day-chart")).toBeVisible();
   await expect(page.getByTestId("breakdown-row").filter({ hasText: "Support Assistant" })).toContainText(String(total));
   await page.getByLabel("Break down by").selectOption("operator");

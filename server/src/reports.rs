@@ -39,6 +39,13 @@ pub fn figures<'a>(conversations: impl IntoIterator<Item = &'a ReportedConversat
         if let Some(reply) = c.first_human_reply_at {
             first_reply.push(reply - c.escalated_at.filter(|e| *e <= reply).unwrap_or(c.created_at));
         }
+        if let Some(rating) = c.csat_rating.filter(|r| (1..=5).contains(r)) {
+            f.rated += 1;
+            f.rating_sum += rating as u32;
+            if rating >= 4 {
+                f.satisfied += 1;
+            }
+        }
         if let (Some(escalated), Some(accepted)) = (c.escalated_at, c.first_accepted_at) {
             if accepted >= escalated {
                 queue_wait.push(accepted - escalated);
@@ -181,7 +188,8 @@ pub fn csv(report: &Report, by: &str) -> String {
     let rate = |r: Option<f64>| r.map(|r| format!("{r:.1}")).unwrap_or_default();
     let mut out = String::from(
         "label,conversations,escalated,escalation_rate_percent,handled_by_person,handoff_rate_percent,resolved,\
-         first_reply_median_s,first_reply_p90_s,resolution_median_s,resolution_p90_s,queue_wait_median_s,queue_wait_p90_s\r\n",
+         first_reply_median_s,first_reply_p90_s,resolution_median_s,resolution_p90_s,queue_wait_median_s,queue_wait_p90_s,\
+         ratings,csat_average,csat_satisfied_percent\r\n",
     );
     for row in report.rows(by).iter().chain(std::iter::once(&Row {
         label: "Total".into(),
@@ -189,7 +197,7 @@ pub fn csv(report: &Report, by: &str) -> String {
     })) {
         let f = &row.figures;
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
             field(&row.label),
             f.conversations,
             f.escalated,
@@ -203,6 +211,9 @@ pub fn csv(report: &Report, by: &str) -> String {
             secs(f.resolution.p90_ms),
             secs(f.queue_wait.median_ms),
             secs(f.queue_wait.p90_ms),
+            f.rated,
+            f.csat_average().map(|a| format!("{a:.2}")).unwrap_or_default(),
+            rate(f.satisfied_rate()),
         ));
     }
     out
@@ -268,6 +279,7 @@ mod tests {
             workflow: "Support".into(),
             channel_id: 1,
             channel: "Web".into(),
+            csat_rating: None,
         }
     }
 
@@ -314,6 +326,6 @@ mod tests {
         };
         let text = csv(&report, "day");
         assert!(text.starts_with("label,conversations,escalated"));
-        assert!(text.contains("\r\nTotal,1,1,100.0,1,100.0,0,2,2,,,,\r\n"), "{text}");
+        assert!(text.contains("\r\nTotal,1,1,100.0,1,100.0,0,2,2,,,,,0,,\r\n"), "{text}");
     }
 }

@@ -274,6 +274,15 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor, l
             Err(e) => tracing::error!(error = %e, "could not read the backlog"),
         }
     }
+    // A resolved chat not rated yet asks again (the widget was closed when it was resolved).
+    if let Some(c) = conversation {
+        if state.store.rating_pending(c).await.unwrap_or(false)
+            && socket.feed(text(&VisitorEvent::RatingRequested)).await.is_err()
+        {
+            hub.unsubscribe(Topic::Conversation(c), id);
+            return;
+        }
+    }
     if socket.flush().await.is_err() {
         if let Some(c) = conversation {
             hub.unsubscribe(Topic::Conversation(c), id);
@@ -308,6 +317,13 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor, l
                     Ok(VisitorCommand::Send { body, idempotency_key, attachments }) => {
                         Some(visitor_send(&state, visitor, &mut conversation, id, &tx, &body, &idempotency_key, &attachments).await)
                     }
+                    Ok(VisitorCommand::Rate { rating, comment }) => Some(match conversation {
+                        None => VisitorEvent::Error { message: "There is no conversation to rate yet.".into(), idempotency_key: None },
+                        Some(c) => match state.conversations.rate(c, rating, &comment).await {
+                            Ok(()) => VisitorEvent::Rated { rating },
+                            Err(e) => VisitorEvent::Error { message: e.to_string(), idempotency_key: None },
+                        },
+                    }),
                     Ok(VisitorCommand::Typing { composing }) => {
                         if let Some(c) = conversation {
                             hub.publish(Topic::Conversation(c), &Event {

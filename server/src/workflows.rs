@@ -24,6 +24,7 @@ fn view(w: WorkflowRecord, answers: Vec<(i64, String, String)>) -> WorkflowSetti
         handoff_message: w.handoff_message,
         silent_handoff: w.silent_handoff,
         handoff_triggers: w.handoff_triggers,
+        reassign_after_secs: w.reassign_after_secs,
         greeting: w.greeting,
         fallback_answer: w.fallback_answer,
         routing_mode: w.routing_mode,

@@ -58,6 +58,8 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
     let pending = RwSignal::new(Vec::<Pending>::new());
     let typing = RwSignal::new(None::<String>);
     let queue = RwSignal::new(None::<u32>);
+    // The rating after the conversation is resolved: asked (`Some(None)`), given (`Some(Some)`).
+    let rating = RwSignal::new(None::<Option<u8>>);
     let connected = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     // Why the site's identify call was refused (kept across reconnects, unlike `problem`).
@@ -120,6 +122,8 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                 idempotency_key: None,
             } => problem.set(Some(message)),
             VisitorEvent::Queue { position } => queue.set(Some(position)),
+            VisitorEvent::RatingRequested => rating.set(Some(None)),
+            VisitorEvent::Rated { rating: stars } => rating.set(Some(Some(stars))),
             VisitorEvent::Token { token: fresh } => {
                 token_key.with_value(|k| store_token(k, &fresh));
                 token.set(Some(fresh));
@@ -269,6 +273,8 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
             Err(e) => problem.set(Some(e.to_string())),
             Ok(body) => {
                 problem.set(None);
+                // Writing again reopens the conversation: no rating until it is resolved again.
+                rating.set(None);
                 let key = new_key();
                 let body = body.into_string();
                 let ids = attached.iter().map(|f| f.id).collect();
@@ -379,6 +385,9 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                     {if n <= 1 { "You are next in line for our team. Our assistant can help meanwhile.".to_string() } else { format!("You are number {n} in line for our team. Our assistant can help meanwhile.") }}
                 </p>
             })}
+            {move || rating.get().map(|given| view! { <RatingCard given send=move |stars: u8, comment: String| {
+                send_command(&VisitorCommand::Rate { rating: stars, comment });
+            }/> })}
             {move || problem.get().map(|p| view! { <p class="border-t border-red-200 bg-red-50 px-4 py-2 text-sm text-red-800" role="alert">{p}</p> })}
             {move || identity_problem.get().map(|p| view! { <p class="border-t border-red-200 bg-red-50 px-4 py-2 text-sm text-red-800" role="alert" data-testid="identity-problem">{p}</p> })}
             <PendingFiles files uploading class="flex flex-wrap gap-2 border-t border-slate-200 px-3 pt-2"/>
@@ -488,4 +497,47 @@ fn forget_token(_key: &str) {
     if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
         let _ = storage.remove_item(&token_name(_key));
     }
+}
+
+/// After the conversation is resolved: five stars and a comment, then thanks.
+#[component]
+fn RatingCard(given: Option<u8>, send: impl Fn(u8, String) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let stars = RwSignal::new(0u8);
+    let comment = RwSignal::new(String::new());
+    if let Some(n) = given {
+        let shown = "★".repeat(n as usize) + &"☆".repeat(5 - n as usize);
+        return view! {
+            <p class="border-t border-emerald-200 bg-emerald-50 px-4 py-2 text-sm text-emerald-900" role="status" data-testid="rating-thanks">
+                {format!("Thank you for rating us {shown}.")}
+            </p>
+        }
+        .into_any();
+    }
+    view! {
+        <form class="space-y-2 border-t border-slate-200 bg-slate-50 px-4 py-3" aria-label="Rate this conversation" data-testid="rating"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                if stars.get_untracked() > 0 {
+                    send(stars.get_untracked(), comment.get_untracked());
+                }
+            }>
+            <p class="text-sm font-medium" id="rating-question">"How did we do?"</p>
+            <div class="flex gap-1" role="group" aria-labelledby="rating-question">
+                {(1..=5u8).map(|n| view! {
+                    <button type="button" aria-label=format!("{n} star{}", if n == 1 { "" } else { "s" })
+                        aria-pressed=move || (stars.get() == n).to_string()
+                        class=move || format!("text-2xl leading-none focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 {}",
+                            if stars.get() >= n { "text-amber-500" } else { "text-slate-300 hover:text-amber-300" })
+                        on:click=move |_| stars.set(n)>"★"</button>
+                }).collect_view()}
+            </div>
+            <label for="rating-comment" class="sr-only">"Anything to add? (optional)"</label>
+            <textarea id="rating-comment" rows="2" maxlength="1000" placeholder="Anything to add? (optional)"
+                class="block w-full resize-none rounded-lg border border-slate-300 px-3 py-2 text-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500"
+                prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+            <button type="submit" disabled=move || stars.get() == 0
+                class="rounded-lg bg-slate-900 px-3 py-1.5 text-sm font-semibold text-white hover:bg-slate-700 disabled:opacity-40 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500">"Send rating"</button>
+        </form>
+    }
+    .into_any()
 }

@@ -53,6 +53,13 @@ pub struct Figures {
     pub resolution: Spread,
     /// From escalation to an operator taking the conversation.
     pub queue_wait: Spread,
+    /// Conversations their customer rated (1 to 5), the ratings' sum, and those rated 4 or 5.
+    #[serde(default)]
+    pub rated: u32,
+    #[serde(default)]
+    pub rating_sum: u32,
+    #[serde(default)]
+    pub satisfied: u32,
 }
 
 impl Figures {
@@ -67,6 +74,21 @@ impl Figures {
 
     pub fn handoff_rate(&self) -> Option<f64> {
         self.rate(self.handled)
+    }
+
+    /// The average rating, 1 to 5.
+    pub fn csat_average(&self) -> Option<f64> {
+        (self.rated > 0).then(|| f64::from(self.rating_sum) / f64::from(self.rated))
+    }
+
+    /// The share of ratings that are 4 or 5, as a percentage.
+    pub fn satisfied_rate(&self) -> Option<f64> {
+        (self.rated > 0).then(|| f64::from(self.satisfied) * 100.0 / f64::from(self.rated))
+    }
+
+    /// Customer satisfaction in words: `4.5 / 5`, or `—` without ratings.
+    pub fn csat(&self) -> String {
+        self.csat_average().map_or("—".into(), |a| format!("{a:.1} / 5"))
     }
 }
 
@@ -150,5 +172,14 @@ mod tests {
         assert_eq!(percent(Figures::default().escalation_rate()), "—");
         assert_eq!(percent(Some(50.0)), "50%");
         assert_eq!(percent(f.handoff_rate()), "66.7%");
+        let rated = Figures {
+            rated: 4,
+            rating_sum: 17,
+            satisfied: 3,
+            ..Figures::default()
+        };
+        assert_eq!(rated.csat(), "4.2 / 5");
+        assert_eq!(percent(rated.satisfied_rate()), "75%");
+        assert_eq!(Figures::default().csat(), "—");
     }
 }

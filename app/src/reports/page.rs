@@ -102,7 +102,7 @@ fn Summary(f: Figures) -> impl IntoView {
         }
     };
     view! {
-        <section aria-label="Summary" class="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
+        <section aria-label="Summary" class="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
             {card("Conversations", f.conversations.to_string(), format!("{} resolved", f.resolved), "figure-conversations")}
             {card("Escalated to people", percent(f.escalation_rate()), format!("{} of {}", f.escalated, f.conversations), "figure-escalated")}
             {card("Handled by a person", percent(f.handoff_rate()), format!("{} of {}", f.handled, f.conversations), "figure-handled")}
@@ -112,6 +112,9 @@ fn Summary(f: Figures) -> impl IntoView {
                 f.resolution.p90_ms.map(|p| format!("median · p90 {}", format_duration(p))).unwrap_or_else(|| "none resolved".into()), "figure-resolution")}
             {card("Queue wait", f.queue_wait.median_ms.map(format_duration).unwrap_or_else(|| "—".into()),
                 f.queue_wait.p90_ms.map(|p| format!("median · p90 {}", format_duration(p))).unwrap_or_else(|| "nobody waited".into()), "figure-queue-wait")}
+            {card("Customer satisfaction", f.csat(),
+                if f.rated == 0 { "no ratings yet".to_string() } else { format!("{} rating{} · {} rated 4 or 5", f.rated, if f.rated == 1 { "" } else { "s" }, percent(f.satisfied_rate())) },
+                "figure-csat")}
         </section>
     }
 }
@@ -166,7 +169,7 @@ fn DayChart(days: Vec<Row>) -> impl IntoView {
 #[component]
 fn Breakdown(heading: &'static str, rows: Vec<Row>) -> impl IntoView {
     view! {
-        <DataTable testid="breakdown" columns=vec![heading, "Conversations", "Escalated", "Handled by a person", "First human reply", "Resolution", "Queue wait"]>
+        <DataTable testid="breakdown" columns=vec![heading, "Conversations", "Escalated", "Handled by a person", "First human reply", "Resolution", "Queue wait", "CSAT"]>
             {rows.into_iter().map(|r| {
                 let f = r.figures;
                 view! {
@@ -178,6 +181,7 @@ fn Breakdown(heading: &'static str, rows: Vec<Row>) -> impl IntoView {
                         <td class="whitespace-nowrap px-4 py-2 text-slate-600">{spread(&f.first_reply)}</td>
                         <td class="whitespace-nowrap px-4 py-2 text-slate-600">{spread(&f.resolution)}</td>
                         <td class="whitespace-nowrap px-4 py-2 text-slate-600">{spread(&f.queue_wait)}</td>
+                        <td class="whitespace-nowrap px-4 py-2 text-slate-600">{if f.rated == 0 { "—".to_string() } else { format!("{} ({})", f.csat(), f.rated) }}</td>
                     </tr>
                 }
             }).collect_view()}

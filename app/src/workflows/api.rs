@@ -74,6 +74,7 @@ pub async fn update_workflow(
     handoff_message: String,
     #[server(default)] silent_handoff: Option<String>,
     #[server(default)] handoff_triggers: String,
+    #[server(default)] reassign_after_mins: String,
     greeting: String,
     fallback_answer: String,
     routing_mode: String,
@@ -103,6 +104,10 @@ pub async fn update_workflow(
                 handoff_message,
                 silent_handoff: silent_handoff.is_some(),
                 handoff_triggers,
+                reassign_after_secs: match reassign_after_mins.trim() {
+                    "" => 0,
+                    m => parse_number("Reassign after", m)?.saturating_mul(60),
+                },
                 greeting,
                 fallback_answer,
                 routing_mode,

@@ -38,6 +38,10 @@ pub struct WorkflowSettings {
     /// Phrases that hand over at once, one intent a line (`cancel, cancelling -> Retention`).
     #[serde(default)]
     pub handoff_triggers: String,
+    /// A customer left unanswered by their operator this long is offered to someone else
+    /// (0: never).
+    #[serde(default)]
+    pub reassign_after_secs: i64,
     pub greeting: String,
     pub fallback_answer: String,
     /// `assigned` or `pooled`.
@@ -111,6 +115,12 @@ impl WorkflowSettings {
             return Err(AppError::invalid("AI timeout", "must be between 1 and 300 seconds"));
         }
         crate::qualifications::practice_lines(&self.practice_script)?;
+        if !(0..=86_400).contains(&self.reassign_after_secs) {
+            return Err(AppError::invalid(
+                "Reassign after",
+                "must be between 0 (never) and 1440 minutes",
+            ));
+        }
         crate::escalation::parse_triggers(&self.handoff_triggers)
             .map_err(|why| AppError::invalid("Handoff triggers", why))?;
         if let Some(url) = &self.openai_base_url {

@@ -349,7 +349,10 @@ mod tests {
     fn the_request_human_tool_offers_the_workspace_s_groups() {
         let tool = request_human_tool(&["Sales".into(), "Retention".into()]);
         assert_eq!(tool["function"]["name"], "request_human");
-        assert_eq!(tool["function"]["parameters"]["required"], serde_json::json!(["reason"]));
+        assert_eq!(
+            tool["function"]["parameters"]["required"],
+            serde_json::json!(["reason"])
+        );
         assert_eq!(
             tool["function"]["parameters"]["properties"]["group"]["enum"],
             serde_json::json!(["Sales", "Retention"])
@@ -382,6 +385,7 @@ mod tests {
             route_on_arrival: false,
             silent_handoff: false,
             handoff_triggers: String::new(),
+            reassign_after_secs: 0,
             answers: vec![
                 (
                     "How do I reset my password?".into(),

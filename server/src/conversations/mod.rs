@@ -708,6 +708,45 @@ impl Conversations {
         Ok(())
     }
 
+    /// Asks the customer of a resolved web chat to rate it (their widget shows the stars).
+    pub async fn ask_for_rating(&self, conversation_id: i64) {
+        if self.store.rating_pending(conversation_id).await.unwrap_or(false) {
+            self.hub.publish(
+                crate::hub::Topic::Conversation(conversation_id),
+                &crate::hub::Event {
+                    for_visitors: Some(encode(&app::events::VisitorEvent::RatingRequested)),
+                    ..Default::default()
+                },
+            );
+        }
+    }
+
+    /// The customer rates their resolved conversation: kept, noted for the team, and counted
+    /// in reports.
+    pub async fn rate(&self, conversation_id: i64, rating: u8, comment: &str) -> Result<(), AppError> {
+        if !(1..=5).contains(&rating) {
+            return Err(AppError::invalid("Rating", "must be 1 to 5 stars"));
+        }
+        let comment = comment.trim();
+        if comment.chars().count() > 1000 {
+            return Err(AppError::invalid("Comment", "must be at most 1000 characters"));
+        }
+        let stars = "★".repeat(rating as usize) + &"☆".repeat(5 - rating as usize);
+        let note = if comment.is_empty() {
+            format!("The customer rated this conversation {stars} ({rating}/5).")
+        } else {
+            format!("The customer rated this conversation {stars} ({rating}/5): “{comment}”")
+        };
+        let Some(noted) = self.store.rate(conversation_id, rating, comment, &note).await? else {
+            return Err(AppError::Conflict(
+                "This conversation cannot be rated now: it is not resolved, or it was rated already.".into(),
+            ));
+        };
+        self.publish_message(&noted.message);
+        let _ = self.publish_summary(conversation_id).await;
+        Ok(())
+    }
+
     /// Why a reply to the customer cannot be sent on the conversation's channel now, in words
     /// for the operator (an SMS customer who texted STOP).
     pub async fn reply_blocked(&self, conversation: &ConversationRecord) -> Result<Option<String>, AppError> {
@@ -859,6 +898,7 @@ impl app::conversation::ConversationStateApi for Conversations {
         self.stop_assistant(conversation_id);
         let note = self.store.resolve(conversation_id, me.member_id).await?;
         self.publish_all(&note);
+        self.ask_for_rating(conversation_id).await;
         self.tell(Change::Released {
             conversation_id,
             member_id: c.assignee_id,

@@ -35,6 +35,7 @@ mod offers;
 pub mod policy;
 pub mod queue;
 mod settings;
+mod silence;
 mod transfer;
 
 use crate::store::{Gate, Store};
@@ -58,6 +59,10 @@ struct State {
     /// Queued conversations of silent-handoff workflows: their customers are not told their
     /// place in line.
     quiet: std::collections::HashSet<i64>,
+    /// Operators a conversation's next offer must pass over (its silent operator).
+    avoid: HashMap<i64, Vec<i64>>,
+    /// When silent operators were last looked for.
+    silence_checked: Option<Instant>,
 }
 
 impl State {
@@ -345,6 +350,9 @@ impl Router {
             if let Some(q) = &queued {
                 passed.extend(q.passed_over.iter().copied());
             }
+            if let Some(avoid) = s.avoid.remove(&conversation_id) {
+                passed.extend(avoid);
+            }
             let only = s.restrict.get(&conversation_id).cloned();
             let flags = s.flags_on(c.workspace_id);
             let pick = |s: &State, only: Option<&[i64]>| -> Vec<i64> {
@@ -463,6 +471,7 @@ impl Router {
         let now = Instant::now();
         self.expire_offers(now).await;
         self.clear_gone(now).await;
+        self.reassign_silent(now).await;
     }
 
     /// Every queued visitor of the workspace learns their place.

@@ -311,6 +311,49 @@ impl Store {
         Ok(appended)
     }
 
+    /// Whether the conversation's customer may rate it now: resolved, on web chat, and not
+    /// rated since it was resolved.
+    pub async fn rating_pending(&self, conversation_id: i64) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM conversations c JOIN channels ch ON ch.id = c.channel_id
+             WHERE c.id = $1 AND c.status = 'resolved' AND c.resolved_at IS NOT NULL AND ch.kind = 'web'
+               AND (c.csat_at IS NULL OR c.csat_at < c.resolved_at)",
+        )
+        .bind(conversation_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Keeps the customer's rating of a resolved conversation with a note for the team, in one
+    /// transaction; `None` when it may not be rated now.
+    pub async fn rate(
+        &self,
+        conversation_id: i64,
+        rating: u8,
+        comment: &str,
+        note: &str,
+    ) -> Result<Option<Appended>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE conversations SET csat_rating = $2, csat_comment = $3, csat_at = $4
+             WHERE id = $1 AND status = 'resolved' AND resolved_at IS NOT NULL
+               AND (csat_at IS NULL OR csat_at < resolved_at)",
+        )
+        .bind(conversation_id)
+        .bind(i64::from(rating))
+        .bind((!comment.is_empty()).then_some(comment))
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let appended = append(&mut tx, conversation_id, &NewMessage::system(note, true)).await?;
+        tx.commit().await?;
+        Ok(Some(appended))
+    }
+
     /// Counts one more request for a human and returns the total.
     pub async fn count_human_request(&self, conversation_id: i64) -> Result<i64, StoreError> {
         let row: (i64,) = sqlx::query_as(

@@ -54,7 +54,7 @@ pub use inbox::InboxFilter;
 pub use mail::ImapCursor;
 pub use members::{MemberRecord, NewMember, SessionRecord};
 pub use qualifications::RunRecord;
-pub use routing::Gate;
+pub use routing::{Gate, SilentConversation};
 pub use upkeep::{Upkeep, UpkeepPolicy, WalHealth};
 pub use workflows::WorkflowRecord;
 

@@ -17,6 +17,8 @@ pub struct ReportedConversation {
     pub workflow: String,
     pub channel_id: i64,
     pub channel: String,
+    /// The customer's rating, 1 to 5.
+    pub csat_rating: Option<i64>,
 }
 
 impl Store {
@@ -30,7 +32,7 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT c.id, c.created_at, c.escalated_at, c.first_human_reply_at, c.resolved_at,
                     (SELECT MIN(s.accepted_at) FROM operator_sessions s WHERE s.conversation_id = c.id) AS first_accepted_at,
-                    c.workflow_id, w.name AS workflow, c.channel_id, ch.name AS channel
+                    c.workflow_id, w.name AS workflow, c.channel_id, ch.name AS channel, c.csat_rating
              FROM conversations c JOIN workflows w ON w.id = c.workflow_id JOIN channels ch ON ch.id = c.channel_id
              WHERE c.workspace_id = $1 AND c.created_at >= $2 AND c.created_at < $3 AND c.last_seq > 0",
         )

@@ -19,7 +19,54 @@ pub struct Gate {
     pub reroute_on_disconnect: bool,
 }
 
+/// A conversation whose operator has left the customer unanswered past its workflow's limit.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SilentConversation {
+    pub conversation_id: i64,
+    pub member_id: i64,
+    pub member_name: String,
+    pub after_secs: i64,
+}
+
 impl Store {
+    /// Active conversations on workflows that reassign on silence whose customer has waited for
+    /// their operator longer than the limit: since their first message after the operator's
+    /// last reply, or since the operator took it, whichever is later.
+    pub async fn silent_conversations(&self, now: i64) -> Result<Vec<SilentConversation>, StoreError> {
+        Ok(sqlx::query_as(
+            "WITH held AS (
+                 SELECT c.id, c.assignee_id, w.reassign_after_secs AS secs,
+                        COALESCE((SELECT MAX(r.created_at) FROM messages r WHERE r.conversation_id = c.id
+                                  AND r.sender_kind = 'operator' AND r.internal = 0), 0) AS replied,
+                        COALESCE((SELECT MAX(s.accepted_at) FROM operator_sessions s WHERE s.conversation_id = c.id
+                                  AND s.ended_at IS NULL), 0) AS accepted
+                 FROM conversations c JOIN workflows w ON w.id = c.workflow_id
+                 WHERE c.status = 'active' AND c.handler = 'human' AND c.assignee_id IS NOT NULL
+                   AND w.reassign_after_secs > 0),
+             waiting AS (
+                 SELECT held.*, (SELECT MIN(q.created_at) FROM messages q WHERE q.conversation_id = held.id
+                                 AND q.sender_kind = 'contact' AND q.created_at > held.replied) AS asked
+                 FROM held)
+             SELECT waiting.id AS conversation_id, waiting.assignee_id AS member_id, m.name AS member_name,
+                    waiting.secs AS after_secs
+             FROM waiting JOIN members m ON m.id = waiting.assignee_id
+             WHERE waiting.asked IS NOT NULL AND MAX(waiting.asked, waiting.accepted) <= $1 - waiting.secs * 1000",
+        )
+        .bind(now)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Sets how long a workflow's operators may leave a customer unanswered (0: forever).
+    pub async fn set_reassign_after(&self, workflow_id: i64, secs: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE workflows SET reassign_after_secs = $2 WHERE id = $1")
+            .bind(workflow_id)
+            .bind(secs)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
     pub async fn gate(&self, workspace_id: i64) -> Result<Gate, StoreError> {
         sqlx::query_as(
             "SELECT operator_enabled, presence_enabled, human_agents AS seats, default_chat_limit, disconnect_timeout_secs,

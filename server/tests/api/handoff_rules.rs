@@ -226,3 +226,69 @@ async fn the_model_hands_over_with_request_human_to_the_group_it_names() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_customer_left_unanswered_is_offered_to_someone_else_with_a_note() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    app.store
+        .set_reassign_after(app.demo_workflow().await, 1)
+        .await
+        .unwrap();
+    let mut ava = crate::routing::live_operator(&app, AGENT).await;
+    let mut ben = crate::routing::live_operator(&app, AGENT2).await;
+    let mut v = app.visitor().await;
+    let id = crate::handoff::escalate(&mut v).await;
+    // Whoever is offered it first takes it and then says nothing.
+    let (first, second) = tokio::select! {
+        o = crate::routing::offer(&mut ava) => { assert_eq!(o.conversation.id, id); (&mut ava, &mut ben) }
+        o = crate::routing::offer(&mut ben) => { assert_eq!(o.conversation.id, id); (&mut ben, &mut ava) }
+    };
+    first.send(&OperatorCommand::Accept { conversation_id: id }).await;
+    v.wait_for("the operator joining", crate::handoff::from(SenderKind::System))
+        .await;
+    v.send(&send("Hello? Is anyone there?", "u1")).await;
+    // The other operator is offered it once the first has been silent past the limit.
+    let offers = offers_until(
+        second,
+        "the silent conversation offered",
+        |e| matches!(e, OperatorEvent::Offer { offer } if offer.conversation.id == id),
+    )
+    .await;
+    assert!(offers.contains(&id));
+    let c = app.store.conversation(id).await.unwrap().unwrap();
+    assert_eq!((c.status, c.assignee_id), (Status::Waiting, None));
+    let notes = notes(&app, id).await;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("had not answered the customer for 1 seconds")),
+        "{notes:?}"
+    );
+    let ended = app
+        .texts(&format!(
+            "SELECT outcome FROM operator_sessions WHERE conversation_id = {id} ORDER BY id"
+        ))
+        .await;
+    assert_eq!(ended, vec!["transferred".to_string()]);
+
+    // Taken by the second, who answers: never silent, however long the customer then waits.
+    second.send(&OperatorCommand::Accept { conversation_id: id }).await;
+    eventually(
+        "the second operator holding it",
+        std::time::Duration::from_secs(20),
+        || async {
+            let c = app.store.conversation(id).await.unwrap().unwrap();
+            (c.status == Status::Active).then_some(())
+        },
+    )
+    .await;
+    let holder = app.store.conversation(id).await.unwrap().unwrap().assignee_id.unwrap();
+    app.store
+        .append_operator_message(id, holder, "Here now, sorry for the wait.", "h1", &[])
+        .await
+        .ok()
+        .expect("the reply is stored");
+    let later = server::store::now_ms() + 60_000;
+    let silent = app.store.silent_conversations(later).await.unwrap();
+    assert!(silent.iter().all(|s| s.conversation_id != id), "{silent:?}");
+}

@@ -24,7 +24,52 @@ async fn a_report_counts_and_times_what_happened_and_exports_it() {
         })
         .await;
     a.wait_for("the reply", from(SenderKind::Operator)).await;
+    // Not resolved yet: nothing to rate.
+    a.send(&app::events::VisitorCommand::Rate {
+        rating: 5,
+        comment: String::new(),
+    })
+    .await;
+    a.wait_for("the refusal", |e| {
+        matches!(e, app::events::VisitorEvent::Error { .. }).then_some(())
+    })
+    .await;
     app.resolve(handled).await.unwrap();
+    // Resolved: the customer is asked, rates, and is thanked; a second rating is refused.
+    a.wait_for("the request to rate", |e| {
+        matches!(e, app::events::VisitorEvent::RatingRequested).then_some(())
+    })
+    .await;
+    a.send(&app::events::VisitorCommand::Rate {
+        rating: 4,
+        comment: "Quick and kind".into(),
+    })
+    .await;
+    a.wait_for("the thanks", |e| {
+        matches!(e, app::events::VisitorEvent::Rated { rating: 4 }).then_some(())
+    })
+    .await;
+    a.send(&app::events::VisitorCommand::Rate {
+        rating: 1,
+        comment: String::new(),
+    })
+    .await;
+    let again = a
+        .wait_for("the second rating refused", |e| match e {
+            app::events::VisitorEvent::Error { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(again.contains("rated already"), "{again}");
+    let noted = app
+        .texts(&format!(
+            "SELECT body FROM messages WHERE conversation_id = {handled} AND internal = 1"
+        ))
+        .await;
+    assert!(
+        noted.iter().any(|n| n.contains("★★★★☆ (4/5): “Quick and kind”")),
+        "{noted:?}"
+    );
     // Answered by the assistant alone.
     let mut b = app.visitor().await;
     b.send(&send("How do I reset my password?", "b1")).await;
@@ -41,6 +86,7 @@ async fn a_report_counts_and_times_what_happened_and_exports_it() {
     assert_eq!((t.conversations, t.escalated, t.handled, t.resolved), (3, 2, 1, 1));
     assert_eq!(app::reports::percent(t.escalation_rate()), "66.7%");
     assert_eq!(app::reports::percent(t.handoff_rate()), "33.3%");
+    assert_eq!((t.rated, t.csat()), (1, "4.0 / 5".to_string()));
     // The times are the rows' own.
     let row = |column: &str| {
         let sql = format!("SELECT {column} FROM conversations WHERE id = {handled}");
@@ -98,6 +144,7 @@ async fn a_report_counts_and_times_what_happened_and_exports_it() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[1].starts_with("Support Assistant,3,2,66.7,1,33.3,1,"), "{text}");
+    assert!(lines[1].ends_with(",1,4.00,100.0"), "{text}");
     assert!(lines[2].starts_with("Total,3,2,66.7,1,33.3,1,"), "{text}");
 
     // A period the test names, and words for one that is not a period.
