@@ -1,7 +1,7 @@
 import { Page } from "@playwright/test";
 import { createServer } from "node:http";
 import { AddressInfo } from "node:net";
-import { expect, hydrated, signIn, snap, test } from "./helpers";
+import { expect, goLive, hydrated, signIn, snap, test } from "./helpers";
 
 async function openWorkflow(page: Page, email: string) {
   await signIn(page, email);
@@ -132,4 +132,33 @@ test("the assistant's model hands a conversation to the group it names", async (
   } finally {
     model.close();
   }
+});
+
+test("an operator who leaves the customer unanswered loses the conversation to a colleague", async ({ page, browser, ws }) => {
+  test.setTimeout(90_000);
+  await openWorkflow(page, ws.admin);
+  await page.getByLabel(/^Offer to someone else/).fill("0.1");
+  await page.getByRole("button", { name: "Save workflow" }).click();
+  await expect(page.getByTestId("workflow-saved")).toHaveText("Workflow saved.");
+  await expect(page.getByLabel(/^Offer to someone else/)).toHaveValue("0.1");
+
+  const [ava, ben] = [await (await browser.newContext()).newPage(), await (await browser.newContext()).newPage()];
+  await goLive(ava, ws.agent);
+  await goLive(ben, ws.agent2);
+  const chat = await (await browser.newContext()).newPage();
+  await openChat(chat, ws.chat);
+  for (const text of ["Can I talk to a human?", "I want a real person please", "agent!"]) await say(chat, text);
+  await expect
+    .poll(async () => (await ava.getByTestId("offer").count()) + (await ben.getByTestId("offer").count()))
+    .toBe(1);
+  const [first, second] = (await ava.getByTestId("offer").count()) > 0 ? [ava, ben] : [ben, ava];
+  await first.getByTestId("offer").getByRole("button", { name: "Accept" }).click();
+  await expect(chat.locator('[data-sender="system"]').last()).toHaveText(/joined the conversation\./);
+  await say(chat, "Hello? Anyone?");
+  // Six seconds without an answer: the colleague is offered it, and the thread says why.
+  await expect(second.getByTestId("offer")).toBeVisible({ timeout: 30_000 });
+  await second.getByTestId("offer").getByRole("button", { name: "Accept" }).click();
+  await expect(second).toHaveURL(/\/inbox\/\d+/);
+  await expect(second.getByTestId("thread")).toContainText("had not answered the customer for 6 seconds");
+  await snap(second, "reassigned-after-silence");
 });

@@ -80,3 +80,16 @@ export async function signedInAt(browser: Browser, email: string, path: string) 
   await hydrated(page);
   return { context, page };
 }
+
+/** Signs `email` in on `page` and takes them live on their workflows, online. */
+export async function goLive(page: Page, email: string) {
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/inbox$/);
+  await hydrated(page);
+  await expect(page.getByTestId("status-control")).not.toContainText("Connecting");
+  if ((await page.getByTestId("status-select").count()) === 0) {
+    await page.getByTestId("go-live").locator("summary").click();
+    await page.getByRole("button", { name: "Start taking conversations" }).click();
+  }
+  await expect(page.getByTestId("status-select")).toHaveValue("online");
+}

@@ -1,18 +1,6 @@
 import { Page } from "@playwright/test";
-import { expect, hydrated, signIn, snap, test } from "./helpers";
+import { expect, goLive, hydrated, signIn, snap, test } from "./helpers";
 
-
-async function goLive(page: Page, email: string) {
-  await signIn(page, email);
-  await expect(page).toHaveURL(/\/inbox$/);
-  await hydrated(page);
-  await expect(page.getByTestId("status-control")).not.toContainText("Connecting");
-  if ((await page.getByTestId("status-select").count()) === 0) {
-    await page.getByTestId("go-live").locator("summary").click();
-    await page.getByRole("button", { name: "Start taking conversations" }).click();
-  }
-  await expect(page.getByTestId("status-select")).toHaveValue("online");
-}
 
 async function escalate(page: Page, chat: string, n: number) {
   await page.goto(chat);

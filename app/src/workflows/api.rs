@@ -104,10 +104,7 @@ pub async fn update_workflow(
                 handoff_message,
                 silent_handoff: silent_handoff.is_some(),
                 handoff_triggers,
-                reassign_after_secs: match reassign_after_mins.trim() {
-                    "" => 0,
-                    m => parse_number("Reassign after", m)?.saturating_mul(60),
-                },
+                reassign_after_secs: minutes_to_secs(&reassign_after_mins)?,
                 greeting,
                 fallback_answer,
                 routing_mode,
@@ -130,6 +127,27 @@ pub async fn update_workflow(
         },
     )
     .await
+}
+
+/// Minutes as typed (`5`, `0.5`) in whole seconds; empty is 0.
+pub fn minutes_to_secs(text: &str) -> Result<i64, AppError> {
+    match text.trim() {
+        "" => Ok(0),
+        m => match m.parse::<f64>() {
+            Ok(v) if v.is_finite() && (0.0..=1440.0).contains(&v) => Ok((v * 60.0).round() as i64),
+            _ => Err(AppError::invalid(
+                "Reassign after",
+                "must be a number of minutes between 0 (never) and 1440",
+            )),
+        },
+    }
+}
+
+/// Seconds as minutes for a form field: `5`, `0.5`, `0.1`.
+pub fn secs_to_minutes(secs: i64) -> String {
+    let minutes = secs as f64 / 60.0;
+    let text = format!("{minutes:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 #[server(endpoint = "workflows/answer_add")]

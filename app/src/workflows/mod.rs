@@ -118,7 +118,7 @@ impl WorkflowSettings {
         if !(0..=86_400).contains(&self.reassign_after_secs) {
             return Err(AppError::invalid(
                 "Reassign after",
-                "must be between 0 (never) and 1440 minutes",
+                "must be a number of minutes between 0 (never) and 1440",
             ));
         }
         crate::escalation::parse_triggers(&self.handoff_triggers)
@@ -129,5 +129,20 @@ impl WorkflowSettings {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn minutes_read_and_print_in_whole_seconds() {
+        assert_eq!(super::minutes_to_secs("5"), Ok(300));
+        assert_eq!(super::minutes_to_secs(" 0.1 "), Ok(6));
+        assert_eq!(super::minutes_to_secs(""), Ok(0));
+        assert!(super::minutes_to_secs("-1").is_err());
+        assert!(super::minutes_to_secs("soon").is_err());
+        assert_eq!(super::secs_to_minutes(300), "5");
+        assert_eq!(super::secs_to_minutes(30), "0.5");
+        assert_eq!(super::secs_to_minutes(0), "0");
     }
 }

@@ -228,8 +228,8 @@ fn WorkflowForm(
                 <div>
                     <label for="wf-reassign" class="block text-sm font-medium">"Offer to someone else when the operator has not answered for (minutes)"</label>
                     <p id="wf-reassign-help" class="text-xs text-slate-500">"Counted from the customer's first unanswered message, or from the takeover. 0: never."</p>
-                    <input id="wf-reassign" name="reassign_after_mins" type="number" min="0" max="1440" aria-describedby="wf-reassign-help"
-                        value=((w.reassign_after_secs + 59) / 60).to_string() class=INPUT/>
+                    <input id="wf-reassign" name="reassign_after_mins" type="number" min="0" max="1440" step="any" aria-describedby="wf-reassign-help"
+                        value=crate::workflows::secs_to_minutes(w.reassign_after_secs) class=INPUT/>
                 </div>
                 <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="requires_qualification" value="on" checked=check(w.requires_qualification) class="h-4 w-4"/>"Operators need a qualification for this workflow"</label>
                 <div>
