@@ -29,6 +29,9 @@ pub trait ConversationStateApi: Send + Sync + 'static {
     async fn reopen(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
     async fn restore_to_ai(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
     async fn resolve(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError>;
+    /// Puts the conversation aside until `until` (Unix ms; `UNTIL_REPLY`: until the customer
+    /// writes), or brings it back (`None`).
+    async fn snooze(&self, me: &Me, id: i64, until: Option<i64>) -> Result<ConversationSummary, AppError>;
 }
 
 #[cfg(feature = "ssr")]
@@ -124,6 +127,26 @@ pub async fn reopen_conversation(id: i64) -> Result<ConversationSummary, AppErro
         Some(Scope::OperatorWrite),
         "reopen conversations",
         |conversations: Arc<dyn ConversationStateApi>, me| async move { conversations.reopen(&me, id).await },
+    )
+    .await
+}
+
+/// Snoozes the conversation: `until` is Unix milliseconds, `reply` (until the customer writes),
+/// or empty to bring it back now.
+#[server(endpoint = "inbox/snooze")]
+pub async fn snooze_conversation(id: i64, #[server(default)] until: String) -> Result<ConversationSummary, AppError> {
+    use crate::service::*;
+    serve(
+        Some(Scope::OperatorWrite),
+        "snooze conversations",
+        |conversations: Arc<dyn ConversationStateApi>, me| async move {
+            let until = match until.trim() {
+                "" => None,
+                "reply" => Some(crate::inbox::UNTIL_REPLY),
+                ms => Some(parse_number("Snooze until", ms)?),
+            };
+            conversations.snooze(&me, id, until).await
+        },
     )
     .await
 }

@@ -205,6 +205,7 @@ pub fn ConversationView() -> impl IntoView {
                                 {(s.status == Status::Resolved).then(|| view! {
                                     <button type="button" on:click=move |_| act("reopen") disabled=move || busy.get() class=QUIET>"Reopen"</button>
                                 })}
+                                {(s.status != Status::Resolved).then(|| view! { <SnoozeMenu id busy snoozed=s.snoozed_until/> })}
                             </div>
                         }
                     })}
@@ -265,5 +266,63 @@ fn watch(inbox: Inbox) {
                 last_seq,
             });
         }
+    }
+}
+
+/// Puts the conversation aside (it leaves the inbox's views for Snoozed) until a time or the
+/// customer's next message; or brings it back.
+#[component]
+fn SnoozeMenu(id: Memo<Option<i64>>, busy: RwSignal<bool>, snoozed: Option<i64>) -> impl IntoView {
+    let inbox = expect_context::<Inbox>();
+    let open = RwSignal::new(false);
+    let snooze = move |until: String| {
+        let Some(cid) = id.get_untracked() else { return };
+        busy.set(true);
+        open.set(false);
+        leptos::task::spawn_local(async move {
+            match crate::conversation::snooze_conversation(cid, until).await {
+                Ok(s) => {
+                    inbox.upsert(s);
+                    inbox.problem.set(None);
+                }
+                Err(e) => inbox.problem.set(Some(e.to_string())),
+            }
+            busy.set(false);
+        });
+    };
+    let later = |hours: f64| (crate::socket::js_now() + hours * 3_600_000.0).round() as i64;
+    let now = crate::socket::js_now() as i64;
+    match snoozed.filter(|until| *until > now) {
+        Some(until) => {
+            let when = if until == crate::inbox::UNTIL_REPLY {
+                "until the customer writes".to_string()
+            } else {
+                format!("until {}", crate::time::format_utc(until))
+            };
+            view! {
+                <span class="self-center text-xs text-slate-600" data-testid="snoozed">{format!("Snoozed {when}")}</span>
+                <button type="button" class=QUIET disabled=move || busy.get() on:click=move |_| snooze(String::new())>"Unsnooze"</button>
+            }
+            .into_any()
+        }
+        None => view! {
+            <div class="relative">
+                <button type="button" class=QUIET aria-haspopup="menu" aria-expanded=move || open.get().to_string()
+                    on:click=move |_| open.update(|o| *o = !*o)>"Snooze"</button>
+                {move || open.get().then(|| view! {
+                    <div role="menu" aria-label="Snooze until" class="absolute right-0 z-20 mt-1 w-56 rounded-md border border-slate-200 bg-white py-1 text-sm shadow-lg">
+                        <button type="button" role="menuitem" class="block w-full px-3 py-1.5 text-left hover:bg-slate-100 focus:bg-slate-100 focus:outline-none"
+                            on:click=move |_| snooze(later(1.0).to_string())>"For an hour"</button>
+                        <button type="button" role="menuitem" class="block w-full px-3 py-1.5 text-left hover:bg-slate-100 focus:bg-slate-100 focus:outline-none"
+                            on:click=move |_| snooze(later(4.0).to_string())>"For four hours"</button>
+                        <button type="button" role="menuitem" class="block w-full px-3 py-1.5 text-left hover:bg-slate-100 focus:bg-slate-100 focus:outline-none"
+                            on:click=move |_| snooze(later(24.0).to_string())>"Until tomorrow"</button>
+                        <button type="button" role="menuitem" class="block w-full px-3 py-1.5 text-left hover:bg-slate-100 focus:bg-slate-100 focus:outline-none"
+                            on:click=move |_| snooze("reply".to_string())>"Until the customer writes"</button>
+                    </div>
+                })}
+            </div>
+        }
+        .into_any(),
     }
 }

@@ -40,6 +40,19 @@ pub struct ConversationSummary {
     pub category: Option<String>,
     /// Messages the viewing member has not read (0 in events sent to everyone).
     pub unread: u32,
+    /// Put aside until then (Unix ms; `UNTIL_REPLY` until the customer writes).
+    #[serde(default)]
+    pub snoozed_until: Option<i64>,
+}
+
+/// `snoozed_until` for "until the customer writes": 9999-12-31 23:59:59 UTC.
+pub const UNTIL_REPLY: i64 = 253_402_300_799_000;
+
+impl ConversationSummary {
+    /// Whether it is snoozed at `now` (Unix ms).
+    pub fn snoozed_at(&self, now: i64) -> bool {
+        self.snoozed_until.is_some_and(|until| until > now)
+    }
 }
 
 impl ConversationSummary {
@@ -58,7 +71,8 @@ impl ConversationSummary {
 /// Which conversations the inbox lists.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxQuery {
-    /// `mine`, `unassigned` or empty for everything the member may see.
+    /// `mine`, `unassigned`, `snoozed` or empty for everything the member may see (snoozed
+    /// conversations are only in `snoozed`).
     pub view: String,
     /// `open`, `waiting`, `active`, `resolved` or empty.
     pub status: String,

@@ -37,7 +37,12 @@ const STATUSES: [Option<Status>; 5] = [
     Some(Status::Resolved),
 ];
 
-const VIEWS: [(&str, &str); 3] = [("mine", "Mine"), ("unassigned", "Unassigned"), ("", "All")];
+const VIEWS: [(&str, &str); 4] = [
+    ("mine", "Mine"),
+    ("unassigned", "Unassigned"),
+    ("", "All"),
+    ("snoozed", "Snoozed"),
+];
 
 /// "just now", "4m", "3h", "2d": how long ago, for lists.
 pub fn ago(now: f64, ms: i64) -> String {

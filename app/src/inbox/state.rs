@@ -193,9 +193,13 @@ impl Inbox {
     pub fn fits(&self, c: &ConversationSummary) -> bool {
         let q = self.query.get_untracked();
         let me = self.me.get_value();
-        (q.view.is_empty()
-            || (q.view == "mine" && c.assignee_id == Some(me))
-            || (q.view == "unassigned" && c.assignee_id.is_none()))
+        // A snoozed conversation is only in the Snoozed view until it wakes.
+        let snoozed = c.snoozed_at(crate::socket::js_now() as i64);
+        (q.view == "snoozed") == snoozed
+            && (q.view.is_empty()
+                || q.view == "snoozed"
+                || (q.view == "mine" && c.assignee_id == Some(me))
+                || (q.view == "unassigned" && c.assignee_id.is_none()))
             && (q.status.is_empty() || q.status == c.status.as_str())
             && (q.channel.is_empty() || q.channel == c.channel_kind.as_str())
             && (q.workflow.is_empty() || q.workflow == c.workflow_id.to_string())

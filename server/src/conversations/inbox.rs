@@ -82,14 +82,15 @@ impl app::inbox::InboxApi for Conversations {
                 ))
             }
         };
-        let (assignee, unassigned) = match q.view.as_str() {
-            "" | "all" => (None, false),
-            "mine" => (Some(me.member_id), false),
-            "unassigned" => (None, true),
+        let (assignee, unassigned, snoozed) = match q.view.as_str() {
+            "" | "all" => (None, false, false),
+            "mine" => (Some(me.member_id), false, false),
+            "unassigned" => (None, true, false),
+            "snoozed" => (None, false, true),
             v => {
                 return Err(AppError::invalid(
                     "View",
-                    format!("`{v}` is not one of mine, unassigned, all"),
+                    format!("`{v}` is not one of mine, unassigned, snoozed, all"),
                 ))
             }
         };
@@ -139,6 +140,7 @@ impl app::inbox::InboxApi for Conversations {
             before,
             id: None,
             inbox_only: true,
+            snoozed: Some(snoozed),
         };
         let mut conversations = self.store.summaries(&filter, INBOX_PAGE + 1).await?;
         let next = if conversations.len() as i64 > INBOX_PAGE {

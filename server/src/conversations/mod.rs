@@ -830,8 +830,59 @@ impl Conversations {
     }
 }
 
+impl Conversations {
+    /// Brings back the conversations whose snooze ran out, with a note for the team.
+    pub async fn wake_snoozed(&self) {
+        let woken = match self.store.wake_snoozed(crate::store::now_ms()).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not wake snoozed conversations");
+                return;
+            }
+        };
+        for id in woken {
+            if let Ok(noted) = self.store.append_internal_note(id, "The snooze is over.").await {
+                self.publish_message(&noted.message);
+            }
+            let _ = self.publish_summary(id).await;
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl app::conversation::ConversationStateApi for Conversations {
+    async fn snooze(&self, me: &Me, conversation_id: i64, until: Option<i64>) -> Result<ConversationSummary, AppError> {
+        require_write(me)?;
+        let c = self.access(me, conversation_id).await?;
+        if c.status == Status::Resolved {
+            return Err(AppError::Conflict(
+                "This conversation is resolved; there is nothing to snooze.".into(),
+            ));
+        }
+        self.require_handler(me, &c, "snooze it").await?;
+        let now = crate::store::now_ms();
+        let note = match until {
+            None => format!("{} brought the conversation back from snooze.", me.name),
+            Some(app::inbox::UNTIL_REPLY) => format!("{} snoozed the conversation until the customer writes.", me.name),
+            Some(t) if t <= now => return Err(AppError::invalid("Snooze until", "must be in the future")),
+            Some(t) if t > now + 366 * 86_400_000 => {
+                return Err(AppError::invalid("Snooze until", "must be within a year"))
+            }
+            Some(t) => format!(
+                "{} snoozed the conversation until {}.",
+                me.name,
+                app::time::format_utc(t)
+            ),
+        };
+        let Some(noted) = self.store.snooze(conversation_id, until, &note).await? else {
+            return Err(AppError::Conflict(
+                "This conversation is resolved; there is nothing to snooze.".into(),
+            ));
+        };
+        self.publish_message(&noted.message);
+        self.summary_after_change(conversation_id).await
+    }
+
     /// Files the conversation's category (or clears it with `None`).
     async fn set_category(
         &self,

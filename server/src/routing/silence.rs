@@ -19,6 +19,8 @@ impl Router {
             }
             s.silence_checked = Some(now);
         }
+        // Snoozes run out on the same round.
+        self.conversations.wake_snoozed().await;
         let silent = match self.store.silent_conversations(super::now_ms()).await {
             Ok(list) => list,
             Err(e) => {

@@ -147,6 +147,7 @@ async fn move_for_message(
     sqlx::query(&format!(
         "UPDATE conversations SET last_seq = $2, last_activity_at = $3, status = $4, handler = $5,
             resolved_at = CASE WHEN $4 = 'resolved' THEN resolved_at END,
+            snoozed_until = CASE WHEN $8 THEN NULL ELSE snoozed_until END,
             first_human_reply_at = CASE WHEN $6 THEN COALESCE(first_human_reply_at, $3) ELSE first_human_reply_at END
             {assign}
          WHERE id = $1"
@@ -158,6 +159,8 @@ async fn move_for_message(
     .bind(after.handler)
     .bind(first_human_reply)
     .bind(after.assignee)
+    // The customer writing ends a snooze.
+    .bind(matches!(event, Event::CustomerMessage))
     .execute(&mut *conn)
     .await?;
     // An operator's own message (reply or note) reads the conversation for them.

@@ -33,6 +33,8 @@ pub struct InboxFilter {
     /// Inbox rule: conversations of auto-escalation workflows appear once they need (or have)
     /// a person; always-on ones from their first message.
     pub inbox_only: bool,
+    /// `Some(false)`: leave out conversations snoozed now; `Some(true)`: only those.
+    pub snoozed: Option<bool>,
 }
 
 impl InboxFilter {
@@ -51,6 +53,7 @@ impl InboxFilter {
             before: None,
             id: None,
             inbox_only: false,
+            snoozed: None,
         }
     }
 }
@@ -81,7 +84,8 @@ fn like(search: &str) -> String {
 
 /// The shared WHERE clause. Binds: $1 workspace, $2 visibility, $3 assignee, $4 unassigned,
 /// $5 status, $6 channel kind, $7 workflow, $8 search pattern (names), $9/$10 before, $11 id,
-/// $12 inbox_only, $13 the search as a full-text query (messages).
+/// $12 inbox_only, $13 the search as a full-text query (messages), $14 snoozed (NULL: either,
+/// 0: not snoozed now, 1: snoozed now), $15 now.
 static WHERE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "c.workspace_id = $1
@@ -98,7 +102,8 @@ static WHERE: LazyLock<String> = LazyLock::new(|| {
     AND ($9 IS NULL OR c.last_activity_at < $9 OR (c.last_activity_at = $9 AND c.id < $10))
     AND ($11 IS NULL OR c.id = $11)
     AND ($12 = 0 OR (c.last_seq > 0 AND (w.handoff_mode = 'always_on' OR c.escalated_at IS NOT NULL
-         OR c.handler = 'human' OR c.assignee_id IS NOT NULL)))",
+         OR c.handler = 'human' OR c.assignee_id IS NOT NULL)))
+    AND ($14 IS NULL OR ($14 = 1) = (c.snoozed_until IS NOT NULL AND c.snoozed_until > $15))",
         visible = Visibility::sql("$2")
     )
 });
@@ -109,10 +114,10 @@ const FROM: &str = "FROM conversations c
     JOIN workflows w ON w.id = c.workflow_id";
 
 /// Messages after the reader's marker that count as unread: the customer's and other team
-/// members' (binds the reader as $14).
+/// members' (binds the reader as $16).
 const UNREAD: &str = "(SELECT COUNT(*) FROM messages um WHERE um.conversation_id = c.id
-        AND um.seq > COALESCE((SELECT last_read_seq FROM read_markers WHERE member_id = $14 AND conversation_id = c.id), 0)
-        AND (um.sender_kind = 'contact' OR (um.sender_kind = 'operator' AND um.sender_id != $14)))";
+        AND um.seq > COALESCE((SELECT last_read_seq FROM read_markers WHERE member_id = $16 AND conversation_id = c.id), 0)
+        AND (um.sender_kind = 'contact' OR (um.sender_kind = 'operator' AND um.sender_id != $16)))";
 
 macro_rules! bind_filter {
     ($query:expr, $f:expr, $pattern:expr, $words:expr) => {
@@ -130,6 +135,8 @@ macro_rules! bind_filter {
             .bind($f.id)
             .bind($f.inbox_only)
             .bind($words)
+            .bind($f.snoozed)
+            .bind(now_ms())
     };
 }
 
@@ -156,6 +163,7 @@ struct SummaryRow {
     last_sender_id: Option<i64>,
     category: Option<String>,
     unread: i64,
+    snoozed_until: Option<i64>,
 }
 
 /// Records that the member has read the conversation up to `seq` (never moving backwards), on
@@ -194,14 +202,14 @@ impl Store {
                         AND m.sender_kind != 'system' ORDER BY seq DESC LIMIT 1) AS last_message,
                     c.last_seq, c.escalated_at, c.last_activity_at, lm.sender_kind AS last_sender_kind,
                     lm.sender_id AS last_sender_id, cat.name AS category,
-                    CASE WHEN $14 IS NULL THEN 0 ELSE {UNREAD} END AS unread
+                    CASE WHEN $16 IS NULL THEN 0 ELSE {UNREAD} END AS unread, c.snoozed_until
              {FROM}
              LEFT JOIN members a ON a.id = c.assignee_id
              LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
              LEFT JOIN categories cat ON cat.id = c.category_id
              WHERE {where_}
              ORDER BY c.last_activity_at DESC, c.id DESC
-             LIMIT $15",
+             LIMIT $17",
             where_ = &*WHERE
         );
         let rows: Vec<SummaryRow> = bind_filter!(sqlx::query_as(&sql), f, pattern.as_deref(), words.as_deref())
@@ -232,6 +240,7 @@ impl Store {
                 last_sender_id: r.last_sender_id,
                 category: r.category,
                 unread: r.unread.max(0) as u32,
+                snoozed_until: r.snoozed_until,
             })
             .collect())
     }
@@ -331,6 +340,40 @@ impl Store {
         .fetch_one(&self.read)
         .await?;
         Ok(n.max(0) as u32)
+    }
+
+    /// Puts a conversation aside until `until` (Unix ms), or brings it back (`None`), with a
+    /// note for the team; false when it is resolved (nothing to put aside).
+    pub async fn snooze(
+        &self,
+        conversation_id: i64,
+        until: Option<i64>,
+        note: &str,
+    ) -> Result<Option<super::Appended>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE conversations SET snoozed_until = $2 WHERE id = $1 AND status != 'resolved'")
+            .bind(conversation_id)
+            .bind(until)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let appended = super::append::append(&mut tx, conversation_id, &super::NewMessage::system(note, true)).await?;
+        tx.commit().await?;
+        Ok(Some(appended))
+    }
+
+    /// Conversations whose snooze has run out by `now`, woken: their snooze is cleared.
+    pub async fn wake_snoozed(&self, now: i64) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "UPDATE conversations SET snoozed_until = NULL WHERE snoozed_until IS NOT NULL AND snoozed_until <= $1
+             RETURNING id",
+        )
+        .bind(now)
+        .fetch_all(&self.write)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
     /// The member has read the conversation up to `seq`.

@@ -47,6 +47,7 @@ const MATRIX: &[(&str, Needs)] = &[
     ("inbox/history", Needs::Scope(Scope::OperatorRead)),
     ("inbox/category", Needs::Scope(Scope::OperatorWrite)),
     ("inbox/reopen", Needs::Scope(Scope::OperatorWrite)),
+    ("inbox/snooze", Needs::Scope(Scope::OperatorWrite)),
     ("categories/list", Needs::Scope(Scope::OperatorRead)),
     ("categories/add", Needs::Scope(Scope::SettingsWrite)),
     ("categories/delete", Needs::Scope(Scope::SettingsWrite)),
@@ -166,7 +167,8 @@ fn args(endpoint: &str, conversation: i64, member: i64, n: usize) -> Vec<(String
         | "inbox/resolve"
         | "inbox/transfer_options"
         | "inbox/summary"
-        | "inbox/reopen" => vec![("id", c)],
+        | "inbox/reopen"
+        | "inbox/snooze" => vec![("id", c)],
         "inbox/history" => vec![("id", c), ("before_seq", "100".into())],
         "inbox/category" => vec![("id", c), ("category_id", String::new())],
         "categories/add" => vec![("name", format!("Matrix category {n}"))],

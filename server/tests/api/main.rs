@@ -30,6 +30,7 @@ mod rest_api;
 mod restart;
 mod routing;
 mod sms;
+mod snooze;
 mod sockets;
 mod storage;
 mod team;
