@@ -58,26 +58,29 @@ pub fn figures<'a>(conversations: impl IntoIterator<Item = &'a ReportedConversat
     f
 }
 
-/// Rows by a label each conversation has (one, or several: a conversation in two groups' workflow
-/// counts in both), sorted by label.
-fn by<'a, F, I>(conversations: &'a [ReportedConversation], labels: F) -> Vec<Row>
+/// Rows by the keys each conversation has (one, or several: a conversation in two groups'
+/// workflow counts in both), labelled by `name` and sorted by label.
+fn by<'a, K, F, I>(conversations: &'a [ReportedConversation], keys: F, name: impl Fn(&K) -> String) -> Vec<Row>
 where
+    K: Ord,
     F: Fn(&'a ReportedConversation) -> I,
-    I: IntoIterator<Item = String>,
+    I: IntoIterator<Item = K>,
 {
-    let mut groups: BTreeMap<String, Vec<&ReportedConversation>> = BTreeMap::new();
+    let mut groups: BTreeMap<K, Vec<&ReportedConversation>> = BTreeMap::new();
     for c in conversations {
-        for label in labels(c) {
-            groups.entry(label).or_default().push(c);
+        for key in keys(c) {
+            groups.entry(key).or_default().push(c);
         }
     }
-    groups
+    let mut rows: Vec<Row> = groups
         .into_iter()
-        .map(|(label, list)| Row {
-            label,
+        .map(|(key, list)| Row {
+            label: name(&key),
             figures: figures(list),
         })
-        .collect()
+        .collect();
+    rows.sort_by(|a, b| a.label.cmp(&b.label));
+    rows
 }
 
 /// The period asked for: `from` and `to` as dates (inclusive), the last seven days by default.
@@ -117,39 +120,44 @@ impl app::reports::ReportsApi for Reports {
         }
         let (start, end) = period(from, to, now_ms())?;
         let all = self.store.reported_conversations(me.workspace_id, start, end).await?;
-        let mut operators: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-        for (conversation, name) in self.store.reported_operators(me.workspace_id, start, end).await? {
-            operators.entry(conversation).or_default().push(name);
+        let mut operators: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for (conversation, member) in self.store.reported_operators(me.workspace_id, start, end).await? {
+            operators.entry(conversation).or_default().push(member);
         }
         let mut groups: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         for (workflow, name) in self.store.group_workflow_names(me.workspace_id).await? {
             groups.entry(workflow).or_default().push(name);
         }
-        let mut days: Vec<Row> = by(&all, |c| [format_date(c.created_at)]);
-        // Every day of the period, with nothing where nothing happened.
-        let mut day = start;
-        let mut filled = Vec::new();
-        while day < end {
-            let label = format_date(day);
-            match days.iter().position(|r| r.label == label) {
-                Some(i) => filled.push(days.remove(i)),
-                None => filled.push(Row {
-                    label,
-                    figures: Figures::default(),
-                }),
-            }
-            day += DAY_MS;
+        let mut names: BTreeMap<(String, i64), String> = BTreeMap::new();
+        for (kind, id, name) in self.store.report_names(me.workspace_id).await? {
+            names.insert((kind, id), name);
         }
-        days = filled;
+        let named = |kind: &str, id: &i64| names.get(&(kind.to_string(), *id)).cloned().unwrap_or_else(|| format!("#{id}"));
+        // Every day of the period, in order, with nothing where nothing happened.
+        let first_day = start.div_euclid(DAY_MS);
+        let mut by_day: Vec<Vec<&ReportedConversation>> = vec![Vec::new(); ((end - start) / DAY_MS) as usize];
+        for c in &all {
+            if let Some(day) = by_day.get_mut((c.created_at.div_euclid(DAY_MS) - first_day) as usize) {
+                day.push(c);
+            }
+        }
+        let days = by_day
+            .into_iter()
+            .enumerate()
+            .map(|(i, list)| Row {
+                label: format_date(start + i as i64 * DAY_MS),
+                figures: figures(list),
+            })
+            .collect();
         Ok(Report {
             from: format_date(start),
             to: format_date(end - DAY_MS),
             total: figures(&all),
             days,
-            workflows: by(&all, |c| [c.workflow.clone()]),
-            channels: by(&all, |c| [c.channel.clone()]),
-            groups: by(&all, |c| groups.get(&c.workflow_id).cloned().unwrap_or_default()),
-            operators: by(&all, |c| operators.get(&c.id).cloned().unwrap_or_default()),
+            workflows: by(&all, |c| [c.workflow_id], |id| named("workflow", id)),
+            channels: by(&all, |c| [c.channel_id], |id| named("channel", id)),
+            groups: by(&all, |c| groups.get(&c.workflow_id).cloned().unwrap_or_default(), String::clone),
+            operators: by(&all, |c| operators.get(&c.id).cloned().unwrap_or_default(), |id| named("member", id)),
         })
     }
 }
@@ -276,9 +284,7 @@ mod tests {
             resolved_at: resolved,
             first_accepted_at: accepted,
             workflow_id: 1,
-            workflow: "Support".into(),
             channel_id: 1,
-            channel: "Web".into(),
             csat_rating: None,
         }
     }

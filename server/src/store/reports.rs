@@ -14,9 +14,7 @@ pub struct ReportedConversation {
     /// When an operator first took it.
     pub first_accepted_at: Option<i64>,
     pub workflow_id: i64,
-    pub workflow: String,
     pub channel_id: i64,
-    pub channel: String,
     /// The customer's rating, 1 to 5.
     pub csat_rating: Option<i64>,
 }
@@ -32,8 +30,8 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT c.id, c.created_at, c.escalated_at, c.first_human_reply_at, c.resolved_at,
                     (SELECT MIN(s.accepted_at) FROM operator_sessions s WHERE s.conversation_id = c.id) AS first_accepted_at,
-                    c.workflow_id, w.name AS workflow, c.channel_id, ch.name AS channel, c.csat_rating
-             FROM conversations c JOIN workflows w ON w.id = c.workflow_id JOIN channels ch ON ch.id = c.channel_id
+                    c.workflow_id, c.channel_id, c.csat_rating
+             FROM conversations c
              WHERE c.workspace_id = $1 AND c.created_at >= $2 AND c.created_at < $3 AND c.last_seq > 0",
         )
         .bind(workspace_id)
@@ -43,22 +41,34 @@ impl Store {
         .await?)
     }
 
-    /// (conversation, operator's name) for each operator who handled a conversation started in
+    /// (conversation, operator) for each operator who handled a conversation started in
     /// the period, once each.
     pub async fn reported_operators(
         &self,
         workspace_id: i64,
         from: i64,
         to: i64,
-    ) -> Result<Vec<(i64, String)>, StoreError> {
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT DISTINCT s.conversation_id, m.name
-             FROM conversations c JOIN operator_sessions s ON s.conversation_id = c.id JOIN members m ON m.id = s.member_id
+            "SELECT DISTINCT s.conversation_id, s.member_id
+             FROM conversations c JOIN operator_sessions s ON s.conversation_id = c.id
              WHERE c.workspace_id = $1 AND c.created_at >= $2 AND c.created_at < $3",
         )
         .bind(workspace_id)
         .bind(from)
         .bind(to)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// The names of the workspace's workflows, channels and members, by id.
+    pub async fn report_names(&self, workspace_id: i64) -> Result<Vec<(String, i64, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT 'workflow', id, name FROM workflows WHERE workspace_id = $1
+             UNION ALL SELECT 'channel', id, name FROM channels WHERE workspace_id = $1
+             UNION ALL SELECT 'member', id, name FROM members WHERE workspace_id = $1",
+        )
+        .bind(workspace_id)
         .fetch_all(&self.read)
         .await?)
     }
