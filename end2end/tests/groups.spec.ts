@@ -29,3 +29,14 @@ test("an admin creates an operator group, staffs it, gives it a workflow, is tol
   await card.getByRole("button", { name: "Delete" }).click();
   await expect(card).toHaveCount(0);
 });
+
+test("an agent sees the operator groups they are in on their account page", async ({ page, ws }) => {
+  await signIn(page, ws.agent);
+  await expect(page).toHaveURL(/\/inbox$/);
+  await page.goto("/account");
+  await hydrated(page);
+  const groups = page.getByTestId("my-groups");
+  await expect(groups).toContainText("Frontline");
+  await expect(groups).toContainText("Workflows: Support Assistant");
+  await snap(page, "account-groups");
+});

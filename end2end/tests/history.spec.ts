@@ -20,6 +20,7 @@ test("a supervisor finds a takeover in the history with how it ended", async ({ 
   await expect(agent.getByTestId("conversation-status")).toHaveText("active");
   await agent.getByRole("button", { name: "Resolve" }).click();
   await expect(agent.getByTestId("conversation-status")).toHaveText("resolved");
+  await expect(agent.getByTestId("resolved-by")).toContainText("by Ava Agent");
 
   await signIn(page, ws.supervisor);
   await expect(page).toHaveURL(/\/inbox$/);

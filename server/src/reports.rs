@@ -132,7 +132,12 @@ impl app::reports::ReportsApi for Reports {
         for (kind, id, name) in self.store.report_names(me.workspace_id).await? {
             names.insert((kind, id), name);
         }
-        let named = |kind: &str, id: &i64| names.get(&(kind.to_string(), *id)).cloned().unwrap_or_else(|| format!("#{id}"));
+        let named = |kind: &str, id: &i64| {
+            names
+                .get(&(kind.to_string(), *id))
+                .cloned()
+                .unwrap_or_else(|| format!("#{id}"))
+        };
         // Every day of the period, in order, with nothing where nothing happened.
         let first_day = start.div_euclid(DAY_MS);
         let mut by_day: Vec<Vec<&ReportedConversation>> = vec![Vec::new(); ((end - start) / DAY_MS) as usize];
@@ -156,8 +161,16 @@ impl app::reports::ReportsApi for Reports {
             days,
             workflows: by(&all, |c| [c.workflow_id], |id| named("workflow", id)),
             channels: by(&all, |c| [c.channel_id], |id| named("channel", id)),
-            groups: by(&all, |c| groups.get(&c.workflow_id).cloned().unwrap_or_default(), String::clone),
-            operators: by(&all, |c| operators.get(&c.id).cloned().unwrap_or_default(), |id| named("member", id)),
+            groups: by(
+                &all,
+                |c| groups.get(&c.workflow_id).cloned().unwrap_or_default(),
+                String::clone,
+            ),
+            operators: by(
+                &all,
+                |c| operators.get(&c.id).cloned().unwrap_or_default(),
+                |id| named("member", id),
+            ),
         })
     }
 }

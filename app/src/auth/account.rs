@@ -20,7 +20,7 @@ pub fn AccountPage() -> impl IntoView {
         <Title text="Your account"/>
         <div class="mx-auto max-w-xl px-6 py-8">
             <h1 class="text-xl font-semibold">"Your account"</h1>
-            {me.map(|me| view! {
+            {me.clone().map(|me| view! {
                 <dl data-testid="account-details" class="mt-4 grid grid-cols-[8rem_1fr] gap-y-2 rounded-lg border border-slate-200 bg-white p-4 text-sm shadow-sm">
                     <dt class="text-slate-500">"Name"</dt><dd>{me.name.clone()}</dd>
                     <dt class="text-slate-500">"Email"</dt><dd>{me.email.clone()}</dd>
@@ -28,6 +28,7 @@ pub fn AccountPage() -> impl IntoView {
                     <dt class="text-slate-500">"Workspace"</dt><dd>{me.workspace_name.clone()}</dd>
                 </dl>
             })}
+            {me.clone().filter(|m| m.can(crate::Scope::OperatorRead)).map(|m| view! { <MyGroups me=m/> })}
             <section class="mt-8" aria-labelledby="password-heading">
                 <h2 id="password-heading" class="text-base font-semibold">"Change your password"</h2>
                 <p class="mt-1 text-sm text-slate-600">"Your other devices are signed out; this one stays signed in."</p>
@@ -57,5 +58,43 @@ pub fn AccountPage() -> impl IntoView {
                 </ActionForm>
             </section>
         </div>
+    }
+}
+
+/// The operator groups the member is in, with the workflows they bring: what they can go live
+/// on (every role that handles conversations may read this, not only those who see the team).
+#[component]
+fn MyGroups(me: Me) -> impl IntoView {
+    let groups = Resource::new(|| (), |_| crate::people::list_groups());
+    let mine = me.member_id;
+    view! {
+        <section class="mt-8" aria-labelledby="groups-heading">
+            <h2 id="groups-heading" class="text-base font-semibold">"Your operator groups"</h2>
+            <Transition fallback=|| view! { <crate::errors::Loading what="your groups"/> }>
+                {move || Suspend::new(async move {
+                    match groups.await {
+                        Err(e) => view! { <crate::errors::ErrorPanel error=e/> }.into_any(),
+                        Ok(list) => {
+                            let list: Vec<_> = list.into_iter().filter(|g| g.member_ids.contains(&mine)).collect();
+                            if list.is_empty() {
+                                view! { <p class="mt-2 text-sm text-slate-600" data-testid="my-groups">"You are in no operator group yet: an admin adds you to one, and its workflows are the ones you can go live on."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ul class="mt-3 space-y-2" role="list" data-testid="my-groups">
+                                        {list.into_iter().map(|g| view! {
+                                            <li class="rounded-lg border border-slate-200 bg-white p-4 text-sm shadow-sm">
+                                                <p class="font-medium">{g.name}</p>
+                                                {g.description.map(|d| view! { <p class="text-slate-600">{d}</p> })}
+                                                <p class="mt-1 text-xs text-slate-500">{if g.workflows.is_empty() { "No workflows yet".to_string() } else { format!("Workflows: {}", g.workflows.join(", ")) }}</p>
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }

@@ -185,6 +185,11 @@ pub fn ConversationView() -> impl IntoView {
                                     <span class=format!("rounded-full px-2 py-0.5 font-medium {}", status_badge(s.status)) data-testid="conversation-status">{s.status.as_str()}</span>
                                     {format!(" · {handler_text}")}
                                 </p>
+                                {s.resolved_at.map(|at| view! {
+                                    <p class="truncate text-xs text-slate-500" data-testid="resolved-by">
+                                        {format!("Resolved {}{}", crate::time::format_utc(at), s.resolved_by.clone().map(|n| format!(" by {n}")).unwrap_or_default())}
+                                    </p>
+                                })}
                             </div>
                         }
                     })}

@@ -43,6 +43,11 @@ pub struct ConversationSummary {
     /// Put aside until then (Unix ms; `UNTIL_REPLY` until the customer writes).
     #[serde(default)]
     pub snoozed_until: Option<i64>,
+    /// When it was resolved (Unix ms) and by whom, while it is.
+    #[serde(default)]
+    pub resolved_at: Option<i64>,
+    #[serde(default)]
+    pub resolved_by: Option<String>,
 }
 
 /// `snoozed_until` for "until the customer writes": 9999-12-31 23:59:59 UTC.

@@ -41,6 +41,10 @@ impl Conversations {
                 if !message.internal && message.sender_kind != SenderKind::System {
                     s.last_message = Some(message.body.clone());
                 }
+                // The customer writing ends a snooze (as the store has it).
+                if message.sender_kind == SenderKind::Contact {
+                    s.snoozed_until = None;
+                }
             }
         }
         let event = Event {

@@ -147,6 +147,7 @@ async fn move_for_message(
     sqlx::query(&format!(
         "UPDATE conversations SET last_seq = $2, last_activity_at = $3, status = $4, handler = $5,
             resolved_at = CASE WHEN $4 = 'resolved' THEN resolved_at END,
+            resolved_by = CASE WHEN $4 = 'resolved' THEN resolved_by END,
             snoozed_until = CASE WHEN $8 THEN NULL ELSE snoozed_until END,
             first_human_reply_at = CASE WHEN $6 THEN COALESCE(first_human_reply_at, $3) ELSE first_human_reply_at END
             {assign}

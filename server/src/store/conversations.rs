@@ -131,7 +131,8 @@ pub(super) async fn apply(tx: &mut Tx<'_>, conversation_id: i64, event: Event) -
     let done = sqlx::query(
         "UPDATE conversations SET status = $5, handler = $6, assignee_id = $7,
             escalated_at = CASE WHEN $8 THEN COALESCE(escalated_at, $9) END,
-            resolved_at = CASE WHEN $5 = 'resolved' THEN COALESCE(resolved_at, $9) END
+            resolved_at = CASE WHEN $5 = 'resolved' THEN COALESCE(resolved_at, $9) END,
+            resolved_by = CASE WHEN $5 = 'resolved' THEN resolved_by END
          WHERE id = $1 AND status = $2 AND handler = $3 AND assignee_id IS $4",
     )
     .bind(conversation_id)
@@ -306,6 +307,11 @@ impl Store {
     pub async fn resolve(&self, conversation_id: i64, member_id: i64) -> Result<Appended, StoreError> {
         let mut tx = self.begin_write().await?;
         decided(apply(&mut tx, conversation_id, Event::Resolve).await)?;
+        sqlx::query("UPDATE conversations SET resolved_by = $2 WHERE id = $1")
+            .bind(conversation_id)
+            .bind(member_id)
+            .execute(&mut *tx)
+            .await?;
         let appended = notice_by(&mut tx, conversation_id, member_id, "resolved the conversation.", true).await?;
         tx.commit().await?;
         Ok(appended)

@@ -164,6 +164,8 @@ struct SummaryRow {
     category: Option<String>,
     unread: i64,
     snoozed_until: Option<i64>,
+    resolved_at: Option<i64>,
+    resolved_by: Option<String>,
 }
 
 /// Records that the member has read the conversation up to `seq` (never moving backwards), on
@@ -202,11 +204,13 @@ impl Store {
                         AND m.sender_kind != 'system' ORDER BY seq DESC LIMIT 1) AS last_message,
                     c.last_seq, c.escalated_at, c.last_activity_at, lm.sender_kind AS last_sender_kind,
                     lm.sender_id AS last_sender_id, cat.name AS category,
-                    CASE WHEN $16 IS NULL THEN 0 ELSE {UNREAD} END AS unread, c.snoozed_until
+                    CASE WHEN $16 IS NULL THEN 0 ELSE {UNREAD} END AS unread, c.snoozed_until,
+                    c.resolved_at, rb.name AS resolved_by
              {FROM}
              LEFT JOIN members a ON a.id = c.assignee_id
              LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
              LEFT JOIN categories cat ON cat.id = c.category_id
+             LEFT JOIN members rb ON rb.id = c.resolved_by
              WHERE {where_}
              ORDER BY c.last_activity_at DESC, c.id DESC
              LIMIT $17",
@@ -241,6 +245,8 @@ impl Store {
                 category: r.category,
                 unread: r.unread.max(0) as u32,
                 snoozed_until: r.snoozed_until,
+                resolved_at: r.resolved_at,
+                resolved_by: r.resolved_by,
             })
             .collect())
     }

@@ -23,6 +23,10 @@ async fn a_takeover_and_its_outcome_are_listed_for_the_team_and_for_the_operator
     let second = crate::handoff::escalate(&mut w).await;
     app.take_over(second).await.unwrap();
     app.resolve(second).await.unwrap();
+    // A resolved conversation says when and by whom.
+    let resolved = app.store.conversation_summary(second).await.unwrap().unwrap();
+    assert_eq!(resolved.resolved_by.as_deref(), Some("Ava Agent"));
+    assert!(resolved.resolved_at.is_some());
 
     let team = history(&app, SUPERVISOR, &[]).await;
     let outcomes: Vec<(i64, Option<String>, String)> = team

@@ -8,11 +8,21 @@ use crate::handoff::{escalate, send};
 use crate::helpers::*;
 
 async fn listed(app: &TestApp, view: &str) -> Vec<i64> {
-    app.inbox(&[("view", view)]).await.unwrap().conversations.iter().map(|c| c.id).collect()
+    app.inbox(&[("view", view)])
+        .await
+        .unwrap()
+        .conversations
+        .iter()
+        .map(|c| c.id)
+        .collect()
 }
 
 async fn snooze(app: &TestApp, id: i64, until: &str) -> Result<ConversationSummary, AppError> {
-    result(app.call("inbox/snooze", &[("id", &id.to_string()), ("until", until)]).await).await
+    result(
+        app.call("inbox/snooze", &[("id", &id.to_string()), ("until", until)])
+            .await,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -28,9 +38,11 @@ async fn a_snoozed_conversation_comes_back_when_the_customer_writes_or_the_time_
     assert_eq!(listed(&app, "snoozed").await, vec![id]);
     // The customer writes: it is back.
     v.send(&send("Any news?", "n1")).await;
-    eventually("the conversation back in All", std::time::Duration::from_secs(20), || async {
-        listed(&app, "").await.contains(&id).then_some(())
-    })
+    eventually(
+        "the conversation back in All",
+        std::time::Duration::from_secs(20),
+        || async { listed(&app, "").await.contains(&id).then_some(()) },
+    )
     .await;
     assert!(listed(&app, "snoozed").await.is_empty());
 
@@ -42,14 +54,25 @@ async fn a_snoozed_conversation_comes_back_when_the_customer_writes_or_the_time_
         listed(&app, "").await.contains(&id).then_some(())
     })
     .await;
-    let notes = eventually("the team told the snooze is over", std::time::Duration::from_secs(20), || async {
-        let notes = app
-            .texts(&format!("SELECT body FROM messages WHERE conversation_id = {id} AND internal = 1 ORDER BY seq"))
-            .await;
-        notes.iter().any(|n| n == "The snooze is over.").then_some(notes)
-    })
+    let notes = eventually(
+        "the team told the snooze is over",
+        std::time::Duration::from_secs(20),
+        || async {
+            let notes = app
+                .texts(&format!(
+                    "SELECT body FROM messages WHERE conversation_id = {id} AND internal = 1 ORDER BY seq"
+                ))
+                .await;
+            notes.iter().any(|n| n == "The snooze is over.").then_some(notes)
+        },
+    )
     .await;
-    assert!(notes.iter().any(|n| n.contains("snoozed the conversation until the customer writes")), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("snoozed the conversation until the customer writes")),
+        "{notes:?}"
+    );
 
     // Words for what cannot be.
     let past = (server::store::now_ms() - 1_000).to_string();
