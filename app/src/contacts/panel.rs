@@ -28,7 +28,7 @@ pub fn InfoPanel() -> impl IntoView {
     let can_erase = use_context::<Me>().is_some_and(|m| m.can(Scope::SettingsWrite));
     let categories = Resource::new(|| (), |_| list_categories());
     let problem = RwSignal::new(None::<String>);
-    let summary = move || open.id.get().and_then(|id| inbox.summary(id));
+    let summary = move || open.id.get().and_then(|id| inbox.open_conversation(id));
     // The contact's section is built once per contact; edits update it in place.
     let contact_id = Memo::new(move |_| open.contact.with(|c| c.as_ref().map(|c| c.id)));
 

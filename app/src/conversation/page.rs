@@ -76,7 +76,11 @@ pub fn ConversationView() -> impl IntoView {
                                 .set(detail.messages.first().is_some_and(|m| m.seq > 1));
                             let mut summary = detail.summary;
                             summary.unread = 0;
-                            inbox.upsert(summary);
+                            inbox.open_summary.set(Some(summary.clone()));
+                            // In the list when its view shows it (not a snoozed one in All).
+                            if inbox.fits(&summary) || !inbox.query.get_untracked().q.is_empty() {
+                                inbox.upsert(summary);
+                            }
                             inbox.thread.set(detail.messages);
                             inbox.reply_blocked.set(detail.reply_blocked);
                             inbox.subject.set(detail.subject);
@@ -101,7 +105,7 @@ pub fn ConversationView() -> impl IntoView {
         inbox.open.set(None);
     });
 
-    let summary = move || id.get().and_then(|cid| inbox.summary(cid));
+    let summary = move || id.get().and_then(|cid| inbox.open_conversation(cid));
 
     let act = move |which: &'static str| {
         let Some(cid) = id.get_untracked() else { return };
@@ -286,8 +290,9 @@ fn SnoozeMenu(id: Memo<Option<i64>>, busy: RwSignal<bool>, snoozed: Option<i64>)
         open.set(false);
         leptos::task::spawn_local(async move {
             match crate::conversation::snooze_conversation(cid, until).await {
+                // As any change: a snoozed conversation leaves the list's views but Snoozed.
                 Ok(s) => {
-                    inbox.upsert(s);
+                    inbox.changed(s);
                     inbox.problem.set(None);
                 }
                 Err(e) => inbox.problem.set(Some(e.to_string())),

@@ -28,6 +28,9 @@ pub struct Inbox {
     pub loading_more: RwSignal<bool>,
     pub connected: RwSignal<bool>,
     pub open: RwSignal<Option<i64>>,
+    /// The open conversation as it stands, whether or not the list's view shows it (a
+    /// snoozed one, say).
+    pub open_summary: RwSignal<Option<ConversationSummary>>,
     pub thread: RwSignal<Vec<MessageView>>,
     pub thread_loaded: RwSignal<bool>,
     /// Older messages exist before the first one shown.
@@ -112,6 +115,7 @@ impl Inbox {
             me: StoredValue::new(me),
             link,
             live_changes: StoredValue::new(0),
+            open_summary: RwSignal::new(None),
         }
     }
 
@@ -119,8 +123,22 @@ impl Inbox {
         self.link.send(command)
     }
 
+    /// Keeps the open conversation's summary current.
+    fn follow_open(&self, c: &ConversationSummary) {
+        if self.open.get_untracked() == Some(c.id) {
+            self.open_summary.set(Some(c.clone()));
+        }
+    }
+
+    /// The open conversation (from the list, or as it stands when the list's view leaves it out).
+    pub fn open_conversation(&self, id: i64) -> Option<ConversationSummary> {
+        self.summary(id)
+            .or_else(|| self.open_summary.get().filter(|s| s.id == id))
+    }
+
     /// Puts a conversation in the list (or replaces it), newest activity first.
     pub fn upsert(&self, c: ConversationSummary) {
+        self.follow_open(&c);
         self.conversations.update(|list| {
             list.retain(|x| x.id != c.id);
             list.push(c);
@@ -236,6 +254,7 @@ impl Inbox {
 
     /// A conversation changed: keep the list, the counts and the unread numbers right.
     pub fn changed(&self, mut c: ConversationSummary) {
+        self.follow_open(&c);
         let me = self.me.get_value();
         let existing = self.summary(c.id);
         let fits = self.fits(&c);
