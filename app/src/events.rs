@@ -258,6 +258,15 @@ pub enum OperatorEvent {
         idempotency_key: Option<String>,
     },
     /// The operator's own presence changed (in this tab or another).
+    /// A conversation has waited longer than its workflow allows with nobody live on it (to
+    /// supervisors).
+    WaitingAlert {
+        conversation_id: i64,
+        contact_name: String,
+        workflow_name: String,
+        /// Since when it has waited (Unix ms).
+        since_ms: i64,
+    },
     Presence {
         presence: crate::live::MyPresence,
     },

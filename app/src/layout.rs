@@ -168,6 +168,7 @@ fn Frame(me: Me) -> impl IntoView {
                     <MemberMenu me=me.clone()/>
                 </header>
                 {can_go_live.then(|| view! { <Offers/> })}
+                <WaitingAlerts/>
                 <Notifier me=me.member_id/>
                 <main id="main" tabindex="-1" class="relative min-h-0 flex-1 overflow-y-auto focus:outline-none">
                     <Outlet/>
@@ -331,6 +332,29 @@ fn LiveStatus(presence: MyPresence) -> impl IntoView {
             on:click=move |_| { link.send(&OperatorCommand::GoOffline); }>
             "Go offline"
         </button>
+    }
+}
+
+/// Supervisors' alerts of conversations waiting too long with nobody live, each linked to its
+/// conversation and dismissed by hand.
+#[component]
+fn WaitingAlerts() -> impl IntoView {
+    let link = expect_context::<OperatorLink>();
+    view! {
+        <For each=move || link.waiting_alerts.get() key=|(id, _)| *id let:alert>
+            {
+                let id = alert.0;
+                view! {
+                    <div role="alert" data-testid="waiting-alert" class="flex items-center gap-3 border-b border-amber-300 bg-amber-50 px-6 py-2 text-sm text-amber-900">
+                        <span class="flex-1">{alert.1.clone()}</span>
+                        <a href=format!("/inbox/{id}") class="font-semibold underline hover:text-amber-950"
+                            on:click=move |_| link.waiting_alerts.update(|a| a.retain(|(x, _)| *x != id))>"Open it"</a>
+                        <button type="button" aria-label="Dismiss" class="rounded px-1 hover:bg-amber-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-amber-500"
+                            on:click=move |_| link.waiting_alerts.update(|a| a.retain(|(x, _)| *x != id))>"×"</button>
+                    </div>
+                }
+            }
+        </For>
     }
 }
 
@@ -517,6 +541,16 @@ fn Notifier(me: i64) -> impl IntoView {
             }
         }
         OperatorEvent::Read { .. } => refresh(),
+        OperatorEvent::WaitingAlert {
+            conversation_id,
+            contact_name,
+            workflow_name,
+            ..
+        } => alert(
+            format!("Waiting with nobody live: {contact_name}"),
+            format!("{workflow_name}: nobody live can take it."),
+            format!("/inbox/{conversation_id}"),
+        ),
         _ => {}
     });
 }

@@ -40,6 +40,8 @@ pub struct OperatorLink {
     pub board: RwSignal<Option<LiveBoard>>,
     /// The last refusal of a presence or offer command, in words.
     pub notice: RwSignal<Option<String>>,
+    /// Conversations waiting too long with nobody live (supervisors'): (id, words).
+    pub waiting_alerts: RwSignal<Vec<(i64, String)>>,
     /// Unread messages in the member's own conversations (the tab title shows it).
     pub mine_unread: RwSignal<u32>,
     socket: BrowserCell<Option<Socket>>,
@@ -57,6 +59,7 @@ impl OperatorLink {
             offers: RwSignal::new(Vec::new()),
             board: RwSignal::new(None),
             notice: RwSignal::new(None),
+            waiting_alerts: RwSignal::new(Vec::new()),
             mine_unread: RwSignal::new(0),
             socket: BrowserCell::new(|| None),
             listeners: BrowserCell::new(Default::default),
@@ -136,6 +139,18 @@ impl OperatorLink {
                 .offers
                 .update(|o| o.retain(|x| x.conversation.id != *conversation_id)),
             OperatorEvent::Board { board } => self.board.set(Some(board.clone())),
+            OperatorEvent::WaitingAlert {
+                conversation_id,
+                contact_name,
+                workflow_name,
+                ..
+            } => self.waiting_alerts.update(|a| {
+                a.retain(|(id, _)| id != conversation_id);
+                a.push((
+                    *conversation_id,
+                    format!("{contact_name} has waited on {workflow_name} with nobody live."),
+                ));
+            }),
             OperatorEvent::Error {
                 message,
                 idempotency_key: None,

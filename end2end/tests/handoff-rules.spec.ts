@@ -162,3 +162,27 @@ test("an operator who leaves the customer unanswered loses the conversation to a
   await expect(second.getByTestId("thread")).toContainText("had not answered the customer for 6 seconds");
   await snap(second, "reassigned-after-silence");
 });
+
+test("a supervisor is alerted when a customer waits with nobody live", async ({ page, browser, ws }) => {
+  await openWorkflow(page, ws.admin);
+  await page.getByLabel(/^Alert supervisors/).fill("0.05");
+  await page.getByRole("button", { name: "Save workflow" }).click();
+  await expect(page.getByTestId("workflow-saved")).toHaveText("Workflow saved.");
+
+  const supervisor = await (await browser.newContext()).newPage();
+  await signIn(supervisor, ws.supervisor);
+  await expect(supervisor).toHaveURL(/\/inbox$/);
+  await hydrated(supervisor);
+  await expect(supervisor.getByTestId("inbox-connection")).toHaveText("Live");
+
+  const chat = await (await browser.newContext()).newPage();
+  await openChat(chat, ws.chat);
+  for (const text of ["Can I talk to a human?", "I want a real person please", "agent!"]) await say(chat, text);
+  const alert = supervisor.getByTestId("waiting-alert");
+  await expect(alert).toContainText("has waited on Support Assistant with nobody live.");
+  await snap(supervisor, "waiting-alert");
+  await alert.getByRole("link", { name: "Open it" }).click();
+  await expect(supervisor).toHaveURL(/\/inbox\/\d+$/);
+  await expect(supervisor.getByTestId("thread")).toContainText("agent!");
+  await expect(supervisor.getByTestId("waiting-alert")).toHaveCount(0);
+});

@@ -25,6 +25,7 @@ fn view(w: WorkflowRecord, answers: Vec<(i64, String, String)>) -> WorkflowSetti
         silent_handoff: w.silent_handoff,
         handoff_triggers: w.handoff_triggers,
         reassign_after_secs: w.reassign_after_secs,
+        alert_after_secs: w.alert_after_secs,
         greeting: w.greeting,
         fallback_answer: w.fallback_answer,
         routing_mode: w.routing_mode,

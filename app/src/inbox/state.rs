@@ -408,6 +408,7 @@ impl Inbox {
             | OperatorEvent::Offer { .. }
             | OperatorEvent::OfferClosed { .. }
             | OperatorEvent::Board { .. }
+            | OperatorEvent::WaitingAlert { .. }
             | OperatorEvent::Pong => {}
         }
     }

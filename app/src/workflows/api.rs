@@ -75,6 +75,7 @@ pub async fn update_workflow(
     #[server(default)] silent_handoff: Option<String>,
     #[server(default)] handoff_triggers: String,
     #[server(default)] reassign_after_mins: String,
+    #[server(default)] alert_after_mins: String,
     greeting: String,
     fallback_answer: String,
     routing_mode: String,
@@ -104,7 +105,8 @@ pub async fn update_workflow(
                 handoff_message,
                 silent_handoff: silent_handoff.is_some(),
                 handoff_triggers,
-                reassign_after_secs: minutes_to_secs(&reassign_after_mins)?,
+                reassign_after_secs: minutes_to_secs("Reassign after", &reassign_after_mins)?,
+                alert_after_secs: minutes_to_secs("Alert after", &alert_after_mins)?,
                 greeting,
                 fallback_answer,
                 routing_mode,
@@ -130,13 +132,13 @@ pub async fn update_workflow(
 }
 
 /// Minutes as typed (`5`, `0.5`) in whole seconds; empty is 0.
-pub fn minutes_to_secs(text: &str) -> Result<i64, AppError> {
+pub fn minutes_to_secs(field: &str, text: &str) -> Result<i64, AppError> {
     match text.trim() {
         "" => Ok(0),
         m => match m.parse::<f64>() {
             Ok(v) if v.is_finite() && (0.0..=1440.0).contains(&v) => Ok((v * 60.0).round() as i64),
             _ => Err(AppError::invalid(
-                "Reassign after",
+                field,
                 "must be a number of minutes between 0 (never) and 1440",
             )),
         },

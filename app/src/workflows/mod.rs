@@ -42,6 +42,10 @@ pub struct WorkflowSettings {
     /// (0: never).
     #[serde(default)]
     pub reassign_after_secs: i64,
+    /// Supervisors are alerted when a conversation has waited this long with nobody live on
+    /// the workflow (0: never).
+    #[serde(default)]
+    pub alert_after_secs: i64,
     pub greeting: String,
     pub fallback_answer: String,
     /// `assigned` or `pooled`.
@@ -115,6 +119,12 @@ impl WorkflowSettings {
             return Err(AppError::invalid("AI timeout", "must be between 1 and 300 seconds"));
         }
         crate::qualifications::practice_lines(&self.practice_script)?;
+        if !(0..=86_400).contains(&self.alert_after_secs) {
+            return Err(AppError::invalid(
+                "Alert after",
+                "must be a number of minutes between 0 (never) and 1440",
+            ));
+        }
         if !(0..=86_400).contains(&self.reassign_after_secs) {
             return Err(AppError::invalid(
                 "Reassign after",
@@ -136,11 +146,13 @@ impl WorkflowSettings {
 mod tests {
     #[test]
     fn minutes_read_and_print_in_whole_seconds() {
-        assert_eq!(super::minutes_to_secs("5"), Ok(300));
-        assert_eq!(super::minutes_to_secs(" 0.1 "), Ok(6));
-        assert_eq!(super::minutes_to_secs(""), Ok(0));
-        assert!(super::minutes_to_secs("-1").is_err());
-        assert!(super::minutes_to_secs("soon").is_err());
+        assert_eq!(super::minutes_to_secs("Reassign after", "5"), Ok(300));
+        assert_eq!(super::minutes_to_secs("Reassign after", " 0.1 "), Ok(6));
+        assert_eq!(super::minutes_to_secs("Reassign after", ""), Ok(0));
+        assert!(super::minutes_to_secs("Reassign after", "-1").is_err());
+        assert!(
+            matches!(super::minutes_to_secs("Alert after", "soon"), Err(crate::AppError::Invalid { field, .. }) if field == "Alert after")
+        );
         assert_eq!(super::secs_to_minutes(300), "5");
         assert_eq!(super::secs_to_minutes(30), "0.5");
         assert_eq!(super::secs_to_minutes(0), "0");

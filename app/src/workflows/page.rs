@@ -231,6 +231,12 @@ fn WorkflowForm(
                     <input id="wf-reassign" name="reassign_after_mins" type="number" min="0" max="1440" step="any" aria-describedby="wf-reassign-help"
                         value=crate::workflows::secs_to_minutes(w.reassign_after_secs) class=INPUT/>
                 </div>
+                <div>
+                    <label for="wf-alert" class="block text-sm font-medium">"Alert supervisors when a conversation has waited with nobody live for (minutes)"</label>
+                    <p id="wf-alert-help" class="text-xs text-slate-500">"In the console of every supervisor, with a sound and a desktop notification. 0: never."</p>
+                    <input id="wf-alert" name="alert_after_mins" type="number" min="0" max="1440" step="any" aria-describedby="wf-alert-help"
+                        value=crate::workflows::secs_to_minutes(w.alert_after_secs) class=INPUT/>
+                </div>
                 <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="requires_qualification" value="on" checked=check(w.requires_qualification) class="h-4 w-4"/>"Operators need a qualification for this workflow"</label>
                 <div>
                     <label for="wf-practice" class="block text-sm font-medium">"Practice scenario"</label>

@@ -386,6 +386,7 @@ mod tests {
             silent_handoff: false,
             handoff_triggers: String::new(),
             reassign_after_secs: 0,
+            alert_after_secs: 0,
             answers: vec![
                 (
                     "How do I reset my password?".into(),

@@ -63,6 +63,8 @@ struct State {
     avoid: HashMap<i64, Vec<i64>>,
     /// When silent operators were last looked for.
     silence_checked: Option<Instant>,
+    /// Queued conversations supervisors were alerted of (once each while they wait).
+    alerted: std::collections::HashSet<i64>,
 }
 
 impl State {

@@ -33,6 +33,17 @@ pub struct Lines {
 }
 
 impl Lines {
+    /// Every queued conversation: (conversation, workspace, workflow, waiting since in Unix ms).
+    pub fn waiting(&self) -> Vec<(i64, i64, i64, i64)> {
+        self.by_workflow
+            .iter()
+            .flat_map(|(w, q)| {
+                q.iter()
+                    .map(move |x| (x.conversation_id, x.workspace_id, *w, x.since_ms))
+            })
+            .collect()
+    }
+
     /// Each workflow's queue: its length and since when its first has waited (Unix ms).
     pub fn lengths(&self) -> Vec<(i64, usize, Option<i64>)> {
         let mut all: Vec<_> = self

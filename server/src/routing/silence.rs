@@ -19,8 +19,9 @@ impl Router {
             }
             s.silence_checked = Some(now);
         }
-        // Snoozes run out on the same round.
+        // Snoozes run out, and long waits are told, on the same round.
         self.conversations.wake_snoozed().await;
+        self.alert_long_waits().await;
         let silent = match self.store.silent_conversations(super::now_ms()).await {
             Ok(list) => list,
             Err(e) => {
@@ -69,6 +70,70 @@ impl Router {
             self.conversations.publish_summary(c.conversation_id).await;
             self.tell_member(c.member_id);
             self.route(c.conversation_id).await;
+        }
+    }
+}
+
+impl Router {
+    /// Tells the workspace's supervisors of each conversation that has waited in the queue past
+    /// its workflow's `alert_after_secs` with nobody live on the workflow, once while it waits.
+    async fn alert_long_waits(&self) {
+        let queued: Vec<(i64, i64, i64, i64)> = {
+            let mut s = self.lock();
+            let s = &mut *s;
+            let waiting: Vec<(i64, i64, i64, i64)> = s.lines.waiting();
+            s.alerted.retain(|c| waiting.iter().any(|(id, ..)| id == c));
+            waiting.into_iter().filter(|(id, ..)| !s.alerted.contains(id)).collect()
+        };
+        let now = super::now_ms();
+        for (conversation_id, workspace_id, workflow_id, since_ms) in queued {
+            let Ok(Some(workflow)) = self.store.workflow(workflow_id).await else {
+                continue;
+            };
+            if workflow.alert_after_secs <= 0 || now - since_ms < workflow.alert_after_secs * 1000 {
+                continue;
+            }
+            let nobody_live = {
+                let s = self.lock();
+                !s.presence
+                    .members
+                    .values()
+                    .any(|o| o.workspace_id == workspace_id && o.live.iter().any(|w| w.id == workflow_id))
+            };
+            if !nobody_live {
+                continue;
+            }
+            self.lock().alerted.insert(conversation_id);
+            let contact_name = match self.store.conversation_summary(conversation_id).await {
+                Ok(Some(s)) => s.contact_name,
+                _ => continue,
+            };
+            let supervisors = match self.store.list_members(workspace_id).await {
+                Ok(members) => members,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not list the supervisors to alert");
+                    continue;
+                }
+            };
+            let alert = super::encode(&app::events::OperatorEvent::WaitingAlert {
+                conversation_id,
+                contact_name,
+                workflow_name: workflow.name.clone(),
+                since_ms,
+            });
+            tracing::info!(conversation_id, "supervisors alerted: waiting with nobody live");
+            for m in supervisors
+                .iter()
+                .filter(|m| m.active && !m.invited && m.role.has(app::Scope::ConversationsReadAll))
+            {
+                self.hub.publish(
+                    crate::hub::Topic::Member(m.id),
+                    &crate::hub::Event {
+                        for_operators: Some(alert.clone()),
+                        ..Default::default()
+                    },
+                );
+            }
         }
     }
 }

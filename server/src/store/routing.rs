@@ -57,6 +57,17 @@ impl Store {
         .await?)
     }
 
+    /// Sets how long a conversation of the workflow may wait with nobody live before supervisors
+    /// are alerted (0: never).
+    pub async fn set_alert_after(&self, workflow_id: i64, secs: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE workflows SET alert_after_secs = $2 WHERE id = $1")
+            .bind(workflow_id)
+            .bind(secs)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
     /// Sets how long a workflow's operators may leave a customer unanswered (0: forever).
     pub async fn set_reassign_after(&self, workflow_id: i64, secs: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE workflows SET reassign_after_secs = $2 WHERE id = $1")

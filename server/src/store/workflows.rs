@@ -37,6 +37,7 @@ pub struct WorkflowRecord {
     /// The workflow's own trigger phrases (`app::escalation::parse_triggers`).
     pub handoff_triggers: String,
     pub reassign_after_secs: i64,
+    pub alert_after_secs: i64,
 }
 
 impl Store {
@@ -45,7 +46,7 @@ impl Store {
             "SELECT id, workspace_id, name, handoff_mode, escalation_threshold, escalate_on_frustration, handoff_message,
                     greeting, fallback_answer, ai_provider, openai_base_url, openai_model, openai_api_key, ai_timeout_secs,
                     live_routing, routing_mode, accept_timeout_secs, requires_qualification, practice_script,
-                    route_on_arrival, silent_handoff, handoff_triggers, reassign_after_secs
+                    route_on_arrival, silent_handoff, handoff_triggers, reassign_after_secs, alert_after_secs
              FROM workflows WHERE id = $1",
         )
         .bind(id)
@@ -96,7 +97,7 @@ impl Store {
                 openai_model = $15, ai_timeout_secs = $16,
                 openai_api_key = CASE WHEN $17 IS NULL THEN openai_api_key WHEN $17 = '' THEN NULL ELSE $17 END,
                 practice_script = $18, route_on_arrival = $19, silent_handoff = $20, handoff_triggers = $21,
-                reassign_after_secs = $22
+                reassign_after_secs = $22, alert_after_secs = $23
              WHERE id = $1",
         )
         .bind(s.id)
@@ -121,6 +122,7 @@ impl Store {
         .bind(s.silent_handoff)
         .bind(&s.handoff_triggers)
         .bind(s.reassign_after_secs)
+        .bind(s.alert_after_secs)
         .execute(&self.write)
         .await
         .map_err(super::unique_as("A workflow with that name"))?;

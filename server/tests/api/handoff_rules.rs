@@ -292,3 +292,27 @@ async fn a_customer_left_unanswered_is_offered_to_someone_else_with_a_note() {
     let silent = app.store.silent_conversations(later).await.unwrap();
     assert!(silent.iter().all(|s| s.conversation_id != id), "{silent:?}");
 }
+
+#[tokio::test]
+async fn supervisors_are_alerted_of_a_conversation_waiting_with_nobody_live() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    app.store.set_alert_after(app.demo_workflow().await, 1).await.unwrap();
+    let mut supervisor = app.operator(SUPERVISOR).await;
+    let mut v = app.visitor().await;
+    let id = crate::handoff::escalate(&mut v).await;
+    let (alerted, name) = supervisor
+        .wait_for("the alert", |e| match e {
+            OperatorEvent::WaitingAlert {
+                conversation_id,
+                workflow_name,
+                ..
+            } => Some((*conversation_id, workflow_name.clone())),
+            _ => None,
+        })
+        .await;
+    assert_eq!((alerted, name.as_str()), (id, "Support Assistant"));
+    // Someone going live is offered it as usual.
+    let mut agent = crate::routing::live_operator(&app, AGENT).await;
+    let offered = crate::routing::offer(&mut agent).await;
+    assert_eq!(offered.conversation.id, id);
+}
