@@ -1,7 +1,7 @@
 import { Page } from "@playwright/test";
 import { createServer } from "node:http";
 import { AddressInfo } from "node:net";
-import { expect, goLive, hydrated, signIn, snap, test } from "./helpers";
+import { ASK_FOR_A_PERSON, expect, goLive, hydrated, openChat, say, signIn, snap, test } from "./helpers";
 
 async function openWorkflow(page: Page, email: string) {
   await signIn(page, email);
@@ -10,18 +10,6 @@ async function openWorkflow(page: Page, email: string) {
   await page.getByRole("link", { name: "Support Assistant" }).click();
   await expect(page).toHaveURL(/\/workflows\?id=\d+$/);
   await hydrated(page);
-}
-
-async function openChat(page: Page, chat: string) {
-  await page.goto(chat);
-  await hydrated(page);
-  await expect(page.getByTestId("connection")).toHaveText("Connected");
-}
-
-async function say(chat: Page, text: string) {
-  await chat.getByLabel("Message").fill(text);
-  await chat.getByLabel("Message").press("Enter");
-  await expect(chat.locator('[data-sender="contact"]').filter({ hasText: text })).toBeVisible();
 }
 
 test("a trigger phrase hands a customer over at once, and a silent handoff tells them nothing", async ({ page, browser, ws }) => {
@@ -147,7 +135,7 @@ test("an operator who leaves the customer unanswered loses the conversation to a
   await goLive(ben, ws.agent2);
   const chat = await (await browser.newContext()).newPage();
   await openChat(chat, ws.chat);
-  for (const text of ["Can I talk to a human?", "I want a real person please", "agent!"]) await say(chat, text);
+  for (const text of ASK_FOR_A_PERSON) await say(chat, text);
   await expect
     .poll(async () => (await ava.getByTestId("offer").count()) + (await ben.getByTestId("offer").count()))
     .toBe(1);
@@ -177,7 +165,7 @@ test("a supervisor is alerted when a customer waits with nobody live", async ({ 
 
   const chat = await (await browser.newContext()).newPage();
   await openChat(chat, ws.chat);
-  for (const text of ["Can I talk to a human?", "I want a real person please", "agent!"]) await say(chat, text);
+  for (const text of ASK_FOR_A_PERSON) await say(chat, text);
   const alert = supervisor.getByTestId("waiting-alert");
   await expect(alert).toContainText("has waited on Support Assistant with nobody live.");
   await snap(supervisor, "waiting-alert");

@@ -93,3 +93,20 @@ export async function goLive(page: Page, email: string) {
   }
   await expect(page.getByTestId("status-select")).toHaveValue("online");
 }
+
+/** A visitor's chat at `path`, loaded and connected. */
+export async function openChat(page: Page, path: string) {
+  await page.goto(path);
+  await hydrated(page);
+  await expect(page.getByTestId("connection")).toHaveText("Connected");
+}
+
+/** Writes `text` in the visitor's chat and waits until it shows as theirs. */
+export async function say(chat: Page, text: string) {
+  await chat.getByLabel("Message").fill(text);
+  await chat.getByLabel("Message").press("Enter");
+  await expect(chat.locator('[data-sender="contact"]').filter({ hasText: text })).toBeVisible();
+}
+
+/** Three requests for a person: the demo workflow hands the chat over at the third. */
+export const ASK_FOR_A_PERSON = ["Can I talk to a human?", "I want a real person please", "agent!"];

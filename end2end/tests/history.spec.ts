@@ -1,16 +1,10 @@
-import { expect, hydrated, signIn, snap, test } from "./helpers";
+import { ASK_FOR_A_PERSON, expect, hydrated, openChat, say, signIn, snap, test } from "./helpers";
 
 test("a supervisor finds a takeover in the history with how it ended", async ({ browser, page, ws }) => {
   // A customer asks for a person; the agent takes over and resolves.
   const chat = await (await browser.newContext()).newPage();
-  await chat.goto(ws.chat);
-  await hydrated(chat);
-  await expect(chat.getByTestId("connection")).toHaveText("Connected");
-  for (const text of ["Can I talk to a human?", "I want a real person please", "agent!"]) {
-    await chat.getByLabel("Message").fill(text);
-    await chat.getByLabel("Message").press("Enter");
-    await expect(chat.locator('[data-sender="contact"]').filter({ hasText: text })).toBeVisible();
-  }
+  await openChat(chat, ws.chat);
+  for (const text of ASK_FOR_A_PERSON) await say(chat, text);
   const agent = await (await browser.newContext()).newPage();
   await signIn(agent, ws.agent);
   await expect(agent).toHaveURL(/\/inbox$/);

@@ -1,22 +1,11 @@
 import { Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
-import { expect, hydrated, signIn, snap, test } from "./helpers";
-
-async function chat(page: Page, path: string, messages: string[]) {
-  await page.goto(path);
-  await hydrated(page);
-  await expect(page.getByTestId("connection")).toHaveText("Connected");
-  for (const text of messages) {
-    await page.getByLabel("Message").fill(text);
-    await page.getByLabel("Message").press("Enter");
-    await expect(page.locator('[data-sender="contact"]').filter({ hasText: text })).toBeVisible();
-  }
-}
+import { ASK_FOR_A_PERSON, expect, hydrated, openChat, say, signIn, snap, test } from "./helpers";
 
 test("a supervisor's report matches what happened and exports as CSV", async ({ browser, page, ws }) => {
   // The scenario: three customers write; two ask for a person; one is taken and resolved.
   const scenario = [
-    { messages: ["Can I talk to a human?", "I want a real person please", "agent!"], escalates: true, handled: true },
+    { messages: ASK_FOR_A_PERSON, escalates: true, handled: true },
     { messages: ["How do I reset my password?"], escalates: false, handled: false },
     { messages: ["I need a human", "a real person please", "agent please"], escalates: true, handled: false },
   ];
@@ -24,7 +13,8 @@ test("a supervisor's report matches what happened and exports as CSV", async ({ 
   for (const s of scenario) {
     const visitor = await (await browser.newContext()).newPage();
     visitors.push(visitor);
-    await chat(visitor, ws.chat, s.messages);
+    await openChat(visitor, ws.chat);
+    for (const text of s.messages) await say(visitor, text);
     if (s.escalates) await expect(visitor.locator('[data-sender="system"]').first()).toBeVisible();
     else await expect(visitor.locator('[data-sender="ai"]').first()).toBeVisible();
   }

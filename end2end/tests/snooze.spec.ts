@@ -1,15 +1,9 @@
-import { expect, hydrated, signIn, snap, test } from "./helpers";
+import { ASK_FOR_A_PERSON, expect, hydrated, openChat, say, signIn, snap, test } from "./helpers";
 
 test("an operator snoozes a conversation until the customer writes, and it comes back when they do", async ({ browser, page, ws }) => {
   const chat = await (await browser.newContext()).newPage();
-  await chat.goto(ws.chat);
-  await hydrated(chat);
-  await expect(chat.getByTestId("connection")).toHaveText("Connected");
-  for (const text of ["Can I talk to a human?", "I want a real person please", "agent!"]) {
-    await chat.getByLabel("Message").fill(text);
-    await chat.getByLabel("Message").press("Enter");
-    await expect(chat.locator('[data-sender="contact"]').filter({ hasText: text })).toBeVisible();
-  }
+  await openChat(chat, ws.chat);
+  for (const text of ASK_FOR_A_PERSON) await say(chat, text);
 
   await signIn(page, ws.agent);
   await expect(page).toHaveURL(/\/inbox$/);

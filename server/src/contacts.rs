@@ -487,23 +487,13 @@ async fn export_file(
     headers: axum::http::HeaderMap,
     axum::extract::Query(q): axum::extract::Query<ExportQuery>,
 ) -> Result<axum::response::Response, AppError> {
-    use app::auth::SessionApi;
     use app::contacts::ContactsApi;
-    use axum::response::IntoResponse;
-    let token = app::service::session_token_in(&headers).ok_or(AppError::Unauthenticated)?;
-    let me = state.sessions.member(&token).await?;
+    let me = crate::http::session_member(&state, &headers).await?;
     let export = state.services.contacts.export(&me, q.conversation_id).await?;
     let json = serde_json::to_string_pretty(&export).map_err(|_| AppError::Internal)?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "application/json".to_string()),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"contact-{}.json\"", q.conversation_id),
-            ),
-            (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+    Ok(crate::http::download(
+        "application/json",
+        &format!("contact-{}.json", q.conversation_id),
         json,
-    )
-        .into_response())
+    ))
 }

@@ -128,6 +128,29 @@ async fn log_request(req: Request, next: Next) -> Response {
     response
 }
 
+/// The signed-in member behind a request's session cookie (for the few routes that are not
+/// server functions: downloads).
+pub(crate) async fn session_member(state: &AppState, headers: &axum::http::HeaderMap) -> Result<app::Me, AppError> {
+    let token = app::service::session_token_in(headers).ok_or(AppError::Unauthenticated)?;
+    state.sessions.member(&token).await
+}
+
+/// A file to download: its type, its name, and never kept by a cache.
+pub(crate) fn download(content_type: &str, file_name: &str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// The process is up.
 async fn healthz() -> &'static str {
     "ok"

@@ -245,11 +245,8 @@ async fn export_csv(
     headers: axum::http::HeaderMap,
     axum::extract::Query(q): axum::extract::Query<ExportQuery>,
 ) -> Result<axum::response::Response, AppError> {
-    use app::auth::SessionApi;
     use app::reports::ReportsApi;
-    use axum::response::IntoResponse;
-    let token = app::service::session_token_in(&headers).ok_or(AppError::Unauthenticated)?;
-    let me = state.sessions.member(&token).await?;
+    let me = crate::http::session_member(&state, &headers).await?;
     let by = match q.by.as_str() {
         "" => "day",
         b if app::reports::BREAKDOWNS.iter().any(|(k, _)| *k == b) => b,
@@ -261,21 +258,11 @@ async fn export_csv(
         }
     };
     let report = state.services.reports.report(&me, &q.from, &q.to).await?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"switchboard-{by}-{}-{}.csv\"",
-                    report.from, report.to
-                ),
-            ),
-            (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+    Ok(crate::http::download(
+        "text/csv; charset=utf-8",
+        &format!("switchboard-{by}-{}-{}.csv", report.from, report.to),
         csv(&report, by),
-    )
-        .into_response())
+    ))
 }
 
 #[cfg(test)]

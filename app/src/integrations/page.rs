@@ -279,31 +279,7 @@ fn WebhookForm(version: RwSignal<u32>, editing: RwSignal<Option<WebhookView>>) -
                 <input id="webhook-url" type="url" maxlength="2000" placeholder="https://crm.example.com/hooks/switchboard" class=INPUT
                     prop:value=move || url.get() on:input=move |ev| url.set(event_target_value(&ev))/>
             </div>
-            <fieldset>
-                <legend class="text-sm font-medium">"Send these events"</legend>
-                <div class="mt-2 space-y-2">
-                    {WEBHOOK_EVENTS.into_iter().map(|(event, what)| {
-                        let id = format!("webhook-event-{}", event.replace(['.', '_'], "-"));
-                        view! {
-                            <div class="flex items-start gap-2">
-                                <input type="checkbox" id=id.clone() class="mt-0.5 h-4 w-4 rounded border-slate-300 text-sky-600 focus:ring-sky-500"
-                                    prop:checked=move || chosen.with(|c| c.iter().any(|s| s == event))
-                                    on:change=move |ev| {
-                                        let on = event_target_checked(&ev);
-                                        chosen.update(|c| {
-                                            c.retain(|s| s != event);
-                                            if on { c.push(event.to_string()); }
-                                        });
-                                    }/>
-                                <label for=id class="text-sm">
-                                    <span class="font-mono text-xs">{event}</span>
-                                    <span class="block text-xs text-slate-500">{what}</span>
-                                </label>
-                            </div>
-                        }
-                    }).collect_view()}
-                </div>
-            </fieldset>
+            <Choices legend="Send these events" id_prefix="webhook-event" items=WEBHOOK_EVENTS.to_vec() chosen/>
             {move || problem.get().map(|p| view! { <p role="alert" class="text-sm text-red-700" data-testid="webhook-problem">{p}</p> })}
             {move || saved.get().then(|| view! { <p role="status" class="text-sm text-emerald-700">"Saved."</p> })}
             <div class="flex gap-2">
@@ -417,37 +393,50 @@ fn TokenForm(version: RwSignal<u32>, made: RwSignal<Option<NewApiToken>>) -> imp
                 <input id="token-name" type="text" maxlength="80" placeholder="CRM sync" class=INPUT
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
             </div>
-            <fieldset>
-                <legend class="text-sm font-medium">"It may"</legend>
-                <div class="mt-2 space-y-2">
-                    {TOKEN_SCOPES.into_iter().map(|(scope, what)| {
-                        let value = scope.as_str();
-                        let id = format!("token-scope-{}", value.replace([':', '_'], "-"));
-                        view! {
-                            <div class="flex items-start gap-2">
-                                <input type="checkbox" id=id.clone() class="mt-0.5 h-4 w-4 rounded border-slate-300 text-sky-600 focus:ring-sky-500"
-                                    prop:checked=move || chosen.with(|c| c.iter().any(|s| s == value))
-                                    on:change=move |ev| {
-                                        let on = event_target_checked(&ev);
-                                        chosen.update(|c| {
-                                            c.retain(|s| s != value);
-                                            if on { c.push(value.to_string()); }
-                                        });
-                                    }/>
-                                <label for=id class="text-sm">
-                                    <span class="font-mono text-xs">{value}</span>
-                                    <span class="block text-xs text-slate-500">{what}</span>
-                                </label>
-                            </div>
-                        }
-                    }).collect_view()}
-                </div>
-            </fieldset>
+            <Choices legend="It may" id_prefix="token-scope"
+                items=TOKEN_SCOPES.iter().map(|(scope, what)| (scope.as_str(), *what)).collect() chosen/>
             {move || problem.get().map(|p| view! { <p role="alert" class="text-sm text-red-700" data-testid="token-problem">{p}</p> })}
             <button type="submit" disabled=move || busy.get()
                 class="rounded-md bg-slate-900 px-4 py-2 text-sm font-semibold text-white hover:bg-slate-700 disabled:opacity-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 focus-visible:ring-offset-2">
                 "Create token"
             </button>
         </form>
+    }
+}
+
+/// Checkboxes for named choices, each with what it means; `chosen` holds the names checked.
+#[component]
+fn Choices(
+    legend: &'static str,
+    id_prefix: &'static str,
+    items: Vec<(&'static str, &'static str)>,
+    chosen: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    view! {
+        <fieldset>
+            <legend class="text-sm font-medium">{legend}</legend>
+            <div class="mt-2 space-y-2">
+                {items.into_iter().map(|(value, what)| {
+                    let id = format!("{id_prefix}-{}", value.replace([':', '_', '.'], "-"));
+                    view! {
+                        <div class="flex items-start gap-2">
+                            <input type="checkbox" id=id.clone() class="mt-0.5 h-4 w-4 rounded border-slate-300 text-sky-600 focus:ring-sky-500"
+                                prop:checked=move || chosen.with(|c| c.iter().any(|s| s == value))
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    chosen.update(|c| {
+                                        c.retain(|s| s != value);
+                                        if on { c.push(value.to_string()); }
+                                    });
+                                }/>
+                            <label for=id class="text-sm">
+                                <span class="font-mono text-xs">{value}</span>
+                                <span class="block text-xs text-slate-500">{what}</span>
+                            </label>
+                        </div>
+                    }
+                }).collect_view()}
+            </div>
+        </fieldset>
     }
 }

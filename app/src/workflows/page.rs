@@ -186,9 +186,13 @@ fn WorkflowForm(
                     <label for="wf-handoff" class="block text-sm font-medium">"Handoff message"</label>
                     <input id="wf-handoff" name="handoff_message" type="text" maxlength="500" value=w.handoff_message.clone() class=INPUT/>
                 </div>
-                <label class="flex items-start gap-2 text-sm"><input type="checkbox" name="silent_handoff" value="on" checked=check(w.silent_handoff) class="mt-0.5 h-4 w-4"/>
-                    <span>"Silent handoff"<span class="block text-xs text-slate-500">"The customer is not told: no handoff message, no “joined the conversation”. Script one in the assistant's answers if you want one."</span></span>
-                </label>
+                <div class="flex items-start gap-2 text-sm">
+                    <input type="checkbox" id="wf-silent" name="silent_handoff" value="on" checked=check(w.silent_handoff) aria-describedby="wf-silent-help" class="mt-0.5 h-4 w-4"/>
+                    <div>
+                        <label for="wf-silent">"Silent handoff"</label>
+                        <p id="wf-silent-help" class="text-xs text-slate-500">"The customer is not told: no notice of the handover, no “joined the conversation”. Script one in the assistant's answers if you want one."</p>
+                    </div>
+                </div>
                 <div>
                     <label for="wf-triggers" class="block text-sm font-medium">"Handoff triggers"</label>
                     <p id="wf-triggers-help" class="text-xs text-slate-500">"Phrases that hand over at once, whatever the count above. One intent a line, its phrases separated by commas; add "<code class="rounded bg-slate-100 px-1">"-> Group"</code>" to offer it only to that operator group. For example: "<code class="rounded bg-slate-100 px-1">"cancel, cancelling, close my account -> Retention"</code></p>

@@ -476,7 +476,7 @@ async fn the_sockets_check_who_is_calling() {
 }
 
 /// The visitor's first message, acknowledged; gives the conversation it started.
-async fn first_message(app: &TestApp, v: &mut crate::sockets::VisitorSocket, body: &str) -> i64 {
+pub(crate) async fn first_message(app: &TestApp, v: &mut crate::sockets::VisitorSocket, body: &str) -> i64 {
     v.send(&app::events::VisitorCommand::Send {
         body: body.into(),
         idempotency_key: "first".into(),

@@ -413,19 +413,7 @@ async fn the_web_chat_is_taken_over_restored_and_transferred_through_the_api_and
     .unwrap();
     let api = Api::new(&app, &made.token).await;
     let mut visitor = app.visitor().await;
-    visitor
-        .send(&app::events::VisitorCommand::Send {
-            body: "Hello, is anyone there?".into(),
-            idempotency_key: "v1".into(),
-            attachments: vec![],
-        })
-        .await;
-    let id = eventually(
-        "the visitor's conversation",
-        std::time::Duration::from_secs(20),
-        || async { app.store.newest_conversation().await.unwrap() },
-    )
-    .await;
+    let id = crate::authz::first_message(&app, &mut visitor, "Hello, is anyone there?").await;
     let path = format!("/conversations/{id}");
     let answered = api
         .post(
@@ -626,19 +614,7 @@ async fn a_token_without_the_whole_workspace_sees_what_its_member_would_see_as_a
     let app = spawn_app().await;
     let hidden_visitor = app.visitor_nobody_in_a_group_sees().await;
     let mut visitor = app.visitor_with(&hidden_visitor).await;
-    visitor
-        .send(&app::events::VisitorCommand::Send {
-            body: "I need a person please".into(),
-            idempotency_key: "h1".into(),
-            attachments: vec![],
-        })
-        .await;
-    let id = eventually(
-        "the hidden conversation",
-        std::time::Duration::from_secs(20),
-        || async { app.store.newest_conversation().await.unwrap() },
-    )
-    .await;
+    let id = crate::authz::first_message(&app, &mut visitor, "I need a person please").await;
     let narrow = make_token(&app, ADMIN, "Narrow", "operator:read").await.unwrap();
     let wide = make_token(&app, ADMIN, "Wide", "operator:read conversations:read_all")
         .await
