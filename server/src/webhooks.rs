@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 use app::integrations::{WebhookDeliveryView, WebhookView, WEBHOOK_EVENTS};
 use app::{AppError, Me, Scope};
 
-use crate::store::webhooks::{Attempt, DeliveryRecord, DueDelivery, WebhookRecord};
+use crate::store::webhooks::{Attempt, DueDelivery, WebhookRecord};
 use crate::store::workspaces::AuditEntry;
 use crate::store::{now_ms, Store};
 
@@ -148,21 +148,6 @@ fn view(r: WebhookRecord) -> WebhookView {
         disabled_reason: r.disabled_reason,
         consecutive_failures: r.consecutive_failures,
         created_at: r.created_at,
-    }
-}
-
-fn delivery_view(d: DeliveryRecord) -> WebhookDeliveryView {
-    WebhookDeliveryView {
-        id: d.id,
-        event: d.event,
-        status: d.status,
-        attempts: d.attempts,
-        next_attempt_at: d.next_attempt_at,
-        response_status: d.response_status,
-        response_body: d.response_body,
-        error: d.error,
-        created_at: d.created_at,
-        finished_at: d.finished_at,
     }
 }
 
@@ -294,20 +279,13 @@ impl app::integrations::WebhooksApi for Webhooks {
             .await?
             .into_iter()
             .find(|d| d.id == delivery)
-            .map(delivery_view)
             .ok_or(AppError::Internal)
     }
 
     async fn deliveries(&self, me: &Me, id: i64) -> Result<Vec<WebhookDeliveryView>, AppError> {
         require_admin(me)?;
         let hook = self.find(me, id).await?;
-        Ok(self
-            .store
-            .webhook_deliveries(hook.id, 50)
-            .await?
-            .into_iter()
-            .map(delivery_view)
-            .collect())
+        Ok(self.store.webhook_deliveries(hook.id, 50).await?)
     }
 }
 

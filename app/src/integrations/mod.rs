@@ -70,6 +70,7 @@ pub struct WebhookView {
 
 /// One delivery in an endpoint's log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct WebhookDeliveryView {
     pub id: i64,
     pub event: String,

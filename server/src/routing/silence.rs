@@ -86,8 +86,14 @@ impl Router {
             waiting.into_iter().filter(|(id, ..)| !s.alerted.contains(id)).collect()
         };
         let now = super::now_ms();
+        // Each workflow read once a round, however many of its conversations wait.
+        let mut workflows = std::collections::HashMap::new();
         for (conversation_id, workspace_id, workflow_id, since_ms) in queued {
-            let Ok(Some(workflow)) = self.store.workflow(workflow_id).await else {
+            if !workflows.contains_key(&workflow_id) {
+                let read = self.store.workflow(workflow_id).await.ok().flatten();
+                workflows.insert(workflow_id, read);
+            }
+            let Some(Some(workflow)) = workflows.get(&workflow_id) else {
                 continue;
             };
             if workflow.alert_after_secs <= 0 || now - since_ms < workflow.alert_after_secs * 1000 {

@@ -24,21 +24,6 @@ pub struct WebhookRecord {
     pub created_at: i64,
 }
 
-/// A delivery as its endpoint's log shows it.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct DeliveryRecord {
-    pub id: i64,
-    pub event: String,
-    pub status: String,
-    pub attempts: i64,
-    pub next_attempt_at: Option<i64>,
-    pub response_status: Option<i64>,
-    pub response_body: Option<String>,
-    pub error: Option<String>,
-    pub created_at: i64,
-    pub finished_at: Option<i64>,
-}
-
 /// A delivery due now, with where it goes.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct DueDelivery {
@@ -280,7 +265,11 @@ impl Store {
     }
 
     /// An endpoint's latest deliveries, newest first.
-    pub async fn webhook_deliveries(&self, webhook_id: i64, limit: i64) -> Result<Vec<DeliveryRecord>, StoreError> {
+    pub async fn webhook_deliveries(
+        &self,
+        webhook_id: i64,
+        limit: i64,
+    ) -> Result<Vec<app::integrations::WebhookDeliveryView>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id, event, status, attempts, next_attempt_at, response_status, response_body, error, created_at, finished_at
              FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2",
