@@ -131,6 +131,11 @@ impl Role {
     pub fn has(self, scope: Scope) -> bool {
         self.scopes().contains(&scope)
     }
+
+    /// `has`, in a workspace whose plan may let account managers handle chats.
+    pub fn allows(self, scope: Scope, managers_handle_chats: bool) -> bool {
+        self.has(scope) || (managers_handle_chats && self == Role::AccountManager && scope == Scope::OperatorWrite)
+    }
 }
 
 /// The signed-in member, as every page and server function sees them.
@@ -148,11 +153,50 @@ pub struct Me {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", sqlx(skip))]
     pub token_scopes: Option<Vec<Scope>>,
+    /// The workspace's plan lets account managers handle chats.
+    #[serde(default)]
+    pub managers_handle_chats: bool,
+    /// May change every workspace's plan (granted with `switchboard instance-admin`).
+    #[serde(default)]
+    pub instance_admin: bool,
+    /// How the member wants to be alerted, kept on the server.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", sqlx(flatten))]
+    pub alerts: AlertPreferences,
 }
 
 impl Me {
     pub fn can(&self, scope: Scope) -> bool {
-        self.role.has(scope) && self.token_scopes.as_ref().is_none_or(|given| given.contains(&scope))
+        self.role.allows(scope, self.managers_handle_chats)
+            && self.token_scopes.as_ref().is_none_or(|given| given.contains(&scope))
+    }
+
+    /// May change plans: an instance administrator signed in (never through an API token).
+    pub fn runs_the_instance(&self) -> bool {
+        self.instance_admin && self.token_scopes.is_none()
+    }
+}
+
+/// How a member wants to hear of new work: a sound and a desktop notification in the console,
+/// and an e-mail digest of what waited for them while they were away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AlertPreferences {
+    #[cfg_attr(feature = "ssr", sqlx(rename = "alert_sound"))]
+    pub sound: bool,
+    #[cfg_attr(feature = "ssr", sqlx(rename = "alert_desktop"))]
+    pub desktop: bool,
+    #[cfg_attr(feature = "ssr", sqlx(rename = "alert_digest"))]
+    pub email_digest: bool,
+}
+
+impl Default for AlertPreferences {
+    fn default() -> Self {
+        AlertPreferences {
+            sound: true,
+            desktop: true,
+            email_digest: false,
+        }
     }
 }
 
@@ -170,6 +214,9 @@ mod tests {
             email: "ada@example.com".into(),
             role: Role::Agent,
             token_scopes: None,
+            managers_handle_chats: false,
+            instance_admin: false,
+            alerts: AlertPreferences::default(),
         };
         assert!(me.can(Scope::OperatorWrite));
         me.token_scopes = Some(vec![Scope::OperatorRead, Scope::SettingsWrite]);
@@ -209,5 +256,21 @@ mod tests {
         }
         assert!(!Role::AccountManager.has(Scope::OperatorWrite));
         assert!(Role::Supervisor.has(Scope::OperatorWrite));
+    }
+
+    #[test]
+    fn account_managers_handle_chats_only_where_the_plan_allows_it() {
+        assert!(!Role::AccountManager.allows(Scope::OperatorWrite, false));
+        assert!(Role::AccountManager.allows(Scope::OperatorWrite, true));
+        // The plan widens nothing else, for anyone.
+        assert!(!Role::AccountManager.allows(Scope::SettingsWrite, true));
+        assert!(!Role::SupportAgent.allows(Scope::ConversationsReadAll, true));
+        for role in Role::ALL {
+            for scope in Scope::ALL {
+                if role.has(scope) {
+                    assert!(role.allows(scope, false) && role.allows(scope, true));
+                }
+            }
+        }
     }
 }

@@ -198,30 +198,6 @@ pub fn focus(id: &str) {
     let _ = id;
 }
 
-/// A value the person chose to keep in this browser (sound on or off, say).
-pub fn stored(key: &str) -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window()
-            .and_then(|w| w.local_storage().ok().flatten())
-            .and_then(|s| s.get_item(key).ok().flatten())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = key;
-        None
-    }
-}
-
-pub fn store(key: &str, value: &str) {
-    #[cfg(feature = "hydrate")]
-    if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = s.set_item(key, value);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (key, value);
-}
-
 /// Copies `text` to the clipboard; false when the browser refuses (the person can still select
 /// it and copy it themselves).
 pub async fn copy_text(_text: &str) -> bool {

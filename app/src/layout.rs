@@ -118,14 +118,50 @@ fn FullPageLoading() -> impl IntoView {
     }
 }
 
+/// The instance's administrators' page, shown only to them.
+const PLANS: NavEntry = NavEntry {
+    href: "/plans",
+    label: "Plans",
+    scope: Scope::SettingsWrite,
+    icon: "M3 10h18M7 15h1m4 0h1m-7 4h12a3 3 0 003-3V8a3 3 0 00-3-3H6a3 3 0 00-3 3v8a3 3 0 003 3z",
+};
+
+/// The member's alert preferences as the console uses them now (saved on the server).
+#[derive(Clone, Copy)]
+pub struct Alerts(pub RwSignal<crate::AlertPreferences>);
+
+impl Alerts {
+    /// Changes the preferences here at once and keeps them on the server; a refusal is
+    /// undone here and said in `problem`.
+    pub fn change(self, f: impl FnOnce(&mut crate::AlertPreferences), problem: RwSignal<Option<String>>) {
+        let before = self.0.get_untracked();
+        self.0.update(f);
+        let wanted = self.0.get_untracked();
+        leptos::task::spawn_local(async move {
+            match crate::auth::save_alerts(wanted).await {
+                Ok(saved) => {
+                    problem.set(None);
+                    self.0.set(saved);
+                }
+                Err(e) => {
+                    problem.set(Some(e.to_string()));
+                    self.0.set(before);
+                }
+            }
+        });
+    }
+}
+
 #[component]
 fn Frame(me: Me) -> impl IntoView {
     let location = use_location();
     provide_context(OperatorLink::open());
+    provide_context(Alerts(RwSignal::new(me.alerts)));
     let can_go_live = me.can(Scope::OperatorWrite);
     let entries = NAV
         .iter()
         .filter(|e| me.can(e.scope))
+        .chain(me.runs_the_instance().then_some(&PLANS))
         .map(|e| {
             let href = e.href;
             let current = move || location.pathname.get().starts_with(href);
@@ -404,20 +440,13 @@ mod tests {
     }
 }
 
-/// Whether the chime plays (kept in this browser).
-fn sound_on() -> bool {
-    crate::browser::stored("sb.sound").as_deref() != Some("off")
-}
-
 /// Sound and desktop notification preferences, in the member menu.
 #[component]
 fn AlertSettings() -> impl IntoView {
+    let alerts = expect_context::<Alerts>();
     let permission = RwSignal::new(String::from("default"));
-    let sound = RwSignal::new(true);
-    Effect::new(move |_| {
-        permission.set(crate::browser::notification_permission());
-        sound.set(sound_on());
-    });
+    let problem = RwSignal::new(None::<String>);
+    Effect::new(move |_| permission.set(crate::browser::notification_permission()));
     view! {
         <div class="border-b border-slate-100 px-2 pb-2">
             <button type="button" data-testid="notifications-toggle"
@@ -432,14 +461,14 @@ fn AlertSettings() -> impl IntoView {
                 }}
             </button>
             <label class="flex items-center gap-2 px-2 py-1 text-sm text-slate-700">
-                <input type="checkbox" class="h-4 w-4" prop:checked=move || sound.get()
+                <input type="checkbox" class="h-4 w-4" prop:checked=move || alerts.0.get().sound
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
-                        sound.set(on);
-                        crate::browser::store("sb.sound", if on { "on" } else { "off" });
+                        alerts.change(|a| a.sound = on, problem);
                     }/>
                 "Play a sound for new conversations and messages"
             </label>
+            {move || problem.get().map(|p| view! { <p role="alert" class="px-2 text-xs text-red-700">{p}</p> })}
         </div>
     }
 }
@@ -475,11 +504,15 @@ fn Notifier(me: i64) -> impl IntoView {
         on_cleanup(move || b.0.set(0));
     }
     link.on_connect(refresh);
+    let prefs = expect_context::<Alerts>().0;
     let alert = move |title: String, body: String, path: String| {
-        if sound_on() {
+        let prefs = prefs.get_untracked();
+        if prefs.sound {
             crate::browser::chime();
         }
-        crate::browser::notify(&title, &body, &path);
+        if prefs.desktop {
+            crate::browser::notify(&title, &body, &path);
+        }
     };
     link.listen(move |event| match event {
         OperatorEvent::Offer { offer } => alert(

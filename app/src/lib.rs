@@ -29,6 +29,7 @@ pub mod contacts;
 pub mod conversation;
 pub mod history;
 pub mod inbox;
+pub mod instance;
 pub mod integrations;
 pub mod live;
 pub mod people;
@@ -37,7 +38,7 @@ pub mod reports;
 pub mod settings;
 pub mod workflows;
 
-pub use access::{Me, Role, Scope};
+pub use access::{AlertPreferences, Me, Role, Scope};
 pub use error::AppError;
 
 use leptos::prelude::*;
@@ -128,6 +129,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings") view={Lazy::<Settings>::new()}/>
                     <Route path=path!("/audit") view={Lazy::<Audit>::new()}/>
                     <Route path=path!("/integrations") view={Lazy::<Integrations>::new()}/>
+                    <Route path=path!("/plans") view={Lazy::<Plans>::new()}/>
                     <Route path=path!("/workflows") view={Lazy::<Workflows>::new()}/>
                     <Route path=path!("/qualifications") view={Lazy::<Qualifications>::new()}/>
                     <Route path=path!("/qualifications/:id") view={Lazy::<Practice>::new()}/>
@@ -217,6 +219,7 @@ lazy_pages! {
     Settings => settings::page::SettingsPage,
     Audit => audit::page::AuditPage,
     Integrations => integrations::page::IntegrationsPage,
+    Plans => instance::page::PlansPage,
     Workflows => workflows::page::WorkflowsPage,
     Qualifications => qualifications::page::QualificationsPage,
     Practice => qualifications::page::PracticePage,

@@ -195,3 +195,11 @@ fn not_usable() -> AppError {
         "This reset link (it works once, for an hour; it may have been used or replaced by a newer one)",
     )
 }
+
+#[async_trait::async_trait]
+impl app::auth::PreferencesApi for Accounts {
+    async fn set_alerts(&self, me: &Me, alerts: app::AlertPreferences) -> Result<app::AlertPreferences, AppError> {
+        self.store.set_alerts(me.member_id, alerts).await?;
+        Ok(alerts)
+    }
+}

@@ -69,6 +69,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "max_connections", env: "SWITCHBOARD_MAX_CONNECTIONS", default: Some("10000"), secret: false, doc: "HTTP connections (sockets included) open at once; further ones wait until one closes (1 to 1000000). Keep it under the process's file limit (`ulimit -n`)." },
     Setting { key: "commit_window_ms", env: "SWITCHBOARD_COMMIT_WINDOW_MS", default: Some("8"), secret: false, doc: "While messages arrive more often than this (milliseconds between them), the first of a batch waits for about two more, never longer than this, to store them in one transaction: a third fewer pages written per message at 200 messages a second, a few milliseconds more latency (0 to 100; 0: never wait)." },
     Setting { key: "webhook_retry_ms", env: "SWITCHBOARD_WEBHOOK_RETRY_MS", default: Some("10000"), secret: false, doc: "How long after a failed webhook delivery the first retry comes (milliseconds, 10 to 3600000); each later retry waits twice as long, up to an hour, eight attempts in all." },
+    Setting { key: "digest_every_secs", env: "SWITCHBOARD_DIGEST_EVERY_SECS", default: Some("900"), secret: false, doc: "How often a member who asked for an e-mail digest when away gets one at most, listing what waited for them (seconds, 1 to 86400; needs smtp_url)." },
     Setting { key: "webhook_disable_after", env: "SWITCHBOARD_WEBHOOK_DISABLE_AFTER", default: Some("20"), secret: false, doc: "Failed webhook attempts in a row after which the endpoint is turned off and its admins are told (1 to 1000)." },
     Setting { key: "webhook_allow_private", env: "SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", default: Some("false"), secret: false, doc: "Whether webhooks may be sent to loopback, private and link-local addresses (true or false). Off, a workspace admin cannot make Switchboard call services inside your network." },
     Setting { key: "log", env: "SWITCHBOARD_LOG", default: Some("info"), secret: false, doc: "Log filter in tracing's syntax, e.g. `info` or `server=debug,info`; `switchboard::http=warn` quiets the request log." },
@@ -113,6 +114,8 @@ pub struct Config {
     pub commit_window: std::time::Duration,
     /// How webhook deliveries are retried, and when an endpoint is turned off.
     pub webhooks: crate::webhooks::WebhookPolicy,
+    /// How often an away member's e-mail digest may come.
+    pub digest_every: std::time::Duration,
     pub log: String,
     /// One JSON object a line instead of text.
     pub log_json: bool,
@@ -313,6 +316,8 @@ impl Config {
                 _ => Err("must be true or false".to_string()),
             })?,
         };
+        let digest_every =
+            std::time::Duration::from_secs(parse(&raw, "digest_every_secs", |v| ranged(v, 1, 86_400))? as u64);
         let log_json = parse(&raw, "log_format", |v| match v.trim() {
             "text" => Ok(false),
             "json" => Ok(true),
@@ -340,6 +345,7 @@ impl Config {
             serve,
             commit_window,
             webhooks,
+            digest_every,
             openai: crate::assistant::OpenAiDefaults {
                 base_url: match get("openai_base_url") {
                     Some((v, origin)) if !(v.starts_with("http://") || v.starts_with("https://")) => {

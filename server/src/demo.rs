@@ -180,6 +180,10 @@ pub async fn seed_demo_copy(store: &Store, names: &DemoNames) -> Result<Seeded, 
             &names.channel(),
         )
         .await?;
+    if names.name.is_none() {
+        // The demo's owner runs this demo instance: Plans is in their menu.
+        store.set_instance_admin(DEMO_MEMBERS[0].0, true).await?;
+    }
     Ok(Seeded::Created { workspace_id })
 }
 

@@ -131,9 +131,9 @@ impl app::people::GroupsApi for Groups {
             .member(me.workspace_id, member_id)
             .await?
             .ok_or_else(|| AppError::not_found("That team member"))?;
-        if !member.role.has(Scope::OperatorWrite) {
+        if !member.role.allows(Scope::OperatorWrite, me.managers_handle_chats) {
             return Err(AppError::Conflict(format!(
-                "{} is an {}; only roles with operator:write can be in an operator group.",
+                "{} is an {}; only roles that handle conversations can be in an operator group.",
                 member.name,
                 member.role.label()
             )));

@@ -15,6 +15,7 @@ pub mod config;
 pub mod contacts;
 pub mod conversations;
 pub mod demo;
+pub mod digest;
 pub mod groups;
 pub mod history;
 pub mod http;
@@ -178,6 +179,7 @@ impl Application {
                 limits.clone(),
             )),
             settings: Arc::new(settings::Settings::new(store.clone(), router.clone())),
+            instance: Arc::new(settings::Instance::new(store.clone(), router.clone())),
             channels: Arc::new(channels::manage::ChannelAdmin::new(
                 store.clone(),
                 config.public_url.clone(),
@@ -251,6 +253,18 @@ impl Application {
             }
             .run(),
         );
+        if let Some(mail) = state.config.mail.as_ref() {
+            tokio::spawn(
+                digest::Digests {
+                    store: store.clone(),
+                    router: state.router.clone(),
+                    mailer: mail::Mailer::new(mail),
+                    public_url: state.config.public_url.clone(),
+                    every: state.config.digest_every,
+                }
+                .run(),
+            );
+        }
         Ok(Application {
             listener,
             router: http::router(state),

@@ -55,6 +55,36 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Make the account with this e-mail an instance administrator, who changes every
+    /// workspace's plan on the Plans page (or no longer one, with --revoke).
+    InstanceAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        revoke: bool,
+    },
+    /// Show a workspace's plan, or change it: seats and feature flags. A running Switchboard
+    /// follows the change within seconds.
+    Plan {
+        /// The workspace's id or exact name.
+        #[arg(long)]
+        workspace: String,
+        /// The plan's name ("Team", "Enterprise", …).
+        #[arg(long)]
+        name: Option<String>,
+        /// Human agent seats: how many operators may be live at once.
+        #[arg(long)]
+        seats: Option<i64>,
+        /// Operators may go live and take conversations over.
+        #[arg(long, value_parser = on_off)]
+        operators: Option<bool>,
+        /// Live presence and routing (needs operators).
+        #[arg(long, value_parser = on_off)]
+        presence: Option<bool>,
+        /// Account managers may handle conversations as agents do.
+        #[arg(long, value_parser = on_off)]
+        managers_handle_chats: Option<bool>,
+    },
     /// Print a link that sets a new password for a member (works once, for an hour; every
     /// session of theirs ends when it is used): for a locked-out owner, or where Switchboard
     /// sends no e-mail.
@@ -167,6 +197,64 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 None => Err(format!("no active member signs in with {email}")),
             }
         }
+        Command::InstanceAdmin { email, revoke } => {
+            let store = server::open_store(&config).await.map_err(|e| e.to_string())?;
+            let done = store.set_instance_admin(&email, !revoke).await;
+            store.close().await;
+            match done.map_err(|e| e.to_string())? {
+                Some((name, workspace)) if revoke => {
+                    println!("{name} <{email}> ({workspace}) is no longer an instance administrator.")
+                }
+                Some((name, workspace)) => {
+                    println!("{name} <{email}> ({workspace}) is an instance administrator: Plans is in their menu.")
+                }
+                None => return Err(format!("no account signs in with {email}")),
+            }
+            Ok(())
+        }
+        Command::Plan {
+            workspace,
+            name,
+            seats,
+            operators,
+            presence,
+            managers_handle_chats,
+        } => {
+            let store = server::open_store(&config).await.map_err(|e| e.to_string())?;
+            let result = change_plan(&store, &workspace, |plan| {
+                let before = plan.clone();
+                if let Some(n) = name {
+                    plan.name = n;
+                }
+                if let Some(n) = seats {
+                    plan.human_agents = n;
+                }
+                if let Some(on) = operators {
+                    plan.operator_enabled = on;
+                }
+                if let Some(on) = presence {
+                    plan.presence_enabled = on;
+                }
+                if let Some(on) = managers_handle_chats {
+                    plan.managers_handle_chats = on;
+                }
+                *plan != before
+            })
+            .await;
+            store.close().await;
+            let (workspace, plan, changed) = result?;
+            let on_off = |b: bool| if b { "on" } else { "off" };
+            println!(
+                "{workspace}: plan {:?}, {} human agent seats, operators {}, live presence {}, account managers handle chats {}{}",
+                plan.name,
+                plan.human_agents,
+                on_off(plan.operator_enabled),
+                on_off(plan.presence_enabled),
+                on_off(plan.managers_handle_chats),
+                if changed { " (changed)" } else { "" }
+            );
+            Ok(())
+        }
         Command::SeedDemo { copy } => {
             let names = match copy {
                 Some(name) => server::demo::DemoNames::copy(&name).map_err(|e| e.to_string())?,
@@ -193,4 +281,43 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// `on`/`off` (or yes/no, true/false) for a feature flag.
+fn on_off(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "on" | "yes" | "true" => Ok(true),
+        "off" | "no" | "false" => Ok(false),
+        _ => Err(format!("{value:?} is not on or off")),
+    }
+}
+
+/// Reads a workspace's plan, lets `edit` change it (true when it did), and keeps it.
+async fn change_plan(
+    store: &server::store::Store,
+    workspace: &str,
+    edit: impl FnOnce(&mut app::settings::Plan) -> bool,
+) -> Result<(String, app::settings::Plan, bool), String> {
+    let ids = store.find_workspaces(workspace).await.map_err(|e| e.to_string())?;
+    let id = match ids.as_slice() {
+        [id] => *id,
+        [] => return Err(format!("no workspace has the id or name {workspace:?}")),
+        _ => {
+            return Err(format!(
+                "{} workspaces are called {workspace:?}; give its id",
+                ids.len()
+            ))
+        }
+    };
+    let current = store.workspace_plan(id).await.map_err(|e| e.to_string())?;
+    let mut plan = current.plan.clone();
+    if !edit(&mut plan) {
+        return Ok((current.workspace_name, plan, false));
+    }
+    plan.validate().map_err(|e| e.to_string())?;
+    let after = store
+        .set_plan(id, &plan, "the command line", None)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((after.workspace_name, after.plan, true))
 }

@@ -18,7 +18,7 @@ use crate::conversations::Conversations;
 use crate::groups::Groups;
 use crate::qualifications::Qualifications;
 use crate::routing::Router;
-use crate::settings::Settings;
+use crate::settings::{Instance, Settings};
 use crate::team::Team;
 use crate::workflows::Workflows;
 
@@ -38,6 +38,7 @@ pub struct Services {
     pub chat: Arc<WebChat>,
     pub channels: Arc<ChannelAdmin>,
     pub settings: Arc<Settings>,
+    pub instance: Arc<Instance>,
     pub api_tokens: Arc<ApiTokens>,
     pub webhooks: Arc<crate::webhooks::Webhooks>,
     pub history: Arc<crate::history::History>,
@@ -50,6 +51,7 @@ impl Services {
         provide_context::<Arc<dyn app::auth::SessionApi>>(self.sessions.clone());
         provide_context::<Arc<dyn app::auth::InvitationApi>>(self.team.clone());
         provide_context::<Arc<dyn app::auth::PasswordApi>>(self.accounts.clone());
+        provide_context::<Arc<dyn app::auth::PreferencesApi>>(self.accounts.clone());
         provide_context::<Arc<dyn app::inbox::InboxApi>>(self.conversations.clone());
         provide_context::<Arc<dyn app::conversation::ConversationApi>>(self.conversations.clone());
         provide_context::<Arc<dyn app::conversation::ConversationStateApi>>(self.conversations.clone());
@@ -66,6 +68,7 @@ impl Services {
         provide_context::<Arc<dyn app::channels::ChannelsApi>>(self.channels.clone());
         provide_context::<Arc<dyn app::live::LiveApi>>(self.router.clone());
         provide_context::<Arc<dyn app::settings::SettingsApi>>(self.settings.clone());
+        provide_context::<Arc<dyn app::instance::InstanceApi>>(self.instance.clone());
         provide_context::<Arc<dyn app::integrations::ApiTokensApi>>(self.api_tokens.clone());
         provide_context::<Arc<dyn app::integrations::WebhooksApi>>(self.webhooks.clone());
         provide_context::<Arc<dyn app::history::HistoryApi>>(self.history.clone());

@@ -276,7 +276,7 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor, l
     }
     // A resolved chat not rated yet asks again (the widget was closed when it was resolved).
     if let Some(c) = conversation {
-        if state.store.rating_pending(c).await.unwrap_or(false)
+        if state.store.rating_pending(c, 0).await.unwrap_or(false)
             && socket.feed(text(&VisitorEvent::RatingRequested)).await.is_err()
         {
             hub.unsubscribe(Topic::Conversation(c), id);

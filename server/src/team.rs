@@ -244,8 +244,17 @@ impl app::people::TeamApi for Team {
         )
         .await;
         self.router.access_changed(id);
-        if !role.has(Scope::OperatorWrite) {
-            self.router.member_deactivated(id, &target.name).await;
+        if !role.allows(Scope::OperatorWrite, me.managers_handle_chats) {
+            self.router
+                .member_stops_handling(
+                    id,
+                    &format!(
+                        "{} is now {} and no longer handles conversations; the conversation goes to the next available operator.",
+                        target.name,
+                        role.label()
+                    ),
+                )
+                .await;
         }
         self.member(me, id).await
     }
@@ -320,6 +329,9 @@ mod tests {
             email: "me@x.io".into(),
             role,
             token_scopes: None,
+            managers_handle_chats: false,
+            instance_admin: false,
+            alerts: app::AlertPreferences::default(),
         }
     }
 

@@ -1,4 +1,5 @@
-//! The signed-in member's own account: who they are, and changing their password.
+//! The signed-in member's own account: who they are, how they are alerted, and changing their
+//! password.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -29,6 +30,7 @@ pub fn AccountPage() -> impl IntoView {
                 </dl>
             })}
             {me.clone().filter(|m| m.can(crate::Scope::OperatorRead)).map(|m| view! { <MyGroups me=m/> })}
+            <AlertPreferencesForm/>
             <section class="mt-8" aria-labelledby="password-heading">
                 <h2 id="password-heading" class="text-base font-semibold">"Change your password"</h2>
                 <p class="mt-1 text-sm text-slate-600">"Your other devices are signed out; this one stays signed in."</p>
@@ -97,4 +99,46 @@ fn MyGroups(me: Me) -> impl IntoView {
             </Transition>
         </section>
     }
+}
+
+/// How the member is alerted, saved on the server as each box changes.
+#[component]
+fn AlertPreferencesForm() -> impl IntoView {
+    let Some(alerts) = use_context::<crate::layout::Alerts>() else {
+        return ().into_any();
+    };
+    let problem = RwSignal::new(None::<String>);
+    let choice = move |label: &'static str,
+                       help: &'static str,
+                       id: &'static str,
+                       get: fn(&crate::AlertPreferences) -> bool,
+                       set: fn(&mut crate::AlertPreferences, bool)| {
+        view! {
+            <label class="flex items-start gap-3 text-sm">
+                <input type="checkbox" id=id class="mt-0.5 h-4 w-4" aria-describedby=format!("{id}-help")
+                    prop:checked=move || get(&alerts.0.get())
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        alerts.change(|a| set(a, on), problem);
+                    }/>
+                <span>
+                    <span class="font-medium">{label}</span>
+                    <span id=format!("{id}-help") class="block text-slate-500">{help}</span>
+                </span>
+            </label>
+        }
+    };
+    view! {
+        <section class="mt-8" aria-labelledby="alerts-heading">
+            <h2 id="alerts-heading" class="text-base font-semibold">"Alerts"</h2>
+            <p class="mt-1 text-sm text-slate-600">"Kept with your account, for every browser you sign in on."</p>
+            <div class="mt-4 space-y-3 rounded-lg border border-slate-200 bg-white p-6 shadow-sm" data-testid="alert-preferences">
+                {choice("Sound", "A chime when a conversation is offered or assigned to you, or one of yours gets a message.", "alert-sound", |a| a.sound, |a, on| a.sound = on)}
+                {choice("Desktop notifications", "A notification from the browser for the same, once you have allowed it in the member menu.", "alert-desktop", |a| a.desktop, |a, on| a.desktop = on)}
+                {choice("E-mail digest when away", "While you are not connected or set to away, an e-mail now and then listing your conversations with new messages and those waiting for your team.", "alert-digest", |a| a.email_digest, |a, on| a.email_digest = on)}
+                {move || problem.get().map(|p| view! { <p role="alert" class="text-sm text-red-700">{p}</p> })}
+            </div>
+        </section>
+    }
+    .into_any()
 }

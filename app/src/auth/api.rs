@@ -6,7 +6,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::*;
-use crate::{AppError, Me};
+use crate::{AlertPreferences, AppError, Me};
 
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
@@ -50,6 +50,14 @@ pub trait PasswordApi: Send + Sync + 'static {
     /// Changes the member's password (the current one checked); their other sessions end.
     async fn change(&self, me: &Me, session: &str, current: &str, password: &str, client: &str)
         -> Result<(), AppError>;
+}
+
+/// A member's own preferences.
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait PreferencesApi: Send + Sync + 'static {
+    /// Keeps how the member wants to be alerted; the e-mail digest counts from now.
+    async fn set_alerts(&self, me: &Me, alerts: AlertPreferences) -> Result<AlertPreferences, AppError>;
 }
 
 /// Where to go after signing in: a path on this site, never another site.
@@ -191,6 +199,35 @@ pub async fn change_password(current: String, password: String, confirm: String)
         },
     )
     .await
+}
+
+/// The signed-in member's alert preferences, kept on the server for every browser they use.
+#[server(endpoint = "auth/alerts")]
+pub async fn save_alert_preferences(
+    sound: Option<String>,
+    desktop: Option<String>,
+    email_digest: Option<String>,
+) -> Result<AlertPreferences, AppError> {
+    use crate::service::*;
+    serve(
+        None,
+        "change your alerts",
+        |accounts: Arc<dyn PreferencesApi>, me| async move {
+            let alerts = AlertPreferences {
+                sound: sound.is_some(),
+                desktop: desktop.is_some(),
+                email_digest: email_digest.is_some(),
+            };
+            accounts.set_alerts(&me, alerts).await
+        },
+    )
+    .await
+}
+
+/// `save_alert_preferences` from the preferences themselves.
+pub async fn save_alerts(alerts: AlertPreferences) -> Result<AlertPreferences, AppError> {
+    let on = |b: bool| b.then(|| "on".to_string());
+    save_alert_preferences(on(alerts.sound), on(alerts.desktop), on(alerts.email_digest)).await
 }
 
 #[cfg(test)]

@@ -13,12 +13,12 @@ use crate::{Me, Scope};
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
 pub trait SettingsApi: Send + Sync + 'static {
-    async fn get(&self, me: &Me) -> Result<WorkspaceSettings, AppError>;
+    async fn get(&self, me: &Me) -> Result<SettingsView, AppError>;
     async fn update(&self, me: &Me, settings: WorkspaceSettings) -> Result<WorkspaceSettings, AppError>;
 }
 
 #[server(endpoint = "settings/get")]
-pub async fn get_workspace_settings() -> Result<WorkspaceSettings, AppError> {
+pub async fn get_workspace_settings() -> Result<SettingsView, AppError> {
     use crate::service::*;
     serve(
         Some(Scope::SettingsWrite),
@@ -31,9 +31,6 @@ pub async fn get_workspace_settings() -> Result<WorkspaceSettings, AppError> {
 #[server(endpoint = "settings/update")]
 pub async fn update_workspace_settings(
     name: String,
-    operator_enabled: Option<String>,
-    presence_enabled: Option<String>,
-    human_agents: String,
     default_chat_limit: String,
     disconnect_timeout_secs: String,
     reroute_on_disconnect: Option<String>,
@@ -45,9 +42,6 @@ pub async fn update_workspace_settings(
         |workspace: Arc<dyn SettingsApi>, me| async move {
             let settings = WorkspaceSettings {
                 name: name.trim().to_string(),
-                operator_enabled: operator_enabled.is_some(),
-                presence_enabled: presence_enabled.is_some(),
-                human_agents: parse_number("Human agent seats", &human_agents)?,
                 default_chat_limit: parse_number("Default chat limit", &default_chat_limit)?,
                 disconnect_timeout_secs: parse_number("Disconnect timeout", &disconnect_timeout_secs)?,
                 reroute_on_disconnect: reroute_on_disconnect.is_some(),

@@ -1,11 +1,12 @@
-//! Workspace settings: name, feature flags, seats, chat limit and disconnect timeout.
+//! Workspace settings: name, chat limit and disconnect timeout; the plan's seats and feature
+//! flags to read.
 
 use leptos::prelude::*;
 
 use crate::conversation::{add_category, delete_category, list_categories};
 use crate::errors::{ErrorPanel, Forbidden, Loading, PageHeader};
-use crate::settings::WorkspaceSettings;
 use crate::settings::{get_workspace_settings, UpdateWorkspaceSettings};
+use crate::settings::{Plan, SettingsView};
 use crate::{Me, Scope};
 
 #[component]
@@ -17,13 +18,13 @@ pub fn SettingsPage() -> impl IntoView {
     let update = ServerAction::<UpdateWorkspaceSettings>::new();
     let settings = Resource::new(move || update.version().get(), |_| get_workspace_settings());
     view! {
-        <PageHeader title="Settings" subtitle="How this workspace runs: feature flags, seats and limits."/>
+        <PageHeader title="Settings" subtitle="How this workspace runs: its plan, chat limits and timeouts."/>
         <div class="max-w-2xl space-y-8 p-8">
             <Transition fallback=|| view! { <Loading what="settings"/> }>
                 {move || Suspend::new(async move {
                     match settings.await {
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                        Ok(s) => view! { <SettingsForm settings=s update/> }.into_any(),
+                        Ok(s) => view! { <PlanSummary plan=s.plan.clone()/> <SettingsForm current=s update/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -35,8 +36,43 @@ pub fn SettingsPage() -> impl IntoView {
 
 const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500";
 
+/// The workspace's plan, read-only: only the instance's administrators change it.
 #[component]
-fn SettingsForm(settings: WorkspaceSettings, update: ServerAction<UpdateWorkspaceSettings>) -> impl IntoView {
+fn PlanSummary(plan: Plan) -> impl IntoView {
+    let on_off = |on: bool| if on { "On" } else { "Off" };
+    let rows = [
+        ("Human agent seats", plan.human_agents.to_string()),
+        ("Operators", on_off(plan.operator_enabled).to_string()),
+        ("Live presence", on_off(plan.presence_enabled).to_string()),
+        (
+            "Account managers handle chats",
+            on_off(plan.managers_handle_chats).to_string(),
+        ),
+    ];
+    view! {
+        <section class="mb-8 rounded-lg border border-slate-200 bg-white p-6" aria-labelledby="plan-heading" data-testid="plan-summary">
+            <div class="flex items-baseline justify-between gap-4">
+                <h2 id="plan-heading" class="text-sm font-semibold">"Plan"</h2>
+                <span class="rounded-full bg-sky-50 px-3 py-0.5 text-sm font-medium text-sky-800">{plan.name.clone()}</span>
+            </div>
+            <dl class="mt-4 grid grid-cols-2 gap-x-6 gap-y-2 text-sm sm:grid-cols-4">
+                {rows.into_iter().map(|(term, value)| view! {
+                    <div>
+                        <dt class="text-slate-500">{term}</dt>
+                        <dd class="font-medium">{value}</dd>
+                    </div>
+                }).collect_view()}
+            </dl>
+            <p class="mt-4 text-sm text-slate-600">
+                "Seats and features come with the workspace's plan, which only the administrator of this Switchboard changes. Contact your account admin to add seats or turn a feature on."
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn SettingsForm(current: SettingsView, update: ServerAction<UpdateWorkspaceSettings>) -> impl IntoView {
+    let settings = current.settings;
     let result = move || update.value().get();
     view! {
         <ActionForm action=update attr:class="space-y-6 rounded-lg border border-slate-200 bg-white p-6" attr:aria-label="Workspace settings">
@@ -44,22 +80,7 @@ fn SettingsForm(settings: WorkspaceSettings, update: ServerAction<UpdateWorkspac
                 <label for="name" class="block text-sm font-medium">"Workspace name"</label>
                 <input id="name" name="name" type="text" maxlength="80" required value=settings.name class=INPUT/>
             </div>
-            <fieldset class="space-y-3">
-                <legend class="text-sm font-medium">"Feature flags"</legend>
-                <label class="flex items-start gap-3 text-sm">
-                    <input type="checkbox" name="operator_enabled" value="on" checked=settings.operator_enabled class="mt-0.5 h-4 w-4"/>
-                    <span><span class="font-medium">"Operators"</span><span class="block text-slate-500">"Team members may go live and take conversations over from the AI."</span></span>
-                </label>
-                <label class="flex items-start gap-3 text-sm">
-                    <input type="checkbox" name="presence_enabled" value="on" checked=settings.presence_enabled class="mt-0.5 h-4 w-4"/>
-                    <span><span class="font-medium">"Live presence"</span><span class="block text-slate-500">"Track who is live and route conversations to them. Requires Operators."</span></span>
-                </label>
-            </fieldset>
-            <div class="grid gap-4 sm:grid-cols-3">
-                <div>
-                    <label for="human_agents" class="block text-sm font-medium">"Human agent seats"</label>
-                    <input id="human_agents" name="human_agents" type="number" min="0" max="10000" required value=settings.human_agents.to_string() class=INPUT/>
-                </div>
+            <div class="grid gap-4 sm:grid-cols-2">
                 <div>
                     <label for="default_chat_limit" class="block text-sm font-medium">"Default chat limit"</label>
                     <input id="default_chat_limit" name="default_chat_limit" type="number" min="1" max="100" required value=settings.default_chat_limit.to_string() class=INPUT/>

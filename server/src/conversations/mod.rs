@@ -19,6 +19,7 @@ use crate::hub::Hub;
 mod inbox;
 pub mod lifecycle;
 mod publish;
+pub mod rating;
 pub mod visibility;
 
 use crate::store::{Appended, ConversationRecord, Refusal, Store};
@@ -237,6 +238,20 @@ impl Conversations {
         channel_message_id: &str,
         attachments: &[i64],
     ) -> Result<Appended, AppError> {
+        // The answer to the rating question of a resolved conversation is its rating.
+        if attachments.is_empty() {
+            if let Some((rating, comment)) = rating::rating_reply(text) {
+                let since = crate::store::now_ms() - rating::ANSWER_WITHIN_MS;
+                if self.store.rating_pending(conversation_id, since).await? {
+                    if let Some(noted) = self
+                        .record_rating(conversation_id, rating, &comment, Some(channel_message_id))
+                        .await?
+                    {
+                        return Ok(noted);
+                    }
+                }
+            }
+        }
         let appended = self
             .store
             .append_provider_message(conversation_id, text, channel_message_id, attachments)
@@ -708,22 +723,58 @@ impl Conversations {
         Ok(())
     }
 
-    /// Asks the customer of a resolved web chat to rate it (their widget shows the stars).
+    /// Asks the customer of a resolved conversation to rate it: the web widget shows the stars;
+    /// on SMS and e-mail the question goes out in the thread (`rating::QUESTION`).
     pub async fn ask_for_rating(&self, conversation_id: i64) {
-        if self.store.rating_pending(conversation_id).await.unwrap_or(false) {
-            self.hub.publish(
+        if !self.store.rating_pending(conversation_id, 0).await.unwrap_or(false) {
+            return;
+        }
+        let channel = match self.store.conversation(conversation_id).await {
+            Ok(Some(c)) => self.store.channel(c.channel_id).await,
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        };
+        match channel {
+            Ok(Some(ch)) if ch.kind == ChannelKind::Web => self.hub.publish(
                 crate::hub::Topic::Conversation(conversation_id),
                 &crate::hub::Event {
                     for_visitors: Some(encode(&app::events::VisitorEvent::RatingRequested)),
                     ..Default::default()
                 },
-            );
+            ),
+            Ok(Some(_)) => match self.store.append_notice(conversation_id, rating::QUESTION).await {
+                Ok(asked) => self.publish_message(&asked.message),
+                Err(e) => tracing::warn!(conversation_id, error = %e, "could not ask for a rating"),
+            },
+            _ => {}
         }
     }
 
     /// The customer rates their resolved conversation: kept, noted for the team, and counted
     /// in reports.
     pub async fn rate(&self, conversation_id: i64, rating: u8, comment: &str) -> Result<(), AppError> {
+        if self
+            .record_rating(conversation_id, rating, comment, None)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::Conflict(
+                "This conversation cannot be rated now: it is not resolved, or it was rated already.".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Keeps a rating with a note for the team (carrying the provider's id of the reply that
+    /// gave it, so a second delivery of that reply stores nothing); `None` when the
+    /// conversation may not be rated now.
+    async fn record_rating(
+        &self,
+        conversation_id: i64,
+        rating: u8,
+        comment: &str,
+        channel_message_id: Option<&str>,
+    ) -> Result<Option<Appended>, AppError> {
         if !(1..=5).contains(&rating) {
             return Err(AppError::invalid("Rating", "must be 1 to 5 stars"));
         }
@@ -737,14 +788,16 @@ impl Conversations {
         } else {
             format!("The customer rated this conversation {stars} ({rating}/5): “{comment}”")
         };
-        let Some(noted) = self.store.rate(conversation_id, rating, comment, &note).await? else {
-            return Err(AppError::Conflict(
-                "This conversation cannot be rated now: it is not resolved, or it was rated already.".into(),
-            ));
+        let Some(noted) = self
+            .store
+            .rate(conversation_id, rating, comment, &note, channel_message_id)
+            .await?
+        else {
+            return Ok(None);
         };
         self.publish_message(&noted.message);
         let _ = self.publish_summary(conversation_id).await;
-        Ok(())
+        Ok(Some(noted))
     }
 
     /// Why a reply to the customer cannot be sent on the conversation's channel now, in words
@@ -819,7 +872,7 @@ impl Conversations {
             return Ok(());
         }
         Err(AppError::Conflict(
-            "Operators are turned off for this workspace; an admin can turn them on in Settings.".into(),
+            "Operators are not part of this workspace’s plan; contact your account admin to turn them on.".into(),
         ))
     }
 

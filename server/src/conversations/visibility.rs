@@ -306,6 +306,9 @@ mod conformance {
                             email: String::new(),
                             role,
                             token_scopes: None,
+                            managers_handle_chats: false,
+                            instance_admin: false,
+                            alerts: app::AlertPreferences::default(),
                         };
                         let visibility = Visibility::of(&w.store, &me).await.unwrap();
                         let mut expected: Vec<i64> = conversations

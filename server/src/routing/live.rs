@@ -45,6 +45,14 @@ impl Router {
         Ok(())
     }
 
+    /// Whether the member has the console open and is not away (for e-mail digests).
+    pub fn is_here(&self, member_id: i64) -> bool {
+        self.lock()
+            .presence
+            .get(member_id)
+            .is_some_and(|o| o.sockets > 0 && o.status != OperatorStatus::Away)
+    }
+
     /// An operator's socket closed; after the workspace's timeout with none open, their
     /// presence is cleared (see `tick`).
     pub fn disconnect(&self, member_id: i64) {
@@ -102,12 +110,12 @@ impl Router {
         let gate = self.gate(me.workspace_id).await?;
         if !gate.operator_enabled {
             return Err(AppError::Conflict(
-                "Operators are turned off for this workspace; an admin can turn them on in Settings.".into(),
+                "Operators are not part of this workspace’s plan; contact your account admin to turn them on.".into(),
             ));
         }
         if !gate.presence_enabled {
             return Err(AppError::Conflict(
-                "Live presence is turned off for this workspace; an admin can turn it on in Settings.".into(),
+                "Live presence is not part of this workspace’s plan; contact your account admin to turn it on.".into(),
             ));
         }
         if workflow_ids.is_empty() {
@@ -142,7 +150,7 @@ impl Router {
             let mut s = self.lock();
             if s.presence.live_others(me.workspace_id, me.member_id) >= gate.seats {
                 return Err(AppError::Conflict(format!(
-                    "All {} human-agent seats of this workspace are in use. An admin can add seats in Settings.",
+                    "All {} human-agent seats of this workspace are in use. Contact your account admin to add seats to the plan.",
                     gate.seats
                 )));
             }
@@ -200,14 +208,14 @@ impl Router {
         };
         if !gate.operator_enabled {
             return Err(AppError::Conflict(
-                "Operators are turned off for this workspace; an admin can turn them on in Settings.".into(),
+                "Operators are not part of this workspace’s plan; contact your account admin to turn them on.".into(),
             ));
         }
         if self.lock().presence.seat_for(me.workspace_id, me.member_id, gate.seats) {
             return Ok(());
         }
         Err(AppError::Conflict(format!(
-            "No human-agent seat is free in this workspace ({} in use). An admin can add seats in Settings.",
+            "No human-agent seat is free in this workspace ({} in use). Contact your account admin to add seats to the plan.",
             gate.seats
         )))
     }

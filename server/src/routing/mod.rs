@@ -65,6 +65,8 @@ struct State {
     silence_checked: Option<Instant>,
     /// Queued conversations supervisors were alerted of (once each while they wait).
     alerted: std::collections::HashSet<i64>,
+    /// The latest plan change routing has followed (Unix ms).
+    plans_seen: i64,
 }
 
 impl State {
@@ -107,6 +109,8 @@ pub struct Router {
     hub: Arc<Hub>,
     conversations: Arc<Conversations>,
     state: Mutex<State>,
+    /// Plans are followed one round at a time (`follow_plans`).
+    plans: tokio::sync::Mutex<()>,
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Arc<str> {
@@ -144,7 +148,11 @@ impl Router {
             store,
             hub,
             conversations,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                plans_seen: now_ms(),
+                ..State::default()
+            }),
+            plans: tokio::sync::Mutex::new(()),
         });
         let this = router.clone();
         tokio::spawn(async move {

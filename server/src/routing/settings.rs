@@ -10,7 +10,7 @@ impl Router {
     /// Settings changed: routing follows the new flags, seats and limits at once.
     pub async fn workspace_changed(&self, workspace_id: i64) {
         if let Ok(gate) = self.gate(workspace_id).await {
-            {
+            let members: Vec<i64> = {
                 let mut s = self.lock();
                 for (_, o) in s.presence.of_mut(workspace_id) {
                     o.limit = o.own_limit.unwrap_or(gate.default_chat_limit).max(1) as u32;
@@ -22,15 +22,76 @@ impl Router {
                     }
                 }
                 s.assign_seats(workspace_id);
+                s.presence.of_mut(workspace_id).map(|(id, _)| *id).collect()
+            };
+            // Each of them sees their own presence as it now is (live no more, a new limit).
+            for member in members {
+                self.tell_member(member);
             }
             self.tell_workspace(workspace_id);
             self.drain(workspace_id).await;
         }
     }
 
-    /// A member was deactivated (or lost the right to handle conversations): their presence
-    /// ends and their conversations and offers go to others.
+    /// Plans changed since routing last looked — on the Plans page, or by `switchboard plan`
+    /// on the command line while this server runs (seen on the next round): routing follows
+    /// the new seats and flags, and when account managers gain or lose chats their open
+    /// consoles reconnect with the new rights; losing them ends their presence and hands their
+    /// conversations on.
+    pub async fn follow_plans(&self) {
+        let _one_round = self.plans.lock().await;
+        let seen = self.lock().plans_seen;
+        let changed = match self.store.plans_changed_since(seen).await {
+            Ok(list) => list,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not look for changed plans");
+                return;
+            }
+        };
+        for (workspace_id, changed_at) in changed {
+            let before = self.lock().gates.get(&workspace_id).map(|g| g.managers_handle_chats);
+            self.workspace_changed(workspace_id).await;
+            let after = self.lock().gates.get(&workspace_id).map(|g| g.managers_handle_chats);
+            if before != after {
+                self.managers_rights_changed(workspace_id, after.unwrap_or(false)).await;
+            }
+            let mut s = self.lock();
+            s.plans_seen = s.plans_seen.max(changed_at);
+        }
+    }
+
+    async fn managers_rights_changed(&self, workspace_id: i64, handle_chats: bool) {
+        let Ok(members) = self.store.list_members(workspace_id).await else {
+            return;
+        };
+        for m in members.iter().filter(|m| m.role == app::Role::AccountManager) {
+            self.access_changed(m.id);
+            if !handle_chats {
+                self.member_stops_handling(
+                    m.id,
+                    &format!(
+                        "{} is an account manager, and the plan no longer lets account managers handle conversations; the conversation goes to the next available operator.",
+                        m.name
+                    ),
+                )
+                .await;
+            }
+        }
+    }
+
+    /// A member was deactivated: their presence ends and their conversations and offers go to
+    /// others.
     pub async fn member_deactivated(&self, member_id: i64, name: &str) {
+        self.member_stops_handling(
+            member_id,
+            &format!("{name} was deactivated; the conversation goes to the next available operator."),
+        )
+        .await;
+    }
+
+    /// A member may no longer handle conversations (deactivated, a new role, the plan): their
+    /// presence ends and their conversations and offers go to others, with `note` in each.
+    pub async fn member_stops_handling(&self, member_id: i64, note: &str) {
         let workspace = {
             let mut s = self.lock();
             let ws = s.presence.get_mut(member_id).map(|o| {
@@ -45,11 +106,7 @@ impl Router {
             ws
         };
         self.withdraw_offers_of(member_id, None).await;
-        self.hand_back_conversations(
-            member_id,
-            &format!("{name} was deactivated; the conversation goes to the next available operator."),
-        )
-        .await;
+        self.hand_back_conversations(member_id, note).await;
         if let Some(ws) = workspace {
             self.tell_workspace(ws);
         }

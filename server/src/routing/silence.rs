@@ -22,6 +22,7 @@ impl Router {
         // Snoozes run out, and long waits are told, on the same round.
         self.conversations.wake_snoozed().await;
         self.alert_long_waits().await;
+        self.follow_plans().await;
         let silent = match self.store.silent_conversations(super::now_ms()).await {
             Ok(list) => list,
             Err(e) => {

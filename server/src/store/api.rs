@@ -2,6 +2,7 @@
 
 use app::Me;
 
+use super::members::ME_COLUMNS;
 use super::{now_ms, Store, StoreError};
 
 /// A token as stored, with the member it acts as.
@@ -95,14 +96,13 @@ impl Store {
 
     /// Who a token acts as, if it is live and its member active.
     pub async fn token_caller(&self, token_hash: &str) -> Result<Option<TokenCaller>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT t.id AS token_id, t.scopes, t.last_used_at, m.id AS member_id, m.workspace_id,
-                    w.name AS workspace_name, m.name, m.email, m.role
+        Ok(sqlx::query_as(&format!(
+            "SELECT t.id AS token_id, t.scopes, t.last_used_at, {ME_COLUMNS}
              FROM api_tokens t
              JOIN members m ON m.id = t.member_id AND m.workspace_id = t.workspace_id AND m.active
              JOIN workspaces w ON w.id = m.workspace_id
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-        )
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+        ))
         .bind(token_hash)
         .fetch_optional(&self.read)
         .await?)

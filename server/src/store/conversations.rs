@@ -317,15 +317,16 @@ impl Store {
         Ok(appended)
     }
 
-    /// Whether the conversation's customer may rate it now: resolved, on web chat, and not
-    /// rated since it was resolved.
-    pub async fn rating_pending(&self, conversation_id: i64) -> Result<bool, StoreError> {
+    /// Whether the conversation's customer may rate it now: resolved (at `resolved_since` or
+    /// later) and not rated since it was resolved.
+    pub async fn rating_pending(&self, conversation_id: i64, resolved_since: i64) -> Result<bool, StoreError> {
         let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM conversations c JOIN channels ch ON ch.id = c.channel_id
-             WHERE c.id = $1 AND c.status = 'resolved' AND c.resolved_at IS NOT NULL AND ch.kind = 'web'
+            "SELECT 1 FROM conversations c
+             WHERE c.id = $1 AND c.status = 'resolved' AND c.resolved_at >= $2
                AND (c.csat_at IS NULL OR c.csat_at < c.resolved_at)",
         )
         .bind(conversation_id)
+        .bind(resolved_since)
         .fetch_optional(&self.read)
         .await?;
         Ok(row.is_some())
@@ -339,6 +340,7 @@ impl Store {
         rating: u8,
         comment: &str,
         note: &str,
+        channel_message_id: Option<&str>,
     ) -> Result<Option<Appended>, StoreError> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
@@ -355,7 +357,11 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(None);
         }
-        let appended = append(&mut tx, conversation_id, &NewMessage::system(note, true)).await?;
+        let message = NewMessage {
+            channel_message_id,
+            ..NewMessage::system(note, true)
+        };
+        let appended = append(&mut tx, conversation_id, &message).await?;
         tx.commit().await?;
         Ok(Some(appended))
     }

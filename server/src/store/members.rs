@@ -35,6 +35,12 @@ pub struct SessionRecord {
     pub member_active: bool,
 }
 
+/// The columns a `Me` is read from, given `members m` joined to `workspaces w`.
+pub(crate) const ME_COLUMNS: &str =
+    "m.id AS member_id, m.workspace_id, w.name AS workspace_name, m.name, m.email, m.role,
+    w.managers_handle_chats, EXISTS (SELECT 1 FROM instance_admins i WHERE i.member_id = m.id) AS instance_admin,
+    m.alert_sound, m.alert_desktop, m.alert_digest";
+
 /// A session's row: its times, and the member it belongs to as `Me`.
 #[derive(sqlx::FromRow)]
 struct SessionRow {
@@ -96,12 +102,13 @@ impl Store {
 
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
         let row: Option<SessionRow> = sqlx::query_as(
-            "SELECT s.expires_at, COALESCE(s.last_active_at, s.created_at) AS last_active_at, s.revoked_at, m.active, m.id AS member_id, m.workspace_id,
-                    w.name AS workspace_name, m.name, m.email, m.role
-             FROM sessions s
-             JOIN members m ON m.id = s.member_id AND m.workspace_id = s.workspace_id
-             JOIN workspaces w ON w.id = m.workspace_id
-             WHERE s.token_hash = $1",
+            &format!(
+                "SELECT s.expires_at, COALESCE(s.last_active_at, s.created_at) AS last_active_at, s.revoked_at, m.active, {ME_COLUMNS}
+                 FROM sessions s
+                 JOIN members m ON m.id = s.member_id AND m.workspace_id = s.workspace_id
+                 JOIN workspaces w ON w.id = m.workspace_id
+                 WHERE s.token_hash = $1"
+            ),
         )
         .bind(token_hash)
         .fetch_optional(&self.read)

@@ -17,6 +17,7 @@ pub struct Gate {
     pub default_chat_limit: i64,
     pub disconnect_timeout_secs: i64,
     pub reroute_on_disconnect: bool,
+    pub managers_handle_chats: bool,
 }
 
 /// A conversation whose operator has left the customer unanswered past its workflow's limit.
@@ -81,7 +82,7 @@ impl Store {
     pub async fn gate(&self, workspace_id: i64) -> Result<Gate, StoreError> {
         sqlx::query_as(
             "SELECT operator_enabled, presence_enabled, human_agents AS seats, default_chat_limit, disconnect_timeout_secs,
-                    reroute_on_disconnect
+                    reroute_on_disconnect, managers_handle_chats
              FROM workspaces WHERE id = $1",
         )
         .bind(workspace_id)

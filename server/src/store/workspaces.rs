@@ -7,7 +7,7 @@ use app::workflows::WorkflowSummary;
 
 use super::{now_ms, unique_as, Returning, Store, StoreError};
 
-type SettingsRow = (String, bool, bool, i64, i64, i64, bool);
+type SettingsRow = (String, i64, i64, bool);
 
 /// One administrative change, for the audit log.
 pub struct AuditEntry<'a> {
@@ -45,27 +45,15 @@ impl Store {
 
     pub async fn workspace_settings(&self, workspace_id: i64) -> Result<WorkspaceSettings, StoreError> {
         let row: Option<SettingsRow> = sqlx::query_as(
-            "SELECT name, operator_enabled, presence_enabled, human_agents, default_chat_limit, disconnect_timeout_secs,
-                    reroute_on_disconnect
-             FROM workspaces WHERE id = $1",
+            "SELECT name, default_chat_limit, disconnect_timeout_secs, reroute_on_disconnect FROM workspaces WHERE id = $1",
         )
         .bind(workspace_id)
         .fetch_optional(&self.read)
         .await?;
-        let (
-            name,
-            operator_enabled,
-            presence_enabled,
-            human_agents,
-            default_chat_limit,
-            disconnect_timeout_secs,
-            reroute_on_disconnect,
-        ) = row.ok_or(StoreError::NotFound)?;
+        let (name, default_chat_limit, disconnect_timeout_secs, reroute_on_disconnect) =
+            row.ok_or(StoreError::NotFound)?;
         Ok(WorkspaceSettings {
             name,
-            operator_enabled,
-            presence_enabled,
-            human_agents,
             default_chat_limit,
             disconnect_timeout_secs,
             reroute_on_disconnect,
@@ -82,13 +70,10 @@ impl Store {
         let before = self.workspace_settings(workspace_id).await?;
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "UPDATE workspaces SET name = $1, operator_enabled = $2, presence_enabled = $3, human_agents = $4,
-             default_chat_limit = $5, disconnect_timeout_secs = $6, reroute_on_disconnect = $7 WHERE id = $8",
+            "UPDATE workspaces SET name = $1, default_chat_limit = $2, disconnect_timeout_secs = $3,
+             reroute_on_disconnect = $4 WHERE id = $5",
         )
         .bind(&settings.name)
-        .bind(settings.operator_enabled)
-        .bind(settings.presence_enabled)
-        .bind(settings.human_agents)
         .bind(settings.default_chat_limit)
         .bind(settings.disconnect_timeout_secs)
         .bind(settings.reroute_on_disconnect)
@@ -324,9 +309,10 @@ impl Store {
     pub async fn list_operators(&self, workspace_id: i64) -> Result<Vec<OperatorSummary>, StoreError> {
         let groups = self.list_groups(workspace_id).await?;
         let members = self.list_members(workspace_id).await?;
+        let managers = self.managers_handle_chats(workspace_id).await?;
         Ok(members
             .into_iter()
-            .filter(|m| m.active && m.role.has(app::Scope::OperatorWrite))
+            .filter(|m| m.active && m.role.allows(app::Scope::OperatorWrite, managers))
             .map(|m| OperatorSummary {
                 member_id: m.id,
                 groups: groups

@@ -20,6 +20,8 @@ enum Needs {
     /// Any signed-in member.
     Member,
     Scope(Scope),
+    /// The instance's administrators (the demo's owner is one).
+    InstanceAdmin,
 }
 
 /// Every server function, what it needs, and arguments that pass validation.
@@ -36,6 +38,9 @@ const MATRIX: &[(&str, Needs)] = &[
     ("auth/password_reset", Needs::Public),
     ("auth/reset_password", Needs::Public),
     ("auth/change_password", Needs::Member),
+    ("auth/alerts", Needs::Member),
+    ("instance/workspaces", Needs::InstanceAdmin),
+    ("instance/plan", Needs::InstanceAdmin),
     ("inbox/conversations", Needs::Scope(Scope::OperatorRead)),
     ("inbox/conversation", Needs::Scope(Scope::OperatorRead)),
     ("inbox/take_over", Needs::Scope(Scope::OperatorWrite)),
@@ -295,11 +300,16 @@ fn args(endpoint: &str, conversation: i64, member: i64, n: usize) -> Vec<(String
             ("workflow_id", "1".into()),
             ("assigned", "true".into()),
         ],
-        "settings/update" => vec![
-            ("name", "Acme Support".into()),
+        "auth/alerts" => vec![("sound", "on".into()), ("email_digest", "on".into())],
+        "instance/plan" => vec![
+            ("workspace_id", "1".into()),
+            ("name", "Team".into()),
+            ("human_agents", "5".into()),
             ("operator_enabled", "on".into()),
             ("presence_enabled", "on".into()),
-            ("human_agents", "5".into()),
+        ],
+        "settings/update" => vec![
+            ("name", "Acme Support".into()),
             ("default_chat_limit", "3".into()),
             ("disconnect_timeout_secs", "30".into()),
             ("reroute_on_disconnect", "on".into()),
@@ -382,6 +392,7 @@ async fn every_server_function_allows_and_refuses_exactly_as_the_permissions_tab
                 Needs::Public => true,
                 Needs::Member => role.is_some(),
                 Needs::Scope(s) => role.is_some_and(|r| r.has(*s)),
+                Needs::InstanceAdmin => *who == OWNER,
             };
             let names_ours = other_workspace
                 && form
@@ -573,6 +584,7 @@ async fn a_conversation_outside_an_agents_groups_is_not_found_anywhere_and_nothi
         let agents_may = match needs {
             Needs::Public | Needs::Member => true,
             Needs::Scope(s) => Role::Agent.has(*s),
+            Needs::InstanceAdmin => false,
         };
         if !names_it || !agents_may {
             continue;

@@ -114,7 +114,8 @@ async fn bad_group_changes_are_refused_in_words_and_change_nothing() {
     assert_eq!(
         result::<GroupSummary>(res).await.unwrap_err(),
         AppError::Conflict(
-            "Alex Manager is an Account Manager; only roles with operator:write can be in an operator group.".into()
+            "Alex Manager is an Account Manager; only roles that handle conversations can be in an operator group."
+                .into()
         )
     );
     assert_eq!(groups(&app).await, before, "nothing changed");

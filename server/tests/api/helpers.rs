@@ -3,7 +3,7 @@
 use app::events::VisitorCommand;
 use app::inbox::ConversationSummary;
 use app::people::MemberSummary;
-use app::settings::WorkspaceSettings;
+use app::settings::{SettingsView, WorkspaceSettings};
 
 use crate::sockets::{connect, OperatorSocket, VisitorSocket};
 use app::{AppError, Me};
@@ -176,7 +176,7 @@ impl TestApp {
         result(self.call("people/members", &[]).await).await
     }
 
-    pub async fn settings(&self) -> Result<WorkspaceSettings, AppError> {
+    pub async fn settings(&self) -> Result<SettingsView, AppError> {
         result(self.call("settings/get", &[]).await).await
     }
 
@@ -184,6 +184,30 @@ impl TestApp {
         let res = self.call("settings/update", form).await;
         let status = res.status().as_u16();
         (status, result(res).await)
+    }
+
+    /// Sets the demo workspace's plan as the instance's administrator does on the Plans page
+    /// (the demo's owner is one): its seats, and the operator, presence and account-manager
+    /// flags.
+    pub async fn set_plan(&self, seats: i64, operators: bool, presence: bool, managers: bool) {
+        let owner = TestApp::client_signed_in(self, OWNER).await;
+        let seats = seats.to_string();
+        let mut form = vec![
+            ("workspace_id", "1"),
+            ("name", "Team"),
+            ("human_agents", seats.as_str()),
+        ];
+        for (on, field) in [
+            (operators, "operator_enabled"),
+            (presence, "presence_enabled"),
+            (managers, "managers_handle_chats"),
+        ] {
+            if on {
+                form.push((field, "on"));
+            }
+        }
+        let res = self.call_with(&owner, "instance/plan", &form).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     }
 }
 

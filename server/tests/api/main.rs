@@ -23,6 +23,7 @@ mod history;
 mod inbox;
 mod limits;
 mod metrics;
+mod plans;
 mod process;
 mod qualifications;
 mod reports;

@@ -47,9 +47,6 @@ async fn after_a_restart_queues_return_quietly_and_an_absent_operators_conversat
             "settings/update",
             &[
                 ("name", "Acme Support"),
-                ("operator_enabled", "on"),
-                ("presence_enabled", "on"),
-                ("human_agents", "5"),
                 ("default_chat_limit", "3"),
                 ("disconnect_timeout_secs", "5"),
                 ("reroute_on_disconnect", "on"),

@@ -113,14 +113,12 @@ async fn accept(op: &mut OperatorSocket, conversation: i64) {
     .await;
 }
 
-/// Operators and presence on, 5 seats, a chat limit of 3, and the given disconnect behaviour.
+/// Operators and presence on, 5 seats (the demo's plan), a chat limit of 3, and the given
+/// disconnect behaviour.
 async fn presence_settings(app: &TestApp, disconnect_timeout_secs: u32, reroute: bool) {
     let timeout = disconnect_timeout_secs.to_string();
     let mut form = vec![
         ("name", "Acme Support"),
-        ("operator_enabled", "on"),
-        ("presence_enabled", "on"),
-        ("human_agents", "5"),
         ("default_chat_limit", "3"),
         ("disconnect_timeout_secs", timeout.as_str()),
     ];
@@ -177,19 +175,7 @@ async fn an_operator_goes_live_only_on_workflows_of_their_groups() {
 #[tokio::test]
 async fn going_live_obeys_the_seats_and_the_feature_flags() {
     let app = spawn_app().await;
-    settings(
-        &app,
-        &[
-            ("name", "Acme Support"),
-            ("operator_enabled", "on"),
-            ("presence_enabled", "on"),
-            ("human_agents", "1"),
-            ("default_chat_limit", "3"),
-            ("disconnect_timeout_secs", "30"),
-            ("reroute_on_disconnect", "on"),
-        ],
-    )
-    .await;
+    app.set_plan(1, true, true, false).await;
     let _first = live_operator(&app, AGENT).await;
     let mut second = app.operator(AGENT2).await;
     second
@@ -199,21 +185,10 @@ async fn going_live_obeys_the_seats_and_the_feature_flags() {
         .await;
     assert_eq!(
         refusal(&mut second).await,
-        "All 1 human-agent seats of this workspace are in use. An admin can add seats in Settings."
+        "All 1 human-agent seats of this workspace are in use. Contact your account admin to add seats to the plan."
     );
 
-    settings(
-        &app,
-        &[
-            ("name", "Acme Support"),
-            ("operator_enabled", "on"),
-            ("human_agents", "5"),
-            ("default_chat_limit", "3"),
-            ("disconnect_timeout_secs", "30"),
-            ("reroute_on_disconnect", "on"),
-        ],
-    )
-    .await;
+    app.set_plan(5, true, false, false).await;
     second
         .send(&OperatorCommand::GoLive {
             workflow_ids: vec![app.demo_workflow().await],
@@ -221,7 +196,7 @@ async fn going_live_obeys_the_seats_and_the_feature_flags() {
         .await;
     assert_eq!(
         refusal(&mut second).await,
-        "Live presence is turned off for this workspace; an admin can turn it on in Settings."
+        "Live presence is not part of this workspace’s plan; contact your account admin to turn it on."
     );
 }
 

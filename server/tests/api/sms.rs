@@ -460,3 +460,72 @@ async fn an_sms_channel_needs_a_twilio_account_number_and_token_and_never_shows_
     let res = call_at(&app.base, &agent, "channels/list", &[]).await;
     assert_eq!(res.status(), 403);
 }
+
+#[tokio::test]
+async fn a_texted_customer_rates_the_resolved_conversation_by_replying_with_a_number() {
+    let app = TestApp::signed_in_as(AGENT).await;
+    let twilio = FakeTwilio::start().await;
+    let channel = sms_channel(&app, &twilio).await;
+    let customer = "+14155550177";
+    let text = |sid: &str, body: &str| twilio.text_fields(sid, customer, body);
+    let res = twilio
+        .post_signed(&inbound(&channel), &text("SM3001", "Where is my parcel?"), TOKEN)
+        .await;
+    assert_eq!(res.status(), 200);
+    let conversation = conversation_of(&app, customer).await;
+    app.take_over(conversation).await.unwrap();
+    app.resolve(conversation).await.unwrap();
+    // The question goes out by text.
+    texted(&twilio, customer, server::conversations::rating::QUESTION).await;
+
+    // The answer is the rating, with its comment; Twilio delivering it again changes nothing.
+    for _ in 0..2 {
+        let res = twilio
+            .post_signed(&inbound(&channel), &text("SM3002", "4 quick and kind"), TOKEN)
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    let rated = detail(&app, conversation).await;
+    assert_eq!(
+        rated.summary.status,
+        app::lifecycle::Status::Resolved,
+        "a rating does not reopen it"
+    );
+    let notes: Vec<&str> = rated
+        .messages
+        .iter()
+        .filter(|m| m.body.starts_with("The customer rated"))
+        .map(|m| m.body.as_str())
+        .collect();
+    assert_eq!(
+        notes,
+        ["The customer rated this conversation ★★★★☆ (4/5): “quick and kind”"]
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT csat_rating FROM conversations WHERE id = {conversation}"
+        ))
+        .await,
+        4
+    );
+    // Once rated, a text starting with a number is a new message that reopens it.
+    let res = twilio
+        .post_signed(
+            &inbound(&channel),
+            &text("SM3003", "5 more questions about my parcel"),
+            TOKEN,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    eventually("the conversation reopened", WAIT, || async {
+        (detail(&app, conversation).await.summary.status != app::lifecycle::Status::Resolved).then_some(())
+    })
+    .await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT csat_rating FROM conversations WHERE id = {conversation}"
+        ))
+        .await,
+        4
+    );
+}

@@ -140,18 +140,10 @@ async fn with_operators_turned_off_nobody_takes_over_or_replies() {
     let (_visitor, id) = conversation(&app).await;
     app.take_over(id).await.unwrap();
     let (_other_visitor, other) = conversation(&app).await;
-    // An admin turns operators off (the checkbox left unticked), presence too.
-    let admin = TestApp::client_signed_in(&app, ADMIN).await;
-    let form = [
-        ("name", "Acme Support"),
-        ("human_agents", "5"),
-        ("default_chat_limit", "3"),
-        ("disconnect_timeout_secs", "60"),
-    ];
-    let res = app.call_with(&admin, "settings/update", &form).await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    // The plan turns operators off, presence too.
+    app.set_plan(5, false, false, false).await;
 
-    let refused = "Operators are turned off for this workspace; an admin can turn them on in Settings.";
+    let refused = "Operators are not part of this workspace’s plan; contact your account admin to turn them on.";
     assert_eq!(app.take_over(other).await.unwrap_err().to_string(), refused);
     let mut op = app.operator(AGENT).await;
     let answer = answer_to(&mut op, id, "Still here?", "off-1", false).await;
@@ -340,17 +332,7 @@ async fn two_tabs_sending_a_first_message_at_once_share_one_conversation() {
 #[tokio::test]
 async fn with_every_seat_taken_a_member_without_one_neither_takes_over_nor_replies() {
     let app = TestApp::signed_in_as(AGENT).await;
-    let admin = TestApp::client_signed_in(&app, ADMIN).await;
-    let one_seat = [
-        ("name", "Acme Support"),
-        ("operator_enabled", "on"),
-        ("presence_enabled", "on"),
-        ("human_agents", "1"),
-        ("default_chat_limit", "3"),
-        ("disconnect_timeout_secs", "60"),
-    ];
-    let res = app.call_with(&admin, "settings/update", &one_seat).await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    app.set_plan(1, true, true, false).await;
     // Ben goes live and holds the only seat.
     let mut ben = app.operator(AGENT2).await;
     ben.send(&OperatorCommand::GoLive { workflow_ids: vec![1] }).await;
@@ -361,7 +343,7 @@ async fn with_every_seat_taken_a_member_without_one_neither_takes_over_nor_repli
     .await;
 
     let (_visitor, id) = conversation(&app).await;
-    let refused = "No human-agent seat is free in this workspace (1 in use). An admin can add seats in Settings.";
+    let refused = "No human-agent seat is free in this workspace (1 in use). Contact your account admin to add seats to the plan.";
     assert_eq!(app.take_over(id).await.unwrap_err().to_string(), refused);
     let mut ava = app.operator(AGENT).await;
     let answer = answer_to(&mut ava, id, "I can help too", "seatless-1", false).await;

@@ -3,21 +3,13 @@
 use crate::helpers::*;
 use app::AppError;
 
-fn settings_form<'a>(name: &'a str, operator: bool, presence: bool, seats: &'a str) -> Vec<(&'a str, &'a str)> {
-    let mut form = vec![
+fn settings_form(name: &str) -> Vec<(&str, &str)> {
+    vec![
         ("name", name),
-        ("human_agents", seats),
         ("default_chat_limit", "4"),
         ("disconnect_timeout_secs", "45"),
         ("reroute_on_disconnect", "on"),
-    ];
-    if operator {
-        form.push(("operator_enabled", "on"));
-    }
-    if presence {
-        form.push(("presence_enabled", "on"));
-    }
-    form
+    ]
 }
 
 #[tokio::test]
@@ -26,7 +18,7 @@ async fn an_agent_may_read_the_inbox_but_not_settings_or_the_team() {
     assert_eq!(app.conversations().await.unwrap(), vec![]);
     assert!(matches!(app.settings().await.unwrap_err(), AppError::Forbidden { .. }));
     assert!(matches!(app.members().await.unwrap_err(), AppError::Forbidden { .. }));
-    let (status, res) = app.update_settings(&settings_form("Hijacked", true, true, "9")).await;
+    let (status, res) = app.update_settings(&settings_form("Hijacked")).await;
     assert_eq!(status, 403);
     assert!(matches!(res.unwrap_err(), AppError::Forbidden { .. }));
     assert_eq!(app.store.workspace_settings(1).await.unwrap().name, "Acme Support");
@@ -43,34 +35,34 @@ async fn a_supervisor_sees_the_team_but_cannot_change_settings() {
 #[tokio::test]
 async fn an_admin_changes_settings_and_the_change_is_audited() {
     let app = TestApp::signed_in_as(ADMIN).await;
-    let (status, saved) = app
-        .update_settings(&settings_form("Acme Care", true, false, "12"))
-        .await;
+    let (status, saved) = app.update_settings(&settings_form("Acme Care")).await;
     assert_eq!(status, 200, "{saved:?}");
     let saved = saved.unwrap();
     assert_eq!(saved.name, "Acme Care");
-    assert!(!saved.presence_enabled);
-    assert_eq!(saved.human_agents, 12);
-    assert_eq!(app.settings().await.unwrap(), saved);
+    assert_eq!(saved.default_chat_limit, 4);
+    assert_eq!(app.settings().await.unwrap().settings, saved);
     assert_eq!(app.me().await.unwrap().workspace_name, "Acme Care");
     assert_eq!(app.store.audit_count(1, "workspace.settings_updated").await.unwrap(), 1);
 }
 
 #[tokio::test]
-async fn presence_without_operator_is_refused_and_nothing_changes() {
+async fn bad_settings_are_refused_in_words_and_nothing_changes() {
     let app = TestApp::signed_in_as(ADMIN).await;
     let before = app.settings().await.unwrap();
-    let (status, res) = app.update_settings(&settings_form("Renamed", false, true, "5")).await;
+    let mut form = settings_form("Renamed");
+    form[1] = ("default_chat_limit", "lots");
+    let (status, res) = app.update_settings(&form).await;
     assert_eq!(status, 400);
     assert_eq!(
         res.unwrap_err().to_string(),
-        "Live presence: requires the Operators feature to be enabled first"
+        "Default chat limit: must be a whole number, not \u{201c}lots\u{201d}"
     );
-    let (status, res) = app.update_settings(&settings_form("Renamed", true, true, "lots")).await;
+    form[1] = ("default_chat_limit", "0");
+    let (status, res) = app.update_settings(&form).await;
     assert_eq!(status, 400);
     assert_eq!(
         res.unwrap_err().to_string(),
-        "Human agent seats: must be a whole number, not \u{201c}lots\u{201d}"
+        "Default chat limit: must be between 1 and 100"
     );
     assert_eq!(app.settings().await.unwrap(), before);
     assert_eq!(app.store.audit_count(1, "workspace.settings_updated").await.unwrap(), 0);
@@ -96,7 +88,7 @@ async fn members_of_another_workspace_see_only_their_own() {
         members.iter().map(|m| m.email.as_str()).collect::<Vec<_>>(),
         vec!["boss@other.example"]
     );
-    assert_eq!(app.settings().await.unwrap().name, "Other Co");
+    assert_eq!(app.settings().await.unwrap().settings.name, "Other Co");
 }
 
 #[tokio::test]
