@@ -14,10 +14,17 @@ pub fn PlansPage() -> impl IntoView {
     if !use_context::<Me>().is_some_and(|me| me.runs_the_instance()) {
         return view! { <Forbidden page="Plans"/> }.into_any();
     }
+    let mine = use_context::<Me>().map(|me| me.workspace_id);
     let workspaces = Resource::new(|| (), |_| instance_workspaces());
+    let find = RwSignal::new(String::new());
     view! {
         <PageHeader title="Plans" subtitle="Every workspace on this Switchboard: its seats and features. Only instance administrators change them."/>
         <div class="max-w-4xl space-y-4 p-8">
+            <div>
+                <label for="find-workspace" class="block text-sm font-medium">"Find a workspace"</label>
+                <input id="find-workspace" type="search" placeholder="Name or number" class=INPUT
+                    prop:value=move || find.get() on:input=move |ev| find.set(event_target_value(&ev))/>
+            </div>
             <Transition fallback=|| view! { <Loading what="workspaces"/> }>
                 {move || Suspend::new(async move {
                     match workspaces.await {
@@ -25,7 +32,16 @@ pub fn PlansPage() -> impl IntoView {
                         Ok(list) if list.is_empty() => view! {
                             <EmptyState title="No workspaces yet" body="Create one with switchboard create-owner."/>
                         }.into_any(),
-                        Ok(list) => list.into_iter().map(|w| view! { <PlanCard workspace=w/> }).collect_view().into_any(),
+                        Ok(list) => list.into_iter().map(|w| {
+                            let yours = Some(w.workspace_id) == mine;
+                            let name = w.workspace_name.to_lowercase();
+                            let number = w.workspace_id.to_string();
+                            let shown = move || {
+                                let q = find.get().trim().to_lowercase();
+                                q.is_empty() || name.contains(&q) || number == q
+                            };
+                            view! { <div hidden=move || !shown()><PlanCard workspace=w yours/></div> }
+                        }).collect_view().into_any(),
                     }
                 })}
             </Transition>
@@ -36,7 +52,7 @@ pub fn PlansPage() -> impl IntoView {
 
 /// One workspace's plan, as a form.
 #[component]
-fn PlanCard(workspace: WorkspacePlan) -> impl IntoView {
+fn PlanCard(workspace: WorkspacePlan, yours: bool) -> impl IntoView {
     let save = ServerAction::<SetPlan>::new();
     let id = workspace.workspace_id;
     let field = move |name: &str| format!("plan-{id}-{name}");
@@ -46,8 +62,11 @@ fn PlanCard(workspace: WorkspacePlan) -> impl IntoView {
     view! {
         <section class="rounded-lg border border-slate-200 bg-white p-6" aria-labelledby=labelled_by data-testid="plan-card">
             <div class="mb-4 flex items-baseline justify-between gap-4">
-                <h2 id=heading class="text-base font-semibold">{workspace.workspace_name.clone()}</h2>
-                <p class="text-sm text-slate-500">{format!("{} active members", workspace.members)}</p>
+                <h2 id=heading class="text-base font-semibold">
+                    {workspace.workspace_name.clone()}
+                    {yours.then(|| view! { <span class="ml-2 rounded-full bg-sky-50 px-2 py-0.5 text-xs font-medium text-sky-800">"Your workspace"</span> })}
+                </h2>
+                <p class="text-sm text-slate-500">{format!("Workspace {} · {} active members", id, workspace.members)}</p>
             </div>
             <ActionForm action=save attr:class="space-y-4" attr:aria-label=format!("Plan of {}", workspace.workspace_name)>
                 <input type="hidden" name="workspace_id" value=id.to_string()/>

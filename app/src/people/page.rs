@@ -360,9 +360,11 @@ fn GroupCard(
     }
 }
 
-/// The permissions of each role, read from the same table the server enforces.
+/// The permissions of each role, read from the same table the server enforces (with what the
+/// workspace's plan adds).
 #[component]
 fn PermissionsTable() -> impl IntoView {
+    let managers = use_context::<Me>().is_some_and(|me| me.managers_handle_chats);
     view! {
         <section aria-labelledby="permissions-heading">
             <h2 id="permissions-heading" class="mb-3 text-base font-semibold">"Roles and permissions"</h2>
@@ -379,7 +381,7 @@ fn PermissionsTable() -> impl IntoView {
                             <tr>
                                 <th scope="row" class="px-4 py-2 text-left font-mono text-xs font-normal">{s.as_str()}</th>
                                 {Role::ALL.into_iter().map(|r| {
-                                    let yes = r.has(s);
+                                    let yes = r.allows(s, managers);
                                     view! {
                                         <td class="px-4 py-2">
                                             <span aria-hidden="true" class=if yes { "text-emerald-600" } else { "text-slate-300" }>{if yes { "✓" } else { "—" }}</span>
@@ -392,6 +394,13 @@ fn PermissionsTable() -> impl IntoView {
                     </tbody>
                 </table>
             </div>
+            <p class="mt-2 text-sm text-slate-500">
+                {if managers {
+                    "This workspace's plan lets account managers handle chats (operator:write)."
+                } else {
+                    "Account managers handle chats only where the workspace's plan allows it."
+                }}
+            </p>
         </section>
     }
 }
