@@ -55,8 +55,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "member_sockets", env: "SWITCHBOARD_MEMBER_SOCKETS", default: Some("20"), secret: false, doc: "Console connections (browser tabs) one member may hold open at once (1 to 10000). Over it the connection is refused with HTTP 429." },
     Setting { key: "api_requests_per_minute", env: "SWITCHBOARD_API_REQUESTS_PER_MINUTE", default: Some("600"), secret: false, doc: "REST API requests one token may make per minute (1 to 1000000). Over it the request is refused with HTTP 429 and Retry-After." },
     Setting { key: "attachment_quota_mb", env: "SWITCHBOARD_ATTACHMENT_QUOTA_MB", default: Some("2048"), secret: false, doc: "Megabytes of files (uploads by visitors and members) one workspace may keep; an upload past it is refused in words (0: no quota; 0 to 10000000)." },
-    Setting { key: "secret_key", env: "SWITCHBOARD_SECRET_KEY", default: None, secret: true, doc: "Key that signs visitor tokens (at least 32 characters). Default: a random key kept in `<data_dir>/secret.key`." },
-    Setting { key: "previous_secret_key", env: "SWITCHBOARD_PREVIOUS_SECRET_KEY", default: None, secret: true, doc: "After changing `secret_key`: the key it replaces. Visitor tokens and file links it signed are accepted until they expire, and visitors get new tokens signed with the new key when they reconnect." },
+    Setting { key: "secret_key", env: "SWITCHBOARD_SECRET_KEY", default: None, secret: true, doc: "Key that signs visitor tokens and file links and seals stored secrets (at least 32 characters). Default: a random key kept in `<data_dir>/secret.key`." },
+    Setting { key: "previous_secret_key", env: "SWITCHBOARD_PREVIOUS_SECRET_KEY", default: None, secret: true, doc: "After changing `secret_key`: the key it replaces. Visitor tokens and file links it signed are accepted until they expire, and visitors get new tokens signed with the new key when they reconnect; secrets it sealed open, and are sealed again with the new key at the start." },
     Setting { key: "visitor_token_days", env: "SWITCHBOARD_VISITOR_TOKEN_DAYS", default: Some("30"), secret: false, doc: "How long a chat visitor's token lasts, in days (1 to 365). A visitor who comes back within half of it gets a fresh one; after it, the widget starts a new conversation." },
     Setting { key: "attachment_retention_days", env: "SWITCHBOARD_ATTACHMENT_RETENTION_DAYS", default: Some("0"), secret: false, doc: "Files older than this many days are deleted, with their bytes on disk; the messages stay and say the file was removed (0: keep files; 0 to 36500). Uploads never sent in a message are deleted after a day in any case." },
     Setting { key: "openai_base_url", env: "SWITCHBOARD_OPENAI_BASE_URL", default: None, secret: false, doc: "Default base URL of an OpenAI-compatible API (e.g. `https://api.openai.com/v1` or a local server), for workflows using that provider without their own." },
@@ -64,6 +64,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "openai_model", env: "SWITCHBOARD_OPENAI_MODEL", default: None, secret: false, doc: "Default model name for that provider." },
     Setting { key: "smtp_url", env: "SWITCHBOARD_SMTP_URL", default: None, secret: true, doc: "SMTP server for outgoing e-mail (invitations): `smtps://user:password@host:465`, `smtp://user:password@host:587?tls=required`, or `smtp://host:25` unencrypted. Unset: no e-mail is sent and invitation links are shown to the admin only." },
     Setting { key: "mail_from", env: "SWITCHBOARD_MAIL_FROM", default: None, secret: false, doc: "Sender of outgoing e-mail, e.g. `Acme Support <support@acme.example>`; required with smtp_url." },
+    Setting { key: "metrics_listen", env: "SWITCHBOARD_METRICS_LISTEN", default: None, secret: false, doc: "An address and port of its own for `/metrics` (say 127.0.0.1:9464, for a Prometheus on a private network): served there without a token unless `metrics_token` is set." },
     Setting { key: "metrics_token", env: "SWITCHBOARD_METRICS_TOKEN", default: None, secret: true, doc: "Bearer token that `/metrics` (Prometheus text: the database files' upkeep) asks for, at least 16 characters. Unset: `/metrics` is not served." },
     Setting { key: "read_timeout_secs", env: "SWITCHBOARD_READ_TIMEOUT_SECS", default: Some("30"), secret: false, doc: "The longest a client may take to send a request's headers, or each piece of its body, before its connection is closed (1 to 3600)." },
     Setting { key: "max_connections", env: "SWITCHBOARD_MAX_CONNECTIONS", default: Some("10000"), secret: false, doc: "HTTP connections (sockets included) open at once; further ones wait until one closes (1 to 1000000). Keep it under the process's file limit (`ulimit -n`)." },
@@ -102,6 +103,8 @@ pub struct Config {
     pub mail: Option<crate::mail::MailConfig>,
     /// What `/metrics` asks for; `None`: it is not served.
     pub metrics_token: Option<Secret>,
+    /// `/metrics` on an address of its own, too.
+    pub metrics_listen: Option<SocketAddr>,
     /// Megabytes of files a workspace may keep (0: no quota).
     pub attachment_quota_mb: u64,
     /// Whose `X-Forwarded-For` is believed.
@@ -270,6 +273,14 @@ impl Config {
                 })?,
             ),
         };
+        let metrics_listen = match get("metrics_listen") {
+            None => None,
+            Some((v, origin)) => Some(v.parse::<SocketAddr>().map_err(|_| ConfigError::Invalid {
+                key: "metrics_listen".into(),
+                origin,
+                reason: format!("`{v}` must be an address and port such as 127.0.0.1:9464"),
+            })?),
+        };
         let metrics_token = match get("metrics_token") {
             Some((v, origin)) if v.chars().count() < 16 => {
                 return Err(ConfigError::Invalid {
@@ -339,6 +350,7 @@ impl Config {
             visitor_token_secs,
             attachment_retention_days,
             metrics_token,
+            metrics_listen,
             attachment_quota_mb,
             trusted_proxies,
             limits,

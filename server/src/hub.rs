@@ -42,6 +42,8 @@ pub struct Event {
     pub except: Option<u64>,
     /// Only for members who see the whole workspace (the supervisors' live board).
     pub supervisors_only: bool,
+    /// A message's arrival at the server (Unix ms): sockets measure its delivery from it.
+    pub received_ms: Option<i64>,
 }
 
 /// What a subscriber receives.
@@ -50,6 +52,8 @@ pub struct Delivery {
     pub topic: Topic,
     pub seq: Option<i64>,
     pub text: Arc<str>,
+    /// See `Event::received_ms`.
+    pub received_ms: Option<i64>,
 }
 
 struct Subscriber {
@@ -164,6 +168,7 @@ impl Hub {
                         topic,
                         seq: event.seq,
                         text: text.clone(),
+                        received_ms: event.received_ms,
                     })
                     .is_err()
                 {

@@ -72,6 +72,8 @@ pub struct Application {
     hub: Arc<hub::Hub>,
     upkeep: store::Upkeep,
     addr: SocketAddr,
+    /// Where `/metrics` is served on its own (`metrics_listen`).
+    metrics_addr: Option<SocketAddr>,
     limits: serve::ServeLimits,
 }
 
@@ -94,12 +96,31 @@ pub async fn open_store(config: &Config) -> Result<Store, StartError> {
         .migrate()
         .await
         .map_err(|e| StartError(format!("could not migrate the database: {e}")))?;
+    let key = config
+        .signing_key()
+        .map_err(|e| StartError(format!("could not read the secret key: {e}")))?;
+    store.use_sealer(store::sealed::Sealer::new(
+        &key,
+        config.previous_secret_key.as_ref().map(|k| k.expose().as_bytes()),
+    ));
     Ok(store)
 }
 
 impl Application {
     pub async fn build(config: Config) -> Result<Application, StartError> {
         let store = open_store(&config).await?;
+        // Secrets kept plain before sealing existed, or sealed with the previous key, are
+        // sealed with the current one.
+        match store.seal_stored_secrets().await {
+            Ok(done) if done.unopenable > 0 => tracing::error!(
+                sealed = done.sealed,
+                unopenable = done.unopenable,
+                "some stored secrets open with neither secret_key nor previous_secret_key; set the key they were sealed with"
+            ),
+            Ok(done) if done.sealed > 0 => tracing::info!(sealed = done.sealed, "stored secrets sealed with the current key"),
+            Ok(_) => {}
+            Err(e) => return Err(StartError(format!("could not seal the stored secrets: {e}"))),
+        }
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| StartError(format!("could not listen on {}: {e}", config.listen)))?;
@@ -265,6 +286,24 @@ impl Application {
                 .run(),
             );
         }
+        let metrics_addr = match state.config.metrics_listen {
+            None => None,
+            Some(at) => {
+                let own = tokio::net::TcpListener::bind(at)
+                    .await
+                    .map_err(|e| StartError(format!("could not listen on {at} for /metrics: {e}")))?;
+                let bound = own.local_addr().map_err(|e| StartError(e.to_string()))?;
+                let metrics = axum::Router::new()
+                    .route("/metrics", axum::routing::get(metrics::on_own_address))
+                    .with_state(state.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = axum::serve(own, metrics).await {
+                        tracing::error!(error = %e, "the /metrics listener stopped");
+                    }
+                });
+                Some(bound)
+            }
+        };
         Ok(Application {
             listener,
             router: http::router(state),
@@ -272,12 +311,18 @@ impl Application {
             hub,
             upkeep,
             addr,
+            metrics_addr,
             limits: serve_limits,
         })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where `/metrics` is served on an address of its own, if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     pub fn port(&self) -> u16 {

@@ -129,6 +129,9 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             tracing::info!(addr = %app.addr(), public_url = %config.public_url, "Switchboard is listening");
             println!("Switchboard is running at http://{}", app.addr());
+            if let Some(at) = app.metrics_addr() {
+                println!("Metrics are served at http://{at}/metrics");
+            }
             app.run_until(server::shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())

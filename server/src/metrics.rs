@@ -35,6 +35,10 @@ pub struct Counters {
     offers: Mutex<BTreeMap<&'static str, u64>>,
     /// From a message reaching the server to its publication to open sockets.
     publish: Histogram,
+    /// From a message reaching the server to its being written to each socket it goes to.
+    socket_write: Histogram,
+    /// How long a write transaction waited for the database's one writer.
+    write_wait: Histogram,
 }
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -110,6 +114,16 @@ impl Counters {
         self.publish.observe(seconds);
     }
 
+    /// A message written to a socket `seconds` after it reached the server.
+    pub fn written_to_socket(&self, seconds: f64) {
+        self.socket_write.observe(seconds);
+    }
+
+    /// A write transaction began after waiting `seconds` for the writer.
+    pub fn write_waited(&self, seconds: f64) {
+        self.write_wait.observe(seconds);
+    }
+
     /// A webhook delivery attempt that the endpoint took (`delivered`) or not (`failed`).
     pub fn webhook(&self, delivered: bool) {
         bump(&self.webhooks, if delivered { "delivered" } else { "failed" });
@@ -140,9 +154,18 @@ fn same_secret(given: &str, expected: &str) -> bool {
     Sha256::digest(given.as_bytes()) == Sha256::digest(expected.as_bytes())
 }
 
+/// `/metrics` on the main address: only with `metrics_token` set, and with it.
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(token) = &state.config.metrics_token else {
+    if state.config.metrics_token.is_none() {
         return StatusCode::NOT_FOUND.into_response();
+    }
+    on_own_address(State(state), headers).await
+}
+
+/// `/metrics` on `metrics_listen`: asks for `metrics_token` when one is set.
+pub async fn on_own_address(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = &state.config.metrics_token else {
+        return answer(&state).await;
     };
     let given = headers
         .get(header::AUTHORIZATION)
@@ -156,7 +179,11 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         )
             .into_response();
     }
-    match render(&state).await {
+    answer(&state).await
+}
+
+async fn answer(state: &AppState) -> Response {
+    match render(state).await {
         Ok(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "could not read the metrics");
@@ -254,6 +281,28 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
         "switchboard_message_publish_seconds",
         "From a message reaching the server to its publication to open sockets (storing it included).",
     );
+    c.socket_write.render(
+        &mut out,
+        "switchboard_message_delivery_seconds",
+        "From a message reaching the server to its being written to a socket, once per socket it goes to.",
+    );
+    c.write_wait.render(
+        &mut out,
+        "switchboard_db_write_wait_seconds",
+        "How long a write transaction waited for the database's writer connection (SQLite has one).",
+    );
+    let _ = writeln!(out, "# HELP switchboard_db_pool_connections Database connections by pool and state.\n# TYPE switchboard_db_pool_connections gauge");
+    for (pool, size, idle) in store.pool_connections() {
+        let _ = writeln!(
+            out,
+            "switchboard_db_pool_connections{{pool=\"{pool}\",state=\"idle\"}} {idle}"
+        );
+        let _ = writeln!(
+            out,
+            "switchboard_db_pool_connections{{pool=\"{pool}\",state=\"busy\"}} {}",
+            (size as usize).saturating_sub(idle)
+        );
+    }
     let gauges = state.router.gauges();
     let _ = writeln!(out, "# HELP switchboard_operators Operators present, by status (offline: connected since the start and gone).\n# TYPE switchboard_operators gauge");
     for (status, n) in &gauges.operators {

@@ -211,12 +211,23 @@ async fn write_all(
     deliveries: Vec<Delivery>,
     mut fresh: impl FnMut(&Delivery) -> bool,
 ) -> bool {
+    let mut received = Vec::new();
     for d in deliveries.iter().filter(|d| fresh(d)) {
         if socket.feed(Message::Text(d.text.to_string().into())).await.is_err() {
             return false;
         }
+        received.extend(d.received_ms);
     }
-    socket.flush().await.is_ok()
+    if socket.flush().await.is_err() {
+        return false;
+    }
+    if !received.is_empty() {
+        let now = crate::store::now_ms();
+        for at in received {
+            crate::metrics::COUNTERS.written_to_socket((now - at) as f64 / 1000.0);
+        }
+    }
+    true
 }
 
 /// What came in on a socket.

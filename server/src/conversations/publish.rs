@@ -57,6 +57,7 @@ impl Conversations {
             for_operators: Some(encode(&OperatorEvent::Message {
                 message: message.clone(),
             })),
+            received_ms: Some(message.created_at),
             ..Default::default()
         };
         self.hub.publish(Topic::Conversation(message.conversation_id), &event);

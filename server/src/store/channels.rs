@@ -71,17 +71,26 @@ pub(super) const CHANNEL_SELECT: &str =
 
 impl Store {
     pub async fn channel_by_key(&self, key: &str) -> Result<Option<ChannelRecord>, StoreError> {
-        Ok(sqlx::query_as(&format!("{CHANNEL_SELECT} WHERE public_key = $1"))
+        let row: Option<ChannelRecord> = sqlx::query_as(&format!("{CHANNEL_SELECT} WHERE public_key = $1"))
             .bind(key)
             .fetch_optional(&self.read)
-            .await?)
+            .await?;
+        row.map(|c| self.opened(c)).transpose()
     }
 
     pub async fn channel(&self, id: i64) -> Result<Option<ChannelRecord>, StoreError> {
-        Ok(sqlx::query_as(&format!("{CHANNEL_SELECT} WHERE id = $1"))
+        let row: Option<ChannelRecord> = sqlx::query_as(&format!("{CHANNEL_SELECT} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.read)
-            .await?)
+            .await?;
+        row.map(|c| self.opened(c)).transpose()
+    }
+
+    /// The channel with its secrets opened.
+    pub(super) fn opened(&self, mut c: ChannelRecord) -> Result<ChannelRecord, StoreError> {
+        c.identity_secret = self.open_secret(c.identity_secret.take())?;
+        c.provider_secret = self.open_secret(c.provider_secret.take())?;
+        Ok(c)
     }
 
     pub async fn create_channel(
@@ -173,7 +182,7 @@ impl Store {
         )
         .bind(id)
         .bind(workspace_id)
-        .bind(secret)
+        .bind(secret.map(|s| self.seal(s)).transpose()?)
         .bind(require_verified)
         .execute(&self.write)
         .await?;
@@ -195,7 +204,7 @@ impl Store {
         .bind(id)
         .bind(workspace_id)
         .bind(settings)
-        .bind(secret)
+        .bind(secret.map(|s| self.seal(s)).transpose()?)
         .execute(&self.write)
         .await?;
         Ok(())

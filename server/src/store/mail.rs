@@ -192,11 +192,12 @@ impl Store {
 
     /// The enabled e-mail channels of every workspace.
     pub async fn email_channels(&self) -> Result<Vec<super::ChannelRecord>, StoreError> {
-        Ok(sqlx::query_as(&format!(
+        let rows: Vec<super::ChannelRecord> = sqlx::query_as(&format!(
             "{} WHERE kind = 'email' AND enabled = 1 ORDER BY id",
             super::channels::CHANNEL_SELECT
         ))
         .fetch_all(&self.read)
-        .await?)
+        .await?;
+        rows.into_iter().map(|c| self.opened(c)).collect()
     }
 }

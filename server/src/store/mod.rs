@@ -25,6 +25,7 @@ mod plans;
 mod qualifications;
 pub mod reports;
 mod routing;
+pub mod sealed;
 mod upkeep;
 pub mod webhooks;
 mod workflows;
@@ -72,6 +73,10 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Sealed(#[from] sealed::Unopenable),
+    #[error("secrets cannot be kept: the store was opened without the server's key")]
+    NoSealer,
 }
 
 impl From<StoreError> for app::AppError {
@@ -163,7 +168,10 @@ where
 /// without waiting (SQLITE_BUSY) when the snapshot it read moved on meanwhile, as it does
 /// while the upkeep task restarts the log.
 pub(crate) async fn begin_write(write: &SqlitePool) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
-    write.begin_with("BEGIN IMMEDIATE").await
+    let asked = std::time::Instant::now();
+    let tx = write.begin_with("BEGIN IMMEDIATE").await;
+    crate::metrics::COUNTERS.write_waited(asked.elapsed().as_secs_f64());
+    tx
 }
 
 #[derive(Clone)]
@@ -177,6 +185,8 @@ pub struct Store {
     health: Arc<WalHealth>,
     /// Messages are stored through it, in batches (`commit.rs`).
     committer: commit::Committer,
+    /// Seals and opens secrets at rest (`sealed.rs`); set once by `use_sealer`.
+    sealer: Arc<std::sync::OnceLock<sealed::Sealer>>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -238,7 +248,58 @@ impl Store {
             upkeep,
             path,
             health: Arc::new(WalHealth::default()),
+            sealer: Arc::default(),
         })
+    }
+
+    /// Seals secrets at rest with this key from now on (once; later calls change nothing).
+    pub fn use_sealer(&self, sealer: sealed::Sealer) {
+        let _ = self.sealer.set(sealer);
+    }
+
+    /// `plain` as it is kept at rest.
+    pub(crate) fn seal(&self, plain: &str) -> Result<String, StoreError> {
+        Ok(self.sealer.get().ok_or(StoreError::NoSealer)?.seal(plain))
+    }
+
+    /// A kept secret as it was given (`None` stays `None`).
+    pub(crate) fn open_secret(&self, stored: Option<String>) -> Result<Option<String>, StoreError> {
+        match stored {
+            None => Ok(None),
+            Some(s) => Ok(Some(self.sealer.get().ok_or(StoreError::NoSealer)?.open(&s)?)),
+        }
+    }
+
+    /// Seals every kept secret that is plain (from before sealing existed) or sealed with the
+    /// previous key; one that opens with neither is left as it is and counted.
+    pub async fn seal_stored_secrets(&self) -> Result<sealed::Resealed, StoreError> {
+        let sealer = self.sealer.get().ok_or(StoreError::NoSealer)?;
+        let mut done = sealed::Resealed::default();
+        for (table, column) in sealed::COLUMNS {
+            let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+                "SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL AND {column} != ''"
+            ))
+            .fetch_all(&self.read)
+            .await?;
+            for (id, stored) in rows {
+                match sealer.open_with(&stored) {
+                    Ok((plain, true)) => {
+                        sqlx::query(&format!(
+                            "UPDATE {table} SET {column} = $2 WHERE id = $1 AND {column} = $3"
+                        ))
+                        .bind(id)
+                        .bind(sealer.seal(&plain))
+                        .bind(&stored)
+                        .execute(&self.write)
+                        .await?;
+                        done.sealed += 1;
+                    }
+                    Ok((_, false)) => {}
+                    Err(_) => done.unopenable += 1,
+                }
+            }
+        }
+        Ok(done)
     }
 
     /// A write transaction on the writer (see `begin_write`).
@@ -250,6 +311,15 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.write).await?;
         Ok(())
+    }
+
+    /// Each pool's connections: (name, open, idle), for `/metrics`.
+    pub fn pool_connections(&self) -> [(&'static str, u32, usize); 3] {
+        [
+            ("read", self.read.size(), self.read.num_idle()),
+            ("write", self.write.size(), self.write.num_idle()),
+            ("upkeep", self.upkeep.size(), self.upkeep.num_idle()),
+        ]
     }
 
     /// Answers whether the database responds, for `/readyz`.

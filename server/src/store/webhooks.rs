@@ -200,7 +200,7 @@ impl Store {
         .bind(workspace_id)
         .bind(url)
         .bind(events)
-        .bind(secret)
+        .bind(self.seal(secret)?)
         .bind(now_ms())
         .fetch_one(&self.write)
         .await?;
@@ -254,14 +254,20 @@ impl Store {
 
     /// The workspace's endpoints (or one), oldest first.
     pub async fn webhooks(&self, workspace_id: i64, only: Option<i64>) -> Result<Vec<WebhookRecord>, StoreError> {
-        Ok(sqlx::query_as(
+        let rows: Vec<WebhookRecord> = sqlx::query_as(
             "SELECT id, workspace_id, url, events, secret, enabled, disabled_reason, consecutive_failures, created_at
              FROM webhooks WHERE workspace_id = $1 AND ($2 IS NULL OR id = $2) ORDER BY id",
         )
         .bind(workspace_id)
         .bind(only)
         .fetch_all(&self.read)
-        .await?)
+        .await?;
+        rows.into_iter()
+            .map(|mut w| {
+                w.secret = self.open_secret(Some(w.secret))?.unwrap_or_default();
+                Ok(w)
+            })
+            .collect()
     }
 
     /// An endpoint's latest deliveries, newest first.
@@ -282,7 +288,7 @@ impl Store {
 
     /// Deliveries due by `now` to endpoints that are on, oldest first.
     pub async fn due_webhook_deliveries(&self, now: i64, limit: i64) -> Result<Vec<DueDelivery>, StoreError> {
-        Ok(sqlx::query_as(
+        let rows: Vec<DueDelivery> = sqlx::query_as(
             "SELECT d.id, d.webhook_id, w.workspace_id, d.event, d.payload, d.attempts, w.url, w.secret
              FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
              WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND w.enabled = 1
@@ -291,7 +297,13 @@ impl Store {
         .bind(now)
         .bind(limit)
         .fetch_all(&self.write)
-        .await?)
+        .await?;
+        rows.into_iter()
+            .map(|mut d| {
+                d.secret = self.open_secret(Some(d.secret))?.unwrap_or_default();
+                Ok(d)
+            })
+            .collect()
     }
 
     /// When the next pending delivery to an endpoint that is on is due.

@@ -41,6 +41,14 @@ pub struct WorkflowRecord {
 }
 
 impl Store {
+    /// An API key as it is kept: sealed, with `""` (take it away) and `None` as they are.
+    fn sealed_key(&self, api_key: Option<&str>) -> Result<Option<String>, StoreError> {
+        match api_key {
+            Some(k) if !k.is_empty() => Ok(Some(self.seal(k)?)),
+            other => Ok(other.map(str::to_string)),
+        }
+    }
+
     pub async fn workflow(&self, id: i64) -> Result<Option<WorkflowRecord>, StoreError> {
         let row: Option<WorkflowRecord> = sqlx::query_as(
             "SELECT id, workspace_id, name, handoff_mode, escalation_threshold, escalate_on_frustration, handoff_message,
@@ -53,6 +61,7 @@ impl Store {
         .fetch_optional(&self.read)
         .await?;
         let Some(mut workflow) = row else { return Ok(None) };
+        workflow.openai_api_key = self.open_secret(workflow.openai_api_key.take())?;
         workflow.answers =
             sqlx::query_as("SELECT question, answer FROM workflow_answers WHERE workflow_id = $1 ORDER BY id")
                 .bind(id)
@@ -116,7 +125,7 @@ impl Store {
         .bind(&s.openai_base_url)
         .bind(&s.openai_model)
         .bind(s.ai_timeout_secs)
-        .bind(api_key)
+        .bind(self.sealed_key(api_key)?)
         .bind(&s.practice_script)
         .bind(s.route_on_arrival)
         .bind(s.silent_handoff)
@@ -196,7 +205,7 @@ impl Store {
         .bind(provider)
         .bind(base_url)
         .bind(model)
-        .bind(api_key)
+        .bind(self.sealed_key(api_key)?)
         .bind(timeout_secs)
         .execute(&self.write)
         .await?;

@@ -23,6 +23,8 @@ pub struct TestApp {
     pub hub: std::sync::Arc<server::hub::Hub>,
     /// The data directory: the database files and stored attachments.
     pub data_dir: std::path::PathBuf,
+    /// `/metrics` on its own address (`SWITCHBOARD_METRICS_LISTEN`), when asked for.
+    pub metrics_base: Option<String>,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
@@ -55,6 +57,7 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
         .await
         .expect("the demo workspace is seeded");
     let base = format!("http://{}", app.addr());
+    let metrics_base = app.metrics_addr().map(|a| format!("http://{a}"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
         let _ = rx.await;
@@ -64,6 +67,7 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
         store,
         hub,
         data_dir: dir.path().to_path_buf(),
+        metrics_base,
         client: new_client(),
         _dir: dir,
         _shutdown: tx,
@@ -225,6 +229,20 @@ pub async fn result<T: serde::de::DeserializeOwned>(res: reqwest::Response) -> R
 impl TestApp {
     pub fn ws_url(&self, path: &str) -> String {
         format!("{}{path}", self.base.replacen("http://", "ws://", 1))
+    }
+
+    /// Changes the database behind the server's back, as an older version or a person with
+    /// the file would (for what the server must cope with finding there).
+    pub async fn write_sql(&self, sql: &str) {
+        use sqlx::ConnectOptions;
+        let url = format!("sqlite://{}", self.data_dir.join("switchboard.db").display());
+        let mut db = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
+            .unwrap()
+            .busy_timeout(std::time::Duration::from_secs(10))
+            .connect()
+            .await
+            .expect("the database opens");
+        sqlx::query(sql).execute(&mut db).await.unwrap();
     }
 
     /// The database as it stands, read on its own connection (for what no page shows).

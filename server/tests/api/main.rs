@@ -30,6 +30,7 @@ mod reports;
 mod rest_api;
 mod restart;
 mod routing;
+mod secrets;
 mod sms;
 mod snooze;
 mod sockets;

@@ -60,6 +60,34 @@ fn get(samples: &BTreeMap<String, f64>, series: &str) -> f64 {
 }
 
 #[tokio::test]
+async fn metrics_may_have_an_address_of_their_own() {
+    // Without a token: served there, not on the main address.
+    let app = spawn_app_with(&[("SWITCHBOARD_METRICS_LISTEN", "127.0.0.1:0")]).await;
+    let own = app.metrics_base.clone().expect("an address of its own");
+    let res = new_client().get(format!("{own}/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("switchboard_messages_stored"));
+    let main = new_client().get(format!("{}/metrics", app.base)).send().await.unwrap();
+    assert_eq!(main.status(), 404);
+    // With a token, it is asked for there too.
+    let app = spawn_app_with(&[
+        ("SWITCHBOARD_METRICS_LISTEN", "127.0.0.1:0"),
+        ("SWITCHBOARD_METRICS_TOKEN", TOKEN),
+    ])
+    .await;
+    let own = app.metrics_base.clone().unwrap();
+    let res = new_client().get(format!("{own}/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let res = new_client()
+        .get(format!("{own}/metrics"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
 async fn metrics_parse_as_prometheus_text_and_move_when_messages_flow() {
     let app = spawn_app_with(&[("SWITCHBOARD_METRICS_TOKEN", TOKEN)]).await;
     let before = scrape(&app).await;
@@ -92,6 +120,17 @@ async fn metrics_parse_as_prometheus_text_and_move_when_messages_flow() {
     let published = "switchboard_message_publish_seconds_count";
     assert!(get(&after, published) >= get(&before, published) + 2.0, "{after:?}");
     assert!(get(&after, r#"switchboard_message_publish_seconds_bucket{le="+Inf"}"#) >= get(&after, published));
+    // Both reached the visitor's socket; stores waited for the writer; the pools are shown.
+    let delivered = "switchboard_message_delivery_seconds_count";
+    assert!(get(&after, delivered) >= get(&before, delivered) + 2.0, "{after:?}");
+    let waits = "switchboard_db_write_wait_seconds_count";
+    assert!(get(&after, waits) > get(&before, waits), "{after:?}");
+    assert!(after.contains_key(r#"switchboard_db_pool_connections{pool="read",state="idle"}"#));
+    assert!(
+        get(&after, r#"switchboard_db_pool_connections{pool="write",state="idle"}"#)
+            + get(&after, r#"switchboard_db_pool_connections{pool="write",state="busy"}"#)
+            == 1.0
+    );
     let turns = r#"switchboard_assistant_turns_total{outcome="answered"}"#;
     assert!(get(&after, turns) >= get(&before, turns) + 1.0, "{after:?}");
     assert!(after.contains_key(r#"switchboard_operators{status="online"}"#));

@@ -396,8 +396,11 @@ async fn an_integrator_creates_a_contact_texts_them_hands_off_to_a_group_replies
         .ok(200);
     assert_eq!(detail["id"], id);
     assert_eq!(detail["reply_blocked"], Value::Null);
-    // Every message reached the customer only once: two texts.
-    assert_eq!(crate::sms::sent_to(&twilio, PHONE, 2).await.len(), 2);
+    // Every message reached the customer only once: the first, the reply, and the question
+    // asking them to rate the conversation when it was resolved.
+    let sent = crate::sms::sent_to(&twilio, PHONE, 3).await;
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[2].get("Body"), Some(server::conversations::rating::QUESTION));
 }
 
 #[tokio::test]

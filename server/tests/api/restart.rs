@@ -130,10 +130,15 @@ async fn an_assistant_answer_lost_in_a_restart_is_given_after_the_start() {
     let seeded = switchboard(dir.path(), &["seed-demo"]).output().unwrap();
     assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
     let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
+    let key_file = dir.path().join("secret.key");
     let use_llm = |base: String| {
         let url = url.clone();
+        let key_file = key_file.clone();
         async move {
             let store = server::store::Store::open(&url).await.unwrap();
+            // The key the server seals secrets with, from its data directory.
+            let key = std::fs::read_to_string(key_file.clone()).unwrap();
+            store.use_sealer(server::store::sealed::Sealer::new(key.trim().as_bytes(), None));
             store
                 .set_workflow_provider(1, "openai", Some(&base), Some("test-model"), Some("test-key"), 60)
                 .await
