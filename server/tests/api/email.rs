@@ -517,3 +517,55 @@ async fn a_mailbox_that_refuses_the_sign_in_is_shown_on_the_channel() {
         "the IMAP password went back to a browser"
     );
 }
+
+#[tokio::test]
+async fn an_emailed_customer_rates_the_resolved_conversation_by_answering_the_question() {
+    let app = TestApp::signed_in_as(AGENT).await;
+    let room = email_channel(&app).await;
+    let grace = "grace@customer.example";
+    let res = room
+        .deliver(&eml(
+            grace,
+            SUPPORT,
+            "Invoice copy",
+            "inv-1@customer.example",
+            "",
+            "Can I get a copy of my invoice?",
+        ))
+        .await;
+    assert_eq!(res.status(), 202);
+    let id = conversation_of(&app, grace).await[0];
+    app.take_over(id).await.unwrap();
+    app.resolve(id).await.unwrap();
+    // The question goes out as a reply in the thread.
+    let question = room.sent(grace, "How did we do?").await;
+    assert_eq!(header(&question, "Subject").as_deref(), Some("Re: Invoice copy"));
+    let asked = header(&question, "Message-ID").unwrap();
+    // The customer answers it from their mail program, quoting it below.
+    let res = room
+        .deliver(&eml(
+            grace,
+            SUPPORT,
+            "Re: Invoice copy",
+            "inv-2@customer.example",
+            &format!("In-Reply-To: {asked}\r\nReferences: <inv-1@customer.example> {asked}\r\n"),
+            "5 - thank you!\r\n\r\nOn Mon, 30 Nov 2026, Acme Support wrote:\r\n> How did we do? Reply with a number from 1 (poor) to 5 (excellent), and a comment if you like.",
+        ))
+        .await;
+    assert_eq!(res.status(), 202);
+    let rated = detail(&app, id).await;
+    assert_eq!(
+        rated.summary.status,
+        app::lifecycle::Status::Resolved,
+        "a rating does not reopen it"
+    );
+    assert!(
+        rated
+            .messages
+            .iter()
+            .any(|m| m.body == "The customer rated this conversation ★★★★★ (5/5): “thank you!”"),
+        "{:?}",
+        rated.messages.iter().map(|m| &m.body).collect::<Vec<_>>()
+    );
+    assert_eq!(conversation_of(&app, grace).await, [id], "no new conversation either");
+}
