@@ -38,9 +38,10 @@ impl Digests {
     async fn round(&self) -> Result<(), crate::store::StoreError> {
         let now = now_ms();
         for reader in self.store.digest_readers(now, self.every.as_millis() as i64).await? {
-            if self.router.is_here(reader.member_id) {
+            let me = &reader.me;
+            if self.router.is_here(me.member_id) {
                 // They see it in the console: nothing up to now is news for a digest.
-                self.store.digest_done(reader.member_id, now).await?;
+                self.store.digest_done(me.member_id, now).await?;
                 continue;
             }
             let (mine, waiting) = self.lines(&reader).await?;
@@ -48,17 +49,17 @@ impl Digests {
                 continue;
             }
             let (subject, body) = compose(&reader, &mine, &waiting, &self.public_url);
-            match self.mailer.send(&reader.name, &reader.email, &subject, &body).await {
+            match self.mailer.send(&me.name, &me.email, &subject, &body).await {
                 Ok(()) => {
                     tracing::info!(
-                        member_id = reader.member_id,
+                        member_id = me.member_id,
                         mine = mine.len(),
                         waiting = waiting.len(),
                         "e-mail digest sent"
                     );
-                    self.store.digest_done(reader.member_id, now).await?;
+                    self.store.digest_done(me.member_id, now).await?;
                 }
-                Err(e) => tracing::warn!(member_id = reader.member_id, error = %e, "could not send an e-mail digest"),
+                Err(e) => tracing::warn!(member_id = me.member_id, error = %e, "could not send an e-mail digest"),
             }
         }
         Ok(())
@@ -70,13 +71,11 @@ impl Digests {
         &self,
         reader: &DigestReader,
     ) -> Result<(Vec<DigestLine>, Vec<DigestLine>), crate::store::StoreError> {
-        let me = reader.me();
-        let mine = self.store.digest_mine(reader.member_id, reader.since).await?;
+        let me = &reader.me;
+        let mine = self.store.digest_mine(me.member_id, reader.since).await?;
         let waiting = if me.can(Scope::OperatorWrite) || me.can(Scope::ConversationsReadAll) {
-            let seen = Visibility::of(&self.store, &me).await?;
-            self.store
-                .digest_waiting(reader.workspace_id, &seen, reader.since)
-                .await?
+            let seen = Visibility::of(&self.store, me).await?;
+            self.store.digest_waiting(me.workspace_id, &seen, reader.since).await?
         } else {
             Vec::new()
         };
@@ -95,11 +94,11 @@ pub fn compose(
     let subject = format!(
         "{count} conversation{} in {} need{} you",
         if count == 1 { "" } else { "s" },
-        reader.workspace_name,
+        reader.me.workspace_name,
         if count == 1 { "s" } else { "" }
     );
     let link = |l: &DigestLine| format!("{public_url}/inbox/{}", l.conversation_id);
-    let mut body = format!("Hello {},\n\nWhile you were away:\n", reader.name);
+    let mut body = format!("Hello {},\n\nWhile you were away:\n", reader.me.name);
     if !mine.is_empty() {
         body.push_str("\nYour conversations with new messages from the customer:\n");
         for l in mine {
@@ -140,13 +139,18 @@ mod tests {
 
     fn reader() -> DigestReader {
         DigestReader {
-            member_id: 3,
-            workspace_id: 1,
-            workspace_name: "Acme Support".into(),
-            name: "Sam Agent".into(),
-            email: "sam@example.com".into(),
-            role: app::Role::Agent,
-            managers_handle_chats: false,
+            me: app::Me {
+                member_id: 3,
+                workspace_id: 1,
+                workspace_name: "Acme Support".into(),
+                name: "Sam Agent".into(),
+                email: "sam@example.com".into(),
+                role: app::Role::Agent,
+                token_scopes: None,
+                managers_handle_chats: false,
+                instance_admin: false,
+                alerts: app::AlertPreferences::default(),
+            },
             since: 0,
         }
     }

@@ -258,52 +258,117 @@ fn header_block_follows(rest: &[&str]) -> bool {
 /// Takes in one e-mail for the channel: dedupes it by Message-ID, finds or makes the contact
 /// and the conversation, keeps the original and its files, and hands the new text to the
 /// conversation service (which has the assistant answer, as on chat).
-pub async fn receive(
-    state: &AppState,
-    channel: &ChannelRecord,
-    settings: &EmailSettings,
-    raw: &[u8],
-) -> Result<Outcome, AppError> {
+/// What an inbound e-mail is, read from its bytes alone (no lookups): for the ingest, and
+/// for the fuzz target that feeds it hostile bytes.
+pub enum Reading<'a> {
+    /// Not to be stored or answered (our own e-mail back, an automatic reply).
+    Ignored(&'static str),
+    /// A delivery report: the Message-ID of the e-mail it is about, and why.
+    Bounce {
+        original: Option<String>,
+        reason: String,
+    },
+    Customer(Inbound<'a>),
+}
+
+/// A customer's e-mail, as read.
+pub struct Inbound<'a> {
+    pub message: mail_parser::Message<'a>,
+    pub from: String,
+    pub name: Option<String>,
+    /// Its Message-ID, or a digest of the bytes when it has none.
+    pub message_id: String,
+    pub subject: Option<String>,
+    /// The new text (quoted history trimmed), NULs removed, at most a message's length.
+    pub text: String,
+}
+
+/// Reads an e-mail delivered to `our_address`.
+pub fn read<'a>(raw: &'a [u8], our_address: &str) -> Result<Reading<'a>, AppError> {
     let message = MessageParser::default()
         .parse(raw)
         .filter(|m| m.from().is_some() || bounce(m))
         .ok_or_else(|| AppError::invalid("E-mail", "is not an e-mail (RFC 5322 with a From header)"))?;
     if message
         .header_raw(LOOP_HEADER)
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case(&settings.address))
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(our_address))
     {
-        return Ok(Outcome::Ignored("our own e-mail"));
+        return Ok(Reading::Ignored("our own e-mail"));
     }
     if bounce(&message) {
         let (original, reason) = bounced(&message);
-        if let Some(original) = original {
-            if let Some(moved) = state
-                .store
-                .provider_report(channel.workspace_id, &original, DeliveryStatus::Failed, Some(&reason))
-                .await?
-            {
-                state
-                    .conversations
-                    .publish_delivery(moved.conversation_id, moved.seq, moved.delivery);
-            }
-        }
-        return Ok(Outcome::Bounce);
+        return Ok(Reading::Bounce { original, reason });
     }
     if automatic(&message) {
-        return Ok(Outcome::Ignored("automatic reply"));
+        return Ok(Reading::Ignored("automatic reply"));
     }
     let sender = message.from().and_then(|a| a.first());
     let from = sender
         .and_then(|a| a.address())
         .and_then(app::contacts::email_address)
         .ok_or_else(|| AppError::invalid("From", "is not an e-mail address"))?;
-    if from == settings.address {
-        return Ok(Outcome::Ignored("our own e-mail"));
+    if from == our_address {
+        return Ok(Reading::Ignored("our own e-mail"));
     }
     let message_id = match message.message_id() {
         Some(id) if !id.trim().is_empty() && id.len() <= 250 => id.trim().to_string(),
         _ => format!("sha256:{:x}", sha2::Sha256::digest(raw)),
     };
+    let name = sender
+        .and_then(|a| a.name())
+        .map(|n| n.trim().chars().take(100).collect::<String>())
+        .filter(|n| !n.is_empty() && !n.contains('@'));
+    let subject = message
+        .subject()
+        .map(|s| s.trim().chars().take(200).collect::<String>())
+        .filter(|s| !s.is_empty());
+    let text = message
+        .body_text(0)
+        .map(|b| new_text(&b.replace('\0', "")))
+        .unwrap_or_default();
+    let text: String = text.chars().take(app::events::MAX_MESSAGE_CHARS).collect();
+    Ok(Reading::Customer(Inbound {
+        message,
+        from,
+        name,
+        message_id,
+        subject,
+        text,
+    }))
+}
+
+pub async fn receive(
+    state: &AppState,
+    channel: &ChannelRecord,
+    settings: &EmailSettings,
+    raw: &[u8],
+) -> Result<Outcome, AppError> {
+    let inbound = match read(raw, &settings.address)? {
+        Reading::Ignored(why) => return Ok(Outcome::Ignored(why)),
+        Reading::Bounce { original, reason } => {
+            if let Some(original) = original {
+                if let Some(moved) = state
+                    .store
+                    .provider_report(channel.workspace_id, &original, DeliveryStatus::Failed, Some(&reason))
+                    .await?
+                {
+                    state
+                        .conversations
+                        .publish_delivery(moved.conversation_id, moved.seq, moved.delivery);
+                }
+            }
+            return Ok(Outcome::Bounce);
+        }
+        Reading::Customer(inbound) => inbound,
+    };
+    let Inbound {
+        message,
+        from,
+        name,
+        message_id,
+        subject,
+        text,
+    } = inbound;
     if state
         .store
         .has_provider_message(channel.workspace_id, &message_id)
@@ -311,21 +376,8 @@ pub async fn receive(
     {
         return Ok(Outcome::Duplicate);
     }
-    let name = sender
-        .and_then(|a| a.name())
-        .map(|n| n.trim().chars().take(100).collect::<String>())
-        .filter(|n| !n.is_empty() && !n.contains('@'));
     let contact = customer(&state.store, channel, &from, name.as_deref()).await?;
-    let subject = message
-        .subject()
-        .map(|s| s.trim().chars().take(200).collect::<String>())
-        .filter(|s| !s.is_empty());
     let conversation_id = thread(state, channel, contact, &message, subject.as_deref()).await?;
-    let text = message
-        .body_text(0)
-        .map(|b| new_text(&b.replace('\0', "")))
-        .unwrap_or_default();
-    let text: String = text.chars().take(app::events::MAX_MESSAGE_CHARS).collect();
     let files = keep_files(state, channel, &message, conversation_id, contact).await;
     if text.trim().is_empty() && files.is_empty() {
         return Err(AppError::invalid("E-mail", "has neither text nor files"));

@@ -1,42 +1,18 @@
 //! What an e-mail digest reads: members who want one and are due, and what waited for them.
 
-use app::{AlertPreferences, Me, Role};
+use app::Me;
 
+use super::members::ME_COLUMNS;
 use super::{Store, StoreError};
 use crate::conversations::visibility::Visibility;
 
 /// A member who asked for a digest and has not had one for the interval.
 #[derive(Debug, sqlx::FromRow)]
 pub struct DigestReader {
-    pub member_id: i64,
-    pub workspace_id: i64,
-    pub workspace_name: String,
-    pub name: String,
-    pub email: String,
-    pub role: Role,
-    pub managers_handle_chats: bool,
+    #[sqlx(flatten)]
+    pub me: Me,
     /// What came after this (Unix ms) is new to them.
     pub since: i64,
-}
-
-impl DigestReader {
-    pub fn me(&self) -> Me {
-        Me {
-            member_id: self.member_id,
-            workspace_id: self.workspace_id,
-            workspace_name: self.workspace_name.clone(),
-            name: self.name.clone(),
-            email: self.email.clone(),
-            role: self.role,
-            token_scopes: None,
-            managers_handle_chats: self.managers_handle_chats,
-            instance_admin: false,
-            alerts: AlertPreferences {
-                email_digest: true,
-                ..AlertPreferences::default()
-            },
-        }
-    }
 }
 
 /// One line of a digest: a conversation, and how much waited in it.
@@ -54,12 +30,11 @@ pub struct DigestLine {
 impl Store {
     /// Members who want a digest and had none (or were last here) at least `every_ms` ago.
     pub async fn digest_readers(&self, now: i64, every_ms: i64) -> Result<Vec<DigestReader>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT m.id AS member_id, m.workspace_id, w.name AS workspace_name, m.name, m.email, m.role,
-                    w.managers_handle_chats, COALESCE(m.digest_sent_at, 0) AS since
+        Ok(sqlx::query_as(&format!(
+            "SELECT {ME_COLUMNS}, COALESCE(m.digest_sent_at, 0) AS since
              FROM members m JOIN workspaces w ON w.id = m.workspace_id
-             WHERE m.active AND m.alert_digest AND COALESCE(m.digest_sent_at, 0) <= $1",
-        )
+             WHERE m.active AND m.alert_digest AND COALESCE(m.digest_sent_at, 0) <= $1"
+        ))
         .bind(now - every_ms)
         .fetch_all(&self.read)
         .await?)

@@ -5,7 +5,6 @@ use app::auth::{PasswordResetView, ResetRequested};
 use app::people::Invitation;
 use app::AppError;
 
-use crate::fake_smtp::FakeSmtp;
 use crate::helpers::*;
 use crate::process::switchboard;
 
@@ -90,14 +89,8 @@ async fn a_member_changes_their_password_and_their_other_devices_are_signed_out(
 
 #[tokio::test]
 async fn a_forgotten_password_is_reset_with_an_emailed_link_that_works_once() {
-    let smtp = FakeSmtp::start("mailer", "s3cret-pass", "bounce").await;
-    let url = smtp.url("mailer", "s3cret-pass");
-    let app = spawn_app_with(&[
-        ("SWITCHBOARD_SMTP_URL", url.as_str()),
-        ("SWITCHBOARD_MAIL_FROM", "support@acme.example"),
-        ("SWITCHBOARD_PUBLIC_URL", "https://chat.acme.example"),
-    ])
-    .await;
+    let (app, smtp) =
+        crate::fake_smtp::spawn_app_with_mail(&[("SWITCHBOARD_PUBLIC_URL", "https://chat.acme.example")]).await;
     let phone = TestApp::client_signed_in(&app, AGENT).await;
 
     // Known and unknown addresses get the same answer; only the known one gets an e-mail.
@@ -171,13 +164,7 @@ async fn a_forgotten_password_is_reset_with_an_emailed_link_that_works_once() {
 
 #[tokio::test]
 async fn reset_e_mails_for_one_address_are_limited() {
-    let smtp = FakeSmtp::start("mailer", "s3cret-pass", "bounce").await;
-    let url = smtp.url("mailer", "s3cret-pass");
-    let app = spawn_app_with(&[
-        ("SWITCHBOARD_SMTP_URL", url.as_str()),
-        ("SWITCHBOARD_MAIL_FROM", "support@acme.example"),
-    ])
-    .await;
+    let (app, smtp) = crate::fake_smtp::spawn_app_with_mail(&[]).await;
     for _ in 0..3 {
         assert_eq!(app.call("auth/request_reset", &[("email", ADMIN)]).await.status(), 200);
     }

@@ -192,3 +192,17 @@ fn decode_base64(s: &str) -> Vec<u8> {
     }
     out
 }
+
+/// Starts Switchboard sending its e-mail to a fresh fake mail server (user `mailer`, refusing
+/// recipients containing "bounce"), from support@acme.example unless `settings` say otherwise;
+/// `settings` come first and win.
+pub async fn spawn_app_with_mail(settings: &[(&str, &str)]) -> (crate::helpers::TestApp, FakeSmtp) {
+    let smtp = FakeSmtp::start("mailer", "s3cret-pass", "bounce").await;
+    let url = smtp.url("mailer", "s3cret-pass");
+    let mut all = settings.to_vec();
+    all.extend([
+        ("SWITCHBOARD_SMTP_URL", url.as_str()),
+        ("SWITCHBOARD_MAIL_FROM", "support@acme.example"),
+    ]);
+    (crate::helpers::spawn_app_with(&all).await, smtp)
+}

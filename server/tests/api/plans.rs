@@ -229,11 +229,7 @@ async fn account_managers_handle_chats_only_while_the_plan_allows_it() {
 
 #[tokio::test]
 async fn alert_preferences_are_kept_on_the_server_and_an_away_member_gets_a_digest() {
-    let smtp = FakeSmtp::start("mailer", "s3cret-pass", "bounce").await;
-    let url = smtp.url("mailer", "s3cret-pass");
-    let app = spawn_app_with(&[
-        ("SWITCHBOARD_SMTP_URL", url.as_str()),
-        ("SWITCHBOARD_MAIL_FROM", "support@acme.example"),
+    let (app, smtp) = crate::fake_smtp::spawn_app_with_mail(&[
         ("SWITCHBOARD_PUBLIC_URL", "https://chat.acme.example"),
         ("SWITCHBOARD_DIGEST_EVERY_SECS", "1"),
     ])

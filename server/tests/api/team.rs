@@ -303,10 +303,7 @@ async fn a_members_own_chat_limit_overrides_the_workspace_default() {
 
 #[tokio::test]
 async fn with_a_mail_server_configured_the_invitation_link_is_emailed_to_the_person() {
-    let smtp = crate::fake_smtp::FakeSmtp::start("mailer", "s3cret-pass", "bounce").await;
-    let url = smtp.url("mailer", "s3cret-pass");
-    let app = spawn_app_with(&[
-        ("SWITCHBOARD_SMTP_URL", url.as_str()),
+    let (app, smtp) = crate::fake_smtp::spawn_app_with_mail(&[
         ("SWITCHBOARD_MAIL_FROM", "Acme Support <support@acme.example>"),
         ("SWITCHBOARD_PUBLIC_URL", "https://chat.acme.example"),
     ])
@@ -341,13 +338,7 @@ async fn with_a_mail_server_configured_the_invitation_link_is_emailed_to_the_per
 
 #[tokio::test]
 async fn an_invitation_email_the_server_refuses_still_leaves_a_working_link_and_says_why() {
-    let smtp = crate::fake_smtp::FakeSmtp::start("mailer", "s3cret-pass", "bounce").await;
-    let url = smtp.url("mailer", "s3cret-pass");
-    let app = spawn_app_with(&[
-        ("SWITCHBOARD_SMTP_URL", url.as_str()),
-        ("SWITCHBOARD_MAIL_FROM", "support@acme.example"),
-    ])
-    .await;
+    let (app, smtp) = crate::fake_smtp::spawn_app_with_mail(&[]).await;
     let admin = TestApp::client_signed_in(&app, ADMIN).await;
     let invitation: Invitation = result(
         app.call_with(

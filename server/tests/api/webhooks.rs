@@ -15,7 +15,6 @@ use serde_json::Value;
 use app::integrations::{WebhookDeliveryView, WebhookView};
 use app::AppError;
 
-use crate::fake_smtp::FakeSmtp;
 use crate::helpers::*;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -244,14 +243,7 @@ async fn a_conversation_s_life_reaches_the_endpoint_signed_and_a_failed_delivery
 
 #[tokio::test]
 async fn an_endpoint_that_keeps_failing_is_turned_off_and_its_admins_are_told() {
-    let smtp = FakeSmtp::start("mailer", "s3cret-pass", "bounce").await;
-    let url = smtp.url("mailer", "s3cret-pass");
-    let mut settings = policy().to_vec();
-    settings.extend([
-        ("SWITCHBOARD_SMTP_URL", url.as_str()),
-        ("SWITCHBOARD_MAIL_FROM", "support@acme.example"),
-    ]);
-    let app = spawn_app_with(&settings).await;
+    let (app, smtp) = crate::fake_smtp::spawn_app_with_mail(&policy()).await;
     let admin = TestApp::client_signed_in(&app, ADMIN).await;
     let down = Endpoint::start(&[500; 100]).await;
     let hook = register(&app, &admin, &down, "message.created").await.unwrap();
