@@ -108,7 +108,9 @@ test("signing out everywhere ends the session in another browser too", async ({ 
   await expect(onLaptop).toHaveURL(/\/sign-in\?reason=signed_out/);
   await expect(onLaptop.getByTestId("sign-in-notice")).toHaveText("You are signed out.");
 
-  // The other browser's session is gone too: the next page asks to sign in.
+  // The other browser's session is gone too: its open console goes to sign in by itself,
+  // and opening a page again asks to sign in.
+  await expect(onPhone).toHaveURL(/\/sign-in\?reason=/);
   await onPhone.goto("/inbox");
   await expect(onPhone).toHaveURL(/\/sign-in/);
   await laptop.close();

@@ -221,7 +221,9 @@ pub(super) async fn store_message(
     };
     let mut message = row.into_view();
     move_for_message(conn, &message, event, before, after).await?;
-    super::webhooks::enqueue_message(&mut *conn, conversation_id, message.seq).await?;
+    if found.wants_messages {
+        super::webhooks::enqueue_message(&mut *conn, conversation_id, message.seq).await?;
+    }
     super::webhooks::enqueue_changes(&mut *conn, conversation_id, before, after).await?;
     if !m.attachments.is_empty() {
         bind_attachments(conn, conversation_id, m, message.seq).await?;

@@ -40,6 +40,9 @@ pub(super) struct Standing {
     escalated: bool,
     /// The channel it came on: replies on a provider's channel go out through the outbox.
     pub channel_kind: ChannelKind,
+    /// An endpoint of the workspace wants `message.created` (read in the same statement, so
+    /// the message insert skips the webhook queue's statement when none does).
+    pub wants_messages: bool,
 }
 
 impl Standing {
@@ -61,7 +64,9 @@ where
 {
     sqlx::query_as(
         "SELECT workspace_id, last_seq, status, handler, assignee_id, escalated_at IS NOT NULL AS escalated,
-            (SELECT kind FROM channels WHERE id = conversations.channel_id) AS channel_kind
+            (SELECT kind FROM channels WHERE id = conversations.channel_id) AS channel_kind,
+            EXISTS (SELECT 1 FROM webhooks w WHERE w.workspace_id = conversations.workspace_id AND w.enabled = 1
+                    AND instr(' ' || w.events || ' ', ' message.created ') > 0) AS wants_messages
          FROM conversations WHERE id = $1",
     )
     .bind(conversation_id)
