@@ -361,34 +361,27 @@ pub async fn receive(
         }
         Reading::Customer(inbound) => inbound,
     };
-    let Inbound {
-        message,
-        from,
-        name,
-        message_id,
-        subject,
-        text,
-    } = inbound;
+    let (message, message_id, text) = (&inbound.message, &inbound.message_id, &inbound.text);
     if state
         .store
-        .has_provider_message(channel.workspace_id, &message_id)
+        .has_provider_message(channel.workspace_id, message_id)
         .await?
     {
         return Ok(Outcome::Duplicate);
     }
-    let contact = customer(&state.store, channel, &from, name.as_deref()).await?;
-    let conversation_id = thread(state, channel, contact, &message, subject.as_deref()).await?;
-    let files = keep_files(state, channel, &message, conversation_id, contact).await;
+    let contact = customer(&state.store, channel, &inbound.from, inbound.name.as_deref()).await?;
+    let conversation_id = thread(state, channel, contact, message, inbound.subject.as_deref()).await?;
+    let files = keep_files(state, channel, message, conversation_id, contact).await;
     if text.trim().is_empty() && files.is_empty() {
         return Err(AppError::invalid("E-mail", "has neither text nor files"));
     }
     state
         .store
-        .keep_inbound_mail(channel.workspace_id, conversation_id, &message_id, raw)
+        .keep_inbound_mail(channel.workspace_id, conversation_id, message_id, raw)
         .await?;
     let appended = state
         .conversations
-        .provider_message(conversation_id, &text, &message_id, &files)
+        .provider_message(conversation_id, text, message_id, &files)
         .await?;
     if appended.duplicate {
         return Ok(Outcome::Duplicate);
