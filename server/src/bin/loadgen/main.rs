@@ -11,6 +11,7 @@ mod measure;
 mod relay;
 mod report;
 mod soak;
+mod sockets;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -40,6 +41,9 @@ enum Command {
     /// Visitors chatting with the assistant for minutes while the database files and the
     /// server's memory are sampled (the endurance load).
     Soak(soak::SoakArgs),
+    /// Idle visitor sockets opened in steps, with the server's memory after each: the memory
+    /// one socket costs, and whether it grows in a straight line.
+    Sockets(sockets::SocketsArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -171,6 +175,19 @@ async fn main() {
                 let _ = tcp.set_nodelay(true);
             });
             axum::serve(listener, relay::router()).await.expect("the relay serves");
+        }
+        Command::Sockets(args) => {
+            let result = async {
+                let addr = clients::loopback(&args.switchboard)?;
+                let most = args.steps.iter().copied().max().unwrap_or(0);
+                let tokens = tokens(Kind::Switchboard, &Http::new(addr), most, 0).await?;
+                sockets::run(args, addr, tokens).await
+            }
+            .await;
+            if let Err(e) = result {
+                eprintln!("loadgen: {e}");
+                std::process::exit(1);
+            }
         }
         Command::Soak(args) => {
             let result = async {
