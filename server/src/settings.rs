@@ -28,6 +28,7 @@ impl app::settings::SettingsApi for Settings {
         Ok(SettingsView {
             settings: self.store.workspace_settings(me.workspace_id).await?,
             plan: self.store.workspace_plan(me.workspace_id).await?.plan,
+            seats_in_use: self.router.seats_in_use(me.workspace_id),
         })
     }
 
@@ -78,7 +79,11 @@ impl Instance {
 #[async_trait::async_trait]
 impl app::instance::InstanceApi for Instance {
     async fn workspaces(&self, _me: &Me) -> Result<Vec<WorkspacePlan>, AppError> {
-        Ok(self.store.workspace_plans().await?)
+        let mut all = self.store.workspace_plans().await?;
+        for w in &mut all {
+            w.seats_in_use = self.router.seats_in_use(w.workspace_id);
+        }
+        Ok(all)
     }
 
     async fn set_plan(&self, me: &Me, workspace_id: i64, plan: Plan) -> Result<WorkspacePlan, AppError> {

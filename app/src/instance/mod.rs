@@ -18,4 +18,7 @@ pub struct WorkspacePlan {
     /// Active members.
     pub members: i64,
     pub plan: Plan,
+    /// Human-agent seats held now (by live operators).
+    #[serde(default)]
+    pub seats_in_use: i64,
 }

@@ -66,7 +66,7 @@ fn PlanCard(workspace: WorkspacePlan, yours: bool) -> impl IntoView {
                     {workspace.workspace_name.clone()}
                     {yours.then(|| view! { <span class="ml-2 rounded-full bg-sky-50 px-2 py-0.5 text-xs font-medium text-sky-800">"Your workspace"</span> })}
                 </h2>
-                <p class="text-sm text-slate-500">{format!("Workspace {} · {} active members", id, workspace.members)}</p>
+                <p class="text-sm text-slate-500">{format!("Workspace {} · {} active members · {} of {} seats in use", id, workspace.members, workspace.seats_in_use, plan.human_agents)}</p>
             </div>
             <ActionForm action=save attr:class="space-y-4" attr:aria-label=format!("Plan of {}", workspace.workspace_name)>
                 <input type="hidden" name="workspace_id" value=id.to_string()/>

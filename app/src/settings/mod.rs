@@ -62,6 +62,9 @@ impl Plan {
 pub struct SettingsView {
     pub settings: WorkspaceSettings,
     pub plan: Plan,
+    /// Human-agent seats held now (by live operators).
+    #[serde(default)]
+    pub seats_in_use: i64,
 }
 
 impl WorkspaceSettings {

@@ -24,7 +24,7 @@ pub fn SettingsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match settings.await {
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                        Ok(s) => view! { <PlanSummary plan=s.plan.clone()/> <SettingsForm current=s update/> }.into_any(),
+                        Ok(s) => view! { <PlanSummary plan=s.plan.clone() in_use=s.seats_in_use/> <SettingsForm current=s update/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -38,10 +38,10 @@ const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 p
 
 /// The workspace's plan, read-only: only the instance's administrators change it.
 #[component]
-fn PlanSummary(plan: Plan) -> impl IntoView {
+fn PlanSummary(plan: Plan, in_use: i64) -> impl IntoView {
     let on_off = |on: bool| if on { "On" } else { "Off" };
     let rows = [
-        ("Human agent seats", plan.human_agents.to_string()),
+        ("Human agent seats", format!("{} ({in_use} in use)", plan.human_agents)),
         ("Operators", on_off(plan.operator_enabled).to_string()),
         ("Live presence", on_off(plan.presence_enabled).to_string()),
         (

@@ -45,6 +45,11 @@ impl Router {
         Ok(())
     }
 
+    /// How many of the workspace's human-agent seats live operators hold now.
+    pub fn seats_in_use(&self, workspace_id: i64) -> i64 {
+        self.lock().presence.of(workspace_id).filter(|(_, o)| o.seated).count() as i64
+    }
+
     /// Whether the member has the console open and is not away (for e-mail digests).
     pub fn is_here(&self, member_id: i64) -> bool {
         self.lock()

@@ -33,6 +33,8 @@ impl From<PlanRow> for WorkspacePlan {
                 presence_enabled: r.presence_enabled,
                 managers_handle_chats: r.managers_handle_chats,
             },
+            // Presence is the router's: the caller fills it in.
+            seats_in_use: 0,
         }
     }
 }

@@ -206,6 +206,8 @@ async fn account_managers_handle_chats_only_while_the_plan_allows_it() {
     let joined: GroupSummary = result(app.call("groups/member", &join).await).await.unwrap();
     assert!(joined.members.contains(&"Account Manager".to_string()), "{joined:?}");
     let mut console = live_operator(&app, AM).await;
+    // The live account manager holds one of the plan's seats, as the admin's Settings show.
+    assert_eq!(app.settings().await.unwrap().seats_in_use, 1);
     let res = app.call_with(&am, "inbox/take_over", &[("id", &id)]).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 
