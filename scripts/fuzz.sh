@@ -5,6 +5,7 @@
 # keeps what libFuzzer found new; a crash stops the script with the input in fuzz/artifacts/.
 #   ./scripts/fuzz.sh                 # every target
 #   RUNS=100000 ./scripts/fuzz.sh email socket_frames
+#   MAX_SECONDS=600 ./scripts/fuzz.sh  # each target stops after 10 minutes if not done sooner
 # cargo-fuzz needs nightly flags: RUSTC_BOOTSTRAP=1 lets the stable toolchain take them. The
 # sanitizer is off (safe Rust; a panic or a failed assertion is what is looked for), the build
 # optimised. Not part of the test command (it is a long run); the figures are in BENCHMARKS.md.
@@ -14,6 +15,7 @@ command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/switchboard/target/fuzz}"
 RUNS="${RUNS:-10000000}"
+MAX_SECONDS="${MAX_SECONDS:-0}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cargo fuzz list --fuzz-dir fuzz)
@@ -23,7 +25,7 @@ for t in "${targets[@]}"; do
   echo "==> $t: $RUNS runs"
   start=$(date +%s)
   cargo fuzz run --fuzz-dir fuzz --sanitizer none -O "$t" "fuzz/corpus/$t" -- \
-    -runs="$RUNS" -max_len=65536 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+    -runs="$RUNS" -max_total_time="$MAX_SECONDS" -max_len=65536 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
     > "fuzz/logs/$t.log" 2>&1 || { tail -40 "fuzz/logs/$t.log"; exit 1; }
   end=$(date +%s)
   corpus=$(ls "fuzz/corpus/$t" | wc -l)
