@@ -27,6 +27,7 @@ test("an instance administrator changes a workspace's plan, which its admin then
   await card.getByLabel("Operators", { exact: true }).check();
   await card.getByRole("button", { name: "Save plan" }).click();
   await expect(card.getByRole("status")).toHaveText("Plan saved.");
+  await expect(card).toContainText("0 of 2 seats in use");
   await snap(page, "plans");
 
   // The workspace's admin sees the new plan in Settings, and the account managers' column

@@ -57,6 +57,12 @@ fn PlanCard(workspace: WorkspacePlan, yours: bool) -> impl IntoView {
     let id = workspace.workspace_id;
     let field = move |name: &str| format!("plan-{id}-{name}");
     let plan = workspace.plan;
+    let (members, in_use, first_seats) = (workspace.members, workspace.seats_in_use, plan.human_agents);
+    // The seats as last saved.
+    let seats = move || match save.value().get() {
+        Some(Ok(saved)) => saved.plan.human_agents,
+        _ => first_seats,
+    };
     let heading = format!("plan-{id}-heading");
     let labelled_by = heading.clone();
     view! {
@@ -66,7 +72,7 @@ fn PlanCard(workspace: WorkspacePlan, yours: bool) -> impl IntoView {
                     {workspace.workspace_name.clone()}
                     {yours.then(|| view! { <span class="ml-2 rounded-full bg-sky-50 px-2 py-0.5 text-xs font-medium text-sky-800">"Your workspace"</span> })}
                 </h2>
-                <p class="text-sm text-slate-500">{format!("Workspace {} · {} active members · {} of {} seats in use", id, workspace.members, workspace.seats_in_use, plan.human_agents)}</p>
+                <p class="text-sm text-slate-500">{move || format!("Workspace {id} · {members} active members · {in_use} of {} seats in use", seats())}</p>
             </div>
             <ActionForm action=save attr:class="space-y-4" attr:aria-label=format!("Plan of {}", workspace.workspace_name)>
                 <input type="hidden" name="workspace_id" value=id.to_string()/>
