@@ -85,16 +85,19 @@ impl OperatorLink {
                         // The session ended (signed out, expired, idle): sign in again, then
                         // come back here. The reason is the server's error in words.
                         if code == SESSION_ENDED {
-                            let why = if reason == crate::AppError::SessionExpired.to_string() {
-                                "expired"
-                            } else {
-                                "signed_out"
-                            };
-                            if let Some(w) = web_sys::window() {
-                                let here = w.location().pathname().unwrap_or_default();
-                                let next = js_sys::encode_uri_component(&here);
-                                let _ = w.location().assign(&format!("/sign-in?reason={why}&next={next}"));
-                            }
+                            let expired = reason == crate::AppError::SessionExpired.to_string();
+                            to_sign_in(expired);
+                        } else if code == CONNECTION_REFUSED {
+                            // The socket did not open at all: a browser is not shown why, and a
+                            // session that ended before the socket opened is refused this way.
+                            // Ask whether this browser is still signed in.
+                            leptos::task::spawn_local(async move {
+                                if let Err(e) = crate::auth::current_member().await {
+                                    if e.needs_sign_in() {
+                                        to_sign_in(matches!(e, crate::AppError::SessionExpired));
+                                    }
+                                }
+                            });
                         }
                     },
                 );
@@ -204,3 +207,19 @@ impl OperatorLink {
         id
     }
 }
+
+/// Goes to the sign-in page, coming back here after signing in.
+#[cfg(feature = "hydrate")]
+fn to_sign_in(expired: bool) {
+    let why = if expired { "expired" } else { "signed_out" };
+    if let Some(w) = web_sys::window() {
+        let here = w.location().pathname().unwrap_or_default();
+        let next = js_sys::encode_uri_component(&here);
+        let _ = w.location().assign(&format!("/sign-in?reason={why}&next={next}"));
+    }
+}
+
+/// The close code a browser reports for a socket that closed without a closing handshake,
+/// which includes an upgrade the server refused.
+#[cfg(feature = "hydrate")]
+const CONNECTION_REFUSED: u16 = 1006;

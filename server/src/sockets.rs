@@ -436,6 +436,17 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
             return;
         }
     };
+    // The session may have ended between the upgrade's check and the subscription above (its
+    // closing then went by unheard): check again now that no closing can be missed.
+    if let Err(e) = state.sessions.member(&session).await {
+        let _ = socket
+            .send(Message::Close(Some(CloseFrame {
+                code: SESSION_ENDED,
+                reason: e.to_string().into(),
+            })))
+            .await;
+        return;
+    }
     let audience = Audience::Operator(visibility);
     hub.subscribe(Topic::Workspace(me.workspace_id), id, audience.clone(), tx.clone());
     hub.subscribe(Topic::Member(me.member_id), id, audience.clone(), tx.clone());
