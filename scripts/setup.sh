@@ -67,6 +67,16 @@ setup_node() {
   fi
 }
 
+setup_postgres() {
+  # The tests start throwaway PostgreSQL servers of their own (in temporary folders, as the
+  # postgres user when run as root); they need Debian's server programs, not a running server.
+  if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    note "PostgreSQL: $(ls -d /usr/lib/postgresql/*/ | xargs -n1 basename | sort -n | tail -n1)"
+    return
+  fi
+  apt_install /usr/lib/postgresql/15/bin/initdb postgresql
+}
+
 setup_end2end() {
   apt_install /usr/bin/chromium chromium
   if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then

@@ -7,6 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 step "Checking tools"
 setup_rust
 setup_node
+setup_postgres
 setup_end2end
 
 cd "$ROOT"
@@ -18,8 +19,11 @@ PLAIN_TARGET="$TARGET/plain"
 step "Unit tests of the shared app crate"
 CARGO_TARGET_DIR="$PLAIN_TARGET" cargo test -p app --features ssr
 
-step "Unit and integration tests of the server"
+step "Unit and integration tests of the server (SQLite; the store's conformance also on PostgreSQL)"
 CARGO_TARGET_DIR="$PLAIN_TARGET" cargo test -p server
+
+step "The integration tests again, on PostgreSQL (a throwaway server, a database per test)"
+SWITCHBOARD_TEST_DATABASE=postgres CARGO_TARGET_DIR="$PLAIN_TARGET" cargo test -p server --test api
 
 step "Building the site for the end-to-end tests"
 CARGO_TARGET_DIR="$TARGET" cargo leptos build --split

@@ -61,7 +61,7 @@ impl Scope {
 /// Support Agent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::Type))]
-#[cfg_attr(feature = "ssr", sqlx(rename_all = "snake_case"))]
+#[cfg_attr(feature = "ssr", sqlx(rename_all = "snake_case", type_name = "text"))]
 pub enum Role {
     Owner,
     Admin,

@@ -13,7 +13,7 @@ macro_rules! words {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "ssr", derive(sqlx::Type))]
         #[serde(rename_all = "snake_case")]
-        #[cfg_attr(feature = "ssr", sqlx(rename_all = "snake_case"))]
+        #[cfg_attr(feature = "ssr", sqlx(rename_all = "snake_case", type_name = "text"))]
         pub enum $name {
             $($(#[$vmeta])* $variant),+
         }

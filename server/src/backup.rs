@@ -95,8 +95,21 @@ fn empty_or_missing(dir: &Path) -> bool {
     }
 }
 
+/// Backups are of SQLite's file; PostgreSQL has its own tools, which the error names.
+fn sqlite_only(config: &Config, instead: &str) -> Result<(), String> {
+    if crate::store::is_postgres(config.database_url.expose()) {
+        return Err(format!(
+            "this Switchboard keeps its data in PostgreSQL: {instead}, and copy {} and the {} folder with it",
+            config.data_dir.join(KEY).display(),
+            config.data_dir.join(FILES).display()
+        ));
+    }
+    Ok(())
+}
+
 /// Backs up the Switchboard `config` describes into the folder `to` (new or empty), online.
 pub async fn backup(config: &Config, to: &Path) -> Result<Manifest, String> {
+    sqlite_only(config, "back the database up with pg_dump")?;
     if !empty_or_missing(to) {
         return Err(format!("{} is not empty: back up into a new folder", to.display()));
     }
@@ -105,7 +118,9 @@ pub async fn backup(config: &Config, to: &Path) -> Result<Manifest, String> {
     let copy = to.join(DATABASE);
     let vacuumed = store.vacuum_into(&copy).await;
     store.close().await;
-    vacuumed.map_err(|e| format!("could not copy the database: {e}"))?;
+    vacuumed
+        .map_err(|e| format!("could not copy the database: {e}"))?
+        .ok_or("the database is not SQLite's: back it up with its own tools")?;
     let has_key = config.secret_key.is_none();
     if has_key {
         std::fs::copy(config.data_dir.join(KEY), to.join(KEY))
@@ -131,6 +146,7 @@ pub async fn backup(config: &Config, to: &Path) -> Result<Manifest, String> {
 /// Restores the backup in `from` into the data directory `config` describes, which must hold
 /// no database yet (a running or existing Switchboard is never overwritten).
 pub async fn restore(config: &Config, from: &Path) -> Result<Manifest, String> {
+    sqlite_only(config, "restore the database with pg_restore")?;
     let manifest: Manifest = std::fs::read_to_string(from.join(MANIFEST))
         .map_err(|_| format!("{} is not a Switchboard backup (no {MANIFEST})", from.display()))
         .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("{MANIFEST} is damaged: {e}")))?;

@@ -196,11 +196,12 @@ impl Config {
         let data_dir = PathBuf::from(parse(&raw, "data_dir", non_empty)?);
         let database_url = match get("database_url") {
             Some((v, origin)) => {
-                if !(v.starts_with("sqlite:")) {
+                if !(v.starts_with("sqlite:") || crate::store::is_postgres(&v)) {
                     return Err(ConfigError::Invalid {
                         key: "database_url".into(),
                         origin,
-                        reason: "must start with sqlite: (the only backend this build supports)".into(),
+                        reason: "must start with sqlite: (a file on this machine) or postgres:// (a PostgreSQL server)"
+                            .into(),
                     });
                 }
                 Secret::new(v)

@@ -34,6 +34,10 @@ pub mod settings;
 pub mod sockets;
 pub mod store;
 pub mod team;
+/// A throwaway PostgreSQL server for the unit tests (the integration tests share the file).
+#[cfg(test)]
+#[path = "../tests/support/postgres.rs"]
+pub(crate) mod test_postgres;
 pub mod webhooks;
 pub mod workflows;
 

@@ -195,42 +195,49 @@ async fn answer(state: &AppState) -> Response {
 async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
     let store = &state.store;
     let health = store.wal_health();
-    let pages = store.pages_written().await?;
     let messages = store.messages_stored().await?;
+    // SQLite's own upkeep: its log, its pages, its search index (PostgreSQL keeps its own).
+    let pages = if store.is_postgres() {
+        None
+    } else {
+        Some(store.pages_written().await?)
+    };
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, value: i64| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
     };
-    metric(
-        "switchboard_sqlite_wal_bytes",
-        "gauge",
-        "Size of the write-ahead log file at the last upkeep round.",
-        health.wal_bytes.load(Ordering::Relaxed) as i64,
-    );
-    metric(
-        "switchboard_sqlite_checkpoints_complete_total",
-        "counter",
-        "Upkeep rounds that copied the whole log into the database.",
-        health.complete.load(Ordering::Relaxed) as i64,
-    );
-    metric(
-        "switchboard_sqlite_checkpoints_blocked_total",
-        "counter",
-        "Upkeep rounds whose log was over the restart size and could not be restarted.",
-        health.blocked.load(Ordering::Relaxed) as i64,
-    );
-    metric(
-        "switchboard_sqlite_pages_written_total",
-        "counter",
-        "Database pages the writer connection wrote to the log since the server started.",
-        pages,
-    );
-    metric(
-        "switchboard_messages_indexed_total",
-        "counter",
-        "Messages added to the search index since the server started.",
-        health.indexed.load(Ordering::Relaxed) as i64,
-    );
+    if let Some(pages) = pages {
+        metric(
+            "switchboard_sqlite_wal_bytes",
+            "gauge",
+            "Size of the write-ahead log file at the last upkeep round.",
+            health.wal_bytes.load(Ordering::Relaxed) as i64,
+        );
+        metric(
+            "switchboard_sqlite_checkpoints_complete_total",
+            "counter",
+            "Upkeep rounds that copied the whole log into the database.",
+            health.complete.load(Ordering::Relaxed) as i64,
+        );
+        metric(
+            "switchboard_sqlite_checkpoints_blocked_total",
+            "counter",
+            "Upkeep rounds whose log was over the restart size and could not be restarted.",
+            health.blocked.load(Ordering::Relaxed) as i64,
+        );
+        metric(
+            "switchboard_sqlite_pages_written_total",
+            "counter",
+            "Database pages the writer connection wrote to the log since the server started.",
+            pages,
+        );
+        metric(
+            "switchboard_messages_indexed_total",
+            "counter",
+            "Messages added to the search index since the server started.",
+            health.indexed.load(Ordering::Relaxed) as i64,
+        );
+    }
     metric(
         "switchboard_messages_stored",
         "gauge",

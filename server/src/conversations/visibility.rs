@@ -51,13 +51,17 @@ impl Visibility {
     }
 
     /// `sees` in SQL, over a conversation `c`, with `$V` the bind that carries `bind()`.
-    /// Queries put it in with `Visibility::sql("$2")`.
+    /// Queries put it in with `Visibility::sql("$2", side::PG)`.
     const SQL: &'static str = "(json_extract($V, '$.all') = 1 OR c.assignee_id = json_extract($V, '$.member')
          OR c.workflow_id IN (SELECT value FROM json_each($V, '$.workflows')))";
+    /// The same in PostgreSQL's JSON functions.
+    const PG_SQL: &'static str = "(($V::jsonb->>'all')::boolean OR c.assignee_id = ($V::jsonb->>'member')::bigint
+         OR c.workflow_id IN (SELECT value::bigint FROM jsonb_array_elements_text($V::jsonb->'workflows')))";
 
     /// The SQL form of the rule with its value at bind `placeholder` (`"$2"`).
-    pub fn sql(placeholder: &str) -> String {
-        Visibility::SQL.replace("$V", placeholder)
+    pub fn sql(placeholder: &str, postgres: bool) -> String {
+        let sql = if postgres { Visibility::PG_SQL } else { Visibility::SQL };
+        sql.replace("$V", placeholder)
     }
 
     /// The value the SQL form reads: the three facts as one JSON text.

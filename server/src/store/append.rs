@@ -9,8 +9,7 @@ use app::lifecycle::{DeliveryStatus, Status};
 
 use crate::conversations::lifecycle::{self, Event, Refused, State};
 
-use super::conversations::{member_name, standing};
-use super::messages::{with_files, MessageRow, MESSAGE_SELECT};
+use super::messages::{MessageRow, MESSAGE_SELECT};
 use super::{now_ms, Returning, StoreError};
 
 /// A message to append.
@@ -127,11 +126,12 @@ const INSERT_MESSAGE: &str = "INSERT INTO messages
         body, internal, idempotency_key, created_at,
         CASE WHEN sender_kind = 'operator' THEN sender_id END AS sender_id, delivery_status, delivery_error";
 
+dual! {
 /// Moves the conversation for a stored message: its last sequence number and activity time,
 /// and where the lifecycle says it stands now. `assignee_id` is assigned only when it changes
 /// (SQLite rewrites an index entry whenever its column is assigned, even to the same value).
-async fn move_for_message(
-    conn: &mut sqlx::SqliteConnection,
+pub(in crate::store) async fn move_for_message(
+    conn: &mut Conn,
     message: &MessageView,
     event: Event,
     before: State,
@@ -166,7 +166,7 @@ async fn move_for_message(
     .await?;
     // An operator's own message (reply or note) reads the conversation for them.
     if let (SenderKind::Operator, Some(member)) = (message.sender_kind, message.sender_id) {
-        super::inbox::mark_read_on(conn, member, message.conversation_id, message.seq).await?;
+        inbox::mark_read_on(conn, member, message.conversation_id, message.seq).await?;
     }
     Ok(())
 }
@@ -175,12 +175,14 @@ async fn move_for_message(
 /// decides what the message does to the conversation, or refuses it (the assistant answering
 /// a conversation a person handles, an operator replying to one another holds). A repeated key
 /// returns the message stored then.
-pub(super) async fn store_message(
-    conn: &mut sqlx::SqliteConnection,
+pub(in crate::store) async fn store_message(
+    conn: &mut Conn,
     conversation_id: i64,
     m: &NewMessage<'_>,
 ) -> Result<Appended, Refusal> {
-    let found = standing(&mut *conn, conversation_id)
+    // Messages to one conversation are numbered one after another: the next waits here.
+    lock_row(&mut *conn, "conversations", conversation_id).await?;
+    let found = conversations::standing(&mut *conn, conversation_id)
         .await?
         .ok_or(StoreError::NotFound)?;
     // A retry gets what was stored then, whatever happened since.
@@ -222,12 +224,12 @@ pub(super) async fn store_message(
     let mut message = row.into_view();
     move_for_message(conn, &message, event, before, after).await?;
     if found.wants_messages {
-        super::webhooks::enqueue_message(&mut *conn, conversation_id, message.seq).await?;
+        webhooks::enqueue_message(&mut *conn, conversation_id, message.seq).await?;
     }
-    super::webhooks::enqueue_changes(&mut *conn, conversation_id, before, after).await?;
+    webhooks::enqueue_changes(&mut *conn, conversation_id, before, after).await?;
     if !m.attachments.is_empty() {
         bind_attachments(conn, conversation_id, m, message.seq).await?;
-        message = with_files(conn, message).await?;
+        message = messages::with_files(conn, message).await?;
     }
     Ok(Appended {
         message,
@@ -237,8 +239,8 @@ pub(super) async fn store_message(
 }
 
 /// Files the sender uploaded to the conversation go with the message at `seq`.
-async fn bind_attachments(
-    conn: &mut sqlx::SqliteConnection,
+pub(in crate::store) async fn bind_attachments(
+    conn: &mut Conn,
     conversation_id: i64,
     m: &NewMessage<'_>,
     seq: i64,
@@ -267,18 +269,11 @@ async fn bind_attachments(
     Ok(())
 }
 
-/// How far back a repeated idempotency key is recognised: among the conversation's last this
-/// many messages. A retry (a widget or console resending what was not acknowledged before it
-/// reconnected, an integration retrying a request) comes within a few messages; looking only
-/// this far lets the key go without an index of its own, one B-tree fewer written for every
-/// message (see BENCHMARKS.md, pages per message).
-pub const REPEAT_WINDOW: i64 = 100;
-
 /// The message this sender stored earlier with the same idempotency key, among the
 /// conversation's last [`REPEAT_WINDOW`] messages (read through the `(conversation, seq)`
 /// index; inside a transaction it sees the batch's own messages).
-async fn repeat_of(
-    conn: &mut sqlx::SqliteConnection,
+pub(in crate::store) async fn repeat_of(
+    conn: &mut Conn,
     conversation_id: i64,
     last_seq: i64,
     m: &NewMessage<'_>,
@@ -298,14 +293,14 @@ async fn repeat_of(
     .fetch_optional(&mut *conn)
     .await?;
     match existing {
-        Some(row) => Ok(Some(with_files(conn, row.into_view()).await?)),
+        Some(row) => Ok(Some(messages::with_files(conn, row.into_view()).await?)),
         None => Ok(None),
     }
 }
 
 /// The message stored with a provider's id in the workspace.
-async fn by_channel_message_id(
-    conn: &mut sqlx::SqliteConnection,
+pub(in crate::store) async fn by_channel_message_id(
+    conn: &mut Conn,
     workspace_id: i64,
     channel_message_id: &str,
 ) -> Result<Option<MessageView>, sqlx::Error> {
@@ -317,16 +312,16 @@ async fn by_channel_message_id(
     .fetch_optional(&mut *conn)
     .await?;
     match row {
-        Some(row) => Ok(Some(with_files(conn, row.into_view()).await?)),
+        Some(row) => Ok(Some(messages::with_files(conn, row.into_view()).await?)),
         None => Ok(None),
     }
 }
 
 /// Why the lifecycle refused the message.
-async fn why_not_stored(conn: &mut sqlx::SqliteConnection, refused: Refused) -> Refusal {
+pub(in crate::store) async fn why_not_stored(conn: &mut Conn, refused: Refused) -> Refusal {
     match refused {
         Refused::PersonHandles => Refusal::NotAiHandled,
-        Refused::HeldBy(other) => match member_name(conn, other).await {
+        Refused::HeldBy(other) => match conversations::member_name(conn, other).await {
             Ok(name) => Refusal::ClaimedBy(name),
             Err(e) => Refusal::Store(StoreError::Database(e)),
         },
@@ -335,13 +330,21 @@ async fn why_not_stored(conn: &mut sqlx::SqliteConnection, refused: Refused) -> 
 
 /// Appends a message the lifecycle never refuses (notices and the like), on a connection or in
 /// a transaction; for other storage modules inside their open transaction.
-pub(super) async fn append(
-    conn: &mut sqlx::SqliteConnection,
+pub(in crate::store) async fn append(
+    conn: &mut Conn,
     conversation_id: i64,
     m: &NewMessage<'_>,
 ) -> Result<Appended, StoreError> {
     unguarded(store_message(conn, conversation_id, m).await)
 }
+}
+
+/// How far back a repeated idempotency key is recognised: among the conversation's last this
+/// many messages. A retry (a widget or console resending what was not acknowledged before it
+/// reconnected, an integration retrying a request) comes within a few messages; looking only
+/// this far lets the key go without an index of its own, one B-tree fewer written for every
+/// message (see BENCHMARKS.md, pages per message).
+pub const REPEAT_WINDOW: i64 = 100;
 
 /// A repeated idempotency key is not an error: the message stored then comes back.
 pub(super) fn duplicate_is_fine(r: Result<Appended, Refusal>) -> Result<Appended, Refusal> {

@@ -4,6 +4,8 @@ use app::canned::CannedScope;
 
 use super::{now_ms, unique_as, Returning, Store, StoreError};
 
+dual! {}
+
 /// A stored canned response.
 #[derive(Debug, Clone)]
 pub struct CannedRecord {
@@ -63,28 +65,32 @@ impl Store {
         member_id: i64,
         all: bool,
     ) -> Result<Vec<CannedRecord>, StoreError> {
-        let rows: Vec<Row> = sqlx::query_as(&format!(
-            "{SELECT} WHERE r.workspace_id = $1
+        on_db!(self.db, |read, write| {
+            let rows: Vec<Row> = sqlx::query_as(&format!(
+                "{SELECT} WHERE r.workspace_id = $1
                AND (r.member_id = $2
                     OR (r.member_id IS NULL AND r.group_id IS NULL)
                     OR r.group_id IN (SELECT group_id FROM group_members WHERE member_id = $2)
-                    OR ($3 = 1 AND r.group_id IS NOT NULL))
+                    OR ($3 = TRUE AND r.group_id IS NOT NULL))
              ORDER BY r.shortcut, r.id"
-        ))
-        .bind(workspace_id)
-        .bind(member_id)
-        .bind(all)
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows.into_iter().map(record).collect())
+            ))
+            .bind(workspace_id)
+            .bind(member_id)
+            .bind(all)
+            .fetch_all(read)
+            .await?;
+            Ok(rows.into_iter().map(record).collect())
+        })
     }
 
     pub async fn canned(&self, id: i64) -> Result<Option<CannedRecord>, StoreError> {
-        let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE r.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(row.map(record))
+        on_db!(self.db, |read, write| {
+            let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE r.id = $1"))
+                .bind(id)
+                .fetch_optional(read)
+                .await?;
+            Ok(row.map(record))
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -98,8 +104,9 @@ impl Store {
         body: &str,
         created_by: i64,
     ) -> Result<i64, StoreError> {
-        let now = now_ms();
-        let (id,): (i64,) = sqlx::query_as(
+        on_db!(self.db, |read, write| {
+            let now = now_ms();
+            let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO canned_responses (workspace_id, group_id, member_id, shortcut, title, body, created_by, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
         )
@@ -111,50 +118,63 @@ impl Store {
         .bind(body)
         .bind(created_by)
         .bind(now)
-        .fetch_written(&self.write)
+        .fetch_written(write)
         .await
         .map_err(unique_as("A canned response with that shortcut"))?;
-        Ok(id)
+            Ok(id)
+        })
     }
 
     pub async fn update_canned(&self, id: i64, shortcut: &str, title: &str, body: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE canned_responses SET shortcut = $2, title = $3, body = $4, updated_at = $5 WHERE id = $1")
+        on_db!(self.db, |read, write| {
+            sqlx::query(
+                "UPDATE canned_responses SET shortcut = $2, title = $3, body = $4, updated_at = $5 WHERE id = $1",
+            )
             .bind(id)
             .bind(shortcut)
             .bind(title)
             .bind(body)
             .bind(now_ms())
-            .execute(&self.write)
+            .execute(write)
             .await
             .map_err(unique_as("A canned response with that shortcut"))?;
-        Ok(())
+            Ok(())
+        })
     }
 
     pub async fn delete_canned(&self, id: i64) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM canned_responses WHERE id = $1")
-            .bind(id)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        on_db!(self.db, |read, write| {
+            sqlx::query("DELETE FROM canned_responses WHERE id = $1")
+                .bind(id)
+                .execute(write)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Whether the member belongs to the operator group.
     pub async fn in_group(&self, member_id: i64, group_id: i64) -> Result<bool, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM group_members WHERE member_id = $1 AND group_id = $2")
-            .bind(member_id)
-            .bind(group_id)
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(row.is_some())
+        on_db!(self.db, |read, write| {
+            let row: Option<(i64,)> =
+                sqlx::query_as("SELECT CAST(1 AS BIGINT) FROM group_members WHERE member_id = $1 AND group_id = $2")
+                    .bind(member_id)
+                    .bind(group_id)
+                    .fetch_optional(read)
+                    .await?;
+            Ok(row.is_some())
+        })
     }
 
     /// The group, if it is the workspace's: its id.
     pub async fn group_in_workspace(&self, workspace_id: i64, group_id: i64) -> Result<bool, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM operator_groups WHERE id = $1 AND workspace_id = $2")
-            .bind(group_id)
-            .bind(workspace_id)
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(row.is_some())
+        on_db!(self.db, |read, write| {
+            let row: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM operator_groups WHERE id = $1 AND workspace_id = $2")
+                    .bind(group_id)
+                    .bind(workspace_id)
+                    .fetch_optional(read)
+                    .await?;
+            Ok(row.is_some())
+        })
     }
 }

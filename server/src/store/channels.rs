@@ -5,6 +5,8 @@ use app::lifecycle::ChannelKind;
 
 use super::{now_ms, Returning, Store, StoreError};
 
+dual! {}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChannelRecord {
     pub id: i64,
@@ -71,19 +73,23 @@ pub(super) const CHANNEL_SELECT: &str =
 
 impl Store {
     pub async fn channel_by_key(&self, key: &str) -> Result<Option<ChannelRecord>, StoreError> {
-        let row: Option<ChannelRecord> = sqlx::query_as(&format!("{CHANNEL_SELECT} WHERE public_key = $1"))
-            .bind(key)
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|c| self.opened(c)).transpose()
+        on_db!(self.db, |read, write| {
+            let row: Option<ChannelRecord> = sqlx::query_as(&format!("{CHANNEL_SELECT} WHERE public_key = $1"))
+                .bind(key)
+                .fetch_optional(read)
+                .await?;
+            row.map(|c| self.opened(c)).transpose()
+        })
     }
 
     pub async fn channel(&self, id: i64) -> Result<Option<ChannelRecord>, StoreError> {
-        let row: Option<ChannelRecord> = sqlx::query_as(&format!("{CHANNEL_SELECT} WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|c| self.opened(c)).transpose()
+        on_db!(self.db, |read, write| {
+            let row: Option<ChannelRecord> = sqlx::query_as(&format!("{CHANNEL_SELECT} WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(read)
+                .await?;
+            row.map(|c| self.opened(c)).transpose()
+        })
     }
 
     /// The channel with its secrets opened.
@@ -102,21 +108,23 @@ impl Store {
         colour: &str,
         public_key: &str,
     ) -> Result<i64, StoreError> {
-        let row: (i64,) = sqlx::query_as(
-            "INSERT INTO channels (workspace_id, workflow_id, kind, name, colour, public_key, created_at)
+        on_db!(self.db, |read, write| {
+            let row: (i64,) = sqlx::query_as(
+                "INSERT INTO channels (workspace_id, workflow_id, kind, name, colour, public_key, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(workspace_id)
-        .bind(workflow_id)
-        .bind(kind)
-        .bind(name)
-        .bind(colour)
-        .bind(public_key)
-        .bind(now_ms())
-        .fetch_written(&self.write)
-        .await
-        .map_err(super::unique_as("A channel with that key"))?;
-        Ok(row.0)
+            )
+            .bind(workspace_id)
+            .bind(workflow_id)
+            .bind(kind)
+            .bind(name)
+            .bind(colour)
+            .bind(public_key)
+            .bind(now_ms())
+            .fetch_written(write)
+            .await
+            .map_err(super::unique_as("A channel with that key"))?;
+            Ok(row.0)
+        })
     }
 
     /// The workspace's channels (or one of them), oldest first.
@@ -125,8 +133,9 @@ impl Store {
         workspace_id: i64,
         only: Option<i64>,
     ) -> Result<Vec<ChannelListing>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT c.id, c.workspace_id, c.workflow_id, c.kind, c.name, c.colour, c.public_key, c.enabled,
+        on_db!(self.db, |read, write| {
+            Ok(sqlx::query_as(
+                "SELECT c.id, c.workspace_id, c.workflow_id, c.kind, c.name, c.colour, c.public_key, c.enabled,
                     c.allowed_sites, c.identity_secret, c.require_verified, c.settings, c.provider_secret,
                     w.name AS workflow_name,
                     (SELECT COUNT(*) FROM conversations v WHERE v.channel_id = c.id) AS conversations,
@@ -135,11 +144,12 @@ impl Store {
              LEFT JOIN imap_cursors ic ON ic.channel_id = c.id
              WHERE c.workspace_id = $1 AND ($2 IS NULL OR c.id = $2)
              ORDER BY c.id",
-        )
-        .bind(workspace_id)
-        .bind(only)
-        .fetch_all(&self.read)
-        .await?)
+            )
+            .bind(workspace_id)
+            .bind(only)
+            .fetch_all(read)
+            .await?)
+        })
     }
 
     /// Changes a channel of the workspace; false when there is no such channel.
@@ -152,19 +162,21 @@ impl Store {
         workflow_id: i64,
         allowed_sites: &str,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE channels SET name = $3, colour = $4, workflow_id = $5, allowed_sites = $6
+        on_db!(self.db, |read, write| {
+            let done = sqlx::query(
+                "UPDATE channels SET name = $3, colour = $4, workflow_id = $5, allowed_sites = $6
              WHERE id = $1 AND workspace_id = $2",
-        )
-        .bind(id)
-        .bind(workspace_id)
-        .bind(name)
-        .bind(colour)
-        .bind(workflow_id)
-        .bind(allowed_sites)
-        .execute(&self.write)
-        .await?;
-        Ok(done.rows_affected() == 1)
+            )
+            .bind(id)
+            .bind(workspace_id)
+            .bind(name)
+            .bind(colour)
+            .bind(workflow_id)
+            .bind(allowed_sites)
+            .execute(write)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
     }
 
     /// Sets how a web channel verifies identities: a new secret (`None`: keep the one it has)
@@ -176,17 +188,19 @@ impl Store {
         secret: Option<&str>,
         require_verified: bool,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE channels SET identity_secret = COALESCE($3, identity_secret), require_verified = $4
+        on_db!(self.db, |read, write| {
+            sqlx::query(
+                "UPDATE channels SET identity_secret = COALESCE($3, identity_secret), require_verified = $4
              WHERE id = $1 AND workspace_id = $2",
-        )
-        .bind(id)
-        .bind(workspace_id)
-        .bind(secret.map(|s| self.seal(s)).transpose()?)
-        .bind(require_verified)
-        .execute(&self.write)
-        .await?;
-        Ok(())
+            )
+            .bind(id)
+            .bind(workspace_id)
+            .bind(secret.map(|s| self.seal(s)).transpose()?)
+            .bind(require_verified)
+            .execute(write)
+            .await?;
+            Ok(())
+        })
     }
 
     /// Sets a provider channel's settings (JSON) and, when given, its secret.
@@ -197,58 +211,64 @@ impl Store {
         settings: &str,
         secret: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE channels SET settings = $3, provider_secret = COALESCE($4, provider_secret)
+        on_db!(self.db, |read, write| {
+            sqlx::query(
+                "UPDATE channels SET settings = $3, provider_secret = COALESCE($4, provider_secret)
              WHERE id = $1 AND workspace_id = $2",
-        )
-        .bind(id)
-        .bind(workspace_id)
-        .bind(settings)
-        .bind(secret.map(|s| self.seal(s)).transpose()?)
-        .execute(&self.write)
-        .await?;
-        Ok(())
+            )
+            .bind(id)
+            .bind(workspace_id)
+            .bind(settings)
+            .bind(secret.map(|s| self.seal(s)).transpose()?)
+            .execute(write)
+            .await?;
+            Ok(())
+        })
     }
 
     /// Turns a channel of the workspace on or off; false when there is no such channel.
     pub async fn set_channel_enabled(&self, workspace_id: i64, id: i64, enabled: bool) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE channels SET enabled = $3 WHERE id = $1 AND workspace_id = $2")
-            .bind(id)
-            .bind(workspace_id)
-            .bind(enabled)
-            .execute(&self.write)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        on_db!(self.db, |read, write| {
+            let done = sqlx::query("UPDATE channels SET enabled = $3 WHERE id = $1 AND workspace_id = $2")
+                .bind(id)
+                .bind(workspace_id)
+                .bind(enabled)
+                .execute(write)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
     }
 
     /// Deletes a channel of the workspace that no conversation came in on, with the visitors
     /// who opened its chat and never wrote; false when there is no such channel or it has
     /// conversations.
     pub async fn delete_unused_channel(&self, workspace_id: i64, id: i64) -> Result<bool, StoreError> {
-        let mut tx = super::begin_write(&self.write).await?;
-        let unused: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM channels c WHERE id = $1 AND workspace_id = $2
+        on_db!(self.db, |read, write| {
+            let mut tx = side::begin_write(write).await?;
+            let unused: Option<(i64,)> = sqlx::query_as(
+                "SELECT id FROM channels c WHERE id = $1 AND workspace_id = $2
                AND NOT EXISTS (SELECT 1 FROM conversations v WHERE v.channel_id = c.id)",
-        )
-        .bind(id)
-        .bind(workspace_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if unused.is_none() {
-            return Ok(false);
-        }
-        sqlx::query(
-            "DELETE FROM contacts WHERE channel_id = $1
+            )
+            .bind(id)
+            .bind(workspace_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if unused.is_none() {
+                return Ok(false);
+            }
+            sqlx::query(
+                "DELETE FROM contacts WHERE channel_id = $1
                AND NOT EXISTS (SELECT 1 FROM conversations v WHERE v.contact_id = contacts.id)",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM channels WHERE id = $1")
+            )
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(true)
+            sqlx::query("DELETE FROM channels WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 }

@@ -11,10 +11,10 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::append::{store_message, Appended, NewMessage, Refusal};
+use super::append::{Appended, NewMessage, Refusal};
+use super::engine::Engine;
 use super::StoreError;
 use app::lifecycle::SenderKind;
 
@@ -40,7 +40,7 @@ impl Default for CommitPolicy {
 }
 
 /// A message to store, owned so that it can wait in the queue.
-struct Pending {
+pub(super) struct Pending {
     conversation_id: i64,
     sender_kind: SenderKind,
     sender_id: Option<i64>,
@@ -74,9 +74,9 @@ pub(super) struct Committer {
 }
 
 impl Committer {
-    pub(super) fn start(write: SqlitePool, policy: CommitPolicy) -> Committer {
+    pub(super) fn start(db: Engine, policy: CommitPolicy) -> Committer {
         let (queue, waiting) = mpsc::unbounded_channel();
-        tokio::spawn(run(write, policy, waiting));
+        tokio::spawn(run(db, policy, waiting));
         Committer { queue }
     }
 
@@ -150,7 +150,7 @@ impl Pace {
     }
 }
 
-async fn run(write: SqlitePool, policy: CommitPolicy, mut waiting: mpsc::UnboundedReceiver<Pending>) {
+async fn run(db: Engine, policy: CommitPolicy, mut waiting: mpsc::UnboundedReceiver<Pending>) {
     let mut pace = Pace::new();
     while let Some(first) = waiting.recv().await {
         pace.arrived(first.arrived);
@@ -169,7 +169,7 @@ async fn run(write: SqlitePool, policy: CommitPolicy, mut waiting: mpsc::Unbound
             pace.arrived(p.arrived);
             batch.push(p);
         }
-        let results = store_batch(&write, &batch).await;
+        let results = on_db!(db, |read, write| side::store_batch(write, &batch).await);
         for (pending, result) in batch.into_iter().zip(results) {
             // A caller that stopped waiting (its connection closed) needs no answer.
             let _ = pending.reply.send(result);
@@ -177,9 +177,10 @@ async fn run(write: SqlitePool, policy: CommitPolicy, mut waiting: mpsc::Unbound
     }
 }
 
+dual! {
 /// Stores the batch in one transaction: each message as it would be alone (a refused one
 /// leaves nothing behind), every answer held back until the commit.
-async fn store_batch(write: &SqlitePool, batch: &[Pending]) -> Vec<Result<Appended, Refusal>> {
+pub(in crate::store) async fn store_batch(write: &Pool, batch: &[Pending]) -> Vec<Result<Appended, Refusal>> {
     let failed = |e: &sqlx::Error| -> Vec<Result<Appended, Refusal>> {
         tracing::error!(error = %e, messages = batch.len(), "could not store a batch of messages");
         batch
@@ -191,7 +192,7 @@ async fn store_batch(write: &SqlitePool, batch: &[Pending]) -> Vec<Result<Append
             })
             .collect()
     };
-    let mut tx = match super::begin_write(write).await {
+    let mut tx = match begin_write(write).await {
         Ok(tx) => tx,
         Err(e) => return failed(&e),
     };
@@ -207,18 +208,19 @@ async fn store_batch(write: &SqlitePool, batch: &[Pending]) -> Vec<Result<Append
 
 /// One message of a batch. A message with files takes several statements, so a savepoint
 /// undoes all of them when one is refused; a lone INSERT that stores nothing changes nothing.
-async fn store_one(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, p: &Pending) -> Result<Appended, Refusal> {
+async fn store_one(tx: &mut Tx<'_>, p: &Pending) -> Result<Appended, Refusal> {
     let m = p.message();
     if m.attachments.is_empty() {
-        return store_message(tx, p.conversation_id, &m).await;
+        return append::store_message(tx, p.conversation_id, &m).await;
     }
     sqlx::query("SAVEPOINT message").execute(&mut **tx).await?;
-    let result = store_message(tx, p.conversation_id, &m).await;
+    let result = append::store_message(tx, p.conversation_id, &m).await;
     if result.is_err() {
         sqlx::query("ROLLBACK TO message").execute(&mut **tx).await?;
     }
     sqlx::query("RELEASE message").execute(&mut **tx).await?;
     result
+}
 }
 
 #[cfg(test)]

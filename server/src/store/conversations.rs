@@ -7,7 +7,7 @@ use app::lifecycle::{ChannelKind, Handler, Status};
 
 use crate::conversations::lifecycle::{self, Event, Refused, State};
 
-use super::append::{append, Appended, NewMessage, Refusal};
+use super::append::{Appended, NewMessage, Refusal};
 use super::{now_ms, Returning, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -57,31 +57,32 @@ impl Standing {
     }
 }
 
+dual! {
 /// Reads how the conversation stands.
-pub(super) async fn standing<'e, E>(executor: E, conversation_id: i64) -> Result<Option<Standing>, sqlx::Error>
+pub(in crate::store) async fn standing<'e, E>(executor: E, conversation_id: i64) -> Result<Option<Standing>, sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = Db>,
 {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT workspace_id, last_seq, status, handler, assignee_id, escalated_at IS NOT NULL AS escalated,
             (SELECT kind FROM channels WHERE id = conversations.channel_id) AS channel_kind,
-            EXISTS (SELECT 1 FROM webhooks w WHERE w.workspace_id = conversations.workspace_id AND w.enabled = 1
-                    AND instr(' ' || w.events || ' ', ' message.created ') > 0) AS wants_messages
+            EXISTS (SELECT 1 FROM webhooks w WHERE w.workspace_id = conversations.workspace_id AND w.enabled = TRUE
+                    AND {POSITION}(' ' || w.events || ' ', ' message.created ') > 0) AS wants_messages
          FROM conversations WHERE id = $1",
-    )
+    ))
     .bind(conversation_id)
     .fetch_optional(executor)
     .await
 }
 
 /// The contact's latest conversation on the channel.
-async fn latest_on_channel<'e, E>(
+pub(in crate::store) async fn latest_on_channel<'e, E>(
     executor: E,
     contact_id: i64,
     channel_id: i64,
 ) -> Result<Option<ConversationRecord>, sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = Db>,
 {
     sqlx::query_as(&format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE contact_id = $1 AND channel_id = $2
@@ -93,10 +94,8 @@ where
     .await
 }
 
-type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
-
 /// The member's name for the conversation's notices.
-pub(super) async fn member_name(conn: &mut sqlx::SqliteConnection, member_id: i64) -> Result<String, sqlx::Error> {
+pub(in crate::store) async fn member_name(conn: &mut Conn, member_id: i64) -> Result<String, sqlx::Error> {
     let row: Option<(String,)> = sqlx::query_as("SELECT name FROM members WHERE id = $1")
         .bind(member_id)
         .fetch_optional(conn)
@@ -105,7 +104,7 @@ pub(super) async fn member_name(conn: &mut sqlx::SqliteConnection, member_id: i6
 }
 
 /// Appends the notice "{member's name} {did}" (`internal`: for the team only).
-async fn notice_by(
+pub(in crate::store) async fn notice_by(
     tx: &mut Tx<'_>,
     conversation_id: i64,
     member_id: i64,
@@ -114,13 +113,16 @@ async fn notice_by(
 ) -> Result<Appended, StoreError> {
     let name = member_name(tx, member_id).await?;
     let text = format!("{name} {did}");
-    append(tx, conversation_id, &NewMessage::system(&text, internal)).await
+    append::append(tx, conversation_id, &NewMessage::system(&text, internal)).await
 }
 
 /// Reads the conversation's state, asks the lifecycle what `event` makes of it, and writes
 /// that with one compare-and-set UPDATE (it must still stand as it was read). Gives the state
 /// before and after; a refused event writes nothing.
-pub(super) async fn apply(tx: &mut Tx<'_>, conversation_id: i64, event: Event) -> Result<(State, State), Refusal> {
+pub(in crate::store) async fn apply(tx: &mut Tx<'_>, conversation_id: i64, event: Event) -> Result<(State, State), Refusal> {
+    // Another writer deciding about this conversation (on PostgreSQL, where there are several)
+    // waits until this one has committed, then reads what it decided.
+    lock_row(&mut **tx, "conversations", conversation_id).await?;
     let before = standing(&mut **tx, conversation_id)
         .await?
         .ok_or(StoreError::NotFound)?
@@ -138,7 +140,7 @@ pub(super) async fn apply(tx: &mut Tx<'_>, conversation_id: i64, event: Event) -
             escalated_at = CASE WHEN $8 THEN COALESCE(escalated_at, $9) END,
             resolved_at = CASE WHEN $5 = 'resolved' THEN COALESCE(resolved_at, $9) END,
             resolved_by = CASE WHEN $5 = 'resolved' THEN resolved_by END
-         WHERE id = $1 AND status = $2 AND handler = $3 AND assignee_id IS $4",
+         WHERE id = $1 AND status = $2 AND handler = $3 AND assignee_id IS NOT DISTINCT FROM $4",
     )
     .bind(conversation_id)
     .bind(before.status)
@@ -152,13 +154,14 @@ pub(super) async fn apply(tx: &mut Tx<'_>, conversation_id: i64, event: Event) -
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 0 {
-        // Only the single writer changes conversations, inside this transaction: this is a bug.
+        // The row is held by this transaction: nobody else can have changed it. A bug.
         return Err(Refusal::Store(StoreError::Database(sqlx::Error::Protocol(format!(
             "conversation {conversation_id} changed while a decision was applied"
         )))));
     }
-    super::webhooks::enqueue_changes(&mut **tx, conversation_id, before, after).await?;
+    webhooks::enqueue_changes(&mut **tx, conversation_id, before, after).await?;
     Ok((before, after))
+}
 }
 
 /// The outcome of an event that cannot be refused (only storage can fail).
@@ -172,16 +175,20 @@ pub(super) fn decided(r: Result<(State, State), Refusal>) -> Result<(State, Stat
 impl Store {
     /// Where the conversation stands, as the lifecycle sees it.
     pub async fn lifecycle_state(&self, conversation_id: i64) -> Result<Option<State>, StoreError> {
-        Ok(standing(&self.read, conversation_id).await?.map(|s| s.state()))
+        on_db!(self.db, |read, write| {
+            Ok(side::standing(read, conversation_id).await?.map(|s| s.state()))
+        })
     }
 
     pub async fn conversation(&self, id: i64) -> Result<Option<ConversationRecord>, StoreError> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.read)
-        .await?)
+        on_db!(self.db, |read, write| {
+            Ok(sqlx::query_as(&format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(read)
+            .await?)
+        })
     }
 
     /// The contact's latest conversation on the channel.
@@ -190,7 +197,9 @@ impl Store {
         contact_id: i64,
         channel_id: i64,
     ) -> Result<Option<ConversationRecord>, StoreError> {
-        Ok(latest_on_channel(&self.read, contact_id, channel_id).await?)
+        on_db!(self.db, |read, write| {
+            Ok(side::latest_on_channel(read, contact_id, channel_id).await?)
+        })
     }
 
     /// The contact's conversation on the channel (the latest), started now if there is none.
@@ -201,12 +210,14 @@ impl Store {
         channel: &super::ChannelRecord,
         contact_id: i64,
     ) -> Result<ConversationRecord, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let conversation = match latest_on_channel(&mut *tx, contact_id, channel.id).await? {
-            Some(existing) => existing,
-            None => {
-                let now = now_ms();
-                let created: ConversationRecord = sqlx::query_as(&format!(
+        on_db!(self.db, |read, write| {
+            let mut tx = side::begin_write(write).await?;
+            side::lock_row(&mut tx, "contacts", contact_id).await?;
+            let conversation = match side::latest_on_channel(&mut *tx, contact_id, channel.id).await? {
+                Some(existing) => existing,
+                None => {
+                    let now = now_ms();
+                    let created: ConversationRecord = sqlx::query_as(&format!(
                     "INSERT INTO conversations (workspace_id, channel_id, workflow_id, contact_id, last_activity_at, created_at)
                      VALUES ($1, $2, $3, $4, $5, $5) RETURNING {CONVERSATION_COLUMNS}"
                 ))
@@ -217,49 +228,56 @@ impl Store {
                 .bind(now)
                 .fetch_written(&mut *tx)
                 .await?;
-                super::webhooks::enqueue_conversation(&mut *tx, created.id, "conversation.created").await?;
-                created
-            }
-        };
-        tx.commit().await?;
-        Ok(conversation)
+                    side::webhooks::enqueue_conversation(&mut *tx, created.id, "conversation.created").await?;
+                    created
+                }
+            };
+            tx.commit().await?;
+            Ok(conversation)
+        })
     }
 
     /// The most recently created conversation of any workspace (for tools and tests).
     pub async fn newest_conversation(&self) -> Result<Option<i64>, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM conversations ORDER BY id DESC LIMIT 1")
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(row.map(|r| r.0))
+        on_db!(self.db, |read, write| {
+            let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM conversations ORDER BY id DESC LIMIT 1")
+                .fetch_optional(read)
+                .await?;
+            Ok(row.map(|r| r.0))
+        })
     }
 
     /// Conversations the assistant handles, active since `since`, whose newest message (notes
     /// and notices aside) is the visitor's and has words: the answer was lost in flight (a
     /// restart). Gives (conversation, workflow).
     pub async fn unanswered_by_assistant(&self, since: i64) -> Result<Vec<(i64, i64)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT c.id, c.workflow_id FROM conversations c
+        on_db!(self.db, |read, write| {
+            Ok(sqlx::query_as(
+                "SELECT c.id, c.workflow_id FROM conversations c
              WHERE c.handler = 'ai' AND c.status = 'open' AND c.last_activity_at >= $1
                AND (SELECT m.sender_kind = 'contact' AND m.body != '' FROM messages m
-                    WHERE m.conversation_id = c.id AND m.internal = 0 AND m.sender_kind != 'system'
+                    WHERE m.conversation_id = c.id AND m.internal = FALSE AND m.sender_kind != 'system'
                     ORDER BY m.seq DESC LIMIT 1)
              ORDER BY c.last_activity_at",
-        )
-        .bind(since)
-        .fetch_all(&self.read)
-        .await?)
+            )
+            .bind(since)
+            .fetch_all(read)
+            .await?)
+        })
     }
 
     /// The workflows whose conversations a member sees through their operator groups.
     pub async fn visible_workflows(&self, member_id: i64) -> Result<Vec<i64>, StoreError> {
-        let rows: Vec<(i64,)> = sqlx::query_as(
+        on_db!(self.db, |read, write| {
+            let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT DISTINCT gw.workflow_id FROM group_workflows gw JOIN group_members gm ON gm.group_id = gw.group_id
              WHERE gm.member_id = $1",
         )
         .bind(member_id)
-        .fetch_all(&self.read)
+        .fetch_all(read)
         .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+            Ok(rows.into_iter().map(|r| r.0).collect())
+        })
     }
 
     /// An operator takes the conversation over: the assistant stops, and a system message says
@@ -276,65 +294,79 @@ impl Store {
         member_id: i64,
         silent: bool,
     ) -> Result<Option<Appended>, Refusal> {
-        let mut tx = self.begin_write().await?;
-        let (before, after) = apply(&mut tx, conversation_id, Event::TakeOver { operator: member_id }).await?;
-        if !lifecycle::claimed(before, after, member_id) {
-            return Ok(None);
-        }
-        let appended = notice_by(&mut tx, conversation_id, member_id, "joined the conversation.", silent).await?;
-        tx.commit().await?;
-        Ok(Some(appended))
+        on_db!(self.db, |read, write| {
+            let mut tx = side::begin_write(write).await?;
+            let (before, after) =
+                side::apply(&mut tx, conversation_id, Event::TakeOver { operator: member_id }).await?;
+            if !lifecycle::claimed(before, after, member_id) {
+                return Ok(None);
+            }
+            let appended =
+                side::notice_by(&mut tx, conversation_id, member_id, "joined the conversation.", silent).await?;
+            tx.commit().await?;
+            Ok(Some(appended))
+        })
     }
 
     /// Hands the conversation back to the assistant.
     pub async fn restore_to_ai(&self, conversation_id: i64, member_id: i64) -> Result<Appended, StoreError> {
-        let mut tx = self.begin_write().await?;
-        decided(apply(&mut tx, conversation_id, Event::Restore).await)?;
-        sqlx::query("UPDATE conversations SET human_requests = 0 WHERE id = $1")
-            .bind(conversation_id)
-            .execute(&mut *tx)
-            .await?;
-        let did = "handed the conversation back to the assistant.";
-        let appended = notice_by(&mut tx, conversation_id, member_id, did, true).await?;
-        tx.commit().await?;
-        Ok(appended)
+        on_db!(self.db, |read, write| {
+            let mut tx = side::begin_write(write).await?;
+            decided(side::apply(&mut tx, conversation_id, Event::Restore).await)?;
+            sqlx::query("UPDATE conversations SET human_requests = 0 WHERE id = $1")
+                .bind(conversation_id)
+                .execute(&mut *tx)
+                .await?;
+            let did = "handed the conversation back to the assistant.";
+            let appended = side::notice_by(&mut tx, conversation_id, member_id, did, true).await?;
+            tx.commit().await?;
+            Ok(appended)
+        })
     }
 
     /// Reopens a resolved conversation: `active` when a person holds it, else `open`.
     pub async fn reopen(&self, conversation_id: i64, member_id: i64) -> Result<Appended, StoreError> {
-        let mut tx = self.begin_write().await?;
-        decided(apply(&mut tx, conversation_id, Event::Reopen).await)?;
-        let appended = notice_by(&mut tx, conversation_id, member_id, "reopened the conversation.", true).await?;
-        tx.commit().await?;
-        Ok(appended)
+        on_db!(self.db, |read, write| {
+            let mut tx = side::begin_write(write).await?;
+            decided(side::apply(&mut tx, conversation_id, Event::Reopen).await)?;
+            let appended =
+                side::notice_by(&mut tx, conversation_id, member_id, "reopened the conversation.", true).await?;
+            tx.commit().await?;
+            Ok(appended)
+        })
     }
 
     pub async fn resolve(&self, conversation_id: i64, member_id: i64) -> Result<Appended, StoreError> {
-        let mut tx = self.begin_write().await?;
-        decided(apply(&mut tx, conversation_id, Event::Resolve).await)?;
-        sqlx::query("UPDATE conversations SET resolved_by = $2 WHERE id = $1")
-            .bind(conversation_id)
-            .bind(member_id)
-            .execute(&mut *tx)
-            .await?;
-        let appended = notice_by(&mut tx, conversation_id, member_id, "resolved the conversation.", true).await?;
-        tx.commit().await?;
-        Ok(appended)
+        on_db!(self.db, |read, write| {
+            let mut tx = side::begin_write(write).await?;
+            decided(side::apply(&mut tx, conversation_id, Event::Resolve).await)?;
+            sqlx::query("UPDATE conversations SET resolved_by = $2 WHERE id = $1")
+                .bind(conversation_id)
+                .bind(member_id)
+                .execute(&mut *tx)
+                .await?;
+            let appended =
+                side::notice_by(&mut tx, conversation_id, member_id, "resolved the conversation.", true).await?;
+            tx.commit().await?;
+            Ok(appended)
+        })
     }
 
     /// Whether the conversation's customer may rate it now: resolved (at `resolved_since` or
     /// later) and not rated since it was resolved.
     pub async fn rating_pending(&self, conversation_id: i64, resolved_since: i64) -> Result<bool, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM conversations c
+        on_db!(self.db, |read, write| {
+            let row: Option<(i64,)> = sqlx::query_as(
+                "SELECT CAST(1 AS BIGINT) FROM conversations c
              WHERE c.id = $1 AND c.status = 'resolved' AND c.resolved_at >= $2
                AND (c.csat_at IS NULL OR c.csat_at < c.resolved_at)",
-        )
-        .bind(conversation_id)
-        .bind(resolved_since)
-        .fetch_optional(&self.read)
-        .await?;
-        Ok(row.is_some())
+            )
+            .bind(conversation_id)
+            .bind(resolved_since)
+            .fetch_optional(read)
+            .await?;
+            Ok(row.is_some())
+        })
     }
 
     /// Keeps the customer's rating of a resolved conversation with a note for the team, in one
@@ -347,39 +379,43 @@ impl Store {
         note: &str,
         channel_message_id: Option<&str>,
     ) -> Result<Option<Appended>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE conversations SET csat_rating = $2, csat_comment = $3, csat_at = $4
+        on_db!(self.db, |read, write| {
+            let mut tx = side::begin_write(write).await?;
+            let done = sqlx::query(
+                "UPDATE conversations SET csat_rating = $2, csat_comment = $3, csat_at = $4
              WHERE id = $1 AND status = 'resolved' AND resolved_at IS NOT NULL
                AND (csat_at IS NULL OR csat_at < resolved_at)",
-        )
-        .bind(conversation_id)
-        .bind(i64::from(rating))
-        .bind((!comment.is_empty()).then_some(comment))
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(None);
-        }
-        let message = NewMessage {
-            channel_message_id,
-            ..NewMessage::system(note, true)
-        };
-        let appended = append(&mut tx, conversation_id, &message).await?;
-        tx.commit().await?;
-        Ok(Some(appended))
+            )
+            .bind(conversation_id)
+            .bind(i64::from(rating))
+            .bind((!comment.is_empty()).then_some(comment))
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Ok(None);
+            }
+            let message = NewMessage {
+                channel_message_id,
+                ..NewMessage::system(note, true)
+            };
+            let appended = side::append::append(&mut tx, conversation_id, &message).await?;
+            tx.commit().await?;
+            Ok(Some(appended))
+        })
     }
 
     /// Counts one more request for a human and returns the total.
     pub async fn count_human_request(&self, conversation_id: i64) -> Result<i64, StoreError> {
-        let row: (i64,) = sqlx::query_as(
-            "UPDATE conversations SET human_requests = human_requests + 1 WHERE id = $1 RETURNING human_requests",
-        )
-        .bind(conversation_id)
-        .fetch_written(&self.write)
-        .await?;
-        Ok(row.0)
+        on_db!(self.db, |read, write| {
+            let row: (i64,) = sqlx::query_as(
+                "UPDATE conversations SET human_requests = human_requests + 1 WHERE id = $1 RETURNING human_requests",
+            )
+            .bind(conversation_id)
+            .fetch_written(write)
+            .await?;
+            Ok(row.0)
+        })
     }
 
     /// The visitor waits for a human now: status `waiting`, the escalation time, and the
@@ -396,13 +432,16 @@ impl Store {
         notice: &str,
         internal: bool,
     ) -> Result<Option<Appended>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let (before, after) = decided(apply(&mut tx, conversation_id, Event::Escalate).await)?;
-        if after.status != Status::Waiting || before == after {
-            return Ok(None);
-        }
-        let appended = append(&mut tx, conversation_id, &NewMessage::system(notice, internal)).await?;
-        tx.commit().await?;
-        Ok(Some(appended))
+        on_db!(self.db, |read, write| {
+            let mut tx = side::begin_write(write).await?;
+            let (before, after) = decided(side::apply(&mut tx, conversation_id, Event::Escalate).await)?;
+            if after.status != Status::Waiting || before == after {
+                return Ok(None);
+            }
+            let appended =
+                side::append::append(&mut tx, conversation_id, &NewMessage::system(notice, internal)).await?;
+            tx.commit().await?;
+            Ok(Some(appended))
+        })
     }
 }

@@ -59,8 +59,17 @@ impl InboxFilter {
 }
 
 /// The search as a full-text query: every word must appear in a message, the last as a prefix
-/// (people type the start of a word). Words are quoted, so nothing typed is FTS syntax.
-fn full_text(search: &str) -> Option<String> {
+/// (people type the start of a word). SQLite's words are quoted, so nothing typed is FTS5
+/// syntax; PostgreSQL's are the letters and digits of what was typed, joined by `&`.
+fn full_text(search: &str, postgres: bool) -> Option<String> {
+    if postgres {
+        let words: Vec<String> = search
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        return (!words.is_empty()).then(|| format!("{}:*", words.join(" & ")));
+    }
     let words: Vec<String> = search
         .split_whitespace()
         .map(|w| w.chars().filter(|c| *c != '"' && !c.is_control()).collect::<String>())
@@ -85,28 +94,42 @@ fn like(search: &str) -> String {
 /// The shared WHERE clause. Binds: $1 workspace, $2 visibility, $3 assignee, $4 unassigned,
 /// $5 status, $6 channel kind, $7 workflow, $8 search pattern (names), $9/$10 before, $11 id,
 /// $12 inbox_only, $13 the search as a full-text query (messages), $14 snoozed (NULL: either,
-/// 0: not snoozed now, 1: snoozed now), $15 now.
-static WHERE: LazyLock<String> = LazyLock::new(|| {
+/// false: not snoozed now, true: snoozed now), $15 now.
+fn filter_sql(postgres: bool) -> &'static str {
+    static SQLITE: LazyLock<String> = LazyLock::new(|| filter_sql_for(false));
+    static POSTGRES: LazyLock<String> = LazyLock::new(|| filter_sql_for(true));
+    if postgres {
+        &POSTGRES
+    } else {
+        &SQLITE
+    }
+}
+
+fn filter_sql_for(postgres: bool) -> String {
+    let matching = if postgres {
+        "SELECT sm.conversation_id FROM messages sm WHERE sm.search @@ to_tsquery('simple', $13)"
+    } else {
+        "SELECT sm.conversation_id FROM messages_search JOIN messages sm ON sm.id = messages_search.rowid
+         WHERE messages_search MATCH $13"
+    };
     format!(
         "c.workspace_id = $1
     AND {visible}
     AND ($3 IS NULL OR c.assignee_id = $3)
-    AND ($4 = 0 OR c.assignee_id IS NULL)
+    AND ($4 = FALSE OR c.assignee_id IS NULL)
     AND ($5 IS NULL OR c.status = $5)
     AND ($6 IS NULL OR ch.kind = $6)
     AND ($7 IS NULL OR c.workflow_id = $7)
-    AND ($8 IS NULL OR ct.name LIKE $8 ESCAPE '\\' OR ct.email LIKE $8 ESCAPE '\\' OR ct.phone LIKE $8 ESCAPE '\\'
-         OR ($13 IS NOT NULL AND c.id IN (SELECT sm.conversation_id FROM messages_search
-                                          JOIN messages sm ON sm.id = messages_search.rowid
-                                          WHERE messages_search MATCH $13)))
+    AND ($8 IS NULL OR LOWER(ct.name) LIKE LOWER($8) ESCAPE '\\' OR LOWER(ct.email) LIKE LOWER($8) ESCAPE '\\'
+         OR ct.phone LIKE $8 ESCAPE '\\' OR ($13 IS NOT NULL AND c.id IN ({matching})))
     AND ($9 IS NULL OR c.last_activity_at < $9 OR (c.last_activity_at = $9 AND c.id < $10))
     AND ($11 IS NULL OR c.id = $11)
-    AND ($12 = 0 OR (c.last_seq > 0 AND (w.handoff_mode = 'always_on' OR c.escalated_at IS NOT NULL
+    AND ($12 = FALSE OR (c.last_seq > 0 AND (w.handoff_mode = 'always_on' OR c.escalated_at IS NOT NULL
          OR c.handler = 'human' OR c.assignee_id IS NOT NULL)))
-    AND ($14 IS NULL OR ($14 = 1) = (c.snoozed_until IS NOT NULL AND c.snoozed_until > $15))",
-        visible = Visibility::sql("$2")
+    AND ($14 IS NULL OR $14 = (c.snoozed_until IS NOT NULL AND c.snoozed_until > $15))",
+        visible = Visibility::sql("$2", postgres)
     )
-});
+}
 
 const FROM: &str = "FROM conversations c
     JOIN channels ch ON ch.id = c.channel_id
@@ -168,18 +191,19 @@ struct SummaryRow {
     resolved_by: Option<String>,
 }
 
+dual! {
 /// Records that the member has read the conversation up to `seq` (never moving backwards), on
 /// a connection or in a transaction.
-pub(super) async fn mark_read_on(
-    conn: &mut sqlx::SqliteConnection,
+pub(in crate::store) async fn mark_read_on(
+    conn: &mut Conn,
     member_id: i64,
     conversation_id: i64,
     seq: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO read_markers (member_id, conversation_id, last_read_seq) VALUES ($1, $2, $3)
-         ON CONFLICT (member_id, conversation_id) DO UPDATE SET last_read_seq = MAX(last_read_seq, excluded.last_read_seq)",
-    )
+    sqlx::query(&format!(
+        "INSERT INTO read_markers AS r (member_id, conversation_id, last_read_seq) VALUES ($1, $2, $3)
+         ON CONFLICT (member_id, conversation_id) DO UPDATE SET last_read_seq = {GREATEST}(r.last_read_seq, excluded.last_read_seq)",
+    ))
     .bind(member_id)
     .bind(conversation_id)
     .bind(seq)
@@ -187,20 +211,22 @@ pub(super) async fn mark_read_on(
     .await?;
     Ok(())
 }
+}
 
 impl Store {
     /// Conversations matching the filter, newest activity first.
     pub async fn summaries(&self, f: &InboxFilter, limit: i64) -> Result<Vec<ConversationSummary>, StoreError> {
-        let pattern = f.search.as_deref().map(like);
-        let words = f.search.as_deref().and_then(full_text);
-        if words.is_some() {
-            // Messages are indexed in batches: the newest may not be in the index yet.
-            self.index_for_search().await?;
-        }
-        let sql = format!(
+        on_db!(self.db, |read, write| {
+            let pattern = f.search.as_deref().map(like);
+            let words = f.search.as_deref().and_then(|s| full_text(s, side::PG));
+            if words.is_some() {
+                // Messages are indexed in batches: the newest may not be in the index yet.
+                self.index_for_search().await?;
+            }
+            let sql = format!(
             "SELECT c.id, c.workflow_id, c.channel_id, c.contact_id, ch.kind AS channel_kind, ch.name AS channel_name, ch.colour AS channel_colour,
                     ct.name AS contact_name, c.status, c.handler, c.assignee_id, a.name AS assignee,
-                    (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.internal = 0
+                    (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.internal = FALSE
                         AND m.sender_kind != 'system' ORDER BY seq DESC LIMIT 1) AS last_message,
                     c.last_seq, c.escalated_at, c.last_activity_at, lm.sender_kind AS last_sender_kind,
                     lm.sender_id AS last_sender_id, cat.name AS category,
@@ -214,74 +240,77 @@ impl Store {
              WHERE {where_}
              ORDER BY c.last_activity_at DESC, c.id DESC
              LIMIT $17",
-            where_ = &*WHERE
+            where_ = filter_sql(side::PG)
         );
-        let rows: Vec<SummaryRow> = bind_filter!(sqlx::query_as(&sql), f, pattern.as_deref(), words.as_deref())
-            .bind(f.reader)
-            .bind(limit)
-            .fetch_all(&self.read)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| ConversationSummary {
-                id: r.id,
-                workflow_id: r.workflow_id,
-                channel_id: r.channel_id,
-                contact_id: r.contact_id,
-                channel_kind: r.channel_kind,
-                channel_name: r.channel_name,
-                channel_colour: r.channel_colour,
-                contact_name: r.contact_name,
-                status: r.status,
-                handler: r.handler,
-                assignee_id: r.assignee_id,
-                assignee: r.assignee,
-                last_message: r.last_message,
-                last_seq: r.last_seq,
-                escalated_at: r.escalated_at,
-                last_activity_at: r.last_activity_at,
-                last_sender_kind: r.last_sender_kind.as_deref().and_then(SenderKind::parse),
-                last_sender_id: r.last_sender_id,
-                category: r.category,
-                unread: r.unread.max(0) as u32,
-                snoozed_until: r.snoozed_until,
-                resolved_at: r.resolved_at,
-                resolved_by: r.resolved_by,
-            })
-            .collect())
+            let rows: Vec<SummaryRow> = bind_filter!(sqlx::query_as(&sql), f, pattern.as_deref(), words.as_deref())
+                .bind(f.reader)
+                .bind(limit)
+                .fetch_all(read)
+                .await?;
+            Ok(rows
+                .into_iter()
+                .map(|r| ConversationSummary {
+                    id: r.id,
+                    workflow_id: r.workflow_id,
+                    channel_id: r.channel_id,
+                    contact_id: r.contact_id,
+                    channel_kind: r.channel_kind,
+                    channel_name: r.channel_name,
+                    channel_colour: r.channel_colour,
+                    contact_name: r.contact_name,
+                    status: r.status,
+                    handler: r.handler,
+                    assignee_id: r.assignee_id,
+                    assignee: r.assignee,
+                    last_message: r.last_message,
+                    last_seq: r.last_seq,
+                    escalated_at: r.escalated_at,
+                    last_activity_at: r.last_activity_at,
+                    last_sender_kind: r.last_sender_kind.as_deref().and_then(SenderKind::parse),
+                    last_sender_id: r.last_sender_id,
+                    category: r.category,
+                    unread: r.unread.max(0) as u32,
+                    snoozed_until: r.snoozed_until,
+                    resolved_at: r.resolved_at,
+                    resolved_by: r.resolved_by,
+                })
+                .collect())
+        })
     }
 
     /// How many conversations of each status match the filter (its status aside).
     pub async fn status_counts(&self, f: &InboxFilter) -> Result<StatusCounts, StoreError> {
-        let f = InboxFilter {
-            status: None,
-            before: None,
-            ..f.clone()
-        };
-        let pattern = f.search.as_deref().map(like);
-        let words = f.search.as_deref().and_then(full_text);
-        if words.is_some() {
-            // Messages are indexed in batches: the newest may not be in the index yet.
-            self.index_for_search().await?;
-        }
-        let sql = format!(
-            "SELECT c.status, COUNT(*) {FROM} WHERE {where_} GROUP BY c.status",
-            where_ = &*WHERE
-        );
-        let rows: Vec<(String, i64)> = bind_filter!(sqlx::query_as(&sql), f, pattern.as_deref(), words.as_deref())
-            .fetch_all(&self.read)
-            .await?;
-        let mut counts = StatusCounts::default();
-        for (status, n) in rows {
-            let n = n.max(0) as u32;
-            match status.as_str() {
-                "open" => counts.open = n,
-                "waiting" => counts.waiting = n,
-                "active" => counts.active = n,
-                _ => counts.resolved = n,
+        on_db!(self.db, |read, write| {
+            let f = InboxFilter {
+                status: None,
+                before: None,
+                ..f.clone()
+            };
+            let pattern = f.search.as_deref().map(like);
+            let words = f.search.as_deref().and_then(|s| full_text(s, side::PG));
+            if words.is_some() {
+                // Messages are indexed in batches: the newest may not be in the index yet.
+                self.index_for_search().await?;
             }
-        }
-        Ok(counts)
+            let sql = format!(
+                "SELECT c.status, COUNT(*) {FROM} WHERE {where_} GROUP BY c.status",
+                where_ = filter_sql(side::PG)
+            );
+            let rows: Vec<(String, i64)> = bind_filter!(sqlx::query_as(&sql), f, pattern.as_deref(), words.as_deref())
+                .fetch_all(read)
+                .await?;
+            let mut counts = StatusCounts::default();
+            for (status, n) in rows {
+                let n = n.max(0) as u32;
+                match status.as_str() {
+                    "open" => counts.open = n,
+                    "waiting" => counts.waiting = n,
+                    "active" => counts.active = n,
+                    _ => counts.resolved = n,
+                }
+            }
+            Ok(counts)
+        })
     }
 
     /// The conversation as the inbox shows it to everyone (no unread count).
@@ -314,38 +343,42 @@ impl Store {
         conversation_id: i64,
         reader: Option<i64>,
     ) -> Result<Option<(i64, ConversationSummary)>, StoreError> {
-        let workspace: Option<(i64,)> = sqlx::query_as("SELECT workspace_id FROM conversations WHERE id = $1")
-            .bind(conversation_id)
-            .fetch_optional(&self.read)
-            .await?;
-        let Some((workspace_id,)) = workspace else {
-            return Ok(None);
-        };
-        let f = InboxFilter {
-            id: Some(conversation_id),
-            reader,
-            ..InboxFilter::workspace(workspace_id)
-        };
-        Ok(self
-            .summaries(&f, 1)
-            .await?
-            .into_iter()
-            .next()
-            .map(|s| (workspace_id, s)))
+        on_db!(self.db, |read, write| {
+            let workspace: Option<(i64,)> = sqlx::query_as("SELECT workspace_id FROM conversations WHERE id = $1")
+                .bind(conversation_id)
+                .fetch_optional(read)
+                .await?;
+            let Some((workspace_id,)) = workspace else {
+                return Ok(None);
+            };
+            let f = InboxFilter {
+                id: Some(conversation_id),
+                reader,
+                ..InboxFilter::workspace(workspace_id)
+            };
+            Ok(self
+                .summaries(&f, 1)
+                .await?
+                .into_iter()
+                .next()
+                .map(|s| (workspace_id, s)))
+        })
     }
 
     /// Unread messages in the open conversations assigned to the member.
     pub async fn mine_unread(&self, member_id: i64) -> Result<u32, StoreError> {
-        let (n,): (i64,) = sqlx::query_as(
+        on_db!(self.db, |read, write| {
+            let (n,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
              WHERE c.assignee_id = $1 AND c.status != 'resolved'
                AND m.seq > COALESCE((SELECT last_read_seq FROM read_markers WHERE member_id = $1 AND conversation_id = c.id), 0)
                AND (m.sender_kind = 'contact' OR (m.sender_kind = 'operator' AND m.sender_id != $1))",
         )
         .bind(member_id)
-        .fetch_one(&self.read)
+        .fetch_one(read)
         .await?;
-        Ok(n.max(0) as u32)
+            Ok(n.max(0) as u32)
+        })
     }
 
     /// Puts a conversation aside until `until` (Unix ms), or brings it back (`None`), with a
@@ -356,87 +389,104 @@ impl Store {
         until: Option<i64>,
         note: &str,
     ) -> Result<Option<super::Appended>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE conversations SET snoozed_until = $2 WHERE id = $1 AND status != 'resolved'")
-            .bind(conversation_id)
-            .bind(until)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Ok(None);
-        }
-        let appended = super::append::append(&mut tx, conversation_id, &super::NewMessage::system(note, true)).await?;
-        tx.commit().await?;
-        Ok(Some(appended))
+        on_db!(self.db, |read, write| {
+            let mut tx = side::begin_write(write).await?;
+            let done =
+                sqlx::query("UPDATE conversations SET snoozed_until = $2 WHERE id = $1 AND status != 'resolved'")
+                    .bind(conversation_id)
+                    .bind(until)
+                    .execute(&mut *tx)
+                    .await?;
+            if done.rows_affected() == 0 {
+                return Ok(None);
+            }
+            let appended =
+                side::append::append(&mut tx, conversation_id, &super::NewMessage::system(note, true)).await?;
+            tx.commit().await?;
+            Ok(Some(appended))
+        })
     }
 
     /// Conversations whose snooze has run out by `now`, woken: their snooze is cleared.
     pub async fn wake_snoozed(&self, now: i64) -> Result<Vec<i64>, StoreError> {
-        let rows: Vec<(i64,)> = sqlx::query_as(
-            "UPDATE conversations SET snoozed_until = NULL WHERE snoozed_until IS NOT NULL AND snoozed_until <= $1
+        on_db!(self.db, |read, write| {
+            let rows: Vec<(i64,)> = sqlx::query_as(
+                "UPDATE conversations SET snoozed_until = NULL WHERE snoozed_until IS NOT NULL AND snoozed_until <= $1
              RETURNING id",
-        )
-        .bind(now)
-        .fetch_all(&self.write)
-        .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+            )
+            .bind(now)
+            .fetch_all(write)
+            .await?;
+            Ok(rows.into_iter().map(|r| r.0).collect())
+        })
     }
 
     /// The member has read the conversation up to `seq`.
     pub async fn mark_read(&self, member_id: i64, conversation_id: i64, seq: i64) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        mark_read_on(&mut tx, member_id, conversation_id, seq).await?;
-        tx.commit().await?;
-        Ok(())
+        on_db!(self.db, |read, write| {
+            let mut tx = side::begin_write(write).await?;
+            side::mark_read_on(&mut tx, member_id, conversation_id, seq).await?;
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     pub async fn categories(&self, workspace_id: i64) -> Result<Vec<CategoryView>, StoreError> {
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, name FROM categories WHERE workspace_id = $1 ORDER BY name")
-                .bind(workspace_id)
-                .fetch_all(&self.read)
-                .await?;
-        Ok(rows.into_iter().map(|(id, name)| CategoryView { id, name }).collect())
+        on_db!(self.db, |read, write| {
+            let rows: Vec<(i64, String)> =
+                sqlx::query_as("SELECT id, name FROM categories WHERE workspace_id = $1 ORDER BY name")
+                    .bind(workspace_id)
+                    .fetch_all(read)
+                    .await?;
+            Ok(rows.into_iter().map(|(id, name)| CategoryView { id, name }).collect())
+        })
     }
 
     pub async fn create_category(&self, workspace_id: i64, name: &str) -> Result<i64, StoreError> {
-        let (id,): (i64,) =
-            sqlx::query_as("INSERT INTO categories (workspace_id, name, created_at) VALUES ($1, $2, $3) RETURNING id")
-                .bind(workspace_id)
-                .bind(name)
-                .bind(now_ms())
-                .fetch_written(&self.write)
-                .await
-                .map_err(unique_as("A category with that name"))?;
-        Ok(id)
+        on_db!(self.db, |read, write| {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO categories (workspace_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(workspace_id)
+            .bind(name)
+            .bind(now_ms())
+            .fetch_written(write)
+            .await
+            .map_err(unique_as("A category with that name"))?;
+            Ok(id)
+        })
     }
 
     pub async fn delete_category(&self, workspace_id: i64, id: i64) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM categories WHERE id = $1 AND workspace_id = $2")
-            .bind(id)
-            .bind(workspace_id)
-            .execute(&self.write)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        on_db!(self.db, |read, write| {
+            let done = sqlx::query("DELETE FROM categories WHERE id = $1 AND workspace_id = $2")
+                .bind(id)
+                .bind(workspace_id)
+                .execute(write)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
     }
 
     /// Sets (or clears) a conversation's category; the category must be the workspace's.
     pub async fn set_category(&self, conversation_id: i64, category_id: Option<i64>) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE conversations SET category_id = $2 WHERE id = $1
+        on_db!(self.db, |read, write| {
+            let done = sqlx::query(
+                "UPDATE conversations SET category_id = $2 WHERE id = $1
              AND ($2 IS NULL OR $2 IN (SELECT id FROM categories WHERE workspace_id = conversations.workspace_id))",
-        )
-        .bind(conversation_id)
-        .bind(category_id)
-        .execute(&self.write)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+            )
+            .bind(conversation_id)
+            .bind(category_id)
+            .execute(write)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
     }
 }
 
@@ -445,16 +495,25 @@ mod tests {
     #[test]
     fn searches_become_quoted_full_text_queries() {
         assert_eq!(
-            super::full_text("invoice 48213").as_deref(),
+            super::full_text("invoice 48213", false).as_deref(),
             Some("\"invoice\" \"48213\"*")
         );
         assert_eq!(
-            super::full_text("say \"hi\" OR NOT x").as_deref(),
+            super::full_text("say \"hi\" OR NOT x", false).as_deref(),
             Some("\"say\" \"hi\" \"OR\" \"NOT\" \"x\"*")
         );
-        assert_eq!(super::full_text(" %% ** "), None);
-        assert_eq!(super::full_text("in\0voice\u{7}").as_deref(), Some("\"invoice\"*"));
-        assert_eq!(super::full_text("\0"), None);
+        assert_eq!(super::full_text(" %% ** ", false), None);
+        assert_eq!(
+            super::full_text("in\0voice\u{7}", false).as_deref(),
+            Some("\"invoice\"*")
+        );
+        assert_eq!(super::full_text("\0", false), None);
+        assert_eq!(
+            super::full_text("Invoice 48213, e-mail", true).as_deref(),
+            Some("invoice & 48213 & e & mail:*"),
+            "PostgreSQL's query keeps letters and digits only, so nothing typed is its syntax"
+        );
+        assert_eq!(super::full_text("'&|!:*()", true), None);
     }
 
     #[test]

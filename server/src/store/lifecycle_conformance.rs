@@ -34,13 +34,18 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
-fn fixture() -> Fixture {
+/// A demo workspace on SQLite, or on PostgreSQL.
+fn fixture(postgres: bool) -> Fixture {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("conformance.db").display());
+    let url = if postgres {
+        runtime.block_on(crate::test_postgres::new_database())
+    } else {
+        format!("sqlite://{}", dir.path().join("conformance.db").display())
+    };
     let (store, operators) = runtime.block_on(async {
         let store = Store::open(&url).await.unwrap();
         store.migrate().await.unwrap();
@@ -99,8 +104,16 @@ async fn carry_out(store: &Store, id: i64, event: Event, ops: [i64; 2], n: usize
 }
 
 #[test]
-fn the_store_moves_conversations_as_the_lifecycle_decides() {
-    let f = fixture();
+fn the_store_moves_conversations_as_the_lifecycle_decides_on_sqlite() {
+    moves_as_the_lifecycle_decides(fixture(false));
+}
+
+#[test]
+fn the_store_moves_conversations_as_the_lifecycle_decides_on_postgres() {
+    moves_as_the_lifecycle_decides(fixture(true));
+}
+
+fn moves_as_the_lifecycle_decides(f: Fixture) {
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases: 48,
         failure_persistence: None,

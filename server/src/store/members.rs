@@ -5,6 +5,8 @@ use app::Me;
 
 use super::{now_ms, unique_as, Returning, Store, StoreError};
 
+dual! {}
+
 /// A member as sign-in needs them.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MemberRecord {
@@ -54,29 +56,33 @@ struct SessionRow {
 
 impl Store {
     pub async fn create_member(&self, workspace_id: i64, m: NewMember<'_>) -> Result<i64, StoreError> {
-        let row: (i64,) = sqlx::query_as(
-            "INSERT INTO members (workspace_id, email, name, password_hash, role, created_at)
+        on_db!(self.db, |read, write| {
+            let row: (i64,) = sqlx::query_as(
+                "INSERT INTO members (workspace_id, email, name, password_hash, role, created_at)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(workspace_id)
-        .bind(m.email)
-        .bind(m.name)
-        .bind(m.password_hash)
-        .bind(m.role.as_str())
-        .bind(now_ms())
-        .fetch_written(&self.write)
-        .await
-        .map_err(unique_as("A team member with that email"))?;
-        Ok(row.0)
+            )
+            .bind(workspace_id)
+            .bind(m.email)
+            .bind(m.name)
+            .bind(m.password_hash)
+            .bind(m.role.as_str())
+            .bind(now_ms())
+            .fetch_written(write)
+            .await
+            .map_err(unique_as("A team member with that email"))?;
+            Ok(row.0)
+        })
     }
 
     pub async fn member_by_email(&self, email: &str) -> Result<Option<MemberRecord>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, workspace_id, email, name, password_hash, role, active FROM members WHERE email = $1",
-        )
-        .bind(email)
-        .fetch_optional(&self.read)
-        .await?)
+        on_db!(self.db, |read, write| {
+            Ok(sqlx::query_as(
+                "SELECT id, workspace_id, email, name, password_hash, role, active FROM members WHERE email = $1",
+            )
+            .bind(email)
+            .fetch_optional(read)
+            .await?)
+        })
     }
 
     pub async fn create_session(
@@ -86,8 +92,9 @@ impl Store {
         workspace_id: i64,
         ttl_ms: i64,
     ) -> Result<(), StoreError> {
-        let now = now_ms();
-        sqlx::query(
+        on_db!(self.db, |read, write| {
+            let now = now_ms();
+            sqlx::query(
             "INSERT INTO sessions (token_hash, member_id, workspace_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(token_hash)
@@ -95,13 +102,15 @@ impl Store {
         .bind(workspace_id)
         .bind(now)
         .bind(now + ttl_ms)
-        .execute(&self.write)
+        .execute(write)
         .await?;
-        Ok(())
+            Ok(())
+        })
     }
 
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let row: Option<SessionRow> = sqlx::query_as(
+        on_db!(self.db, |read, write| {
+            let row: Option<SessionRow> = sqlx::query_as(
             &format!(
                 "SELECT s.expires_at, COALESCE(s.last_active_at, s.created_at) AS last_active_at, s.revoked_at, m.active, {ME_COLUMNS}
                  FROM sessions s
@@ -111,49 +120,56 @@ impl Store {
             ),
         )
         .bind(token_hash)
-        .fetch_optional(&self.read)
+        .fetch_optional(read)
         .await?;
-        Ok(row.map(|r| SessionRecord {
-            expires_at: r.expires_at,
-            last_active_at: r.last_active_at,
-            revoked: r.revoked_at.is_some(),
-            member_active: r.active,
-            me: r.me,
-        }))
+            Ok(row.map(|r| SessionRecord {
+                expires_at: r.expires_at,
+                last_active_at: r.last_active_at,
+                revoked: r.revoked_at.is_some(),
+                member_active: r.active,
+                me: r.me,
+            }))
+        })
     }
 
     /// Notes that the person did something in the session at `now`, unless that was noted less
     /// than `gap_ms` ago (a page load or a click does not cost a write each).
     pub async fn touch_session(&self, token_hash: &str, now: i64, gap_ms: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE sessions SET last_active_at = $2
+        on_db!(self.db, |read, write| {
+            sqlx::query(
+                "UPDATE sessions SET last_active_at = $2
              WHERE token_hash = $1 AND revoked_at IS NULL AND COALESCE(last_active_at, created_at) < $2 - $3",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .bind(gap_ms)
-        .execute(&self.write)
-        .await?;
-        Ok(())
+            )
+            .bind(token_hash)
+            .bind(now)
+            .bind(gap_ms)
+            .execute(write)
+            .await?;
+            Ok(())
+        })
     }
 
     /// Ends every session of the member (sign out everywhere); gives how many were open.
     pub async fn revoke_sessions_of(&self, member_id: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL")
-            .bind(member_id)
-            .bind(now_ms())
-            .execute(&self.write)
-            .await?;
-        Ok(done.rows_affected())
+        on_db!(self.db, |read, write| {
+            let done = sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL")
+                .bind(member_id)
+                .bind(now_ms())
+                .execute(write)
+                .await?;
+            Ok(done.rows_affected())
+        })
     }
 
     pub async fn revoke_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
-            .bind(now_ms())
-            .bind(token_hash)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        on_db!(self.db, |read, write| {
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+                .bind(now_ms())
+                .bind(token_hash)
+                .execute(write)
+                .await?;
+            Ok(())
+        })
     }
 
     pub async fn list_members(&self, workspace_id: i64) -> Result<Vec<MemberSummary>, StoreError> {
@@ -170,14 +186,16 @@ impl Store {
     }
 
     async fn member_rows(&self, workspace_id: i64, member_id: Option<i64>) -> Result<Vec<MemberSummary>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, email, role, active, created_at, invite_hash IS NOT NULL AS invited, chat_limit
+        on_db!(self.db, |read, write| {
+            Ok(sqlx::query_as(
+                "SELECT id, name, email, role, active, created_at, invite_hash IS NOT NULL AS invited, chat_limit
              FROM members WHERE workspace_id = $1 AND ($2 IS NULL OR id = $2) ORDER BY name",
-        )
-        .bind(workspace_id)
-        .bind(member_id)
-        .fetch_all(&self.read)
-        .await?)
+            )
+            .bind(workspace_id)
+            .bind(member_id)
+            .fetch_all(read)
+            .await?)
+        })
     }
 
     /// A member invited to set their own password through a link.
@@ -190,7 +208,8 @@ impl Store {
         invite_hash: &str,
         expires_at: i64,
     ) -> Result<i64, StoreError> {
-        let row: (i64,) = sqlx::query_as(
+        on_db!(self.db, |read, write| {
+            let row: (i64,) = sqlx::query_as(
             "INSERT INTO members (workspace_id, email, name, password_hash, role, created_at, invite_hash, invite_expires_at)
              VALUES ($1, $2, $3, '', $4, $5, $6, $7) RETURNING id",
         )
@@ -201,10 +220,11 @@ impl Store {
         .bind(now_ms())
         .bind(invite_hash)
         .bind(expires_at)
-        .fetch_written(&self.write)
+        .fetch_written(write)
         .await
         .map_err(unique_as("A team member with that email"))?;
-        Ok(row.0)
+            Ok(row.0)
+        })
     }
 
     /// The invitation a token's hash names: (member, workspace, name, email, workspace name, expires).
@@ -212,30 +232,34 @@ impl Store {
         &self,
         invite_hash: &str,
     ) -> Result<Option<(i64, i64, String, String, String, i64)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT m.id, m.workspace_id, m.name, m.email, w.name, m.invite_expires_at FROM members m
+        on_db!(self.db, |read, write| {
+            Ok(sqlx::query_as(
+                "SELECT m.id, m.workspace_id, m.name, m.email, w.name, m.invite_expires_at FROM members m
              JOIN workspaces w ON w.id = m.workspace_id
-             WHERE m.invite_hash = $1 AND m.active = 1",
-        )
-        .bind(invite_hash)
-        .fetch_optional(&self.read)
-        .await?)
+             WHERE m.invite_hash = $1 AND m.active = TRUE",
+            )
+            .bind(invite_hash)
+            .fetch_optional(read)
+            .await?)
+        })
     }
 
     /// Sets the invited member's password while the invitation still stands (unused, not
     /// expired), in one statement: of two acceptances at once only one sets it. Gives whether
     /// this one did.
     pub async fn accept_invitation(&self, invite_hash: &str, password_hash: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE members SET password_hash = $2, invite_hash = NULL, invite_expires_at = NULL
-             WHERE invite_hash = $1 AND invite_expires_at > $3 AND active = 1",
-        )
-        .bind(invite_hash)
-        .bind(password_hash)
-        .bind(now_ms())
-        .execute(&self.write)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        on_db!(self.db, |read, write| {
+            let done = sqlx::query(
+                "UPDATE members SET password_hash = $2, invite_hash = NULL, invite_expires_at = NULL
+             WHERE invite_hash = $1 AND invite_expires_at > $3 AND active = TRUE",
+            )
+            .bind(invite_hash)
+            .bind(password_hash)
+            .bind(now_ms())
+            .execute(write)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
     }
 
     /// Keeps the hash of a new reset link for the member (replacing an earlier one).
@@ -245,24 +269,28 @@ impl Store {
         reset_hash: &str,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE members SET reset_hash = $2, reset_expires_at = $3 WHERE id = $1")
-            .bind(member_id)
-            .bind(reset_hash)
-            .bind(expires_at)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        on_db!(self.db, |read, write| {
+            sqlx::query("UPDATE members SET reset_hash = $2, reset_expires_at = $3 WHERE id = $1")
+                .bind(member_id)
+                .bind(reset_hash)
+                .bind(expires_at)
+                .execute(write)
+                .await?;
+            Ok(())
+        })
     }
 
     /// The member (name, email) a working reset link is for.
     pub async fn password_reset(&self, reset_hash: &str) -> Result<Option<(String, String)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT name, email FROM members WHERE reset_hash = $1 AND reset_expires_at > $2 AND active = 1",
-        )
-        .bind(reset_hash)
-        .bind(now_ms())
-        .fetch_optional(&self.read)
-        .await?)
+        on_db!(self.db, |read, write| {
+            Ok(sqlx::query_as(
+                "SELECT name, email FROM members WHERE reset_hash = $1 AND reset_expires_at > $2 AND active = TRUE",
+            )
+            .bind(reset_hash)
+            .bind(now_ms())
+            .fetch_optional(read)
+            .await?)
+        })
     }
 
     /// Sets the password with a working reset link, which (with any pending invitation) stops
@@ -273,65 +301,74 @@ impl Store {
         reset_hash: &str,
         password_hash: &str,
     ) -> Result<Option<(i64, i64, String)>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let now = now_ms();
-        let found: Option<(i64, i64, String)> = sqlx::query_as(
-            "UPDATE members SET password_hash = $2, reset_hash = NULL, reset_expires_at = NULL,
+        on_db!(self.db, |read, write| {
+            let mut tx = side::begin_write(write).await?;
+            let now = now_ms();
+            let found: Option<(i64, i64, String)> = sqlx::query_as(
+                "UPDATE members SET password_hash = $2, reset_hash = NULL, reset_expires_at = NULL,
                 invite_hash = NULL, invite_expires_at = NULL
-             WHERE reset_hash = $1 AND reset_expires_at > $3 AND active = 1
+             WHERE reset_hash = $1 AND reset_expires_at > $3 AND active = TRUE
              RETURNING id, workspace_id, email",
-        )
-        .bind(reset_hash)
-        .bind(password_hash)
-        .bind(now)
-        .fetch_written_optional(&mut *tx)
-        .await?;
-        if let Some((member_id, _, _)) = &found {
-            sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL")
-                .bind(member_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(found)
+            )
+            .bind(reset_hash)
+            .bind(password_hash)
+            .bind(now)
+            .fetch_written_optional(&mut *tx)
+            .await?;
+            if let Some((member_id, _, _)) = &found {
+                sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL")
+                    .bind(member_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(found)
+        })
     }
 
     /// Sets a member's new password and ends their sessions but the one in use (`keep`, a
     /// token hash), in one transaction; gives how many ended.
     pub async fn change_password(&self, member_id: i64, password_hash: &str, keep: &str) -> Result<u64, StoreError> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE members SET password_hash = $2, reset_hash = NULL, reset_expires_at = NULL WHERE id = $1")
+        on_db!(self.db, |read, write| {
+            let mut tx = side::begin_write(write).await?;
+            sqlx::query(
+                "UPDATE members SET password_hash = $2, reset_hash = NULL, reset_expires_at = NULL WHERE id = $1",
+            )
             .bind(member_id)
             .bind(password_hash)
             .execute(&mut *tx)
             .await?;
-        let ended = sqlx::query(
-            "UPDATE sessions SET revoked_at = $3 WHERE member_id = $1 AND token_hash != $2 AND revoked_at IS NULL",
-        )
-        .bind(member_id)
-        .bind(keep)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(ended.rows_affected())
+            let ended = sqlx::query(
+                "UPDATE sessions SET revoked_at = $3 WHERE member_id = $1 AND token_hash != $2 AND revoked_at IS NULL",
+            )
+            .bind(member_id)
+            .bind(keep)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(ended.rows_affected())
+        })
     }
 
     pub async fn set_role(&self, workspace_id: i64, member_id: i64, role: app::Role) -> Result<(), StoreError> {
-        sqlx::query("UPDATE members SET role = $3 WHERE id = $2 AND workspace_id = $1")
-            .bind(workspace_id)
-            .bind(member_id)
-            .bind(role.as_str())
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        on_db!(self.db, |read, write| {
+            sqlx::query("UPDATE members SET role = $3 WHERE id = $2 AND workspace_id = $1")
+                .bind(workspace_id)
+                .bind(member_id)
+                .bind(role.as_str())
+                .execute(write)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Deactivating ends every session of the member at once.
     pub async fn set_active(&self, workspace_id: i64, member_id: i64, active: bool) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
+        on_db!(self.db, |read, write| {
+            let mut tx = side::begin_write(write).await?;
+            sqlx::query(
             "UPDATE members SET active = $3, deactivated_at = CASE WHEN $3 THEN NULL ELSE $4 END WHERE id = $2 AND workspace_id = $1",
         )
         .bind(workspace_id)
@@ -340,23 +377,27 @@ impl Store {
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-        if !active {
-            sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL")
-                .bind(member_id)
-                .bind(now_ms())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+            if !active {
+                sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL")
+                    .bind(member_id)
+                    .bind(now_ms())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     pub async fn count_owners(&self, workspace_id: i64) -> Result<i64, StoreError> {
-        let row: (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM members WHERE workspace_id = $1 AND role = 'owner' AND active = 1")
-                .bind(workspace_id)
-                .fetch_one(&self.read)
-                .await?;
-        Ok(row.0)
+        on_db!(self.db, |read, write| {
+            let row: (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM members WHERE workspace_id = $1 AND role = 'owner' AND active = TRUE",
+            )
+            .bind(workspace_id)
+            .fetch_one(read)
+            .await?;
+            Ok(row.0)
+        })
     }
 }

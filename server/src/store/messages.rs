@@ -73,10 +73,11 @@ struct FileRow {
     removed: bool,
 }
 
+dual! {
 /// Fills in the files sent with these messages (all of one conversation, in order).
-async fn attach<'e, E>(executor: E, messages: &mut [MessageView]) -> Result<(), sqlx::Error>
+pub(in crate::store) async fn attach<'e, E>(executor: E, messages: &mut [MessageView]) -> Result<(), sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = Db>,
 {
     let (Some(first), Some(last)) = (messages.first(), messages.last()) else {
         return Ok(());
@@ -106,14 +107,15 @@ where
 }
 
 /// One message with its files.
-pub(super) async fn with_files(
-    conn: &mut sqlx::SqliteConnection,
+pub(in crate::store) async fn with_files(
+    conn: &mut Conn,
     message: MessageView,
 ) -> Result<MessageView, sqlx::Error> {
     let mut found = [message];
     attach(conn, &mut found).await?;
     let [message] = found;
     Ok(message)
+}
 }
 
 impl Store {
@@ -231,16 +233,18 @@ impl Store {
         visitor: bool,
         limit: i64,
     ) -> Result<Vec<MessageView>, StoreError> {
-        let rows: Vec<MessageRow> = sqlx::query_as(&format!(
-            "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.seq > $2 AND ($3 = 0 OR m.internal = 0) ORDER BY m.seq LIMIT $4"
+        on_db!(self.db, |read, write| {
+            let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+            "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.seq > $2 AND ($3 = FALSE OR m.internal = FALSE) ORDER BY m.seq LIMIT $4"
         ))
         .bind(conversation_id)
         .bind(after_seq)
         .bind(visitor)
         .bind(limit)
-        .fetch_all(&self.read)
+        .fetch_all(read)
         .await?;
-        self.messages_with_files(rows).await
+            self.messages_with_files(rows).await
+        })
     }
 
     /// The latest `limit` messages, oldest first.
@@ -255,22 +259,26 @@ impl Store {
         before_seq: i64,
         limit: i64,
     ) -> Result<Vec<MessageView>, StoreError> {
-        let rows: Vec<MessageRow> = sqlx::query_as(&format!(
-            "SELECT * FROM ({MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3)
+        on_db!(self.db, |read, write| {
+            let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+            "SELECT * FROM ({MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3) AS recent
              ORDER BY seq"
         ))
-        .bind(conversation_id)
-        .bind(before_seq)
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
-        self.messages_with_files(rows).await
+            .bind(conversation_id)
+            .bind(before_seq)
+            .bind(limit)
+            .fetch_all(read)
+            .await?;
+            self.messages_with_files(rows).await
+        })
     }
 
     /// The messages of these rows (all of one conversation, in order), with their files.
     async fn messages_with_files(&self, rows: Vec<MessageRow>) -> Result<Vec<MessageView>, StoreError> {
-        let mut messages: Vec<MessageView> = rows.into_iter().map(MessageRow::into_view).collect();
-        attach(&self.read, &mut messages).await?;
-        Ok(messages)
+        on_db!(self.db, |read, write| {
+            let mut messages: Vec<MessageView> = rows.into_iter().map(MessageRow::into_view).collect();
+            side::attach(read, &mut messages).await?;
+            Ok(messages)
+        })
     }
 }

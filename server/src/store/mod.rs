@@ -5,6 +5,8 @@
 //! reads through a pool of several, all in WAL mode with a busy timeout. A third connection
 //! belongs to the upkeep task (`upkeep.rs`), which checkpoints the write-ahead log.
 
+#[macro_use]
+mod engine;
 mod api;
 mod append;
 mod attachments;
@@ -38,11 +40,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::query::QueryAs;
-use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
-use sqlx::Sqlite;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use api::{ApiTokenRecord, Claim, TokenCaller};
 pub use append::{Appended, NewMessage, Refusal};
@@ -116,13 +114,13 @@ pub fn now_ms() -> i64 {
 /// statement, and a write finished by a reset rather than by stepping to its end never runs
 /// SQLite's automatic checkpoint (its WAL hook runs only then). Every message used to be stored
 /// that way, and the write-ahead log grew by gigabytes an hour without ever being copied back.
-pub(crate) trait Returning<'q, O> {
+pub(crate) trait Returning<'q, O, DB: sqlx::Database> {
     /// The one row the statement returns (an error when it returns none).
     fn fetch_written<'e, 'c: 'e, E>(self, executor: E) -> impl Future<Output = Result<O, sqlx::Error>> + Send + 'e
     where
         'q: 'e,
         O: 'e,
-        E: 'e + sqlx::Executor<'c, Database = Sqlite>;
+        E: 'e + sqlx::Executor<'c, Database = DB>;
 
     /// The row the statement returns, if any.
     fn fetch_written_optional<'e, 'c: 'e, E>(
@@ -132,18 +130,20 @@ pub(crate) trait Returning<'q, O> {
     where
         'q: 'e,
         O: 'e,
-        E: 'e + sqlx::Executor<'c, Database = Sqlite>;
+        E: 'e + sqlx::Executor<'c, Database = DB>;
 }
 
-impl<'q, O> Returning<'q, O> for QueryAs<'q, Sqlite, O, SqliteArguments<'q>>
+impl<'q, O, DB> Returning<'q, O, DB> for QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>
 where
-    O: Send + Unpin + for<'r> sqlx::FromRow<'r, SqliteRow>,
+    DB: sqlx::Database,
+    <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    O: Send + Unpin + for<'r> sqlx::FromRow<'r, DB::Row>,
 {
     fn fetch_written<'e, 'c: 'e, E>(self, executor: E) -> impl Future<Output = Result<O, sqlx::Error>> + Send + 'e
     where
         'q: 'e,
         O: 'e,
-        E: 'e + sqlx::Executor<'c, Database = Sqlite>,
+        E: 'e + sqlx::Executor<'c, Database = DB>,
     {
         let rows = self.fetch_all(executor);
         async move { rows.await?.into_iter().next().ok_or(sqlx::Error::RowNotFound) }
@@ -156,32 +156,16 @@ where
     where
         'q: 'e,
         O: 'e,
-        E: 'e + sqlx::Executor<'c, Database = Sqlite>,
+        E: 'e + sqlx::Executor<'c, Database = DB>,
     {
         let rows = self.fetch_all(executor);
         async move { Ok(rows.await?.into_iter().next()) }
     }
 }
 
-/// A write transaction that takes the write lock at once (`BEGIN IMMEDIATE`). A deferred one
-/// that reads first and writes later must upgrade its lock, and SQLite refuses that upgrade
-/// without waiting (SQLITE_BUSY) when the snapshot it read moved on meanwhile, as it does
-/// while the upkeep task restarts the log.
-pub(crate) async fn begin_write(write: &SqlitePool) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
-    let asked = std::time::Instant::now();
-    let tx = write.begin_with("BEGIN IMMEDIATE").await;
-    crate::metrics::COUNTERS.write_waited(asked.elapsed().as_secs_f64());
-    tx
-}
-
 #[derive(Clone)]
 pub struct Store {
-    read: SqlitePool,
-    write: SqlitePool,
-    /// The upkeep task's own connection: checkpoints wait on it, never on the writer's.
-    upkeep: SqlitePool,
-    /// The database file (none in memory).
-    path: Option<PathBuf>,
+    db: engine::Engine,
     health: Arc<WalHealth>,
     /// Messages are stored through it, in batches (`commit.rs`).
     committer: commit::Committer,
@@ -189,7 +173,15 @@ pub struct Store {
     sealer: Arc<std::sync::OnceLock<sealed::Sealer>>,
 }
 
+dual! {}
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Whether `url` names a PostgreSQL database (anything else is SQLite's).
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
 
 impl Store {
     /// Opens (creating if missing) the database at `url`, batching messages as `CommitPolicy`'s
@@ -200,53 +192,19 @@ impl Store {
 
     /// Opens the database at `url`, batching messages by `policy`.
     pub async fn open_with(url: &str, policy: CommitPolicy) -> Result<Store, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            // The log file is cut back to this size whenever it starts again.
-            .pragma(
-                "journal_size_limit",
-                (UpkeepPolicy::default().restart_bytes).to_string(),
-            );
-        let path = options
-            .get_filename()
-            .to_str()
-            .filter(|f| !f.is_empty() && *f != ":memory:")
-            .map(PathBuf::from);
-        // The connections are local files that cannot drop: testing one before each use (the
-        // pool's default) would cost a round trip to its worker thread for every statement.
-        // Nor are they closed when idle: the writer's statement cache is worth keeping.
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(
-                options
-                    .clone()
-                    .pragma("wal_autocheckpoint", upkeep::BACKSTOP_PAGES.to_string()),
+        let db = if is_postgres(url) {
+            engine::Engine::Postgres(
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(16)
+                    .connect(url)
+                    .await?,
             )
-            .await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(8)
-            .test_before_acquire(false)
-            .connect_with(options.clone())
-            .await?;
-        let upkeep = SqlitePoolOptions::new()
-            .max_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(options.busy_timeout(UpkeepPolicy::default().wait))
-            .await?;
+        } else {
+            engine::Engine::Sqlite(Arc::new(open_sqlite(url).await?))
+        };
         Ok(Store {
-            read,
-            committer: commit::Committer::start(write.clone(), policy),
-            write,
-            upkeep,
-            path,
+            committer: commit::Committer::start(db.clone(), policy),
+            db,
             health: Arc::new(WalHealth::default()),
             sealer: Arc::default(),
         })
@@ -276,66 +234,88 @@ impl Store {
         let sealer = self.sealer.get().ok_or(StoreError::NoSealer)?;
         let mut done = sealed::Resealed::default();
         for (table, column) in sealed::COLUMNS {
-            let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
-                "SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL AND {column} != ''"
-            ))
-            .fetch_all(&self.read)
-            .await?;
-            for (id, stored) in rows {
-                match sealer.open_with(&stored) {
-                    Ok((plain, true)) => {
-                        sqlx::query(&format!(
-                            "UPDATE {table} SET {column} = $2 WHERE id = $1 AND {column} = $3"
-                        ))
-                        .bind(id)
-                        .bind(sealer.seal(&plain))
-                        .bind(&stored)
-                        .execute(&self.write)
-                        .await?;
-                        done.sealed += 1;
+            on_db!(self.db, |read, write| {
+                let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+                    "SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL AND {column} != ''"
+                ))
+                .fetch_all(read)
+                .await?;
+                for (id, stored) in rows {
+                    match sealer.open_with(&stored) {
+                        Ok((plain, true)) => {
+                            sqlx::query(&format!(
+                                "UPDATE {table} SET {column} = $2 WHERE id = $1 AND {column} = $3"
+                            ))
+                            .bind(id)
+                            .bind(sealer.seal(&plain))
+                            .bind(&stored)
+                            .execute(write)
+                            .await?;
+                            done.sealed += 1;
+                        }
+                        Ok((_, false)) => {}
+                        Err(_) => done.unopenable += 1,
                     }
-                    Ok((_, false)) => {}
-                    Err(_) => done.unopenable += 1,
                 }
-            }
+            })
         }
         Ok(done)
     }
 
-    /// A write transaction on the writer (see `begin_write`).
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
-        begin_write(&self.write).await
-    }
-
     /// Applies the migrations that have not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.write).await?;
+        match &self.db {
+            engine::Engine::Sqlite(lite) => MIGRATOR.run(&lite.write).await?,
+            engine::Engine::Postgres(pool) => PG_MIGRATOR.run(pool).await?,
+        }
         Ok(())
     }
 
     /// Each pool's connections: (name, open, idle), for `/metrics`.
-    pub fn pool_connections(&self) -> [(&'static str, u32, usize); 3] {
-        [
-            ("read", self.read.size(), self.read.num_idle()),
-            ("write", self.write.size(), self.write.num_idle()),
-            ("upkeep", self.upkeep.size(), self.upkeep.num_idle()),
-        ]
+    pub fn pool_connections(&self) -> Vec<(&'static str, u32, usize)> {
+        match &self.db {
+            engine::Engine::Sqlite(lite) => vec![
+                ("read", lite.read.size(), lite.read.num_idle()),
+                ("write", lite.write.size(), lite.write.num_idle()),
+                ("upkeep", lite.upkeep.size(), lite.upkeep.num_idle()),
+            ],
+            engine::Engine::Postgres(pool) => vec![("postgres", pool.size(), pool.num_idle())],
+        }
+    }
+
+    /// SQLite's pools, when the store is on SQLite.
+    pub(crate) fn lite(&self) -> Option<&engine::Lite> {
+        match &self.db {
+            engine::Engine::Sqlite(lite) => Some(lite),
+            engine::Engine::Postgres(_) => None,
+        }
+    }
+
+    /// Whether this store is on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.db, engine::Engine::Postgres(_))
     }
 
     /// Answers whether the database responds, for `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.read).await?;
+        on_db!(self.db, |read, write| {
+            sqlx::query("SELECT 1").execute(read).await?;
+        });
         Ok(())
     }
 
-    /// Writes a consistent, compacted copy of the database to `file` (which must not exist),
-    /// from one read transaction: writers carry on meanwhile.
-    pub async fn vacuum_into(&self, file: &std::path::Path) -> Result<(), StoreError> {
+    /// Writes a consistent, compacted copy of the SQLite database to `file` (which must not
+    /// exist), from one read transaction: writers carry on meanwhile. A PostgreSQL database is
+    /// backed up with its own tools (`pg_dump`); this answers `None` for it.
+    pub async fn vacuum_into(&self, file: &std::path::Path) -> Result<Option<()>, StoreError> {
+        let engine::Engine::Sqlite(lite) = &self.db else {
+            return Ok(None);
+        };
         sqlx::query("VACUUM INTO $1")
             .bind(file.to_string_lossy().to_string())
-            .execute(&self.read)
+            .execute(&lite.read)
             .await?;
-        Ok(())
+        Ok(Some(()))
     }
 
     /// Indexes what is left to index, copies the log into the database and closes.
@@ -346,8 +326,64 @@ impl Store {
         if let Err(e) = self.checkpoint_now().await {
             tracing::warn!(error = %e, "could not checkpoint the write-ahead log before closing");
         }
-        self.read.close().await;
-        self.upkeep.close().await;
-        self.write.close().await;
+        match &self.db {
+            engine::Engine::Sqlite(lite) => {
+                lite.read.close().await;
+                lite.upkeep.close().await;
+                lite.write.close().await;
+            }
+            engine::Engine::Postgres(pool) => pool.close().await,
+        }
     }
+}
+
+/// Opens (creating if missing) the SQLite database at `url`.
+async fn open_sqlite(url: &str) -> Result<engine::Lite, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        // The log file is cut back to this size whenever it starts again.
+        .pragma(
+            "journal_size_limit",
+            (UpkeepPolicy::default().restart_bytes).to_string(),
+        );
+    let path = options
+        .get_filename()
+        .to_str()
+        .filter(|f| !f.is_empty() && *f != ":memory:")
+        .map(PathBuf::from);
+    // The connections are local files that cannot drop: testing one before each use (the
+    // pool's default) would cost a round trip to its worker thread for every statement.
+    // Nor are they closed when idle: the writer's statement cache is worth keeping.
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .test_before_acquire(false)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(
+            options
+                .clone()
+                .pragma("wal_autocheckpoint", upkeep::BACKSTOP_PAGES.to_string()),
+        )
+        .await?;
+    let read = SqlitePoolOptions::new()
+        .max_connections(8)
+        .test_before_acquire(false)
+        .connect_with(options.clone())
+        .await?;
+    let upkeep = SqlitePoolOptions::new()
+        .max_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(options.busy_timeout(UpkeepPolicy::default().wait))
+        .await?;
+    Ok(engine::Lite {
+        read,
+        write,
+        upkeep,
+        path,
+    })
 }

@@ -3,10 +3,12 @@
 
 use app::live::WorkflowChoice;
 
-use super::append::{append, NewMessage};
-use super::conversations::{apply, decided};
+use super::append::NewMessage;
+use super::conversations::decided;
 use super::{now_ms, Store, StoreError};
 use crate::conversations::lifecycle::Event;
+
+dual! {}
 
 /// The workspace settings routing obeys.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -34,11 +36,12 @@ impl Store {
     /// their operator longer than the limit: since their first message after the operator's
     /// last reply, or since the operator took it, whichever is later.
     pub async fn silent_conversations(&self, now: i64) -> Result<Vec<SilentConversation>, StoreError> {
-        Ok(sqlx::query_as(
-            "WITH held AS (
+        on_db!(self.db, |read, write| {
+            Ok(sqlx::query_as(&format!(
+                "WITH held AS (
                  SELECT c.id, c.assignee_id, w.reassign_after_secs AS secs,
                         COALESCE((SELECT MAX(r.created_at) FROM messages r WHERE r.conversation_id = c.id
-                                  AND r.sender_kind = 'operator' AND r.internal = 0), 0) AS replied,
+                                  AND r.sender_kind = 'operator' AND r.internal = FALSE), 0) AS replied,
                         COALESCE((SELECT MAX(s.accepted_at) FROM operator_sessions s WHERE s.conversation_id = c.id
                                   AND s.ended_at IS NULL), 0) AS accepted
                  FROM conversations c JOIN workflows w ON w.id = c.workflow_id
@@ -51,119 +54,141 @@ impl Store {
              SELECT waiting.id AS conversation_id, waiting.assignee_id AS member_id, m.name AS member_name,
                     waiting.secs AS after_secs
              FROM waiting JOIN members m ON m.id = waiting.assignee_id
-             WHERE waiting.asked IS NOT NULL AND MAX(waiting.asked, waiting.accepted) <= $1 - waiting.secs * 1000",
-        )
-        .bind(now)
-        .fetch_all(&self.read)
-        .await?)
+             WHERE waiting.asked IS NOT NULL AND {}(waiting.asked, waiting.accepted) <= $1 - waiting.secs * 1000",
+                side::GREATEST
+            ))
+            .bind(now)
+            .fetch_all(read)
+            .await?)
+        })
     }
 
     /// Sets how long a conversation of the workflow may wait with nobody live before supervisors
     /// are alerted (0: never).
     pub async fn set_alert_after(&self, workflow_id: i64, secs: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workflows SET alert_after_secs = $2 WHERE id = $1")
-            .bind(workflow_id)
-            .bind(secs)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        on_db!(self.db, |read, write| {
+            sqlx::query("UPDATE workflows SET alert_after_secs = $2 WHERE id = $1")
+                .bind(workflow_id)
+                .bind(secs)
+                .execute(write)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Sets how long a workflow's operators may leave a customer unanswered (0: forever).
     pub async fn set_reassign_after(&self, workflow_id: i64, secs: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workflows SET reassign_after_secs = $2 WHERE id = $1")
-            .bind(workflow_id)
-            .bind(secs)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        on_db!(self.db, |read, write| {
+            sqlx::query("UPDATE workflows SET reassign_after_secs = $2 WHERE id = $1")
+                .bind(workflow_id)
+                .bind(secs)
+                .execute(write)
+                .await?;
+            Ok(())
+        })
     }
 
     pub async fn gate(&self, workspace_id: i64) -> Result<Gate, StoreError> {
-        sqlx::query_as(
+        on_db!(self.db, |read, write| {
+            sqlx::query_as(
             "SELECT operator_enabled, presence_enabled, human_agents AS seats, default_chat_limit, disconnect_timeout_secs,
                     reroute_on_disconnect, managers_handle_chats
              FROM workspaces WHERE id = $1",
         )
         .bind(workspace_id)
-        .fetch_optional(&self.read)
+        .fetch_optional(read)
         .await?
         .ok_or(StoreError::NotFound)
+        })
     }
 
     pub async fn set_reroute_on_disconnect(&self, workspace_id: i64, reroute: bool) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workspaces SET reroute_on_disconnect = $2 WHERE id = $1")
-            .bind(workspace_id)
-            .bind(reroute)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        on_db!(self.db, |read, write| {
+            sqlx::query("UPDATE workspaces SET reroute_on_disconnect = $2 WHERE id = $1")
+                .bind(workspace_id)
+                .bind(reroute)
+                .execute(write)
+                .await?;
+            Ok(())
+        })
     }
 
     /// The workflows of the member's operator groups.
     pub async fn group_workflows(&self, member_id: i64) -> Result<Vec<WorkflowChoice>, StoreError> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT DISTINCT w.id, w.name FROM workflows w
+        on_db!(self.db, |read, write| {
+            let rows: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT DISTINCT w.id, w.name FROM workflows w
              JOIN group_workflows gw ON gw.workflow_id = w.id
              JOIN group_members gm ON gm.group_id = gw.group_id
              WHERE gm.member_id = $1 ORDER BY w.name",
-        )
-        .bind(member_id)
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows.into_iter().map(|(id, name)| WorkflowChoice { id, name }).collect())
+            )
+            .bind(member_id)
+            .fetch_all(read)
+            .await?;
+            Ok(rows.into_iter().map(|(id, name)| WorkflowChoice { id, name }).collect())
+        })
     }
 
     /// The member's own chat limit, if one is set.
     pub async fn member_chat_limit(&self, member_id: i64) -> Result<Option<i64>, StoreError> {
-        let row: Option<(Option<i64>,)> = sqlx::query_as("SELECT chat_limit FROM members WHERE id = $1")
-            .bind(member_id)
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(row.and_then(|r| r.0))
+        on_db!(self.db, |read, write| {
+            let row: Option<(Option<i64>,)> = sqlx::query_as("SELECT chat_limit FROM members WHERE id = $1")
+                .bind(member_id)
+                .fetch_optional(read)
+                .await?;
+            Ok(row.and_then(|r| r.0))
+        })
     }
 
     pub async fn set_member_chat_limit(&self, member_id: i64, limit: Option<i64>) -> Result<(), StoreError> {
-        sqlx::query("UPDATE members SET chat_limit = $2 WHERE id = $1")
-            .bind(member_id)
-            .bind(limit)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        on_db!(self.db, |read, write| {
+            sqlx::query("UPDATE members SET chat_limit = $2 WHERE id = $1")
+                .bind(member_id)
+                .bind(limit)
+                .execute(write)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Conversations a person handles now for the member.
     pub async fn assigned_open(&self, member_id: i64) -> Result<Vec<i64>, StoreError> {
-        let rows: Vec<(i64,)> = sqlx::query_as(
+        on_db!(self.db, |read, write| {
+            let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT id FROM conversations WHERE assignee_id = $1 AND handler = 'human' AND status IN ('active', 'waiting')",
         )
         .bind(member_id)
-        .fetch_all(&self.read)
+        .fetch_all(read)
         .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+            Ok(rows.into_iter().map(|r| r.0).collect())
+        })
     }
 
     /// Members who hold open conversations, with their workspace and name (to restore, after
     /// a restart, the presence of operators who have not reconnected yet).
     pub async fn members_holding_conversations(&self) -> Result<Vec<(i64, i64, String)>, StoreError> {
-        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+        on_db!(self.db, |read, write| {
+            let rows: Vec<(i64, i64, String)> = sqlx::query_as(
             "SELECT DISTINCT m.id, m.workspace_id, m.name FROM conversations c JOIN members m ON m.id = c.assignee_id
              WHERE c.handler = 'human' AND c.status IN ('active', 'waiting')",
         )
-        .fetch_all(&self.read)
+        .fetch_all(read)
         .await?;
-        Ok(rows)
+            Ok(rows)
+        })
     }
 
     /// Conversations waiting for a person that nobody holds, oldest first (to rebuild queues).
     pub async fn waiting_unassigned(&self) -> Result<Vec<(i64, i64, i64)>, StoreError> {
-        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT id, workflow_id, COALESCE(escalated_at, last_activity_at) FROM conversations
+        on_db!(self.db, |read, write| {
+            let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+                "SELECT id, workflow_id, COALESCE(escalated_at, last_activity_at) FROM conversations
              WHERE status = 'waiting' AND assignee_id IS NULL ORDER BY escalated_at",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows)
+            )
+            .fetch_all(read)
+            .await?;
+            Ok(rows)
+        })
     }
 
     pub async fn open_operator_session(
@@ -172,29 +197,33 @@ impl Store {
         conversation_id: i64,
         member_id: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        on_db!(self.db, |read, write| {
+            sqlx::query(
             "INSERT INTO operator_sessions (workspace_id, conversation_id, member_id, accepted_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(workspace_id)
         .bind(conversation_id)
         .bind(member_id)
         .bind(now_ms())
-        .execute(&self.write)
+        .execute(write)
         .await?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Ends the open session of a conversation with its outcome.
     pub async fn end_operator_session(&self, conversation_id: i64, outcome: &str) -> Result<(), StoreError> {
-        sqlx::query(
+        on_db!(self.db, |read, write| {
+            sqlx::query(
             "UPDATE operator_sessions SET ended_at = $2, outcome = $3 WHERE conversation_id = $1 AND ended_at IS NULL",
         )
         .bind(conversation_id)
         .bind(now_ms())
         .bind(outcome)
-        .execute(&self.write)
+        .execute(write)
         .await?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// The sessions of a conversation: (member, accepted, ended, outcome), oldest first.
@@ -202,12 +231,14 @@ impl Store {
         &self,
         conversation_id: i64,
     ) -> Result<Vec<(i64, i64, Option<i64>, Option<String>)>, StoreError> {
-        Ok(sqlx::query_as(
+        on_db!(self.db, |read, write| {
+            Ok(sqlx::query_as(
             "SELECT member_id, accepted_at, ended_at, outcome FROM operator_sessions WHERE conversation_id = $1 ORDER BY id",
         )
         .bind(conversation_id)
-        .fetch_all(&self.read)
+        .fetch_all(read)
         .await?)
+        })
     }
 
     /// Operator sessions of the workspace, newest first, narrowed by operator, workflow,
@@ -221,8 +252,9 @@ impl Store {
         before: Option<i64>,
         limit: i64,
     ) -> Result<Vec<app::history::SessionView>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT s.id, s.conversation_id, ct.name AS contact_name, s.member_id, m.name AS operator,
+        on_db!(self.db, |read, write| {
+            Ok(sqlx::query_as(
+                "SELECT s.id, s.conversation_id, ct.name AS contact_name, s.member_id, m.name AS operator,
                     c.workflow_id, w.name AS workflow, s.accepted_at, s.ended_at, s.outcome
              FROM operator_sessions s
              JOIN conversations c ON c.id = s.conversation_id
@@ -233,29 +265,32 @@ impl Store {
                AND ($4 IS NULL OR ($4 = 'ongoing' AND s.ended_at IS NULL) OR s.outcome = $4)
                AND ($5 IS NULL OR s.id < $5)
              ORDER BY s.id DESC LIMIT $6",
-        )
-        .bind(workspace_id)
-        .bind(operator)
-        .bind(workflow)
-        .bind(outcome)
-        .bind(before)
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?)
+            )
+            .bind(workspace_id)
+            .bind(operator)
+            .bind(workflow)
+            .bind(outcome)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(read)
+            .await?)
+        })
     }
 
     /// The active members of an operator group of the workspace.
     pub async fn group_member_ids(&self, workspace_id: i64, group_id: i64) -> Result<Vec<i64>, StoreError> {
-        let rows: Vec<(i64,)> = sqlx::query_as(
-            "SELECT gm.member_id FROM group_members gm JOIN operator_groups g ON g.id = gm.group_id
+        on_db!(self.db, |read, write| {
+            let rows: Vec<(i64,)> = sqlx::query_as(
+                "SELECT gm.member_id FROM group_members gm JOIN operator_groups g ON g.id = gm.group_id
              JOIN members m ON m.id = gm.member_id
-             WHERE g.id = $1 AND g.workspace_id = $2 AND m.active = 1",
-        )
-        .bind(group_id)
-        .bind(workspace_id)
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+             WHERE g.id = $1 AND g.workspace_id = $2 AND m.active = TRUE",
+            )
+            .bind(group_id)
+            .bind(workspace_id)
+            .fetch_all(read)
+            .await?;
+            Ok(rows.into_iter().map(|r| r.0).collect())
+        })
     }
 
     /// Releases a conversation for a transfer: nobody holds it, a person is still wanted (the
@@ -272,10 +307,12 @@ impl Store {
 
     /// Applies `event` and leaves `note` for the team, in one transaction.
     async fn release(&self, conversation_id: i64, event: Event, note: &str) -> Result<super::Appended, StoreError> {
-        let mut tx = self.begin_write().await?;
-        decided(apply(&mut tx, conversation_id, event).await)?;
-        let appended = append(&mut tx, conversation_id, &NewMessage::system(note, true)).await?;
-        tx.commit().await?;
-        Ok(appended)
+        on_db!(self.db, |read, write| {
+            let mut tx = side::begin_write(write).await?;
+            decided(side::conversations::apply(&mut tx, conversation_id, event).await)?;
+            let appended = side::append::append(&mut tx, conversation_id, &NewMessage::system(note, true)).await?;
+            tx.commit().await?;
+            Ok(appended)
+        })
     }
 }

@@ -31,6 +31,8 @@ use sqlx::sqlite::SqlitePool;
 
 use super::{Store, StoreError};
 
+dual! {}
+
 /// How the log is kept in check. `Default` is what a server runs with.
 #[derive(Clone, Copy, Debug)]
 pub struct UpkeepPolicy {
@@ -145,6 +147,10 @@ impl Store {
     /// Starts the upkeep task for this database.
     pub fn start_upkeep(&self, policy: UpkeepPolicy) -> Upkeep {
         let stop = Arc::new(tokio::sync::Notify::new());
+        // PostgreSQL keeps its own log and search index.
+        if self.lite().is_none() {
+            return Upkeep { stop, task: None };
+        }
         let store = self.clone();
         let stopped = stop.clone();
         let task = tokio::spawn(async move {
@@ -170,17 +176,19 @@ impl Store {
         // Each batch holds the writer, which every message waits for: small batches keep that
         // wait to a few milliseconds (2,000 at a time held messages back for tens of them).
         const BATCH: i64 = 100;
+        // PostgreSQL indexes each message as it is stored (a generated `tsvector`).
+        let Some(lite) = self.lite() else { return Ok(0) };
         let mut total = 0;
         loop {
             let pending: (bool,) = sqlx::query_as(
                 "SELECT EXISTS (SELECT 1 FROM messages WHERE id > (SELECT indexed_upto FROM search_progress))",
             )
-            .fetch_one(&self.read)
+            .fetch_one(&lite.read)
             .await?;
             if !pending.0 {
                 break;
             }
-            let mut tx = self.begin_write().await?;
+            let mut tx = super::engine::lite::begin_write(&lite.write).await?;
             let done = sqlx::query(
                 "INSERT INTO messages_search (rowid, body)
                  SELECT id, body FROM messages WHERE id > (SELECT indexed_upto FROM search_progress)
@@ -210,13 +218,21 @@ impl Store {
     /// Copies the whole log into the database and empties it, waiting for readers up to the
     /// connection's busy timeout; for shutting down and for tests.
     pub async fn checkpoint_now(&self) -> Result<bool, StoreError> {
-        Ok(checkpoint(&self.upkeep, Mode::Truncate).await?.complete())
+        match self.lite() {
+            Some(lite) => Ok(checkpoint(&lite.upkeep, Mode::Truncate).await?.complete()),
+            None => Ok(true),
+        }
     }
 
     /// Pages the writer has written to the log since it opened (SQLite's
     /// `SQLITE_DBSTATUS_CACHE_WRITE`), for measuring what storing a message costs.
     pub async fn pages_written(&self) -> Result<i64, StoreError> {
-        let mut conn = self.write.acquire().await?;
+        let Some(lite) = self.lite() else {
+            return Err(StoreError::Database(sqlx::Error::Protocol(
+                "pages are counted on SQLite only".into(),
+            )));
+        };
+        let mut conn = lite.write.acquire().await?;
         let mut handle = conn.lock_handle().await?;
         let db = handle.as_raw_handle().as_ptr();
         let (mut current, mut highest) = (0, 0);
@@ -241,14 +257,14 @@ impl Store {
 
     /// The highest message id: how many messages were ever stored.
     pub async fn messages_stored(&self) -> Result<i64, StoreError> {
-        let (n,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM messages")
-            .fetch_one(&self.read)
-            .await?;
+        let (n,): (Option<i64>,) = on_db!(self.db, |read, write| {
+            sqlx::query_as("SELECT MAX(id) FROM messages").fetch_one(read).await?
+        });
         Ok(n.unwrap_or(0))
     }
 
     fn wal_path(&self) -> Option<std::path::PathBuf> {
-        self.path.as_ref().map(|p| {
+        self.lite()?.path.as_ref().map(|p| {
             let mut name = p.as_os_str().to_owned();
             name.push("-wal");
             std::path::PathBuf::from(name)
@@ -275,6 +291,7 @@ impl Rounds {
     }
 
     async fn run(&mut self, store: &Store) {
+        let Some(lite) = store.lite() else { return };
         if let Err(e) = store.index_for_search().await {
             tracing::warn!(error = %e, "could not add new messages to the search index");
         }
@@ -284,7 +301,7 @@ impl Rounds {
             .map(|m| m.len())
             .unwrap_or(0);
         store.health.wal_bytes.store(wal_bytes, Ordering::Relaxed);
-        let passive = match checkpoint(&store.upkeep, Mode::Passive).await {
+        let passive = match checkpoint(&lite.upkeep, Mode::Passive).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "checkpoint of the write-ahead log failed");
@@ -294,7 +311,7 @@ impl Rounds {
         let step = next_step(passive, self.previous_log, wal_bytes, &self.policy);
         let outcome = match step {
             None => passive,
-            Some(mode) => match checkpoint(&store.upkeep, mode).await {
+            Some(mode) => match checkpoint(&lite.upkeep, mode).await {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::warn!(error = %e, ?mode, "checkpoint of the write-ahead log failed");

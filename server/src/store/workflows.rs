@@ -5,6 +5,8 @@ use app::lifecycle::HandoffMode;
 
 use super::{Store, StoreError};
 
+dual! {}
+
 /// The workflow settings the assistant, escalation and routing need.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WorkflowRecord {
@@ -50,7 +52,8 @@ impl Store {
     }
 
     pub async fn workflow(&self, id: i64) -> Result<Option<WorkflowRecord>, StoreError> {
-        let row: Option<WorkflowRecord> = sqlx::query_as(
+        on_db!(self.db, |read, write| {
+            let row: Option<WorkflowRecord> = sqlx::query_as(
             "SELECT id, workspace_id, name, handoff_mode, escalation_threshold, escalate_on_frustration, handoff_message,
                     greeting, fallback_answer, ai_provider, openai_base_url, openai_model, openai_api_key, ai_timeout_secs,
                     live_routing, routing_mode, accept_timeout_secs, requires_qualification, practice_script,
@@ -58,38 +61,43 @@ impl Store {
              FROM workflows WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.read)
+        .fetch_optional(read)
         .await?;
-        let Some(mut workflow) = row else { return Ok(None) };
-        workflow.openai_api_key = self.open_secret(workflow.openai_api_key.take())?;
-        workflow.answers =
-            sqlx::query_as("SELECT question, answer FROM workflow_answers WHERE workflow_id = $1 ORDER BY id")
-                .bind(id)
-                .fetch_all(&self.read)
-                .await?;
-        Ok(Some(workflow))
+            let Some(mut workflow) = row else { return Ok(None) };
+            workflow.openai_api_key = self.open_secret(workflow.openai_api_key.take())?;
+            workflow.answers =
+                sqlx::query_as("SELECT question, answer FROM workflow_answers WHERE workflow_id = $1 ORDER BY id")
+                    .bind(id)
+                    .fetch_all(read)
+                    .await?;
+            Ok(Some(workflow))
+        })
     }
 
     /// The built-in assistant's pairs with their ids.
     pub async fn workflow_answers(&self, workflow_id: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
-        Ok(
-            sqlx::query_as("SELECT id, question, answer FROM workflow_answers WHERE workflow_id = $1 ORDER BY id")
-                .bind(workflow_id)
-                .fetch_all(&self.read)
-                .await?,
-        )
+        on_db!(self.db, |read, write| {
+            Ok(
+                sqlx::query_as("SELECT id, question, answer FROM workflow_answers WHERE workflow_id = $1 ORDER BY id")
+                    .bind(workflow_id)
+                    .fetch_all(read)
+                    .await?,
+            )
+        })
     }
 
     pub async fn delete_workflow_answer(&self, workflow_id: i64, answer_id: i64) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM workflow_answers WHERE id = $2 AND workflow_id = $1")
-            .bind(workflow_id)
-            .bind(answer_id)
-            .execute(&self.write)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        on_db!(self.db, |read, write| {
+            let done = sqlx::query("DELETE FROM workflow_answers WHERE id = $2 AND workflow_id = $1")
+                .bind(workflow_id)
+                .bind(answer_id)
+                .execute(write)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
     }
 
     /// Saves a workflow's settings. `api_key`: `None` keeps the stored key, `Some("")`
@@ -99,7 +107,8 @@ impl Store {
         s: &app::workflows::WorkflowSettings,
         api_key: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        on_db!(self.db, |read, write| {
+            sqlx::query(
             "UPDATE workflows SET name = $2, live_routing = $3, handoff_mode = $4, escalation_threshold = $5,
                 escalate_on_frustration = $6, handoff_message = $7, greeting = $8, fallback_answer = $9, routing_mode = $10,
                 accept_timeout_secs = $11, requires_qualification = $12, ai_provider = $13, openai_base_url = $14,
@@ -132,10 +141,11 @@ impl Store {
         .bind(&s.handoff_triggers)
         .bind(s.reassign_after_secs)
         .bind(s.alert_after_secs)
-        .execute(&self.write)
+        .execute(write)
         .await
         .map_err(super::unique_as("A workflow with that name"))?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Sets how a workflow routes to people.
@@ -146,26 +156,30 @@ impl Store {
         mode: &str,
         accept_timeout_secs: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE workflows SET live_routing = $2, routing_mode = $3, accept_timeout_secs = $4 WHERE id = $1",
-        )
-        .bind(workflow_id)
-        .bind(live_routing)
-        .bind(mode)
-        .bind(accept_timeout_secs)
-        .execute(&self.write)
-        .await?;
-        Ok(())
+        on_db!(self.db, |read, write| {
+            sqlx::query(
+                "UPDATE workflows SET live_routing = $2, routing_mode = $3, accept_timeout_secs = $4 WHERE id = $1",
+            )
+            .bind(workflow_id)
+            .bind(live_routing)
+            .bind(mode)
+            .bind(accept_timeout_secs)
+            .execute(write)
+            .await?;
+            Ok(())
+        })
     }
 
     pub async fn add_workflow_answer(&self, workflow_id: i64, question: &str, answer: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO workflow_answers (workflow_id, question, answer) VALUES ($1, $2, $3)")
-            .bind(workflow_id)
-            .bind(question)
-            .bind(answer)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        on_db!(self.db, |read, write| {
+            sqlx::query("INSERT INTO workflow_answers (workflow_id, question, answer) VALUES ($1, $2, $3)")
+                .bind(workflow_id)
+                .bind(question)
+                .bind(answer)
+                .execute(write)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Sets how a workflow hands off and which provider answers for it.
@@ -176,16 +190,18 @@ impl Store {
         threshold: i64,
         message: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE workflows SET handoff_mode = $2, escalation_threshold = $3, handoff_message = $4 WHERE id = $1",
-        )
-        .bind(workflow_id)
-        .bind(mode)
-        .bind(threshold)
-        .bind(message)
-        .execute(&self.write)
-        .await?;
-        Ok(())
+        on_db!(self.db, |read, write| {
+            sqlx::query(
+                "UPDATE workflows SET handoff_mode = $2, escalation_threshold = $3, handoff_message = $4 WHERE id = $1",
+            )
+            .bind(workflow_id)
+            .bind(mode)
+            .bind(threshold)
+            .bind(message)
+            .execute(write)
+            .await?;
+            Ok(())
+        })
     }
 
     pub async fn set_workflow_provider(
@@ -197,7 +213,8 @@ impl Store {
         api_key: Option<&str>,
         timeout_secs: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        on_db!(self.db, |read, write| {
+            sqlx::query(
             "UPDATE workflows SET ai_provider = $2, openai_base_url = $3, openai_model = $4, openai_api_key = $5, ai_timeout_secs = $6
              WHERE id = $1",
         )
@@ -207,8 +224,9 @@ impl Store {
         .bind(model)
         .bind(self.sealed_key(api_key)?)
         .bind(timeout_secs)
-        .execute(&self.write)
+        .execute(write)
         .await?;
-        Ok(())
+            Ok(())
+        })
     }
 }

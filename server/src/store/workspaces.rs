@@ -35,28 +35,32 @@ impl<'a> AuditEntry<'a> {
 
 impl Store {
     pub async fn create_workspace(&self, name: &str) -> Result<i64, StoreError> {
-        let row: (i64,) = sqlx::query_as("INSERT INTO workspaces (name, created_at) VALUES ($1, $2) RETURNING id")
-            .bind(name)
-            .bind(now_ms())
-            .fetch_written(&self.write)
-            .await?;
-        Ok(row.0)
+        on_db!(self.db, |read, write| {
+            let row: (i64,) = sqlx::query_as("INSERT INTO workspaces (name, created_at) VALUES ($1, $2) RETURNING id")
+                .bind(name)
+                .bind(now_ms())
+                .fetch_written(write)
+                .await?;
+            Ok(row.0)
+        })
     }
 
     pub async fn workspace_settings(&self, workspace_id: i64) -> Result<WorkspaceSettings, StoreError> {
-        let row: Option<SettingsRow> = sqlx::query_as(
+        on_db!(self.db, |read, write| {
+            let row: Option<SettingsRow> = sqlx::query_as(
             "SELECT name, default_chat_limit, disconnect_timeout_secs, reroute_on_disconnect FROM workspaces WHERE id = $1",
         )
         .bind(workspace_id)
-        .fetch_optional(&self.read)
+        .fetch_optional(read)
         .await?;
-        let (name, default_chat_limit, disconnect_timeout_secs, reroute_on_disconnect) =
-            row.ok_or(StoreError::NotFound)?;
-        Ok(WorkspaceSettings {
-            name,
-            default_chat_limit,
-            disconnect_timeout_secs,
-            reroute_on_disconnect,
+            let (name, default_chat_limit, disconnect_timeout_secs, reroute_on_disconnect) =
+                row.ok_or(StoreError::NotFound)?;
+            Ok(WorkspaceSettings {
+                name,
+                default_chat_limit,
+                disconnect_timeout_secs,
+                reroute_on_disconnect,
+            })
         })
     }
 
@@ -67,54 +71,61 @@ impl Store {
         actor_id: i64,
         settings: &WorkspaceSettings,
     ) -> Result<WorkspaceSettings, StoreError> {
-        let before = self.workspace_settings(workspace_id).await?;
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE workspaces SET name = $1, default_chat_limit = $2, disconnect_timeout_secs = $3,
+        on_db!(self.db, |read, write| {
+            let before = self.workspace_settings(workspace_id).await?;
+            let mut tx = side::begin_write(write).await?;
+            sqlx::query(
+                "UPDATE workspaces SET name = $1, default_chat_limit = $2, disconnect_timeout_secs = $3,
              reroute_on_disconnect = $4 WHERE id = $5",
-        )
-        .bind(&settings.name)
-        .bind(settings.default_chat_limit)
-        .bind(settings.disconnect_timeout_secs)
-        .bind(settings.reroute_on_disconnect)
-        .bind(workspace_id)
-        .execute(&mut *tx)
-        .await?;
-        insert_audit(
-            &mut tx,
-            AuditEntry {
-                workspace_id,
-                actor_id: Some(actor_id),
-                action: "workspace.settings_updated",
-                target: "workspace",
-                before: serde_json::to_value(&before).ok(),
-                after: serde_json::to_value(settings).ok(),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(settings.clone())
+            )
+            .bind(&settings.name)
+            .bind(settings.default_chat_limit)
+            .bind(settings.disconnect_timeout_secs)
+            .bind(settings.reroute_on_disconnect)
+            .bind(workspace_id)
+            .execute(&mut *tx)
+            .await?;
+            side::insert_audit(
+                &mut tx,
+                AuditEntry {
+                    workspace_id,
+                    actor_id: Some(actor_id),
+                    action: "workspace.settings_updated",
+                    target: "workspace",
+                    before: serde_json::to_value(&before).ok(),
+                    after: serde_json::to_value(settings).ok(),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(settings.clone())
+        })
     }
 
     pub async fn create_workflow(&self, workspace_id: i64, name: &str) -> Result<i64, StoreError> {
-        let row: (i64,) =
-            sqlx::query_as("INSERT INTO workflows (workspace_id, name, created_at) VALUES ($1, $2, $3) RETURNING id")
-                .bind(workspace_id)
-                .bind(name)
-                .bind(now_ms())
-                .fetch_written(&self.write)
-                .await
-                .map_err(unique_as("A workflow with that name"))?;
-        Ok(row.0)
+        on_db!(self.db, |read, write| {
+            let row: (i64,) = sqlx::query_as(
+                "INSERT INTO workflows (workspace_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(workspace_id)
+            .bind(name)
+            .bind(now_ms())
+            .fetch_written(write)
+            .await
+            .map_err(unique_as("A workflow with that name"))?;
+            Ok(row.0)
+        })
     }
 
     pub async fn list_workflows(&self, workspace_id: i64) -> Result<Vec<WorkflowSummary>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, live_routing, handoff_mode FROM workflows WHERE workspace_id = $1 ORDER BY name",
-        )
-        .bind(workspace_id)
-        .fetch_all(&self.read)
-        .await?)
+        on_db!(self.db, |read, write| {
+            Ok(sqlx::query_as(
+                "SELECT id, name, live_routing, handoff_mode FROM workflows WHERE workspace_id = $1 ORDER BY name",
+            )
+            .bind(workspace_id)
+            .fetch_all(read)
+            .await?)
+        })
     }
 
     pub async fn create_group(
@@ -123,17 +134,19 @@ impl Store {
         name: &str,
         description: Option<&str>,
     ) -> Result<i64, StoreError> {
-        let row: (i64,) = sqlx::query_as(
+        on_db!(self.db, |read, write| {
+            let row: (i64,) = sqlx::query_as(
             "INSERT INTO operator_groups (workspace_id, name, description, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(workspace_id)
         .bind(name)
         .bind(description)
         .bind(now_ms())
-        .fetch_written(&self.write)
+        .fetch_written(write)
         .await
         .map_err(unique_as("An operator group with that name"))?;
-        Ok(row.0)
+            Ok(row.0)
+        })
     }
 
     pub async fn update_group(
@@ -143,31 +156,36 @@ impl Store {
         name: &str,
         description: Option<&str>,
     ) -> Result<(), StoreError> {
-        let done =
-            sqlx::query("UPDATE operator_groups SET name = $3, description = $4 WHERE id = $2 AND workspace_id = $1")
-                .bind(workspace_id)
-                .bind(group_id)
-                .bind(name)
-                .bind(description)
-                .execute(&self.write)
-                .await
-                .map_err(unique_as("An operator group with that name"))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        on_db!(self.db, |read, write| {
+            let done = sqlx::query(
+                "UPDATE operator_groups SET name = $3, description = $4 WHERE id = $2 AND workspace_id = $1",
+            )
+            .bind(workspace_id)
+            .bind(group_id)
+            .bind(name)
+            .bind(description)
+            .execute(write)
+            .await
+            .map_err(unique_as("An operator group with that name"))?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
     }
 
     pub async fn delete_group(&self, workspace_id: i64, group_id: i64) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM operator_groups WHERE id = $2 AND workspace_id = $1")
-            .bind(workspace_id)
-            .bind(group_id)
-            .execute(&self.write)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        on_db!(self.db, |read, write| {
+            let done = sqlx::query("DELETE FROM operator_groups WHERE id = $2 AND workspace_id = $1")
+                .bind(workspace_id)
+                .bind(group_id)
+                .execute(write)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
     }
 
     pub async fn remove_group_member(
@@ -176,15 +194,17 @@ impl Store {
         group_id: i64,
         member_id: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        on_db!(self.db, |read, write| {
+            sqlx::query(
             "DELETE FROM group_members WHERE member_id = $3 AND group_id IN (SELECT id FROM operator_groups WHERE id = $2 AND workspace_id = $1)",
         )
         .bind(workspace_id)
         .bind(group_id)
         .bind(member_id)
-        .execute(&self.write)
+        .execute(write)
         .await?;
-        Ok(())
+            Ok(())
+        })
     }
 
     pub async fn remove_group_workflow(
@@ -193,15 +213,17 @@ impl Store {
         group_id: i64,
         workflow_id: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        on_db!(self.db, |read, write| {
+            sqlx::query(
             "DELETE FROM group_workflows WHERE workflow_id = $3 AND group_id IN (SELECT id FROM operator_groups WHERE id = $2 AND workspace_id = $1)",
         )
         .bind(workspace_id)
         .bind(group_id)
         .bind(workflow_id)
-        .execute(&self.write)
+        .execute(write)
         .await?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Adds a member to a group; both must belong to the workspace.
@@ -241,67 +263,72 @@ impl Store {
         (workspace_id, group_id, item): (i64, i64, i64),
         what: &'static str,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query(sql)
-            .bind(group_id)
-            .bind(item)
-            .bind(workspace_id)
-            .execute(&self.write)
-            .await
-            .map_err(unique_as(what))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        on_db!(self.db, |read, write| {
+            let done = sqlx::query(sql)
+                .bind(group_id)
+                .bind(item)
+                .bind(workspace_id)
+                .execute(write)
+                .await
+                .map_err(unique_as(what))?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
     }
 
     pub async fn list_groups(&self, workspace_id: i64) -> Result<Vec<GroupSummary>, StoreError> {
-        let groups: Vec<(i64, String, Option<String>)> =
-            sqlx::query_as("SELECT id, name, description FROM operator_groups WHERE workspace_id = $1 ORDER BY name")
-                .bind(workspace_id)
-                .fetch_all(&self.read)
-                .await?;
-        let members: Vec<(i64, String, i64)> = sqlx::query_as(
-            "SELECT gm.group_id, m.name, m.id FROM group_members gm JOIN members m ON m.id = gm.member_id
+        on_db!(self.db, |read, write| {
+            let groups: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+                "SELECT id, name, description FROM operator_groups WHERE workspace_id = $1 ORDER BY name",
+            )
+            .bind(workspace_id)
+            .fetch_all(read)
+            .await?;
+            let members: Vec<(i64, String, i64)> = sqlx::query_as(
+                "SELECT gm.group_id, m.name, m.id FROM group_members gm JOIN members m ON m.id = gm.member_id
              WHERE m.workspace_id = $1 ORDER BY m.name",
-        )
-        .bind(workspace_id)
-        .fetch_all(&self.read)
-        .await?;
-        let workflows: Vec<(i64, String, i64)> = sqlx::query_as(
-            "SELECT gw.group_id, w.name, w.id FROM group_workflows gw JOIN workflows w ON w.id = gw.workflow_id
+            )
+            .bind(workspace_id)
+            .fetch_all(read)
+            .await?;
+            let workflows: Vec<(i64, String, i64)> = sqlx::query_as(
+                "SELECT gw.group_id, w.name, w.id FROM group_workflows gw JOIN workflows w ON w.id = gw.workflow_id
              WHERE w.workspace_id = $1 ORDER BY w.name",
-        )
-        .bind(workspace_id)
-        .fetch_all(&self.read)
-        .await?;
-        Ok(groups
-            .into_iter()
-            .map(|(id, name, description)| GroupSummary {
-                id,
-                name,
-                description,
-                members: members
-                    .iter()
-                    .filter(|(g, _, _)| *g == id)
-                    .map(|(_, n, _)| n.clone())
-                    .collect(),
-                workflows: workflows
-                    .iter()
-                    .filter(|(g, _, _)| *g == id)
-                    .map(|(_, n, _)| n.clone())
-                    .collect(),
-                member_ids: members
-                    .iter()
-                    .filter(|(g, _, _)| *g == id)
-                    .map(|(_, _, m)| *m)
-                    .collect(),
-                workflow_ids: workflows
-                    .iter()
-                    .filter(|(g, _, _)| *g == id)
-                    .map(|(_, _, w)| *w)
-                    .collect(),
-            })
-            .collect())
+            )
+            .bind(workspace_id)
+            .fetch_all(read)
+            .await?;
+            Ok(groups
+                .into_iter()
+                .map(|(id, name, description)| GroupSummary {
+                    id,
+                    name,
+                    description,
+                    members: members
+                        .iter()
+                        .filter(|(g, _, _)| *g == id)
+                        .map(|(_, n, _)| n.clone())
+                        .collect(),
+                    workflows: workflows
+                        .iter()
+                        .filter(|(g, _, _)| *g == id)
+                        .map(|(_, n, _)| n.clone())
+                        .collect(),
+                    member_ids: members
+                        .iter()
+                        .filter(|(g, _, _)| *g == id)
+                        .map(|(_, _, m)| *m)
+                        .collect(),
+                    workflow_ids: workflows
+                        .iter()
+                        .filter(|(g, _, _)| *g == id)
+                        .map(|(_, _, w)| *w)
+                        .collect(),
+                })
+                .collect())
+        })
     }
 
     /// Members whose role may handle conversations, with their groups. Presence is not stored
@@ -337,8 +364,10 @@ impl Store {
 
     /// Records an administrative change.
     pub async fn record_audit(&self, entry: AuditEntry<'_>) -> Result<(), StoreError> {
-        let mut conn = self.write.acquire().await?;
-        insert_audit(&mut conn, entry).await
+        on_db!(self.db, |read, write| {
+            let mut conn = write.acquire().await?;
+            side::insert_audit(&mut conn, entry).await
+        })
     }
 
     /// The audit log, newest first, optionally only one kind of action.
@@ -348,7 +377,8 @@ impl Store {
         action: Option<&str>,
         limit: i64,
     ) -> Result<Vec<app::audit::AuditView>, StoreError> {
-        Ok(sqlx::query_as(
+        on_db!(self.db, |read, write| {
+            Ok(sqlx::query_as(
             "SELECT a.id, m.name AS actor, a.action, a.target, a.before_json AS before, a.after_json AS after, a.created_at
              FROM audit_log a LEFT JOIN members m ON m.id = a.actor_id
              WHERE a.workspace_id = $1 AND ($2 IS NULL OR a.action = $2)
@@ -357,21 +387,25 @@ impl Store {
         .bind(workspace_id)
         .bind(action)
         .bind(limit)
-        .fetch_all(&self.read)
+        .fetch_all(read)
         .await?)
+        })
     }
 
     pub async fn audit_count(&self, workspace_id: i64, action: &str) -> Result<i64, StoreError> {
-        let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE workspace_id = $1 AND action = $2")
-            .bind(workspace_id)
-            .bind(action)
-            .fetch_one(&self.read)
-            .await?;
-        Ok(row.0)
+        on_db!(self.db, |read, write| {
+            let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE workspace_id = $1 AND action = $2")
+                .bind(workspace_id)
+                .bind(action)
+                .fetch_one(read)
+                .await?;
+            Ok(row.0)
+        })
     }
 }
 
-pub(super) async fn insert_audit(tx: &mut sqlx::SqliteConnection, e: AuditEntry<'_>) -> Result<(), StoreError> {
+dual! {
+pub(in crate::store) async fn insert_audit(tx: &mut Conn, e: AuditEntry<'_>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO audit_log (workspace_id, actor_id, action, target, before_json, after_json, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -386,4 +420,5 @@ pub(super) async fn insert_audit(tx: &mut sqlx::SqliteConnection, e: AuditEntry<
     .execute(tx)
     .await?;
     Ok(())
+}
 }

@@ -520,8 +520,8 @@ async fn agent2(app: &TestApp) -> i64 {
 async fn conversation_state(app: &TestApp, id: i64) -> Vec<String> {
     let mut state = app
         .texts(&format!(
-            "SELECT status || '|' || handler || '|' || COALESCE(assignee_id, '-') || '|' || last_seq || '|'
-                    || COALESCE(category_id, '-') || '|' || human_requests
+            "SELECT status || '|' || handler || '|' || COALESCE(CAST(assignee_id AS TEXT), '-') || '|' || last_seq || '|'
+                    || COALESCE(CAST(category_id AS TEXT), '-') || '|' || human_requests
              FROM conversations WHERE id = {id}"
         ))
         .await;

@@ -196,7 +196,8 @@ async fn an_email_is_answered_by_the_assistant_then_by_an_operator_and_every_rep
     // The originals are kept whole, quoted history and all.
     assert_eq!(
         app.count(&format!(
-            "SELECT COUNT(*) FROM inbound_mail WHERE conversation_id = {conversation} AND CAST(raw AS TEXT) LIKE '%Forgot password? ...%'"
+            "SELECT COUNT(*) FROM inbound_mail WHERE conversation_id = {conversation} AND {raw} LIKE '%Forgot password? ...%'",
+            raw = if on_postgres() { "convert_from(raw, 'UTF8')" } else { "CAST(raw AS TEXT)" }
         ))
         .await,
         3

@@ -44,7 +44,7 @@ async fn conversation_of(v: &mut VisitorSocket) -> i64 {
 
 async fn notes(app: &TestApp, conversation: i64) -> Vec<String> {
     app.texts(&format!(
-        "SELECT body FROM messages WHERE conversation_id = {conversation} AND internal = 1 ORDER BY seq"
+        "SELECT body FROM messages WHERE conversation_id = {conversation} AND internal = TRUE ORDER BY seq"
     ))
     .await
 }

@@ -16,6 +16,12 @@ pub const ADMIN: &str = "admin@demo.switchboard.test";
 pub const AGENT: &str = "agent1@demo.switchboard.test";
 pub const SUPERVISOR: &str = "supervisor@demo.switchboard.test";
 
+/// A connection of the test's own to the server's database.
+enum Database {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
 pub struct TestApp {
     pub base: String,
     pub store: Store,
@@ -23,6 +29,8 @@ pub struct TestApp {
     pub hub: std::sync::Arc<server::hub::Hub>,
     /// The data directory: the database files and stored attachments.
     pub data_dir: std::path::PathBuf,
+    /// The database's URL: a SQLite file in `data_dir`, or a PostgreSQL database of its own.
+    pub database_url: String,
     /// `/metrics` on its own address (`SWITCHBOARD_METRICS_LISTEN`), when asked for.
     pub metrics_base: Option<String>,
     pub client: reqwest::Client,
@@ -35,13 +43,70 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// Whether this run of the tests is on PostgreSQL (`SWITCHBOARD_TEST_DATABASE=postgres`)
+/// rather than SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var("SWITCHBOARD_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// The database a new test server uses: a SQLite file in `dir`, or a new PostgreSQL database
+/// on this test binary's server.
+/// On PostgreSQL the URL is also written into `dir` (`DATABASE_URL_FILE`), so that commands
+/// run on the data directory (`process::switchboard`) reach the same database.
+pub async fn new_database_url(dir: &std::path::Path) -> String {
+    if on_postgres() {
+        let url = crate::postgres::new_database().await;
+        std::fs::write(dir.join(DATABASE_URL_FILE), &url).expect("the database's URL is kept");
+        url
+    } else {
+        format!("sqlite://{}", dir.join("switchboard.db").display())
+    }
+}
+
+/// A connection of the test's own to the database of the server on `dir` (SQLite's file
+/// there or its PostgreSQL database), for tests that read behind a separate process.
+pub async fn connect_to(dir: &std::path::Path) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let url =
+        database_url_of(dir).unwrap_or_else(|| format!("sqlite://{}?mode=ro", dir.join("switchboard.db").display()));
+    sqlx::AnyConnection::connect(&url).await.expect("the database opens")
+}
+
+/// Where a test's data directory keeps the URL of its PostgreSQL database.
+pub const DATABASE_URL_FILE: &str = "test-database-url";
+
+/// The database a data directory's server uses, as `DATABASE_URL` (none on SQLite: the file in
+/// the directory is the default); a new PostgreSQL database the first time it is asked.
+pub fn database_url_of(dir: &std::path::Path) -> Option<String> {
+    if !on_postgres() {
+        return None;
+    }
+    let file = dir.join(DATABASE_URL_FILE);
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return Some(url);
+    }
+    let url = crate::postgres::new_database_blocking();
+    std::fs::write(&file, &url).expect("the database's URL is kept");
+    Some(url)
+}
+
 /// Starts Switchboard with extra settings, as environment variables would give them.
 pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
+    // The server's log, shown with a failing test's output when TEST_LOG asks for it.
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
     let dir = tempfile::tempdir().expect("a temporary directory");
     let data_dir = dir.path().display().to_string();
+    let database_url = new_database_url(dir.path()).await;
     let mut env: Vec<(String, String)> = vec![
         ("SWITCHBOARD_LISTEN".into(), "127.0.0.1:0".into()),
         ("SWITCHBOARD_DATA_DIR".into(), data_dir),
+        ("DATABASE_URL".into(), database_url.clone()),
         (
             "SWITCHBOARD_LOG".into(),
             std::env::var("TEST_LOG").unwrap_or("warn".into()),
@@ -67,6 +132,7 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
         store,
         hub,
         data_dir: dir.path().to_path_buf(),
+        database_url,
         metrics_base,
         client: new_client(),
         _dir: dir,
@@ -234,56 +300,75 @@ impl TestApp {
     /// Changes the database behind the server's back, as an older version or a person with
     /// the file would (for what the server must cope with finding there).
     pub async fn write_sql(&self, sql: &str) {
-        use sqlx::ConnectOptions;
-        let url = format!("sqlite://{}", self.data_dir.join("switchboard.db").display());
-        let mut db = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
+        match self.database().await {
+            Database::Sqlite(mut db) => drop(sqlx::query(sql).execute(&mut db).await.unwrap()),
+            Database::Postgres(mut db) => drop(sqlx::query(sql).execute(&mut db).await.unwrap()),
+        }
+    }
+
+    /// The database as it stands, on its own connection (for what no page shows).
+    async fn database(&self) -> Database {
+        use sqlx::{ConnectOptions, Connection};
+        if server::store::is_postgres(&self.database_url) {
+            return Database::Postgres(sqlx::PgConnection::connect(&self.database_url).await.unwrap());
+        }
+        let db = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&self.database_url)
             .unwrap()
             .busy_timeout(std::time::Duration::from_secs(10))
             .connect()
             .await
             .expect("the database opens");
-        sqlx::query(sql).execute(&mut db).await.unwrap();
-    }
-
-    /// The database as it stands, read on its own connection (for what no page shows).
-    async fn database(&self) -> sqlx::SqliteConnection {
-        use sqlx::ConnectOptions;
-        let url = format!("sqlite://{}", self.data_dir.join("switchboard.db").display());
-        <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
-            .unwrap()
-            .read_only(true)
-            .connect()
-            .await
-            .expect("the database opens")
+        Database::Sqlite(db)
     }
 
     /// The single number a query gives, e.g. `SELECT COUNT(*) FROM contacts`.
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(&mut self.database().await)
-            .await
-            .unwrap()
+        match self.database().await {
+            Database::Sqlite(mut db) => sqlx::query_scalar(sql).fetch_one(&mut db).await.unwrap(),
+            Database::Postgres(mut db) => sqlx::query_scalar(sql).fetch_one(&mut db).await.unwrap(),
+        }
     }
 
     /// The first column of every row a query gives, as text.
     pub async fn texts(&self, sql: &str) -> Vec<String> {
-        sqlx::query_scalar(sql)
-            .fetch_all(&mut self.database().await)
-            .await
-            .unwrap()
+        match self.database().await {
+            Database::Sqlite(mut db) => sqlx::query_scalar(sql).fetch_all(&mut db).await.unwrap(),
+            Database::Postgres(mut db) => sqlx::query_scalar(sql).fetch_all(&mut db).await.unwrap(),
+        }
     }
 
     /// Every row of every table a request could change, as text: equal before and after a
     /// request means it changed nothing. Leaves out sign-in sessions and what changes by
     /// itself (the search index and its progress).
     pub async fn fingerprint(&self) -> std::collections::BTreeMap<String, String> {
-        let mut db = self.database().await;
-        let columns: Vec<(String, String)> = sqlx::query_as(
+        const UNCHANGING: &str = "('sessions', 'search_progress', '_sqlx_migrations')";
+        let mut db = match self.database().await {
+            Database::Postgres(mut db) => {
+                let tables: Vec<String> = sqlx::query_scalar(&format!(
+                    "SELECT table_name::text FROM information_schema.tables
+                     WHERE table_schema = 'public' AND table_name NOT IN {UNCHANGING} ORDER BY 1"
+                ))
+                .fetch_all(&mut db)
+                .await
+                .unwrap();
+                let mut all = std::collections::BTreeMap::new();
+                for t in tables {
+                    let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT r::text FROM \"{t}\" r ORDER BY 1"))
+                        .fetch_all(&mut db)
+                        .await
+                        .unwrap();
+                    all.insert(t, rows.join("\n"));
+                }
+                return all;
+            }
+            Database::Sqlite(db) => db,
+        };
+        let columns: Vec<(String, String)> = sqlx::query_as(&format!(
             "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE 'messages_search%'
-               AND m.name NOT IN ('sessions', 'search_progress', '_sqlx_migrations')
-             ORDER BY m.name, p.cid",
-        )
+               AND m.name NOT IN {UNCHANGING}
+             ORDER BY m.name, p.cid"
+        ))
         .fetch_all(&mut db)
         .await
         .unwrap();

@@ -24,6 +24,8 @@ mod inbox;
 mod limits;
 mod metrics;
 mod plans;
+#[path = "../support/postgres.rs"]
+mod postgres;
 mod process;
 mod qualifications;
 mod reports;

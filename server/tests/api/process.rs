@@ -24,6 +24,9 @@ pub fn switchboard(data_dir: &Path, args: &[&str]) -> Command {
         .env("SWITCHBOARD_DATA_DIR", data_dir)
         .env("SWITCHBOARD_LISTEN", "127.0.0.1:0")
         .env("SWITCHBOARD_LOG", "warn");
+    if let Some(url) = database_url_of(data_dir) {
+        command.env("DATABASE_URL", url);
+    }
     command
 }
 

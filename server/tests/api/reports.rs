@@ -63,7 +63,7 @@ async fn a_report_counts_and_times_what_happened_and_exports_it() {
     assert!(again.contains("rated already"), "{again}");
     let noted = app
         .texts(&format!(
-            "SELECT body FROM messages WHERE conversation_id = {handled} AND internal = 1"
+            "SELECT body FROM messages WHERE conversation_id = {handled} AND internal = TRUE"
         ))
         .await;
     assert!(

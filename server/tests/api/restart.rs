@@ -2,12 +2,10 @@
 //! second notice to their visitors, and an operator who does not come back has their
 //! conversations handed on.
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use app::events::{SenderKind, VisitorCommand, VisitorEvent};
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection};
+use sqlx::Connection;
 
 use crate::helpers::*;
 use crate::process::*;
@@ -86,13 +84,10 @@ async fn after_a_restart_queues_return_quietly_and_an_absent_operators_conversat
     let second = serve(dir.path(), &dir.path().join("second.log"));
     second.assert_ready().await;
 
-    let db = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.path().join("switchboard.db").display()))
-        .unwrap()
-        .read_only(true);
     let state = |id: i64| {
-        let db = db.clone();
+        let dir = dir.path().to_path_buf();
         async move {
-            let mut conn = db.connect().await.unwrap();
+            let mut conn = connect_to(&dir).await;
             let row: (Option<i64>, String, i64) = sqlx::query_as(
                 "SELECT assignee_id, status,
                         (SELECT COUNT(*) FROM messages WHERE conversation_id = $1 AND sender_kind = 'system' AND body LIKE $2)
@@ -129,7 +124,8 @@ async fn an_assistant_answer_lost_in_a_restart_is_given_after_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let seeded = switchboard(dir.path(), &["seed-demo"]).output().unwrap();
     assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
-    let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
+    let url =
+        database_url_of(dir.path()).unwrap_or(format!("sqlite://{}", dir.path().join("switchboard.db").display()));
     let key_file = dir.path().join("secret.key");
     let use_llm = |base: String| {
         let url = url.clone();
@@ -163,11 +159,10 @@ async fn an_assistant_answer_lost_in_a_restart_is_given_after_the_start() {
     use_llm(quick).await;
     let second = serve(dir.path(), &dir.path().join("second.log"));
     second.assert_ready().await;
-    let db = SqliteConnectOptions::from_str(&url).unwrap().read_only(true);
     let answers = eventually("the answer after the start", Duration::from_secs(10), || {
-        let db = db.clone();
+        let dir = dir.path().to_path_buf();
         async move {
-            let mut conn = db.connect().await.unwrap();
+            let mut conn = connect_to(&dir).await;
             let bodies: Vec<String> = sqlx::query_scalar(
                 "SELECT body FROM messages WHERE conversation_id = $1 AND sender_kind = 'ai' ORDER BY seq",
             )

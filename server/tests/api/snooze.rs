@@ -60,7 +60,7 @@ async fn a_snoozed_conversation_comes_back_when_the_customer_writes_or_the_time_
         || async {
             let notes = app
                 .texts(&format!(
-                    "SELECT body FROM messages WHERE conversation_id = {id} AND internal = 1 ORDER BY seq"
+                    "SELECT body FROM messages WHERE conversation_id = {id} AND internal = TRUE ORDER BY seq"
                 ))
                 .await;
             notes.iter().any(|n| n == "The snooze is over.").then_some(notes)
