@@ -77,6 +77,11 @@ setup_postgres() {
   apt_install /usr/lib/postgresql/15/bin/initdb postgresql
 }
 
+setup_nats() {
+  # The tests of several nodes start a throwaway NATS server of their own.
+  apt_install nats-server nats-server
+}
+
 setup_end2end() {
   apt_install /usr/bin/chromium chromium
   if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then

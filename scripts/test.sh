@@ -8,6 +8,7 @@ step "Checking tools"
 setup_rust
 setup_node
 setup_postgres
+setup_nats
 setup_end2end
 
 cd "$ROOT"

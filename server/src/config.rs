@@ -40,7 +40,7 @@ pub struct Setting {
 pub const SETTINGS: &[Setting] = &[
     Setting { key: "listen", env: "SWITCHBOARD_LISTEN", default: Some("127.0.0.1:3000"), secret: false, doc: "Address and port the HTTP server listens on (port 0 picks a free one)." },
     Setting { key: "data_dir", env: "SWITCHBOARD_DATA_DIR", default: Some("data"), secret: false, doc: "Directory for the SQLite database and stored files; created if missing." },
-    Setting { key: "database_url", env: "DATABASE_URL", default: None, secret: true, doc: "Database to use. Default: the SQLite file `<data_dir>/switchboard.db`." },
+    Setting { key: "database_url", env: "DATABASE_URL", default: None, secret: true, doc: "Database to use: `sqlite://FILE` or `postgres://USER:PASSWORD@HOST/DATABASE`. Default: the SQLite file `<data_dir>/switchboard.db`." },
     Setting { key: "public_url", env: "SWITCHBOARD_PUBLIC_URL", default: None, secret: false, doc: "URL people reach Switchboard at. Default: `http://<listen>`. With https, cookies are marked Secure." },
     Setting { key: "site_root", env: "SWITCHBOARD_SITE_ROOT", default: Some("target/site"), secret: false, doc: "Directory of the built site (pkg/ with the WASM, CSS and JS; public assets)." },
     Setting { key: "session_ttl_secs", env: "SWITCHBOARD_SESSION_TTL_SECS", default: Some("43200"), secret: false, doc: "How long a sign-in lasts, in seconds (1 to 2592000)." },
@@ -74,6 +74,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "webhook_disable_after", env: "SWITCHBOARD_WEBHOOK_DISABLE_AFTER", default: Some("20"), secret: false, doc: "Failed webhook attempts in a row after which the endpoint is turned off and its admins are told (1 to 1000)." },
     Setting { key: "webhook_allow_private", env: "SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", default: Some("false"), secret: false, doc: "Whether webhooks may be sent to loopback, private and link-local addresses (true or false). Off, a workspace admin cannot make Switchboard call services inside your network." },
     Setting { key: "log", env: "SWITCHBOARD_LOG", default: Some("info"), secret: false, doc: "Log filter in tracing's syntax, e.g. `info` or `server=debug,info`; `switchboard::http=warn` quiets the request log." },
+    Setting { key: "bus", env: "SWITCHBOARD_BUS", default: Some("local"), secret: false, doc: "How events reach the other nodes on the same database: `local` (one node), `postgres` (PostgreSQL's LISTEN/NOTIFY; needs a postgres:// database_url) or `nats` (a NATS server at nats_url)." },
+    Setting { key: "nats_url", env: "SWITCHBOARD_NATS_URL", default: Some("nats://127.0.0.1:4222"), secret: true, doc: "The NATS server(s) for `bus = \"nats\"`, comma-separated." },
     Setting { key: "log_format", env: "SWITCHBOARD_LOG_FORMAT", default: Some("text"), secret: false, doc: "`text` (lines for people) or `json` (one JSON object a line, for a log collector)." },
 ];
 
@@ -122,6 +124,19 @@ pub struct Config {
     pub log: String,
     /// One JSON object a line instead of text.
     pub log_json: bool,
+    /// How events cross to the other nodes.
+    pub bus: Bus,
+}
+
+/// How a node's real-time events reach the other nodes (`bus.rs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Bus {
+    /// One node: events stay in this process.
+    Local,
+    /// PostgreSQL's LISTEN/NOTIFY on the database.
+    Postgres,
+    /// A NATS server (its URL).
+    Nats(Secret),
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -335,7 +350,16 @@ impl Config {
             "json" => Ok(true),
             _ => Err("must be text or json".to_string()),
         })?;
+        let nats_url = Secret::new(parse(&raw, "nats_url", non_empty)?);
+        let bus = parse(&raw, "bus", |v| match v.trim() {
+            "local" => Ok(Bus::Local),
+            "postgres" if crate::store::is_postgres(database_url.expose()) => Ok(Bus::Postgres),
+            "postgres" => Err("postgres needs database_url to be a postgres:// database".to_string()),
+            "nats" => Ok(Bus::Nats(nats_url.clone())),
+            _ => Err("must be local, postgres or nats".to_string()),
+        })?;
         Ok(Config {
+            bus,
             log_json,
             listen,
             data_dir,
@@ -553,6 +577,37 @@ mod tests {
         assert!(err.to_string().contains("database_url"));
         assert!(!err.to_string().contains("hunter2"), "{err}");
         assert!(!format!("{:?}", Secret::new("hunter2")).contains("hunter2"));
+    }
+
+    #[test]
+    fn the_bus_is_local_postgres_with_a_postgres_database_or_nats() {
+        let err = Config::load(None, env(&[("SWITCHBOARD_BUS", "postgres")])).unwrap_err();
+        assert!(err.to_string().contains("postgres:// database"), "{err}");
+        let c = Config::load(
+            None,
+            env(&[
+                ("SWITCHBOARD_BUS", "postgres"),
+                ("DATABASE_URL", "postgres://switchboard:secret@db/switchboard"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.bus, Bus::Postgres);
+        assert_eq!(
+            Config::load(None, env(&[])).unwrap().bus,
+            Bus::Local,
+            "one node by default"
+        );
+        let c = Config::load(
+            None,
+            env(&[
+                ("SWITCHBOARD_BUS", "nats"),
+                ("SWITCHBOARD_NATS_URL", "nats://10.0.0.5:4222"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.bus, Bus::Nats(Secret::new("nats://10.0.0.5:4222".to_string())));
+        let err = Config::load(None, env(&[("SWITCHBOARD_BUS", "kafka")])).unwrap_err();
+        assert!(err.to_string().contains("must be local, postgres or nats"), "{err}");
     }
 
     #[test]

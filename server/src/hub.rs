@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::{broadcast, mpsc};
 
@@ -72,6 +72,8 @@ pub enum Closing {
     Member(i64),
     /// The subscriber could not keep up and was dropped from a topic.
     Subscriber(SubscriberId),
+    /// Events from other nodes may have been missed (the bus's connection dropped).
+    Everyone,
 }
 
 pub struct Hub {
@@ -80,6 +82,8 @@ pub struct Hub {
     viewers: Mutex<HashMap<i64, Vec<(SubscriberId, i64, String)>>>,
     next_id: AtomicU64,
     closing: broadcast::Sender<Closing>,
+    /// Where events go to reach the other nodes, when there is a bus (`bus.rs`).
+    relay: OnceLock<mpsc::UnboundedSender<crate::bus::Wire>>,
 }
 
 impl Default for Hub {
@@ -89,6 +93,7 @@ impl Default for Hub {
             viewers: Mutex::default(),
             next_id: AtomicU64::default(),
             closing: broadcast::channel(CLOSINGS).0,
+            relay: OnceLock::new(),
         }
     }
 }
@@ -110,10 +115,24 @@ impl Hub {
         self.closing.subscribe()
     }
 
-    /// The member's rights changed: their open sockets close, and reconnect with the new ones.
+    /// The member's rights changed: their open sockets close, and reconnect with the new ones,
+    /// on every node.
     pub fn close_member(&self, member_id: i64) {
+        self.close_here(Closing::Member(member_id));
+        if let Some(relay) = self.relay.get() {
+            let _ = relay.send(crate::bus::Wire::CloseMember(member_id));
+        }
+    }
+
+    /// Closes the sockets of this node that `closing` concerns.
+    pub fn close_here(&self, closing: Closing) {
         // Nobody listening means no socket is open: nothing to close.
-        let _ = self.closing.send(Closing::Member(member_id));
+        let _ = self.closing.send(closing);
+    }
+
+    /// From now on every event published here also goes to `relay`, for the other nodes.
+    pub fn relay_to(&self, relay: mpsc::UnboundedSender<crate::bus::Wire>) {
+        let _ = self.relay.set(relay);
     }
 
     /// A new subscriber identity; one socket uses one for all its topics.
@@ -143,8 +162,16 @@ impl Hub {
         }
     }
 
-    /// Delivers the event to every interested subscriber of the topic.
+    /// Delivers the event to every interested subscriber of the topic, on every node.
     pub fn publish(&self, topic: Topic, event: &Event) {
+        self.deliver(topic, event);
+        if let Some(relay) = self.relay.get() {
+            let _ = relay.send(crate::bus::Wire::event(topic, event));
+        }
+    }
+
+    /// Delivers the event to the interested subscribers of the topic on this node.
+    pub fn deliver(&self, topic: Topic, event: &Event) {
         let mut dropped = Vec::new();
         {
             let topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());

@@ -8,6 +8,7 @@ pub mod assistant;
 pub mod attachments;
 pub mod auth;
 pub mod backup;
+pub mod bus;
 pub mod canned;
 pub mod categories;
 pub mod channels;
@@ -152,6 +153,22 @@ impl Application {
             Duration::from_secs(60),
         ));
         let hub = Arc::new(hub::Hub::new());
+        match &config.bus {
+            config::Bus::Local => {}
+            config::Bus::Postgres => {
+                let pool = store
+                    .postgres_pool()
+                    .ok_or_else(|| StartError("bus = \"postgres\" needs a PostgreSQL database".into()))?;
+                bus::start_postgres(pool, hub.clone())
+                    .await
+                    .map_err(|e| StartError(format!("could not listen for the other nodes' events: {e}")))?;
+            }
+            config::Bus::Nats(url) => bus::start_nats(url.expose(), hub.clone()).await.map_err(|e| {
+                StartError(format!(
+                    "could not reach the NATS server for the other nodes' events: {e}"
+                ))
+            })?,
+        }
         let sessions = Arc::new(auth::Sessions::new(store.clone(), hub.clone(), &config));
         let (changes, changes_rx) = tokio::sync::mpsc::unbounded_channel();
         let conversations = Arc::new(conversations::Conversations::new(

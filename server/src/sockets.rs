@@ -40,6 +40,7 @@ fn closing_reason(
     match closing {
         Ok(Closing::Subscriber(s)) if s == id => Some("fell behind; reconnect and resume"),
         Ok(Closing::Member(m)) if Some(m) == member => Some("your access changed; reconnect"),
+        Ok(Closing::Everyone) => Some("events may have been missed; reconnect and resume"),
         Ok(_) => None,
         // Too many closings went by unread: one of them may have been for this socket.
         Err(broadcast::error::RecvError::Lagged(_)) => Some("fell behind; reconnect and resume"),

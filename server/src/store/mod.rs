@@ -291,6 +291,14 @@ impl Store {
         }
     }
 
+    /// The PostgreSQL pool, when the store is on PostgreSQL (for the bus between nodes).
+    pub fn postgres_pool(&self) -> Option<sqlx::PgPool> {
+        match &self.db {
+            engine::Engine::Sqlite(_) => None,
+            engine::Engine::Postgres(pool) => Some(pool.clone()),
+        }
+    }
+
     /// Whether this store is on PostgreSQL.
     pub fn is_postgres(&self) -> bool {
         matches!(self.db, engine::Engine::Postgres(_))

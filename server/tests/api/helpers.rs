@@ -34,7 +34,8 @@ pub struct TestApp {
     /// `/metrics` on its own address (`SWITCHBOARD_METRICS_LISTEN`), when asked for.
     pub metrics_base: Option<String>,
     pub client: reqwest::Client,
-    _dir: tempfile::TempDir,
+    /// The data directory, removed with the app (a second node borrows the first's).
+    _dir: Option<tempfile::TempDir>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -101,8 +102,25 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
             .try_init();
     }
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let data_dir = dir.path().display().to_string();
     let database_url = new_database_url(dir.path()).await;
+    let path = dir.path().to_path_buf();
+    start(Some(dir), &path, database_url, settings, true).await
+}
+
+/// Another node of `app`'s Switchboard: the same data directory (its key, its files) and
+/// database, a listener of its own; nothing seeded again.
+pub async fn spawn_node(app: &TestApp, settings: &[(&str, &str)]) -> TestApp {
+    start(None, &app.data_dir, app.database_url.clone(), settings, false).await
+}
+
+async fn start(
+    owned: Option<tempfile::TempDir>,
+    dir: &std::path::Path,
+    database_url: String,
+    settings: &[(&str, &str)],
+    seed: bool,
+) -> TestApp {
+    let data_dir = dir.display().to_string();
     let mut env: Vec<(String, String)> = vec![
         ("SWITCHBOARD_LISTEN".into(), "127.0.0.1:0".into()),
         ("SWITCHBOARD_DATA_DIR".into(), data_dir),
@@ -118,9 +136,11 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     let app = server::Application::build(config).await.expect("the server starts");
     let store = app.store();
     let hub = app.hub();
-    server::demo::seed_demo(&store)
-        .await
-        .expect("the demo workspace is seeded");
+    if seed {
+        server::demo::seed_demo(&store)
+            .await
+            .expect("the demo workspace is seeded");
+    }
     let base = format!("http://{}", app.addr());
     let metrics_base = app.metrics_addr().map(|a| format!("http://{a}"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -131,11 +151,11 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
         base,
         store,
         hub,
-        data_dir: dir.path().to_path_buf(),
+        data_dir: dir.to_path_buf(),
         database_url,
         metrics_base,
         client: new_client(),
-        _dir: dir,
+        _dir: owned,
         _shutdown: tx,
     }
 }

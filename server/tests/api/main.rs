@@ -23,6 +23,9 @@ mod history;
 mod inbox;
 mod limits;
 mod metrics;
+#[path = "../support/nats.rs"]
+mod nats;
+mod nodes;
 mod plans;
 #[path = "../support/postgres.rs"]
 mod postgres;

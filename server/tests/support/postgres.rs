@@ -5,6 +5,9 @@
 //! (`PR_SET_PDEATHSIG`), however it ends. As root, it runs as the `postgres` user (PostgreSQL
 //! refuses to run as root). Shared by the unit tests (`#[path]`) and the integration tests.
 
+// The unit tests use only part of it.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -120,7 +123,7 @@ fn as_user(mut c: Command, user: Option<(u32, u32)>) -> Command {
     c
 }
 
-fn free_port() -> Result<u16, String> {
+pub fn free_port() -> Result<u16, String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
 }
@@ -216,10 +219,13 @@ fn remove_stale_folders() {
 
 /// Starts `command` from a thread that lives as long as this process, asking the kernel to
 /// kill the child when that thread ends (the parent-death signal follows the thread that
-/// forked, so a test's own thread, which ends with the test, would not do).
-fn spawn_tied_to_this_process(mut command: Command) -> Result<(), String> {
+/// forked, so a test's own thread, which ends with the test, would not do). The child runs
+/// until the process ends, or until `Stop::now`.
+pub fn spawn_tied_to_this_process(mut command: Command) -> Result<Stop, String> {
     use std::os::unix::process::CommandExt;
-    let (tx, rx) = std::sync::mpsc::channel();
+    use std::sync::mpsc::channel;
+    let (started, start) = channel();
+    let (stop, stopping) = channel::<std::sync::mpsc::Sender<()>>();
     std::thread::spawn(move || {
         // SAFETY: prctl only sets this (forked) process's parent-death signal; it runs after
         // the uid change, which would otherwise clear it.
@@ -232,17 +238,38 @@ fn spawn_tied_to_this_process(mut command: Command) -> Result<(), String> {
             });
         }
         match command.spawn() {
-            Ok(child) => {
-                let _ = tx.send(Ok(()));
-                let _keep = child;
-                loop {
-                    std::thread::park();
+            Ok(mut child) => {
+                let _ = started.send(Ok(()));
+                match stopping.recv() {
+                    Ok(stopped) => {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        let _ = stopped.send(());
+                    }
+                    // Nobody will stop it: it runs as long as the process.
+                    Err(_) => loop {
+                        std::thread::park();
+                    },
                 }
             }
             Err(e) => {
-                let _ = tx.send(Err(format!("postgres could not start: {e}")));
+                let _ = started.send(Err(format!("{:?} could not start: {e}", command.get_program())));
             }
         }
     });
-    rx.recv().map_err(|e| e.to_string())?
+    start.recv().map_err(|e| e.to_string())??;
+    Ok(Stop(stop))
+}
+
+/// Stops a child started by `spawn_tied_to_this_process`; dropped, it leaves the child running.
+pub struct Stop(std::sync::mpsc::Sender<std::sync::mpsc::Sender<()>>);
+
+impl Stop {
+    /// Kills the child and returns once it has ended.
+    pub fn now(self) {
+        let (stopped, wait) = std::sync::mpsc::channel();
+        if self.0.send(stopped).is_ok() {
+            let _ = wait.recv();
+        }
+    }
 }
