@@ -97,7 +97,11 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/switchboard.css"/>
         <Title formatter=move |text: String| {
             let title = if text.is_empty() { "Switchboard".to_string() } else { format!("{text} · Switchboard") };
-            match badge.get() {
+            // The server has no unread count to show, and it writes the title when the page's
+            // reactive values may be gone already (reading one then panicked and cut the
+            // response off): only the browser reads it.
+            let unread = if cfg!(feature = "hydrate") { badge.get() } else { 0 };
+            match unread {
                 0 => title,
                 n => format!("({n}) {title}"),
             }

@@ -271,3 +271,33 @@ async fn a_session_nobody_uses_ends_while_one_in_use_stays() {
         .wait_for("the pong", |e| matches!(e, OperatorEvent::Pong).then_some(()))
         .await;
 }
+
+/// Many people opening their console at once each get the whole page. (The page title once
+/// read a reactive value while the server wrote the page's head, which under concurrency
+/// panicked and cut about one response in a hundred off, empty or unfinished.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_rendered_at_the_same_time_are_each_whole() {
+    use futures_util::StreamExt;
+    let app = spawn_app().await;
+    let client = TestApp::client_signed_in(&app, ADMIN).await;
+    let pages: Vec<(u16, String)> = futures_util::stream::iter(0..1500)
+        .map(|_| {
+            let client = client.clone();
+            let url = format!("{}/inbox", app.base);
+            async move {
+                match client.get(url).send().await {
+                    Ok(res) => (res.status().as_u16(), res.text().await.unwrap_or_default()),
+                    // The server closed the connection without an answer.
+                    Err(_) => (0, String::new()),
+                }
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let cut = pages
+        .iter()
+        .filter(|(status, body)| *status != 200 || !body.contains("</html>"))
+        .count();
+    assert_eq!(cut, 0, "{cut} of {} pages were cut off", pages.len());
+}
