@@ -167,9 +167,11 @@ pub async fn start_nats(url: &str, hub: Arc<Hub>) -> Result<(), async_nats::Erro
                     async_nats::Event::Disconnected => {
                         tracing::warn!("the connection to the other nodes' events (NATS) dropped");
                         was_down.store(true, Ordering::SeqCst);
+                        hub.set_bus_down(true);
                     }
                     // Back: what was sent meanwhile is lost, and the clients here resume.
                     async_nats::Event::Connected if was_down.swap(false, Ordering::SeqCst) => {
+                        hub.set_bus_down(false);
                         hub.close_here(Closing::Everyone);
                     }
                     _ => {}
@@ -307,8 +309,10 @@ async fn listen(pool: PgPool, mut listener: PgListener, node: String, hub: Arc<H
     loop {
         let notification = match listener.try_recv().await {
             Ok(Some(n)) => n,
+            // The connection dropped and is back (the listener reconnects before answering).
             Ok(None) => {
                 tracing::warn!("the connection to the other nodes' events dropped; clients here resume");
+                hub.set_bus_down(false);
                 hub.close_here(Closing::Everyone);
                 broken = false;
                 continue;
@@ -317,12 +321,14 @@ async fn listen(pool: PgPool, mut listener: PgListener, node: String, hub: Arc<H
                 if !broken {
                     tracing::warn!(error = %e, "the other nodes' events cannot be read; trying again");
                 }
+                hub.set_bus_down(true);
                 broken = true;
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 continue;
             }
         };
         if std::mem::take(&mut broken) {
+            hub.set_bus_down(false);
             hub.close_here(Closing::Everyone);
         }
         let Ok(note) = serde_json::from_str::<Note>(notification.payload()) else {

@@ -156,8 +156,16 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The process can serve: the database answers.
+/// The process can serve: the database answers, and with several nodes, the bus between them
+/// is connected.
 async fn readyz(State(state): State<AppState>) -> Response {
+    if state.conversations.hub().bus_connected() == Some(false) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the bus to the other nodes is not connected",
+        )
+            .into_response();
+    }
     match state.store.ping().await {
         Ok(()) => "ready".into_response(),
         Err(e) => {

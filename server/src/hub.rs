@@ -4,7 +4,7 @@
 //! dropped — its client reconnects and resumes from its last sequence number.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::{broadcast, mpsc};
@@ -84,6 +84,8 @@ pub struct Hub {
     closing: broadcast::Sender<Closing>,
     /// Where events go to reach the other nodes, when there is a bus (`bus.rs`).
     relay: OnceLock<mpsc::UnboundedSender<crate::bus::Wire>>,
+    /// Whether the bus's connection is down now.
+    bus_down: AtomicBool,
 }
 
 impl Default for Hub {
@@ -94,6 +96,7 @@ impl Default for Hub {
             next_id: AtomicU64::default(),
             closing: broadcast::channel(CLOSINGS).0,
             relay: OnceLock::new(),
+            bus_down: AtomicBool::new(false),
         }
     }
 }
@@ -128,6 +131,16 @@ impl Hub {
     pub fn close_here(&self, closing: Closing) {
         // Nobody listening means no socket is open: nothing to close.
         let _ = self.closing.send(closing);
+    }
+
+    /// Notes whether the bus's connection is down (for `/readyz`).
+    pub fn set_bus_down(&self, down: bool) {
+        self.bus_down.store(down, Ordering::Relaxed);
+    }
+
+    /// Whether events reach the other nodes now: `None` on one node (no bus).
+    pub fn bus_connected(&self) -> Option<bool> {
+        self.relay.get().map(|_| !self.bus_down.load(Ordering::Relaxed))
     }
 
     /// From now on every event published here also goes to `relay`, for the other nodes.

@@ -185,7 +185,19 @@ async fn after_an_outage_of_the_bus_the_consoles_resume(bus: Bus) {
     match nats {
         Some(stop) => {
             stop.now();
+            // While the bus is away, the node says it is not ready (a load balancer sends new
+            // clients elsewhere).
+            let readyz = format!("{}/readyz", a.base);
+            eventually("/readyz to say the bus is down", crate::sockets::WAIT, || async {
+                let res = a.client.get(&readyz).send().await.unwrap();
+                (res.status() == 503).then_some(res.text().await.unwrap())
+            })
+            .await;
             let _restarted = crate::nats::start(port).unwrap();
+            eventually("/readyz to be ready again", crate::sockets::WAIT, || async {
+                (a.client.get(&readyz).send().await.unwrap().status() == 200).then_some(())
+            })
+            .await;
         }
         None => {
             a.write_sql(
