@@ -181,8 +181,7 @@ pub(in crate::store) async fn store_message(
     m: &NewMessage<'_>,
 ) -> Result<Appended, Refusal> {
     // Messages to one conversation are numbered one after another: the next waits here.
-    lock_row(&mut *conn, "conversations", conversation_id).await?;
-    let found = conversations::standing(&mut *conn, conversation_id)
+    let found = conversations::standing_held(&mut *conn, conversation_id)
         .await?
         .ok_or(StoreError::NotFound)?;
     // A retry gets what was stored then, whatever happened since.

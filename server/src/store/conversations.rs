@@ -63,16 +63,30 @@ pub(in crate::store) async fn standing<'e, E>(executor: E, conversation_id: i64)
 where
     E: sqlx::Executor<'e, Database = Db>,
 {
-    sqlx::query_as(&format!(
+    sqlx::query_as(&standing_sql(""))
+        .bind(conversation_id)
+        .fetch_optional(executor)
+        .await
+}
+
+/// Reads how the conversation stands and holds its row until the transaction ends, so that
+/// another writer deciding about it (on PostgreSQL, where there are several) waits, then reads
+/// what this one decided. A SQLite write transaction already keeps every other writer out.
+pub(in crate::store) async fn standing_held(conn: &mut Conn, conversation_id: i64) -> Result<Option<Standing>, sqlx::Error> {
+    sqlx::query_as(&standing_sql(if PG { " FOR UPDATE OF conversations" } else { "" }))
+        .bind(conversation_id)
+        .fetch_optional(conn)
+        .await
+}
+
+fn standing_sql(lock: &str) -> String {
+    format!(
         "SELECT workspace_id, last_seq, status, handler, assignee_id, escalated_at IS NOT NULL AS escalated,
             (SELECT kind FROM channels WHERE id = conversations.channel_id) AS channel_kind,
             EXISTS (SELECT 1 FROM webhooks w WHERE w.workspace_id = conversations.workspace_id AND w.enabled = TRUE
                     AND {POSITION}(' ' || w.events || ' ', ' message.created ') > 0) AS wants_messages
-         FROM conversations WHERE id = $1",
-    ))
-    .bind(conversation_id)
-    .fetch_optional(executor)
-    .await
+         FROM conversations WHERE id = $1{lock}",
+    )
 }
 
 /// The contact's latest conversation on the channel.
@@ -120,10 +134,7 @@ pub(in crate::store) async fn notice_by(
 /// that with one compare-and-set UPDATE (it must still stand as it was read). Gives the state
 /// before and after; a refused event writes nothing.
 pub(in crate::store) async fn apply(tx: &mut Tx<'_>, conversation_id: i64, event: Event) -> Result<(State, State), Refusal> {
-    // Another writer deciding about this conversation (on PostgreSQL, where there are several)
-    // waits until this one has committed, then reads what it decided.
-    lock_row(&mut **tx, "conversations", conversation_id).await?;
-    let before = standing(&mut **tx, conversation_id)
+    let before = standing_held(&mut **tx, conversation_id)
         .await?
         .ok_or(StoreError::NotFound)?
         .state();

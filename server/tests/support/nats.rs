@@ -3,7 +3,6 @@
 
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use crate::postgres::{free_port, spawn_tied_to_this_process, Stop};
 
@@ -27,15 +26,8 @@ pub fn start(port: u16) -> Result<(String, Stop), String> {
     let mut server = Command::new(program);
     server
         .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let stop = spawn_tied_to_this_process(server)?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            return Err("nats-server did not accept connections within 30 s; is it installed?".into());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        .stdout(Stdio::null());
+    // It says so on its standard error once it accepts connections.
+    let stop = spawn_tied_to_this_process(server, "Server is ready", None)?;
     Ok((format!("nats://127.0.0.1:{port}"), stop))
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The running server.
 pub struct Cluster {
@@ -174,34 +174,10 @@ fn start() -> Result<Cluster, String> {
             "full_page_writes=off",
         ])
         .args(["-c", "max_connections=500", "-c", "shared_buffers=64MB"])
-        .stdout(log.try_clone().map_err(|e| e.to_string())?)
-        .stderr(log);
-    spawn_tied_to_this_process(server)?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let ready = program(&bin, "pg_isready")
-            .args([
-                "-q",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "-U",
-                "switchboard",
-                "-d",
-                "postgres",
-            ])
-            .status()
-            .map_err(|e| e.to_string())?;
-        if ready.success() {
-            return Ok(Cluster { port });
-        }
-        if Instant::now() > deadline {
-            let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-            return Err(format!("the server did not accept connections within a minute:\n{log}"));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        .stdout(log.try_clone().map_err(|e| e.to_string())?);
+    // It says so in its log once it accepts connections.
+    spawn_tied_to_this_process(server, "database system is ready to accept connections", Some(log))?;
+    Ok(Cluster { port })
 }
 
 /// Removes the folders of earlier test binaries that have ended (their servers ended with them).
@@ -219,13 +195,20 @@ fn remove_stale_folders() {
 
 /// Starts `command` from a thread that lives as long as this process, asking the kernel to
 /// kill the child when that thread ends (the parent-death signal follows the thread that
-/// forked, so a test's own thread, which ends with the test, would not do). The child runs
-/// until the process ends, or until `Stop::now`.
-pub fn spawn_tied_to_this_process(mut command: Command) -> Result<Stop, String> {
+/// forked, so a test's own thread, which ends with the test, would not do), and returns once
+/// the child has written `ready` in a line of its standard error (the rest of which goes to
+/// `log`). The child runs until the process ends, or until `Stop::now`.
+pub fn spawn_tied_to_this_process(
+    mut command: Command,
+    ready: &'static str,
+    log: Option<std::fs::File>,
+) -> Result<Stop, String> {
+    use std::io::{BufRead, Write};
     use std::os::unix::process::CommandExt;
     use std::sync::mpsc::channel;
-    let (started, start) = channel();
+    let (started, start) = channel::<Result<(), String>>();
     let (stop, stopping) = channel::<std::sync::mpsc::Sender<()>>();
+    command.stderr(Stdio::piped());
     std::thread::spawn(move || {
         // SAFETY: prctl only sets this (forked) process's parent-death signal; it runs after
         // the uid change, which would otherwise clear it.
@@ -237,28 +220,50 @@ pub fn spawn_tied_to_this_process(mut command: Command) -> Result<Stop, String> 
                 Ok(())
             });
         }
-        match command.spawn() {
-            Ok(mut child) => {
-                let _ = started.send(Ok(()));
-                match stopping.recv() {
-                    Ok(stopped) => {
-                        let _ = child.kill();
-                        let _ = child.wait();
-                        let _ = stopped.send(());
-                    }
-                    // Nobody will stop it: it runs as long as the process.
-                    Err(_) => loop {
-                        std::thread::park();
-                    },
-                }
-            }
+        let mut child = match command.spawn() {
+            Ok(child) => child,
             Err(e) => {
                 let _ = started.send(Err(format!("{:?} could not start: {e}", command.get_program())));
+                return;
             }
+        };
+        // Its standard error, read to the end (a full pipe would stop it), says when it is ready.
+        let stderr = child.stderr.take().expect("piped");
+        std::thread::spawn(move || {
+            let mut log = log;
+            let mut said = Vec::new();
+            let mut started = Some(started);
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(log) = log.as_mut() {
+                    let _ = writeln!(log, "{line}");
+                }
+                if started.is_some() && line.contains(ready) {
+                    let _ = started.take().map(|s| s.send(Ok(())));
+                } else if started.is_some() {
+                    said.push(line);
+                }
+            }
+            if let Some(started) = started {
+                let _ = started.send(Err(format!("it ended before it was ready:\n{}", said.join("\n"))));
+            }
+        });
+        match stopping.recv() {
+            Ok(stopped) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = stopped.send(());
+            }
+            // Nobody will stop it: it runs as long as the process.
+            Err(_) => loop {
+                std::thread::park();
+            },
         }
     });
-    start.recv().map_err(|e| e.to_string())??;
-    Ok(Stop(stop))
+    match start.recv_timeout(Duration::from_secs(60)) {
+        Ok(Ok(())) => Ok(Stop(stop)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(format!("not ready within a minute (waiting for \"{ready}\")")),
+    }
 }
 
 /// Stops a child started by `spawn_tied_to_this_process`; dropped, it leaves the child running.
