@@ -41,6 +41,10 @@ pub enum AppError {
     /// 500: logged in full on the server, answered opaquely.
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
+    /// 503: a part of Switchboard needed for the request is busy changing hands (the routing
+    /// leader between nodes); nothing was changed, and the same request may be tried again.
+    #[error("{0}")]
+    Unavailable(String),
     /// The request never got an answer from the server (network, decoding).
     #[error("Could not reach Switchboard: {0}")]
     Transport(String),
@@ -81,6 +85,7 @@ impl AppError {
             AppError::Invalid { .. } => 400,
             AppError::Conflict(_) => 409,
             AppError::Internal => 500,
+            AppError::Unavailable(_) => 503,
             AppError::Transport(_) => 502,
         }
     }

@@ -32,7 +32,9 @@ const CHANNEL: &str = "switchboard";
 const NOTIFY_LIMIT: usize = 7_000;
 /// Spilled batches are kept this long for the listeners to read.
 const SPILL_KEPT_MS: i64 = 60_000;
-/// The subject every node publishes on and subscribes to.
+/// The subject the nodes of one database publish on and subscribe to: this followed by the
+/// database's name among others (`cluster_identity`), so that installations sharing a NATS
+/// server never hear each other.
 const SUBJECT: &str = "switchboard.events";
 /// How many bytes of events go in one NATS message.
 const NATS_BATCH: usize = 64 * 1024;
@@ -57,6 +59,21 @@ pub enum Wire {
     },
     /// A member's rights changed: their sockets on every node close.
     CloseMember(i64),
+    /// A call to routing, for the node that leads it (`cluster.rs`); `id` when an answer is
+    /// awaited.
+    Ask {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<u64>,
+        call: crate::routing::Call,
+    },
+    /// The leader's answer to an `Ask`, for the node that asked.
+    Answer {
+        id: u64,
+        to: String,
+        result: Result<serde_json::Value, app::AppError>,
+    },
+    /// The sending node leads routing now, from this term on.
+    Leader { term: i64 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,8 +117,8 @@ impl Wire {
         }
     }
 
-    /// Hands what arrived to this node's hub.
-    fn deliver(self, hub: &Hub) {
+    /// Hands what arrived from node `from` to this node's hub.
+    fn deliver(self, hub: &Hub, from: &str) {
         match self {
             Wire::Event {
                 topic,
@@ -124,6 +141,7 @@ impl Wire {
                 },
             ),
             Wire::CloseMember(member) => hub.close_here(Closing::Member(member)),
+            routing => hub.to_cluster(from, routing),
         }
     }
 }
@@ -140,8 +158,7 @@ struct Note {
 
 /// Starts carrying this node's events to the others and theirs to this node's hub, over
 /// PostgreSQL's LISTEN/NOTIFY on `pool`'s database. Returns once this node listens.
-pub async fn start_postgres(pool: PgPool, hub: Arc<Hub>) -> Result<(), sqlx::Error> {
-    let node = format!("{:016x}", rand_node_id());
+pub async fn start_postgres(pool: PgPool, hub: Arc<Hub>, node: String) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(&pool).await?;
     listener.listen(CHANNEL).await?;
     let (tx, rx) = mpsc::unbounded_channel();
@@ -153,8 +170,16 @@ pub async fn start_postgres(pool: PgPool, hub: Arc<Hub>) -> Result<(), sqlx::Err
 
 /// Starts carrying events between nodes through the NATS server at `url`. Returns once this
 /// node is subscribed.
-pub async fn start_nats(url: &str, hub: Arc<Hub>) -> Result<(), async_nats::Error> {
-    let node = format!("{:016x}", rand_node_id());
+pub async fn start_nats(url: &str, hub: Arc<Hub>, node: String, pool: Option<PgPool>) -> Result<(), async_nats::Error> {
+    let subject = match pool {
+        Some(pool) => {
+            let name: String = sqlx::query_scalar("SELECT name FROM cluster_identity WHERE id = 1")
+                .fetch_one(&pool)
+                .await?;
+            format!("{SUBJECT}.{name}")
+        }
+        None => SUBJECT.to_string(),
+    };
     let watched = hub.clone();
     let was_down = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let client = async_nats::ConnectOptions::new()
@@ -180,7 +205,7 @@ pub async fn start_nats(url: &str, hub: Arc<Hub>) -> Result<(), async_nats::Erro
         })
         .connect(url)
         .await?;
-    let mut subscription = client.subscribe(SUBJECT).await?;
+    let mut subscription = client.subscribe(subject.clone()).await?;
     client.flush().await?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Wire>();
     hub.relay_to(tx);
@@ -193,7 +218,7 @@ pub async fn start_nats(url: &str, hub: Arc<Hub>) -> Result<(), async_nats::Erro
                 waiting.push(next);
             }
             for payload in batches(&from, waiting, NATS_BATCH) {
-                if let Err(e) = sender.publish(SUBJECT, payload.into()).await {
+                if let Err(e) = sender.publish(subject.clone(), payload.into()).await {
                     tracing::warn!(error = %e, "could not send events to the other nodes");
                 }
             }
@@ -205,7 +230,7 @@ pub async fn start_nats(url: &str, hub: Arc<Hub>) -> Result<(), async_nats::Erro
             match serde_json::from_slice::<Note>(&message.payload) {
                 Ok(note) if note.node != node => {
                     for wire in note.wires {
-                        wire.deliver(&hub);
+                        wire.deliver(&hub, &note.node);
                     }
                 }
                 Ok(_) => {}
@@ -216,12 +241,12 @@ pub async fn start_nats(url: &str, hub: Arc<Hub>) -> Result<(), async_nats::Erro
     Ok(())
 }
 
-/// A node's name on the bus, different at every start.
-fn rand_node_id() -> u64 {
+/// A node's name among the others, different at every start.
+pub fn new_node_id() -> String {
     use ring::rand::SecureRandom;
     let mut bytes = [0u8; 8];
     let _ = ring::rand::SystemRandom::new().fill(&mut bytes);
-    u64::from_le_bytes(bytes)
+    format!("{:016x}", u64::from_le_bytes(bytes))
 }
 
 /// Sends this node's events: all those waiting at that moment in as few notifications as fit.
@@ -350,7 +375,7 @@ async fn listen(pool: PgPool, mut listener: PgListener, node: String, hub: Arc<H
             },
         };
         for wire in wires {
-            wire.deliver(&hub);
+            wire.deliver(&hub, &note.node);
         }
     }
 }

@@ -76,6 +76,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "log", env: "SWITCHBOARD_LOG", default: Some("info"), secret: false, doc: "Log filter in tracing's syntax, e.g. `info` or `server=debug,info`; `switchboard::http=warn` quiets the request log." },
     Setting { key: "bus", env: "SWITCHBOARD_BUS", default: Some("local"), secret: false, doc: "How events reach the other nodes on the same database: `local` (one node), `postgres` (PostgreSQL's LISTEN/NOTIFY; needs a postgres:// database_url) or `nats` (a NATS server at nats_url)." },
     Setting { key: "nats_url", env: "SWITCHBOARD_NATS_URL", default: Some("nats://127.0.0.1:4222"), secret: true, doc: "The NATS server(s) for `bus = \"nats\"`, comma-separated." },
+    Setting { key: "cluster_beat_ms", env: "SWITCHBOARD_CLUSTER_BEAT_MS", default: Some("1000"), secret: false, doc: "With several nodes (PostgreSQL and a bus): how often each node shows it is alive and the routing leader checks it still holds the lead (milliseconds, 20 to 60000)." },
+    Setting { key: "cluster_dead_after_ms", env: "SWITCHBOARD_CLUSTER_DEAD_AFTER_MS", default: Some("10000"), secret: false, doc: "With several nodes: a node silent this long counts as dead (its operators' sockets as closed), and a frozen leader loses the lead after it (milliseconds, 100 to 600000; at least three beats)." },
     Setting { key: "log_format", env: "SWITCHBOARD_LOG_FORMAT", default: Some("text"), secret: false, doc: "`text` (lines for people) or `json` (one JSON object a line, for a log collector)." },
 ];
 
@@ -126,6 +128,8 @@ pub struct Config {
     pub log_json: bool,
     /// How events cross to the other nodes.
     pub bus: Bus,
+    /// How often nodes beat and when one counts as dead (several nodes only).
+    pub cluster: crate::cluster::Timers,
 }
 
 /// How a node's real-time events reach the other nodes (`bus.rs`).
@@ -358,7 +362,24 @@ impl Config {
             "nats" => Ok(Bus::Nats(nats_url.clone())),
             _ => Err("must be local, postgres or nats".to_string()),
         })?;
+        let beat = parse(&raw, "cluster_beat_ms", |v| ranged(v, 20, 60_000))? as u64;
+        let dead_after = parse(&raw, "cluster_dead_after_ms", |v| ranged(v, 100, 600_000))? as u64;
+        if dead_after < beat * 3 {
+            return Err(ConfigError::Invalid {
+                key: "cluster_dead_after_ms".into(),
+                origin: get("cluster_dead_after_ms").map_or_else(|| "the default".into(), |(_, o)| o),
+                reason: format!(
+                    "must be at least three beats ({} with cluster_beat_ms = {beat})",
+                    beat * 3
+                ),
+            });
+        }
+        let cluster = crate::cluster::Timers {
+            beat: std::time::Duration::from_millis(beat),
+            dead_after: std::time::Duration::from_millis(dead_after),
+        };
         Ok(Config {
+            cluster,
             bus,
             log_json,
             listen,

@@ -19,6 +19,8 @@ pub struct Digests {
     pub public_url: String,
     /// At most one digest a member in this time.
     pub every: Duration,
+    /// With several nodes, only the routing leader sends.
+    pub cluster: Arc<crate::cluster::Cluster>,
 }
 
 impl Digests {
@@ -29,6 +31,10 @@ impl Digests {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
+            // With several nodes, the routing leader sends the digests (each goes out once).
+            if !self.cluster.leads() {
+                continue;
+            }
             if let Err(e) = self.round().await {
                 tracing::warn!(error = %e, "could not send e-mail digests");
             }
@@ -39,7 +45,7 @@ impl Digests {
         let now = now_ms();
         for reader in self.store.digest_readers(now, self.every.as_millis() as i64).await? {
             let me = &reader.me;
-            if self.router.is_here(me.member_id) {
+            if self.router.is_here(me.member_id).await {
                 // They see it in the console: nothing up to now is news for a digest.
                 self.store.digest_done(me.member_id, now).await?;
                 continue;

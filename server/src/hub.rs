@@ -86,6 +86,8 @@ pub struct Hub {
     relay: OnceLock<mpsc::UnboundedSender<crate::bus::Wire>>,
     /// Whether the bus's connection is down now.
     bus_down: AtomicBool,
+    /// Where routing's calls and answers from other nodes go (`cluster.rs`).
+    cluster: OnceLock<mpsc::UnboundedSender<(String, crate::bus::Wire)>>,
 }
 
 impl Default for Hub {
@@ -97,6 +99,7 @@ impl Default for Hub {
             closing: broadcast::channel(CLOSINGS).0,
             relay: OnceLock::new(),
             bus_down: AtomicBool::new(false),
+            cluster: OnceLock::new(),
         }
     }
 }
@@ -146,6 +149,25 @@ impl Hub {
     /// From now on every event published here also goes to `relay`, for the other nodes.
     pub fn relay_to(&self, relay: mpsc::UnboundedSender<crate::bus::Wire>) {
         let _ = self.relay.set(relay);
+    }
+
+    /// Sends to the other nodes only (routing's calls and answers); nothing without a bus.
+    pub fn send_to_nodes(&self, wire: crate::bus::Wire) {
+        if let Some(relay) = self.relay.get() {
+            let _ = relay.send(wire);
+        }
+    }
+
+    /// From now on routing's calls and answers from other nodes go to `cluster`.
+    pub fn cluster_to(&self, cluster: mpsc::UnboundedSender<(String, crate::bus::Wire)>) {
+        let _ = self.cluster.set(cluster);
+    }
+
+    /// A call or answer for routing arrived from node `from`.
+    pub fn to_cluster(&self, from: &str, wire: crate::bus::Wire) {
+        if let Some(cluster) = self.cluster.get() {
+            let _ = cluster.send((from.to_string(), wire));
+        }
     }
 
     /// A new subscriber identity; one socket uses one for all its topics.

@@ -12,6 +12,7 @@ pub mod bus;
 pub mod canned;
 pub mod categories;
 pub mod channels;
+pub mod cluster;
 pub mod config;
 pub mod contacts;
 pub mod conversations;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub services: services::Services,
     pub conversations: Arc<conversations::Conversations>,
     pub router: Arc<routing::Router>,
+    /// Which node leads routing (and the work only one node does).
+    pub cluster: Arc<cluster::Cluster>,
     pub tokens: channels::web::VisitorTokens,
     pub limits: Arc<limits::Limits>,
     pub leptos: LeptosOptions,
@@ -75,6 +78,7 @@ pub struct Application {
     router: axum::Router,
     store: Store,
     hub: Arc<hub::Hub>,
+    cluster: Arc<cluster::Cluster>,
     upkeep: store::Upkeep,
     addr: SocketAddr,
     /// Where `/metrics` is served on its own (`metrics_listen`).
@@ -153,22 +157,36 @@ impl Application {
             Duration::from_secs(60),
         ));
         let hub = Arc::new(hub::Hub::new());
+        let node = bus::new_node_id();
         match &config.bus {
             config::Bus::Local => {}
             config::Bus::Postgres => {
                 let pool = store
                     .postgres_pool()
                     .ok_or_else(|| StartError("bus = \"postgres\" needs a PostgreSQL database".into()))?;
-                bus::start_postgres(pool, hub.clone())
+                bus::start_postgres(pool, hub.clone(), node.clone())
                     .await
                     .map_err(|e| StartError(format!("could not listen for the other nodes' events: {e}")))?;
             }
-            config::Bus::Nats(url) => bus::start_nats(url.expose(), hub.clone()).await.map_err(|e| {
-                StartError(format!(
-                    "could not reach the NATS server for the other nodes' events: {e}"
-                ))
-            })?,
+            config::Bus::Nats(url) => bus::start_nats(url.expose(), hub.clone(), node.clone(), store.postgres_pool())
+                .await
+                .map_err(|e| {
+                    StartError(format!(
+                        "could not reach the NATS server for the other nodes' events: {e}"
+                    ))
+                })?,
         }
+        // Several nodes share routing when they share a PostgreSQL database and a bus.
+        let (cluster, calls) = match (store.postgres_pool(), &config.bus) {
+            (Some(pool), config::Bus::Postgres | config::Bus::Nats(_)) => cluster::Cluster::start_postgres(
+                node,
+                pool,
+                config.database_url.expose().to_string(),
+                hub.clone(),
+                config.cluster,
+            ),
+            _ => cluster::Cluster::single(hub.clone()),
+        };
         let sessions = Arc::new(auth::Sessions::new(store.clone(), hub.clone(), &config));
         let (changes, changes_rx) = tokio::sync::mpsc::unbounded_channel();
         let conversations = Arc::new(conversations::Conversations::new(
@@ -178,13 +196,14 @@ impl Application {
             changes,
             tokens.clone(),
         ));
-        let router = routing::Router::start(store.clone(), hub.clone(), conversations.clone(), changes_rx);
-        let answering = conversations.clone();
-        tokio::spawn(async move {
-            if let Err(e) = answering.answer_unanswered().await {
-                tracing::error!(error = %e, "could not look for unanswered visitors after the start");
-            }
-        });
+        let router = routing::Router::start(
+            store.clone(),
+            hub.clone(),
+            conversations.clone(),
+            changes_rx,
+            cluster.clone(),
+            calls,
+        );
         let mailer = || config.mail.as_ref().map(mail::Mailer::new);
         let webhooks_wake = Arc::new(tokio::sync::Notify::new());
         let services = services::Services {
@@ -257,6 +276,7 @@ impl Application {
             services,
             conversations,
             router,
+            cluster: cluster.clone(),
             tokens: tokens.clone(),
             limits,
             leptos,
@@ -270,6 +290,7 @@ impl Application {
                 public_url: state.config.public_url.clone(),
                 tokens,
                 data_dir: state.config.data_dir.clone(),
+                cluster: cluster.clone(),
             }
             .run(),
         );
@@ -292,6 +313,7 @@ impl Application {
                 wake: webhooks_wake,
                 mailer: state.config.mail.as_ref().map(mail::Mailer::new),
                 public_url: state.config.public_url.clone(),
+                cluster: cluster.clone(),
             }
             .run(),
         );
@@ -303,6 +325,7 @@ impl Application {
                     mailer: mail::Mailer::new(mail),
                     public_url: state.config.public_url.clone(),
                     every: state.config.digest_every,
+                    cluster: cluster.clone(),
                 }
                 .run(),
             );
@@ -330,6 +353,7 @@ impl Application {
             router: http::router(state),
             store,
             hub,
+            cluster,
             upkeep,
             addr,
             metrics_addr,
@@ -360,7 +384,17 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes open requests and closes the database.
+    /// With several nodes, stopping gives up routing's lead at once (another node takes it
+    /// within a beat) and closes this node's sockets, whose clients reconnect to another node.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let (cluster, hub) = (self.cluster.clone(), self.hub.clone());
+        let shutdown = async move {
+            shutdown.await;
+            if cluster.is_shared() {
+                cluster.leave();
+                hub.close_here(hub::Closing::Everyone);
+            }
+        };
         serve::serve(
             self.listener,
             self.router,

@@ -2,7 +2,7 @@
 //! workspace's human-agent seats. Pure state with no IO; the router keeps one `Presence` under
 //! its lock and routes from it (`routing::Operator` is borrowed from here).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 use app::live::{BoardOperator, MyPresence, OperatorStatus, WorkflowChoice};
@@ -23,7 +23,9 @@ pub struct Present {
     pub available: Vec<WorkflowChoice>,
     /// The workflows they hold a qualification for.
     pub qualified: Vec<i64>,
-    pub sockets: u32,
+    /// Open sockets by the node they are on (none: not connected).
+    pub sockets: BTreeMap<String, u32>,
+    /// When their last socket closed (or their node was found dead).
     pub gone_since: Option<Instant>,
     /// Conversations they handle now.
     pub load: HashSet<i64>,
@@ -47,7 +49,7 @@ impl Present {
             seated: false,
             available: vec![],
             qualified: vec![],
-            sockets: 0,
+            sockets: BTreeMap::new(),
             gone_since: None,
             load: HashSet::new(),
             limit,
@@ -55,6 +57,38 @@ impl Present {
             last_assigned_ms: 0,
             live_since_ms: 0,
         }
+    }
+
+    /// Whether they have a socket open on any node.
+    pub fn connected(&self) -> bool {
+        !self.sockets.is_empty()
+    }
+
+    /// `count` sockets on `node` now (a node telling the leader what it holds); none left
+    /// anywhere starts their time gone.
+    pub fn attach(&mut self, node: &str, count: u32, now: Instant) {
+        if count == 0 {
+            self.sockets.remove(node);
+        } else {
+            self.sockets.insert(node.to_string(), count);
+        }
+        self.gone_since = match (self.connected(), self.gone_since) {
+            (true, _) => None,
+            (false, Some(since)) => Some(since),
+            (false, None) => Some(now),
+        };
+    }
+
+    /// One more socket on `node`.
+    pub fn socket_opened(&mut self, node: &str, now: Instant) {
+        let count = self.sockets.get(node).copied().unwrap_or(0) + 1;
+        self.attach(node, count, now);
+    }
+
+    /// One socket fewer on `node`.
+    pub fn socket_closed(&mut self, node: &str, now: Instant) {
+        let count = self.sockets.get(node).copied().unwrap_or(0).saturating_sub(1);
+        self.attach(node, count, now);
     }
 
     /// Goes offline: live on nothing (a status change is dated).
@@ -173,7 +207,7 @@ impl Presence {
                 workflows: p.live.iter().map(|w| w.name.clone()).collect(),
                 load: p.load.len() as u32,
                 limit: p.limit,
-                connected: p.sockets > 0,
+                connected: p.connected(),
             })
             .collect();
         operators.sort_by(|a, b| a.name.cmp(&b.name));
@@ -231,6 +265,36 @@ mod tests {
         p.assign_seats(1, 0);
         assert!(!p.seat_for(1, 1, 0), "no seats, nobody");
         assert_eq!(p.live_others(1, 1), 1);
+    }
+
+    #[test]
+    fn sockets_are_counted_per_node_and_the_time_gone_starts_when_none_is_left() {
+        let start = Instant::now();
+        let later = start + std::time::Duration::from_secs(5);
+        let mut m = Present::offline(1, "M".into(), 3, None, 0);
+        assert!(!m.connected());
+        m.socket_opened("a", start);
+        m.socket_opened("a", start);
+        m.socket_opened("b", start);
+        assert_eq!(m.gone_since, None);
+        m.socket_closed("a", start);
+        // Node b is found dead: its sockets go, one on a stays.
+        m.attach("b", 0, start);
+        assert!(m.connected() && m.gone_since.is_none());
+        m.socket_closed("a", start);
+        assert!(!m.connected());
+        assert_eq!(m.gone_since, Some(start));
+        m.attach("a", 0, later);
+        assert_eq!(m.gone_since, Some(start), "still gone since the first time");
+        // A node telling the new leader what it holds.
+        m.attach("c", 2, later);
+        assert_eq!((m.connected(), m.gone_since), (true, None));
+        m.socket_closed("unknown", later);
+        assert_eq!(
+            m.sockets.get("c"),
+            Some(&2),
+            "a close from a node with none counted changes nothing"
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ impl app::settings::SettingsApi for Settings {
         Ok(SettingsView {
             settings: self.store.workspace_settings(me.workspace_id).await?,
             plan: self.store.workspace_plan(me.workspace_id).await?.plan,
-            seats_in_use: self.router.seats_in_use(me.workspace_id),
+            seats_in_use: self.router.seats_in_use(me.workspace_id).await,
         })
     }
 
@@ -81,7 +81,7 @@ impl app::instance::InstanceApi for Instance {
     async fn workspaces(&self, _me: &Me) -> Result<Vec<WorkspacePlan>, AppError> {
         let mut all = self.store.workspace_plans().await?;
         for w in &mut all {
-            w.seats_in_use = self.router.seats_in_use(w.workspace_id);
+            w.seats_in_use = self.router.seats_in_use(w.workspace_id).await;
         }
         Ok(all)
     }

@@ -463,15 +463,13 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
         return;
     }
     // Where this socket starts: its own presence, and the live board for supervisors.
-    if let Some(presence) = router.presence(me.member_id) {
+    if let Some(presence) = router.presence_of(me.member_id).await {
         let _ = socket.send(text(&OperatorEvent::Presence { presence })).await;
     }
     if me.can(Scope::ConversationsReadAll) {
-        let _ = socket
-            .send(text(&OperatorEvent::Board {
-                board: router.board(me.workspace_id),
-            }))
-            .await;
+        if let Ok(board) = app::live::LiveApi::live_board(&*router, &me).await {
+            let _ = socket.send(text(&OperatorEvent::Board { board })).await;
+        }
     }
     let mut watched: HashMap<i64, i64> = HashMap::new();
     let mut last_heard = Instant::now();

@@ -297,6 +297,8 @@ pub struct Sender {
     pub wake: Arc<Notify>,
     pub mailer: Option<crate::mail::Mailer>,
     pub public_url: String,
+    /// With several nodes, only the routing leader sends (each endpoint's deliveries in order).
+    pub cluster: Arc<crate::cluster::Cluster>,
 }
 
 impl Sender {
@@ -317,6 +319,10 @@ impl Sender {
         };
         let this = Arc::new(self);
         loop {
+            if !this.cluster.leads() {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
             let due = match this.store.due_webhook_deliveries(now_ms(), 32).await {
                 Ok(due) => due,
                 Err(e) => {

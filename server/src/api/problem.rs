@@ -81,7 +81,7 @@ fn kind_of(e: &AppError) -> &'static str {
         AppError::Conflict(_) => "conflict",
         AppError::TooManyAttempts { .. } | AppError::TooFast { .. } => "rate-limited",
         AppError::Internal => "internal",
-        AppError::Transport(_) => "unavailable",
+        AppError::Transport(_) | AppError::Unavailable(_) => "unavailable",
     }
 }
 
@@ -208,6 +208,7 @@ mod tests {
             },
             AppError::Internal,
             AppError::Transport("t".into()),
+            AppError::Unavailable("u".into()),
         ] {
             let kind = kind_of(&e);
             assert!(KINDS.iter().any(|(k, _, _)| *k == kind), "{kind}");

@@ -32,6 +32,10 @@ const PER_LOOK: usize = 50;
 pub async fn poll_forever(state: AppState) {
     loop {
         tokio::time::sleep(TICK).await;
+        // With several nodes, the routing leader reads the mailboxes.
+        if !state.cluster.leads() {
+            continue;
+        }
         let channels = match state.store.email_channels().await {
             Ok(c) => c,
             Err(e) => {

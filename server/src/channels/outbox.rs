@@ -43,6 +43,8 @@ pub struct Outbox {
     pub tokens: VisitorTokens,
     /// Where stored files are, for e-mail attachments.
     pub data_dir: std::path::PathBuf,
+    /// With several nodes, only the routing leader sends (a reply goes out once).
+    pub cluster: Arc<crate::cluster::Cluster>,
 }
 
 impl Outbox {
@@ -51,7 +53,17 @@ impl Outbox {
         // Replies the provider took whose id could not be stored (the database refusing
         // writes): never sent again by this process, whatever the database still says.
         let mut sent_unrecorded = std::collections::HashSet::new();
+        // With several nodes, replies stored on another node do not wake this one.
+        let look_every = if self.cluster.is_shared() {
+            Duration::from_secs(1)
+        } else {
+            LOOK_EVERY
+        };
         loop {
+            if !self.cluster.leads() {
+                tokio::time::sleep(look_every).await;
+                continue;
+            }
             let mut recorded_any = false;
             match self.store.due_deliveries(now_ms(), 20).await {
                 Ok(due) => {
@@ -77,8 +89,8 @@ impl Outbox {
                 continue;
             }
             let wait = match self.store.next_delivery_due().await {
-                Ok(Some(at)) => Duration::from_millis((at - now_ms()).clamp(0, LOOK_EVERY.as_millis() as i64) as u64),
-                _ => LOOK_EVERY,
+                Ok(Some(at)) => Duration::from_millis((at - now_ms()).clamp(0, look_every.as_millis() as i64) as u64),
+                _ => look_every,
             };
             tokio::select! {
                 _ = wake.notified() => {}

@@ -35,8 +35,9 @@ fn attachment_gone() -> AppError {
 pub const AI_FALLBACK: &str =
     "Sorry, I'm having trouble answering right now. If you ask for a human, one of our team will help you.";
 
-/// What the router needs to know of conversations.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the router needs to know of conversations (crossing to the routing leader's node when
+/// it is another).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Change {
     /// The conversation needs a person (one of the group's, when it names one).
     Escalated {
@@ -49,7 +50,7 @@ pub enum Change {
     Released {
         conversation_id: i64,
         member_id: Option<i64>,
-        outcome: &'static str,
+        outcome: String,
     },
     /// The visitor wrote, with words to answer, while they wait for a person and the assistant
     /// still handles the conversation. Whether the assistant answers is routing's to say: it
@@ -987,7 +988,7 @@ impl app::conversation::ConversationStateApi for Conversations {
         self.tell(Change::Released {
             conversation_id,
             member_id: c.assignee_id,
-            outcome: "returned_to_ai",
+            outcome: "returned_to_ai".into(),
         });
         self.summary_after_change(conversation_id).await
     }
@@ -1006,7 +1007,7 @@ impl app::conversation::ConversationStateApi for Conversations {
         self.tell(Change::Released {
             conversation_id,
             member_id: c.assignee_id,
-            outcome: "completed",
+            outcome: "completed".into(),
         });
         self.summary_after_change(conversation_id).await
     }

@@ -9,13 +9,42 @@ use app::events::OperatorEvent;
 use app::live::{BoardOperator, LiveBoard, MyPresence, OperatorStatus};
 use app::{AppError, Me, Scope};
 
-use super::{encode, now_ms, Router};
+use super::{encode, now_ms, Call, Router};
 use crate::hub::{Event, Topic};
 use crate::presence::Present;
 
 impl Router {
-    /// An operator's socket opened. Several tabs are one presence.
+    /// An operator's socket opened on this node. Several tabs (on any nodes) are one presence.
     pub async fn connect(&self, me: &Me) -> Result<(), AppError> {
+        self.cluster.socket_opened(me);
+        let node = self.cluster.node().to_string();
+        let joined = self.connect_on(me, &node).await;
+        if joined.is_err() {
+            self.cluster.socket_closed(me.member_id);
+        }
+        joined
+    }
+
+    pub(super) async fn connect_on(&self, me: &Me, node: &str) -> Result<(), AppError> {
+        if let Some(forwarded) = self
+            .forward(|| Call::Connect {
+                me: me.clone(),
+                node: node.to_string(),
+            })
+            .await
+        {
+            return forwarded;
+        }
+        self.join(me, |o| o.socket_opened(node, Instant::now())).await
+    }
+
+    /// `node` holds `sockets` of the member's sockets: what a node tells a new leader.
+    pub(super) async fn attach(&self, me: &Me, node: &str, sockets: u32) -> Result<(), AppError> {
+        self.join(me, |o| o.attach(node, sockets, Instant::now())).await
+    }
+
+    /// The member is present (read afresh from the database), with `sockets` counting theirs.
+    async fn join(&self, me: &Me, sockets: impl FnOnce(&mut Present)) -> Result<(), AppError> {
         let gate = self.gate(me.workspace_id).await?;
         let available = self.store.group_workflows(me.member_id).await?;
         let own_limit = self.store.member_chat_limit(me.member_id).await?;
@@ -32,8 +61,7 @@ impl Router {
                 .members
                 .entry(me.member_id)
                 .or_insert_with(|| Present::offline(me.workspace_id, me.name.clone(), limit, own_limit, now_ms()));
-            entry.sockets += 1;
-            entry.gone_since = None;
+            sockets(entry);
             entry.available = available;
             entry.qualified = qualified;
             entry.limit = limit;
@@ -46,36 +74,74 @@ impl Router {
     }
 
     /// How many of the workspace's human-agent seats live operators hold now.
-    pub fn seats_in_use(&self, workspace_id: i64) -> i64 {
+    pub async fn seats_in_use(&self, workspace_id: i64) -> i64 {
+        if let Some(forwarded) = self.forward(|| Call::SeatsInUse { workspace_id }).await {
+            return forwarded.unwrap_or(0);
+        }
         self.lock().presence.of(workspace_id).filter(|(_, o)| o.seated).count() as i64
     }
 
     /// Whether the member has the console open and is not away (for e-mail digests).
-    pub fn is_here(&self, member_id: i64) -> bool {
+    pub async fn is_here(&self, member_id: i64) -> bool {
+        if let Some(forwarded) = self.forward(|| Call::IsHere { member_id }).await {
+            return forwarded.unwrap_or(false);
+        }
         self.lock()
             .presence
             .get(member_id)
-            .is_some_and(|o| o.sockets > 0 && o.status != OperatorStatus::Away)
+            .is_some_and(|o| o.connected() && o.status != OperatorStatus::Away)
     }
 
-    /// An operator's socket closed; after the workspace's timeout with none open, their
-    /// presence is cleared (see `tick`).
+    /// An operator's socket on this node closed; after the workspace's timeout with none open
+    /// on any node, their presence is cleared (see `tick`).
     pub fn disconnect(&self, member_id: i64) {
+        self.cluster.socket_closed(member_id);
+        let node = self.cluster.node().to_string();
+        if self.tell_leader(|| Call::Disconnect {
+            member_id,
+            node: node.clone(),
+        }) {
+            return;
+        }
+        self.disconnect_on(member_id, &node);
+    }
+
+    pub(super) fn disconnect_on(&self, member_id: i64, node: &str) {
         let workspace = {
             let mut s = self.lock();
             let Some(o) = s.presence.get_mut(member_id) else {
                 return;
             };
-            o.sockets = o.sockets.saturating_sub(1);
-            if o.sockets == 0 {
-                o.gone_since = Some(Instant::now());
-            }
+            o.socket_closed(node, Instant::now());
             o.workspace_id
         };
         self.tell_workspace(workspace);
     }
 
+    /// Sockets on `node` are gone with it (found dead, or its new incarnation says so).
+    pub(super) fn node_gone(&self, node: &str) {
+        let workspaces: HashSet<i64> = {
+            let mut s = self.lock();
+            let now = Instant::now();
+            s.presence
+                .members
+                .values_mut()
+                .filter(|o| o.sockets.contains_key(node))
+                .map(|o| {
+                    o.attach(node, 0, now);
+                    o.workspace_id
+                })
+                .collect()
+        };
+        for ws in workspaces {
+            self.tell_workspace(ws);
+        }
+    }
+
     pub async fn set_status(&self, me: &Me, status: OperatorStatus) -> Result<(), AppError> {
+        if let Some(forwarded) = self.forward(|| Call::SetStatus { me: me.clone(), status }).await {
+            return forwarded;
+        }
         let changed = {
             let mut s = self.lock();
             let o = s.presence.get_mut(me.member_id).ok_or(AppError::Unauthenticated)?;
@@ -109,6 +175,15 @@ impl Router {
     /// Goes live on the workflows, which must be among those of the operator's groups, within
     /// the workspace's flags and seats.
     pub async fn go_live(&self, me: &Me, workflow_ids: &[i64]) -> Result<(), AppError> {
+        if let Some(forwarded) = self
+            .forward(|| Call::GoLive {
+                me: me.clone(),
+                workflow_ids: workflow_ids.to_vec(),
+            })
+            .await
+        {
+            return forwarded;
+        }
         if !me.can(Scope::OperatorWrite) {
             return Err(AppError::forbidden("go live"));
         }
@@ -181,6 +256,9 @@ impl Router {
     }
 
     pub async fn go_offline(&self, me: &Me) -> Result<(), AppError> {
+        if let Some(forwarded) = self.forward(|| Call::GoOffline { me: me.clone() }).await {
+            return forwarded;
+        }
         self.set_status(me, OperatorStatus::Offline).await?;
         let reroute = self
             .gate(me.workspace_id)
@@ -206,6 +284,9 @@ impl Router {
     /// Operators must be turned on in the workspace's settings, too. Answers from memory (the
     /// settings are re-read whenever they change): this is on every reply's path.
     pub async fn require_seat(&self, me: &Me) -> Result<(), AppError> {
+        if let Some(forwarded) = self.forward(|| Call::RequireSeat { me: me.clone() }).await {
+            return forwarded;
+        }
         let cached = self.lock().gates.get(&me.workspace_id).cloned();
         let gate = match cached {
             Some(gate) => gate,
@@ -233,12 +314,20 @@ impl Router {
             .is_some_and(|o| o.live_ids.contains(&workflow_id))
     }
 
-    pub fn board(&self, workspace_id: i64) -> LiveBoard {
+    pub(super) fn board(&self, workspace_id: i64) -> LiveBoard {
         self.lock().board(workspace_id)
     }
 
-    pub fn presence(&self, member_id: i64) -> Option<MyPresence> {
+    pub(super) fn presence(&self, member_id: i64) -> Option<MyPresence> {
         self.lock().presence.mine(member_id)
+    }
+
+    /// The member's own presence as their console shows it.
+    pub async fn presence_of(&self, member_id: i64) -> Option<MyPresence> {
+        if let Some(forwarded) = self.forward(|| Call::MyPresence { member_id }).await {
+            return forwarded.ok().flatten();
+        }
+        self.presence(member_id)
     }
 
     /// The operator's conversations go back to the queue and on to others.
@@ -314,6 +403,7 @@ impl Router {
     }
 
     pub(super) fn tell_member(&self, member_id: i64) {
+        self.save_presence(member_id);
         if let Some(p) = self.presence(member_id) {
             self.hub.publish(
                 Topic::Member(member_id),
@@ -364,7 +454,7 @@ impl Router {
                     .get(&o.workspace_id)
                     .copied()
                     .unwrap_or((Duration::from_secs(30), true));
-                if o.sockets == 0 && o.gone_since.is_some_and(|g| now.duration_since(g) >= timeout) {
+                if !o.connected() && o.gone_since.is_some_and(|g| now.duration_since(g) >= timeout) {
                     o.gone_since = None;
                     o.live.clear();
                     o.status = OperatorStatus::Offline;
@@ -402,6 +492,9 @@ impl app::live::LiveApi for Router {
     /// Every operator of the workspace, by name; those who have not connected since the
     /// server started are offline.
     async fn live_board(&self, me: &Me) -> Result<LiveBoard, AppError> {
+        if let Some(forwarded) = self.forward(|| Call::LiveBoard { me: me.clone() }).await {
+            return forwarded;
+        }
         let mut board = self.board(me.workspace_id);
         for o in self.store.list_operators(me.workspace_id).await? {
             if !board.operators.iter().any(|b| b.member_id == o.member_id) {

@@ -30,7 +30,9 @@ use crate::conversations::{Change, Conversations};
 use crate::hub::{Event, Hub, Topic};
 use crate::presence::{Presence, Present};
 
+mod calls;
 mod live;
+mod nodes;
 mod offers;
 pub mod policy;
 pub mod queue;
@@ -38,7 +40,9 @@ mod settings;
 mod silence;
 mod transfer;
 
+use crate::cluster::{Asked, Cluster};
 use crate::store::{Gate, Store};
+pub use calls::Call;
 pub use policy::{choose, eligible, pool, Need, Operator};
 use queue::{Lines, Offer, Queued};
 
@@ -67,6 +71,10 @@ struct State {
     alerted: std::collections::HashSet<i64>,
     /// The latest plan change routing has followed (Unix ms).
     plans_seen: i64,
+    /// When dead nodes were last looked for, and waiting conversations last rescanned
+    /// (several nodes only).
+    cluster_checked: Option<Instant>,
+    rescanned: Option<Instant>,
 }
 
 impl State {
@@ -108,6 +116,8 @@ pub struct Router {
     store: Store,
     hub: Arc<Hub>,
     conversations: Arc<Conversations>,
+    /// Whether this node leads routing, and the way to the leader when it does not.
+    cluster: Arc<Cluster>,
     state: Mutex<State>,
     /// Plans are followed one round at a time (`follow_plans`).
     plans: tokio::sync::Mutex<()>,
@@ -137,17 +147,22 @@ enum Decision {
 }
 
 impl Router {
-    /// Starts the router: it follows conversation changes and ticks until the process ends.
+    /// Starts the router: it follows conversation changes, calls from the other nodes and
+    /// ticks until the process ends, deciding while this node leads and sending what it hears
+    /// to the leader while another does.
     pub fn start(
         store: Store,
         hub: Arc<Hub>,
         conversations: Arc<Conversations>,
         mut changes: mpsc::UnboundedReceiver<Change>,
+        cluster: Arc<Cluster>,
+        mut calls: mpsc::UnboundedReceiver<Asked>,
     ) -> Arc<Router> {
         let router = Arc::new(Router {
             store,
             hub,
             conversations,
+            cluster,
             state: Mutex::new(State {
                 plans_seen: now_ms(),
                 ..State::default()
@@ -156,19 +171,82 @@ impl Router {
         });
         let this = router.clone();
         tokio::spawn(async move {
-            this.restore_queues().await;
+            let mut leading = this.cluster.leading();
+            let term = *leading.borrow_and_update();
+            this.lead_changed(term).await;
             let mut ticker = tokio::time::interval(TICK);
             loop {
                 tokio::select! {
                     change = changes.recv() => match change {
-                        Some(c) => this.on_change(c).await,
+                        Some(c) if this.cluster.leads() => this.on_change(c).await,
+                        Some(c) => this.cluster.tell(Call::Change(c)),
                         None => break,
                     },
-                    _ = ticker.tick() => this.tick().await,
+                    asked = calls.recv() => match asked {
+                        // Changes are followed in the order they come, as this node's own.
+                        Some(Asked { call: Call::Change(c), .. }) => this.on_change(c).await,
+                        Some(Asked { from, id, call }) => {
+                            let router = this.clone();
+                            tokio::spawn(async move {
+                                let result = router.dispatch(call).await;
+                                if let Some(id) = id {
+                                    router.cluster.answer(from, id, result);
+                                }
+                            });
+                        }
+                        None => break,
+                    },
+                    changed = leading.changed() => {
+                        if changed.is_err() {
+                            break;
+                        }
+                        let term = *leading.borrow_and_update();
+                        this.lead_changed(term).await;
+                    }
+                    _ = ticker.tick() => if this.cluster.leads() {
+                        this.tick().await
+                    },
                 }
             }
         });
         router
+    }
+
+    /// This node took the lead (`Some(term)`) or lost it. A new leader starts from what the
+    /// database says: the operators' presence as the last leader left it (their sockets are
+    /// told by the nodes that hold them), the conversations waiting for a person, and who holds
+    /// which. A node that lost the lead forgets routing's state: the next leader has it.
+    async fn lead_changed(&self, term: Option<i64>) {
+        *self.lock() = State {
+            plans_seen: now_ms(),
+            ..State::default()
+        };
+        let Some(term) = term else {
+            tracing::info!("routing's state dropped: another node leads");
+            return;
+        };
+        // What the assistant had not answered when the last leader (or this process before a
+        // restart) stopped.
+        let answering = self.conversations.clone();
+        tokio::spawn(async move {
+            if let Err(e) = answering.answer_unanswered().await {
+                tracing::error!(error = %e, "could not look for unanswered visitors");
+            }
+        });
+        if self.cluster.is_shared() {
+            self.restore_presence().await;
+            for call in self.cluster.attachments() {
+                if let Call::Attach { me, node, sockets } = call {
+                    if let Err(e) = self.attach(&me, &node, sockets).await {
+                        tracing::warn!(error = %e, "could not count this node's own sockets");
+                    }
+                }
+            }
+            tracing::info!(term, "routing state rebuilt from the database");
+        }
+        self.restore_queues().await;
+        // What this node asked of the last leader and never heard back on.
+        self.cluster.ask_again();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -301,7 +379,7 @@ impl Router {
                 member_id,
                 outcome,
             } => {
-                let _ = self.store.end_operator_session(conversation_id, outcome).await;
+                let _ = self.store.end_operator_session(conversation_id, &outcome).await;
                 let workspace = {
                     let mut s = self.lock();
                     s.sessions.remove(&conversation_id);
@@ -479,6 +557,9 @@ impl Router {
     /// gone longer than their workspace's timeout lose their presence.
     async fn tick(&self) {
         let now = Instant::now();
+        if self.cluster.is_shared() {
+            self.keep_cluster(now).await;
+        }
         self.expire_offers(now).await;
         self.clear_gone(now).await;
         self.reassign_silent(now).await;

@@ -8,13 +8,22 @@ use app::inbox::ConversationSummary;
 use app::live::OfferView;
 use app::{AppError, Me};
 
-use super::{encode, now_ms, queue, Router};
+use super::{encode, now_ms, queue, Call, Router};
 use crate::hub::{Event, Topic};
 use crate::store::WorkflowRecord;
 
 impl Router {
     /// Accepts an offer: the conversation becomes the operator's, atomically.
     pub async fn accept(&self, me: &Me, conversation_id: i64) -> Result<ConversationSummary, AppError> {
+        if let Some(forwarded) = self
+            .forward(|| Call::Accept {
+                me: me.clone(),
+                conversation_id,
+            })
+            .await
+        {
+            return forwarded;
+        }
         let offered = self
             .lock()
             .offers
@@ -33,6 +42,15 @@ impl Router {
     }
 
     pub async fn decline(&self, me: &Me, conversation_id: i64) -> Result<(), AppError> {
+        if let Some(forwarded) = self
+            .forward(|| Call::Decline {
+                me: me.clone(),
+                conversation_id,
+            })
+            .await
+        {
+            return forwarded;
+        }
         crate::metrics::COUNTERS.offer("declined");
         let reroute = {
             let mut s = self.lock();

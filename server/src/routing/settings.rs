@@ -4,11 +4,14 @@
 
 use app::live::OperatorStatus;
 
-use super::{now_ms, Router};
+use super::{now_ms, Call, Router};
 
 impl Router {
     /// Settings changed: routing follows the new flags, seats and limits at once.
     pub async fn workspace_changed(&self, workspace_id: i64) {
+        if let Some(forwarded) = self.forward(|| Call::WorkspaceChanged { workspace_id }).await {
+            return forwarded.unwrap_or(());
+        }
         if let Ok(gate) = self.gate(workspace_id).await {
             let members: Vec<i64> = {
                 let mut s = self.lock();
@@ -39,6 +42,9 @@ impl Router {
     /// consoles reconnect with the new rights; losing them ends their presence and hands their
     /// conversations on.
     pub async fn follow_plans(&self) {
+        if let Some(forwarded) = self.forward(|| Call::FollowPlans).await {
+            return forwarded.unwrap_or(());
+        }
         let _one_round = self.plans.lock().await;
         let seen = self.lock().plans_seen;
         let changed = match self.store.plans_changed_since(seen).await {
@@ -92,6 +98,15 @@ impl Router {
     /// A member may no longer handle conversations (deactivated, a new role, the plan): their
     /// presence ends and their conversations and offers go to others, with `note` in each.
     pub async fn member_stops_handling(&self, member_id: i64, note: &str) {
+        if let Some(forwarded) = self
+            .forward(|| Call::MemberStopsHandling {
+                member_id,
+                note: note.to_string(),
+            })
+            .await
+        {
+            return forwarded.unwrap_or(());
+        }
         let workspace = {
             let mut s = self.lock();
             let ws = s.presence.get_mut(member_id).map(|o| {
@@ -114,6 +129,9 @@ impl Router {
 
     /// Re-reads the workflows of the member's groups; live workflows no longer among them end.
     pub async fn refresh_available(&self, member_id: i64) {
+        if let Some(forwarded) = self.forward(|| Call::RefreshAvailable { member_id }).await {
+            return forwarded.unwrap_or(());
+        }
         // What they may see changed with their groups: their sockets reconnect with it.
         self.hub.close_member(member_id);
         let Ok(available) = self.store.group_workflows(member_id).await else {
@@ -147,6 +165,9 @@ impl Router {
     /// A qualification was granted or revoked: routing uses the new set at once, and a live
     /// workflow that needs a qualification they no longer hold ends.
     pub async fn qualifications_changed(&self, member_id: i64) {
+        if let Some(forwarded) = self.forward(|| Call::QualificationsChanged { member_id }).await {
+            return forwarded.unwrap_or(());
+        }
         let Ok(qualified) = self.store.qualified_workflows(member_id).await else {
             return;
         };
@@ -165,6 +186,9 @@ impl Router {
     /// A workflow's settings changed: operators live on one that now requires a qualification
     /// they do not hold stop being live on it.
     pub async fn workflows_changed(&self, workspace_id: i64) {
+        if let Some(forwarded) = self.forward(|| Call::WorkflowsChanged { workspace_id }).await {
+            return forwarded.unwrap_or(());
+        }
         self.enforce_qualifications(workspace_id).await;
         self.drain(workspace_id).await;
     }

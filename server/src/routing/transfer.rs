@@ -8,17 +8,35 @@ use app::lifecycle::Status;
 use app::live::OperatorStatus;
 use app::{AppError, Me, Scope};
 
-use super::Router;
+use super::{Call, Router};
 
 #[async_trait::async_trait]
 impl app::conversation::HandlingApi for Router {
     async fn take_over(&self, me: &Me, id: i64) -> Result<ConversationSummary, AppError> {
+        if let Some(forwarded) = self
+            .forward(|| Call::TakeOver {
+                me: me.clone(),
+                conversation_id: id,
+            })
+            .await
+        {
+            return forwarded;
+        }
         self.require_seat(me).await?;
         self.conversations.take_over(me, id).await
     }
 
     /// The operators (those who could take it now first) and groups a conversation may go to.
     async fn transfer_options(&self, me: &Me, id: i64) -> Result<TransferOptions, AppError> {
+        if let Some(forwarded) = self
+            .forward(|| Call::TransferOptions {
+                me: me.clone(),
+                conversation_id: id,
+            })
+            .await
+        {
+            return forwarded;
+        }
         let c = self.conversations.access(me, id).await?;
         let board = self.board(me.workspace_id);
         let mut operators: Vec<TransferOperator> = self
@@ -60,6 +78,18 @@ impl app::conversation::HandlingApi for Router {
         to_group: Option<i64>,
         note: &str,
     ) -> Result<(), AppError> {
+        if let Some(forwarded) = self
+            .forward(|| Call::Transfer {
+                me: me.clone(),
+                conversation_id,
+                to_member,
+                to_group,
+                note: note.to_string(),
+            })
+            .await
+        {
+            return forwarded;
+        }
         let c = self.conversations.access(me, conversation_id).await?;
         if !me.can(Scope::OperatorWrite) {
             return Err(AppError::forbidden("transfer conversations"));

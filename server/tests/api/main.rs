@@ -9,6 +9,7 @@ mod authz;
 mod authz_routes;
 mod backup;
 mod channels;
+mod cluster;
 mod config;
 mod customers;
 mod email;

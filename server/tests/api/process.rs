@@ -83,6 +83,31 @@ impl Served {
         crate::helpers::call_at(&self.base, client, endpoint, form).await
     }
 
+    /// An operator's console socket, signed in as `email` (demo password).
+    pub async fn operator(&self, email: &str) -> OperatorSocket {
+        let res = self
+            .call(
+                &new_client(),
+                "auth/sign_in",
+                &[("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "signing in as {email}");
+        let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_string();
+        let url = format!("{}/ws/operator", self.base.replacen("http://", "ws://", 1));
+        connect(&url, Some(&cookie)).await.expect("the operator socket opens")
+    }
+
+    /// Sends the process a signal by name (`STOP`, `CONT`, `TERM`, `KILL`).
+    pub fn signal(&self, name: &str) {
+        let sent = Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIG{name} was sent");
+    }
+
     /// A new visitor on the demo web channel, connected and resumed, as the widget does it.
     pub async fn visitor(&self) -> VisitorSocket {
         let res = new_client()

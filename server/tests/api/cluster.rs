@@ -1,0 +1,369 @@
+//! Several `switchboard serve` processes on one PostgreSQL database, killed, frozen and stopped
+//! the way machines fail (SCALE-OUT.md §6.2): routing's lead moves to a surviving node, which
+//! carries on from the database; a dead node's operators go offline. Each scenario runs on both
+//! buses, in the PostgreSQL pass, with short timers (a beat of 100 ms, dead after a second).
+
+use std::path::PathBuf;
+
+use app::events::{OperatorCommand, OperatorEvent, SenderKind};
+use app::live::OperatorStatus;
+use sqlx::Connection;
+
+use crate::handoff::{escalate, from};
+use crate::helpers::*;
+use crate::process::{serve_with, switchboard, Served};
+use crate::sockets::*;
+
+#[derive(Clone, Copy)]
+enum Bus {
+    Postgres,
+    Nats,
+}
+
+/// What every node logs: enough of the cluster's own log to see who leads.
+const LOG: &str = "warn,server::cluster=info,server::routing=info";
+/// The short timers of these tests.
+const FAST: [(&str, &str); 2] = [
+    ("SWITCHBOARD_CLUSTER_BEAT_MS", "100"),
+    ("SWITCHBOARD_CLUSTER_DEAD_AFTER_MS", "1000"),
+];
+
+struct Node {
+    served: Served,
+    log: PathBuf,
+}
+
+impl Node {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until the node's log has said `what` `times` times in all.
+    async fn says(&self, what: &str, times: usize) {
+        eventually(&format!("the node to log “{what}”"), WAIT, || async {
+            (self.log().matches(what).count() >= times).then_some(())
+        })
+        .await
+    }
+}
+
+/// Nodes of one Switchboard on one database: a data directory (the demo seeded in it, live
+/// routing on, offers held 30 s, operators gone after a second) and the settings they share.
+struct Nodes {
+    dir: tempfile::TempDir,
+    settings: Vec<(&'static str, String)>,
+    started: usize,
+}
+
+impl Nodes {
+    async fn new(bus: Bus, timers: &[(&'static str, &'static str)]) -> Option<Nodes> {
+        if !on_postgres() {
+            eprintln!("several nodes share a PostgreSQL database: this runs in the PostgreSQL pass");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let seeded = switchboard(dir.path(), &["seed-demo"]).output().unwrap();
+        assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+        let mut db = connect_to(dir.path()).await;
+        sqlx::query("UPDATE workflows SET live_routing = TRUE, routing_mode = 'assigned', accept_timeout_secs = 30")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE workspaces SET disconnect_timeout_secs = 1")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+        let mut settings: Vec<(&'static str, String)> = vec![("SWITCHBOARD_LOG", LOG.into())];
+        settings.extend(timers.iter().map(|(k, v)| (*k, v.to_string())));
+        match bus {
+            Bus::Postgres => settings.push(("SWITCHBOARD_BUS", "postgres".into())),
+            Bus::Nats => {
+                settings.push(("SWITCHBOARD_BUS", "nats".into()));
+                settings.push(("SWITCHBOARD_NATS_URL", crate::nats::url().into()));
+            }
+        }
+        Some(Nodes {
+            dir,
+            settings,
+            started: 0,
+        })
+    }
+
+    fn start(&mut self) -> Node {
+        self.started += 1;
+        let log = self.dir.path().join(format!("node-{}.log", self.started));
+        let settings: Vec<(&str, &str)> = self.settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Node {
+            served: serve_with(self.dir.path(), &log, &settings),
+            log,
+        }
+    }
+
+    /// A first node that leads, and a second that follows.
+    async fn leader_and_follower(&mut self) -> (Node, Node) {
+        let leader = self.start();
+        leader.says("this node leads routing", 1).await;
+        let follower = self.start();
+        (leader, follower)
+    }
+
+    /// The routing lead's term, as the database has it.
+    async fn term(&self) -> i64 {
+        let mut db = connect_to(self.dir.path()).await;
+        let term: i64 = sqlx::query_scalar("SELECT term FROM router_lease WHERE id = 1")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+        term
+    }
+
+    /// The member's id.
+    async fn member(&self, email: &str) -> i64 {
+        let mut db = connect_to(self.dir.path()).await;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM members WHERE email = $1")
+            .bind(email)
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+        id
+    }
+
+    /// Asserts that `member` holds the conversation, showing the nodes' logs when not.
+    async fn assert_held_by(&self, conversation: i64, email: &str, nodes: &[&Node]) {
+        let held = self.holder(conversation).await;
+        let expected = ("active".to_string(), Some(self.member(email).await));
+        if held != expected {
+            let logs: Vec<String> = nodes.iter().map(|n| n.log()).collect();
+            panic!(
+                "conversation {conversation} is {held:?}, not {expected:?}; the nodes' logs:\n{}",
+                logs.join("\n---\n")
+            );
+        }
+    }
+
+    /// The conversation's status and assignee's id, as the database has them.
+    async fn holder(&self, conversation: i64) -> (String, Option<i64>) {
+        let mut db = connect_to(self.dir.path()).await;
+        let row: (String, Option<i64>) = sqlx::query_as("SELECT status, assignee_id FROM conversations WHERE id = $1")
+            .bind(conversation)
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+        row
+    }
+}
+
+/// Connects `email` to `node` and takes them live on the demo workflow.
+async fn live_on(node: &Served, email: &str) -> OperatorSocket {
+    let mut op = node.operator(email).await;
+    let workflow = op
+        .wait_for("the workflows one may go live on", |e| match e {
+            OperatorEvent::Presence { presence } => presence.available_workflows.first().map(|w| w.id),
+            _ => None,
+        })
+        .await;
+    op.send(&OperatorCommand::GoLive {
+        workflow_ids: vec![workflow],
+    })
+    .await;
+    op.wait_for("going live", |e| match e {
+        OperatorEvent::Presence { presence } if !presence.live_workflows.is_empty() => Some(()),
+        OperatorEvent::Error { message, .. } => panic!("could not go live: {message}"),
+        _ => None,
+    })
+    .await;
+    op
+}
+
+/// Waits for an offer of `conversation`, accepts it, and returns every event seen until the
+/// operator's console answered a ping after that (to count offers).
+async fn accept_offer(op: &mut OperatorSocket, conversation: i64) -> Vec<OperatorEvent> {
+    let mut seen = Vec::new();
+    op.wait_for("the offer", |e| {
+        seen.push(e.clone());
+        matches!(e, OperatorEvent::Offer { offer } if offer.conversation.id == conversation).then_some(())
+    })
+    .await;
+    op.send(&OperatorCommand::Accept {
+        conversation_id: conversation,
+    })
+    .await;
+    op.wait_for("the offer to close", |e| {
+        seen.push(e.clone());
+        if let OperatorEvent::Error { message, .. } = e {
+            panic!("the accept was refused: {message}");
+        }
+        matches!(e, OperatorEvent::OfferClosed { .. }).then_some(())
+    })
+    .await;
+    op.send(&OperatorCommand::Ping).await;
+    op.wait_for("the console to answer", |e| {
+        seen.push(e.clone());
+        matches!(e, OperatorEvent::Pong).then_some(())
+    })
+    .await;
+    seen
+}
+
+fn offers_of(seen: &[OperatorEvent], conversation: i64) -> usize {
+    seen.iter()
+        .filter(|e| matches!(e, OperatorEvent::Offer { offer } if offer.conversation.id == conversation))
+        .count()
+}
+
+macro_rules! on_each_bus {
+    ($($scenario:ident),* $(,)?) => {
+        mod postgres_bus {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario(super::Bus::Postgres).await
+                }
+            )*
+        }
+        mod nats_bus {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario(super::Bus::Nats).await
+                }
+            )*
+        }
+    };
+}
+
+on_each_bus!(
+    an_operator_on_the_follower_is_offered_a_conversation_and_takes_it,
+    when_the_leader_is_killed_another_node_leads_and_routes_from_the_database,
+    a_frozen_leader_is_replaced_and_steps_down_when_it_wakes,
+    a_node_that_dies_takes_its_operators_offline_for_everyone,
+    a_leader_that_stops_hands_the_lead_over_at_once,
+);
+
+/// Routing runs on the leader; the operator's console and the customer's chat are both on the
+/// other node, so everything routing hears and says crosses the bus.
+async fn an_operator_on_the_follower_is_offered_a_conversation_and_takes_it(bus: Bus) {
+    let Some(mut nodes) = Nodes::new(bus, &FAST).await else {
+        return;
+    };
+    let (leader, follower) = nodes.leader_and_follower().await;
+    let mut ava = live_on(&follower.served, AGENT).await;
+    let mut v = follower.served.visitor().await;
+    let conversation = escalate(&mut v).await;
+    let seen = accept_offer(&mut ava, conversation).await;
+    assert_eq!(offers_of(&seen, conversation), 1, "{seen:#?}");
+    nodes.assert_held_by(conversation, AGENT, &[&leader, &follower]).await;
+    ava.say(conversation, "Hello, Ava here", "ava-1", false).await;
+    let reply = v.wait_for("Ava's reply", from(SenderKind::Operator)).await;
+    assert_eq!(reply.body, "Hello, Ava here");
+}
+
+/// SIGKILL of the leader: the other node takes the lead at the next term, carries on with the
+/// operators' presence as the dead leader saved it, and routes a new escalation.
+async fn when_the_leader_is_killed_another_node_leads_and_routes_from_the_database(bus: Bus) {
+    let Some(mut nodes) = Nodes::new(bus, &FAST).await else {
+        return;
+    };
+    let (leader, follower) = nodes.leader_and_follower().await;
+    let mut ava = live_on(&follower.served, AGENT).await;
+    let term = nodes.term().await;
+    drop(leader); // SIGKILL
+    follower.says("this node leads routing", 1).await;
+    assert_eq!(nodes.term().await, term + 1, "one new term");
+    let mut v = follower.served.visitor().await;
+    let conversation = escalate(&mut v).await;
+    let seen = accept_offer(&mut ava, conversation).await;
+    assert_eq!(offers_of(&seen, conversation), 1, "{seen:#?}");
+    nodes.assert_held_by(conversation, AGENT, &[&follower]).await;
+}
+
+/// SIGSTOP of the leader for longer than a node may be silent: the other node takes the lead
+/// (the frozen one's connection ends when idle that long); woken with SIGCONT, the old leader
+/// finds it lost the lead and steps down, and an escalation is offered once.
+async fn a_frozen_leader_is_replaced_and_steps_down_when_it_wakes(bus: Bus) {
+    let Some(mut nodes) = Nodes::new(bus, &FAST).await else {
+        return;
+    };
+    let (leader, follower) = nodes.leader_and_follower().await;
+    let mut ava = live_on(&follower.served, AGENT).await;
+    let term = nodes.term().await;
+    leader.served.signal("STOP");
+    follower.says("this node leads routing", 1).await;
+    assert_eq!(nodes.term().await, term + 1);
+    leader.served.signal("CONT");
+    leader.says("stepping down", 1).await;
+    // A customer on the woken node is routed by the new leader, once.
+    let mut v = leader.served.visitor().await;
+    let conversation = escalate(&mut v).await;
+    let seen = accept_offer(&mut ava, conversation).await;
+    assert_eq!(offers_of(&seen, conversation), 1, "{seen:#?}");
+    nodes.assert_held_by(conversation, AGENT, &[&leader, &follower]).await;
+    assert_eq!(
+        nodes.term().await,
+        term + 1,
+        "the woken node did not take the lead back"
+    );
+}
+
+/// SIGKILL of the node an operator is connected to: their socket closes with no word to the
+/// leader, which finds the node silent, counts the socket closed, and after the workspace's
+/// timeout (a second here) shows them offline on the supervisors' live board.
+async fn a_node_that_dies_takes_its_operators_offline_for_everyone(bus: Bus) {
+    let Some(mut nodes) = Nodes::new(bus, &FAST).await else {
+        return;
+    };
+    let (leader, follower) = nodes.leader_and_follower().await;
+    let ava_id = nodes.member(AGENT).await;
+    let mut boss = leader.served.operator(SUPERVISOR).await;
+    let _ava = live_on(&follower.served, AGENT).await;
+    boss.wait_for("Ava live on the board", |e| match e {
+        OperatorEvent::Board { board } => board
+            .operators
+            .iter()
+            .any(|o| o.member_id == ava_id && o.connected && o.status == OperatorStatus::Online)
+            .then_some(()),
+        _ => None,
+    })
+    .await;
+    drop(follower); // SIGKILL
+    boss.wait_for("Ava offline on the board", |e| match e {
+        OperatorEvent::Board { board } => board
+            .operators
+            .iter()
+            .any(|o| o.member_id == ava_id && !o.connected && o.status == OperatorStatus::Offline)
+            .then_some(()),
+        _ => None,
+    })
+    .await;
+    leader.says("a node stopped beating", 1).await;
+}
+
+/// SIGTERM of the leader: it gives the lead up first thing, while it still lets its open
+/// requests finish (one here is still sending its body, which keeps the process up to ten
+/// seconds), and the other node leads before the old leader's process has even ended.
+async fn a_leader_that_stops_hands_the_lead_over_at_once(bus: Bus) {
+    use tokio::io::AsyncWriteExt;
+    let Some(mut nodes) = Nodes::new(bus, &FAST).await else {
+        return;
+    };
+    let (mut leader, follower) = nodes.leader_and_follower().await;
+    let host = leader.served.base.trim_start_matches("http://").to_string();
+    let mut unfinished = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST /api/auth/sign_in HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail="
+    );
+    unfinished.write_all(head.as_bytes()).await.unwrap();
+    let term = nodes.term().await;
+    leader.served.signal("TERM");
+    leader.says("gave up the routing lead on leaving", 1).await;
+    follower.says("this node leads routing", 1).await;
+    assert_eq!(nodes.term().await, term + 1);
+    assert!(
+        leader.served.child.try_wait().unwrap().is_none(),
+        "the lead moved while the old leader was still finishing its requests"
+    );
+}
