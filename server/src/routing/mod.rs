@@ -322,6 +322,11 @@ impl Router {
                         self.lock().restrict.insert(conversation_id, members);
                     }
                 }
+                // Already offered (a rescan found it first, or it escalated again): the offer
+                // stands.
+                if self.lock().offers.contains_key(&conversation_id) {
+                    return;
+                }
                 self.route(conversation_id).await
             }
             // The assistant keeps a queued visitor company; an offered conversation waits for

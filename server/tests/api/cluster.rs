@@ -3,7 +3,9 @@
 //! carries on from the database; a dead node's operators go offline. Each scenario runs on both
 //! buses, in the PostgreSQL pass, with short timers (a beat of 100 ms, dead after a second).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use app::events::{OperatorCommand, OperatorEvent, SenderKind};
 use app::live::OperatorStatus;
@@ -19,6 +21,8 @@ enum Bus {
     Postgres,
     Nats,
 }
+
+const AGENT2: &str = "agent2@demo.switchboard.test";
 
 /// What every node logs: enough of the cluster's own log to see who leads.
 const LOG: &str = "warn,server::cluster=info,server::routing=info";
@@ -117,6 +121,21 @@ impl Nodes {
             .unwrap();
         db.close().await.unwrap();
         term
+    }
+
+    /// Runs a statement on the nodes' database.
+    async fn sql(&self, statement: &str) {
+        let mut db = connect_to(self.dir.path()).await;
+        sqlx::query(statement).execute(&mut db).await.unwrap();
+        db.close().await.unwrap();
+    }
+
+    /// The number a `SELECT COUNT(*) …` gives (0 when it gives no row).
+    async fn count(&self, query: &str) -> i64 {
+        let mut db = connect_to(self.dir.path()).await;
+        let n: Option<i64> = sqlx::query_scalar(query).fetch_optional(&mut db).await.unwrap();
+        db.close().await.unwrap();
+        n.unwrap_or(0)
     }
 
     /// The member's id.
@@ -238,6 +257,9 @@ macro_rules! on_each_bus {
 
 on_each_bus!(
     an_operator_on_the_follower_is_offered_a_conversation_and_takes_it,
+    conversations_started_on_both_nodes_at_once_are_each_offered_and_assigned_once,
+    a_customer_whose_node_dies_resumes_on_another_with_every_reply,
+    after_every_node_restarts_the_lead_is_taken_at_the_next_term_and_dead_nodes_are_forgotten,
     when_the_leader_is_killed_another_node_leads_and_routes_from_the_database,
     a_frozen_leader_is_replaced_and_steps_down_when_it_wakes,
     a_node_that_dies_takes_its_operators_offline_for_everyone,
@@ -366,4 +388,137 @@ async fn a_leader_that_stops_hands_the_lead_over_at_once(bus: Bus) {
         leader.served.child.try_wait().unwrap().is_none(),
         "the lead moved while the old leader was still finishing its requests"
     );
+}
+
+/// Many customers escalate at once, half through each node, while an operator on each node
+/// accepts every offer: every conversation is offered once and assigned once, never to two
+/// operators (one router decides, whichever node the customer or the operator is on).
+async fn conversations_started_on_both_nodes_at_once_are_each_offered_and_assigned_once(bus: Bus) {
+    const EACH: usize = 100;
+    let Some(mut nodes) = Nodes::new(bus, &FAST).await else {
+        return;
+    };
+    nodes
+        .settings
+        .push(("SWITCHBOARD_CHAT_STARTS_PER_MINUTE", "1000".into()));
+    nodes.sql("UPDATE workspaces SET default_chat_limit = 500").await;
+    let (leader, follower) = nodes.leader_and_follower().await;
+    let offers: Arc<Mutex<HashMap<i64, Vec<&'static str>>>> = Arc::default();
+    let done = Arc::new(tokio::sync::Notify::new());
+    let mut accepting = Vec::new();
+    for (node, email, name) in [(&leader, AGENT, "Ava"), (&follower, AGENT2, "Ben")] {
+        let mut op = live_on(&node.served, email).await;
+        let (offers, done) = (offers.clone(), done.clone());
+        accepting.push(tokio::spawn(async move {
+            loop {
+                let event = tokio::select! {
+                    e = op.next_within(WAIT) => e,
+                    _ = done.notified() => return,
+                };
+                if let Some(OperatorEvent::Offer { offer }) = event {
+                    let id = offer.conversation.id;
+                    offers.lock().unwrap().entry(id).or_default().push(name);
+                    op.send(&OperatorCommand::Accept { conversation_id: id }).await;
+                }
+            }
+        }));
+    }
+    let customers = (0..EACH * 2).map(|i| {
+        let served = if i % 2 == 0 { &leader.served } else { &follower.served };
+        async move {
+            let mut v = served.visitor().await;
+            escalate(&mut v).await
+        }
+    });
+    let conversations: Vec<i64> = futures_util::future::join_all(customers).await;
+    let all = conversations.len() as i64;
+    let held = eventually("every conversation assigned", WAIT * 6, || async {
+        let held = nodes
+            .count("SELECT COUNT(*) FROM conversations WHERE status = 'active' AND assignee_id IS NOT NULL")
+            .await;
+        (held == all).then_some(held)
+    })
+    .await;
+    done.notify_waiters();
+    for task in accepting {
+        task.abort();
+    }
+    assert_eq!(held, all);
+    let offers = offers.lock().unwrap().clone();
+    for id in &conversations {
+        assert_eq!(
+            offers.get(id).map(Vec::len),
+            Some(1),
+            "conversation {id} was offered {:?}",
+            offers.get(id)
+        );
+    }
+    // One operator session each: nobody took a conversation another already had.
+    assert_eq!(
+        nodes
+            .count("SELECT COUNT(*) FROM operator_sessions GROUP BY conversation_id HAVING COUNT(*) > 1")
+            .await,
+        0
+    );
+}
+
+/// The customer's node dies (SIGKILL) while the operator on the other node answers five times;
+/// the customer's chat reconnects to the other node and gets exactly those five, in order,
+/// and the conversation stays with the operator.
+async fn a_customer_whose_node_dies_resumes_on_another_with_every_reply(bus: Bus) {
+    let Some(mut nodes) = Nodes::new(bus, &FAST).await else {
+        return;
+    };
+    let (leader, follower) = nodes.leader_and_follower().await;
+    let mut ava = live_on(&leader.served, AGENT).await;
+    let token = follower.served.visitor_token().await;
+    let mut v = follower.served.resume(&token, 0).await;
+    let conversation = escalate(&mut v).await;
+    accept_offer(&mut ava, conversation).await;
+    let joined = v.wait_for("the operator joining", from(SenderKind::System)).await;
+    drop(v);
+    drop(follower); // SIGKILL
+    ava.watch(conversation).await;
+    for i in 1..=5 {
+        ava.say(conversation, &format!("Answer {i}"), &format!("ans-{i}"), false)
+            .await;
+    }
+    ava.wait_for("the fifth answer stored", |e| match e {
+        OperatorEvent::Message { message } if message.body == "Answer 5" => Some(()),
+        _ => None,
+    })
+    .await;
+    let mut v = leader.served.resume(&token, joined.seq).await;
+    let mut got = Vec::new();
+    while got.len() < 5 {
+        let m = v.wait_for("the answers", from(SenderKind::Operator)).await;
+        got.push((m.seq, m.body));
+    }
+    let bodies: Vec<&str> = got.iter().map(|(_, b)| b.as_str()).collect();
+    assert_eq!(bodies, ["Answer 1", "Answer 2", "Answer 3", "Answer 4", "Answer 5"]);
+    assert!(got.windows(2).all(|w| w[0].0 < w[1].0), "in order: {got:?}");
+    nodes.assert_held_by(conversation, AGENT, &[&leader]).await;
+}
+
+/// Every node stops at once (SIGKILL) and new ones start on the same database: one of them
+/// leads at the very next term, and the dead nodes' rows are swept.
+async fn after_every_node_restarts_the_lead_is_taken_at_the_next_term_and_dead_nodes_are_forgotten(bus: Bus) {
+    let Some(mut nodes) = Nodes::new(bus, &FAST).await else {
+        return;
+    };
+    let (leader, follower) = nodes.leader_and_follower().await;
+    let term = nodes.term().await;
+    drop((leader, follower));
+    let (leader, _follower) = nodes.leader_and_follower().await;
+    assert_eq!(nodes.term().await, term + 1);
+    eventually("only the new nodes alive", WAIT, || async {
+        (nodes.count("SELECT COUNT(*) FROM cluster_nodes").await == 2).then_some(())
+    })
+    .await;
+    // The new leader routes as the old one did.
+    let mut ava = live_on(&leader.served, AGENT).await;
+    let mut v = leader.served.visitor().await;
+    let conversation = escalate(&mut v).await;
+    accept_offer(&mut ava, conversation).await;
+    nodes.assert_held_by(conversation, AGENT, &[&leader]).await;
 }

@@ -110,19 +110,29 @@ impl Served {
 
     /// A new visitor on the demo web channel, connected and resumed, as the widget does it.
     pub async fn visitor(&self) -> VisitorSocket {
+        let token = self.visitor_token().await;
+        self.resume(&token, 0).await
+    }
+
+    /// A new visitor's token on the demo web channel.
+    pub async fn visitor_token(&self) -> String {
         let res = new_client()
             .post(format!("{}/api/widget/start", self.base))
             .form(&[("key", server::demo::DEMO_WEB_CHANNEL)])
             .send()
             .await
             .expect("the server answers");
-        let token: String = result(res).await.expect("a visitor token");
+        result(res).await.expect("a visitor token")
+    }
+
+    /// The visitor with `token` connects here and resumes after `last_seq`.
+    pub async fn resume(&self, token: &str, last_seq: i64) -> VisitorSocket {
         let url = format!("{}/ws/visitor", self.base.replacen("http://", "ws://", 1));
         let mut socket: VisitorSocket = connect(&url, None).await.expect("the visitor socket opens");
         socket
             .send(&VisitorCommand::Resume {
                 token: token.to_string(),
-                last_seq: 0,
+                last_seq,
             })
             .await;
         socket
