@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures the real-time path: builds the release binaries, starts a freshly seeded Switchboard
 # and the bare WebSocket relay (the baseline) on loopback, drives both with the load generator,
-# and writes the figures into BENCHMARKS.md. Takes about 5 minutes after the build.
+# and writes the figures into BENCHMARKS.md; then the same path across two nodes on a
+# throwaway PostgreSQL (scripts/bench-nodes.sh). Takes about 8 minutes after the build.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
@@ -71,3 +72,8 @@ step "Driving both (a few minutes)"
   --relay "$RELAY_URL" --relay-pid "$RELAY_PID" \
   "${WASM_PAGES[@]/#/--wasm-page=}" \
   --out "$ROOT/BENCHMARKS.md" "$@"
+
+step "Two nodes on PostgreSQL"
+cleanup
+trap - EXIT
+BENCH_RELEASE="$TARGET/release" "$ROOT/scripts/bench-nodes.sh"

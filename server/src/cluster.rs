@@ -468,8 +468,10 @@ impl Cluster {
                         return;
                     }
                 }
+                // A slow answer (a busy machine) is not a lost lead: only one slower than half
+                // the bound, by which time the database may be about to end the session.
                 let held = tokio::time::timeout(
-                    beat + beat / 2,
+                    self.timers.dead_after / 2,
                     sqlx::query_scalar::<_, i64>("SELECT term FROM router_lease WHERE id = 1").fetch_one(&mut conn),
                 )
                 .await;

@@ -70,6 +70,7 @@ impl Router {
         }
         self.tell_member(me.member_id);
         self.tell_workspace(me.workspace_id);
+        self.show_open_offers(me.member_id).await;
         Ok(())
     }
 

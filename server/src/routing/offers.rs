@@ -124,6 +124,27 @@ impl Router {
     /// Tells the operators a conversation is offered to (a summary, when it has one).
     pub(super) async fn tell_offer(&self, conversation_id: i64, workflow: &WorkflowRecord, to: &[i64]) {
         crate::metrics::COUNTERS.offer("offered");
+        self.show_offer(conversation_id, workflow, to).await
+    }
+
+    /// The offers open to the member, shown again (a console that connects, or reconnects
+    /// after its socket dropped, sees what it is still offered).
+    pub(super) async fn show_open_offers(&self, member_id: i64) {
+        let open: Vec<(i64, i64)> = self
+            .lock()
+            .offers
+            .iter()
+            .filter(|(_, o)| o.to.contains(&member_id))
+            .map(|(c, o)| (*c, o.workflow_id))
+            .collect();
+        for (conversation_id, workflow_id) in open {
+            if let Ok(Some(workflow)) = self.store.workflow(workflow_id).await {
+                self.show_offer(conversation_id, &workflow, &[member_id]).await;
+            }
+        }
+    }
+
+    async fn show_offer(&self, conversation_id: i64, workflow: &WorkflowRecord, to: &[i64]) {
         let summary = self.store.conversation_summary(conversation_id).await.ok().flatten();
         if let Some(summary) = summary {
             let expires_at = {

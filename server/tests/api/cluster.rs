@@ -13,14 +13,9 @@ use sqlx::Connection;
 
 use crate::handoff::{escalate, from};
 use crate::helpers::*;
+use crate::nodes::{on_each_bus, Bus};
 use crate::process::{serve_with, switchboard, Served};
 use crate::sockets::*;
-
-#[derive(Clone, Copy)]
-enum Bus {
-    Postgres,
-    Nats,
-}
 
 const AGENT2: &str = "agent2@demo.switchboard.test";
 
@@ -185,16 +180,7 @@ async fn live_on(node: &Served, email: &str) -> OperatorSocket {
             _ => None,
         })
         .await;
-    op.send(&OperatorCommand::GoLive {
-        workflow_ids: vec![workflow],
-    })
-    .await;
-    op.wait_for("going live", |e| match e {
-        OperatorEvent::Presence { presence } if !presence.live_workflows.is_empty() => Some(()),
-        OperatorEvent::Error { message, .. } => panic!("could not go live: {message}"),
-        _ => None,
-    })
-    .await;
+    crate::routing::go_live(&mut op, workflow).await;
     op
 }
 
@@ -232,27 +218,6 @@ fn offers_of(seen: &[OperatorEvent], conversation: i64) -> usize {
     seen.iter()
         .filter(|e| matches!(e, OperatorEvent::Offer { offer } if offer.conversation.id == conversation))
         .count()
-}
-
-macro_rules! on_each_bus {
-    ($($scenario:ident),* $(,)?) => {
-        mod postgres_bus {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario(super::Bus::Postgres).await
-                }
-            )*
-        }
-        mod nats_bus {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario(super::Bus::Nats).await
-                }
-            )*
-        }
-    };
 }
 
 on_each_bus!(

@@ -10,7 +10,7 @@ use crate::helpers::*;
 
 /// The buses between nodes.
 #[derive(Clone, Copy)]
-enum Bus {
+pub(crate) enum Bus {
     Postgres,
     Nats,
 }
@@ -33,7 +33,8 @@ async fn two_nodes(bus: Bus) -> Option<(TestApp, TestApp)> {
     Some((a, b))
 }
 
-/// Each scenario below, once on each bus.
+/// Each scenario named, once on each bus: `async fn scenario(bus: Bus)` in the module that
+/// uses it, which imports `Bus`.
 macro_rules! on_each_bus {
     ($($scenario:ident),* $(,)?) => {
         mod postgres_bus {
@@ -54,6 +55,7 @@ macro_rules! on_each_bus {
         }
     };
 }
+pub(crate) use on_each_bus;
 
 on_each_bus!(
     a_customer_on_one_node_and_an_operator_on_another_talk_through_the_bus,

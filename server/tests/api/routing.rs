@@ -34,7 +34,12 @@ async fn presence(op: &mut OperatorSocket) -> MyPresence {
 /// Connects an operator and takes them live on the demo workflow.
 pub(crate) async fn live_operator(app: &TestApp, email: &str) -> OperatorSocket {
     let mut op = app.operator(email).await;
-    let workflow = app.demo_workflow().await;
+    go_live(&mut op, app.demo_workflow().await).await;
+    op
+}
+
+/// Takes the operator live on the workflow, and waits until their presence says so.
+pub(crate) async fn go_live(op: &mut OperatorSocket, workflow: i64) {
     op.send(&OperatorCommand::GoLive {
         workflow_ids: vec![workflow],
     })
@@ -45,7 +50,6 @@ pub(crate) async fn live_operator(app: &TestApp, email: &str) -> OperatorSocket 
         _ => None,
     })
     .await;
-    op
 }
 
 pub(crate) async fn offer(op: &mut OperatorSocket) -> OfferView {
@@ -250,6 +254,29 @@ async fn an_offer_nobody_accepts_in_time_goes_to_the_next_operator() {
         offer(&mut a).await
     };
     assert_eq!(next.conversation.id, conversation);
+}
+
+#[tokio::test]
+async fn a_console_that_reconnects_is_shown_the_offer_it_still_has_and_accepts_it() {
+    let app = spawn_app().await;
+    app.store
+        .set_workflow_routing(app.demo_workflow().await, true, "assigned", 60)
+        .await
+        .unwrap();
+    let mut ava = live_operator(&app, AGENT).await;
+    let mut v = app.visitor().await;
+    let conversation = crate::handoff::escalate(&mut v).await;
+    assert_eq!(offer(&mut ava).await.conversation.id, conversation);
+    // Her socket drops (a network blip) and the console connects again.
+    drop(ava);
+    let mut ava = app.operator(AGENT).await;
+    assert_eq!(offer(&mut ava).await.conversation.id, conversation);
+    accept(&mut ava, conversation).await;
+    let s = summary(&app, conversation).await;
+    assert_eq!(
+        (s.status.as_str(), s.assignee.as_deref()),
+        ("active", Some("Ava Agent"))
+    );
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@
 
 mod clients;
 mod measure;
+mod nodes;
 mod relay;
 mod report;
 mod soak;
@@ -44,6 +45,9 @@ enum Command {
     /// Idle visitor sockets opened in steps, with the server's memory after each: the memory
     /// one socket costs, and whether it grows in a straight line.
     Sockets(sockets::SocketsArgs),
+    /// The real-time path across two nodes of one Switchboard: the customers' chats on the
+    /// operators' node, then on the other, in one run; prints the section for BENCHMARKS.md.
+    Nodes(nodes::NodesArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -185,6 +189,12 @@ async fn main() {
             }
             .await;
             if let Err(e) = result {
+                eprintln!("loadgen: {e}");
+                std::process::exit(1);
+            }
+        }
+        Command::Nodes(args) => {
+            if let Err(e) = nodes::run(args).await {
                 eprintln!("loadgen: {e}");
                 std::process::exit(1);
             }
