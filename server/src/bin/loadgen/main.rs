@@ -330,6 +330,46 @@ async fn tokens(kind: Kind, http: &Http, count: usize, offset: usize) -> Result<
         .collect()
 }
 
+/// Each conversation taken over by one of the accounts (by turns), so the assistant is quiet
+/// and every visitor message is the human path: persisted, routed, pushed.
+async fn take_over_all(http: &Http, cookies: &[Option<String>], ids: &[i64]) -> Result<(), String> {
+    let results: Vec<Result<reqwest::Response, String>> = stream::iter(ids.iter().enumerate())
+        .map(|(i, id)| {
+            let cookie = cookies[i % cookies.len()].clone();
+            async move {
+                let id = id.to_string();
+                http.call("inbox/take_over", &[("id", id.as_str())], cookie.as_deref())
+                    .await
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    results.into_iter().map(|r| r.map(drop)).collect()
+}
+
+/// `count` operator sockets at `addr`, the conversations shared among them by turns, each
+/// answering every visitor message it sees.
+async fn operators_watching(
+    addr: SocketAddr,
+    cookies: &[Option<String>],
+    count: usize,
+    ids: &[i64],
+    stats: &std::sync::Arc<Stats>,
+) -> Result<Vec<clients::Tasks>, String> {
+    let mut operators = Vec::new();
+    for j in 0..count {
+        let watch: Vec<i64> = ids
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % count == j)
+            .map(|(_, c)| *c)
+            .collect();
+        operators.push(clients::operator(addr, cookies[j % cookies.len()].as_deref(), j, &watch, stats.clone()).await?);
+    }
+    Ok(operators)
+}
+
 async fn measure_target(kind: Kind, addr: SocketAddr, pid: u32, args: &RunArgs) -> Result<TargetResult, String> {
     let name = match kind {
         Kind::Relay => "relay",
@@ -363,35 +403,9 @@ async fn measure_target(kind: Kind, addr: SocketAddr, pid: u32, args: &RunArgs) 
         .map(|(i, v)| v.conversation.unwrap_or(i as i64 + 1))
         .collect();
     if kind == Kind::Switchboard {
-        // Each conversation is taken over by one of the accounts, so the assistant is quiet and
-        // every visitor message is the human path: persisted, routed, pushed.
-        let results: Vec<Result<reqwest::Response, String>> = stream::iter(conversation_ids.iter().enumerate())
-            .map(|(i, id)| {
-                let cookie = cookies[i % cookies.len()].clone();
-                let http = &http;
-                async move {
-                    let id = id.to_string();
-                    http.call("inbox/take_over", &[("id", id.as_str())], cookie.as_deref())
-                        .await
-                }
-            })
-            .buffer_unordered(16)
-            .collect()
-            .await;
-        for r in results {
-            r?;
-        }
+        take_over_all(&http, &cookies, &conversation_ids).await?;
     }
-    let mut operators = Vec::new();
-    for j in 0..args.operators {
-        let watch: Vec<i64> = conversation_ids
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % args.operators == j)
-            .map(|(_, c)| *c)
-            .collect();
-        operators.push(clients::operator(addr, cookies[j % cookies.len()].as_deref(), j, &watch, stats.clone()).await?);
-    }
+    let operators = operators_watching(addr, &cookies, args.operators, &conversation_ids, &stats).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     let (latency_secs, step_secs, drain) = if args.quick { (5, 3, 2) } else { (15, 6, 3) };

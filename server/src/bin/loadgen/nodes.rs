@@ -10,7 +10,7 @@ use futures_util::{stream, StreamExt};
 
 use crate::clients::{self, Stats, Visitor};
 use crate::measure::Summary;
-use crate::{say, tokens, Http, Kind, ACCOUNTS};
+use crate::{operators_watching, say, take_over_all, tokens, Http, Kind, ACCOUNTS};
 
 #[derive(clap::Args, Clone)]
 pub struct NodesArgs {
@@ -72,7 +72,7 @@ async fn measure(
     let console = Http::new(operators_at);
     let mut cookies = Vec::new();
     for email in ACCOUNTS {
-        cookies.push(console.sign_in(email).await?);
+        cookies.push(Some(console.sign_in(email).await?));
     }
     let chat = Http::new(chats_at);
     let tokens = tokens(Kind::Switchboard, &chat, args.conversations, 0).await?;
@@ -85,41 +85,8 @@ async fn measure(
         .collect::<Result<_, _>>()?;
     let ids: Vec<i64> = visitors.iter().filter_map(|v| v.conversation).collect();
     // Taken over on the operators' node: the assistant is quiet, every message is the human path.
-    let taken: Vec<Result<reqwest::Response, String>> = stream::iter(ids.iter().enumerate())
-        .map(|(i, id)| {
-            let (console, cookie) = (&console, cookies[i % cookies.len()].clone());
-            async move {
-                let id = id.to_string();
-                console
-                    .call("inbox/take_over", &[("id", id.as_str())], Some(&cookie))
-                    .await
-            }
-        })
-        .buffer_unordered(16)
-        .collect()
-        .await;
-    for t in taken {
-        t?;
-    }
-    let mut operators = Vec::new();
-    for j in 0..args.operators {
-        let watch: Vec<i64> = ids
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % args.operators == j)
-            .map(|(_, c)| *c)
-            .collect();
-        operators.push(
-            clients::operator(
-                operators_at,
-                Some(&cookies[j % cookies.len()]),
-                j,
-                &watch,
-                stats.clone(),
-            )
-            .await?,
-        );
-    }
+    take_over_all(&console, &cookies, &ids).await?;
+    let operators = operators_watching(operators_at, &cookies, args.operators, &ids, &stats).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     clients::drive(&visitors, &stats, 1, args.rate, args.secs).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
