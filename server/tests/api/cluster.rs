@@ -473,7 +473,9 @@ async fn after_every_node_restarts_the_lead_is_taken_at_the_next_term_and_dead_n
     };
     let (leader, follower) = nodes.leader_and_follower().await;
     let term = nodes.term().await;
-    drop((leader, follower));
+    // The follower first: killed second, it could take the lead for the moment it outlives
+    // the leader.
+    drop((follower, leader));
     let (leader, _follower) = nodes.leader_and_follower().await;
     assert_eq!(nodes.term().await, term + 1);
     eventually("only the new nodes alive", WAIT, || async {
@@ -486,4 +488,55 @@ async fn after_every_node_restarts_the_lead_is_taken_at_the_next_term_and_dead_n
     let conversation = escalate(&mut v).await;
     accept_offer(&mut ava, conversation).await;
     nodes.assert_held_by(conversation, AGENT, &[&leader]).await;
+}
+
+/// The bus goes away for a while (NATS stopped; PostgreSQL's notifications cannot be held back
+/// that long while the database is up, so this runs on NATS) while five customers on the
+/// follower escalate: the leader hears none of it, and when the bus is back the consoles
+/// reconnect (their node closed them to resume) and the leader's rescan offers every one of
+/// the five to the operator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversations_escalated_while_the_bus_is_down_are_offered_once_it_is_back() {
+    let Some(mut nodes) = Nodes::new(Bus::Nats, &FAST).await else {
+        return;
+    };
+    let port = crate::postgres::free_port().unwrap();
+    let (url, stop) = crate::nats::start(port).unwrap();
+    nodes.settings.push(("SWITCHBOARD_NATS_URL", url));
+    // Ava's console is away while the bus is: she stays present meanwhile.
+    nodes
+        .sql("UPDATE workspaces SET default_chat_limit = 10, disconnect_timeout_secs = 60")
+        .await;
+    let (leader, follower) = nodes.leader_and_follower().await;
+    let ava = live_on(&leader.served, AGENT).await;
+    stop.now();
+    let mut escalated = Vec::new();
+    for _ in 0..5 {
+        let mut v = follower.served.visitor().await;
+        escalated.push(escalate(&mut v).await);
+    }
+    let _back = crate::nats::start(port).unwrap();
+    for node in [&leader, &follower] {
+        let readyz = format!("{}/readyz", node.served.base);
+        eventually("the nodes to hear each other again", WAIT, || async {
+            let res = new_client().get(&readyz).send().await.ok()?;
+            (res.status() == 200).then_some(())
+        })
+        .await;
+    }
+    // Ava's console connects again (as the browser does when its node closes it to resume)
+    // and is offered each of them.
+    drop(ava);
+    let mut ava = leader.served.operator(AGENT).await;
+    let mut offered = std::collections::BTreeSet::new();
+    while offered.len() < escalated.len() {
+        let id = ava
+            .wait_for("the offers", |e| match e {
+                OperatorEvent::Offer { offer } => Some(offer.conversation.id),
+                _ => None,
+            })
+            .await;
+        offered.insert(id);
+    }
+    assert_eq!(offered, escalated.iter().copied().collect());
 }
