@@ -305,18 +305,14 @@ impl Cluster {
     /// older than `dead_after` are removed first. `None` when the database cannot say.
     pub async fn live_nodes(&self) -> Option<Vec<String>> {
         let pool = self.pool.as_ref()?;
-        let swept = sqlx::query("DELETE FROM cluster_nodes WHERE heartbeat_at < now() - make_interval(secs => $1)")
-            .bind(self.timers.dead_after.as_secs_f64())
-            .execute(pool)
-            .await;
-        let live = match swept {
-            Ok(_) => {
-                sqlx::query_scalar("SELECT node_id FROM cluster_nodes")
-                    .fetch_all(pool)
-                    .await
-            }
-            Err(e) => Err(e),
-        };
+        // One statement: the rows it deletes are still in its snapshot, hence the NOT IN.
+        let live = sqlx::query_scalar(
+            "WITH dead AS (DELETE FROM cluster_nodes WHERE heartbeat_at < now() - make_interval(secs => $1) RETURNING node_id) \
+             SELECT node_id FROM cluster_nodes WHERE node_id NOT IN (SELECT node_id FROM dead)",
+        )
+        .bind(self.timers.dead_after.as_secs_f64())
+        .fetch_all(pool)
+        .await;
         live.map_err(|e| tracing::warn!(error = %e, "could not look for dead nodes"))
             .ok()
     }

@@ -45,33 +45,34 @@ impl Router {
 
     /// The member is present (read afresh from the database), with `sockets` counting theirs.
     async fn join(&self, me: &Me, sockets: impl FnOnce(&mut Present)) -> Result<(), AppError> {
-        let gate = self.gate(me.workspace_id).await?;
-        let available = self.store.group_workflows(me.member_id).await?;
-        let own_limit = self.store.member_chat_limit(me.member_id).await?;
-        let load: HashSet<i64> = self.store.assigned_open(me.member_id).await?.into_iter().collect();
-        let qualified = self.store.qualified_workflows(me.member_id).await?;
+        let fresh = self.fresh(me.workspace_id, me.member_id).await?;
         {
             let mut s = self.lock();
-            for w in &available {
-                s.workflow_names.insert(w.id, w.name.clone());
-            }
-            let limit = own_limit.unwrap_or(gate.default_chat_limit).max(1) as u32;
-            let entry = s
-                .presence
-                .members
-                .entry(me.member_id)
-                .or_insert_with(|| Present::offline(me.workspace_id, me.name.clone(), limit, own_limit, now_ms()));
+            let entry = s.presence.members.entry(me.member_id).or_insert_with(|| {
+                Present::offline(me.workspace_id, me.name.clone(), fresh.limit, fresh.own_limit, now_ms())
+            });
             sockets(entry);
-            entry.available = available;
-            entry.qualified = qualified;
-            entry.limit = limit;
-            entry.own_limit = own_limit;
-            entry.load.extend(load);
+            fresh.apply(entry);
+            s.know_workflows(me.member_id);
         }
         self.tell_member(me.member_id);
         self.tell_workspace(me.workspace_id);
         self.show_open_offers(me.member_id).await;
         Ok(())
+    }
+
+    /// What presence keeps of a member that the database says: their groups' workflows, their
+    /// qualifications, their chat limit and the conversations they hold.
+    pub(super) async fn fresh(&self, workspace_id: i64, member_id: i64) -> Result<Fresh, AppError> {
+        let gate = self.gate(workspace_id).await?;
+        let own_limit = self.store.member_chat_limit(member_id).await?;
+        Ok(Fresh {
+            available: self.store.group_workflows(member_id).await?,
+            qualified: self.store.qualified_workflows(member_id).await?,
+            load: self.store.assigned_open(member_id).await?,
+            limit: own_limit.unwrap_or(gate.default_chat_limit).max(1) as u32,
+            own_limit,
+        })
     }
 
     /// How many of the workspace's human-agent seats live operators hold now.
@@ -521,4 +522,25 @@ pub struct RoutingGauges {
     pub operators: std::collections::BTreeMap<&'static str, u64>,
     /// (workflow, length, since when the first has waited in Unix ms).
     pub queues: Vec<(i64, usize, Option<i64>)>,
+}
+
+/// A member as the database has them, for presence (`Router::fresh`).
+pub(super) struct Fresh {
+    available: Vec<app::live::WorkflowChoice>,
+    qualified: Vec<i64>,
+    load: Vec<i64>,
+    pub limit: u32,
+    pub own_limit: Option<i64>,
+}
+
+impl Fresh {
+    /// Brings a present member up to date (the conversations they hold are added to those
+    /// routing counted).
+    pub fn apply(self, p: &mut Present) {
+        p.available = self.available;
+        p.qualified = self.qualified;
+        p.limit = self.limit;
+        p.own_limit = self.own_limit;
+        p.load.extend(self.load);
+    }
 }

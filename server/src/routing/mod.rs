@@ -84,6 +84,15 @@ impl State {
             .is_some_and(|g| g.operator_enabled && g.presence_enabled)
     }
 
+    /// The names of the workflows the member may go live on, for the queue views.
+    fn know_workflows(&mut self, member_id: i64) {
+        if let Some(p) = self.presence.members.get(&member_id) {
+            for w in &p.available {
+                self.workflow_names.insert(w.id, w.name.clone());
+            }
+        }
+    }
+
     /// Seats go to those live longest; recomputed when someone goes live or seats change.
     fn assign_seats(&mut self, workspace_id: i64) {
         let seats = self.gates.get(&workspace_id).map_or(0, |g| g.seats);

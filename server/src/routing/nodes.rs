@@ -45,35 +45,33 @@ impl Router {
     /// timeout as after any disconnection.
     pub(super) async fn restore_presence(&self) {
         for saved in self.cluster.saved_presence().await {
-            let Ok(gate) = self.gate(saved.workspace_id).await else {
-                continue;
-            };
-            let (Ok(available), Ok(own_limit), Ok(load), Ok(qualified)) = (
-                self.store.group_workflows(saved.member_id).await,
-                self.store.member_chat_limit(saved.member_id).await,
-                self.store.assigned_open(saved.member_id).await,
-                self.store.qualified_workflows(saved.member_id).await,
-            ) else {
+            let Ok(fresh) = self.fresh(saved.workspace_id, saved.member_id).await else {
                 continue;
             };
             let live_ids: Vec<i64> = serde_json::from_str(&saved.live_ids).unwrap_or_default();
-            let limit = own_limit.unwrap_or(gate.default_chat_limit).max(1) as u32;
-            let mut present = Present::offline(saved.workspace_id, saved.name, limit, own_limit, saved.since_ms);
-            present.live = available.iter().filter(|w| live_ids.contains(&w.id)).cloned().collect();
+            let mut present = Present::offline(
+                saved.workspace_id,
+                saved.name,
+                fresh.limit,
+                fresh.own_limit,
+                saved.since_ms,
+            );
+            fresh.apply(&mut present);
+            present.live = present
+                .available
+                .iter()
+                .filter(|w| live_ids.contains(&w.id))
+                .cloned()
+                .collect();
             present.status = match OperatorStatus::parse(&saved.status) {
                 Some(status) if !present.live.is_empty() => status,
                 _ => OperatorStatus::Offline,
             };
             present.live_since_ms = saved.live_since_ms;
-            present.available = available;
-            present.qualified = qualified;
-            present.load = load.into_iter().collect();
             present.gone_since = Some(Instant::now());
             let mut s = self.lock();
-            for w in &present.available {
-                s.workflow_names.insert(w.id, w.name.clone());
-            }
             s.presence.members.insert(saved.member_id, present);
+            s.know_workflows(saved.member_id);
         }
         let workspaces: HashSet<i64> = self.lock().presence.members.values().map(|o| o.workspace_id).collect();
         for ws in workspaces {
