@@ -87,12 +87,15 @@ pub struct Cluster {
     local: Mutex<HashMap<i64, (Me, u32)>>,
     /// Set once this node is leaving: it gives up the lead.
     leaving: Notify,
+    /// A routing write was refused for its term: the lease is looked at now, not at the next
+    /// beat.
+    recheck: Notify,
     left: AtomicBool,
     pub timers: Timers,
     /// The shared database (none on one node).
     pool: Option<PgPool>,
     /// Presence to save for the next leader, written in order by one task.
-    saving: Option<mpsc::UnboundedSender<SavedPresence>>,
+    saving: Option<mpsc::UnboundedSender<(SavedPresence, i64)>>,
 }
 
 /// An operator's presence as the leader saves it for the next one (`operator_presence`).
@@ -140,6 +143,7 @@ impl Cluster {
             next_ask: AtomicU64::new(1),
             local: Mutex::default(),
             leaving: Notify::new(),
+            recheck: Notify::new(),
             left: AtomicBool::new(false),
             timers,
         });
@@ -283,10 +287,16 @@ impl Cluster {
     }
 
     /// Keeps the operator's presence for the next leader (nothing on one node).
-    pub fn save_presence(&self, presence: SavedPresence) {
+    pub fn save_presence(&self, presence: SavedPresence, term: i64) {
         if let Some(saving) = &self.saving {
-            let _ = saving.send(presence);
+            let _ = saving.send((presence, term));
         }
+    }
+
+    /// A routing write decided in this node's term was refused: another node's term has begun.
+    /// The lead is checked at once (and given up) rather than at the next beat.
+    pub fn recheck(&self) {
+        self.recheck.notify_one();
     }
 
     /// The operators' presence as the last leader left it.
@@ -457,6 +467,7 @@ impl Cluster {
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(beat) => {}
+                    _ = self.recheck.notified() => {}
                     _ = self.leaving.notified() => {
                         self.leading.send_replace(None);
                         let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(LEAD_LOCK).execute(&mut conn).await;
@@ -495,17 +506,18 @@ impl Cluster {
     }
 }
 
-/// Writes presence in the order it changed, the latest of each member when several wait.
-async fn save_presence(pool: PgPool, mut rx: mpsc::UnboundedReceiver<SavedPresence>) {
+/// Writes presence in the order it changed, the latest of each member when several wait, each
+/// fenced by the term of the leader that saw it (a leader whose term has passed saves nothing).
+async fn save_presence(pool: PgPool, mut rx: mpsc::UnboundedReceiver<(SavedPresence, i64)>) {
     while let Some(first) = rx.recv().await {
-        let mut latest: HashMap<i64, SavedPresence> = HashMap::from([(first.member_id, first)]);
+        let mut latest: HashMap<i64, (SavedPresence, i64)> = HashMap::from([(first.0.member_id, first)]);
         while let Ok(next) = rx.try_recv() {
-            latest.insert(next.member_id, next);
+            latest.insert(next.0.member_id, next);
         }
-        for p in latest.into_values() {
+        for (p, term) in latest.into_values() {
             let saved = sqlx::query(
                 "INSERT INTO operator_presence (member_id, workspace_id, name, status, live_ids, since_ms, live_since_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7 WHERE $8 = (SELECT term FROM router_lease WHERE id = 1 FOR SHARE) \
                  ON CONFLICT (member_id) DO UPDATE SET status = $4, live_ids = $5, since_ms = $6, live_since_ms = $7, name = $3",
             )
             .bind(p.member_id)
@@ -515,10 +527,19 @@ async fn save_presence(pool: PgPool, mut rx: mpsc::UnboundedReceiver<SavedPresen
             .bind(&p.live_ids)
             .bind(p.since_ms)
             .bind(p.live_since_ms)
+            .bind(term)
             .execute(&pool)
             .await;
-            if let Err(e) = saved {
-                tracing::warn!(error = %e, "could not save an operator's presence for the next leader");
+            match saved {
+                Ok(done) if done.rows_affected() == 0 => {
+                    tracing::warn!(
+                        term,
+                        member_id = p.member_id,
+                        "presence not saved: another node's term has begun"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not save an operator's presence for the next leader"),
             }
         }
     }

@@ -75,6 +75,8 @@ struct State {
     /// (several nodes only).
     cluster_checked: Option<Instant>,
     rescanned: Option<Instant>,
+    /// The term this node leads routing in (several nodes: every routing write names it).
+    term: Option<i64>,
 }
 
 impl State {
@@ -130,6 +132,8 @@ pub struct Router {
     state: Mutex<State>,
     /// Plans are followed one round at a time (`follow_plans`).
     plans: tokio::sync::Mutex<()>,
+    /// Offers are written one at a time, each as routing holds it then (`write_offer`).
+    offer_writes: tokio::sync::Mutex<()>,
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Arc<str> {
@@ -177,6 +181,7 @@ impl Router {
                 ..State::default()
             }),
             plans: tokio::sync::Mutex::new(()),
+            offer_writes: tokio::sync::Mutex::new(()),
         });
         let this = router.clone();
         tokio::spawn(async move {
@@ -228,6 +233,7 @@ impl Router {
     async fn lead_changed(&self, term: Option<i64>) {
         *self.lock() = State {
             plans_seen: now_ms(),
+            term,
             ..State::default()
         };
         let Some(term) = term else {
@@ -253,6 +259,7 @@ impl Router {
             }
             tracing::info!(term, "routing state rebuilt from the database");
         }
+        self.adopt_offers().await;
         self.restore_queues().await;
         // What this node asked of the last leader and never heard back on.
         self.cluster.ask_again();
@@ -299,7 +306,10 @@ impl Router {
             return;
         };
         for (conversation_id, _, _) in waiting {
-            self.route_with(conversation_id, Notify::Quietly).await;
+            // Offered already: the offer stands (`adopt_offers`).
+            if !self.lock().offers.contains_key(&conversation_id) {
+                self.route_with(conversation_id, Notify::Quietly).await;
+            }
         }
     }
 
@@ -440,14 +450,12 @@ impl Router {
         if self.gate(c.workspace_id).await.is_err() {
             return;
         }
-        let decision = {
+        let (decision, was_offered) = {
             let mut s = self.lock();
             s.workflow_names.insert(workflow.id, workflow.name.clone());
-            let mut passed = s
-                .offers
-                .remove(&conversation_id)
-                .map(|o| o.passed_over)
-                .unwrap_or_default();
+            let previous = s.offers.remove(&conversation_id);
+            let was_offered = previous.is_some();
+            let mut passed = previous.map(|o| o.passed_over).unwrap_or_default();
             let queued = s.lines.remove(conversation_id).map(|(_, q)| q);
             if let Some(q) = &queued {
                 passed.extend(q.passed_over.iter().copied());
@@ -490,11 +498,12 @@ impl Router {
                         passed_over: vec![],
                     },
                 );
-                if was_queued {
+                let decision = if was_queued {
                     Decision::Nothing
                 } else {
                     Decision::Queued
-                }
+                };
+                (decision, was_offered)
             } else {
                 let pooled = workflow.routing_mode == "pooled";
                 s.offers.insert(
@@ -508,9 +517,14 @@ impl Router {
                         passed_over: passed,
                     },
                 );
-                Decision::Offered { to }
+                (Decision::Offered { to }, was_offered)
             }
         };
+        // Written before anyone is told: a leader whose term has passed offers nothing.
+        let offering = matches!(decision, Decision::Offered { .. });
+        if (offering || was_offered) && !self.write_offer(conversation_id).await && offering {
+            return;
+        }
         match decision {
             Decision::Offered { to } => {
                 self.tell_offer(conversation_id, &workflow, &to).await;

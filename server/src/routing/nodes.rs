@@ -22,10 +22,12 @@ impl Router {
         if !self.cluster.is_shared() {
             return;
         }
-        let saved = {
+        let (saved, term) = {
             let s = self.lock();
-            let Some(o) = s.presence.get(member_id) else { return };
-            SavedPresence {
+            let (Some(o), Some(term)) = (s.presence.get(member_id), s.term) else {
+                return;
+            };
+            let saved = SavedPresence {
                 member_id,
                 workspace_id: o.workspace_id,
                 name: o.name.clone(),
@@ -34,9 +36,10 @@ impl Router {
                     .unwrap_or_else(|_| "[]".into()),
                 since_ms: o.since_ms,
                 live_since_ms: o.live_since_ms,
-            }
+            };
+            (saved, term)
         };
-        self.cluster.save_presence(saved);
+        self.cluster.save_presence(saved, term);
     }
 
     /// A new leader carries on from the presence the last one saved: statuses and live

@@ -1,16 +1,17 @@
 //! Offers: a conversation offered to operators, accepted by one of them, declined, expired
 //! or withdrawn from an operator who can no longer take it, and what they are told of it.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use app::events::OperatorEvent;
 use app::inbox::ConversationSummary;
 use app::live::OfferView;
 use app::{AppError, Me};
 
-use super::{encode, now_ms, queue, Call, Router};
+use super::queue::{self, Offer};
+use super::{encode, now_ms, Call, Router};
 use crate::hub::{Event, Topic};
-use crate::store::WorkflowRecord;
+use crate::store::{OpenOffer, WorkflowRecord};
 
 impl Router {
     /// Accepts an offer: the conversation becomes the operator's, atomically.
@@ -70,6 +71,8 @@ impl Router {
         self.tell_offer_closed(&[me.member_id], conversation_id);
         if reroute {
             self.route(conversation_id).await;
+        } else {
+            self.write_offer(conversation_id).await;
         }
         Ok(())
     }
@@ -77,23 +80,108 @@ impl Router {
     /// Offers open to this operator go to someone else: all of them, or only those of the
     /// given workflows.
     pub(super) async fn withdraw_offers_of(&self, member_id: i64, workflows: Option<&[i64]>) {
-        let affected: Vec<i64> = {
+        let affected: Vec<(i64, bool)> = {
             let mut s = self.lock();
             let mut affected = Vec::new();
             for (c, o) in s.offers.iter_mut() {
                 if o.to.contains(&member_id) && workflows.is_none_or(|w| w.contains(&o.workflow_id)) {
                     o.to.retain(|m| *m != member_id);
                     o.passed_over.push(member_id);
-                    if o.to.is_empty() {
-                        affected.push(*c);
-                    }
+                    affected.push((*c, o.to.is_empty()));
                 }
             }
             affected
         };
-        for c in affected {
+        for (c, nobody_left) in affected {
             self.tell_offer_closed(&[member_id], c);
-            self.route(c).await;
+            if nobody_left {
+                self.route(c).await;
+            } else {
+                self.write_offer(c).await;
+            }
+        }
+    }
+
+    /// Writes the conversation's offer as routing holds it now (or its end), before anyone is
+    /// told of it. False when this node's term has passed: the offer is forgotten, and the lead
+    /// is looked at once (another node routes from here).
+    pub(super) async fn write_offer(&self, conversation_id: i64) -> bool {
+        let _in_order = self.offer_writes.lock().await;
+        let (open, term) = {
+            let s = self.lock();
+            let open = s.offers.get(&conversation_id).map(|o| OpenOffer {
+                conversation_id,
+                workflow_id: o.workflow_id,
+                offered_to: o.to.clone(),
+                passed_over: o.passed_over.clone(),
+                expires_at: o
+                    .expires
+                    .map(|e| now_ms() + e.saturating_duration_since(Instant::now()).as_millis() as i64),
+            });
+            (open, if self.cluster.is_shared() { s.term } else { None })
+        };
+        let written = match &open {
+            Some(offer) => self.store.save_offer(offer, term).await,
+            None => self.store.drop_offer(conversation_id, term).await.map(|()| true),
+        };
+        match written {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::warn!(conversation_id, ?term, "offer not made: another node's term has begun");
+                self.lock().offers.remove(&conversation_id);
+                self.cluster.recheck();
+                false
+            }
+            Err(e) => {
+                // The offer stands here; only a next leader would not know of it.
+                tracing::error!(error = %e, conversation_id, "could not write the offer");
+                true
+            }
+        }
+    }
+
+    /// A new leader (or this node after a restart) carries on with the offers made to operators
+    /// who are live now: they keep them, with the time they had left. Offers to nobody live are
+    /// closed, and their conversations routed again with the other waiting ones.
+    pub(super) async fn adopt_offers(&self) {
+        let open = match self.store.open_offers().await {
+            Ok(open) => open,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the open offers");
+                return;
+            }
+        };
+        let now = now_ms();
+        for offer in open {
+            let adopted = {
+                let mut s = self.lock();
+                let to: Vec<i64> = offer
+                    .offered_to
+                    .iter()
+                    .copied()
+                    .filter(|m| s.presence.get(*m).is_some_and(|p| !p.live.is_empty()))
+                    .collect();
+                let adopted = !to.is_empty();
+                if adopted {
+                    s.offers.insert(
+                        offer.conversation_id,
+                        Offer {
+                            workflow_id: offer.workflow_id,
+                            to,
+                            expires: offer
+                                .expires_at
+                                .map(|at| Instant::now() + Duration::from_millis((at - now).max(0) as u64)),
+                            passed_over: offer.passed_over,
+                        },
+                    );
+                }
+                adopted
+            };
+            if adopted {
+                tracing::info!(conversation_id = offer.conversation_id, "an open offer carried on");
+            } else {
+                self.write_offer(offer.conversation_id).await;
+            }
         }
     }
 

@@ -224,7 +224,7 @@ async fn store_one(tx: &mut Tx<'_>, p: &Pending) -> Result<Appended, Refusal> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(in crate::store) mod tests {
     use super::*;
     use crate::store::Store;
     use futures_util::future::join_all;
@@ -276,7 +276,7 @@ mod tests {
     /// Messages that wait together are committed together, and each is stored, numbered,
     /// refused or recognised as a repeat exactly as it would have been alone.
     /// A store seeded with the demo workspace, and its web channel.
-    async fn demo_store(dir: &tempfile::TempDir) -> (Store, crate::store::ChannelRecord) {
+    pub(in crate::store) async fn demo_store(dir: &tempfile::TempDir) -> (Store, crate::store::ChannelRecord) {
         let url = format!("sqlite://{}", dir.path().join("batch.db").display());
         let policy = CommitPolicy {
             window: Duration::ZERO,
@@ -294,7 +294,7 @@ mod tests {
     }
 
     /// The demo's first agent.
-    async fn agent(store: &Store) -> i64 {
+    pub(in crate::store) async fn agent(store: &Store) -> i64 {
         store
             .member_by_email("agent1@demo.switchboard.test")
             .await

@@ -170,12 +170,24 @@ pub(in crate::store) async fn apply(tx: &mut Tx<'_>, conversation_id: i64, event
             "conversation {conversation_id} changed while a decision was applied"
         )))));
     }
+    // An offer lasts while the conversation waits for a person nobody holds: whatever ends
+    // that wait (a claim above all) closes it in the same transaction.
+    if waits_for_a_person(before) && !waits_for_a_person(after) {
+        sqlx::query("DELETE FROM offers WHERE conversation_id = $1")
+            .bind(conversation_id)
+            .execute(&mut **tx)
+            .await?;
+    }
     webhooks::enqueue_changes(&mut **tx, conversation_id, before, after).await?;
     Ok((before, after))
 }
 }
 
 /// The outcome of an event that cannot be refused (only storage can fail).
+fn waits_for_a_person(s: State) -> bool {
+    s.status == Status::Waiting && s.assignee.is_none()
+}
+
 pub(super) fn decided(r: Result<(State, State), Refusal>) -> Result<(State, State), StoreError> {
     r.map_err(|refusal| match refusal {
         Refusal::Store(e) => e,

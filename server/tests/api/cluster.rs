@@ -187,12 +187,26 @@ async fn live_on(node: &Served, email: &str) -> OperatorSocket {
 /// Waits for an offer of `conversation`, accepts it, and returns every event seen until the
 /// operator's console answered a ping after that (to count offers).
 async fn accept_offer(op: &mut OperatorSocket, conversation: i64) -> Vec<OperatorEvent> {
+    let mut seen = offered(op, conversation).await;
+    seen.extend(accept(op, conversation).await);
+    seen
+}
+
+/// Waits for an offer of `conversation`; returns every event seen until then.
+async fn offered(op: &mut OperatorSocket, conversation: i64) -> Vec<OperatorEvent> {
     let mut seen = Vec::new();
     op.wait_for("the offer", |e| {
         seen.push(e.clone());
         matches!(e, OperatorEvent::Offer { offer } if offer.conversation.id == conversation).then_some(())
     })
     .await;
+    seen
+}
+
+/// Accepts the offer of `conversation`; returns every event seen until the console answered a
+/// ping after the offer closed.
+async fn accept(op: &mut OperatorSocket, conversation: i64) -> Vec<OperatorEvent> {
+    let mut seen = Vec::new();
     op.send(&OperatorCommand::Accept {
         conversation_id: conversation,
     })
@@ -229,6 +243,7 @@ on_each_bus!(
     a_frozen_leader_is_replaced_and_steps_down_when_it_wakes,
     a_node_that_dies_takes_its_operators_offline_for_everyone,
     a_leader_that_stops_hands_the_lead_over_at_once,
+    an_offer_outlives_the_leader_that_made_it,
 );
 
 /// Routing runs on the leader; the operator's console and the customer's chat are both on the
@@ -266,6 +281,57 @@ async fn when_the_leader_is_killed_another_node_leads_and_routes_from_the_databa
     let seen = accept_offer(&mut ava, conversation).await;
     assert_eq!(offers_of(&seen, conversation), 1, "{seen:#?}");
     nodes.assert_held_by(conversation, AGENT, &[&follower]).await;
+}
+
+/// An offer outlives the leader that made it: the next leader carries it on (the same operator,
+/// the time it had left) rather than offering the conversation again, and the operator accepts it.
+async fn an_offer_outlives_the_leader_that_made_it(bus: Bus) {
+    let Some(mut nodes) = Nodes::new(bus, &FAST).await else {
+        return;
+    };
+    let (leader, follower) = nodes.leader_and_follower().await;
+    let mut ava = live_on(&follower.served, AGENT).await;
+    let mut v = follower.served.visitor().await;
+    let conversation = escalate(&mut v).await;
+    let mut seen = offered(&mut ava, conversation).await;
+    drop(leader); // SIGKILL
+    follower.says("an open offer carried on", 1).await;
+    seen.extend(accept(&mut ava, conversation).await);
+    assert_eq!(offers_of(&seen, conversation), 1, "offered once in all: {seen:#?}");
+    nodes.assert_held_by(conversation, AGENT, &[&follower]).await;
+}
+
+/// Routing's writes are fenced by the leader's term. A leader whose term has passed without its
+/// knowing (as a frozen one's has, before its next look at the lease) makes no offer: the write
+/// is refused, the node gives up the lead at once, and the next leader offers the conversation,
+/// once. The beat here is long, so only the refused write can tell the old leader in time.
+#[tokio::test]
+async fn a_leader_whose_term_has_passed_makes_no_offer() {
+    let slow = [
+        ("SWITCHBOARD_CLUSTER_BEAT_MS", "30000"),
+        ("SWITCHBOARD_CLUSTER_DEAD_AFTER_MS", "90000"),
+    ];
+    let Some(mut nodes) = Nodes::new(Bus::Postgres, &slow).await else {
+        return;
+    };
+    let (leader, follower) = nodes.leader_and_follower().await;
+    let mut ava = live_on(&follower.served, AGENT).await;
+    let term = nodes.term().await;
+    // Another term begins behind the leader's back.
+    nodes.sql("UPDATE router_lease SET term = term + 1").await;
+    let mut v = follower.served.visitor().await;
+    let conversation = escalate(&mut v).await;
+    leader.says("offer not made: another node's term has begun", 1).await;
+    leader.says("stale term, stepping down", 1).await;
+    follower.says("this node leads routing", 1).await;
+    let seen = accept_offer(&mut ava, conversation).await;
+    assert_eq!(offers_of(&seen, conversation), 1, "{seen:#?}");
+    nodes.assert_held_by(conversation, AGENT, &[&leader, &follower]).await;
+    assert_eq!(
+        nodes.term().await,
+        term + 2,
+        "the bump behind its back, then the follower's"
+    );
 }
 
 /// SIGSTOP of the leader for longer than a node may be silent: the other node takes the lead
