@@ -304,6 +304,7 @@ impl Application {
                 visitor_token_secs: state.config.visitor_token_secs,
             },
             Duration::from_secs(3600),
+            cluster.clone(),
         ));
         tokio::spawn(channels::imap::poll_forever(state.clone()));
         tokio::spawn(

@@ -1,10 +1,13 @@
 //! What is kept, and for how long: files past the retention period and uploads never sent
 //! (`attachments::remove_expired`), and visitors who opened a chat and never wrote, once the
-//! token that could bring them back has expired. Checked at start and then hourly.
+//! token that could bring them back has expired. Checked at start and then hourly, by the node
+//! that leads routing when there are several (they share the database and the files).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cluster::Cluster;
 use crate::store::{now_ms, Store, StoreError};
 
 /// Deletes the visitors who opened a chat before their token's lifetime (`token_secs`) ago
@@ -29,11 +32,14 @@ pub struct Policy {
     pub visitor_token_secs: i64,
 }
 
-/// Tidies now and then every `every`, for as long as the process runs.
-pub async fn tidy_every(store: Store, policy: Policy, every: Duration) {
+/// Tidies now and then every `every`, for as long as the process runs, while this node leads.
+pub async fn tidy_every(store: Store, policy: Policy, every: Duration, cluster: Arc<Cluster>) {
     let mut ticks = tokio::time::interval(every);
     loop {
         ticks.tick().await;
+        if !cluster.leads() {
+            continue;
+        }
         let now = now_ms();
         match crate::attachments::remove_expired(&store, &policy.data_dir, policy.attachment_retention_days, now).await
         {
