@@ -1,13 +1,15 @@
 //! The HTTP surface: health probes, the refusal of cross-site writes, security headers, and the
 //! Leptos pages and server functions, merged in one router.
 
+use std::sync::OnceLock;
+
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::services::{ServeDir, ServeFile};
 
 use app::auth::SessionApi;
@@ -15,8 +17,17 @@ use app::AppError;
 
 use crate::AppState;
 
+/// The pages' routes, generated once per process. Generating them runs the app with a switch,
+/// global to the process, that holds back every resource first polled meanwhile for good
+/// (leptos#4773): a page rendering on another server of the same process — the tests run many
+/// — would never answer.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = page_routes();
     let services = state.services.clone();
     let leptos_options = state.leptos.clone();
     let site_root = std::path::Path::new(state.leptos.site_root.as_ref());

@@ -120,6 +120,11 @@ impl Router {
             });
             (open, if self.cluster.is_shared() { s.term } else { None })
         };
+        if self.cluster.is_shared() && term.is_none() {
+            // Decided before this node's state as leader was rebuilt: rebuilding routes it.
+            self.lock().offers.remove(&conversation_id);
+            return false;
+        }
         let written = match &open {
             Some(offer) => self.store.save_offer(offer, term).await,
             None => self.store.drop_offer(conversation_id, term).await.map(|()| true),

@@ -145,6 +145,16 @@ impl Nodes {
         id
     }
 
+    /// Waits until the leader has saved `email` as live (what the next leader carries on from).
+    async fn saved_live(&self, email: &str) {
+        let member = self.member(email).await;
+        let query = format!("SELECT COUNT(*) FROM operator_presence WHERE member_id = {member} AND live_ids <> '[]'");
+        eventually("the operator's presence to be saved", WAIT, || async {
+            (self.count(&query).await == 1).then_some(())
+        })
+        .await
+    }
+
     /// Asserts that `member` holds the conversation, showing the nodes' logs when not.
     async fn assert_held_by(&self, conversation: i64, email: &str, nodes: &[&Node]) {
         let held = self.holder(conversation).await;
@@ -272,6 +282,7 @@ async fn when_the_leader_is_killed_another_node_leads_and_routes_from_the_databa
     };
     let (leader, follower) = nodes.leader_and_follower().await;
     let mut ava = live_on(&follower.served, AGENT).await;
+    nodes.saved_live(AGENT).await;
     let term = nodes.term().await;
     drop(leader); // SIGKILL
     follower.says("this node leads routing", 1).await;
@@ -294,6 +305,7 @@ async fn an_offer_outlives_the_leader_that_made_it(bus: Bus) {
     let mut v = follower.served.visitor().await;
     let conversation = escalate(&mut v).await;
     let mut seen = offered(&mut ava, conversation).await;
+    nodes.saved_live(AGENT).await;
     drop(leader); // SIGKILL
     follower.says("an open offer carried on", 1).await;
     seen.extend(accept(&mut ava, conversation).await);
