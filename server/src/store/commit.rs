@@ -8,6 +8,14 @@
 //! (never longer than `window`), so that a batch forms even at moderate rates and the wait
 //! shrinks as the pace grows; when they are rare it commits at once, and a lone message waits
 //! for nothing.
+//!
+//! SQLite has one writer, so there is one such task. PostgreSQL takes several writers, and a
+//! task that waits for the database's answer to each statement of a batch in turn cannot use
+//! them: one task tops out at a few hundred messages a second there (BENCHMARKS.md). So on
+//! PostgreSQL `LANES` tasks share the work, each conversation always on the same lane (its
+//! messages stay in order and lanes never wait for one another's rows), and a batch takes its
+//! conversations' rows in ascending order, so that two nodes' batches wait for each other rather
+//! than deadlock.
 
 use std::time::{Duration, Instant};
 
@@ -67,17 +75,29 @@ impl Pending {
     }
 }
 
-/// The handle appends go through; the task ends when the last handle is dropped.
+/// Writing tasks on PostgreSQL (SQLite: one).
+const LANES: usize = 4;
+
+/// The handle appends go through; the tasks end when the last handle is dropped.
 #[derive(Clone)]
 pub(super) struct Committer {
-    queue: mpsc::UnboundedSender<Pending>,
+    lanes: Vec<mpsc::UnboundedSender<Pending>>,
 }
 
 impl Committer {
     pub(super) fn start(db: Engine, policy: CommitPolicy) -> Committer {
-        let (queue, waiting) = mpsc::unbounded_channel();
-        tokio::spawn(run(db, policy, waiting));
-        Committer { queue }
+        let lanes = match db {
+            Engine::Sqlite(_) => 1,
+            Engine::Postgres(_) => LANES,
+        };
+        let lanes = (0..lanes)
+            .map(|_| {
+                let (queue, waiting) = mpsc::unbounded_channel();
+                tokio::spawn(run(db.clone(), policy, waiting));
+                queue
+            })
+            .collect();
+        Committer { lanes }
     }
 
     /// Stores the message in the next batch and answers once that batch is committed.
@@ -95,7 +115,8 @@ impl Committer {
             arrived: Instant::now(),
             reply,
         };
-        self.queue.send(pending).map_err(|_| stopped())?;
+        let lane = &self.lanes[conversation_id.rem_euclid(self.lanes.len() as i64) as usize];
+        lane.send(pending).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -169,6 +190,8 @@ async fn run(db: Engine, policy: CommitPolicy, mut waiting: mpsc::UnboundedRecei
             pace.arrived(p.arrived);
             batch.push(p);
         }
+        // Rows in ascending order (see above); one conversation's messages keep theirs.
+        batch.sort_by_key(|p| p.conversation_id);
         let results = on_db!(db, |read, write| side::store_batch(write, &batch).await);
         for (pending, result) in batch.into_iter().zip(results) {
             // A caller that stopped waiting (its connection closed) needs no answer.

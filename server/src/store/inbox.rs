@@ -237,9 +237,12 @@ impl Store {
              LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
              LEFT JOIN categories cat ON cat.id = c.category_id
              LEFT JOIN members rb ON rb.id = c.resolved_by
-             WHERE {where_}
+             WHERE {by_id}{where_}
              ORDER BY c.last_activity_at DESC, c.id DESC
              LIMIT $17",
+            // One conversation (a message's summary) is found by its key: the shared clause's
+            // `($11 IS NULL OR c.id = $11)` alone reads every conversation of the workspace.
+            by_id = if f.id.is_some() { "c.id = $11 AND " } else { "" },
             where_ = filter_sql(side::PG)
         );
             let rows: Vec<SummaryRow> = bind_filter!(sqlx::query_as(&sql), f, pattern.as_deref(), words.as_deref())

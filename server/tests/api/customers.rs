@@ -288,6 +288,16 @@ async fn an_agent_merges_two_contacts_who_are_the_same_customer_but_not_one_they
     let hidden_contact: i64 = app
         .count("SELECT contact_id FROM conversations ORDER BY id DESC LIMIT 1")
         .await;
+    // The assistant answers after the customer's message is acknowledged: once it has, nothing
+    // else is on its way to change the tables compared below.
+    let answered = format!(
+        "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
+         WHERE c.contact_id = {hidden_contact} AND m.sender_kind = 'ai'"
+    );
+    eventually("the assistant's answer", crate::sockets::WAIT, || async {
+        (app.count(&answered).await > 0).then_some(())
+    })
+    .await;
     let name = app
         .texts(&format!("SELECT name FROM contacts WHERE id = {hidden_contact}"))
         .await
