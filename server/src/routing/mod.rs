@@ -522,8 +522,11 @@ impl Router {
         };
         // Written before anyone is told: a leader whose term has passed offers nothing.
         let offering = matches!(decision, Decision::Offered { .. });
-        if (offering || was_offered) && !self.write_offer(conversation_id).await && offering {
-            return;
+        if offering || was_offered {
+            let written = self.write_offer(conversation_id).await;
+            if offering && !written {
+                return;
+            }
         }
         match decision {
             Decision::Offered { to } => {

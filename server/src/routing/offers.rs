@@ -108,7 +108,17 @@ impl Router {
     pub(super) async fn write_offer(&self, conversation_id: i64) -> bool {
         let _in_order = self.offer_writes.lock().await;
         let (open, term) = {
-            let s = self.lock();
+            let mut s = self.lock();
+            // Several nodes: the term this node leads in fences the write. None yet: decided
+            // before this node's state as leader was rebuilt, and rebuilding routes it.
+            let term = match (self.cluster.is_shared(), s.term) {
+                (false, _) => None,
+                (true, Some(term)) => Some(term),
+                (true, None) => {
+                    s.offers.remove(&conversation_id);
+                    return false;
+                }
+            };
             let open = s.offers.get(&conversation_id).map(|o| OpenOffer {
                 conversation_id,
                 workflow_id: o.workflow_id,
@@ -118,13 +128,8 @@ impl Router {
                     .expires
                     .map(|e| now_ms() + e.saturating_duration_since(Instant::now()).as_millis() as i64),
             });
-            (open, if self.cluster.is_shared() { s.term } else { None })
+            (open, term)
         };
-        if self.cluster.is_shared() && term.is_none() {
-            // Decided before this node's state as leader was rebuilt: rebuilding routes it.
-            self.lock().offers.remove(&conversation_id);
-            return false;
-        }
         let written = match &open {
             Some(offer) => self.store.save_offer(offer, term).await,
             None => self.store.drop_offer(conversation_id, term).await.map(|()| true),
