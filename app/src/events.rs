@@ -224,6 +224,10 @@ pub enum OperatorCommand {
     },
     /// The person is at the keyboard (a key or a click in the console): the session is in use.
     Active,
+    /// What the console shows now, so the server sends only the inbox changes it can show.
+    Show {
+        showing: crate::inbox::Showing,
+    },
     Ping,
 }
 

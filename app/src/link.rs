@@ -10,6 +10,7 @@ use leptos::prelude::*;
 #[cfg(feature = "hydrate")]
 use crate::events::SESSION_ENDED;
 use crate::events::{OperatorCommand, OperatorEvent};
+use crate::inbox::Showing;
 use crate::live::{LiveBoard, MyPresence, OfferView};
 #[cfg(feature = "hydrate")]
 use crate::socket::ws_url;
@@ -44,6 +45,8 @@ pub struct OperatorLink {
     pub waiting_alerts: RwSignal<Vec<(i64, String)>>,
     /// Unread messages in the member's own conversations (the tab title shows it).
     pub mine_unread: RwSignal<u32>,
+    /// What the console shows, told to the server again on every (re)connect.
+    showing: StoredValue<Showing>,
     socket: BrowserCell<Option<Socket>>,
     listeners: BrowserCell<Listeners>,
     reconnects: BrowserCell<Reconnects>,
@@ -61,6 +64,7 @@ impl OperatorLink {
             notice: RwSignal::new(None),
             waiting_alerts: RwSignal::new(Vec::new()),
             mine_unread: RwSignal::new(0),
+            showing: StoredValue::new(Showing::Own),
             socket: BrowserCell::new(|| None),
             listeners: BrowserCell::new(Default::default),
             reconnects: BrowserCell::new(Default::default),
@@ -73,6 +77,9 @@ impl OperatorLink {
                     ws_url("/ws/operator"),
                     move || {
                         link.connected.set(true);
+                        link.send(&OperatorCommand::Show {
+                            showing: link.showing.get_value(),
+                        });
                         let callbacks: Vec<Reconnect> =
                             link.reconnects.with(|r| r.iter().map(|(_, f)| f.clone()).collect());
                         for f in callbacks {
@@ -172,6 +179,16 @@ impl OperatorLink {
     pub fn send(&self, command: &OperatorCommand) -> bool {
         let text = serde_json::to_string(command).unwrap_or_default();
         self.socket.with(|s| s.as_ref().is_some_and(|s| s.send(&text)))
+    }
+
+    /// Tells the server what the console shows now (and again after every reconnect), so that
+    /// it sends only the inbox changes the console can show.
+    pub fn show(&self, showing: Showing) {
+        // The frame (and its link) may be going away with the page that calls this.
+        if self.showing.try_with_value(|s| *s != showing) == Some(true) {
+            self.showing.try_set_value(showing.clone());
+            self.send(&OperatorCommand::Show { showing });
+        }
     }
 
     /// Calls `f` for every event while the calling component lives (in the browser).

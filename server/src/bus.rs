@@ -51,7 +51,7 @@ pub enum Wire {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         operators: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        scope: Option<(i64, Option<i64>)>,
+        facts: Option<app::inbox::Facts>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         supervisors_only: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,7 +111,7 @@ impl Wire {
             seq: e.seq,
             visitors: e.for_visitors.as_deref().map(str::to_owned),
             operators: e.for_operators.as_deref().map(str::to_owned),
-            scope: e.scope,
+            facts: e.facts,
             supervisors_only: e.supervisors_only,
             received_ms: e.received_ms,
         }
@@ -125,7 +125,7 @@ impl Wire {
                 seq,
                 visitors,
                 operators,
-                scope,
+                facts,
                 supervisors_only,
                 received_ms,
             } => hub.deliver(
@@ -134,7 +134,7 @@ impl Wire {
                     seq,
                     for_visitors: visitors.map(Arc::from),
                     for_operators: operators.map(Arc::from),
-                    scope,
+                    facts,
                     except: None,
                     supervisors_only,
                     received_ms,
@@ -400,7 +400,7 @@ mod tests {
             seq: Some(1),
             visitors: Some(text.to_string()),
             operators: None,
-            scope: None,
+            facts: None,
             supervisors_only: false,
             received_ms: None,
         }

@@ -11,7 +11,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use futures_util::SinkExt;
+use futures_util::future::{BoxFuture, Shared};
+use futures_util::{FutureExt, SinkExt};
 use tokio::sync::{broadcast, mpsc};
 
 use app::auth::SessionApi;
@@ -19,6 +20,7 @@ use app::events::{
     check_idempotency_key, MessageBody, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent,
     SESSION_ENDED, TOKEN_REFUSED,
 };
+use app::inbox::{Showing, MOST_LISTED};
 use app::service::ClientAddress;
 use app::{AppError, Me, Scope};
 
@@ -451,6 +453,12 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
     let audience = Audience::Operator(visibility);
     hub.subscribe(Topic::Workspace(me.workspace_id), id, audience.clone(), tx.clone());
     hub.subscribe(Topic::Member(me.member_id), id, audience.clone(), tx.clone());
+    // Read after subscribing, so that a conversation that becomes the member's own meanwhile
+    // is not missed (it comes as an event).
+    match state.store.own_conversations(me.member_id).await {
+        Ok(own) => hub.own(Topic::Workspace(me.workspace_id), id, own),
+        Err(e) => tracing::error!(error = %e, "could not read the member's conversations"),
+    }
     let router = state.router.clone();
     if let Err(e) = router.connect(&me).await {
         let _ = socket
@@ -472,6 +480,9 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
         }
     }
     let mut watched: HashMap<i64, i64> = HashMap::new();
+    // Messages being stored, by conversation: the last one sent to each (see `Send`).
+    let me_id = me.member_id;
+    let mut sending: HashMap<i64, Shared<BoxFuture<'static, ()>>> = HashMap::new();
     let mut last_heard = Instant::now();
     // When this socket last wrote the session's activity down (see `Active`).
     let mut last_touch = Instant::now() - state.sessions.touch_every();
@@ -498,7 +509,26 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                 };
                 let reply = match command {
                     Err(e) => Some(OperatorEvent::Error { message: format!("That message could not be read: {e}"), idempotency_key: None }),
-                    Ok(OperatorCommand::Ping) => Some(OperatorEvent::Pong),
+                    Ok(OperatorCommand::Ping) => {
+                        // After the answers to every message sent before it.
+                        let (before, tx): (Vec<_>, _) = (sending.values().cloned().collect(), tx.clone());
+                        tokio::spawn(async move {
+                            futures_util::future::join_all(before).await;
+                            let pong = Delivery { topic: Topic::Member(me_id), seq: None, text: shared(&OperatorEvent::Pong), received_ms: None };
+                            let _ = tx.send(pong).await;
+                        });
+                        None
+                    }
+                    Ok(OperatorCommand::Show { showing }) => match &showing {
+                        Showing::Inbox { listed, .. } if listed.len() > MOST_LISTED => Some(refused(AppError::invalid(
+                            "listed",
+                            format!("An inbox may follow at most {MOST_LISTED} listed conversations live."),
+                        ))),
+                        _ => {
+                            hub.show(Topic::Workspace(me.workspace_id), id, showing);
+                            None
+                        }
+                    },
                     Ok(OperatorCommand::Active) => {
                         if last_touch.elapsed() >= state.sessions.touch_every() {
                             last_touch = Instant::now();
@@ -545,21 +575,37 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                         state.conversations.mark_read(&me, conversation_id, seq).await.err().map(refused)
                     }
                     Ok(OperatorCommand::Send { conversation_id, body, idempotency_key, internal, attachments }) => {
-                        let key = idempotency_key.clone();
-                        let result = async {
-                            check_idempotency_key(&key)?;
-                            let body = MessageBody::parse_with_files(&body, attachments.len())?;
-                            // A reply to the customer takes a seat; a note for the team does not.
-                            if !internal {
-                                router.require_seat(&me).await?;
+                        // Stored while the socket goes on reading: one conversation's messages
+                        // one after another, in the order sent; different conversations at once.
+                        // The answer comes the way events do.
+                        let before = sending.remove(&conversation_id);
+                        sending.retain(|_, task| task.peek().is_none());
+                        let (state, router, me, tx) = (state.clone(), router.clone(), me.clone(), tx.clone());
+                        let task = tokio::spawn(async move {
+                            if let Some(before) = before {
+                                let _ = before.await;
                             }
-                            state.conversations.operator_message(&me, conversation_id, body, &key, internal, &attachments).await
-                        }
-                        .await;
-                        Some(match result {
-                            Ok(a) => OperatorEvent::Ack { idempotency_key: key, conversation_id, seq: a.message.seq },
-                            Err(e) => OperatorEvent::Error { message: e.to_string(), idempotency_key: Some(key) },
-                        })
+                            let key = idempotency_key;
+                            let result = async {
+                                check_idempotency_key(&key)?;
+                                let body = MessageBody::parse_with_files(&body, attachments.len())?;
+                                // A reply to the customer takes a seat; a note for the team does not.
+                                if !internal {
+                                    router.require_seat(&me).await?;
+                                }
+                                state.conversations.operator_message(&me, conversation_id, body, &key, internal, &attachments).await
+                            }
+                            .await;
+                            let answer = match result {
+                                Ok(a) => OperatorEvent::Ack { idempotency_key: key, conversation_id, seq: a.message.seq },
+                                Err(e) => OperatorEvent::Error { message: e.to_string(), idempotency_key: Some(key) },
+                            };
+                            let _ = tx
+                                .send(Delivery { topic: Topic::Member(me.member_id), seq: None, text: shared(&answer), received_ms: None })
+                                .await;
+                        });
+                        sending.insert(conversation_id, task.map(|_| ()).boxed().shared());
+                        None
                     }
                     Ok(OperatorCommand::Typing { conversation_id, composing }) => {
                         if watched.contains_key(&conversation_id) {

@@ -58,7 +58,59 @@ impl ConversationSummary {
     pub fn snoozed_at(&self, now: i64) -> bool {
         self.snoozed_until.is_some_and(|until| until > now)
     }
+
+    /// What decides who may see it and which inbox views show it.
+    pub fn facts(&self) -> Facts {
+        Facts {
+            id: self.id,
+            workflow_id: self.workflow_id,
+            assignee_id: self.assignee_id,
+            status: self.status,
+            channel_kind: self.channel_kind,
+            snoozed_until: self.snoozed_until,
+        }
+    }
 }
+
+/// What decides who may see a conversation and which inbox views show it: sent beside each
+/// inbox change so the server can send it only to the consoles that can show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facts {
+    pub id: i64,
+    pub workflow_id: i64,
+    pub assignee_id: Option<i64>,
+    pub status: crate::lifecycle::Status,
+    pub channel_kind: crate::lifecycle::ChannelKind,
+    pub snoozed_until: Option<i64>,
+}
+
+impl Facts {
+    /// Whether it counts among `member_id`'s own conversations (their unread count).
+    pub fn is_own(&self, member_id: i64) -> bool {
+        self.assignee_id == Some(member_id) && self.status != crate::lifecycle::Status::Resolved
+    }
+}
+
+/// What an operator's console shows, told to the server so that it sends the console only the
+/// inbox changes it can show. Whatever it shows, the console also gets the changes to the
+/// member's own conversations (the unread count in the tab title) and to the conversations it
+/// has open.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Showing {
+    /// Every conversation the member may see: what a new socket gets until it says otherwise,
+    /// and what the inbox asks for while a page of its list loads.
+    #[default]
+    Everything,
+    /// No inbox list (another page of the console).
+    Own,
+    /// The inbox under `query`, listing `listed`: changes to those, and to conversations the
+    /// query would add (when it searches for nothing).
+    Inbox { query: InboxQuery, listed: Vec<i64> },
+}
+
+/// How many listed conversations a console may name in `Showing::Inbox`.
+pub const MOST_LISTED: usize = 10_000;
 
 impl ConversationSummary {
     /// Whether a message by this sender counts as unread for `member_id`: what customers and
@@ -89,6 +141,23 @@ pub struct InboxQuery {
     pub q: String,
     /// Where the previous page ended (`<last activity ms>:<id>`), for the next page.
     pub before: String,
+}
+
+impl InboxQuery {
+    /// Whether the list under this query has room for the conversation at `now` (Unix ms),
+    /// search aside (only the database can answer that).
+    pub fn fits(&self, c: &Facts, me: i64, now: i64) -> bool {
+        // A snoozed conversation is only in the Snoozed view until it wakes.
+        let snoozed = c.snoozed_until.is_some_and(|until| until > now);
+        (self.view == "snoozed") == snoozed
+            && (self.view.is_empty()
+                || self.view == "snoozed"
+                || (self.view == "mine" && c.assignee_id == Some(me))
+                || (self.view == "unassigned" && c.assignee_id.is_none()))
+            && (self.status.is_empty() || self.status == c.status.as_str())
+            && (self.channel.is_empty() || self.channel == c.channel_kind.as_str())
+            && (self.workflow.is_empty() || self.workflow == c.workflow_id.to_string())
+    }
 }
 
 /// How many conversations of each status match the inbox's other filters.

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::inbox::{ConversationSummary, InboxQuery};
+use crate::inbox::{ConversationSummary, InboxQuery, Showing};
 use crate::lifecycle::{Handler, Status};
 use crate::link::OperatorLink;
 use crate::socket::js_now;
@@ -86,6 +86,8 @@ pub fn InboxPage() -> impl IntoView {
     });
     link.listen(move |event| inbox.handle(event));
     link.on_connect(move || inbox.reload_list());
+    // Elsewhere in the console, only one's own conversations' changes are needed.
+    on_cleanup(move || link.show(Showing::Own));
 
     // A clock for "waiting 3m" and "5m ago".
     let now = RwSignal::new(0f64);

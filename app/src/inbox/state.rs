@@ -6,7 +6,7 @@ use crate::conversation::get_conversation_summary;
 use crate::conversation::Viewer;
 use crate::events::{MessageView, OperatorCommand, OperatorEvent, SenderKind};
 use crate::inbox::inbox_page;
-use crate::inbox::{ConversationSummary, InboxQuery, StatusCounts};
+use crate::inbox::{ConversationSummary, InboxQuery, Showing, StatusCounts};
 use crate::lifecycle::Status;
 use crate::link::OperatorLink;
 
@@ -159,6 +159,8 @@ impl Inbox {
     pub fn reload_list_within(self, attempts: u8) {
         let query = self.query.get_untracked();
         let changes = self.live_changes.get_value();
+        // Every change while the page loads, since the page may not include it.
+        self.link.show(Showing::Everything);
         leptos::task::spawn_local(async move {
             match inbox_page(query.clone()).await {
                 // A newer query may have replaced this one meanwhile.
@@ -172,6 +174,7 @@ impl Inbox {
                     self.next.set(page.next);
                     self.link.mine_unread.set(page.mine_unread);
                     self.problem.set(None);
+                    self.show_listed();
                 }
                 Err(e) => self.problem.set(Some(e.to_string())),
             }
@@ -188,6 +191,7 @@ impl Inbox {
             ..self.query.get_untracked()
         };
         self.loading_more.set(true);
+        self.link.show(Showing::Everything);
         leptos::task::spawn_local(async move {
             match inbox_page(query).await {
                 Ok(page) => {
@@ -199,6 +203,7 @@ impl Inbox {
                         }
                     });
                     self.next.set(page.next);
+                    self.show_listed();
                 }
                 Err(e) => self.problem.set(Some(e.to_string())),
             }
@@ -206,21 +211,23 @@ impl Inbox {
         });
     }
 
+    /// Tells the server which conversations the list shows under which query (see `Showing`).
+    fn show_listed(&self) {
+        let listed = self
+            .conversations
+            .with_untracked(|l| l.iter().map(|c| c.id).take(crate::inbox::MOST_LISTED).collect());
+        self.link.show(Showing::Inbox {
+            query: self.query.get_untracked(),
+            listed,
+        });
+    }
+
     /// Whether a conversation belongs in the list under the current filters (search aside,
     /// which only the server can answer).
     pub fn fits(&self, c: &ConversationSummary) -> bool {
-        let q = self.query.get_untracked();
-        let me = self.me.get_value();
-        // A snoozed conversation is only in the Snoozed view until it wakes.
-        let snoozed = c.snoozed_at(crate::socket::js_now() as i64);
-        (q.view == "snoozed") == snoozed
-            && (q.view.is_empty()
-                || q.view == "snoozed"
-                || (q.view == "mine" && c.assignee_id == Some(me))
-                || (q.view == "unassigned" && c.assignee_id.is_none()))
-            && (q.status.is_empty() || q.status == c.status.as_str())
-            && (q.channel.is_empty() || q.channel == c.channel_kind.as_str())
-            && (q.workflow.is_empty() || q.workflow == c.workflow_id.to_string())
+        self.query
+            .get_untracked()
+            .fits(&c.facts(), self.me.get_value(), crate::socket::js_now() as i64)
     }
 
     pub fn reading(&self, id: i64) -> bool {

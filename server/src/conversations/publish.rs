@@ -109,7 +109,7 @@ impl Conversations {
             for_operators: Some(encode(&OperatorEvent::Conversation {
                 conversation: summary.clone(),
             })),
-            scope: Some((summary.workflow_id, summary.assignee_id)),
+            facts: Some(summary.facts()),
             ..Default::default()
         };
         self.hub.publish(Topic::Workspace(workspace), &event);

@@ -368,6 +368,19 @@ impl Store {
         })
     }
 
+    /// The conversations assigned to the member that are not resolved (what the console
+    /// counts unread messages in).
+    pub async fn own_conversations(&self, member_id: i64) -> Result<Vec<i64>, StoreError> {
+        on_db!(self.db, |read, write| {
+            let rows: Vec<(i64,)> =
+                sqlx::query_as("SELECT id FROM conversations WHERE assignee_id = $1 AND status != 'resolved'")
+                    .bind(member_id)
+                    .fetch_all(read)
+                    .await?;
+            Ok(rows.into_iter().map(|(id,)| id).collect())
+        })
+    }
+
     /// Unread messages in the open conversations assigned to the member.
     pub async fn mine_unread(&self, member_id: i64) -> Result<u32, StoreError> {
         on_db!(self.db, |read, write| {

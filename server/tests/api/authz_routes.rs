@@ -535,7 +535,9 @@ fn needs(command: &OperatorCommand) -> (Option<Scope>, bool) {
         Unwatch { .. } | Typing { .. } => (Some(Scope::OperatorRead), true),
         Send { .. } | Accept { .. } | Decline { .. } => (Some(Scope::OperatorWrite), true),
         GoLive { .. } => (Some(Scope::OperatorWrite), false),
-        SetStatus { .. } | GoOffline | Active | Ping => (None, false),
+        // Listing a conversation one may not see shows nothing of it: the workspace and the
+        // member's visibility filter every change before what the console shows does.
+        SetStatus { .. } | GoOffline | Active | Show { .. } | Ping => (None, false),
     }
 }
 
@@ -583,6 +585,12 @@ fn every_command(conversation: i64) -> Vec<OperatorCommand> {
         },
         OperatorCommand::GoOffline,
         OperatorCommand::Active,
+        OperatorCommand::Show {
+            showing: app::inbox::Showing::Inbox {
+                query: Default::default(),
+                listed: vec![conversation],
+            },
+        },
         OperatorCommand::Ping,
     ]
 }

@@ -458,3 +458,115 @@ async fn a_resolved_conversation_stays_closed_to_operators_until_it_is_reopened(
         .unwrap();
     assert_eq!(taken.status, Status::Active);
 }
+
+/// What a visitor's message was stored as (its sequence number).
+async fn visitor_says_at(v: &mut VisitorSocket, body: &str, key: &str) -> i64 {
+    v.send(&send(body, key)).await;
+    v.wait_for("the ack", |e| match e {
+        VisitorEvent::Ack { seq, .. } => Some(*seq),
+        _ => None,
+    })
+    .await
+}
+
+/// The inbox changes `op` receives until `until` picks one, in order: (conversation, last seq).
+async fn changes_until(
+    op: &mut OperatorSocket,
+    what: &str,
+    until: impl Fn(&ConversationSummary) -> bool,
+) -> Vec<(i64, i64)> {
+    let mut seen = Vec::new();
+    op.wait_for(what, |e| match e {
+        OperatorEvent::Conversation { conversation: c } => {
+            seen.push((c.id, c.last_seq));
+            until(c).then_some(())
+        }
+        _ => None,
+    })
+    .await;
+    seen
+}
+
+/// An inbox change goes only to the consoles that can show it (fan-out by interest): an inbox
+/// gets what fits its filters and what it lists (once more when a listed one leaves), another
+/// page of the console only the member's own conversations and those it has open, and a socket
+/// that said nothing everything it may see.
+#[tokio::test]
+async fn inbox_changes_reach_only_the_consoles_that_can_show_them() {
+    use app::inbox::{InboxQuery, Showing};
+
+    let app = spawn_app().await;
+    let (mut v1, _, first) = monitored_visitor(&app, "Hello?").await;
+    let mut v2 = app.visitor().await;
+    visitor_says(&mut v2, "Hi there", "hi").await;
+    let second = app.store.newest_conversation().await.unwrap().unwrap();
+    assert_ne!(first, second);
+    let ava = TestApp::client_signed_in(&app, AGENT).await;
+
+    // Ava is on another page of the console; Ben's inbox lists the unassigned ones; the
+    // supervisor's socket has not said what it shows.
+    let mut ava_elsewhere = app.operator(AGENT).await;
+    ava_elsewhere.show(Showing::Own).await;
+    let mut ben_unassigned = app.operator(AGENT2).await;
+    ben_unassigned
+        .show(Showing::Inbox {
+            query: InboxQuery {
+                view: "unassigned".into(),
+                ..Default::default()
+            },
+            listed: vec![first, second],
+        })
+        .await;
+    let mut everything = app.operator(SUPERVISOR).await;
+
+    // Ava takes the second conversation and its customer writes: Ben is told once that it left
+    // his list, and not of what follows; the supervisor hears of everything.
+    result::<ConversationSummary>(
+        app.call_with(&ava, "inbox/take_over", &[("id", &second.to_string())])
+            .await,
+    )
+    .await
+    .unwrap();
+    let thanks = visitor_says_at(&mut v2, "Thanks", "thanks").await;
+    changes_until(&mut everything, "the supervisor hears of the message", |c| {
+        c.id == second && c.last_seq >= thanks
+    })
+    .await;
+    let still_there = visitor_says_at(&mut v1, "Still there?", "still").await;
+    let ben = changes_until(&mut ben_unassigned, "Ben hears of the first conversation", |c| {
+        c.id == first && c.last_seq >= still_there
+    })
+    .await;
+    assert!(
+        ben.iter().any(|(id, _)| *id == second),
+        "told that the taken conversation left his list: {ben:?}"
+    );
+    assert!(
+        !ben.iter().any(|(id, seq)| *id == second && *seq >= thanks),
+        "nothing of it after it left: {ben:?}"
+    );
+
+    // Ava's other page hears of her own conversation to the end, of nobody else's.
+    result::<ConversationSummary>(
+        app.call_with(&ava, "inbox/resolve", &[("id", &second.to_string())])
+            .await,
+    )
+    .await
+    .unwrap();
+    let ava_heard = changes_until(&mut ava_elsewhere, "Ava hears her conversation resolved", |c| {
+        c.id == second && c.status == Status::Resolved
+    })
+    .await;
+    assert!(
+        !ava_heard.iter().any(|(id, _)| *id == first),
+        "nothing of a conversation that is not hers: {ava_heard:?}"
+    );
+
+    // Once she opens the first one, she hears of it too.
+    ava_elsewhere.watch(first).await;
+    let one_more = visitor_says_at(&mut v1, "One more thing", "more").await;
+    changes_until(&mut ava_elsewhere, "Ava hears of the conversation she opened", |c| {
+        c.id == first && c.last_seq >= one_more
+    })
+    .await;
+}

@@ -127,6 +127,16 @@ impl OperatorSocket {
         .await;
     }
 
+    /// Tells the server what the console shows, and waits until it has taken it in.
+    pub async fn show(&mut self, showing: app::inbox::Showing) {
+        self.send(&OperatorCommand::Show { showing }).await;
+        self.send(&OperatorCommand::Ping).await;
+        self.wait_for("the pong after Show", |e| {
+            matches!(e, app::events::OperatorEvent::Pong).then_some(())
+        })
+        .await;
+    }
+
     /// Sends `body` to the customer (`internal`: a note for the team instead).
     pub async fn say(&mut self, conversation_id: i64, body: &str, key: &str, internal: bool) {
         self.send(&OperatorCommand::Send {

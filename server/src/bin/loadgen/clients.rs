@@ -260,6 +260,19 @@ pub async fn operator(
 /// visitor messages until the socket ends.
 async fn answer(ws: Ws, seen: &mut HashMap<i64, i64>, stats: &Arc<Stats>) {
     let (mut sink, mut stream) = ws.split();
+    // As a console does: its inbox shows the operator's own conversations.
+    let show = frame(&OperatorCommand::Show {
+        showing: app::inbox::Showing::Inbox {
+            query: app::inbox::InboxQuery {
+                view: "mine".into(),
+                ..Default::default()
+            },
+            listed: vec![],
+        },
+    });
+    if sink.send(show).await.is_err() {
+        return;
+    }
     for (c, last_seq) in seen.iter() {
         let watch = frame(&OperatorCommand::Watch {
             conversation_id: *c,

@@ -9,6 +9,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::{broadcast, mpsc};
 
+mod interest;
+
+pub use interest::Interest;
+
 /// What can be subscribed to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Topic {
@@ -36,8 +40,9 @@ pub struct Event {
     pub seq: Option<i64>,
     pub for_visitors: Option<Arc<str>>,
     pub for_operators: Option<Arc<str>>,
-    /// For workspace events: the conversation's workflow and assignee, to filter by visibility.
-    pub scope: Option<(i64, Option<i64>)>,
+    /// For inbox changes: what decides who may see the conversation and whose console can
+    /// show it.
+    pub facts: Option<app::inbox::Facts>,
     /// Not delivered back to this subscriber (the sender of a typing event).
     pub except: Option<u64>,
     /// Only for members who see the whole workspace (the supervisors' live board).
@@ -59,6 +64,8 @@ pub struct Delivery {
 struct Subscriber {
     audience: Audience,
     tx: mpsc::Sender<Delivery>,
+    /// What an operator's console shows (on a workspace's topic).
+    interest: Interest,
 }
 
 /// A subscriber's identity, used to unsubscribe.
@@ -177,7 +184,31 @@ impl Hub {
 
     pub fn subscribe(&self, topic: Topic, id: SubscriberId, audience: Audience, tx: mpsc::Sender<Delivery>) {
         let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
-        topics.entry(topic).or_default().insert(id, Subscriber { audience, tx });
+        topics.entry(topic).or_default().insert(
+            id,
+            Subscriber {
+                audience,
+                tx,
+                interest: Interest::default(),
+            },
+        );
+    }
+
+    /// The subscriber's console shows `showing` now (see `Interest`).
+    pub fn show(&self, topic: Topic, id: SubscriberId, showing: app::inbox::Showing) {
+        self.with_interest(topic, id, |i| i.show(showing));
+    }
+
+    /// These conversations were the subscriber's member's own when its socket opened.
+    pub fn own(&self, topic: Topic, id: SubscriberId, conversations: Vec<i64>) {
+        self.with_interest(topic, id, |i| i.own(conversations));
+    }
+
+    fn with_interest(&self, topic: Topic, id: SubscriberId, f: impl FnOnce(&mut Interest)) {
+        let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(sub) = topics.get_mut(&topic).and_then(|subs| subs.get_mut(&id)) {
+            f(&mut sub.interest);
+        }
     }
 
     pub fn unsubscribe(&self, topic: Topic, id: SubscriberId) {
@@ -209,17 +240,31 @@ impl Hub {
     pub fn deliver(&self, topic: Topic, event: &Event) {
         let mut dropped = Vec::new();
         {
-            let topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
-            let Some(subs) = topics.get(&topic) else { return };
-            for (id, sub) in subs {
+            let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
+            // For an inbox change: the consoles that have the conversation open, and the time
+            // that decides whether a snoozed one has woken.
+            let change = event.facts.map(|f| {
+                let open: Vec<SubscriberId> = topics
+                    .get(&Topic::Conversation(f.id))
+                    .map(|subs| subs.keys().copied().collect())
+                    .unwrap_or_default();
+                (f, open, crate::store::now_ms())
+            });
+            let Some(subs) = topics.get_mut(&topic) else { return };
+            for (id, sub) in subs.iter_mut() {
                 if event.except == Some(*id) {
                     continue;
                 }
                 let text = match &sub.audience {
                     Audience::Visitor => event.for_visitors.as_ref(),
                     Audience::Operator(vis) if event.supervisors_only && !vis.all => None,
-                    Audience::Operator(vis) => match event.scope {
-                        Some((workflow, assignee)) if !vis.sees(workflow, assignee) => None,
+                    Audience::Operator(vis) => match &change {
+                        Some((f, open, now))
+                            if !vis.sees(f.workflow_id, f.assignee_id)
+                                || !sub.interest.wants(f, vis.member_id, open.contains(id), *now) =>
+                        {
+                            None
+                        }
                         _ => event.for_operators.as_ref(),
                     },
                 };
@@ -331,6 +376,17 @@ mod tests {
         Some(Arc::from(s))
     }
 
+    fn facts(workflow_id: i64, assignee_id: Option<i64>) -> app::inbox::Facts {
+        app::inbox::Facts {
+            id: 1,
+            workflow_id,
+            assignee_id,
+            status: app::lifecycle::Status::Waiting,
+            channel_kind: app::lifecycle::ChannelKind::Web,
+            snoozed_until: None,
+        }
+    }
+
     #[tokio::test]
     async fn visitors_and_operators_get_their_own_encoding_and_internal_notes_skip_visitors() {
         let hub = Hub::new();
@@ -395,7 +451,7 @@ mod tests {
             Topic::Workspace(1),
             &Event {
                 for_operators: text("wf10"),
-                scope: Some((10, None)),
+                facts: Some(facts(10, None)),
                 ..Default::default()
             },
         );
@@ -403,7 +459,7 @@ mod tests {
             Topic::Workspace(1),
             &Event {
                 for_operators: text("assigned to 2"),
-                scope: Some((10, Some(2))),
+                facts: Some(facts(10, Some(2))),
                 ..Default::default()
             },
         );
