@@ -7,6 +7,7 @@ use crate::lifecycle::ChannelKind;
 use crate::AppError;
 
 mod api;
+mod form;
 pub mod page;
 
 pub use api::*;

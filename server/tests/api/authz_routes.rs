@@ -1,19 +1,17 @@
 //! The rest of the authorization suite: every HTTP route that is not a server function or a
-//! page, and every operator socket command, tried by anonymous callers, a visitor's token, each
-//! role, and a member of another workspace guessing ids, on a conversation inside and outside
-//! the caller's visibility. Refused means 401/403/404 (or a refusal frame) with the database
-//! unchanged. A route or a command added without rows here fails
-//! `every_http_route_has_rows` or does not compile (`needs`).
+//! page, tried by anonymous callers, a visitor's token, each role, and a member of another
+//! workspace guessing ids, on a conversation inside and outside the caller's visibility (the
+//! socket commands, by the same callers: `authz_sockets.rs`). Refused means 401/403/404 with the
+//! database unchanged. A route added without rows here fails `every_http_route_has_rows`.
 
 use std::collections::BTreeSet;
 
 use app::conversation::AttachmentView;
-use app::events::{OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
-use app::live::OperatorStatus;
+use app::events::{SenderKind, VisitorCommand, VisitorEvent};
 use app::{Role, Scope};
 
 use crate::helpers::*;
-use crate::sockets::{connect, OperatorSocket, VisitorSocket};
+use crate::sockets::VisitorSocket;
 
 /// Every route the HTTP router names outside the server functions and pages (`/pkg` is the
 /// site's files, served to anyone).
@@ -78,16 +76,16 @@ fn every_http_route_has_rows() {
 /// A conversation of the demo workspace that every member of it may see, with a file the
 /// visitor sent; and one on a workflow no operator group has (agents may not see it), with a
 /// file too.
-struct World {
-    app: TestApp,
-    visitor_token: String,
-    visible: i64,
-    visible_file: AttachmentView,
-    hidden: i64,
-    hidden_file: i64,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) visitor_token: String,
+    pub(crate) visible: i64,
+    pub(crate) visible_file: AttachmentView,
+    pub(crate) hidden: i64,
+    pub(crate) hidden_file: i64,
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let app = spawn_app_with(&[
         ("SWITCHBOARD_SIGN_IN_MAX_ATTEMPTS", "1000"),
         ("SWITCHBOARD_METRICS_TOKEN", "a metrics token long enough"),
@@ -168,13 +166,13 @@ async fn file_of(v: &mut VisitorSocket) -> AttachmentView {
 /// Who calls: nobody, a visitor's token, or a member (and their role; `None` for the owner
 /// of another workspace).
 #[derive(Clone, Copy, Debug)]
-enum Caller {
+pub(crate) enum Caller {
     Anonymous,
     Visitor,
     Member(&'static str, Option<Role>),
 }
 
-const CALLERS: &[Caller] = &[
+pub(crate) const CALLERS: &[Caller] = &[
     Caller::Anonymous,
     Caller::Visitor,
     Caller::Member(OWNER, Some(Role::Owner)),
@@ -206,14 +204,14 @@ impl Caller {
     }
 
     /// The member's role in the demo workspace (`None`: not one of its members).
-    fn role(&self) -> Option<Role> {
+    pub(crate) fn role(&self) -> Option<Role> {
         match self {
             Caller::Member(_, role) => *role,
             _ => None,
         }
     }
 
-    fn may(&self, scope: Scope) -> bool {
+    pub(crate) fn may(&self, scope: Scope) -> bool {
         self.role().is_some_and(|r| r.has(scope))
     }
 }
@@ -523,163 +521,4 @@ async fn every_http_route_answers_each_caller_as_it_should() {
     )
     .await;
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-/// What each operator command needs, and whether it names a conversation. A new command does
-/// not compile until it has a row here.
-fn needs(command: &OperatorCommand) -> (Option<Scope>, bool) {
-    use OperatorCommand::*;
-    match command {
-        Watch { .. } | Read { .. } => (Some(Scope::OperatorRead), true),
-        // Ignored unless the socket follows the conversation (which Watch checks).
-        Unwatch { .. } | Typing { .. } => (Some(Scope::OperatorRead), true),
-        Send { .. } | Accept { .. } | Decline { .. } => (Some(Scope::OperatorWrite), true),
-        GoLive { .. } => (Some(Scope::OperatorWrite), false),
-        // Listing a conversation one may not see shows nothing of it: the workspace and the
-        // member's visibility filter every change before what the console shows does.
-        SetStatus { .. } | GoOffline | Active | Show { .. } | Ping => (None, false),
-    }
-}
-
-/// One of every command, aimed at `conversation`.
-fn every_command(conversation: i64) -> Vec<OperatorCommand> {
-    vec![
-        OperatorCommand::Watch {
-            conversation_id: conversation,
-            last_seq: 0,
-        },
-        OperatorCommand::Read {
-            conversation_id: conversation,
-            seq: 1,
-        },
-        OperatorCommand::Typing {
-            conversation_id: conversation,
-            composing: true,
-        },
-        OperatorCommand::Unwatch {
-            conversation_id: conversation,
-        },
-        OperatorCommand::Send {
-            conversation_id: conversation,
-            body: "Reading your conversation".into(),
-            idempotency_key: format!("peek-{conversation}"),
-            internal: false,
-            attachments: vec![],
-        },
-        OperatorCommand::Send {
-            conversation_id: conversation,
-            body: "A note on your conversation".into(),
-            idempotency_key: format!("note-{conversation}"),
-            internal: true,
-            attachments: vec![],
-        },
-        OperatorCommand::Accept {
-            conversation_id: conversation,
-        },
-        OperatorCommand::Decline {
-            conversation_id: conversation,
-        },
-        OperatorCommand::GoLive { workflow_ids: vec![1] },
-        OperatorCommand::SetStatus {
-            status: OperatorStatus::Away,
-        },
-        OperatorCommand::GoOffline,
-        OperatorCommand::Active,
-        OperatorCommand::Show {
-            showing: app::inbox::Showing::Inbox {
-                query: Default::default(),
-                listed: vec![conversation],
-            },
-        },
-        OperatorCommand::Ping,
-    ]
-}
-
-/// Sends `command` and reads until the answer to a ping after it: whether it was refused in
-/// words, and whether any message of `conversation` came through.
-async fn try_command(op: &mut OperatorSocket, command: &OperatorCommand, conversation: i64) -> (bool, bool) {
-    op.send(command).await;
-    op.send(&OperatorCommand::Ping).await;
-    let (mut refused, mut leaked) = (false, false);
-    op.wait_for("the pong after the command", |e| match e {
-        OperatorEvent::Error { .. } => {
-            refused = true;
-            None
-        }
-        OperatorEvent::Message { message } if message.conversation_id == conversation => {
-            leaked = true;
-            None
-        }
-        OperatorEvent::Pong => Some(()),
-        _ => None,
-    })
-    .await;
-    (refused, leaked)
-}
-
-#[tokio::test]
-async fn every_socket_command_is_refused_outside_what_the_caller_may_see_or_do() {
-    let w = world().await;
-    let mut failures = Vec::new();
-    let mut tried = 0;
-    for caller in CALLERS {
-        let Caller::Member(email, role) = caller else {
-            continue; // no socket without a session (every_http_route_answers_each_caller…)
-        };
-        let mut op: OperatorSocket = w.app.operator(email).await;
-        // Outside: another workspace's conversation by its id; the hidden one for members who
-        // see only their groups' workflows.
-        let outside: Vec<i64> = match role {
-            None => vec![w.visible, w.hidden],
-            Some(r) if !r.has(Scope::ConversationsReadAll) => vec![w.hidden],
-            Some(_) => vec![],
-        };
-        for conversation in outside {
-            for command in every_command(conversation) {
-                let (scope, names_it) = needs(&command);
-                if !names_it {
-                    continue;
-                }
-                tried += 1;
-                let before = w.app.fingerprint().await;
-                let (refused, leaked) = try_command(&mut op, &command, conversation).await;
-                let silent = matches!(
-                    command,
-                    OperatorCommand::Typing { .. } | OperatorCommand::Unwatch { .. }
-                );
-                if leaked || (!refused && !silent) || w.app.fingerprint().await != before {
-                    failures.push(format!(
-                        "{email} {command:?} outside (scope {scope:?}): refused {refused}, leaked {leaked}"
-                    ));
-                }
-            }
-        }
-        // Inside, what the role lacks is refused in words and changes nothing.
-        if let Some(role) = role {
-            for command in every_command(w.visible) {
-                let (scope, _) = needs(&command);
-                if scope.is_none_or(|s| role.has(s)) {
-                    continue;
-                }
-                tried += 1;
-                let before = w.app.fingerprint().await;
-                let (refused, _) = try_command(&mut op, &command, w.visible).await;
-                if !refused || w.app.fingerprint().await != before {
-                    failures.push(format!("{email} {command:?} without {scope:?}: refused {refused}"));
-                }
-            }
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    // Agent and support agent outside (8 each), the other workspace's owner on two (16), the
-    // account manager without operator:write (5).
-    assert_eq!(tried, 8 + 8 + 16 + 5);
-    // A visitor token opens no operator socket, and a session opens no chat (tested in
-    // the_sockets_check_who_is_calling).
-    assert_eq!(
-        connect::<OperatorCommand, OperatorEvent>(&w.app.ws_url("/ws/operator"), None)
-            .await
-            .err(),
-        Some(401)
-    );
 }

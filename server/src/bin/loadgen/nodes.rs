@@ -10,7 +10,8 @@ use futures_util::{stream, StreamExt};
 
 use crate::clients::{self, Stats, Visitor};
 use crate::measure::Summary;
-use crate::{operators_watching, say, take_over_all, tokens, Http, Kind, ACCOUNTS};
+use crate::setup::{operators_watching, take_over_all, tokens, Http};
+use crate::{say, Kind, ACCOUNTS};
 
 #[derive(clap::Args, Clone)]
 pub struct NodesArgs {
