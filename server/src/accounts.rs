@@ -13,7 +13,7 @@ use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::routing::Router;
 use crate::store::workspaces::AuditEntry;
-use crate::store::{now_ms, Store};
+use crate::store::{now_ms, PasswordReset, Store};
 
 /// How long a reset link works.
 pub const RESET_MINUTES: i64 = 60;
@@ -127,12 +127,10 @@ impl app::auth::PasswordApi for Accounts {
 
     /// Whom a reset link is for, while it works.
     async fn reset_view(&self, token: &str) -> Result<PasswordResetView, AppError> {
-        let (name, email) = self
-            .store
+        self.store
             .password_reset(&token_hash(token))
             .await?
-            .ok_or_else(not_usable)?;
-        Ok(PasswordResetView { name, email })
+            .ok_or_else(not_usable)
     }
 
     /// Sets the new password with a working link (which then stops working) and ends every
@@ -140,7 +138,11 @@ impl app::auth::PasswordApi for Accounts {
     async fn reset(&self, token: &str, password: &str) -> Result<(i64, i64), AppError> {
         check_new_password(password)?;
         let hash = hash_password(password)?;
-        let (member_id, workspace_id, email) = self
+        let PasswordReset {
+            member_id,
+            workspace_id,
+            email,
+        } = self
             .store
             .reset_password(&token_hash(token), &hash)
             .await?

@@ -11,7 +11,7 @@ use app::{AppError, Me, Role, Scope};
 use crate::auth::{check_new_password, hash_password, new_token, token_hash};
 use crate::routing::Router;
 use crate::store::workspaces::AuditEntry;
-use crate::store::Store;
+use crate::store::{InvitationRecord, Store};
 
 /// How long an invitation link stays valid.
 pub const INVITATION_DAYS: i64 = 7;
@@ -122,10 +122,10 @@ impl Team {
         self.store.audit(entry).await;
     }
 
-    async fn valid_invitation(&self, token: &str) -> Result<(i64, i64, String, String, String, i64), AppError> {
+    async fn valid_invitation(&self, token: &str) -> Result<InvitationRecord, AppError> {
         let found = self.store.invitation(&token_hash(token)).await?;
         let invitation = found.ok_or_else(|| AppError::not_found("This invitation (it may have been used already)"))?;
-        if invitation.5 <= crate::store::now_ms() {
+        if invitation.expires_at <= crate::store::now_ms() {
             return Err(AppError::Conflict(
                 "This invitation has expired. Ask an admin of your workspace for a new one.".into(),
             ));
@@ -138,14 +138,19 @@ impl Team {
 impl app::auth::InvitationApi for Team {
     /// What the invitation page shows, if the link is valid.
     async fn invitation(&self, token: &str) -> Result<InvitationView, AppError> {
-        let (_, _, name, email, workspace, expires) = self.valid_invitation(token).await?;
-        let _ = expires;
+        let InvitationRecord {
+            name, email, workspace, ..
+        } = self.valid_invitation(token).await?;
         Ok(InvitationView { name, email, workspace })
     }
 
     /// Sets the password; gives the member and their workspace, for their first session.
     async fn accept(&self, token: &str, password: &str) -> Result<(i64, i64), AppError> {
-        let (member_id, workspace_id, _, _, _, _) = self.valid_invitation(token).await?;
+        let InvitationRecord {
+            member_id,
+            workspace_id,
+            ..
+        } = self.valid_invitation(token).await?;
         check_new_password(password)?;
         let hash = hash_password(password)?;
         // The invitation must still stand when the password is set: of two acceptances at once

@@ -12,7 +12,7 @@ pub struct Workflows {
     router: std::sync::Arc<crate::routing::Router>,
 }
 
-fn view(w: WorkflowRecord, answers: Vec<(i64, String, String)>) -> WorkflowSettings {
+fn view(w: WorkflowRecord, answers: Vec<AnswerView>) -> WorkflowSettings {
     WorkflowSettings {
         id: w.id,
         name: w.name,
@@ -37,10 +37,7 @@ fn view(w: WorkflowRecord, answers: Vec<(i64, String, String)>) -> WorkflowSetti
         openai_model: w.openai_model,
         has_api_key: w.openai_api_key.is_some_and(|k| !k.is_empty()),
         ai_timeout_secs: w.ai_timeout_secs,
-        answers: answers
-            .into_iter()
-            .map(|(id, question, answer)| AnswerView { id, question, answer })
-            .collect(),
+        answers,
     }
 }
 

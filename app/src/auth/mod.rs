@@ -20,6 +20,7 @@ pub struct InvitationView {
 
 /// What the page for a password reset link shows, while the link works.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct PasswordResetView {
     pub name: String,
     pub email: String,

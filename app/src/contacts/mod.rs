@@ -27,6 +27,7 @@ pub struct ContactDetail {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ContactConversation {
     pub id: i64,
     pub channel_name: String,
@@ -68,6 +69,7 @@ pub struct ErasedContact {
 
 /// Another contact a member may merge into the one they are looking at.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ContactMatch {
     pub id: i64,
     pub name: String,

@@ -49,6 +49,8 @@ pub fn practice_lines(script: &str) -> Result<Vec<String>, crate::AppError> {
 /// Where a practice run stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(rename_all = "snake_case", type_name = "text"))]
 pub enum PracticeStatus {
     /// The operator is answering the scripted customer.
     InProgress,
@@ -98,6 +100,7 @@ impl PracticeStatus {
 
 /// One message of a practice run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct PracticeMessage {
     pub seq: i64,
     /// Said by the scripted customer (else by the operator).
@@ -136,6 +139,7 @@ impl PracticeRun {
 
 /// One workflow an operator can qualify for, and where they stand.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct MyQualification {
     pub workflow_id: i64,
     pub workflow_name: String,
@@ -151,6 +155,7 @@ pub struct MyQualification {
 
 /// A practice run waiting for a reviewer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct PracticeSubmission {
     pub run_id: i64,
     pub member_name: String,
@@ -160,6 +165,7 @@ pub struct PracticeSubmission {
 
 /// A qualification someone holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct GrantView {
     pub member_id: i64,
     pub member_name: String,

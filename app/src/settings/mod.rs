@@ -9,6 +9,7 @@ pub use api::*;
 
 /// What a workspace's admins set for it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct WorkspaceSettings {
     pub name: String,
     /// Conversations one operator handles at once unless their own limit says otherwise.

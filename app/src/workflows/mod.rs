@@ -65,6 +65,7 @@ pub struct WorkflowSettings {
 
 /// A question/answer pair of the built-in assistant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct AnswerView {
     pub id: i64,
     pub question: String,

@@ -24,7 +24,7 @@ mod publish;
 pub mod rating;
 pub mod visibility;
 
-use crate::store::{Appended, ConversationRecord, Refusal, Store};
+use crate::store::{Appended, ContactFields, ConversationRecord, Refusal, Store};
 
 fn attachment_gone() -> AppError {
     AppError::invalid(
@@ -331,7 +331,7 @@ impl Conversations {
 
     /// What `{{…}}` macros in the member's reply stand for in this conversation.
     async fn macro_values(&self, me: &Me, conversation: &ConversationRecord) -> Result<MacroValues, AppError> {
-        let (name, email, phone) = self
+        let ContactFields { name, email, phone, .. } = self
             .store
             .contact_fields(conversation.contact_id)
             .await?
@@ -452,7 +452,7 @@ impl Conversations {
                 channel.name
             )));
         }
-        let Some((_, email, phone)) = self.store.contact_fields(contact_id).await? else {
+        let Some(ContactFields { email, phone, .. }) = self.store.contact_fields(contact_id).await? else {
             return Err(AppError::invalid("contact_id", "is not a contact of this workspace"));
         };
         match channel.kind {

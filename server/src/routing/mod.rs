@@ -41,7 +41,7 @@ mod silence;
 mod transfer;
 
 use crate::cluster::{Asked, Cluster};
-use crate::store::{Gate, Store};
+use crate::store::{Gate, Holder, Store};
 pub use calls::Call;
 pub use policy::{choose, eligible, pool, Need, Operator};
 use queue::{Lines, Offer, Queued};
@@ -281,7 +281,12 @@ impl Router {
     /// does not come back within the workspace's timeout has them handed on.
     async fn restore_queues(&self) {
         if let Ok(holding) = self.store.members_holding_conversations().await {
-            for (member_id, workspace_id, name) in holding {
+            for Holder {
+                member_id,
+                workspace_id,
+                name,
+            } in holding
+            {
                 let Ok(gate) = self.gate(workspace_id).await else {
                     continue;
                 };
@@ -305,7 +310,7 @@ impl Router {
         let Ok(waiting) = self.store.waiting_unassigned().await else {
             return;
         };
-        for (conversation_id, _, _) in waiting {
+        for conversation_id in waiting {
             // Offered already: the offer stands (`adopt_offers`).
             if !self.lock().offers.contains_key(&conversation_id) {
                 self.route_with(conversation_id, Notify::Quietly).await;

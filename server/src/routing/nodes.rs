@@ -125,7 +125,7 @@ impl Router {
         let Ok(waiting) = self.store.waiting_unassigned().await else {
             return;
         };
-        for (conversation_id, _, _) in waiting {
+        for conversation_id in waiting {
             let known = {
                 let s = self.lock();
                 s.lines.contains(conversation_id) || s.offers.contains_key(&conversation_id)

@@ -2,7 +2,8 @@
 
 use app::canned::CannedScope;
 
-use super::{now_ms, unique_as, Returning, Store, StoreError};
+use super::unique::{self, unique_as};
+use super::{now_ms, Returning, Store, StoreError};
 
 dual! {}
 
@@ -120,7 +121,7 @@ impl Store {
         .bind(now)
         .fetch_written(write)
         .await
-        .map_err(unique_as("A canned response with that shortcut"))?;
+        .map_err(unique_as(unique::CANNED_SHORTCUT))?;
             Ok(id)
         })
     }
@@ -137,7 +138,7 @@ impl Store {
             .bind(now_ms())
             .execute(write)
             .await
-            .map_err(unique_as("A canned response with that shortcut"))?;
+            .map_err(unique_as(unique::CANNED_SHORTCUT))?;
             Ok(())
         })
     }

@@ -3,6 +3,7 @@
 
 use app::lifecycle::ChannelKind;
 
+use super::unique::{self, unique_as};
 use super::{now_ms, Returning, Store, StoreError};
 
 dual! {}
@@ -122,7 +123,7 @@ impl Store {
             .bind(now_ms())
             .fetch_written(write)
             .await
-            .map_err(super::unique_as("A channel with that key"))?;
+            .map_err(unique_as(unique::CHANNEL_KEY))?;
             Ok(row.0)
         })
     }

@@ -8,6 +8,15 @@ use crate::conversations::visibility::Visibility;
 
 dual! {}
 
+/// A contact's own fields.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct ContactFields {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
 impl Store {
     /// The contact with their labels, data records, and their conversations that `visibility`
     /// lets the reader see.
@@ -17,12 +26,12 @@ impl Store {
         visibility: &Visibility,
     ) -> Result<Option<ContactDetail>, StoreError> {
         on_db!(self.db, |read, write| {
-            let row: Option<(i64, String, Option<String>, Option<String>)> =
+            let row: Option<ContactFields> =
                 sqlx::query_as("SELECT id, name, email, phone FROM contacts WHERE id = $1")
                     .bind(contact_id)
                     .fetch_optional(read)
                     .await?;
-            let Some((id, name, email, phone)) = row else {
+            let Some(ContactFields { id, name, email, phone }) = row else {
                 return Ok(None);
             };
             let labels: Vec<(String,)> =
@@ -40,19 +49,20 @@ impl Store {
                     .bind(contact_id)
                     .fetch_all(read)
                     .await?;
-            let conversations: Vec<(i64, String, app::lifecycle::Status, Option<String>, i64)> = sqlx::query_as(&format!(
-            "SELECT c.id, ch.name, c.status,
-                    (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.internal = FALSE ORDER BY seq DESC LIMIT 1),
+            let conversations: Vec<ContactConversation> = sqlx::query_as(&format!(
+                "SELECT c.id, ch.name AS channel_name, c.status,
+                    (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.internal = FALSE
+                     ORDER BY seq DESC LIMIT 1) AS last_message,
                     c.last_activity_at
              FROM conversations c JOIN channels ch ON ch.id = c.channel_id
              WHERE c.contact_id = $1 AND {visible}
              ORDER BY c.id DESC LIMIT 50",
-            visible = Visibility::sql("$2", side::PG)
-        ))
-        .bind(contact_id)
-        .bind(visibility.bind())
-        .fetch_all(read)
-        .await?;
+                visible = Visibility::sql("$2", side::PG)
+            ))
+            .bind(contact_id)
+            .bind(visibility.bind())
+            .fetch_all(read)
+            .await?;
             Ok(Some(ContactDetail {
                 id,
                 name,
@@ -61,32 +71,20 @@ impl Store {
                 labels: labels.into_iter().map(|l| l.0).collect(),
                 data,
                 identities,
-                conversations: conversations
-                    .into_iter()
-                    .map(
-                        |(id, channel_name, status, last_message, last_activity_at)| ContactConversation {
-                            id,
-                            channel_name,
-                            status,
-                            last_message,
-                            last_activity_at,
-                        },
-                    )
-                    .collect(),
+                conversations,
             }))
         })
     }
 
     /// The contact's name, e-mail and phone (for macros).
-    pub async fn contact_fields(
-        &self,
-        contact_id: i64,
-    ) -> Result<Option<(String, Option<String>, Option<String>)>, StoreError> {
+    pub async fn contact_fields(&self, contact_id: i64) -> Result<Option<ContactFields>, StoreError> {
         on_db!(self.db, |read, write| {
-            Ok(sqlx::query_as("SELECT name, email, phone FROM contacts WHERE id = $1")
-                .bind(contact_id)
-                .fetch_optional(read)
-                .await?)
+            Ok(
+                sqlx::query_as("SELECT id, name, email, phone FROM contacts WHERE id = $1")
+                    .bind(contact_id)
+                    .fetch_optional(read)
+                    .await?,
+            )
         })
     }
 
@@ -223,8 +221,8 @@ impl Store {
                 "%{}%",
                 query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
             );
-            let rows: Vec<(i64, String, Option<String>, Option<String>, i64)> = sqlx::query_as(&format!(
-                "SELECT k.id, k.name, k.email, k.phone, COUNT(c.id)
+            Ok(sqlx::query_as(&format!(
+                "SELECT k.id, k.name, k.email, k.phone, COUNT(c.id) AS conversations
              FROM contacts k JOIN conversations c ON c.contact_id = k.id
              WHERE k.workspace_id = $1 AND k.id != $2 AND {visible}
                AND (LOWER(k.name) LIKE LOWER($4) ESCAPE '\\' OR LOWER(k.email) LIKE LOWER($4) ESCAPE '\\'
@@ -237,17 +235,7 @@ impl Store {
             .bind(visibility.bind())
             .bind(pattern)
             .fetch_all(read)
-            .await?;
-            Ok(rows
-                .into_iter()
-                .map(|(id, name, email, phone, conversations)| ContactMatch {
-                    id,
-                    name,
-                    email,
-                    phone,
-                    conversations,
-                })
-                .collect())
+            .await?)
         })
     }
 

@@ -8,7 +8,8 @@ use app::events::SenderKind;
 use app::inbox::{ConversationSummary, StatusCounts};
 use app::lifecycle::{ChannelKind, Handler, Status};
 
-use super::{now_ms, unique_as, Returning, Store, StoreError};
+use super::unique::{self, unique_as};
+use super::{now_ms, Returning, Store, StoreError};
 use crate::conversations::visibility::Visibility;
 
 /// What to list. Every field narrows the list; `None` leaves it open.
@@ -468,7 +469,7 @@ impl Store {
             .bind(now_ms())
             .fetch_written(write)
             .await
-            .map_err(unique_as("A category with that name"))?;
+            .map_err(unique_as(unique::CATEGORY_NAME))?;
             Ok(id)
         })
     }

@@ -3,7 +3,8 @@
 use app::people::MemberSummary;
 use app::Me;
 
-use super::{now_ms, unique_as, Returning, Store, StoreError};
+use super::unique::{self, unique_as};
+use super::{now_ms, Returning, Store, StoreError};
 
 dual! {}
 
@@ -24,6 +25,26 @@ pub struct NewMember<'a> {
     pub name: &'a str,
     pub password_hash: &'a str,
     pub role: app::Role,
+}
+
+/// An invitation as its link finds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvitationRecord {
+    pub member_id: i64,
+    pub workspace_id: i64,
+    pub name: String,
+    pub email: String,
+    /// The workspace's name.
+    pub workspace: String,
+    pub expires_at: i64,
+}
+
+/// Whose password a reset link set.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PasswordReset {
+    pub member_id: i64,
+    pub workspace_id: i64,
+    pub email: String,
 }
 
 /// A session as the server checks it.
@@ -69,7 +90,7 @@ impl Store {
             .bind(now_ms())
             .fetch_written(write)
             .await
-            .map_err(unique_as("A team member with that email"))?;
+            .map_err(unique_as(unique::MEMBER_EMAIL))?;
             Ok(row.0)
         })
     }
@@ -222,19 +243,18 @@ impl Store {
         .bind(expires_at)
         .fetch_written(write)
         .await
-        .map_err(unique_as("A team member with that email"))?;
+        .map_err(unique_as(unique::MEMBER_EMAIL))?;
             Ok(row.0)
         })
     }
 
-    /// The invitation a token's hash names: (member, workspace, name, email, workspace name, expires).
-    pub async fn invitation(
-        &self,
-        invite_hash: &str,
-    ) -> Result<Option<(i64, i64, String, String, String, i64)>, StoreError> {
+    /// The invitation a token's hash names.
+    pub async fn invitation(&self, invite_hash: &str) -> Result<Option<InvitationRecord>, StoreError> {
         on_db!(self.db, |read, write| {
             Ok(sqlx::query_as(
-                "SELECT m.id, m.workspace_id, m.name, m.email, w.name, m.invite_expires_at FROM members m
+                "SELECT m.id AS member_id, m.workspace_id, m.name, m.email, w.name AS workspace,
+                    m.invite_expires_at AS expires_at
+             FROM members m
              JOIN workspaces w ON w.id = m.workspace_id
              WHERE m.invite_hash = $1 AND m.active = TRUE",
             )
@@ -280,8 +300,8 @@ impl Store {
         })
     }
 
-    /// The member (name, email) a working reset link is for.
-    pub async fn password_reset(&self, reset_hash: &str) -> Result<Option<(String, String)>, StoreError> {
+    /// The member a working reset link is for.
+    pub async fn password_reset(&self, reset_hash: &str) -> Result<Option<app::auth::PasswordResetView>, StoreError> {
         on_db!(self.db, |read, write| {
             Ok(sqlx::query_as(
                 "SELECT name, email FROM members WHERE reset_hash = $1 AND reset_expires_at > $2 AND active = TRUE",
@@ -300,24 +320,24 @@ impl Store {
         &self,
         reset_hash: &str,
         password_hash: &str,
-    ) -> Result<Option<(i64, i64, String)>, StoreError> {
+    ) -> Result<Option<PasswordReset>, StoreError> {
         on_db!(self.db, |read, write| {
             let mut tx = side::begin_write(write).await?;
             let now = now_ms();
-            let found: Option<(i64, i64, String)> = sqlx::query_as(
+            let found: Option<PasswordReset> = sqlx::query_as(
                 "UPDATE members SET password_hash = $2, reset_hash = NULL, reset_expires_at = NULL,
                 invite_hash = NULL, invite_expires_at = NULL
              WHERE reset_hash = $1 AND reset_expires_at > $3 AND active = TRUE
-             RETURNING id, workspace_id, email",
+             RETURNING id AS member_id, workspace_id, email",
             )
             .bind(reset_hash)
             .bind(password_hash)
             .bind(now)
             .fetch_written_optional(&mut *tx)
             .await?;
-            if let Some((member_id, _, _)) = &found {
+            if let Some(reset) = &found {
                 sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL")
-                    .bind(member_id)
+                    .bind(reset.member_id)
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;

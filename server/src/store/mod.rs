@@ -29,6 +29,7 @@ mod qualifications;
 pub mod reports;
 mod routing;
 pub mod sealed;
+mod unique;
 mod upkeep;
 pub mod webhooks;
 mod workflows;
@@ -49,16 +50,16 @@ pub use attachments::AttachmentRecord;
 pub use canned::CannedRecord;
 pub use channels::ChannelRecord;
 pub use commit::CommitPolicy;
-pub use contacts::Erased;
+pub use contacts::{ContactFields, Erased};
 pub use conversations::ConversationRecord;
 pub use deliveries::{Moved, Outgoing};
 pub use digest::{DigestLine, DigestReader};
 pub use inbox::InboxFilter;
 pub use mail::ImapCursor;
-pub use members::{MemberRecord, NewMember, SessionRecord};
+pub use members::{InvitationRecord, MemberRecord, NewMember, PasswordReset, SessionRecord};
 pub use offers::OpenOffer;
 pub use qualifications::RunRecord;
-pub use routing::{Gate, SilentConversation};
+pub use routing::{Gate, Holder, OperatorSession, SilentConversation};
 pub use upkeep::{Upkeep, UpkeepPolicy, WalHealth};
 pub use workflows::WorkflowRecord;
 
@@ -89,16 +90,6 @@ impl From<StoreError> for app::AppError {
                 app::AppError::Internal
             }
         }
-    }
-}
-
-/// Turns a uniqueness violation into `Duplicate`, leaving other errors as they are.
-fn unique_as(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
-    move |e| match &e {
-        sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::UniqueViolation => {
-            StoreError::Duplicate { what }
-        }
-        _ => StoreError::Database(e),
     }
 }
 

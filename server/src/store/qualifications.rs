@@ -5,11 +5,12 @@ use app::qualifications::{
     GrantView, MyQualification, PracticeMessage, PracticeRun, PracticeStatus, PracticeSubmission,
 };
 
+use super::unique::{self, unique_as};
 use super::workspaces::AuditEntry;
-use super::{now_ms, unique_as, Returning, Store, StoreError};
+use super::{now_ms, Returning, Store, StoreError};
 
 /// A run's row, before its messages are attached.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RunRecord {
     pub id: i64,
     pub workspace_id: i64,
@@ -18,20 +19,6 @@ pub struct RunRecord {
     pub status: PracticeStatus,
     pub script: String,
     pub step: i64,
-}
-
-type RunRow = (i64, i64, i64, i64, String, String, i64);
-
-fn run_record(r: RunRow) -> RunRecord {
-    RunRecord {
-        id: r.0,
-        workspace_id: r.1,
-        workflow_id: r.2,
-        member_id: r.3,
-        status: PracticeStatus::parse(&r.4).unwrap_or(PracticeStatus::InProgress),
-        script: r.5,
-        step: r.6,
-    }
 }
 
 dual! {
@@ -58,7 +45,7 @@ struct RunView {
     workflow_name: String,
     member_id: i64,
     member_name: String,
-    status: String,
+    status: PracticeStatus,
     script: String,
     step: i64,
     started_at: i64,
@@ -71,13 +58,12 @@ struct RunView {
 impl Store {
     pub async fn practice_run_record(&self, run_id: i64) -> Result<Option<RunRecord>, StoreError> {
         on_db!(self.db, |read, write| {
-            let row: Option<RunRow> = sqlx::query_as(
-            "SELECT id, workspace_id, workflow_id, member_id, status, script, step FROM practice_runs WHERE id = $1",
-        )
-        .bind(run_id)
-        .fetch_optional(read)
-        .await?;
-            Ok(row.map(run_record))
+            Ok(sqlx::query_as(
+                "SELECT id, workspace_id, workflow_id, member_id, status, script, step FROM practice_runs WHERE id = $1",
+            )
+            .bind(run_id)
+            .fetch_optional(read)
+            .await?)
         })
     }
 
@@ -118,7 +104,7 @@ impl Store {
             .bind(now_ms())
             .fetch_written(&mut *tx)
             .await
-            .map_err(unique_as("An unfinished practice run on this workflow"))?;
+            .map_err(unique_as(unique::OPEN_PRACTICE_RUN))?;
             side::add_message(&mut tx, id, true, first_line).await?;
             tx.commit().await?;
             Ok(id)
@@ -292,8 +278,9 @@ impl Store {
         .fetch_optional(read)
         .await?;
             let Some(r) = row else { return Ok(None) };
-            let messages: Vec<(i64, String, String, i64)> = sqlx::query_as(
-                "SELECT seq, sender, body, created_at FROM practice_messages WHERE run_id = $1 ORDER BY seq",
+            let messages: Vec<PracticeMessage> = sqlx::query_as(
+                "SELECT seq, sender = 'customer' AS from_customer, body, created_at
+                 FROM practice_messages WHERE run_id = $1 ORDER BY seq",
             )
             .bind(run_id)
             .fetch_all(read)
@@ -307,18 +294,10 @@ impl Store {
                 workflow_name: r.workflow_name,
                 member_id: r.member_id,
                 member_name: r.member_name,
-                status: PracticeStatus::parse(&r.status).unwrap_or(PracticeStatus::InProgress),
+                status: r.status,
                 step: r.step.max(0) as u32,
                 total,
-                messages: messages
-                    .into_iter()
-                    .map(|(seq, sender, body, created_at)| PracticeMessage {
-                        seq,
-                        from_customer: sender == "customer",
-                        body,
-                        created_at,
-                    })
-                    .collect(),
+                messages,
                 started_at: r.started_at,
                 submitted_at: r.submitted_at,
                 reviewer: r.reviewer,
@@ -331,17 +310,9 @@ impl Store {
     /// Every workflow of the member's operator groups, with their qualification and latest run.
     pub async fn my_qualifications(&self, member_id: i64) -> Result<Vec<MyQualification>, StoreError> {
         on_db!(self.db, |read, write| {
-            #[allow(clippy::type_complexity)]
-            let rows: Vec<(
-                i64,
-                String,
-                bool,
-                Option<i64>,
-                Option<i64>,
-                Option<String>,
-                Option<String>,
-            )> = sqlx::query_as(
-                "SELECT w.id, w.name, w.requires_qualification, q.granted_at, r.id, r.status, r.review_note
+            Ok(sqlx::query_as(
+                "SELECT w.id AS workflow_id, w.name AS workflow_name, w.requires_qualification AS required,
+                    q.granted_at, r.id AS latest_run, r.status AS latest_status, r.review_note
              FROM workflows w
              LEFT JOIN qualifications q ON q.workflow_id = w.id AND q.member_id = $1
              LEFT JOIN practice_runs r ON r.id = (
@@ -352,57 +323,31 @@ impl Store {
             )
             .bind(member_id)
             .fetch_all(read)
-            .await?;
-            Ok(rows
-                .into_iter()
-                .map(
-                    |(workflow_id, workflow_name, required, granted_at, latest_run, status, review_note)| {
-                        MyQualification {
-                            workflow_id,
-                            workflow_name,
-                            required,
-                            granted_at,
-                            latest_run,
-                            latest_status: status.as_deref().and_then(PracticeStatus::parse),
-                            review_note,
-                        }
-                    },
-                )
-                .collect())
+            .await?)
         })
     }
 
     /// Runs of the workspace waiting for a reviewer, oldest first.
     pub async fn practice_submissions(&self, workspace_id: i64) -> Result<Vec<PracticeSubmission>, StoreError> {
         on_db!(self.db, |read, write| {
-            let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
-                "SELECT r.id, m.name, w.name, r.submitted_at FROM practice_runs r
+            Ok(sqlx::query_as(
+                "SELECT r.id AS run_id, m.name AS member_name, w.name AS workflow_name, r.submitted_at
+             FROM practice_runs r
              JOIN members m ON m.id = r.member_id JOIN workflows w ON w.id = r.workflow_id
              WHERE r.workspace_id = $1 AND r.status = 'submitted' ORDER BY r.submitted_at, r.id",
             )
             .bind(workspace_id)
             .fetch_all(read)
-            .await?;
-            Ok(rows
-                .into_iter()
-                .map(
-                    |(run_id, member_name, workflow_name, submitted_at)| PracticeSubmission {
-                        run_id,
-                        member_name,
-                        workflow_name,
-                        submitted_at,
-                    },
-                )
-                .collect())
+            .await?)
         })
     }
 
     /// Every qualification held in the workspace.
     pub async fn qualification_grants(&self, workspace_id: i64) -> Result<Vec<GrantView>, StoreError> {
         on_db!(self.db, |read, write| {
-            #[allow(clippy::type_complexity)]
-            let rows: Vec<(i64, String, i64, String, Option<String>, i64, Option<i64>)> = sqlx::query_as(
-                "SELECT q.member_id, m.name, q.workflow_id, w.name, g.name, q.granted_at, q.run_id
+            Ok(sqlx::query_as(
+                "SELECT q.member_id, m.name AS member_name, q.workflow_id, w.name AS workflow_name,
+                    g.name AS granted_by, q.granted_at, q.run_id
              FROM qualifications q
              JOIN members m ON m.id = q.member_id JOIN workflows w ON w.id = q.workflow_id
              LEFT JOIN members g ON g.id = q.granted_by
@@ -410,21 +355,7 @@ impl Store {
             )
             .bind(workspace_id)
             .fetch_all(read)
-            .await?;
-            Ok(rows
-                .into_iter()
-                .map(
-                    |(member_id, member_name, workflow_id, workflow_name, granted_by, granted_at, run_id)| GrantView {
-                        member_id,
-                        member_name,
-                        workflow_id,
-                        workflow_name,
-                        granted_by,
-                        granted_at,
-                        run_id,
-                    },
-                )
-                .collect())
+            .await?)
         })
     }
 }

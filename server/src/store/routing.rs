@@ -31,6 +31,24 @@ pub struct SilentConversation {
     pub after_secs: i64,
 }
 
+/// A member who holds open conversations, as presence is restored after a start.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Holder {
+    pub member_id: i64,
+    pub workspace_id: i64,
+    pub name: String,
+}
+
+/// One operator's time on a conversation.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OperatorSession {
+    pub member_id: i64,
+    pub accepted_at: i64,
+    pub ended_at: Option<i64>,
+    /// How it ended (`transferred`, `disconnected`, …); none while it lasts.
+    pub outcome: Option<String>,
+}
+
 impl Store {
     /// Active conversations on workflows that reassign on silence whose customer has waited for
     /// their operator longer than the limit: since their first message after the operator's
@@ -164,30 +182,30 @@ impl Store {
         })
     }
 
-    /// Members who hold open conversations, with their workspace and name (to restore, after
-    /// a restart, the presence of operators who have not reconnected yet).
-    pub async fn members_holding_conversations(&self) -> Result<Vec<(i64, i64, String)>, StoreError> {
+    /// Members who hold open conversations (to restore, after a restart, the presence of
+    /// operators who have not reconnected yet).
+    pub async fn members_holding_conversations(&self) -> Result<Vec<Holder>, StoreError> {
         on_db!(self.db, |read, write| {
-            let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT DISTINCT m.id, m.workspace_id, m.name FROM conversations c JOIN members m ON m.id = c.assignee_id
+            Ok(sqlx::query_as(
+                "SELECT DISTINCT m.id AS member_id, m.workspace_id, m.name
+             FROM conversations c JOIN members m ON m.id = c.assignee_id
              WHERE c.handler = 'human' AND c.status IN ('active', 'waiting')",
-        )
-        .fetch_all(read)
-        .await?;
-            Ok(rows)
+            )
+            .fetch_all(read)
+            .await?)
         })
     }
 
     /// Conversations waiting for a person that nobody holds, oldest first (to rebuild queues).
-    pub async fn waiting_unassigned(&self) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+    pub async fn waiting_unassigned(&self) -> Result<Vec<i64>, StoreError> {
         on_db!(self.db, |read, write| {
-            let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-                "SELECT id, workflow_id, COALESCE(escalated_at, last_activity_at) FROM conversations
+            let rows: Vec<(i64,)> = sqlx::query_as(
+                "SELECT id FROM conversations
              WHERE status = 'waiting' AND assignee_id IS NULL ORDER BY escalated_at",
             )
             .fetch_all(read)
             .await?;
-            Ok(rows)
+            Ok(rows.into_iter().map(|(id,)| id).collect())
         })
     }
 
@@ -226,11 +244,8 @@ impl Store {
         })
     }
 
-    /// The sessions of a conversation: (member, accepted, ended, outcome), oldest first.
-    pub async fn operator_sessions(
-        &self,
-        conversation_id: i64,
-    ) -> Result<Vec<(i64, i64, Option<i64>, Option<String>)>, StoreError> {
+    /// The sessions of a conversation, oldest first.
+    pub async fn operator_sessions(&self, conversation_id: i64) -> Result<Vec<OperatorSession>, StoreError> {
         on_db!(self.db, |read, write| {
             Ok(sqlx::query_as(
             "SELECT member_id, accepted_at, ended_at, outcome FROM operator_sessions WHERE conversation_id = $1 ORDER BY id",

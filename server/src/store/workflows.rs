@@ -3,6 +3,7 @@
 
 use app::lifecycle::HandoffMode;
 
+use super::unique::{self, unique_as};
 use super::{Store, StoreError};
 
 dual! {}
@@ -75,7 +76,7 @@ impl Store {
     }
 
     /// The built-in assistant's pairs with their ids.
-    pub async fn workflow_answers(&self, workflow_id: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
+    pub async fn workflow_answers(&self, workflow_id: i64) -> Result<Vec<app::workflows::AnswerView>, StoreError> {
         on_db!(self.db, |read, write| {
             Ok(
                 sqlx::query_as("SELECT id, question, answer FROM workflow_answers WHERE workflow_id = $1 ORDER BY id")
@@ -143,7 +144,7 @@ impl Store {
         .bind(s.alert_after_secs)
         .execute(write)
         .await
-        .map_err(super::unique_as("A workflow with that name"))?;
+        .map_err(unique_as(unique::WORKFLOW_NAME))?;
             Ok(())
         })
     }

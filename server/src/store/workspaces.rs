@@ -5,9 +5,8 @@ use app::people::GroupSummary;
 use app::settings::WorkspaceSettings;
 use app::workflows::WorkflowSummary;
 
-use super::{now_ms, unique_as, Returning, Store, StoreError};
-
-type SettingsRow = (String, i64, i64, bool);
+use super::unique::{self, unique_as};
+use super::{now_ms, Returning, Store, StoreError};
 
 /// One administrative change, for the audit log.
 pub struct AuditEntry<'a> {
@@ -33,6 +32,32 @@ impl<'a> AuditEntry<'a> {
     }
 }
 
+/// An operator group's own row.
+#[derive(sqlx::FromRow)]
+struct GroupRow {
+    id: i64,
+    name: String,
+    description: Option<String>,
+}
+
+/// A member or a workflow in an operator group.
+#[derive(sqlx::FromRow)]
+struct InGroup {
+    group_id: i64,
+    id: i64,
+    name: String,
+}
+
+impl InGroup {
+    /// The ids and names of those in `group`, in their order.
+    fn of_group(all: &[InGroup], group: i64) -> (Vec<i64>, Vec<String>) {
+        all.iter()
+            .filter(|x| x.group_id == group)
+            .map(|x| (x.id, x.name.clone()))
+            .unzip()
+    }
+}
+
 impl Store {
     pub async fn create_workspace(&self, name: &str) -> Result<i64, StoreError> {
         on_db!(self.db, |read, write| {
@@ -47,20 +72,13 @@ impl Store {
 
     pub async fn workspace_settings(&self, workspace_id: i64) -> Result<WorkspaceSettings, StoreError> {
         on_db!(self.db, |read, write| {
-            let row: Option<SettingsRow> = sqlx::query_as(
-            "SELECT name, default_chat_limit, disconnect_timeout_secs, reroute_on_disconnect FROM workspaces WHERE id = $1",
-        )
-        .bind(workspace_id)
-        .fetch_optional(read)
-        .await?;
-            let (name, default_chat_limit, disconnect_timeout_secs, reroute_on_disconnect) =
-                row.ok_or(StoreError::NotFound)?;
-            Ok(WorkspaceSettings {
-                name,
-                default_chat_limit,
-                disconnect_timeout_secs,
-                reroute_on_disconnect,
-            })
+            let row: Option<WorkspaceSettings> = sqlx::query_as(
+                "SELECT name, default_chat_limit, disconnect_timeout_secs, reroute_on_disconnect FROM workspaces WHERE id = $1",
+            )
+            .bind(workspace_id)
+            .fetch_optional(read)
+            .await?;
+            row.ok_or(StoreError::NotFound)
         })
     }
 
@@ -112,7 +130,7 @@ impl Store {
             .bind(now_ms())
             .fetch_written(write)
             .await
-            .map_err(unique_as("A workflow with that name"))?;
+            .map_err(unique_as(unique::WORKFLOW_NAME))?;
             Ok(row.0)
         })
     }
@@ -144,7 +162,7 @@ impl Store {
         .bind(now_ms())
         .fetch_written(write)
         .await
-        .map_err(unique_as("An operator group with that name"))?;
+        .map_err(unique_as(unique::GROUP_NAME))?;
             Ok(row.0)
         })
     }
@@ -166,7 +184,7 @@ impl Store {
             .bind(description)
             .execute(write)
             .await
-            .map_err(unique_as("An operator group with that name"))?;
+            .map_err(unique_as(unique::GROUP_NAME))?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
@@ -233,7 +251,7 @@ impl Store {
              SELECT g.id, m.id FROM operator_groups g JOIN members m ON m.workspace_id = g.workspace_id
              WHERE g.id = $1 AND m.id = $2 AND g.workspace_id = $3",
             (workspace_id, group_id, member_id),
-            "That group membership",
+            unique::GROUP_MEMBER,
         )
         .await
     }
@@ -250,18 +268,18 @@ impl Store {
              SELECT g.id, w.id FROM operator_groups g JOIN workflows w ON w.workspace_id = g.workspace_id
              WHERE g.id = $1 AND w.id = $2 AND g.workspace_id = $3",
             (workspace_id, group_id, workflow_id),
-            "That workflow assignment",
+            unique::GROUP_WORKFLOW,
         )
         .await
     }
 
     /// Runs an insert of (group `$1`, item `$2`) guarded by the workspace `$3`: not found when
-    /// either is not the workspace's, `what` already there when the pair exists.
+    /// either is not the workspace's, `rule` broken when the pair exists.
     async fn add_to_group(
         &self,
         sql: &str,
         (workspace_id, group_id, item): (i64, i64, i64),
-        what: &'static str,
+        rule: unique::Unique,
     ) -> Result<(), StoreError> {
         on_db!(self.db, |read, write| {
             let done = sqlx::query(sql)
@@ -270,7 +288,7 @@ impl Store {
                 .bind(workspace_id)
                 .execute(write)
                 .await
-                .map_err(unique_as(what))?;
+                .map_err(unique_as(rule))?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
@@ -280,21 +298,21 @@ impl Store {
 
     pub async fn list_groups(&self, workspace_id: i64) -> Result<Vec<GroupSummary>, StoreError> {
         on_db!(self.db, |read, write| {
-            let groups: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            let groups: Vec<GroupRow> = sqlx::query_as(
                 "SELECT id, name, description FROM operator_groups WHERE workspace_id = $1 ORDER BY name",
             )
             .bind(workspace_id)
             .fetch_all(read)
             .await?;
-            let members: Vec<(i64, String, i64)> = sqlx::query_as(
-                "SELECT gm.group_id, m.name, m.id FROM group_members gm JOIN members m ON m.id = gm.member_id
+            let members: Vec<InGroup> = sqlx::query_as(
+                "SELECT gm.group_id, m.id, m.name FROM group_members gm JOIN members m ON m.id = gm.member_id
              WHERE m.workspace_id = $1 ORDER BY m.name",
             )
             .bind(workspace_id)
             .fetch_all(read)
             .await?;
-            let workflows: Vec<(i64, String, i64)> = sqlx::query_as(
-                "SELECT gw.group_id, w.name, w.id FROM group_workflows gw JOIN workflows w ON w.id = gw.workflow_id
+            let workflows: Vec<InGroup> = sqlx::query_as(
+                "SELECT gw.group_id, w.id, w.name FROM group_workflows gw JOIN workflows w ON w.id = gw.workflow_id
              WHERE w.workspace_id = $1 ORDER BY w.name",
             )
             .bind(workspace_id)
@@ -302,30 +320,18 @@ impl Store {
             .await?;
             Ok(groups
                 .into_iter()
-                .map(|(id, name, description)| GroupSummary {
-                    id,
-                    name,
-                    description,
-                    members: members
-                        .iter()
-                        .filter(|(g, _, _)| *g == id)
-                        .map(|(_, n, _)| n.clone())
-                        .collect(),
-                    workflows: workflows
-                        .iter()
-                        .filter(|(g, _, _)| *g == id)
-                        .map(|(_, n, _)| n.clone())
-                        .collect(),
-                    member_ids: members
-                        .iter()
-                        .filter(|(g, _, _)| *g == id)
-                        .map(|(_, _, m)| *m)
-                        .collect(),
-                    workflow_ids: workflows
-                        .iter()
-                        .filter(|(g, _, _)| *g == id)
-                        .map(|(_, _, w)| *w)
-                        .collect(),
+                .map(|GroupRow { id, name, description }| {
+                    let (member_ids, members) = InGroup::of_group(&members, id);
+                    let (workflow_ids, workflows) = InGroup::of_group(&workflows, id);
+                    GroupSummary {
+                        id,
+                        name,
+                        description,
+                        members,
+                        workflows,
+                        member_ids,
+                        workflow_ids,
+                    }
                 })
                 .collect())
         })

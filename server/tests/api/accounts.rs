@@ -1,8 +1,11 @@
 //! A member's own password: changed while signed in, reset with an e-mailed link, or with a
 //! link made on the server for a locked-out owner. Every other session ends each time.
 
-use app::auth::{PasswordResetView, ResetRequested};
-use app::people::Invitation;
+use app::auth::{
+    AcceptInvitation, ChangePassword, CurrentMember, GetPasswordReset, PasswordResetView, RequestPasswordReset,
+    ResetPassword, ResetRequested,
+};
+use app::people::{Invitation, InviteMember};
 use app::AppError;
 
 use crate::helpers::*;
@@ -11,18 +14,35 @@ use crate::process::switchboard;
 const NEW_PASSWORD: &str = "a much longer passphrase";
 
 async fn signed_in(app: &TestApp, email: &str, password: &str) -> bool {
-    new_client()
-        .post(format!("{}/api/auth/sign_in", app.base))
-        .form(&[("email", email), ("password", password)])
-        .send()
-        .await
-        .unwrap()
-        .status()
-        == 200
+    app.send(&new_client(), &sign_in_as(email, password)).await.status() == 200
 }
 
 async fn me_with(app: &TestApp, client: &reqwest::Client) -> Result<app::Me, AppError> {
-    result(app.call_with(client, "auth/me", &[]).await).await
+    app.run_as(client, CurrentMember {}).await
+}
+
+fn change_password(current: &str, password: &str, confirm: &str) -> ChangePassword {
+    ChangePassword {
+        current: current.into(),
+        password: password.into(),
+        confirm: confirm.into(),
+    }
+}
+
+fn reset_password(token: &str, password: &str, confirm: &str) -> ResetPassword {
+    ResetPassword {
+        token: token.into(),
+        password: password.into(),
+        confirm: confirm.into(),
+    }
+}
+
+fn request_reset(email: &str) -> RequestPasswordReset {
+    RequestPasswordReset { email: email.into() }
+}
+
+fn reset_view(token: &str) -> GetPasswordReset {
+    GetPasswordReset { token: token.into() }
 }
 
 /// The reset link's token, from a link ending in `/reset-password/<token>`.
@@ -38,13 +58,9 @@ async fn a_member_changes_their_password_and_their_other_devices_are_signed_out(
     let laptop = TestApp::client_signed_in(&app, AGENT).await;
 
     let wrong = app
-        .call(
-            "auth/change_password",
-            &[
-                ("current", "not-my-password"),
-                ("password", NEW_PASSWORD),
-                ("confirm", NEW_PASSWORD),
-            ],
+        .send(
+            &app.client,
+            &change_password("not-my-password", NEW_PASSWORD, NEW_PASSWORD),
         )
         .await;
     assert_eq!(wrong.status(), 400);
@@ -53,27 +69,16 @@ async fn a_member_changes_their_password_and_their_other_devices_are_signed_out(
         "Current password: is not your password"
     );
     let differ = app
-        .call(
-            "auth/change_password",
-            &[
-                ("current", PASSWORD),
-                ("password", NEW_PASSWORD),
-                ("confirm", "something else entirely"),
-            ],
+        .send(
+            &app.client,
+            &change_password(PASSWORD, NEW_PASSWORD, "something else entirely"),
         )
         .await;
     assert_eq!(differ.status(), 400);
     assert!(me_with(&app, &laptop).await.is_ok(), "nothing changed yet");
 
     let res = app
-        .call(
-            "auth/change_password",
-            &[
-                ("current", PASSWORD),
-                ("password", NEW_PASSWORD),
-                ("confirm", NEW_PASSWORD),
-            ],
-        )
+        .send(&app.client, &change_password(PASSWORD, NEW_PASSWORD, NEW_PASSWORD))
         .await;
     assert_eq!(res.status(), 200);
     assert!(app.me().await.is_ok(), "the session in use stays");
@@ -95,9 +100,7 @@ async fn a_forgotten_password_is_reset_with_an_emailed_link_that_works_once() {
 
     // Known and unknown addresses get the same answer; only the known one gets an e-mail.
     for email in ["nobody@example.com", AGENT] {
-        let asked: ResetRequested = result(app.call("auth/request_reset", &[("email", email)]).await)
-            .await
-            .unwrap();
+        let asked: ResetRequested = app.run(request_reset(email)).await.unwrap();
         assert_eq!(asked, ResetRequested { emailed: true });
     }
     let mails = smtp.mails();
@@ -112,25 +115,14 @@ async fn a_forgotten_password_is_reset_with_an_emailed_link_that_works_once() {
         .to_string();
     let token = token_of(&link);
 
-    let view: PasswordResetView = result(app.call("auth/password_reset", &[("token", &token)]).await)
-        .await
-        .unwrap();
+    let view: PasswordResetView = app.run(reset_view(&token)).await.unwrap();
     assert_eq!(view.email, AGENT);
 
-    let short = app
-        .call(
-            "auth/reset_password",
-            &[("token", &token), ("password", "short"), ("confirm", "short")],
-        )
-        .await;
+    let short = app.send(&app.client, &reset_password(&token, "short", "short")).await;
     assert_eq!(short.status(), 400);
     let visitor = new_client();
     let res = app
-        .call_with(
-            &visitor,
-            "auth/reset_password",
-            &[("token", &token), ("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD)],
-        )
+        .send(&visitor, &reset_password(&token, NEW_PASSWORD, NEW_PASSWORD))
         .await;
     assert!(
         res.status().is_success() || res.status().is_redirection(),
@@ -146,16 +138,12 @@ async fn a_forgotten_password_is_reset_with_an_emailed_link_that_works_once() {
     assert!(signed_in(&app, AGENT, NEW_PASSWORD).await);
 
     // Used: the link works no more.
-    let again = app.call("auth/password_reset", &[("token", &token)]).await;
+    let again = app.send(&app.client, &reset_view(&token)).await;
     assert_eq!(again.status(), 404);
     let reuse = app
-        .call(
-            "auth/reset_password",
-            &[
-                ("token", &token),
-                ("password", "yet another passphrase"),
-                ("confirm", "yet another passphrase"),
-            ],
+        .send(
+            &app.client,
+            &reset_password(&token, "yet another passphrase", "yet another passphrase"),
         )
         .await;
     assert_eq!(reuse.status(), 404);
@@ -166,9 +154,9 @@ async fn a_forgotten_password_is_reset_with_an_emailed_link_that_works_once() {
 async fn reset_e_mails_for_one_address_are_limited() {
     let (app, smtp) = crate::fake_smtp::spawn_app_with_mail(&[]).await;
     for _ in 0..3 {
-        assert_eq!(app.call("auth/request_reset", &[("email", ADMIN)]).await.status(), 200);
+        assert_eq!(app.send(&app.client, &request_reset(ADMIN)).await.status(), 200);
     }
-    let res = app.call("auth/request_reset", &[("email", ADMIN)]).await;
+    let res = app.send(&app.client, &request_reset(ADMIN)).await;
     assert_eq!(res.status(), 429);
     assert!(res.headers().contains_key("retry-after"));
     assert_eq!(smtp.mails().len(), 3, "the refused ask sent nothing");
@@ -177,9 +165,7 @@ async fn reset_e_mails_for_one_address_are_limited() {
 #[tokio::test]
 async fn without_e_mail_the_page_says_to_ask_for_a_link_and_an_expired_link_does_not_work() {
     let app = spawn_app().await;
-    let asked: ResetRequested = result(app.call("auth/request_reset", &[("email", ADMIN)]).await)
-        .await
-        .unwrap();
+    let asked: ResetRequested = app.run(request_reset(ADMIN)).await.unwrap();
     assert_eq!(asked, ResetRequested { emailed: false });
 
     let member = app.store.member_by_email(ADMIN).await.unwrap().unwrap();
@@ -192,15 +178,9 @@ async fn without_e_mail_the_page_says_to_ask_for_a_link_and_an_expired_link_does
         )
         .await
         .unwrap();
-    assert_eq!(
-        app.call("auth/password_reset", &[("token", &token)]).await.status(),
-        404
-    );
+    assert_eq!(app.send(&app.client, &reset_view(&token)).await.status(), 404);
     let res = app
-        .call(
-            "auth/reset_password",
-            &[("token", &token), ("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD)],
-        )
+        .send(&app.client, &reset_password(&token, NEW_PASSWORD, NEW_PASSWORD))
         .await;
     assert_eq!(res.status(), 404);
     assert!(signed_in(&app, ADMIN, PASSWORD).await, "the password is unchanged");
@@ -250,30 +230,18 @@ async fn a_locked_out_owner_gets_a_link_from_the_command_line() {
     server.assert_ready().await;
     let client = new_client();
     let token = token_of(link);
-    let res = client
-        .post(format!("{}/api/auth/reset_password", server.base))
-        .form(&[
-            ("token", token.as_str()),
-            ("password", NEW_PASSWORD),
-            ("confirm", NEW_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = send_at(
+        &server.base,
+        &client,
+        &reset_password(&token, NEW_PASSWORD, NEW_PASSWORD),
+    )
+    .await;
     assert!(
         res.status().is_success() || res.status().is_redirection(),
         "{}",
         res.status()
     );
-    let me: app::Me = result(
-        client
-            .post(format!("{}/api/auth/me", server.base))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    let me: app::Me = run_at(&server.base, &client, CurrentMember {}).await.unwrap();
     assert_eq!(
         (me.email.as_str(), me.workspace_name.as_str()),
         ("olga@lockout.example", "Lockout Ltd")
@@ -283,25 +251,24 @@ async fn a_locked_out_owner_gets_a_link_from_the_command_line() {
 #[tokio::test]
 async fn an_invitation_accepted_twice_at_once_sets_one_password() {
     let app = TestApp::signed_in_as(ADMIN).await;
-    let invitation: Invitation = result(
-        app.call(
-            "people/invite",
-            &[("name", "Twin Tabs"), ("email", "twin@example.com"), ("role", "agent")],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let invite = InviteMember {
+        name: "Twin Tabs".into(),
+        email: "twin@example.com".into(),
+        role: "agent".into(),
+    };
+    let invitation: Invitation = app.run(invite).await.unwrap();
     let token = invitation.path.trim_start_matches("/invite/").to_string();
+    let app = &app;
     let accept = |password: &'static str| {
-        new_client()
-            .post(format!("{}/api/invite/accept", app.base))
-            .form(&[("token", token.as_str()), ("password", password), ("confirm", password)])
-            .send()
+        let call = AcceptInvitation {
+            token: token.clone(),
+            password: password.into(),
+            confirm: password.into(),
+        };
+        async move { app.send(&new_client(), &call).await }
     };
     let (a, b) = tokio::join!(accept("first tab password"), accept("second tab password"));
     let ok = |r: &reqwest::Response| r.status().is_success() || r.status().is_redirection();
-    let (a, b) = (a.unwrap(), b.unwrap());
     assert!(
         ok(&a) != ok(&b),
         "exactly one acceptance: {} and {}",

@@ -1,7 +1,9 @@
 //! Signing in and out, sessions, throttling and cross-site refusal.
 
 use crate::helpers::*;
+use app::auth::{CurrentMember, SignIn, SignOut, SignOutEverywhere};
 use app::AppError;
+use leptos::server_fn::ServerFn;
 
 #[tokio::test]
 async fn the_demo_owner_signs_in_and_gets_an_http_only_session_cookie() {
@@ -67,13 +69,13 @@ async fn signing_out_revokes_the_session_on_the_server() {
     };
     let replay = |client: &reqwest::Client| {
         client
-            .post(format!("{}/api/auth/me", app.base))
+            .post(format!("{}{}", app.base, CurrentMember::PATH))
             .header("cookie", token.clone())
             .send()
     };
     assert_eq!(replay(&copied).await.unwrap().status(), 200);
 
-    let res = app.call("auth/sign_out", &[]).await;
+    let res = app.send(&app.client, &SignOut {}).await;
     assert_eq!(res.status(), 200);
     assert!(res
         .headers()
@@ -122,10 +124,10 @@ async fn a_cross_site_form_post_is_refused_before_it_signs_anyone_in() {
     let app = spawn_app().await;
     let res = app
         .client
-        .post(format!("{}/api/auth/sign_in", app.base))
+        .post(format!("{}{}", app.base, SignIn::PATH))
         .header("origin", "https://evil.example")
         .header("sec-fetch-site", "cross-site")
-        .form(&[("email", OWNER), ("password", PASSWORD)])
+        .form(&sign_in_as(OWNER, PASSWORD))
         .send()
         .await
         .unwrap();
@@ -188,14 +190,14 @@ async fn signing_out_everywhere_ends_every_session_and_closes_open_sockets() {
         })
         .await;
 
-    let res = app.call("auth/sign_out_everywhere", &[]).await;
+    let res = app.send(&app.client, &SignOutEverywhere {}).await;
     assert_eq!(res.status(), 200);
     assert!(res.headers()["set-cookie"]
         .to_str()
         .unwrap()
         .starts_with("sb_session=;"));
     assert_eq!(app.me().await.unwrap_err(), AppError::Unauthenticated);
-    let elsewhere = result::<app::Me>(app.call_with(&laptop, "auth/me", &[]).await).await;
+    let elsewhere = app.run_as(&laptop, CurrentMember {}).await;
     assert!(
         matches!(elsewhere, Err(AppError::Unauthenticated | AppError::SessionExpired)),
         "{elsewhere:?}"
@@ -206,7 +208,7 @@ async fn signing_out_everywhere_ends_every_session_and_closes_open_sockets() {
         app::events::SESSION_ENDED
     );
     // Nobody else is signed out.
-    let other: app::Me = result(app.call_with(&colleague, "auth/me", &[]).await).await.unwrap();
+    let other: app::Me = app.run_as(&colleague, CurrentMember {}).await.unwrap();
     assert_eq!(other.email, "agent2@demo.switchboard.test");
 }
 
@@ -249,9 +251,7 @@ async fn a_session_nobody_uses_ends_while_one_in_use_stays() {
             let page = browsing.get(format!("{}/inbox", app.base)).send().await.unwrap();
             assert_eq!(page.status(), 200);
             // Asking the server something is not the person doing something.
-            result::<app::Me>(app.call_with(&idle_client, "auth/me", &[]).await)
-                .await
-                .err()
+            app.run_as(&idle_client, CurrentMember {}).await.err()
         },
     )
     .await;
@@ -262,7 +262,7 @@ async fn a_session_nobody_uses_ends_while_one_in_use_stays() {
     assert_eq!(reason, "Your session has expired. Please sign in again.");
     // The sessions in use go on.
     for client in [&typing_client, &browsing] {
-        let me = result::<app::Me>(app.call_with(client, "auth/me", &[]).await).await;
+        let me = app.run_as(client, CurrentMember {}).await;
         assert!(me.is_ok(), "{me:?}");
     }
     let mut typing_socket = typing_socket.into_inner();

@@ -2,7 +2,9 @@
 //! every server function that names it, its files and the operator socket answer as if it did
 //! not exist, and nothing changes (the functions and their needs: `authz.rs`).
 
+use app::conversation::GetConversation;
 use app::events::{OperatorCommand, OperatorEvent};
+use app::inbox::ListConversations;
 use app::Role;
 
 use crate::authz::{agent2, args, conversation_state, first_message, Needs, MATRIX};
@@ -66,12 +68,12 @@ async fn a_conversation_outside_an_agents_groups_is_not_found_anywhere_and_nothi
         .unwrap()
         .status();
     assert_eq!(file_status, 404);
-    let page: app::inbox::InboxPage = result(
-        app.call_with(&agent, "inbox/conversations", &[("view", "all"), ("q", "invoice")])
-            .await,
-    )
-    .await
-    .unwrap();
+    let search = ListConversations {
+        view: Some("all".into()),
+        q: Some("invoice".into()),
+        ..inbox_filter()
+    };
+    let page = app.run_as(&agent, search).await.unwrap();
     assert!(page.conversations.iter().all(|c| c.id != hidden), "search found it");
 
     // The operator socket: following it, marking it read, accepting it and replying to it are
@@ -113,6 +115,6 @@ async fn a_conversation_outside_an_agents_groups_is_not_found_anywhere_and_nothi
     assert_eq!(conversation_state(&app, hidden).await, before, "nothing changed");
     // The same conversation is there for a supervisor, who sees the whole workspace.
     let supervisor = TestApp::client_signed_in(&app, SUPERVISOR).await;
-    let res = app.call_with(&supervisor, "inbox/conversation", &[("id", &id)]).await;
+    let res = app.send(&supervisor, &GetConversation { id: hidden }).await;
     assert_eq!(res.status(), 200);
 }

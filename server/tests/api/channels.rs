@@ -2,8 +2,10 @@
 //! the sites allowed to frame it reach the chat page's policy, and turning it off or deleting
 //! it does what it says.
 
-use app::audit::AuditView;
-use app::channels::ChannelView;
+use app::audit::{AuditView, ListAudit};
+use app::channels::{ChannelView, DeleteChannel, ListChannels, SaveChannel, SetChannelEnabled};
+use app::chat::{IdentifyVisitor, StartVisitor};
+use app::contacts::GetContact;
 use app::AppError;
 
 use crate::helpers::*;
@@ -16,20 +18,20 @@ async fn save(
     workflow: &str,
     sites: &str,
 ) -> Result<ChannelView, AppError> {
-    result(
-        app.call(
-            "channels/save",
-            &[
-                ("id", id),
-                ("name", name),
-                ("colour", colour),
-                ("workflow_id", workflow),
-                ("allowed_sites", sites),
-            ],
-        )
-        .await,
-    )
+    app.run(SaveChannel {
+        id: id.into(),
+        name: name.into(),
+        colour: colour.into(),
+        workflow_id: workflow.into(),
+        allowed_sites: sites.into(),
+        identity_secret: String::new(),
+        require_verified: None,
+    })
     .await
+}
+
+async fn start_visitor(app: &TestApp, key: &str) -> Result<String, AppError> {
+    app.run_as(&new_client(), StartVisitor { key: key.into() }).await
 }
 
 async fn frame_ancestors(app: &TestApp, key: &str) -> String {
@@ -69,7 +71,7 @@ async fn an_admin_creates_a_web_channel_and_a_visitor_chats_on_it() {
             app.base, shop.key
         )
     );
-    let listed: Vec<ChannelView> = result(app.call("channels/list", &[]).await).await.unwrap();
+    let listed: Vec<ChannelView> = app.run(ListChannels {}).await.unwrap();
     assert_eq!(
         listed.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
         ["Website chat", "Shop website"]
@@ -85,12 +87,7 @@ async fn an_admin_creates_a_web_channel_and_a_visitor_chats_on_it() {
     assert_eq!(frame_ancestors(&app, "no-such-channel").await, "'none'");
 
     // A visitor of the new channel chats; the conversation is on it.
-    let token: String = result(
-        app.call_with(&new_client(), "widget/start", &[("key", &shop.key)])
-            .await,
-    )
-    .await
-    .unwrap();
+    let token: String = start_visitor(&app, &shop.key).await.unwrap();
     say(&app, &token, "Do you ship to Norway?").await;
     assert_eq!(
         app.count(&format!(
@@ -111,7 +108,12 @@ async fn an_admin_creates_a_web_channel_and_a_visitor_chats_on_it() {
     );
     assert!(changed.allowed_sites.is_empty());
     assert_eq!(changed.conversations, 1);
-    let audit: Vec<AuditView> = result(app.call("audit/list", &[("action", "")]).await).await.unwrap();
+    let audit: Vec<AuditView> = app
+        .run(ListAudit {
+            action: Some(String::new()),
+        })
+        .await
+        .unwrap();
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
     assert!(
         actions.contains(&"channel.created") && actions.contains(&"channel.updated"),
@@ -162,26 +164,16 @@ async fn a_channel_turned_off_takes_no_chats_and_only_an_unused_one_is_deleted()
     let token = app.visitor_token().await;
     say(&app, &token, "Hello").await;
 
-    let off: ChannelView = result(
-        app.call(
-            "channels/enabled",
-            &[("id", &demo.id.to_string()), ("enabled", "false")],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let off: ChannelView = app
+        .run(SetChannelEnabled {
+            id: demo.id,
+            enabled: false,
+        })
+        .await
+        .unwrap();
     assert!(!off.enabled);
     // No new visitor, and a returning one is told.
-    let start = result::<String>(
-        app.call_with(
-            &new_client(),
-            "widget/start",
-            &[("key", server::demo::DEMO_WEB_CHANNEL)],
-        )
-        .await,
-    )
-    .await;
+    let start = start_visitor(&app, server::demo::DEMO_WEB_CHANNEL).await;
     assert_eq!(
         start,
         Err(AppError::Conflict("This chat is turned off for now.".into()))
@@ -192,33 +184,26 @@ async fn a_channel_turned_off_takes_no_chats_and_only_an_unused_one_is_deleted()
         (1008, "This chat is turned off for now.".to_string())
     );
     // It has a conversation: it cannot be deleted, only turned off.
-    let refused = result::<()>(app.call("channels/delete", &[("id", &demo.id.to_string())]).await).await;
+    let refused = app.run(DeleteChannel { id: demo.id }).await;
     assert!(
         matches!(&refused, Err(AppError::Conflict(m)) if m.contains("turn it off instead")),
         "{refused:?}"
     );
-    result::<ChannelView>(
-        app.call("channels/enabled", &[("id", &demo.id.to_string()), ("enabled", "true")])
-            .await,
-    )
+    app.run(SetChannelEnabled {
+        id: demo.id,
+        enabled: true,
+    })
     .await
     .unwrap();
     app.visitor_token().await;
 
     // A new channel that only had a visitor who never wrote is deleted, with that visitor.
     let unused = save(&app, "", "Old site", "#0ea5e9", "1", "").await.unwrap();
-    let _: String = result(
-        app.call_with(&new_client(), "widget/start", &[("key", &unused.key)])
-            .await,
-    )
-    .await
-    .unwrap();
+    let _: String = start_visitor(&app, &unused.key).await.unwrap();
     let contacts = app.count("SELECT COUNT(*) FROM contacts").await;
-    result::<()>(app.call("channels/delete", &[("id", &unused.id.to_string())]).await)
-        .await
-        .unwrap();
+    app.run(DeleteChannel { id: unused.id }).await.unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM contacts").await, contacts - 1);
-    let listed: Vec<ChannelView> = result(app.call("channels/list", &[]).await).await.unwrap();
+    let listed: Vec<ChannelView> = app.run(ListChannels {}).await.unwrap();
     assert!(listed.iter().all(|c| c.id != unused.id));
 }
 
@@ -230,24 +215,17 @@ fn sign(secret: &str, id: &str) -> String {
 }
 
 async fn identify(app: &TestApp, token: &str, id: &str, name: &str, hmac: &str) -> Result<String, AppError> {
-    result(
-        app.call_with(
-            &new_client(),
-            "widget/identify",
-            &[
-                ("key", server::demo::DEMO_WEB_CHANNEL),
-                ("token", token),
-                ("customer_id", id),
-                ("name", name),
-                ("email", "ada@example.com"),
-                ("phone", ""),
-                ("hmac", hmac),
-                ("attributes", r#"{"plan": "Pro", "orders": 7}"#),
-            ],
-        )
-        .await,
-    )
-    .await
+    let identify = IdentifyVisitor {
+        key: server::demo::DEMO_WEB_CHANNEL.into(),
+        token: token.into(),
+        customer_id: id.into(),
+        name: name.into(),
+        email: "ada@example.com".into(),
+        phone: String::new(),
+        hmac: hmac.into(),
+        attributes: r#"{"plan": "Pro", "orders": 7}"#.into(),
+    };
+    app.run_as(&new_client(), identify).await
 }
 
 /// The visitor writes and the message is stored.
@@ -288,32 +266,22 @@ async fn a_signed_in_customer_continues_on_another_browser_and_nobody_can_claim_
     let demo = app.demo_channel().await;
     let secret = "0123456789abcdef0123456789abcdef-identity";
     let id = demo.id.to_string();
-    let set = |require: &'static str| {
-        let id = id.clone();
+    let set = |require: bool| {
+        let save = SaveChannel {
+            id: id.clone(),
+            name: "Website chat".into(),
+            colour: "#0ea5e9".into(),
+            workflow_id: "1".into(),
+            allowed_sites: String::new(),
+            identity_secret: secret.into(),
+            require_verified: checkbox(require),
+        };
         let app = &app;
-        async move {
-            result::<ChannelView>(
-                app.call(
-                    "channels/save",
-                    &[
-                        ("id", id.as_str()),
-                        ("name", "Website chat"),
-                        ("colour", "#0ea5e9"),
-                        ("workflow_id", "1"),
-                        ("allowed_sites", ""),
-                        ("identity_secret", secret),
-                        ("require_verified", require),
-                    ],
-                )
-                .await,
-            )
-            .await
-            .unwrap()
-        }
+        async move { app.run(save).await.unwrap() }
     };
-    let saved = set("").await;
+    let saved = set(false).await;
     assert!(saved.has_identity_secret && !saved.require_verified);
-    let listing = app.call("channels/list", &[]).await.text().await.unwrap();
+    let listing = app.send(&app.client, &ListChannels {}).await.text().await.unwrap();
     assert!(!listing.contains(secret), "the secret never goes back to a browser");
 
     // On the laptop: the customer signs in to the site, which signs their id.
@@ -360,7 +328,7 @@ async fn a_signed_in_customer_continues_on_another_browser_and_nobody_can_claim_
     );
 
     // Where verification is required, an unsigned identity is refused in words.
-    assert!(set("on").await.require_verified);
+    assert!(set(true).await.require_verified);
     match identify(&app, &stranger, "cust-42", "Mallory", "").await {
         Err(AppError::Invalid { field, message }) => {
             assert_eq!(field, "Identity");
@@ -391,14 +359,13 @@ async fn a_signed_in_customer_continues_on_another_browser_and_nobody_can_claim_
     assert_eq!(owners.len(), 1, "one customer across the chat and e-mail");
     let mail_conversation = app
         .count("SELECT id FROM conversations WHERE subject = 'Order 4471'")
+        .await;
+    let detail: app::contacts::ContactDetail = app
+        .run(GetContact {
+            conversation_id: mail_conversation,
+        })
         .await
-        .to_string();
-    let detail: app::contacts::ContactDetail = result(
-        app.call("contacts/get", &[("conversation_id", &mail_conversation)])
-            .await,
-    )
-    .await
-    .unwrap();
+        .unwrap();
     let channels: Vec<&str> = detail.conversations.iter().map(|c| c.channel_name.as_str()).collect();
     assert!(
         channels.contains(&"Website chat") && channels.contains(&"Support mail"),

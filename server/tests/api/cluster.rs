@@ -418,8 +418,10 @@ async fn a_leader_that_stops_hands_the_lead_over_at_once(bus: Bus) {
     let (mut leader, follower) = nodes.leader_and_follower().await;
     let host = leader.served.base.trim_start_matches("http://").to_string();
     let mut unfinished = tokio::net::TcpStream::connect(&host).await.unwrap();
+    // A sign-in whose body never finishes arriving.
     let head = format!(
-        "POST /api/auth/sign_in HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail="
+        "POST {} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=",
+        <app::auth::SignIn as leptos::server_fn::ServerFn>::PATH
     );
     unfinished.write_all(head.as_bytes()).await.unwrap();
     let term = nodes.term().await;

@@ -1,8 +1,12 @@
 //! What operators keep about customers and replies: contact details, canned responses and categories.
 
-use app::canned::CannedResponse;
-use app::contacts::ContactDetail;
-use app::conversation::CategoryView;
+use app::canned::{CannedResponse, DeleteCanned, ListCanned, SaveCanned};
+use app::contacts::{
+    ContactData, ContactDetail, ContactLabel, EraseContact, GetContact, MergeContacts, SearchContacts, UpdateContact,
+};
+use app::conversation::{
+    AddCategory, CategoryView, DeleteCategory, ReopenConversation, ResolveConversation, SetConversationCategory,
+};
 use app::inbox::ConversationSummary;
 
 use crate::helpers::*;
@@ -13,57 +17,32 @@ async fn contact_details_are_checked_edited_and_show_earlier_conversations() {
     let app = spawn_app().await;
     let (mut v, _token, id) = monitored_visitor(&app, "First visit").await;
     let ava = TestApp::client_signed_in(&app, AGENT).await;
-    let cid = id.to_string();
-    let bad = app
-        .call_with(
-            &ava,
-            "contacts/update",
-            &[
-                ("conversation_id", &cid),
-                ("name", "Maria"),
-                ("email", "maria@"),
-                ("phone", ""),
-            ],
-        )
-        .await;
+    let update = UpdateContact {
+        conversation_id: id,
+        name: "Maria".into(),
+        email: "maria@".into(),
+        phone: String::new(),
+    };
+    let bad = app.send(&ava, &update).await;
     assert_eq!(bad.status(), 400);
-    let before: ContactDetail = result(app.call_with(&ava, "contacts/get", &[("conversation_id", &cid)]).await)
-        .await
-        .unwrap();
+    let before: ContactDetail = app.run_as(&ava, GetContact { conversation_id: id }).await.unwrap();
     assert!(before.email.is_none(), "nothing changed");
 
-    let labelled: ContactDetail = result(
-        app.call_with(
-            &ava,
-            "contacts/label",
-            &[("conversation_id", &cid), ("label", "VIP"), ("add", "true")],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let label = ContactLabel {
+        conversation_id: id,
+        label: "VIP".into(),
+        add: true,
+    };
+    let labelled: ContactDetail = app.run_as(&ava, label).await.unwrap();
     assert_eq!(labelled.labels, vec!["VIP".to_string()]);
-    let with_data: ContactDetail = result(
-        app.call_with(
-            &ava,
-            "contacts/data",
-            &[("conversation_id", &cid), ("key", "Plan"), ("value", "Gold")],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let data = |value: &str| ContactData {
+        conversation_id: id,
+        key: "Plan".into(),
+        value: value.into(),
+    };
+    let with_data: ContactDetail = app.run_as(&ava, data("Gold")).await.unwrap();
     assert_eq!(with_data.data, vec![("Plan".to_string(), "Gold".to_string())]);
-    let removed: ContactDetail = result(
-        app.call_with(
-            &ava,
-            "contacts/data",
-            &[("conversation_id", &cid), ("key", "Plan"), ("value", "")],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let removed: ContactDetail = app.run_as(&ava, data("")).await.unwrap();
     assert!(removed.data.is_empty());
 
     // The conversation is resolved and the visitor comes back: both are the contact's.
@@ -71,21 +50,11 @@ async fn contact_details_are_checked_edited_and_show_earlier_conversations() {
     let mut op = app.operator(OWNER).await;
     op.send(&reply(id, "Done!", "done", false, vec![])).await;
     acked(&mut op, "done").await.unwrap();
-    assert_eq!(
-        app.call_with(&owner, "inbox/resolve", &[("id", &cid)]).await.status(),
-        200
-    );
-    let reopened: ConversationSummary = result(app.call_with(&owner, "inbox/reopen", &[("id", &cid)]).await)
-        .await
-        .unwrap();
+    assert_eq!(app.send(&owner, &ResolveConversation { id }).await.status(), 200);
+    let reopened: ConversationSummary = app.run_as(&owner, ReopenConversation { id }).await.unwrap();
     assert_eq!(reopened.status, app::lifecycle::Status::Active);
     visitor_says(&mut v, "Back again", "back").await;
-    let detail: ContactDetail = result(
-        app.call_with(&owner, "contacts/get", &[("conversation_id", &cid)])
-            .await,
-    )
-    .await
-    .unwrap();
+    let detail: ContactDetail = app.run_as(&owner, GetContact { conversation_id: id }).await.unwrap();
     assert_eq!(detail.conversations.len(), 1);
     assert_eq!(detail.labels, vec!["VIP".to_string()]);
 }
@@ -97,20 +66,17 @@ async fn canned_responses_are_personal_group_or_workspace_wide_and_checked() {
     let ben = TestApp::client_signed_in(&app, AGENT2).await;
     let admin = TestApp::client_signed_in(&app, ADMIN).await;
     let save = |client: &reqwest::Client, scope: &str, group: &str, shortcut: &str, body: &str| {
-        let form: Vec<(String, String)> = vec![
-            ("id".into(), String::new()),
-            ("scope".into(), scope.into()),
-            ("group_id".into(), group.into()),
-            ("shortcut".into(), shortcut.into()),
-            ("title".into(), format!("Title {shortcut}")),
-            ("body".into(), body.into()),
-        ];
+        let save = SaveCanned {
+            id: String::new(),
+            scope: scope.into(),
+            group_id: group.into(),
+            shortcut: shortcut.into(),
+            title: format!("Title {shortcut}"),
+            body: body.into(),
+        };
         let client = client.clone();
         let app = &app;
-        async move {
-            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            app.call_with(&client, "canned/save", &form).await
-        }
+        async move { app.send(&client, &save).await }
     };
     assert_eq!(
         save(&ava, "personal", "", "mine", "Hi {{contact.first_name}}")
@@ -143,21 +109,17 @@ async fn canned_responses_are_personal_group_or_workspace_wide_and_checked() {
         s.sort();
         s
     };
-    let for_ava: Vec<CannedResponse> = result(app.call_with(&ava, "canned/list", &[]).await).await.unwrap();
+    let for_ava: Vec<CannedResponse> = app.run_as(&ava, ListCanned {}).await.unwrap();
     assert_eq!(shortcuts(for_ava.clone()), vec!["hello", "mine", "team"]);
     assert!(!for_ava.iter().find(|c| c.shortcut == "hello").unwrap().editable);
-    let for_ben: Vec<CannedResponse> = result(app.call_with(&ben, "canned/list", &[]).await).await.unwrap();
+    let for_ben: Vec<CannedResponse> = app.run_as(&ben, ListCanned {}).await.unwrap();
     assert_eq!(shortcuts(for_ben), vec!["hello", "team"], "Ava's own stays hers");
 
-    let mine = for_ava.iter().find(|c| c.shortcut == "mine").unwrap().id.to_string();
-    assert_eq!(
-        app.call_with(&ben, "canned/delete", &[("id", &mine)]).await.status(),
-        404
-    );
-    assert_eq!(
-        app.call_with(&ava, "canned/delete", &[("id", &mine)]).await.status(),
-        200
-    );
+    let mine = DeleteCanned {
+        id: for_ava.iter().find(|c| c.shortcut == "mine").unwrap().id,
+    };
+    assert_eq!(app.send(&ben, &mine).await.status(), 404);
+    assert_eq!(app.send(&ava, &mine).await.status(), 200);
 }
 
 #[tokio::test]
@@ -166,46 +128,16 @@ async fn categories_are_the_workspaces_and_file_conversations() {
     let (_v, _, id) = monitored_visitor(&app, "Billing question").await;
     let admin = TestApp::client_signed_in(&app, ADMIN).await;
     let ava = TestApp::client_signed_in(&app, AGENT).await;
-    assert_eq!(
-        app.call_with(&ava, "categories/add", &[("name", "Billing")])
-            .await
-            .status(),
-        403
-    );
-    let list: Vec<CategoryView> = result(app.call_with(&admin, "categories/add", &[("name", "Billing")]).await)
-        .await
-        .unwrap();
-    assert_eq!(
-        app.call_with(&admin, "categories/add", &[("name", "Billing")])
-            .await
-            .status(),
-        409
-    );
-    let billing = list[0].id.to_string();
-    let filed: ConversationSummary = result(
-        app.call_with(
-            &ava,
-            "inbox/category",
-            &[("id", &id.to_string()), ("category_id", &billing)],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let billing = AddCategory { name: "Billing".into() };
+    assert_eq!(app.send(&ava, &billing).await.status(), 403);
+    let list: Vec<CategoryView> = app.run_as(&admin, billing.clone()).await.unwrap();
+    assert_eq!(app.send(&admin, &billing).await.status(), 409);
+    let billing = list[0].id;
+    let file_under = |category_id: String| SetConversationCategory { id, category_id };
+    let filed: ConversationSummary = app.run_as(&ava, file_under(billing.to_string())).await.unwrap();
     assert_eq!(filed.category.as_deref(), Some("Billing"));
-    assert_eq!(
-        app.call_with(
-            &ava,
-            "inbox/category",
-            &[("id", &id.to_string()), ("category_id", "99999")]
-        )
-        .await
-        .status(),
-        404
-    );
-    let _: Vec<CategoryView> = result(app.call_with(&admin, "categories/delete", &[("id", &billing)]).await)
-        .await
-        .unwrap();
+    assert_eq!(app.send(&ava, &file_under("99999".into())).await.status(), 404);
+    let _: Vec<CategoryView> = app.run_as(&admin, DeleteCategory { id: billing }).await.unwrap();
     assert_eq!(summary(&app, &ava, id).await.category, None);
 }
 
@@ -215,57 +147,43 @@ async fn an_agent_merges_two_contacts_who_are_the_same_customer_but_not_one_they
     let ava = TestApp::client_signed_in(&app, AGENT).await;
     let (_v1, _t1, first) = monitored_visitor(&app, "My parcel did not arrive").await;
     let (_v2, _t2, second) = monitored_visitor(&app, "It is me again, from my phone").await;
-    let (c1, c2) = (first.to_string(), second.to_string());
-    let call = |endpoint: &'static str, form: Vec<(&'static str, String)>| {
-        let ava = ava.clone();
-        let app = &app;
-        async move {
-            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            app.call_with(&ava, endpoint, &form).await
-        }
+    let search = |query: &str| SearchContacts {
+        conversation_id: first,
+        query: query.into(),
+    };
+    let merge = |other: i64| MergeContacts {
+        conversation_id: first,
+        other,
     };
     // The phone's contact has the details the team wrote down.
-    for (endpoint, form) in [
-        (
-            "contacts/update",
-            vec![("name", "Ada Lovelace"), ("email", "ada@example.com"), ("phone", "")],
-        ),
-        ("contacts/label", vec![("label", "vip"), ("add", "true")]),
-        ("contacts/data", vec![("key", "plan"), ("value", "gold")]),
-    ] {
-        let mut form: Vec<(&'static str, String)> = form.into_iter().map(|(k, v)| (k, v.to_string())).collect();
-        form.push(("conversation_id", c2.clone()));
-        assert_eq!(call(endpoint, form).await.status(), 200, "{endpoint}");
-    }
+    let update = UpdateContact {
+        conversation_id: second,
+        name: "Ada Lovelace".into(),
+        email: "ada@example.com".into(),
+        phone: String::new(),
+    };
+    assert_eq!(app.send(&ava, &update).await.status(), 200, "contacts/update");
+    let label = ContactLabel {
+        conversation_id: second,
+        label: "vip".into(),
+        add: true,
+    };
+    assert_eq!(app.send(&ava, &label).await.status(), 200, "contacts/label");
+    let data = ContactData {
+        conversation_id: second,
+        key: "plan".into(),
+        value: "gold".into(),
+    };
+    assert_eq!(app.send(&ava, &data).await.status(), 200, "contacts/data");
 
     // Found by part of the name, not by one letter.
-    let short = call(
-        "contacts/search",
-        vec![("conversation_id", c1.clone()), ("query", "a".into())],
-    )
-    .await;
+    let short = app.send(&ava, &search("a")).await;
     assert_eq!(short.status(), 400);
-    let found: Vec<app::contacts::ContactMatch> = result(
-        call(
-            "contacts/search",
-            vec![("conversation_id", c1.clone()), ("query", "LOVEL".into())],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let found: Vec<app::contacts::ContactMatch> = app.run_as(&ava, search("LOVEL")).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!((found[0].name.as_str(), found[0].conversations), ("Ada Lovelace", 1));
 
-    let merged: ContactDetail = result(
-        call(
-            "contacts/merge",
-            vec![("conversation_id", c1.clone()), ("other", found[0].id.to_string())],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let merged: ContactDetail = app.run_as(&ava, merge(found[0].id)).await.unwrap();
     assert_eq!(merged.email.as_deref(), Some("ada@example.com"));
     assert_eq!(merged.labels, ["vip"]);
     assert_eq!(merged.data, [("plan".to_string(), "gold".to_string())]);
@@ -302,22 +220,10 @@ async fn an_agent_merges_two_contacts_who_are_the_same_customer_but_not_one_they
         .texts(&format!("SELECT name FROM contacts WHERE id = {hidden_contact}"))
         .await
         .remove(0);
-    let found: Vec<app::contacts::ContactMatch> = result(
-        call(
-            "contacts/search",
-            vec![("conversation_id", c1.clone()), ("query", name)],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let found: Vec<app::contacts::ContactMatch> = app.run_as(&ava, search(&name)).await.unwrap();
     assert!(found.is_empty(), "{found:?}");
     let before = app.fingerprint().await;
-    let refused = call(
-        "contacts/merge",
-        vec![("conversation_id", c1.clone()), ("other", hidden_contact.to_string())],
-    )
-    .await;
+    let refused = app.send(&ava, &merge(hidden_contact)).await;
     assert_eq!(refused.status(), 404);
     assert_eq!(app.fingerprint().await, before, "nothing changed");
 }
@@ -377,13 +283,8 @@ async fn an_admin_exports_a_customers_data_and_erases_it_once_their_conversation
 
     // An agent may do neither.
     let ava = TestApp::client_signed_in(&app, AGENT).await;
-    let cid = id.to_string();
-    assert_eq!(
-        app.call_with(&ava, "contacts/erase", &[("conversation_id", &cid)])
-            .await
-            .status(),
-        403
-    );
+    let erase = EraseContact { conversation_id: id };
+    assert_eq!(app.send(&ava, &erase).await.status(), 403);
     let res = ava
         .get(format!("{}/api/contacts/export?conversation_id={id}", app.base))
         .send()
@@ -392,16 +293,13 @@ async fn an_admin_exports_a_customers_data_and_erases_it_once_their_conversation
     assert_eq!(res.status(), 403);
 
     // Not while someone may still be answering them.
-    let open =
-        result::<app::contacts::ErasedContact>(app.call("contacts/erase", &[("conversation_id", &cid)]).await).await;
+    let open = app.run(erase.clone()).await;
     match open {
         Err(app::AppError::Conflict(why)) => assert!(why.contains("not resolved yet"), "{why}"),
         other => panic!("{other:?}"),
     }
     app.resolve(id).await.unwrap();
-    let erased: app::contacts::ErasedContact = result(app.call("contacts/erase", &[("conversation_id", &cid)]).await)
-        .await
-        .unwrap();
+    let erased: app::contacts::ErasedContact = app.run(erase).await.unwrap();
     assert_eq!((erased.conversations, erased.files), (1, 1));
     assert!(erased.messages >= 2);
 

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use app::channels::ChannelView;
-use app::conversation::ConversationDetail;
+use app::channels::{ChannelView, ListChannels, SaveEmailChannel};
+use app::conversation::{ConversationDetail, GetConversation};
 use app::events::OperatorEvent;
 use app::lifecycle::{DeliveryStatus, SenderKind};
 
@@ -22,32 +22,40 @@ pub(crate) struct Mailroom {
     smtp: FakeSmtp,
 }
 
+/// A new e-mail channel on `workflow` that sends through the fake mail server on `smtp_port`
+/// and takes mail posted with `INGEST`; no mailbox to read.
+fn new_email_channel(name: &str, workflow: i64, smtp_port: u16) -> SaveEmailChannel {
+    SaveEmailChannel {
+        id: String::new(),
+        name: name.into(),
+        colour: "#9333ea".into(),
+        workflow_id: workflow.to_string(),
+        address: SUPPORT.into(),
+        display_name: String::new(),
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: smtp_port.to_string(),
+        smtp_security: "none".into(),
+        smtp_user: "mailer".into(),
+        smtp_password: "mail-pass".into(),
+        ingest_secret: INGEST.into(),
+        imap_host: String::new(),
+        imap_port: String::new(),
+        imap_security: String::new(),
+        imap_user: String::new(),
+        imap_password: String::new(),
+        imap_mailbox: String::new(),
+        imap_interval_secs: String::new(),
+    }
+}
+
 pub(crate) async fn email_channel(app: &TestApp) -> Mailroom {
     let smtp = FakeSmtp::start("mailer", "mail-pass", "nobody").await;
     let admin = TestApp::client_signed_in(app, ADMIN).await;
-    let workflow = app.demo_workflow().await.to_string();
-    let port = smtp.port.to_string();
-    let res = call_at(
-        &app.base,
-        &admin,
-        "channels/save_email",
-        &[
-            ("id", ""),
-            ("name", "Support mail"),
-            ("colour", "#9333ea"),
-            ("workflow_id", &workflow),
-            ("address", SUPPORT),
-            ("display_name", "Acme Support"),
-            ("smtp_host", "127.0.0.1"),
-            ("smtp_port", &port),
-            ("smtp_security", "none"),
-            ("smtp_user", "mailer"),
-            ("smtp_password", "mail-pass"),
-            ("ingest_secret", INGEST),
-        ],
-    )
-    .await;
-    let channel: ChannelView = result(res).await.expect("the e-mail channel is created");
+    let save = SaveEmailChannel {
+        display_name: "Acme Support".into(),
+        ..new_email_channel("Support mail", app.demo_workflow().await, smtp.port)
+    };
+    let channel: ChannelView = app.run_as(&admin, save).await.expect("the e-mail channel is created");
     Mailroom { channel, smtp }
 }
 
@@ -101,9 +109,7 @@ fn header(mail: &Mail, name: &str) -> Option<String> {
 }
 
 async fn detail(app: &TestApp, id: i64) -> ConversationDetail {
-    result(app.call("inbox/conversation", &[("id", &id.to_string())]).await)
-        .await
-        .unwrap()
+    app.run(GetConversation { id }).await.unwrap()
 }
 
 async fn conversation_of(app: &TestApp, address: &str) -> Vec<i64> {
@@ -390,35 +396,17 @@ async fn a_bounce_marks_the_reply_it_names_as_not_delivered() {
 async fn mailbox_channel(app: &TestApp, imap: &crate::fake_imap::FakeImap, password: &str) -> Mailroom {
     let smtp = FakeSmtp::start("mailer", "mail-pass", "nobody").await;
     let admin = TestApp::client_signed_in(app, ADMIN).await;
-    let workflow = app.demo_workflow().await.to_string();
-    let (smtp_port, imap_port) = (smtp.port.to_string(), imap.port.to_string());
-    let res = call_at(
-        &app.base,
-        &admin,
-        "channels/save_email",
-        &[
-            ("id", ""),
-            ("name", "Mailbox"),
-            ("colour", "#9333ea"),
-            ("workflow_id", &workflow),
-            ("address", SUPPORT),
-            ("smtp_host", "127.0.0.1"),
-            ("smtp_port", &smtp_port),
-            ("smtp_security", "none"),
-            ("smtp_user", "mailer"),
-            ("smtp_password", "mail-pass"),
-            ("ingest_secret", INGEST),
-            ("imap_host", "127.0.0.1"),
-            ("imap_port", &imap_port),
-            ("imap_security", "none"),
-            ("imap_user", "support"),
-            ("imap_password", password),
-            ("imap_mailbox", "INBOX"),
-            ("imap_interval_secs", "1"),
-        ],
-    )
-    .await;
-    let channel: ChannelView = result(res).await.expect("the e-mail channel is created");
+    let save = SaveEmailChannel {
+        imap_host: "127.0.0.1".into(),
+        imap_port: imap.port.to_string(),
+        imap_security: "none".into(),
+        imap_user: "support".into(),
+        imap_password: password.into(),
+        imap_mailbox: "INBOX".into(),
+        imap_interval_secs: "1".into(),
+        ..new_email_channel("Mailbox", app.demo_workflow().await, smtp.port)
+    };
+    let channel: ChannelView = app.run_as(&admin, save).await.expect("the e-mail channel is created");
     Mailroom { channel, smtp }
 }
 
@@ -503,7 +491,7 @@ async fn a_mailbox_that_refuses_the_sign_in_is_shown_on_the_channel() {
     let imap = crate::fake_imap::FakeImap::start("support", "imap-pass", &[]).await;
     let room = mailbox_channel(&app, &imap, "wrong-pass").await;
     let status = eventually("the failed look shown", WAIT, || async {
-        let channels: Vec<ChannelView> = result(app.call("channels/list", &[]).await).await.unwrap();
+        let channels: Vec<ChannelView> = app.run(ListChannels {}).await.unwrap();
         channels
             .into_iter()
             .find(|c| c.id == room.channel.id)
@@ -512,7 +500,7 @@ async fn a_mailbox_that_refuses_the_sign_in_is_shown_on_the_channel() {
     })
     .await;
     assert!(status.contains("sign-in refused"), "{status}");
-    let listed = app.call("channels/list", &[]).await.text().await.unwrap();
+    let listed = app.send(&app.client, &ListChannels {}).await.text().await.unwrap();
     assert!(
         !listed.contains("wrong-pass"),
         "the IMAP password went back to a browser"

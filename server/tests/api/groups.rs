@@ -1,63 +1,65 @@
 //! Operator groups: create, edit, delete, members and workflows, with clear refusals.
 
-use app::people::GroupSummary;
+use app::people::{CreateGroup, DeleteGroup, GroupMember, GroupSummary, GroupWorkflow, ListGroups, UpdateGroup};
 use app::{AppError, Role};
 
 use crate::helpers::*;
 
 async fn groups(app: &TestApp) -> Vec<GroupSummary> {
-    result(app.call("people/groups", &[]).await).await.unwrap()
+    app.run(ListGroups {}).await.unwrap()
+}
+
+fn create_group(name: &str, description: &str) -> CreateGroup {
+    CreateGroup {
+        name: name.into(),
+        description: description.into(),
+    }
 }
 
 #[tokio::test]
 async fn an_admin_creates_edits_staffs_and_deletes_a_group() {
     let app = TestApp::signed_in_as(ADMIN).await;
-    let created: GroupSummary = result(
-        app.call(
-            "groups/create",
-            &[("name", " Billing "), ("description", "Invoices and refunds")],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let created: GroupSummary = app
+        .run(create_group(" Billing ", "Invoices and refunds"))
+        .await
+        .unwrap();
     assert_eq!(
         (created.name.as_str(), created.description.as_deref()),
         ("Billing", Some("Invoices and refunds"))
     );
-    let id = created.id.to_string();
-    let ava = app.store.member_by_email(AGENT).await.unwrap().unwrap().id.to_string();
-    let staffed: GroupSummary = result(
-        app.call("groups/member", &[("id", &id), ("member_id", &ava), ("add", "true")])
-            .await,
-    )
-    .await
-    .unwrap();
+    let id = created.id;
+    let ava = app.store.member_by_email(AGENT).await.unwrap().unwrap().id;
+    let staffed: GroupSummary = app
+        .run(GroupMember {
+            id,
+            member_id: ava,
+            add: true,
+        })
+        .await
+        .unwrap();
     assert_eq!(staffed.members, vec!["Ava Agent".to_string()]);
-    let with_workflow: GroupSummary = result(
-        app.call(
-            "groups/workflow",
-            &[("id", &id), ("workflow_id", "1"), ("assigned", "true")],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let with_workflow: GroupSummary = app
+        .run(GroupWorkflow {
+            id,
+            workflow_id: 1,
+            assigned: true,
+        })
+        .await
+        .unwrap();
     assert_eq!(with_workflow.workflows, vec!["Support Assistant".to_string()]);
-    let renamed: GroupSummary = result(
-        app.call(
-            "groups/update",
-            &[("id", &id), ("name", "Billing & Refunds"), ("description", "")],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let renamed: GroupSummary = app
+        .run(UpdateGroup {
+            id,
+            name: "Billing & Refunds".into(),
+            description: String::new(),
+        })
+        .await
+        .unwrap();
     assert_eq!(
         (renamed.name.as_str(), renamed.description),
         ("Billing & Refunds", None)
     );
-    let res = app.call("groups/delete", &[("id", &id)]).await;
+    let res = app.send(&app.client, &DeleteGroup { id }).await;
     assert_eq!(res.status(), 200);
     assert!(groups(&app).await.iter().all(|g| g.id != created.id));
     assert_eq!(app.store.audit_count(1, "group.created").await.unwrap(), 1);
@@ -70,19 +72,17 @@ async fn bad_group_changes_are_refused_in_words_and_change_nothing() {
     let before = groups(&app).await;
     for (form, message) in [
         (
-            vec![("name", "Frontline"), ("description", "")],
+            create_group("Frontline", ""),
             "An operator group with that name already exists.",
         ),
-        (vec![("name", "  "), ("description", "")], "Name: must not be empty"),
+        (create_group("  ", ""), "Name: must not be empty"),
     ] {
-        let res = app.call("groups/create", &form).await;
+        let res = app.send(&app.client, &form).await;
         assert!(res.status().is_client_error());
         assert_eq!(result::<GroupSummary>(res).await.unwrap_err().to_string(), message);
     }
     let long = "x".repeat(81);
-    let res = app
-        .call("groups/create", &[("name", long.as_str()), ("description", "")])
-        .await;
+    let res = app.send(&app.client, &create_group(&long, "")).await;
     assert_eq!(
         result::<GroupSummary>(res).await.unwrap_err().to_string(),
         "Name: must be at most 80 characters"
@@ -103,13 +103,13 @@ async fn bad_group_changes_are_refused_in_words_and_change_nothing() {
         )
         .await
         .unwrap();
-    let frontline = before.iter().find(|g| g.name == "Frontline").unwrap().id.to_string();
-    let res = app
-        .call(
-            "groups/member",
-            &[("id", &frontline), ("member_id", &am.to_string()), ("add", "true")],
-        )
-        .await;
+    let frontline = before.iter().find(|g| g.name == "Frontline").unwrap().id;
+    let join = GroupMember {
+        id: frontline,
+        member_id: am,
+        add: true,
+    };
+    let res = app.send(&app.client, &join).await;
     assert_eq!(res.status(), 409);
     assert_eq!(
         result::<GroupSummary>(res).await.unwrap_err(),
@@ -132,10 +132,13 @@ async fn leaving_a_group_ends_going_live_on_its_workflows() {
             .then_some(())
     })
     .await;
-    let ava = app.store.member_by_email(AGENT).await.unwrap().unwrap().id.to_string();
-    let res = app
-        .call("groups/member", &[("id", "1"), ("member_id", &ava), ("add", "false")])
-        .await;
+    let ava = app.store.member_by_email(AGENT).await.unwrap().unwrap().id;
+    let leave = GroupMember {
+        id: 1,
+        member_id: ava,
+        add: false,
+    };
+    let res = app.send(&app.client, &leave).await;
     assert_eq!(res.status(), 200);
     // What Ava may see changed: her socket closes, and the one her console opens again finds
     // her presence without the workflow.

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use app::chat::{GetWidgetChannel, StartVisitor};
+use app::conversation::TakeOver;
 use app::events::{
     MessageView, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent, MAX_MESSAGE_CHARS,
 };
@@ -80,10 +82,7 @@ async fn asking_for_a_human_three_times_hands_off_and_the_assistant_goes_quiet()
     let mut v = app.visitor().await;
     let conversation = escalate(&mut v).await;
 
-    let inbox = result::<app::inbox::InboxPage>(app.call_with(&operator, "inbox/conversations", &[]).await)
-        .await
-        .unwrap()
-        .conversations;
+    let inbox = app.run_as(&operator, inbox_filter()).await.unwrap().conversations;
     let c = inbox
         .iter()
         .find(|c| c.id == conversation)
@@ -419,13 +418,19 @@ async fn empty_and_oversized_messages_are_refused_and_nothing_is_stored() {
 #[tokio::test]
 async fn an_unknown_channel_is_named_in_a_clear_error() {
     let app = spawn_app().await;
-    let res = app.call("widget/start", &[("key", "no-such-channel")]).await;
+    let start = StartVisitor {
+        key: "no-such-channel".into(),
+    };
+    let res = app.send(&app.client, &start).await;
     assert_eq!(res.status(), 404);
     assert_eq!(
         result::<String>(res).await.unwrap_err().to_string(),
         "The chat channel \u{201c}no-such-channel\u{201d} was not found."
     );
-    let res = app.call("widget/channel", &[("key", "no-such-channel")]).await;
+    let channel = GetWidgetChannel {
+        key: "no-such-channel".into(),
+    };
+    let res = app.send(&app.client, &channel).await;
     assert_eq!(res.status(), 404);
 }
 
@@ -487,10 +492,9 @@ async fn an_operator_socket_needs_a_session_and_a_visible_conversation() {
         .await;
     assert_eq!(err, "That conversation was not found.");
     let res = app
-        .call_with(
+        .send(
             &TestApp::client_for(&app, "boss@other.example", "a-long-password").await,
-            "inbox/take_over",
-            &[("id", &conversation.to_string())],
+            &TakeOver { id: conversation },
         )
         .await;
     assert_eq!(res.status(), 404);

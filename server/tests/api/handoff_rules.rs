@@ -4,18 +4,17 @@
 
 use app::events::{OperatorCommand, OperatorEvent, SenderKind, VisitorEvent};
 use app::lifecycle::Status;
-use app::workflows::WorkflowSettings;
+use app::workflows::{UpdateWorkflow, WorkflowSettings};
 use app::AppError;
 
 use crate::handoff::send;
 use crate::helpers::*;
 use crate::sockets::*;
-use crate::workflows::form;
 
 const AGENT2: &str = "agent2@demo.switchboard.test";
 
-async fn save(app: &TestApp, overrides: &[(&'static str, &'static str)]) -> Result<WorkflowSettings, AppError> {
-    result(app.call("workflows/update", &form(overrides)).await).await
+async fn save(app: &TestApp, form: UpdateWorkflow) -> Result<WorkflowSettings, AppError> {
+    app.run(form).await
 }
 
 /// A group "Retention" on the demo workflow, with only the second agent in it.
@@ -65,9 +64,12 @@ async fn offers_until(op: &mut OperatorSocket, what: &str, mut until: impl FnMut
 #[tokio::test]
 async fn a_silent_handoff_tells_the_customer_nothing_and_the_team_everything() {
     let app = TestApp::signed_in_as(ADMIN).await;
-    save(&app, &[("silent_handoff", "on"), ("escalation_threshold", "1")])
-        .await
-        .expect("the workflow is saved");
+    let silent = UpdateWorkflow {
+        silent_handoff: checkbox(true),
+        escalation_threshold: "1".into(),
+        ..workflow_form()
+    };
+    save(&app, silent).await.expect("the workflow is saved");
     let mut v = app.visitor().await;
     v.send(&send("Can I talk to a human?", "s1")).await;
     let id = conversation_of(&mut v).await;
@@ -113,7 +115,11 @@ async fn a_silent_handoff_tells_the_customer_nothing_and_the_team_everything() {
 async fn a_trigger_phrase_hands_over_at_once_and_only_its_group_is_offered_it() {
     let app = TestApp::signed_in_as(ADMIN).await;
     // A group that does not exist is refused in words.
-    match save(&app, &[("handoff_triggers", "cancel, cancelling -> Retention")]).await {
+    let triggers = UpdateWorkflow {
+        handoff_triggers: "cancel, cancelling -> Retention".into(),
+        ..workflow_form()
+    };
+    match save(&app, triggers.clone()).await {
         Err(AppError::Invalid { field, message }) => {
             assert_eq!(field, "Handoff triggers");
             assert!(message.contains("Retention"), "{message}");
@@ -123,10 +129,10 @@ async fn a_trigger_phrase_hands_over_at_once_and_only_its_group_is_offered_it() 
     retention(&app).await;
     let saved = save(
         &app,
-        &[
-            ("handoff_triggers", "cancel, cancelling -> Retention"),
-            ("escalation_threshold", "3"),
-        ],
+        UpdateWorkflow {
+            escalation_threshold: "3".into(),
+            ..triggers
+        },
     )
     .await
     .unwrap();

@@ -1,9 +1,17 @@
 //! `spawn_app` and the `TestApp` that drives the running server the way a browser would.
 
+use app::auth::{CurrentMember, SignIn};
+use app::chat::StartVisitor;
+use app::conversation::{ResolveConversation, RestoreToAi, TakeOver};
 use app::events::VisitorCommand;
-use app::inbox::ConversationSummary;
-use app::people::MemberSummary;
-use app::settings::{SettingsView, WorkspaceSettings};
+use app::inbox::{ConversationSummary, ListConversations};
+use app::instance::SetPlan;
+use app::people::{ListMembers, MemberSummary};
+use app::settings::{GetWorkspaceSettings, SettingsView, UpdateWorkspaceSettings, WorkspaceSettings};
+use app::workflows::UpdateWorkflow;
+use leptos::server_fn::ServerFn;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::sockets::{connect, OperatorSocket, VisitorSocket};
 use app::{AppError, Me};
@@ -180,12 +188,7 @@ where
 /// A new client signed in as `email` on the server at `base`.
 pub async fn signed_in_client(base: &str, email: &str, password: &str) -> reqwest::Client {
     let client = new_client();
-    let res = client
-        .post(format!("{base}/api/auth/sign_in"))
-        .form(&[("email", email), ("password", password)])
-        .send()
-        .await
-        .expect("the server answers");
+    let res = send_at(base, &client, &sign_in_as(email, password)).await;
     assert_eq!(res.status(), 200, "signing in as {email}");
     client
 }
@@ -200,15 +203,87 @@ pub fn new_client() -> reqwest::Client {
         .expect("an HTTP client")
 }
 
-/// Calls the server function `endpoint` of the server at `base` with form fields, as the
-/// pages do.
-pub async fn call_at(base: &str, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+/// Calls a server function of the server at `base` with its own arguments, form-encoded
+/// (serde_qs, Leptos' `PostUrl`) to its own path, exactly as the pages send them: a renamed
+/// function or field does not compile.
+pub async fn send_at<F>(base: &str, client: &reqwest::Client, call: &F) -> reqwest::Response
+where
+    F: ServerFn + Serialize,
+{
+    let form = serde_qs::to_string(call).expect("the arguments encode");
     client
-        .post(format!("{base}/api/{endpoint}"))
-        .form(form)
+        .post(format!("{base}{}", F::PATH))
+        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(form)
         .send()
         .await
         .expect("the server answers")
+}
+
+/// Calls a server function of the server at `base` and decodes its answer.
+pub async fn run_at<F>(base: &str, client: &reqwest::Client, call: F) -> Result<F::Output, AppError>
+where
+    F: ServerFn + Serialize,
+    F::Output: DeserializeOwned,
+{
+    result(send_at(base, client, &call).await).await
+}
+
+/// A ticked checkbox is sent as `on`, an unticked one not at all.
+pub fn checkbox(ticked: bool) -> Option<String> {
+    ticked.then(|| "on".to_string())
+}
+
+/// Signing in as `email`, with no page to go back to.
+pub fn sign_in_as(email: &str, password: &str) -> SignIn {
+    SignIn {
+        email: email.into(),
+        password: password.into(),
+        next: None,
+    }
+}
+
+/// The demo workflow's editor form, filled in as the tests save it (the assistant built in,
+/// pooled routing); change what a test needs with `..workflow_form()`.
+pub fn workflow_form() -> UpdateWorkflow {
+    UpdateWorkflow {
+        id: 1,
+        name: "Support Assistant".into(),
+        live_routing: checkbox(true),
+        handoff_mode: "auto_escalation".into(),
+        escalation_threshold: "2".into(),
+        escalate_on_frustration: checkbox(true),
+        route_on_arrival: None,
+        handoff_message: "Connecting you with our team now.".into(),
+        silent_handoff: None,
+        handoff_triggers: String::new(),
+        reassign_after_mins: String::new(),
+        alert_after_mins: String::new(),
+        greeting: "Hello from Acme!".into(),
+        fallback_answer: "I do not know that yet.".into(),
+        routing_mode: "pooled".into(),
+        accept_timeout_secs: "45".into(),
+        requires_qualification: None,
+        practice_script: "Hello, my parcel is late.\nIt was due on Monday.".into(),
+        ai_provider: "builtin".into(),
+        openai_base_url: String::new(),
+        openai_model: String::new(),
+        openai_api_key: String::new(),
+        remove_api_key: None,
+        ai_timeout_secs: "15".into(),
+    }
+}
+
+/// The inbox with no filter; set the ones a test needs with `..inbox_filter()`.
+pub fn inbox_filter() -> ListConversations {
+    ListConversations {
+        view: None,
+        status: None,
+        channel: None,
+        workflow: None,
+        q: None,
+        before: None,
+    }
 }
 
 impl TestApp {
@@ -222,23 +297,51 @@ impl TestApp {
             .workflow_id
     }
 
-    /// Calls a server function with form fields, as the pages do.
-    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.call_with(&self.client, endpoint, form).await
+    /// Calls a server function as this app's signed-in client and decodes its answer.
+    pub async fn run<F>(&self, call: F) -> Result<F::Output, AppError>
+    where
+        F: ServerFn + Serialize,
+        F::Output: DeserializeOwned,
+    {
+        self.run_as(&self.client, call).await
     }
 
+    /// Calls a server function as `client` and decodes its answer.
+    pub async fn run_as<F>(&self, client: &reqwest::Client, call: F) -> Result<F::Output, AppError>
+    where
+        F: ServerFn + Serialize,
+        F::Output: DeserializeOwned,
+    {
+        run_at(&self.base, client, call).await
+    }
+
+    /// Calls a server function as `client`, for a test that looks at the HTTP answer itself
+    /// (its status, its headers).
+    pub async fn send<F>(&self, client: &reqwest::Client, call: &F) -> reqwest::Response
+    where
+        F: ServerFn + Serialize,
+    {
+        send_at(&self.base, client, call).await
+    }
+
+    /// Calls a server function by its path with raw form fields, for what the typed arguments
+    /// cannot say: the authorization matrices, which go through every endpoint by its path.
     pub async fn call_with(
         &self,
         client: &reqwest::Client,
         endpoint: &str,
         form: &[(&str, &str)],
     ) -> reqwest::Response {
-        call_at(&self.base, client, endpoint, form).await
+        client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .form(form)
+            .send()
+            .await
+            .expect("the server answers")
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
-        self.call("auth/sign_in", &[("email", email), ("password", password)])
-            .await
+        self.send(&self.client, &sign_in_as(email, password)).await
     }
 
     pub async fn signed_in_as(email: &str) -> TestApp {
@@ -249,29 +352,29 @@ impl TestApp {
     }
 
     pub async fn me(&self) -> Result<Me, AppError> {
-        result(self.call("auth/me", &[]).await).await
+        self.run(CurrentMember {}).await
     }
 
     /// The first page of the inbox.
     pub async fn conversations(&self) -> Result<Vec<ConversationSummary>, AppError> {
-        self.inbox(&[]).await.map(|p| p.conversations)
+        self.inbox(inbox_filter()).await.map(|p| p.conversations)
     }
 
-    /// An inbox page with these filters (view, status, channel, workflow, q, before).
-    pub async fn inbox(&self, filters: &[(&str, &str)]) -> Result<app::inbox::InboxPage, AppError> {
-        result(self.call("inbox/conversations", filters).await).await
+    /// An inbox page with these filters (`..inbox_filter()` for the rest).
+    pub async fn inbox(&self, filters: ListConversations) -> Result<app::inbox::InboxPage, AppError> {
+        self.run(filters).await
     }
 
     pub async fn members(&self) -> Result<Vec<MemberSummary>, AppError> {
-        result(self.call("people/members", &[]).await).await
+        self.run(ListMembers {}).await
     }
 
     pub async fn settings(&self) -> Result<SettingsView, AppError> {
-        result(self.call("settings/get", &[]).await).await
+        self.run(GetWorkspaceSettings {}).await
     }
 
-    pub async fn update_settings(&self, form: &[(&str, &str)]) -> (u16, Result<WorkspaceSettings, AppError>) {
-        let res = self.call("settings/update", form).await;
+    pub async fn update_settings(&self, form: UpdateWorkspaceSettings) -> (u16, Result<WorkspaceSettings, AppError>) {
+        let res = self.send(&self.client, &form).await;
         let status = res.status().as_u16();
         (status, result(res).await)
     }
@@ -281,22 +384,15 @@ impl TestApp {
     /// flags.
     pub async fn set_plan(&self, seats: i64, operators: bool, presence: bool, managers: bool) {
         let owner = TestApp::client_signed_in(self, OWNER).await;
-        let seats = seats.to_string();
-        let mut form = vec![
-            ("workspace_id", "1"),
-            ("name", "Team"),
-            ("human_agents", seats.as_str()),
-        ];
-        for (on, field) in [
-            (operators, "operator_enabled"),
-            (presence, "presence_enabled"),
-            (managers, "managers_handle_chats"),
-        ] {
-            if on {
-                form.push((field, "on"));
-            }
-        }
-        let res = self.call_with(&owner, "instance/plan", &form).await;
+        let plan = SetPlan {
+            workspace_id: "1".into(),
+            name: "Team".into(),
+            human_agents: seats.to_string(),
+            operator_enabled: checkbox(operators),
+            presence_enabled: checkbox(presence),
+            managers_handle_chats: checkbox(managers),
+        };
+        let res = self.send(&owner, &plan).await;
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     }
 }
@@ -448,9 +544,11 @@ impl TestApp {
             .create_channel(1, billing, "web", "Billing chat", "#7c3aed", "billing-web")
             .await
             .unwrap();
-        result(
-            self.call_with(&new_client(), "widget/start", &[("key", "billing-web")])
-                .await,
+        self.run_as(
+            &new_client(),
+            StartVisitor {
+                key: "billing-web".into(),
+            },
         )
         .await
         .unwrap()
@@ -458,14 +556,10 @@ impl TestApp {
 
     /// A new visitor's token on the demo web channel, as the widget gets it.
     pub async fn visitor_token(&self) -> String {
-        let res = self
-            .call_with(
-                &new_client(),
-                "widget/start",
-                &[("key", server::demo::DEMO_WEB_CHANNEL)],
-            )
-            .await;
-        result::<String>(res).await.expect("a visitor token")
+        let start = StartVisitor {
+            key: server::demo::DEMO_WEB_CHANNEL.into(),
+        };
+        self.run_as(&new_client(), start).await.expect("a visitor token")
     }
 
     /// A new visitor, connected and resumed from the start.
@@ -518,13 +612,7 @@ impl TestApp {
 
     /// The session cookie of a fresh sign-in.
     pub async fn session_cookie(&self, email: &str, password: &str) -> String {
-        let res = self
-            .call_with(
-                &new_client(),
-                "auth/sign_in",
-                &[("email", email), ("password", password)],
-            )
-            .await;
+        let res = self.send(&new_client(), &sign_in_as(email, password)).await;
         assert_eq!(res.status(), 200, "signing in as {email}");
         let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
         cookie.split(';').next().unwrap().to_string()
@@ -542,14 +630,14 @@ impl TestApp {
     }
 
     pub async fn take_over(&self, id: i64) -> Result<ConversationSummary, AppError> {
-        result(self.call("inbox/take_over", &[("id", &id.to_string())]).await).await
+        self.run(TakeOver { id }).await
     }
 
     pub async fn restore_to_ai(&self, id: i64) -> Result<ConversationSummary, AppError> {
-        result(self.call("inbox/restore_to_ai", &[("id", &id.to_string())]).await).await
+        self.run(RestoreToAi { id }).await
     }
 
     pub async fn resolve(&self, id: i64) -> Result<ConversationSummary, AppError> {
-        result(self.call("inbox/resolve", &[("id", &id.to_string())]).await).await
+        self.run(ResolveConversation { id }).await
     }
 }

@@ -1,15 +1,30 @@
 //! History: operator sessions with their outcomes, the team's for supervisors, one's own for
 //! everyone else.
 
-use app::history::HistoryPage;
+use app::history::{HistoryPage, ListSessions};
 
 use crate::helpers::*;
 
-async fn history(app: &TestApp, email: &str, filters: &[(&str, &str)]) -> HistoryPage {
+async fn history(app: &TestApp, email: &str, filters: ListSessions) -> HistoryPage {
     let client = TestApp::client_signed_in(app, email).await;
-    result(call_at(&app.base, &client, "history/sessions", filters).await)
-        .await
-        .unwrap()
+    app.run_as(&client, filters).await.unwrap()
+}
+
+/// Every session the caller may see; set the filters a test needs with `..all()`.
+fn all() -> ListSessions {
+    ListSessions {
+        operator: String::new(),
+        workflow: String::new(),
+        outcome: String::new(),
+        before: String::new(),
+    }
+}
+
+fn outcome(outcome: &str) -> ListSessions {
+    ListSessions {
+        outcome: outcome.into(),
+        ..all()
+    }
 }
 
 #[tokio::test]
@@ -28,7 +43,7 @@ async fn a_takeover_and_its_outcome_are_listed_for_the_team_and_for_the_operator
     assert_eq!(resolved.resolved_by.as_deref(), Some("Ava Agent"));
     assert!(resolved.resolved_at.is_some());
 
-    let team = history(&app, SUPERVISOR, &[]).await;
+    let team = history(&app, SUPERVISOR, all()).await;
     let outcomes: Vec<(i64, Option<String>, String)> = team
         .sessions
         .iter()
@@ -45,27 +60,26 @@ async fn a_takeover_and_its_outcome_are_listed_for_the_team_and_for_the_operator
         .sessions
         .iter()
         .all(|s| s.ended_at.is_some_and(|end| end >= s.accepted_at)));
-    let completed = history(&app, SUPERVISOR, &[("outcome", "completed")]).await;
+    let completed = history(&app, SUPERVISOR, outcome("completed")).await;
     assert_eq!(completed.sessions.len(), 1);
     assert_eq!(completed.sessions[0].conversation_id, second);
-    let workflow = app.demo_workflow().await.to_string();
-    assert_eq!(
-        history(&app, SUPERVISOR, &[("workflow", &workflow)])
-            .await
-            .sessions
-            .len(),
-        2
-    );
+    let workflow = ListSessions {
+        workflow: app.demo_workflow().await.to_string(),
+        ..all()
+    };
+    assert_eq!(history(&app, SUPERVISOR, workflow).await.sessions.len(), 2);
 
     // The agent sees their own; the other agent, asking for the first's, sees only their own.
-    assert_eq!(history(&app, AGENT, &[]).await.sessions.len(), 2);
-    let ava = team.sessions[0].member_id.to_string();
-    assert!(history(&app, "agent2@demo.switchboard.test", &[("operator", &ava)])
+    assert_eq!(history(&app, AGENT, all()).await.sessions.len(), 2);
+    let ava = ListSessions {
+        operator: team.sessions[0].member_id.to_string(),
+        ..all()
+    };
+    assert!(history(&app, "agent2@demo.switchboard.test", ava)
         .await
         .sessions
         .is_empty());
     let bad = TestApp::client_signed_in(&app, SUPERVISOR).await;
-    let refused =
-        result::<HistoryPage>(call_at(&app.base, &bad, "history/sessions", &[("outcome", "lost")]).await).await;
+    let refused = app.run_as(&bad, outcome("lost")).await;
     assert!(matches!(refused, Err(app::AppError::Invalid { field, .. }) if field == "Outcome"));
 }

@@ -4,10 +4,13 @@
 
 use std::time::Duration;
 
-use app::contacts::ContactDetail;
-use app::conversation::ConversationDetail;
+use app::contacts::{ContactDetail, UpdateContact};
+use app::conversation::{
+    ConversationDetail, GetConversation, GetConversationSummary, GetHistory, ReopenConversation, ResolveConversation,
+    TakeOver,
+};
 use app::events::{MessageView, OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
-use app::inbox::ConversationSummary;
+use app::inbox::{ConversationSummary, ListConversations};
 use app::lifecycle::Status;
 use app::AppError;
 
@@ -61,9 +64,7 @@ pub(crate) async fn visitor_says(v: &mut VisitorSocket, body: &str, key: &str) {
 }
 
 pub(crate) async fn summary(app: &TestApp, client: &reqwest::Client, id: i64) -> ConversationSummary {
-    result(app.call_with(client, "inbox/summary", &[("id", &id.to_string())]).await)
-        .await
-        .unwrap()
+    app.run_as(client, GetConversationSummary { id }).await.unwrap()
 }
 
 pub(crate) async fn acked(op: &mut OperatorSocket, key: &str) -> Result<i64, String> {
@@ -95,12 +96,7 @@ async fn unread_counts_are_per_operator_and_clear_when_read() {
     assert_eq!(summary(&app, &ben, id).await.unread, 2);
 
     // Ava opens it: read for her, not for Ben.
-    let detail: ConversationDetail = result(
-        app.call_with(&ava, "inbox/conversation", &[("id", &id.to_string())])
-            .await,
-    )
-    .await
-    .unwrap();
+    let detail: ConversationDetail = app.run_as(&ava, GetConversation { id }).await.unwrap();
     assert_eq!(detail.summary.unread, 0);
     assert_eq!(summary(&app, &ben, id).await.unread, 2);
 
@@ -138,9 +134,11 @@ async fn unread_counts_are_per_operator_and_clear_when_read() {
         "replying reads the conversation"
     );
     visitor_says(&mut v, "My order is late", "fourth").await;
-    let page: app::inbox::InboxPage = result(app.call_with(&ben, "inbox/conversations", &[("view", "mine")]).await)
-        .await
-        .unwrap();
+    let mine = ListConversations {
+        view: Some("mine".into()),
+        ..inbox_filter()
+    };
+    let page: app::inbox::InboxPage = app.run_as(&ben, mine).await.unwrap();
     assert_eq!(page.mine_unread, 1);
     assert_eq!(page.conversations[0].unread, 1);
 }
@@ -212,19 +210,25 @@ async fn the_inbox_filters_searches_and_pages() {
     visitor_says(&mut special, "My parcel from Reykjavik never came", "r").await;
     let special_id = app.store.newest_conversation().await.unwrap().unwrap();
     let ava = TestApp::client_signed_in(&app, AGENT).await;
-    let page = |filters: Vec<(&'static str, String)>| {
+    let page = |filters: ListConversations| {
         let client = ava.clone();
         let app = &app;
-        async move {
-            let form: Vec<(&str, &str)> = filters.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            result::<app::inbox::InboxPage>(app.call_with(&client, "inbox/conversations", &form).await).await
-        }
+        async move { app.run_as(&client, filters).await }
     };
-    let first = page(vec![]).await.unwrap();
+    let search = |q: &str| ListConversations {
+        q: Some(q.into()),
+        ..inbox_filter()
+    };
+    let first = page(inbox_filter()).await.unwrap();
     assert_eq!(first.conversations.len(), 50);
     assert_eq!(first.conversations[0].id, special_id, "newest activity first");
     assert_eq!(first.counts.all(), 56);
-    let second = page(vec![("before", first.next.clone().unwrap())]).await.unwrap();
+    let second = page(ListConversations {
+        before: first.next.clone(),
+        ..inbox_filter()
+    })
+    .await
+    .unwrap();
     assert_eq!(second.conversations.len(), 6);
     assert!(second.next.is_none());
     let mut all: Vec<i64> = first
@@ -237,30 +241,26 @@ async fn the_inbox_filters_searches_and_pages() {
     all.dedup();
     assert_eq!(all.len(), 56, "no conversation twice, none missed");
 
-    let found = page(vec![("q", "reykjavik".into())]).await.unwrap();
+    let found = page(search("reykjavik")).await.unwrap();
     assert_eq!(
         found.conversations.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![special_id]
     );
     let by_name = app.store.conversation(special_id).await.unwrap().unwrap().contact_id;
     let name = app.store.contact_name(by_name).await.unwrap().unwrap();
-    assert!(page(vec![("q", name)])
+    assert!(page(search(&name))
         .await
         .unwrap()
         .conversations
         .iter()
         .any(|c| c.id == special_id));
-    assert!(page(vec![("q", "100%_off".into())])
-        .await
-        .unwrap()
-        .conversations
-        .is_empty());
+    assert!(page(search("100%_off")).await.unwrap().conversations.is_empty());
     // Control characters are in no message: alone they find nothing, beside words they are
     // left out (a NUL used to answer 500).
-    let nul = page(vec![("q", "\0".into())]).await.unwrap();
+    let nul = page(search("\0")).await.unwrap();
     assert!(nul.conversations.is_empty() && nul.counts.all() == 0);
     assert_eq!(
-        page(vec![("q", "reyk\0javik\u{7}".into())])
+        page(search("reyk\0javik\u{7}"))
             .await
             .unwrap()
             .conversations
@@ -273,27 +273,49 @@ async fn the_inbox_filters_searches_and_pages() {
     let mut op = app.operator(AGENT).await;
     op.send(&reply(ids[3], "On it", "claim", false, vec![])).await;
     acked(&mut op, "claim").await.unwrap();
-    let mine = page(vec![("view", "mine".into())]).await.unwrap();
+    let mine = page(ListConversations {
+        view: Some("mine".into()),
+        ..inbox_filter()
+    })
+    .await
+    .unwrap();
     assert_eq!(
         mine.conversations.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![ids[3]]
     );
-    let unassigned = page(vec![("view", "unassigned".into())]).await.unwrap();
+    let view = |view: &str| ListConversations {
+        view: Some(view.into()),
+        ..inbox_filter()
+    };
+    let status = |status: &str| ListConversations {
+        status: Some(status.into()),
+        ..inbox_filter()
+    };
+    let channel = |channel: &str| ListConversations {
+        channel: Some(channel.into()),
+        ..inbox_filter()
+    };
+    let unassigned = page(view("unassigned")).await.unwrap();
     assert_eq!(unassigned.counts.all(), 55);
-    assert_eq!(page(vec![("status", "active".into())]).await.unwrap().counts.active, 1);
-    assert_eq!(page(vec![("channel", "web".into())]).await.unwrap().counts.all(), 56);
-    assert_eq!(page(vec![("channel", "sms".into())]).await.unwrap().counts.all(), 0);
-    assert_eq!(page(vec![("workflow", "1".into())]).await.unwrap().counts.all(), 56);
-    for (k, v) in [
-        ("view", "everyone"),
-        ("status", "closed"),
-        ("channel", "fax"),
-        ("before", "yesterday"),
+    assert_eq!(page(status("active")).await.unwrap().counts.active, 1);
+    assert_eq!(page(channel("web")).await.unwrap().counts.all(), 56);
+    assert_eq!(page(channel("sms")).await.unwrap().counts.all(), 0);
+    let workflow = ListConversations {
+        workflow: Some("1".into()),
+        ..inbox_filter()
+    };
+    assert_eq!(page(workflow).await.unwrap().counts.all(), 56);
+    let before = ListConversations {
+        before: Some("yesterday".into()),
+        ..inbox_filter()
+    };
+    for (filters, what) in [
+        (view("everyone"), "view=everyone"),
+        (status("closed"), "status=closed"),
+        (channel("fax"), "channel=fax"),
+        (before, "before=yesterday"),
     ] {
-        assert!(
-            matches!(page(vec![(k, v.into())]).await, Err(AppError::Invalid { .. })),
-            "{k}={v}"
-        );
+        assert!(matches!(page(filters).await, Err(AppError::Invalid { .. })), "{what}");
     }
 }
 
@@ -302,21 +324,13 @@ async fn macros_are_expanded_when_sent_and_an_unknown_one_is_refused_with_nothin
     let app = spawn_app().await;
     let (mut v, _, id) = monitored_visitor(&app, "Hi").await;
     let ava = TestApp::client_signed_in(&app, AGENT).await;
-    let contact: ContactDetail = result(
-        app.call_with(
-            &ava,
-            "contacts/update",
-            &[
-                ("conversation_id", &id.to_string()),
-                ("name", "Maria Lopez"),
-                ("email", "maria@example.com"),
-                ("phone", ""),
-            ],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let update = UpdateContact {
+        conversation_id: id,
+        name: "Maria Lopez".into(),
+        email: "maria@example.com".into(),
+        phone: String::new(),
+    };
+    let contact: ContactDetail = app.run_as(&ava, update).await.unwrap();
     assert_eq!(contact.email.as_deref(), Some("maria@example.com"));
     let mut op = app.operator(AGENT).await;
     op.send(&reply(
@@ -399,24 +413,10 @@ async fn long_histories_load_in_pages_newest_first() {
         visitor_says(&mut v, &format!("message {i}"), &format!("k{i}")).await;
     }
     let ava = TestApp::client_signed_in(&app, AGENT).await;
-    let detail: ConversationDetail = result(
-        app.call_with(&ava, "inbox/conversation", &[("id", &id.to_string())])
-            .await,
-    )
-    .await
-    .unwrap();
+    let detail: ConversationDetail = app.run_as(&ava, GetConversation { id }).await.unwrap();
     assert_eq!(detail.messages.len(), 100);
     let oldest = detail.messages[0].seq;
-    let earlier: Vec<MessageView> = result(
-        app.call_with(
-            &ava,
-            "inbox/history",
-            &[("id", &id.to_string()), ("before_seq", &oldest.to_string())],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let earlier: Vec<MessageView> = app.run_as(&ava, GetHistory { id, before_seq: oldest }).await.unwrap();
     assert!(!earlier.is_empty());
     assert_eq!(earlier.last().unwrap().seq, oldest - 1);
     assert_eq!(earlier[0].seq, 1.max(oldest - 100));
@@ -427,16 +427,10 @@ async fn a_resolved_conversation_stays_closed_to_operators_until_it_is_reopened(
     let app = spawn_app().await;
     let (_v, _, id) = monitored_visitor(&app, "Where is my parcel?").await;
     let owner = TestApp::client_signed_in(&app, OWNER).await;
-    let cid = id.to_string();
-    assert_eq!(
-        app.call_with(&owner, "inbox/resolve", &[("id", &cid)]).await.status(),
-        200
-    );
+    assert_eq!(app.send(&owner, &ResolveConversation { id }).await.status(), 200);
 
     // Taking it over is refused in words; a reply is stored and changes nothing.
-    let refused = result::<ConversationSummary>(app.call_with(&owner, "inbox/take_over", &[("id", &cid)]).await)
-        .await
-        .unwrap_err();
+    let refused = app.run_as(&owner, TakeOver { id }).await.unwrap_err();
     assert_eq!(
         refused.to_string(),
         "This conversation is resolved. Reopen it to take it over."
@@ -449,13 +443,9 @@ async fn a_resolved_conversation_stays_closed_to_operators_until_it_is_reopened(
     assert_eq!((after.status, after.assignee_id), (Status::Resolved, None));
 
     // Reopened, it can be taken over.
-    let reopened: ConversationSummary = result(app.call_with(&owner, "inbox/reopen", &[("id", &cid)]).await)
-        .await
-        .unwrap();
+    let reopened: ConversationSummary = app.run_as(&owner, ReopenConversation { id }).await.unwrap();
     assert_eq!(reopened.status, Status::Open);
-    let taken: ConversationSummary = result(app.call_with(&owner, "inbox/take_over", &[("id", &cid)]).await)
-        .await
-        .unwrap();
+    let taken: ConversationSummary = app.run_as(&owner, TakeOver { id }).await.unwrap();
     assert_eq!(taken.status, Status::Active);
 }
 
@@ -521,12 +511,7 @@ async fn inbox_changes_reach_only_the_consoles_that_can_show_them() {
 
     // Ava takes the second conversation and its customer writes: Ben is told once that it left
     // his list, and not of what follows; the supervisor hears of everything.
-    result::<ConversationSummary>(
-        app.call_with(&ava, "inbox/take_over", &[("id", &second.to_string())])
-            .await,
-    )
-    .await
-    .unwrap();
+    app.run_as(&ava, TakeOver { id: second }).await.unwrap();
     let thanks = visitor_says_at(&mut v2, "Thanks", "thanks").await;
     changes_until(&mut everything, "the supervisor hears of the message", |c| {
         c.id == second && c.last_seq >= thanks
@@ -547,12 +532,7 @@ async fn inbox_changes_reach_only_the_consoles_that_can_show_them() {
     );
 
     // Ava's other page hears of her own conversation to the end, of nobody else's.
-    result::<ConversationSummary>(
-        app.call_with(&ava, "inbox/resolve", &[("id", &second.to_string())])
-            .await,
-    )
-    .await
-    .unwrap();
+    app.run_as(&ava, ResolveConversation { id: second }).await.unwrap();
     let ava_heard = changes_until(&mut ava_elsewhere, "Ava hears her conversation resolved", |c| {
         c.id == second && c.status == Status::Resolved
     })

@@ -2,15 +2,20 @@
 //! nothing of what was refused is stored; behind a trusted proxy the forwarded address counts,
 //! from anyone else the header changes nothing.
 
+use app::chat::StartVisitor;
 use app::events::{SenderKind, VisitorCommand, VisitorEvent};
 use app::AppError;
+use leptos::server_fn::ServerFn;
 
 use crate::helpers::*;
 
 async fn start_chat(app: &TestApp, forwarded_for: Option<&str>) -> reqwest::Response {
+    let start = StartVisitor {
+        key: server::demo::DEMO_WEB_CHANNEL.into(),
+    };
     let mut req = new_client()
-        .post(format!("{}/api/widget/start", app.base))
-        .form(&[("key", server::demo::DEMO_WEB_CHANNEL)]);
+        .post(format!("{}{}", app.base, StartVisitor::PATH))
+        .form(&start);
     if let Some(f) = forwarded_for {
         req = req.header("x-forwarded-for", f);
     }
@@ -148,16 +153,12 @@ async fn a_visitor_over_the_upload_limit_gets_429_and_no_file_is_kept() {
 #[tokio::test]
 async fn sign_in_attempts_sent_at_once_cannot_slip_past_the_throttle() {
     let app = spawn_app_with(&[("SWITCHBOARD_SIGN_IN_MAX_ATTEMPTS", "3")]).await;
-    let tries = (0..12).map(|_| {
-        new_client()
-            .post(format!("{}/api/auth/sign_in", app.base))
-            .form(&[("email", ADMIN), ("password", "wrong-password")])
-            .send()
-    });
+    let tries =
+        (0..12).map(|_| async { send_at(&app.base, &new_client(), &sign_in_as(ADMIN, "wrong-password")).await });
     let statuses: Vec<u16> = futures_util::future::join_all(tries)
         .await
         .into_iter()
-        .map(|r| r.unwrap().status().as_u16())
+        .map(|r| r.status().as_u16())
         .collect();
     let checked = statuses.iter().filter(|s| **s == 401).count();
     assert_eq!(checked, 3, "only three passwords were checked: {statuses:?}");

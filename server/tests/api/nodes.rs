@@ -2,6 +2,8 @@
 //! on each bus: PostgreSQL's LISTEN/NOTIFY (`bus = "postgres"`) and NATS (`bus = "nats"`, a
 //! throwaway `nats-server`). These run in the PostgreSQL pass of the tests.
 
+use app::auth::SignOutEverywhere;
+use app::conversation::TakeOver;
 use app::events::{OperatorEvent, VisitorEvent, SESSION_ENDED};
 use app::lifecycle::SenderKind;
 
@@ -94,9 +96,7 @@ async fn a_customer_on_one_node_and_an_operator_on_another_talk_through_the_bus(
 
     // The supervisor takes it over on A and answers; the customer on B reads the answer.
     let client = TestApp::client_signed_in(&a, SUPERVISOR).await;
-    let res = a
-        .call_with(&client, "inbox/take_over", &[("id", &id.to_string())])
-        .await;
+    let res = a.send(&client, &TakeOver { id }).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     boss.say(id, "Hello from the other node", "a-1", false).await;
     let reply = v.wait_for("the reply from A", from(SenderKind::Operator)).await;
@@ -119,7 +119,7 @@ async fn signing_out_everywhere_on_one_node_closes_the_console_on_another(bus: B
     })
     .await;
     let client = TestApp::client_signed_in(&a, AGENT).await;
-    let res = a.call_with(&client, "auth/sign_out_everywhere", &[]).await;
+    let res = a.send(&client, &SignOutEverywhere {}).await;
     assert!(
         res.status().is_success() || res.status().is_redirection(),
         "{}",

@@ -5,9 +5,12 @@
 
 use std::time::Duration;
 
+use app::auth::{CurrentMember, SaveAlertPreferences};
+use app::conversation::TakeOver;
 use app::events::OperatorEvent;
-use app::instance::WorkspacePlan;
-use app::people::GroupSummary;
+use app::instance::{InstanceWorkspaces, SetPlan, WorkspacePlan};
+use app::people::{GroupMember, GroupSummary};
+use app::settings::GetWorkspaceSettings;
 use app::{AppError, Role};
 
 use crate::fake_smtp::FakeSmtp;
@@ -17,15 +20,24 @@ use crate::routing::live_operator;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn plan_form<'a>(workspace: &'a str, seats: &'a str, operators: bool, presence: bool) -> Vec<(&'a str, &'a str)> {
-    let mut form = vec![("workspace_id", workspace), ("name", "Growth"), ("human_agents", seats)];
-    if operators {
-        form.push(("operator_enabled", "on"));
+fn plan_form(workspace: &str, seats: &str, operators: bool, presence: bool) -> SetPlan {
+    SetPlan {
+        workspace_id: workspace.into(),
+        name: "Growth".into(),
+        human_agents: seats.into(),
+        operator_enabled: checkbox(operators),
+        presence_enabled: checkbox(presence),
+        managers_handle_chats: None,
     }
-    if presence {
-        form.push(("presence_enabled", "on"));
+}
+
+/// Alert preferences as the form sends them: the ticked boxes.
+fn alerts(sound: bool, desktop: bool, email_digest: bool) -> SaveAlertPreferences {
+    SaveAlertPreferences {
+        sound: checkbox(sound),
+        desktop: checkbox(desktop),
+        email_digest: checkbox(email_digest),
     }
-    form
 }
 
 #[tokio::test]
@@ -37,15 +49,17 @@ async fn only_an_instance_administrator_changes_a_plan_and_a_workspace_admin_rea
     // The workspace's own admin reads the plan and cannot change it, here or in Settings.
     let before = app.settings().await.unwrap().plan;
     assert_eq!((before.human_agents, before.operator_enabled), (5, true));
-    let res = app.call("instance/plan", &plan_form("1", "50", true, true)).await;
+    let res = app.send(&app.client, &plan_form("1", "50", true, true)).await;
     assert_eq!(res.status(), 403);
     assert!(matches!(
         result::<WorkspacePlan>(res).await.unwrap_err(),
         AppError::Forbidden { .. }
     ));
-    assert_eq!(app.call("instance/workspaces", &[]).await.status(), 403);
+    assert_eq!(app.send(&app.client, &InstanceWorkspaces {}).await.status(), 403);
+    // Raw: the settings form has no `human_agents`; a forged one is what this tries.
     let res = app
-        .call(
+        .call_with(
+            &app.client,
             "settings/update",
             &[
                 ("name", "Acme Support"),
@@ -66,9 +80,7 @@ async fn only_an_instance_administrator_changes_a_plan_and_a_workspace_admin_rea
     // The instance's administrator (the demo's owner) sees every workspace and changes Other
     // Co's plan; bad plans are refused in words and change nothing.
     let owner = TestApp::client_signed_in(&app, OWNER).await;
-    let all: Vec<WorkspacePlan> = result(app.call_with(&owner, "instance/workspaces", &[]).await)
-        .await
-        .unwrap();
+    let all: Vec<WorkspacePlan> = app.run_as(&owner, InstanceWorkspaces {}).await.unwrap();
     let names: Vec<&str> = all.iter().map(|w| w.workspace_name.as_str()).collect();
     assert_eq!(names, ["Acme Support", "Other Co"]);
     let other = all[1].workspace_id.to_string();
@@ -86,20 +98,13 @@ async fn only_an_instance_administrator_changes_a_plan_and_a_workspace_admin_rea
             "Human agent seats: must be between 0 and 10000",
         ),
     ] {
-        let res = app.call_with(&owner, "instance/plan", &form).await;
+        let res = app.send(&owner, &form).await;
         assert_eq!(res.status(), 400);
         assert_eq!(result::<WorkspacePlan>(res).await.unwrap_err().to_string(), refused);
     }
-    let unknown = app
-        .call_with(&owner, "instance/plan", &plan_form("999", "2", true, true))
-        .await;
+    let unknown = app.send(&owner, &plan_form("999", "2", true, true)).await;
     assert_eq!(unknown.status(), 404);
-    let saved: WorkspacePlan = result(
-        app.call_with(&owner, "instance/plan", &plan_form(&other, "2", true, false))
-            .await,
-    )
-    .await
-    .unwrap();
+    let saved: WorkspacePlan = app.run_as(&owner, plan_form(&other, "2", true, false)).await.unwrap();
     assert_eq!(
         (
             saved.plan.name.as_str(),
@@ -124,7 +129,7 @@ async fn only_an_instance_administrator_changes_a_plan_and_a_workspace_admin_rea
         .collect();
     assert_eq!(by, [OWNER]);
     let boss = TestApp::client_signed_in(&app, "boss@other.example").await;
-    let view: app::settings::SettingsView = result(app.call_with(&boss, "settings/get", &[]).await).await.unwrap();
+    let view: app::settings::SettingsView = app.run_as(&boss, GetWorkspaceSettings {}).await.unwrap();
     assert_eq!(view.plan, saved.plan);
     assert_eq!(app.settings().await.unwrap().plan, before, "Acme's plan is as it was");
 }
@@ -189,21 +194,19 @@ async fn account_managers_handle_chats_only_while_the_plan_allows_it() {
     let am_id = app.add_member(AM, Role::AccountManager).await;
     let am = TestApp::client_signed_in(&app, AM).await;
     let mut v = app.visitor().await;
-    let id = escalate(&mut v).await.to_string();
-    let frontline = app
-        .count("SELECT id FROM operator_groups WHERE name = 'Frontline'")
-        .await
-        .to_string();
-    let join = [
-        ("id", frontline.as_str()),
-        ("member_id", &am_id.to_string()),
-        ("add", "true"),
-    ];
+    let id = escalate(&mut v).await;
+    let join = GroupMember {
+        id: app
+            .count("SELECT id FROM operator_groups WHERE name = 'Frontline'")
+            .await,
+        member_id: am_id,
+        add: true,
+    };
 
     // Without it: no taking over, and no place in an operator group.
-    let res = app.call_with(&am, "inbox/take_over", &[("id", &id)]).await;
+    let res = app.send(&am, &TakeOver { id }).await;
     assert_eq!(res.status(), 403);
-    assert_eq!(app.call("groups/member", &join).await.status(), 409);
+    assert_eq!(app.send(&app.client, &join).await.status(), 409);
 
     // The plan lets them: their console reconnects with the new rights, they join the group,
     // go live and take the conversation.
@@ -211,12 +214,12 @@ async fn account_managers_handle_chats_only_while_the_plan_allows_it() {
     app.set_plan(5, true, true, true).await;
     let (code, _) = console.closed_by_server(WAIT).await;
     assert_eq!(code, 1012);
-    let joined: GroupSummary = result(app.call("groups/member", &join).await).await.unwrap();
+    let joined: GroupSummary = app.run(join).await.unwrap();
     assert!(joined.members.contains(&"Account Manager".to_string()), "{joined:?}");
     let mut console = live_operator(&app, AM).await;
     // The live account manager holds one of the plan's seats, as the admin's Settings show.
     assert_eq!(app.settings().await.unwrap().seats_in_use, 1);
-    let res = app.call_with(&am, "inbox/take_over", &[("id", &id)]).await;
+    let res = app.send(&am, &TakeOver { id }).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 
     // Taken back: their presence ends and the conversation goes on to others, with a note.
@@ -233,7 +236,7 @@ async fn account_managers_handle_chats_only_while_the_plan_allows_it() {
         notes.iter().any(|n| n == note).then_some(())
     })
     .await;
-    let res = app.call_with(&am, "inbox/take_over", &[("id", &id)]).await;
+    let res = app.send(&am, &TakeOver { id }).await;
     assert_eq!(res.status(), 403);
 }
 
@@ -247,16 +250,10 @@ async fn alert_preferences_are_kept_on_the_server_and_an_away_member_gets_a_dige
     let ava = TestApp::client_signed_in(&app, AGENT).await;
     let me = |client: reqwest::Client| {
         let app = &app;
-        async move {
-            result::<app::Me>(app.call_with(&client, "auth/me", &[]).await)
-                .await
-                .unwrap()
-        }
+        async move { app.run_as(&client, CurrentMember {}).await.unwrap() }
     };
     assert_eq!(me(ava.clone()).await.alerts, app::AlertPreferences::default());
-    let saved: app::AlertPreferences = result(app.call_with(&ava, "auth/alerts", &[("desktop", "on")]).await)
-        .await
-        .unwrap();
+    let saved: app::AlertPreferences = app.run_as(&ava, alerts(false, true, false)).await.unwrap();
     let wanted = app::AlertPreferences {
         sound: false,
         desktop: true,
@@ -269,12 +266,10 @@ async fn alert_preferences_are_kept_on_the_server_and_an_away_member_gets_a_dige
     // Ava takes a conversation (she has no console open) and its customer writes twice.
     let mut v = app.visitor().await;
     let id = escalate(&mut v).await;
-    let res = app.call_with(&ava, "inbox/take_over", &[("id", &id.to_string())]).await;
+    let res = app.send(&ava, &TakeOver { id }).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     // The digest counts from when she asks for it.
-    let res = app
-        .call_with(&ava, "auth/alerts", &[("desktop", "on"), ("email_digest", "on")])
-        .await;
+    let res = app.send(&ava, &alerts(false, true, true)).await;
     assert_eq!(res.status(), 200);
     for (i, text) in ["Are you there?", "Hello?"].iter().enumerate() {
         v.send(&send(text, &format!("away-{i}"))).await;
@@ -315,7 +310,7 @@ async fn alert_preferences_are_kept_on_the_server_and_an_away_member_gets_a_dige
     .await;
     // A supervisor who asked for one hears of a conversation waiting for the team.
     let sam = TestApp::client_signed_in(&app, SUPERVISOR).await;
-    let res = app.call_with(&sam, "auth/alerts", &[("email_digest", "on")]).await;
+    let res = app.send(&sam, &alerts(false, false, true)).await;
     assert_eq!(res.status(), 200);
     let mut w = app.visitor().await;
     let waiting = escalate(&mut w).await;
@@ -332,7 +327,7 @@ async fn alert_preferences_are_kept_on_the_server_and_an_away_member_gets_a_dige
 /// Who `email` is, as a fresh sign-in sees it.
 async fn me_at(app: &TestApp, email: &str) -> app::Me {
     let client = TestApp::client_signed_in(app, email).await;
-    result(app.call_with(&client, "auth/me", &[]).await).await.unwrap()
+    app.run_as(&client, CurrentMember {}).await.unwrap()
 }
 
 /// The new customer messages the digests e-mailed to `email` reported, added up.

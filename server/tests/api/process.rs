@@ -6,7 +6,10 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use app::chat::StartVisitor;
 use app::events::VisitorCommand;
+use leptos::server_fn::ServerFn;
+use serde::Serialize;
 
 use crate::helpers::*;
 use crate::sockets::*;
@@ -78,20 +81,17 @@ impl Served {
         assert_eq!(ready.status(), 200);
     }
 
-    /// Calls a server function with form fields.
-    pub async fn call(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        crate::helpers::call_at(&self.base, client, endpoint, form).await
+    /// Calls a server function as `client`, for the HTTP answer itself.
+    pub async fn send<F>(&self, client: &reqwest::Client, call: &F) -> reqwest::Response
+    where
+        F: ServerFn + Serialize,
+    {
+        send_at(&self.base, client, call).await
     }
 
     /// An operator's console socket, signed in as `email` (demo password).
     pub async fn operator(&self, email: &str) -> OperatorSocket {
-        let res = self
-            .call(
-                &new_client(),
-                "auth/sign_in",
-                &[("email", email), ("password", PASSWORD)],
-            )
-            .await;
+        let res = self.send(&new_client(), &sign_in_as(email, PASSWORD)).await;
         assert_eq!(res.status(), 200, "signing in as {email}");
         let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
         let cookie = cookie.split(';').next().unwrap().to_string();
@@ -116,13 +116,10 @@ impl Served {
 
     /// A new visitor's token on the demo web channel.
     pub async fn visitor_token(&self) -> String {
-        let res = new_client()
-            .post(format!("{}/api/widget/start", self.base))
-            .form(&[("key", server::demo::DEMO_WEB_CHANNEL)])
-            .send()
-            .await
-            .expect("the server answers");
-        result(res).await.expect("a visitor token")
+        let start = StartVisitor {
+            key: server::demo::DEMO_WEB_CHANNEL.into(),
+        };
+        run_at(&self.base, &new_client(), start).await.expect("a visitor token")
     }
 
     /// The visitor with `token` connects here and resumes after `last_seq`.

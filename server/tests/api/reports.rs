@@ -1,6 +1,6 @@
 //! Reports over a scenario whose figures the test works out itself from the rows it made.
 
-use app::reports::Report;
+use app::reports::{GetReport, Report};
 
 use crate::handoff::{escalate, from, send};
 use crate::helpers::*;
@@ -79,9 +79,11 @@ async fn a_report_counts_and_times_what_happened_and_exports_it() {
     escalate(&mut c).await;
 
     let supervisor = TestApp::client_signed_in(&app, SUPERVISOR).await;
-    let report: Report = result(call_at(&app.base, &supervisor, "reports/get", &[]).await)
-        .await
-        .unwrap();
+    let period = |from: &str, to: &str| GetReport {
+        from: from.into(),
+        to: to.into(),
+    };
+    let report: Report = app.run_as(&supervisor, period("", "")).await.unwrap();
     let t = &report.total;
     assert_eq!((t.conversations, t.escalated, t.handled, t.resolved), (3, 2, 1, 1));
     assert_eq!(app::reports::percent(t.escalation_rate()), "66.7%");
@@ -149,19 +151,8 @@ async fn a_report_counts_and_times_what_happened_and_exports_it() {
 
     // A period the test names, and words for one that is not a period.
     let today = app::time::format_date(server::store::now_ms());
-    let day: Report = result(
-        call_at(
-            &app.base,
-            &supervisor,
-            "reports/get",
-            &[("from", &today), ("to", &today)],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let day: Report = app.run_as(&supervisor, period(&today, &today)).await.unwrap();
     assert_eq!((day.days.len(), day.total.conversations), (1, 3));
-    let refused =
-        result::<Report>(call_at(&app.base, &supervisor, "reports/get", &[("from", "yesterday")]).await).await;
+    let refused = app.run_as(&supervisor, period("yesterday", "")).await;
     assert!(matches!(refused, Err(app::AppError::Invalid { field, .. }) if field == "From"));
 }

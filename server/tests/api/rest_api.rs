@@ -9,7 +9,7 @@ use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use app::integrations::NewApiToken;
+use app::integrations::{CreateApiToken, NewApiToken};
 use app::AppError;
 
 use crate::fake_twilio::FakeTwilio;
@@ -41,16 +41,11 @@ impl Answer {
 
 pub(crate) async fn make_token(app: &TestApp, email: &str, name: &str, scopes: &str) -> Result<NewApiToken, AppError> {
     let admin = TestApp::client_signed_in(app, email).await;
-    result(
-        call_at(
-            &app.base,
-            &admin,
-            "integrations/create_token",
-            &[("name", name), ("scopes", scopes)],
-        )
-        .await,
-    )
-    .await
+    let create = CreateApiToken {
+        name: name.into(),
+        scopes: scopes.into(),
+    };
+    app.run_as(&admin, create).await
 }
 
 impl Api {

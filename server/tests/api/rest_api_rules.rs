@@ -5,6 +5,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use app::integrations::RevokeApiToken;
 use app::AppError;
 
 use crate::helpers::*;
@@ -92,11 +93,8 @@ async fn the_api_refuses_in_problem_json_what_a_token_may_not_do_and_names_the_f
 
     // A revoked token stops working at once.
     let admin = TestApp::client_signed_in(&app, ADMIN).await;
-    let id = reader.view.id.to_string();
-    let revoked: app::integrations::ApiTokenView =
-        result(call_at(&app.base, &admin, "integrations/revoke_token", &[("id", &id)]).await)
-            .await
-            .unwrap();
+    let revoke = RevokeApiToken { id: reader.view.id };
+    let revoked: app::integrations::ApiTokenView = app.run_as(&admin, revoke).await.unwrap();
     assert!(revoked.revoked_at.is_some());
     assert_eq!(api.get("/conversations", "/conversations").await.status, 401);
     assert_eq!(

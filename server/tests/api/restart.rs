@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
+use app::conversation::TakeOver;
 use app::events::{SenderKind, VisitorCommand, VisitorEvent};
+use app::settings::UpdateWorkspaceSettings;
 use sqlx::Connection;
 
 use crate::helpers::*;
@@ -39,25 +41,20 @@ async fn after_a_restart_queues_return_quietly_and_an_absent_operators_conversat
 
     // Operators on, and a disconnected operator's conversations move on after five seconds.
     let admin = first.signed_in(ADMIN).await;
-    let res = first
-        .call(
-            &admin,
-            "settings/update",
-            &[
-                ("name", "Acme Support"),
-                ("default_chat_limit", "3"),
-                ("disconnect_timeout_secs", "5"),
-                ("reroute_on_disconnect", "on"),
-            ],
-        )
-        .await;
+    let settings = UpdateWorkspaceSettings {
+        name: "Acme Support".into(),
+        default_chat_limit: "3".into(),
+        disconnect_timeout_secs: "5".into(),
+        reroute_on_disconnect: checkbox(true),
+    };
+    let res = first.send(&admin, &settings).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 
     // Ava holds one conversation; another waits in the queue, its visitor told their place.
     let mut held_visitor = first.visitor().await;
     let held = says(&mut held_visitor, "My order is late", "held-1").await;
     let ava = first.signed_in(AGENT).await;
-    let res = first.call(&ava, "inbox/take_over", &[("id", &held.to_string())]).await;
+    let res = first.send(&ava, &TakeOver { id: held }).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let mut waiting_visitor = first.visitor().await;
     let mut waiting = 0;

@@ -2,8 +2,11 @@
 
 use std::time::Duration;
 
+use app::conversation::TransferConversation;
 use app::events::{OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
 use app::live::{MyPresence, OfferView, OperatorStatus};
+use app::settings::UpdateWorkspaceSettings;
+use app::workflows::UpdateWorkflow;
 
 use crate::helpers::*;
 use crate::sockets::*;
@@ -99,9 +102,9 @@ async fn two_live_and_an_escalation(
     (app, a, b, v, conversation)
 }
 
-async fn settings(app: &TestApp, form: &[(&str, &str)]) {
+async fn settings(app: &TestApp, form: UpdateWorkspaceSettings) {
     let admin = TestApp::client_signed_in(app, ADMIN).await;
-    let res = app.call_with(&admin, "settings/update", form).await;
+    let res = app.send(&admin, &form).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
@@ -120,16 +123,13 @@ async fn accept(op: &mut OperatorSocket, conversation: i64) {
 /// Operators and presence on, 5 seats (the demo's plan), a chat limit of 3, and the given
 /// disconnect behaviour.
 async fn presence_settings(app: &TestApp, disconnect_timeout_secs: u32, reroute: bool) {
-    let timeout = disconnect_timeout_secs.to_string();
-    let mut form = vec![
-        ("name", "Acme Support"),
-        ("default_chat_limit", "3"),
-        ("disconnect_timeout_secs", timeout.as_str()),
-    ];
-    if reroute {
-        form.push(("reroute_on_disconnect", "on"));
-    }
-    settings(app, &form).await;
+    let form = UpdateWorkspaceSettings {
+        name: "Acme Support".into(),
+        default_chat_limit: "3".into(),
+        disconnect_timeout_secs: disconnect_timeout_secs.to_string(),
+        reroute_on_disconnect: checkbox(reroute),
+    };
+    settings(app, form).await;
 }
 
 #[tokio::test]
@@ -369,7 +369,7 @@ async fn an_operator_whose_socket_dies_loses_presence_after_the_timeout_and_thei
     let s = summary(&app, conversation).await;
     assert_eq!((s.status.as_str(), s.assignee), ("waiting", None));
     let sessions = app.store.operator_sessions(conversation).await.unwrap();
-    assert_eq!(sessions[0].3.as_deref(), Some("disconnected"));
+    assert_eq!(sessions[0].outcome.as_deref(), Some("disconnected"));
 }
 
 #[tokio::test]
@@ -442,14 +442,13 @@ async fn an_operator_transfers_a_conversation_to_a_colleague_with_a_note_for_the
     accept(&mut a, conversation).await;
 
     let ben = app.store.member_by_email(AGENT2).await.unwrap().unwrap().id;
-    let to = format!("member:{ben}");
+    let transfer = |note: &str| TransferConversation {
+        id: conversation,
+        to: format!("member:{ben}"),
+        note: note.into(),
+    };
     // Ben is not live yet: refused, and nothing moves.
-    let res = app
-        .call(
-            "inbox/transfer",
-            &[("id", &conversation.to_string()), ("to", &to), ("note", "VIP")],
-        )
-        .await;
+    let res = app.send(&app.client, &transfer("VIP")).await;
     assert_eq!(res.status(), 409);
     assert_eq!(
         result::<()>(res).await.unwrap_err().to_string(),
@@ -458,16 +457,7 @@ async fn an_operator_transfers_a_conversation_to_a_colleague_with_a_note_for_the
     assert_eq!(summary(&app, conversation).await.assignee.as_deref(), Some("Ava Agent"));
 
     let mut b = live_operator(&app, AGENT2).await;
-    let res = app
-        .call(
-            "inbox/transfer",
-            &[
-                ("id", &conversation.to_string()),
-                ("to", &to),
-                ("note", "VIP customer, billing question"),
-            ],
-        )
-        .await;
+    let res = app.send(&app.client, &transfer("VIP customer, billing question")).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let offered = offer(&mut b).await;
     assert_eq!(offered.conversation.id, conversation);
@@ -480,7 +470,7 @@ async fn an_operator_transfers_a_conversation_to_a_colleague_with_a_note_for_the
     assert_eq!(s.status.as_str(), "active");
     let sessions = app.store.operator_sessions(conversation).await.unwrap();
     assert_eq!(
-        sessions.iter().map(|x| x.3.as_deref()).collect::<Vec<_>>(),
+        sessions.iter().map(|x| x.outcome.as_deref()).collect::<Vec<_>>(),
         vec![Some("transferred"), None]
     );
     let all = app.store.messages_after(conversation, 0, false, 100).await.unwrap();
@@ -529,19 +519,13 @@ async fn with_keep_on_disconnect_an_operator_who_drops_keeps_their_conversation(
 #[tokio::test]
 async fn a_workflow_that_routes_on_arrival_offers_a_new_conversation_with_its_first_message() {
     let app = TestApp::signed_in_as(ADMIN).await;
-    let saved: app::workflows::WorkflowSettings = result(
-        app.call(
-            "workflows/update",
-            &crate::workflows::form(&[
-                ("route_on_arrival", "on"),
-                ("routing_mode", "assigned"),
-                ("escalation_threshold", "3"),
-            ]),
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let on_arrival = UpdateWorkflow {
+        route_on_arrival: checkbox(true),
+        routing_mode: "assigned".into(),
+        escalation_threshold: "3".into(),
+        ..workflow_form()
+    };
+    let saved: app::workflows::WorkflowSettings = app.run(on_arrival).await.unwrap();
     assert!(saved.route_on_arrival);
     let mut op = live_operator(&app, AGENT).await;
     let mut v = app.visitor().await;

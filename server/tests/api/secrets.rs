@@ -2,6 +2,8 @@
 //! key and a webhook's signing secret are never in the database as given, yet work; a secret
 //! kept plain by an earlier version is sealed at the next start.
 
+use app::channels::SaveChannel;
+
 use crate::fake_twilio::{FakeTwilio, TOKEN};
 use crate::helpers::*;
 use crate::sms::sms_channel;
@@ -11,20 +13,16 @@ async fn secrets_are_sealed_in_the_database_and_plain_ones_from_before_are_seale
     let app = TestApp::signed_in_as(ADMIN).await;
     let twilio = FakeTwilio::start().await;
     let channel = sms_channel(&app, &twilio).await;
-    let res = app
-        .call(
-            "channels/save",
-            &[
-                ("id", "1"),
-                ("name", "Website chat"),
-                ("colour", "#0ea5e9"),
-                ("workflow_id", "1"),
-                ("allowed_sites", ""),
-                ("identity_secret", "identity-secret-0123456789abcdef"),
-                ("require_verified", ""),
-            ],
-        )
-        .await;
+    let save = SaveChannel {
+        id: "1".into(),
+        name: "Website chat".into(),
+        colour: "#0ea5e9".into(),
+        workflow_id: "1".into(),
+        allowed_sites: String::new(),
+        identity_secret: "identity-secret-0123456789abcdef".into(),
+        require_verified: None,
+    };
+    let res = app.send(&app.client, &save).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let stored = app
         .texts("SELECT provider_secret FROM channels WHERE provider_secret IS NOT NULL UNION ALL SELECT identity_secret FROM channels WHERE identity_secret IS NOT NULL")

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use app::channels::ChannelView;
-use app::conversation::ConversationDetail;
+use app::channels::{ChannelView, ListChannels, SaveSmsChannel};
+use app::conversation::{ConversationDetail, GetConversation};
 use app::events::OperatorEvent;
 use app::lifecycle::{ChannelKind, DeliveryStatus, SenderKind};
 use app::AppError;
@@ -18,23 +18,17 @@ const WAIT: Duration = Duration::from_secs(20);
 pub(crate) async fn sms_channel(app: &TestApp, twilio: &FakeTwilio) -> ChannelView {
     let admin = TestApp::client_signed_in(app, ADMIN).await;
     let workflow = app.demo_workflow().await.to_string();
-    let res = call_at(
-        &app.base,
-        &admin,
-        "channels/save_sms",
-        &[
-            ("id", ""),
-            ("name", "Support line"),
-            ("colour", "#16a34a"),
-            ("workflow_id", &workflow),
-            ("account_sid", ACCOUNT),
-            ("from", NUMBER),
-            ("api_base_url", &twilio.base),
-            ("auth_token", TOKEN),
-        ],
-    )
-    .await;
-    result(res).await.expect("the SMS channel is created")
+    let save = SaveSmsChannel {
+        id: String::new(),
+        name: "Support line".into(),
+        colour: "#16a34a".into(),
+        workflow_id: workflow,
+        account_sid: ACCOUNT.into(),
+        from: NUMBER.into(),
+        api_base_url: twilio.base.clone(),
+        auth_token: TOKEN.into(),
+    };
+    app.run_as(&admin, save).await.expect("the SMS channel is created")
 }
 
 fn inbound(channel: &ChannelView) -> String {
@@ -51,9 +45,7 @@ async fn conversation_of(app: &TestApp, phone: &str) -> i64 {
 }
 
 async fn detail(app: &TestApp, id: i64) -> ConversationDetail {
-    result(app.call("inbox/conversation", &[("id", &id.to_string())]).await)
-        .await
-        .unwrap()
+    app.run(GetConversation { id }).await.unwrap()
 }
 
 pub(crate) async fn sent_to(twilio: &FakeTwilio, phone: &str, n: usize) -> Vec<fake_twilio::Sent> {
@@ -423,26 +415,18 @@ async fn an_sms_channel_needs_a_twilio_account_number_and_token_and_never_shows_
     let app = TestApp::signed_in_as(ADMIN).await;
     let workflow = app.demo_workflow().await.to_string();
     let save = |sid: &'static str, from: &'static str, token: &'static str| {
-        let workflow = workflow.clone();
+        let save = SaveSmsChannel {
+            id: String::new(),
+            name: "Texts".into(),
+            colour: "#16a34a".into(),
+            workflow_id: workflow.clone(),
+            account_sid: sid.into(),
+            from: from.into(),
+            api_base_url: String::new(),
+            auth_token: token.into(),
+        };
         let app = &app;
-        async move {
-            result::<ChannelView>(
-                app.call(
-                    "channels/save_sms",
-                    &[
-                        ("id", ""),
-                        ("name", "Texts"),
-                        ("colour", "#16a34a"),
-                        ("workflow_id", &workflow),
-                        ("account_sid", sid),
-                        ("from", from),
-                        ("auth_token", token),
-                    ],
-                )
-                .await,
-            )
-            .await
-        }
+        async move { app.run(save).await }
     };
     let field = |r: Result<ChannelView, AppError>| match r {
         Err(AppError::Invalid { field, .. }) => field,
@@ -452,12 +436,12 @@ async fn an_sms_channel_needs_a_twilio_account_number_and_token_and_never_shows_
     assert_eq!(field(save(ACCOUNT, "555-0100", TOKEN).await), "Number");
     assert_eq!(field(save(ACCOUNT, NUMBER, "").await), "Auth token");
     let made = save(ACCOUNT, NUMBER, TOKEN).await.unwrap();
-    let listed = app.call("channels/list", &[]).await.text().await.unwrap();
+    let listed = app.send(&app.client, &ListChannels {}).await.text().await.unwrap();
     assert!(!listed.contains(TOKEN), "the auth token went back to a browser");
     assert!(listed.contains(&made.key));
     // An agent cannot manage channels.
     let agent = TestApp::client_signed_in(&app, AGENT).await;
-    let res = call_at(&app.base, &agent, "channels/list", &[]).await;
+    let res = app.send(&agent, &ListChannels {}).await;
     assert_eq!(res.status(), 403);
 }
 

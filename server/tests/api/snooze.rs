@@ -1,27 +1,31 @@
 //! Snooze: a conversation put aside leaves the inbox's views for Snoozed, and comes back when
 //! its time is up or its customer writes.
 
-use app::inbox::ConversationSummary;
+use app::conversation::SnoozeConversation;
+use app::inbox::{ConversationSummary, ListConversations};
 use app::AppError;
 
 use crate::handoff::{escalate, send};
 use crate::helpers::*;
 
 async fn listed(app: &TestApp, view: &str) -> Vec<i64> {
-    app.inbox(&[("view", view)])
-        .await
-        .unwrap()
-        .conversations
-        .iter()
-        .map(|c| c.id)
-        .collect()
+    app.inbox(ListConversations {
+        view: Some(view.into()),
+        ..inbox_filter()
+    })
+    .await
+    .unwrap()
+    .conversations
+    .iter()
+    .map(|c| c.id)
+    .collect()
 }
 
 async fn snooze(app: &TestApp, id: i64, until: &str) -> Result<ConversationSummary, AppError> {
-    result(
-        app.call("inbox/snooze", &[("id", &id.to_string()), ("until", until)])
-            .await,
-    )
+    app.run(SnoozeConversation {
+        id,
+        until: until.into(),
+    })
     .await
 }
 

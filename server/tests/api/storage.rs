@@ -136,17 +136,16 @@ async fn the_write_ahead_log_stays_bounded_while_readers_are_busy() {
     let mut readers = Vec::new();
     for _ in 0..3 {
         let client = TestApp::client_signed_in(&app, SUPERVISOR).await;
-        let url = format!("{}/api/inbox/conversations", app.base);
+        let base = app.base.clone();
         let stop = stop.clone();
         readers.push(tokio::spawn(async move {
+            let all = app::inbox::ListConversations {
+                view: Some("all".into()),
+                ..inbox_filter()
+            };
             let mut pages = 0u64;
             while !stop.load(Ordering::Relaxed) {
-                let res = client
-                    .post(&url)
-                    .form(&[("view", "all")])
-                    .send()
-                    .await
-                    .expect("the inbox answers");
+                let res = send_at(&base, &client, &all).await;
                 assert_eq!(res.status(), 200);
                 pages += 1;
             }

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use app::audit::AuditView;
-use app::auth::InvitationView;
+use app::audit::{AuditView, ListAudit};
+use app::auth::{AcceptInvitation, CurrentMember, GetInvitation, InvitationView};
 use app::events::{OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
-use app::people::{Invitation, MemberSummary};
+use app::people::{ChangeRole, Invitation, InviteMember, MemberSummary, SetMemberActive, SetMemberChatLimit};
 use app::{AppError, Role};
 
 use crate::helpers::*;
@@ -14,68 +14,68 @@ async fn member_id(app: &TestApp, email: &str) -> i64 {
     app.store.member_by_email(email).await.unwrap().unwrap().id
 }
 
+fn invite(name: &str, email: &str, role: &str) -> InviteMember {
+    InviteMember {
+        name: name.into(),
+        email: email.into(),
+        role: role.into(),
+    }
+}
+
+fn audit(action: &str) -> ListAudit {
+    ListAudit {
+        action: Some(action.into()),
+    }
+}
+
+fn change_role(id: i64, role: &str) -> ChangeRole {
+    ChangeRole { id, role: role.into() }
+}
+
+fn chat_limit(id: i64, limit: &str) -> SetMemberChatLimit {
+    SetMemberChatLimit {
+        id,
+        limit: limit.into(),
+    }
+}
+
 #[tokio::test]
 async fn an_invited_member_sets_a_password_through_the_link_and_is_signed_in() {
     let app = TestApp::signed_in_as(ADMIN).await;
     let res = app
-        .call(
-            "people/invite",
-            &[
-                ("name", "Nina New"),
-                ("email", " Nina@Example.com "),
-                ("role", "support_agent"),
-            ],
-        )
+        .send(&app.client, &invite("Nina New", " Nina@Example.com ", "support_agent"))
         .await;
     assert_eq!(res.status(), 200);
     let invitation: Invitation = result(res).await.unwrap();
     let token = invitation.path.strip_prefix("/invite/").unwrap().to_string();
+    let get = GetInvitation { token: token.clone() };
+    let accept = |password: &str, confirm: &str| AcceptInvitation {
+        token: token.clone(),
+        password: password.into(),
+        confirm: confirm.into(),
+    };
 
     let visitor = new_client();
-    let view: InvitationView = result(app.call_with(&visitor, "invite/get", &[("token", &token)]).await)
-        .await
-        .unwrap();
+    let view: InvitationView = app.run_as(&visitor, get.clone()).await.unwrap();
     assert_eq!(
         (view.name.as_str(), view.email.as_str(), view.workspace.as_str()),
         ("Nina New", "nina@example.com", "Acme Support")
     );
-    let res = app
-        .call_with(
-            &visitor,
-            "invite/accept",
-            &[
-                ("token", &token),
-                ("password", "nina-password-1"),
-                ("confirm", "nina-password-2"),
-            ],
-        )
-        .await;
+    let res = app.send(&visitor, &accept("nina-password-1", "nina-password-2")).await;
     assert_eq!(
         result::<()>(res).await.unwrap_err().to_string(),
         "Password: the two passwords differ"
     );
-    let res = app
-        .call_with(
-            &visitor,
-            "invite/accept",
-            &[
-                ("token", &token),
-                ("password", "nina-password-1"),
-                ("confirm", "nina-password-1"),
-            ],
-        )
-        .await;
+    let res = app.send(&visitor, &accept("nina-password-1", "nina-password-1")).await;
     assert_eq!(res.status(), 200);
-    let me: app::Me = result(app.call_with(&visitor, "auth/me", &[]).await).await.unwrap();
+    let me: app::Me = app.run_as(&visitor, CurrentMember {}).await.unwrap();
     assert_eq!((me.email.as_str(), me.role), ("nina@example.com", Role::SupportAgent));
 
-    let again = app.call_with(&new_client(), "invite/get", &[("token", &token)]).await;
+    let again = app.send(&new_client(), &get).await;
     assert_eq!(again.status(), 404, "an invitation works once");
     let members = app.members().await.unwrap();
     assert!(!members.iter().find(|m| m.email == "nina@example.com").unwrap().invited);
-    let audit: Vec<AuditView> = result(app.call("audit/list", &[("action", "member.invited")]).await)
-        .await
-        .unwrap();
+    let audit: Vec<AuditView> = app.run(audit("member.invited")).await.unwrap();
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].actor.as_deref(), Some("Adam Admin"));
 }
@@ -86,27 +86,27 @@ async fn bad_invitations_are_refused_and_add_nobody() {
     let before = app.members().await.unwrap().len();
     for (form, message) in [
         (
-            [("name", ""), ("email", "x@example.com"), ("role", "agent")],
+            invite("", "x@example.com", "agent"),
             "Name: must be 1 to 100 characters",
         ),
         (
-            [("name", "X"), ("email", "not-an-email"), ("role", "agent")],
+            invite("X", "not-an-email", "agent"),
             "Email: \u{201c}not-an-email\u{201d} is not an email address",
         ),
         (
-            [("name", "X"), ("email", "x@example.com"), ("role", "wizard")],
+            invite("X", "x@example.com", "wizard"),
             "Role: \u{201c}wizard\u{201d} is not a role",
         ),
         (
-            [("name", "X"), ("email", OWNER), ("role", "agent")],
+            invite("X", OWNER, "agent"),
             "A team member with that email already exists.",
         ),
         (
-            [("name", "X"), ("email", "x@example.com"), ("role", "owner")],
+            invite("X", "x@example.com", "owner"),
             "You do not have permission to invite an owner (only owners can).",
         ),
     ] {
-        let res = app.call("people/invite", &form).await;
+        let res = app.send(&app.client, &form).await;
         assert!(res.status().is_client_error());
         assert_eq!(result::<Invitation>(res).await.unwrap_err().to_string(), message);
     }
@@ -118,22 +118,12 @@ async fn roles_follow_the_ownership_rules_and_each_change_is_audited() {
     let app = TestApp::signed_in_as(ADMIN).await;
     let agent = member_id(&app, AGENT).await;
     let owner = member_id(&app, OWNER).await;
-    let changed: MemberSummary = result(
-        app.call("people/role", &[("id", &agent.to_string()), ("role", "supervisor")])
-            .await,
-    )
-    .await
-    .unwrap();
+    let changed: MemberSummary = app.run(change_role(agent, "supervisor")).await.unwrap();
     assert_eq!(changed.role, Role::Supervisor);
-    let res = app
-        .call("people/role", &[("id", &owner.to_string()), ("role", "agent")])
-        .await;
+    let res = app.send(&app.client, &change_role(owner, "agent")).await;
     assert_eq!(res.status(), 403);
     let res = app
-        .call(
-            "people/role",
-            &[("id", &member_id(&app, ADMIN).await.to_string()), ("role", "agent")],
-        )
+        .send(&app.client, &change_role(member_id(&app, ADMIN).await, "agent"))
         .await;
     assert_eq!(
         result::<MemberSummary>(res).await.unwrap_err().to_string(),
@@ -141,27 +131,19 @@ async fn roles_follow_the_ownership_rules_and_each_change_is_audited() {
     );
 
     let owner_client = TestApp::client_signed_in(&app, OWNER).await;
-    let res = app
-        .call_with(
-            &owner_client,
-            "people/role",
-            &[("id", &owner.to_string()), ("role", "admin")],
-        )
-        .await;
+    let res = app.send(&owner_client, &change_role(owner, "admin")).await;
     assert_eq!(
         result::<MemberSummary>(res).await.unwrap_err().to_string(),
         "You cannot change your own role; ask another admin."
     );
 
-    let audit: Vec<AuditView> = result(app.call("audit/list", &[("action", "member.role_changed")]).await)
-        .await
-        .unwrap();
+    let audit: Vec<AuditView> = app.run(audit("member.role_changed")).await.unwrap();
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].before.as_deref(), Some(r#"{"role":"agent"}"#));
     assert_eq!(audit[0].after.as_deref(), Some(r#"{"role":"supervisor"}"#));
 
     let agent_client = TestApp::client_signed_in(&app, "agent2@demo.switchboard.test").await;
-    let res = app.call_with(&agent_client, "audit/list", &[]).await;
+    let res = app.send(&agent_client, &ListAudit { action: None }).await;
     assert_eq!(res.status(), 403);
 }
 
@@ -214,7 +196,13 @@ async fn deactivating_an_operator_ends_their_sessions_and_hands_their_conversati
 
     let ava_id = member_id(&app, AGENT).await;
     let res = app
-        .call("people/active", &[("id", &ava_id.to_string()), ("active", "false")])
+        .send(
+            &app.client,
+            &SetMemberActive {
+                id: ava_id,
+                active: false,
+            },
+        )
         .await;
     assert_eq!(res.status(), 200);
     let offered = ben
@@ -225,20 +213,10 @@ async fn deactivating_an_operator_ends_their_sessions_and_hands_their_conversati
         .await;
     assert_eq!(offered, conversation);
     assert_eq!(
-        result::<app::Me>(app.call_with(&ava_client, "auth/me", &[]).await)
-            .await
-            .unwrap_err(),
+        app.run_as(&ava_client, CurrentMember {}).await.unwrap_err(),
         AppError::Unauthenticated
     );
-    let fresh = || async {
-        app.call_with(
-            &new_client(),
-            "auth/sign_in",
-            &[("email", AGENT), ("password", PASSWORD)],
-        )
-        .await
-        .status()
-    };
+    let fresh = || async { app.send(&new_client(), &sign_in_as(AGENT, PASSWORD)).await.status() };
     assert_eq!(fresh().await, 401, "a deactivated member cannot sign in");
     let note = app
         .store
@@ -254,11 +232,17 @@ async fn deactivating_an_operator_ends_their_sessions_and_hands_their_conversati
     );
 
     let res = app
-        .call("people/active", &[("id", &ava_id.to_string()), ("active", "true")])
+        .send(
+            &app.client,
+            &SetMemberActive {
+                id: ava_id,
+                active: true,
+            },
+        )
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(fresh().await, 200);
-    let audit: Vec<AuditView> = result(app.call("audit/list", &[]).await).await.unwrap();
+    let audit: Vec<AuditView> = app.run(ListAudit { action: None }).await.unwrap();
     assert_eq!(
         audit.iter().map(|a| a.action.as_str()).take(2).collect::<Vec<_>>(),
         vec!["member.reactivated", "member.deactivated"]
@@ -270,19 +254,12 @@ async fn deactivating_an_operator_ends_their_sessions_and_hands_their_conversati
 async fn a_members_own_chat_limit_overrides_the_workspace_default() {
     let app = TestApp::signed_in_as(ADMIN).await;
     let ava = member_id(&app, AGENT).await;
-    let res = app
-        .call("people/chat_limit", &[("id", &ava.to_string()), ("limit", "0")])
-        .await;
+    let res = app.send(&app.client, &chat_limit(ava, "0")).await;
     assert_eq!(
         result::<MemberSummary>(res).await.unwrap_err().to_string(),
         "Chat limit: must be between 1 and 100, or empty for the workspace default"
     );
-    let set: MemberSummary = result(
-        app.call("people/chat_limit", &[("id", &ava.to_string()), ("limit", "1")])
-            .await,
-    )
-    .await
-    .unwrap();
+    let set: MemberSummary = app.run(chat_limit(ava, "1")).await.unwrap();
     assert_eq!(set.chat_limit, Some(1));
     let mut op = app.operator(AGENT).await;
     let limit = op
@@ -292,12 +269,7 @@ async fn a_members_own_chat_limit_overrides_the_workspace_default() {
         })
         .await;
     assert_eq!(limit, 1);
-    let cleared: MemberSummary = result(
-        app.call("people/chat_limit", &[("id", &ava.to_string()), ("limit", "")])
-            .await,
-    )
-    .await
-    .unwrap();
+    let cleared: MemberSummary = app.run(chat_limit(ava, "")).await.unwrap();
     assert_eq!(cleared.chat_limit, None);
 }
 
@@ -309,16 +281,10 @@ async fn with_a_mail_server_configured_the_invitation_link_is_emailed_to_the_per
     ])
     .await;
     let admin = TestApp::client_signed_in(&app, ADMIN).await;
-    let invitation: Invitation = result(
-        app.call_with(
-            &admin,
-            "people/invite",
-            &[("name", "Mia Mail"), ("email", "mia@example.com"), ("role", "agent")],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let invitation: Invitation = app
+        .run_as(&admin, invite("Mia Mail", "mia@example.com", "agent"))
+        .await
+        .unwrap();
     assert!(invitation.emailed, "{invitation:?}");
     assert_eq!(invitation.email_problem, None);
     let mails = smtp.mails();
@@ -340,28 +306,16 @@ async fn with_a_mail_server_configured_the_invitation_link_is_emailed_to_the_per
 async fn an_invitation_email_the_server_refuses_still_leaves_a_working_link_and_says_why() {
     let (app, smtp) = crate::fake_smtp::spawn_app_with_mail(&[]).await;
     let admin = TestApp::client_signed_in(&app, ADMIN).await;
-    let invitation: Invitation = result(
-        app.call_with(
-            &admin,
-            "people/invite",
-            &[
-                ("name", "Bo Bounce"),
-                ("email", "bounce@example.com"),
-                ("role", "agent"),
-            ],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let invitation: Invitation = app
+        .run_as(&admin, invite("Bo Bounce", "bounce@example.com", "agent"))
+        .await
+        .unwrap();
     assert!(!invitation.emailed);
     let problem = invitation.email_problem.expect("the reason is given");
     assert!(problem.contains("mail server refused"), "{problem}");
     assert!(smtp.mails().is_empty());
     let token = invitation.path.strip_prefix("/invite/").unwrap().to_string();
-    let view: InvitationView = result(app.call_with(&new_client(), "invite/get", &[("token", &token)]).await)
-        .await
-        .unwrap();
+    let view: InvitationView = app.run_as(&new_client(), GetInvitation { token }).await.unwrap();
     assert_eq!(view.email, "bounce@example.com");
 
     // Wrong credentials: refused too, and the password is not in the words shown.
@@ -371,17 +325,10 @@ async fn an_invitation_email_the_server_refuses_still_leaves_a_working_link_and_
     ])
     .await;
     let admin = TestApp::client_signed_in(&wrong, ADMIN).await;
-    let invitation: Invitation = result(
-        wrong
-            .call_with(
-                &admin,
-                "people/invite",
-                &[("name", "Ed Else"), ("email", "ed@example.com"), ("role", "agent")],
-            )
-            .await,
-    )
-    .await
-    .unwrap();
+    let invitation: Invitation = wrong
+        .run_as(&admin, invite("Ed Else", "ed@example.com", "agent"))
+        .await
+        .unwrap();
     let problem = invitation.email_problem.expect("the reason is given");
     assert!(!problem.contains("wrong-pass"), "{problem}");
     assert!(smtp.mails().is_empty());

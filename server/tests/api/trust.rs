@@ -1,10 +1,14 @@
 //! Trust: what a curious agent, another site or a careless admin tries, refused with nothing
 //! changed.
 
+use app::auth::SignIn;
+use app::conversation::{ReopenConversation, ResolveConversation};
 use app::events::{OperatorCommand, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent};
 use app::inbox::ConversationSummary;
 use app::lifecycle::Status;
-use app::people::GroupSummary;
+use app::people::{
+    ChangeRole, CreateGroup, DeleteGroup, GroupMember, GroupSummary, GroupWorkflow, ListGroups, UpdateGroup,
+};
 
 use crate::helpers::*;
 use crate::sockets::*;
@@ -50,7 +54,7 @@ async fn answer_to(
 }
 
 async fn groups(app: &TestApp) -> Vec<GroupSummary> {
-    result(app.call("people/groups", &[]).await).await.unwrap()
+    app.run(ListGroups {}).await.unwrap()
 }
 
 #[tokio::test]
@@ -58,32 +62,68 @@ async fn an_agent_cannot_staff_groups_or_give_them_workflows() {
     let app = TestApp::signed_in_as(AGENT).await;
     let admin = TestApp::client_signed_in(&app, ADMIN).await;
     let before = groups(&app).await;
-    let me = app.me().await.unwrap().member_id.to_string();
-    let created: GroupSummary = result(
-        app.call_with(&admin, "groups/create", &[("name", "Billing"), ("description", "")])
-            .await,
-    )
-    .await
-    .unwrap();
-    let id = created.id.to_string();
+    let me = app.me().await.unwrap().member_id;
+    let billing = CreateGroup {
+        name: "Billing".into(),
+        description: String::new(),
+    };
+    let created: GroupSummary = app.run_as(&admin, billing).await.unwrap();
+    let id = created.id;
 
     // What an agent would do to read another group's conversations or take colleagues off
     // routing: each refused, in words.
-    let attempts: [(&str, Vec<(&str, &str)>); 5] = [
-        ("groups/member", vec![("id", &id), ("member_id", &me), ("add", "true")]),
+    let agent = &app.client;
+    let attempts = [
+        (
+            "groups/member",
+            app.send(
+                agent,
+                &GroupMember {
+                    id,
+                    member_id: me,
+                    add: true,
+                },
+            )
+            .await,
+        ),
         (
             "groups/workflow",
-            vec![("id", &id), ("workflow_id", "1"), ("assigned", "true")],
+            app.send(
+                agent,
+                &GroupWorkflow {
+                    id,
+                    workflow_id: 1,
+                    assigned: true,
+                },
+            )
+            .await,
         ),
-        ("groups/create", vec![("name", "Mine"), ("description", "")]),
+        (
+            "groups/create",
+            app.send(
+                agent,
+                &CreateGroup {
+                    name: "Mine".into(),
+                    description: String::new(),
+                },
+            )
+            .await,
+        ),
         (
             "groups/update",
-            vec![("id", &id), ("name", "Renamed"), ("description", "")],
+            app.send(
+                agent,
+                &UpdateGroup {
+                    id,
+                    name: "Renamed".into(),
+                    description: String::new(),
+                },
+            )
+            .await,
         ),
-        ("groups/delete", vec![("id", &id)]),
+        ("groups/delete", app.send(agent, &DeleteGroup { id }).await),
     ];
-    for (endpoint, form) in attempts {
-        let res = app.call(endpoint, &form).await;
+    for (endpoint, res) in attempts {
         assert_eq!(res.status(), 403, "{endpoint}");
         assert_eq!(
             result::<GroupSummary>(res).await.unwrap_err().to_string(),
@@ -106,10 +146,9 @@ async fn only_the_handler_or_a_supervisor_resolves_or_reopens_a_conversation() {
     let ben = TestApp::client_signed_in(&app, AGENT2).await;
     let supervisor = TestApp::client_signed_in(&app, SUPERVISOR).await;
     let (_visitor, id) = conversation(&app).await;
-    let id_text = id.to_string();
     app.take_over(id).await.unwrap();
 
-    let res = app.call_with(&ben, "inbox/resolve", &[("id", &id_text)]).await;
+    let res = app.send(&ben, &ResolveConversation { id }).await;
     assert_eq!(
         result::<ConversationSummary>(res).await.unwrap_err().to_string(),
         "Ava Agent is handling this conversation; only they or a supervisor can resolve it."
@@ -119,7 +158,7 @@ async fn only_the_handler_or_a_supervisor_resolves_or_reopens_a_conversation() {
 
     // Ava resolves it; Ben cannot bring it back, a supervisor can.
     app.resolve(id).await.unwrap();
-    let res = app.call_with(&ben, "inbox/reopen", &[("id", &id_text)]).await;
+    let res = app.send(&ben, &ReopenConversation { id }).await;
     assert_eq!(
         result::<ConversationSummary>(res).await.unwrap_err().to_string(),
         "Ava Agent is handling this conversation; only they or a supervisor can reopen it."
@@ -128,9 +167,7 @@ async fn only_the_handler_or_a_supervisor_resolves_or_reopens_a_conversation() {
         app.store.lifecycle_state(id).await.unwrap().unwrap().status,
         Status::Resolved
     );
-    let reopened: ConversationSummary = result(app.call_with(&supervisor, "inbox/reopen", &[("id", &id_text)]).await)
-        .await
-        .unwrap();
+    let reopened: ConversationSummary = app.run_as(&supervisor, ReopenConversation { id }).await.unwrap();
     assert_eq!(reopened.status.as_str(), "active");
 }
 
@@ -200,13 +237,11 @@ async fn after_sign_in_only_a_path_on_this_site_is_followed() {
         ("/\\evil.example", "/inbox"),
         ("https://evil.example/", "/inbox"),
     ] {
-        let res = app
-            .call_with(
-                &new_client(),
-                "auth/sign_in",
-                &[("email", OWNER), ("password", PASSWORD), ("next", next)],
-            )
-            .await;
+        let sign_in = SignIn {
+            next: Some(next.into()),
+            ..sign_in_as(OWNER, PASSWORD)
+        };
+        let res = app.send(&new_client(), &sign_in).await;
         assert_eq!(res.headers().get("location").unwrap(), followed, "next = {next:?}");
     }
 }
@@ -219,9 +254,8 @@ async fn a_member_taken_out_of_a_group_or_given_a_new_role_reconnects_with_new_r
         .into_iter()
         .find(|g| g.name == "Frontline")
         .unwrap()
-        .id
-        .to_string();
-    let ava = app.store.member_by_email(AGENT).await.unwrap().unwrap().id.to_string();
+        .id;
+    let ava = app.store.member_by_email(AGENT).await.unwrap().unwrap().id;
     let mut ava_socket = app.operator(AGENT).await;
     let mut ben_socket = app.operator(AGENT2).await;
     for socket in [&mut ava_socket, &mut ben_socket] {
@@ -232,12 +266,12 @@ async fn a_member_taken_out_of_a_group_or_given_a_new_role_reconnects_with_new_r
             .await;
     }
 
-    let res = app
-        .call(
-            "groups/member",
-            &[("id", &frontline), ("member_id", &ava), ("add", "false")],
-        )
-        .await;
+    let leave = GroupMember {
+        id: frontline,
+        member_id: ava,
+        add: false,
+    };
+    let res = app.send(&app.client, &leave).await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         ava_socket.closed_by_server(WAIT).await,
@@ -262,7 +296,11 @@ async fn a_member_taken_out_of_a_group_or_given_a_new_role_reconnects_with_new_r
             matches!(e, OperatorEvent::Presence { .. }).then_some(())
         })
         .await;
-    let res = app.call("people/role", &[("id", &ava), ("role", "supervisor")]).await;
+    let promote = ChangeRole {
+        id: ava,
+        role: "supervisor".into(),
+    };
+    let res = app.send(&app.client, &promote).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     assert_eq!(ava_socket.closed_by_server(WAIT).await.0, 1012);
     let mut again = app.operator(AGENT).await;

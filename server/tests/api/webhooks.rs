@@ -12,7 +12,10 @@ use axum::routing::post;
 use hmac::Mac;
 use serde_json::Value;
 
-use app::integrations::{WebhookDeliveryView, WebhookView};
+use app::contacts::ContactLabel;
+use app::integrations::{
+    ListWebhooks, SaveWebhook, SetWebhookEnabled, TestWebhook, WebhookDeliveries, WebhookDeliveryView, WebhookView,
+};
 use app::AppError;
 
 use crate::helpers::*;
@@ -108,22 +111,21 @@ async fn receive(State(endpoint): State<Endpoint>, headers: HeaderMap, body: Byt
 
 const ALL_EVENTS: &str = "conversation.created conversation.escalated conversation.assigned message.created conversation.resolved contact.updated operator.status_changed";
 
+fn new_webhook(url: &str, events: &str) -> SaveWebhook {
+    SaveWebhook {
+        id: String::new(),
+        url: url.into(),
+        events: events.into(),
+    }
+}
+
 async fn register(
     app: &TestApp,
     admin: &reqwest::Client,
     endpoint: &Endpoint,
     events: &str,
 ) -> Result<WebhookView, AppError> {
-    let made: Result<WebhookView, AppError> = result(
-        call_at(
-            &app.base,
-            admin,
-            "integrations/save_webhook",
-            &[("id", ""), ("url", &endpoint.url), ("events", events)],
-        )
-        .await,
-    )
-    .await;
+    let made = app.run_as(admin, new_webhook(&endpoint.url, events)).await;
     if let Ok(hook) = &made {
         *endpoint.secret.lock().unwrap() = hook.secret.clone();
     }
@@ -131,17 +133,7 @@ async fn register(
 }
 
 async fn deliveries(app: &TestApp, admin: &reqwest::Client, id: i64) -> Vec<WebhookDeliveryView> {
-    result(
-        call_at(
-            &app.base,
-            admin,
-            "integrations/webhook_deliveries",
-            &[("id", &id.to_string())],
-        )
-        .await,
-    )
-    .await
-    .unwrap()
+    app.run_as(admin, WebhookDeliveries { id }).await.unwrap()
 }
 
 fn policy() -> [(&'static str, &'static str); 3] {
@@ -214,30 +206,19 @@ async fn a_conversation_s_life_reaches_the_endpoint_signed_and_a_failed_delivery
     assert!(assigned.body["data"]["conversation"]["assignee_id"].as_i64().is_some());
     app.resolve(conversation_id).await.unwrap();
     endpoint.delivery("conversation.resolved", |_| true).await;
-    let id = conversation_id.to_string();
-    let labelled = app
-        .call(
-            "contacts/label",
-            &[("conversation_id", &id), ("label", "VIP"), ("add", "true")],
-        )
-        .await;
+    let label = ContactLabel {
+        conversation_id,
+        label: "VIP".into(),
+        add: true,
+    };
+    let labelled = app.send(&app.client, &label).await;
     assert_eq!(labelled.status(), 200);
     let contact = endpoint.delivery("contact.updated", |_| true).await;
     assert_eq!(contact.body["data"]["contact"]["labels"], serde_json::json!(["VIP"]));
     let _ = agent.drain(Duration::from_millis(1)).await;
 
     // A test event, on demand.
-    let ping: WebhookDeliveryView = result(
-        call_at(
-            &app.base,
-            &admin,
-            "integrations/test_webhook",
-            &[("id", &hook.id.to_string())],
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let ping: WebhookDeliveryView = app.run_as(&admin, TestWebhook { id: hook.id }).await.unwrap();
     assert_eq!(ping.event, "ping");
     endpoint.delivery("ping", |r| r.delivery == ping.id.to_string()).await;
 
@@ -263,9 +244,7 @@ async fn an_endpoint_that_keeps_failing_is_turned_off_and_its_admins_are_told() 
             .await;
     }
     let off: WebhookView = eventually("the endpoint turned off", WAIT, || async {
-        let hooks: Vec<WebhookView> = result(app.call_with(&admin, "integrations/webhooks", &[]).await)
-            .await
-            .unwrap();
+        let hooks: Vec<WebhookView> = app.run_as(&admin, ListWebhooks {}).await.unwrap();
         hooks.into_iter().find(|h| h.id == hook.id && !h.enabled)
     })
     .await;
@@ -301,17 +280,16 @@ async fn an_endpoint_that_keeps_failing_is_turned_off_and_its_admins_are_told() 
 
     // Turned back on, it is sent what waited.
     *down.inbox.lock().unwrap() = Inbox::default();
-    let on: WebhookView = result(
-        call_at(
-            &app.base,
+    let on: WebhookView = app
+        .run_as(
             &admin,
-            "integrations/webhook_enabled",
-            &[("id", &hook.id.to_string()), ("enabled", "true")],
+            SetWebhookEnabled {
+                id: hook.id,
+                enabled: true,
+            },
         )
-        .await,
-    )
-    .await
-    .unwrap();
+        .await
+        .unwrap();
     assert!(on.enabled && on.disabled_reason.is_none() && on.consecutive_failures == 0);
     down.delivery("message.created", |r| r.body["data"]["message"]["body"] == "four")
         .await;
@@ -323,18 +301,7 @@ async fn an_admin_cannot_point_a_webhook_inside_the_server_s_network_or_at_nothi
     let admin = TestApp::client_signed_in(&app, ADMIN).await;
     let save = |url: &'static str, events: &'static str| {
         let (app, admin) = (&app, &admin);
-        async move {
-            result::<WebhookView>(
-                call_at(
-                    &app.base,
-                    admin,
-                    "integrations/save_webhook",
-                    &[("id", ""), ("url", url), ("events", events)],
-                )
-                .await,
-            )
-            .await
-        }
+        async move { app.run_as(admin, new_webhook(url, events)).await }
     };
     for url in [
         "http://127.0.0.1:9/x",
@@ -357,20 +324,8 @@ async fn an_admin_cannot_point_a_webhook_inside_the_server_s_network_or_at_nothi
     ));
     let agent = TestApp::client_signed_in(&app, AGENT).await;
     assert!(matches!(
-        result::<WebhookView>(
-            call_at(
-                &app.base,
-                &agent,
-                "integrations/save_webhook",
-                &[
-                    ("id", ""),
-                    ("url", "https://hooks.example.com/x"),
-                    ("events", "message.created")
-                ]
-            )
-            .await
-        )
-        .await,
+        app.run_as(&agent, new_webhook("https://hooks.example.com/x", "message.created"))
+            .await,
         Err(AppError::Forbidden { .. })
     ));
     assert_eq!(app.count("SELECT COUNT(*) FROM webhooks").await, 0);

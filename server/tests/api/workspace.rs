@@ -1,15 +1,16 @@
 //! Scopes and workspaces: who may read and change what.
 
 use crate::helpers::*;
+use app::settings::UpdateWorkspaceSettings;
 use app::AppError;
 
-fn settings_form(name: &str) -> Vec<(&str, &str)> {
-    vec![
-        ("name", name),
-        ("default_chat_limit", "4"),
-        ("disconnect_timeout_secs", "45"),
-        ("reroute_on_disconnect", "on"),
-    ]
+fn settings_form(name: &str) -> UpdateWorkspaceSettings {
+    UpdateWorkspaceSettings {
+        name: name.into(),
+        default_chat_limit: "4".into(),
+        disconnect_timeout_secs: "45".into(),
+        reroute_on_disconnect: checkbox(true),
+    }
 }
 
 #[tokio::test]
@@ -18,7 +19,7 @@ async fn an_agent_may_read_the_inbox_but_not_settings_or_the_team() {
     assert_eq!(app.conversations().await.unwrap(), vec![]);
     assert!(matches!(app.settings().await.unwrap_err(), AppError::Forbidden { .. }));
     assert!(matches!(app.members().await.unwrap_err(), AppError::Forbidden { .. }));
-    let (status, res) = app.update_settings(&settings_form("Hijacked")).await;
+    let (status, res) = app.update_settings(settings_form("Hijacked")).await;
     assert_eq!(status, 403);
     assert!(matches!(res.unwrap_err(), AppError::Forbidden { .. }));
     assert_eq!(app.store.workspace_settings(1).await.unwrap().name, "Acme Support");
@@ -35,7 +36,7 @@ async fn a_supervisor_sees_the_team_but_cannot_change_settings() {
 #[tokio::test]
 async fn an_admin_changes_settings_and_the_change_is_audited() {
     let app = TestApp::signed_in_as(ADMIN).await;
-    let (status, saved) = app.update_settings(&settings_form("Acme Care")).await;
+    let (status, saved) = app.update_settings(settings_form("Acme Care")).await;
     assert_eq!(status, 200, "{saved:?}");
     let saved = saved.unwrap();
     assert_eq!(saved.name, "Acme Care");
@@ -49,16 +50,17 @@ async fn an_admin_changes_settings_and_the_change_is_audited() {
 async fn bad_settings_are_refused_in_words_and_nothing_changes() {
     let app = TestApp::signed_in_as(ADMIN).await;
     let before = app.settings().await.unwrap();
-    let mut form = settings_form("Renamed");
-    form[1] = ("default_chat_limit", "lots");
-    let (status, res) = app.update_settings(&form).await;
+    let limit = |limit: &str| UpdateWorkspaceSettings {
+        default_chat_limit: limit.into(),
+        ..settings_form("Renamed")
+    };
+    let (status, res) = app.update_settings(limit("lots")).await;
     assert_eq!(status, 400);
     assert_eq!(
         res.unwrap_err().to_string(),
         "Default chat limit: must be a whole number, not \u{201c}lots\u{201d}"
     );
-    form[1] = ("default_chat_limit", "0");
-    let (status, res) = app.update_settings(&form).await;
+    let (status, res) = app.update_settings(limit("0")).await;
     assert_eq!(status, 400);
     assert_eq!(
         res.unwrap_err().to_string(),
