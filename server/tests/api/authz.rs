@@ -446,19 +446,10 @@ async fn every_server_function_allows_and_refuses_exactly_as_the_permissions_tab
 async fn the_sockets_check_who_is_calling() {
     let app = spawn_app().await;
     // Operator socket: no session, or a visitor token instead of one, is refused.
-    assert_eq!(
-        connect::<OperatorCommand, OperatorEvent>(&app.ws_url("/ws/operator"), None)
-            .await
-            .err(),
-        Some(401)
-    );
+    assert_eq!(app.operator_connect_status("/ws/operator").await, Some(401));
     let token = app.visitor_token().await;
-    assert_eq!(
-        connect::<OperatorCommand, OperatorEvent>(&app.ws_url(&format!("/ws/operator?token={token}")), None)
-            .await
-            .err(),
-        Some(401)
-    );
+    let with_token = format!("/ws/operator?token={token}");
+    assert_eq!(app.operator_connect_status(&with_token).await, Some(401));
     // Every role may open it (they all carry operator:read).
     for email in [OWNER, ADMIN, SUPERVISOR, AGENT] {
         let mut op = app.operator(email).await;

@@ -7,6 +7,7 @@ use app::events::{OperatorCommand, OperatorEvent};
 use app::inbox::ListConversations;
 use app::Role;
 
+use crate::attachments::upload_as_visitor;
 use crate::authz::{agent2, args, conversation_state, first_message, Needs, MATRIX};
 use crate::helpers::*;
 
@@ -19,17 +20,12 @@ async fn a_conversation_outside_an_agents_groups_is_not_found_anywhere_and_nothi
     let token = app.visitor_nobody_in_a_group_sees().await;
     let mut v = app.visitor_with(&token).await;
     let hidden = first_message(&app, &mut v, "My invoice 4471 is wrong").await;
-    let file: app::conversation::AttachmentView = new_client()
-        .post(format!("{}/widget/attachments?name=invoice.txt", app.base))
-        .bearer_auth(&token)
-        .header("content-type", "text/plain")
-        .body("invoice 4471")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let file: app::conversation::AttachmentView =
+        upload_as_visitor(&app, &token, "invoice.txt", "text/plain", b"invoice 4471")
+            .await
+            .json()
+            .await
+            .unwrap();
     let target = agent2(&app).await;
     let before = conversation_state(&app, hidden).await;
 

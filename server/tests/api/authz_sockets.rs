@@ -8,7 +8,7 @@ use app::live::OperatorStatus;
 use app::Scope;
 
 use crate::authz_routes::{world, Caller, CALLERS};
-use crate::sockets::{connect, OperatorSocket};
+use crate::sockets::OperatorSocket;
 
 /// What each operator command needs, and whether it names a conversation. A new command does
 /// not compile until it has a row here.
@@ -161,10 +161,5 @@ async fn every_socket_command_is_refused_outside_what_the_caller_may_see_or_do()
     assert_eq!(tried, 8 + 8 + 16 + 5);
     // A visitor token opens no operator socket, and a session opens no chat (tested in
     // the_sockets_check_who_is_calling).
-    assert_eq!(
-        connect::<OperatorCommand, OperatorEvent>(&w.app.ws_url("/ws/operator"), None)
-            .await
-            .err(),
-        Some(401)
-    );
+    assert_eq!(w.app.operator_connect_status("/ws/operator").await, Some(401));
 }

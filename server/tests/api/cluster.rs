@@ -155,6 +155,13 @@ impl Nodes {
         .await
     }
 
+    /// Ava accepts the conversation's offer, which she was shown once in all, and holds it.
+    async fn accepted_once(&self, ava: &mut OperatorSocket, conversation: i64, nodes: &[&Node]) {
+        let seen = accept_offer(ava, conversation).await;
+        assert_eq!(offers_of(&seen, conversation), 1, "{seen:#?}");
+        self.assert_held_by(conversation, AGENT, nodes).await;
+    }
+
     /// Asserts that `member` holds the conversation, showing the nodes' logs when not.
     async fn assert_held_by(&self, conversation: i64, email: &str, nodes: &[&Node]) {
         let held = self.holder(conversation).await;
@@ -266,9 +273,7 @@ async fn an_operator_on_the_follower_is_offered_a_conversation_and_takes_it(bus:
     let mut ava = live_on(&follower.served, AGENT).await;
     let mut v = follower.served.visitor().await;
     let conversation = escalate(&mut v).await;
-    let seen = accept_offer(&mut ava, conversation).await;
-    assert_eq!(offers_of(&seen, conversation), 1, "{seen:#?}");
-    nodes.assert_held_by(conversation, AGENT, &[&leader, &follower]).await;
+    nodes.accepted_once(&mut ava, conversation, &[&leader, &follower]).await;
     ava.say(conversation, "Hello, Ava here", "ava-1", false).await;
     let reply = v.wait_for("Ava's reply", from(SenderKind::Operator)).await;
     assert_eq!(reply.body, "Hello, Ava here");
@@ -289,9 +294,7 @@ async fn when_the_leader_is_killed_another_node_leads_and_routes_from_the_databa
     assert_eq!(nodes.term().await, term + 1, "one new term");
     let mut v = follower.served.visitor().await;
     let conversation = escalate(&mut v).await;
-    let seen = accept_offer(&mut ava, conversation).await;
-    assert_eq!(offers_of(&seen, conversation), 1, "{seen:#?}");
-    nodes.assert_held_by(conversation, AGENT, &[&follower]).await;
+    nodes.accepted_once(&mut ava, conversation, &[&follower]).await;
 }
 
 /// An offer outlives the leader that made it: the next leader carries it on (the same operator,
@@ -336,9 +339,7 @@ async fn a_leader_whose_term_has_passed_makes_no_offer() {
     leader.says("offer not made: another node's term has begun", 1).await;
     leader.says("stale term, stepping down", 1).await;
     follower.says("this node leads routing", 1).await;
-    let seen = accept_offer(&mut ava, conversation).await;
-    assert_eq!(offers_of(&seen, conversation), 1, "{seen:#?}");
-    nodes.assert_held_by(conversation, AGENT, &[&leader, &follower]).await;
+    nodes.accepted_once(&mut ava, conversation, &[&leader, &follower]).await;
     assert_eq!(
         nodes.term().await,
         term + 2,
@@ -364,9 +365,7 @@ async fn a_frozen_leader_is_replaced_and_steps_down_when_it_wakes(bus: Bus) {
     // A customer on the woken node is routed by the new leader, once.
     let mut v = leader.served.visitor().await;
     let conversation = escalate(&mut v).await;
-    let seen = accept_offer(&mut ava, conversation).await;
-    assert_eq!(offers_of(&seen, conversation), 1, "{seen:#?}");
-    nodes.assert_held_by(conversation, AGENT, &[&leader, &follower]).await;
+    nodes.accepted_once(&mut ava, conversation, &[&leader, &follower]).await;
     assert_eq!(
         nodes.term().await,
         term + 1,

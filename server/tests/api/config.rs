@@ -40,29 +40,13 @@ fn create_owner_and_seed_demo_work_from_the_command_line() {
     let again = run(&["seed-demo"]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("already there"));
 
-    let out = run(&[
-        "create-owner",
-        "--workspace",
-        "Beta",
-        "--email",
-        "b@beta.example",
-        "--name",
-        "B",
-        "--password",
-        "short",
-    ]);
+    let create_owner = |password: &str| {
+        let owner = ["--workspace", "Beta", "--email", "b@beta.example", "--name", "B"];
+        run(&[&["create-owner"], &owner[..], &["--password", password]].concat())
+    };
+    let out = create_owner("short");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("Password: must be at least 10 characters"));
-    let out = run(&[
-        "create-owner",
-        "--workspace",
-        "Beta",
-        "--email",
-        "b@beta.example",
-        "--name",
-        "B",
-        "--password",
-        "long-enough-pw",
-    ]);
+    let out = create_owner("long-enough-pw");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -468,12 +468,7 @@ async fn a_visitor_token_reaches_only_its_own_conversation() {
 #[tokio::test]
 async fn an_operator_socket_needs_a_session_and_a_visible_conversation() {
     let app = spawn_app().await;
-    assert_eq!(
-        connect::<OperatorCommand, OperatorEvent>(&app.ws_url("/ws/operator"), None)
-            .await
-            .err(),
-        Some(401)
-    );
+    assert_eq!(app.operator_connect_status("/ws/operator").await, Some(401));
     let mut v = app.visitor().await;
     let conversation = escalate(&mut v).await;
     // The owner of another workspace cannot watch it.

@@ -397,6 +397,19 @@ impl TestApp {
     }
 }
 
+/// The visitor with `token` connects to the server at `base` and resumes after `last_seq`.
+pub async fn resume_at(base: &str, token: &str, last_seq: i64) -> VisitorSocket {
+    let url = format!("{}/ws/visitor", base.replacen("http://", "ws://", 1));
+    let mut socket: VisitorSocket = connect(&url, None).await.expect("the visitor socket opens");
+    socket
+        .send(&VisitorCommand::Resume {
+            token: token.to_string(),
+            last_seq,
+        })
+        .await;
+    socket
+}
+
 /// Decodes a server function's answer: the value on success, the `AppError` otherwise.
 pub async fn result<T: serde::de::DeserializeOwned>(res: reqwest::Response) -> Result<T, AppError> {
     let ok = res.status().is_success();
@@ -573,21 +586,29 @@ impl TestApp {
     }
 
     pub async fn visitor_with_resume(&self, token: &str, last_seq: i64) -> VisitorSocket {
-        let mut socket = connect(&self.ws_url("/ws/visitor"), None)
-            .await
-            .expect("the visitor socket opens");
-        socket
-            .send(&VisitorCommand::Resume {
-                token: token.to_string(),
-                last_seq,
-            })
-            .await;
-        socket
+        resume_at(&self.base, token, last_seq).await
     }
 
     /// The HTTP status a refused chat socket gets, or `None` if it opened.
     pub async fn visitor_connect_status(&self) -> Option<u16> {
         connect::<VisitorCommand, app::events::VisitorEvent>(&self.ws_url("/ws/visitor"), None)
+            .await
+            .err()
+    }
+
+    /// The body of a GET of `path` by a new client, with a bearer token if given.
+    pub async fn text_of(&self, path: &str, bearer: Option<&str>) -> String {
+        let mut request = new_client().get(format!("{}{path}", self.base));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap().text().await.unwrap()
+    }
+
+    /// The HTTP status a refused operator socket gets at `path` (`/ws/operator` and its query)
+    /// with no session, or `None` if it opened.
+    pub async fn operator_connect_status(&self, path: &str) -> Option<u16> {
+        connect::<app::events::OperatorCommand, app::events::OperatorEvent>(&self.ws_url(path), None)
             .await
             .err()
     }

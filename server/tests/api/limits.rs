@@ -7,6 +7,7 @@ use app::events::{SenderKind, VisitorCommand, VisitorEvent};
 use app::AppError;
 use leptos::server_fn::ServerFn;
 
+use crate::attachments::upload_as_visitor;
 use crate::helpers::*;
 
 async fn start_chat(app: &TestApp, forwarded_for: Option<&str>) -> reqwest::Response {
@@ -132,16 +133,9 @@ async fn a_visitor_over_the_message_limit_is_told_and_the_message_is_not_stored(
 async fn a_visitor_over_the_upload_limit_gets_429_and_no_file_is_kept() {
     let app = spawn_app_with(&[("SWITCHBOARD_VISITOR_UPLOADS_PER_HOUR", "1")]).await;
     let token = app.visitor_token().await;
-    let upload = |name: &'static str| {
-        new_client()
-            .post(format!("{}/widget/attachments?name={name}", app.base))
-            .bearer_auth(&token)
-            .header("content-type", "text/plain")
-            .body("order 1234")
-            .send()
-    };
-    assert_eq!(upload("first.txt").await.unwrap().status(), 200);
-    let res = upload("second.txt").await.unwrap();
+    let upload = |name: &'static str| upload_as_visitor(&app, &token, name, "text/plain", b"order 1234");
+    assert_eq!(upload("first.txt").await.status(), 200);
+    let res = upload("second.txt").await;
     assert_eq!(res.status(), 429);
     assert!(retry_after(&res) > 60, "the allowance comes back over the hour");
     let body: serde_json::Value = res.json().await.unwrap();
@@ -218,16 +212,10 @@ async fn a_chat_connection_that_never_says_who_it_is_is_closed() {
 async fn an_upload_past_the_workspace_quota_is_refused_in_words_and_nothing_is_kept() {
     let app = spawn_app_with(&[("SWITCHBOARD_ATTACHMENT_QUOTA_MB", "1")]).await;
     let token = app.visitor_token().await;
-    let upload = |name: &'static str| {
-        new_client()
-            .post(format!("{}/widget/attachments?name={name}", app.base))
-            .bearer_auth(&token)
-            .header("content-type", "text/plain")
-            .body("a".repeat(600 * 1024))
-            .send()
-    };
-    assert_eq!(upload("first.txt").await.unwrap().status(), 200);
-    let res = upload("second.txt").await.unwrap();
+    let big = vec![b'a'; 600 * 1024];
+    let upload = |name: &'static str| upload_as_visitor(&app, &token, name, "text/plain", &big);
+    assert_eq!(upload("first.txt").await.status(), 200);
+    let res = upload("second.txt").await;
     assert_eq!(res.status(), 409);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(

@@ -12,15 +12,7 @@ const TOKEN: &str = "a metrics token long enough";
 /// Every sample of the exposition, `name{labels}` → value; panics on a line that is not
 /// Prometheus text.
 async fn scrape(app: &TestApp) -> BTreeMap<String, f64> {
-    let text = new_client()
-        .get(format!("{}/metrics", app.base))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.text_of("/metrics", Some(TOKEN)).await;
     let mut samples = BTreeMap::new();
     let mut typed = std::collections::BTreeSet::new();
     for line in text.lines() {

@@ -7,7 +7,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use app::chat::StartVisitor;
-use app::events::VisitorCommand;
 use leptos::server_fn::ServerFn;
 use serde::Serialize;
 
@@ -124,15 +123,7 @@ impl Served {
 
     /// The visitor with `token` connects here and resumes after `last_seq`.
     pub async fn resume(&self, token: &str, last_seq: i64) -> VisitorSocket {
-        let url = format!("{}/ws/visitor", self.base.replacen("http://", "ws://", 1));
-        let mut socket: VisitorSocket = connect(&url, None).await.expect("the visitor socket opens");
-        socket
-            .send(&VisitorCommand::Resume {
-                token: token.to_string(),
-                last_seq,
-            })
-            .await;
-        socket
+        resume_at(&self.base, token, last_seq).await
     }
 }
 

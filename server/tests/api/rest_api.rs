@@ -109,6 +109,17 @@ impl Api {
         self.call(Method::POST, path, template, Some(body), &[]).await
     }
 
+    /// A conversation's action without arguments (`resolve`, `reopen`, `take_over`, `restore`).
+    pub(crate) async fn act(&self, conversation: i64, action: &str) -> Answer {
+        let template = format!("/conversations/{{id}}/{action}");
+        self.post(
+            &template.replace("{id}", &conversation.to_string()),
+            &template,
+            json!({}),
+        )
+        .await
+    }
+
     /// The answer must be one the document lists for the operation, in its schema.
     pub(crate) fn check(&self, method: &str, template: &str, status: u16, content_type: &str, body: &Value) {
         let method = method.to_lowercase();
@@ -191,24 +202,17 @@ async fn an_integrator_creates_a_contact_texts_them_hands_off_to_a_group_replies
 
     // A contact, created once however often the request is retried.
     let grace = json!({ "name": "Grace Hopper", "email": "grace@example.com", "phone": PHONE });
-    let first = api
-        .call(
-            Method::POST,
-            "/contacts",
-            "/contacts",
-            Some(grace.clone()),
-            &[("Idempotency-Key", "contact-1")],
-        )
-        .await;
-    let again = api
-        .call(
-            Method::POST,
-            "/contacts",
-            "/contacts",
-            Some(grace.clone()),
-            &[("Idempotency-Key", "contact-1")],
-        )
-        .await;
+    let api = &api;
+    let create = || {
+        let key = [("Idempotency-Key", "contact-1")];
+        let grace = grace.clone();
+        async move {
+            api.call(Method::POST, "/contacts", "/contacts", Some(grace), &key)
+                .await
+        }
+    };
+    let first = create().await;
+    let again = create().await;
     assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
     let contact = first.ok(201);
     assert_eq!(again.ok(201), contact, "the retry gets the first answer");
@@ -358,14 +362,7 @@ async fn an_integrator_creates_a_contact_texts_them_hands_off_to_a_group_replies
         .ok(201);
     assert_eq!(reply["sender_kind"], "operator");
     crate::sms::texted(&twilio, PHONE, "Your refund is on its way.").await;
-    let resolved = api
-        .post(
-            &format!("/conversations/{id}/resolve"),
-            "/conversations/{id}/resolve",
-            json!({}),
-        )
-        .await
-        .ok(200);
+    let resolved = api.act(id, "resolve").await.ok(200);
     assert_eq!(resolved["status"], "resolved");
     let listed = api
         .get("/conversations?status=resolved", "/conversations")
@@ -376,14 +373,7 @@ async fn an_integrator_creates_a_contact_texts_them_hands_off_to_a_group_replies
         .unwrap()
         .iter()
         .any(|c| c["id"] == id));
-    let reopened = api
-        .post(
-            &format!("/conversations/{id}/reopen"),
-            "/conversations/{id}/reopen",
-            json!({}),
-        )
-        .await
-        .ok(200);
+    let reopened = api.act(id, "reopen").await.ok(200);
     assert_ne!(reopened["status"], "resolved");
     let detail = api
         .get(&format!("/conversations/{id}"), "/conversations/{id}")
@@ -430,10 +420,7 @@ async fn the_web_chat_is_taken_over_restored_and_transferred_through_the_api_and
             _ => None,
         })
         .await;
-    let taken = api
-        .post(&format!("{path}/take_over"), "/conversations/{id}/take_over", json!({}))
-        .await
-        .ok(200);
+    let taken = api.act(id, "take_over").await.ok(200);
     assert_eq!(taken["handler"], "human");
     let refused = api
         .post(
@@ -447,19 +434,14 @@ async fn the_web_chat_is_taken_over_restored_and_transferred_through_the_api_and
         "the assistant stays quiet while a person handles it"
     );
     assert_eq!(refused.headers.get("content-type").unwrap(), "application/problem+json");
-    let restored = api
-        .post(&format!("{path}/restore"), "/conversations/{id}/restore", json!({}))
-        .await
-        .ok(200);
+    let restored = api.act(id, "restore").await.ok(200);
     assert_eq!(restored["handler"], "ai");
 
     let mut agent = crate::routing::live_operator(&app, AGENT).await;
     let agent_id = app
         .count(&format!("SELECT id FROM members WHERE email = '{AGENT}'"))
         .await;
-    api.post(&format!("{path}/take_over"), "/conversations/{id}/take_over", json!({}))
-        .await
-        .ok(200);
+    api.act(id, "take_over").await.ok(200);
     let transferred = api
         .post(
             &format!("{path}/transfer"),

@@ -169,14 +169,7 @@ async fn the_openapi_document_covers_every_operation_and_the_docs_page_shows_the
         assert_eq!(answer.status, 401, "{method} {template}: {}", answer.body);
     }
     assert_eq!(anonymous.checked.lock().unwrap().clone(), api.documented());
-    let page = new_client()
-        .get(format!("{}/api/v1/docs", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.text_of("/api/v1/docs", None).await;
     for (method, template) in api.documented() {
         assert!(
             page.contains(template.as_str()),

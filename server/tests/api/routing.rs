@@ -26,6 +26,12 @@ async fn summary(app: &TestApp, conversation: i64) -> app::inbox::ConversationSu
     app.store.conversation_summary(conversation).await.unwrap().unwrap()
 }
 
+/// Asserts that the conversation is active and held by `name`.
+async fn assert_active_with(app: &TestApp, conversation: i64, name: &str) {
+    let s = summary(app, conversation).await;
+    assert_eq!((s.status.as_str(), s.assignee.as_deref()), ("active", Some(name)));
+}
+
 async fn presence(op: &mut OperatorSocket) -> MyPresence {
     op.wait_for("my presence", |e| match e {
         OperatorEvent::Presence { presence } => Some(presence.clone()),
@@ -223,11 +229,7 @@ async fn an_escalated_conversation_is_offered_to_a_live_operator_who_accepts_it(
         })
         .await;
     assert_eq!(joined, "Ava Agent joined the conversation.");
-    let s = summary(&app, conversation).await;
-    assert_eq!(
-        (s.status.as_str(), s.assignee.as_deref()),
-        ("active", Some("Ava Agent"))
-    );
+    assert_active_with(&app, conversation, "Ava Agent").await;
     let sessions = app.store.operator_sessions(conversation).await.unwrap();
     assert_eq!(sessions.len(), 1, "the operator session is recorded");
     let load = op
@@ -272,11 +274,7 @@ async fn a_console_that_reconnects_is_shown_the_offer_it_still_has_and_accepts_i
     let mut ava = app.operator(AGENT).await;
     assert_eq!(offer(&mut ava).await.conversation.id, conversation);
     accept(&mut ava, conversation).await;
-    let s = summary(&app, conversation).await;
-    assert_eq!(
-        (s.status.as_str(), s.assignee.as_deref()),
-        ("active", Some("Ava Agent"))
-    );
+    assert_active_with(&app, conversation, "Ava Agent").await;
 }
 
 #[tokio::test]
@@ -342,17 +340,24 @@ async fn with_nobody_live_the_visitor_is_told_their_place_and_the_assistant_keep
     assert_eq!(offered.conversation.contact_name.starts_with("Visitor"), true);
 }
 
-#[tokio::test]
-async fn an_operator_whose_socket_dies_loses_presence_after_the_timeout_and_their_conversation_goes_to_another() {
-    let app = spawn_app().await;
-    presence_settings(&app, 5, true).await;
-    let mut a = live_operator(&app, AGENT).await;
+/// Ava holds an escalated conversation (a 5 s disconnect timeout, `reroute` on drop or not),
+/// Ben goes live, and Ava's socket closes. Gives the conversation, its visitor and Ben.
+async fn dropped_while_holding(app: &TestApp, reroute: bool) -> (i64, VisitorSocket, OperatorSocket) {
+    presence_settings(app, 5, reroute).await;
+    let mut a = live_operator(app, AGENT).await;
     let mut v = app.visitor().await;
     let conversation = escalate(&mut v).await;
     offer(&mut a).await;
     accept(&mut a, conversation).await;
-    let mut b = live_operator(&app, AGENT2).await;
+    let b = live_operator(app, AGENT2).await;
     a.close().await;
+    (conversation, v, b)
+}
+
+#[tokio::test]
+async fn an_operator_whose_socket_dies_loses_presence_after_the_timeout_and_their_conversation_goes_to_another() {
+    let app = spawn_app().await;
+    let (conversation, _v, mut b) = dropped_while_holding(&app, true).await;
     // Within the timeout nothing moves.
     let until = tokio::time::Instant::now() + Duration::from_secs(3);
     while let Some(e) = b
@@ -495,25 +500,14 @@ async fn an_operator_transfers_a_conversation_to_a_colleague_with_a_note_for_the
 #[tokio::test]
 async fn with_keep_on_disconnect_an_operator_who_drops_keeps_their_conversation() {
     let app = spawn_app().await;
-    presence_settings(&app, 5, false).await;
-    let mut a = live_operator(&app, AGENT).await;
-    let mut v = app.visitor().await;
-    let conversation = escalate(&mut v).await;
-    offer(&mut a).await;
-    accept(&mut a, conversation).await;
-    let mut b = live_operator(&app, AGENT2).await;
-    a.close().await;
+    let (conversation, _v, mut b) = dropped_while_holding(&app, false).await;
     // Well past the 5 s timeout: Ava's presence is gone, her conversation is still hers.
     let seen = b.drain(Duration::from_secs(7)).await;
     assert!(
         !seen.iter().any(|e| matches!(e, OperatorEvent::Offer { .. })),
         "{seen:#?}"
     );
-    let s = summary(&app, conversation).await;
-    assert_eq!(
-        (s.status.as_str(), s.assignee.as_deref()),
-        ("active", Some("Ava Agent"))
-    );
+    assert_active_with(&app, conversation, "Ava Agent").await;
 }
 
 #[tokio::test]
