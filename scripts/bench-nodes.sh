@@ -9,13 +9,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-step "Checking tools"
-setup_rust
-setup_postgres
-setup_nats
+check_tools rust postgres nats
 
-cd "$ROOT"
-TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 # Plain cargo builds in its own directory (see test.sh): no site is needed for sockets.
 PLAIN_TARGET="$TARGET/plain"
 # bench.sh has built both already and says where (BENCH_RELEASE).

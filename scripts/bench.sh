@@ -6,12 +6,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-step "Checking tools"
-setup_rust
-setup_node
+check_tools rust node
 
-cd "$ROOT"
-TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 build_release
 PKG="$ROOT/target/site/pkg"
 

@@ -115,6 +115,30 @@ wait_until_ready() {
   done
 }
 
+check_tools() {
+  # check_tools rust node …: installs what is missing (setup_rust, setup_node, …), then works
+  # from the project's root with TARGET set to cargo's target folder.
+  step "Checking tools"
+  local tool
+  for tool in "$@"; do "setup_$tool"; done
+  cd "$ROOT"
+  TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+}
+
+server_dir() {
+  # server_dir: a new temporary folder, SERVER_DIR, for a server that serve_fresh starts; when
+  # the script exits the server is stopped and the folder removed.
+  SERVER_DIR="$(mktemp -d)"
+  SERVER_PID=""
+  trap stop_server EXIT
+}
+
+stop_server() {
+  if [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null; then wait "$SERVER_PID" 2>/dev/null || true; fi
+  SERVER_PID=""
+  rm -rf "$SERVER_DIR"
+}
+
 build_release() {
   # The release binaries of the load generator and of Switchboard with its site. The server
   # binary comes from cargo-leptos: it compiles in the names of the site's files (a plain

@@ -7,21 +7,12 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-step "Checking tools"
-setup_rust
-setup_node
+check_tools rust node
 
-cd "$ROOT"
-TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 build_release
 
-SOAK_DIR="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && { wait "$SERVER_PID" 2>/dev/null || true; }
-  rm -rf "$SOAK_DIR"
-}
-trap cleanup EXIT
+server_dir
+SOAK_DIR="$SERVER_DIR"
 
 step "Starting Switchboard (release, fresh database in $SOAK_DIR)"
 TOKEN="soak-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"

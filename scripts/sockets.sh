@@ -7,11 +7,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-step "Checking tools"
-setup_rust
+check_tools rust
 
-cd "$ROOT"
-TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 # Plain cargo builds in its own directory (see test.sh): no site is needed to hold sockets.
 PLAIN_TARGET="$TARGET/plain"
 step "Building Switchboard and the load generator (release)"
@@ -19,13 +16,8 @@ CARGO_TARGET_DIR="$PLAIN_TARGET" cargo build --release -p server --bin switchboa
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 note "open files per process: $(ulimit -n)"
-DIR="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && { wait "$SERVER_PID" 2>/dev/null || true; }
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
+server_dir
+DIR="$SERVER_DIR"
 
 step "Starting Switchboard (release, fresh database)"
 # One client address opens thousands of chats here: lift the per-address limits and the cap

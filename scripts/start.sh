@@ -4,12 +4,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-step "Checking tools"
-setup_rust
-setup_node
+check_tools rust node
 
-cd "$ROOT"
-TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 step "Building Switchboard (release; the first build takes several minutes)"
 cargo leptos build --release --split --precompress
 

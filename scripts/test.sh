@@ -4,15 +4,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-step "Checking tools"
-setup_rust
-setup_node
-setup_postgres
-setup_nats
-setup_end2end
+check_tools rust node postgres nats end2end
 
-cd "$ROOT"
-TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 # Plain cargo gets its own target directory: cargo-leptos builds with other flags, and the
 # two would otherwise keep rebuilding each other's artefacts.
 PLAIN_TARGET="$TARGET/plain"
@@ -30,13 +23,8 @@ step "Building the site for the end-to-end tests"
 CARGO_TARGET_DIR="$TARGET" cargo leptos build --split
 
 step "Starting a fresh server for the end-to-end tests"
-E2E_DIR="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && { wait "$SERVER_PID" 2>/dev/null || true; }
-  rm -rf "$E2E_DIR"
-}
-trap cleanup EXIT
+server_dir
+E2E_DIR="$SERVER_DIR"
 # The webhook specs receive deliveries on loopback, which a real server refuses by default.
 export SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE=true SWITCHBOARD_WEBHOOK_RETRY_MS=200
 serve_fresh "$TARGET/debug/switchboard" "$E2E_DIR"
