@@ -64,7 +64,7 @@ impl Stats {
     }
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
 /// Only loopback: the load generator never sends traffic anywhere else.
 pub fn loopback(url: &str) -> Result<SocketAddr, String> {
