@@ -57,13 +57,13 @@ step "Starting Switchboard (release, fresh database) and the relay"
 export SWITCHBOARD_CHAT_STARTS_PER_MINUTE=1000000 SWITCHBOARD_VISITOR_MESSAGES_PER_MINUTE=1000000 \
   SWITCHBOARD_VISITOR_SOCKETS_PER_ADDRESS=1000000
 serve_fresh "$TARGET/release/switchboard" "$BENCH_DIR"
-"$TARGET/release/loadgen" relay >"$BENCH_DIR/relay.log" 2>&1 &
+"$LOADGEN" relay >"$BENCH_DIR/relay.log" 2>&1 &
 RELAY_PID=$!
 RELAY_URL="$(wait_for_address "$BENCH_DIR/relay.log" "$RELAY_PID")"
 note "Switchboard at $SERVER_URL (pid $SERVER_PID), relay at $RELAY_URL (pid $RELAY_PID)"
 
 step "Driving both (a few minutes)"
-"$TARGET/release/loadgen" run \
+"$LOADGEN" run \
   --switchboard "$SERVER_URL" --switchboard-pid "$SERVER_PID" \
   --relay "$RELAY_URL" --relay-pid "$RELAY_PID" \
   "${WASM_PAGES[@]/#/--wasm-page=}" \

@@ -142,9 +142,12 @@ stop_server() {
 build_release() {
   # The release binaries of the load generator and of Switchboard with its site. The server
   # binary comes from cargo-leptos: it compiles in the names of the site's files (a plain
-  # `cargo build` of it would ask browsers for a WASM file that does not exist).
+  # `cargo build` of it would ask browsers for a WASM file that does not exist). The load
+  # generator is built by plain cargo in its own folder: cargo-leptos compiles Leptos with its
+  # own settings, and sharing a folder would rebuild both every time. Sets LOADGEN.
   step "Building the load generator (release)"
-  CARGO_TARGET_DIR="$TARGET" cargo build --release -p server --bin loadgen
+  CARGO_TARGET_DIR="$TARGET/plain" cargo build --release -p server --bin loadgen
+  LOADGEN="$TARGET/plain/release/loadgen"
   step "Building Switchboard and its site (release)"
   CARGO_TARGET_DIR="$TARGET" cargo leptos build --release --split
 }

@@ -30,7 +30,7 @@ serve_fresh "$TARGET/release/switchboard" "$SOAK_DIR"
 note "Switchboard at $SERVER_URL (pid $SERVER_PID)"
 
 step "Chatting (30 minutes unless --seconds says otherwise)"
-"$TARGET/release/loadgen" soak --switchboard "$SERVER_URL" --switchboard-pid "$SERVER_PID" \
+"$LOADGEN" soak --switchboard "$SERVER_URL" --switchboard-pid "$SERVER_PID" \
   --data-dir "$SOAK_DIR" --metrics-token "$TOKEN" "$@"
 step "What the server logged (warnings and errors)"
 grep -v "Switchboard is running" "$SOAK_DIR/server.log" || note "nothing"

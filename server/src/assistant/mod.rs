@@ -69,6 +69,23 @@ pub enum Reply {
     RequestHuman { reason: String, group: Option<String> },
 }
 
+/// What an answer needs to read first: how many of the conversation's latest messages, and
+/// whether the workspace's groups (a chat model may name one when it asks for a person).
+/// A chat model reads the thread; the built-in assistant only the visitor's last message, so
+/// it reads a few messages and no groups (it answers every message: reading a hundred each
+/// time was most of what a stored message cost under load).
+pub struct Needs {
+    pub history: i64,
+    pub groups: bool,
+}
+
+pub fn needs(workflow: &WorkflowRecord) -> Needs {
+    match workflow.ai_provider.as_str() {
+        "openai" => Needs { history: 100, groups: true },
+        _ => Needs { history: 10, groups: false },
+    }
+}
+
 /// Answers a conversation whose history (oldest first, the visitor's last message at the end)
 /// is given, as the workflow is configured. `groups`: the workspace's operator groups, which
 /// an OpenAI-compatible model may name when it asks for a person.

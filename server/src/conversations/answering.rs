@@ -163,18 +163,23 @@ impl Conversations {
         self.ai_defaults.apply(&mut workflow);
         let this = self.clone();
         let task = tokio::spawn(async move {
-            let history = match this.store.latest_messages(conversation_id, 100).await {
+            let needs = assistant::needs(&workflow);
+            let history = match this.store.latest_messages(conversation_id, needs.history).await {
                 Ok(h) => h,
                 Err(e) => {
                     tracing::error!(error = %e, conversation_id, "could not read the history for the assistant");
                     return;
                 }
             };
-            let groups: Vec<String> = match this.store.list_groups(workflow.workspace_id).await {
-                Ok(groups) => groups.into_iter().map(|g| g.name).collect(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not list the groups for the assistant");
-                    Vec::new()
+            let groups: Vec<String> = if !needs.groups {
+                Vec::new()
+            } else {
+                match this.store.list_groups(workflow.workspace_id).await {
+                    Ok(groups) => groups.into_iter().map(|g| g.name).collect(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not list the groups for the assistant");
+                        Vec::new()
+                    }
                 }
             };
             let outcome = assistant::reply(&this.http, &workflow, &history, &groups).await;

@@ -40,7 +40,8 @@ pub struct SoakArgs {
     /// A visitor reconnects after a time drawn from this many seconds to twice as many.
     #[arg(long, default_value_t = 20)]
     pub reconnect_secs: u64,
-    /// One visitor message in this many asks for a person (0: never).
+    /// One visitor message in this many starts asking for a person: it and the next two ask,
+    /// as the demo's escalation threshold wants three requests (0: never).
     #[arg(long, default_value_t = 2000)]
     pub human_every: u64,
     /// One visitor message in this many carries a file (0: never); keep a visitor under the
@@ -122,6 +123,7 @@ pub struct Counters {
     files_sent: AtomicU64,
     files_opened: AtomicU64,
     reconnects: AtomicU64,
+    resent: AtomicU64,
     went_live: AtomicU64,
     went_offline: AtomicU64,
     offers: AtomicU64,
@@ -300,7 +302,7 @@ fn report(args: &SoakArgs, samples: &[Sample], counters: &Counters) {
     let get = Counters::get;
     println!(
         "soak: {} visitors for {} s: {} messages sent, {} acknowledged, {} answers from the assistant, \
-         {} from agents, {} asked for a person, {} files sent and {} opened, {} reconnects",
+         {} from agents, {} asked for a person, {} files sent and {} opened, {} reconnects ({} messages sent again after one)",
         args.visitors,
         args.seconds,
         get(&counters.sent),
@@ -311,6 +313,7 @@ fn report(args: &SoakArgs, samples: &[Sample], counters: &Counters) {
         get(&counters.files_sent),
         get(&counters.files_opened),
         get(&counters.reconnects),
+        get(&counters.resent),
     );
     println!(
         "soak: agents went live {} times and offline {}, were offered {} chats, took {}, sent {} replies \

@@ -27,8 +27,10 @@ const LINES: [&str; 6] = [
     "Thanks, that helps a lot",
 ];
 
-/// What a visitor says when it wants a person (the assistant hands the chat to the team).
+/// What a visitor says when it wants a person, as many times as the workflow's escalation
+/// threshold asks (the demo's default: the third request hands the chat to the team).
 const ASK_FOR_A_PERSON: &str = "Can I talk to a human please?";
+const ASKS_BEFORE_A_PERSON: u8 = 3;
 
 /// A small picture as a phone would send it: PNG's signature, then bytes of this visitor's own.
 pub fn picture(seed: u64, len: usize) -> Vec<u8> {
@@ -89,6 +91,10 @@ pub async fn visitor(
     let mut said = 0u64;
     // What this visitor has seen, so a reconnect resumes after it as the widget does.
     let mut last_seq = 0i64;
+    // Requests for a person still to make, one a message.
+    let mut asks_left = 0u8;
+    // Messages sent and not yet acknowledged as stored: each key and its frame.
+    let mut waiting: Vec<(String, String)> = Vec::new();
     // Spread the first messages over one interval so the visitors do not speak in step.
     tokio::time::sleep(dice.between(0, args.interval_ms)).await;
     while !stop.is_set() {
@@ -113,8 +119,14 @@ pub async fn visitor(
         let session_ends =
             tokio::time::Instant::now() + dice.between(args.reconnect_secs * 1000, args.reconnect_secs * 2000);
         let mut next_send = tokio::time::Instant::now();
-        // Keys of this connection's messages not yet acknowledged as stored.
-        let mut waiting: Vec<String> = Vec::new();
+        // What was sent and not acknowledged before the socket dropped goes again, with the
+        // same keys, as the widget does: the server stores each message once.
+        for (_, frame) in &waiting {
+            if sink.send(Message::Text(frame.clone().into())).await.is_err() {
+                break;
+            }
+            counters.resent.fetch_add(1, Ordering::Relaxed);
+        }
         loop {
             if stop.is_set() || tokio::time::Instant::now() >= session_ends {
                 break;
@@ -123,10 +135,16 @@ pub async fn visitor(
                 _ = tokio::time::sleep_until(next_send) => {
                     let key = format!("soak-{n}-{said}");
                     said += 1;
-                    let turn = said + n as u64;
+                    // Visitors reach the same turn at different times (7,919 is prime), so
+                    // files and requests for a person are spread over the run from the start.
+                    let turn = said + n as u64 * 7_919;
                     let mut attachments = vec![];
-                    let body = if args.human_every > 0 && turn % args.human_every == 0 {
+                    if args.human_every > 0 && turn % args.human_every == 0 {
                         counters.asked_for_a_person.fetch_add(1, Ordering::Relaxed);
+                        asks_left = ASKS_BEFORE_A_PERSON;
+                    }
+                    let body = if asks_left > 0 {
+                        asks_left -= 1;
                         ASK_FOR_A_PERSON.to_string()
                     } else if args.file_every > 0 && turn % args.file_every == 0 {
                         let bytes = picture(turn, 2048 + (turn % 4096) as usize);
@@ -151,12 +169,12 @@ pub async fn visitor(
                         attachments,
                     })
                     .expect("serialises");
+                    waiting.push((key, frame.clone()));
                     if let Err(e) = sink.send(Message::Text(frame.into())).await {
                         counters.error(format!("sending a visitor message: {e}"));
                         break;
                     }
                     counters.sent.fetch_add(1, Ordering::Relaxed);
-                    waiting.push(key);
                     next_send = tokio::time::Instant::now()
                         + dice.between(args.interval_ms / 2, args.interval_ms * 3 / 2);
                 }
@@ -176,7 +194,7 @@ pub async fn visitor(
                     match serde_json::from_str::<VisitorEvent>(&text) {
                         Ok(VisitorEvent::Ack { idempotency_key, seq }) => {
                             last_seq = last_seq.max(seq);
-                            if let Some(i) = waiting.iter().position(|k| *k == idempotency_key) {
+                            if let Some(i) = waiting.iter().position(|(k, _)| *k == idempotency_key) {
                                 waiting.swap_remove(i);
                                 counters.acknowledged.fetch_add(1, Ordering::Relaxed);
                             }
@@ -195,8 +213,6 @@ pub async fn visitor(
                 }
             }
         }
-        // Unacknowledged sends are sent again after the reconnect with the same key by a real
-        // widget; here they count as sent and not acknowledged.
         let _ = sink.close().await;
         counters.reconnects.fetch_add(1, Ordering::Relaxed);
     }
