@@ -81,8 +81,14 @@ pub struct Needs {
 
 pub fn needs(workflow: &WorkflowRecord) -> Needs {
     match workflow.ai_provider.as_str() {
-        "openai" => Needs { history: 100, groups: true },
-        _ => Needs { history: 10, groups: false },
+        "openai" => Needs {
+            history: 100,
+            groups: true,
+        },
+        _ => Needs {
+            history: 10,
+            groups: false,
+        },
     }
 }
 

@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::setup::Http;
 use crate::measure::read_proc;
+use crate::setup::Http;
 
 #[derive(clap::Args, Clone)]
 pub struct SoakArgs {
@@ -247,7 +247,16 @@ pub async fn run(args: SoakArgs, tokens: Vec<String>) -> Result<(), String> {
     for (n, email) in AGENTS.iter().enumerate() {
         let cookie = http.sign_in(email).await?;
         let me = team::me(&http, &cookie).await?;
-        let task = team::agent(server, http.clone(), cookie, me, n, args.clone(), counters.clone(), stop.clone());
+        let task = team::agent(
+            server,
+            http.clone(),
+            cookie,
+            me,
+            n,
+            args.clone(),
+            counters.clone(),
+            stop.clone(),
+        );
         tasks.push(tokio::spawn(task));
     }
     for (n, email) in SUPERVISORS.iter().enumerate() {
@@ -257,7 +266,15 @@ pub async fn run(args: SoakArgs, tokens: Vec<String>) -> Result<(), String> {
     }
     let began = Instant::now();
     for (n, token) in tokens.into_iter().enumerate() {
-        let task = visitor::visitor(server, http.clone(), token, n, args.clone(), counters.clone(), stop.clone());
+        let task = visitor::visitor(
+            server,
+            http.clone(),
+            token,
+            n,
+            args.clone(),
+            counters.clone(),
+            stop.clone(),
+        );
         tasks.push(tokio::spawn(task));
     }
     let mut samples = vec![sample(&args, began, &counters)];

@@ -53,7 +53,10 @@ pub async fn me(http: &Http, cookie: &str) -> Result<Me, String> {
 async fn upload(http: &Http, cookie: &str, conversation: i64, bytes: Vec<u8>) -> Result<AttachmentView, String> {
     http.client
         .post(format!("{}/api/attachments", http.base))
-        .query(&[("conversation_id", conversation.to_string()), ("name", "label.png".to_string())])
+        .query(&[
+            ("conversation_id", conversation.to_string()),
+            ("name", "label.png".to_string()),
+        ])
         .header("cookie", cookie)
         .header("content-type", "image/png")
         .body(bytes)
@@ -81,13 +84,27 @@ pub async fn agent(
     let mut replies = 0u64;
     while !stop.is_set() {
         match connect(server, "/ws/operator", Some(&cookie), n).await {
-            Ok(ws) => shift(ws, &http, &cookie, &me, &args, &counters, &stop, &mut dice, &mut replies).await,
+            Ok(ws) => {
+                shift(
+                    ws,
+                    &http,
+                    &cookie,
+                    &me,
+                    &args,
+                    &counters,
+                    &stop,
+                    &mut dice,
+                    &mut replies,
+                )
+                .await
+            }
             Err(e) => counters.error(format!("an agent's console: {e}")),
         }
         if stop.is_set() {
             break;
         }
-        stop.wait(dice.between(args.offline_secs * 1000, args.offline_secs * 2000)).await;
+        stop.wait(dice.between(args.offline_secs * 1000, args.offline_secs * 2000))
+            .await;
     }
 }
 

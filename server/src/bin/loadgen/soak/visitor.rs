@@ -72,7 +72,11 @@ pub async fn download(http: &Http, path: &str, cookie: Option<&str>, sent: &[u8]
         .await
         .map_err(|e| format!("opening a file: {e}"))?;
     if got.as_ref() != sent {
-        return Err(format!("opening a file: {} bytes came back for {} sent", got.len(), sent.len()));
+        return Err(format!(
+            "opening a file: {} bytes came back for {} sent",
+            got.len(),
+            sent.len()
+        ));
     }
     Ok(())
 }
