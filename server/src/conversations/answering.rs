@@ -171,9 +171,7 @@ impl Conversations {
                     return;
                 }
             };
-            let groups: Vec<String> = if !needs.groups {
-                Vec::new()
-            } else {
+            let groups: Vec<String> = if needs.groups {
                 match this.store.list_groups(workflow.workspace_id).await {
                     Ok(groups) => groups.into_iter().map(|g| g.name).collect(),
                     Err(e) => {
@@ -181,6 +179,8 @@ impl Conversations {
                         Vec::new()
                     }
                 }
+            } else {
+                Vec::new()
             };
             let outcome = assistant::reply(&this.http, &workflow, &history, &groups).await;
             crate::metrics::COUNTERS.assistant(outcome.is_ok());

@@ -18,7 +18,7 @@ use app::inbox::{InboxQuery, Showing};
 use app::lifecycle::Handler;
 use app::Me;
 
-use super::visitor::{download, picture};
+use super::visitor::{download, picture, send_picture};
 use super::{Counters, Dice, SoakArgs, Stop};
 use crate::clients::connect;
 use crate::setup::Http;
@@ -51,22 +51,17 @@ pub async fn me(http: &Http, cookie: &str) -> Result<Me, String> {
 
 /// Uploads a picture as a member into one conversation; what the server stored.
 async fn upload(http: &Http, cookie: &str, conversation: i64, bytes: Vec<u8>) -> Result<AttachmentView, String> {
-    http.client
+    let request = http
+        .client
         .post(format!("{}/api/attachments", http.base))
         .query(&[
             ("conversation_id", conversation.to_string()),
             ("name", "label.png".to_string()),
         ])
-        .header("cookie", cookie)
-        .header("content-type", "image/png")
-        .body(bytes)
-        .send()
+        .header("cookie", cookie);
+    send_picture(request, bytes)
         .await
-        .and_then(|r| r.error_for_status())
-        .map_err(|e| format!("uploading a file as an agent: {e}"))?
-        .json::<AttachmentView>()
-        .await
-        .map_err(|e| format!("uploading a file as an agent: {e}"))
+        .map_err(|e| format!("{e} (as an agent)"))
 }
 
 /// One agent's console, over and over: live for a while, then offline for a while.

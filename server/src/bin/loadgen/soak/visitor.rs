@@ -42,10 +42,17 @@ pub fn picture(seed: u64, len: usize) -> Vec<u8> {
 
 /// Uploads a picture as the visitor with `token`, for its next message; the file's id.
 async fn upload(http: &Http, token: &str, name: &str, bytes: Vec<u8>) -> Result<AttachmentView, String> {
-    http.client
+    let request = http
+        .client
         .post(format!("{}/widget/attachments", http.base))
         .query(&[("name", name)])
-        .bearer_auth(token)
+        .bearer_auth(token);
+    send_picture(request, bytes).await
+}
+
+/// Sends a PNG upload whose address and credentials `request` holds; what the server stored.
+pub async fn send_picture(request: reqwest::RequestBuilder, bytes: Vec<u8>) -> Result<AttachmentView, String> {
+    request
         .header("content-type", "image/png")
         .body(bytes)
         .send()
