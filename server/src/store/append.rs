@@ -128,8 +128,9 @@ const INSERT_MESSAGE: &str = "INSERT INTO messages
 
 dual! {
 /// Moves the conversation for a stored message: its last sequence number and activity time,
-/// and where the lifecycle says it stands now. `assignee_id` is assigned only when it changes
-/// (SQLite rewrites an index entry whenever its column is assigned, even to the same value).
+/// where the lifecycle says it stands now, and since when the customer has waited for a person.
+/// `assignee_id` is assigned only when it changes (SQLite rewrites an index entry whenever its
+/// column is assigned, even to the same value).
 pub(in crate::store) async fn move_for_message(
     conn: &mut Conn,
     message: &MessageView,
@@ -144,13 +145,19 @@ pub(in crate::store) async fn move_for_message(
     } else {
         ""
     };
+    // The customer waits from their first message a person has not answered yet.
+    let waiting = match event {
+        Event::CustomerMessage => ", waiting_since = COALESCE(waiting_since, $3)",
+        Event::OperatorReply { .. } => ", waiting_since = NULL",
+        _ => "",
+    };
     sqlx::query(&format!(
         "UPDATE conversations SET last_seq = $2, last_activity_at = $3, status = $4, handler = $5,
             resolved_at = CASE WHEN $4 = 'resolved' THEN resolved_at END,
             resolved_by = CASE WHEN $4 = 'resolved' THEN resolved_by END,
             snoozed_until = CASE WHEN $8 THEN NULL ELSE snoozed_until END,
             first_human_reply_at = CASE WHEN $6 THEN COALESCE(first_human_reply_at, $3) ELSE first_human_reply_at END
-            {assign}
+            {assign}{waiting}
          WHERE id = $1"
     ))
     .bind(message.conversation_id)

@@ -52,27 +52,19 @@ pub struct OperatorSession {
 impl Store {
     /// Active conversations on workflows that reassign on silence whose customer has waited for
     /// their operator longer than the limit: since their first message after the operator's
-    /// last reply, or since the operator took it, whichever is later.
+    /// last reply (`waiting_since`, kept with each message), or since the operator took it,
+    /// whichever is later.
     pub async fn silent_conversations(&self, now: i64) -> Result<Vec<SilentConversation>, StoreError> {
         on_db!(self.db, |read, write| {
             Ok(sqlx::query_as(&format!(
-                "WITH held AS (
-                 SELECT c.id, c.assignee_id, w.reassign_after_secs AS secs,
-                        COALESCE((SELECT MAX(r.created_at) FROM messages r WHERE r.conversation_id = c.id
-                                  AND r.sender_kind = 'operator' AND r.internal = FALSE), 0) AS replied,
-                        COALESCE((SELECT MAX(s.accepted_at) FROM operator_sessions s WHERE s.conversation_id = c.id
-                                  AND s.ended_at IS NULL), 0) AS accepted
-                 FROM conversations c JOIN workflows w ON w.id = c.workflow_id
-                 WHERE c.status = 'active' AND c.handler = 'human' AND c.assignee_id IS NOT NULL
-                   AND w.reassign_after_secs > 0),
-             waiting AS (
-                 SELECT held.*, (SELECT MIN(q.created_at) FROM messages q WHERE q.conversation_id = held.id
-                                 AND q.sender_kind = 'contact' AND q.created_at > held.replied) AS asked
-                 FROM held)
-             SELECT waiting.id AS conversation_id, waiting.assignee_id AS member_id, m.name AS member_name,
-                    waiting.secs AS after_secs
-             FROM waiting JOIN members m ON m.id = waiting.assignee_id
-             WHERE waiting.asked IS NOT NULL AND {}(waiting.asked, waiting.accepted) <= $1 - waiting.secs * 1000",
+                "SELECT c.id AS conversation_id, c.assignee_id AS member_id, m.name AS member_name,
+                        w.reassign_after_secs AS after_secs
+                 FROM conversations c JOIN workflows w ON w.id = c.workflow_id JOIN members m ON m.id = c.assignee_id
+                 WHERE c.status = 'active' AND c.handler = 'human' AND c.waiting_since IS NOT NULL
+                   AND w.reassign_after_secs > 0
+                   AND {}(c.waiting_since, COALESCE((SELECT MAX(s.accepted_at) FROM operator_sessions s
+                                                     WHERE s.conversation_id = c.id AND s.ended_at IS NULL), 0))
+                       <= $1 - w.reassign_after_secs * 1000",
                 side::GREATEST
             ))
             .bind(now)

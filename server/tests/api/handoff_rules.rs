@@ -297,6 +297,54 @@ async fn a_customer_left_unanswered_is_offered_to_someone_else_with_a_note() {
     let later = server::store::now_ms() + 60_000;
     let silent = app.store.silent_conversations(later).await.unwrap();
     assert!(silent.iter().all(|s| s.conversation_id != id), "{silent:?}");
+
+    // The customer writing again starts the wait anew from that message; a note for the team
+    // does not answer them, nor does a second message of theirs restart the clock. (An hour's
+    // limit now, so that the router's own round cannot reassign it while this looks.)
+    app.store
+        .set_reassign_after(app.demo_workflow().await, 3600)
+        .await
+        .unwrap();
+    let asked = app
+        .store
+        .append_visitor_message(id, "Still there?", "u2", &[])
+        .await
+        .expect("stored")
+        .message
+        .created_at;
+    app.store
+        .append_note(id, holder, "Looking it up", "n1", &[])
+        .await
+        .expect("the note is stored");
+    app.store
+        .append_visitor_message(id, "Hello?", "u3", &[])
+        .await
+        .expect("stored");
+    let silent_at = |now: i64| {
+        let store = app.store.clone();
+        async move {
+            store
+                .silent_conversations(now)
+                .await
+                .unwrap()
+                .iter()
+                .any(|s| s.conversation_id == id)
+        }
+    };
+    assert!(
+        !silent_at(asked + 3_599_999).await,
+        "not yet an hour since the customer asked"
+    );
+    assert!(
+        silent_at(asked + 3_600_000).await,
+        "an hour after the customer's first unanswered message"
+    );
+    app.store
+        .append_operator_message(id, holder, "Found it.", "h2", &[])
+        .await
+        .ok()
+        .expect("the reply is stored");
+    assert!(!silent_at(asked + 7_200_000).await, "answered again");
 }
 
 #[tokio::test]
