@@ -4,7 +4,8 @@
 //! status, open sockets, customers' messages by channel, and replies through providers by
 //! channel and outcome with the outbox's backlog, webhook delivery attempts by outcome, the
 //! assistant's turns, routing's offers, operators by status, queues by workflow, and how long a
-//! message takes to be published.
+//! message takes through each stage: waiting for its batch, the batch's transaction, publication
+//! and the write to each socket.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -39,6 +40,12 @@ pub struct Counters {
     socket_write: Histogram,
     /// How long a write transaction waited for the database's one writer.
     write_wait: Histogram,
+    /// From a message reaching the group commit to the start of its batch's transaction.
+    commit_queue: Histogram,
+    /// One batch's transaction, from its first statement to the commit.
+    commit_batch: Histogram,
+    /// Messages that went through the group commit (over the batches: the mean batch).
+    committed: std::sync::atomic::AtomicU64,
 }
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -122,6 +129,16 @@ impl Counters {
     /// A write transaction began after waiting `seconds` for the writer.
     pub fn write_waited(&self, seconds: f64) {
         self.write_wait.observe(seconds);
+    }
+
+    /// A batch of `messages` began its transaction `waited` seconds after each arrived and
+    /// committed `took` seconds later.
+    pub fn batch_committed(&self, waited: impl Iterator<Item = f64>, took: f64, messages: usize) {
+        for seconds in waited {
+            self.commit_queue.observe(seconds);
+        }
+        self.commit_batch.observe(took);
+        self.committed.fetch_add(messages as u64, Ordering::Relaxed);
     }
 
     /// A webhook delivery attempt that the endpoint took (`delivered`) or not (`failed`).
@@ -297,6 +314,21 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
         &mut out,
         "switchboard_db_write_wait_seconds",
         "How long a write transaction waited for the database's writer connection (SQLite has one).",
+    );
+    c.commit_queue.render(
+        &mut out,
+        "switchboard_commit_queue_seconds",
+        "From a message reaching the group commit to the start of its batch's transaction.",
+    );
+    c.commit_batch.render(
+        &mut out,
+        "switchboard_commit_batch_seconds",
+        "One batch of messages' transaction, from its first statement to the commit.",
+    );
+    let _ = writeln!(
+        out,
+        "# HELP switchboard_commit_messages_total Messages stored through the group commit.\n# TYPE switchboard_commit_messages_total counter\nswitchboard_commit_messages_total {}",
+        c.committed.load(Ordering::Relaxed)
     );
     let _ = writeln!(out, "# HELP switchboard_db_pool_connections Database connections by pool and state.\n# TYPE switchboard_db_pool_connections gauge");
     for (pool, size, idle) in store.pool_connections() {

@@ -192,7 +192,15 @@ async fn run(db: Engine, policy: CommitPolicy, mut waiting: mpsc::UnboundedRecei
         }
         // Rows in ascending order (see above); one conversation's messages keep theirs.
         batch.sort_by_key(|p| p.conversation_id);
+        let began = Instant::now();
         let results = on_db!(db, |read, write| side::store_batch(write, &batch).await);
+        crate::metrics::COUNTERS.batch_committed(
+            batch
+                .iter()
+                .map(|p| began.saturating_duration_since(p.arrived).as_secs_f64()),
+            began.elapsed().as_secs_f64(),
+            batch.len(),
+        );
         for (pending, result) in batch.into_iter().zip(results) {
             // A caller that stopped waiting (its connection closed) needs no answer.
             let _ = pending.reply.send(result);

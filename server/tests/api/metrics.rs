@@ -117,6 +117,13 @@ async fn metrics_parse_as_prometheus_text_and_move_when_messages_flow() {
     assert!(get(&after, delivered) >= get(&before, delivered) + 2.0, "{after:?}");
     let waits = "switchboard_db_write_wait_seconds_count";
     assert!(get(&after, waits) > get(&before, waits), "{after:?}");
+    // Both went through the group commit: each waited for a batch, and batches were committed.
+    let queued = "switchboard_commit_queue_seconds_count";
+    let committed = "switchboard_commit_messages_total";
+    assert!(get(&after, queued) >= get(&before, queued) + 2.0, "{after:?}");
+    assert!(get(&after, committed) >= get(&before, committed) + 2.0, "{after:?}");
+    let batches = "switchboard_commit_batch_seconds_count";
+    assert!(get(&after, batches) > get(&before, batches), "{after:?}");
     if on_postgres() {
         // One pool of connections to PostgreSQL, some of them open.
         assert!(

@@ -4,11 +4,13 @@
 //! chats offered to them, answer with text and files, hand the chats back and go offline;
 //! supervisors keep the whole inbox open. Meanwhile the server's resident memory, its open
 //! sockets and the database files are sampled. It answers "does Switchboard stay flat while it
-//! serves for a long time?" and "how many database pages does one stored message cost?".
+//! serves for a long time?", "how many database pages does one stored message cost?" and
+//! "where does a message's time go?" (from the server's stage timings in `/metrics`).
 
 mod team;
 mod visitor;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,8 +66,8 @@ pub struct SoakArgs {
     /// Seconds between two samples of the server and the files.
     #[arg(long, default_value_t = 10)]
     pub sample_secs: u64,
-    /// Switchboard's `metrics_token`: with it, the pages written per stored message are read
-    /// from `/metrics` before and after the load.
+    /// Switchboard's `metrics_token`: with it, the pages written per stored message and the
+    /// time a message spends in each stage are read from `/metrics` before and after the load.
     #[arg(long, env = "SWITCHBOARD_METRICS_TOKEN")]
     pub metrics_token: Option<String>,
 }
@@ -78,8 +80,8 @@ const SUPERVISORS: [&str; 3] = [
     "supervisor@demo.switchboard.test",
 ];
 
-/// Pages written and messages stored, from Switchboard's `/metrics`.
-async fn pages_and_messages(server: SocketAddr, token: &str) -> Result<(i64, i64), String> {
+/// Switchboard's `/metrics`, each unlabelled series (and each `_sum`/`_count`) by name.
+async fn scrape(server: SocketAddr, token: &str) -> Result<HashMap<String, f64>, String> {
     let text = reqwest::Client::new()
         .get(format!("http://{server}/metrics"))
         .bearer_auth(token)
@@ -90,15 +92,46 @@ async fn pages_and_messages(server: SocketAddr, token: &str) -> Result<(i64, i64
         .text()
         .await
         .map_err(|e| format!("/metrics: {e}"))?;
-    let value = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<i64>().ok())
-            .ok_or_else(|| format!("/metrics has no {name}"))
+    Ok(text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.contains('{'))
+        .filter_map(|l| {
+            let (name, value) = l.split_once(' ')?;
+            Some((name.to_string(), value.parse().ok()?))
+        })
+        .collect())
+}
+
+/// What the server's counters moved by over the load: the pages written per stored message
+/// and where a message's time went, stage by stage (means).
+fn stages(before: &HashMap<String, f64>, after: &HashMap<String, f64>) -> Result<(), String> {
+    let moved = |name: &str| -> Result<f64, String> {
+        let at = |m: &HashMap<String, f64>| m.get(name).copied().ok_or_else(|| format!("/metrics has no {name}"));
+        Ok(at(after)? - at(before)?)
     };
-    Ok((
-        value("switchboard_sqlite_pages_written_total")?,
-        value("switchboard_messages_stored")?,
-    ))
+    let mean_ms = |histogram: &str| -> Result<f64, String> {
+        Ok(moved(&format!("{histogram}_sum"))? * 1000.0 / moved(&format!("{histogram}_count"))?.max(1.0))
+    };
+    let pages = moved("switchboard_sqlite_pages_written_total")?;
+    let stored = moved("switchboard_messages_stored")?.max(1.0);
+    println!(
+        "soak: {pages} pages written for {stored} stored messages: {:.2} pages ({:.1} KiB) a message",
+        pages / stored,
+        pages * 4.0 / stored,
+    );
+    let batches = moved("switchboard_commit_batch_seconds_count")?.max(1.0);
+    println!(
+        "soak: a message's time, means over the load: {:.2} ms waiting for its batch, {:.2} ms the batch's \
+         transaction ({:.1} messages a batch); published {:.2} ms and written to a socket {:.2} ms after it \
+         reached the server; write transactions waited {:.2} ms for the writer",
+        mean_ms("switchboard_commit_queue_seconds")?,
+        mean_ms("switchboard_commit_batch_seconds")?,
+        moved("switchboard_commit_messages_total")? / batches,
+        mean_ms("switchboard_message_publish_seconds")?,
+        mean_ms("switchboard_message_delivery_seconds")?,
+        mean_ms("switchboard_db_write_wait_seconds")?,
+    );
+    Ok(())
 }
 
 /// One sample of the data directory and the server process.
@@ -240,7 +273,7 @@ pub async fn run(args: SoakArgs, tokens: Vec<String>) -> Result<(), String> {
     let (stopping, stop) = tokio::sync::watch::channel(false);
     let stop = Stop(stop);
     let before = match &args.metrics_token {
-        Some(token) => Some(pages_and_messages(server, token).await?),
+        Some(token) => Some(scrape(server, token).await?),
         None => None,
     };
     let mut tasks = Vec::new();
@@ -299,16 +332,8 @@ pub async fn run(args: SoakArgs, tokens: Vec<String>) -> Result<(), String> {
         let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
     }
     report(&args, &samples, &counters);
-    if let (Some(token), Some((pages0, messages0))) = (&args.metrics_token, before) {
-        let (pages, messages) = pages_and_messages(server, token).await?;
-        let stored = (messages - messages0).max(1);
-        println!(
-            "soak: {} pages written for {} stored messages: {:.2} pages ({:.1} KiB) a message",
-            pages - pages0,
-            stored,
-            (pages - pages0) as f64 / stored as f64,
-            (pages - pages0) as f64 * 4.0 / stored as f64,
-        );
+    if let (Some(token), Some(before)) = (&args.metrics_token, before) {
+        stages(&before, &scrape(server, token).await?)?;
     }
     Ok(())
 }
