@@ -249,6 +249,12 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
             pages,
         );
         metric(
+            "switchboard_sqlite_memory_bytes",
+            "gauge",
+            "Heap memory SQLite holds across its connections (page caches, prepared statements).",
+            crate::store::sqlite_memory_used(),
+        );
+        metric(
             "switchboard_messages_indexed_total",
             "counter",
             "Messages added to the search index since the server started.",

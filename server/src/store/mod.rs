@@ -60,7 +60,7 @@ pub use members::{InvitationRecord, MemberRecord, NewMember, PasswordReset, Sess
 pub use offers::OpenOffer;
 pub use qualifications::RunRecord;
 pub use routing::{Gate, Holder, OperatorSession, SilentConversation};
-pub use upkeep::{Upkeep, UpkeepPolicy, WalHealth};
+pub use upkeep::{sqlite_memory_used, Upkeep, UpkeepPolicy, WalHealth};
 pub use workflows::WorkflowRecord;
 
 #[derive(Debug, thiserror::Error)]

@@ -359,6 +359,14 @@ impl Rounds {
     }
 }
 
+/// The heap memory SQLite holds across every connection of this process: page caches and
+/// prepared statements, which fill as the database grows (bounded by each connection's
+/// `cache_size`), told apart from the server's own memory.
+pub fn sqlite_memory_used() -> i64 {
+    // SAFETY: sqlite3_memory_used takes no argument and only reads SQLite's global counter.
+    unsafe { libsqlite3_sys::sqlite3_memory_used() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

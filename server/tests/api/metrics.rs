@@ -136,6 +136,8 @@ async fn metrics_parse_as_prometheus_text_and_move_when_messages_flow() {
             ) >= 1.0
         );
     } else {
+        // SQLite's own heap is told apart from the server's.
+        assert!(get(&after, "switchboard_sqlite_memory_bytes") > 0.0, "{after:?}");
         // SQLite's readers, and its one writer.
         assert!(after.contains_key(r#"switchboard_db_pool_connections{pool="read",state="idle"}"#));
         assert!(

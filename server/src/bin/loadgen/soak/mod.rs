@@ -141,6 +141,8 @@ struct Sample {
     db: u64,
     wal: u64,
     rss: u64,
+    /// Of `rss`, the heap SQLite holds (from `/metrics`; 0 without the token).
+    sqlite: u64,
     sockets: u64,
     acknowledged: u64,
 }
@@ -230,12 +232,21 @@ fn open_sockets(pid: u32) -> u64 {
         .count() as u64
 }
 
-fn sample(args: &SoakArgs, began: Instant, counters: &Counters) -> Sample {
+async fn sample(args: &SoakArgs, server: SocketAddr, began: Instant, counters: &Counters) -> Sample {
+    let sqlite = match &args.metrics_token {
+        Some(token) => scrape(server, token)
+            .await
+            .ok()
+            .and_then(|m| m.get("switchboard_sqlite_memory_bytes").copied())
+            .unwrap_or(0.0) as u64,
+        None => 0,
+    };
     Sample {
         at_secs: began.elapsed().as_secs(),
         db: file_size(&args.data_dir, "switchboard.db"),
         wal: file_size(&args.data_dir, "switchboard.db-wal"),
         rss: read_proc(args.switchboard_pid).map(|r| r.rss_bytes).unwrap_or(0),
+        sqlite,
         sockets: open_sockets(args.switchboard_pid),
         acknowledged: Counters::get(&counters.acknowledged),
     }
@@ -310,16 +321,17 @@ pub async fn run(args: SoakArgs, tokens: Vec<String>) -> Result<(), String> {
         );
         tasks.push(tokio::spawn(task));
     }
-    let mut samples = vec![sample(&args, began, &counters)];
+    let mut samples = vec![sample(&args, server, began, &counters).await];
     let end = began + Duration::from_secs(args.seconds);
     while Instant::now() < end {
         tokio::time::sleep(Duration::from_secs(args.sample_secs)).await;
-        let s = sample(&args, began, &counters);
+        let s = sample(&args, server, began, &counters).await;
         eprintln!(
-            "[soak] {:>4} s  acknowledged {:>8}  rss {:>9}  sockets {:>5}  db {:>10}  wal {:>9}  errors {}",
+            "[soak] {:>4} s  acknowledged {:>8}  rss {:>9}  sqlite {:>9}  sockets {:>5}  db {:>10}  wal {:>9}  errors {}",
             s.at_secs,
             s.acknowledged,
             mib(s.rss),
+            mib(s.sqlite),
             s.sockets,
             mib(s.db),
             mib(s.wal),
@@ -378,8 +390,8 @@ fn report(args: &SoakArgs, samples: &[Sample], counters: &Counters) {
         println!("soak:   {said}");
     }
     println!();
-    println!("| minute | visitor messages acknowledged a second | server memory (RSS) | open sockets | database | write-ahead log |");
-    println!("| --- | --- | --- | --- | --- | --- |");
+    println!("| minute | visitor messages acknowledged a second | server memory (RSS) | of which SQLite's heap | open sockets | database | write-ahead log |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
     let every = (300 / args.sample_secs.max(1)).max(1) as usize;
     let mut previous = samples[0];
     for s in samples.iter().skip(every).step_by(every).chain(samples.last()) {
@@ -388,10 +400,11 @@ fn report(args: &SoakArgs, samples: &[Sample], counters: &Counters) {
         }
         let rate = (s.acknowledged - previous.acknowledged) as f64 / (s.at_secs - previous.at_secs).max(1) as f64;
         println!(
-            "| {:.1} | {:.0} | {} | {} | {} | {} |",
+            "| {:.1} | {:.0} | {} | {} | {} | {} | {} |",
             s.at_secs as f64 / 60.0,
             rate,
             mib(s.rss),
+            mib(s.sqlite),
             s.sockets,
             mib(s.db),
             mib(s.wal)
@@ -406,10 +419,12 @@ fn report(args: &SoakArgs, samples: &[Sample], counters: &Counters) {
     ) {
         let sockets = settled.iter().map(|s| s.sockets);
         println!(
-            "\nsoak: after the first 5 minutes, server memory between {} and {}, open sockets between {} and {}; \
-             the largest write-ahead log {}",
+            "\nsoak: after the first 5 minutes, server memory between {} and {} (SQLite's heap between {} and {}), \
+             open sockets between {} and {}; the largest write-ahead log {}",
             mib(lo.rss),
             mib(hi.rss),
+            mib(settled.iter().map(|s| s.sqlite).min().unwrap_or(0)),
+            mib(settled.iter().map(|s| s.sqlite).max().unwrap_or(0)),
             sockets.clone().min().unwrap_or(0),
             sockets.max().unwrap_or(0),
             mib(samples.iter().map(|s| s.wal).max().unwrap_or(0)),
