@@ -19,6 +19,7 @@ pub mod conversations;
 pub mod demo;
 pub mod digest;
 pub mod groups;
+pub mod heap;
 pub mod history;
 pub mod http;
 pub mod hub;
@@ -156,6 +157,7 @@ impl Application {
             Arc::downgrade(&limits),
             Duration::from_secs(60),
         ));
+        tokio::spawn(heap::give_back_every(Duration::from_secs(10)));
         let hub = Arc::new(hub::Hub::new());
         let node = bus::new_node_id();
         match &config.bus {

@@ -46,6 +46,8 @@ pub struct Counters {
     commit_batch: Histogram,
     /// Messages that went through the group commit (over the batches: the mean batch).
     committed: std::sync::atomic::AtomicU64,
+    /// Of those, the ones stepped on the commit task's thread (`store/direct.rs`).
+    committed_directly: std::sync::atomic::AtomicU64,
 }
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -139,6 +141,11 @@ impl Counters {
         }
         self.commit_batch.observe(took);
         self.committed.fetch_add(messages as u64, Ordering::Relaxed);
+    }
+
+    /// Messages of a batch stepped on the commit task's thread (SQLite's common path).
+    pub fn stored_directly(&self, messages: usize) {
+        self.committed_directly.fetch_add(messages as u64, Ordering::Relaxed);
     }
 
     /// A webhook delivery attempt that the endpoint took (`delivered`) or not (`failed`).
@@ -261,6 +268,20 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
             health.indexed.load(Ordering::Relaxed) as i64,
         );
     }
+    if let Some(heap) = crate::heap::usage() {
+        metric(
+            "switchboard_heap_allocated_bytes",
+            "gauge",
+            "Bytes the process's allocations hold now (malloc's count, SQLite's heap included).",
+            heap.allocated as i64,
+        );
+        metric(
+            "switchboard_heap_free_bytes",
+            "gauge",
+            "Bytes malloc holds free in its arenas, not given back to the system.",
+            heap.free as i64,
+        );
+    }
     metric(
         "switchboard_messages_stored",
         "gauge",
@@ -335,6 +356,11 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
         out,
         "# HELP switchboard_commit_messages_total Messages stored through the group commit.\n# TYPE switchboard_commit_messages_total counter\nswitchboard_commit_messages_total {}",
         c.committed.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP switchboard_commit_direct_messages_total Of those, messages stepped on the commit task's own thread (SQLite's common path).\n# TYPE switchboard_commit_direct_messages_total counter\nswitchboard_commit_direct_messages_total {}",
+        c.committed_directly.load(Ordering::Relaxed)
     );
     let _ = writeln!(out, "# HELP switchboard_db_pool_connections Database connections by pool and state.\n# TYPE switchboard_db_pool_connections gauge");
     for (pool, size, idle) in store.pool_connections() {

@@ -110,7 +110,7 @@ impl From<StoreError> for Refusal {
 
 /// Stores a message numbered after the conversation's last. The RETURNING clause gives the
 /// stored message with its sender's name (a `MessageRow`).
-const INSERT_MESSAGE: &str = "INSERT INTO messages
+pub(super) const INSERT_MESSAGE: &str = "INSERT INTO messages
         (workspace_id, conversation_id, seq, sender_kind, sender_id, body, internal, idempotency_key, created_at,
          channel_message_id, delivery_status, deliver_after)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $11 IS NOT NULL THEN $9 END)
@@ -126,6 +126,53 @@ const INSERT_MESSAGE: &str = "INSERT INTO messages
         body, internal, idempotency_key, created_at,
         CASE WHEN sender_kind = 'operator' THEN sender_id END AS sender_id, delivery_status, delivery_error";
 
+/// How the conversation moves for a stored message: the UPDATE's text (what it assigns depends
+/// on the change) and the two flags it binds. Its parameters: `$1` the conversation, `$2` the
+/// message's number, `$3` its time, `$4` status, `$5` handler, `$6` first human reply, `$7` the
+/// assignee, `$8` whether a snooze ends.
+pub(super) struct Move {
+    pub sql: String,
+    pub first_human_reply: bool,
+    pub ends_snooze: bool,
+}
+
+impl Move {
+    pub(super) fn new(event: Event, before: State, after: State) -> Move {
+        // The first reply a customer gets from a person, on an open conversation.
+        let first_human_reply = matches!(event, Event::OperatorReply { .. }) && before.status != Status::Resolved;
+        let assign = if after.assignee != before.assignee {
+            ", assignee_id = $7"
+        } else {
+            ""
+        };
+        // The customer waits from their first message a person has not answered yet.
+        let waiting = match event {
+            Event::CustomerMessage => ", waiting_since = COALESCE(waiting_since, $3)",
+            Event::OperatorReply { .. } => ", waiting_since = NULL",
+            _ => "",
+        };
+        Move {
+            sql: format!(
+                "UPDATE conversations SET last_seq = $2, last_activity_at = $3, status = $4, handler = $5,
+                    resolved_at = CASE WHEN $4 = 'resolved' THEN resolved_at END,
+                    resolved_by = CASE WHEN $4 = 'resolved' THEN resolved_by END,
+                    snoozed_until = CASE WHEN $8 THEN NULL ELSE snoozed_until END,
+                    first_human_reply_at = CASE WHEN $6 THEN COALESCE(first_human_reply_at, $3) ELSE first_human_reply_at END
+                    {assign}{waiting}
+                 WHERE id = $1"
+            ),
+            first_human_reply,
+            // The customer writing ends a snooze.
+            ends_snooze: matches!(event, Event::CustomerMessage),
+        }
+    }
+}
+
+/// Finds a sender's earlier message with the same idempotency key (`m`): `$1` the conversation,
+/// `$2` the number after which to look, `$3` the key, `$4` the sender's kind, `$5` their id.
+pub(super) const REPEAT_CONDITION: &str = "m.conversation_id = $1 AND m.seq > $2 AND m.idempotency_key = $3
+    AND m.sender_kind = $4 AND COALESCE(m.sender_id, 0) = COALESCE($5, 0)";
+
 dual! {
 /// Moves the conversation for a stored message: its last sequence number and activity time,
 /// where the lifecycle says it stands now, and since when the customer has waited for a person.
@@ -138,37 +185,16 @@ pub(in crate::store) async fn move_for_message(
     before: State,
     after: State,
 ) -> Result<(), sqlx::Error> {
-    // The first reply a customer gets from a person, on an open conversation.
-    let first_human_reply = matches!(event, Event::OperatorReply { .. }) && before.status != Status::Resolved;
-    let assign = if after.assignee != before.assignee {
-        ", assignee_id = $7"
-    } else {
-        ""
-    };
-    // The customer waits from their first message a person has not answered yet.
-    let waiting = match event {
-        Event::CustomerMessage => ", waiting_since = COALESCE(waiting_since, $3)",
-        Event::OperatorReply { .. } => ", waiting_since = NULL",
-        _ => "",
-    };
-    sqlx::query(&format!(
-        "UPDATE conversations SET last_seq = $2, last_activity_at = $3, status = $4, handler = $5,
-            resolved_at = CASE WHEN $4 = 'resolved' THEN resolved_at END,
-            resolved_by = CASE WHEN $4 = 'resolved' THEN resolved_by END,
-            snoozed_until = CASE WHEN $8 THEN NULL ELSE snoozed_until END,
-            first_human_reply_at = CASE WHEN $6 THEN COALESCE(first_human_reply_at, $3) ELSE first_human_reply_at END
-            {assign}{waiting}
-         WHERE id = $1"
-    ))
+    let moved = Move::new(event, before, after);
+    sqlx::query(&moved.sql)
     .bind(message.conversation_id)
     .bind(message.seq)
     .bind(message.created_at)
     .bind(after.status)
     .bind(after.handler)
-    .bind(first_human_reply)
+    .bind(moved.first_human_reply)
     .bind(after.assignee)
-    // The customer writing ends a snooze.
-    .bind(matches!(event, Event::CustomerMessage))
+    .bind(moved.ends_snooze)
     .execute(&mut *conn)
     .await?;
     // An operator's own message (reply or note) reads the conversation for them.
@@ -287,10 +313,7 @@ pub(in crate::store) async fn repeat_of(
     let Some(key) = m.idempotency_key else {
         return Ok(None);
     };
-    let existing: Option<MessageRow> = sqlx::query_as(&format!(
-        "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.seq > $2 AND m.idempotency_key = $3
-           AND m.sender_kind = $4 AND COALESCE(m.sender_id, 0) = COALESCE($5, 0)"
-    ))
+    let existing: Option<MessageRow> = sqlx::query_as(&format!("{MESSAGE_SELECT} WHERE {REPEAT_CONDITION}"))
     .bind(conversation_id)
     .bind(last_seq - REPEAT_WINDOW)
     .bind(key)

@@ -62,7 +62,31 @@ pub(super) struct Pending {
 }
 
 impl Pending {
-    fn message(&self) -> NewMessage<'_> {
+    /// The message, owned, with where its answer goes.
+    pub(super) fn new(
+        conversation_id: i64,
+        m: &NewMessage<'_>,
+        reply: oneshot::Sender<Result<Appended, Refusal>>,
+    ) -> Pending {
+        Pending {
+            conversation_id,
+            sender_kind: m.sender_kind,
+            sender_id: m.sender_id,
+            body: m.body.to_owned(),
+            internal: m.internal,
+            idempotency_key: m.idempotency_key.map(str::to_owned),
+            attachments: m.attachments.to_vec(),
+            channel_message_id: m.channel_message_id.map(str::to_owned),
+            arrived: Instant::now(),
+            reply,
+        }
+    }
+
+    pub(super) fn conversation_id(&self) -> i64 {
+        self.conversation_id
+    }
+
+    pub(super) fn message(&self) -> NewMessage<'_> {
         NewMessage {
             sender_kind: self.sender_kind,
             sender_id: self.sender_id,
@@ -103,18 +127,7 @@ impl Committer {
     /// Stores the message in the next batch and answers once that batch is committed.
     pub(super) async fn append(&self, conversation_id: i64, m: &NewMessage<'_>) -> Result<Appended, Refusal> {
         let (reply, answer) = oneshot::channel();
-        let pending = Pending {
-            conversation_id,
-            sender_kind: m.sender_kind,
-            sender_id: m.sender_id,
-            body: m.body.to_owned(),
-            internal: m.internal,
-            idempotency_key: m.idempotency_key.map(str::to_owned),
-            attachments: m.attachments.to_vec(),
-            channel_message_id: m.channel_message_id.map(str::to_owned),
-            arrived: Instant::now(),
-            reply,
-        };
+        let pending = Pending::new(conversation_id, m, reply);
         let lane = &self.lanes[conversation_id.rem_euclid(self.lanes.len() as i64) as usize];
         lane.send(pending).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
@@ -228,8 +241,18 @@ pub(in crate::store) async fn store_batch(write: &Pool, batch: &[Pending]) -> Ve
         Err(e) => return failed(&e),
     };
     let mut results = Vec::with_capacity(batch.len());
-    for p in batch {
-        results.push(store_one(&mut tx, p).await);
+    let mut next = 0;
+    while next < batch.len() {
+        // On SQLite the common path's messages are stepped on this task's thread (`direct.rs`);
+        // the next one after them goes the full way.
+        next += match store_leading(&mut tx, &batch[next..], &mut results).await {
+            Ok(stored) => stored,
+            Err(e) => return failed(&e),
+        };
+        if let Some(p) = batch.get(next) {
+            results.push(store_one(&mut tx, p).await);
+            next += 1;
+        }
     }
     match tx.commit().await {
         Ok(()) => results,

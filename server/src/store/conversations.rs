@@ -34,10 +34,10 @@ pub(super) const CONVERSATION_COLUMNS: &str =
 pub(super) struct Standing {
     pub workspace_id: i64,
     pub last_seq: i64,
-    status: Status,
-    handler: Handler,
-    assignee_id: Option<i64>,
-    escalated: bool,
+    pub status: Status,
+    pub handler: Handler,
+    pub assignee_id: Option<i64>,
+    pub escalated: bool,
     /// The channel it came on: replies on a provider's channel go out through the outbox.
     pub channel_kind: ChannelKind,
     /// An endpoint of the workspace wants `message.created` (read in the same statement, so
@@ -79,7 +79,7 @@ pub(in crate::store) async fn standing_held(conn: &mut Conn, conversation_id: i6
         .await
 }
 
-fn standing_sql(lock: &str) -> String {
+pub(in crate::store) fn standing_sql(lock: &str) -> String {
     format!(
         "SELECT workspace_id, last_seq, status, handler, assignee_id, escalated_at IS NOT NULL AS escalated,
             (SELECT kind FROM channels WHERE id = conversations.channel_id) AS channel_kind,

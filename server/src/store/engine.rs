@@ -105,6 +105,8 @@ pub(crate) mod lite {
         webhooks::lite as webhooks, workspaces::lite as workspaces,
     };
 
+    pub(in crate::store) use crate::store::direct::store_leading;
+
     /// A write transaction that takes the write lock at once (`BEGIN IMMEDIATE`). A deferred
     /// one that reads first and writes later must upgrade its lock, and SQLite refuses that
     /// upgrade without waiting (SQLITE_BUSY) when the snapshot it read moved on meanwhile, as
@@ -151,6 +153,16 @@ pub(crate) mod pg {
         let tx = write.begin().await;
         crate::metrics::COUNTERS.write_waited(asked.elapsed().as_secs_f64());
         tx
+    }
+
+    /// PostgreSQL's statements are not handed to a thread of their own: every message of a
+    /// batch goes the full way (SQLite's side steps the common ones directly, `direct.rs`).
+    pub(in crate::store) async fn store_leading(
+        _tx: &mut Conn,
+        _batch: &[crate::store::commit::Pending],
+        _results: &mut Vec<Result<crate::store::append::Appended, crate::store::append::Refusal>>,
+    ) -> Result<usize, sqlx::Error> {
+        Ok(0)
     }
 
     pub(crate) async fn lock_row(tx: &mut Conn, table: &str, id: i64) -> Result<(), sqlx::Error> {

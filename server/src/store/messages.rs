@@ -12,19 +12,19 @@ use super::{Store, StoreError};
 /// A message as `MESSAGE_SELECT` and the INSERT … RETURNING of `append.rs` give it.
 #[derive(sqlx::FromRow)]
 pub(super) struct MessageRow {
-    conversation_id: i64,
-    seq: i64,
-    sender_kind: String,
-    sender_name: String,
-    body: String,
-    internal: bool,
-    idempotency_key: Option<String>,
-    created_at: i64,
+    pub conversation_id: i64,
+    pub seq: i64,
+    pub sender_kind: String,
+    pub sender_name: String,
+    pub body: String,
+    pub internal: bool,
+    pub idempotency_key: Option<String>,
+    pub created_at: i64,
     /// The operator who wrote it; none for other senders.
-    sender_id: Option<i64>,
+    pub sender_id: Option<i64>,
     /// Outbound through a provider: how far it got, and why it failed.
-    delivery_status: Option<DeliveryStatus>,
-    delivery_error: Option<String>,
+    pub delivery_status: Option<DeliveryStatus>,
+    pub delivery_error: Option<String>,
 }
 
 impl MessageRow {

@@ -17,6 +17,7 @@ mod contacts;
 mod conversations;
 mod deliveries;
 mod digest;
+mod direct;
 mod inbox;
 #[cfg(test)]
 mod lifecycle_conformance;

@@ -124,6 +124,14 @@ async fn metrics_parse_as_prometheus_text_and_move_when_messages_flow() {
     assert!(get(&after, committed) >= get(&before, committed) + 2.0, "{after:?}");
     let batches = "switchboard_commit_batch_seconds_count";
     assert!(get(&after, batches) > get(&before, batches), "{after:?}");
+    // The visitor's text and the assistant's answer take SQLite's common path, stepped on the
+    // commit task's thread; PostgreSQL has none.
+    let direct = "switchboard_commit_direct_messages_total";
+    if on_postgres() {
+        assert_eq!(get(&after, direct), 0.0, "{after:?}");
+    } else {
+        assert!(get(&after, direct) >= get(&before, direct) + 2.0, "{after:?}");
+    }
     if on_postgres() {
         // One pool of connections to PostgreSQL, some of them open.
         assert!(
@@ -136,8 +144,12 @@ async fn metrics_parse_as_prometheus_text_and_move_when_messages_flow() {
             ) >= 1.0
         );
     } else {
-        // SQLite's own heap is told apart from the server's.
+        // SQLite's own heap is told apart from the server's, and is part of what is allocated.
         assert!(get(&after, "switchboard_sqlite_memory_bytes") > 0.0, "{after:?}");
+        assert!(
+            get(&after, "switchboard_heap_allocated_bytes") > get(&after, "switchboard_sqlite_memory_bytes"),
+            "{after:?}"
+        );
         // SQLite's readers, and its one writer.
         assert!(after.contains_key(r#"switchboard_db_pool_connections{pool="read",state="idle"}"#));
         assert!(

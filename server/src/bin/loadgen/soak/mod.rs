@@ -123,13 +123,16 @@ fn stages(before: &HashMap<String, f64>, after: &HashMap<String, f64>) -> Result
     println!(
         "soak: a message's time, means over the load: {:.2} ms waiting for its batch, {:.2} ms the batch's \
          transaction ({:.1} messages a batch); published {:.2} ms and written to a socket {:.2} ms after it \
-         reached the server; write transactions waited {:.2} ms for the writer",
+         reached the server; write transactions waited {:.2} ms for the writer; {:.1}% of the messages \
+         stepped on the commit task's own thread",
         mean_ms("switchboard_commit_queue_seconds")?,
         mean_ms("switchboard_commit_batch_seconds")?,
         moved("switchboard_commit_messages_total")? / batches,
         mean_ms("switchboard_message_publish_seconds")?,
         mean_ms("switchboard_message_delivery_seconds")?,
         mean_ms("switchboard_db_write_wait_seconds")?,
+        moved("switchboard_commit_direct_messages_total")? * 100.0
+            / moved("switchboard_commit_messages_total")?.max(1.0),
     );
     Ok(())
 }
@@ -141,7 +144,9 @@ struct Sample {
     db: u64,
     wal: u64,
     rss: u64,
-    /// Of `rss`, the heap SQLite holds (from `/metrics`; 0 without the token).
+    /// Bytes in the server's live allocations, and of them SQLite's heap (from `/metrics`; 0
+    /// without the token or where the allocator does not count).
+    allocated: u64,
     sqlite: u64,
     sockets: u64,
     acknowledged: u64,
@@ -233,20 +238,18 @@ fn open_sockets(pid: u32) -> u64 {
 }
 
 async fn sample(args: &SoakArgs, server: SocketAddr, began: Instant, counters: &Counters) -> Sample {
-    let sqlite = match &args.metrics_token {
-        Some(token) => scrape(server, token)
-            .await
-            .ok()
-            .and_then(|m| m.get("switchboard_sqlite_memory_bytes").copied())
-            .unwrap_or(0.0) as u64,
-        None => 0,
+    let metrics = match &args.metrics_token {
+        Some(token) => scrape(server, token).await.unwrap_or_default(),
+        None => HashMap::new(),
     };
+    let gauge = |name: &str| metrics.get(name).copied().unwrap_or(0.0) as u64;
     Sample {
         at_secs: began.elapsed().as_secs(),
         db: file_size(&args.data_dir, "switchboard.db"),
         wal: file_size(&args.data_dir, "switchboard.db-wal"),
         rss: read_proc(args.switchboard_pid).map(|r| r.rss_bytes).unwrap_or(0),
-        sqlite,
+        allocated: gauge("switchboard_heap_allocated_bytes"),
+        sqlite: gauge("switchboard_sqlite_memory_bytes"),
         sockets: open_sockets(args.switchboard_pid),
         acknowledged: Counters::get(&counters.acknowledged),
     }
@@ -327,10 +330,11 @@ pub async fn run(args: SoakArgs, tokens: Vec<String>) -> Result<(), String> {
         tokio::time::sleep(Duration::from_secs(args.sample_secs)).await;
         let s = sample(&args, server, began, &counters).await;
         eprintln!(
-            "[soak] {:>4} s  acknowledged {:>8}  rss {:>9}  sqlite {:>9}  sockets {:>5}  db {:>10}  wal {:>9}  errors {}",
+            "[soak] {:>4} s  acknowledged {:>8}  rss {:>9}  allocated {:>9}  sqlite {:>9}  sockets {:>5}  db {:>10}  wal {:>9}  errors {}",
             s.at_secs,
             s.acknowledged,
             mib(s.rss),
+            mib(s.allocated),
             mib(s.sqlite),
             s.sockets,
             mib(s.db),
@@ -390,8 +394,8 @@ fn report(args: &SoakArgs, samples: &[Sample], counters: &Counters) {
         println!("soak:   {said}");
     }
     println!();
-    println!("| minute | visitor messages acknowledged a second | server memory (RSS) | of which SQLite's heap | open sockets | database | write-ahead log |");
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!("| minute | visitor messages acknowledged a second | server memory (RSS) | in live allocations | of which SQLite's heap | open sockets | database | write-ahead log |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     let every = (300 / args.sample_secs.max(1)).max(1) as usize;
     let mut previous = samples[0];
     for s in samples.iter().skip(every).step_by(every).chain(samples.last()) {
@@ -400,10 +404,11 @@ fn report(args: &SoakArgs, samples: &[Sample], counters: &Counters) {
         }
         let rate = (s.acknowledged - previous.acknowledged) as f64 / (s.at_secs - previous.at_secs).max(1) as f64;
         println!(
-            "| {:.1} | {:.0} | {} | {} | {} | {} | {} |",
+            "| {:.1} | {:.0} | {} | {} | {} | {} | {} | {} |",
             s.at_secs as f64 / 60.0,
             rate,
             mib(s.rss),
+            mib(s.allocated),
             mib(s.sqlite),
             s.sockets,
             mib(s.db),
@@ -419,10 +424,12 @@ fn report(args: &SoakArgs, samples: &[Sample], counters: &Counters) {
     ) {
         let sockets = settled.iter().map(|s| s.sockets);
         println!(
-            "\nsoak: after the first 5 minutes, server memory between {} and {} (SQLite's heap between {} and {}), \
-             open sockets between {} and {}; the largest write-ahead log {}",
+            "\nsoak: after the first 5 minutes, server memory between {} and {} (live allocations between {} and {}, \
+             SQLite's heap between {} and {}), open sockets between {} and {}; the largest write-ahead log {}",
             mib(lo.rss),
             mib(hi.rss),
+            mib(settled.iter().map(|s| s.allocated).min().unwrap_or(0)),
+            mib(settled.iter().map(|s| s.allocated).max().unwrap_or(0)),
             mib(settled.iter().map(|s| s.sqlite).min().unwrap_or(0)),
             mib(settled.iter().map(|s| s.sqlite).max().unwrap_or(0)),
             sockets.clone().min().unwrap_or(0),

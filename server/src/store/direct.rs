@@ -1,0 +1,490 @@
+//! The SQLite writer's common case stepped on the commit task's own thread.
+//!
+//! sqlx runs each SQLite connection on a worker thread of its own: every statement is handed to
+//! that thread and its rows handed back, two thread switches a statement, four or five
+//! statements a message. Under load those hand-overs, not SQLite, were most of the writer's
+//! time (`cargo bench -p server --bench statements`, BENCHMARKS.md). So the group commit takes
+//! the connection's handle once a batch (`lock_handle`: the worker waits meanwhile) and steps
+//! the messages that take the common path itself: a visitor's or the assistant's text with no
+//! files, on a conversation whose state the message does not turn into a webhook event. The
+//! statements are the same ones `append.rs` runs, from the same SQL text, and the lifecycle
+//! decides as it does there; anything else (a refusal, a repeated key, files, a provider's
+//! message id, an operator's message, an endpoint wanting `message.created`) stops the run and
+//! that message goes the full way through sqlx, inside the same transaction.
+
+use std::collections::hash_map::{Entry, HashMap};
+use std::ffi::c_int;
+use std::ptr::{self, NonNull};
+
+use libsqlite3_sys as ffi;
+use sqlx::SqliteConnection;
+
+use app::events::SenderKind;
+use app::lifecycle::{ChannelKind, DeliveryStatus, Handler, Status};
+
+use crate::conversations::lifecycle::{self, Event};
+
+use super::append::{self, Appended, Refusal, INSERT_MESSAGE};
+use super::commit::Pending;
+use super::conversations::{self, Standing};
+use super::messages::MessageRow;
+use super::now_ms;
+
+/// Stores, in order, the leading messages of `batch` that take the common path, on the
+/// transaction's connection; how many it stored. The caller stores the next one the full way.
+pub(super) async fn store_leading(
+    tx: &mut SqliteConnection,
+    batch: &[Pending],
+    results: &mut Vec<Result<Appended, Refusal>>,
+) -> Result<usize, sqlx::Error> {
+    if !batch.first().is_some_and(may_go_direct) {
+        return Ok(0);
+    }
+    let mut handle = tx.lock_handle().await?;
+    let db = handle.as_raw_handle();
+    let mut statements = Statements::prepare(db)?;
+    let mut stored = 0;
+    for p in batch {
+        if !may_go_direct(p) {
+            break;
+        }
+        let Some(appended) = statements.store(p)? else { break };
+        results.push(Ok(appended));
+        stored += 1;
+    }
+    crate::metrics::COUNTERS.stored_directly(stored);
+    Ok(stored)
+}
+
+/// What can be told before reading anything: a visitor's or the assistant's plain text.
+fn may_go_direct(p: &Pending) -> bool {
+    let m = p.message();
+    matches!(m.sender_kind, SenderKind::Contact | SenderKind::Ai)
+        && m.attachments.is_empty()
+        && m.channel_message_id.is_none()
+}
+
+/// The write path's statements, prepared on the locked connection for one batch.
+struct Statements {
+    standing: Statement,
+    repeated: Statement,
+    insert: Statement,
+    /// The conversation's UPDATE, whose text depends on what the message changes.
+    moves: HashMap<String, Statement>,
+    db: NonNull<ffi::sqlite3>,
+}
+
+impl Statements {
+    fn prepare(db: NonNull<ffi::sqlite3>) -> Result<Statements, sqlx::Error> {
+        Ok(Statements {
+            standing: Statement::prepare(db, &conversations::lite::standing_sql(""))?,
+            repeated: Statement::prepare(
+                db,
+                &format!("SELECT 1 FROM messages m WHERE {}", append::REPEAT_CONDITION),
+            )?,
+            insert: Statement::prepare(db, INSERT_MESSAGE)?,
+            moves: HashMap::new(),
+            db,
+        })
+    }
+
+    /// Stores the message as `append::store_message` would, or `None` (nothing written) when it
+    /// needs the full path.
+    fn store(&mut self, p: &Pending) -> Result<Option<Appended>, sqlx::Error> {
+        let m = p.message();
+        let Some(found) = self.standing(p.conversation_id())? else {
+            return Ok(None);
+        };
+        if found.wants_messages {
+            return Ok(None);
+        }
+        if let Some(key) = m.idempotency_key {
+            let repeated = self.repeated.row(
+                &[
+                    Value::Int(p.conversation_id()),
+                    Value::Int(found.last_seq - append::REPEAT_WINDOW),
+                    Value::Text(key),
+                    Value::Text(m.sender_kind.as_str()),
+                    Value::OptInt(m.sender_id),
+                ],
+                |_| Ok(()),
+            )?;
+            if repeated.is_some() {
+                return Ok(None);
+            }
+        }
+        let before = found.state();
+        let event = Event::of_message(m.sender_kind, m.internal, m.sender_id);
+        let Ok(after) = lifecycle::decide(before, event) else {
+            return Ok(None);
+        };
+        if !super::webhooks::changes(before, after).is_empty() {
+            return Ok(None);
+        }
+        let outbound = m.sender_kind != SenderKind::Contact && !m.internal;
+        let delivery = (outbound && found.channel_kind.through_provider()).then_some(DeliveryStatus::Pending);
+        let row = self.insert.row(
+            &[
+                Value::Int(found.workspace_id),
+                Value::Int(p.conversation_id()),
+                Value::Int(found.last_seq + 1),
+                Value::Text(m.sender_kind.as_str()),
+                Value::OptInt(m.sender_id),
+                Value::Text(m.body),
+                Value::Bool(m.internal),
+                Value::OptText(m.idempotency_key),
+                Value::Int(now_ms()),
+                Value::OptText(m.channel_message_id),
+                Value::OptText(delivery.map(DeliveryStatus::as_str)),
+            ],
+            message_row,
+        )?;
+        let message = row
+            .ok_or_else(|| sqlx::Error::Protocol("the message insert returned no row".into()))?
+            .into_view();
+        let moved = append::Move::new(event, before, after);
+        let update = match self.moves.entry(moved.sql) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let statement = Statement::prepare(self.db, e.key())?;
+                e.insert(statement)
+            }
+        };
+        update.execute(&[
+            Value::Int(message.conversation_id),
+            Value::Int(message.seq),
+            Value::Int(message.created_at),
+            Value::Text(after.status.as_str()),
+            Value::Text(after.handler.as_str()),
+            Value::Bool(moved.first_human_reply),
+            Value::OptInt(after.assignee),
+            Value::Bool(moved.ends_snooze),
+        ])?;
+        Ok(Some(Appended {
+            message,
+            duplicate: false,
+            before: Some(before),
+        }))
+    }
+
+    fn standing(&mut self, conversation_id: i64) -> Result<Option<Standing>, sqlx::Error> {
+        self.standing.row(&[Value::Int(conversation_id)], |r| {
+            Ok(Standing {
+                workspace_id: r.int(0),
+                last_seq: r.int(1),
+                status: r.word(2, Status::parse)?,
+                handler: r.word(3, Handler::parse)?,
+                assignee_id: r.opt_int(4),
+                escalated: r.int(5) != 0,
+                channel_kind: r.word(6, ChannelKind::parse)?,
+                wants_messages: r.int(7) != 0,
+            })
+        })
+    }
+}
+
+/// The columns of `INSERT_MESSAGE`'s RETURNING clause, in its order.
+fn message_row(r: &Row<'_>) -> Result<MessageRow, sqlx::Error> {
+    Ok(MessageRow {
+        conversation_id: r.int(0),
+        seq: r.int(1),
+        sender_kind: r.text(2),
+        sender_name: r.text(3),
+        body: r.text(4),
+        internal: r.int(5) != 0,
+        idempotency_key: r.opt_text(6),
+        created_at: r.int(7),
+        sender_id: r.opt_int(8),
+        delivery_status: match r.opt_text(9) {
+            Some(s) => Some(DeliveryStatus::parse(&s).ok_or_else(|| unexpected(9, &s))?),
+            None => None,
+        },
+        delivery_error: r.opt_text(10),
+    })
+}
+
+/// A value bound to a statement's parameter (`$n` is the n-th, as sqlx binds them).
+enum Value<'a> {
+    Int(i64),
+    OptInt(Option<i64>),
+    Bool(bool),
+    Text(&'a str),
+    OptText(Option<&'a str>),
+}
+
+/// A statement prepared on the locked connection, finalised when dropped (before the lock is
+/// given back: `Statements` lives inside `store_leading`).
+struct Statement {
+    raw: NonNull<ffi::sqlite3_stmt>,
+    db: NonNull<ffi::sqlite3>,
+}
+
+impl Statement {
+    fn prepare(db: NonNull<ffi::sqlite3>, sql: &str) -> Result<Statement, sqlx::Error> {
+        let mut raw = ptr::null_mut();
+        // SAFETY: `db` is the open connection, held locked by the caller for as long as this
+        // statement lives; the length is given, so the text needs no terminating NUL.
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v2(
+                db.as_ptr(),
+                sql.as_ptr().cast(),
+                sql.len() as c_int,
+                &mut raw,
+                ptr::null_mut(),
+            )
+        };
+        check(db, rc)?;
+        let raw = NonNull::new(raw).ok_or_else(|| sqlx::Error::Protocol(format!("no statement in {sql}")))?;
+        Ok(Statement { raw, db })
+    }
+
+    /// Binds `values[n - 1]` to the parameter named `$n`, as sqlx does (a statement need not
+    /// use every number: the conversation's UPDATE leaves out `$7` when the assignee stays).
+    fn bind(&mut self, values: &[Value<'_>]) -> Result<(), sqlx::Error> {
+        let s = self.raw.as_ptr();
+        // SAFETY: the statement is prepared and not running (reset before every use); a
+        // parameter's name lives as long as the statement; text is copied by SQLite during the
+        // call (SQLITE_TRANSIENT).
+        unsafe {
+            ffi::sqlite3_reset(s);
+            ffi::sqlite3_clear_bindings(s);
+            for i in 1..=ffi::sqlite3_bind_parameter_count(s) {
+                let name = ffi::sqlite3_bind_parameter_name(s, i);
+                let number = (!name.is_null())
+                    .then(|| std::ffi::CStr::from_ptr(name).to_str().ok())
+                    .flatten()
+                    .and_then(|n| n.strip_prefix('$'))
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .ok_or_else(|| sqlx::Error::Protocol("a parameter not named $n".into()))?;
+                let value = number
+                    .checked_sub(1)
+                    .and_then(|n| values.get(n))
+                    .ok_or_else(|| sqlx::Error::Protocol(format!("no value for ${number}")))?;
+                let rc = match *value {
+                    Value::Int(v) | Value::OptInt(Some(v)) => ffi::sqlite3_bind_int64(s, i, v),
+                    Value::Bool(v) => ffi::sqlite3_bind_int64(s, i, v as i64),
+                    Value::Text(v) | Value::OptText(Some(v)) => {
+                        ffi::sqlite3_bind_text(s, i, v.as_ptr().cast(), v.len() as c_int, ffi::SQLITE_TRANSIENT())
+                    }
+                    Value::OptInt(None) | Value::OptText(None) => ffi::sqlite3_bind_null(s, i),
+                };
+                check(self.db, rc)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the statement and reads its first row, if any, with `read`.
+    fn row<T>(
+        &mut self,
+        values: &[Value<'_>],
+        read: impl FnOnce(&Row<'_>) -> Result<T, sqlx::Error>,
+    ) -> Result<Option<T>, sqlx::Error> {
+        self.bind(values)?;
+        // SAFETY: prepared and bound; the row's columns are read before the next step or reset.
+        let rc = unsafe { ffi::sqlite3_step(self.raw.as_ptr()) };
+        let found = match rc {
+            ffi::SQLITE_ROW => Some(read(&Row(&*self))?),
+            ffi::SQLITE_DONE => None,
+            rc => return Err(self.failed(rc)),
+        };
+        // Finish the statement (an INSERT … RETURNING has written its row at the first step).
+        // SAFETY: as above.
+        let rc = unsafe { ffi::sqlite3_reset(self.raw.as_ptr()) };
+        check(self.db, rc)?;
+        Ok(found)
+    }
+
+    /// Runs a statement that returns no rows.
+    fn execute(&mut self, values: &[Value<'_>]) -> Result<(), sqlx::Error> {
+        self.row(values, |_| Ok(())).map(drop)
+    }
+
+    fn failed(&self, rc: c_int) -> sqlx::Error {
+        // SAFETY: reading the statement's connection's last error, under the same lock.
+        unsafe { ffi::sqlite3_reset(self.raw.as_ptr()) };
+        match check(self.db, rc) {
+            Err(e) => e,
+            Ok(()) => sqlx::Error::Protocol(format!("SQLite answered {rc}")),
+        }
+    }
+}
+
+impl Drop for Statement {
+    fn drop(&mut self) {
+        // SAFETY: finalised once, while the connection is open and still locked.
+        unsafe { ffi::sqlite3_finalize(self.raw.as_ptr()) };
+    }
+}
+
+/// The current row of a statement.
+struct Row<'s>(&'s Statement);
+
+impl Row<'_> {
+    fn is_null(&self, i: c_int) -> bool {
+        // SAFETY: the statement stands on a row and `i` is one of its columns.
+        unsafe { ffi::sqlite3_column_type(self.0.raw.as_ptr(), i) == ffi::SQLITE_NULL }
+    }
+
+    fn int(&self, i: c_int) -> i64 {
+        // SAFETY: as above.
+        unsafe { ffi::sqlite3_column_int64(self.0.raw.as_ptr(), i) }
+    }
+
+    fn opt_int(&self, i: c_int) -> Option<i64> {
+        (!self.is_null(i)).then(|| self.int(i))
+    }
+
+    fn text(&self, i: c_int) -> String {
+        // SAFETY: as above; the bytes stay valid until the next step, reset or type conversion
+        // of this column, and are copied here at once.
+        unsafe {
+            let s = self.0.raw.as_ptr();
+            let bytes = ffi::sqlite3_column_text(s, i);
+            let len = ffi::sqlite3_column_bytes(s, i);
+            if bytes.is_null() {
+                return String::new();
+            }
+            String::from_utf8_lossy(std::slice::from_raw_parts(bytes, len as usize)).into_owned()
+        }
+    }
+
+    fn opt_text(&self, i: c_int) -> Option<String> {
+        (!self.is_null(i)).then(|| self.text(i))
+    }
+
+    fn word<T>(&self, i: c_int, parse: fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
+        let s = self.text(i);
+        parse(&s).ok_or_else(|| unexpected(i, &s))
+    }
+}
+
+fn unexpected(column: c_int, value: &str) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("unexpected value {value:?} in column {column}"))
+}
+
+/// SQLite's answer as an error, with its message.
+fn check(db: NonNull<ffi::sqlite3>, rc: c_int) -> Result<(), sqlx::Error> {
+    if rc == ffi::SQLITE_OK || rc == ffi::SQLITE_DONE || rc == ffi::SQLITE_ROW {
+        return Ok(());
+    }
+    // SAFETY: the connection is open and locked by the caller; the message is copied at once.
+    let message = unsafe { std::ffi::CStr::from_ptr(ffi::sqlite3_errmsg(db.as_ptr())) }
+        .to_string_lossy()
+        .into_owned();
+    Err(sqlx::Error::Protocol(format!("SQLite answered {rc}: {message}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::append::lite::store_message;
+    use crate::store::append::NewMessage;
+    use crate::store::commit::tests::{agent, demo_store};
+    use crate::store::engine::lite::begin_write;
+
+    fn visitor(chat: i64, body: &str, key: &str) -> Pending {
+        let m = NewMessage {
+            sender_kind: SenderKind::Contact,
+            sender_id: None,
+            body,
+            internal: false,
+            idempotency_key: Some(key),
+            attachments: &[],
+            channel_message_id: None,
+        };
+        Pending::new(chat, &m, tokio::sync::oneshot::channel().0)
+    }
+
+    /// The leading plain messages are stored directly, numbered as the full path numbers them;
+    /// the first that needs more (here a repeated key) stops the run and nothing of it is written.
+    #[tokio::test]
+    async fn plain_messages_are_stepped_directly_until_one_needs_the_full_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, channel) = demo_store(&dir).await;
+        let contact = store.create_visitor(&channel, "Direct").await.unwrap();
+        let chat = store.open_conversation(&channel, contact).await.unwrap().id;
+        let batch = [
+            visitor(chat, "one", "k1"),
+            visitor(chat, "two", "k2"),
+            visitor(chat, "one, sent again", "k1"),
+            visitor(chat, "three", "k3"),
+        ];
+        let write = &store.lite().unwrap().write;
+        let mut tx = begin_write(write).await.unwrap();
+        let mut results = Vec::new();
+        let stored = store_leading(&mut tx, &batch, &mut results).await.unwrap();
+        assert_eq!(stored, 2, "the repeated key needs the full path");
+        // The rest of the batch continues in the same transaction, as the committer does.
+        let repeat = store_message(&mut tx, chat, &batch[2].message()).await;
+        assert!(
+            matches!(&repeat, Err(Refusal::Duplicate(m)) if m.seq == 1),
+            "{repeat:?}"
+        );
+        let more = store_leading(&mut tx, &batch[3..], &mut results).await.unwrap();
+        assert_eq!(more, 1);
+        tx.commit().await.unwrap();
+
+        let answered: Vec<_> = results.into_iter().map(Result::unwrap).collect();
+        let kept = store.latest_messages(chat, 10).await.unwrap();
+        assert_eq!(
+            kept,
+            answered.iter().map(|a| a.message.clone()).collect::<Vec<_>>(),
+            "what the sender is told is what was stored"
+        );
+        assert_eq!(
+            kept.iter()
+                .map(|m| (m.seq, m.body.as_str(), m.sender_name.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, "one", "Direct"), (2, "two", "Direct"), (3, "three", "Direct")]
+        );
+        let record = store.conversation(chat).await.unwrap().unwrap();
+        assert_eq!(record.last_seq, 3, "the conversation moved with its messages");
+    }
+
+    /// An operator's message, a file or a refusal are never stepped directly; the assistant's
+    /// answer on a conversation a person holds is refused by the full path, not written here.
+    #[tokio::test]
+    async fn what_the_lifecycle_refuses_is_left_to_the_full_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, channel) = demo_store(&dir).await;
+        let operator = agent(&store).await;
+        let contact = store.create_visitor(&channel, "Held").await.unwrap();
+        let chat = store.open_conversation(&channel, contact).await.unwrap().id;
+        store.take_over(chat, operator).await.unwrap();
+        let seq = store.conversation(chat).await.unwrap().unwrap().last_seq;
+        let assistant = NewMessage {
+            sender_kind: SenderKind::Ai,
+            sender_id: None,
+            body: "too late",
+            internal: false,
+            idempotency_key: None,
+            attachments: &[],
+            channel_message_id: None,
+        };
+        let reply = NewMessage::by_operator(operator, "hello", false, "op-1", &[]);
+        let with_file = NewMessage {
+            attachments: &[1],
+            ..NewMessage::by_operator(operator, "see this", false, "op-2", &[])
+        };
+        let write = &store.lite().unwrap().write;
+        for m in [assistant, reply, with_file] {
+            let batch = [Pending::new(chat, &m, tokio::sync::oneshot::channel().0)];
+            let mut tx = begin_write(write).await.unwrap();
+            let mut results = Vec::new();
+            assert_eq!(
+                store_leading(&mut tx, &batch, &mut results).await.unwrap(),
+                0,
+                "{}",
+                m.body
+            );
+            assert!(results.is_empty());
+            tx.commit().await.unwrap();
+        }
+        assert_eq!(
+            store.conversation(chat).await.unwrap().unwrap().last_seq,
+            seq,
+            "nothing written"
+        );
+    }
+}
