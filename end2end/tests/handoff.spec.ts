@@ -1,4 +1,5 @@
-import { expect, hydrated, signIn, snap, test } from "./helpers";
+import { WebSocketRoute } from "@playwright/test";
+import { ASK_FOR_A_PERSON, expect, hydrated, openChat, say, signIn, snap, test } from "./helpers";
 
 test("a visitor asks for a human, an operator takes over and replies live, then hands back to the AI", async ({ browser, ws }) => {
   const operatorContext = await browser.newContext();
@@ -57,6 +58,70 @@ test("a visitor asks for a human, an operator takes over and replies live, then 
 
   await operatorContext.close();
   await visitorContext.close();
+});
+
+test("handing back waits for the operator's reply, and a reply cut off by a dropped socket is sent again, once", async ({ browser, ws }) => {
+  const visitor = await (await browser.newContext()).newPage();
+  await openChat(visitor, ws.chat);
+  for (const text of ASK_FOR_A_PERSON) await say(visitor, text);
+
+  // The console's socket goes through the test: while `holding`, the first connection passes
+  // what the console sends but none of the server's answers.
+  const operator = await (await browser.newContext()).newPage();
+  let connections = 0;
+  let holding = false;
+  let first: WebSocketRoute | undefined;
+  let firstServer: WebSocketRoute | undefined;
+  await operator.routeWebSocket(/\/ws\/operator$/, (socket) => {
+    connections += 1;
+    const mine = connections;
+    const server = socket.connectToServer();
+    if (mine === 1) {
+      first = socket;
+      firstServer = server;
+    }
+    socket.onMessage((m) => server.send(m));
+    server.onMessage((m) => {
+      if (!(holding && mine === 1)) socket.send(m);
+    });
+  });
+  await signIn(operator, ws.agent);
+  await expect(operator).toHaveURL(/\/inbox$/);
+  await hydrated(operator);
+  await expect(operator.getByTestId("inbox-connection")).toHaveText("Live");
+  await operator.getByTestId("conversation-row").filter({ has: operator.getByTestId("status").getByText("waiting") }).first().click();
+  await operator.getByRole("button", { name: "Take over" }).click();
+  await expect(operator.getByTestId("conversation-status")).toHaveText("active");
+
+  // The reply reaches the customer, but the console has not heard so: it is still "Sending…",
+  // and handing back (which the reply would undo, were it stored after) waits for it.
+  holding = true;
+  const text = "One moment, I am checking your order.";
+  await operator.getByLabel("Reply").fill(text);
+  await operator.getByLabel("Reply").press("Enter");
+  await expect(visitor.locator('[data-sender="operator"]').filter({ hasText: text })).toHaveCount(1);
+  const thread = operator.getByTestId("thread");
+  await expect(thread).toContainText("Sending…");
+  await expect(thread.getByText("Sending…")).toBeInViewport();
+  const restore = operator.getByRole("button", { name: "Restore to AI" });
+  await expect(restore).toBeDisabled();
+  await expect(restore).toHaveAttribute("title", /still being sent/);
+  await snap(operator, "inbox-reply-sending");
+
+  // The socket drops before the answer came: the console reconnects, sends the reply again
+  // under the same key, and the server confirms the one it stored.
+  await first!.close({ code: 1012, reason: "restarting" });
+  await firstServer!.close();
+  await expect.poll(() => connections).toBeGreaterThan(1);
+  await expect(operator.getByTestId("inbox-connection")).toHaveText("Live");
+  await expect(thread).not.toContainText("Sending…");
+  await expect(thread.getByText(text)).toHaveCount(1);
+  await expect(restore).toBeEnabled();
+
+  await restore.click();
+  await expect(operator.getByTestId("conversation-status")).toHaveText("open");
+  await expect(operator.getByText("The assistant is handling this conversation")).toBeVisible();
+  await expect(visitor.locator('[data-sender="operator"]').filter({ hasText: text })).toHaveCount(1);
 });
 
 test("a reload of the chat continues the same conversation", async ({ page, ws }) => {

@@ -10,10 +10,9 @@ use crate::conversation::page::Open;
 use crate::conversation::{
     list_categories, reopen_conversation, resolve_conversation, restore_to_ai, set_conversation_category, take_over,
 };
-use crate::events::{OperatorCommand, SenderKind};
+use crate::events::SenderKind;
 use crate::inbox::state::{inbox_href, Inbox};
 use crate::lifecycle::{Handler, Status};
-use crate::socket::new_key;
 use crate::time::format_utc;
 use crate::{AppError, Me, Scope};
 
@@ -117,21 +116,7 @@ pub fn InfoPanel() -> impl IntoView {
             problem.set(Some("Write the note first.".into()));
             return;
         }
-        let key = new_key();
-        if inbox.send(&OperatorCommand::Send {
-            conversation_id: id,
-            body: body.trim().to_string(),
-            idempotency_key: key.clone(),
-            internal: true,
-            attachments: vec![],
-        }) {
-            inbox.pending.update(|p| {
-                p.push(crate::inbox::state::Pending {
-                    key,
-                    body: body.trim().to_string(),
-                    internal: true,
-                })
-            });
+        if inbox.send_message(id, body.trim().to_string(), true, vec![]) {
             note_draft.set(String::new());
             problem.set(None);
         } else {

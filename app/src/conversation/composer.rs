@@ -7,9 +7,9 @@ use crate::canned::CannedResponse;
 use crate::conversation::AttachmentView;
 use crate::events::{MessageBody, OperatorCommand};
 use crate::format;
-use crate::inbox::state::{Inbox, Pending};
+use crate::inbox::state::Inbox;
 use crate::macros::{self, MacroValues};
-use crate::socket::{js_now, new_key};
+use crate::socket::js_now;
 use crate::Me;
 
 use super::bubble::PendingFiles;
@@ -149,17 +149,8 @@ pub fn Composer() -> impl IntoView {
         match MessageBody::parse_with_files(&draft.get_untracked(), attachments.len()) {
             Err(e) => inbox.problem.set(Some(e.to_string())),
             Ok(body) => {
-                let key = new_key();
-                let body = body.into_string();
                 let internal = note.get_untracked();
-                if inbox.send(&OperatorCommand::Send {
-                    conversation_id: cid,
-                    body: body.clone(),
-                    idempotency_key: key.clone(),
-                    internal,
-                    attachments,
-                }) {
-                    inbox.pending.update(|p| p.push(Pending { key, body, internal }));
+                if inbox.send_message(cid, body.into_string(), internal, attachments) {
                     if !internal {
                         inbox.send(&OperatorCommand::Typing {
                             conversation_id: cid,

@@ -20,6 +20,8 @@ use super::transfer::TransferPanel;
 
 pub const BUTTON: &str = "rounded-md bg-slate-900 px-3 py-1.5 text-sm font-semibold text-white hover:bg-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 disabled:opacity-60";
 pub const QUIET: &str = "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 disabled:opacity-60";
+/// Why handing back or transferring waits: the reply would otherwise take the conversation again.
+pub const WAIT_FOR_REPLY: &str = "Your reply is still being sent; hand the conversation on once it has gone.";
 
 /// What the open conversation shares with its panel and composer.
 #[derive(Clone, Copy)]
@@ -109,6 +111,10 @@ pub fn ConversationView() -> impl IntoView {
 
     let act = move |which: &'static str| {
         let Some(cid) = id.get_untracked() else { return };
+        if which == "restore" && inbox.replying(cid) {
+            inbox.problem.set(Some(WAIT_FOR_REPLY.into()));
+            return;
+        }
         busy.set(true);
         leptos::task::spawn_local(async move {
             let result = match which {
@@ -155,20 +161,31 @@ pub fn ConversationView() -> impl IntoView {
         });
     };
 
-    // Keep the newest message in view as the thread grows (not when older pages load).
+    // What this member sent here that the server has not confirmed yet.
+    let pending_here = move || {
+        let open = id.get();
+        inbox.pending.with(|p| {
+            p.iter()
+                .filter(|p| Some(p.conversation_id) == open)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+
+    // Keep the newest message, what is being sent and who is typing in view as they change
+    // (not when older pages load).
     let bottom = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |last: Option<i64>| {
+    Effect::new(move |last: Option<(i64, usize, bool)>| {
         let newest = inbox.thread.with(|t| t.last().map(|m| m.seq).unwrap_or(0));
-        inbox.typing.track();
-        inbox.pending.track();
+        let end = (newest, inbox.pending.with(Vec::len), inbox.typing.with(Option::is_some));
         #[cfg(feature = "hydrate")]
         if let Some(el) = bottom.get() {
-            if last != Some(newest) || newest == 0 {
+            if last != Some(end) || newest == 0 {
                 el.scroll_into_view();
             }
         }
         let _ = last;
-        newest
+        end
     });
 
     view! {
@@ -205,7 +222,8 @@ pub fn ConversationView() -> impl IntoView {
                                     <button type="button" on:click=move |_| act("take_over") disabled=move || busy.get() class=BUTTON>"Take over"</button>
                                 })}
                                 {(s.handler == Handler::Human).then(|| view! {
-                                    <button type="button" on:click=move |_| act("restore") disabled=move || busy.get() class=QUIET>"Restore to AI"</button>
+                                    <button type="button" on:click=move |_| act("restore") disabled=move || busy.get() || inbox.replying(s.id) class=QUIET
+                                        title=move || inbox.replying(s.id).then_some(WAIT_FOR_REPLY)>"Restore to AI"</button>
                                 })}
                                 {(s.status != Status::Resolved).then(|| view! {
                                     <button type="button" on:click=move |_| transfer_open.update(|o| *o = !*o) aria-expanded=move || transfer_open.get().to_string() class=QUIET>"Transfer"</button>
@@ -248,7 +266,7 @@ pub fn ConversationView() -> impl IntoView {
                     <For each=move || inbox.thread.get() key=|m| (m.seq, m.delivery.as_ref().map(|d| d.status)) let:m>
                         <Bubble message=m/>
                     </For>
-                    <For each=move || inbox.pending.get() key=|p| p.key.clone() let:p>
+                    <For each=pending_here key=|p| p.key.clone() let:p>
                         <div class="flex flex-col items-end">
                             <p class=if p.internal { "max-w-[70%] whitespace-pre-wrap rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm opacity-70" } else { "max-w-[70%] whitespace-pre-wrap rounded-2xl bg-slate-300 px-3 py-2 text-sm" }>{p.body.clone()}</p>
                             <p class="text-[11px] text-slate-500">"Sending…"</p>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::conversation::{get_transfer_options, transfer_conversation};
 use crate::inbox::state::Inbox;
 
-use super::page::BUTTON;
+use super::page::{BUTTON, WAIT_FOR_REPLY};
 
 /// Moves the conversation to another operator or group, with a note for the team.
 #[component]
@@ -15,6 +15,10 @@ pub fn TransferPanel(id: i64, open: RwSignal<bool>) -> impl IntoView {
     let target = RwSignal::new(String::new());
     let note = RwSignal::new(String::new());
     let submit = move || {
+        if inbox.replying(id) {
+            inbox.problem.set(Some(WAIT_FOR_REPLY.into()));
+            return;
+        }
         let to = target.get_untracked();
         if to.is_empty() {
             inbox
@@ -67,7 +71,7 @@ pub fn TransferPanel(id: i64, open: RwSignal<bool>) -> impl IntoView {
                 <input id="transfer-note" type="text" maxlength="1000" class="mt-1 w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm focus:outline-none focus:ring-2 focus:ring-sky-500"
                     prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))/>
             </div>
-            <button type="submit" class=BUTTON>"Transfer"</button>
+            <button type="submit" class=BUTTON disabled=move || inbox.replying(id) title=move || inbox.replying(id).then_some(WAIT_FOR_REPLY)>"Transfer"</button>
             <button type="button" class="rounded-md px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100" on:click=move |_| open.set(false)>"Cancel"</button>
         </form>
     }

@@ -85,7 +85,10 @@ pub fn InboxPage() -> impl IntoView {
         inbox.reload_list();
     });
     link.listen(move |event| inbox.handle(event));
-    link.on_connect(move || inbox.reload_list());
+    link.on_connect(move || {
+        inbox.resend_pending();
+        inbox.reload_list();
+    });
     // Elsewhere in the console, only one's own conversations' changes are needed.
     on_cleanup(move || link.show(Showing::Own));
 

@@ -14,8 +14,22 @@ use crate::link::OperatorLink;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pending {
     pub key: String,
+    pub conversation_id: i64,
     pub body: String,
     pub internal: bool,
+    pub attachments: Vec<i64>,
+}
+
+impl Pending {
+    fn command(&self) -> OperatorCommand {
+        OperatorCommand::Send {
+            conversation_id: self.conversation_id,
+            body: self.body.clone(),
+            idempotency_key: self.key.clone(),
+            internal: self.internal,
+            attachments: self.attachments.clone(),
+        }
+    }
 }
 
 /// The inbox's live state, shared by the list and the open conversation.
@@ -91,6 +105,39 @@ pub fn encode(s: &str) -> String {
 }
 
 impl Inbox {
+    /// A reply to `conversation_id`'s customer that the server has not confirmed yet. Until it
+    /// has, handing the conversation back or transferring it would race the reply, which takes
+    /// the conversation again when it is stored after them.
+    pub fn replying(&self, conversation_id: i64) -> bool {
+        self.pending
+            .with(|p| p.iter().any(|x| !x.internal && x.conversation_id == conversation_id))
+    }
+
+    /// Sends a message (a reply, or a note when `internal`) and shows it as "Sending…" until
+    /// the server confirms it; false when not connected (nothing was sent).
+    pub fn send_message(&self, conversation_id: i64, body: String, internal: bool, attachments: Vec<i64>) -> bool {
+        let pending = Pending {
+            key: crate::socket::new_key(),
+            conversation_id,
+            body,
+            internal,
+            attachments,
+        };
+        if !self.send(&pending.command()) {
+            return false;
+        }
+        self.pending.update(|p| p.push(pending));
+        true
+    }
+
+    /// Sends again what the server had not confirmed when the socket dropped: the same keys,
+    /// so a message that was stored is not stored twice.
+    pub fn resend_pending(&self) {
+        for p in self.pending.get_untracked() {
+            self.send(&p.command());
+        }
+    }
+
     pub fn new(link: OperatorLink, query: Memo<InboxQuery>, me: i64) -> Self {
         Inbox {
             conversations: RwSignal::new(Vec::new()),

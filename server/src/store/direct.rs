@@ -2,9 +2,9 @@
 //!
 //! sqlx runs each SQLite connection on a worker thread of its own: every statement is handed to
 //! that thread and its rows handed back, two thread switches a statement, four or five
-//! statements a message. Under load those hand-overs, not SQLite, were most of the writer's
-//! time (`cargo bench -p server --bench statements`, BENCHMARKS.md). So the group commit takes
-//! the connection's handle once a batch (`lock_handle`: the worker waits meanwhile) and steps
+//! statements a message, each a chance for the busy machine to schedule something else in
+//! between. So the group commit takes the connection's handle once a batch (`lock_handle`: the
+//! worker waits meanwhile) and steps
 //! the messages that take the common path itself: a visitor's or the assistant's text with no
 //! files, on a conversation whose state the message does not turn into a webhook event. The
 //! statements are the same ones `append.rs` runs, from the same SQL text, and the lifecycle
@@ -42,18 +42,32 @@ pub(super) async fn store_leading(
     }
     let mut handle = tx.lock_handle().await?;
     let db = handle.as_raw_handle();
-    let mut statements = Statements::prepare(db)?;
-    let mut stored = 0;
-    for p in batch {
-        if !may_go_direct(p) {
-            break;
+    let stored = off_the_workers(|| {
+        let mut statements = Statements::prepare(db)?;
+        let mut stored = 0;
+        for p in batch {
+            if !may_go_direct(p) {
+                break;
+            }
+            let Some(appended) = statements.store(p)? else { break };
+            results.push(Ok(appended));
+            stored += 1;
         }
-        let Some(appended) = statements.store(p)? else { break };
-        results.push(Ok(appended));
-        stored += 1;
-    }
+        Ok::<_, sqlx::Error>(stored)
+    })?;
     crate::metrics::COUNTERS.stored_directly(stored);
     Ok(stored)
+}
+
+/// Runs SQLite's work for a batch (milliseconds of it, back to back) on this thread while
+/// tokio hands the thread's other tasks to another worker, so that the sockets waiting behind
+/// it are not held up (`block_in_place`); inline on a single-threaded runtime (the tests).
+fn off_the_workers<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
 }
 
 /// What can be told before reading anything: a visitor's or the assistant's plain text.
