@@ -283,6 +283,12 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
         );
     }
     metric(
+        "switchboard_assistant_replies_in_flight",
+        "gauge",
+        "Replies the assistant is generating now.",
+        state.conversations.replies_in_flight() as i64,
+    );
+    metric(
         "switchboard_messages_stored",
         "gauge",
         "Messages stored in the database (the highest message id).",

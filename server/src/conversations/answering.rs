@@ -162,7 +162,14 @@ impl Conversations {
     fn spawn_reply(self: &Arc<Self>, conversation_id: i64, mut workflow: crate::store::WorkflowRecord) {
         self.ai_defaults.apply(&mut workflow);
         let this = self.clone();
+        // Held while spawning, so that the task cannot end (and look for itself) before it is
+        // in the map.
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
         let task = tokio::spawn(async move {
+            let _leaves = Leaves {
+                conversations: this.clone(),
+                conversation_id,
+            };
             let needs = assistant::needs(&workflow);
             let history = match this.store.latest_messages(conversation_id, needs.history).await {
                 Ok(h) => h,
@@ -198,10 +205,6 @@ impl Conversations {
                             tracing::error!(error = %e, conversation_id, "could not hand over as the assistant asked")
                         }
                     }
-                    this.in_flight
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .remove(&conversation_id);
                     return;
                 }
                 Ok(assistant::Reply::Text(text)) => this.store.append_ai_message(conversation_id, &text).await,
@@ -229,18 +232,31 @@ impl Conversations {
                     tracing::error!(error = %refusal(other), conversation_id, "could not store the assistant's reply")
                 }
             }
-            this.in_flight
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&conversation_id);
         });
-        if let Some(previous) = self
-            .in_flight
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(conversation_id, task.abort_handle())
-        {
+        if let Some(previous) = in_flight.insert(conversation_id, task.abort_handle()) {
             previous.abort();
+        }
+    }
+
+    /// The assistant's replies being generated now.
+    pub fn replies_in_flight(&self) -> usize {
+        self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+/// Takes an assistant's reply out of `in_flight` on whatever way its task ends (done, failed or
+/// stopped), unless a newer reply for the conversation has taken its place.
+struct Leaves {
+    conversations: Arc<Conversations>,
+    conversation_id: i64,
+}
+
+impl Drop for Leaves {
+    fn drop(&mut self) {
+        let mut in_flight = self.conversations.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = tokio::task::try_id();
+        if mine.is_some() && in_flight.get(&self.conversation_id).map(|h| h.id()) == mine {
+            in_flight.remove(&self.conversation_id);
         }
     }
 }

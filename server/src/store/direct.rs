@@ -3,7 +3,8 @@
 //! sqlx runs each SQLite connection on a worker thread of its own: every statement is handed to
 //! that thread and its rows handed back, two thread switches a statement, four or five
 //! statements a message, each a chance for the busy machine to schedule something else in
-//! between. So the group commit takes the connection's handle once a batch (`lock_handle`: the
+//! between (about 58 µs a statement on an idle machine against SQLite's own 8:
+//! `cargo bench -p server --bench statements`). So the group commit takes the connection's handle once a batch (`lock_handle`: the
 //! worker waits meanwhile) and steps
 //! the messages that take the common path itself: a visitor's or the assistant's text with no
 //! files, on a conversation whose state the message does not turn into a webhook event. The

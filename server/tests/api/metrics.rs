@@ -2,6 +2,7 @@
 //! process's (tests share it), so the checks are on growth, never on exact totals.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use app::events::{SenderKind, VisitorCommand, VisitorEvent};
 
@@ -160,5 +161,12 @@ async fn metrics_parse_as_prometheus_text_and_move_when_messages_flow() {
     }
     let turns = r#"switchboard_assistant_turns_total{outcome="answered"}"#;
     assert!(get(&after, turns) >= get(&before, turns) + 1.0, "{after:?}");
+    // The answered turn no longer counts as one in flight (nothing is kept per conversation).
+    eventually(
+        "the assistant's turn to leave the replies in flight",
+        Duration::from_secs(10),
+        || async { (get(&scrape(&app).await, "switchboard_assistant_replies_in_flight") == 0.0).then_some(()) },
+    )
+    .await;
     assert!(after.contains_key(r#"switchboard_operators{status="online"}"#));
 }
