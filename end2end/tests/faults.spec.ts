@@ -1,26 +1,9 @@
-import { WebSocketRoute } from "@playwright/test";
-import { expect, hydrated, test } from "./helpers";
+import { expect, hydrated, relaySockets, test } from "./helpers";
 
 test("a chat whose socket falls behind is closed, reconnects and resumes with nothing lost or doubled", async ({ page, ws }) => {
   // The chat's socket goes through the test: the first connection stops passing what the server
   // sends (a socket that cannot keep up), then is closed as the server closes a slow socket.
-  let connections = 0;
-  let stalled = false;
-  let first: WebSocketRoute | undefined;
-  let firstServer: WebSocketRoute | undefined;
-  await page.routeWebSocket(/\/ws\/visitor$/, (socket) => {
-    connections += 1;
-    const mine = connections;
-    const server = socket.connectToServer();
-    if (mine === 1) {
-      first = socket;
-      firstServer = server;
-    }
-    socket.onMessage((m) => server.send(m));
-    server.onMessage((m) => {
-      if (!(stalled && mine === 1)) socket.send(m);
-    });
-  });
+  const relay = await relaySockets(page, /\/ws\/visitor$/);
 
   await page.goto(ws.chat);
   await hydrated(page);
@@ -31,16 +14,15 @@ test("a chat whose socket falls behind is closed, reconnects and resumes with no
   await expect(page.locator('[data-sender="ai"]')).toHaveCount(1);
 
   // Nothing the server sends reaches the chat any more: the next message stays "Sending…".
-  stalled = true;
+  relay.holding = true;
   await box.fill("And on public holidays?");
   await page.getByRole("button", { name: "Send" }).click();
   await expect(page.getByTestId("pending")).toContainText("And on public holidays?");
   await expect(page.getByTestId("pending")).toContainText("Sending…");
 
   // Closed as a slow socket is: the chat reconnects by itself and resumes where it was.
-  await first!.close({ code: 1012, reason: "fell behind; reconnect and resume" });
-  await firstServer!.close();
-  await expect.poll(() => connections).toBeGreaterThan(1);
+  await relay.dropFirst(1012, "fell behind; reconnect and resume");
+  await expect.poll(() => relay.connections).toBeGreaterThan(1);
   await expect(page.getByTestId("connection")).toHaveText("Connected");
   await expect(page.getByTestId("pending")).toHaveCount(0);
   await expect(page.locator('[data-sender="contact"]')).toHaveText([

@@ -1,5 +1,4 @@
-import { WebSocketRoute } from "@playwright/test";
-import { ASK_FOR_A_PERSON, expect, hydrated, openChat, say, signIn, snap, test } from "./helpers";
+import { ASK_FOR_A_PERSON, expect, hydrated, openChat, relaySockets, say, signIn, snap, test } from "./helpers";
 
 test("a visitor asks for a human, an operator takes over and replies live, then hands back to the AI", async ({ browser, ws }) => {
   const operatorContext = await browser.newContext();
@@ -65,26 +64,9 @@ test("handing back waits for the operator's reply, and a reply cut off by a drop
   await openChat(visitor, ws.chat);
   for (const text of ASK_FOR_A_PERSON) await say(visitor, text);
 
-  // The console's socket goes through the test: while `holding`, the first connection passes
-  // what the console sends but none of the server's answers.
+  // The console's socket goes through the test: while holding, the server's answers stop.
   const operator = await (await browser.newContext()).newPage();
-  let connections = 0;
-  let holding = false;
-  let first: WebSocketRoute | undefined;
-  let firstServer: WebSocketRoute | undefined;
-  await operator.routeWebSocket(/\/ws\/operator$/, (socket) => {
-    connections += 1;
-    const mine = connections;
-    const server = socket.connectToServer();
-    if (mine === 1) {
-      first = socket;
-      firstServer = server;
-    }
-    socket.onMessage((m) => server.send(m));
-    server.onMessage((m) => {
-      if (!(holding && mine === 1)) socket.send(m);
-    });
-  });
+  const relay = await relaySockets(operator, /\/ws\/operator$/);
   await signIn(operator, ws.agent);
   await expect(operator).toHaveURL(/\/inbox$/);
   await hydrated(operator);
@@ -95,7 +77,7 @@ test("handing back waits for the operator's reply, and a reply cut off by a drop
 
   // The reply reaches the customer, but the console has not heard so: it is still "Sending…",
   // and handing back (which the reply would undo, were it stored after) waits for it.
-  holding = true;
+  relay.holding = true;
   const text = "One moment, I am checking your order.";
   await operator.getByLabel("Reply").fill(text);
   await operator.getByLabel("Reply").press("Enter");
@@ -110,9 +92,8 @@ test("handing back waits for the operator's reply, and a reply cut off by a drop
 
   // The socket drops before the answer came: the console reconnects, sends the reply again
   // under the same key, and the server confirms the one it stored.
-  await first!.close({ code: 1012, reason: "restarting" });
-  await firstServer!.close();
-  await expect.poll(() => connections).toBeGreaterThan(1);
+  await relay.dropFirst(1012, "restarting");
+  await expect.poll(() => relay.connections).toBeGreaterThan(1);
   await expect(operator.getByTestId("inbox-connection")).toHaveText("Live");
   await expect(thread).not.toContainText("Sending…");
   await expect(thread.getByText(text)).toHaveCount(1);

@@ -1,4 +1,4 @@
-import { Browser, expect, Page, test as base } from "@playwright/test";
+import { Browser, expect, Page, test as base, WebSocketRoute } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 
@@ -110,3 +110,29 @@ export async function say(chat: Page, text: string) {
 
 /** Three requests for a person: the demo workflow hands the chat over at the third. */
 export const ASK_FOR_A_PERSON = ["Can I talk to a human?", "I want a real person please", "agent!"];
+
+/** Routes `page`'s sockets to `url` through the test. While `holding`, the first connection
+ * passes on what the page sends but nothing the server sends (a socket that cannot keep up, or
+ * answers lost on the way); `dropFirst` closes that connection as the server would. */
+export async function relaySockets(page: Page, url: RegExp) {
+  let first: { page: WebSocketRoute; server: WebSocketRoute } | undefined;
+  const relay = {
+    connections: 0,
+    holding: false,
+    async dropFirst(code: number, reason: string) {
+      await first!.page.close({ code, reason });
+      await first!.server.close();
+    },
+  };
+  await page.routeWebSocket(url, (socket) => {
+    relay.connections += 1;
+    const mine = relay.connections;
+    const server = socket.connectToServer();
+    if (mine === 1) first = { page: socket, server };
+    socket.onMessage((m) => server.send(m));
+    server.onMessage((m) => {
+      if (!(relay.holding && mine === 1)) socket.send(m);
+    });
+  });
+  return relay;
+}
