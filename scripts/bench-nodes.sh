@@ -21,6 +21,8 @@ if [ -z "$RELEASE" ]; then
   RELEASE="$PLAIN_TARGET/release"
 fi
 BIN="$RELEASE/switchboard"
+# bench.sh's load generator comes from plain cargo's folder, not from cargo-leptos's.
+LOADGEN="${BENCH_LOADGEN:-$RELEASE/loadgen}"
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 DIR="$(mktemp -d)"
@@ -81,7 +83,7 @@ done
 note "node A at ${URLS[0]}, node B at ${URLS[1]}"
 
 step "Driving both setups"
-SECTION="$("$RELEASE/loadgen" nodes --a "${URLS[0]}" --b "${URLS[1]}" --bus "$BUS_NAME" "$@")"
+SECTION="$("$LOADGEN" nodes --a "${URLS[0]}" --b "${URLS[1]}" --bus "$BUS_NAME" "$@")"
 echo "$SECTION"
 
 # Into BENCHMARKS.md, between its markers (replacing the last run's figures).

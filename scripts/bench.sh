@@ -72,4 +72,4 @@ step "Driving both (a few minutes)"
 step "Two nodes on PostgreSQL"
 cleanup
 trap - EXIT
-BENCH_RELEASE="$TARGET/release" "$ROOT/scripts/bench-nodes.sh"
+BENCH_RELEASE="$TARGET/release" BENCH_LOADGEN="$LOADGEN" "$ROOT/scripts/bench-nodes.sh"
