@@ -4,14 +4,14 @@
 //! that thread and its rows handed back, two thread switches a statement, four or five
 //! statements a message, each a chance for the busy machine to schedule something else in
 //! between (about 58 µs a statement on an idle machine against SQLite's own 8:
-//! `cargo bench -p server --bench statements`). So the group commit takes the connection's handle once a batch (`lock_handle`: the
-//! worker waits meanwhile) and steps
-//! the messages that take the common path itself: a visitor's or the assistant's text with no
-//! files, on a conversation whose state the message does not turn into a webhook event. The
-//! statements are the same ones `append.rs` runs, from the same SQL text, and the lifecycle
-//! decides as it does there; anything else (a refusal, a repeated key, files, a provider's
-//! message id, an operator's message, an endpoint wanting `message.created`) stops the run and
-//! that message goes the full way through sqlx, inside the same transaction.
+//! `cargo bench -p server --bench statements`). So the group commit takes the connection's
+//! handle once a batch (`lock_handle`: the worker waits meanwhile) and steps the messages that
+//! take the common path itself: a visitor's or the assistant's text with no files, on a
+//! conversation whose state the message does not turn into a webhook event. The statements are
+//! the same ones `append.rs` runs, from the same SQL text, and the lifecycle decides as it does
+//! there; anything else (a refusal, a repeated key, files, a provider's message id, an
+//! operator's message, an endpoint wanting `message.created`) stops the run and that message
+//! goes the full way through sqlx, inside the same transaction.
 
 use std::collections::hash_map::{Entry, HashMap};
 use std::ffi::c_int;
