@@ -157,7 +157,9 @@ impl Application {
             Arc::downgrade(&limits),
             Duration::from_secs(60),
         ));
-        tokio::spawn(heap::give_back_every(Duration::from_secs(60)));
+        if let Some(every) = config.heap_trim {
+            tokio::spawn(heap::give_back_every(every));
+        }
         let hub = Arc::new(hub::Hub::new());
         let node = bus::new_node_id();
         match &config.bus {

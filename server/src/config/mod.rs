@@ -69,6 +69,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "read_timeout_secs", env: "SWITCHBOARD_READ_TIMEOUT_SECS", default: Some("30"), secret: false, doc: "The longest a client may take to send a request's headers, or each piece of its body, before its connection is closed (1 to 3600)." },
     Setting { key: "max_connections", env: "SWITCHBOARD_MAX_CONNECTIONS", default: Some("10000"), secret: false, doc: "HTTP connections (sockets included) open at once; further ones wait until one closes (1 to 1000000). Keep it under the process's file limit (`ulimit -n`)." },
     Setting { key: "commit_window_ms", env: "SWITCHBOARD_COMMIT_WINDOW_MS", default: Some("8"), secret: false, doc: "While messages arrive more often than this (milliseconds between them), the first of a batch waits for about two more, never longer than this, to store them in one transaction: a third fewer pages written per message at 200 messages a second, a few milliseconds more latency (0 to 100; 0: never wait)." },
+    Setting { key: "heap_trim_secs", env: "SWITCHBOARD_HEAP_TRIM_SECS", default: Some("60"), secret: false, doc: "How often the memory allocator's free pages are handed back to the system (seconds, 0 to 86400; 0: never). glibc keeps what each thread freed for reuse, and under a steady load that free memory grew to two or three times what was in use." },
     Setting { key: "webhook_retry_ms", env: "SWITCHBOARD_WEBHOOK_RETRY_MS", default: Some("10000"), secret: false, doc: "How long after a failed webhook delivery the first retry comes (milliseconds, 10 to 3600000); each later retry waits twice as long, up to an hour, eight attempts in all." },
     Setting { key: "digest_every_secs", env: "SWITCHBOARD_DIGEST_EVERY_SECS", default: Some("900"), secret: false, doc: "How often a member who asked for an e-mail digest when away gets one at most, listing what waited for them (seconds, 1 to 86400; needs smtp_url)." },
     Setting { key: "webhook_disable_after", env: "SWITCHBOARD_WEBHOOK_DISABLE_AFTER", default: Some("20"), secret: false, doc: "Failed webhook attempts in a row after which the endpoint is turned off and its admins are told (1 to 1000)." },
@@ -119,6 +120,8 @@ pub struct Config {
     pub serve: crate::serve::ServeLimits,
     /// How long a message may wait to be committed with others (see `store::CommitPolicy`).
     pub commit_window: std::time::Duration,
+    /// How often the allocator's free pages go back to the system (`None`: never).
+    pub heap_trim: Option<std::time::Duration>,
     /// How webhook deliveries are retried, and when an endpoint is turned off.
     pub webhooks: crate::webhooks::WebhookPolicy,
     /// How often an away member's e-mail digest may come.
@@ -331,6 +334,10 @@ impl Config {
         };
         let commit_window =
             std::time::Duration::from_millis(parse(&raw, "commit_window_ms", |v| ranged(v, 0, 100))? as u64);
+        let heap_trim = match parse(&raw, "heap_trim_secs", |v| ranged(v, 0, 86_400))? {
+            0 => None,
+            secs => Some(std::time::Duration::from_secs(secs as u64)),
+        };
         let log = parse(&raw, "log", |v| {
             tracing_subscriber::EnvFilter::try_new(v)
                 .map(|_| v.to_string())
@@ -402,6 +409,7 @@ impl Config {
             limits,
             serve,
             commit_window,
+            heap_trim,
             webhooks,
             digest_every,
             openai: crate::assistant::OpenAiDefaults {

@@ -144,6 +144,13 @@ struct Sample {
     db: u64,
     wal: u64,
     rss: u64,
+    /// Of the resident memory: anonymous pages (the heap, thread stacks) and pages of files
+    /// (the program's code, shared libraries, shared memory).
+    anon: u64,
+    files: u64,
+    threads: u64,
+    /// Bytes the allocator holds free, not given back (from `/metrics`).
+    free: u64,
     /// Bytes in the server's live allocations, and of them SQLite's heap (from `/metrics`; 0
     /// without the token or where the allocator does not count).
     allocated: u64,
@@ -227,6 +234,23 @@ fn file_size(dir: &Path, name: &str) -> u64 {
     std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0)
 }
 
+/// `RssAnon`, `RssFile` + `RssShmem` (bytes) and `Threads` from `/proc/<pid>/status`.
+fn resident_parts(pid: u32) -> (u64, u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    (
+        field("RssAnon:") * 1024,
+        (field("RssFile:") + field("RssShmem:")) * 1024,
+        field("Threads:"),
+    )
+}
+
 /// The process's open sockets (each client connection is one).
 fn open_sockets(pid: u32) -> u64 {
     let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
@@ -243,11 +267,16 @@ async fn sample(args: &SoakArgs, server: SocketAddr, began: Instant, counters: &
         None => HashMap::new(),
     };
     let gauge = |name: &str| metrics.get(name).copied().unwrap_or(0.0) as u64;
+    let (anon, files, threads) = resident_parts(args.switchboard_pid);
     Sample {
         at_secs: began.elapsed().as_secs(),
         db: file_size(&args.data_dir, "switchboard.db"),
         wal: file_size(&args.data_dir, "switchboard.db-wal"),
         rss: read_proc(args.switchboard_pid).map(|r| r.rss_bytes).unwrap_or(0),
+        anon,
+        files,
+        threads,
+        free: gauge("switchboard_heap_free_bytes"),
         allocated: gauge("switchboard_heap_allocated_bytes"),
         sqlite: gauge("switchboard_sqlite_memory_bytes"),
         sockets: open_sockets(args.switchboard_pid),
@@ -330,11 +359,15 @@ pub async fn run(args: SoakArgs, tokens: Vec<String>) -> Result<(), String> {
         tokio::time::sleep(Duration::from_secs(args.sample_secs)).await;
         let s = sample(&args, server, began, &counters).await;
         eprintln!(
-            "[soak] {:>4} s  acknowledged {:>8}  rss {:>9}  allocated {:>9}  sqlite {:>9}  sockets {:>5}  db {:>10}  wal {:>9}  errors {}",
+            "[soak] {:>4} s  acknowledged {:>8}  rss {:>9} (anon {:>9}, files {:>8})  threads {:>3}  allocated {:>9}  free {:>9}  sqlite {:>9}  sockets {:>5}  db {:>10}  wal {:>9}  errors {}",
             s.at_secs,
             s.acknowledged,
             mib(s.rss),
+            mib(s.anon),
+            mib(s.files),
+            s.threads,
             mib(s.allocated),
+            mib(s.free),
             mib(s.sqlite),
             s.sockets,
             mib(s.db),
@@ -394,8 +427,8 @@ fn report(args: &SoakArgs, samples: &[Sample], counters: &Counters) {
         println!("soak:   {said}");
     }
     println!();
-    println!("| minute | visitor messages acknowledged a second | server memory (RSS) | in live allocations | of which SQLite's heap | open sockets | database | write-ahead log |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| minute | visitor messages acknowledged a second | server memory (RSS) | of it anonymous / files | threads | in live allocations | of which SQLite's heap | free in the allocator | open sockets | database | write-ahead log |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let every = (300 / args.sample_secs.max(1)).max(1) as usize;
     let mut previous = samples[0];
     for s in samples.iter().skip(every).step_by(every).chain(samples.last()) {
@@ -404,12 +437,16 @@ fn report(args: &SoakArgs, samples: &[Sample], counters: &Counters) {
         }
         let rate = (s.acknowledged - previous.acknowledged) as f64 / (s.at_secs - previous.at_secs).max(1) as f64;
         println!(
-            "| {:.1} | {:.0} | {} | {} | {} | {} | {} | {} |",
+            "| {:.1} | {:.0} | {} | {} / {} | {} | {} | {} | {} | {} | {} | {} |",
             s.at_secs as f64 / 60.0,
             rate,
             mib(s.rss),
+            mib(s.anon),
+            mib(s.files),
+            s.threads,
             mib(s.allocated),
             mib(s.sqlite),
+            mib(s.free),
             s.sockets,
             mib(s.db),
             mib(s.wal)
