@@ -55,6 +55,19 @@ fn the_commit_window_is_milliseconds_within_bounds() {
 }
 
 #[test]
+fn giving_memory_back_is_every_minute_unless_set_otherwise_or_off() {
+    let c = Config::load(None, env(&[])).unwrap();
+    assert_eq!(c.heap_trim, Some(std::time::Duration::from_secs(60)));
+    let c = Config::load(None, env(&[("SWITCHBOARD_HEAP_TRIM_SECS", "5")])).unwrap();
+    assert_eq!(c.heap_trim, Some(std::time::Duration::from_secs(5)));
+    let c = Config::load(None, env(&[("SWITCHBOARD_HEAP_TRIM_SECS", "0")])).unwrap();
+    assert_eq!(c.heap_trim, None, "0 never trims");
+    let e = Config::load(None, env(&[("SWITCHBOARD_HEAP_TRIM_SECS", "-1")])).unwrap_err();
+    assert!(e.to_string().contains("heap_trim_secs"), "{e}");
+    assert!(e.to_string().contains("must be between 0 and 86400"), "{e}");
+}
+
+#[test]
 fn the_environment_overrides_the_file_which_overrides_defaults() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("switchboard.toml");
