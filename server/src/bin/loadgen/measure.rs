@@ -67,6 +67,17 @@ pub struct ProcReading {
     pub rss_bytes: u64,
 }
 
+/// The number after `name` (say `"VmRSS:"`, in KiB) in the text of `/proc/<pid>/status`.
+pub fn status_field(status: &str, name: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 pub fn read_proc(pid: u32) -> Option<ProcReading> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name is in parentheses and may hold spaces; fields follow the last ')'.
@@ -75,13 +86,7 @@ pub fn read_proc(pid: u32) -> Option<ProcReading> {
     // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
     let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let rss_kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
+    let rss_kib = status_field(&status, "VmRSS:")?;
     Some(ProcReading {
         cpu_secs: ticks / 100.0,
         rss_bytes: rss_kib * 1024,

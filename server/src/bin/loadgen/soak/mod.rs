@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::measure::read_proc;
+use crate::measure::status_field;
 use crate::setup::Http;
 
 #[derive(clap::Args, Clone)]
@@ -234,17 +234,12 @@ fn file_size(dir: &Path, name: &str) -> u64 {
     std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0)
 }
 
-/// `RssAnon`, `RssFile` + `RssShmem` (bytes) and `Threads` from `/proc/<pid>/status`.
-fn resident_parts(pid: u32) -> (u64, u64, u64) {
+/// `VmRSS`, `RssAnon`, `RssFile` + `RssShmem` (bytes) and `Threads` from `/proc/<pid>/status`.
+fn resident_parts(pid: u32) -> (u64, u64, u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| -> u64 {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    };
+    let field = |name: &str| status_field(&status, name).unwrap_or(0);
     (
+        field("VmRSS:") * 1024,
         field("RssAnon:") * 1024,
         (field("RssFile:") + field("RssShmem:")) * 1024,
         field("Threads:"),
@@ -267,12 +262,12 @@ async fn sample(args: &SoakArgs, server: SocketAddr, began: Instant, counters: &
         None => HashMap::new(),
     };
     let gauge = |name: &str| metrics.get(name).copied().unwrap_or(0.0) as u64;
-    let (anon, files, threads) = resident_parts(args.switchboard_pid);
+    let (rss, anon, files, threads) = resident_parts(args.switchboard_pid);
     Sample {
         at_secs: began.elapsed().as_secs(),
         db: file_size(&args.data_dir, "switchboard.db"),
         wal: file_size(&args.data_dir, "switchboard.db-wal"),
-        rss: read_proc(args.switchboard_pid).map(|r| r.rss_bytes).unwrap_or(0),
+        rss,
         anon,
         files,
         threads,
