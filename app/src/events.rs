@@ -113,6 +113,18 @@ pub enum VisitorCommand {
         token: String,
         last_seq: i64,
     },
+    /// The first frame of a visitor who has no token yet, instead of `resume`: a new visitor
+    /// on the web channel with this key. The server answers with `token` (to keep in the
+    /// browser and resume with from then on) and goes on as if resumed; a refusal closes the
+    /// socket with the reason in words.
+    Start {
+        key: String,
+    },
+    /// The embedding site's signed-in customer (`Switchboard.identify`), after `resume` or
+    /// `start`: answered by `identified` or `identity_refused`.
+    Identify {
+        identity: crate::chat::Identity,
+    },
     Send {
         body: String,
         idempotency_key: String,
@@ -158,9 +170,21 @@ pub enum VisitorEvent {
         message: String,
         idempotency_key: Option<String>,
     },
-    /// A fresh token to keep instead of the one the visitor resumed with.
+    /// A fresh token to keep instead of the one the visitor resumed with (or the first one,
+    /// after `start`).
     Token {
         token: String,
+    },
+    /// What `identify` made of the visitor: the token to chat with from now on. A token other
+    /// than the socket's is another contact (the customer's history from another browser): the
+    /// widget reconnects with it.
+    Identified {
+        token: String,
+    },
+    /// The site's identify was refused (unsigned where the chat requires a signature, a
+    /// malformed detail); the visitor stays who they were.
+    IdentityRefused {
+        message: String,
     },
     /// The conversation was resolved: the customer may rate it.
     RatingRequested,

@@ -7,8 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::chat::get_widget_channel;
-use crate::chat::WidgetChannel;
+use crate::chat::{Identity, WidgetChannel};
 use crate::conversation::bubble::{Attachments, PendingFiles};
 use crate::conversation::AttachmentView;
 use crate::events::{MessageBody, MessageView, SenderKind, VisitorCommand, VisitorEvent, TOKEN_REFUSED};
@@ -22,7 +21,7 @@ pub fn ChatPage() -> impl IntoView {
     let query = use_query_map();
     let embedded = move || query.with(|q| q.get("embed")).is_some();
     let key = move || params.with(|p| p.get("key")).unwrap_or_default();
-    let channel = Resource::new(key, get_widget_channel);
+    let channel = Resource::new(key, widget_channel);
     view! {
         <Title text="Chat"/>
         <div class=move || if embedded() { "h-full bg-white" } else { "flex h-full items-center justify-center bg-slate-100 p-4" }>
@@ -40,6 +39,25 @@ pub fn ChatPage() -> impl IntoView {
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// The web chat a key names, or why there is none in words. The server reads it as it renders
+/// the page and the browser takes what it sent, so the widget carries no server-function
+/// client; were the key to change in the browser, the page is loaded anew from the server.
+async fn widget_channel(key: String) -> Result<WidgetChannel, String> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::chat::get_widget_channel(key).await.map_err(|e| e.to_string())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = key;
+        #[cfg(feature = "hydrate")]
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().reload();
+        }
+        Err("Opening the chat…".to_string())
     }
 }
 
@@ -78,7 +96,31 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
         socket.with(|s| s.as_ref().is_some_and(|s| s.send(&text)))
     };
 
-    let token_key = StoredValue::new(channel.key.clone());
+    // What the site said of its signed-in customer, until the server answers it (sent again
+    // on reconnect if the answer was lost).
+    let identity_wanted = RwSignal::new(None::<Identity>);
+    let chat_key = StoredValue::new(channel.key.clone());
+    // Chats on as another visitor (`Some`: a token `identify` gave; `None`: a new visitor, after
+    // the site's sign-out or a token the server no longer takes): what was shown goes, and the
+    // socket says who it is again.
+    let become_visitor = move |next: Option<String>| {
+        chat_key.with_value(|k| match &next {
+            Some(t) => store_token(k, t),
+            None => forget_token(k),
+        });
+        token.set(next);
+        messages.set(Vec::new());
+        pending.set(Vec::new());
+        typing.set(None);
+        queue.set(None);
+        rating.set(None);
+        socket.with(|s| {
+            if let Some(s) = s {
+                s.reconnect()
+            }
+        });
+    };
+
     let on_event = move |text: String| {
         let Ok(event) = serde_json::from_str::<VisitorEvent>(&text) else {
             return;
@@ -125,21 +167,36 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
             VisitorEvent::RatingRequested => rating.set(Some(None)),
             VisitorEvent::Rated { rating: stars } => rating.set(Some(Some(stars))),
             VisitorEvent::Token { token: fresh } => {
-                token_key.with_value(|k| store_token(k, &fresh));
+                chat_key.with_value(|k| store_token(k, &fresh));
                 token.set(Some(fresh));
+            }
+            VisitorEvent::Identified { token: theirs } => {
+                identity_wanted.set(None);
+                identity_problem.set(None);
+                if token.get_untracked().as_ref() != Some(&theirs) {
+                    become_visitor(Some(theirs));
+                }
+            }
+            VisitorEvent::IdentityRefused { message } => {
+                identity_wanted.set(None);
+                identity_problem.set(Some(message));
             }
             VisitorEvent::Pong => {}
         }
     };
 
-    // Says who the visitor is and what they have (the token travels in this first frame, never
-    // in the URL), then sends what waits. Without a token yet, the new one resumes when it comes.
-    let resume = move || {
-        let Some(t) = token.get_untracked() else {
-            return;
+    // Says who the visitor is — their token (in this first frame, never in the URL) and what
+    // they have, or a new visitor on this chat — then sends what waits.
+    let hello = move || {
+        match token.get_untracked() {
+            Some(t) => {
+                let last_seq = messages.with_untracked(|m| m.last().map(|m| m.seq).unwrap_or(0));
+                send_command(&VisitorCommand::Resume { token: t, last_seq })
+            }
+            None => send_command(&VisitorCommand::Start {
+                key: chat_key.get_value(),
+            }),
         };
-        let last_seq = messages.with_untracked(|m| m.last().map(|m| m.seq).unwrap_or(0));
-        send_command(&VisitorCommand::Resume { token: t, last_seq });
         for p in pending.get_untracked().into_iter().filter(|p| p.error.is_none()) {
             send_command(&VisitorCommand::Send {
                 body: p.body,
@@ -147,111 +204,47 @@ fn ChatWindow(channel: WidgetChannel, embedded: bool) -> impl IntoView {
                 attachments: p.files.iter().map(|f| f.id).collect(),
             });
         }
+        if let Some(identity) = identity_wanted.get_untracked() {
+            send_command(&VisitorCommand::Identify { identity });
+        }
     };
     let on_open = move || {
         connected.set(true);
         problem.set(None);
-        resume();
+        hello();
     };
-
-    let channel_key = channel.key.clone();
-    // A new visitor on this channel: their token kept in this browser, then the socket resumes
-    // with it.
-    let start = move |key: String| async move {
-        match crate::chat::start_visitor(key.clone()).await {
-            Ok(t) => {
-                store_token(&key, &t);
-                token.set(Some(t));
-                true
+    let on_down = move |_: u32, code: u16, reason: String| {
+        connected.set(false);
+        if code == TOKEN_REFUSED {
+            // A token this server does not accept (expired, a new database, a new key): the
+            // next connection starts over as a new visitor.
+            if token.get_untracked().is_some() {
+                become_visitor(None);
             }
-            Err(e) => {
-                problem.set(Some(e.to_string()));
-                false
-            }
+        } else if token.get_untracked().is_none() && !reason.is_empty() {
+            // A new visitor refused (too many chats from this network, the chat turned off):
+            // the socket tries again by itself, with growing pauses.
+            problem.set(Some(reason));
         }
     };
     Effect::new(move |_| {
-        let key = channel_key.clone();
-        leptos::task::spawn_local(async move {
-            match stored_token(&key) {
-                Some(t) => token.set(Some(t)),
-                None => {
-                    if !start(key.clone()).await {
-                        return;
-                    }
-                }
-            }
-            let s = Socket::open(ws_url("/ws/visitor"), on_open, on_event, move |_, code, _| {
-                connected.set(false);
-                // A token this server does not accept (expired, a new database, a new key):
-                // start over as a new visitor.
-                if code == TOKEN_REFUSED && token.get_untracked().is_some() {
-                    forget_token(&key);
-                    token.set(None);
-                    let key = key.clone();
-                    leptos::task::spawn_local(async move {
-                        if start(key).await {
-                            resume();
-                        }
-                    });
-                }
-            });
-            socket.update(|slot| *slot = Some(s));
-            crate::chat::site::ready();
-        });
+        token.set(chat_key.with_value(|k| stored_token(k)));
+        let s = Socket::open(ws_url("/ws/visitor"), on_open, on_event, on_down);
+        socket.update(|slot| *slot = Some(s));
+        crate::chat::site::ready();
     });
     // The site's signed-in customer, or its sign-out: the chat goes on as that customer (their
     // history, on any browser), or as a new visitor.
-    let site_key = StoredValue::new(channel.key.clone());
-    let become_visitor = move |t: String| {
-        site_key.with_value(|k| store_token(k, &t));
-        token.set(Some(t));
-        messages.set(Vec::new());
-        pending.set(Vec::new());
-        typing.set(None);
-        queue.set(None);
-        socket.with(|s| {
-            if let Some(s) = s {
-                s.reconnect()
-            }
-        });
-    };
-    crate::chat::site::listen(move |request| {
-        let key = site_key.get_value();
-        leptos::task::spawn_local(async move {
-            match request {
-                crate::chat::site::SiteRequest::Identify(who) => {
-                    let Some(current) = token.get_untracked() else {
-                        return;
-                    };
-                    match crate::chat::identify_visitor(
-                        key,
-                        current.clone(),
-                        who.id,
-                        who.name,
-                        who.email,
-                        who.phone,
-                        who.hmac,
-                        who.attributes,
-                    )
-                    .await
-                    {
-                        Ok(t) if t != current => {
-                            identity_problem.set(None);
-                            become_visitor(t)
-                        }
-                        Ok(_) => identity_problem.set(None),
-                        Err(e) => identity_problem.set(Some(e.to_string())),
-                    }
-                }
-                crate::chat::site::SiteRequest::Reset => {
-                    forget_token(&key);
-                    if let Ok(t) = crate::chat::start_visitor(key).await {
-                        become_visitor(t);
-                    }
-                }
-            }
-        });
+    crate::chat::site::listen(move |request| match request {
+        crate::chat::site::SiteRequest::Identify(who) => {
+            identity_wanted.set(Some(who.clone()));
+            send_command(&VisitorCommand::Identify { identity: who });
+        }
+        crate::chat::site::SiteRequest::Reset => {
+            identity_wanted.set(None);
+            identity_problem.set(None);
+            become_visitor(None);
+        }
     });
     #[cfg(feature = "hydrate")]
     on_cleanup(move || {

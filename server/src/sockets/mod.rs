@@ -44,11 +44,16 @@ fn closing_reason(
 
 /// Closes the socket with `code` (1012, service restart: the client reconnects and resumes)
 /// and a reason.
-async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
+async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) {
+    // A close frame's reason has room for 123 bytes; a longer one is cut at a character.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
     let _ = socket
         .send(Message::Close(Some(CloseFrame {
             code,
-            reason: reason.into(),
+            reason: reason[..end].into(),
         })))
         .await;
 }

@@ -1,5 +1,6 @@
 //! The visitor's chat socket (`/ws/visitor`): the token in the first frame, then the chat.
 
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -25,17 +26,18 @@ pub async fn visitor(
     State(state): State<AppState>,
     client: Option<Extension<ClientAddress>>,
 ) -> Response {
+    let client = client.map(|Extension(ClientAddress(ip))| ip);
     // Held for as long as the socket is open.
     let permit = match client {
-        Some(Extension(ClientAddress(ip))) => match state.limits.open_visitor_socket(ip) {
+        Some(ip) => match state.limits.open_visitor_socket(ip) {
             Ok(p) => Some(p),
             Err(e) => return with_status(e),
         },
         None => None,
     };
     configure(ws).on_upgrade(move |mut socket| async move {
-        if let Some((visitor, last_seq)) = hello(&mut socket, &state).await {
-            run_visitor(socket, state, visitor, last_seq).await;
+        if let Some(hello) = hello(&mut socket, &state, client).await {
+            run_visitor(socket, state, hello, client).await;
         }
         drop(permit);
     })
@@ -44,23 +46,33 @@ pub async fn visitor(
 /// How long a new chat socket may take to say who it is.
 const HELLO_WITHIN: Duration = Duration::from_secs(10);
 
-/// The chat socket's first frame must be `resume` with the visitor's token (never in the URL):
-/// the visitor and the newest message they had. A token past half its life is replaced. A socket that says nothing in time, or
-/// something else, is closed; one with a token we do not accept is closed with
-/// `TOKEN_REFUSED` and the reason.
-async fn hello(socket: &mut WebSocket, state: &AppState) -> Option<(Visitor, i64)> {
+/// Who a chat socket's first frame said the visitor is.
+struct Hello {
+    visitor: Visitor,
+    /// The newest message the visitor had.
+    last_seq: i64,
+    /// The token the visitor holds now (for `identify`).
+    token: String,
+}
+
+/// The chat socket's first frame must be `resume` with the visitor's token (never in the URL)
+/// and the newest message they had, or `start` for a new visitor. A token past half its life
+/// is replaced. A socket that says nothing in time, or something else, is closed; one with a
+/// token we do not accept is closed with `TOKEN_REFUSED` and the reason.
+async fn hello(socket: &mut WebSocket, state: &AppState, client: Option<IpAddr>) -> Option<Hello> {
     let first = match tokio::time::timeout(HELLO_WITHIN, socket.recv()).await {
         Ok(first) => first,
         Err(_) => {
-            close_with(socket, 1008, "say who you are first (resume with your token)").await;
+            close_with(socket, 1008, "say who you are first (resume with your token, or start)").await;
             return None;
         }
     };
     let (token, last_seq) = match frame::<VisitorCommand>(first) {
         Frame::Command(Ok(VisitorCommand::Resume { token, last_seq })) => (token, last_seq),
+        Frame::Command(Ok(VisitorCommand::Start { key })) => return start(socket, state, &key, client).await,
         Frame::Closed => return None,
         _ => {
-            close_with(socket, 1008, "the first frame must be resume with your token").await;
+            close_with(socket, 1008, "the first frame must be resume with your token, or start").await;
             return None;
         }
     };
@@ -83,13 +95,22 @@ async fn hello(socket: &mut WebSocket, state: &AppState) -> Option<(Visitor, i64
                     close_with(socket, 1008, "This chat is turned off for now.").await;
                     return None;
                 }
+                let mut token = token;
                 if state.tokens.due_for_renewal(&token, &checked, unix_now()) {
-                    let fresh = state.tokens.issue(checked.visitor, unix_now());
-                    if socket.feed(text(&VisitorEvent::Token { token: fresh })).await.is_err() {
+                    token = state.tokens.issue(checked.visitor, unix_now());
+                    if socket
+                        .feed(text(&VisitorEvent::Token { token: token.clone() }))
+                        .await
+                        .is_err()
+                    {
                         return None;
                     }
                 }
-                return Some((checked.visitor, last_seq));
+                return Some(Hello {
+                    visitor: checked.visitor,
+                    last_seq,
+                    token,
+                });
             }
             Ok(false) => "Visitor token names no visitor; reload the chat to start again".to_string(),
             Err(e) => {
@@ -109,8 +130,79 @@ async fn hello(socket: &mut WebSocket, state: &AppState) -> Option<(Visitor, i64
     None
 }
 
-/// A visitor's socket, once `hello` has said who it is and what they had (`last_seq`).
-async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor, last_seq: i64) {
+/// A new visitor on the web channel `key`, as `start_visitor` over HTTP (with the same limit
+/// for each address): their token is the first frame back. A refusal closes the socket with
+/// the reason in words (1013 for a limit: try again later).
+async fn start(socket: &mut WebSocket, state: &AppState, key: &str, client: Option<IpAddr>) -> Option<Hello> {
+    use app::chat::ChatApi;
+    let issued = state
+        .services
+        .chat
+        .start_visitor(key, client)
+        .await
+        .and_then(|token| Ok((state.tokens.verify(&token, unix_now())?.visitor, token)));
+    match issued {
+        Ok((visitor, token)) => {
+            if socket
+                .feed(text(&VisitorEvent::Token { token: token.clone() }))
+                .await
+                .is_err()
+            {
+                return None;
+            }
+            Some(Hello {
+                visitor,
+                last_seq: 0,
+                token,
+            })
+        }
+        Err(e) => {
+            let code = match e.status() {
+                429 | 503 => 1013,
+                500 => 1011,
+                _ => 1008,
+            };
+            close_with(socket, code, &e.to_string()).await;
+            None
+        }
+    }
+}
+
+/// The site's signed-in customer, as `identify_visitor` over HTTP: the token to chat with from
+/// now on, or why not.
+async fn identify(
+    state: &AppState,
+    visitor: Visitor,
+    token: &str,
+    who: &app::chat::Identity,
+    client: Option<IpAddr>,
+) -> VisitorEvent {
+    use app::chat::ChatApi;
+    let identified = async {
+        let channel = state
+            .store
+            .channel(visitor.channel_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("This chat"))?;
+        state
+            .services
+            .chat
+            .identify(&channel.public_key, token, who, client)
+            .await
+    };
+    match identified.await {
+        Ok(token) => VisitorEvent::Identified { token },
+        Err(e) => VisitorEvent::IdentityRefused { message: e.to_string() },
+    }
+}
+
+/// A visitor's socket, once `hello` has said who it is and what they had.
+async fn run_visitor(mut socket: WebSocket, state: AppState, hello: Hello, client: Option<IpAddr>) {
+    let Hello {
+        visitor,
+        last_seq,
+        token,
+    } = hello;
     let hub = state.conversations.hub().clone();
     let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
     let id = hub.new_subscriber();
@@ -178,10 +270,11 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, visitor: Visitor, l
                 let reply = match command {
                     Err(e) => Some(VisitorEvent::Error { message: format!("That message could not be read: {e}"), idempotency_key: None }),
                     Ok(VisitorCommand::Ping) => Some(VisitorEvent::Pong),
-                    Ok(VisitorCommand::Resume { .. }) => Some(VisitorEvent::Error {
+                    Ok(VisitorCommand::Resume { .. } | VisitorCommand::Start { .. }) => Some(VisitorEvent::Error {
                         message: "This chat has already resumed; reconnect to resume again.".into(),
                         idempotency_key: None,
                     }),
+                    Ok(VisitorCommand::Identify { identity }) => Some(identify(&state, visitor, &token, &identity, client).await),
                     Ok(VisitorCommand::Send { body, idempotency_key, attachments }) => {
                         Some(visitor_send(&state, visitor, &mut conversation, id, &tx, &body, &idempotency_key, &attachments).await)
                     }

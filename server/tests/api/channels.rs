@@ -372,3 +372,97 @@ async fn a_signed_in_customer_continues_on_another_browser_and_nobody_can_claim_
         "{channels:?}"
     );
 }
+
+/// What the widget's socket answers to the site's identify.
+async fn identify_on_socket(
+    socket: &mut crate::sockets::VisitorSocket,
+    id: &str,
+    hmac: &str,
+) -> Result<String, String> {
+    use app::events::{VisitorCommand, VisitorEvent};
+    socket
+        .send(&VisitorCommand::Identify {
+            identity: app::chat::Identity {
+                id: id.into(),
+                name: "Grace Hopper".into(),
+                email: "grace@example.com".into(),
+                hmac: hmac.into(),
+                ..Default::default()
+            },
+        })
+        .await;
+    socket
+        .wait_for("the answer to identify", |e| match e {
+            VisitorEvent::Identified { token } => Some(Ok(token.clone())),
+            VisitorEvent::IdentityRefused { message } => Some(Err(message.clone())),
+            _ => None,
+        })
+        .await
+}
+
+#[tokio::test]
+async fn the_widget_says_who_the_sites_customer_is_on_its_socket() {
+    let app = TestApp::signed_in_as(ADMIN).await;
+    let demo = app.demo_channel().await;
+    let secret = "fedcba9876543210fedcba9876543210-identity";
+    app.run(SaveChannel {
+        id: demo.id.to_string(),
+        name: "Website chat".into(),
+        colour: "#0ea5e9".into(),
+        workflow_id: "1".into(),
+        allowed_sites: String::new(),
+        identity_secret: secret.into(),
+        require_verified: checkbox(true),
+    })
+    .await
+    .unwrap();
+
+    // A visitor who was nobody becomes the customer, and keeps their token.
+    let laptop = app.visitor_token().await;
+    let mut on_laptop = app.visitor_with(&laptop).await;
+    let kept = identify_on_socket(&mut on_laptop, "cust-7", &sign(secret, "cust-7")).await;
+    assert_eq!(kept, Ok(laptop.clone()));
+    on_laptop.close().await;
+    say(&app, &laptop, "Where is parcel 88?").await;
+    assert_eq!(
+        app.texts("SELECT name || ' ' || email FROM contacts WHERE id = (SELECT contact_id FROM contact_identities WHERE value = 'cust-7')")
+            .await,
+        ["Grace Hopper grace@example.com"]
+    );
+
+    // Another browser, started on its socket: the customer's token, and with it their history.
+    let mut on_phone = app.visitor_starting(server::demo::DEMO_WEB_CHANNEL).await;
+    let phone = on_phone
+        .wait_for("the new visitor's token", |e| match e {
+            app::events::VisitorEvent::Token { token } => Some(token.clone()),
+            _ => None,
+        })
+        .await;
+    let theirs = identify_on_socket(&mut on_phone, "cust-7", &sign(secret, "cust-7"))
+        .await
+        .unwrap();
+    // Tokens read `v2.<key id>.<contact>.<channel>.<expires>.<signature>`.
+    let contact = |token: &str| token.split('.').nth(2).unwrap().to_string();
+    assert_ne!(
+        contact(&theirs),
+        contact(&phone),
+        "the phone's visitor is not the customer"
+    );
+    assert_eq!(contact(&theirs), contact(&laptop), "the token is the customer's");
+    assert_eq!(history(&app, &theirs).await, ["Where is parcel 88?"]);
+
+    // Unsigned where the chat requires a signature: refused in words, the visitor unchanged.
+    let mut stranger = app.visitor_starting(server::demo::DEMO_WEB_CHANNEL).await;
+    let refused = identify_on_socket(&mut stranger, "cust-7", "").await;
+    assert_eq!(
+        refused,
+        Err("Identity: could not be verified: this chat accepts only identities signed by the site".into())
+    );
+    // The socket goes on as the visitor it was.
+    stranger.send(&app::events::VisitorCommand::Ping).await;
+    stranger
+        .wait_for("the pong", |e| {
+            matches!(e, app::events::VisitorEvent::Pong).then_some(())
+        })
+        .await;
+}

@@ -575,6 +575,16 @@ impl TestApp {
         self.run_as(&new_client(), start).await.expect("a visitor token")
     }
 
+    /// A chat socket that starts a new visitor on the web channel `key`, as the widget does
+    /// when this browser has no token yet.
+    pub async fn visitor_starting(&self, key: &str) -> VisitorSocket {
+        let mut socket: VisitorSocket = connect(&self.ws_url("/ws/visitor"), None)
+            .await
+            .expect("the chat socket opens");
+        socket.send(&VisitorCommand::Start { key: key.into() }).await;
+        socket
+    }
+
     /// A new visitor, connected and resumed from the start.
     pub async fn visitor(&self) -> VisitorSocket {
         let token = self.visitor_token().await;

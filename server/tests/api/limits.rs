@@ -60,6 +60,27 @@ async fn chats_started_too_often_from_one_address_are_refused_with_the_wait() {
 }
 
 #[tokio::test]
+async fn chats_started_on_the_socket_count_against_the_same_allowance() {
+    let app = spawn_app_with(&[("SWITCHBOARD_CHAT_STARTS_PER_MINUTE", "2")]).await;
+    let before = contacts(&app).await;
+    assert_eq!(start_chat(&app, None).await.status(), 200);
+    let mut second = app.visitor_starting(server::demo::DEMO_WEB_CHANNEL).await;
+    second
+        .wait_for("the token", |e| matches!(e, VisitorEvent::Token { .. }).then_some(()))
+        .await;
+    // The third is refused with "try again later" and the wait in words; the widget shows it
+    // and its socket tries again by itself.
+    let mut third = app.visitor_starting(server::demo::DEMO_WEB_CHANNEL).await;
+    let (code, reason) = third.closed_by_server(crate::sockets::WAIT).await;
+    assert_eq!(code, 1013, "{reason}");
+    assert!(
+        reason.starts_with("Too many chats were started from your network. Try again in "),
+        "{reason}"
+    );
+    assert_eq!(contacts(&app).await, before + 2, "the refused start made no contact");
+}
+
+#[tokio::test]
 async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
     let app = spawn_app_with(&[
         ("SWITCHBOARD_CHAT_STARTS_PER_MINUTE", "1"),
@@ -183,7 +204,7 @@ async fn a_chat_connection_that_never_says_who_it_is_is_closed() {
     let url = app.ws_url("/ws/visitor");
     // Silent: closed once the time to say who it is has passed.
     let mut silent: crate::sockets::VisitorSocket = crate::sockets::connect(&url, None).await.expect("it opens");
-    // Anything but resume with a token first: closed at once.
+    // Anything but resume with a token (or start) first: closed at once.
     let mut rude: crate::sockets::VisitorSocket = crate::sockets::connect(&url, None).await.expect("it opens");
     rude.send(&VisitorCommand::Send {
         body: "hello".into(),
@@ -194,12 +215,12 @@ async fn a_chat_connection_that_never_says_who_it_is_is_closed() {
     let (code, reason) = rude.closed_by_server(crate::sockets::WAIT).await;
     assert_eq!(
         (code, reason.as_str()),
-        (1008, "the first frame must be resume with your token")
+        (1008, "the first frame must be resume with your token, or start")
     );
     let (code, reason) = silent.closed_by_server(std::time::Duration::from_secs(20)).await;
     assert_eq!(
         (code, reason.as_str()),
-        (1008, "say who you are first (resume with your token)")
+        (1008, "say who you are first (resume with your token, or start)")
     );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM messages").await,

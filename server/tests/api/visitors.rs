@@ -1,5 +1,5 @@
-//! A chat visitor's token: it travels only in the socket's first frame and a header, expires,
-//! and is renewed past half its life.
+//! A chat visitor's token: it is given on the socket to a new visitor, travels only in the
+//! socket's first frame and a header, expires, and is renewed past half its life.
 
 use app::events::{VisitorCommand, VisitorEvent};
 use server::channels::tokens::{unix_now, Visitor, VisitorTokens};
@@ -118,4 +118,64 @@ async fn visitors_who_never_wrote_are_forgotten_once_their_token_has_expired() {
             .await,
         1
     );
+}
+
+#[tokio::test]
+async fn a_new_visitor_starts_on_the_socket_and_its_token_resumes_the_chat() {
+    let app = spawn_app().await;
+    let contacts = app.count("SELECT COUNT(*) FROM contacts").await;
+    let mut v = app.visitor_starting(server::demo::DEMO_WEB_CHANNEL).await;
+    let token = v
+        .wait_for("the new visitor's token", |e| match e {
+            VisitorEvent::Token { token } => Some(token.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM contacts").await, contacts + 1);
+    // The socket that started is the chat: the first message is stored at once.
+    v.send(&VisitorCommand::Send {
+        body: "Hello, I just arrived".into(),
+        idempotency_key: "k-start-1".into(),
+        attachments: vec![],
+    })
+    .await;
+    v.wait_for("the ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))
+        .await;
+    // Starting again on a socket that has begun is refused in words.
+    v.send(&VisitorCommand::Start {
+        key: server::demo::DEMO_WEB_CHANNEL.into(),
+    })
+    .await;
+    let refusal = v
+        .wait_for("the refusal", |e| match e {
+            VisitorEvent::Error { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(refusal.contains("already"), "{refusal}");
+    v.close().await;
+
+    // Another connection with the token is the same visitor, with what they wrote.
+    let mut again = app.visitor_with(&token).await;
+    let said = again
+        .wait_for("the visitor's own message", |e| match e {
+            VisitorEvent::Message { message } => Some(message.body.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(said, "Hello, I just arrived");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM contacts").await,
+        contacts + 1,
+        "no one else"
+    );
+
+    // A key that names no chat: closed with the reason in words, and no one is made.
+    let mut lost = app.visitor_starting("no-such-chat").await;
+    let (code, reason) = lost.closed_by_server(crate::sockets::WAIT).await;
+    assert_eq!(
+        (code, reason.as_str()),
+        (1008, "The chat channel \u{201c}no-such-chat\u{201d} was not found.")
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM contacts").await, contacts + 1);
 }
