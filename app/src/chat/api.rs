@@ -25,14 +25,15 @@ pub trait ChatApi: Send + Sync + 'static {
     ) -> Result<String, AppError>;
 }
 
-/// Public: the widget asks which channel it belongs to.
+/// Public: which channel a widget's key names (the chat page reads it as the server renders).
 #[server(endpoint = "widget/channel")]
 pub async fn get_widget_channel(key: String) -> Result<WidgetChannel, AppError> {
     use crate::service::*;
     public(|chat: Arc<dyn ChatApi>| async move { chat.widget(&key).await }).await
 }
 
-/// Public: a new visitor on a web channel gets a signed token to keep.
+/// Public: a new visitor on a web channel gets a signed token to keep. (The widget itself
+/// starts on its socket, `VisitorCommand::Start`; this is the same for other clients.)
 #[server(endpoint = "widget/start")]
 pub async fn start_visitor(key: String) -> Result<String, AppError> {
     use crate::service::*;
@@ -42,7 +43,8 @@ pub async fn start_visitor(key: String) -> Result<String, AppError> {
 /// Public: the site says who its signed-in customer is (`Switchboard.identify` on the
 /// widget). With a valid `hmac` of the id under the channel's identity secret, the visitor
 /// becomes that customer, whose history follows them to any browser; without one, the details
-/// only name this visitor (and a channel that requires verification refuses it).
+/// only name this visitor (and a channel that requires verification refuses it). The widget
+/// says this on its socket (`VisitorCommand::Identify`).
 #[server(endpoint = "widget/identify")]
 pub async fn identify_visitor(
     key: String,

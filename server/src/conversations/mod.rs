@@ -265,6 +265,18 @@ impl Conversations {
             self.publish_summary(conversation_id).await;
             return Ok(appended);
         }
+        // Writing again to a conversation resolved while it waited for a person (nobody holds
+        // it) has it wait for one again: routing offers it or puts it in the queue, as after an
+        // escalation. One a person held waits for them.
+        if appended.before.is_some_and(|b| b.status == Status::Resolved)
+            && conversation.status == Status::Waiting
+            && conversation.assignee_id.is_none()
+        {
+            self.tell(Change::Escalated {
+                conversation_id,
+                group_id: None,
+            });
+        }
         // A file on its own gives the assistant nothing to answer.
         if conversation.handler == Handler::Ai && !text.trim().is_empty() {
             if conversation.status == Status::Waiting {

@@ -413,6 +413,10 @@ impl Router {
                     let mut s = self.lock();
                     s.sessions.remove(&conversation_id);
                     s.lines.remove(conversation_id);
+                    // A transfer or a silent operator's hand-over ends here too: the next time
+                    // it needs a person, it goes as any conversation would.
+                    s.restrict.remove(&conversation_id);
+                    s.avoid.remove(&conversation_id);
                     let offered = s.offers.remove(&conversation_id).map(|o| o.to).unwrap_or_default();
                     let ws = member_id.and_then(|m| s.presence.get_mut(m)).map(|o| {
                         o.load.remove(&conversation_id);

@@ -498,6 +498,60 @@ async fn an_operator_transfers_a_conversation_to_a_colleague_with_a_note_for_the
 }
 
 #[tokio::test]
+async fn a_conversation_resolved_while_it_waited_is_routed_afresh_when_the_customer_writes_again() {
+    let app = TestApp::signed_in_as(SUPERVISOR).await;
+    // Ben holds one conversation.
+    let mut b = live_operator(&app, AGENT2).await;
+    let mut v0 = app.visitor().await;
+    let busy = escalate(&mut v0).await;
+    offer(&mut b).await;
+    accept(&mut b, busy).await;
+    let mut a = live_operator(&app, AGENT).await;
+    // Ava takes the next and transfers it to Ben; a supervisor resolves it before he answers.
+    let mut v = app.visitor().await;
+    let conversation = escalate(&mut v).await;
+    assert_eq!(offer(&mut a).await.conversation.id, conversation);
+    accept(&mut a, conversation).await;
+    eventually("Ava to hold it", Duration::from_secs(5), || async {
+        (summary(&app, conversation).await.assignee.as_deref() == Some("Ava Agent")).then_some(())
+    })
+    .await;
+    let ben = app.store.member_by_email(AGENT2).await.unwrap().unwrap().id;
+    let ava = TestApp::client_signed_in(&app, AGENT).await;
+    app.run_as(
+        &ava,
+        TransferConversation {
+            id: conversation,
+            to: format!("member:{ben}"),
+            note: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(offer(&mut b).await.conversation.id, conversation);
+    app.resolve(conversation).await.unwrap();
+    b.wait_for("Ben's offer to close", |e| {
+        matches!(e, OperatorEvent::OfferClosed { conversation_id, .. } if *conversation_id == conversation)
+            .then_some(())
+    })
+    .await;
+
+    // The customer writes again: the conversation waits for a person again, and as the
+    // transfer is over it goes as any other would — to Ava, who holds nothing, not to Ben, whom
+    // the transfer had named and who is busy.
+    for (i, text) in ["human please", "a real person", "agent"].iter().enumerate() {
+        v.send(&send(text, &format!("again{i}"))).await;
+        v.wait_for("the ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))
+            .await;
+    }
+    let who = tokio::select! {
+        o = offer(&mut a) => format!("ava {}", o.conversation.id),
+        o = offer(&mut b) => format!("ben {}", o.conversation.id),
+    };
+    assert_eq!(who, format!("ava {conversation}"));
+}
+
+#[tokio::test]
 async fn with_keep_on_disconnect_an_operator_who_drops_keeps_their_conversation() {
     let app = spawn_app().await;
     let (conversation, _v, mut b) = dropped_while_holding(&app, false).await;
