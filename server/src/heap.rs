@@ -29,6 +29,29 @@ pub fn usage() -> Option<HeapUsage> {
     None
 }
 
+/// Lets the allocator keep at most `arenas` arenas (0: leave its own limit, eight a core);
+/// whether it took the setting. glibc fixes the limit when it first needs a new arena, so this
+/// must run before the process starts other threads (the `switchboard` command calls it before
+/// it builds its runtime). With its own limit each of tokio's workers, sqlx's connection
+/// threads and the blocking threads soon has an arena of its own, each keeping what was freed
+/// in it for later: under the soak's steady load the free memory held grew to two or three
+/// times the live allocations and kept creeping up; with two it stayed at about 16 MiB beside
+/// 40 MiB live, flat (BENCHMARKS.md, "Endurance").
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn limit_arenas(arenas: u32) -> bool {
+    const M_ARENA_MAX: libc::c_int = -8;
+    if arenas == 0 {
+        return true;
+    }
+    // SAFETY: mallopt only changes the allocator's parameters.
+    unsafe { libc::mallopt(M_ARENA_MAX, arenas as libc::c_int) == 1 }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn limit_arenas(_arenas: u32) -> bool {
+    false
+}
+
 /// Hands the free memory in the allocator's arenas back to the system every `every`, for as
 /// long as the server runs. glibc keeps what a thread freed in that thread's arena for reuse and
 /// returns it only from the top of the main heap: under a steady load with a dozen threads the

@@ -94,8 +94,7 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::from_env(cli.config.as_deref()) {
         Ok(c) => c,
@@ -104,6 +103,19 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Before any other thread exists: the allocator fixes its arenas' limit when it first
+    // needs a new one.
+    server::heap::limit_arenas(config.malloc_arenas);
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(start(cli, config)),
+        Err(e) => {
+            eprintln!("switchboard: could not start the runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start(cli: Cli, config: Config) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::new(&config.log);
     if config.log_json {
         tracing_subscriber::fmt().json().with_env_filter(filter).init();

@@ -70,6 +70,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "max_connections", env: "SWITCHBOARD_MAX_CONNECTIONS", default: Some("10000"), secret: false, doc: "HTTP connections (sockets included) open at once; further ones wait until one closes (1 to 1000000). Keep it under the process's file limit (`ulimit -n`)." },
     Setting { key: "commit_window_ms", env: "SWITCHBOARD_COMMIT_WINDOW_MS", default: Some("8"), secret: false, doc: "While messages arrive more often than this (milliseconds between them), the first of a batch waits for about two more, never longer than this, to store them in one transaction: a third fewer pages written per message at 200 messages a second, a few milliseconds more latency (0 to 100; 0: never wait)." },
     Setting { key: "heap_trim_secs", env: "SWITCHBOARD_HEAP_TRIM_SECS", default: Some("60"), secret: false, doc: "How often the memory allocator's free pages are handed back to the system (seconds, 0 to 86400; 0: never). glibc keeps what each thread freed for reuse, and under a steady load that free memory grew to two or three times what was in use." },
+    Setting { key: "malloc_arenas", env: "SWITCHBOARD_MALLOC_ARENAS", default: Some("2"), secret: false, doc: "How many arenas the memory allocator may keep (0 to 64; 0: glibc's own limit, eight for each core). Each arena keeps what its threads freed for them to reuse; with glibc's limit the free memory held was two to three times what was in use and crept upward under a steady load, with two it stayed flat at a fifth of it. Read at start." },
     Setting { key: "webhook_retry_ms", env: "SWITCHBOARD_WEBHOOK_RETRY_MS", default: Some("10000"), secret: false, doc: "How long after a failed webhook delivery the first retry comes (milliseconds, 10 to 3600000); each later retry waits twice as long, up to an hour, eight attempts in all." },
     Setting { key: "digest_every_secs", env: "SWITCHBOARD_DIGEST_EVERY_SECS", default: Some("900"), secret: false, doc: "How often a member who asked for an e-mail digest when away gets one at most, listing what waited for them (seconds, 1 to 86400; needs smtp_url)." },
     Setting { key: "webhook_disable_after", env: "SWITCHBOARD_WEBHOOK_DISABLE_AFTER", default: Some("20"), secret: false, doc: "Failed webhook attempts in a row after which the endpoint is turned off and its admins are told (1 to 1000)." },
@@ -122,6 +123,8 @@ pub struct Config {
     pub commit_window: std::time::Duration,
     /// How often the allocator's free pages go back to the system (`None`: never).
     pub heap_trim: Option<std::time::Duration>,
+    /// The most arenas the allocator may keep (0: its own limit); set before the runtime starts.
+    pub malloc_arenas: u32,
     /// How webhook deliveries are retried, and when an endpoint is turned off.
     pub webhooks: crate::webhooks::WebhookPolicy,
     /// How often an away member's e-mail digest may come.
@@ -338,6 +341,7 @@ impl Config {
             0 => None,
             secs => Some(std::time::Duration::from_secs(secs as u64)),
         };
+        let malloc_arenas = parse(&raw, "malloc_arenas", |v| ranged(v, 0, 64))? as u32;
         let log = parse(&raw, "log", |v| {
             tracing_subscriber::EnvFilter::try_new(v)
                 .map(|_| v.to_string())
@@ -410,6 +414,7 @@ impl Config {
             serve,
             commit_window,
             heap_trim,
+            malloc_arenas,
             webhooks,
             digest_every,
             openai: crate::assistant::OpenAiDefaults {

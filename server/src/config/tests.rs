@@ -68,6 +68,16 @@ fn giving_memory_back_is_every_minute_unless_set_otherwise_or_off() {
 }
 
 #[test]
+fn the_allocator_keeps_two_arenas_unless_told_otherwise() {
+    assert_eq!(Config::load(None, env(&[])).unwrap().malloc_arenas, 2);
+    let c = Config::load(None, env(&[("SWITCHBOARD_MALLOC_ARENAS", "0")])).unwrap();
+    assert_eq!(c.malloc_arenas, 0, "0 leaves glibc's own limit");
+    let e = Config::load(None, env(&[("SWITCHBOARD_MALLOC_ARENAS", "65")])).unwrap_err();
+    assert!(e.to_string().contains("malloc_arenas"), "{e}");
+    assert!(e.to_string().contains("must be between 0 and 64"), "{e}");
+}
+
+#[test]
 fn the_environment_overrides_the_file_which_overrides_defaults() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("switchboard.toml");
