@@ -285,12 +285,7 @@ async fn uploads_never_sent_and_files_past_the_retention_period_are_deleted() {
         attachments: vec![abandoned.id],
     })
     .await;
-    let refusal = v
-        .wait_for("the refusal", |e| match e {
-            VisitorEvent::Error { message, .. } => Some(message.clone()),
-            _ => None,
-        })
-        .await;
+    let refusal = v.refusal().await;
     assert!(refusal.contains("ttachment"), "{refusal}");
 
     // With a retention of 30 days, the sent file goes after 30 days; its message stays and

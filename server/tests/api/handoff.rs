@@ -392,12 +392,7 @@ async fn empty_and_oversized_messages_are_refused_and_nothing_is_stored() {
         .await;
     assert_eq!(err, ("Message: is empty".to_string(), Some("e1".to_string())));
     v.send(&send(&"x".repeat(MAX_MESSAGE_CHARS + 1), "e2")).await;
-    let err = v
-        .wait_for("the refusal", |e| match e {
-            VisitorEvent::Error { message, .. } => Some(message.clone()),
-            _ => None,
-        })
-        .await;
+    let err = v.refusal().await;
     assert_eq!(
         err,
         format!(

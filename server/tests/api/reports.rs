@@ -54,12 +54,7 @@ async fn a_report_counts_and_times_what_happened_and_exports_it() {
         comment: String::new(),
     })
     .await;
-    let again = a
-        .wait_for("the second rating refused", |e| match e {
-            app::events::VisitorEvent::Error { message, .. } => Some(message.clone()),
-            _ => None,
-        })
-        .await;
+    let again = a.refusal().await;
     assert!(again.contains("rated already"), "{again}");
     let noted = app
         .texts(&format!(

@@ -116,6 +116,17 @@ impl<Cmd: serde::Serialize, Ev: serde::de::DeserializeOwned + std::fmt::Debug> S
     }
 }
 
+impl VisitorSocket {
+    /// The words of the next command the server refused on this chat socket.
+    pub async fn refusal(&mut self) -> String {
+        self.wait_for("the refusal", |e| match e {
+            VisitorEvent::Error { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .await
+    }
+}
+
 /// What an operator does on their socket, one method per command.
 impl OperatorSocket {
     /// Opens a conversation in the console (its messages from the start).

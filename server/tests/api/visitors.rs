@@ -146,12 +146,7 @@ async fn a_new_visitor_starts_on_the_socket_and_its_token_resumes_the_chat() {
         key: server::demo::DEMO_WEB_CHANNEL.into(),
     })
     .await;
-    let refusal = v
-        .wait_for("the refusal", |e| match e {
-            VisitorEvent::Error { message, .. } => Some(message.clone()),
-            _ => None,
-        })
-        .await;
+    let refusal = v.refusal().await;
     assert!(refusal.contains("already"), "{refusal}");
     v.close().await;
 
