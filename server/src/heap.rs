@@ -35,8 +35,8 @@ pub fn usage() -> Option<HeapUsage> {
 /// it builds its runtime). With its own limit each of tokio's workers, sqlx's connection
 /// threads and the blocking threads soon has an arena of its own, each keeping what was freed
 /// in it for later: under the soak's steady load the free memory held grew to two or three
-/// times the live allocations and kept creeping up; with two it stayed at about 16 MiB beside
-/// 40 MiB live, flat (BENCHMARKS.md, "Endurance").
+/// times the live allocations and kept creeping up. With two the real-time benchmark used
+/// about 40% less memory (BENCHMARKS.md, "Gaps" and "Endurance").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub fn limit_arenas(arenas: u32) -> bool {
     const M_ARENA_MAX: libc::c_int = -8;
