@@ -46,6 +46,20 @@ impl WebChat {
         WebChat { store, tokens, limits }
     }
 
+    /// A new visitor on the channel `key` (a few a minute from one address): who they are, and
+    /// their token.
+    pub async fn start(&self, key: &str, client: Option<IpAddr>) -> Result<(Visitor, String), AppError> {
+        if let Some(client) = client {
+            self.limits.start_chat(client)?;
+        }
+        let channel = channel(&self.store, key).await?;
+        let visitor = Visitor {
+            contact_id: self.new_visitor(&channel).await?,
+            channel_id: channel.id,
+        };
+        Ok((visitor, self.tokens.issue(visitor, unix_now())))
+    }
+
     async fn new_visitor(&self, channel: &ChannelRecord) -> Result<i64, AppError> {
         let mut n = [0u8; 2];
         getrandom::getrandom(&mut n).map_err(|_| AppError::Internal)?;
@@ -131,18 +145,7 @@ impl app::chat::ChatApi for WebChat {
 
     /// A new visitor on the channel (a few a minute from one address), and their token.
     async fn start_visitor(&self, key: &str, client: Option<IpAddr>) -> Result<String, AppError> {
-        if let Some(client) = client {
-            self.limits.start_chat(client)?;
-        }
-        let channel = channel(&self.store, key).await?;
-        let contact_id = self.new_visitor(&channel).await?;
-        Ok(self.tokens.issue(
-            Visitor {
-                contact_id,
-                channel_id: channel.id,
-            },
-            unix_now(),
-        ))
+        self.start(key, client).await.map(|(_, token)| token)
     }
 
     /// A site's signed-in customer. Verified (the channel has a secret and `hmac` signs the

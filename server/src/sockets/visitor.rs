@@ -134,14 +134,7 @@ async fn hello(socket: &mut WebSocket, state: &AppState, client: Option<IpAddr>)
 /// for each address): their token is the first frame back. A refusal closes the socket with
 /// the reason in words (1013 for a limit: try again later).
 async fn start(socket: &mut WebSocket, state: &AppState, key: &str, client: Option<IpAddr>) -> Option<Hello> {
-    use app::chat::ChatApi;
-    let issued = state
-        .services
-        .chat
-        .start_visitor(key, client)
-        .await
-        .and_then(|token| Ok((state.tokens.verify(&token, unix_now())?.visitor, token)));
-    match issued {
+    match state.services.chat.start(key, client).await {
         Ok((visitor, token)) => {
             if socket
                 .feed(text(&VisitorEvent::Token { token: token.clone() }))

@@ -77,12 +77,17 @@ async fn refusal(op: &mut OperatorSocket) -> String {
     .await
 }
 
-async fn escalate(v: &mut VisitorSocket) -> i64 {
+/// The visitor asks for a person as often as the demo's workflow wants (keys `<prefix>0`…).
+async fn ask_for_a_person(v: &mut VisitorSocket, prefix: &str) {
     for (i, text) in ["human please", "a real person", "agent"].iter().enumerate() {
-        v.send(&send(text, &format!("e{i}"))).await;
+        v.send(&send(text, &format!("{prefix}{i}"))).await;
         v.wait_for("the ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))
             .await;
     }
+}
+
+async fn escalate(v: &mut VisitorSocket) -> i64 {
+    ask_for_a_person(v, "e").await;
     v.wait_for("the handoff message", |e| match e {
         VisitorEvent::Message { message } if message.sender_kind == SenderKind::System => Some(message.conversation_id),
         _ => None,
@@ -539,11 +544,7 @@ async fn a_conversation_resolved_while_it_waited_is_routed_afresh_when_the_custo
     // The customer writes again: the conversation waits for a person again, and as the
     // transfer is over it goes as any other would — to Ava, who holds nothing, not to Ben, whom
     // the transfer had named and who is busy.
-    for (i, text) in ["human please", "a real person", "agent"].iter().enumerate() {
-        v.send(&send(text, &format!("again{i}"))).await;
-        v.wait_for("the ack", |e| matches!(e, VisitorEvent::Ack { .. }).then_some(()))
-            .await;
-    }
+    ask_for_a_person(&mut v, "again").await;
     let who = tokio::select! {
         o = offer(&mut a) => format!("ava {}", o.conversation.id),
         o = offer(&mut b) => format!("ben {}", o.conversation.id),
