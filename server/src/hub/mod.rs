@@ -1,7 +1,9 @@
 //! The real-time hub: who is subscribed to what, and fan-out of events to them. It knows
 //! nothing of sockets or HTTP: subscribers are bounded channels, events arrive already encoded
-//! (once per audience, shared by every subscriber), and a subscriber that cannot keep up is
-//! dropped — its client reconnects and resumes from its last sequence number.
+//! (once per audience, shared by every subscriber) and wait in each subscriber's outbox, where
+//! a newer summary of a conversation takes the place of the one still waiting; a subscriber
+//! whose outbox fills anyway cannot keep up and is dropped — its client reconnects and resumes
+//! from its last sequence number.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -10,8 +12,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{broadcast, mpsc};
 
 mod interest;
+mod outbox;
 
 pub use interest::Interest;
+pub use outbox::{Latest, Outbox, Pushed};
 
 /// What can be subscribed to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -51,6 +55,19 @@ pub struct Event {
     pub received_ms: Option<i64>,
 }
 
+impl Event {
+    /// Whether a newer event of the same kind makes this one useless to a client that has not
+    /// got it yet: a conversation's summary (the only events with facts) and the live board
+    /// (the only ones for supervisors alone) each state the whole of what they show.
+    fn latest(&self) -> Option<Latest> {
+        match self.facts {
+            Some(f) => Some(Latest::Summary(f.id)),
+            None if self.supervisors_only => Some(Latest::Board),
+            None => None,
+        }
+    }
+}
+
 /// What a subscriber receives.
 #[derive(Clone, Debug)]
 pub struct Delivery {
@@ -59,11 +76,26 @@ pub struct Delivery {
     pub text: Arc<str>,
     /// See `Event::received_ms`.
     pub received_ms: Option<i64>,
+    /// Set when only the newest frame of its kind matters (see `Outbox`).
+    pub latest: Option<Latest>,
+}
+
+impl Delivery {
+    /// A frame for this subscriber alone (an answer to its command), in its own order.
+    pub fn answer(topic: Topic, text: Arc<str>) -> Delivery {
+        Delivery {
+            topic,
+            seq: None,
+            text,
+            received_ms: None,
+            latest: None,
+        }
+    }
 }
 
 struct Subscriber {
     audience: Audience,
-    tx: mpsc::Sender<Delivery>,
+    outbox: Arc<Outbox>,
     /// What an operator's console shows (on a workspace's topic).
     interest: Interest,
 }
@@ -115,8 +147,13 @@ impl Default for Hub {
 /// too (it cannot know whether one was meant for it).
 const CLOSINGS: usize = 1024;
 
-/// How many frames may wait for one slow client before it is dropped.
-pub const QUEUE: usize = 512;
+/// How many frames may wait for one slow visitor before it is dropped.
+pub const VISITOR_QUEUE: usize = 512;
+
+/// How many frames may wait for one slow console: more than for a visitor, for a console that
+/// shows every conversation falls behind by every conversation's latest summary (one each)
+/// while it is busy (opening, reading a backlog) or its network is slow.
+pub const OPERATOR_QUEUE: usize = 4096;
 
 impl Hub {
     pub fn new() -> Self {
@@ -182,13 +219,13 @@ impl Hub {
         self.next_id.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    pub fn subscribe(&self, topic: Topic, id: SubscriberId, audience: Audience, tx: mpsc::Sender<Delivery>) {
+    pub fn subscribe(&self, topic: Topic, id: SubscriberId, audience: Audience, outbox: Arc<Outbox>) {
         let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
         topics.entry(topic).or_default().insert(
             id,
             Subscriber {
                 audience,
-                tx,
+                outbox,
                 interest: Interest::default(),
             },
         );
@@ -251,6 +288,7 @@ impl Hub {
                 (f, open, crate::store::now_ms())
             });
             let Some(subs) = topics.get_mut(&topic) else { return };
+            let latest = event.latest();
             for (id, sub) in subs.iter_mut() {
                 if event.except == Some(*id) {
                     continue;
@@ -269,24 +307,24 @@ impl Hub {
                     },
                 };
                 let Some(text) = text else { continue };
-                if sub
-                    .tx
-                    .try_send(Delivery {
-                        topic,
-                        seq: event.seq,
-                        text: text.clone(),
-                        received_ms: event.received_ms,
-                    })
-                    .is_err()
-                {
-                    dropped.push(*id);
+                let pushed = sub.outbox.push(Delivery {
+                    topic,
+                    seq: event.seq,
+                    text: text.clone(),
+                    received_ms: event.received_ms,
+                    latest,
+                });
+                if pushed != Pushed::Queued {
+                    dropped.push((*id, pushed));
                 }
             }
         }
-        for id in dropped {
-            tracing::warn!(subscriber = id, ?topic, "closing a subscriber that cannot keep up");
+        for (id, pushed) in dropped {
             self.unsubscribe(topic, id);
-            let _ = self.closing.send(Closing::Subscriber(id));
+            if pushed == Pushed::Full {
+                tracing::warn!(subscriber = id, ?topic, "closing a subscriber that cannot keep up");
+                let _ = self.closing.send(Closing::Subscriber(id));
+            }
         }
     }
 
@@ -343,9 +381,13 @@ mod tests {
     fn a_subscriber_that_cannot_keep_up_is_told_to_close() {
         let hub = Hub::new();
         let mut closings = hub.closings();
-        let (tx, _rx) = mpsc::channel(2);
         let slow = hub.new_subscriber();
-        hub.subscribe(Topic::Conversation(1), slow, Audience::Visitor, tx);
+        hub.subscribe(
+            Topic::Conversation(1),
+            slow,
+            Audience::Visitor,
+            Arc::new(Outbox::new(2)),
+        );
         let event = Event {
             for_visitors: Some(Arc::from("{}")),
             ..Event::default()
@@ -355,6 +397,26 @@ mod tests {
         }
         assert_eq!(closings.try_recv(), Ok(Closing::Subscriber(slow)));
         assert_eq!(hub.subscribers(Topic::Conversation(1)), 0);
+    }
+
+    #[test]
+    fn a_subscriber_told_to_close_leaves_its_other_topics_without_being_told_again() {
+        let hub = Hub::new();
+        let mut closings = hub.closings();
+        let slow = hub.new_subscriber();
+        let outbox = Arc::new(Outbox::new(1));
+        hub.subscribe(Topic::Conversation(1), slow, Audience::Visitor, outbox.clone());
+        hub.subscribe(Topic::Member(2), slow, Audience::Visitor, outbox);
+        let event = Event {
+            for_visitors: text("{}"),
+            ..Event::default()
+        };
+        hub.publish(Topic::Conversation(1), &event);
+        hub.publish(Topic::Conversation(1), &event);
+        hub.publish(Topic::Member(2), &event);
+        assert_eq!(closings.try_recv(), Ok(Closing::Subscriber(slow)));
+        assert!(closings.try_recv().is_err(), "told once");
+        assert_eq!(hub.subscribers(Topic::Member(2)), 0);
     }
 
     #[test]
@@ -376,6 +438,10 @@ mod tests {
         Some(Arc::from(s))
     }
 
+    fn texts(frames: Vec<Delivery>) -> Vec<String> {
+        frames.iter().map(|d| d.text.to_string()).collect()
+    }
+
     fn facts(workflow_id: i64, assignee_id: Option<i64>) -> app::inbox::Facts {
         app::inbox::Facts {
             id: 1,
@@ -390,15 +456,14 @@ mod tests {
     #[tokio::test]
     async fn visitors_and_operators_get_their_own_encoding_and_internal_notes_skip_visitors() {
         let hub = Hub::new();
-        let (vtx, mut vrx) = mpsc::channel(8);
-        let (otx, mut orx) = mpsc::channel(8);
+        let (vrx, orx) = (Arc::new(Outbox::new(8)), Arc::new(Outbox::new(8)));
         let vis = Arc::new(Visibility {
             member_id: 1,
             all: true,
             workflows: vec![],
         });
-        hub.subscribe(Topic::Conversation(7), 1, Audience::Visitor, vtx);
-        hub.subscribe(Topic::Conversation(7), 2, Audience::Operator(vis), otx);
+        hub.subscribe(Topic::Conversation(7), 1, Audience::Visitor, vrx.clone());
+        hub.subscribe(Topic::Conversation(7), 2, Audience::Operator(vis), orx.clone());
         hub.publish(
             Topic::Conversation(7),
             &Event {
@@ -416,17 +481,18 @@ mod tests {
                 ..Default::default()
             },
         );
-        assert_eq!(&*vrx.recv().await.unwrap().text, "v");
-        assert_eq!(&*orx.recv().await.unwrap().text, "o");
-        assert_eq!(&*orx.recv().await.unwrap().text, "note");
-        assert!(vrx.try_recv().is_err(), "the visitor never sees an internal note");
+        assert_eq!(
+            texts(vrx.take(10).await),
+            ["v"],
+            "the visitor never sees an internal note"
+        );
+        assert_eq!(texts(orx.take(10).await), ["o", "note"]);
     }
 
     #[tokio::test]
     async fn workspace_events_reach_only_operators_who_may_see_the_conversation() {
         let hub = Hub::new();
-        let (atx, mut arx) = mpsc::channel(8);
-        let (btx, mut brx) = mpsc::channel(8);
+        let (arx, brx) = (Arc::new(Outbox::new(8)), Arc::new(Outbox::new(8)));
         hub.subscribe(
             Topic::Workspace(1),
             1,
@@ -435,7 +501,7 @@ mod tests {
                 all: false,
                 workflows: vec![10],
             })),
-            atx,
+            arx.clone(),
         );
         hub.subscribe(
             Topic::Workspace(1),
@@ -445,7 +511,7 @@ mod tests {
                 all: false,
                 workflows: vec![20],
             })),
-            btx,
+            brx.clone(),
         );
         hub.publish(
             Topic::Workspace(1),
@@ -463,17 +529,18 @@ mod tests {
                 ..Default::default()
             },
         );
-        assert_eq!(&*arx.recv().await.unwrap().text, "wf10");
-        assert_eq!(&*arx.recv().await.unwrap().text, "assigned to 2");
-        assert_eq!(&*brx.recv().await.unwrap().text, "assigned to 2");
-        assert!(brx.try_recv().is_err());
+        assert_eq!(
+            texts(arx.take(10).await),
+            ["assigned to 2"],
+            "the newer summary of the same conversation"
+        );
+        assert_eq!(texts(brx.take(10).await), ["assigned to 2"]);
     }
 
     #[tokio::test]
     async fn a_slow_subscriber_is_dropped_and_empty_topics_are_removed() {
         let hub = Hub::new();
-        let (tx, _rx) = mpsc::channel(1);
-        hub.subscribe(Topic::Conversation(1), 1, Audience::Visitor, tx);
+        hub.subscribe(Topic::Conversation(1), 1, Audience::Visitor, Arc::new(Outbox::new(1)));
         let e = Event {
             for_visitors: text("x"),
             ..Default::default()

@@ -8,11 +8,11 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 
 use app::AppError;
 
-use crate::hub::{Closing, Delivery, SubscriberId};
+use crate::hub::{Closing, Delivery, Hub, Outbox, Pushed, SubscriberId, Topic};
 
 mod operator;
 mod visitor;
@@ -77,20 +77,27 @@ pub fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
         .write_buffer_size(16 * 1024)
 }
 
-/// The most deliveries written before one flush.
+/// The most deliveries taken from an outbox and written before one flush.
 const BATCH: usize = 64;
 
-/// The delivery just received and whatever else is already waiting (up to `BATCH`): written
-/// together and flushed once.
-fn drain(first: Delivery, rx: &mut mpsc::Receiver<Delivery>) -> Vec<Delivery> {
-    let mut batch = vec![first];
-    while batch.len() < BATCH {
-        match rx.try_recv() {
-            Ok(d) => batch.push(d),
-            Err(_) => break,
+/// Where a socket's answers to its commands go when they are made away from its loop (a
+/// message being stored): into its outbox, after the frames already waiting there.
+#[derive(Clone)]
+struct Answers {
+    hub: Arc<Hub>,
+    outbox: Arc<Outbox>,
+    id: SubscriberId,
+    topic: Topic,
+}
+
+impl Answers {
+    fn send<T: serde::Serialize>(&self, answer: &T) {
+        // A client that lets its answers pile up cannot keep up either.
+        if self.outbox.push(Delivery::answer(self.topic, shared(answer))) == Pushed::Full {
+            tracing::warn!(subscriber = self.id, "closing a socket whose answers are not read");
+            self.hub.close_here(Closing::Subscriber(self.id));
         }
     }
-    batch
 }
 
 /// Writes the deliveries `fresh` keeps (a message the client has is not sent again) and

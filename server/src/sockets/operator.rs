@@ -11,7 +11,6 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::future::{BoxFuture, Shared};
 use futures_util::FutureExt;
-use tokio::sync::mpsc;
 
 use app::auth::SessionApi;
 use app::events::{
@@ -20,7 +19,7 @@ use app::events::{
 use app::inbox::{Showing, MOST_LISTED};
 use app::{AppError, Me, Scope};
 
-use crate::hub::{Audience, Delivery, Event, Topic, Visibility, QUEUE};
+use crate::hub::{Audience, Delivery, Event, Outbox, Topic, Visibility, OPERATOR_QUEUE};
 use crate::AppState;
 
 use super::*;
@@ -52,8 +51,14 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
     let hub = state.conversations.hub().clone();
     // First, so that no change of rights slips by while the socket is set up.
     let mut closings = hub.closings();
-    let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
+    let outbox = Arc::new(Outbox::new(OPERATOR_QUEUE));
     let id = hub.new_subscriber();
+    let answers = Answers {
+        hub: hub.clone(),
+        outbox: outbox.clone(),
+        id,
+        topic: Topic::Member(me.member_id),
+    };
     let visibility = match Visibility::of(&state.store, &me).await {
         Ok(v) => Arc::new(v),
         Err(e) => {
@@ -73,8 +78,8 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
         return;
     }
     let audience = Audience::Operator(visibility);
-    hub.subscribe(Topic::Workspace(me.workspace_id), id, audience.clone(), tx.clone());
-    hub.subscribe(Topic::Member(me.member_id), id, audience.clone(), tx.clone());
+    hub.subscribe(Topic::Workspace(me.workspace_id), id, audience.clone(), outbox.clone());
+    hub.subscribe(Topic::Member(me.member_id), id, audience.clone(), outbox.clone());
     // Read after subscribing, so that a conversation that becomes the member's own meanwhile
     // is not missed (it comes as an event).
     match state.store.own_conversations(me.member_id).await {
@@ -103,7 +108,6 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
     }
     let mut watched: HashMap<i64, i64> = HashMap::new();
     // Messages being stored, by conversation: the last one sent to each (see `Send`).
-    let me_id = me.member_id;
     let mut sending: HashMap<i64, Shared<BoxFuture<'static, ()>>> = HashMap::new();
     let mut last_heard = Instant::now();
     // When this socket last wrote the session's activity down (see `Active`).
@@ -113,14 +117,14 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
 
     loop {
         tokio::select! {
-            Some(first) = rx.recv() => {
+            batch = outbox.take(BATCH) => {
                 // As for visitors: what the backlog sent on Watch is not sent again; anything
                 // newer is, in whatever order it comes.
                 let fresh = |d: &Delivery| match (d.seq, d.topic) {
                     (Some(seq), Topic::Conversation(c)) => watched.get(&c).is_some_and(|through| seq > *through),
                     _ => true,
                 };
-                if !write_all(&mut socket, drain(first, &mut rx), fresh).await { break; }
+                if !write_all(&mut socket, batch, fresh).await { break; }
             }
             incoming = socket.recv() => {
                 last_heard = Instant::now();
@@ -133,11 +137,10 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                     Err(e) => Some(OperatorEvent::Error { message: format!("That message could not be read: {e}"), idempotency_key: None }),
                     Ok(OperatorCommand::Ping) => {
                         // After the answers to every message sent before it.
-                        let (before, tx): (Vec<_>, _) = (sending.values().cloned().collect(), tx.clone());
+                        let (before, answers) = (sending.values().cloned().collect::<Vec<_>>(), answers.clone());
                         tokio::spawn(async move {
                             futures_util::future::join_all(before).await;
-                            let pong = Delivery { topic: Topic::Member(me_id), seq: None, text: shared(&OperatorEvent::Pong), received_ms: None };
-                            let _ = tx.send(pong).await;
+                            answers.send(&OperatorEvent::Pong);
                         });
                         None
                     }
@@ -167,7 +170,7 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                         match state.conversations.access(&me, conversation_id).await {
                             Err(e) => Some(OperatorEvent::Error { message: e.to_string(), idempotency_key: None }),
                             Ok(_) => {
-                                hub.subscribe(Topic::Conversation(conversation_id), id, audience.clone(), tx.clone());
+                                hub.subscribe(Topic::Conversation(conversation_id), id, audience.clone(), outbox.clone());
                                 let mut last = last_seq.max(0);
                                 let mut ok = true;
                                 match state.conversations.missed(conversation_id, last, false).await {
@@ -202,7 +205,7 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                         // The answer comes the way events do.
                         let before = sending.remove(&conversation_id);
                         sending.retain(|_, task| task.peek().is_none());
-                        let (state, router, me, tx) = (state.clone(), router.clone(), me.clone(), tx.clone());
+                        let (state, router, me, answers) = (state.clone(), router.clone(), me.clone(), answers.clone());
                         let task = tokio::spawn(async move {
                             if let Some(before) = before {
                                 let _ = before.await;
@@ -222,9 +225,7 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                                 Ok(a) => OperatorEvent::Ack { idempotency_key: key, conversation_id, seq: a.message.seq },
                                 Err(e) => OperatorEvent::Error { message: e.to_string(), idempotency_key: Some(key) },
                             };
-                            let _ = tx
-                                .send(Delivery { topic: Topic::Member(me.member_id), seq: None, text: shared(&answer), received_ms: None })
-                                .await;
+                            answers.send(&answer);
                         });
                         sending.insert(conversation_id, task.map(|_| ()).boxed().shared());
                         None

@@ -7,7 +7,6 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use axum::Extension;
-use tokio::sync::mpsc;
 
 use app::events::{
     check_idempotency_key, MessageBody, OperatorEvent, SenderKind, VisitorCommand, VisitorEvent, TOKEN_REFUSED,
@@ -16,7 +15,7 @@ use app::service::ClientAddress;
 use app::AppError;
 
 use crate::channels::tokens::{unix_now, Visitor};
-use crate::hub::{Audience, Delivery, Event, Topic, QUEUE};
+use crate::hub::{Audience, Delivery, Event, Outbox, Topic, VISITOR_QUEUE};
 use crate::AppState;
 
 use super::*;
@@ -197,7 +196,7 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, hello: Hello, clien
         token,
     } = hello;
     let hub = state.conversations.hub().clone();
-    let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
+    let outbox = Arc::new(Outbox::new(VISITOR_QUEUE));
     let id = hub.new_subscriber();
     let mut closings = hub.closings();
     let mut conversation = state
@@ -213,7 +212,7 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, hello: Hello, clien
     // sequence order; the client sorts by seq).
     let mut resumed_through = last_seq;
     if let Some(c) = conversation {
-        hub.subscribe(Topic::Conversation(c), id, Audience::Visitor, tx.clone());
+        hub.subscribe(Topic::Conversation(c), id, Audience::Visitor, outbox.clone());
         match state.conversations.missed(c, last_seq, true).await {
             Ok(backlog) => {
                 for m in backlog {
@@ -249,9 +248,9 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, hello: Hello, clien
 
     loop {
         tokio::select! {
-            Some(first) = rx.recv() => {
+            batch = outbox.take(BATCH) => {
                 let fresh = |d: &Delivery| d.seq.is_none_or(|seq| seq > resumed_through);
-                if !write_all(&mut socket, drain(first, &mut rx), fresh).await { break; }
+                if !write_all(&mut socket, batch, fresh).await { break; }
             }
             incoming = socket.recv() => {
                 last_heard = Instant::now();
@@ -269,7 +268,7 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, hello: Hello, clien
                     }),
                     Ok(VisitorCommand::Identify { identity }) => Some(identify(&state, visitor, &token, &identity, client).await),
                     Ok(VisitorCommand::Send { body, idempotency_key, attachments }) => {
-                        Some(visitor_send(&state, visitor, &mut conversation, id, &tx, &body, &idempotency_key, &attachments).await)
+                        Some(visitor_send(&state, visitor, &mut conversation, id, &outbox, &body, &idempotency_key, &attachments).await)
                     }
                     Ok(VisitorCommand::Rate { rating, comment }) => Some(match conversation {
                         None => VisitorEvent::Error { message: "There is no conversation to rate yet.".into(), idempotency_key: None },
@@ -315,7 +314,7 @@ async fn visitor_send(
     visitor: Visitor,
     conversation: &mut Option<i64>,
     id: u64,
-    tx: &mpsc::Sender<Delivery>,
+    outbox: &Arc<Outbox>,
     body: &str,
     key: &str,
     attachments: &[i64],
@@ -344,7 +343,7 @@ async fn visitor_send(
                 state
                     .conversations
                     .hub()
-                    .subscribe(Topic::Conversation(c), id, Audience::Visitor, tx.clone());
+                    .subscribe(Topic::Conversation(c), id, Audience::Visitor, outbox.clone());
                 *conversation = Some(c);
                 c
             }

@@ -550,3 +550,68 @@ async fn inbox_changes_reach_only_the_consoles_that_can_show_them() {
     })
     .await;
 }
+
+/// A console that does not read for a while as its inbox changes fast (a busy workspace, a
+/// slow network, a laptop waking up) is not closed as one that cannot keep up: when it reads
+/// again it gets each conversation as it is now, not every step in between — and a message in
+/// a conversation it has open, which is not a step, is never left out.
+#[tokio::test]
+async fn a_console_that_falls_behind_a_busy_inbox_catches_up_with_the_inbox_as_it_is_now() {
+    let app = TestApp::signed_in_as(SUPERVISOR).await;
+    let (mut v, _, id) = monitored_visitor(&app, "Hello?").await;
+    let workspace = app.me().await.unwrap().workspace_id;
+    let mut console = app.operator(SUPERVISOR).await;
+    console.watch(id).await;
+    // The socket is listening once it answers.
+    console.send(&OperatorCommand::Ping).await;
+    console
+        .wait_for("the pong", |e| matches!(e, OperatorEvent::Pong).then_some(()))
+        .await;
+
+    // Far more changes than the network and the server would hold for it, while it reads
+    // nothing: each the whole of the conversation's summary, as the server publishes them.
+    const CHANGES: usize = 20_000;
+    let padding = "·".repeat(1_000);
+    let base = summary(&app, &app.client, id).await;
+    for n in 1..=CHANGES {
+        let conversation = ConversationSummary {
+            last_message: Some(format!("change {n} {padding}")),
+            ..base.clone()
+        };
+        app.hub.publish(
+            server::hub::Topic::Workspace(workspace),
+            &server::hub::Event {
+                facts: Some(conversation.facts()),
+                for_operators: Some(
+                    serde_json::to_string(&OperatorEvent::Conversation { conversation })
+                        .unwrap()
+                        .into(),
+                ),
+                ..Default::default()
+            },
+        );
+    }
+    // Then the customer writes: a message, and the conversation's newest summary.
+    let said = visitor_says_at(&mut v, "Are you there?", "there").await;
+
+    let (mut summaries, mut as_now, mut message_seen) = (0, false, false);
+    while !(as_now && message_seen) {
+        match console.next_within(WAIT).await {
+            Some(OperatorEvent::Conversation { conversation }) if conversation.id == id => {
+                summaries += 1;
+                as_now =
+                    conversation.last_seq == said && conversation.last_message.as_deref() == Some("Are you there?");
+            }
+            Some(OperatorEvent::Message { message }) => message_seen |= message.seq == said,
+            Some(_) => {}
+            None => panic!(
+                "the console was closed or went quiet after {summaries} summaries \
+                 (the newest seen: {as_now}, the customer's message seen: {message_seen})"
+            ),
+        }
+    }
+    assert!(
+        summaries < CHANGES,
+        "{summaries} summaries: the ones superseded while it was behind were not all sent"
+    );
+}
