@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use axum::body::Bytes;
+use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, mpsc};
 
 mod interest;
@@ -73,7 +75,8 @@ impl Event {
 pub struct Delivery {
     pub topic: Topic,
     pub seq: Option<i64>,
-    pub text: Arc<str>,
+    /// The frame's bytes, shared by every subscriber it goes to.
+    pub text: Utf8Bytes,
     /// See `Event::received_ms`.
     pub received_ms: Option<i64>,
     /// Set when only the newest frame of its kind matters (see `Outbox`).
@@ -82,7 +85,7 @@ pub struct Delivery {
 
 impl Delivery {
     /// A frame for this subscriber alone (an answer to its command), in its own order.
-    pub fn answer(topic: Topic, text: Arc<str>) -> Delivery {
+    pub fn answer(topic: Topic, text: Utf8Bytes) -> Delivery {
         Delivery {
             topic,
             seq: None,
@@ -289,12 +292,15 @@ impl Hub {
             });
             let Some(subs) = topics.get_mut(&topic) else { return };
             let latest = event.latest();
+            // Encoded once for each audience, and those bytes shared by every socket.
+            let for_visitors = event.for_visitors.as_ref().map(shared_bytes);
+            let for_operators = event.for_operators.as_ref().map(shared_bytes);
             for (id, sub) in subs.iter_mut() {
                 if event.except == Some(*id) {
                     continue;
                 }
                 let text = match &sub.audience {
-                    Audience::Visitor => event.for_visitors.as_ref(),
+                    Audience::Visitor => for_visitors.as_ref(),
                     Audience::Operator(vis) if event.supervisors_only && !vis.all => None,
                     Audience::Operator(vis) => match &change {
                         Some((f, open, now))
@@ -303,7 +309,7 @@ impl Hub {
                         {
                             None
                         }
-                        _ => event.for_operators.as_ref(),
+                        _ => for_operators.as_ref(),
                     },
                 };
                 let Some(text) = text else { continue };
@@ -361,6 +367,17 @@ impl Hub {
             .get(&topic)
             .map_or(0, |s| s.len())
     }
+}
+
+/// The frame's bytes without a copy: each socket's handle on them keeps the event's text alive.
+fn shared_bytes(text: &Arc<str>) -> Utf8Bytes {
+    struct Text(Arc<str>);
+    impl AsRef<[u8]> for Text {
+        fn as_ref(&self) -> &[u8] {
+            self.0.as_bytes()
+        }
+    }
+    Utf8Bytes::try_from(Bytes::from_owner(Text(text.clone()))).expect("a str is UTF-8")
 }
 
 fn distinct(list: &[(SubscriberId, i64, String)]) -> Vec<(i64, String)> {

@@ -121,7 +121,7 @@ mod tests {
         Delivery {
             topic,
             seq: None,
-            text: Arc::from(text),
+            text: text.into(),
             received_ms: None,
             latest,
         }

@@ -93,7 +93,8 @@ struct Answers {
 impl Answers {
     fn send<T: serde::Serialize>(&self, answer: &T) {
         // A client that lets its answers pile up cannot keep up either.
-        if self.outbox.push(Delivery::answer(self.topic, shared(answer))) == Pushed::Full {
+        let text = serde_json::to_string(answer).expect("events serialise").into();
+        if self.outbox.push(Delivery::answer(self.topic, text)) == Pushed::Full {
             tracing::warn!(subscriber = self.id, "closing a socket whose answers are not read");
             self.hub.close_here(Closing::Subscriber(self.id));
         }
@@ -109,7 +110,7 @@ async fn write_all(
 ) -> bool {
     let mut received = Vec::new();
     for d in deliveries.iter().filter(|d| fresh(d)) {
-        if socket.feed(Message::Text(d.text.to_string().into())).await.is_err() {
+        if socket.feed(Message::Text(d.text.clone())).await.is_err() {
             return false;
         }
         received.extend(d.received_ms);
