@@ -1,9 +1,9 @@
 //! The real-time hub: who is subscribed to what, and fan-out of events to them. It knows
-//! nothing of sockets or HTTP: subscribers are bounded channels, events arrive already encoded
-//! (once per audience, shared by every subscriber) and wait in each subscriber's outbox, where
-//! a newer summary of a conversation takes the place of the one still waiting; a subscriber
-//! whose outbox fills anyway cannot keep up and is dropped — its client reconnects and resumes
-//! from its last sequence number.
+//! nothing of sockets or HTTP: events arrive already encoded (once per audience, shared by
+//! every subscriber) and wait in each subscriber's outbox (`outbox.rs`), where a newer summary
+//! of a conversation takes the place of the one still waiting; a subscriber whose outbox fills
+//! anyway cannot keep up and is dropped — its client reconnects and resumes from its last
+//! sequence number.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

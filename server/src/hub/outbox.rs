@@ -26,7 +26,7 @@ pub enum Pushed {
     Queued,
     /// The queue was full: the subscriber cannot keep up and must close.
     Full,
-    /// The queue was full before: the subscriber is closing.
+    /// The queue was full before, or the socket is gone: the subscriber is closing.
     Closed,
 }
 
@@ -82,6 +82,15 @@ impl Outbox {
         drop(q);
         self.ready.notify_one();
         Pushed::Queued
+    }
+
+    /// The socket is gone: frames are refused from now on, so that a topic it is still
+    /// subscribed to drops it at the next event.
+    pub fn close(&self) {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        q.full = true;
+        q.frames.clear();
+        q.latest.clear();
     }
 
     /// Waits for frames and takes up to `most` of them, oldest first. Nothing is lost when
@@ -184,6 +193,18 @@ mod tests {
             out.push(frame(INBOX, "5 once more", Some(Latest::Summary(5)))),
             Pushed::Closed
         );
+    }
+
+    #[test]
+    fn a_closed_outbox_refuses_every_frame() {
+        let out = Outbox::new(8);
+        assert_eq!(out.push(frame(INBOX, "5", Some(Latest::Summary(5)))), Pushed::Queued);
+        out.close();
+        assert_eq!(
+            out.push(frame(INBOX, "5 again", Some(Latest::Summary(5)))),
+            Pushed::Closed
+        );
+        assert_eq!(out.push(frame(Topic::Conversation(5), "hello", None)), Pushed::Closed);
     }
 
     #[tokio::test]

@@ -68,7 +68,7 @@ fn shared<T: serde::Serialize>(value: &T) -> Arc<str> {
 
 /// Frames are small JSON objects: a 4 KiB read buffer (tungstenite's default is 128 KiB, kept
 /// for every idle socket). Writes gather in a buffer until the socket loop flushes, which it
-/// does after each batch of deliveries (see `drain`), so a busy socket makes one write for many
+/// does after each batch of deliveries (see `BATCH`), so a busy socket makes one write for many
 /// frames and an idle one holds little.
 pub fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
     ws.max_message_size(64 * 1024)
@@ -79,6 +79,16 @@ pub fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
 
 /// The most deliveries taken from an outbox and written before one flush.
 const BATCH: usize = 64;
+
+/// Closes the socket's outbox when its loop ends, however it ends (a return, a panic), so that
+/// no topic keeps a subscriber that is gone.
+struct Closes(Arc<Outbox>);
+
+impl Drop for Closes {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
 
 /// Where a socket's answers to its commands go when they are made away from its loop (a
 /// message being stored): into its outbox, after the frames already waiting there.

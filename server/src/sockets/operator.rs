@@ -52,6 +52,7 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
     // First, so that no change of rights slips by while the socket is set up.
     let mut closings = hub.closings();
     let outbox = Arc::new(Outbox::new(OPERATOR_QUEUE));
+    let _closes = Closes(outbox.clone());
     let id = hub.new_subscriber();
     let answers = Answers {
         hub: hub.clone(),
@@ -180,7 +181,10 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                                     },
                                     Err(e) => tracing::error!(error = %e, "could not read the backlog"),
                                 }
-                                if !ok { break; }
+                                if !ok {
+                                    hub.unsubscribe(Topic::Conversation(conversation_id), id);
+                                    break;
+                                }
                                 watched.insert(conversation_id, last);
                                 let viewing = hub.view(conversation_id, id, me.member_id, &me.name);
                                 publish_viewers(&hub, conversation_id, viewing);

@@ -197,6 +197,7 @@ async fn run_visitor(mut socket: WebSocket, state: AppState, hello: Hello, clien
     } = hello;
     let hub = state.conversations.hub().clone();
     let outbox = Arc::new(Outbox::new(VISITOR_QUEUE));
+    let _closes = Closes(outbox.clone());
     let id = hub.new_subscriber();
     let mut closings = hub.closings();
     let mut conversation = state
