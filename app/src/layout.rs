@@ -549,19 +549,20 @@ fn Notifier(me: i64) -> impl IntoView {
                         refresh();
                     }
                     Some(seen) if c.last_seq > seen => {
-                        if ConversationSummary::counts_as_unread(c.last_sender_kind, c.last_sender_id, me) {
-                            if c.last_seq == seen + 1 {
-                                link.mine_unread.update(|n| *n += 1);
-                            } else {
-                                refresh();
-                            }
-                            if hidden {
-                                alert(
-                                    format!("New message from {}", c.contact_name),
-                                    c.last_message.as_deref().map(crate::format::plain).unwrap_or_default(),
-                                    path,
-                                );
-                            }
+                        let theirs = ConversationSummary::counts_as_unread(c.last_sender_kind, c.last_sender_id, me);
+                        if c.last_seq > seen + 1 {
+                            // Several messages since (or changes the server merged while this
+                            // console was behind): whoever wrote the last, ask for the total.
+                            refresh();
+                        } else if theirs {
+                            link.mine_unread.update(|n| *n += 1);
+                        }
+                        if theirs && hidden {
+                            alert(
+                                format!("New message from {}", c.contact_name),
+                                c.last_message.as_deref().map(crate::format::plain).unwrap_or_default(),
+                                path,
+                            );
                         }
                     }
                     Some(_) => {}

@@ -296,12 +296,27 @@ impl Inbox {
         });
     }
 
+    /// Asks the server for the conversation as it is (for its exact unread count). What the
+    /// socket said while the answer was on its way is not overwritten by it.
     pub fn refetch(self, id: i64) {
         leptos::task::spawn_local(async move {
-            if let Ok(s) = get_conversation_summary(id).await {
-                if self.fits(&s) {
-                    self.upsert(s);
-                }
+            let Ok(s) = get_conversation_summary(id).await else {
+                return;
+            };
+            let shown = self
+                .conversations
+                .with_untracked(|l| l.iter().find(|c| c.id == id).map(|c| c.last_seq));
+            match shown {
+                // A newer message came meanwhile: the count that goes with it.
+                Some(seq) if seq > s.last_seq => self.refetch(id),
+                // The row is as new: its state may be newer still; only the count is taken.
+                Some(seq) if seq == s.last_seq => self.conversations.update(|l| {
+                    if let Some(c) = l.iter_mut().find(|c| c.id == id) {
+                        c.unread = s.unread;
+                    }
+                }),
+                _ if self.fits(&s) => self.upsert(s),
+                _ => {}
             }
         });
     }
