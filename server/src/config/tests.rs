@@ -68,14 +68,15 @@ fn giving_memory_back_is_every_minute_unless_set_otherwise_or_off() {
 }
 
 #[test]
-fn the_allocators_arenas_are_glibcs_unless_told_otherwise() {
+fn the_allocator_keeps_two_arenas_unless_told_otherwise() {
     let c = Config::load(None, env(&[])).unwrap();
-    assert_eq!(c.malloc_arenas, 0, "0 leaves glibc's own limit");
+    assert_eq!(c.malloc_arenas, 2);
     assert_eq!(
-        Config::load(None, env(&[("SWITCHBOARD_MALLOC_ARENAS", "2")]))
+        Config::load(None, env(&[("SWITCHBOARD_MALLOC_ARENAS", "0")]))
             .unwrap()
             .malloc_arenas,
-        2
+        0,
+        "0 leaves glibc's own limit"
     );
     let e = Config::load(None, env(&[("SWITCHBOARD_MALLOC_ARENAS", "65")])).unwrap_err();
     assert!(e.to_string().contains("malloc_arenas"), "{e}");
