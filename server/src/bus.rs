@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::mpsc;
 
-use crate::hub::{Closing, Event, Hub, Topic};
+use crate::hub::{Closing, Event, Hub, Latest, Topic};
 use crate::store::now_ms;
 
 /// The channel every node listens on.
@@ -56,6 +56,8 @@ pub enum Wire {
         supervisors_only: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         received_ms: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        latest: Option<Latest>,
     },
     /// A member's rights changed: their sockets on every node close.
     CloseMember(i64),
@@ -114,6 +116,7 @@ impl Wire {
             facts: e.facts,
             supervisors_only: e.supervisors_only,
             received_ms: e.received_ms,
+            latest: e.latest,
         }
     }
 
@@ -128,6 +131,7 @@ impl Wire {
                 facts,
                 supervisors_only,
                 received_ms,
+                latest,
             } => hub.deliver(
                 topic.into(),
                 &Event {
@@ -138,6 +142,7 @@ impl Wire {
                     except: None,
                     supervisors_only,
                     received_ms,
+                    latest,
                 },
             ),
             Wire::CloseMember(member) => hub.close_here(Closing::Member(member)),
@@ -403,6 +408,7 @@ mod tests {
             facts: None,
             supervisors_only: false,
             received_ms: None,
+            latest: None,
         }
     }
 

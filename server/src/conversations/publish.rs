@@ -9,11 +9,14 @@ use app::lifecycle::DeliveryStatus;
 
 use super::{encode, lifecycle, Conversations};
 use crate::channels::tokens::unix_now;
-use crate::hub::{Event, Topic};
+use crate::hub::{Event, Latest, Topic};
 use crate::store::Appended;
 
 /// How many summaries the cache keeps before it starts over.
 const SUMMARY_CACHE: usize = 100_000;
+
+/// How many times a summary older than the cache's is read again before giving up.
+const STALE_READS: usize = 3;
 
 impl Conversations {
     /// Tells the conversation's subscribers about a stored message: the visitor unless it is
@@ -64,43 +67,63 @@ impl Conversations {
     }
 
     /// Tells the operators who may see it that the conversation changed, as the database has
-    /// it; returns what was published.
+    /// it; returns what was read.
+    ///
+    /// Two tasks may read one conversation in one order and publish in the other (the read of
+    /// a customer's message, then the assistant's answer stored, read and published first): a
+    /// read older than a message the cache already has is read again, and the cache's lock is
+    /// held while publishing, so that one conversation's summaries go out in the order of what
+    /// they say and the last one is never older than what went before it.
     pub async fn publish_summary(&self, conversation_id: i64) -> Option<ConversationSummary> {
-        match self.store.published_summary(conversation_id).await {
-            Ok(Some((workspace, summary))) => {
-                {
+        let mut read = None;
+        for _ in 0..STALE_READS {
+            match self.store.published_summary(conversation_id).await {
+                Ok(Some((workspace, summary))) => {
                     let mut cache = self.summaries.lock().unwrap_or_else(|p| p.into_inner());
+                    if cache
+                        .get(&conversation_id)
+                        .is_some_and(|(_, newer)| newer.last_seq > summary.last_seq)
+                    {
+                        read = Some(summary);
+                        continue;
+                    }
                     if cache.len() >= SUMMARY_CACHE {
                         cache.clear();
                     }
                     cache.insert(conversation_id, (workspace, summary.clone()));
+                    self.broadcast_summary(workspace, &summary);
+                    return Some(summary);
                 }
-                self.broadcast_summary(workspace, &summary);
-                Some(summary)
-            }
-            Ok(None) => None,
-            Err(e) => {
-                tracing::error!(error = %e, conversation_id, "could not read the conversation to publish it");
-                None
+                Ok(None) => return None,
+                Err(e) => {
+                    tracing::error!(error = %e, conversation_id, "could not read the conversation to publish it");
+                    return None;
+                }
             }
         }
+        // Messages kept arriving between the reads: each publishes the conversation itself.
+        read
     }
 
     /// Announces new messages in a conversation whose state is `now`: from the cached summary
     /// when it agrees with that state, else from the database.
     pub async fn publish_activity(&self, now: Option<lifecycle::State>, conversation_id: i64) {
-        let cached = now.and_then(|c| {
+        let published = now.is_some_and(|c| {
             let cache = self.summaries.lock().unwrap_or_else(|p| p.into_inner());
-            cache
+            match cache
                 .get(&conversation_id)
                 .filter(|(_, s)| s.status == c.status && s.handler == c.handler && s.assignee_id == c.assignee)
-                .cloned()
-        });
-        match cached {
-            Some((workspace, summary)) => self.broadcast_summary(workspace, &summary),
-            None => {
-                self.publish_summary(conversation_id).await;
+            {
+                // Under the cache's lock, as `publish_summary` does.
+                Some((workspace, summary)) => {
+                    self.broadcast_summary(*workspace, summary);
+                    true
+                }
+                None => false,
             }
+        });
+        if !published {
+            self.publish_summary(conversation_id).await;
         }
     }
 
@@ -110,6 +133,7 @@ impl Conversations {
                 conversation: summary.clone(),
             })),
             facts: Some(summary.facts()),
+            latest: Some(Latest::Summary(summary.id)),
             ..Default::default()
         };
         self.hub.publish(Topic::Workspace(workspace), &event);

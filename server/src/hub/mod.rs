@@ -55,19 +55,10 @@ pub struct Event {
     pub supervisors_only: bool,
     /// A message's arrival at the server (Unix ms): sockets measure its delivery from it.
     pub received_ms: Option<i64>,
-}
-
-impl Event {
-    /// Whether a newer event of the same kind makes this one useless to a client that has not
-    /// got it yet: a conversation's summary (the only events with facts) and the live board
-    /// (the only ones for supervisors alone) each state the whole of what they show.
-    fn latest(&self) -> Option<Latest> {
-        match self.facts {
-            Some(f) => Some(Latest::Summary(f.id)),
-            None if self.supervisors_only => Some(Latest::Board),
-            None => None,
-        }
-    }
+    /// Set when the event states the whole of what it shows (a conversation's summary, the
+    /// live board), so that a newer one of the same kind makes it useless to a client that has
+    /// not got it yet (see `Outbox`).
+    pub latest: Option<Latest>,
 }
 
 /// What a subscriber receives.
@@ -291,7 +282,7 @@ impl Hub {
                 (f, open, crate::store::now_ms())
             });
             let Some(subs) = topics.get_mut(&topic) else { return };
-            let latest = event.latest();
+            let latest = event.latest;
             // Encoded once for each audience, and those bytes shared by every socket.
             let for_visitors = event.for_visitors.as_ref().map(shared_bytes);
             let for_operators = event.for_operators.as_ref().map(shared_bytes);
@@ -546,11 +537,7 @@ mod tests {
                 ..Default::default()
             },
         );
-        assert_eq!(
-            texts(arx.take(10).await),
-            ["assigned to 2"],
-            "the newer summary of the same conversation"
-        );
+        assert_eq!(texts(arx.take(10).await), ["wf10", "assigned to 2"]);
         assert_eq!(texts(brx.take(10).await), ["assigned to 2"]);
     }
 

@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 use super::{Delivery, Topic};
 
 /// Frames of which a client needs only the newest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Latest {
     /// A conversation's summary in the inbox.
     Summary(i64),

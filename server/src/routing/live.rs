@@ -425,6 +425,7 @@ impl Router {
             &Event {
                 for_operators: Some(encode(&OperatorEvent::Board { board })),
                 supervisors_only: true,
+                latest: Some(crate::hub::Latest::Board),
                 ..Default::default()
             },
         );

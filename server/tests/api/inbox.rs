@@ -559,6 +559,8 @@ async fn inbox_changes_reach_only_the_consoles_that_can_show_them() {
 async fn a_console_that_falls_behind_a_busy_inbox_catches_up_with_the_inbox_as_it_is_now() {
     let app = TestApp::signed_in_as(SUPERVISOR).await;
     let (mut v, _, id) = monitored_visitor(&app, "Hello?").await;
+    // A person has it: nothing but the customer writes in it from here on.
+    app.take_over(id).await.unwrap();
     let workspace = app.me().await.unwrap().workspace_id;
     let mut console = app.operator(SUPERVISOR).await;
     console.watch(id).await;
@@ -582,6 +584,7 @@ async fn a_console_that_falls_behind_a_busy_inbox_catches_up_with_the_inbox_as_i
             server::hub::Topic::Workspace(workspace),
             &server::hub::Event {
                 facts: Some(conversation.facts()),
+                latest: Some(server::hub::Latest::Summary(id)),
                 for_operators: Some(
                     serde_json::to_string(&OperatorEvent::Conversation { conversation })
                         .unwrap()
