@@ -6,12 +6,12 @@
 //! between (about 58 µs a statement on an idle machine against SQLite's own 8:
 //! `cargo bench -p server --bench statements`). So the group commit takes the connection's
 //! handle once a batch (`lock_handle`: the worker waits meanwhile) and steps the messages that
-//! take the common path itself: a visitor's or the assistant's text with no files, on a
-//! conversation whose state the message does not turn into a webhook event. The statements are
+//! take the common path itself: a visitor's, the assistant's or an operator's text with no
+//! files, on a conversation whose state the message does not turn into a webhook event. The statements are
 //! the same ones `append.rs` runs, from the same SQL text, and the lifecycle decides as it does
 //! there; anything else (a refusal, a repeated key, files, a provider's message id, an
-//! operator's message, an endpoint wanting `message.created`) stops the run and that message
-//! goes the full way through sqlx, inside the same transaction.
+//! endpoint wanting `message.created`) stops the run and that message goes the full way
+//! through sqlx, inside the same transaction.
 
 use std::collections::hash_map::{Entry, HashMap};
 use std::ffi::c_int;
@@ -28,6 +28,7 @@ use crate::conversations::lifecycle::{self, Event};
 use super::append::{self, Appended, Refusal, INSERT_MESSAGE};
 use super::commit::Pending;
 use super::conversations::{self, Standing};
+use super::inbox;
 use super::messages::MessageRow;
 use super::now_ms;
 
@@ -71,10 +72,11 @@ fn off_the_workers<T>(work: impl FnOnce() -> T) -> T {
     }
 }
 
-/// What can be told before reading anything: a visitor's or the assistant's plain text.
+/// What can be told before reading anything: a visitor's, the assistant's or an operator's
+/// plain text (Switchboard's own notices are written by the conversation changes).
 fn may_go_direct(p: &Pending) -> bool {
     let m = p.message();
-    matches!(m.sender_kind, SenderKind::Contact | SenderKind::Ai)
+    matches!(m.sender_kind, SenderKind::Contact | SenderKind::Ai | SenderKind::Operator)
         && m.attachments.is_empty()
         && m.channel_message_id.is_none()
 }
@@ -84,6 +86,8 @@ struct Statements {
     standing: Statement,
     repeated: Statement,
     insert: Statement,
+    /// An operator's read marker, prepared at the batch's first operator message.
+    mark_read: Option<Statement>,
     /// The conversation's UPDATE, whose text depends on what the message changes.
     moves: HashMap<String, Statement>,
     db: NonNull<ffi::sqlite3>,
@@ -98,6 +102,7 @@ impl Statements {
                 &format!("SELECT 1 FROM messages m WHERE {}", append::REPEAT_CONDITION),
             )?,
             insert: Statement::prepare(db, INSERT_MESSAGE)?,
+            mark_read: None,
             moves: HashMap::new(),
             db,
         })
@@ -175,6 +180,14 @@ impl Statements {
             Value::OptInt(after.assignee),
             Value::Bool(moved.ends_snooze),
         ])?;
+        // An operator's own message (reply or note) reads the conversation for them.
+        if let (SenderKind::Operator, Some(member)) = (m.sender_kind, m.sender_id) {
+            let mark_read = match &mut self.mark_read {
+                Some(statement) => statement,
+                empty => empty.insert(Statement::prepare(self.db, &inbox::lite::mark_read_sql())?),
+            };
+            mark_read.execute(&[Value::Int(member), Value::Int(message.conversation_id), Value::Int(message.seq)])?;
+        }
         Ok(Some(Appended {
             message,
             duplicate: false,
@@ -397,6 +410,7 @@ mod tests {
     use crate::store::append::NewMessage;
     use crate::store::commit::tests::{agent, demo_store};
     use crate::store::engine::lite::begin_write;
+    use crate::store::Store;
 
     fn visitor(chat: i64, body: &str, key: &str) -> Pending {
         let m = NewMessage {
@@ -457,8 +471,78 @@ mod tests {
         assert_eq!(record.last_seq, 3, "the conversation moved with its messages");
     }
 
-    /// An operator's message, a file or a refusal are never stepped directly; the assistant's
-    /// answer on a conversation a person holds is refused by the full path, not written here.
+    /// What the conversation's row and the operator's read marker say, for comparing paths.
+    async fn standing_of(store: &Store, chat: i64, operator: i64) -> (String, String, Option<i64>, i64, bool, bool, Option<i64>) {
+        sqlx::query_as(
+            "SELECT status, handler, assignee_id, last_seq, waiting_since IS NOT NULL, first_human_reply_at IS NOT NULL,
+                (SELECT last_read_seq FROM read_markers WHERE member_id = $2 AND conversation_id = $1)
+             FROM conversations WHERE id = $1",
+        )
+        .bind(chat)
+        .bind(operator)
+        .fetch_one(&store.lite().unwrap().write)
+        .await
+        .unwrap()
+    }
+
+    /// An operator's reply and note are stepped directly and leave the conversation, its
+    /// messages and the operator's read marker as the full path leaves them.
+    #[tokio::test]
+    async fn an_operators_messages_are_stepped_directly_as_the_full_path_stores_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, channel) = demo_store(&dir).await;
+        let operator = agent(&store).await;
+        let write = &store.lite().unwrap().write;
+        let mut chats = Vec::new();
+        for name in ["Direct", "Full"] {
+            let contact = store.create_visitor(&channel, name).await.unwrap();
+            let chat = store.open_conversation(&channel, contact).await.unwrap().id;
+            store.take_over(chat, operator).await.unwrap();
+            chats.push(chat);
+        }
+        let turns = |chat| {
+            [
+                visitor(chat, "is anyone there?", "v1"),
+                Pending::new(chat, &NewMessage::by_operator(operator, "I am", false, "o1", &[]), tokio::sync::oneshot::channel().0),
+                Pending::new(chat, &NewMessage::by_operator(operator, "a regular", true, "o2", &[]), tokio::sync::oneshot::channel().0),
+                visitor(chat, "thanks", "v2"),
+            ]
+        };
+        let direct = turns(chats[0]);
+        let mut tx = begin_write(write).await.unwrap();
+        let mut results = Vec::new();
+        assert_eq!(store_leading(&mut tx, &direct, &mut results).await.unwrap(), 4, "every turn is stepped directly");
+        tx.commit().await.unwrap();
+        let full = turns(chats[1]);
+        let mut tx = begin_write(write).await.unwrap();
+        for p in &full {
+            store_message(&mut tx, chats[1], &p.message()).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        let direct_stored = store.latest_messages(chats[0], 10).await.unwrap();
+        assert_eq!(
+            direct_stored[1..],
+            results.into_iter().map(|r| r.unwrap().message).collect::<Vec<_>>(),
+            "what the senders are told is what was stored"
+        );
+        let full_stored = store.latest_messages(chats[1], 10).await.unwrap();
+        let shape = |ms: &[app::events::MessageView]| {
+            ms.iter()
+                .map(|m| (m.seq, m.sender_kind, m.sender_id, m.sender_name.clone(), m.body.clone(), m.internal))
+                .filter(|(_, kind, ..)| *kind != SenderKind::Contact)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(shape(&direct_stored), shape(&full_stored));
+        assert!(shape(&direct_stored).iter().any(|m| m.3 != "Operator" && m.2 == Some(operator)), "{direct_stored:?}");
+        let (d, f) = (standing_of(&store, chats[0], operator).await, standing_of(&store, chats[1], operator).await);
+        assert_eq!(d, f, "the conversation and the read marker move alike");
+        assert_eq!(d.6, Some(d.3 - 1), "the operator has read up to their note, not the customer's answer");
+        assert!(d.4 && d.5, "the customer waits again and the first human reply is recorded: {d:?}");
+    }
+
+    /// A file or a refusal is never stepped directly; the assistant's answer on a conversation
+    /// a person holds and another operator's reply are refused by the full path, not written here.
     #[tokio::test]
     async fn what_the_lifecycle_refuses_is_left_to_the_full_path() {
         let dir = tempfile::tempdir().unwrap();
@@ -477,13 +561,19 @@ mod tests {
             attachments: &[],
             channel_message_id: None,
         };
-        let reply = NewMessage::by_operator(operator, "hello", false, "op-1", &[]);
+        let other = store
+            .member_by_email("agent2@demo.switchboard.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let not_theirs = NewMessage::by_operator(other, "hello", false, "op-1", &[]);
         let with_file = NewMessage {
             attachments: &[1],
             ..NewMessage::by_operator(operator, "see this", false, "op-2", &[])
         };
         let write = &store.lite().unwrap().write;
-        for m in [assistant, reply, with_file] {
+        for m in [assistant, not_theirs, with_file] {
             let batch = [Pending::new(chat, &m, tokio::sync::oneshot::channel().0)];
             let mut tx = begin_write(write).await.unwrap();
             let mut results = Vec::new();

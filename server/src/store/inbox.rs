@@ -201,16 +201,21 @@ pub(in crate::store) async fn mark_read_on(
     conversation_id: i64,
     seq: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO read_markers AS r (member_id, conversation_id, last_read_seq) VALUES ($1, $2, $3)
-         ON CONFLICT (member_id, conversation_id) DO UPDATE SET last_read_seq = {GREATEST}(r.last_read_seq, excluded.last_read_seq)",
-    ))
+    sqlx::query(&mark_read_sql())
     .bind(member_id)
     .bind(conversation_id)
     .bind(seq)
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// `mark_read_on`'s statement: `$1` the member, `$2` the conversation, `$3` the message number.
+pub(in crate::store) fn mark_read_sql() -> String {
+    format!(
+        "INSERT INTO read_markers AS r (member_id, conversation_id, last_read_seq) VALUES ($1, $2, $3)
+         ON CONFLICT (member_id, conversation_id) DO UPDATE SET last_read_seq = {GREATEST}(r.last_read_seq, excluded.last_read_seq)",
+    )
 }
 }
 
