@@ -404,9 +404,12 @@ async fn send_as_operator(
         state.router.require_seat(&caller.me).await?;
     }
     let key = format!("api-{}", crate::auth::new_token());
+    let seen = crate::conversations::visibility::Visibility::of(&state.store, &caller.me)
+        .await
+        .map_err(app::AppError::from)?;
     Ok(state
         .conversations
-        .operator_message(&caller.me, id, body, &key, internal, &[])
+        .operator_message(&caller.me, &seen, id, body, &key, internal, &[])
         .await?)
 }
 

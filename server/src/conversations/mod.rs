@@ -253,6 +253,16 @@ impl Conversations {
         }
         let conversation_id = appended.message.conversation_id;
         self.publish_message(&appended.message);
+        // A person handles it and it was not closed: nothing to route or answer, and the
+        // message is all that changed (the lifecycle's decision, stored with it, says so), so
+        // the inbox hears of it from the cached summary without a read.
+        let after = appended.after();
+        if after.is_some_and(|s| s.handler == Handler::Human)
+            && appended.before.is_some_and(|b| b.status != Status::Resolved)
+        {
+            self.publish_activity(after, conversation_id).await;
+            return Ok(appended);
+        }
         let conversation = self
             .store
             .conversation(conversation_id)
@@ -327,15 +337,24 @@ impl Conversations {
     /// The conversation, if it is in the member's workspace and they may see it. Otherwise
     /// "not found", so that nothing is revealed about other workspaces.
     pub async fn access(&self, me: &Me, conversation_id: i64) -> Result<ConversationRecord, AppError> {
+        let seen = visibility::Visibility::of(&self.store, me).await?;
+        self.access_as(me, &seen, conversation_id).await
+    }
+
+    /// `access` for a member whose visibility is known (an operator's socket reads it when it
+    /// opens and closes when it changes).
+    pub async fn access_as(
+        &self,
+        me: &Me,
+        seen: &visibility::Visibility,
+        conversation_id: i64,
+    ) -> Result<ConversationRecord, AppError> {
         let not_found = || AppError::not_found("That conversation");
         let c = self.store.conversation(conversation_id).await?.ok_or_else(not_found)?;
-        if c.workspace_id != me.workspace_id || !me.can(Scope::OperatorRead) {
+        if c.workspace_id != me.workspace_id || !me.can(Scope::OperatorRead) || seen.member_id != me.member_id {
             return Err(not_found());
         }
-        if visibility::Visibility::of(&self.store, me)
-            .await?
-            .sees(c.workflow_id, c.assignee_id)
-        {
+        if seen.sees(c.workflow_id, c.assignee_id) {
             return Ok(c);
         }
         Err(not_found())
@@ -362,6 +381,7 @@ impl Conversations {
     pub async fn operator_message(
         &self,
         me: &Me,
+        seen: &visibility::Visibility,
         conversation_id: i64,
         body: MessageBody,
         key: &str,
@@ -369,7 +389,7 @@ impl Conversations {
         attachments: &[i64],
     ) -> Result<Appended, AppError> {
         require_write(me)?;
-        let conversation = self.access(me, conversation_id).await?;
+        let conversation = self.access_as(me, seen, conversation_id).await?;
         if !internal {
             if let Some(why) = self.reply_blocked(&conversation).await? {
                 return Err(AppError::Conflict(why));
@@ -564,7 +584,9 @@ impl Conversations {
     /// Why a reply to the customer cannot be sent on the conversation's channel now, in words
     /// for the operator (an SMS customer who texted STOP).
     pub async fn reply_blocked(&self, conversation: &ConversationRecord) -> Result<Option<String>, AppError> {
-        if self
+        // Only an SMS number can opt out.
+        if conversation.channel_kind == ChannelKind::Sms
+            && self
             .store
             .sms_opted_out(conversation.channel_id, conversation.contact_id)
             .await?

@@ -78,7 +78,7 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
             .await;
         return;
     }
-    let audience = Audience::Operator(visibility);
+    let audience = Audience::Operator(visibility.clone());
     hub.subscribe(Topic::Workspace(me.workspace_id), id, audience.clone(), outbox.clone());
     hub.subscribe(Topic::Member(me.member_id), id, audience.clone(), outbox.clone());
     // Read after subscribing, so that a conversation that becomes the member's own meanwhile
@@ -168,7 +168,7 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                     Ok(OperatorCommand::Accept { conversation_id }) => router.accept(&me, conversation_id).await.err().map(refused),
                     Ok(OperatorCommand::Decline { conversation_id }) => router.decline(&me, conversation_id).await.err().map(refused),
                     Ok(OperatorCommand::Watch { conversation_id, last_seq }) => {
-                        match state.conversations.access(&me, conversation_id).await {
+                        match state.conversations.access_as(&me, &visibility, conversation_id).await {
                             Err(e) => Some(OperatorEvent::Error { message: e.to_string(), idempotency_key: None }),
                             Ok(_) => {
                                 hub.subscribe(Topic::Conversation(conversation_id), id, audience.clone(), outbox.clone());
@@ -209,7 +209,7 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                         // The answer comes the way events do.
                         let before = sending.remove(&conversation_id);
                         sending.retain(|_, task| task.peek().is_none());
-                        let (state, router, me, answers) = (state.clone(), router.clone(), me.clone(), answers.clone());
+                        let (state, router, me, answers, seen) = (state.clone(), router.clone(), me.clone(), answers.clone(), visibility.clone());
                         let task = tokio::spawn(async move {
                             if let Some(before) = before {
                                 let _ = before.await;
@@ -222,7 +222,7 @@ async fn run_operator(mut socket: WebSocket, state: AppState, me: Me, session: S
                                 if !internal {
                                     router.require_seat(&me).await?;
                                 }
-                                state.conversations.operator_message(&me, conversation_id, body, &key, internal, &attachments).await
+                                state.conversations.operator_message(&me, &seen, conversation_id, body, &key, internal, &attachments).await
                             }
                             .await;
                             let answer = match result {

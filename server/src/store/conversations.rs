@@ -22,11 +22,14 @@ pub struct ConversationRecord {
     pub assignee_id: Option<i64>,
     pub human_requests: i64,
     pub last_seq: i64,
+    /// Its channel's kind (a channel's kind never changes).
+    pub channel_kind: ChannelKind,
 }
 
-/// The columns of a `ConversationRecord`.
+/// The columns of a `ConversationRecord`, from `conversations` (not aliased).
 pub(super) const CONVERSATION_COLUMNS: &str =
-    "id, workspace_id, channel_id, workflow_id, contact_id, status, handler, assignee_id, human_requests, last_seq";
+    "id, workspace_id, channel_id, workflow_id, contact_id, status, handler, assignee_id, human_requests, last_seq,
+     (SELECT kind FROM channels WHERE channels.id = conversations.channel_id) AS channel_kind";
 
 /// The conversation as a change or a message finds it: where it stands, and what a message
 /// appended to it needs.
