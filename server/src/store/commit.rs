@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use super::append::{Appended, NewMessage, Refusal};
+use super::direct::RecentKeys;
 use super::engine::Engine;
 use super::StoreError;
 use app::lifecycle::SenderKind;
@@ -187,6 +188,7 @@ impl Pace {
 
 async fn run(db: Engine, policy: CommitPolicy, mut waiting: mpsc::UnboundedReceiver<Pending>) {
     let mut pace = Pace::new();
+    let mut recent = RecentKeys::default();
     while let Some(first) = waiting.recv().await {
         pace.arrived(first.arrived);
         let deadline = pace.linger(policy.window).map(|l| first.arrived + l);
@@ -207,7 +209,7 @@ async fn run(db: Engine, policy: CommitPolicy, mut waiting: mpsc::UnboundedRecei
         // Rows in ascending order (see above); one conversation's messages keep theirs.
         batch.sort_by_key(|p| p.conversation_id);
         let began = Instant::now();
-        let results = on_db!(db, |read, write| side::store_batch(write, &batch).await);
+        let results = on_db!(db, |read, write| side::store_batch(write, &batch, &mut recent).await);
         crate::metrics::COUNTERS.batch_committed(
             batch
                 .iter()
@@ -225,9 +227,14 @@ async fn run(db: Engine, policy: CommitPolicy, mut waiting: mpsc::UnboundedRecei
 dual! {
 /// Stores the batch in one transaction: each message as it would be alone (a refused one
 /// leaves nothing behind), every answer held back until the commit.
-pub(in crate::store) async fn store_batch(write: &Pool, batch: &[Pending]) -> Vec<Result<Appended, Refusal>> {
-    let failed = |e: &sqlx::Error| -> Vec<Result<Appended, Refusal>> {
+pub(in crate::store) async fn store_batch(
+    write: &Pool,
+    batch: &[Pending],
+    recent: &mut RecentKeys,
+) -> Vec<Result<Appended, Refusal>> {
+    let failed = |e: &sqlx::Error, recent: &mut RecentKeys| -> Vec<Result<Appended, Refusal>> {
         tracing::error!(error = %e, messages = batch.len(), "could not store a batch of messages");
+        recent.clear();
         batch
             .iter()
             .map(|_| {
@@ -239,25 +246,26 @@ pub(in crate::store) async fn store_batch(write: &Pool, batch: &[Pending]) -> Ve
     };
     let mut tx = match begin_write(write).await {
         Ok(tx) => tx,
-        Err(e) => return failed(&e),
+        Err(e) => return failed(&e, recent),
     };
     let mut results = Vec::with_capacity(batch.len());
     let mut next = 0;
     while next < batch.len() {
         // On SQLite the common path's messages are stepped on this task's thread (`direct.rs`);
         // the next one after them goes the full way.
-        next += match store_leading(&mut tx, &batch[next..], &mut results).await {
+        next += match store_leading(&mut tx, &batch[next..], &mut results, recent).await {
             Ok(stored) => stored,
-            Err(e) => return failed(&e),
+            Err(e) => return failed(&e, recent),
         };
         if let Some(p) = batch.get(next) {
+            recent.forget(p.conversation_id);
             results.push(store_one(&mut tx, p).await);
             next += 1;
         }
     }
     match tx.commit().await {
         Ok(()) => results,
-        Err(e) => failed(&e),
+        Err(e) => failed(&e, recent),
     }
 }
 

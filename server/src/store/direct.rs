@@ -12,9 +12,16 @@
 //! there; anything else (a refusal, a repeated key, files, a provider's message id, an
 //! endpoint wanting `message.created`) stops the run and that message goes the full way
 //! through sqlx, inside the same transaction.
+//!
+//! A repeated idempotency key is looked for among the conversation's last [`REPEAT_WINDOW`]
+//! messages. Reading them back for every keyed message was most of the writer's time under
+//! load (an index range and a table lookup each), so the writer remembers the keys of the
+//! conversations it stored to lately ([`RecentKeys`]) and reads them once per conversation.
 
 use std::collections::hash_map::{Entry, HashMap};
+use std::collections::VecDeque;
 use std::ffi::c_int;
+use std::hash::{Hash, Hasher};
 use std::ptr::{self, NonNull};
 
 use libsqlite3_sys as ffi;
@@ -25,7 +32,7 @@ use app::lifecycle::{ChannelKind, DeliveryStatus, Handler, Status};
 
 use crate::conversations::lifecycle::{self, Event};
 
-use super::append::{self, Appended, Refusal, INSERT_MESSAGE};
+use super::append::{self, Appended, Refusal, INSERT_MESSAGE, REPEAT_WINDOW};
 use super::commit::Pending;
 use super::conversations::{self, Standing};
 use super::inbox;
@@ -38,6 +45,7 @@ pub(super) async fn store_leading(
     tx: &mut SqliteConnection,
     batch: &[Pending],
     results: &mut Vec<Result<Appended, Refusal>>,
+    recent: &mut RecentKeys,
 ) -> Result<usize, sqlx::Error> {
     if !batch.first().is_some_and(may_go_direct) {
         return Ok(0);
@@ -51,7 +59,7 @@ pub(super) async fn store_leading(
             if !may_go_direct(p) {
                 break;
             }
-            let Some(appended) = statements.store(p)? else { break };
+            let Some(appended) = statements.store(p, recent)? else { break };
             results.push(Ok(appended));
             stored += 1;
         }
@@ -81,10 +89,99 @@ fn may_go_direct(p: &Pending) -> bool {
         && m.channel_message_id.is_none()
 }
 
+/// The idempotency keys of the latest messages of the conversations this writer stored to
+/// lately, so that a repeated key is recognised without reading those messages back.
+///
+/// It never misses a key the database has: an entry is trusted only while the conversation's
+/// last message number is the one the entry was brought up to (any message stored another way
+/// moves that number on, and the entry is read again); the writer forgets a conversation it
+/// stores to the full way, and everything when a batch fails. What it holds too much (a key of
+/// a batch that was rolled back, two keys with the same fingerprint) only sends the message the
+/// full way, whose read decides. So it can only save reads, never let a repeat through.
+#[derive(Default)]
+pub(in crate::store) struct RecentKeys {
+    conversations: HashMap<i64, Recent>,
+}
+
+/// One conversation's keyed messages among its last [`REPEAT_WINDOW`] (and a few older ones,
+/// until the next message), oldest first, as `(fingerprint, seq)`.
+struct Recent {
+    last_seq: i64,
+    keys: VecDeque<(u64, i64)>,
+}
+
+/// How many conversations' keys are kept (about 1.6 KB each at most).
+const RECENT_CONVERSATIONS: usize = 4096;
+
+impl RecentKeys {
+    /// A message of the conversation was stored some other way (with files, say).
+    pub(in crate::store) fn forget(&mut self, conversation_id: i64) {
+        self.conversations.remove(&conversation_id);
+    }
+
+    /// The batch was not committed.
+    pub(in crate::store) fn clear(&mut self) {
+        self.conversations.clear();
+    }
+
+    /// The entry for a conversation whose last message is `last_seq`, if it is up to date.
+    fn current(&self, conversation_id: i64, last_seq: i64) -> Option<&Recent> {
+        self.conversations
+            .get(&conversation_id)
+            .filter(|r| r.last_seq == last_seq)
+    }
+
+    fn insert(&mut self, conversation_id: i64, recent: Recent) {
+        if self.conversations.len() >= RECENT_CONVERSATIONS && !self.conversations.contains_key(&conversation_id) {
+            // Any one goes; it is read again when its conversation is written to.
+            if let Some(&old) = self.conversations.keys().next() {
+                self.conversations.remove(&old);
+            }
+        }
+        self.conversations.insert(conversation_id, recent);
+    }
+
+    /// The message `seq` was stored directly, keyed by `fingerprint` if it has a key.
+    fn stored(&mut self, conversation_id: i64, seq: i64, fingerprint: Option<u64>) {
+        let Entry::Occupied(mut entry) = self.conversations.entry(conversation_id) else {
+            return;
+        };
+        let recent = entry.get_mut();
+        if recent.last_seq != seq - 1 {
+            entry.remove();
+            return;
+        }
+        recent.last_seq = seq;
+        if let Some(print) = fingerprint {
+            recent.keys.push_back((print, seq));
+        }
+        while recent.keys.front().is_some_and(|&(_, s)| s <= seq - REPEAT_WINDOW) {
+            recent.keys.pop_front();
+        }
+    }
+}
+
+impl Recent {
+    /// Whether a message after `last_seq` with this fingerprint may repeat one in the window.
+    fn may_repeat(&self, print: u64, last_seq: i64) -> bool {
+        self.keys
+            .iter()
+            .any(|&(p, seq)| p == print && seq > last_seq - REPEAT_WINDOW)
+    }
+}
+
+/// A sender's key, as `append::REPEAT_CONDITION` compares it (the sender's kind and id with it).
+fn fingerprint(key: &str, sender_kind: &str, sender_id: Option<i64>) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    (key, sender_kind, sender_id.unwrap_or(0)).hash(&mut h);
+    h.finish()
+}
+
 /// The write path's statements, prepared on the locked connection for one batch.
 struct Statements {
     standing: Statement,
-    repeated: Statement,
+    /// The keyed messages among a conversation's latest, for [`RecentKeys`].
+    window: Statement,
     insert: Statement,
     /// An operator's read marker, prepared at the batch's first operator message.
     mark_read: Option<Statement>,
@@ -97,9 +194,10 @@ impl Statements {
     fn prepare(db: NonNull<ffi::sqlite3>) -> Result<Statements, sqlx::Error> {
         Ok(Statements {
             standing: Statement::prepare(db, &conversations::lite::standing_sql(""))?,
-            repeated: Statement::prepare(
+            window: Statement::prepare(
                 db,
-                &format!("SELECT 1 FROM messages m WHERE {}", append::REPEAT_CONDITION),
+                "SELECT seq, idempotency_key, sender_kind, sender_id FROM messages
+                 WHERE conversation_id = $1 AND seq > $2 AND idempotency_key IS NOT NULL ORDER BY seq",
             )?,
             insert: Statement::prepare(db, INSERT_MESSAGE)?,
             mark_read: None,
@@ -110,26 +208,28 @@ impl Statements {
 
     /// Stores the message as `append::store_message` would, or `None` (nothing written) when it
     /// needs the full path.
-    fn store(&mut self, p: &Pending) -> Result<Option<Appended>, sqlx::Error> {
+    fn store(&mut self, p: &Pending, recent: &mut RecentKeys) -> Result<Option<Appended>, sqlx::Error> {
         let m = p.message();
-        let Some(found) = self.standing(p.conversation_id())? else {
+        let conversation_id = p.conversation_id();
+        let Some(found) = self.standing(conversation_id)? else {
             return Ok(None);
         };
         if found.wants_messages {
             return Ok(None);
         }
-        if let Some(key) = m.idempotency_key {
-            let repeated = self.repeated.row(
-                &[
-                    Value::Int(p.conversation_id()),
-                    Value::Int(found.last_seq - append::REPEAT_WINDOW),
-                    Value::Text(key),
-                    Value::Text(m.sender_kind.as_str()),
-                    Value::OptInt(m.sender_id),
-                ],
-                |_| Ok(()),
-            )?;
-            if repeated.is_some() {
+        let print = m
+            .idempotency_key
+            .map(|key| fingerprint(key, m.sender_kind.as_str(), m.sender_id));
+        if let Some(print) = print {
+            if recent.current(conversation_id, found.last_seq).is_none() {
+                let keys = self.window(conversation_id, found.last_seq)?;
+                recent.insert(conversation_id, Recent { last_seq: found.last_seq, keys });
+            }
+            // The full path reads the message stored then (or finds the fingerprints differ).
+            if recent
+                .current(conversation_id, found.last_seq)
+                .is_some_and(|r| r.may_repeat(print, found.last_seq))
+            {
                 return Ok(None);
             }
         }
@@ -188,11 +288,26 @@ impl Statements {
             };
             mark_read.execute(&[Value::Int(member), Value::Int(message.conversation_id), Value::Int(message.seq)])?;
         }
+        recent.stored(conversation_id, message.seq, print);
         Ok(Some(Appended {
             message,
             duplicate: false,
             before: Some(before),
         }))
+    }
+
+    /// The keyed messages among the conversation's last [`REPEAT_WINDOW`], as fingerprints.
+    fn window(&mut self, conversation_id: i64, last_seq: i64) -> Result<VecDeque<(u64, i64)>, sqlx::Error> {
+        let mut keys = VecDeque::new();
+        self.window.rows(
+            &[Value::Int(conversation_id), Value::Int(last_seq - REPEAT_WINDOW)],
+            |r| {
+                let key = r.text(1);
+                keys.push_back((fingerprint(&key, &r.text(2), r.opt_int(3)), r.int(0)));
+                Ok(())
+            },
+        )?;
+        Ok(keys)
     }
 
     fn standing(&mut self, conversation_id: i64) -> Result<Option<Standing>, sqlx::Error> {
@@ -323,6 +438,26 @@ impl Statement {
         Ok(found)
     }
 
+    /// Runs the statement and reads every row with `read`.
+    fn rows(
+        &mut self,
+        values: &[Value<'_>],
+        mut read: impl FnMut(&Row<'_>) -> Result<(), sqlx::Error>,
+    ) -> Result<(), sqlx::Error> {
+        self.bind(values)?;
+        loop {
+            // SAFETY: prepared and bound; each row's columns are read before the next step.
+            match unsafe { ffi::sqlite3_step(self.raw.as_ptr()) } {
+                ffi::SQLITE_ROW => read(&Row(&*self))?,
+                ffi::SQLITE_DONE => break,
+                rc => return Err(self.failed(rc)),
+            }
+        }
+        // SAFETY: as above.
+        let rc = unsafe { ffi::sqlite3_reset(self.raw.as_ptr()) };
+        check(self.db, rc)
+    }
+
     /// Runs a statement that returns no rows.
     fn execute(&mut self, values: &[Value<'_>]) -> Result<(), sqlx::Error> {
         self.row(values, |_| Ok(())).map(drop)
@@ -442,7 +577,8 @@ mod tests {
         let write = &store.lite().unwrap().write;
         let mut tx = begin_write(write).await.unwrap();
         let mut results = Vec::new();
-        let stored = store_leading(&mut tx, &batch, &mut results).await.unwrap();
+        let mut recent = RecentKeys::default();
+        let stored = store_leading(&mut tx, &batch, &mut results, &mut recent).await.unwrap();
         assert_eq!(stored, 2, "the repeated key needs the full path");
         // The rest of the batch continues in the same transaction, as the committer does.
         let repeat = store_message(&mut tx, chat, &batch[2].message()).await;
@@ -450,7 +586,8 @@ mod tests {
             matches!(&repeat, Err(Refusal::Duplicate(m)) if m.seq == 1),
             "{repeat:?}"
         );
-        let more = store_leading(&mut tx, &batch[3..], &mut results).await.unwrap();
+        recent.forget(chat);
+        let more = store_leading(&mut tx, &batch[3..], &mut results, &mut recent).await.unwrap();
         assert_eq!(more, 1);
         tx.commit().await.unwrap();
 
@@ -469,6 +606,52 @@ mod tests {
         );
         let record = store.conversation(chat).await.unwrap().unwrap();
         assert_eq!(record.last_seq, 3, "the conversation moved with its messages");
+    }
+
+    /// The writer's memory of recent keys never lets a repeat through: a key stored by another
+    /// writer since (the store's own group commit here) is found, and a batch rolled back leaves
+    /// no key behind that would refuse the message when it is sent again.
+    #[tokio::test]
+    async fn remembered_keys_are_read_again_when_the_conversation_moved_on_without_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, channel) = demo_store(&dir).await;
+        let contact = store.create_visitor(&channel, "Remembered").await.unwrap();
+        let chat = store.open_conversation(&channel, contact).await.unwrap().id;
+        let write = &store.lite().unwrap().write;
+        let mut recent = RecentKeys::default();
+        let mut direct = async |batch: &[Pending], recent: &mut RecentKeys, commit: bool| {
+            let mut tx = begin_write(write).await.unwrap();
+            let stored = store_leading(&mut tx, batch, &mut Vec::new(), recent).await.unwrap();
+            if commit {
+                tx.commit().await.unwrap();
+            }
+            stored
+        };
+        assert_eq!(direct(&[visitor(chat, "one", "k1")], &mut recent, true).await, 1);
+        store.append_visitor_message(chat, "two", "k2", &[]).await.unwrap();
+        assert_eq!(
+            direct(&[visitor(chat, "two, sent again", "k2")], &mut recent, true).await,
+            0,
+            "the key the other writer stored is found"
+        );
+        assert_eq!(direct(&[visitor(chat, "one, sent again", "k1")], &mut recent, true).await, 0);
+
+        assert_eq!(direct(&[visitor(chat, "three", "k3")], &mut recent, false).await, 1, "then rolled back");
+        assert_eq!(
+            direct(&[visitor(chat, "three", "k3")], &mut recent, true).await,
+            1,
+            "the rolled-back message is stored when it comes again"
+        );
+        assert_eq!(
+            store
+                .latest_messages(chat, 10)
+                .await
+                .unwrap()
+                .iter()
+                .map(|m| m.body.as_str())
+                .collect::<Vec<_>>(),
+            ["one", "two", "three"]
+        );
     }
 
     /// What the conversation's row and the operator's read marker say, for comparing paths.
@@ -511,7 +694,7 @@ mod tests {
         let direct = turns(chats[0]);
         let mut tx = begin_write(write).await.unwrap();
         let mut results = Vec::new();
-        assert_eq!(store_leading(&mut tx, &direct, &mut results).await.unwrap(), 4, "every turn is stepped directly");
+        assert_eq!(store_leading(&mut tx, &direct, &mut results, &mut RecentKeys::default()).await.unwrap(), 4, "every turn is stepped directly");
         tx.commit().await.unwrap();
         let full = turns(chats[1]);
         let mut tx = begin_write(write).await.unwrap();
@@ -578,7 +761,7 @@ mod tests {
             let mut tx = begin_write(write).await.unwrap();
             let mut results = Vec::new();
             assert_eq!(
-                store_leading(&mut tx, &batch, &mut results).await.unwrap(),
+                store_leading(&mut tx, &batch, &mut results, &mut RecentKeys::default()).await.unwrap(),
                 0,
                 "{}",
                 m.body

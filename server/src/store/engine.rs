@@ -161,6 +161,7 @@ pub(crate) mod pg {
         _tx: &mut Conn,
         _batch: &[crate::store::commit::Pending],
         _results: &mut Vec<Result<crate::store::append::Appended, crate::store::append::Refusal>>,
+        _recent: &mut crate::store::direct::RecentKeys,
     ) -> Result<usize, sqlx::Error> {
         Ok(0)
     }
