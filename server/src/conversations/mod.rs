@@ -377,7 +377,9 @@ impl Conversations {
 
     /// An operator's reply; the first operator to reply claims the conversation. With
     /// `internal`, a note for the team: it claims nothing and the assistant carries on.
-    /// Macros are expanded here; an unknown one refuses the whole message.
+    /// Macros are expanded here; an unknown one refuses the whole message. `seen` is what the
+    /// member may see (`access_as`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn operator_message(
         &self,
         me: &Me,

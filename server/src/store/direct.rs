@@ -619,7 +619,7 @@ mod tests {
         let chat = store.open_conversation(&channel, contact).await.unwrap().id;
         let write = &store.lite().unwrap().write;
         let mut recent = RecentKeys::default();
-        let mut direct = async |batch: &[Pending], recent: &mut RecentKeys, commit: bool| {
+        let direct = async |batch: &[Pending], recent: &mut RecentKeys, commit: bool| {
             let mut tx = begin_write(write).await.unwrap();
             let stored = store_leading(&mut tx, batch, &mut Vec::new(), recent).await.unwrap();
             if commit {
